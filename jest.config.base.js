@@ -1,0 +1,17 @@
+// Shared jest settings: TypeScript through @swc/jest (CommonJS); tests in src/**/__tests__ and test/.
+// Workspace packages resolve to their TypeScript sources so a test never runs against a stale build.
+const path = require("node:path");
+module.exports = (dir) => ({
+  rootDir: dir,
+  testEnvironment: "node",
+  transform: {
+    "^.+\\.tsx?$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
+  },
+  testMatch: ["<rootDir>/src/**/__tests__/**/*.test.ts", "<rootDir>/test/**/*.test.ts"],
+  testPathIgnorePatterns: ["/node_modules/", "/dist/", "\\.hardening\\.test\\.ts$"],
+  moduleNameMapper: {
+    "^@prepcast/proto$": path.join(__dirname, "proto/src/index.ts"),
+    "^@prepcast/([a-z-]+)$": path.join(__dirname, "packages/$1/src/index.ts"),
+  },
+  testTimeout: 60000,
+});

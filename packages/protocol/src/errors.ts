@@ -1,0 +1,103 @@
+// One error vocabulary for the whole protocol: every refusal carries a stable code that the CLI
+// prints with a hint, that travels on the wire (Error.code / OfferReply.code), and that tests
+// assert on independently of the message text.
+
+export const ERROR_CODES = {
+  // signatures and trust
+  SIGNATURE_INVALID: "A signature does not verify against the expected key and message.",
+  SIGNATURE_MALFORMED: "A signature or public key has the wrong length or a non-canonical encoding.",
+  KEY_UNKNOWN: "The document is signed by a key that the trusted keyset does not list.",
+  KEY_FILE_INVALID: "A key file cannot be read or does not have the expected shape.",
+  KEY_FILE_PERMISSIONS: "A secret key file is readable by group or others.",
+  KEYSET_INVALID: "The keyset document does not have the expected shape.",
+  KEYSET_EXPIRED: "The keyset has expired.",
+  KEYSET_ROLLBACK: "The keyset version is lower than one already accepted.",
+  MANIFEST_INVALID: "The manifest document does not have the expected shape.",
+  MANIFEST_EXPIRED: "The manifest has expired.",
+  CHANNEL_MISMATCH: "The cut belongs to another process or channel than this receiver accepts.",
+  ROLLBACK: "The cut's sequence is lower than the installed one.",
+  REPLAY: "The cut's sequence equals the installed one but its content differs.",
+  ALREADY_INSTALLED: "This exact cut is already installed.",
+  EMBARGOED: "The cut must not be shown before its notBefore time.",
+  NOT_CANONICAL: "A signed JSON document is not in canonical form.",
+  // paths and archive structure
+  PATH_UNSAFE: "A path is absolute, escapes its root, or breaks the path rules.",
+  PATH_COLLISION: "Two paths are equal after case folding and Unicode normalization.",
+  UNEXPECTED_ENTRY: "The package holds an entry that is not the next one the manifest expects.",
+  ENTRY_TYPE: "The package holds a link, device, FIFO or directory where a regular file is required.",
+  MISSING_ENTRY: "The package ends before every file in the manifest was read.",
+  DUPLICATE_ENTRY: "The package holds the same entry twice.",
+  HEADER_TOO_LARGE: "A tar or pax header is larger than allowed.",
+  TRAILING_DATA: "The package has data after its last expected entry.",
+  TRUNCATED: "The package or stream ends in the middle of an entry.",
+  PACKAGE_INVALID: "The file is not a PREPcast package.",
+  // content
+  HASH_MISMATCH: "A file's SHA-256 differs from the manifest.",
+  SIZE_MISMATCH: "A file's size differs from the manifest.",
+  TOO_LARGE: "Data exceeds the declared or allowed size.",
+  // receiver state and I/O
+  DISK_FULL: "The disk filled up while writing.",
+  IO_ERROR: "A file system operation failed.",
+  STATE_INVALID: "The receiver's state directory is damaged or was not initialised.",
+  AUDIT_LOG_TAMPERED: "The hash-chained audit log was edited, reordered or truncated.",
+  CONFIG_INVALID: "A configuration file has errors.",
+  // channel
+  AUTH_FAILED: "The peer did not prove possession of its registered identity key.",
+  PEER_NOT_ALLOWED: "The peer's address or identity is not allowed.",
+  PROTOCOL_ERROR: "The peer sent a message that is not valid at this point of the session.",
+  MESSAGE_TOO_LARGE: "A message exceeds the size limit.",
+  TIMEOUT: "The peer stopped making progress.",
+  UNAVAILABLE: "The peer cannot be reached.",
+  INTERNAL: "An unexpected internal error.",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface PrepcastErrorOptions {
+  /** What the operator can do about it. */
+  hint?: string;
+  /** Where: a path inside the package, a file, a peer address, a config field. */
+  where?: string;
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+export class PrepcastError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly where: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: PrepcastErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "PrepcastError";
+    this.code = code;
+    this.hint = options.hint;
+    this.where = options.where;
+    this.details = options.details;
+  }
+
+  /** The `--json` shape: `{ ok: false, code, message, where?, hint? }`. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { ok: false, code: this.code, message: this.message };
+    if (this.where !== undefined) out.where = this.where;
+    if (this.hint !== undefined) out.hint = this.hint;
+    if (this.details !== undefined) out.details = this.details;
+    return out;
+  }
+}
+
+export function isPrepcastError(e: unknown, code?: ErrorCode): e is PrepcastError {
+  return e instanceof PrepcastError && (code === undefined || e.code === code);
+}
+
+/** Wraps any thrown value; PrepcastErrors pass through, ENOSPC becomes DISK_FULL. */
+export function toPrepcastError(e: unknown, where?: string): PrepcastError {
+  if (e instanceof PrepcastError) return e;
+  const err = e as NodeJS.ErrnoException;
+  const opts: PrepcastErrorOptions = { cause: e };
+  if (where !== undefined) opts.where = where;
+  if (err && err.code === "ENOSPC") return new PrepcastError("DISK_FULL", `disk full${where ? ` writing ${where}` : ""}`, { ...opts, hint: "free disk space; the live site was not touched" });
+  if (err && typeof err.code === "string" && typeof err.syscall === "string") return new PrepcastError("IO_ERROR", `${err.syscall} failed: ${err.code}${where ? ` (${where})` : ""}`, opts);
+  return new PrepcastError("INTERNAL", err instanceof Error ? err.message : String(e), opts);
+}
