@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   TIMEOUT: "The peer stopped making progress.",
   UNAVAILABLE: "The peer cannot be reached.",
   INTERNAL: "An unexpected internal error.",
+  // appended by the protocol core
+  TIME_INVALID: "A timestamp is not ISO 8601 with an explicit offset (Z or ±hh:mm).",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

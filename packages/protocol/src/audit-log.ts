@@ -1,0 +1,290 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { canonicalize, parseCanonical } from "./canonical-json";
+import { PrepcastError, toPrepcastError } from "./errors";
+import { sha256Hex } from "./hash";
+import { formatIsoOffset, isoWithOffsetProblem } from "./time";
+
+// Each line commits to the previous one, so editing, reordering, inserting or deleting a line
+// breaks the chain at that line. Removing whole lines from the END cannot be seen from the file
+// alone: callers that need that guarantee keep the last hash elsewhere (e.g. the receiver's
+// state.json or a receipt) and pass it as `expectLastHash`.
+
+export const AUDIT_GENESIS_HASH = "0".repeat(64);
+
+export interface AuditEntry {
+  seq: number;
+  time: string;
+  event: string;
+  data: Record<string, unknown>;
+  prev: string;
+  hash: string;
+}
+
+export type AuditTamperReason = "not-canonical" | "bad-shape" | "seq-mismatch" | "prev-mismatch" | "hash-mismatch" | "torn-tail" | "last-hash-mismatch";
+
+/** hash = sha256Hex(prev + "\n" + canonical JSON of the entry without its hash). */
+export function auditEntryHash(entry: Omit<AuditEntry, "hash">): string {
+  return sha256Hex(`${entry.prev}\n${canonicalize({ data: entry.data, event: entry.event, prev: entry.prev, seq: entry.seq, time: entry.time })}`);
+}
+
+function tampered(file: string, line: number, reason: AuditTamperReason, what: string, extra: Record<string, unknown> = {}): PrepcastError {
+  const torn = reason === "torn-tail";
+  return new PrepcastError("AUDIT_LOG_TAMPERED", `${file} line ${line}: ${what}`, {
+    where: `${file}:${line}`,
+    hint: torn
+      ? "the last write was cut short (crash or full disk); the entries before it are intact. AuditLog.open(path, { recoverTornTail: true }) keeps the fragment inside a recovery entry and continues the chain"
+      : "the log was modified after it was written; keep it as evidence, and start a new log with AuditLog.startNew (which moves this one aside)",
+    details: { reason, line, ...extra },
+  });
+}
+
+const EVENT_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+
+function checkLine(file: string, lineNo: number, text: Buffer, prevHash: string, prevSeq: number): AuditEntry {
+  let value: unknown;
+  try {
+    value = parseCanonical(text, `${file}:${lineNo}`);
+  } catch (e) {
+    throw tampered(file, lineNo, "not-canonical", `is not a canonical JSON entry (${(e as Error).message})`);
+  }
+  const v = value as Partial<AuditEntry> | null;
+  const keys = v && typeof v === "object" && !Array.isArray(v) ? Object.keys(v).sort().join(",") : "";
+  if (
+    keys !== "data,event,hash,prev,seq,time" ||
+    typeof v!.seq !== "number" ||
+    typeof v!.event !== "string" ||
+    typeof v!.prev !== "string" ||
+    typeof v!.hash !== "string" ||
+    isoWithOffsetProblem(v!.time) !== undefined ||
+    typeof v!.data !== "object" ||
+    v!.data === null ||
+    Array.isArray(v!.data)
+  ) {
+    throw tampered(file, lineNo, "bad-shape", "does not have the fields data, event, hash, prev, seq, time with the right types");
+  }
+  const entry = v as AuditEntry;
+  if (entry.seq !== prevSeq + 1) throw tampered(file, lineNo, "seq-mismatch", `has seq ${entry.seq}, expected ${prevSeq + 1} (a line was deleted, inserted or moved)`);
+  if (entry.prev !== prevHash) throw tampered(file, lineNo, "prev-mismatch", "does not chain to the line before it (a line was deleted, inserted or moved)");
+  if (auditEntryHash(entry) !== entry.hash) throw tampered(file, lineNo, "hash-mismatch", "its content does not match its hash (the line was edited)");
+  return entry;
+}
+
+interface ScanResult {
+  entries: AuditEntry[];
+  lastHash: string;
+  lastSeq: number;
+  /** bytes of the complete, verified lines */
+  intactLength: number;
+  /** bytes after the last newline, if any */
+  tornTail?: Buffer;
+}
+
+function scan(file: string, content: Buffer, keepEntries: boolean): ScanResult {
+  const entries: AuditEntry[] = [];
+  let lastHash = AUDIT_GENESIS_HASH;
+  let lastSeq = 0;
+  let start = 0;
+  let lineNo = 0;
+  while (start < content.length) {
+    const nl = content.indexOf(0x0a, start);
+    lineNo++;
+    if (nl === -1) {
+      return { entries, lastHash, lastSeq, intactLength: start, tornTail: content.subarray(start) };
+    }
+    const entry = checkLine(file, lineNo, content.subarray(start, nl), lastHash, lastSeq);
+    if (keepEntries) entries.push(entry);
+    lastHash = entry.hash;
+    lastSeq = entry.seq;
+    start = nl + 1;
+  }
+  return { entries, lastHash, lastSeq, intactLength: start };
+}
+
+function readWhole(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw toPrepcastError(e, file);
+  }
+}
+
+export interface VerifyAuditLogOptions {
+  /** the hash of the last entry as recorded elsewhere: detects lines cut from the end */
+  expectLastHash?: string;
+}
+
+/**
+ * Verifies the whole chain. Throws AUDIT_LOG_TAMPERED with where = "<file>:<line>" and
+ * details.reason. A final line without its newline is reported with reason "torn-tail" and
+ * details.intactEntries: the chain before it is intact, but the log is not complete.
+ */
+export function verifyAuditLog(file: string, options: VerifyAuditLogOptions = {}): { ok: true; entries: number; lastHash: string } {
+  const result = scan(file, readWhole(file), false);
+  if (result.tornTail !== undefined) {
+    throw tampered(file, result.lastSeq + 1, "torn-tail", `the last line is incomplete (${result.tornTail.length} bytes without a final newline); the ${result.lastSeq} entries before it are intact`, {
+      intactEntries: result.lastSeq,
+      lastHash: result.lastHash,
+    });
+  }
+  if (options.expectLastHash !== undefined && options.expectLastHash !== result.lastHash) {
+    throw tampered(file, result.lastSeq, "last-hash-mismatch", `the log ends at entry ${result.lastSeq} whose hash differs from the recorded last hash (entries were removed from the end, or the log was replaced)`);
+  }
+  return { ok: true, entries: result.lastSeq, lastHash: result.lastHash };
+}
+
+/** All entries, after verifying the chain (throws AUDIT_LOG_TAMPERED like verifyAuditLog). */
+export function readAuditLog(file: string): AuditEntry[] {
+  const result = scan(file, readWhole(file), true);
+  if (result.tornTail !== undefined) {
+    throw tampered(file, result.lastSeq + 1, "torn-tail", `the last line is incomplete; the ${result.lastSeq} entries before it are intact`, { intactEntries: result.lastSeq, lastHash: result.lastHash });
+  }
+  return result.entries;
+}
+
+export interface AuditLogOptions {
+  /** fsync after every append (default true): an entry reported written survives a power cut */
+  fsync?: boolean;
+  /** after a crash mid-write: keep the torn fragment inside an "audit.torn-tail-recovered" entry and continue */
+  recoverTornTail?: boolean;
+  /** clock, for tests */
+  now?: () => Date;
+}
+
+// One shared writer per file inside this process, so two AuditLog objects on the same path
+// extend one chain instead of forking it.
+interface SharedWriter {
+  fd: number;
+  size: number;
+  lastHash: string;
+  lastSeq: number;
+  refs: number;
+}
+const writers = new Map<string, SharedWriter>();
+
+function tailState(file: string): { lastHash: string; lastSeq: number; size: number } {
+  const content = readWhole(file);
+  const result = scan(file, content, false);
+  if (result.tornTail !== undefined) {
+    throw tampered(file, result.lastSeq + 1, "torn-tail", `the last line is incomplete; the ${result.lastSeq} entries before it are intact`, { intactEntries: result.lastSeq, lastHash: result.lastHash });
+  }
+  return { lastHash: result.lastHash, lastSeq: result.lastSeq, size: content.length };
+}
+
+export class AuditLog {
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly key: string,
+    private readonly writer: SharedWriter,
+    private readonly options: Required<Pick<AuditLogOptions, "fsync">> & { now: () => Date },
+  ) {}
+
+  /**
+   * Opens (creating if needed) a log for appending after verifying its whole chain. Refuses
+   * (AUDIT_LOG_TAMPERED) a damaged log; a torn final line is repaired only with recoverTornTail.
+   */
+  static open(file: string, options: AuditLogOptions = {}): AuditLog {
+    const opts = { fsync: options.fsync ?? true, now: options.now ?? (() => new Date()) };
+    let fd: number;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+    } catch (e) {
+      throw toPrepcastError(e, file);
+    }
+    const key = fs.realpathSync(file);
+    const existing = writers.get(key);
+    if (existing) {
+      fs.closeSync(fd);
+      existing.refs++;
+      return new AuditLog(file, key, existing, opts);
+    }
+    let torn: Buffer | undefined;
+    let state: { lastHash: string; lastSeq: number; size: number };
+    try {
+      const content = readWhole(file);
+      const result = scan(file, content, false);
+      if (result.tornTail !== undefined) {
+        if (options.recoverTornTail !== true) {
+          throw tampered(file, result.lastSeq + 1, "torn-tail", `the last line is incomplete; the ${result.lastSeq} entries before it are intact`, { intactEntries: result.lastSeq, lastHash: result.lastHash });
+        }
+        torn = Buffer.from(result.tornTail);
+        fs.ftruncateSync(fd, result.intactLength);
+        fs.fsyncSync(fd);
+      }
+      state = { lastHash: result.lastHash, lastSeq: result.lastSeq, size: result.intactLength };
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+    const writer: SharedWriter = { fd, ...state, refs: 1 };
+    writers.set(key, writer);
+    const log = new AuditLog(file, key, writer, opts);
+    if (torn !== undefined) log.append("audit.torn-tail-recovered", { bytes: torn.length, fragmentBase64: torn.toString("base64") });
+    return log;
+  }
+
+  /**
+   * Moves an existing (e.g. tampered) log aside to `<file>.broken-<time>` and starts a new chain
+   * whose first entry names the old file, so the break itself is on record.
+   */
+  static startNew(file: string, reason: string, options: AuditLogOptions = {}): AuditLog {
+    let movedTo: string | null = null;
+    if (fs.existsSync(file)) {
+      movedTo = `${file}.broken-${formatIsoOffset(new Date(), 0).replace(/[:.]/g, "")}`;
+      fs.renameSync(file, movedTo);
+    }
+    const log = AuditLog.open(file, options);
+    log.append("audit.log-restarted", { reason, previousLog: movedTo });
+    return log;
+  }
+
+  /** Appends one entry (write + fsync before returning). `event` is a dotted lower-case name like "cut.installed". */
+  append(event: string, data: Record<string, unknown>): AuditEntry {
+    if (this.closed) throw new PrepcastError("INTERNAL", `audit log ${this.path} is closed`);
+    if (!EVENT_PATTERN.test(event)) throw new PrepcastError("INTERNAL", `audit event name ${JSON.stringify(event)} must match ${EVENT_PATTERN}`);
+    const w = this.writer;
+    // Another process may have appended since: re-read and verify before extending the chain.
+    const size = fs.fstatSync(w.fd).size;
+    if (size !== w.size) Object.assign(w, tailState(this.path));
+    const partial = { seq: w.lastSeq + 1, time: formatIsoOffset(this.options.now(), 0), event, data, prev: w.lastHash };
+    const entry: AuditEntry = { ...partial, hash: auditEntryHash(partial) };
+    const line = Buffer.from(`${canonicalize({ data: entry.data, event: entry.event, hash: entry.hash, prev: entry.prev, seq: entry.seq, time: entry.time })}\n`, "utf8");
+    try {
+      let off = 0;
+      while (off < line.length) off += fs.writeSync(w.fd, line, off, line.length - off);
+      if (this.options.fsync) fs.fsyncSync(w.fd);
+    } catch (e) {
+      // Never leave half a line behind: it would make every later entry unverifiable.
+      try {
+        fs.ftruncateSync(w.fd, w.size);
+      } catch {
+        /* the original error matters more */
+      }
+      throw toPrepcastError(e, this.path);
+    }
+    w.size += line.length;
+    w.lastHash = entry.hash;
+    w.lastSeq = entry.seq;
+    return entry;
+  }
+
+  get lastHash(): string {
+    return this.writer.lastHash;
+  }
+
+  get entries(): number {
+    return this.writer.lastSeq;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (--this.writer.refs === 0) {
+      writers.delete(this.key);
+      fs.closeSync(this.writer.fd);
+    }
+  }
+}

@@ -1,0 +1,155 @@
+import { z } from "zod";
+import { canonicalBytes, parseCanonical } from "./canonical-json";
+import { PrepcastError } from "./errors";
+import { assertNoCollisions, sitePathProblem } from "./paths";
+import { isoWithOffsetProblem, toIsoTimestamp } from "./time";
+
+export const MANIFEST_FORMAT = "prepcast/manifest@1";
+export const PROCESS_PATTERN = /^[A-Z0-9][A-Z0-9_-]{0,63}$/;
+export const CHANNELS = ["produccion", "simulacro"] as const;
+export type Channel = (typeof CHANNELS)[number];
+/** Lifetime of a manifest when createManifest is not given `expires`. */
+export const DEFAULT_MANIFEST_LIFETIME_DAYS = 30;
+
+export interface ManifestFile {
+  path: string;
+  size: number;
+  /** lower-case hex SHA-256 of the file's bytes */
+  sha256: string;
+}
+
+/** One signed cut: what files the published site consists of, for which process and channel, and when it may be shown. */
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  process: string;
+  channel: Channel;
+  sequence: number;
+  /** the cut's date and time as the OPLE states it, with offset */
+  corte: string;
+  createdAt: string;
+  /** embargo: not to be shown before this instant */
+  notBefore: string;
+  expires: string;
+  files: ManifestFile[];
+  totalSize: number;
+}
+
+const isoTimestamp = z.string().superRefine((s, ctx) => {
+  const problem = isoWithOffsetProblem(s);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: `timestamp ${problem}` });
+});
+
+const safeCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+const manifestSchema = z
+  .strictObject({
+    format: z.literal(MANIFEST_FORMAT),
+    process: z.string().regex(PROCESS_PATTERN, "must be 1-64 characters A-Z, 0-9, _ or -, starting with a letter or digit (e.g. VER-2024)"),
+    channel: z.enum(CHANNELS),
+    sequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    corte: isoTimestamp,
+    createdAt: isoTimestamp,
+    notBefore: isoTimestamp,
+    expires: isoTimestamp,
+    files: z.array(
+      z.strictObject({
+        path: z.string(),
+        size: safeCount,
+        sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex digits"),
+      }),
+    ),
+    totalSize: safeCount,
+  })
+  .superRefine((m, ctx) => {
+    if (Date.parse(m.expires) <= Date.parse(m.createdAt)) ctx.addIssue({ code: "custom", path: ["expires"], message: "must be later than createdAt" });
+    if (Date.parse(m.expires) <= Date.parse(m.notBefore)) ctx.addIssue({ code: "custom", path: ["expires"], message: "must be later than notBefore" });
+  });
+
+function where(base: string, path: ReadonlyArray<PropertyKey>): string {
+  return path.length ? `${base}#${path.map(String).join(".")}` : base;
+}
+
+function invalid(at: string, message: string): PrepcastError {
+  return new PrepcastError("MANIFEST_INVALID", `${at}: ${message}`, { where: at, hint: "repack the cut with `prep-publisher pack`; never edit a signed manifest by hand" });
+}
+
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+/**
+ * Parses manifest bytes: canonical JSON (NOT_CANONICAL), the schema (MANIFEST_INVALID), every
+ * path's rules (PATH_UNSAFE), collisions (PATH_COLLISION), order by UTF-8 bytes without
+ * duplicates, and totalSize = sum of sizes. Does NOT verify the signature: see verifySignedCut.
+ */
+export function parseManifest(bytes: Uint8Array, base = "prepcast/manifest.json"): Manifest {
+  const value = parseCanonical(bytes, base);
+  const parsed = manifestSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const at = where(base, issue?.path ?? []);
+    throw invalid(at, `field ${issue?.path.length ? issue.path.join(".") : "(top level)"} ${issue?.message ?? "has an unexpected shape"}`);
+  }
+  const m = parsed.data as Manifest;
+  let total = 0;
+  let previous: Buffer | undefined;
+  m.files.forEach((f, i) => {
+    const at = `${base}#files.${i}.path`;
+    const problem = sitePathProblem(f.path);
+    if (problem !== undefined) {
+      throw new PrepcastError("PATH_UNSAFE", `${at}: path ${JSON.stringify(f.path)} ${problem}`, { where: at, hint: "rename the file in the cut directory so that its path follows the site path rules, then pack again" });
+    }
+    const current = Buffer.from(f.path, "utf8");
+    if (previous !== undefined && Buffer.compare(previous, current) >= 0) {
+      throw invalid(at, `files must be sorted by the UTF-8 bytes of their path without duplicates, but ${JSON.stringify(f.path)} follows ${JSON.stringify(previous.toString("utf8"))}`);
+    }
+    previous = current;
+    total += f.size;
+    if (!Number.isSafeInteger(total)) throw invalid(`${base}#totalSize`, "the sum of file sizes exceeds 2^53 - 1");
+  });
+  assertNoCollisions(
+    m.files.map((f) => f.path),
+    `${base}#files`,
+  );
+  if (total !== m.totalSize) throw invalid(`${base}#totalSize`, `totalSize is ${m.totalSize} but the files add up to ${total} bytes`);
+  return m;
+}
+
+export interface CreateManifestInput {
+  process: string;
+  channel: Channel;
+  sequence: number;
+  corte: string;
+  files: ManifestFile[];
+  createdAt?: Date | string;
+  /** defaults to createdAt (no embargo) */
+  notBefore?: Date | string;
+  /** defaults to createdAt + DEFAULT_MANIFEST_LIFETIME_DAYS */
+  expires?: Date | string;
+}
+
+/** Builds canonical manifest bytes: sorts files by UTF-8 path bytes, computes totalSize, and checks the result parses. */
+export function createManifest(input: CreateManifestInput): Buffer {
+  const createdAtValue = input.createdAt ?? new Date();
+  const createdAt = toIsoTimestamp(createdAtValue, "createdAt");
+  const expires =
+    input.expires !== undefined
+      ? toIsoTimestamp(input.expires, "expires")
+      : toIsoTimestamp(new Date(Date.parse(createdAt) + DEFAULT_MANIFEST_LIFETIME_DAYS * 86_400_000), "expires");
+  const files = input.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })).sort((a, b) => compareUtf8(a.path, b.path));
+  const doc = {
+    format: MANIFEST_FORMAT,
+    process: input.process,
+    channel: input.channel,
+    sequence: input.sequence,
+    corte: input.corte,
+    createdAt,
+    notBefore: input.notBefore !== undefined ? toIsoTimestamp(input.notBefore, "notBefore") : createdAt,
+    expires,
+    files,
+    totalSize: files.reduce((sum, f) => sum + f.size, 0),
+  };
+  const bytes = canonicalBytes(doc);
+  parseManifest(bytes, "new manifest"); // refuse to sign what a verifier would reject
+  return bytes;
+}

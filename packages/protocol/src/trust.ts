@@ -1,0 +1,139 @@
+import { PrepcastError } from "./errors";
+import { sha256Hex } from "./hash";
+import { keysetPublicKey, verifyKeyset, type Keyset } from "./keyset";
+import { parseManifest, type Channel, type Manifest } from "./manifest";
+import { parseSigFile, verifyDocument } from "./signing";
+import { parseIsoWithOffset } from "./time";
+
+/** What a receiver has already accepted; persisted by the receiver (state.json) between runs. */
+export interface TrustState {
+  /** highest keyset version accepted so far */
+  keysetVersion: number;
+  /** per "<process>/<channel>": the last installed sequence and its manifest hash */
+  cuts: Record<string, { sequence: number; manifestSha256: string }>;
+}
+
+export function emptyTrustState(): TrustState {
+  return { keysetVersion: 0, cuts: {} };
+}
+
+/** The four signed files of a cut, exact bytes as received. */
+export interface SignedCut {
+  keyset: Buffer;
+  keysetSig: Buffer;
+  manifest: Buffer;
+  manifestSig: Buffer;
+}
+
+export interface VerifiedCut {
+  keyset: Keyset;
+  manifest: Manifest;
+  /** hex SHA-256 of the exact manifest bytes: the cut's identity */
+  manifestSha256: string;
+  signed: SignedCut;
+}
+
+export interface VerifySignedCutOptions {
+  rootPublicKey: Uint8Array;
+  state?: TrustState;
+  now?: Date;
+  accept?: { process?: string; channels?: Channel[] };
+  /** re-verifying an installed cut (e.g. `verify` of the live tree) is not an error */
+  allowSameSequence?: boolean;
+}
+
+/** The key a cut is tracked under in TrustState.cuts. */
+export function cutStreamKey(manifest: Pick<Manifest, "process" | "channel">): string {
+  return `${manifest.process}/${manifest.channel}`;
+}
+
+/**
+ * The one verification order shared by the offline reader and the push channel, run before any
+ * content byte is looked at:
+ *   1. keyset: sig file, root key id, signature over exact bytes, parse, expiry, version >= state
+ *   2. manifest sig file; its key must be listed by that keyset (KEY_UNKNOWN)
+ *   3. manifest signature over its exact bytes, then parse (paths, collisions, totals)
+ *   4. manifest expiry, accepted process/channel
+ *   5. sequence against state: lower = ROLLBACK, equal with other hash = REPLAY, equal = ALREADY_INSTALLED
+ * notBefore is not checked here: embargoed cuts are staged early and activated later (isEmbargoed).
+ */
+export function verifySignedCut(cut: SignedCut, opts: VerifySignedCutOptions): VerifiedCut {
+  const state = opts.state ?? emptyTrustState();
+  const now = opts.now ?? new Date();
+  const keyset = verifyKeyset(cut.keyset, cut.keysetSig, opts.rootPublicKey, { now, minVersion: state.keysetVersion });
+
+  const sig = parseSigFile(cut.manifestSig, "prepcast/manifest.sig");
+  const signingKey = keysetPublicKey(keyset, sig.keyid);
+  if (!signingKey) {
+    throw new PrepcastError("KEY_UNKNOWN", `the manifest is signed by key ${sig.keyid}, which keyset version ${keyset.version} does not list (revoked or foreign key)`, {
+      where: "prepcast/manifest.sig",
+      hint: "the signing key may have been revoked; ask the OPLE for a package signed with a current key",
+    });
+  }
+  verifyDocument("manifest", cut.manifest, sig, signingKey, "prepcast/manifest.json");
+  const manifest = parseManifest(cut.manifest);
+
+  const expires = parseIsoWithOffset(manifest.expires, "prepcast/manifest.json#expires");
+  if (now.getTime() >= expires.getTime()) {
+    throw new PrepcastError("MANIFEST_EXPIRED", `cut ${manifest.process}/${manifest.channel} #${manifest.sequence} expired at ${manifest.expires}`, {
+      where: "prepcast/manifest.json#expires",
+      hint: "use a newer cut; if the date looks wrong, check this machine's clock",
+    });
+  }
+  if (opts.accept?.process !== undefined && opts.accept.process !== manifest.process) {
+    throw new PrepcastError("CHANNEL_MISMATCH", `the cut belongs to process ${manifest.process}, but this receiver accepts only ${opts.accept.process}`, {
+      where: "prepcast/manifest.json#process",
+      hint: "check the receiver's configured process, or that the package is the one meant for it",
+    });
+  }
+  if (opts.accept?.channels !== undefined && !opts.accept.channels.includes(manifest.channel)) {
+    throw new PrepcastError("CHANNEL_MISMATCH", `the cut is for channel ${manifest.channel}, but this receiver accepts only ${opts.accept.channels.join(", ") || "no channel"}`, {
+      where: "prepcast/manifest.json#channel",
+      hint: "a simulacro cut must never replace produccion results (and vice versa); check the receiver's channel setting",
+    });
+  }
+
+  const manifestSha256 = sha256Hex(cut.manifest);
+  const seen = state.cuts[cutStreamKey(manifest)];
+  if (seen !== undefined) {
+    const stream = cutStreamKey(manifest);
+    if (manifest.sequence < seen.sequence) {
+      throw new PrepcastError("ROLLBACK", `cut ${stream} #${manifest.sequence} is older than the installed #${seen.sequence}`, {
+        where: "prepcast/manifest.json#sequence",
+        hint: "an older cut can never replace a newer one; install a cut with a higher sequence",
+        details: { sequence: manifest.sequence, installed: seen.sequence },
+      });
+    }
+    if (manifest.sequence === seen.sequence) {
+      if (manifestSha256 !== seen.manifestSha256) {
+        throw new PrepcastError("REPLAY", `cut ${stream} #${manifest.sequence} has the same sequence as the installed cut but different content (manifest ${manifestSha256.slice(0, 12)} vs ${seen.manifestSha256.slice(0, 12)})`, {
+          where: "prepcast/manifest.json#sequence",
+          hint: "each sequence number may be signed only once; report this to the OPLE",
+          details: { sequence: manifest.sequence, manifestSha256, installedSha256: seen.manifestSha256 },
+        });
+      }
+      if (opts.allowSameSequence !== true) {
+        throw new PrepcastError("ALREADY_INSTALLED", `cut ${stream} #${manifest.sequence} is already installed`, {
+          where: "prepcast/manifest.json#sequence",
+          hint: "nothing to do",
+          details: { sequence: manifest.sequence, manifestSha256 },
+        });
+      }
+    }
+  }
+  return { keyset, manifest, manifestSha256, signed: cut };
+}
+
+/** True while the cut's notBefore lies in the future: it may be staged but not shown. */
+export function isEmbargoed(manifest: Pick<Manifest, "notBefore">, now: Date = new Date()): boolean {
+  return now.getTime() < parseIsoWithOffset(manifest.notBefore, "prepcast/manifest.json#notBefore").getTime();
+}
+
+/** The state after installing `verified`; pure (the input is not modified). */
+export function advanceTrustState(state: TrustState, verified: VerifiedCut): TrustState {
+  const key = cutStreamKey(verified.manifest);
+  return {
+    keysetVersion: Math.max(state.keysetVersion, verified.keyset.version),
+    cuts: { ...state.cuts, [key]: { sequence: verified.manifest.sequence, manifestSha256: verified.manifestSha256 } },
+  };
+}
