@@ -1,0 +1,61 @@
+# syntax=docker/dockerfile:1
+# prep-receiver: the difusor's agent (push endpoint, public site, analytics, reports).
+# Build from the repository root:
+#   docker build -f infra/docker/receiver.Dockerfile -t prepcast/receiver:0.1.0 .
+# The builder stage is identical to publisher.Dockerfile's (infra/test checks it), so both images
+# share its cached layers. Runs as uid 10001 behind tini; see docs/operations/install-ubuntu-docker.md.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- builder: compiles native addons (better-sqlite3, zstd-napi) and the TypeScript workspaces
+FROM ${NODE_IMAGE} AS builder
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+ENV TURBO_TELEMETRY_DISABLED=1 NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+# The npm version the lockfile and its allowScripts list were written with (package.json "packageManager").
+COPY package.json ./
+RUN npm install -g "$(node -p 'require("./package.json").packageManager')"
+COPY . .
+RUN npm ci \
+ && npm run build \
+ && npm prune --omit=dev
+# Keep only what runs: each workspace without its sources, tests and build configs. Patterns are
+# anchored and `*` stops at `/`, so nothing inside a dependency's own folders is touched.
+RUN mkdir -p /out \
+ && cp -a package.json node_modules /out/ \
+ && tar -cf - --anchored --no-wildcards-match-slash \
+      --exclude='proto/src' --exclude='*/*/src' --exclude='*/*/test' --exclude='*/*/.turbo' \
+      --exclude='*/*/tsconfig*.json' --exclude='*/*/jest.config.js' --exclude='proto/scripts' \
+      proto packages apps | tar -xf - -C /out
+
+# ---- runtime: node + openssl (for `init`'s TLS certificate) + tini, nothing else
+FROM ${NODE_IMAGE} AS runtime
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends openssl tini \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 prepcast \
+ && useradd --system --uid 10001 --gid prepcast --home-dir /var/lib/prepcast --no-create-home \
+      --shell /usr/sbin/nologin prepcast \
+ && mkdir -p /etc/prepcast /var/lib/prepcast /var/log/prepcast \
+ && chown prepcast:prepcast /etc/prepcast /var/lib/prepcast /var/log/prepcast \
+ && chmod 0700 /etc/prepcast /var/lib/prepcast \
+ && chmod 0750 /var/log/prepcast \
+ && ln -s /app/apps/receiver/bin/prep-receiver.js /usr/local/bin/prep-receiver
+COPY --from=builder /out /app
+ENV NODE_ENV=production \
+    PREPCAST_ROOT=/var/lib/prepcast \
+    PREPCAST_HEALTH_URL=http://127.0.0.1:8731/livez
+# keys and config (mount read-only), state directory (cuts, audit.log, analytics), optional log files
+VOLUME ["/etc/prepcast", "/var/lib/prepcast", "/var/log/prepcast"]
+# push (gRPC over TLS), public site HTTP and HTTPS (also the WebSocket push path).
+# Ports below 1024 bind as non-root because Docker sets net.ipv4.ip_unprivileged_port_start=0.
+EXPOSE 8730 80 443
+USER prepcast:prepcast
+WORKDIR /var/lib/prepcast
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch(process.env.PREPCAST_HEALTH_URL,{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# tini as PID 1 forwards SIGTERM to node (graceful shutdown) and reaps zombies; no `--init` needed.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/apps/receiver/bin/prep-receiver.js"]
+CMD ["run", "--config", "/etc/prepcast/receiver.yaml"]
