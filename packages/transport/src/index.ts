@@ -1,1 +1,13 @@
-export {};
+// @prepcast/transport: moves prepcast.v1.Frame messages between publisher and receiver.
+// The compliance suite lives in "./compliance" (not exported here: it loads jest).
+export * from "./types";
+export { Allowlist, parseCidr, parseIpAddress, normalizeAddress } from "./allowlist";
+export {
+  generateSelfSignedCertificate,
+  certificateFingerprint,
+  normalizeFingerprint,
+  probePinnedCertificate,
+  type SelfSignedCertificate,
+  type PinnedTlsOptions,
+} from "./tls";
+export { memoryTransport, type MemoryTransportOptions } from "./memory";
