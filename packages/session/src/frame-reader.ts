@@ -1,0 +1,115 @@
+import { PrepcastError, type ErrorCode, ERROR_CODES } from "@prepcast/protocol";
+import type { prepcast } from "@prepcast/proto";
+import type { FrameConnection } from "@prepcast/transport";
+
+export type Frame = prepcast.v1.Frame;
+export type FrameBody = NonNullable<Frame["body"]>;
+
+/**
+ * Pulls frames from a connection in the background so a sender can notice an Error frame
+ * (disk full, refusal) while it streams, and a reader can wait for the next frame with a
+ * deadline. Ping frames are answered here, Pong frames dropped.
+ */
+export class FrameReader {
+  private readonly queue: Frame[] = [];
+  private waiter: ((v: void) => void) | null = null;
+  private ended = false;
+  private failure: unknown = null;
+  private readonly maxQueued: number;
+
+  constructor(private readonly conn: FrameConnection, opts: { maxQueued?: number } = {}) {
+    this.maxQueued = opts.maxQueued ?? 1024;
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      for await (const frame of this.conn.frames()) {
+        if (frame.body === "ping") {
+          void this.conn.send({ pong: { unixMs: frame.ping?.unixMs ?? 0 } }).catch(() => undefined);
+          continue;
+        }
+        if (frame.body === "pong") continue;
+        if (this.queue.length >= this.maxQueued) {
+          throw new PrepcastError("PROTOCOL_ERROR", `peer sent more than ${this.maxQueued} frames without waiting for an answer`, { where: this.conn.remoteAddress });
+        }
+        this.queue.push(frame);
+        this.wake();
+      }
+    } catch (e) {
+      this.failure = e;
+    } finally {
+      this.ended = true;
+      this.wake();
+    }
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    if (w) w();
+  }
+
+  /** A queued Error frame, if the peer sent one; does not wait. */
+  peekError(): PrepcastError | null {
+    const f = this.queue.find((q) => q.body === "error");
+    return f ? errorFromFrame(f) : null;
+  }
+
+  /** True when a frame is waiting. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** The next frame, or throws TIMEOUT / UNAVAILABLE (connection ended) / the peer's Error. */
+  async next(timeoutMs: number, what: string): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const f = this.queue.shift();
+      if (f) {
+        if (f.body === "error") throw errorFromFrame(f);
+        return f;
+      }
+      if (this.ended) {
+        if (this.failure) throw this.failure;
+        throw new PrepcastError("UNAVAILABLE", `connection closed while waiting for ${what}`, { where: this.conn.remoteAddress });
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new PrepcastError("TIMEOUT", `no ${what} within ${Math.round(timeoutMs / 1000)} s`, { where: this.conn.remoteAddress, hint: "the peer stalled; the session will be retried" });
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** The next frame, which must carry `body`. */
+  async expect<K extends FrameBody>(body: K, timeoutMs: number): Promise<NonNullable<Frame[K]>> {
+    const f = await this.next(timeoutMs, body);
+    if (f.body !== body) {
+      throw new PrepcastError("PROTOCOL_ERROR", `expected ${body}, got ${f.body ?? "an empty frame"}`, { where: this.conn.remoteAddress });
+    }
+    return f[body] as NonNullable<Frame[K]>;
+  }
+}
+
+export function errorFromFrame(f: Frame): PrepcastError {
+  const code = (f.error?.code ?? "INTERNAL") as string;
+  const known = Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+  return new PrepcastError((known ? code : "PROTOCOL_ERROR") as ErrorCode, `peer reported ${code}: ${f.error?.message ?? ""}`, {
+    details: { remoteCode: code, retryable: Boolean(f.error?.retryable) },
+  });
+}
+
+/** Sends an Error frame and closes; never throws (the peer may already be gone). */
+export async function sendErrorAndClose(conn: FrameConnection, err: PrepcastError, retryable = false): Promise<void> {
+  try {
+    await conn.send({ error: { code: err.code, message: err.message, retryable } });
+  } catch {
+    /* peer gone */
+  }
+  await conn.close({ code: err.code, message: err.message }).catch(() => undefined);
+}

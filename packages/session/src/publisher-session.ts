@@ -1,0 +1,203 @@
+import { createHash, randomBytes } from "node:crypto";
+import { PrepcastError, toPrepcastError, type SignedCut } from "@prepcast/protocol";
+import { PROTOCOL_VERSION } from "@prepcast/proto";
+import type { FrameConnection } from "@prepcast/transport";
+import { type AuthParams, type Identity, sameKey, signAuth, verifyAuth } from "./auth";
+import { FrameReader, sendErrorAndClose } from "./frame-reader";
+import { DEFAULT_CHUNK_SIZE, type PayloadSource } from "./payload";
+import { type ReceiptDoc, verifyReceipt } from "./receipt";
+import { type CutRefInfo, DEFAULT_TIMEOUTS, type SessionTimeouts, fromWireRef, toWireRef } from "./types";
+
+/** What the receiver told us in its hello, after authentication. */
+export interface ReceiverHello {
+  receiverId: string;
+  live: CutRefInfo | null;
+  staged: CutRefInfo | null;
+  partial: CutRefInfo | null;
+  partialOffset: number;
+  freeDiskBytes: number;
+  clockUnixMs: number;
+  /** Receiver clock minus ours, measured at the hello (milliseconds). */
+  clockSkewMs: number;
+  agentVersion: string;
+  keysetVersion: number;
+  acceptedEncodings: string[];
+}
+
+/** One cut as the publisher offers it to one receiver. */
+export interface OfferPlan {
+  signed: SignedCut;
+  cut: CutRefInfo;
+  encoding: string;
+  base: CutRefInfo | null;
+  /** Stable for (cut, encoding, base): lets a receiver resume across sessions. */
+  transferId: string;
+  payload: PayloadSource;
+  chunkSize?: number;
+}
+
+export interface DeliveryProgress {
+  receiverId: string;
+  sent: number;
+  total: number;
+  resumedFrom: number;
+}
+
+export type DeliveryResult =
+  | { status: "delivered"; receipt: ReceiptDoc; receiptBytes: Buffer; receiptSignature: Buffer; bytesSent: number; resumedFrom: number; durationMs: number }
+  | { status: "refused"; code: string; message: string }
+  | { status: "failed"; code: string; message: string; bytesSent: number };
+
+export interface PublisherSessionOptions {
+  publisherId: string;
+  identity: Identity;
+  /** The receiver this connection was dialed for, with its registered identity key. */
+  receiver: { id: string; publicKey: Uint8Array };
+  clock?: () => Date;
+  timeouts?: Partial<SessionTimeouts>;
+}
+
+export function transferIdFor(cut: CutRefInfo, encoding: string, base: CutRefInfo | null): string {
+  return createHash("sha256")
+    .update(`${cut.manifestSha256}\n${encoding}\n${base ? base.manifestSha256 : "-"}`)
+    .digest("hex")
+    .slice(0, 32);
+}
+
+/**
+ * The publisher's side of one session. `open` reads the hello and runs mutual authentication;
+ * `deliver` offers a cut, streams what the receiver lacks from its resume point, and returns the
+ * verified receipt (or the receiver's typed refusal).
+ */
+export class PublisherSession {
+  private constructor(
+    private readonly conn: FrameConnection,
+    private readonly reader: FrameReader,
+    private readonly opts: PublisherSessionOptions,
+    private readonly timeouts: SessionTimeouts,
+    readonly hello: ReceiverHello,
+  ) {}
+
+  static async open(conn: FrameConnection, opts: PublisherSessionOptions): Promise<PublisherSession> {
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+    const clock = opts.clock ?? (() => new Date());
+    const reader = new FrameReader(conn);
+    try {
+      const h = await reader.expect("hello", timeouts.handshakeMs);
+      if (h.protocolVersion !== PROTOCOL_VERSION) {
+        throw new PrepcastError("PROTOCOL_ERROR", `receiver speaks protocol version ${h.protocolVersion}, this publisher ${PROTOCOL_VERSION}`, { hint: "upgrade the older side" });
+      }
+      if (h.receiverId !== opts.receiver.id || !sameKey(h.identityPublicKey, opts.receiver.publicKey)) {
+        throw new PrepcastError("AUTH_FAILED", `peer at ${conn.remoteAddress} claims to be "${h.receiverId}" but "${opts.receiver.id}" with its registered key was expected`, {
+          hint: "check the receiver's address and identity key in the registry",
+        });
+      }
+      if (!h.nonce || h.nonce.length !== 32) throw new PrepcastError("AUTH_FAILED", "receiver nonce must be 32 bytes");
+      const nonce = randomBytes(32);
+      const params: AuthParams = {
+        publisherId: opts.publisherId,
+        publisherKey: opts.identity.publicKey,
+        publisherNonce: nonce,
+        receiverId: opts.receiver.id,
+        receiverKey: opts.receiver.publicKey,
+        receiverNonce: h.nonce,
+      };
+      await conn.send({
+        publisherAuth: {
+          publisherId: opts.publisherId,
+          identityPublicKey: opts.identity.publicKey,
+          nonce,
+          signature: signAuth("publisher", params, opts.identity),
+          clockUnixMs: clock().getTime(),
+        },
+      });
+      const ra = await reader.expect("receiverAuth", timeouts.handshakeMs);
+      verifyAuth("receiver", params, ra.signature ?? new Uint8Array(), conn.remoteAddress);
+      const clockUnixMs = Number(h.clockUnixMs ?? 0);
+      const hello: ReceiverHello = {
+        receiverId: h.receiverId ?? "",
+        live: fromWireRef(h.live),
+        staged: fromWireRef(h.staged),
+        partial: fromWireRef(h.partial),
+        partialOffset: Number(h.partialOffset ?? 0),
+        freeDiskBytes: Number(h.freeDiskBytes ?? 0),
+        clockUnixMs,
+        clockSkewMs: clockUnixMs - clock().getTime(),
+        agentVersion: h.agentVersion ?? "",
+        keysetVersion: Number(h.keysetVersion ?? 0),
+        acceptedEncodings: h.acceptedEncodings ?? [],
+      };
+      return new PublisherSession(conn, reader, opts, timeouts, hello);
+    } catch (e) {
+      const err = toPrepcastError(e, conn.remoteAddress);
+      await sendErrorAndClose(conn, err);
+      throw err;
+    }
+  }
+
+  get remoteAddress(): string {
+    return this.conn.remoteAddress;
+  }
+
+  async deliver(plan: OfferPlan, onProgress?: (p: DeliveryProgress) => void): Promise<DeliveryResult> {
+    const chunkSize = plan.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    const started = Date.now();
+    let bytesSent = 0;
+    try {
+      await this.conn.send({
+        offer: {
+          transferId: plan.transferId,
+          keyset: plan.signed.keyset,
+          keysetSig: plan.signed.keysetSig,
+          manifest: plan.signed.manifest,
+          manifestSig: plan.signed.manifestSig,
+          encoding: plan.encoding,
+          base: toWireRef(plan.base),
+          payloadSize: plan.payload.size,
+          payloadSha256: plan.payload.sha256,
+          chunkSize,
+        },
+      });
+      const reply = await this.reader.expect("offerReply", this.timeouts.transferMs);
+      if (!reply.accept) return { status: "refused", code: reply.code || "PROTOCOL_ERROR", message: reply.message || "refused" };
+      const resumedFrom = Number(reply.resumeOffset ?? 0);
+      if (resumedFrom > plan.payload.size || (resumedFrom % chunkSize !== 0 && resumedFrom !== plan.payload.size)) {
+        throw new PrepcastError("PROTOCOL_ERROR", `receiver asked to resume at ${resumedFrom}, not a chunk boundary within ${plan.payload.size}`);
+      }
+      const total = plan.payload.size;
+      for (let offset = resumedFrom; offset < total; offset += chunkSize) {
+        const early = this.reader.peekError();
+        if (early) throw early;
+        const data = await plan.payload.read(offset, chunkSize);
+        await this.conn.send({ chunk: { offset, data, sha256: createHash("sha256").update(data).digest() } });
+        bytesSent += data.length;
+        onProgress?.({ receiverId: this.opts.receiver.id, sent: offset + data.length, total, resumedFrom });
+      }
+      await this.conn.send({ payloadEnd: {} });
+      // Rebuilding and verifying a large cut takes a while: allow for it.
+      const r = await this.reader.expect("receipt", this.timeouts.transferMs + Math.ceil(total / (20 * 1024 * 1024)) * 1000);
+      const receiptBytes = Buffer.from(r.receipt ?? []);
+      const receiptSignature = Buffer.from(r.signature ?? []);
+      const doc = verifyReceipt(receiptBytes, receiptSignature, this.opts.receiver.publicKey, `receipt from ${this.opts.receiver.id}`);
+      if (doc.manifestSha256 !== plan.cut.manifestSha256 || doc.sequence !== plan.cut.sequence || doc.receiverId !== this.opts.receiver.id) {
+        throw new PrepcastError("PROTOCOL_ERROR", `receipt names sequence ${doc.sequence} / ${doc.manifestSha256.slice(0, 12)}, not the offered cut`);
+      }
+      return { status: "delivered", receipt: doc, receiptBytes, receiptSignature, bytesSent, resumedFrom, durationMs: Date.now() - started };
+    } catch (e) {
+      const err = toPrepcastError(e, this.conn.remoteAddress);
+      return { status: "failed", code: err.code, message: err.message, bytesSent };
+    }
+  }
+
+  /** Waits for a later receipt (an embargoed cut going live) without sending anything. */
+  async nextReceipt(timeoutMs: number): Promise<{ doc: ReceiptDoc; receiptBytes: Buffer; receiptSignature: Buffer }> {
+    const r = await this.reader.expect("receipt", timeoutMs);
+    const receiptBytes = Buffer.from(r.receipt ?? []);
+    const receiptSignature = Buffer.from(r.signature ?? []);
+    return { doc: verifyReceipt(receiptBytes, receiptSignature, this.opts.receiver.publicKey, `receipt from ${this.opts.receiver.id}`), receiptBytes, receiptSignature };
+  }
+
+  async close(): Promise<void> {
+    await this.conn.close().catch(() => undefined);
+  }
+}
