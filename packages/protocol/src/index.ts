@@ -10,3 +10,5 @@ export * from "./paths";
 export * from "./manifest";
 export * from "./trust";
 export * from "./audit-log";
+export * from "./package";
+export * from "./store";

@@ -1,0 +1,7 @@
+export * from "./format";
+export * from "./tar-guard";
+export * from "./verified-file";
+export * from "./payload";
+export * from "./publisher-keys";
+export * from "./writer";
+export * from "./reader";

@@ -1,0 +1,161 @@
+import { createHash, type Hash } from "node:crypto";
+import { promises as fsp } from "node:fs";
+import * as path from "node:path";
+import { PrepcastError, toPrepcastError } from "../errors";
+import type { ManifestFile } from "../manifest";
+import { validateSitePath } from "../paths";
+
+// Every way a cut's content arrives (a .prep entry, a "full" payload, a rebuilt delta) ends here:
+// bytes are hashed and counted as they stream to disk, and a file counts only once its size and
+// SHA-256 equal the signed manifest's. Nothing is ever written outside `<staging>/site/`.
+
+/** The directory inside a staging (or cut) directory that holds the published files. */
+export const SITE_DIR = "site";
+
+/** Absolute path of `file` under `<stagingDir>/site`, re-validated and proved to stay inside it. */
+export function sitePathIn(stagingDir: string, filePath: string): string {
+  validateSitePath(filePath, "manifest file");
+  const root = path.resolve(stagingDir, SITE_DIR);
+  const target = path.resolve(root, ...filePath.split("/"));
+  if (!target.startsWith(root + path.sep)) {
+    throw new PrepcastError("PATH_UNSAFE", `path ${JSON.stringify(filePath)} resolves outside the staging directory`, { where: filePath });
+  }
+  return target;
+}
+
+/** Remembers which parent directories exist so a cut with 50 000 files does not mkdir 50 000 times. */
+export class StagingDirs {
+  private readonly made = new Set<string>();
+  async ensureParent(target: string, where: string): Promise<void> {
+    const dir = path.dirname(target);
+    if (this.made.has(dir)) return;
+    try {
+      await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST" || code === "ENOTDIR") {
+        throw new PrepcastError("PATH_COLLISION", `${where}: a parent directory is already a file`, { where, cause: e });
+      }
+      throw toPrepcastError(e, where);
+    }
+    this.made.add(dir);
+  }
+}
+
+/**
+ * Streams one manifest file: counts and hashes every chunk and, when given a target path,
+ * writes it to a file opened exclusively (`wx`) with mode 0644. `finish()` proves size and hash.
+ */
+export class VerifiedFileWriter {
+  private readonly hash: Hash = createHash("sha256");
+  private written = 0;
+  private handle: fsp.FileHandle | null = null;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  private constructor(
+    readonly file: ManifestFile,
+    private readonly where: string,
+  ) {}
+
+  /** `target` null: verify only (nothing is written). */
+  static async open(file: ManifestFile, target: string | null, where = file.path, dirs?: StagingDirs): Promise<VerifiedFileWriter> {
+    const w = new VerifiedFileWriter(file, where);
+    if (target !== null) {
+      await (dirs ?? new StagingDirs()).ensureParent(target, where);
+      try {
+        w.handle = await fsp.open(target, "wx", 0o644);
+        await w.handle.chmod(0o644); // the umask must not change what the site server can read
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EEXIST") {
+          throw new PrepcastError("DUPLICATE_ENTRY", `${where} was already written`, { where, cause: e });
+        }
+        throw toPrepcastError(e, where);
+      }
+    }
+    return w;
+  }
+
+  get bytesWritten(): number {
+    return this.written;
+  }
+
+  get remaining(): number {
+    return this.file.size - this.written;
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.written + chunk.length > this.file.size) {
+      throw new PrepcastError("SIZE_MISMATCH", `${this.where} has more than the ${this.file.size} bytes the manifest declares`, {
+        where: this.where,
+        hint: "the package does not match its signed manifest; refuse it and ask the OPLE for a fresh copy",
+      });
+    }
+    this.written += chunk.length;
+    this.hash.update(chunk);
+    if (this.handle === null) return;
+    // Coalesce small chunks so a file arriving in 16 KiB pieces costs few write calls.
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= 1 << 20) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.handle === null || this.pendingBytes === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    try {
+      let off = 0;
+      while (off < data.length) {
+        const { bytesWritten } = await this.handle.write(data, off, data.length - off);
+        off += bytesWritten;
+      }
+    } catch (e) {
+      throw toPrepcastError(e, this.where);
+    }
+  }
+
+  /** Verifies size and hash, then closes the file. Throws SIZE_MISMATCH or HASH_MISMATCH. */
+  async finish(): Promise<void> {
+    if (this.written !== this.file.size) {
+      throw new PrepcastError("SIZE_MISMATCH", `${this.where} has ${this.written} bytes; the manifest declares ${this.file.size}`, {
+        where: this.where,
+        hint: "the package does not match its signed manifest; refuse it and ask the OPLE for a fresh copy",
+      });
+    }
+    const digest = this.hash.digest("hex");
+    if (digest !== this.file.sha256) {
+      throw new PrepcastError("HASH_MISMATCH", `${this.where} has SHA-256 ${digest}; the manifest declares ${this.file.sha256}`, {
+        where: this.where,
+        hint: "the file was altered or damaged in transit; refuse the package and ask the OPLE for a fresh copy",
+      });
+    }
+    await this.flush();
+    await this.close();
+  }
+
+  /** Closes without verifying (the staging directory is about to be removed). */
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = null;
+    if (h !== null) {
+      try {
+        await h.close();
+      } catch (e) {
+        throw toPrepcastError(e, this.where);
+      }
+    }
+  }
+}
+
+/** Streams `readable` into `<stagingDir>/site/<file.path>`, proving its size and hash. */
+export async function writeVerifiedFile(stagingDir: string, file: ManifestFile, readable: AsyncIterable<Buffer>): Promise<void> {
+  const w = await VerifiedFileWriter.open(file, sitePathIn(stagingDir, file.path));
+  try {
+    for await (const chunk of readable) await w.write(chunk);
+    await w.finish();
+  } finally {
+    await w.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,3 @@
+export * from "./durable";
+export * from "./cut-store";
+export * from "./install";

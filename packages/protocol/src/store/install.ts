@@ -1,0 +1,74 @@
+import type { Readable } from "node:stream";
+import { PrepcastError, toPrepcastError } from "../errors";
+import { readPackage } from "../package/reader";
+import { isEmbargoed, type VerifySignedCutOptions } from "../trust";
+import type { CutRecord, CutStore, Staging } from "./cut-store";
+
+export interface InstallOptions extends Omit<VerifySignedCutOptions, "state"> {
+  /** shown in the audit log for refusals (e.g. the package path) */
+  source?: string;
+}
+
+export interface InstallResult {
+  status: "activated" | "staged";
+  record: CutRecord;
+  files: number;
+  bytes: number;
+  /** ids deleted by retention */
+  removed: string[];
+}
+
+/**
+ * The offline install path: verify the signed documents against the store's trust state, stream
+ * every file into a fresh staging directory, commit it under cuts/, and switch `current` to it,
+ * unless its notBefore lies ahead: then it stays committed as pending until activatePending().
+ * On any error the staging directory is removed, the live cut is untouched, and the refusal is
+ * written to the audit log with its code.
+ */
+export async function installPackage(store: CutStore, source: Readable | string, options: InstallOptions): Promise<InstallResult> {
+  let staging: Staging | undefined;
+  const now = options.now ?? new Date();
+  try {
+    const result = await readPackage(source, {
+      ...options,
+      now,
+      state: store.trustState(),
+      extractInto: async (verified) => {
+        staging = await store.beginStaging(verified);
+        return staging.dir;
+      },
+    });
+    const record = await store.commit(staging!);
+    if (isEmbargoed(result.verified.manifest, now)) {
+      await store.markPending(record.id);
+      return { status: "staged", record, files: result.files, bytes: result.bytes, removed: await store.retain() };
+    }
+    await store.activate(record.id);
+    return { status: "activated", record, files: result.files, bytes: result.bytes, removed: await store.retain() };
+  } catch (e) {
+    const err = toPrepcastError(e, typeof source === "string" ? source : undefined);
+    await staging?.abort().catch(() => undefined);
+    try {
+      store.recordRefusal(err, { source: options.source ?? (typeof source === "string" ? source : "stream") });
+    } catch {
+      /* the refusal itself matters more than its log line */
+    }
+    throw err;
+  }
+}
+
+/** Activates the pending cut once its notBefore has passed; EMBARGOED before that, null when none is pending. */
+export async function activatePending(store: CutStore, now: Date = new Date()): Promise<CutRecord | null> {
+  const pending = store.pending();
+  if (pending === null) return null;
+  if (isEmbargoed(pending, now)) {
+    throw new PrepcastError("EMBARGOED", `cut ${pending.id} may not be shown before ${pending.notBefore}`, {
+      where: pending.id,
+      hint: `run this again after ${pending.notBefore}; the live cut stays until then`,
+      details: { notBefore: pending.notBefore },
+    });
+  }
+  await store.activate(pending.id);
+  await store.retain();
+  return pending;
+}
