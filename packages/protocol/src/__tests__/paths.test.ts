@@ -1,0 +1,130 @@
+import fc from "fast-check";
+import { assertNoCollisions, collisionKey, validateSitePath } from "../index";
+import { codeOf, errorOf } from "./helpers";
+
+/** The rule, restated independently of the implementation. */
+function ruleHolds(p: string): boolean {
+  if (p.length === 0 || p.startsWith("/") || p.includes("\\")) return false;
+  for (const ch of p) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x20 || c === 0x7f) return false;
+    if (c >= 0xd800 && c <= 0xdfff) return false; // lone surrogate
+  }
+  if (p.normalize("NFC") !== p) return false;
+  if (new TextEncoder().encode(p).length > 4096) return false;
+  return p.split("/").every((s) => s !== "" && s !== "." && s !== ".." && new TextEncoder().encode(s).length <= 255);
+}
+
+describe("validateSitePath", () => {
+  it.each(["index.html", "datos/presidencia.csv", "a/b/c/d.json", "sección/índice.html", ".well-known/x", "..a/b..", "a b/c", "日本/語.txt", "x".repeat(255)])("accepts %j", (p) => {
+    expect(() => validateSitePath(p)).not.toThrow();
+  });
+
+  it.each([
+    ["empty", ""],
+    ["absolute", "/etc/passwd"],
+    ["dot-dot", "../x"],
+    ["inner dot-dot", "a/../../x"],
+    ["dot", "a/./b"],
+    ["empty segment", "a//b"],
+    ["trailing slash", "a/"],
+    ["backslash", "a\\b"],
+    ["windows escape", "..\\..\\x"],
+    ["NUL", "a\u0000b"],
+    ["newline", "a\nb"],
+    ["tab", "a\tb"],
+    ["DEL", "a\u007fb"],
+    ["decomposed (NFD)", "seccio\u0301n.html"],
+    ["a lone surrogate", "a\ud800.html"],
+    ["a 256-byte segment", "x".repeat(256)],
+    ["a segment of 128 two-byte characters", "ñ".repeat(128)],
+    ["a path over 4096 bytes", Array.from({ length: 20 }, () => "y".repeat(250)).join("/")],
+  ])("refuses %s with PATH_UNSAFE", (_label, p) => {
+    const e = errorOf(() => validateSitePath(p, "manifest#files.3.path"));
+    expect(e.code).toBe("PATH_UNSAFE");
+    expect(e.where).toBe("manifest#files.3.path");
+    expect(e.message.length).toBeLessThan(400);
+  });
+
+  it("accepts exactly 4096 bytes", () => {
+    const p = Array.from({ length: 17 }, () => "z".repeat(240)).join("/");
+    expect(Buffer.byteLength(p)).toBe(4096);
+    expect(() => validateSitePath(p)).not.toThrow();
+    expect(codeOf(() => validateSitePath(`${p}z`))).toBe("PATH_UNSAFE");
+  });
+
+  const interesting = fc.constantFrom("a", "B", "z", "/", ".", "..", "\\", "\u0000", "\u001f", "\u007f", " ", "é", "e\u0301", "ﬁ", "Ä", "\ud800", "\udc00", "😀", "~", "-");
+  it("accepts a random string iff the rule predicate holds", () => {
+    fc.assert(
+      fc.property(fc.array(interesting, { maxLength: 12 }).map((parts) => parts.join("")), (p) => {
+        let outcome = "accepted";
+        try {
+          validateSitePath(p);
+        } catch (e) {
+          outcome = (e as { code: string }).code;
+        }
+        expect(outcome).toBe(ruleHolds(p) ? "accepted" : "PATH_UNSAFE");
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("agrees with the predicate on lengths around the limits", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 20 }), fc.constantFrom("a", "ñ", "語"), (lengths, ch) => {
+        const p = lengths.map((n) => ch.repeat(Math.ceil(n / Buffer.byteLength(ch)))).join("/");
+        let accepted = true;
+        try {
+          validateSitePath(p);
+        } catch {
+          accepted = false;
+        }
+        expect(accepted).toBe(ruleHolds(p));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("collisions", () => {
+  it("collisionKey folds case and compatibility forms", () => {
+    expect(collisionKey("Index.HTML")).toBe(collisionKey("index.html"));
+    expect(collisionKey("ﬁle")).toBe(collisionKey("file")); // NFKD ligature
+    expect(collisionKey("straße")).toBe(collisionKey("STRASSE")); // full case fold
+    expect(collisionKey("é")).toBe(collisionKey("e\u0301"));
+    expect(collisionKey("a")).not.toBe(collisionKey("b"));
+  });
+
+  it("names both paths", () => {
+    const e = errorOf(() => assertNoCollisions(["datos/A.csv", "x", "datos/a.csv"], "manifest#files"));
+    expect(e.code).toBe("PATH_COLLISION");
+    expect(e.message).toContain('"datos/A.csv"');
+    expect(e.message).toContain('"datos/a.csv"');
+  });
+
+  it("refuses a path used both as a file and as a directory, also across case", () => {
+    expect(codeOf(() => assertNoCollisions(["a", "a/b"]))).toBe("PATH_COLLISION");
+    expect(codeOf(() => assertNoCollisions(["Datos", "datos/x.csv"]))).toBe("PATH_COLLISION");
+    expect(() => assertNoCollisions(["a/b", "a/c", "ab"])).not.toThrow();
+  });
+
+  it("property: any valid path collides with its upper-cased and NFKD-variant twins", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom("a", "b", "ñ", "ß", "ﬁ", "/", "x", "É"), { minLength: 1, maxLength: 10 }).map((p) => p.join("")), (p) => {
+        fc.pre(ruleHolds(p));
+        const upper = p.toUpperCase();
+        if (upper !== p) expect(codeOf(() => assertNoCollisions([p, upper]))).toBe("PATH_COLLISION");
+        expect(codeOf(() => assertNoCollisions([p, p]))).toBe("PATH_COLLISION");
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("property: distinct lower-case ASCII file names in one directory never collide", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.stringMatching(/^[a-z0-9]{1,8}$/), { maxLength: 30 }), (names) => {
+        expect(() => assertNoCollisions(names.map((n) => `dir/${n}.json`))).not.toThrow();
+      }),
+    );
+  });
+});
