@@ -61,10 +61,16 @@ export class FrameReader {
     return this.queue.length;
   }
 
-  /** The next frame, or throws TIMEOUT / UNAVAILABLE (connection ended) / the peer's Error. */
-  async next(timeoutMs: number, what: string): Promise<Frame> {
+  /**
+   * The next frame, or throws TIMEOUT / UNAVAILABLE (connection ended) / the peer's Error.
+   * An aborted `signal` returns null without consuming anything: one waiter at a time.
+   */
+  async next(timeoutMs: number, what: string): Promise<Frame>;
+  async next(timeoutMs: number, what: string, signal: AbortSignal): Promise<Frame | null>;
+  async next(timeoutMs: number, what: string, signal?: AbortSignal): Promise<Frame | null> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      if (signal?.aborted) return null;
       const f = this.queue.shift();
       if (f) {
         if (f.body === "error") throw errorFromFrame(f);
@@ -77,11 +83,15 @@ export class FrameReader {
       const left = deadline - Date.now();
       if (left <= 0) throw new PrepcastError("TIMEOUT", `no ${what} within ${Math.round(timeoutMs / 1000)} s`, { where: this.conn.remoteAddress, hint: "the peer stalled; the session will be retried" });
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiter = () => {
+        const done = () => {
           clearTimeout(t);
+          signal?.removeEventListener("abort", done);
+          if (this.waiter === done) this.waiter = null;
           resolve();
         };
+        const t = setTimeout(done, left);
+        signal?.addEventListener("abort", done);
+        this.waiter = done;
       });
     }
   }

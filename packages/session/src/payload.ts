@@ -29,7 +29,7 @@ export class FilePayloadSource implements PayloadSource {
   static async open(file: string, sha256?: Buffer): Promise<FilePayloadSource> {
     const handle = await fsp.open(file, "r");
     const { size } = await handle.stat();
-    const digest = sha256 ?? (await hashFile(file));
+    const digest = sha256 ?? (await sha256File(file));
     return new FilePayloadSource(handle, size, digest);
   }
 
@@ -63,7 +63,7 @@ export class BufferPayloadSource implements PayloadSource {
   }
 }
 
-export async function hashFile(file: string, upTo?: number): Promise<Buffer> {
+export async function sha256File(file: string, upTo?: number): Promise<Buffer> {
   const h = createHash("sha256");
   const opts: { highWaterMark: number; end?: number } = { highWaterMark: 1 << 20 };
   if (upTo !== undefined) {
@@ -184,7 +184,7 @@ export class PartialPayload {
       }
     }
     const file = PartialPayload.payloadPath(this.dir);
-    const digest = (await hashFile(file)).toString("hex");
+    const digest = (await sha256File(file)).toString("hex");
     if (digest !== this.meta.payloadSha256) {
       await this.discard();
       throw new PrepcastError("HASH_MISMATCH", `payload SHA-256 ${digest} differs from the offered ${this.meta.payloadSha256}`, { hint: "the transfer restarts from zero" });

@@ -189,12 +189,40 @@ export class PublisherSession {
     }
   }
 
-  /** Waits for a later receipt (an embargoed cut going live) without sending anything. */
-  async nextReceipt(timeoutMs: number): Promise<{ doc: ReceiptDoc; receiptBytes: Buffer; receiptSignature: Buffer }> {
-    const r = await this.reader.expect("receipt", timeoutMs);
-    const receiptBytes = Buffer.from(r.receipt ?? []);
-    const receiptSignature = Buffer.from(r.signature ?? []);
-    return { doc: verifyReceipt(receiptBytes, receiptSignature, this.opts.receiver.publicKey, `receipt from ${this.opts.receiver.id}`), receiptBytes, receiptSignature };
+  /**
+   * Waits up to `ms` for something the receiver volunteers while no transfer runs: a later
+   * receipt (an embargoed cut went live) or a status. Null on timeout; throws when the session ended.
+   */
+  async idle(ms: number, signal?: AbortSignal): Promise<{ receipt: { doc: ReceiptDoc; receiptBytes: Buffer; receiptSignature: Buffer } } | { status: CutRefInfo | null } | null> {
+    let f;
+    try {
+      f = signal ? await this.reader.next(ms, "anything", signal) : await this.reader.next(ms, "anything");
+      if (f === null) return null;
+    } catch (e) {
+      if (e instanceof PrepcastError && e.code === "TIMEOUT") return null;
+      throw e;
+    }
+    if (f.body === "receipt" && f.receipt) {
+      const receiptBytes = Buffer.from(f.receipt.receipt ?? []);
+      const receiptSignature = Buffer.from(f.receipt.signature ?? []);
+      return { receipt: { doc: verifyReceipt(receiptBytes, receiptSignature, this.opts.receiver.publicKey, `receipt from ${this.opts.receiver.id}`), receiptBytes, receiptSignature } };
+    }
+    if (f.body === "status") return { status: fromWireRef(f.status?.live) };
+    throw new PrepcastError("PROTOCOL_ERROR", `unexpected ${f.body} from an idle receiver`, { where: this.conn.remoteAddress });
+  }
+
+  /** Keeps an idle session's frames moving (transport idle timeouts) and proves the peer is there. */
+  async ping(): Promise<void> {
+    await this.conn.send({ ping: { unixMs: Date.now() } });
+  }
+
+  /** Sends a signed notice (e.g. suspension) to the receiver. */
+  async notice(notice: Uint8Array, signature: Uint8Array): Promise<void> {
+    await this.conn.send({ notice: { notice, signature } });
+  }
+
+  get closed(): Promise<void> {
+    return this.conn.closed;
   }
 
   async close(): Promise<void> {
