@@ -1,1 +1,12 @@
-export {};
+export * from "./time";
+export * from "./content";
+export * from "./cut";
+export * from "./compress";
+export * from "./notice";
+export * from "./server";
+export * from "./site-server";
+export * from "./analytics";
+export * from "./stats";
+export * from "./stats-page";
+export { BANNER_HTML, BANNER_JS } from "./banner";
+export { VERIFY_HTML, VERIFY_JS, verifierAssets } from "./verify-page";

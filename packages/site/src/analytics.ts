@@ -1,0 +1,219 @@
+// Analytics store: every request as a row in SQLite (WAL, one writer, batched transactions).
+// Privacy: the visitor is sha256(daily salt + IP + User-Agent); the salt is random per UTC-6 day,
+// kept in the database, so visitors can be counted within a day but raw IPs are never stored.
+import Database from "better-sqlite3";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { PrepcastError } from "@prepcast/protocol";
+import type { AnalyticsSink, RawHit } from "./server";
+import { extensionOf } from "./content";
+import { mxDay } from "./time";
+
+export const SESSION_IDLE_MS = 30 * 60_000;
+
+const BOT_UA = /bot\b|bot\/|crawl|spider|slurp|bingpreview|facebookexternalhit|embedly|quora link|whatsapp|telegrambot|discordbot|preview|monitor|uptime|pingdom|statuscake|nagios|zabbix|curl\/|wget\/|python-requests|python-urllib|aiohttp|httpx|go-http-client|java\/|okhttp|libwww|lwp-|httpclient|apache-http|node-fetch|undici|axios|headlesschrome|phantomjs|scrapy|ahrefs|semrush|mj12|dotbot|petalbot|yandex|baiduspider|wrk\b|apachebench|\bab\/|siege|jmeter|k6\/|prep-receiver|prepcast/i;
+
+export type UaClass = "bot" | "mobile" | "tablet" | "desktop" | "other";
+
+export function classifyUserAgent(ua: string): UaClass {
+  if (ua.trim() === "" || BOT_UA.test(ua)) return "bot";
+  if (/iPad|Tablet|PlayBook|Silk|Android(?!.*Mobile)/i.test(ua)) return "tablet";
+  if (/Mobi|iPhone|iPod|Android.*Mobile|Windows Phone|Opera Mini/i.test(ua)) return "mobile";
+  if (/^Mozilla\/|^Opera\//.test(ua)) return "desktop";
+  return "other";
+}
+
+/** A page view: a successful (2xx, or 304 revalidation of a page already seen) GET of an HTML page by a navigation. */
+export function isPageview(hit: Pick<RawHit, "method" | "status" | "path" | "html" | "dest">): boolean {
+  if (hit.method !== "GET") return false;
+  if (!((hit.status >= 200 && hit.status < 300) || hit.status === 304)) return false;
+  if (hit.path.startsWith("/.well-known/")) return false;
+  if (hit.dest !== "" && hit.dest !== "document" && hit.dest !== "iframe" && hit.dest !== "frame") return false;
+  return hit.html;
+}
+
+/** For logs without a content type (nginx): "/", "x/", "*.html" and extensionless paths are pages. */
+export function looksLikeHtmlPath(path: string): boolean {
+  if (path.endsWith("/")) return true;
+  const ext = extensionOf(path);
+  return ext === "" || ext === "html" || ext === "htm";
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS salts (day TEXT PRIMARY KEY, salt BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS hits (
+  id INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  visitor TEXT NOT NULL,
+  session INTEGER NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  referrer TEXT NOT NULL,
+  ua_class TEXT NOT NULL,
+  is_bot INTEGER NOT NULL,
+  is_pageview INTEGER NOT NULL,
+  duration_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS hits_time ON hits (time);
+CREATE INDEX IF NOT EXISTS hits_session ON hits (session, time);
+CREATE TABLE IF NOT EXISTS ingested (sha256 TEXT PRIMARY KEY, file TEXT NOT NULL, at INTEGER NOT NULL, lines INTEGER NOT NULL);
+`;
+
+export interface AnalyticsStore {
+  readonly path: string;
+  readonly db: Database.Database;
+  /** Inserts a batch in one transaction; returns the number of rows written. */
+  insertHits(hits: readonly RawHit[]): number;
+  count(): number;
+  close(): void;
+}
+
+export function createAnalyticsStore(dbPath: string): AnalyticsStore {
+  let db: Database.Database;
+  try {
+    mkdirSync(dirname(dbPath), { recursive: true });
+    db = new Database(dbPath);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.exec(SCHEMA);
+  } catch (e) {
+    throw new PrepcastError("IO_ERROR", `cannot open the analytics database ${dbPath}: ${(e as Error).message}`, { where: dbPath, cause: e, hint: "check the path and permissions; the site keeps serving without analytics" });
+  }
+  const insert = db.prepare("INSERT INTO hits (time, visitor, session, method, path, status, bytes, referrer, ua_class, is_bot, is_pageview, duration_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+  const getSalt = db.prepare<[string], { salt: Buffer }>("SELECT salt FROM salts WHERE day = ?");
+  const putSalt = db.prepare("INSERT OR IGNORE INTO salts (day, salt) VALUES (?, ?)");
+  const salts = new Map<string, Buffer>();
+  const saltFor = (day: string): Buffer => {
+    let s = salts.get(day);
+    if (s) return s;
+    putSalt.run(day, randomBytes(32));
+    s = getSalt.get(day)!.salt;
+    salts.set(day, s);
+    return s;
+  };
+  // Open sessions: visitor -> (session, last hit). Rebuilt from the last 30 minutes on open so a
+  // restart does not split sessions.
+  const open = new Map<string, { session: number; last: number }>();
+  let nextSession = ((db.prepare("SELECT MAX(session) AS m FROM hits").get() as { m: number | null }).m ?? 0) + 1;
+  const maxTime = (db.prepare("SELECT MAX(time) AS t FROM hits").get() as { t: number | null }).t;
+  if (maxTime !== null) {
+    const rows = db.prepare("SELECT visitor, session, MAX(time) AS last FROM hits WHERE time >= ? GROUP BY visitor").all(maxTime - SESSION_IDLE_MS) as { visitor: string; session: number; last: number }[];
+    for (const r of rows) open.set(r.visitor, { session: r.session, last: r.last });
+  }
+  let sincePrune = 0;
+  const visitorOf = (h: RawHit): string => createHash("sha256").update(saltFor(mxDay(h.time))).update(h.ip).update("\0").update(h.ua).digest("hex").slice(0, 32);
+
+  const insertMany = db.transaction((hits: readonly RawHit[]) => {
+    for (const h of hits) {
+      const visitor = visitorOf(h);
+      const uaClass = classifyUserAgent(h.ua);
+      let s = open.get(visitor);
+      const beacon = h.method === "BEACON";
+      if (beacon) {
+        // A beacon belongs to the session in which the page was shown, even after a long read.
+        if (!s || h.time - (h.durationMs ?? 0) - s.last > SESSION_IDLE_MS) {
+          s = { session: nextSession++, last: h.time };
+          open.set(visitor, s);
+        }
+      } else if (!s || h.time - s.last > SESSION_IDLE_MS) {
+        s = { session: nextSession++, last: h.time };
+        open.set(visitor, s);
+      } else if (h.time > s.last) {
+        s.last = h.time;
+      }
+      insert.run(h.time, visitor, s.session, h.method.slice(0, 16), h.path.slice(0, 2048), h.status, h.bytes, h.referrer.slice(0, 1024), uaClass, uaClass === "bot" ? 1 : 0, isPageview(h) ? 1 : 0, h.durationMs ?? null);
+    }
+    sincePrune += hits.length;
+    if (sincePrune > 50_000) {
+      sincePrune = 0;
+      const newest = hits[hits.length - 1]?.time ?? 0;
+      for (const [v, st] of open) if (newest - st.last > SESSION_IDLE_MS) open.delete(v);
+    }
+  });
+
+  return {
+    path: dbPath,
+    db,
+    insertHits(hits) {
+      if (hits.length === 0) return 0;
+      try {
+        insertMany(hits);
+      } catch (e) {
+        throw new PrepcastError((e as NodeJS.ErrnoException).code === "SQLITE_FULL" ? "DISK_FULL" : "IO_ERROR", `cannot write ${hits.length} hits to ${dbPath}: ${(e as Error).message}`, { where: dbPath, cause: e });
+      }
+      return hits.length;
+    },
+    count() {
+      return (db.prepare("SELECT COUNT(*) AS n FROM hits").get() as { n: number }).n;
+    },
+    close() {
+      if (db.open) db.close();
+    },
+  };
+}
+
+export interface BatchingSinkOptions {
+  /** Flush when this many hits are waiting (default 1000). */
+  maxBatch?: number;
+  /** Flush at least this often (default 250 ms). */
+  intervalMs?: number;
+  /** Drop (and count) hits beyond this many waiting, so a stuck writer never exhausts memory (default 200,000). */
+  maxPending?: number;
+  onError?: (e: unknown) => void;
+}
+
+export interface BatchingSink extends AnalyticsSink {
+  flush(): void;
+  close(): void;
+  readonly dropped: number;
+}
+
+/**
+ * Buffers hits and hands them to `write` in batches, off the request path (setImmediate/timer).
+ * `write` is the store's insertHits in one process, or a process.send to the cluster primary.
+ */
+export function createBatchingSink(write: (hits: RawHit[]) => void, opts: BatchingSinkOptions = {}): BatchingSink {
+  const maxBatch = opts.maxBatch ?? 1000;
+  const maxPending = opts.maxPending ?? 200_000;
+  let pending: RawHit[] = [];
+  let dropped = 0;
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    try {
+      write(batch);
+    } catch (e) {
+      (opts.onError ?? ((err) => process.stderr.write(`analytics: ${String(err)}\n`)))(e);
+    }
+  };
+  const timer = setInterval(flush, opts.intervalMs ?? 250);
+  timer.unref();
+  return {
+    record(hit) {
+      if (pending.length >= maxPending) {
+        dropped++;
+        return;
+      }
+      pending.push(hit);
+      if (pending.length >= maxBatch && !scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+    close() {
+      clearInterval(timer);
+      flush();
+    },
+    get dropped() {
+      return dropped;
+    },
+  };
+}

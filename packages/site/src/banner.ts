@@ -1,0 +1,87 @@
+// The embeddable banner: shows the live cut's date and time ("Corte: dd/mm/aaaa hh:mm (UTC-6)") and
+// the drill marker on the difusor's own portal without touching the OPLE's pages. Plain ES5 so it
+// runs in any browser; it reads /.well-known/prepcast.json from the origin it was loaded from.
+
+export const BANNER_JS = `/* PREPcast banner: <script src="https://SITIO/.well-known/prepcast/banner.js" async></script>
+   Optional attributes: data-target="id-of-element" (where to put it), data-beacon="no" (no time-on-page beacon). */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var src = script && script.src ? script.src : location.href;
+  var statusUrl = new URL("/.well-known/prepcast.json", src).href;
+  var beaconUrl = new URL("/.well-known/prepcast/beacon", src).href;
+  var box = document.createElement("div");
+  box.id = "prepcast-banner";
+  box.setAttribute("role", "status");
+  box.setAttribute("aria-live", "polite");
+  var s = box.style;
+  s.fontFamily = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif";
+  s.fontSize = "15px";
+  s.padding = "6px 12px";
+  s.background = "#1d3557";
+  s.color = "#fff";
+  s.textAlign = "center";
+  var text = document.createElement("span");
+  text.className = "prepcast-corte";
+  text.textContent = "Corte: consultando\\u2026";
+  box.appendChild(text);
+  var drill = document.createElement("strong");
+  drill.className = "prepcast-simulacro";
+  drill.textContent = "SIMULACRO";
+  drill.style.marginLeft = "10px";
+  drill.style.padding = "1px 6px";
+  drill.style.background = "#e63946";
+  drill.style.display = "none";
+  box.appendChild(drill);
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function fmt(iso) {
+    var ms = Date.parse(iso);
+    if (isNaN(ms)) return "?";
+    var d = new Date(ms - 6 * 3600000);
+    return pad(d.getUTCDate()) + "/" + pad(d.getUTCMonth() + 1) + "/" + d.getUTCFullYear() + " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+  }
+  function render(st) {
+    if (st.status === "embargo") {
+      text.textContent = "Resultados disponibles a partir de " + fmt(st.notBefore) + " (UTC-6)";
+    } else if (st.corte) {
+      var t = "Corte: " + fmt(st.corte) + " (UTC-6)";
+      if (st.stale) t += " \\u00b7 sin actualizar desde hace " + Math.floor(st.staleSeconds / 60) + " min";
+      if (st.status === "suspended") t += " \\u00b7 publicaci\\u00f3n suspendida";
+      text.textContent = t;
+    } else {
+      text.textContent = "Corte: sin resultados publicados";
+    }
+    drill.style.display = st.simulacro ? "inline" : "none";
+    box.setAttribute("data-status", st.status || "");
+  }
+  function refresh() {
+    fetch(statusUrl, { cache: "no-store" }).then(function (r) { return r.json(); }).then(render, function () {
+      text.textContent = "Corte: sin conexi\\u00f3n con el sitio de resultados";
+    });
+  }
+  function mount() {
+    var targetId = script && script.getAttribute("data-target");
+    var target = targetId ? document.getElementById(targetId) : null;
+    if (target) target.appendChild(box); else document.body.insertBefore(box, document.body.firstChild);
+  }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+  refresh();
+  setInterval(refresh, 60000);
+  if (!(script && script.getAttribute("data-beacon") === "no") && navigator.sendBeacon) {
+    var shownAt = Date.now();
+    addEventListener("pagehide", function () {
+      var body = JSON.stringify({ path: location.pathname, ms: Date.now() - shownAt });
+      navigator.sendBeacon(beaconUrl, new Blob([body], { type: "text/plain" }));
+    });
+  }
+})();
+`;
+
+export const BANNER_HTML = `<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Corte PREP</title>
+<style>html,body{margin:0;padding:0;background:transparent}</style></head>
+<body><!-- iframe variant: <iframe src="https://SITIO/.well-known/prepcast/banner.html" title="Corte PREP" style="border:0;width:100%;height:34px"></iframe> -->
+<script src="/.well-known/prepcast/banner.js" data-beacon="no"></script>
+</body></html>
+`;

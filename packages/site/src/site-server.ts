@@ -1,0 +1,226 @@
+// createSiteServer: the public listener (single process, or a node:cluster of workers) plus the
+// analytics writer and the optional admin listener for the stats. In cluster mode the primary owns
+// SQLite, the admin listener and the compressed-variant preparation; workers only serve.
+import cluster, { Worker } from "node:cluster";
+import { availableParallelism } from "node:os";
+import { extname, join } from "node:path";
+import { Server } from "node:http";
+import { AnalyticsStore, BatchingSink, createAnalyticsStore, createBatchingSink } from "./analytics";
+import { prepareCompressedVariants, pruneVariants } from "./compress";
+import { resolveCurrentDir } from "./cut";
+import { createHttpListener, createSiteHandler, listenOn, ListenAddress, parseListen, RawHit, SiteHandlerOptions, SiteLogger, stderrLogger, TlsFiles } from "./server";
+import { createAdminHandler } from "./stats-page";
+
+export interface SiteServerOptions extends Omit<SiteHandlerOptions, "analytics"> {
+  /** "HOST:PORT" or {host, port}; default 0.0.0.0:8080. Port 0 picks a free port. */
+  listen?: string | ListenAddress;
+  tls?: TlsFiles;
+  /** SQLite file for the hits (opened by this process / the cluster primary), or an open store. */
+  analytics?: string | AnalyticsStore;
+  /** undefined or 1: one process. 0: one worker per core. N > 1: N cluster workers. */
+  workers?: number;
+  /** Separate listener for the difusor's stats (default: none). Bind it to loopback or protect it with a token. */
+  admin?: { listen: string | ListenAddress; token?: string };
+}
+
+export interface SiteServer {
+  url: string;
+  address: ListenAddress;
+  adminUrl: string | undefined;
+  workers: number;
+  store: AnalyticsStore | undefined;
+  /** Writes every hit received so far (waits for the workers' batches in cluster mode). */
+  flushAnalytics(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What the primary passes to each worker (JSON in PREPCAST_SITE_WORKER). */
+export interface WorkerConfig {
+  root: string;
+  listen: ListenAddress;
+  tls?: TlsFiles;
+  frameAncestors?: string[];
+  staleAfterSeconds?: number;
+  trustProxy?: boolean;
+  analytics: boolean;
+}
+
+function urlOf(addr: ListenAddress, tls: boolean): string {
+  const host = addr.host === "0.0.0.0" ? "127.0.0.1" : addr.host === "::" ? "[::1]" : addr.host.includes(":") ? `[${addr.host}]` : addr.host;
+  return `${tls ? "https" : "http"}://${host}:${addr.port}`;
+}
+
+async function closeServer(server: Server): Promise<void> {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** Prepares compressed variants for each new live cut and prunes those of removed cuts. */
+function watchCuts(root: string, log: SiteLogger): () => void {
+  let lastDir: string | undefined;
+  let busy = false;
+  const tick = (): void => {
+    const dir = resolveCurrentDir(root);
+    if (!dir || dir === lastDir || busy) return;
+    busy = true;
+    prepareCompressedVariants({ root, cutDir: dir })
+      .then(() => {
+        lastDir = dir;
+        return pruneVariants(root);
+      })
+      .catch((e) => log.warn({ err: String(e) }, "compressed variants could not be prepared; serving identity"))
+      .finally(() => {
+        busy = false;
+      });
+  };
+  tick();
+  const timer = setInterval(tick, 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export async function createSiteServer(opts: SiteServerOptions): Promise<SiteServer> {
+  const log = opts.log ?? stderrLogger;
+  const listen = parseListen(opts.listen, { host: "0.0.0.0", port: 8080 });
+  const ownsStore = typeof opts.analytics === "string";
+  const store = typeof opts.analytics === "string" ? createAnalyticsStore(opts.analytics) : opts.analytics;
+  const workers = opts.workers === 0 ? availableParallelism() : (opts.workers ?? 1);
+  let admin: Server | undefined;
+  let adminUrl: string | undefined;
+  const startAdmin = async (status: () => Record<string, unknown>): Promise<void> => {
+    if (!opts.admin) return;
+    admin = createHttpListener(createAdminHandler({ store, token: opts.admin.token, status }), undefined);
+    const a = await listenOn(admin, parseListen(opts.admin.listen, { host: "127.0.0.1", port: 8731 }));
+    adminUrl = urlOf(a, false);
+  };
+
+  if (workers <= 1) {
+    const sink: BatchingSink | undefined = store ? createBatchingSink((hits) => store.insertHits(hits), { onError: (e) => log.error({ err: String(e) }, "analytics write failed") }) : undefined;
+    const { analytics: _a, ...handlerOpts } = opts;
+    const handler = createSiteHandler({ ...handlerOpts, log, ...(sink ? { analytics: sink } : {}) });
+    const server = createHttpListener(handler.handle, opts.tls);
+    const address = await listenOn(server, listen);
+    const stopWatch = watchCuts(opts.root, log);
+    await startAdmin(handler.status);
+    return {
+      url: urlOf(address, !!opts.tls),
+      address,
+      adminUrl,
+      workers: 1,
+      store,
+      async flushAnalytics() {
+        sink?.flush();
+      },
+      async close() {
+        stopWatch();
+        await closeServer(server);
+        if (admin) await closeServer(admin);
+        sink?.close();
+        if (ownsStore) store?.close();
+      },
+    };
+  }
+
+  if (!cluster.isPrimary) throw new Error("createSiteServer with workers > 1 must run in the cluster primary");
+  const workerFile = join(__dirname, `cluster-worker${extname(__filename)}`);
+  const execArgv = extname(__filename) === ".ts" ? ["-r", join(__dirname, "..", "scripts", "ts-register.js")] : [];
+  cluster.setupPrimary({ exec: workerFile, execArgv, silent: false });
+  const config: WorkerConfig = {
+    root: opts.root,
+    listen,
+    tls: opts.tls,
+    frameAncestors: opts.frameAncestors,
+    staleAfterSeconds: opts.staleAfterSeconds,
+    trustProxy: opts.trustProxy,
+    analytics: !!store,
+  };
+  const pool: Worker[] = [];
+  let closing = false;
+  let port = listen.port;
+  const flushWaiters = new Map<Worker, () => void>();
+  const onMessage = (w: Worker, msg: { type?: string; hits?: RawHit[] }): void => {
+    if (msg?.type === "prepcast-hits" && store && Array.isArray(msg.hits)) {
+      try {
+        store.insertHits(msg.hits);
+      } catch (e) {
+        log.error({ err: String(e) }, "analytics write failed");
+      }
+    } else if (msg?.type === "prepcast-flushed") {
+      flushWaiters.get(w)?.();
+    }
+  };
+  const fork = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const w = cluster.fork({ PREPCAST_SITE_WORKER: JSON.stringify({ ...config, listen: { host: listen.host, port } }) });
+      pool.push(w);
+      w.on("message", (msg: { type?: string; port?: number }) => {
+        if (msg?.type === "prepcast-ready") {
+          port = msg.port ?? port;
+          resolve();
+        } else onMessage(w, msg as { type?: string; hits?: RawHit[] });
+      });
+      w.once("exit", (code) => {
+        pool.splice(pool.indexOf(w), 1);
+        if (closing) return;
+        log.error({ code }, "site worker exited; starting a new one");
+        reject(new Error(`site worker exited with code ${code} during start-up`));
+        fork().catch((e) => log.error({ err: String(e) }, "could not restart a site worker"));
+      });
+    });
+  // The first worker fixes the port (port 0 = any free port), the others share it.
+  await fork();
+  await Promise.all(Array.from({ length: workers - 1 }, () => fork()));
+  const stopWatch = watchCuts(opts.root, log);
+  const { analytics: _b, ...statusOpts } = opts;
+  const statusHandler = createSiteHandler({ ...statusOpts, log, prepareVariants: false });
+  await startAdmin(statusHandler.status);
+  const address = { host: listen.host, port };
+  const flushAnalytics = async (): Promise<void> => {
+    await Promise.all(
+      pool.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, 3000);
+            flushWaiters.set(w, () => {
+              clearTimeout(t);
+              flushWaiters.delete(w);
+              resolve();
+            });
+            w.send({ type: "prepcast-flush" });
+          }),
+      ),
+    );
+  };
+  return {
+    url: urlOf(address, !!opts.tls),
+    address,
+    adminUrl,
+    workers,
+    store,
+    flushAnalytics,
+    async close() {
+      stopWatch();
+      if (store) await flushAnalytics();
+      closing = true;
+      await Promise.all(
+        [...pool].map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              const t = setTimeout(() => {
+                w.process.kill("SIGKILL");
+              }, 3000);
+              w.once("exit", () => {
+                clearTimeout(t);
+                resolve();
+              });
+              w.disconnect();
+            }),
+        ),
+      );
+      if (admin) await closeServer(admin);
+      if (ownsStore) store?.close();
+    },
+  };
+}
