@@ -168,6 +168,7 @@ export function describeTransportCompliance(name: string, makeFixture: () => Pro
       await within(serverSide.closed, 5000, "server side closed");
       // The sender learns it too: its stream fails and it closes.
       const senderSide = await failureOf(within(collect(client), 10_000, "the sender's failure"));
+      if (process.env.PREPCAST_TRANSPORT_DEBUG) console.log(`${name}: sender saw ${senderSide.code}: ${senderSide.message}`);
       expect(["MESSAGE_TOO_LARGE", "UNAVAILABLE"]).toContain(senderSide.code);
       await within(client.closed, 5000, "client closed");
       await expect(client.send({ ping: {} })).rejects.toBeInstanceOf(PrepcastError);
@@ -199,6 +200,7 @@ export function describeTransportCompliance(name: string, makeFixture: () => Pro
         if (accepted * frameBytes > 256 * 1024 * 1024) break;
       }
       const acceptedBytes = accepted * frameBytes;
+      if (process.env.PREPCAST_TRANSPORT_DEBUG) console.log(`${name}: ${acceptedBytes} bytes accepted before send waited`);
       expect(acceptedBytes).toBeLessThan(96 * 1024 * 1024);
       expect(process.memoryUsage().rss - heapBefore).toBeLessThan(256 * 1024 * 1024);
       // Still pending after a while longer: nobody reads.

@@ -92,6 +92,11 @@ export abstract class BaseConnection implements FrameConnection {
   protected abstract destroyTransport(error: PrepcastError | undefined): void;
 
   // ---- what transports call -----------------------------------------------------------------
+  /** True while our own reader is behind (the transport is not reading from the peer). */
+  protected get inputIsPaused(): boolean {
+    return this.inputPaused;
+  }
+
   /** One complete encoded frame arrived. */
   protected receiveBytes(bytes: Uint8Array): void {
     if (this.state === "closed" || this.inboxDone) return;

@@ -11,3 +11,5 @@ export {
   type PinnedTlsOptions,
 } from "./tls";
 export { memoryTransport, type MemoryTransportOptions } from "./memory";
+export { grpcTransport, GRPC_SESSION_PATH, type GrpcTransportOptions } from "./grpc";
+export { websocketTransport, type WebsocketTransportOptions } from "./websocket";

@@ -1,6 +1,8 @@
 import { describeTransportCompliance } from "../compliance";
+import { grpcTransport } from "../grpc";
 import { memoryTransport } from "../memory";
 import { generateSelfSignedCertificate } from "../tls";
+import { websocketTransport } from "../websocket";
 
 async function tlsFixture() {
   const cert = await generateSelfSignedCertificate({ commonName: "prepcast-test-receiver", days: 2 });
@@ -8,3 +10,5 @@ async function tlsFixture() {
 }
 
 describeTransportCompliance("memory", async () => ({ factory: memoryTransport(), ...(await tlsFixture()), cleanup: async () => undefined }));
+describeTransportCompliance("grpc", async () => ({ factory: grpcTransport(), ...(await tlsFixture()), cleanup: async () => undefined }));
+describeTransportCompliance("websocket", async () => ({ factory: websocketTransport(), ...(await tlsFixture()), cleanup: async () => undefined }));
