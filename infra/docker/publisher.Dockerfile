@@ -57,7 +57,7 @@ EXPOSE 8740
 USER prepcast:prepcast
 WORKDIR /var/lib/prepcast-publisher
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch(process.env.PREPCAST_HEALTH_URL,{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch(process.env.PREPCAST_HEALTH_URL,{signal:AbortSignal.timeout(3000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # tini as PID 1 forwards SIGTERM to node (graceful shutdown) and reaps zombies; no `--init` needed.
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/apps/publisher/bin/prep-publisher.js"]
 CMD ["run", "--config", "/etc/prepcast/publisher.yaml"]
