@@ -1,0 +1,76 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as tls from "node:tls";
+import { X509Certificate, createHash, createPrivateKey } from "node:crypto";
+import { isPrepcastError } from "@prepcast/protocol";
+import { certificateFingerprint, generateSelfSignedCertificate, normalizeFingerprint, probePinnedCertificate } from "../tls";
+
+function tempDirs(): Set<string> {
+  return new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith("prepcast-tls-")));
+}
+
+describe("TLS material", () => {
+  it("generates a P-256 self-signed certificate whose fingerprint is the SHA-256 of its DER, leaving no key behind", async () => {
+    const before = tempDirs();
+    const c = await generateSelfSignedCertificate({ commonName: "unam-difusor", days: 30 });
+    expect([...tempDirs()].filter((d) => !before.has(d))).toEqual([]);
+    const x = new X509Certificate(c.cert);
+    expect(x.subject).toContain("CN=unam-difusor");
+    expect(x.issuer).toBe(x.subject);
+    expect(x.checkPrivateKey(createPrivateKey(c.key))).toBe(true);
+    expect(createPrivateKey(c.key).asymmetricKeyDetails?.namedCurve).toBe("prime256v1");
+    expect(c.fingerprint).toBe(createHash("sha256").update(x.raw).digest("hex"));
+    expect(certificateFingerprint(c.cert)).toBe(c.fingerprint);
+    const days = (Date.parse(x.validTo) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(29);
+    expect(days).toBeLessThan(31);
+  });
+
+  it("makes a different key every time", async () => {
+    const [a, b] = await Promise.all([generateSelfSignedCertificate({ commonName: "a" }), generateSelfSignedCertificate({ commonName: "a" })]);
+    expect(a.fingerprint).not.toBe(b.fingerprint);
+  });
+
+  it("refuses unsafe parameters and bad input with CONFIG_INVALID", async () => {
+    await expect(generateSelfSignedCertificate({ commonName: "x/CN=evil" })).rejects.toMatchObject({ code: "CONFIG_INVALID" });
+    await expect(generateSelfSignedCertificate({ commonName: "ok", days: 0 })).rejects.toMatchObject({ code: "CONFIG_INVALID" });
+    expect(() => certificateFingerprint("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")).toThrow(/not a PEM X.509 certificate/);
+    expect(() => normalizeFingerprint("abc")).toThrow(/64 hex digits/);
+    expect(normalizeFingerprint("AB:".repeat(31) + "AB")).toBe("ab".repeat(32));
+  });
+
+  it("the probe pins the certificate of a real TLS server and reports both fingerprints on mismatch", async () => {
+    const c = await generateSelfSignedCertificate({ commonName: "probe" });
+    const server = tls.createServer({ cert: c.cert, key: c.key }, (s) => s.end());
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const pin = await probePinnedCertificate("127.0.0.1", port, c.fingerprint.toUpperCase(), 5000);
+      expect(pin.fingerprint).toBe(c.fingerprint);
+      expect(certificateFingerprint(pin.ca)).toBe(c.fingerprint);
+      // The returned check accepts exactly that certificate on a verified connection.
+      const ok = tls.connect({ host: "127.0.0.1", port, ca: pin.ca, checkServerIdentity: pin.checkServerIdentity, servername: "prepcast-receiver" });
+      await new Promise<void>((resolve, reject) => ok.once("secureConnect", () => resolve()).once("error", reject));
+      expect(ok.authorized).toBe(true);
+      ok.destroy();
+
+      const wrong = "0".repeat(64);
+      const e = await probePinnedCertificate("127.0.0.1", port, wrong, 5000).catch((x: unknown) => x);
+      expect(isPrepcastError(e, "AUTH_FAILED")).toBe(true);
+      expect((e as Error).message).toContain(wrong);
+      expect((e as Error).message).toContain(c.fingerprint);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it("the probe reports an unreachable receiver as UNAVAILABLE", async () => {
+    const server = tls.createServer({});
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((r) => server.close(r));
+    const e = await probePinnedCertificate("127.0.0.1", port, "a".repeat(64), 2000).catch((x: unknown) => x);
+    expect(isPrepcastError(e, "UNAVAILABLE")).toBe(true);
+    expect((e as Error).message).toMatch(/ECONNREFUSED/);
+  });
+});
