@@ -1,0 +1,60 @@
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import nacl from "tweetnacl";
+import { PROTOCOL_DOC, VECTORS_BEGIN, VECTORS_END, buildTestVectors, renderTestVectors } from "../../scripts/test-vectors";
+import { emptyTrustState, isEmbargoed, parseSigFile, readPublicKeyFile, sha256Hex, verifySignedCut } from "../index";
+import { codeOf, tempDir } from "./helpers";
+
+// docs/protocol.md publishes test vectors for other implementations; this keeps them true.
+const doc = fs.readFileSync(PROTOCOL_DOC, "utf8");
+const section = doc.slice(doc.indexOf(VECTORS_BEGIN), doc.indexOf(VECTORS_END) + VECTORS_END.length);
+const blocks = (lang: string) => [...section.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)\\n```", "g"))].map((m) => m[1]!);
+
+describe("docs/protocol.md test vectors", () => {
+  it("match what the code generates (regenerate with scripts/test-vectors.ts --write)", () => {
+    expect(doc.indexOf(VECTORS_BEGIN)).toBeGreaterThan(0);
+    expect(section).toBe(renderTestVectors(buildTestVectors()));
+  });
+
+  const [rootPub, keysetJson, keysetSig, manifestJson, manifestSig, malleatedSig] = blocks("json");
+  const [keysetMessageHex, , manifestMessageHex] = blocks("text").map((b) => b.replace(/\n/g, ""));
+  const cut = { keyset: Buffer.from(keysetJson!), keysetSig: Buffer.from(keysetSig!), manifest: Buffer.from(manifestJson!), manifestSig: Buffer.from(manifestSig!) };
+  const v = buildTestVectors();
+
+  it("as printed, verify with an independent Ed25519 implementation (OpenSSL via node:crypto)", () => {
+    const rootPublic = Buffer.from(JSON.parse(rootPub!).public, "base64");
+    const signingPublic = Buffer.from(JSON.parse(keysetJson!).keys[0].public, "base64");
+    const pairs: Array<[string, string, Buffer]> = [
+      [keysetMessageHex!, keysetSig!, rootPublic],
+      [manifestMessageHex!, manifestSig!, signingPublic],
+    ];
+    for (const [messageHex, sigText, publicKey] of pairs) {
+      const key = crypto.createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: publicKey.toString("base64url") }, format: "jwk" });
+      expect(crypto.verify(null, Buffer.from(messageHex, "hex"), key, Buffer.from(JSON.parse(sigText).sig, "base64"))).toBe(true);
+      expect(JSON.parse(sigText).keyid).toBe(sha256Hex(publicKey));
+    }
+    expect(Buffer.from(manifestMessageHex!, "hex").equals(Buffer.concat([Buffer.from("prepcast/v1/manifest\n"), Buffer.from(manifestJson!)]))).toBe(true);
+    expect(sha256Hex(manifestJson!)).toBe(v.manifestSha256);
+  });
+
+  it("as printed, are accepted by verifySignedCut with the printed root.pub, and embargoed at the stated time", () => {
+    const dir = tempDir();
+    try {
+      fs.writeFileSync(`${dir}/root.pub`, rootPub!);
+      const { publicKey } = readPublicKeyFile(`${dir}/root.pub`);
+      const verified = verifySignedCut(cut, { rootPublicKey: publicKey, state: emptyTrustState(), now: new Date(v.verifyAt) });
+      expect(verified.manifestSha256).toBe(v.manifestSha256);
+      expect(isEmbargoed(verified.manifest, new Date(v.verifyAt))).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the printed malleated signature passes tweetnacl alone and is refused by strict verification", () => {
+    const signingPublic = Buffer.from(JSON.parse(keysetJson!).keys[0].public, "base64");
+    const malleated = Buffer.from(parseSigFile(Buffer.from(malleatedSig!), "doc").sig, "base64");
+    expect(nacl.sign.detached.verify(Buffer.from(manifestMessageHex!, "hex"), malleated, signingPublic)).toBe(true);
+    const rootPublic = Buffer.from(JSON.parse(rootPub!).public, "base64");
+    expect(codeOf(() => verifySignedCut({ ...cut, manifestSig: Buffer.from(malleatedSig!) }, { rootPublicKey: rootPublic, now: new Date(v.verifyAt) }))).toBe("SIGNATURE_INVALID");
+  });
+});
