@@ -5,3 +5,4 @@ export * from "./payload";
 export * from "./publisher-keys";
 export * from "./writer";
 export * from "./reader";
+export * from "./cli-report";

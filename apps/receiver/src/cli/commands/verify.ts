@@ -1,0 +1,31 @@
+import type { Command } from "commander";
+import { formatBytes, reportCliSuccess, verifyPackage } from "@prepcast/protocol";
+import { action } from "../program";
+import { loadTrust, type TrustOptions } from "./trust";
+
+export function registerVerify(program: Command): void {
+  program
+    .command("verify")
+    .description("check a .prep package completely (signatures, every file's size and hash) without writing anything; exit 0 only when valid")
+    .argument("<FILE.prep>", "package to check")
+    .requiredOption("--trust <ROOT.pub>", "the OPLE's root public key")
+    .option("--process <ID>", "accept only this electoral process")
+    .option("--channel <CHANNEL>", "accept only this channel (produccion or simulacro)")
+    .option("--json", "print the result as JSON")
+    .action(
+      action(async (file: string, opts: TrustOptions & { json?: boolean }) => {
+        const trust = loadTrust(opts);
+        const r = await verifyPackage(file, { rootPublicKey: trust.rootPublicKey, accept: trust.accept });
+        const m = r.verified.manifest;
+        reportCliSuccess(
+          opts.json === true,
+          { process: m.process, channel: m.channel, sequence: m.sequence, corte: m.corte, notBefore: m.notBefore, expires: m.expires, files: r.files, bytes: r.bytes, manifestSha256: r.verified.manifestSha256, keysetVersion: r.verified.keyset.version },
+          [
+            `valid: ${m.process}/${m.channel} sequence ${m.sequence}, corte ${m.corte}`,
+            `${r.files} files, ${r.bytes} bytes (${formatBytes(r.bytes)}), every size and SHA-256 matches the signed manifest`,
+            `manifest sha256 ${r.verified.manifestSha256}, keyset version ${r.verified.keyset.version}, root key ${trust.rootKeyId}`,
+          ],
+        );
+      }),
+    );
+}

@@ -1,0 +1,84 @@
+import { toPrepcastError, type PrepcastError } from "../errors";
+
+// How both CLIs report: one human line `error [CODE]: message (where)` plus `hint: ...` on
+// stderr, or with --json one object on stdout. Shared so publisher and receiver read alike.
+
+export interface CliStreams {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+export const processStreams: CliStreams = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+};
+
+/** Prints `e` and returns the exit code (1). */
+export function reportCliError(e: unknown, json: boolean, io: CliStreams = processStreams): number {
+  const err: PrepcastError = toPrepcastError(e);
+  if (json) {
+    io.stdout(`${JSON.stringify(err.toJSON())}\n`);
+  } else {
+    const where = err.where !== undefined && !err.message.includes(err.where) ? ` (${err.where})` : "";
+    io.stderr(`error [${err.code}]: ${err.message}${where}\n`);
+    if (err.hint !== undefined) io.stderr(`hint: ${err.hint}\n`);
+  }
+  return 1;
+}
+
+/** Prints a success result: `human` lines, or `{ ok: true, ...data }` with --json. */
+export function reportCliSuccess(json: boolean, data: Record<string, unknown>, human: string[], io: CliStreams = processStreams): void {
+  if (json) io.stdout(`${JSON.stringify({ ok: true, ...data })}\n`);
+  else io.stdout(human.map((l) => `${l}\n`).join(""));
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** Wraps an async CLI action: a thrown error is printed (as JSON when the action's options say --json) and sets exit code 1. */
+export function cliAction<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    // commander passes (...arguments, options, command); the options object is the one with plain keys
+    const opts = args.find((a) => a !== null && typeof a === "object" && !("commands" in (a as object))) as { json?: boolean } | undefined;
+    try {
+      await fn(...args);
+    } catch (e) {
+      process.exitCode = reportCliError(e, opts?.json === true);
+    }
+  };
+}
+
+/** The part of a commander Command that runCliProgram needs (keeps this package free of commander). */
+export interface CliProgram {
+  exitOverride(): unknown;
+  commands: readonly CliProgram[];
+  parseAsync(argv: readonly string[]): Promise<unknown>;
+}
+
+/** Parses argv (process.argv form) and sets process.exitCode: 0 ok, 1 refused or failed, 2 usage error. */
+export async function runCliProgram(program: CliProgram, argv: string[]): Promise<void> {
+  const override = (c: CliProgram): void => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  override(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const ce = e as { name?: string; exitCode?: number };
+    if (ce && ce.name === "CommanderError" && typeof ce.exitCode === "number") {
+      process.exitCode = ce.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    process.exitCode = reportCliError(e, argv.includes("--json"));
+  }
+}
