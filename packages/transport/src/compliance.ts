@@ -275,6 +275,22 @@ export function describeTransportCompliance(name: string, makeFixture: () => Pro
       await within(client.closed, 5000, "the stalled client to be closed");
     });
 
+    it("closing the server ends its open sessions and frees the port", async () => {
+      const { server, next } = await listen();
+      const client = await connect(server);
+      const serverSide = await next();
+      const atClient = collect(client).then(
+        () => "ended",
+        (e: PrepcastError) => e.code,
+      );
+      await within(server.close(), 5000, "server close");
+      expect(["ended", "UNAVAILABLE"]).toContain(await within(atClient, 5000, "the client to notice"));
+      await within(Promise.all([client.closed, serverSide.closed]), 5000, "both sides closed");
+      const e = await failureOf(fx.factory.connect({ ...fx.connect, host: HOST, port: server.address.port, connectTimeoutMs: 3000 } as ConnectOptions));
+      expect(e.code).toBe("UNAVAILABLE");
+      expect(e.message).toContain(String(server.address.port));
+    });
+
     it("serves 50 concurrent connections on one server", async () => {
       const { server, next } = await listen();
       const clients = await Promise.all(Array.from({ length: 50 }, () => connect(server)));
