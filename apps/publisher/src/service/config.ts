@@ -1,0 +1,111 @@
+import * as fs from "node:fs";
+import { z } from "zod";
+import { PrepcastError, readPublicKeyFile } from "@prepcast/protocol";
+import { loadConfig, parseListen, resolveFrom, type EnvOverride } from "@prepcast/runtime";
+import type { ReceiverEntry } from "./receiver-link";
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, "must be 1-64 lower-case letters, digits, '.', '_' or '-'");
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):\d{1,5}$/, "must be HOST:PORT");
+
+export const PublisherConfigSchema = z.strictObject({
+  id,
+  process: z.string().regex(/^[A-Z0-9][A-Z0-9_-]{0,63}$/, "must look like VER-2024"),
+  channel: z.enum(["produccion", "simulacro"]).default("produccion"),
+  keys: z.string().min(1),
+  identity: z.strictObject({ secretKey: z.string().min(1) }),
+  state: z.string().min(1),
+  inbox: z.string().min(1).optional(),
+  admin: z.strictObject({ listen: hostPort.default("127.0.0.1:8740"), tokenFile: z.string().optional() }).default({ listen: "127.0.0.1:8740" }),
+  updatePeriodMinutes: z.number().positive().max(1440).default(15),
+  suspendAfterPeriods: z.number().int().min(1).max(100).default(3),
+  pingSeconds: z.number().positive().max(3600).default(20),
+  log: z.strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info") }).default({ level: "info" }),
+  receivers: z
+    .array(
+      z.strictObject({
+        id,
+        name: z.string().min(1).max(200),
+        transport: z.enum(["grpc", "websocket"]).default("grpc"),
+        address: z.string().min(1),
+        tlsFingerprint: z.string().regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, "must be the SHA-256 of the receiver certificate (64 hex digits)").optional(),
+        insecurePlaintext: z.boolean().default(false),
+        identityPublicKey: z.string().min(1),
+        publicUrl: z.string().url().optional(),
+        contact: z.string().optional(),
+        logo: z.string().optional(),
+      }),
+    )
+    .default([])
+    .superRefine((list, ctx) => {
+      const seen = new Set<string>();
+      list.forEach((r, i) => {
+        if (seen.has(r.id)) ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate receiver id "${r.id}"` });
+        seen.add(r.id);
+        if (!r.tlsFingerprint && !r.insecurePlaintext) ctx.addIssue({ code: "custom", path: [i, "tlsFingerprint"], message: "required (pin the receiver's certificate); insecurePlaintext: true only for loopback tests" });
+      });
+    }),
+});
+export type PublisherConfig = z.infer<typeof PublisherConfigSchema>;
+
+export const PUBLISHER_ENV: EnvOverride[] = [
+  { env: "PREPCAST_STATE", path: "state" },
+  { env: "PREPCAST_INBOX", path: "inbox" },
+  { env: "PREPCAST_ADMIN_LISTEN", path: "admin.listen" },
+  { env: "PREPCAST_LOG_LEVEL", path: "log.level" },
+  { env: "PREPCAST_CHANNEL", path: "channel" },
+];
+
+export interface ResolvedPublisherConfig extends PublisherConfig {
+  file: string;
+  receiverEntries: ReceiverEntry[];
+}
+
+/** A receiver key given inline (base64) or as a key file path. */
+function receiverKey(value: string, baseDir: string, where: string): Uint8Array {
+  if (/^[A-Za-z0-9+/]{43}=$/.test(value)) return Buffer.from(value, "base64");
+  const file = resolveFrom(baseDir, value);
+  if (!fs.existsSync(file)) throw new PrepcastError("CONFIG_INVALID", `identity key file ${file} does not exist`, { where, hint: "use the .pub file the receiver's `init` printed, or its base64 public key" });
+  return readPublicKeyFile(file).publicKey;
+}
+
+function parseAddress(r: PublisherConfig["receivers"][number], where: string): Pick<ReceiverEntry, "host" | "port" | "path"> {
+  if (r.transport === "websocket") {
+    let u: URL;
+    try {
+      u = new URL(r.address);
+    } catch {
+      throw new PrepcastError("CONFIG_INVALID", `"${r.address}" is not a wss:// URL`, { where, hint: "e.g. wss://prep.uv.mx:443/prepcast/v1/push" });
+    }
+    if (u.protocol !== "wss:" && !(u.protocol === "ws:" && r.insecurePlaintext)) throw new PrepcastError("CONFIG_INVALID", `WebSocket address must be wss:// (got ${u.protocol})`, { where });
+    return { host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 443), path: u.pathname || "/prepcast/v1/push" };
+  }
+  return parseListen(r.address, where);
+}
+
+export function loadPublisherConfig(file: string, env: NodeJS.ProcessEnv = process.env): ResolvedPublisherConfig {
+  const { config, baseDir } = loadConfig(file, PublisherConfigSchema, { env, overrides: PUBLISHER_ENV });
+  const receiverEntries = config.receivers.map((r, i): ReceiverEntry => {
+    const where = `${file}: receivers.${i}`;
+    return {
+      id: r.id,
+      name: r.name,
+      transport: r.transport,
+      ...parseAddress(r, `${where}.address`),
+      ...(r.tlsFingerprint ? { tlsFingerprint: r.tlsFingerprint.replace(/:/g, "").toLowerCase() } : {}),
+      publicKey: receiverKey(r.identityPublicKey, baseDir, `${where}.identityPublicKey`),
+      ...(r.publicUrl ? { publicUrl: r.publicUrl } : {}),
+      ...(r.contact ? { contact: r.contact } : {}),
+      ...(r.logo ? { logo: resolveFrom(baseDir, r.logo) } : {}),
+    };
+  });
+  return {
+    ...config,
+    file,
+    keys: resolveFrom(baseDir, config.keys),
+    identity: { secretKey: resolveFrom(baseDir, config.identity.secretKey) },
+    state: resolveFrom(baseDir, config.state),
+    ...(config.inbox ? { inbox: resolveFrom(baseDir, config.inbox) } : {}),
+    ...(config.admin.tokenFile ? { admin: { ...config.admin, tokenFile: resolveFrom(baseDir, config.admin.tokenFile) } } : {}),
+    receiverEntries,
+  };
+}

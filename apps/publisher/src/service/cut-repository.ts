@@ -1,0 +1,264 @@
+import { createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import {
+  PrepcastError, createManifest, encodeSigFile, parseManifest, sha256Hex, signDocument, walkCutDir, writeFileAtomic, readPackage,
+  type Channel, type Manifest, type PublisherSigningMaterial, type SignedCut, type VerifySignedCutOptions,
+} from "@prepcast/protocol";
+import { FilePayloadSource, type CutRefInfo } from "@prepcast/session";
+
+/** A cut the publisher has signed and can offer: signed documents plus its full payload file. */
+export interface PreparedCut {
+  id: string;
+  ref: CutRefInfo;
+  manifest: Manifest;
+  signed: SignedCut;
+  dir: string;
+  payloadPath: string;
+  payloadSha256: string;
+  preparedAt: string;
+}
+
+interface CutMeta {
+  format: "prepcast/publisher-cut@1";
+  sequence: number;
+  manifestSha256: string;
+  payloadSha256: string;
+  payloadSize: number;
+  preparedAt: string;
+  source: string;
+}
+
+export interface PrepareOptions {
+  corte?: string;
+  notBefore?: Date | string;
+  expires?: Date | string;
+  /** Defaults to one above the highest prepared sequence. */
+  sequence?: number;
+}
+
+const pad = (n: number) => String(n).padStart(6, "0");
+
+/**
+ * The publisher's cuts: `STATE/cuts/<seq>-<hash12>/` holds the exact signed documents and
+ * `payload.full` (the files concatenated in manifest order). Built once per cut, read by every
+ * receiver session from the same file. Sequences only grow, per process and channel.
+ */
+export class CutRepository {
+  private readonly cuts = new Map<number, PreparedCut>();
+  private readonly sources = new Map<string, Promise<FilePayloadSource>>();
+  private preparing: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly stateDir: string,
+    readonly process: string,
+    readonly channel: Channel,
+    private readonly signing: PublisherSigningMaterial,
+  ) {}
+
+  static async open(stateDir: string, opts: { process: string; channel: Channel; signing: PublisherSigningMaterial }): Promise<CutRepository> {
+    const repo = new CutRepository(stateDir, opts.process, opts.channel, opts.signing);
+    const root = path.join(stateDir, "cuts");
+    await fsp.mkdir(root, { recursive: true, mode: 0o750 });
+    for (const name of await fsp.readdir(root)) {
+      if (name.startsWith(".tmp-")) {
+        await fsp.rm(path.join(root, name), { recursive: true, force: true });
+        continue;
+      }
+      const dir = path.join(root, name);
+      try {
+        repo.remember(await repo.load(dir));
+      } catch {
+        // an unreadable cut directory is left for the operator; it is never offered
+      }
+    }
+    return repo;
+  }
+
+  private async load(dir: string): Promise<PreparedCut> {
+    const meta = JSON.parse(await fsp.readFile(path.join(dir, "cut.json"), "utf8")) as CutMeta;
+    const read = (n: string) => fsp.readFile(path.join(dir, "prepcast", n));
+    const signed: SignedCut = { keyset: await read("keyset.json"), keysetSig: await read("keyset.sig"), manifest: await read("manifest.json"), manifestSig: await read("manifest.sig") };
+    const manifest = parseManifest(signed.manifest);
+    if (sha256Hex(signed.manifest) !== meta.manifestSha256) throw new PrepcastError("STATE_INVALID", `cut ${dir} does not match its record`);
+    return {
+      id: path.basename(dir),
+      ref: { process: manifest.process, channel: manifest.channel, sequence: manifest.sequence, manifestSha256: meta.manifestSha256 },
+      manifest,
+      signed,
+      dir,
+      payloadPath: path.join(dir, "payload.full"),
+      payloadSha256: meta.payloadSha256,
+      preparedAt: meta.preparedAt,
+    };
+  }
+
+  private remember(cut: PreparedCut): void {
+    if (cut.manifest.process === this.process && cut.manifest.channel === this.channel) this.cuts.set(cut.ref.sequence, cut);
+  }
+
+  latest(): PreparedCut | null {
+    let best: PreparedCut | null = null;
+    for (const c of this.cuts.values()) if (!best || c.ref.sequence > best.ref.sequence) best = c;
+    return best;
+  }
+
+  get(sequence: number): PreparedCut | undefined {
+    return this.cuts.get(sequence);
+  }
+
+  list(): PreparedCut[] {
+    return [...this.cuts.values()].sort((a, b) => a.ref.sequence - b.ref.sequence);
+  }
+
+  /** The shared payload reader of a cut (one open file for every receiver). */
+  payload(cut: PreparedCut): Promise<FilePayloadSource> {
+    let p = this.sources.get(cut.id);
+    if (!p) {
+      p = FilePayloadSource.open(cut.payloadPath, Buffer.from(cut.payloadSha256, "hex"));
+      this.sources.set(cut.id, p);
+    }
+    return p;
+  }
+
+  private nextSequence(requested?: number): number {
+    const latest = this.latest()?.ref.sequence ?? 0;
+    if (requested === undefined) return latest + 1;
+    if (!Number.isInteger(requested) || requested <= latest) {
+      throw new PrepcastError("ROLLBACK", `sequence ${requested} is not above the latest prepared cut (${latest}) for ${this.process}/${this.channel}`, {
+        hint: `omit --sequence to use ${latest + 1}`,
+      });
+    }
+    return requested;
+  }
+
+  /** Signs a cut directory: manifest, signature, and the full payload written once. */
+  prepare(cutDir: string, opts: PrepareOptions = {}): Promise<PreparedCut> {
+    const run = this.preparing.then(() => this.prepareNow(cutDir, opts));
+    this.preparing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async prepareNow(cutDir: string, opts: PrepareOptions): Promise<PreparedCut> {
+    const sequence = this.nextSequence(opts.sequence);
+    const corte = opts.corte ?? (await corteFromCut(cutDir));
+    const files = await walkCutDir(cutDir);
+    const root = path.join(this.stateDir, "cuts");
+    const tmp = path.join(root, `.tmp-${randomBytes(6).toString("hex")}`);
+    await fsp.mkdir(path.join(tmp, "prepcast"), { recursive: true });
+    try {
+      // One pass: copy each file into the payload while hashing it, so what is signed is
+      // exactly what was copied, even if the source directory changes afterwards.
+      const payloadPath = path.join(tmp, "payload.full");
+      const out = await fsp.open(payloadPath, "wx", 0o640);
+      const whole = createHash("sha256");
+      const sorted = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+      const hashed: Array<{ path: string; size: number; sha256: string }> = [];
+      try {
+        for (const f of sorted) {
+          const h = createHash("sha256");
+          let size = 0;
+          for await (const chunk of fs.createReadStream(f.absolute, { highWaterMark: 1 << 20 })) {
+            const b = chunk as Buffer;
+            h.update(b);
+            whole.update(b);
+            size += b.length;
+            let off = 0;
+            while (off < b.length) off += (await out.write(b, off, b.length - off)).bytesWritten;
+          }
+          hashed.push({ path: f.path, size, sha256: h.digest("hex") });
+        }
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+      const manifestBytes = createManifest({
+        process: this.process,
+        channel: this.channel,
+        sequence,
+        corte,
+        files: hashed,
+        ...(opts.notBefore !== undefined ? { notBefore: opts.notBefore } : {}),
+        ...(opts.expires !== undefined ? { expires: opts.expires } : {}),
+      });
+      const manifest = parseManifest(manifestBytes);
+      const manifestSig = encodeSigFile(signDocument("manifest", manifestBytes, this.signing.signingKey.secretKey, this.signing.signingKey.keyid));
+      const signed: SignedCut = { keyset: this.signing.keyset, keysetSig: this.signing.keysetSig, manifest: manifestBytes, manifestSig };
+      return await this.commit(tmp, signed, manifest, whole.digest("hex"), cutDir);
+    } catch (e) {
+      await fsp.rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** Accepts a ready `.prep` (signed elsewhere, e.g. by an offline signing station). */
+  async importPackage(file: string, verify: Pick<VerifySignedCutOptions, "rootPublicKey" | "now">): Promise<PreparedCut> {
+    const root = path.join(this.stateDir, "cuts");
+    const tmp = path.join(root, `.tmp-${randomBytes(6).toString("hex")}`);
+    await fsp.mkdir(path.join(tmp, "prepcast"), { recursive: true });
+    try {
+      // Extract (verifying every file), then lay the files end to end as the full payload.
+      const result = await readPackage(file, { ...verify, accept: { process: this.process, channels: [this.channel] }, extractInto: () => path.join(tmp, "extract") });
+      const out = await fsp.open(path.join(tmp, "payload.full"), "wx", 0o640);
+      const whole = createHash("sha256");
+      try {
+        for (const f of result.verified.manifest.files) {
+          for await (const chunk of fs.createReadStream(path.join(tmp, "extract", "site", f.path), { highWaterMark: 1 << 20 })) {
+            const b = chunk as Buffer;
+            whole.update(b);
+            let off = 0;
+            while (off < b.length) off += (await out.write(b, off, b.length - off)).bytesWritten;
+          }
+        }
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+      await fsp.rm(path.join(tmp, "extract"), { recursive: true, force: true });
+      const manifest = result.verified.manifest;
+      this.nextSequence(manifest.sequence);
+      return await this.commit(tmp, result.verified.signed, manifest, whole.digest("hex"), file);
+    } catch (e) {
+      await fsp.rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  private async commit(tmp: string, signed: SignedCut, manifest: Manifest, payloadSha256: string, source: string): Promise<PreparedCut> {
+    const manifestSha256 = sha256Hex(signed.manifest);
+    await writeFileAtomic(path.join(tmp, "prepcast", "keyset.json"), signed.keyset);
+    await writeFileAtomic(path.join(tmp, "prepcast", "keyset.sig"), signed.keysetSig);
+    await writeFileAtomic(path.join(tmp, "prepcast", "manifest.json"), signed.manifest);
+    await writeFileAtomic(path.join(tmp, "prepcast", "manifest.sig"), signed.manifestSig);
+    const meta: CutMeta = {
+      format: "prepcast/publisher-cut@1",
+      sequence: manifest.sequence,
+      manifestSha256,
+      payloadSha256,
+      payloadSize: manifest.totalSize,
+      preparedAt: new Date().toISOString(),
+      source: path.resolve(source),
+    };
+    await writeFileAtomic(path.join(tmp, "cut.json"), JSON.stringify(meta, null, 2) + "\n");
+    const dir = path.join(this.stateDir, "cuts", `${pad(manifest.sequence)}-${manifestSha256.slice(0, 12)}`);
+    await fsp.rename(tmp, dir);
+    const cut = await this.load(dir);
+    this.remember(cut);
+    return cut;
+  }
+}
+
+/** The OPLE's own statement of the cut time, when the cut carries data/corte.json. */
+export async function corteFromCut(cutDir: string): Promise<string> {
+  try {
+    const doc = JSON.parse(await fsp.readFile(path.join(cutDir, "data", "corte.json"), "utf8")) as { corte?: unknown };
+    if (typeof doc.corte === "string") return doc.corte;
+  } catch {
+    /* fall through */
+  }
+  throw new PrepcastError("MANIFEST_INVALID", `cannot tell the cut's date and time: ${cutDir}/data/corte.json has no "corte"`, {
+    where: cutDir,
+    hint: "pass --corte 2024-06-02T20:15:00-06:00",
+  });
+}

@@ -1,0 +1,252 @@
+import { EventEmitter } from "node:events";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  AuditLog, loadPublisherSigningMaterial, readSecretKeyFile, toPrepcastError, PUBLISHER_KEY_FILES, readPublicKeyFile,
+} from "@prepcast/protocol";
+import { createLogger, createMetricsRegistry, parseListen, startAdminServer, sendJson, type Logger, type AdminRoute } from "@prepcast/runtime";
+import { grpcTransport, websocketTransport, type TransportFactory } from "@prepcast/transport";
+import type { Registry } from "prom-client";
+import type { ResolvedPublisherConfig } from "./config";
+import { CutRepository, type PrepareOptions, type PreparedCut } from "./cut-repository";
+import { createPublisherMetrics, type PublisherMetrics } from "./metrics";
+import { ReceiptLog } from "./receipts";
+import { ReceiverLink, type LinkStatus, type OfferPlanner } from "./receiver-link";
+import { InboxWatcher } from "./inbox";
+
+export const AGENT_VERSION = "0.1.0";
+
+export interface PublisherServiceOptions {
+  config: ResolvedPublisherConfig;
+  log?: Logger;
+  /** Start the admin HTTP server (off for one-shot pushes). */
+  admin?: boolean;
+  /** Watch the inbox (off for one-shot pushes). */
+  watchInbox?: boolean;
+  transports?: { grpc: TransportFactory; websocket: TransportFactory };
+  planner?: (repo: CutRepository) => OfferPlanner;
+  registry?: Registry;
+}
+
+export interface StatusReport {
+  publisher: string;
+  process: string;
+  channel: string;
+  latest: { sequence: number; corte: string; manifestSha256: string; preparedAt: string; files: number; bytes: number } | null;
+  receivers: Array<LinkStatus & { lagCuts: number | null; lagMinutes: number | null }>;
+}
+
+/**
+ * The OPLE's long-running service: holds the registry, the signing material and one link per
+ * receiver; signs each new cut once (from the inbox, the admin API or `push`) and lets every link
+ * deliver it. Everything it does is appended to STATE/audit.log.
+ */
+export class PublisherService extends EventEmitter {
+  readonly log: Logger;
+  readonly metrics: PublisherMetrics;
+  readonly registry: Registry;
+  private readonly links = new Map<string, ReceiverLink>();
+  private admin: Awaited<ReturnType<typeof startAdminServer>> | null = null;
+  private inbox: InboxWatcher | null = null;
+
+  private constructor(
+    readonly config: ResolvedPublisherConfig,
+    readonly repo: CutRepository,
+    readonly audit: AuditLog,
+    readonly receipts: ReceiptLog,
+    opts: PublisherServiceOptions,
+  ) {
+    super();
+    this.log = opts.log ?? createLogger({ name: "prep-publisher", level: config.log.level });
+    this.registry = opts.registry ?? createMetricsRegistry("prepcast_publisher_");
+    this.metrics = createPublisherMetrics(this.registry);
+  }
+
+  static async start(opts: PublisherServiceOptions): Promise<PublisherService> {
+    const c = opts.config;
+    fs.mkdirSync(c.state, { recursive: true, mode: 0o750 });
+    const signing = loadPublisherSigningMaterial(c.keys);
+    const repo = await CutRepository.open(c.state, { process: c.process, channel: c.channel, signing });
+    const audit = AuditLog.open(path.join(c.state, "audit.log"));
+    const receipts = ReceiptLog.open(c.state);
+    const svc = new PublisherService(c, repo, audit, receipts, opts);
+    const identity = readSecretKeyFile(c.identity.secretKey);
+    const transports = opts.transports ?? { grpc: grpcTransport(), websocket: websocketTransport() };
+    audit.append("service_started", { publisher: c.id, process: c.process, channel: c.channel, receivers: c.receiverEntries.map((r) => r.id), latest: repo.latest()?.ref.sequence ?? null });
+    const latest = repo.latest();
+    if (latest) svc.metrics.latestSequence.set(latest.ref.sequence);
+    for (const entry of c.receiverEntries) {
+      const link = new ReceiverLink(entry, {
+        publisherId: c.id,
+        identity: { publicKey: identity.publicKey, secretKey: identity.secretKey },
+        transports,
+        repo,
+        receipts,
+        audit,
+        log: svc.log,
+        metrics: svc.metrics,
+        pingMs: c.pingSeconds * 1000,
+        ...(opts.planner ? { planner: opts.planner(repo) } : {}),
+      });
+      for (const ev of ["state", "progress", "delivered", "refused", "failed", "receipt", "hello", "error-event"]) link.on(ev, (p) => svc.emit(ev, p));
+      svc.links.set(entry.id, link);
+      link.start();
+    }
+    if (opts.admin) await svc.startAdmin();
+    if (opts.watchInbox && c.inbox) {
+      svc.inbox = new InboxWatcher(c.inbox, async (item) => {
+        try {
+          const cut = item.kind === "dir" ? await svc.publish(item.path) : await svc.importPackage(item.path);
+          return { ok: true, sequence: cut.ref.sequence };
+        } catch (e) {
+          const err = toPrepcastError(e, item.path);
+          svc.audit.append("inbox_rejected", { path: item.path, code: err.code, message: err.message });
+          svc.log.error({ path: item.path, code: err.code, err: err.message }, "inbox item rejected");
+          return { ok: false, code: err.code, message: err.message };
+        }
+      }, svc.log);
+      await svc.inbox.start();
+    }
+    svc.log.info({ receivers: svc.links.size, latest: latest?.ref.sequence ?? null, admin: svc.admin?.address ?? null }, "publisher started");
+    return svc;
+  }
+
+  get adminAddress(): { host: string; port: number } | null {
+    return this.admin?.address ?? null;
+  }
+
+  /** Signs a cut directory and lets every link offer it. */
+  async publish(cutDir: string, opts: PrepareOptions = {}): Promise<PreparedCut> {
+    const started = Date.now();
+    const cut = await this.repo.prepare(cutDir, opts);
+    this.announce(cut, { source: path.resolve(cutDir), prepareMs: Date.now() - started });
+    return cut;
+  }
+
+  async importPackage(file: string): Promise<PreparedCut> {
+    const rootPub = readPublicKeyFile(path.join(this.config.keys, PUBLISHER_KEY_FILES.rootPub)).publicKey;
+    const cut = await this.repo.importPackage(file, { rootPublicKey: rootPub });
+    this.announce(cut, { source: path.resolve(file) });
+    return cut;
+  }
+
+  private announce(cut: PreparedCut, extra: Record<string, unknown>): void {
+    this.metrics.cutsPrepared.inc();
+    this.metrics.latestSequence.set(cut.ref.sequence);
+    this.audit.append("cut_prepared", { sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, corte: cut.manifest.corte, notBefore: cut.manifest.notBefore, files: cut.manifest.files.length, bytes: cut.manifest.totalSize, ...extra });
+    this.log.info({ sequence: cut.ref.sequence, corte: cut.manifest.corte, files: cut.manifest.files.length }, "cut prepared");
+    this.emit("cut", cut);
+    for (const link of this.links.values()) link.poke();
+  }
+
+  link(id: string): ReceiverLink | undefined {
+    return this.links.get(id);
+  }
+
+  linkIds(): string[] {
+    return [...this.links.keys()];
+  }
+
+  status(): StatusReport {
+    const latest = this.repo.latest();
+    const periodMs = this.config.updatePeriodMinutes * 60_000;
+    return {
+      publisher: this.config.id,
+      process: this.config.process,
+      channel: this.config.channel,
+      latest: latest
+        ? { sequence: latest.ref.sequence, corte: latest.manifest.corte, manifestSha256: latest.ref.manifestSha256, preparedAt: latest.preparedAt, files: latest.manifest.files.length, bytes: latest.manifest.totalSize }
+        : null,
+      receivers: [...this.links.values()].map((l) => {
+        const s = l.status();
+        const lagCuts = latest ? latest.ref.sequence - (s.live?.sequence ?? 0) : null;
+        const liveCut = s.live ? this.repo.get(s.live.sequence) : undefined;
+        const lagMinutes = latest && lagCuts ? Math.round((Date.parse(latest.preparedAt) - (liveCut ? Date.parse(liveCut.preparedAt) : Date.parse(latest.preparedAt) - lagCuts * periodMs)) / 60_000) : latest ? 0 : null;
+        return { ...s, lagCuts, lagMinutes };
+      }),
+    };
+  }
+
+  /** Resolves when every receiver has `sequence` live or staged, or the deadline passes. */
+  async waitForDelivery(sequence: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const done = () => [...this.links.values()].every((l) => {
+      const s = l.status();
+      return (s.live?.sequence ?? 0) >= sequence || (s.staged?.sequence ?? 0) >= sequence || s.suspended;
+    });
+    while (!done() && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const events = ["receipt", "refused", "failed", "state"];
+        const finish = () => {
+          clearTimeout(t);
+          for (const ev of events) this.off(ev, finish);
+          resolve();
+        };
+        const t = setTimeout(finish, Math.min(1000, Math.max(1, deadline - Date.now())));
+        for (const ev of events) this.on(ev, finish);
+      });
+    }
+  }
+
+  private async startAdmin(): Promise<void> {
+    const { host, port } = parseListen(this.config.admin.listen, `${this.config.file}: admin.listen`);
+    const token = this.config.admin.tokenFile ? fs.readFileSync(this.config.admin.tokenFile, "utf8").trim() : null;
+    const authorized = (req: import("node:http").IncomingMessage) => !token || req.headers.authorization === `Bearer ${token}`;
+    const routes: AdminRoute[] = [
+      (req, res, url) => {
+        if (url.pathname !== "/api/status") return false;
+        if (!authorized(req)) return sendJson(res, 401, { ok: false, code: "AUTH_FAILED", message: "bearer token required" }), true;
+        sendJson(res, 200, this.status());
+        return true;
+      },
+      async (req, res, url) => {
+        if (url.pathname !== "/api/push" || req.method !== "POST") return false;
+        if (!authorized(req)) return sendJson(res, 401, { ok: false, code: "AUTH_FAILED", message: "bearer token required" }), true;
+        const body = await readJsonBody(req);
+        try {
+          if (typeof body.dir !== "string") throw toPrepcastError(new Error("body must be {\"dir\": \"/path/to/cut\"}"));
+          const cut = await this.publish(body.dir, {
+            ...(typeof body.corte === "string" ? { corte: body.corte } : {}),
+            ...(typeof body.notBefore === "string" ? { notBefore: body.notBefore } : {}),
+          });
+          sendJson(res, 200, { ok: true, sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256 });
+        } catch (e) {
+          sendJson(res, 400, toPrepcastError(e).toJSON());
+        }
+        return true;
+      },
+    ];
+    this.admin = await startAdminServer({
+      host,
+      port,
+      registry: this.registry,
+      ready: () => ({ ok: true, reasons: [] }),
+      routes,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.inbox?.stop();
+    await Promise.all([...this.links.values()].map((l) => l.stop()));
+    await this.admin?.close();
+    this.audit.append("service_stopped", { publisher: this.config.id });
+    this.audit.close();
+    this.receipts.close();
+  }
+}
+
+async function readJsonBody(req: import("node:http").IncomingMessage, limit = 64 * 1024): Promise<Record<string, unknown>> {
+  let size = 0;
+  const parts: Buffer[] = [];
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) throw new Error("request body too large");
+    parts.push(c as Buffer);
+  }
+  try {
+    const v = JSON.parse(Buffer.concat(parts).toString("utf8") || "{}") as unknown;
+    return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

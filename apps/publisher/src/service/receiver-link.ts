@@ -1,0 +1,329 @@
+import { EventEmitter } from "node:events";
+import { toPrepcastError, type AuditLog } from "@prepcast/protocol";
+import {
+  ENCODING_FULL, PublisherSession, transferIdFor, type CutRefInfo, type DeliveryResult, type Identity, type OfferPlan, type ReceiptDoc, type ReceiverHello,
+} from "@prepcast/session";
+import type { FrameConnection, TransportFactory } from "@prepcast/transport";
+import type { Logger } from "@prepcast/runtime";
+import type { CutRepository, PreparedCut } from "./cut-repository";
+import type { ReceiptLog } from "./receipts";
+import type { PublisherMetrics } from "./metrics";
+
+export interface ReceiverEntry {
+  id: string;
+  name: string;
+  transport: "grpc" | "websocket";
+  host: string;
+  port: number;
+  /** WebSocket request path. */
+  path?: string;
+  tlsFingerprint?: string;
+  publicKey: Uint8Array;
+  publicUrl?: string;
+  contact?: string;
+  logo?: string;
+}
+
+export type LinkState = "connecting" | "connected" | "transferring" | "disconnected" | "stopped";
+
+export interface TransferProgress {
+  sequence: number;
+  sent: number;
+  total: number;
+  resumedFrom: number;
+  startedAt: number;
+  bytesPerSecond: number;
+}
+
+export interface LinkStatus {
+  id: string;
+  name: string;
+  state: LinkState;
+  address: string;
+  transport: "grpc" | "websocket";
+  connectedSince: string | null;
+  live: (CutRefInfo & { since: string | null }) | null;
+  staged: CutRefInfo | null;
+  hello: Omit<ReceiverHello, "live" | "staged" | "partial"> | null;
+  lastReceipt: ReceiptDoc | null;
+  lastError: { code: string; message: string; at: string } | null;
+  transferErrors: number;
+  bytesSent: number;
+  progress: TransferProgress | null;
+  suspended: boolean;
+}
+
+/** Decides what to send a receiver given what it has (full payload here; deltas plug in). */
+export type OfferPlanner = (target: PreparedCut, hello: { live: CutRefInfo | null; acceptedEncodings: string[] }) => Promise<OfferPlan>;
+
+export function fullPayloadPlanner(repo: CutRepository): OfferPlanner {
+  return async (target) => ({
+    signed: target.signed,
+    cut: target.ref,
+    encoding: ENCODING_FULL,
+    base: null,
+    transferId: transferIdFor(target.ref, ENCODING_FULL, null),
+    payload: await repo.payload(target),
+  });
+}
+
+export interface LinkDeps {
+  publisherId: string;
+  identity: Identity;
+  transports: { grpc: TransportFactory; websocket: TransportFactory };
+  repo: CutRepository;
+  receipts: ReceiptLog;
+  audit: AuditLog;
+  log: Logger;
+  metrics?: PublisherMetrics;
+  planner?: OfferPlanner;
+  /** Ping an idle session this often (default 20 s). */
+  pingMs?: number;
+  backoff?: { minMs: number; maxMs: number };
+  timeouts?: { handshakeMs?: number; transferMs?: number };
+}
+
+const sameRef = (a: CutRefInfo | null, b: CutRefInfo | null) => !!a && !!b && a.sequence === b.sequence && a.manifestSha256 === b.manifestSha256;
+
+/**
+ * Keeps one authenticated session open to one receiver, and whenever the latest cut is not what
+ * the receiver has live (or staged), offers it. A dropped connection is redialled with backoff
+ * and the transfer resumes where the receiver's verified prefix ends.
+ */
+export class ReceiverLink extends EventEmitter {
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private session: PublisherSession | null = null;
+  private refusedManifest: string | null = null;
+  private failures = 0;
+  private readonly status_: LinkStatus;
+  private loop: Promise<void> | null = null;
+
+  constructor(readonly entry: ReceiverEntry, private readonly deps: LinkDeps) {
+    super();
+    this.status_ = {
+      id: entry.id,
+      name: entry.name,
+      state: "disconnected",
+      address: entry.transport === "websocket" ? `wss://${entry.host}:${entry.port}${entry.path ?? "/prepcast/v1/push"}` : `${entry.host}:${entry.port}`,
+      transport: entry.transport,
+      connectedSince: null,
+      live: null,
+      staged: null,
+      hello: null,
+      lastReceipt: null,
+      lastError: null,
+      transferErrors: 0,
+      bytesSent: 0,
+      progress: null,
+      suspended: false,
+    };
+  }
+
+  status(): LinkStatus {
+    return structuredClone(this.status_);
+  }
+
+  start(): void {
+    if (!this.loop) this.loop = this.run();
+  }
+
+  /** A new cut exists (or the operator asked to push again): look now instead of at the next ping. */
+  poke(): void {
+    this.refusedManifest = null;
+    const w = this.wake;
+    this.wake = null;
+    if (w) w();
+  }
+
+  setSuspended(suspended: boolean): void {
+    this.status_.suspended = suspended;
+    this.poke();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.poke();
+    await this.session?.close();
+    await this.loop;
+    this.setState("stopped");
+  }
+
+  private setState(s: LinkState): void {
+    if (this.status_.state !== s) {
+      this.status_.state = s;
+      this.emit("state", this.status());
+    }
+  }
+
+  private fail(code: string, message: string): void {
+    this.status_.lastError = { code, message, at: new Date().toISOString() };
+    this.emit("error-event", { id: this.entry.id, code, message });
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    const { minMs, maxMs } = this.deps.backoff ?? { minMs: 500, maxMs: 30_000 };
+    while (!this.stopped) {
+      try {
+        await this.connectAndServe();
+        this.failures = 0;
+      } catch (e) {
+        const err = toPrepcastError(e, this.status_.address);
+        this.failures++;
+        this.fail(err.code, err.message);
+        this.deps.audit.append(err.code === "AUTH_FAILED" ? "auth_failed" : "session_failed", { receiver: this.entry.id, code: err.code, message: err.message, address: this.status_.address });
+        this.deps.log.warn({ receiver: this.entry.id, code: err.code, err: err.message }, "receiver session failed");
+      } finally {
+        this.session = null;
+        this.status_.connectedSince = null;
+        this.deps.metrics?.connected.set({ receiver: this.entry.id }, 0);
+        if (!this.stopped) this.setState("disconnected");
+      }
+      if (this.stopped) break;
+      const delay = Math.min(maxMs, minMs * 2 ** Math.min(this.failures, 10)) * (0.75 + Math.random() * 0.5);
+      await this.sleep(delay);
+    }
+  }
+
+  private async connectAndServe(): Promise<void> {
+    const e = this.entry;
+    this.setState("connecting");
+    const transport = this.deps.transports[e.transport];
+    const conn: FrameConnection = await transport.connect({
+      host: e.host,
+      port: e.port,
+      ...(e.tlsFingerprint ? { tls: { expectedFingerprint: e.tlsFingerprint } } : {}),
+      ...(e.path ? { path: e.path } : {}),
+      connectTimeoutMs: 10_000,
+    });
+    const session = await PublisherSession.open(conn, {
+      publisherId: this.deps.publisherId,
+      identity: this.deps.identity,
+      receiver: { id: e.id, publicKey: e.publicKey },
+      timeouts: this.deps.timeouts ?? {},
+    });
+    this.session = session;
+    if (this.stopped) {
+      await session.close();
+      return;
+    }
+    const { live, staged, partial, ...rest } = session.hello;
+    void partial;
+    this.status_.hello = rest;
+    this.status_.live = live ? { ...live, since: this.status_.live && sameRef(this.status_.live, live) ? this.status_.live.since : null } : null;
+    this.status_.staged = staged;
+    this.status_.connectedSince = new Date().toISOString();
+    this.status_.lastError = null;
+    this.failures = 0;
+    this.deps.metrics?.connected.set({ receiver: e.id }, 1);
+    this.deps.metrics?.clockSkew.set({ receiver: e.id }, session.hello.clockSkewMs / 1000);
+    this.deps.audit.append("connected", {
+      receiver: e.id,
+      address: session.remoteAddress,
+      transport: e.transport,
+      live: live?.sequence ?? null,
+      partial: session.hello.partial?.sequence ?? null,
+      partialOffset: session.hello.partialOffset,
+      clockSkewMs: session.hello.clockSkewMs,
+      agentVersion: session.hello.agentVersion,
+    });
+    this.setState("connected");
+    this.emit("hello", this.status());
+
+    while (!this.stopped) {
+      const target = this.deps.repo.latest();
+      const has = (r: CutRefInfo | null) => !!target && sameRef(r, target.ref);
+      if (target && !this.status_.suspended && !has(this.status_.live) && !has(this.status_.staged) && this.refusedManifest !== target.ref.manifestSha256) {
+        const result = await this.deliver(session, target);
+        if (result.status === "failed") throw Object.assign(new Error(result.message), { code: result.code });
+        continue;
+      }
+      // Idle: wait for a new cut, a volunteered receipt, or the ping interval.
+      const abort = new AbortController();
+      this.wake = () => abort.abort();
+      const r = await session.idle(this.deps.pingMs ?? 20_000, abort.signal);
+      this.wake = null;
+      if (abort.signal.aborted) {
+        if (r) this.onIdleMessage(r);
+        continue;
+      }
+      if (r === null) await session.ping();
+      else this.onIdleMessage(r);
+    }
+    await session.close();
+  }
+
+  private onIdleMessage(v: NonNullable<Awaited<ReturnType<PublisherSession["idle"]>>>): void {
+    if ("receipt" in v) this.recordReceipt(v.receipt.doc, v.receipt.receiptBytes, v.receipt.receiptSignature);
+  }
+
+  private recordReceipt(doc: ReceiptDoc, bytes: Buffer, signature: Buffer): void {
+    this.deps.receipts.append(this.entry.id, bytes, signature);
+    this.status_.lastReceipt = doc;
+    const ref: CutRefInfo = { process: doc.process, channel: doc.channel, sequence: doc.sequence, manifestSha256: doc.manifestSha256 };
+    if (doc.state === "active") {
+      this.status_.live = { ...ref, since: doc.activatedAt };
+      if (sameRef(this.status_.staged, ref)) this.status_.staged = null;
+      this.deps.metrics?.liveSequence.set({ receiver: this.entry.id }, doc.sequence);
+    } else {
+      this.status_.staged = ref;
+    }
+    this.deps.audit.append("receipt", { receiver: this.entry.id, sequence: doc.sequence, manifestSha256: doc.manifestSha256, state: doc.state, receivedAt: doc.receivedAt, activatedAt: doc.activatedAt });
+    this.emit("receipt", { id: this.entry.id, receipt: doc });
+  }
+
+  private async deliver(session: PublisherSession, target: PreparedCut): Promise<DeliveryResult> {
+    const plan = await (this.deps.planner ?? fullPayloadPlanner(this.deps.repo))(target, { live: this.status_.live, acceptedEncodings: session.hello.acceptedEncodings });
+    this.setState("transferring");
+    const startedAt = Date.now();
+    this.status_.progress = { sequence: target.ref.sequence, sent: 0, total: plan.payload.size, resumedFrom: 0, startedAt, bytesPerSecond: 0 };
+    this.deps.audit.append("offer", { receiver: this.entry.id, sequence: target.ref.sequence, manifestSha256: target.ref.manifestSha256, encoding: plan.encoding, base: plan.base?.sequence ?? null, payloadSize: plan.payload.size });
+    this.emit("progress", this.status());
+    let lastEmit = 0;
+    const result = await session.deliver(plan, (p) => {
+      const secs = Math.max(0.001, (Date.now() - startedAt) / 1000);
+      this.status_.progress = { sequence: target.ref.sequence, sent: p.sent, total: p.total, resumedFrom: p.resumedFrom, startedAt, bytesPerSecond: (p.sent - p.resumedFrom) / secs };
+      if (Date.now() - lastEmit > 200 || p.sent === p.total) {
+        lastEmit = Date.now();
+        this.emit("progress", this.status());
+      }
+    });
+    this.status_.progress = null;
+    this.setState("connected");
+    if (result.status === "delivered") {
+      this.status_.bytesSent += result.bytesSent;
+      this.deps.metrics?.bytesSent.inc({ receiver: this.entry.id }, result.bytesSent);
+      this.deps.metrics?.transferSeconds.observe(result.durationMs / 1000);
+      this.deps.audit.append("delivered", { receiver: this.entry.id, sequence: target.ref.sequence, bytes: result.bytesSent, resumedFrom: result.resumedFrom, durationMs: result.durationMs });
+      this.recordReceipt(result.receipt, result.receiptBytes, result.receiptSignature);
+      this.emit("delivered", { id: this.entry.id, sequence: target.ref.sequence, result });
+    } else if (result.status === "refused") {
+      this.refusedManifest = target.ref.manifestSha256;
+      this.status_.transferErrors++;
+      this.fail(result.code, result.message);
+      this.deps.metrics?.refusals.inc({ receiver: this.entry.id, code: result.code });
+      this.deps.audit.append("refused", { receiver: this.entry.id, sequence: target.ref.sequence, code: result.code, message: result.message });
+      this.emit("refused", { id: this.entry.id, sequence: target.ref.sequence, code: result.code, message: result.message });
+    } else {
+      this.status_.transferErrors++;
+      this.status_.bytesSent += result.bytesSent;
+      this.deps.metrics?.bytesSent.inc({ receiver: this.entry.id }, result.bytesSent);
+      this.deps.audit.append("transfer_failed", { receiver: this.entry.id, sequence: target.ref.sequence, code: result.code, message: result.message, bytesSent: result.bytesSent });
+      this.emit("failed", { id: this.entry.id, sequence: target.ref.sequence, code: result.code, message: result.message });
+    }
+    return result;
+  }
+}

@@ -1,0 +1,333 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CutStore, readSecretKeyFile, toPrepcastError, type AuditLog } from "@prepcast/protocol";
+import { createLogger, createMetricsRegistry, parseListen, sendJson, startAdminServer, type Logger } from "@prepcast/runtime";
+import { ReceiverSession, type ReceiverSessionEvent } from "@prepcast/session";
+import { grpcTransport, websocketTransport, type FrameConnection, type FrameServer, type TransportFactory } from "@prepcast/transport";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { ResolvedReceiverConfig } from "./config";
+import { StoreBackend, type ActivationEvent, type PayloadApplier } from "./store-backend";
+import { statusPage } from "./status-page";
+
+export const AGENT_VERSION = "0.1.0";
+
+export interface ReceiverAgentOptions {
+  config: ResolvedReceiverConfig;
+  log?: Logger;
+  clock?: () => Date;
+  /** Extra payload encodings (e.g. deltas from @prepcast/delta). */
+  appliers?: Record<string, PayloadApplier>;
+  /** Starts the public site server (default true); tests of the channel alone may turn it off. */
+  site?: boolean;
+  transports?: { grpc?: TransportFactory; websocket?: TransportFactory };
+  /** Replaces the free-disk probe (tests). */
+  freeDisk?: () => Promise<number>;
+}
+
+export interface Incident {
+  at: string;
+  kind: string;
+  code?: string;
+  message: string;
+}
+
+interface SiteHandle {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The difusor's agent: the push endpoint (gRPC, optionally WebSocket) behind an address
+ * allowlist, the cut store, the activation timer, the public site server and a local admin
+ * listener with /livez, /readyz, /metrics and a status page.
+ */
+export class ReceiverAgent {
+  readonly log: Logger;
+  readonly registry: Registry;
+  private readonly servers: FrameServer[] = [];
+  private readonly sessions = new Set<ReceiverSession>();
+  private readonly connections = new Set<FrameConnection>();
+  private admin: Awaited<ReturnType<typeof startAdminServer>> | null = null;
+  private site: SiteHandle | null = null;
+  readonly incidents: Incident[] = [];
+  private lastTransfer: { at: string; sequence: number; bytes: number; durationMs: number } | null = null;
+  private readonly metrics: {
+    bytes: Counter<string>;
+    activated: Counter<string>;
+    failures: Counter<"code">;
+    connected: Gauge<string>;
+    liveSequence: Gauge<string>;
+    duration: Histogram<string>;
+    rejected: Counter<string>;
+  };
+
+  private constructor(
+    readonly config: ResolvedReceiverConfig,
+    readonly store: CutStore,
+    readonly backend: StoreBackend,
+    private readonly opts: ReceiverAgentOptions,
+  ) {
+    this.log = opts.log ?? createLogger({ name: "prep-receiver", level: config.log.level });
+    this.registry = createMetricsRegistry("prepcast_receiver_");
+    const registers = [this.registry];
+    this.metrics = {
+      bytes: new Counter({ name: "prepcast_receiver_bytes_received_total", help: "Payload bytes received", registers }),
+      activated: new Counter({ name: "prepcast_receiver_cuts_activated_total", help: "Cuts switched live", registers }),
+      failures: new Counter({ name: "prepcast_receiver_verification_failures_total", help: "Offers refused or transfers failed, by code", labelNames: ["code"], registers }),
+      connected: new Gauge({ name: "prepcast_receiver_connected_peers", help: "Authenticated publisher sessions open", registers }),
+      liveSequence: new Gauge({ name: "prepcast_receiver_live_sequence", help: "Sequence of the live cut", registers }),
+      duration: new Histogram({ name: "prepcast_receiver_transfer_duration_seconds", help: "Offer accepted to payload complete", buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300], registers }),
+      rejected: new Counter({ name: "prepcast_receiver_rejected_connections_total", help: "Connections dropped by the allowlist", registers }),
+    };
+  }
+
+  get audit(): AuditLog {
+    return this.store.audit;
+  }
+
+  static async start(opts: ReceiverAgentOptions): Promise<ReceiverAgent> {
+    const c = opts.config;
+    const store = await CutStore.open(c.root, { retain: c.retain, ...(opts.clock ? { now: opts.clock } : {}) });
+    const backend = new StoreBackend(store, {
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.appliers ? { appliers: opts.appliers } : {}),
+      ...(opts.freeDisk ? { freeDisk: opts.freeDisk } : {}),
+    });
+    const agent = new ReceiverAgent(c, store, backend, opts);
+    try {
+      await agent.startAll();
+    } catch (e) {
+      await agent.stop().catch(() => undefined);
+      throw e;
+    }
+    return agent;
+  }
+
+  private incident(kind: string, message: string, code?: string): void {
+    this.incidents.push({ at: new Date().toISOString(), kind, message, ...(code ? { code } : {}) });
+    if (this.incidents.length > 200) this.incidents.shift();
+  }
+
+  private async startAll(): Promise<void> {
+    const c = this.config;
+    const identity = readSecretKeyFile(c.identity.secretKey);
+    const live = this.store.live();
+    if (live) this.metrics.liveSequence.set(live.record.sequence);
+    this.backend.on("activated", (e: ActivationEvent) => this.onActivated(e));
+    this.backend.on("error", (e: unknown) => {
+      const err = toPrepcastError(e);
+      this.incident("activation_failed", err.message, err.code);
+      this.log.error({ code: err.code, err: err.message }, "scheduled activation failed");
+    });
+
+    const tlsOpts = c.push.tls ? { cert: fs.readFileSync(c.push.tls.cert), key: fs.readFileSync(c.push.tls.key) } : undefined;
+    const common = {
+      ...(tlsOpts ? { tls: tlsOpts } : {}),
+      allowlist: c.push.allowlist,
+      maxFrameBytes: c.push.maxFrameBytes,
+      onRejected: (info: { address: string; reason: string }) => {
+        this.metrics.rejected.inc();
+        this.audit.append("connection_rejected", { address: info.address, reason: info.reason });
+        this.log.warn({ address: info.address, reason: info.reason }, "connection dropped by the allowlist");
+      },
+    };
+    const onConnection = (conn: FrameConnection) => this.onConnection(conn, identity);
+    const grpc = this.opts.transports?.grpc ?? grpcTransport();
+    const pushAddr = parseListen(c.push.listen, `${c.file}: push.listen`);
+    this.servers.push(await grpc.listen({ ...pushAddr, ...common }, onConnection));
+    if (c.push.websocket) {
+      const ws = this.opts.transports?.websocket ?? websocketTransport();
+      const wsAddr = typeof c.push.websocket === "object" ? parseListen(c.push.websocket.listen, `${c.file}: push.websocket.listen`) : { host: pushAddr.host, port: pushAddr.port === 0 ? 0 : pushAddr.port + 1 };
+      this.servers.push(await ws.listen({ ...wsAddr, ...common }, onConnection));
+    }
+
+    if (this.opts.site !== false) this.site = await this.startSite();
+    const adminAddr = parseListen(c.admin.listen, `${c.file}: admin.listen`);
+    this.admin = await startAdminServer({
+      ...adminAddr,
+      registry: this.registry,
+      ready: () => {
+        const reasons: string[] = [];
+        if (this.servers.length === 0) reasons.push("push endpoint not listening");
+        return { ok: reasons.length === 0, reasons };
+      },
+      routes: [
+        (_req, res, url) => {
+          if (url.pathname === "/status.json") return sendJson(res, 200, this.status()), true;
+          if (url.pathname === "/" || url.pathname === "/status") {
+            const body = Buffer.from(statusPage(this.status()));
+            res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": body.length, "cache-control": "no-store", "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'" });
+            res.end(body);
+            return true;
+          }
+          return false;
+        },
+      ],
+    });
+    this.audit.append("agent_started", {
+      receiver: c.id,
+      push: this.servers.map((s) => `${s.address.host}:${s.address.port}`),
+      site: this.site?.url ?? null,
+      live: live?.record.sequence ?? null,
+      version: AGENT_VERSION,
+    });
+    this.log.info({ push: this.pushAddresses(), site: this.site?.url ?? null, admin: this.adminAddress, live: live?.record.sequence ?? null }, "receiver agent started");
+  }
+
+  private async startSite(): Promise<SiteHandle> {
+    const c = this.config;
+    // Loaded lazily: the site package opens SQLite and may fork workers.
+    const site = await import("@prepcast/site");
+    const srv = await site.createSiteServer({
+      root: c.root,
+      listen: c.site.listen,
+      ...(c.site.tls ? { tls: c.site.tls } : {}),
+      frameAncestors: c.site.frameAncestors,
+      workers: c.site.workers,
+      ...(c.site.analytics ? { analytics: path.join(c.root, "analytics.sqlite") } : {}),
+      staleAfterSeconds: c.stalePeriods * c.updatePeriodMinutes * 60,
+      ...(this.opts.clock ? { clock: () => this.opts.clock!().getTime() } : {}),
+    } as Parameters<typeof site.createSiteServer>[0]);
+    return srv;
+  }
+
+  pushAddresses(): Array<{ host: string; port: number }> {
+    return this.servers.map((s) => s.address);
+  }
+
+  get adminAddress(): { host: string; port: number } | null {
+    return this.admin?.address ?? null;
+  }
+
+  get siteUrl(): string | null {
+    return this.site?.url ?? null;
+  }
+
+  private onConnection(conn: FrameConnection, identity: { publicKey: Uint8Array; secretKey: Uint8Array }): void {
+    const c = this.config;
+    this.connections.add(conn);
+    let authenticated = false;
+    let transferStarted = 0;
+    const session = new ReceiverSession(conn, {
+      receiverId: c.id,
+      identity,
+      publisher: { id: c.publisher.id, publicKey: c.publisherPublicKey },
+      rootPublicKey: c.rootPublicKey,
+      accept: { process: c.trust.process, channels: c.trust.channels },
+      backend: this.backend,
+      partialDir: path.join(c.root, "partial"),
+      encodings: this.backend.encodings(),
+      agentVersion: AGENT_VERSION,
+      ...(this.opts.clock ? { clock: this.opts.clock } : {}),
+      onEvent: (e: ReceiverSessionEvent) => {
+        const where = { address: conn.remoteAddress, transport: conn.transport };
+        switch (e.type) {
+          case "authenticated":
+            authenticated = true;
+            this.metrics.connected.inc();
+            this.audit.append("publisher_connected", { publisher: e.publisherId, ...where });
+            break;
+          case "auth_failed":
+            this.metrics.failures.inc({ code: e.code });
+            this.incident("auth_failed", e.message, e.code);
+            this.audit.append("auth_failed", { code: e.code, message: e.message, ...where });
+            this.log.warn({ ...where, code: e.code, err: e.message }, "publisher authentication failed");
+            break;
+          case "offer":
+            this.audit.append("offer", { sequence: e.sequence, manifestSha256: e.manifestSha256, encoding: e.encoding, payloadSize: e.payloadSize });
+            break;
+          case "refused":
+            this.metrics.failures.inc({ code: e.code });
+            if (e.code !== "ALREADY_INSTALLED") this.incident("refused", e.message, e.code);
+            this.audit.append("refused", { code: e.code, message: e.message, sequence: e.sequence ?? null });
+            this.log.warn({ code: e.code, err: e.message, sequence: e.sequence }, "offer refused");
+            break;
+          case "transfer_started":
+            transferStarted = Date.now();
+            this.audit.append("transfer_started", { sequence: e.sequence, resumeOffset: e.resumeOffset, payloadSize: e.payloadSize });
+            break;
+          case "transfer_failed":
+            this.metrics.failures.inc({ code: e.code });
+            this.incident("transfer_failed", e.message, e.code);
+            this.audit.append("transfer_failed", { code: e.code, message: e.message, sequence: e.sequence, offset: e.offset });
+            this.log.error({ code: e.code, err: e.message, sequence: e.sequence }, "transfer failed");
+            break;
+          case "received":
+            this.metrics.bytes.inc(e.bytes);
+            this.metrics.duration.observe((Date.now() - transferStarted) / 1000);
+            this.lastTransfer = { at: new Date().toISOString(), sequence: e.sequence, bytes: e.bytes, durationMs: e.durationMs };
+            this.audit.append("received", { sequence: e.sequence, bytes: e.bytes, durationMs: e.durationMs });
+            break;
+          case "installed":
+            this.audit.append(e.state === "active" ? "installed" : "staged", { sequence: e.sequence, manifestSha256: e.manifestSha256, corte: e.corte, receivedAt: e.receivedAt.toISOString(), activatedAt: e.activatedAt?.toISOString() ?? null });
+            break;
+          case "receipt_sent":
+            this.audit.append("receipt_sent", { sequence: e.sequence, state: e.state });
+            break;
+        }
+      },
+    });
+    this.sessions.add(session);
+    void session.run().finally(() => {
+      this.sessions.delete(session);
+      this.connections.delete(conn);
+      if (authenticated) this.metrics.connected.dec();
+    });
+  }
+
+  private onActivated(e: ActivationEvent): void {
+    this.metrics.activated.inc();
+    this.metrics.liveSequence.set(e.record.sequence);
+    this.audit.append("activated", {
+      sequence: e.record.sequence,
+      corte: e.record.corte,
+      manifestSha256: e.record.manifestSha256,
+      notBefore: e.record.notBefore,
+      receivedAt: e.receivedAt?.toISOString() ?? null,
+      activatedAt: e.activatedAt.toISOString(),
+      late: e.late,
+    });
+    this.log.info({ sequence: e.record.sequence, corte: e.record.corte }, "cut live");
+    if (e.late) this.incident("late_activation", `cut ${e.record.sequence} went live at ${e.activatedAt.toISOString()}, after its notBefore ${e.record.notBefore}`);
+    // An embargoed cut went live on its own timer: tell every connected publisher, signed.
+    if (e.verified && e.receivedAt && Date.parse(e.record.notBefore) <= e.activatedAt.getTime()) {
+      for (const s of this.sessions) void s.sendReceipt(e.verified, "active", e.receivedAt, e.activatedAt).catch(() => undefined);
+    }
+  }
+
+  status(): Record<string, unknown> {
+    const live = this.store.live();
+    const pending = this.store.pending();
+    const periodMs = this.config.updatePeriodMinutes * 60_000;
+    const corteAge = live ? Date.now() - Date.parse(live.manifest.corte) : null;
+    return {
+      receiver: this.config.id,
+      version: AGENT_VERSION,
+      process: this.config.trust.process,
+      channels: this.config.trust.channels,
+      live: live
+        ? { sequence: live.record.sequence, corte: live.manifest.corte, channel: live.manifest.channel, manifestSha256: live.record.manifestSha256, files: live.record.files, bytes: live.record.totalSize, committedAt: live.record.committedAt }
+        : null,
+      staged: pending ? { sequence: pending.sequence, corte: pending.corte, notBefore: pending.notBefore } : null,
+      stale: corteAge !== null && corteAge > this.config.stalePeriods * periodMs,
+      lastTransfer: this.lastTransfer,
+      connectedPublishers: this.sessions.size,
+      incidents: this.incidents.slice(-50),
+      site: this.site?.url ?? null,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.backend.stop();
+    await Promise.all(this.servers.map((s) => s.close().catch(() => undefined)));
+    await Promise.all([...this.connections].map((c) => c.close().catch(() => undefined)));
+    await this.site?.close().catch(() => undefined);
+    await this.admin?.close().catch(() => undefined);
+    try {
+      this.audit.append("agent_stopped", { receiver: this.config.id });
+    } catch {
+      /* store already closed */
+    }
+    this.store.close();
+  }
+}
