@@ -19,7 +19,19 @@ export function tempDir(prefix = "prepcast-protocol-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+// tweetnacl signs in milliseconds, many times slower under a loaded test runner: sign each distinct fixture once.
+const memo = new Map<string, unknown>();
+function memoized<T>(key: string, make: () => T): T {
+  if (!memo.has(key)) memo.set(key, make());
+  return memo.get(key) as T;
+}
+const keyLabel = (k: Ed25519KeyPair) => keyIdOf(k.publicKey).slice(0, 16);
+
 export function signedKeyset(version: number, signers: Ed25519KeyPair[], expires = "2025-01-01T00:00:00Z", root = ROOT): { keyset: Buffer; keysetSig: Buffer } {
+  return memoized(`keyset|${version}|${signers.map(keyLabel).join(",")}|${expires}|${keyLabel(root)}`, () => makeSignedKeyset(version, signers, expires, root));
+}
+
+function makeSignedKeyset(version: number, signers: Ed25519KeyPair[], expires: string, root: Ed25519KeyPair): { keyset: Buffer; keysetSig: Buffer } {
   const keyset = createKeyset({ version, expires, createdAt: "2024-01-01T00:00:00Z", signingPublicKeys: signers.map((s) => s.publicKey) });
   const keysetSig = encodeSigFile(signDocument("keyset", keyset, root.secretKey, keyIdOf(root.publicKey)));
   return { keyset, keysetSig };
@@ -43,6 +55,11 @@ export function manifestInput(overrides: Partial<CreateManifestInput> = {}): Cre
 }
 
 export function signedCut(options: { keysetVersion?: number; signers?: Ed25519KeyPair[]; signWith?: Ed25519KeyPair; manifest?: Partial<CreateManifestInput> } = {}): SignedCut {
+  const key = `cut|${options.keysetVersion ?? 1}|${(options.signers ?? [SIGNER]).map(keyLabel).join(",")}|${keyLabel(options.signWith ?? SIGNER)}|${JSON.stringify(options.manifest ?? {})}`;
+  return memoized(key, () => makeSignedCut(options));
+}
+
+function makeSignedCut(options: { keysetVersion?: number; signers?: Ed25519KeyPair[]; signWith?: Ed25519KeyPair; manifest?: Partial<CreateManifestInput> }): SignedCut {
   const signer = options.signWith ?? SIGNER;
   const { keyset, keysetSig } = signedKeyset(options.keysetVersion ?? 1, options.signers ?? [SIGNER]);
   const manifest = createManifest(manifestInput(options.manifest));
