@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import { once } from "node:events";
 import type { Readable } from "node:stream";
 import * as tar from "tar-stream";
 import { PrepcastError, toPrepcastError } from "../errors";
@@ -22,6 +21,19 @@ export interface ReadPackageResult {
   verified: VerifiedCut;
   files: number;
   bytes: number;
+}
+
+/** Waits for backpressure to clear, or for the stream to be destroyed; leaves no listener behind. */
+function drainOrClose(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
 }
 
 type Entry = AsyncIterable<unknown> & { header: tar.Header };
@@ -83,7 +95,7 @@ export async function readPackage(source: Readable | string, options: ReadPackag
         if (failure || extract.destroyed) return;
         guard.inspect(chunk as Buffer);
         if (!extract.write(chunk)) {
-          await Promise.race([once(extract as unknown as NodeJS.EventEmitter, "drain"), once(extract as unknown as NodeJS.EventEmitter, "close")]);
+          await drainOrClose(extract as unknown as NodeJS.EventEmitter);
         }
       }
       if (failure || extract.destroyed) return;
