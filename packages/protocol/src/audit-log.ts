@@ -171,6 +171,26 @@ function tailState(file: string): { lastHash: string; lastSeq: number; size: num
   return { lastHash: result.lastHash, lastSeq: result.lastSeq, size: content.length };
 }
 
+/**
+ * Audit data is operational, not signed: rather than refuse an event (and lose it) because a
+ * value falls outside canonical JSON, undefined members are dropped, Dates become ISO strings,
+ * and numbers that are not safe integers (rates, fractions) and bigints are recorded as decimal
+ * strings. Functions and symbols are still refused.
+ */
+export function toAuditData(value: unknown, depth = 0): unknown {
+  if (depth > 32) throw new PrepcastError("NOT_CANONICAL", "audit data nests deeper than 32 levels (a cycle?)", { hint: "log a summary instead of the whole object" });
+  if (typeof value === "number") return Number.isSafeInteger(value) ? value : String(value);
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Date) return Number.isFinite(value.getTime()) ? formatIsoOffset(value, 0) : "Invalid Date";
+  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : toAuditData(v, depth + 1)));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toAuditData(v, depth + 1);
+    return out;
+  }
+  return value;
+}
+
 export class AuditLog {
   private closed = false;
 
@@ -241,7 +261,7 @@ export class AuditLog {
     return log;
   }
 
-  /** Appends one entry (write + fsync before returning). `event` is a dotted lower-case name like "cut.installed". */
+  /** Appends one entry (write + fsync before returning). `event` is a dotted lower-case name like "cut.installed"; `data` goes through toAuditData. */
   append(event: string, data: Record<string, unknown>): AuditEntry {
     if (this.closed) throw new PrepcastError("INTERNAL", `audit log ${this.path} is closed`);
     if (!EVENT_PATTERN.test(event)) throw new PrepcastError("INTERNAL", `audit event name ${JSON.stringify(event)} must match ${EVENT_PATTERN}`);
@@ -249,7 +269,7 @@ export class AuditLog {
     // Another process may have appended since: re-read and verify before extending the chain.
     const size = fs.fstatSync(w.fd).size;
     if (size !== w.size) Object.assign(w, tailState(this.path));
-    const partial = { seq: w.lastSeq + 1, time: formatIsoOffset(this.options.now(), 0), event, data, prev: w.lastHash };
+    const partial = { seq: w.lastSeq + 1, time: formatIsoOffset(this.options.now(), 0), event, data: toAuditData(data) as Record<string, unknown>, prev: w.lastHash };
     const entry: AuditEntry = { ...partial, hash: auditEntryHash(partial) };
     const line = Buffer.from(`${canonicalize({ data: entry.data, event: entry.event, hash: entry.hash, prev: entry.prev, seq: entry.seq, time: entry.time })}\n`, "utf8");
     try {

@@ -41,8 +41,9 @@ function serialize(value: unknown, path: string, depth: number): string {
         }
         return `[${items.join(",")}]`;
       }
+      // A plain object has Object.prototype (of any realm: jest and vm contexts have their own) or null as prototype.
       const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) throw notCanonical(`value at ${path} is a ${(value as object).constructor?.name ?? "non-plain object"}, not a plain object`);
+      if (proto !== null && Object.getPrototypeOf(proto) !== null) throw notCanonical(`value at ${path} is a ${(value as object).constructor?.name ?? "non-plain object"}, not a plain object`);
       const keys = Object.keys(value).sort(); // default sort compares UTF-16 code units, as JCS requires
       const members: string[] = [];
       for (const key of keys) {

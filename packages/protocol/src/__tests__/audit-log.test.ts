@@ -181,10 +181,18 @@ describe("audit log", () => {
     expect(Buffer.from(entries[2]!.data.fragmentBase64 as string, "base64").toString()).toBe('{"data":{"seq');
   });
 
-  it("refuses data that is not canonical JSON without writing anything", () => {
+  it("records operational values outside canonical JSON instead of losing the event", () => {
     const log = AuditLog.open(file);
-    expect(errorOf(() => log.append("x.event", { ratio: 0.5 })).code).toBe("NOT_CANONICAL");
+    const e = log.append("x.event", { ratio: 0.5, big: 2 ** 60, n: 10n, when: new Date("2024-06-03T02:15:00Z"), skipped: undefined, list: [1, undefined] });
+    log.close();
+    expect(e.data).toEqual({ ratio: "0.5", big: String(2 ** 60), n: "10", when: "2024-06-03T02:15:00Z", list: [1, null] });
+    expect(readAuditLog(file)[0]!.data).toEqual(e.data);
+  });
+
+  it("refuses a bad event name or a function in data without writing anything", () => {
+    const log = AuditLog.open(file);
     expect(errorOf(() => log.append("Bad Event", {})).code).toBe("INTERNAL");
+    expect(errorOf(() => log.append("x.event", { f: () => 1 })).code).toBe("NOT_CANONICAL");
     log.close();
     expect(fs.readFileSync(file).length).toBe(0);
   });

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import * as vm from "node:vm";
 import { canonicalBytes, canonicalize, parseCanonical } from "../index";
 import { codeOf } from "./helpers";
 
@@ -38,6 +39,16 @@ describe("canonicalize", () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100; i++) deep = [deep];
     expect(codeOf(() => canonicalize(deep))).toBe("NOT_CANONICAL");
+  });
+
+  it("accepts plain objects from another realm and null-prototype objects, refuses class instances", () => {
+    expect(canonicalize(vm.runInNewContext('({b: [1], a: {c: "x"}})'))).toBe('{"a":{"c":"x"},"b":[1]}');
+    expect(canonicalize(Object.assign(Object.create(null), { k: 1 }))).toBe('{"k":1}');
+    class Point {
+      x = 1;
+    }
+    expect(codeOf(() => canonicalize(new Point()))).toBe("NOT_CANONICAL");
+    expect(codeOf(() => canonicalize(new Map()))).toBe("NOT_CANONICAL");
   });
 
   it("writes -0 as 0", () => {
