@@ -117,7 +117,7 @@ interface ElectionProgress {
 }
 
 /** Writes everything of one election for cut k; returns its CSV (for the zip) and its counters. */
-async function writeElection(
+function writeElection(
   w: TreeWriter,
   g: Geography,
   e: ElectionActas,
@@ -125,7 +125,7 @@ async function writeElection(
   corte: { iso: string; human: string },
   withActas: boolean,
   stamps: StampCache,
-): Promise<{ csv: Buffer; progress: ElectionProgress }> {
+): { csv: Buffer; progress: ElectionProgress } {
   const P = PARTIES.length;
   const rows = new ChunkedText();
   const totals = new Array<number>(P).fill(0);
@@ -159,14 +159,14 @@ async function writeElection(
         const captura = stamps.get(cutStartMs(e.captured[a]) - (3 * 60 + e.jitter[2 * a + 1]) * 1000);
         rows.add(`${head}${votos.join("|")}|0|${e.nulos[a]}|${sum}|${g.lista[a]}|-|1|F|${sha}|${acopio}|${captura}|-|CATD|ESCANER|ACTA PREP|1\r\n`);
         casillas.push({ casilla: clave, capturada: true, votos, nulos: e.nulos[a] });
-        if (withActas) await w.put(`actas/${e.name}/${clave}.jpg`, pseudoRandomBytes(e.scanBytes[a], g.seed, g.scale, "scan", e.name, clave));
+        if (withActas) w.put(`actas/${e.name}/${clave}.jpg`, pseudoRandomBytes(e.scanBytes[a], g.seed, g.scale, "scan", e.name, clave));
       } else {
         rows.add(`${head}${NOT_CAPTURED_VOTES}|-|-|-|${g.lista[a]}|-|0|F|${sha}|${acopio}|-|-|CATD|ESCANER|ACTA PREP|0\r\n`);
         casillas.push({ casilla: clave, capturada: false, votos: null, nulos: null });
       }
     }
     if (casillas.length > 0) {
-      await w.put(`data/${e.name}/secciones/${s}.json`, JSON.stringify({ eleccion: e.name, seccion: s, corte: corte.iso, casillas }));
+      w.put(`data/${e.name}/secciones/${s}.json`, JSON.stringify({ eleccion: e.name, seccion: s, corte: corte.iso, casillas }));
     }
   }
   const expected = g.casillaCount;
@@ -176,11 +176,11 @@ async function writeElection(
     `${expected}|${registered}|${captured}|${((100 * captured) / expected).toFixed(4)}\r\n${CSV_COLUMNS}\r\n`;
   const csv = Buffer.concat([Buffer.from(header, "utf8"), rows.toBuffer()]);
   const csvName = `${e.name}_2024.csv`;
-  await w.put(`datos/${csvName}`, csv);
-  await w.put(`datos/${csvName}.sha256`, `${createHash("sha256").update(csv).digest("hex")}  ${csvName}\n`);
-  await w.put(`data/${e.name}/entidad.json`, JSON.stringify({ eleccion: e.name, corte: corte.iso, partidos: PARTIES, votos: totals, ...progress }));
+  w.put(`datos/${csvName}`, csv);
+  w.put(`datos/${csvName}.sha256`, `${createHash("sha256").update(csv).digest("hex")}  ${csvName}\n`);
+  w.put(`data/${e.name}/entidad.json`, JSON.stringify({ eleccion: e.name, corte: corte.iso, partidos: PARTIES, votos: totals, ...progress }));
   for (const [d, v] of [...districtVotes].sort((x, y) => x[0] - y[0])) {
-    await w.put(`data/${e.name}/distritos/${d}.json`, JSON.stringify({ eleccion: e.name, distrito: d, corte: corte.iso, partidos: PARTIES, ...v }));
+    w.put(`data/${e.name}/distritos/${d}.json`, JSON.stringify({ eleccion: e.name, distrito: d, corte: corte.iso, partidos: PARTIES, ...v }));
   }
   return { csv, progress };
 }
@@ -206,23 +206,21 @@ export async function generateCut(opts: GenerateCutOptions): Promise<GeneratedCu
   const site = staticSite(seed);
   const w = new TreeWriter(tempDir, time.date);
   try {
-    for (const f of site) await w.put(f.path, f.data);
-    await w.put("index.html", indexHtml(site, time.human));
+    for (const f of site) w.put(f.path, f.data);
+    w.put("index.html", indexHtml(site, time.human));
     const stamps = new StampCache();
     const progress: Record<string, ElectionProgress> = {};
     const zipEntries: Array<Promise<CompressedZipEntry>> = [];
     for (const e of g.elections) {
-      const done = await writeElection(w, g, e, k, time, withActas, stamps);
+      const done = writeElection(w, g, e, k, time, withActas, stamps);
       progress[e.name] = done.progress;
       const entry = compressZipEntry({ name: `${e.name}_2024.csv`, data: done.csv });
       entry.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
       zipEntries.push(entry);
     }
-    await w.put("data/corte.json", JSON.stringify({ corte: time.iso, corteTexto: time.human, numero: k, elecciones: progress }, null, 2));
-    await w.put("datos/PREP_2024.zip", assembleZip(await Promise.all(zipEntries), dosDateTime(localParts(time.date.getTime()))));
-    await w.finish();
+    w.put("data/corte.json", JSON.stringify({ corte: time.iso, corteTexto: time.human, numero: k, elecciones: progress }, null, 2));
+    w.put("datos/PREP_2024.zip", assembleZip(await Promise.all(zipEntries), dosDateTime(localParts(time.date.getTime()))));
   } catch (err) {
-    await w.finish().catch(() => undefined);
     await rm(tempDir, { recursive: true, force: true });
     throw err;
   }

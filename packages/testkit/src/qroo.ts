@@ -258,23 +258,21 @@ export async function replayQroo2019(opts: ReplayQrooOptions): Promise<QrooCut[]
           data = Buffer.from(rendered.text, "latin1");
           registered += rendered.registered;
           captured += rendered.captured;
-          await w.put(`datos/${file.name}.sha256`, `${createHash("sha256").update(data).digest("hex")}  ${file.name}\n`);
+          w.put(`datos/${file.name}.sha256`, `${createHash("sha256").update(data).digest("hex")}  ${file.name}\n`);
         }
-        await w.put(`datos/${file.name}`, data);
+        w.put(`datos/${file.name}`, data);
         zipEntries.push(await compressZipEntry({ name: file.name, data }));
       }
-      await w.put(`datos/${zipName}`, assembleZip(zipEntries, dosDateTime(f)));
+      w.put(`datos/${zipName}`, assembleZip(zipEntries, dosDateTime(f)));
       const progress = { actasEsperadas: flat.length, actasRegistradas: registered, actasCapturadas: captured };
-      await w.put("data/corte.json", JSON.stringify({ corte: iso, corteTexto: human, numero: k, ...progress }, null, 2));
-      await w.put(
+      w.put("data/corte.json", JSON.stringify({ corte: iso, corteTexto: human, numero: k, ...progress }, null, 2));
+      w.put(
         "index.html",
         `<!doctype html><html lang="es"><head><meta charset="utf-8"><title>PREP Quintana Roo 2019</title></head>` +
           `<body><header>Corte: ${human}</header><p>Actas capturadas: ${captured} de ${flat.length}</p>` +
           `<p><a href="/datos/${zipName}">Base de datos</a></p></body></html>\n`,
       );
-      await w.finish();
     } catch (err) {
-      await w.finish().catch(() => undefined);
       await rm(tempDir, { recursive: true, force: true });
       throw err;
     }
