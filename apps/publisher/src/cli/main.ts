@@ -2,16 +2,24 @@ import { Command } from "commander";
 import { registerAudit } from "./commands/audit";
 import { registerInit } from "./commands/init";
 import { registerPack } from "./commands/pack";
+import { registerPush } from "./commands/push";
+import { registerReceipts } from "./commands/receipts";
+import { registerRun } from "./commands/run";
+import { registerStatus } from "./commands/status";
 import { runProgram } from "./program";
 
 /** Builds the prep-publisher command tree; other modules add their commands through the register functions. */
 export function buildProgram(): Command {
   const program = new Command()
     .name("prep-publisher")
-    .description("PREPcast publisher: sign PREP cuts into verifiable packages (and, later, push them to difusores)")
+    .description("PREPcast publisher: sign PREP cuts and push them to every registered difusor")
     .version("0.1.0");
   registerInit(program);
   registerPack(program);
+  registerRun(program);
+  registerPush(program);
+  registerStatus(program);
+  registerReceipts(program);
   registerAudit(program);
   return program;
 }

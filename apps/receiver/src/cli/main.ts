@@ -1,7 +1,9 @@
 import { Command } from "commander";
 import { registerActivate } from "./commands/activate";
 import { registerAudit } from "./commands/audit";
+import { registerInit } from "./commands/init";
 import { registerInstall } from "./commands/install";
+import { registerRun } from "./commands/run";
 import { registerStatus } from "./commands/status";
 import { registerVerify } from "./commands/verify";
 import { runProgram } from "./program";
@@ -10,8 +12,10 @@ import { runProgram } from "./program";
 export function buildProgram(): Command {
   const program = new Command()
     .name("prep-receiver")
-    .description("PREPcast receiver: verify and install signed PREP cuts (offline path; the push agent comes later)")
+    .description("PREPcast receiver: the difusor's agent: verify, install and serve signed PREP cuts")
     .version("0.1.0");
+  registerInit(program);
+  registerRun(program);
   registerVerify(program);
   registerInstall(program);
   registerActivate(program);

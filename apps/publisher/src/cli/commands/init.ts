@@ -1,5 +1,8 @@
 import type { Command } from "commander";
-import { initPublisherKeys, reportCliSuccess } from "@prepcast/protocol";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { generateKeyPair, initPublisherKeys, reportCliSuccess, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
+import { publisherConfigTemplate } from "../../service/config-template";
 import { action, positiveInteger } from "../program";
 
 export function registerInit(program: Command): void {
@@ -8,17 +11,29 @@ export function registerInit(program: Command): void {
     .description("create the root key, one signing key and the root-signed keyset")
     .requiredOption("--dir <KEYS>", "keys directory to create (must not hold keys yet)")
     .option("--keyset-expires-days <N>", "days until the keyset expires", positiveInteger, 365)
+    .option("--id <ID>", "publisher id for the example config", "ople")
+    .option("--process <ID>", "electoral process for the example config", "VER-2024")
     .option("--json", "print the result as JSON")
     .action(
-      action((opts: { dir: string; keysetExpiresDays: number; json?: boolean }) => {
+      action((opts: { dir: string; keysetExpiresDays: number; id: string; process: string; json?: boolean }) => {
         const r = initPublisherKeys(opts.dir, { keysetExpiresDays: opts.keysetExpiresDays });
-        reportCliSuccess(opts.json === true, { rootKeyId: r.rootKeyId, signingKeyId: r.signingKeyId, rootPub: r.rootPubPath, keysetVersion: r.keysetVersion, keysetExpires: r.keysetExpires }, [
+        // The session identity (proves to receivers that this is their OPLE) and an example config.
+        const identity = generateKeyPair();
+        const identityKey = path.join(opts.dir, "identity.key");
+        const identityKeyId = writeSecretKeyFile(identityKey, identity);
+        writePublicKeyFile(path.join(opts.dir, "identity.pub"), identity.publicKey);
+        const example = path.join(opts.dir, "publisher.example.yaml");
+        fs.writeFileSync(example, publisherConfigTemplate({ id: opts.id, process: opts.process, keysDir: ".", identityKey: "./identity.key" }), { flag: "wx", mode: 0o640 });
+        const identityPublicKey = Buffer.from(identity.publicKey).toString("base64");
+        reportCliSuccess(opts.json === true, { rootKeyId: r.rootKeyId, signingKeyId: r.signingKeyId, rootPub: r.rootPubPath, keysetVersion: r.keysetVersion, keysetExpires: r.keysetExpires, identityKeyId, identityPublicKey, identityPub: path.join(opts.dir, "identity.pub"), exampleConfig: example }, [
           `keys written to ${r.dir}`,
           `root key fingerprint (SHA-256 of the public key): ${r.rootKeyId}`,
           `signing key: ${r.signingKeyId}`,
           `keyset version ${r.keysetVersion}, expires ${r.keysetExpires}`,
           `hand ${r.rootPubPath} to every difusor (prep-receiver --trust) and publish the fingerprint above`,
           `keep root.key offline: pack needs only signing.key, keyset.json and keyset.sig`,
+          `publisher identity public key (receivers pin it as publisher.identityPublicKey): ${identityPublicKey}`,
+          `example service config: ${example}`,
         ]);
       }),
     );

@@ -1,0 +1,120 @@
+import * as path from "node:path";
+import type { Command } from "commander";
+import { formatBytes, PrepcastError, reportCliSuccess } from "@prepcast/protocol";
+import { formatDuration, renderTable } from "@prepcast/runtime";
+import { action, positiveInteger } from "../program";
+import { loadPublisherConfig, type ResolvedPublisherConfig } from "../../service/config";
+import { PublisherService, type StatusReport } from "../../service/publisher-service";
+import type { LinkStatus } from "../../service/receiver-link";
+import { ProgressView } from "../progress-view";
+import { adminRequest } from "../admin-client";
+
+interface PushOptions {
+  config: string;
+  corte?: string;
+  notBefore?: string;
+  sequence?: number;
+  timeout: number;
+  json?: boolean;
+}
+
+function summaryRows(report: StatusReport, sequence: number, started: number): Array<Array<string | number | null>> {
+  return report.receivers.map((r: LinkStatus) => {
+    const has = (r.live?.sequence ?? 0) >= sequence;
+    const staged = !has && (r.staged?.sequence ?? 0) >= sequence;
+    const state = r.suspended ? "suspended" : has ? "live" : staged ? "staged (embargo)" : r.lastError ? `failed: ${r.lastError.code}` : r.state;
+    const receipt = r.lastReceipt && r.lastReceipt.sequence >= sequence ? `${r.lastReceipt.state} ${r.lastReceipt.activatedAt ?? r.lastReceipt.receivedAt}` : null;
+    return [r.id, formatBytes(r.bytesSent), has || staged ? formatDuration(Date.now() - started) : null, state, receipt];
+  });
+}
+
+export function registerPush(program: Command): void {
+  program
+    .command("push")
+    .description("sign a cut directory and push it to every registered receiver, with live progress and a summary")
+    .argument("<CUT_DIR>", "directory holding the cut's site files")
+    .requiredOption("--config <FILE>", "publisher config (YAML or JSON)")
+    .option("--corte <ISO>", "the cut's date and time as the OPLE states it (default: data/corte.json)")
+    .option("--not-before <ISO>", "embargo: receivers stage the cut and show it from this time")
+    .option("--sequence <N>", "sequence number (default: one above the latest)", positiveInteger)
+    .option("--timeout <SECONDS>", "give up waiting for receipts after this long", positiveInteger, 300)
+    .option("--json", "print the result as JSON")
+    .action(
+      action(async (cutDir: string, opts: PushOptions) => {
+        const config = loadPublisherConfig(opts.config);
+        const viaService = await serviceRunning(config);
+        if (viaService) return pushViaService(config, cutDir, opts);
+        const started = Date.now();
+        const svc = await PublisherService.start({ config, admin: false, watchInbox: false });
+        const view = new ProgressView(svc.linkIds(), opts.json === true);
+        svc.on("progress", (s: LinkStatus) => view.update(s));
+        svc.on("state", (s: LinkStatus) => view.update(s));
+        svc.on("receipt", () => undefined);
+        try {
+          const cut = await svc.publish(cutDir, {
+            ...(opts.corte ? { corte: opts.corte } : {}),
+            ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
+            ...(opts.sequence ? { sequence: opts.sequence } : {}),
+          });
+          view.setTotal(cut.manifest.totalSize, cut.ref.sequence);
+          await svc.waitForDelivery(cut.ref.sequence, opts.timeout * 1000);
+          view.stop();
+          const report = svc.status();
+          const rows = summaryRows(report, cut.ref.sequence, started);
+          const okCount = report.receivers.filter((r) => (r.live?.sequence ?? 0) >= cut.ref.sequence || (r.staged?.sequence ?? 0) >= cut.ref.sequence).length;
+          reportCliSuccess(
+            opts.json === true,
+            { sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, delivered: okCount, receivers: report.receivers.length, table: rows },
+            [
+              `cut ${cut.ref.sequence} (${cut.manifest.corte}): ${cut.manifest.files.length} files, ${formatBytes(cut.manifest.totalSize)}`,
+              "",
+              renderTable(["receiver", "bytes", "duration", "state", "receipt"], rows),
+              `${okCount}/${report.receivers.length} receivers have cut ${cut.ref.sequence}`,
+            ],
+          );
+          if (okCount < report.receivers.length) process.exitCode = 3;
+        } finally {
+          view.stop();
+          await svc.stop();
+        }
+      }),
+    );
+}
+
+async function serviceRunning(config: ResolvedPublisherConfig): Promise<boolean> {
+  try {
+    await adminRequest(config, "GET", "/livez");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function pushViaService(config: ResolvedPublisherConfig, cutDir: string, opts: PushOptions): Promise<void> {
+  const started = Date.now();
+  const res = (await adminRequest(config, "POST", "/api/push", { dir: path.resolve(cutDir), ...(opts.corte ? { corte: opts.corte } : {}), ...(opts.notBefore ? { notBefore: opts.notBefore } : {}) })) as {
+    ok: boolean;
+    sequence?: number;
+    code?: string;
+    message?: string;
+  };
+  if (!res.ok || !res.sequence) throw new PrepcastError((res.code as "INTERNAL") ?? "INTERNAL", res.message ?? "the running service refused the cut");
+  const sequence = res.sequence;
+  const deadline = Date.now() + opts.timeout * 1000;
+  let report: StatusReport;
+  for (;;) {
+    report = (await adminRequest(config, "GET", "/api/status")) as StatusReport;
+    const done = report.receivers.every((r) => (r.live?.sequence ?? 0) >= sequence || (r.staged?.sequence ?? 0) >= sequence || r.suspended);
+    if (done || Date.now() > deadline) break;
+    if (opts.json !== true) process.stderr.write(report.receivers.map((r) => `${r.id}: ${r.progress ? `${Math.round((100 * r.progress.sent) / Math.max(1, r.progress.total))}%` : r.state}`).join("  ") + "\n");
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const rows = summaryRows(report, sequence, started);
+  const okCount = report.receivers.filter((r) => (r.live?.sequence ?? 0) >= sequence || (r.staged?.sequence ?? 0) >= sequence).length;
+  reportCliSuccess(opts.json === true, { sequence, delivered: okCount, receivers: report.receivers.length, table: rows, via: "service" }, [
+    `cut ${sequence} handed to the running service`,
+    renderTable(["receiver", "bytes", "duration", "state", "receipt"], rows),
+    `${okCount}/${report.receivers.length} receivers have cut ${sequence}`,
+  ]);
+  if (okCount < report.receivers.length) process.exitCode = 3;
+}

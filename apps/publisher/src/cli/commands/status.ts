@@ -1,0 +1,35 @@
+import type { Command } from "commander";
+import { reportCliSuccess } from "@prepcast/protocol";
+import { renderTable } from "@prepcast/runtime";
+import { action } from "../program";
+import { loadPublisherConfig } from "../../service/config";
+import type { StatusReport } from "../../service/publisher-service";
+import { adminRequest } from "../admin-client";
+
+export function registerStatus(program: Command): void {
+  program
+    .command("status")
+    .description("every receiver's live sequence, lag, last receipt and errors (asks the running service)")
+    .requiredOption("--config <FILE>", "publisher config (YAML or JSON)")
+    .option("--json", "print the result as JSON")
+    .action(
+      action(async (opts: { config: string; json?: boolean }) => {
+        const config = loadPublisherConfig(opts.config);
+        const report = (await adminRequest(config, "GET", "/api/status")) as StatusReport;
+        const rows = report.receivers.map((r) => [
+          r.id,
+          r.suspended ? "SUSPENDED" : r.state,
+          r.live ? r.live.sequence : null,
+          r.lagCuts,
+          r.lagMinutes,
+          r.lastReceipt ? `${r.lastReceipt.sequence} ${r.lastReceipt.state}` : null,
+          r.hello ? `${(r.hello.clockSkewMs / 1000).toFixed(1)} s` : null,
+          r.lastError ? r.lastError.code : null,
+        ]);
+        reportCliSuccess(opts.json === true, report as unknown as Record<string, unknown>, [
+          `${report.publisher} ${report.process}/${report.channel}: latest cut ${report.latest ? `${report.latest.sequence} (${report.latest.corte})` : "none"}`,
+          renderTable(["receiver", "state", "live", "lag cuts", "lag min", "last receipt", "clock skew", "last error"], rows),
+        ]);
+      }),
+    );
+}

@@ -1,0 +1,50 @@
+import { isPrepcastError } from "@prepcast/protocol";
+
+/** A plain-text table for operators: fixed columns, no colors needed to read it at 3 a.m. */
+export function renderTable(headers: string[], rows: Array<Array<string | number | null | undefined>>): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? "-" : String(c))))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [line(cells[0]!), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n") + "\n";
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 90) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${Math.round(s - m * 60)} s`;
+}
+
+/** Exit code for configuration errors (sysexits EX_CONFIG), so supervisors don't restart-loop blindly. */
+export const EXIT_CONFIG = 78;
+
+/**
+ * Runs a long-lived service until SIGINT/SIGTERM, then stops it cleanly. A configuration error at
+ * start-up exits 78 with every problem listed.
+ */
+export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void> }>, onStarted?: () => void): Promise<void> {
+  let service: { stop(): Promise<void> };
+  try {
+    service = await start();
+  } catch (e) {
+    if (isPrepcastError(e, "CONFIG_INVALID")) process.exitCode = EXIT_CONFIG;
+    throw e;
+  }
+  onStarted?.();
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`received ${signal}, stopping\n`);
+      service.stop().then(resolve, (e) => {
+        process.stderr.write(`error while stopping: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+}
