@@ -73,10 +73,6 @@ function invalid(at: string, message: string): PrepcastError {
   return new PrepcastError("MANIFEST_INVALID", `${at}: ${message}`, { where: at, hint: "repack the cut with `prep-publisher pack`; never edit a signed manifest by hand" });
 }
 
-function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
-}
-
 /**
  * Parses manifest bytes: canonical JSON (NOT_CANONICAL), the schema (MANIFEST_INVALID), every
  * path's rules (PATH_UNSAFE), collisions (PATH_COLLISION), order by UTF-8 bytes without
@@ -136,7 +132,10 @@ export function createManifest(input: CreateManifestInput): Buffer {
     input.expires !== undefined
       ? toIsoTimestamp(input.expires, "expires")
       : toIsoTimestamp(new Date(Date.parse(createdAt) + DEFAULT_MANIFEST_LIFETIME_DAYS * 86_400_000), "expires");
-  const files = input.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })).sort((a, b) => compareUtf8(a.path, b.path));
+  const files = input.files
+    .map((f) => ({ key: Buffer.from(f.path, "utf8"), file: { path: f.path, size: f.size, sha256: f.sha256 } }))
+    .sort((a, b) => Buffer.compare(a.key, b.key))
+    .map((entry) => entry.file);
   const doc = {
     format: MANIFEST_FORMAT,
     process: input.process,
