@@ -34,7 +34,7 @@ fingerprint() {
   openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f'
 }
 
-prep-publisher init --dir "$KEYS/publisher"
+prep-publisher init --dir "$KEYS/publisher" --id "$PUBLISHER_ID" --process "$PROCESS"
 need "$KEYS/publisher/root.pub" "$KEYS/publisher/signing.key" "$KEYS/publisher/keyset.json" \
      "$KEYS/publisher/keyset.sig" "$KEYS/publisher/identity.key" "$KEYS/publisher/identity.pub"
 
@@ -47,7 +47,7 @@ for entry in $RECEIVERS; do
   id=${entry%%:*}
   host=${entry#*:}
   dir="$KEYS/$id"
-  prep-receiver init --dir "$dir"
+  prep-receiver init --dir "$dir" --id "$id" --process "$PROCESS" --publisher-id "$PUBLISHER_ID" --allow "$PUBLISHER_ADDRESS/32" --cn "$host"
   need "$dir/identity.key" "$dir/identity.pub" "$dir/tls.crt" "$dir/tls.key"
   cat > "$dir/receiver.yaml" <<YAML
 # written by infra/docker/demo-init.sh for the compose demo
