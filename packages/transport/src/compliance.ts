@@ -147,7 +147,7 @@ export function describeTransportCompliance(name: string, makeFixture: () => Pro
         const got = await collect(c, n);
         return got.every((f, i) => Number(f.ping?.unixMs) === i) && got.length === n;
       };
-      const results = await within(Promise.all([check(serverSide), check(client), pump(client), pump(serverSide)]), 25_000, "10 000 frames each way");
+      const results = await within(Promise.all([check(serverSide), check(client), pump(client), pump(serverSide)]), 50_000, "10 000 frames each way");
       expect(results.slice(0, 2)).toEqual([true, true]);
     });
 
@@ -190,12 +190,13 @@ export function describeTransportCompliance(name: string, makeFixture: () => Pro
       let accepted = 0;
       const pending: Promise<void>[] = [];
       const heapBefore = process.memoryUsage().rss;
-      // Send until one send stays pending for 300 ms: the peer's buffers are full.
+      const settlesWithin = (p: Promise<void>, ms: number) => Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+      // Send until one send stays pending for 1.5 s: the peer's buffers are full (a slow but
+      // moving send on a loaded machine settles within that time and the loop goes on).
       for (;;) {
         const p = client.send(frame);
         pending.push(p);
-        const done = await Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 300))]);
-        if (!done) break;
+        if (!(await settlesWithin(p, 300)) && !(await settlesWithin(p, 1200))) break;
         accepted++;
         if (accepted * frameBytes > 256 * 1024 * 1024) break;
       }
@@ -204,8 +205,7 @@ export function describeTransportCompliance(name: string, makeFixture: () => Pro
       expect(acceptedBytes).toBeLessThan(96 * 1024 * 1024);
       expect(process.memoryUsage().rss - heapBefore).toBeLessThan(256 * 1024 * 1024);
       // Still pending after a while longer: nobody reads.
-      const stillPending = await Promise.race([pending[pending.length - 1]!.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 300))]);
-      expect(stillPending).toBe(true);
+      expect(await settlesWithin(pending[pending.length - 1]!, 300)).toBe(false);
       // The reader starts: every pending send resolves and every frame arrives in order.
       const total = pending.length;
       const got = collect(serverSide, total);
