@@ -132,3 +132,33 @@ describe("grpc specifics", () => {
     client.close();
   });
 });
+
+describe.each([
+  ["grpc", () => grpcTransport()],
+  ["websocket", () => websocketTransport()],
+])("%s keepalive", (_name, make) => {
+  it("keeps a quiet session alive with transport pings", async () => {
+    const factory = make();
+    const { server, accepted } = await listen(factory, { keepaliveMs: 100, idleTimeoutMs: 0 });
+    const client = await factory.connect({ host: "127.0.0.1", port: server.address.port, tls: { expectedFingerprint: cert.fingerprint }, keepaliveMs: 100, idleTimeoutMs: 0 });
+    await new Promise((r) => setTimeout(r, 1200));
+    await client.send({ ping: { unixMs: 3 } });
+    for await (const f of accepted[0]!.frames()) {
+      expect(Number(f.ping?.unixMs)).toBe(3);
+      break;
+    }
+    await client.close();
+  });
+});
+
+it("websocket: a peer that stops answering pings is dropped", async () => {
+  const { server, accepted } = await listen(websocketTransport(), { keepaliveMs: 100, idleTimeoutMs: 0 });
+  const ws = new WebSocket(`wss://127.0.0.1:${server.address.port}/prepcast/v1/push`, { rejectUnauthorized: false, autoPong: false });
+  await new Promise((r, j) => ws.once("open", r).once("error", j));
+  ws.on("error", () => undefined);
+  while (accepted.length === 0) await new Promise((r) => setTimeout(r, 5));
+  const e = await firstError(accepted[0]!);
+  expect(isPrepcastError(e, "UNAVAILABLE")).toBe(true);
+  expect((e as Error).message).toMatch(/did not answer a WebSocket ping within 100 ms/);
+  ws.terminate();
+});
