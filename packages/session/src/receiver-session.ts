@@ -7,6 +7,7 @@ import { type AuthParams, type Identity, sameKey, signAuth, verifyAuth } from ".
 import { FrameReader, sendErrorAndClose } from "./frame-reader";
 import { PartialPayload } from "./payload";
 import { type ReceiptDoc, signReceipt } from "./receipt";
+import { type NoticeDoc, verifyNotice } from "./notice";
 import { type CutRefInfo, DEFAULT_TIMEOUTS, ENCODING_FULL, type SessionTimeouts, fromWireRef, sameCut, toWireRef } from "./types";
 
 export interface InstallRequest {
@@ -39,7 +40,9 @@ export type ReceiverSessionEvent =
   | { type: "transfer_failed"; code: string; message: string; sequence: number; offset: number }
   | { type: "received"; sequence: number; bytes: number; durationMs: number }
   | { type: "installed"; sequence: number; manifestSha256: string; state: "active" | "staged"; activatedAt: Date | null; receivedAt: Date; corte: string }
-  | { type: "receipt_sent"; sequence: number; state: "active" | "staged" };
+  | { type: "receipt_sent"; sequence: number; state: "active" | "staged" }
+  | { type: "notice"; kind: NoticeDoc["kind"]; issuedAt: string }
+  | { type: "notice_rejected"; code: string; message: string };
 
 export interface ReceiverSessionOptions {
   receiverId: string;
@@ -57,6 +60,8 @@ export interface ReceiverSessionOptions {
   onEvent?: (e: ReceiverSessionEvent) => void;
   /** Upper bound on a payload, whatever the manifest says (protects the disk). */
   maxPayloadBytes?: number;
+  /** Applies a verified notice (signature, receiver, publisher and process already checked); throw to reject it. */
+  onNotice?: (doc: NoticeDoc, signed: { notice: Buffer; signature: Buffer }) => Promise<void> | void;
 }
 
 const MAX_CHUNK = 8 * 1024 * 1024;
@@ -100,7 +105,7 @@ export class ReceiverSession {
       for (;;) {
         const frame = await this.reader.next(this.timeouts.idleMs, "offer");
         if (frame.body === "offer" && frame.offer) await this.handleOffer(frame.offer);
-        else if (frame.body === "notice") continue; // handled by the agent in a later version
+        else if (frame.body === "notice") await this.handleNotice(frame.notice);
         else throw new PrepcastError("PROTOCOL_ERROR", `unexpected ${frame.body} while idle`, { where: this.conn.remoteAddress });
       }
     } catch (e) {
@@ -151,6 +156,26 @@ export class ReceiverSession {
     await this.conn.send({ receiverAuth: { signature: signAuth("receiver", params, o.identity) } });
     this.publisherId = pa.publisherId;
     this.emit({ type: "authenticated", publisherId: pa.publisherId });
+  }
+
+  /** Verifies a notice (signature first) and hands it to the agent; a bad one is reported, the session goes on. */
+  private async handleNotice(frame: import("@prepcast/proto").prepcast.v1.INotice | null | undefined): Promise<void> {
+    const o = this.opts;
+    let doc: NoticeDoc;
+    try {
+      doc = verifyNotice(Buffer.from(frame?.notice ?? []), Buffer.from(frame?.signature ?? []), { publisherKey: o.publisher.publicKey, publisherId: o.publisher.id, receiverId: o.receiverId, process: o.accept.process }, "notice");
+    } catch (e) {
+      const err = toPrepcastError(e, "notice");
+      this.emit({ type: "notice_rejected", code: err.code, message: err.message });
+      return;
+    }
+    try {
+      await o.onNotice?.(doc, { notice: Buffer.from(frame?.notice ?? []), signature: Buffer.from(frame?.signature ?? []) });
+      this.emit({ type: "notice", kind: doc.kind, issuedAt: doc.issuedAt });
+    } catch (e) {
+      const err = toPrepcastError(e, "notice");
+      this.emit({ type: "notice_rejected", code: err.code, message: err.message });
+    }
   }
 
   private async refuse(err: PrepcastError, sequence?: number): Promise<void> {
