@@ -303,3 +303,12 @@ export function peerError(code: string | undefined, message: string | undefined,
   if (known === "MESSAGE_TOO_LARGE") return tooLarge(0, 0, where, "remote");
   return new PrepcastError(known, `${where} closed the connection${code ? ` (${code})` : ""}${message ? `: ${message}` : ""}`, { where });
 }
+
+/** Hands a new server-side connection to the application; a throwing callback closes it, never the server. */
+export function deliverConnection(conn: FrameConnection, onConnection: (c: FrameConnection) => void): void {
+  try {
+    onConnection(conn);
+  } catch (e) {
+    void conn.close({ code: "INTERNAL", message: `the receiver failed to start the session: ${(e as Error)?.message ?? String(e)}` });
+  }
+}

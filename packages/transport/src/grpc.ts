@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { PrepcastError, type ErrorCode } from "@prepcast/protocol";
 import { Allowlist, normalizeAddress } from "./allowlist";
-import { BaseConnection, peerError, type ConnectionInit } from "./connection";
+import { BaseConnection, deliverConnection, peerError, type ConnectionInit } from "./connection";
 import { PIN_SERVERNAME, probePinnedCertificate, unreachable } from "./tls";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -251,7 +251,7 @@ export function grpcTransport(transportOptions: GrpcTransportOptions = {}): Tran
           open.add(conn);
           void conn.closed.then(() => open.delete(conn));
           call.sendMetadata(new grpc.Metadata());
-          onConnection(conn);
+          deliverConnection(conn, onConnection);
         },
       });
 

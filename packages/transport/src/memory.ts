@@ -2,7 +2,7 @@
 // through protobuf, size limits on the receiving side, bounded buffers, send waits when full).
 import { PrepcastError } from "@prepcast/protocol";
 import { Allowlist } from "./allowlist";
-import { BaseConnection, peerError } from "./connection";
+import { BaseConnection, deliverConnection, peerError } from "./connection";
 import { certificateFingerprint, normalizeFingerprint, pinMismatchError } from "./tls";
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
@@ -151,7 +151,7 @@ export function memoryTransport(options: MemoryTransportOptions = {}): Transport
       serverSide.peer = client;
       server.open.add(serverSide);
       void serverSide.closed.then(() => server.open.delete(serverSide));
-      server.accept(serverSide);
+      deliverConnection(serverSide, server.accept);
       return client;
     },
   };

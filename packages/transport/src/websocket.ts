@@ -6,7 +6,7 @@ import * as net from "node:net";
 import { WebSocket, WebSocketServer, type ClientOptions, type RawData } from "ws";
 import { PrepcastError } from "@prepcast/protocol";
 import { Allowlist, normalizeAddress } from "./allowlist";
-import { BaseConnection, peerError, type ConnectionInit } from "./connection";
+import { BaseConnection, deliverConnection, peerError, type ConnectionInit } from "./connection";
 import { PIN_SERVERNAME, probePinnedCertificate, unreachable } from "./tls";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -146,7 +146,7 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
           );
           open.add(conn);
           void conn.closed.then(() => open.delete(conn));
-          onConnection(conn);
+          deliverConnection(conn, onConnection);
         });
       };
       httpServer.on("upgrade", onUpgrade);

@@ -36,3 +36,23 @@ describe("memory transport", () => {
     await server.close();
   });
 });
+
+describe("a throwing onConnection", () => {
+  it("closes that session with INTERNAL and keeps serving", async () => {
+    const factory = memoryTransport();
+    let calls = 0;
+    const server = await factory.listen({ host: "r", port: 0 }, () => {
+      calls++;
+      throw new Error("boom");
+    });
+    const client = await factory.connect({ host: "r", port: server.address.port });
+    const frames = [];
+    for await (const f of client.frames()) frames.push(f);
+    expect(frames.map((f) => f.error?.code)).toEqual(["INTERNAL"]);
+    expect(frames[0]!.error!.message).toMatch(/boom/);
+    const again = await factory.connect({ host: "r", port: server.address.port });
+    expect(calls).toBe(2);
+    await again.close();
+    await server.close();
+  });
+});
