@@ -230,8 +230,9 @@ export async function replayQroo2019(opts: ReplayQrooOptions): Promise<QrooCut[]
   if (captures.length === 0) throw qrooError(opts.zipPath, "no acta has a FECHA_HORA_CAPTURA");
   const step = minutes * 60_000;
   const localBoundary = (ms: number): number => Math.ceil((ms + QROO_OFFSET_MINUTES * 60_000) / step) * step - QROO_OFFSET_MINUTES * 60_000;
-  const first = localBoundary(Math.min(...captures));
-  const last = localBoundary(Math.max(...captures, ...finite(flat.map((t) => t.verified))));
+  // reduce, not Math.min(...xs): spreading a national database's rows would overflow the stack
+  const first = localBoundary(captures.reduce((a, b) => Math.min(a, b)));
+  const last = localBoundary([...captures, ...finite(flat.map((t) => t.verified))].reduce((a, b) => Math.max(a, b)));
   const total = Math.min(opts.cuts ?? Infinity, Math.round((last - first) / step) + 1, MAX_CUTS);
 
   const zipName = `PREP_${opts.zipPath.replace(/^.*[\\/]/, "").replace(/^\d{8}_\d{4}_PREP_/, "").replace(/\.zip$/i, "")}.zip`;
