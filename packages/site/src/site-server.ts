@@ -151,9 +151,13 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
       flushWaiters.get(w)?.();
     }
   };
+  let started = false;
+  const restarts: number[] = [];
+  // Every worker asks for the configured address (even port 0): the primary shares one handle per
+  // address, so all workers end up on the same port.
   const fork = (): Promise<void> =>
     new Promise((resolve, reject) => {
-      const w = cluster.fork({ PREPCAST_SITE_WORKER: JSON.stringify({ ...config, listen: { host: listen.host, port } }) });
+      const w = cluster.fork({ PREPCAST_SITE_WORKER: JSON.stringify(config) });
       pool.push(w);
       w.on("message", (msg: { type?: string; port?: number }) => {
         if (msg?.type === "prepcast-ready") {
@@ -163,15 +167,28 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
       });
       w.once("exit", (code) => {
         pool.splice(pool.indexOf(w), 1);
-        if (closing) return;
-        log.error({ code }, "site worker exited; starting a new one");
         reject(new Error(`site worker exited with code ${code} during start-up`));
+        if (closing || !started) return;
+        const now = Date.now();
+        restarts.push(now);
+        while (restarts.length && now - restarts[0]! > 60_000) restarts.shift();
+        if (restarts.length > 10) {
+          log.error({ code }, "site workers keep exiting (more than 10 restarts in a minute); not restarting");
+          return;
+        }
+        log.error({ code }, "site worker exited; starting a new one");
         fork().catch((e) => log.error({ err: String(e) }, "could not restart a site worker"));
       });
     });
-  // The first worker fixes the port (port 0 = any free port), the others share it.
-  await fork();
-  await Promise.all(Array.from({ length: workers - 1 }, () => fork()));
+  try {
+    await Promise.all(Array.from({ length: workers }, () => fork()));
+  } catch (e) {
+    closing = true;
+    for (const w of pool) w.process.kill("SIGKILL");
+    if (ownsStore) store?.close();
+    throw e;
+  }
+  started = true;
   const stopWatch = watchCuts(opts.root, log);
   const { analytics: _b, ...statusOpts } = opts;
   const statusHandler = createSiteHandler({ ...statusOpts, log, prepareVariants: false });

@@ -103,7 +103,7 @@ export function stats(store: AnalyticsStore, window: StatsWindow): SiteStats {
   for (const d of durations) buckets[TIME_ON_SITE_BUCKETS.findIndex((b) => d < b.maxMs)]!.sessions++;
 
   const hourlyRows = all<{ hour: number; visitors: number; pageviews: number; hits: number }>(
-    `SELECT ((time - ?) / 3600000) AS hour, COUNT(DISTINCT visitor) AS visitors, SUM(is_pageview) AS pageviews, COUNT(*) AS hits
+    `SELECT CAST((time - ?) / 3600000 AS INTEGER) AS hour, COUNT(DISTINCT visitor) AS visitors, SUM(is_pageview) AS pageviews, COUNT(*) AS hits
      FROM hits WHERE ${W} AND is_bot = 0 AND method <> 'BEACON' GROUP BY hour ORDER BY hour`,
     mxHourStart(from),
     from,
