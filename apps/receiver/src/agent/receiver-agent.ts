@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { ResolvedReceiverConfig } from "./config";
 import { StoreBackend, type ActivationEvent, type PayloadApplier } from "./store-backend";
 import { statusPage } from "./status-page";
+import { NoticeKeeper } from "./notices";
 
 export const AGENT_VERSION = "0.1.0";
 
@@ -51,6 +52,7 @@ export class ReceiverAgent {
   private site: SiteHandle | null = null;
   readonly incidents: Incident[] = [];
   private lastTransfer: { at: string; sequence: number; bytes: number; durationMs: number } | null = null;
+  private noticeKeeper: NoticeKeeper | null = null;
   private readonly metrics: {
     bytes: Counter<string>;
     activated: Counter<string>;
@@ -111,6 +113,7 @@ export class ReceiverAgent {
   private async startAll(): Promise<void> {
     const c = this.config;
     const identity = readSecretKeyFile(c.identity.secretKey);
+    this.noticeKeeper = new NoticeKeeper(c.root, this.audit, c.trust.channels);
     const live = this.store.live();
     if (live) this.metrics.liveSequence.set(live.record.sequence);
     this.backend.on("activated", (e: ActivationEvent) => this.onActivated(e));
@@ -219,6 +222,10 @@ export class ReceiverAgent {
       encodings: this.backend.encodings(),
       agentVersion: AGENT_VERSION,
       ...(this.opts.clock ? { clock: this.opts.clock } : {}),
+      onNotice: async (doc, signed) => {
+        const r = await this.noticeKeeper!.apply(doc, signed);
+        if (r === "applied") this.log.warn({ kind: doc.kind, channel: doc.channel, issuedAt: doc.issuedAt }, doc.kind === "suspension" ? "the OPLE suspended this difusor: the notice replaces the results" : `notice applied: ${doc.kind}`);
+      },
       onEvent: (e: ReceiverSessionEvent) => {
         const where = { address: conn.remoteAddress, transport: conn.transport };
         switch (e.type) {
@@ -263,6 +270,14 @@ export class ReceiverAgent {
             break;
           case "receipt_sent":
             this.audit.append("receipt_sent", { sequence: e.sequence, state: e.state });
+            break;
+          case "notice":
+            if (e.kind !== "reinstatement") this.incident(e.kind === "suspension" ? "suspended" : "test_notice", e.kind === "suspension" ? `suspendido por el OPLE (aviso del ${e.issuedAt})` : `aviso de prueba del ${e.issuedAt}`);
+            break;
+          case "notice_rejected":
+            this.incident("notice_rejected", e.message, e.code);
+            this.audit.append("notice_rejected", { code: e.code, message: e.message, ...where });
+            this.log.error({ code: e.code, err: e.message }, "notice rejected");
             break;
         }
       },
@@ -314,6 +329,7 @@ export class ReceiverAgent {
       connectedPublishers: this.sessions.size,
       incidents: this.incidents.slice(-50),
       site: this.site?.url ?? null,
+      notice: this.noticeKeeper?.status() ?? null,
     };
   }
 
