@@ -1,0 +1,173 @@
+// A real PREPcast deployment on loopback: one publisher process and N receiver processes, set up
+// with the CLIs exactly as an operator would (init, edit config, run).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const REPO = path.resolve(__dirname, "..", "..");
+export const PUBLISHER_BIN = path.join(REPO, "apps/publisher/bin/prep-publisher.js");
+export const RECEIVER_BIN = path.join(REPO, "apps/receiver/bin/prep-receiver.js");
+
+export function cli(bin: string, args: string[], opts: { cwd?: string; allowFail?: boolean } = {}): { code: number; stdout: string; stderr: string; json: any } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: opts.cwd, encoding: "utf8", timeout: 120_000 });
+  let json: any = null;
+  try {
+    json = JSON.parse(r.stdout.trim().split("\n").pop() ?? "");
+  } catch {
+    /* not JSON */
+  }
+  if (r.status !== 0 && !opts.allowFail) throw new Error(`${path.basename(bin)} ${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as T;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface ReceiverNode {
+  id: string;
+  dir: string;
+  config: string;
+  transport: "grpc" | "websocket";
+  pushPort: number;
+  wsPort: number;
+  sitePort: number;
+  adminPort: number;
+  identityPublicKey: string;
+  tlsFingerprint: string;
+  proc: ChildProcess | null;
+  log: string;
+}
+
+export class Cluster {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "prepcast-e2e-"));
+  readonly pubDir = path.join(this.dir, "pub");
+  readonly pubConfig = path.join(this.pubDir, "publisher.yaml");
+  receivers: ReceiverNode[] = [];
+  publisher: ChildProcess | null = null;
+  adminPort = 0;
+  publisherLog = "";
+
+  static async create(spec: Array<{ id: string; transport: "grpc" | "websocket" }>): Promise<Cluster> {
+    const c = new Cluster();
+    cli(PUBLISHER_BIN, ["init", "--dir", c.pubDir, "--id", "ople", "--json"]);
+    c.adminPort = await freePort();
+    for (const s of spec) {
+      const dir = path.join(c.dir, s.id);
+      const init = cli(RECEIVER_BIN, ["init", "--dir", dir, "--id", s.id, "--trust", "../pub/root.pub", "--publisher-key", "../pub/identity.pub", "--publisher-id", "ople", "--allow", "127.0.0.1/32", "--json"]).json;
+      const node: ReceiverNode = {
+        id: s.id,
+        dir,
+        config: path.join(dir, "receiver.yaml"),
+        transport: s.transport,
+        pushPort: await freePort(),
+        wsPort: await freePort(),
+        sitePort: await freePort(),
+        adminPort: await freePort(),
+        identityPublicKey: init.identityPublicKey,
+        tlsFingerprint: init.tlsFingerprint,
+        proc: null,
+        log: "",
+      };
+      let yaml = fs.readFileSync(node.config, "utf8");
+      yaml = yaml
+        .replace("listen: 0.0.0.0:8730", `listen: 127.0.0.1:${node.pushPort}`)
+        .replace("websocket: false", s.transport === "websocket" ? `websocket: { listen: 127.0.0.1:${node.wsPort} }` : "websocket: false")
+        .replace("listen: 0.0.0.0:80", `listen: 127.0.0.1:${node.sitePort}`)
+        .replace("listen: 127.0.0.1:8731", `listen: 127.0.0.1:${node.adminPort}`)
+        .replace("workers: 0", "workers: 1");
+      fs.writeFileSync(node.config, yaml);
+      c.receivers.push(node);
+    }
+    let pub = fs.readFileSync(path.join(c.pubDir, "publisher.example.yaml"), "utf8").replace("127.0.0.1:8740", `127.0.0.1:${c.adminPort}`).replace("receivers: []", "pingSeconds: 2\nreceivers:");
+    for (const r of c.receivers) {
+      pub += `  - id: ${r.id}\n    name: Receptor ${r.id}\n    transport: ${r.transport}\n`;
+      pub += r.transport === "websocket" ? `    address: wss://127.0.0.1:${r.wsPort}/prepcast/v1/push\n` : `    address: 127.0.0.1:${r.pushPort}\n`;
+      pub += `    tlsFingerprint: ${r.tlsFingerprint}\n    identityPublicKey: ${r.identityPublicKey}\n    publicUrl: http://127.0.0.1:${r.sitePort}/\n`;
+    }
+    fs.writeFileSync(c.pubConfig, pub);
+    return c;
+  }
+
+  receiver(id: string): ReceiverNode {
+    return this.receivers.find((r) => r.id === id)!;
+  }
+
+  async startReceiver(r: ReceiverNode): Promise<void> {
+    const proc = spawn(process.execPath, [RECEIVER_BIN, "run", "--config", r.config], { stdio: ["ignore", "pipe", "pipe"] });
+    proc.stdout!.on("data", (d) => (r.log += d));
+    proc.stderr!.on("data", (d) => (r.log += d));
+    r.proc = proc;
+    await waitFor(`receiver ${r.id} ready`, async () => (await fetch(`http://127.0.0.1:${r.adminPort}/readyz`)).ok, 20_000);
+  }
+
+  async startPublisher(): Promise<void> {
+    const proc = spawn(process.execPath, [PUBLISHER_BIN, "run", "--config", this.pubConfig], { stdio: ["ignore", "pipe", "pipe"] });
+    proc.stdout!.on("data", (d) => (this.publisherLog += d));
+    proc.stderr!.on("data", (d) => (this.publisherLog += d));
+    this.publisher = proc;
+    await waitFor("publisher ready", async () => (await fetch(`http://127.0.0.1:${this.adminPort}/readyz`)).ok, 20_000);
+  }
+
+  async status(): Promise<any> {
+    return (await fetch(`http://127.0.0.1:${this.adminPort}/api/status`)).json();
+  }
+
+  push(cutDir: string, extra: string[] = []): ReturnType<typeof cli> {
+    return cli(PUBLISHER_BIN, ["push", cutDir, "--config", this.pubConfig, "--timeout", "90", "--json", ...extra]);
+  }
+
+  async kill(r: ReceiverNode, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const p = r.proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((resolve) => p.once("exit", resolve));
+    p.kill(signal);
+    await exited;
+    r.proc = null;
+  }
+
+  async stop(): Promise<void> {
+    const all = [...this.receivers.map((r) => r.proc), this.publisher].filter((p): p is ChildProcess => !!p && p.exitCode === null);
+    await Promise.all(
+      all.map(
+        (p) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(() => p.kill("SIGKILL"), 5000);
+            p.once("exit", () => {
+              clearTimeout(t);
+              resolve();
+            });
+            p.kill("SIGTERM");
+          }),
+      ),
+    );
+  }
+
+  cleanup(): void {
+    if (!process.env.PREPCAST_KEEP_E2E) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
