@@ -51,6 +51,10 @@ export const ERROR_CODES = {
   INTERNAL: "An unexpected internal error.",
   // appended by the protocol core
   TIME_INVALID: "A timestamp is not ISO 8601 with an explicit offset (Z or ±hh:mm).",
+  // appended by the publisher's operations (monitoring, suspension, dashboard)
+  NOT_FOUND: "The named receiver, cut or resource does not exist.",
+  STATE_CONFLICT: "The operation does not apply to the current state (e.g. reinstating a difusor that is not suspended).",
+  LOGO_INVALID: "A difusor's logo is not an acceptable SVG file (not SVG, too large, or unreadable).",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
