@@ -205,6 +205,8 @@ export function grpcTransport(transportOptions: GrpcTransportOptions = {}): Tran
       const recordRefusals: grpc.ServerInterceptor = (_method, call) => {
         const tag = randomUUID();
         const record: { status?: grpc.StatusObject } = {};
+        // Entries leave in the handler; calls that never reach it must not pile up.
+        if (refusals.size >= 10_000) refusals.delete(refusals.keys().next().value!);
         refusals.set(tag, record);
         const base = call as unknown as { sendStatus?: (s: grpc.StatusObject) => void };
         const originalSendStatus = base.sendStatus;
@@ -265,6 +267,7 @@ export function grpcTransport(transportOptions: GrpcTransportOptions = {}): Tran
           return;
         }
         const key = `${address}:${socket.remotePort}`;
+        socket.on("error", () => undefined); // reported by the TLS/HTTP2 layers above; never fatal here
         sockets.set(key, socket);
         socket.once("close", () => sockets.delete(key));
         injector.injectConnection(socket);

@@ -170,6 +170,7 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
       const front = net.createServer({ noDelay: true }, (socket) => {
         const address = normalizeAddress(socket.remoteAddress ?? "");
         if (allowlist && !allowlist.allows(address)) return reject(socket, address);
+        socket.on("error", () => undefined); // reported by the TLS/HTTP layers above; never fatal here
         httpServer.emit("connection", socket);
       });
       await new Promise<void>((resolve, rejectListen) => {
