@@ -40,12 +40,17 @@ export const BANNER_JS = `/* PREPcast banner: <script src="https://SITIO/.well-k
     var d = new Date(ms - 6 * 3600000);
     return pad(d.getUTCDate()) + "/" + pad(d.getUTCMonth() + 1) + "/" + d.getUTCFullYear() + " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
   }
+  function age(sec) {
+    if (sec < 3600) return Math.floor(sec / 60) + " min";
+    if (sec < 172800) return Math.floor(sec / 3600) + " h";
+    return Math.floor(sec / 86400) + " d\\u00edas";
+  }
   function render(st) {
     if (st.status === "embargo") {
       text.textContent = "Resultados disponibles a partir de " + fmt(st.notBefore) + " (UTC-6)";
     } else if (st.corte) {
       var t = "Corte: " + fmt(st.corte) + " (UTC-6)";
-      if (st.stale) t += " \\u00b7 sin actualizar desde hace " + Math.floor(st.staleSeconds / 60) + " min";
+      if (st.stale) t += " \\u00b7 sin actualizar desde hace " + age(st.staleSeconds);
       if (st.status === "suspended") t += " \\u00b7 publicaci\\u00f3n suspendida";
       text.textContent = t;
     } else {

@@ -118,7 +118,7 @@ export const VERIFY_JS = `/* PREPcast in-browser verifier (see verify.html). */
   function parseRootKey(text) {
     text = text.trim();
     if (text.charAt(0) === "{") { var j = JSON.parse(text); if (j.type !== "ed25519-public") throw new Error("el archivo no es una llave pública ed25519"); text = j.public; }
-    text = text.replace(/-/g, "+").replace(/_/g, "/");
+    text = text.replace(/ /g, "+").replace(/-/g, "+").replace(/_/g, "/");
     while (text.length % 4) text += "=";
     var k = b64(text);
     if (k.length !== 32) throw new Error("la llave pública raíz debe medir 32 bytes");

@@ -1,0 +1,110 @@
+// Real headless Chromium: the in-browser verifier and the embeddable banner (with its beacon).
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer, Server } from "node:http";
+import { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { chromium, Browser } from "playwright-core";
+import { encodeBase64, generateKeyPair } from "@prepcast/protocol";
+import { createSiteServer, SiteServer } from "../src";
+import { activate, cleanup, makeKeys, sampleSite, tempRoot, writeCut } from "./fixtures";
+
+const CHROMIUM = "/usr/bin/chromium";
+const haveChromium = existsSync(CHROMIUM);
+const RESULTS = join(__dirname, "..", "test-results");
+if (!haveChromium) console.warn(`browser tests skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
+const maybe = haveChromium ? describe : describe.skip;
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+}
+
+maybe("in a real browser", () => {
+  const keys = makeKeys();
+  let root: string;
+  let server: SiteServer;
+  let browser: Browser;
+  let cut: ReturnType<typeof writeCut>;
+  let portal: Server;
+  let portalUrl: string;
+  beforeAll(async () => {
+    mkdirSync(RESULTS, { recursive: true });
+    root = tempRoot();
+    cut = writeCut(root, keys, { sequence: 9, corte: "2024-05-26T20:45:00-06:00", notBefore: "2024-05-26T20:00:00-06:00", channel: "simulacro", files: sampleSite("B") });
+    activate(root, cut.id);
+    server = await createSiteServer({ root, listen: "127.0.0.1:0", analytics: join(root, "analytics.sqlite"), log: { info() {}, warn() {}, error() {} } });
+    // The difusor's own portal, on another origin, embedding the banner.
+    portal = createServer((req, res) => {
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+      res.end(req.url === "/iframe.html"
+        ? `<!doctype html><html><body><iframe id="b" src="${server.url}/.well-known/prepcast/banner.html" style="border:0;width:100%;height:40px"></iframe></body></html>`
+        : `<!doctype html><html><head><title>Portal</title></head><body><h1>Portal del difusor</h1><script src="${server.url}/.well-known/prepcast/banner.js"></script></body></html>`);
+    });
+    await new Promise<void>((r) => portal.listen(0, "127.0.0.1", r));
+    portalUrl = `http://127.0.0.1:${(portal.address() as AddressInfo).port}`;
+    browser = await launchChromium();
+  }, 30_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await new Promise((r) => portal?.close(r));
+    cleanup(root);
+  });
+
+  test("verifier page: valid with the right root key, refused with another, tampering named", async () => {
+    const page = await browser.newPage();
+    const key = encodeBase64(keys.root.publicKey);
+    await page.goto(`${server.url}/.well-known/prepcast/verify.html?key=${encodeURIComponent(key)}&page=/`);
+    await page.click("#verify-page");
+    await page.waitForSelector("#result.ok, #result.bad", { timeout: 15_000 });
+    const ok = await page.textContent("#result");
+    expect(ok).toContain("VERIFICADO");
+    expect(ok).toContain("SIMULACRO");
+    // "/" plus the stylesheet, the script and the logo it references
+    expect(ok).toContain("los 4 archivos coinciden");
+    await page.screenshot({ path: join(RESULTS, "verify-ok.png"), fullPage: true });
+
+    await page.fill("#key", encodeBase64(generateKeyPair().publicKey));
+    await page.click("#verify-page");
+    await page.waitForFunction('document.querySelector("#result").className === "bad"', undefined, { timeout: 15_000 });
+    expect(await page.textContent("#result")).toContain("no está firmado por la llave raíz indicada");
+
+    const altered = Buffer.from(sampleSite("B")["bd/resultados.zip"] as Buffer);
+    altered[5] ^= 0xff;
+    writeFileSync(join(cut.dir, "site", "bd", "resultados.zip"), altered);
+    await page.fill("#key", key);
+    await page.click("#verify-all");
+    await page.waitForFunction('/NO COINCIDE|FALLÓ/.test(document.querySelector("#result").textContent)', undefined, { timeout: 15_000 });
+    const bad = await page.textContent("#result");
+    expect(bad).toContain("1 de 11 archivos difieren");
+    expect(bad).toContain("bd/resultados.zip");
+    await page.screenshot({ path: join(RESULTS, "verify-tampered.png"), fullPage: true });
+    writeFileSync(join(cut.dir, "site", "bd", "resultados.zip"), sampleSite("B")["bd/resultados.zip"] as Buffer);
+    await page.close();
+  }, 30_000);
+
+  test("banner on the difusor's portal (script and iframe) shows the corte and the drill marker; the beacon reports time on page", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${portalUrl}/portal.html`);
+    await page.waitForFunction('(document.querySelector("#prepcast-banner .prepcast-corte")?.textContent ?? "").startsWith("Corte: 26")', undefined, { timeout: 10_000 });
+    expect(await page.textContent("#prepcast-banner .prepcast-corte")).toBe(`Corte: 26/05/2024 20:45 (UTC-6) · sin actualizar desde hace ${Math.floor((Date.now() - Date.parse("2024-05-26T20:45:00-06:00")) / 86_400_000)} días`);
+    expect(await page.isVisible("#prepcast-banner .prepcast-simulacro")).toBe(true);
+    await page.screenshot({ path: join(RESULTS, "banner-script.png") });
+    await page.waitForTimeout(300);
+    await page.goto("about:blank"); // pagehide → navigator.sendBeacon
+    const frame = await browser.newPage();
+    await frame.goto(`${portalUrl}/iframe.html`);
+    const inner = frame.frameLocator("#b").locator("#prepcast-banner .prepcast-corte");
+    await expect(inner.textContent({ timeout: 10_000 })).resolves.toMatch(/^Corte: 26\/05\/2024 20:45 \(UTC-6\)/);
+    await frame.screenshot({ path: join(RESULTS, "banner-iframe.png") });
+    await frame.close();
+    await page.close();
+    let beacon: { path: string; duration_ms: number } | undefined;
+    for (let i = 0; i < 40 && !beacon; i++) {
+      await server.flushAnalytics();
+      beacon = server.store!.db.prepare("SELECT path, duration_ms FROM hits WHERE method = 'BEACON'").get() as typeof beacon;
+      if (!beacon) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(beacon?.path).toBe("/portal.html");
+    expect(beacon!.duration_ms).toBeGreaterThanOrEqual(300);
+  }, 30_000);
+});
