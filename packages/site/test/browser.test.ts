@@ -65,7 +65,7 @@ maybe("in a real browser", () => {
 
     await page.fill("#key", encodeBase64(generateKeyPair().publicKey));
     await page.click("#verify-page");
-    await page.waitForFunction('document.querySelector("#result").className === "bad"', undefined, { timeout: 15_000 });
+    await page.waitForSelector("#result.bad", { timeout: 15_000 });
     expect(await page.textContent("#result")).toContain("no está firmado por la llave raíz indicada");
 
     const altered = Buffer.from(sampleSite("B")["bd/resultados.zip"] as Buffer);
@@ -73,7 +73,7 @@ maybe("in a real browser", () => {
     writeFileSync(join(cut.dir, "site", "bd", "resultados.zip"), altered);
     await page.fill("#key", key);
     await page.click("#verify-all");
-    await page.waitForFunction('/NO COINCIDE|FALLÓ/.test(document.querySelector("#result").textContent)', undefined, { timeout: 15_000 });
+    await page.locator("#result", { hasText: /NO COINCIDE|FALLÓ/ }).waitFor({ timeout: 15_000 });
     const bad = await page.textContent("#result");
     expect(bad).toContain("1 de 11 archivos difieren");
     expect(bad).toContain("bd/resultados.zip");
@@ -85,7 +85,7 @@ maybe("in a real browser", () => {
   test("banner on the difusor's portal (script and iframe) shows the corte and the drill marker; the beacon reports time on page", async () => {
     const page = await browser.newPage();
     await page.goto(`${portalUrl}/portal.html`);
-    await page.waitForFunction('(document.querySelector("#prepcast-banner .prepcast-corte")?.textContent ?? "").startsWith("Corte: 26")', undefined, { timeout: 10_000 });
+    await page.locator("#prepcast-banner .prepcast-corte", { hasText: /^Corte: 26/ }).waitFor({ timeout: 10_000 });
     expect(await page.textContent("#prepcast-banner .prepcast-corte")).toBe(`Corte: 26/05/2024 20:45 (UTC-6) · sin actualizar desde hace ${Math.floor((Date.now() - Date.parse("2024-05-26T20:45:00-06:00")) / 86_400_000)} días`);
     expect(await page.isVisible("#prepcast-banner .prepcast-simulacro")).toBe(true);
     await page.screenshot({ path: join(RESULTS, "banner-script.png") });
