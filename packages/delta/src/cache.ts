@@ -1,0 +1,84 @@
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import { PrepcastError, writeFileAtomic } from "@prepcast/protocol";
+import type { EncodeStats } from "./encode";
+
+export interface CachedStream {
+  file: string;
+  size: number;
+  sha256: string;
+  encoding: string;
+  stats: EncodeStats | null;
+}
+
+interface CacheMeta {
+  format: "prepcast/delta-cache@1";
+  encoding: string;
+  target: string;
+  base: string | null;
+  size: number;
+  sha256: string;
+  stats: EncodeStats;
+}
+
+/**
+ * STATE/deltas/<target>-from-<base|empty>.bin (+ .json): each stream is computed once per
+ * (target, base, encoding), even when 32 sessions ask for it at the same moment, and every
+ * session then reads the same file.
+ */
+export class DeltaCache {
+  private readonly inflight = new Map<string, Promise<CachedStream>>();
+
+  constructor(readonly dir: string) {}
+
+  fileFor(targetId: string, baseId: string | null, encoding: string): string {
+    const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, "_");
+    return path.join(this.dir, `${safe(targetId)}-from-${baseId ? safe(baseId) : "empty"}.${safe(encoding)}.bin`);
+  }
+
+  /** The cached stream, building it with `build(outFile)` the first time. */
+  get(key: { targetId: string; targetSha256: string; baseId: string | null; baseSha256: string | null; encoding: string }, build: (outFile: string) => Promise<EncodeStats>): Promise<CachedStream> {
+    const file = this.fileFor(key.targetId, key.baseId, key.encoding);
+    let p = this.inflight.get(file);
+    if (!p) {
+      p = this.load(file, key).then(async (hit) => {
+        if (hit) return hit;
+        await fsp.mkdir(this.dir, { recursive: true, mode: 0o750 });
+        const stats = await build(file);
+        const meta: CacheMeta = { format: "prepcast/delta-cache@1", encoding: key.encoding, target: key.targetSha256, base: key.baseSha256, size: stats.size, sha256: stats.sha256, stats };
+        await writeFileAtomic(`${file}.json`, JSON.stringify(meta, null, 2) + "\n");
+        return { file, size: stats.size, sha256: stats.sha256, encoding: key.encoding, stats };
+      });
+      p.catch(() => this.inflight.delete(file));
+      this.inflight.set(file, p);
+    }
+    return p;
+  }
+
+  /** A stream left by an earlier run counts only if its bytes still hash to what was recorded. */
+  private async load(file: string, key: { targetSha256: string; baseSha256: string | null; encoding: string }): Promise<CachedStream | null> {
+    let meta: CacheMeta;
+    try {
+      meta = JSON.parse(await fsp.readFile(`${file}.json`, "utf8")) as CacheMeta;
+    } catch {
+      return null;
+    }
+    if (meta.format !== "prepcast/delta-cache@1" || meta.target !== key.targetSha256 || meta.base !== key.baseSha256 || meta.encoding !== key.encoding) return null;
+    try {
+      const h = createHash("sha256");
+      let size = 0;
+      for await (const c of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
+        h.update(c as Buffer);
+        size += (c as Buffer).length;
+      }
+      if (size !== meta.size || h.digest("hex") !== meta.sha256) throw new PrepcastError("STATE_INVALID", `${file} does not match its record`);
+    } catch {
+      await fsp.rm(file, { force: true });
+      await fsp.rm(`${file}.json`, { force: true });
+      return null;
+    }
+    return { file, size: meta.size, sha256: meta.sha256, encoding: meta.encoding, stats: meta.stats };
+  }
+}

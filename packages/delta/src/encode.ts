@@ -1,0 +1,176 @@
+import { createHash, randomBytes } from "node:crypto";
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { PrepcastError } from "@prepcast/protocol";
+import type { CutContent } from "./content";
+import {
+  DEFAULT_GROUP_BYTES, DEFAULT_LEVEL, LARGE_FILE_BYTES, MAX_GROUP_DICT_BYTES, MAX_GROUP_FILES, MAX_GROUP_LITERAL_BYTES, METHOD_STORED, METHOD_ZSTD,
+  OP_COPY, OP_LITERAL, OP_LITERAL_REF, TAG_END, TAG_GROUP, encodeHeader, writeVarint,
+} from "./format";
+import { compressWithDictionary } from "./zstd";
+
+export interface EncodeOptions {
+  /** zstd level (default 12). */
+  level?: number;
+  /** Literal bytes per group (default 1 MiB). */
+  groupBytes?: number;
+}
+
+export interface EncodeStats {
+  files: number;
+  /** Files the receiver already holds (same SHA-256 in the base): no data travels. */
+  unchanged: number;
+  /** Changed files encoded against the base file at the same path. */
+  referenced: number;
+  /** Files without a usable base version (new ones, or every file of a full-zstd stream). */
+  whole: number;
+  groups: number;
+  storedGroups: number;
+  /** Bytes of the files the stream rebuilds, and the stream's own size. */
+  targetBytes: number;
+  size: number;
+  sha256: string;
+  cpuMs: number;
+}
+
+/** Appends bytes to a file while hashing and counting them. */
+class StreamWriter {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  readonly hash = createHash("sha256");
+  size = 0;
+  constructor(private readonly handle: fsp.FileHandle) {}
+  async write(b: Buffer): Promise<void> {
+    this.hash.update(b);
+    this.size += b.length;
+    this.pending.push(b);
+    this.pendingBytes += b.length;
+    if (this.pendingBytes >= 1 << 20) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const data = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    let off = 0;
+    while (off < data.length) off += (await this.handle.write(data, off, data.length - off)).bytesWritten;
+  }
+}
+
+interface PendingFile {
+  index: number;
+  op: number;
+  ref: number | null;
+}
+
+/**
+ * Writes the `delta-zstd@1` stream that rebuilds `target` from `base` (or, with base null, the
+ * `full-zstd@1` stream that rebuilds it from nothing) to `outFile`, atomically (temp + rename).
+ * Files whose SHA-256 the base holds cost a byte of opcode; changed files are compressed in groups
+ * of about `groupBytes` with their base versions (same path) as the zstd dictionary; each group
+ * falls back to stored bytes when compression does not pay.
+ */
+export async function encodeDelta(target: CutContent, base: CutContent | null, outFile: string, opts: EncodeOptions = {}): Promise<EncodeStats> {
+  const started = process.cpuUsage();
+  const level = opts.level ?? DEFAULT_LEVEL;
+  const groupBytes = Math.max(1, opts.groupBytes ?? DEFAULT_GROUP_BYTES);
+  const baseBySha = new Map<string, number>();
+  const baseByPath = new Map<string, number>();
+  if (base) {
+    base.files.forEach((f, i) => {
+      if (!baseBySha.has(f.sha256)) baseBySha.set(f.sha256, i);
+      baseByPath.set(f.path, i);
+    });
+  }
+  const stats: EncodeStats = { files: target.files.length, unchanged: 0, referenced: 0, whole: 0, groups: 0, storedGroups: 0, targetBytes: 0, size: 0, sha256: "", cpuMs: 0 };
+  await fsp.mkdir(path.dirname(outFile), { recursive: true });
+  const tmp = `${outFile}.tmp-${randomBytes(6).toString("hex")}`;
+  const handle = await fsp.open(tmp, "wx", 0o640);
+  try {
+    const out = new StreamWriter(handle);
+    await out.write(encodeHeader(target.manifestSha256, base ? base.manifestSha256 : null, target.files.length, base ? base.files.length : 0));
+    let group: PendingFile[] = [];
+    let literalBytes = 0;
+    let dictBytes = 0;
+    let first = 0;
+
+    const flush = async (): Promise<void> => {
+      if (group.length === 0) return;
+      const head: number[] = [TAG_GROUP];
+      writeVarint(head, first);
+      writeVarint(head, group.length);
+      for (const g of group) writeVarint(head, g.op === OP_LITERAL_REF ? OP_LITERAL_REF + g.ref! : g.op);
+      const literals = group.filter((g) => g.op !== OP_COPY);
+      const literalSize = literals.reduce((s, g) => s + target.files[g.index]!.size, 0);
+      const streamed = literals.length === 1 && literalSize > MAX_GROUP_LITERAL_BYTES;
+      let method = METHOD_STORED;
+      let body: Buffer[] = [];
+      if (literalSize > 0 && !streamed) {
+        const parts = await Promise.all(literals.map((g) => target.read(g.index)));
+        const dictParts = base ? await Promise.all(literals.filter((g) => g.ref !== null).map((g) => base.read(g.ref!))) : [];
+        const literal = parts.length === 1 ? parts[0]! : Buffer.concat(parts, literalSize);
+        const compressed = compressWithDictionary(literal, dictParts, level);
+        if (compressed.length < literal.length) {
+          method = METHOD_ZSTD;
+          body = [compressed];
+        } else {
+          body = [literal];
+        }
+      }
+      head.push(method);
+      const bodySize = streamed ? literalSize : body.reduce((s, b) => s + b.length, 0);
+      writeVarint(head, bodySize);
+      await out.write(Buffer.from(head));
+      if (streamed) {
+        // One file too large for a group: stored, copied through in 4 MiB pieces.
+        const g = literals[0]!;
+        for (let off = 0; off < literalSize; off += 4 << 20) await out.write(await target.read(g.index, off, Math.min(4 << 20, literalSize - off)));
+      } else {
+        for (const b of body) await out.write(b);
+      }
+      stats.groups++;
+      if (method === METHOD_STORED && literalSize > 0) stats.storedGroups++;
+      first += group.length;
+      group = [];
+      literalBytes = 0;
+      dictBytes = 0;
+    };
+
+    for (let i = 0; i < target.files.length; i++) {
+      const f = target.files[i]!;
+      stats.targetBytes += f.size;
+      if (baseBySha.has(f.sha256)) {
+        stats.unchanged++;
+        group.push({ index: i, op: OP_COPY, ref: null });
+        if (group.length >= MAX_GROUP_FILES) await flush();
+        continue;
+      }
+      const r = baseByPath.get(f.path);
+      const refSize = r === undefined ? 0 : base!.files[r]!.size;
+      const useRef = r !== undefined && refSize > 0 && f.size <= MAX_GROUP_LITERAL_BYTES && refSize <= Math.min(LARGE_FILE_BYTES * 2, MAX_GROUP_DICT_BYTES);
+      if (useRef) stats.referenced++;
+      else stats.whole++;
+      const large = f.size > LARGE_FILE_BYTES;
+      if (large || literalBytes + f.size > MAX_GROUP_LITERAL_BYTES || dictBytes + (useRef ? refSize : 0) > MAX_GROUP_DICT_BYTES) await flush();
+      group.push({ index: i, op: useRef ? OP_LITERAL_REF : OP_LITERAL, ref: useRef ? r! : null });
+      literalBytes += f.size;
+      if (useRef) dictBytes += refSize;
+      if (large || literalBytes >= groupBytes || group.length >= MAX_GROUP_FILES) await flush();
+    }
+    await flush();
+    await out.write(Buffer.from([TAG_END]));
+    await out.flush();
+    await handle.sync();
+    stats.size = out.size;
+    stats.sha256 = out.hash.digest("hex");
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await fsp.rm(tmp, { force: true });
+    throw e instanceof PrepcastError ? e : new PrepcastError("INTERNAL", `encoding the delta failed: ${(e as Error).message}`, { cause: e });
+  }
+  await handle.close();
+  await fsp.rename(tmp, outFile);
+  const cpu = process.cpuUsage(started);
+  stats.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+  return stats;
+}
