@@ -13,6 +13,7 @@ import { createPublisherMetrics, type PublisherMetrics } from "./metrics";
 import { ReceiptLog } from "./receipts";
 import { ReceiverLink, type LinkStatus, type OfferPlanner } from "./receiver-link";
 import { InboxWatcher } from "./inbox";
+import { DeltaPlanning } from "./delta-planner";
 
 export const AGENT_VERSION = "0.1.0";
 
@@ -75,6 +76,8 @@ export class PublisherService extends EventEmitter {
     audit.append("service_started", { publisher: c.id, process: c.process, channel: c.channel, receivers: c.receiverEntries.map((r) => r.id), latest: repo.latest()?.ref.sequence ?? null });
     const latest = repo.latest();
     if (latest) svc.metrics.latestSequence.set(latest.ref.sequence);
+    // Deltas by default: one stream per (cut, base), shared by every link; full after a failed delta.
+    const deltaPlanning = opts.planner ? null : new DeltaPlanning(repo, { log: svc.log });
     for (const entry of c.receiverEntries) {
       const link = new ReceiverLink(entry, {
         publisherId: c.id,
@@ -86,8 +89,9 @@ export class PublisherService extends EventEmitter {
         log: svc.log,
         metrics: svc.metrics,
         pingMs: c.pingSeconds * 1000,
-        ...(opts.planner ? { planner: opts.planner(repo) } : {}),
+        planner: opts.planner ? opts.planner(repo) : deltaPlanning!.forReceiver(entry.id),
       });
+      if (deltaPlanning) link.on("failed", (p: { sequence: number; code: string }) => deltaPlanning.recordFailure(entry.id, p));
       for (const ev of ["state", "progress", "delivered", "refused", "failed", "receipt", "hello", "error-event"]) link.on(ev, (p) => svc.emit(ev, p));
       svc.links.set(entry.id, link);
       link.start();

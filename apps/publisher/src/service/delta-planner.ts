@@ -1,0 +1,133 @@
+import * as path from "node:path";
+import { DeltaCache, ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD, encodeDelta, payloadFileContent, type CachedStream, type EncodeOptions } from "@prepcast/delta";
+import { ENCODING_FULL, FilePayloadSource, transferIdFor, type CutRefInfo, type OfferPlan } from "@prepcast/session";
+import type { Logger } from "@prepcast/runtime";
+import type { CutRepository, PreparedCut } from "./cut-repository";
+import type { OfferPlanner } from "./receiver-link";
+
+/** Failures after which a receiver gets the plain `full` payload for that cut. */
+const FALLBACK_CODES = new Set(["HASH_MISMATCH", "SIZE_MISMATCH", "PROTOCOL_ERROR", "TRUNCATED", "STATE_INVALID", "NOT_FOUND", "INTERNAL", "IO_ERROR"]);
+
+export interface DeltaPlanningOptions {
+  log?: Logger;
+  encode?: EncodeOptions;
+  /** Where streams are cached (default STATE/deltas). */
+  cacheDir?: string;
+}
+
+/**
+ * Chooses, per receiver, the cheapest payload it can use for the latest cut:
+ * - `delta-zstd@1` from the cut it has live, when this publisher still holds that cut;
+ * - `full-zstd@1` for a receiver with nothing (or an unknown cut);
+ * - `full` when it accepts nothing else, or after a delta failed to apply for that cut.
+ * Every stream is computed once per (target, base) and shared: all sessions on the same base read
+ * the same cached file through one PayloadSource.
+ */
+export class DeltaPlanning {
+  readonly cache: DeltaCache;
+  private readonly sources = new Map<string, Promise<FilePayloadSource>>();
+  private readonly lastPlan = new Map<string, { manifestSha256: string; encoding: string }>();
+  private readonly fallback = new Map<string, Set<string>>();
+
+  constructor(private readonly repo: CutRepository, private readonly opts: DeltaPlanningOptions = {}) {
+    this.cache = new DeltaCache(opts.cacheDir ?? path.join(repo.stateDir, "deltas"));
+  }
+
+  /** The planner one receiver link uses. */
+  forReceiver(receiverId: string): OfferPlanner {
+    return (target, hello) => this.plan(receiverId, target, hello);
+  }
+
+  /** A delivery failed: if it was a delta for that cut, this receiver gets the full payload next. */
+  recordFailure(receiverId: string, failure: { sequence: number; code: string }): void {
+    const last = this.lastPlan.get(receiverId);
+    const cut = this.repo.get(failure.sequence);
+    if (!last || !cut || last.manifestSha256 !== cut.ref.manifestSha256 || last.encoding === ENCODING_FULL || !FALLBACK_CODES.has(failure.code)) return;
+    let set = this.fallback.get(receiverId);
+    if (!set) this.fallback.set(receiverId, (set = new Set()));
+    set.add(cut.ref.manifestSha256);
+    this.opts.log?.warn({ receiver: receiverId, sequence: failure.sequence, encoding: last.encoding, code: failure.code }, "delta failed; falling back to the full payload for this receiver");
+  }
+
+  /** Whether this receiver was switched to `full` for this cut after a failed delta. */
+  fellBack(receiverId: string, manifestSha256: string): boolean {
+    return this.fallback.get(receiverId)?.has(manifestSha256) ?? false;
+  }
+
+  async plan(receiverId: string, target: PreparedCut, hello: { live: CutRefInfo | null; acceptedEncodings: string[] }): Promise<OfferPlan> {
+    const plan = await this.choose(receiverId, target, hello);
+    this.lastPlan.set(receiverId, { manifestSha256: target.ref.manifestSha256, encoding: plan.encoding });
+    return plan;
+  }
+
+  private async choose(receiverId: string, target: PreparedCut, hello: { live: CutRefInfo | null; acceptedEncodings: string[] }): Promise<OfferPlan> {
+    const accepts = (e: string) => hello.acceptedEncodings.includes(e);
+    const full = async (): Promise<OfferPlan> => ({
+      signed: target.signed,
+      cut: target.ref,
+      encoding: ENCODING_FULL,
+      base: null,
+      transferId: transferIdFor(target.ref, ENCODING_FULL, null),
+      payload: await this.repo.payload(target),
+    });
+    if (this.fellBack(receiverId, target.ref.manifestSha256)) return full();
+    const live = hello.live;
+    const base = live && live.sequence < target.ref.sequence ? this.repo.get(live.sequence) : undefined;
+    if (base && accepts(ENCODING_DELTA_ZSTD) && base.ref.manifestSha256 === live!.manifestSha256) {
+      const stream = await this.stream(target, base, ENCODING_DELTA_ZSTD);
+      return this.planFor(target, base.ref, stream);
+    }
+    if (accepts(ENCODING_FULL_ZSTD)) {
+      const stream = await this.stream(target, null, ENCODING_FULL_ZSTD);
+      if (stream.size < target.manifest.totalSize) return this.planFor(target, null, stream);
+    }
+    return full();
+  }
+
+  private async planFor(target: PreparedCut, base: CutRefInfo | null, stream: CachedStream): Promise<OfferPlan> {
+    return {
+      signed: target.signed,
+      cut: target.ref,
+      encoding: stream.encoding,
+      base,
+      transferId: transferIdFor(target.ref, stream.encoding, base),
+      payload: await this.source(stream),
+    };
+  }
+
+  /** The cached stream for (target, base), computed on first use. */
+  stream(target: PreparedCut, base: PreparedCut | null, encoding: string): Promise<CachedStream> {
+    return this.cache.get(
+      { targetId: target.id, targetSha256: target.ref.manifestSha256, baseId: base?.id ?? null, baseSha256: base?.ref.manifestSha256 ?? null, encoding },
+      async (outFile) => {
+        const t = await payloadFileContent(target.ref.manifestSha256, target.manifest.files, target.payloadPath);
+        const b = base ? await payloadFileContent(base.ref.manifestSha256, base.manifest.files, base.payloadPath) : null;
+        try {
+          const stats = await encodeDelta(t, b, outFile, this.opts.encode ?? {});
+          this.opts.log?.info({ sequence: target.ref.sequence, base: base?.ref.sequence ?? null, encoding, bytes: stats.size, files: stats.files, unchanged: stats.unchanged, cpuMs: stats.cpuMs }, "payload stream computed");
+          return stats;
+        } finally {
+          await t.close();
+          await b?.close();
+        }
+      },
+    );
+  }
+
+  private source(stream: CachedStream): Promise<FilePayloadSource> {
+    let p = this.sources.get(stream.file);
+    if (!p) {
+      p = FilePayloadSource.open(stream.file, Buffer.from(stream.sha256, "hex"));
+      p.catch(() => this.sources.delete(stream.file));
+      this.sources.set(stream.file, p);
+    }
+    return p;
+  }
+
+  /** Closes the shared stream readers. */
+  async close(): Promise<void> {
+    const all = [...this.sources.values()];
+    this.sources.clear();
+    await Promise.all(all.map((p) => p.then((s) => s.close()).catch(() => undefined)));
+  }
+}
