@@ -7,6 +7,7 @@ import { grpcTransport, websocketTransport, type FrameConnection, type FrameServ
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { ResolvedReceiverConfig } from "./config";
 import { StoreBackend, type ActivationEvent, type PayloadApplier } from "./store-backend";
+import { deltaAppliers } from "./delta-applier";
 import { statusPage } from "./status-page";
 import { NoticeKeeper } from "./notices";
 
@@ -92,7 +93,7 @@ export class ReceiverAgent {
     const store = await CutStore.open(c.root, { retain: c.retain, ...(opts.clock ? { now: opts.clock } : {}) });
     const backend = new StoreBackend(store, {
       ...(opts.clock ? { clock: opts.clock } : {}),
-      ...(opts.appliers ? { appliers: opts.appliers } : {}),
+      appliers: opts.appliers ?? deltaAppliers(),
       ...(opts.freeDisk ? { freeDisk: opts.freeDisk } : {}),
     });
     const agent = new ReceiverAgent(c, store, backend, opts);

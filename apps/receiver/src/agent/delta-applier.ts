@@ -1,0 +1,49 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD, ObjectIndex, applyDelta, cutDirContent, type CutContent } from "@prepcast/delta";
+import { MANIFEST_ENTRY, PrepcastError, parseManifest, sha256Hex, type CutStore } from "@prepcast/protocol";
+import type { InstallRequest } from "@prepcast/session";
+import type { PayloadApplier } from "./store-backend";
+
+/** The committed cut a delta was made against, read back from DIR/cuts (its manifest re-hashed). */
+function heldBase(req: InstallRequest, store: CutStore): { content: CutContent; dir: string } {
+  const want = req.base;
+  if (!want) throw new PrepcastError("PROTOCOL_ERROR", `a ${ENCODING_DELTA_ZSTD} offer must name its base cut`, { where: "offer" });
+  const record = store.snapshot().cuts.find((c) => c.sequence === want.sequence && c.manifestSha256 === want.manifestSha256);
+  if (!record) {
+    throw new PrepcastError("NOT_FOUND", `the delta is against cut ${want.sequence} (${want.manifestSha256.slice(0, 12)}), which this receiver no longer holds`, {
+      where: "offer",
+      hint: "the publisher falls back to the full payload",
+    });
+  }
+  const dir = store.cutDir(record.id);
+  const bytes = fs.readFileSync(path.join(dir, ...MANIFEST_ENTRY.split("/")));
+  if (sha256Hex(bytes) !== record.manifestSha256) {
+    throw new PrepcastError("STATE_INVALID", `${dir} holds a manifest that is not the one recorded for it`, { where: dir, hint: "the cut directory was altered; reinstall from a full payload" });
+  }
+  return { content: cutDirContent(record.manifestSha256, parseManifest(bytes).files, dir), dir };
+}
+
+/**
+ * Rebuilds a cut from a `delta-zstd@1` stream (against a cut this receiver holds) or a
+ * `full-zstd@1` stream (from nothing). Unchanged files are copied from the base cut's immutable
+ * directory (the object store) and, like every rebuilt file, verified against the signed manifest.
+ */
+export const applyDeltaPayload: PayloadApplier = async (req, stagingDir, store) => {
+  let base: { content: CutContent; dir: string } | null = null;
+  if (req.encoding === ENCODING_DELTA_ZSTD) base = heldBase(req, store);
+  else if (req.base) throw new PrepcastError("PROTOCOL_ERROR", `a ${req.encoding} offer names a base cut`, { where: "offer" });
+  const objects = ObjectIndex.fromCutDirs(base ? [base.dir] : []);
+  await applyDelta({
+    streamPath: req.payloadPath,
+    target: { manifestSha256: req.verified.manifestSha256, files: req.verified.manifest.files },
+    base: base ? base.content : null,
+    findObject: (sha) => objects.find(sha),
+    stagingDir,
+  });
+};
+
+/** The appliers a receiver registers by default: it then advertises both encodings in its hello. */
+export function deltaAppliers(): Record<string, PayloadApplier> {
+  return { [ENCODING_DELTA_ZSTD]: applyDeltaPayload, [ENCODING_FULL_ZSTD]: applyDeltaPayload };
+}
