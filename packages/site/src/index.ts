@@ -12,3 +12,4 @@ export { BANNER_HTML, BANNER_JS } from "./banner";
 export { VERIFY_HTML, VERIFY_JS, verifierAssets } from "./verify-page";
 export * from "./nginx-log";
 export * from "./verify-site";
+export * from "./report";

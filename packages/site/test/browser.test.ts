@@ -1,22 +1,18 @@
 // Real headless Chromium: the in-browser verifier and the embeddable banner (with its beacon).
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { chromium, Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { encodeBase64, generateKeyPair } from "@prepcast/protocol";
 import { createSiteServer, SiteServer } from "../src";
+import { CHROMIUM, haveChromium, launchChromium } from "./chromium";
 import { activate, cleanup, makeKeys, sampleSite, tempRoot, writeCut } from "./fixtures";
 
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
 const RESULTS = join(__dirname, "..", "test-results");
 if (!haveChromium) console.warn(`browser tests skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
 const maybe = haveChromium ? describe : describe.skip;
 
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
-}
 
 maybe("in a real browser", () => {
   const keys = makeKeys();

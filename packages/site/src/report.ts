@@ -1,0 +1,372 @@
+// The memoria técnica the difusor delivers after the election (the call: incidents that affected
+// publication, statistics of visits/pages/hits, criteria for improvement). One self-contained HTML
+// file (inline CSS and SVG, prints to PDF), the same data as CSV and JSON, and the operator's own
+// improvement notes kept in mejoras.md between runs (read, never overwritten).
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { isPrepcastError, readAuditLog, type AuditEntry } from "@prepcast/protocol";
+import { createAnalyticsStore } from "./analytics";
+import { escapeHtml } from "./pages";
+import { SiteStats, stats } from "./stats";
+import { renderStatsSections } from "./stats-page";
+import { formatMx, formatMxSeconds, humanDuration, isoMx, toEpochMs } from "./time";
+
+export interface ReportOptions {
+  /** Receiver state directory (cuts are looked up there for notBefore when the log lacks it). */
+  root: string;
+  /** Analytics SQLite file (default DIR/analytics.sqlite). */
+  db?: string;
+  from: number | string | Date;
+  to: number | string | Date;
+  /** Output directory (created). */
+  out: string;
+  /** Receiver audit log (default DIR/audit.log). */
+  auditLogPath?: string;
+  /** Name of the difusor, shown on the cover. */
+  difusor?: string;
+  /** Activation later than notBefore by more than this is an incident (default 60 s). */
+  lateAfterMs?: number;
+  clock?: () => number;
+}
+
+export interface Incident {
+  kind: string;
+  /** Spanish label. */
+  title: string;
+  start: string;
+  end: string | null;
+  durationMs: number | null;
+  detail: string;
+}
+
+export interface CutRow {
+  sequence: number;
+  corte: string;
+  receivedAt: string | null;
+  activatedAt: string;
+  notBefore: string | null;
+  /** activatedAt − corte */
+  delayFromCorteMs: number | null;
+  /** activatedAt − notBefore, when positive */
+  lateByMs: number | null;
+  manifestSha256: string;
+}
+
+export interface Memoria {
+  format: "prepcast/memoria@1";
+  generatedAt: string;
+  window: { from: string; to: string };
+  difusor: string | null;
+  auditLog: { file: string; found: boolean; verified: boolean; entries: number; problem: string | null };
+  incidents: Incident[];
+  cuts: CutRow[];
+  rejectedConnections: number;
+  stats: SiteStats | null;
+  statsProblem: string | null;
+  improvementsFile: string;
+}
+
+export interface ReportResult {
+  html: string;
+  json: string;
+  csv: string[];
+  improvementsFile: string;
+  memoria: Memoria;
+}
+
+const LABELS: Record<string, string> = {
+  refused: "Paquete rechazado",
+  transfer_failed: "Transferencia fallida",
+  activation_failed: "Activación fallida",
+  install_failed: "Instalación fallida",
+  late_activation: "Activación tardía",
+  suspension: "Suspensión de la publicación",
+  downtime: "Servicio detenido",
+  crash: "Caída del agente (reinicio sin cierre ordenado)",
+  audit_integrity: "Integridad de la bitácora",
+};
+
+function readEntries(file: string): { entries: AuditEntry[]; verified: boolean; problem: string | null; found: boolean } {
+  if (!existsSync(file)) return { entries: [], verified: false, problem: `no existe la bitácora ${file}`, found: false };
+  try {
+    return { entries: readAuditLog(file), verified: true, problem: null, found: true };
+  } catch (e) {
+    // A damaged log is still evidence: report it prominently and read what can be read.
+    const entries: AuditEntry[] = [];
+    for (const line of readFileSync(file, "utf8").split("\n")) {
+      try {
+        const v = JSON.parse(line) as AuditEntry;
+        if (typeof v.event === "string" && typeof v.time === "string") entries.push(v);
+      } catch {
+        /* unreadable line: counted by the chain check already */
+      }
+    }
+    return { entries, verified: false, problem: isPrepcastError(e) ? e.message : String(e), found: true };
+  }
+}
+
+function manifestNotBefore(root: string, sha: string): string | null {
+  try {
+    const dir = readdirSync(join(root, "cuts")).find((d) => d.endsWith(`-${sha.slice(0, 12)}`));
+    if (!dir) return null;
+    return (JSON.parse(readFileSync(join(root, "cuts", dir, "prepcast", "manifest.json"), "utf8")) as { notBefore?: string }).notBefore ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+const ms = (v: string | null): number | null => (v === null ? null : Number.isFinite(Date.parse(v)) ? Date.parse(v) : null);
+
+export function buildIncidents(entries: AuditEntry[], root: string, from: number, to: number, lateAfterMs: number): { incidents: Incident[]; cuts: CutRow[]; rejectedConnections: number } {
+  const incidents: Incident[] = [];
+  const cuts: CutRow[] = [];
+  let rejectedConnections = 0;
+  let suspendedAt: { t: number; detail: string } | null = null;
+  let stoppedAt: number | null = null;
+  let lastTime: number | null = null;
+  const push = (kind: string, start: number, end: number | null, detail: string): void => {
+    if ((end ?? start) < from || start > to) return;
+    incidents.push({ kind, title: LABELS[kind] ?? kind, start: isoMx(start), end: end === null ? null : isoMx(end), durationMs: end === null ? null : end - start, detail });
+  };
+  for (const e of entries) {
+    const t = Date.parse(e.time);
+    if (!Number.isFinite(t)) continue;
+    const d = e.data ?? {};
+    switch (e.event) {
+      case "refused":
+        if (d.code !== "ALREADY_INSTALLED") push("refused", t, null, `${d.code ?? ""} ${d.sequence ? `corte #${d.sequence}: ` : ""}${d.message ?? ""}`.trim());
+        break;
+      case "transfer_failed":
+      case "activation_failed":
+      case "install_failed":
+        push(e.event, t, null, `${d.code ?? ""} ${d.sequence ? `corte #${d.sequence}: ` : ""}${d.message ?? ""}`.trim());
+        break;
+      case "activated": {
+        const activatedAt = str(d.activatedAt) ?? e.time;
+        const notBefore = str(d.notBefore) ?? (typeof d.manifestSha256 === "string" ? manifestNotBefore(root, d.manifestSha256) : null);
+        const a = ms(activatedAt)!;
+        const nb = ms(notBefore);
+        const corte = str(d.corte) ?? "";
+        const row: CutRow = {
+          sequence: Number(d.sequence),
+          corte,
+          receivedAt: str(d.receivedAt),
+          activatedAt,
+          notBefore,
+          delayFromCorteMs: ms(corte) === null ? null : a - ms(corte)!,
+          lateByMs: nb !== null && a - nb > 0 ? a - nb : null,
+          manifestSha256: String(d.manifestSha256 ?? ""),
+        };
+        if (a >= from && a <= to) cuts.push(row);
+        if (nb !== null && a - nb > lateAfterMs) push("late_activation", nb, a, `corte #${row.sequence} (${corte}) se publicó ${humanDuration(a - nb)} después de su hora de publicación`);
+        break;
+      }
+      case "notice_applied":
+        if (d.kind === "suspension" && !suspendedAt) suspendedAt = { t, detail: `aviso del OPLE emitido ${d.issuedAt ?? ""}` };
+        else if (d.kind === "reinstatement" && suspendedAt) {
+          push("suspension", suspendedAt.t, t, `${suspendedAt.detail}; reanudada por aviso emitido ${d.issuedAt ?? ""}`);
+          suspendedAt = null;
+        }
+        break;
+      case "agent_stopped":
+        stoppedAt = t;
+        break;
+      case "agent_started":
+        if (stoppedAt !== null) push("downtime", stoppedAt, t, "el agente se detuvo de forma ordenada y volvió a iniciar");
+        else if (lastTime !== null) push("crash", lastTime, t, "el agente volvió a iniciar sin registrar su cierre; el inicio es el último registro previo (cota inferior de la duración)");
+        stoppedAt = null;
+        break;
+      case "connection_rejected":
+      case "auth_failed":
+        if (t >= from && t <= to) rejectedConnections++;
+        break;
+      case "audit.torn-tail-recovered":
+      case "audit.log-restarted":
+        push("audit_integrity", t, null, `${e.event}: ${JSON.stringify(d).slice(0, 200)}`);
+        break;
+      default:
+        break;
+    }
+    lastTime = t;
+  }
+  if (suspendedAt) push("suspension", suspendedAt.t, null, `${suspendedAt.detail}; vigente al final de la bitácora`);
+  if (stoppedAt !== null) push("downtime", stoppedAt, null, "el agente se detuvo y no hay registro de reinicio");
+  incidents.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  cuts.sort((a, b) => a.sequence - b.sequence);
+  return { incidents, cuts, rejectedConnections };
+}
+
+function csv(rows: (string | number | null)[][]): string {
+  return rows.map((r) => r.map((v) => (v === null ? "" : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v))).join(",")).join("\n") + "\n";
+}
+
+const MEJORAS_TEMPLATE = `# Criterios de mejora y planeación para futuros procesos electorales
+
+<!-- Este archivo lo escribe el operador del difusor. prep-receiver report lo incluye en la memoria
+     técnica tal cual y nunca lo sobrescribe. -->
+
+## Qué funcionó bien
+
+- 
+
+## Qué debe mejorar
+
+- 
+
+## Comentarios y sugerencias al OPLE
+
+- 
+`;
+
+/** Minimal Markdown: headings, "- " lists, paragraphs; everything escaped, HTML comments dropped. */
+function markdownToHtml(md: string): string {
+  const out: string[] = [];
+  let list = false;
+  for (const raw of md.replace(/<!--[\s\S]*?-->/g, "").split("\n")) {
+    const line = raw.trimEnd();
+    const h = /^(#{1,4})\s+(.*)$/.exec(line);
+    const li = /^\s*[-*](?:\s+(.*))?$/.exec(line);
+    if (!li && list) {
+      out.push("</ul>");
+      list = false;
+    }
+    if (h) out.push(`<h${Math.min(6, h[1]!.length + 2)}>${escapeHtml(h[2]!)}</h${Math.min(6, h[1]!.length + 2)}>`);
+    else if (li) {
+      if (!list) out.push("<ul>");
+      list = true;
+      out.push(`<li>${escapeHtml(li[1] ?? "")}</li>`);
+    } else if (line.trim() !== "") out.push(`<p>${escapeHtml(line)}</p>`);
+  }
+  if (list) out.push("</ul>");
+  return out.join("\n");
+}
+
+export function serviceDiagramSvg(): string {
+  const box = (x: number, y: number, w: number, h: number, title: string, sub: string, fill: string): string =>
+    `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="8" fill="${fill}" stroke="#1d3557"/><text x="${x + w / 2}" y="${y + 22}" text-anchor="middle" font-size="13" font-weight="bold">${escapeHtml(title)}</text><text x="${x + w / 2}" y="${y + 40}" text-anchor="middle" font-size="10">${escapeHtml(sub)}</text>`;
+  const arrow = (x1: number, y1: number, x2: number, y2: number, label: string): string =>
+    `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="#1d3557" stroke-width="2" marker-end="url(#arr)"/><text x="${(x1 + x2) / 2}" y="${(y1 + y2) / 2 - 6}" text-anchor="middle" font-size="10">${escapeHtml(label)}</text>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 760 300" width="100%" role="img" aria-label="Diagrama del servicio" class="chart">
+<defs><marker id="arr" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#1d3557"/></marker></defs>
+${box(10, 20, 160, 60, "OPLE", "prep-publisher (firma Ed25519)", "#e9f1f7")}
+${box(300, 20, 180, 60, "Agente del difusor", "prep-receiver: verifica e instala", "#f1faee")}
+${box(590, 20, 160, 60, "Cortes firmados", "DIR/cuts, DIR/current", "#fff8e1")}
+${box(300, 150, 180, 60, "Servidor del sitio", "todos los núcleos, /.well-known", "#f1faee")}
+${box(590, 150, 160, 60, "Ciudadanía", "navegadores, portal del difusor", "#e9f1f7")}
+${box(10, 150, 160, 60, "Analítica", "SQLite (visitas, páginas)", "#fff8e1")}
+${box(10, 235, 160, 55, "Memoria técnica", "este informe", "#fde2e2")}
+${arrow(170, 50, 298, 50, "gRPC / WebSocket + TLS")}
+${arrow(480, 50, 588, 50, "cambio atómico")}
+${arrow(640, 80, 480, 160, "lee el corte vigente")}
+${arrow(480, 180, 588, 180, "HTTP(S) 80/443")}
+${arrow(300, 180, 172, 180, "cada solicitud")}
+${arrow(90, 210, 90, 233, "")}
+</svg>`;
+}
+
+export function renderMemoriaHtml(m: Memoria, improvementsMd: string): string {
+  const tr = (cells: (string | number)[]): string => `<tr>${cells.map((c) => `<td>${typeof c === "number" ? c : escapeHtml(c)}</td>`).join("")}</tr>`;
+  const when = (iso: string | null): string => (iso === null ? "—" : `${formatMxSeconds(Date.parse(iso))}`);
+  const incidents = m.incidents.length
+    ? `<table><thead><tr><th>Tipo</th><th>Inicio (UTC-6)</th><th>Fin (UTC-6)</th><th>Duración</th><th>Detalle</th></tr></thead><tbody>${m.incidents.map((i) => tr([i.title, when(i.start), when(i.end), i.durationMs === null ? (i.end === null && i.kind !== "refused" && i.kind !== "transfer_failed" ? "sin cierre" : "puntual") : humanDuration(i.durationMs), i.detail])).join("")}</tbody></table>`
+    : "<p>No se registraron incidentes que afectaran la publicación en el periodo.</p>";
+  const cuts = m.cuts.length
+    ? `<table><thead><tr><th>Secuencia</th><th>Corte</th><th>Recibido</th><th>Publicado</th><th>Demora desde el corte</th><th>Retraso vs. hora de publicación</th></tr></thead><tbody>${m.cuts.map((c) => tr([c.sequence, c.corte ? formatMx(Date.parse(c.corte)) : "—", when(c.receivedAt), when(c.activatedAt), c.delayFromCorteMs === null ? "—" : humanDuration(c.delayFromCorteMs), c.lateByMs === null ? "a tiempo" : humanDuration(c.lateByMs)])).join("")}</tbody></table>`
+    : "<p>No hay cortes publicados en el periodo según la bitácora.</p>";
+  const audit = m.auditLog.verified
+    ? `<p class="ok">Bitácora <code>${escapeHtml(m.auditLog.file)}</code>: ${m.auditLog.entries} registros, cadena de hashes verificada.</p>`
+    : `<p class="warn"><strong>Atención:</strong> ${escapeHtml(m.auditLog.problem ?? "la bitácora no se pudo verificar")}. Los datos de incidentes se leyeron sin garantía de integridad.</p>`;
+  const pages = m.stats
+    ? `<table><thead><tr><th>Página</th><th>Páginas vistas</th><th>Visitantes</th><th>Tiempo medio</th></tr></thead><tbody>${m.stats.pages.slice(0, 200).map((p) => tr([p.path, p.pageviews, p.visitors, p.avgTimeOnPageMs === null ? "—" : humanDuration(p.avgTimeOnPageMs)])).join("")}</tbody></table>${m.stats.pages.length > 200 ? `<p>Lista completa (${m.stats.pages.length} páginas) en <code>paginas.csv</code>.</p>` : ""}`
+    : "";
+  return `<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Memoria técnica del difusor PREP</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;max-width:60rem;margin:0 auto;padding:1rem 1.5rem;line-height:1.45}
+h1{font-size:1.7rem;margin-bottom:.2rem}h2{border-bottom:2px solid #1d3557;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.5rem 0}td,th{border:1px solid #bbb;padding:.25rem .4rem;text-align:left;vertical-align:top}th{background:#eef2f6}
+.kpi td{font-size:1.2rem;font-weight:bold;text-align:center}.chart{margin:.8rem 0;max-width:100%}
+.warn{background:#fde2e2;padding:.5rem;border-left:4px solid #c0392b}.ok{color:#2a6f3a}.meta{color:#555}
+@page{size:A4;margin:16mm}
+@media print{body{max-width:none;padding:0;font-size:10.5pt}h2{break-after:avoid}table,svg,tr{break-inside:avoid}a{color:inherit;text-decoration:none}}
+</style></head><body>
+<h1>Memoria técnica del difusor PREP</h1>
+<p class="meta">${m.difusor ? `${escapeHtml(m.difusor)} · ` : ""}Periodo: ${escapeHtml(formatMx(Date.parse(m.window.from)))} a ${escapeHtml(formatMx(Date.parse(m.window.to)))} (hora del centro de México, UTC-6) · Generada: ${escapeHtml(formatMx(Date.parse(m.generatedAt)))}</p>
+<h2>1. Diagrama del servicio</h2>
+${serviceDiagramSvg()}
+<h2>2. Incidentes que afectaron la publicación</h2>
+${audit}
+${incidents}
+<p>Conexiones rechazadas o no autenticadas en el periodo: ${m.rejectedConnections}.</p>
+<h2>3. Cortes publicados</h2>
+${cuts}
+<h2>4. Estadísticas de visitas, páginas y solicitudes</h2>
+${m.stats ? renderStatsSections(m.stats) + `<h3>Páginas vistas</h3>${pages}` : `<p class="warn">${escapeHtml(m.statsProblem ?? "sin datos de analítica")}</p>`}
+<h2>5. Criterios de mejora y planeación</h2>
+${markdownToHtml(improvementsMd)}
+<p class="meta">Texto mantenido por el operador en <code>${escapeHtml(m.improvementsFile)}</code>.</p>
+</body></html>
+`;
+}
+
+export function writeReport(opts: ReportOptions): ReportResult {
+  const from = toEpochMs(opts.from, "--from");
+  const to = toEpochMs(opts.to, "--to");
+  if (to < from) throw new RangeError(`--to (${isoMx(to)}) is before --from (${isoMx(from)})`);
+  const clock = opts.clock ?? Date.now;
+  mkdirSync(opts.out, { recursive: true });
+  const auditFile = opts.auditLogPath ?? join(opts.root, "audit.log");
+  const log = readEntries(auditFile);
+  const { incidents, cuts, rejectedConnections } = buildIncidents(log.entries, opts.root, from, to, opts.lateAfterMs ?? 60_000);
+  if (log.found && !log.verified) incidents.unshift({ kind: "audit_integrity", title: LABELS.audit_integrity!, start: isoMx(clock()), end: null, durationMs: null, detail: log.problem ?? "" });
+  const dbPath = opts.db ?? join(opts.root, "analytics.sqlite");
+  let siteStats: SiteStats | null = null;
+  let statsProblem: string | null = null;
+  if (existsSync(dbPath)) {
+    const store = createAnalyticsStore(dbPath);
+    try {
+      siteStats = stats(store, { from, to });
+    } finally {
+      store.close();
+    }
+  } else statsProblem = `no existe la base de analítica ${dbPath}`;
+  const improvementsFile = join(opts.out, "mejoras.md");
+  if (!existsSync(improvementsFile)) writeFileSync(improvementsFile, MEJORAS_TEMPLATE);
+  const improvements = readFileSync(improvementsFile, "utf8");
+  const memoria: Memoria = {
+    format: "prepcast/memoria@1",
+    generatedAt: isoMx(clock()),
+    window: { from: isoMx(from), to: isoMx(to) },
+    difusor: opts.difusor ?? null,
+    auditLog: { file: auditFile, found: log.found, verified: log.verified, entries: log.entries.length, problem: log.problem },
+    incidents,
+    cuts,
+    rejectedConnections,
+    stats: siteStats,
+    statsProblem,
+    improvementsFile,
+  };
+  const html = join(opts.out, "memoria.html");
+  const json = join(opts.out, "memoria.json");
+  writeFileSync(html, renderMemoriaHtml(memoria, improvements));
+  writeFileSync(json, JSON.stringify(memoria, null, 2) + "\n");
+  const csvFiles: [string, (string | number | null)[][]][] = [
+    ["incidentes.csv", [["tipo", "titulo", "inicio", "fin", "duracion_s", "detalle"], ...incidents.map((i) => [i.kind, i.title, i.start, i.end, i.durationMs === null ? null : Math.round(i.durationMs / 1000), i.detail])]],
+    ["cortes.csv", [["secuencia", "corte", "recibido", "publicado", "not_before", "demora_desde_corte_s", "retraso_s", "manifest_sha256"], ...cuts.map((c) => [c.sequence, c.corte, c.receivedAt, c.activatedAt, c.notBefore, c.delayFromCorteMs === null ? null : Math.round(c.delayFromCorteMs / 1000), c.lateByMs === null ? null : Math.round(c.lateByMs / 1000), c.manifestSha256])]],
+  ];
+  if (siteStats) {
+    csvFiles.push(["paginas.csv", [["pagina", "paginas_vistas", "visitantes", "tiempo_medio_s"], ...siteStats.pages.map((p) => [p.path, p.pageviews, p.visitors, p.avgTimeOnPageMs === null ? null : Math.round(p.avgTimeOnPageMs / 1000)])]]);
+    csvFiles.push(["horas.csv", [["hora", "visitantes", "paginas_vistas", "solicitudes"], ...siteStats.hourly.map((h) => [h.hour, h.visitors, h.pageviews, h.hits])]]);
+    csvFiles.push(["codigos.csv", [["codigo", "solicitudes"], ...siteStats.statusCodes.map((c) => [c.status, c.hits])]]);
+    csvFiles.push(["tiempo_en_sitio.csv", [["intervalo", "sesiones"], ...siteStats.timeOnSite.map((b) => [b.bucket, b.sessions])]]);
+    csvFiles.push(["resumen.csv", [["visitantes", "paginas_vistas", "sesiones", "solicitudes", "bytes", "solicitudes_bots", "tiempo_medio_en_sitio_s"], [siteStats.visitors, siteStats.pageviews, siteStats.sessions, siteStats.hits, siteStats.bytes, siteStats.bots.hits, siteStats.avgTimeOnSiteMs === null ? null : Math.round(siteStats.avgTimeOnSiteMs / 1000)]]]);
+  }
+  const csvPaths = csvFiles.map(([name, rows]) => {
+    const p = join(opts.out, name);
+    writeFileSync(p, csv(rows));
+    return p;
+  });
+  return { html, json, csv: csvPaths, improvementsFile, memoria };
+}
