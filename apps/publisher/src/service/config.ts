@@ -1,8 +1,12 @@
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { z } from "zod";
 import { PrepcastError, readPublicKeyFile } from "@prepcast/protocol";
 import { loadConfig, parseListen, resolveFrom, type EnvOverride } from "@prepcast/runtime";
 import type { ReceiverEntry } from "./receiver-link";
+
+export const DEFAULT_SUSPENSION_TEXT =
+  "Por disposición del Organismo Público Local Electoral, este sitio dejó de recibir los resultados del Programa de Resultados Electorales Preliminares (PREP) porque no publicó el corte más reciente durante tres periodos de actualización consecutivos.\n\nConsulte los resultados en el sitio oficial del OPLE o en la lista de difusores oficiales.";
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, "must be 1-64 lower-case letters, digits, '.', '_' or '-'");
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):\d{1,5}$/, "must be HOST:PORT");
@@ -15,10 +19,33 @@ export const PublisherConfigSchema = z.strictObject({
   identity: z.strictObject({ secretKey: z.string().min(1) }),
   state: z.string().min(1),
   inbox: z.string().min(1).optional(),
-  admin: z.strictObject({ listen: hostPort.default("127.0.0.1:8740"), tokenFile: z.string().optional() }).default({ listen: "127.0.0.1:8740" }),
+  admin: z.strictObject({ listen: hostPort.default("127.0.0.1:8740"), tokenFile: z.string().optional(), passwordFile: z.string().optional() }).default({ listen: "127.0.0.1:8740" }),
   updatePeriodMinutes: z.number().positive().max(1440).default(15),
   suspendAfterPeriods: z.number().int().min(1).max(100).default(3),
   pingSeconds: z.number().positive().max(3600).default(20),
+  /** The public-URL probe and the 45-minute rule (apps/publisher/src/monitor). */
+  monitor: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      probeIntervalSeconds: z.number().positive().max(3600).default(60),
+      probeTimeoutSeconds: z.number().positive().max(300).default(10),
+      /** Overrides updatePeriodMinutes for the rule only (drills and tests run it in seconds). */
+      periodSeconds: z.number().positive().max(86400).optional(),
+      /** Suspend automatically after suspendAfterPeriods failing periods (false: only report). */
+      autoSuspend: z.boolean().default(true),
+      /** The probe fetches one data file no larger than this. */
+      maxProbeFileBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    })
+    .prefault({}),
+  /** The OPLE's texts, in Spanish, sent in signed notices. */
+  notices: z
+    .strictObject({
+      suspensionText: z.string().min(1).max(4000).default(DEFAULT_SUSPENSION_TEXT),
+      reinstatementText: z.string().min(1).max(4000).default("El OPLE restableció la transmisión de resultados a este sitio."),
+    })
+    .prefault({}),
+  /** The public "Difusores oficiales" page (static HTML + JSON); default STATE/public. */
+  publicList: z.strictObject({ dir: z.string().min(1).optional(), title: z.string().min(1).max(200).default("Difusores oficiales del PREP") }).prefault({}),
   log: z.strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info") }).default({ level: "info" }),
   receivers: z
     .array(
@@ -105,7 +132,12 @@ export function loadPublisherConfig(file: string, env: NodeJS.ProcessEnv = proce
     identity: { secretKey: resolveFrom(baseDir, config.identity.secretKey) },
     state: resolveFrom(baseDir, config.state),
     ...(config.inbox ? { inbox: resolveFrom(baseDir, config.inbox) } : {}),
-    ...(config.admin.tokenFile ? { admin: { ...config.admin, tokenFile: resolveFrom(baseDir, config.admin.tokenFile) } } : {}),
+    admin: {
+      ...config.admin,
+      ...(config.admin.tokenFile ? { tokenFile: resolveFrom(baseDir, config.admin.tokenFile) } : {}),
+      ...(config.admin.passwordFile ? { passwordFile: resolveFrom(baseDir, config.admin.passwordFile) } : {}),
+    },
+    publicList: { ...config.publicList, dir: resolveFrom(baseDir, config.publicList.dir ?? path.join(config.state, "public")) },
     receiverEntries,
   };
 }

@@ -14,6 +14,9 @@ import { ReceiptLog } from "./receipts";
 import { ReceiverLink, type LinkStatus, type OfferPlanner } from "./receiver-link";
 import { InboxWatcher } from "./inbox";
 import { DeltaPlanning } from "./delta-planner";
+import { DifusorMonitor, type DifusorMonitorStatus } from "../monitor/monitor";
+import { PublicListWriter } from "../difusores/public-list-writer";
+import { operatorRoutes, AdminAuth } from "../dashboard/routes";
 
 export const AGENT_VERSION = "0.1.0";
 
@@ -27,6 +30,10 @@ export interface PublisherServiceOptions {
   transports?: { grpc: TransportFactory; websocket: TransportFactory };
   planner?: (repo: CutRepository) => OfferPlanner;
   registry?: Registry;
+  /** Probe public URLs and apply the 45-minute rule (default: with the admin server, i.e. `run`). */
+  monitor?: boolean;
+  /** Injectable clock for the monitor (tests). */
+  now?: () => number;
 }
 
 export interface StatusReport {
@@ -34,7 +41,7 @@ export interface StatusReport {
   process: string;
   channel: string;
   latest: { sequence: number; corte: string; manifestSha256: string; preparedAt: string; files: number; bytes: number } | null;
-  receivers: Array<LinkStatus & { lagCuts: number | null; lagMinutes: number | null }>;
+  receivers: Array<LinkStatus & { lagCuts: number | null; lagMinutes: number | null; clockSkewWarning: boolean; monitor: DifusorMonitorStatus | null }>;
 }
 
 /**
@@ -49,6 +56,8 @@ export class PublisherService extends EventEmitter {
   private readonly links = new Map<string, ReceiverLink>();
   private admin: Awaited<ReturnType<typeof startAdminServer>> | null = null;
   private inbox: InboxWatcher | null = null;
+  monitor!: DifusorMonitor;
+  publicList!: PublicListWriter;
 
   private constructor(
     readonly config: ResolvedPublisherConfig,
@@ -92,10 +101,15 @@ export class PublisherService extends EventEmitter {
         planner: opts.planner ? opts.planner(repo) : deltaPlanning!.forReceiver(entry.id),
       });
       if (deltaPlanning) link.on("failed", (p: { sequence: number; code: string }) => deltaPlanning.recordFailure(entry.id, p));
-      for (const ev of ["state", "progress", "delivered", "refused", "failed", "receipt", "hello", "error-event"]) link.on(ev, (p) => svc.emit(ev, p));
+      for (const ev of ["state", "progress", "delivered", "refused", "failed", "receipt", "hello", "error-event", "notice-sent"]) link.on(ev, (p) => svc.emit(ev, p));
       svc.links.set(entry.id, link);
       link.start();
     }
+    // Synchronously after the links start (they are still dialing): suspended ones never get a cut.
+    svc.monitor = new DifusorMonitor({ config: c, repo, audit, log: svc.log, registry: svc.registry, identitySecretKey: identity.secretKey, links: () => svc.links, ...(opts.now ? { now: opts.now } : {}) });
+    svc.monitor.applyToLinks();
+    svc.publicList = new PublicListWriter(svc);
+    svc.wireMonitor(opts.monitor ?? !!opts.admin);
     if (opts.admin) await svc.startAdmin();
     if (opts.watchInbox && c.inbox) {
       svc.inbox = new InboxWatcher(c.inbox, async (item) => {
@@ -162,11 +176,13 @@ export class PublisherService extends EventEmitter {
         ? { sequence: latest.ref.sequence, corte: latest.manifest.corte, manifestSha256: latest.ref.manifestSha256, preparedAt: latest.preparedAt, files: latest.manifest.files.length, bytes: latest.manifest.totalSize }
         : null,
       receivers: [...this.links.values()].map((l) => {
+        const monitor = this.monitor.status(l.entry.id);
+        const clockSkewWarning = !!l.status().hello && Math.abs(l.status().hello!.clockSkewMs) > 2000;
         const s = l.status();
         const lagCuts = latest ? latest.ref.sequence - (s.live?.sequence ?? 0) : null;
         const liveCut = s.live ? this.repo.get(s.live.sequence) : undefined;
         const lagMinutes = latest && lagCuts ? Math.round((Date.parse(latest.preparedAt) - (liveCut ? Date.parse(liveCut.preparedAt) : Date.parse(latest.preparedAt) - lagCuts * periodMs)) / 60_000) : latest ? 0 : null;
-        return { ...s, lagCuts, lagMinutes };
+        return { ...s, lagCuts, lagMinutes, clockSkewWarning, monitor };
       }),
     };
   }
@@ -194,8 +210,8 @@ export class PublisherService extends EventEmitter {
 
   private async startAdmin(): Promise<void> {
     const { host, port } = parseListen(this.config.admin.listen, `${this.config.file}: admin.listen`);
-    const token = this.config.admin.tokenFile ? fs.readFileSync(this.config.admin.tokenFile, "utf8").trim() : null;
-    const authorized = (req: import("node:http").IncomingMessage) => !token || req.headers.authorization === `Bearer ${token}`;
+    const auth = AdminAuth.fromConfig(this.config, { host, port });
+    const authorized = (req: import("node:http").IncomingMessage) => auth.allows(req);
     const routes: AdminRoute[] = [
       (req, res, url) => {
         if (url.pathname !== "/api/status") return false;
@@ -219,6 +235,7 @@ export class PublisherService extends EventEmitter {
         }
         return true;
       },
+      ...operatorRoutes(this, auth),
     ];
     this.admin = await startAdminServer({
       host,
@@ -229,7 +246,27 @@ export class PublisherService extends EventEmitter {
     });
   }
 
+  /** Monitor wiring: probes (when `probing`), incidents from the links, public list regeneration. */
+  private wireMonitor(probing: boolean): void {
+    const m = this.monitor;
+    this.on("refused", (p: { id: string; sequence: number; code: string; message: string }) => m.noteIncident(p.id, "warning", "refused", `corte ${p.sequence} rechazado: ${p.code} ${p.message}`));
+    this.on("failed", (p: { id: string; sequence: number; code: string; message: string }) => m.noteIncident(p.id, "warning", "transfer_failed", `transferencia del corte ${p.sequence} fallida: ${p.code} ${p.message}`));
+    this.on("error-event", (p: { id: string; code: string; message: string }) => m.noteIncident(p.id, "warning", "session_failed", `${p.code}: ${p.message}`));
+    m.on("changed", () => this.publicList.schedule());
+    this.on("cut", () => this.publicList.schedule());
+    this.on("receipt", (p: { id: string; receipt: { state: string } }) => {
+      this.publicList.schedule();
+      // a cut went live there: check the public side now rather than at the next tick
+      if (probing && p.receipt.state === "active") void m.probeOne(p.id);
+    });
+    this.publicList.schedule();
+    if (probing && this.config.monitor.enabled) m.start();
+  }
+
   async stop(): Promise<void> {
+    await this.monitor.stop();
+    await this.publicList.close();
+    await this.monitor.flushed();
     await this.inbox?.stop();
     await Promise.all([...this.links.values()].map((l) => l.stop()));
     await this.admin?.close();

@@ -53,6 +53,15 @@ export interface LinkStatus {
   suspended: boolean;
 }
 
+/** A notice signed for one receiver (see @prepcast/session notice.ts). */
+export interface SignedNotice {
+  kind: "suspension" | "reinstatement" | "test";
+  issuedAt: string;
+  sha256: string;
+  notice: Buffer;
+  signature: Uint8Array;
+}
+
 /** Decides what to send a receiver given what it has (full payload here; deltas plug in). */
 export type OfferPlanner = (target: PreparedCut, hello: { live: CutRefInfo | null; acceptedEncodings: string[] }) => Promise<OfferPlan>;
 
@@ -83,6 +92,8 @@ export interface LinkDeps {
   timeouts?: { handshakeMs?: number; transferMs?: number };
 }
 
+const RETRYABLE_REFUSALS = new Set(["DISK_FULL", "IO_ERROR", "TIMEOUT", "UNAVAILABLE"]);
+
 const sameRef = (a: CutRefInfo | null, b: CutRefInfo | null) => !!a && !!b && a.sequence === b.sequence && a.manifestSha256 === b.manifestSha256;
 
 /**
@@ -94,10 +105,16 @@ export class ReceiverLink extends EventEmitter {
   private stopped = false;
   private wake: (() => void) | null = null;
   private session: PublisherSession | null = null;
-  private refusedManifest: string | null = null;
+  /** The last cut this receiver refused, so it is not offered again in a loop. */
+  private refused: { manifestSha256: string; code: string; at: number } | null = null;
   private failures = 0;
   private readonly status_: LinkStatus;
   private loop: Promise<void> | null = null;
+  /** The suspension or reinstatement notice in force: sent once on every new session and when it changes. */
+  private stateNotice: SignedNotice | null = null;
+  private stateNoticeSent = false;
+  /** One-shot notices (tests) waiting for a session. */
+  private readonly queuedNotices: SignedNotice[] = [];
 
   constructor(readonly entry: ReceiverEntry, private readonly deps: LinkDeps) {
     super();
@@ -130,10 +147,39 @@ export class ReceiverLink extends EventEmitter {
 
   /** A new cut exists (or the operator asked to push again): look now instead of at the next ping. */
   poke(): void {
-    this.refusedManifest = null;
+    this.refused = null;
     const w = this.wake;
     this.wake = null;
     if (w) w();
+  }
+
+  /** Sets the notice the receiver must hold (suspension or reinstatement); null clears it. */
+  setStateNotice(notice: SignedNotice | null): void {
+    this.stateNotice = notice;
+    this.stateNoticeSent = false;
+    this.poke();
+  }
+
+  /** Sends a one-shot notice (kind "test") on the current or next session. */
+  queueNotice(notice: SignedNotice): void {
+    this.queuedNotices.push(notice);
+    this.poke();
+  }
+
+  private async flushNotices(session: PublisherSession): Promise<void> {
+    const send = async (n: SignedNotice) => {
+      await session.notice(n.notice, n.signature);
+      this.deps.audit.append("notice_sent", { receiver: this.entry.id, kind: n.kind, issuedAt: n.issuedAt, sha256: n.sha256 });
+      this.emit("notice-sent", { id: this.entry.id, kind: n.kind, issuedAt: n.issuedAt });
+    };
+    if (this.stateNotice && !this.stateNoticeSent) {
+      await send(this.stateNotice);
+      this.stateNoticeSent = true;
+    }
+    while (this.queuedNotices.length > 0) {
+      await send(this.queuedNotices[0]!);
+      this.queuedNotices.shift();
+    }
   }
 
   setSuspended(suspended: boolean): void {
@@ -242,11 +288,13 @@ export class ReceiverLink extends EventEmitter {
     });
     this.setState("connected");
     this.emit("hello", this.status());
+    this.stateNoticeSent = false;
 
     while (!this.stopped) {
+      await this.flushNotices(session);
       const target = this.deps.repo.latest();
       const has = (r: CutRefInfo | null) => !!target && sameRef(r, target.ref);
-      if (target && !this.status_.suspended && !has(this.status_.live) && !has(this.status_.staged) && this.refusedManifest !== target.ref.manifestSha256) {
+      if (target && !this.status_.suspended && !has(this.status_.live) && !has(this.status_.staged) && !this.stillRefused(target)) {
         const result = await this.deliver(session, target);
         if (result.status === "failed") throw Object.assign(new Error(result.message), { code: result.code });
         continue;
@@ -264,6 +312,17 @@ export class ReceiverLink extends EventEmitter {
       else this.onIdleMessage(r);
     }
     await session.close();
+  }
+
+  /**
+   * A refusal sticks until a new cut or an operator's push, except for conditions the receiver's
+   * operator can fix (disk full, I/O): those are retried every few ping periods.
+   */
+  private stillRefused(target: PreparedCut): boolean {
+    const r = this.refused;
+    if (!r || r.manifestSha256 !== target.ref.manifestSha256) return false;
+    if (RETRYABLE_REFUSALS.has(r.code) && Date.now() - r.at > Math.max(5_000, 3 * (this.deps.pingMs ?? 20_000))) return false;
+    return true;
   }
 
   private onIdleMessage(v: NonNullable<Awaited<ReturnType<PublisherSession["idle"]>>>): void {
@@ -311,7 +370,7 @@ export class ReceiverLink extends EventEmitter {
       this.recordReceipt(result.receipt, result.receiptBytes, result.receiptSignature);
       this.emit("delivered", { id: this.entry.id, sequence: target.ref.sequence, result });
     } else if (result.status === "refused") {
-      this.refusedManifest = target.ref.manifestSha256;
+      this.refused = { manifestSha256: target.ref.manifestSha256, code: result.code, at: Date.now() };
       this.status_.transferErrors++;
       this.fail(result.code, result.message);
       this.deps.metrics?.refusals.inc({ receiver: this.entry.id, code: result.code });

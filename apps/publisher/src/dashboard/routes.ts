@@ -1,0 +1,200 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { toPrepcastError, PrepcastError } from "@prepcast/protocol";
+import { sendJson, type AdminRoute } from "@prepcast/runtime";
+import type { PublisherService, StatusReport } from "../service/publisher-service";
+import type { Incident } from "../monitor/monitor";
+import { AdminAuth } from "./auth";
+import { DASHBOARD_CSS, DASHBOARD_JS, dashboardHtml, loginHtml, lockedHtml } from "./page";
+
+export { AdminAuth };
+
+export interface TimelineItem {
+  at: string;
+  kind: "cut" | "receipt" | "notice";
+  receiver: string | null;
+  sequence: number | null;
+  text: string;
+}
+
+export interface Overview extends StatusReport {
+  generatedAt: string;
+  simulacro: boolean;
+  periodSeconds: number;
+  suspendAfterPeriods: number;
+  timeline: TimelineItem[];
+  incidents: Incident[];
+}
+
+const SECURITY_HEADERS = {
+  "content-security-policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+  "cache-control": "no-store",
+};
+
+function send(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
+  const data = Buffer.from(body);
+  res.writeHead(status, { ...SECURITY_HEADERS, "content-type": type, "content-length": String(data.length), ...extra });
+  res.end(data);
+}
+
+async function readBody(req: IncomingMessage, limit = 16 * 1024): Promise<string> {
+  let size = 0;
+  const parts: Buffer[] = [];
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) throw new PrepcastError("MESSAGE_TOO_LARGE", `request body over ${limit} bytes`);
+    parts.push(c as Buffer);
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const text = await readBody(req);
+  try {
+    const v = JSON.parse(text || "{}") as unknown;
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    /* below */
+  }
+  throw new PrepcastError("PROTOCOL_ERROR", "request body must be a JSON object");
+}
+
+/** The operator's view, recorded from the service's events (newest first). */
+class Journal {
+  readonly timeline: TimelineItem[] = [];
+
+  constructor(svc: PublisherService) {
+    for (const c of svc.repo.list().slice(-50)) this.add({ at: c.preparedAt, kind: "cut", receiver: null, sequence: c.ref.sequence, text: `corte ${c.ref.sequence} firmado (${c.manifest.corte})` });
+    svc.on("cut", (c: { ref: { sequence: number }; manifest: { corte: string }; preparedAt: string }) => this.add({ at: c.preparedAt, kind: "cut", receiver: null, sequence: c.ref.sequence, text: `corte ${c.ref.sequence} firmado (${c.manifest.corte})` }));
+    svc.on("receipt", (p: { id: string; receipt: { sequence: number; state: string; activatedAt: string | null; receivedAt: string } }) =>
+      this.add({ at: p.receipt.activatedAt ?? p.receipt.receivedAt, kind: "receipt", receiver: p.id, sequence: p.receipt.sequence, text: p.receipt.state === "active" ? `${p.id}: corte ${p.receipt.sequence} en línea` : `${p.id}: corte ${p.receipt.sequence} en espera (embargo)` }),
+    );
+    svc.on("notice-sent", (p: { id: string; kind: string; issuedAt: string }) => this.add({ at: new Date().toISOString(), kind: "notice", receiver: p.id, sequence: null, text: `${p.id}: aviso firmado entregado (${p.kind})` }));
+  }
+
+  private add(item: TimelineItem): void {
+    this.timeline.unshift(item);
+    if (this.timeline.length > 300) this.timeline.pop();
+  }
+}
+
+export function overview(svc: PublisherService, journal: Journal): Overview {
+  return {
+    ...svc.status(),
+    generatedAt: new Date().toISOString(),
+    simulacro: svc.config.channel === "simulacro",
+    periodSeconds: svc.monitor.periodMs / 1000,
+    suspendAfterPeriods: svc.config.suspendAfterPeriods,
+    timeline: journal.timeline.slice(0, 100),
+    incidents: svc.monitor.incidents.slice(-100).reverse(),
+  };
+}
+
+const SSE_EVENTS = ["state", "progress", "receipt", "cut", "hello", "refused", "failed", "error-event", "notice-sent", "public-list"];
+
+/**
+ * The operator dashboard and its API on the admin listener: `/` (login, then the live page),
+ * `/api/overview`, `/api/events` (Server-Sent Events), and the actions under
+ * `/api/receivers/<id>/{suspend,reinstate,notice,push}` (also used by the CLI with the bearer token).
+ */
+export function operatorRoutes(svc: PublisherService, auth: AdminAuth): AdminRoute[] {
+  const journal = new Journal(svc);
+  let sseClients = 0;
+  const operator = (req: IncomingMessage, body: Record<string, unknown>) => {
+    const by = typeof body.by === "string" && body.by.trim() ? body.by.trim().slice(0, 80) : null;
+    return auth.bearer(req) ? `cli${by ? `:${by}` : ""}` : "panel";
+  };
+
+  const pages: AdminRoute = async (req, res, url) => {
+    const p = url.pathname;
+    if (p === "/dashboard.css") return send(res, 200, "text/css; charset=utf-8", DASHBOARD_CSS), true;
+    if (p === "/dashboard.js") return send(res, 200, "text/javascript; charset=utf-8", DASHBOARD_JS), true;
+    if (p !== "/" && p !== "/login" && p !== "/logout") return false;
+    if (!auth.hostOk(req)) return send(res, 421, "text/plain; charset=utf-8", "host no permitido\n"), true;
+    if (!auth.configured) return send(res, 503, "text/html; charset=utf-8", lockedHtml()), true;
+    if (p === "/logout" && req.method === "POST") {
+      auth.logout(req);
+      res.writeHead(303, { ...SECURITY_HEADERS, location: "/login", "set-cookie": `prepcast_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` });
+      res.end();
+      return true;
+    }
+    if (p === "/login" && req.method === "POST") {
+      if (!auth.originOk(req)) return send(res, 403, "text/plain; charset=utf-8", "origen no permitido\n"), true;
+      const form = new URLSearchParams(await readBody(req, 4096));
+      const s = await auth.login(form.get("secreto") ?? "");
+      if (s === "locked") return send(res, 429, "text/html; charset=utf-8", loginHtml("Demasiados intentos fallidos. Espere un minuto."), { "retry-after": "60" }), true;
+      if (!s) {
+        svc.audit.append("dashboard_login_failed", { address: req.socket.remoteAddress ?? null });
+        return send(res, 401, "text/html; charset=utf-8", loginHtml("Contraseña o token incorrecto.")), true;
+      }
+      svc.audit.append("dashboard_login", { address: req.socket.remoteAddress ?? null });
+      res.writeHead(303, { ...SECURITY_HEADERS, location: "/", "set-cookie": auth.cookieFor(s) });
+      res.end();
+      return true;
+    }
+    const session = auth.session(req);
+    if (p === "/login" || !session) return send(res, 200, "text/html; charset=utf-8", loginHtml(null)), true;
+    send(res, 200, "text/html; charset=utf-8", dashboardHtml(session.csrf, svc.config.channel === "simulacro"));
+    return true;
+  };
+
+  const api: AdminRoute = async (req, res, url) => {
+    const p = url.pathname;
+    if (p !== "/api/overview" && p !== "/api/events" && !p.startsWith("/api/receivers/")) return false;
+    if (!auth.allows(req)) return sendJson(res, 401, { ok: false, code: "AUTH_FAILED", message: "login or bearer token required" }), true;
+    if (p === "/api/overview") return sendJson(res, 200, overview(svc, journal)), true;
+    if (p === "/api/events") {
+      if (sseClients >= 32) return sendJson(res, 503, { ok: false, code: "UNAVAILABLE", message: "too many dashboard connections" }), true;
+      sseClients++;
+      res.writeHead(200, { ...SECURITY_HEADERS, "content-type": "text/event-stream; charset=utf-8", connection: "keep-alive" });
+      let timer: NodeJS.Timeout | null = null;
+      const push = () => {
+        timer = null;
+        res.write(`event: overview\ndata: ${JSON.stringify(overview(svc, journal))}\n\n`);
+      };
+      // several events in a burst (progress, receipts) become one update
+      const schedule = () => {
+        if (!timer) timer = setTimeout(push, 250);
+      };
+      const heartbeat = setInterval(() => res.write(": ping\n\n"), 15_000);
+      for (const ev of SSE_EVENTS) svc.on(ev, schedule);
+      svc.monitor.on("changed", schedule);
+      svc.monitor.on("incident", schedule);
+      push();
+      const done = () => {
+        sseClients--;
+        if (timer) clearTimeout(timer);
+        clearInterval(heartbeat);
+        for (const ev of SSE_EVENTS) svc.off(ev, schedule);
+        svc.monitor.off("changed", schedule);
+        svc.monitor.off("incident", schedule);
+      };
+      req.on("close", done);
+      return true;
+    }
+    const m = /^\/api\/receivers\/([a-z0-9][a-z0-9_.-]{0,63})\/(suspend|reinstate|notice|push)$/.exec(p);
+    if (!m || req.method !== "POST") return sendJson(res, 404, { ok: false, code: "NOT_FOUND", message: `no route ${req.method} ${p}` }), true;
+    const [, id, action] = m as unknown as [string, string, string];
+    try {
+      const body = await readJson(req);
+      const reason = typeof body.reason === "string" ? body.reason.trim().slice(0, 1000) : "";
+      const by = operator(req, body);
+      const link = svc.link(id);
+      if (!link) throw new PrepcastError("NOT_FOUND", `no difusor "${id}" in the registry`, { hint: `registered: ${svc.linkIds().join(", ")}` });
+      if (action === "suspend") return sendJson(res, 200, { ok: true, suspension: await svc.monitor.suspend(id, { reason, manual: true, by }) }), true;
+      if (action === "reinstate") return sendJson(res, 200, { ok: true, ...(await svc.monitor.reinstate(id, { reason, by })), latest: svc.repo.latest()?.ref.sequence ?? null }), true;
+      if (action === "notice") return sendJson(res, 200, { ok: true, notice: svc.monitor.sendTestNotice(id, typeof body.text === "string" ? body.text.slice(0, 2000) : "", by) }), true;
+      if (svc.monitor.isSuspended(id)) throw new PrepcastError("STATE_CONFLICT", `difusor "${id}" is suspended: no results are sent to it`, { hint: "reinstate it first" });
+      link.poke();
+      svc.audit.append("push_again", { receiver: id, by, latest: svc.repo.latest()?.ref.sequence ?? null });
+      return sendJson(res, 200, { ok: true, latest: svc.repo.latest()?.ref.sequence ?? null }), true;
+    } catch (e) {
+      const err = toPrepcastError(e);
+      const status = err.code === "NOT_FOUND" ? 404 : err.code === "STATE_CONFLICT" ? 409 : 400;
+      return sendJson(res, status, err.toJSON()), true;
+    }
+  };
+  return [pages, api];
+}
