@@ -280,9 +280,12 @@ export class ReceiverSession {
         throw new PrepcastError("TRUNCATED", `payload ended at ${partial.verifiedOffset} of ${payloadSize} bytes`);
       }
     } catch (e) {
-      partial.close();
       const err = toPrepcastError(e, "payload");
-      this.emit({ type: "transfer_failed", code: err.code, message: err.message, sequence: m.sequence, offset: partial.verifiedOffset });
+      const offset = partial.verifiedOffset;
+      // On a full disk the partial payload goes first: the live site and the logs need the room.
+      if (err.code === "DISK_FULL") await partial.discard().catch(() => undefined);
+      else partial.close();
+      this.emit({ type: "transfer_failed", code: err.code, message: err.message, sequence: m.sequence, offset });
       throw err;
     }
     const receivedAt = this.clock();
