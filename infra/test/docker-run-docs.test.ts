@@ -39,8 +39,7 @@ const otherRuns = fs
 const image = (app: string) => finalStage(parseDockerfile(readRepoFile("infra", "docker", `${app}.Dockerfile`)));
 
 describe("docker run lines in docs/operations", () => {
-  it("are found: services, init, install, serve (install-ubuntu-docker.md) and elsewhere", () => {
-    expect(otherRuns.length).toBeGreaterThanOrEqual(1);
+  it("are found in install-ubuntu-docker.md: services, init, install, serve", () => {
     expect(runs.length).toBeGreaterThanOrEqual(5);
     expect(runs.filter((r) => r.flags.includes("-d")).map((r) => r.app).sort()).toEqual(["publisher", "receiver", "receiver"]);
   });
