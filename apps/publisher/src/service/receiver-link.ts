@@ -49,6 +49,8 @@ export interface LinkStatus {
   lastError: { code: string; message: string; at: string } | null;
   transferErrors: number;
   bytesSent: number;
+  /** The last completed delivery: what one cut cost on the wire to this receiver. */
+  lastDelivery: { sequence: number; encoding: string; bytes: number; resumedFrom: number; durationMs: number; at: string } | null;
   progress: TransferProgress | null;
   suspended: boolean;
 }
@@ -132,6 +134,7 @@ export class ReceiverLink extends EventEmitter {
       lastError: null,
       transferErrors: 0,
       bytesSent: 0,
+      lastDelivery: null,
       progress: null,
       suspended: false,
     };
@@ -364,6 +367,7 @@ export class ReceiverLink extends EventEmitter {
     this.setState("connected");
     if (result.status === "delivered") {
       this.status_.bytesSent += result.bytesSent;
+      this.status_.lastDelivery = { sequence: target.ref.sequence, encoding: plan.encoding, bytes: result.bytesSent, resumedFrom: result.resumedFrom, durationMs: result.durationMs, at: new Date().toISOString() };
       this.deps.metrics?.bytesSent.inc({ receiver: this.entry.id }, result.bytesSent);
       this.deps.metrics?.transferSeconds.observe(result.durationMs / 1000);
       this.deps.audit.append("delivered", { receiver: this.entry.id, sequence: target.ref.sequence, bytes: result.bytesSent, resumedFrom: result.resumedFrom, durationMs: result.durationMs });
