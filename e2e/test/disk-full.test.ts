@@ -5,9 +5,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { compareTrees, generateCut } from "@prepcast/testkit";
 import { verifyAuditLog } from "@prepcast/protocol";
-import { Cluster, PUBLISHER_BIN, waitFor } from "./cluster";
+import { compareTrees, generateCut, Cluster, PUBLISHER_BIN, waitFor } from "@prepcast/testkit";
 
 jest.setTimeout(240_000);
 

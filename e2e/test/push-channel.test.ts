@@ -5,9 +5,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { compareTrees, generateCut, listFiles } from "@prepcast/testkit";
 import { verifyAuditLog } from "@prepcast/protocol";
-import { Cluster, PUBLISHER_BIN, RECEIVER_BIN, cli, waitFor } from "./cluster";
+import { compareTrees, generateCut, listFiles, Cluster, PUBLISHER_BIN, RECEIVER_BIN, cli, waitFor } from "@prepcast/testkit";
 
 jest.setTimeout(240_000);
 

@@ -10,3 +10,4 @@ export { ZipArchive, buildZip, crc32 } from "./zip";
 export type { ZipEntry, ZipInputEntry } from "./zip";
 export { replayQroo2019, parseQrooCsv } from "./qroo";
 export type { ReplayQrooOptions, QrooCut } from "./qroo";
+export * from "./local-deployment";

@@ -1,15 +1,18 @@
 // A real PREPcast deployment on loopback: one publisher process and N receiver processes, set up
-// with the CLIs exactly as an operator would (init, edit config, run).
+// with the built CLIs exactly as an operator would (init, edit config, run). Used by the
+// end-to-end tests and by `npm run demo`; it only spawns the apps' bins, it does not import them.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 
-export const REPO = path.resolve(__dirname, "..", "..");
+// src/ (jest) or dist/ (node): either way two levels below the repository root
+export const REPO = path.resolve(__dirname, "..", "..", "..");
 export const PUBLISHER_BIN = path.join(REPO, "apps/publisher/bin/prep-publisher.js");
 export const RECEIVER_BIN = path.join(REPO, "apps/receiver/bin/prep-receiver.js");
 
+/** Runs a CLI to completion; with --json its last stdout line is parsed. */
 export function cli(bin: string, args: string[], opts: { cwd?: string; allowFail?: boolean } = {}): { code: number; stdout: string; stderr: string; json: any } {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: opts.cwd, encoding: "utf8", timeout: 120_000 });
   let json: any = null;
@@ -63,17 +66,25 @@ export interface ReceiverNode {
   log: string;
 }
 
+/** A publisher and receivers on 127.0.0.1 with free ports, TLS and pinned keys, in a temp directory. */
 export class Cluster {
-  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "prepcast-e2e-"));
-  readonly pubDir = path.join(this.dir, "pub");
-  readonly pubConfig = path.join(this.pubDir, "publisher.yaml");
+  readonly dir: string;
+  readonly pubDir: string;
+  readonly pubConfig: string;
   receivers: ReceiverNode[] = [];
   publisher: ChildProcess | null = null;
   adminPort = 0;
   publisherLog = "";
 
-  static async create(spec: Array<{ id: string; transport: "grpc" | "websocket" }>): Promise<Cluster> {
-    const c = new Cluster();
+  private constructor(dir?: string) {
+    this.dir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "prepcast-e2e-"));
+    fs.mkdirSync(this.dir, { recursive: true });
+    this.pubDir = path.join(this.dir, "pub");
+    this.pubConfig = path.join(this.pubDir, "publisher.yaml");
+  }
+
+  static async create(spec: Array<{ id: string; transport: "grpc" | "websocket" }>, opts: { dir?: string; pingSeconds?: number } = {}): Promise<Cluster> {
+    const c = new Cluster(opts.dir);
     cli(PUBLISHER_BIN, ["init", "--dir", c.pubDir, "--id", "ople", "--json"]);
     c.adminPort = await freePort();
     for (const s of spec) {
@@ -103,7 +114,7 @@ export class Cluster {
       fs.writeFileSync(node.config, yaml);
       c.receivers.push(node);
     }
-    let pub = fs.readFileSync(path.join(c.pubDir, "publisher.example.yaml"), "utf8").replace("127.0.0.1:8740", `127.0.0.1:${c.adminPort}`).replace("receivers: []", "pingSeconds: 2\nreceivers:");
+    let pub = fs.readFileSync(path.join(c.pubDir, "publisher.example.yaml"), "utf8").replace("127.0.0.1:8740", `127.0.0.1:${c.adminPort}`).replace("receivers: []", `pingSeconds: ${opts.pingSeconds ?? 2}\nreceivers:`);
     for (const r of c.receivers) {
       pub += `  - id: ${r.id}\n    name: Receptor ${r.id}\n    transport: ${r.transport}\n`;
       pub += r.transport === "websocket" ? `    address: wss://127.0.0.1:${r.wsPort}/prepcast/v1/push\n` : `    address: 127.0.0.1:${r.pushPort}\n`;
@@ -117,16 +128,16 @@ export class Cluster {
     return this.receivers.find((r) => r.id === id)!;
   }
 
-  async startReceiver(r: ReceiverNode): Promise<void> {
-    const proc = spawn(process.execPath, [RECEIVER_BIN, "run", "--config", r.config], { stdio: ["ignore", "pipe", "pipe"] });
+  async startReceiver(r: ReceiverNode, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+    const proc = spawn(process.execPath, [RECEIVER_BIN, "run", "--config", r.config], { stdio: ["ignore", "pipe", "pipe"], env });
     proc.stdout!.on("data", (d) => (r.log += d));
     proc.stderr!.on("data", (d) => (r.log += d));
     r.proc = proc;
     await waitFor(`receiver ${r.id} ready`, async () => (await fetch(`http://127.0.0.1:${r.adminPort}/readyz`)).ok, 20_000);
   }
 
-  async startPublisher(): Promise<void> {
-    const proc = spawn(process.execPath, [PUBLISHER_BIN, "run", "--config", this.pubConfig], { stdio: ["ignore", "pipe", "pipe"] });
+  async startPublisher(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+    const proc = spawn(process.execPath, [PUBLISHER_BIN, "run", "--config", this.pubConfig], { stdio: ["ignore", "pipe", "pipe"], env });
     proc.stdout!.on("data", (d) => (this.publisherLog += d));
     proc.stderr!.on("data", (d) => (this.publisherLog += d));
     this.publisher = proc;
@@ -165,6 +176,10 @@ export class Cluster {
           }),
       ),
     );
+  }
+
+  get adminUrl(): string {
+    return `http://127.0.0.1:${this.adminPort}`;
   }
 
   cleanup(): void {

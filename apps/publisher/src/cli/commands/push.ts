@@ -24,7 +24,8 @@ function summaryRows(report: StatusReport, sequence: number, started: number): A
     const staged = !has && (r.staged?.sequence ?? 0) >= sequence;
     const state = r.suspended ? "suspended" : has ? "live" : staged ? "staged (embargo)" : r.lastError ? `failed: ${r.lastError.code}` : r.state;
     const receipt = r.lastReceipt && r.lastReceipt.sequence >= sequence ? `${r.lastReceipt.state} ${r.lastReceipt.activatedAt ?? r.lastReceipt.receivedAt}` : null;
-    return [r.id, formatBytes(r.bytesSent), has || staged ? formatDuration(Date.now() - started) : null, state, receipt];
+    const d = r.lastDelivery && r.lastDelivery.sequence === sequence ? r.lastDelivery : null;
+    return [r.id, d ? `${formatBytes(d.bytes)} ${d.encoding}${d.resumedFrom ? ` (resumed at ${formatBytes(d.resumedFrom)})` : ""}` : has || staged ? "0 B" : null, d ? formatDuration(d.durationMs) : has || staged ? formatDuration(Date.now() - started) : null, state, receipt];
   });
 }
 
@@ -68,7 +69,7 @@ export function registerPush(program: Command): void {
             [
               `cut ${cut.ref.sequence} (${cut.manifest.corte}): ${cut.manifest.files.length} files, ${formatBytes(cut.manifest.totalSize)}`,
               "",
-              renderTable(["receiver", "bytes", "duration", "state", "receipt"], rows),
+              renderTable(["receiver", "sent", "duration", "state", "receipt"], rows),
               `${okCount}/${report.receivers.length} receivers have cut ${cut.ref.sequence}`,
             ],
           );
@@ -113,7 +114,7 @@ async function pushViaService(config: ResolvedPublisherConfig, cutDir: string, o
   const okCount = report.receivers.filter((r) => (r.live?.sequence ?? 0) >= sequence || (r.staged?.sequence ?? 0) >= sequence).length;
   reportCliSuccess(opts.json === true, { sequence, delivered: okCount, receivers: report.receivers.length, table: rows, via: "service" }, [
     `cut ${sequence} handed to the running service`,
-    renderTable(["receiver", "bytes", "duration", "state", "receipt"], rows),
+    renderTable(["receiver", "sent", "duration", "state", "receipt"], rows),
     `${okCount}/${report.receivers.length} receivers have cut ${sequence}`,
   ]);
   if (okCount < report.receivers.length) process.exitCode = 3;
