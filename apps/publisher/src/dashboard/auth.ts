@@ -78,7 +78,7 @@ export class AdminAuth {
     if (token !== null && token.length < 16) throw new PrepcastError("CONFIG_INVALID", `${config.admin.tokenFile}: the admin token must have at least 16 characters`, { where: config.admin.tokenFile });
     const password = config.admin.passwordFile ? parsePasswordHash(read(config.admin.passwordFile), config.admin.passwordFile) : null;
     const wildcard = listen.host === "0.0.0.0" || listen.host === "::";
-    const hosts = wildcard ? null : new Set([listen.host, "127.0.0.1", "localhost", "[::1]", ...(listen.host.includes(":") ? [`[${listen.host}]`] : [])].map((h) => `${h}:${listen.port}`));
+    const hosts = wildcard ? null : new Set([listen.host, "127.0.0.1", "localhost", "[::1]", ...(listen.host.includes(":") ? [`[${listen.host}]`] : [])]);
     return new AdminAuth(token, password, hosts);
   }
 
@@ -87,8 +87,11 @@ export class AdminAuth {
     return this.token !== null || this.password !== null;
   }
 
+  /** The Host header names this listener (a loopback name and the port it is bound to). */
   hostOk(req: IncomingMessage): boolean {
-    return !this.allowedHosts || this.allowedHosts.has(String(req.headers.host ?? "").toLowerCase());
+    if (!this.allowedHosts) return true;
+    const m = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):(\d{1,5})$/.exec(String(req.headers.host ?? "").toLowerCase());
+    return !!m && this.allowedHosts.has(m[1]!) && Number(m[2]) === req.socket.localPort;
   }
 
   /** Same-origin check for browser POSTs (Origin is sent by every current browser on POST). */

@@ -1,0 +1,244 @@
+// Test fixtures: real publisher service, real receiver agents (gRPC over TLS on 127.0.0.1, site
+// server on 127.0.0.1), real generated cuts. Nothing is mocked.
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { generateKeyPair, initPublisherKeys, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
+import { generateSelfSignedCertificate } from "@prepcast/transport";
+import { generateCut, type GeneratedCut } from "@prepcast/testkit";
+import { createLogger } from "@prepcast/runtime";
+import { loadPublisherConfig } from "../src/service/config";
+import { PublisherService } from "../src/service/publisher-service";
+
+export const REPO = path.resolve(__dirname, "../../..");
+
+/** The receiver app is a sibling app, not a package: loaded by path (jest compiles it) and typed here. */
+export interface AgentHandle {
+  siteUrl: string | null;
+  adminAddress: { host: string; port: number } | null;
+  pushAddresses(): Array<{ host: string; port: number }>;
+  status(): Record<string, unknown>;
+  stop(): Promise<void>;
+}
+interface ReceiverModules {
+  ReceiverAgent: { start(opts: { config: unknown; log?: unknown }): Promise<AgentHandle> };
+  loadReceiverConfig(file: string): unknown;
+}
+function receiverModules(): ReceiverModules {
+  const agentPath = path.join(REPO, "apps/receiver/src/agent/receiver-agent");
+  const configPath = path.join(REPO, "apps/receiver/src/agent/config");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const agent = require(agentPath) as Pick<ReceiverModules, "ReceiverAgent">;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const config = require(configPath) as Pick<ReceiverModules, "loadReceiverConfig">;
+  return { ...agent, ...config };
+}
+
+export const quietLog = () => createLogger({ name: "test", level: "silent" });
+
+export interface PublisherKeys {
+  dir: string;
+  identityPub: string;
+  rootPub: string;
+}
+
+export function tmpDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-${prefix}-`));
+}
+
+export function makePublisherKeys(work: string): PublisherKeys {
+  const dir = path.join(work, "keys");
+  initPublisherKeys(dir);
+  const identity = generateKeyPair();
+  writeSecretKeyFile(path.join(dir, "identity.key"), identity);
+  writePublicKeyFile(path.join(dir, "identity.pub"), identity.publicKey);
+  return { dir, identityPub: path.join(dir, "identity.pub"), rootPub: path.join(dir, "root.pub") };
+}
+
+export interface ReceiverFixture {
+  id: string;
+  dir: string;
+  root: string;
+  agent: AgentHandle;
+  identityPublicKey: string;
+  tlsFingerprint: string;
+  pushPort: number;
+  channels: string[];
+  configFile: string;
+}
+
+export async function startReceiver(work: string, id: string, keys: PublisherKeys, opts: { channels?: string[]; process?: string } = {}): Promise<ReceiverFixture> {
+  const dir = path.join(work, id);
+  fs.mkdirSync(dir, { recursive: true });
+  const identity = generateKeyPair();
+  writeSecretKeyFile(path.join(dir, "identity.key"), identity);
+  const cert = await generateSelfSignedCertificate({ commonName: `${id}.prepcast` });
+  fs.writeFileSync(path.join(dir, "tls.crt"), cert.cert);
+  fs.writeFileSync(path.join(dir, "tls.key"), cert.key, { mode: 0o600 });
+  const channels = opts.channels ?? ["produccion"];
+  const config = {
+    id,
+    root: "./data",
+    trust: { rootPublicKey: keys.rootPub, process: opts.process ?? "VER-2024", channels },
+    identity: { secretKey: "./identity.key" },
+    publisher: { id: "ople", identityPublicKey: keys.identityPub },
+    push: { listen: "127.0.0.1:0", tls: { cert: "./tls.crt", key: "./tls.key" }, allowlist: ["127.0.0.1/32"] },
+    site: { listen: "127.0.0.1:0", workers: 1, analytics: false },
+    admin: { listen: "127.0.0.1:0" },
+    updatePeriodMinutes: 15,
+    log: { level: "fatal" },
+  };
+  const configFile = path.join(dir, "receiver.json");
+  fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+  const m = receiverModules();
+  const agent = await m.ReceiverAgent.start({ config: m.loadReceiverConfig(configFile), log: quietLog() });
+  return {
+    id,
+    dir,
+    root: path.join(dir, "data"),
+    agent,
+    identityPublicKey: Buffer.from(identity.publicKey).toString("base64"),
+    tlsFingerprint: cert.fingerprint,
+    pushPort: agent.pushAddresses()[0]!.port,
+    channels,
+    configFile,
+  };
+}
+
+export interface PublisherOptions {
+  channel?: "produccion" | "simulacro";
+  publicUrls?: Record<string, string>;
+  logos?: Record<string, string>;
+  monitor?: Record<string, unknown>;
+  suspendAfterPeriods?: number;
+  admin?: Record<string, unknown>;
+  state?: string;
+}
+
+export function writePublisherConfig(work: string, keys: PublisherKeys, receivers: ReceiverFixture[], opts: PublisherOptions = {}): string {
+  const config = {
+    id: "ople",
+    process: "VER-2024",
+    channel: opts.channel ?? "produccion",
+    keys: keys.dir,
+    identity: { secretKey: path.join(keys.dir, "identity.key") },
+    state: opts.state ?? path.join(work, "pub-state"),
+    admin: { listen: "127.0.0.1:0", ...(opts.admin ?? {}) },
+    updatePeriodMinutes: 15,
+    suspendAfterPeriods: opts.suspendAfterPeriods ?? 3,
+    pingSeconds: 5,
+    monitor: { probeIntervalSeconds: 0.25, probeTimeoutSeconds: 2, periodSeconds: 1, ...(opts.monitor ?? {}) },
+    log: { level: "fatal" },
+    receivers: receivers.map((r) => ({
+      id: r.id,
+      name: `Difusor ${r.id.toUpperCase()}`,
+      address: `127.0.0.1:${r.pushPort}`,
+      tlsFingerprint: r.tlsFingerprint,
+      identityPublicKey: r.identityPublicKey,
+      ...(opts.publicUrls?.[r.id] ? { publicUrl: opts.publicUrls[r.id] } : {}),
+      ...(opts.logos?.[r.id] ? { logo: opts.logos[r.id] } : {}),
+      contact: `ti@${r.id}.example`,
+    })),
+  };
+  const file = path.join(work, `publisher-${Math.random().toString(36).slice(2, 8)}.json`);
+  fs.writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+export async function startPublisher(configFile: string, opts: { admin?: boolean; monitor?: boolean } = {}): Promise<PublisherService> {
+  return PublisherService.start({ config: loadPublisherConfig(configFile), log: quietLog(), admin: opts.admin ?? true, watchInbox: false, monitor: opts.monitor ?? true });
+}
+
+const cutCache = new Map<string, GeneratedCut>();
+/** Small generated cuts, made once per test file. */
+export async function cut(work: string, k: number): Promise<GeneratedCut> {
+  const key = `${work}:${k}`;
+  let c = cutCache.get(key);
+  if (!c) {
+    c = await generateCut({ outDir: path.join(work, "cuts"), k, scale: "small" });
+    cutCache.set(key, c);
+  }
+  return c;
+}
+
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function httpGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Headers }> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: await res.text(), headers: res.headers };
+}
+
+/**
+ * A front proxy to a difusor's site, as a CDN or reverse proxy would be: passes requests through
+ * and caches every answer; `freeze()` makes it answer from its cache (a stale CDN), `down()`
+ * makes it refuse with 502 (a broken proxy).
+ */
+export class FrontProxy {
+  private server: http.Server | null = null;
+  private readonly cache = new Map<string, { status: number; headers: Record<string, string>; body: Buffer }>();
+  mode: "pass" | "frozen" | "down" = "pass";
+  url = "";
+
+  constructor(private readonly origin: string) {}
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => {
+      void (async () => {
+        const key = req.url ?? "/";
+        if (this.mode === "down") {
+          res.writeHead(502, { "content-type": "text/plain" });
+          return res.end("bad gateway\n");
+        }
+        const cached = this.cache.get(key);
+        if (this.mode === "frozen" && cached) {
+          res.writeHead(cached.status, cached.headers);
+          return res.end(cached.body);
+        }
+        try {
+          const up = await fetch(this.origin + key, { headers: { "accept-encoding": "identity", ...(req.headers["sec-fetch-dest"] ? { "sec-fetch-dest": String(req.headers["sec-fetch-dest"]) } : {}) }, redirect: "manual" });
+          const body = Buffer.from(await up.arrayBuffer());
+          const headers: Record<string, string> = { "content-type": up.headers.get("content-type") ?? "application/octet-stream" };
+          this.cache.set(key, { status: up.status, headers, body });
+          res.writeHead(up.status, headers);
+          res.end(body);
+        } catch {
+          res.writeHead(502);
+          res.end();
+        }
+      })();
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", () => resolve()));
+    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server?.closeAllConnections();
+      this.server?.close(() => resolve());
+    });
+  }
+}
+
+export function auditEvents(stateDir: string): Array<{ event: string; data: Record<string, unknown> }> {
+  const file = path.join(stateDir, "audit.log");
+  return fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> });
+}
