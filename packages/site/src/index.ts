@@ -13,3 +13,4 @@ export { VERIFY_HTML, VERIFY_JS, verifierAssets } from "./verify-page";
 export * from "./nginx-log";
 export * from "./verify-site";
 export * from "./report";
+export * from "./cli";
