@@ -6,6 +6,11 @@ import { registerPush } from "./commands/push";
 import { registerReceipts } from "./commands/receipts";
 import { registerRun } from "./commands/run";
 import { registerStatus } from "./commands/status";
+import { registerAdminPassword } from "./commands/admin-password";
+import { registerDifusores } from "./commands/difusores";
+import { registerDrill } from "./commands/drill";
+import { registerReinstate } from "./commands/reinstate";
+import { registerSuspend } from "./commands/suspend";
 import { runProgram } from "./program";
 
 /** Builds the prep-publisher command tree; other modules add their commands through the register functions. */
@@ -21,6 +26,11 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerReceipts(program);
   registerAudit(program);
+  registerSuspend(program);
+  registerReinstate(program);
+  registerDifusores(program);
+  registerDrill(program);
+  registerAdminPassword(program);
   return program;
 }
 
