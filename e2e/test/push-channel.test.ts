@@ -89,6 +89,46 @@ describe("push channel end to end (real processes on loopback)", () => {
     expect(verifyAuditLog(path.join(victim.dir, "data", "audit.log")).ok).toBe(true);
   });
 
+  test("an embargoed cut is staged early and switched on at notBefore, to the second; a second receipt says so", async () => {
+    const { dir } = await generateCut({ outDir: cutsDir, k: 4, scale: "small" });
+    const notBefore = new Date(Math.ceil((Date.now() + 15_000) / 1000) * 1000);
+    const res = cluster.push(dir, ["--not-before", notBefore.toISOString()]);
+    expect(res.json).toMatchObject({ ok: true, sequence: 4, delivered: 3 });
+    // on a loaded machine the push may outlast the lead time; the activation times below decide
+    if (Date.now() < notBefore.getTime() - 1000) expect(res.json.table.map((row: string[]) => row[3])).toEqual(["staged (embargo)", "staged (embargo)", "staged (embargo)"]);
+    // before notBefore every site still serves cut 3
+    if (Date.now() < notBefore.getTime() - 500) {
+      for (const r of cluster.receivers) {
+        const wk = (await (await fetch(`http://127.0.0.1:${r.sitePort}/.well-known/prepcast.json`)).json()) as { sequence: number };
+        expect(wk.sequence).toBe(3);
+      }
+    }
+    await waitFor("cut 4 live everywhere", async () => {
+      for (const r of cluster.receivers) {
+        const wk = (await (await fetch(`http://127.0.0.1:${r.sitePort}/.well-known/prepcast.json`)).json()) as { sequence: number };
+        if (wk.sequence !== 4) return false;
+      }
+      return true;
+    }, 30_000, 100);
+    await expectAllServe(dir, 4);
+    // the agents' own record: activated at notBefore (within a second), not before
+    for (const r of cluster.receivers) {
+      const audit = fs.readFileSync(path.join(r.dir, "data", "audit.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      const act = audit.find((e) => e.event === "activated" && e.data.sequence === 4);
+      expect(act).toBeDefined();
+      const at = Date.parse(act.data.activatedAt);
+      expect(at).toBeGreaterThanOrEqual(notBefore.getTime());
+      expect(at - notBefore.getTime()).toBeLessThan(1500);
+    }
+    await waitFor("active receipts for cut 4", () => {
+      const rc = cli(PUBLISHER_BIN, ["receipts", "--config", cluster.pubConfig, "--sequence", "4", "--json"]).json;
+      return rc.receipts.filter((x: any) => x.valid && x.state === "active").length === 3;
+    }, 30_000, 500);
+    // metrics say the same
+    const metrics = await (await fetch(`http://127.0.0.1:${cluster.receivers[0]!.adminPort}/metrics`)).text();
+    expect(metrics).toMatch(/prepcast_receiver_live_sequence 4/);
+  });
+
   test("audit logs on both sides verify, and an edited log is detected", () => {
     expect(cli(PUBLISHER_BIN, ["audit", "verify", "--log", path.join(cluster.pubDir, "state", "audit.log"), "--json"]).json.ok).toBe(true);
     for (const r of cluster.receivers) expect(cli(RECEIVER_BIN, ["audit", "verify", "--root", path.join(r.dir, "data"), "--json"]).json.ok).toBe(true);
