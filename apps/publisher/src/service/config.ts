@@ -69,6 +69,8 @@ export const PublisherConfigSchema = z.strictObject({
         if (seen.has(r.id)) ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate receiver id "${r.id}"` });
         seen.add(r.id);
         if (!r.tlsFingerprint && !r.insecurePlaintext) ctx.addIssue({ code: "custom", path: [i, "tlsFingerprint"], message: "required (pin the receiver's certificate); insecurePlaintext: true only for loopback tests" });
+        if (r.transport === "grpc" && !/^(\[[0-9a-fA-F:.]+\]|[^:[\]\s/]+):\d{1,5}$/.test(r.address)) ctx.addIssue({ code: "custom", path: [i, "address"], message: "must be HOST:PORT of the receiver's push port (e.g. 203.0.113.10:8730)" });
+        if (r.transport === "websocket" && !/^wss?:\/\/[^\s]+$/.test(r.address)) ctx.addIssue({ code: "custom", path: [i, "address"], message: "must be a wss:// URL (e.g. wss://prep.example.mx/prepcast/v1/push)" });
       });
     }),
 });
