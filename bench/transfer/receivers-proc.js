@@ -1,0 +1,25 @@
+// A few receiver agents in one process (the machine has 2 cores; 32 processes would measure the
+// scheduler). Each agent is the real one: gRPC + TLS endpoint, verify, rebuild, atomic switch.
+"use strict";
+const path = require("node:path");
+const REPO = path.resolve(__dirname, "..", "..");
+const { ReceiverAgent } = require(path.join(REPO, "apps/receiver/dist/agent/receiver-agent"));
+const { loadReceiverConfig } = require(path.join(REPO, "apps/receiver/dist/agent/config"));
+const { createLogger } = require(path.join(REPO, "packages/runtime/dist"));
+
+(async () => {
+  const log = createLogger({ name: "bench-receiver", level: process.env.PREPCAST_LOG_LEVEL ?? "warn" });
+  const agents = [];
+  for (const file of process.argv.slice(2)) agents.push(await ReceiverAgent.start({ config: loadReceiverConfig(file, {}), site: false, log }));
+  process.send({ ready: true });
+  process.on("message", async (m) => {
+    if (m.cmd === "rss") process.send({ maxRssMB: process.resourceUsage().maxRSS / 1024, agents: agents.length });
+    if (m.cmd === "stop") {
+      for (const a of agents) await a.stop().catch(() => undefined);
+      process.exit(0);
+    }
+  });
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,304 @@
+#!/usr/bin/env node
+// bench/transfer: PREPcast vs rsync and rsync -z pushing consecutive PREP cuts to N receivers on
+// loopback, measured in one run and printed side by side.
+//
+//   node bench/transfer/run.js [--scale veracruz] [--pairs 9,41] [--receivers 1,8,32]
+//                              [--workers 4] [--chunk BYTES] [--actas] [--qroo] [--no-rsync] [--work DIR]
+//
+// --pairs K,...   cut K-1 → K for each K (early and late in the night: 9 is 22:00, 41 is 06:00)
+// --qroo          also replay the Quintana Roo 2019 PREP (../shared/data/qroo-2019) as cuts
+// PREPcast side: one publisher process (its CPU and peak RSS are measured), receivers as real
+// agents, several per worker process (the machine has 2 cores). Bytes on the wire are the TCP
+// payload bytes (TLS records included) of the publisher's sockets, read from the kernel (`ss -tin`)
+// before and after each push, both directions. rsync side: ../shared/bench/rsync-baseline.sh
+// (rsync daemon on loopback), with and without -z. Needs `npm run build` first, and rsync.
+"use strict";
+const { execFileSync, fork, spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const net = require("node:net");
+const path = require("node:path");
+
+const REPO = path.resolve(__dirname, "..", "..");
+const SHARED = path.resolve(REPO, "..", "shared");
+const PUBLISHER_BIN = path.join(REPO, "apps/publisher/bin/prep-publisher.js");
+const RECEIVER_BIN = path.join(REPO, "apps/receiver/bin/prep-receiver.js");
+
+function parseArgs(argv) {
+  const a = { scale: "veracruz", pairs: [9, 41], receivers: [1, 8, 32], workers: 4, chunk: 0, actas: false, qroo: false, rsync: true, work: "/tmp/prepcast-bench-transfer" };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = () => argv[++i];
+    if (k === "--scale") a.scale = v();
+    else if (k === "--pairs") a.pairs = v().split(",").map(Number);
+    else if (k === "--receivers") a.receivers = v().split(",").map(Number);
+    else if (k === "--workers") a.workers = Number(v());
+    else if (k === "--chunk") a.chunk = Number(v());
+    else if (k === "--actas") a.actas = true;
+    else if (k === "--qroo") a.qroo = true;
+    else if (k === "--no-rsync") a.rsync = false;
+    else if (k === "--work") a.work = v();
+    else {
+      console.error(`unknown option ${k}\nusage: node bench/transfer/run.js [--scale veracruz] [--pairs 9,41] [--receivers 1,8,32] [--workers 4] [--chunk BYTES] [--actas] [--qroo] [--no-rsync] [--work DIR]`);
+      process.exit(2);
+    }
+  }
+  return a;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const log = (...m) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...m);
+const mb = (b) => (b / 1e6).toFixed(2);
+
+function cli(bin, argv) {
+  const r = spawnSync(process.execPath, [bin, ...argv], { encoding: "utf8", timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`${path.basename(bin)} ${argv.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop());
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Cut K of the series in DIR/cut-NNNN: the reference generator when ../shared has it, else the testkit. */
+async function ensureCut(dir, k, scale, actas) {
+  const out = path.join(dir, `cut-${String(k).padStart(4, "0")}`);
+  if (fs.existsSync(path.join(out, "index.html"))) return out;
+  const gen = path.join(SHARED, "bench", "gen-cuts.mjs");
+  if (fs.existsSync(gen)) {
+    execFileSync(process.execPath, [gen, "--out", dir, "--scale", scale, "--cuts", "1", "--from", String(k), ...(actas ? ["--actas"] : [])], { stdio: "ignore" });
+  } else {
+    const { generateCut } = require(path.join(REPO, "packages/testkit/dist"));
+    await generateCut({ outDir: dir, k, scale, actas });
+  }
+  return out;
+}
+
+/** Publisher-side TCP payload bytes per receiver port, from the kernel's socket counters. */
+function socketBytes(ports) {
+  const out = execFileSync("ss", ["-tinH", "state", "established"], { encoding: "utf8" });
+  const lines = out.split("\n");
+  const totals = new Map();
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*\d+\s+\d+\s+127\.0\.0\.1:\d+\s+127\.0\.0\.1:(\d+)\s*$/.exec(lines[i]);
+    if (!m || !ports.has(Number(m[1]))) continue;
+    const info = lines[i + 1] ?? "";
+    const sent = Number(/bytes_sent:(\d+)/.exec(info)?.[1] ?? 0);
+    const received = Number(/bytes_received:(\d+)/.exec(info)?.[1] ?? 0);
+    const t = totals.get(Number(m[1])) ?? { sent: 0, received: 0 };
+    totals.set(Number(m[1]), { sent: t.sent + sent, received: t.received + received });
+  }
+  return totals;
+}
+
+function bytesBetween(before, after) {
+  let sent = 0;
+  let received = 0;
+  for (const [port, a] of after) {
+    const b = before.get(port) ?? { sent: 0, received: 0 };
+    // a reconnect restarts the counters: count what the new socket carried
+    sent += a.sent >= b.sent ? a.sent - b.sent : a.sent;
+    received += a.received >= b.received ? a.received - b.received : a.received;
+  }
+  return { sent, received };
+}
+
+function message(proc, pred = () => true) {
+  return new Promise((resolve, reject) => {
+    const onMsg = (m) => {
+      if (!pred(m)) return;
+      proc.off("message", onMsg);
+      proc.off("exit", onExit);
+      resolve(m);
+    };
+    const onExit = (code) => reject(new Error(`${proc.spawnfile} exited ${code}`));
+    proc.on("message", onMsg);
+    proc.once("exit", onExit);
+  });
+}
+
+class Bench {
+  constructor() {
+    this.work = args.work;
+    fs.mkdirSync(this.work, { recursive: true });
+    this.pubDir = path.join(this.work, "pub");
+    this.receivers = [];
+  }
+
+  setupIdentities(max) {
+    if (!fs.existsSync(path.join(this.pubDir, "publisher.example.yaml"))) cli(PUBLISHER_BIN, ["init", "--dir", this.pubDir, "--id", "ople", "--json"]);
+    for (let i = this.receivers.length; i < max; i++) {
+      const id = `r${String(i + 1).padStart(2, "0")}`;
+      const dir = path.join(this.work, id);
+      const infoFile = path.join(dir, "init.json");
+      let info;
+      if (fs.existsSync(infoFile)) info = JSON.parse(fs.readFileSync(infoFile, "utf8"));
+      else {
+        info = cli(RECEIVER_BIN, ["init", "--dir", dir, "--id", id, "--trust", "../pub/root.pub", "--publisher-key", "../pub/identity.pub", "--publisher-id", "ople", "--allow", "127.0.0.1/32", "--json"]);
+        fs.writeFileSync(infoFile, JSON.stringify(info));
+        fs.copyFileSync(path.join(dir, "receiver.yaml"), path.join(dir, "receiver.template.yaml"));
+      }
+      this.receivers.push({ id, dir, info, config: path.join(dir, "receiver.yaml"), port: 0 });
+    }
+  }
+
+  async configure(n) {
+    const chosen = this.receivers.slice(0, n);
+    for (const r of chosen) {
+      fs.rmSync(path.join(r.dir, "data"), { recursive: true, force: true });
+      r.port = await freePort();
+      const yaml = fs
+        .readFileSync(path.join(r.dir, "receiver.template.yaml"), "utf8")
+        .replace(/listen: [0-9.]+:8730/, `listen: 127.0.0.1:${r.port}`)
+        .replace(/listen: [0-9.]+:80\b/, `listen: 127.0.0.1:${await freePort()}`)
+        .replace(/listen: 127\.0\.0\.1:8731/, `listen: 127.0.0.1:${await freePort()}`)
+        .replace(/^log:.*$/m, "log: { level: warn }");
+      fs.writeFileSync(r.config, yaml);
+    }
+    fs.rmSync(path.join(this.pubDir, "state"), { recursive: true, force: true });
+    let pub = fs.readFileSync(path.join(this.pubDir, "publisher.example.yaml"), "utf8").replace(/127\.0\.0\.1:8740/, `127.0.0.1:${await freePort()}`).replace("receivers: []", "receivers:");
+    for (const r of chosen) pub += `  - id: ${r.id}\n    name: Receptor ${r.id}\n    transport: grpc\n    address: 127.0.0.1:${r.port}\n    tlsFingerprint: ${r.info.tlsFingerprint}\n    identityPublicKey: ${r.info.identityPublicKey}\n`;
+    const file = path.join(this.pubDir, "publisher.yaml");
+    fs.writeFileSync(file, pub);
+    return { chosen, pubConfig: file };
+  }
+
+  /** PREPcast: seed N receivers with `prev` from empty, then push `next`; both measured. */
+  async prepcast(prev, next, n) {
+    const { chosen, pubConfig } = await this.configure(n);
+    const workers = [];
+    const per = Math.ceil(n / Math.min(n, args.workers));
+    for (let i = 0; i < n; i += per) {
+      const w = fork(path.join(__dirname, "receivers-proc.js"), chosen.slice(i, i + per).map((r) => r.config), { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      workers.push(w);
+    }
+    await Promise.all(workers.map((w) => message(w, (m) => m.ready)));
+    const pub = fork(path.join(__dirname, "publisher-proc.js"), [pubConfig, ...(args.chunk ? [String(args.chunk)] : [])], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    await message(pub, (m) => m.ready);
+    const ports = new Set(chosen.map((r) => r.port));
+    // let every link finish its handshake (TLS + mutual auth) before counting
+    for (let t = 0; t < 200 && socketBytes(ports).size < n; t++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 500));
+    const s0 = socketBytes(ports);
+    pub.send({ cmd: "publish", dir: prev });
+    const seed = await message(pub, (m) => m.sequence !== undefined);
+    const s1 = socketBytes(ports);
+    pub.send({ cmd: "publish", dir: next });
+    const cut = await message(pub, (m) => m.sequence !== undefined);
+    const s2 = socketBytes(ports);
+    const rss = await Promise.all(workers.map((w) => (w.send({ cmd: "rss" }), message(w, (m) => m.maxRssMB !== undefined))));
+    pub.send({ cmd: "stop" });
+    for (const w of workers) w.send({ cmd: "stop" });
+    await Promise.all([pub, ...workers].map((p) => new Promise((r) => (p.exitCode !== null ? r() : p.once("exit", r)))));
+    return { seed, cut, seedBytes: bytesBetween(s0, s1), cutBytes: bytesBetween(s1, s2), receiverRss: Math.max(...rss.map((r) => r.maxRssMB)), agentsPerWorker: per };
+  }
+
+  /** rsync-baseline.sh on a CUTS dir holding cut-(K-1) and cut-K. */
+  rsync(cutsDir, k, n, flags) {
+    const script = path.join(SHARED, "bench", "rsync-baseline.sh");
+    // stdin must not be a socket (node's pipes are): rsync --daemon would think inetd started it
+    const out = execFileSync("bash", [script, cutsDir, String(k), String(n), ...flags], { encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "inherit"] });
+    const f = (name) => Number(new RegExp(`${name}=([0-9.]+)`).exec(out)?.[1] ?? NaN);
+    return { sent: f("sent"), received: f("received"), wallS: f("wall_s"), cpuS: f("sender_cpu_s"), identical: /result=identical/.test(out) };
+  }
+}
+
+function row(cols) {
+  return `| ${cols.join(" | ")} |`;
+}
+
+async function main() {
+  const haveShared = fs.existsSync(path.join(SHARED, "bench", "rsync-baseline.sh"));
+  const haveRsync = spawnSync("rsync", ["--version"]).status === 0;
+  if (!fs.existsSync(path.join(REPO, "apps/publisher/dist/service/delta-planner.js"))) {
+    console.error("build first: npm run build (at the repository root)");
+    process.exit(2);
+  }
+  const doRsync = args.rsync && haveShared && haveRsync;
+  if (!doRsync) log(`rsync comparison skipped: ${!args.rsync ? "--no-rsync" : !haveShared ? `${SHARED}/bench/rsync-baseline.sh not present` : "rsync not installed (apt-get install -y rsync)"}`);
+  const bench = new Bench();
+  bench.setupIdentities(Math.max(...args.receivers));
+  const results = [];
+  const series = [];
+  for (const k of args.pairs) series.push({ label: `${args.scale}${args.actas ? "+actas" : ""} ${k - 1}→${k}`, k, dir: path.join(args.work, `cuts-${args.scale}${args.actas ? "-actas" : ""}`) });
+  for (const s of series) {
+    s.prev = await ensureCut(s.dir, s.k - 1, args.scale, args.actas);
+    s.next = await ensureCut(s.dir, s.k, args.scale, args.actas);
+  }
+  if (args.qroo) {
+    const zipDir = path.join(SHARED, "data", "qroo-2019");
+    const zip = fs.existsSync(zipDir) ? fs.readdirSync(zipDir).find((f) => f.endsWith(".zip")) : null;
+    if (!zip) log(`Quintana Roo replay skipped: no zip in ${zipDir}`);
+    else {
+      const dir = path.join(args.work, "cuts-qroo");
+      const { replayQroo2019 } = require(path.join(REPO, "packages/testkit/dist"));
+      if (!fs.existsSync(dir)) await replayQroo2019({ zipPath: path.join(zipDir, zip), outDir: dir, cuts: 40 });
+      const cuts = fs.readdirSync(dir).filter((d) => d.startsWith("cut-")).sort();
+      for (const i of [8, Math.min(cuts.length - 1, 36)]) {
+        if (!cuts[i]) continue;
+        series.push({ label: `qroo-2019 ${cuts[i - 1]}→${cuts[i]}`, k: Number(cuts[i].slice(4)), dir, prev: path.join(dir, cuts[i - 1]), next: path.join(dir, cuts[i]) });
+      }
+    }
+  }
+  for (const s of series) {
+    for (const n of args.receivers) {
+      log(`${s.label}: PREPcast, ${n} receiver(s)`);
+      const p = await bench.prepcast(s.prev, s.next, n);
+      const enc = [...new Set(p.cut.offers.map((o) => o.encoding))].join(",");
+      const payload = p.cut.offers[0]?.payloadSize ?? 0;
+      results.push({
+        series: s.label, n, system: "PREPcast", encoding: enc, payload,
+        perCut: (p.cutBytes.sent + p.cutBytes.received) / n, perCutSent: p.cutBytes.sent / n, perCutRecv: p.cutBytes.received / n,
+        fromEmpty: (p.seedBytes.sent + p.seedBytes.received) / n, timeS: p.cut.ms / 1000, cpuS: p.cut.cpuS, pubRss: p.cut.maxRssMB, recvRss: p.receiverRss,
+        note: `prepare ${(p.cut.preparedMs / 1000).toFixed(2)} s; ${p.agentsPerWorker} agents/worker${p.cut.notLive.length ? `; NOT LIVE: ${p.cut.notLive.join(",")}` : ""}`,
+        files: p.cut.files, bytes: p.cut.bytes,
+      });
+      if (doRsync) {
+        const empty = path.join(args.work, "rsync-empty");
+        for (const flags of [[], ["-z"]]) {
+          log(`${s.label}: rsync ${flags.join(" ")}, ${n} receiver(s)`);
+          const r = bench.rsync(s.dir, s.k, n, flags);
+          let fromEmpty = NaN;
+          if (n === 1) {
+            // first sync: the same script against an empty previous cut
+            fs.rmSync(empty, { recursive: true, force: true });
+            fs.mkdirSync(path.join(empty, "cut-0001"), { recursive: true });
+            fs.symlinkSync(s.prev, path.join(empty, "cut-0002"));
+            const e = bench.rsync(empty, 2, 1, flags);
+            fromEmpty = e.sent + e.received;
+          }
+          results.push({ series: s.label, n, system: `rsync${flags.length ? " -z" : ""}`, perCut: (r.sent + r.received) / n, perCutSent: r.sent / n, perCutRecv: r.received / n, fromEmpty, timeS: r.wallS, cpuS: r.cpuS, pubRss: NaN, recvRss: NaN, note: r.identical ? "" : "RESULT DIFFERS" });
+        }
+      }
+    }
+  }
+  const header = ["cuts", "N", "system", "bytes/receiver/cut (sent+recv) MB", "from empty MB", "time to all live s", "sender CPU s", "publisher peak RSS MB", "receiver peak RSS MB", "notes"];
+  const lines = [row(header), row(header.map(() => "---"))];
+  for (const r of results) {
+    const z = results.find((x) => x.series === r.series && x.n === r.n && x.system === "rsync -z");
+    const ratio = r.system === "PREPcast" && z ? ` (${(r.perCut / z.perCut).toFixed(2)}x rsync -z)` : "";
+    const tRatio = r.system === "PREPcast" && z ? ` (${(r.timeS / z.timeS).toFixed(2)}x)` : "";
+    const cRatio = r.system === "PREPcast" && z ? ` (${(r.cpuS / z.cpuS).toFixed(2)}x)` : "";
+    lines.push(row([
+      r.series, r.n, r.system + (r.encoding ? ` ${r.encoding}` : ""),
+      `${mb(r.perCut)} (${mb(r.perCutSent)}+${mb(r.perCutRecv)})${ratio}`,
+      Number.isNaN(r.fromEmpty) ? "" : mb(r.fromEmpty), `${r.timeS.toFixed(2)}${tRatio}`, `${r.cpuS.toFixed(2)}${cRatio}`,
+      Number.isNaN(r.pubRss) ? "" : r.pubRss.toFixed(0), Number.isNaN(r.recvRss) ? "" : r.recvRss.toFixed(0),
+      r.system === "PREPcast" ? `cut ${r.files} files ${mb(r.bytes)} MB, payload ${mb(r.payload)} MB; ${r.note}` : r.note,
+    ]));
+  }
+  console.log(`\nbench/transfer — ${new Date().toISOString()} — node bench/transfer/run.js ${process.argv.slice(2).join(" ")}`);
+  console.log(lines.join("\n"));
+  fs.writeFileSync(path.join(args.work, "results.json"), JSON.stringify(results, null, 2));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
