@@ -15,6 +15,8 @@ export interface ReadPackageOptions extends VerifySignedCutOptions {
    * the staging directory to extract into (files go to `<dir>/site/<path>`), or null to only verify.
    */
   extractInto?: (verified: VerifiedCut) => Promise<string | null> | string | null;
+  /** Called after each site file is verified, with the content bytes read so far. */
+  onProgress?: (bytes: number, files: number) => void;
 }
 
 export interface ReadPackageResult {
@@ -163,6 +165,7 @@ export async function readPackage(source: Readable | string, options: ReadPackag
       await current.finish();
       current = null;
       bytes += file.size;
+      options.onProgress?.(bytes, files.indexOf(file) + 1);
     }
     const extra = await next();
     if (extra !== null) {

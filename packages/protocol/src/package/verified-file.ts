@@ -1,5 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
-import { promises as fsp } from "node:fs";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { PrepcastError, toPrepcastError } from "../errors";
 import type { ManifestFile } from "../manifest";
@@ -30,7 +30,7 @@ export class StagingDirs {
     const dir = path.dirname(target);
     if (this.made.has(dir)) return;
     try {
-      await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
+      fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "EEXIST" || code === "ENOTDIR") {
@@ -49,7 +49,10 @@ export class StagingDirs {
 export class VerifiedFileWriter {
   private readonly hash: Hash = createHash("sha256");
   private written = 0;
-  private handle: fsp.FileHandle | null = null;
+  // Synchronous file calls: per-file open/chmod/close through the thread pool cost more than
+  // the writes themselves on a loaded host (install of the 1.2 GB benchmark cut: 60 -> see
+  // docs/benchmarks.md), and each call blocks for about a millisecond at most.
+  private fd: number | null = null;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
@@ -64,8 +67,8 @@ export class VerifiedFileWriter {
     if (target !== null) {
       await (dirs ?? new StagingDirs()).ensureParent(target, where);
       try {
-        w.handle = await fsp.open(target, "wx", 0o644);
-        await w.handle.chmod(0o644); // the umask must not change what the site server can read
+        w.fd = fs.openSync(target, "wx", 0o644);
+        fs.fchmodSync(w.fd, 0o644); // the umask must not change what the site server can read
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "EEXIST") {
           throw new PrepcastError("DUPLICATE_ENTRY", `${where} was already written`, { where, cause: e });
@@ -93,24 +96,21 @@ export class VerifiedFileWriter {
     }
     this.written += chunk.length;
     this.hash.update(chunk);
-    if (this.handle === null) return;
+    if (this.fd === null) return;
     // Coalesce small chunks so a file arriving in 16 KiB pieces costs few write calls.
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= 1 << 20) await this.flush();
+    if (this.pendingBytes >= 1 << 20) this.flush();
   }
 
-  private async flush(): Promise<void> {
-    if (this.handle === null || this.pendingBytes === 0) return;
+  private flush(): void {
+    if (this.fd === null || this.pendingBytes === 0) return;
     const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     try {
       let off = 0;
-      while (off < data.length) {
-        const { bytesWritten } = await this.handle.write(data, off, data.length - off);
-        off += bytesWritten;
-      }
+      while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off);
     } catch (e) {
       throw toPrepcastError(e, this.where);
     }
@@ -131,17 +131,17 @@ export class VerifiedFileWriter {
         hint: "the file was altered or damaged in transit; refuse the package and ask the OPLE for a fresh copy",
       });
     }
-    await this.flush();
+    this.flush();
     await this.close();
   }
 
   /** Closes without verifying (the staging directory is about to be removed). */
   async close(): Promise<void> {
-    const h = this.handle;
-    this.handle = null;
-    if (h !== null) {
+    const fd = this.fd;
+    this.fd = null;
+    if (fd !== null) {
       try {
-        await h.close();
+        fs.closeSync(fd);
       } catch (e) {
         throw toPrepcastError(e, this.where);
       }

@@ -19,6 +19,9 @@ export interface CutFile {
   path: string;
   absolute: string;
   size: number;
+  /** identity at listing time, to notice a file replaced or rewritten while packing */
+  mtimeMs: number;
+  ino: number;
 }
 
 /**
@@ -45,9 +48,9 @@ export async function walkCutDir(cutDir: string): Promise<CutFile[]> {
         await walk(abs, relPath);
       } else if (entry.isFile()) {
         validateSitePath(relPath, cutDir);
-        const fst = await fsp.lstat(abs);
+        const fst = fs.lstatSync(abs);
         if (fst.size > MAX_FILE_SIZE) throw new PrepcastError("TOO_LARGE", `${relPath} is ${fst.size} bytes; files must be under 8 GiB`, { where: relPath });
-        out.push({ path: relPath, absolute: abs, size: fst.size });
+        out.push({ path: relPath, absolute: abs, size: fst.size, mtimeMs: fst.mtimeMs, ino: fst.ino });
       } else {
         const kind = entry.isSymbolicLink() ? "a symbolic link" : entry.isFIFO() ? "a FIFO" : entry.isSocket() ? "a socket" : "a device or special file";
         throw new PrepcastError("ENTRY_TYPE", `${relPath} is ${kind}; a cut may hold only regular files and directories`, {
@@ -65,14 +68,40 @@ export async function walkCutDir(cutDir: string): Promise<CutFile[]> {
   return out;
 }
 
+// File reads here are synchronous, in 1 MiB pieces: under load, a thread-pool round trip per
+// chunk and per open/close cost more than the read itself (measured: 3.5 s vs 12-35 s for the
+// 1.2 GB benchmark cut), and each blocking call lasts about a millisecond.
+
+// One read buffer for synchronous consumers (hashing): allocating 1 MiB per file cost more than
+// hashing 14 000 small files. Safe because a `reuse` consumer must finish with the chunk before
+// returning, and no other read happens in between.
+let sharedReadBuffer: Buffer | null = null;
+
+/** Reads a file in 1 MiB chunks, handing each to `onChunk` (a fresh buffer unless `reuse`, which requires a synchronous consumer). */
+export async function forEachChunk(file: string, onChunk: (chunk: Buffer) => Promise<void> | void, reuse = false): Promise<number> {
+  const fd = fs.openSync(file, "r");
+  let total = 0;
+  try {
+    for (;;) {
+      const buf = reuse ? (sharedReadBuffer ??= Buffer.allocUnsafe(READ_CHUNK)) : Buffer.allocUnsafe(READ_CHUNK);
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      total += n;
+      if (reuse) {
+        const result = onChunk(buf.subarray(0, n));
+        if (result !== undefined) throw new Error("forEachChunk: a reuse consumer must be synchronous");
+      } else await onChunk(n === buf.length ? buf : buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return total;
+}
+
 /** Streams a file once to learn its size and SHA-256 (never holds it whole). */
 export async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: READ_CHUNK })) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
+  const size = await forEachChunk(file, (chunk) => void hash.update(chunk), true);
   return { size, sha256: hash.digest("hex") };
 }
 
@@ -100,57 +129,110 @@ export interface PackCutResult {
   packageBytes: number;
 }
 
-/** Collects small pushes (headers, padding) into large writes. */
+/** Collects small pushes (headers, padding) into large synchronous writes. */
 class CoalescingFileWriter {
   private parts: Buffer[] = [];
   private bytes = 0;
   total = 0;
-  constructor(private readonly handle: fsp.FileHandle) {}
-  async write(chunk: Buffer): Promise<void> {
+  constructor(private readonly fd: number) {}
+  write(chunk: Buffer): void {
     this.parts.push(chunk);
     this.bytes += chunk.length;
-    if (this.bytes >= READ_CHUNK) await this.flush();
+    if (this.bytes >= READ_CHUNK) this.flush();
   }
-  async flush(): Promise<void> {
+  flush(): void {
     if (this.bytes === 0) return;
     const data = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.bytes);
     this.parts = [];
     this.bytes = 0;
     let off = 0;
-    while (off < data.length) off += (await this.handle.write(data, off, data.length - off)).bytesWritten;
+    while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off);
     this.total += data.length;
   }
 }
 
-/** Writes one tar entry from a file on disk, re-hashing it so a file changed since the manifest was built is caught. */
-async function packFileEntry(pack: tar.Pack, file: CutFile, expected: ManifestFile): Promise<void> {
-  const done = new Promise<void>((resolve, reject) => {
-    const sink = pack.entry({ name: siteEntryName(expected.path), size: expected.size, mode: ENTRY_MODE, mtime: ENTRY_MTIME, type: "file", uid: 0, gid: 0 }, (err) => (err ? reject(err) : resolve()));
-    const hash = createHash("sha256");
-    let size = 0;
-    const stream = fs.createReadStream(file.absolute, { highWaterMark: READ_CHUNK });
-    (async () => {
-      for await (const chunk of stream) {
-        const buf = chunk as Buffer;
-        size += buf.length;
-        if (size > expected.size) break;
-        hash.update(buf);
-        if (!sink.write(buf)) await once(sink as unknown as NodeJS.EventEmitter, "drain");
-      }
-      if (size !== expected.size || hash.digest("hex") !== expected.sha256) {
-        throw new PrepcastError("HASH_MISMATCH", `${file.path} changed while it was being packed`, {
-          where: file.absolute,
-          hint: "pack a cut directory that nothing is writing to (copy it aside first)",
+/**
+ * Feeds site files into the tar-stream packer. Files up to 1 MiB (nearly all of a cut) are read
+ * whole and queued as buffer entries without waiting for each entry to be written: awaiting every
+ * entry costs ~1 ms per file on a loaded host (16 s vs 1 s for 14 000 files). Backpressure is by
+ * byte count: at most QUEUE_LIMIT bytes wait in the packer. Larger files are streamed.
+ *
+ * Each file must still be the one hashed in the first pass (same inode, size and mtime);
+ * re-hashing would cost a third of the time for no safety a receiver lacks, since it re-hashes
+ * every byte against the signed manifest anyway.
+ */
+class SiteEntryFeeder {
+  private queued = 0;
+  private consumed = 0;
+  private wake: (() => void) | null = null;
+  private failure: Error | null = null;
+  private static readonly QUEUE_LIMIT = 4 * READ_CHUNK;
+
+  constructor(private readonly pack: tar.Pack) {}
+
+  /** Called by the consumer for every chunk it takes from the packer. */
+  taken(bytes: number): void {
+    this.consumed += bytes;
+    if (this.wake !== null && this.queued - this.consumed <= SiteEntryFeeder.QUEUE_LIMIT) {
+      const w = this.wake;
+      this.wake = null;
+      w();
+    }
+  }
+
+  /** Releases a waiting producer (the consumer stopped). */
+  abort(): void {
+    this.consumed = Number.MAX_SAFE_INTEGER;
+    this.taken(0);
+  }
+
+  private onEntry = (err?: Error | null): void => {
+    if (err && this.failure === null) this.failure = err;
+  };
+
+  async add(file: CutFile, expected: ManifestFile): Promise<void> {
+    if (this.failure) throw this.failure;
+    const st = fs.statSync(file.absolute);
+    if (st.ino !== file.ino || st.size !== expected.size || st.mtimeMs !== file.mtimeMs) throw changed(file);
+    const header = { name: siteEntryName(expected.path), size: expected.size, mode: ENTRY_MODE, mtime: ENTRY_MTIME, type: "file" as const, uid: 0, gid: 0 };
+    if (expected.size <= READ_CHUNK) {
+      const data = fs.readFileSync(file.absolute);
+      if (data.length !== expected.size) throw changed(file);
+      this.pack.entry(header, data, this.onEntry);
+      this.queued += data.length + 1024;
+    } else {
+      const sink = this.pack.entry(header, this.onEntry);
+      let size = 0;
+      try {
+        await forEachChunk(file.absolute, async (buf) => {
+          size += buf.length;
+          if (size > expected.size) throw changed(file);
+          this.queued += buf.length;
+          if (!sink.write(buf)) await once(sink as unknown as NodeJS.EventEmitter, "drain");
         });
+        if (size !== expected.size) throw changed(file);
+      } catch (e) {
+        sink.destroy(e as Error);
+        throw e;
       }
       sink.end(undefined);
-    })().catch((e) => {
-      stream.destroy();
-      sink.destroy(e as Error);
-      reject(e);
-    });
+    }
+    while (this.queued - this.consumed > SiteEntryFeeder.QUEUE_LIMIT) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+}
+
+/** Lets timers and sockets run between files, since the reads themselves are synchronous. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function changed(file: CutFile): PrepcastError {
+  return new PrepcastError("HASH_MISMATCH", `${file.path} changed while it was being packed`, {
+    where: file.absolute,
+    hint: "pack a cut directory that nothing is writing to (copy it aside first)",
   });
-  await done;
 }
 
 /**
@@ -164,8 +246,14 @@ export async function packCut(options: PackCutOptions): Promise<PackCutResult> {
   const files = await walkCutDir(options.cutDir);
   const hashed: ManifestFile[] = [];
   const byPath = new Map<string, CutFile>();
+  let sinceYield = 0;
   for (const f of files) {
+    if ((sinceYield += f.size + 4096) >= 8 * READ_CHUNK) {
+      sinceYield = 0;
+      await yieldToEventLoop();
+    }
     const { size, sha256 } = await hashFile(f.absolute);
+    if (size !== f.size) throw changed(f);
     hashed.push({ path: f.path, size, sha256 });
     byPath.set(f.path, f);
   }
@@ -184,11 +272,12 @@ export async function packCut(options: PackCutOptions): Promise<PackCutResult> {
 
   const out = path.resolve(options.out);
   const tmp = `${out}.tmp-${process.pid}-${Date.now().toString(36)}`;
-  let handle: fsp.FileHandle | null = null;
+  let fd: number | null = null;
   try {
-    handle = await fsp.open(tmp, "wx", 0o644);
-    const writer = new CoalescingFileWriter(handle);
+    fd = fs.openSync(tmp, "wx", 0o644);
+    const writer = new CoalescingFileWriter(fd);
     const pack = tar.pack();
+    const feeder = new SiteEntryFeeder(pack);
     const produce = (async () => {
       const small = (name: string, data: Buffer) =>
         new Promise<void>((resolve, reject) => {
@@ -198,7 +287,7 @@ export async function packCut(options: PackCutOptions): Promise<PackCutResult> {
       await small(KEYSET_SIG_ENTRY, signing.keysetSig);
       await small(MANIFEST_ENTRY, manifestBytes);
       await small(MANIFEST_SIG_ENTRY, manifestSig);
-      for (const mf of manifest.files) await packFileEntry(pack, byPath.get(mf.path)!, mf);
+      for (const mf of manifest.files) await feeder.add(byPath.get(mf.path)!, mf);
       pack.finalize();
     })().catch((e) => {
       pack.destroy(e as Error);
@@ -209,19 +298,23 @@ export async function packCut(options: PackCutOptions): Promise<PackCutResult> {
       produceError = e;
     });
     try {
-      for await (const chunk of pack) await writer.write(chunk as Buffer);
+      for await (const chunk of pack) {
+        writer.write(chunk as Buffer);
+        feeder.taken((chunk as Buffer).length);
+      }
     } catch (e) {
+      feeder.abort();
       throw produceError ?? e;
     }
     await produce;
-    await writer.flush();
-    await handle.sync();
-    await handle.close();
-    handle = null;
+    writer.flush();
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = null;
     await fsp.rename(tmp, out);
     return { out, manifest, manifestSha256: sha256Hex(manifestBytes), packageBytes: writer.total };
   } catch (e) {
-    await handle?.close().catch(() => undefined);
+    if (fd !== null) fs.closeSync(fd);
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
     throw toPrepcastError(e, options.out);
   }

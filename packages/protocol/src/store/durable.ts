@@ -59,3 +59,4 @@ export async function syncTree(dir: string): Promise<void> {
   };
   await walk(dir);
 }
+

@@ -2,11 +2,13 @@ import type { Command } from "commander";
 import { CutStore, installPackage, reportCliSuccess } from "@prepcast/protocol";
 import { action, positiveIntegerOrZero } from "../program";
 import { loadTrust, type TrustOptions } from "./trust";
+import { isDeltaPackage } from "@prepcast/delta";
+import { installDeltaPackage } from "../../agent/delta-applier";
 
 export function registerInstall(program: Command): void {
   program
     .command("install")
-    .description("verify a .prep package, extract it to staging and switch DIR/current to it atomically")
+    .description("verify a .prep package (or a delta package from `pack --base`, whose base cut is installed), extract it to staging and switch DIR/current to it atomically")
     .argument("<FILE.prep>", "package to install")
     .requiredOption("--trust <ROOT.pub>", "the OPLE's root public key")
     .requiredOption("--root <DIR>", "receiver state directory (created if missing)")
@@ -19,7 +21,8 @@ export function registerInstall(program: Command): void {
         const trust = loadTrust(opts);
         const store = await CutStore.open(opts.root, { retain: opts.retain });
         try {
-          const r = await installPackage(store, file, { rootPublicKey: trust.rootPublicKey, accept: trust.accept, source: file });
+          const install = (await isDeltaPackage(file)) ? installDeltaPackage : installPackage;
+          const r = await install(store, file, { rootPublicKey: trust.rootPublicKey, accept: trust.accept, source: file });
           const c = r.record;
           reportCliSuccess(
             opts.json === true,
