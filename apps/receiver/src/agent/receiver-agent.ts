@@ -315,7 +315,9 @@ export class ReceiverAgent {
     const live = this.store.live();
     const pending = this.store.pending();
     const periodMs = this.config.updatePeriodMinutes * 60_000;
-    const corteAge = live ? Date.now() - Date.parse(live.manifest.corte) : null;
+    // the injected clock, like every other freshness decision of the agent (site, embargo)
+    const now = this.opts.clock ? this.opts.clock().getTime() : Date.now();
+    const corteAge = live ? now - Date.parse(live.manifest.corte) : null;
     return {
       receiver: this.config.id,
       version: AGENT_VERSION,

@@ -1,0 +1,249 @@
+// The attacker's and the OPLE's side of the update channel against a real receiver agent: a
+// ReceiverAgent in this process (real gRPC over TLS on 127.0.0.1, real cut store, real site
+// server), an OPLE that signs whatever the test needs (good cuts, revoked keys, forged
+// payloads), and a publisher that dials the agent exactly as prep-publisher does.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+  createKeyset, createManifest, encodeSigFile, generateKeyPair, keyIdOf, sha256Hex, signDocument, writePublicKeyFile, writeSecretKeyFile,
+  type Ed25519KeyPair, type SignedCut,
+} from "@prepcast/protocol";
+import {
+  BufferPayloadSource, ENCODING_FULL, FrameReader, PublisherSession, signAuth, transferIdFor, type CutRefInfo, type OfferPlan,
+} from "@prepcast/session";
+import { generateSelfSignedCertificate, grpcTransport, type FrameConnection } from "@prepcast/transport";
+import { PROTOCOL_VERSION } from "@prepcast/proto";
+
+export const REPO = path.resolve(__dirname, "../../..");
+
+export function tmpDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-hardening-${prefix}-`));
+}
+
+/** The agent class lives in an app, not a package: loaded by path (jest compiles it) and typed here. */
+export interface AgentHandle {
+  siteUrl: string | null;
+  adminAddress: { host: string; port: number } | null;
+  pushAddresses(): Array<{ host: string; port: number }>;
+  status(): Record<string, any>;
+  stop(): Promise<void>;
+}
+interface AgentModule {
+  ReceiverAgent: { start(opts: { config: unknown; log?: unknown; clock?: () => Date; site?: boolean }): Promise<AgentHandle> };
+}
+interface ConfigModule {
+  loadReceiverConfig(file: string): unknown;
+}
+function load<T>(rel: string): T {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(REPO, rel)) as T;
+}
+export function quietLog(): unknown {
+  const { createLogger } = load<{ createLogger(o: { name: string; level: string }): unknown }>("packages/runtime/src/logger");
+  return createLogger({ name: "hardening", level: "silent" });
+}
+
+/** The OPLE's keys: an offline root, signing keys it can rotate, and the publisher identity. */
+export class Ople {
+  readonly root = generateKeyPair();
+  readonly identity = generateKeyPair();
+  signing: Ed25519KeyPair = generateKeyPair();
+
+  keyset(version: number, signers: Ed25519KeyPair[] = [this.signing], root: Ed25519KeyPair = this.root): { keyset: Buffer; keysetSig: Buffer } {
+    const keyset = createKeyset({ version, expires: new Date(Date.now() + 30 * 86400_000), signingPublicKeys: signers.map((s) => s.publicKey) });
+    return { keyset, keysetSig: encodeSigFile(signDocument("keyset", keyset, root.secretKey, keyIdOf(root.publicKey))) };
+  }
+
+  /** A signed cut of in-memory files; the payload is the files concatenated in manifest order. */
+  cut(sequence: number, files: Record<string, string | Buffer>, opts: { keysetVersion?: number; signers?: Ed25519KeyPair[]; signWith?: Ed25519KeyPair; corte?: Date; notBefore?: Date; keyset?: { keyset: Buffer; keysetSig: Buffer } } = {}): TestCut {
+    const entries = Object.entries(files).map(([p, c]) => [p, Buffer.isBuffer(c) ? c : Buffer.from(c)] as const);
+    const corte = opts.corte ?? new Date();
+    const manifest = createManifest({
+      process: "VER-2024",
+      channel: "produccion",
+      sequence,
+      corte: corte.toISOString().replace(/\.\d{3}Z$/, "Z"),
+      createdAt: new Date(),
+      notBefore: opts.notBefore ?? new Date(Date.now() - 60_000),
+      expires: new Date(Date.now() + 7 * 86400_000),
+      files: entries.map(([p, b]) => ({ path: p, size: b.length, sha256: sha256Hex(b) })),
+    });
+    const signer = opts.signWith ?? this.signing;
+    const ks = opts.keyset ?? this.keyset(opts.keysetVersion ?? 1, opts.signers ?? [this.signing]);
+    const signed: SignedCut = { ...ks, manifest, manifestSig: encodeSigFile(signDocument("manifest", manifest, signer.secretKey, keyIdOf(signer.publicKey))) };
+    const sorted = [...entries].sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
+    return {
+      signed,
+      ref: { process: "VER-2024", channel: "produccion", sequence, manifestSha256: sha256Hex(manifest) },
+      payload: Buffer.concat(sorted.map(([, b]) => b)),
+      files: Object.fromEntries(entries),
+    };
+  }
+
+  plan(cut: TestCut, payload: Buffer = cut.payload, chunkSize = 1024): OfferPlan {
+    return { signed: cut.signed, cut: cut.ref, encoding: ENCODING_FULL, base: null, transferId: transferIdFor(cut.ref, ENCODING_FULL, null), payload: new BufferPayloadSource(payload), chunkSize };
+  }
+}
+
+export interface TestCut {
+  signed: SignedCut;
+  ref: CutRefInfo;
+  payload: Buffer;
+  files: Record<string, Buffer>;
+}
+
+/** Site files of a small cut; `tag` makes the content unique, `pad` fixes the size. */
+export function siteFiles(tag: string, n = 6, pad = 900): Record<string, string> {
+  const out: Record<string, string> = { "index.html": `<h1>${tag.padEnd(12, ".")}</h1>` };
+  for (let i = 0; i < n; i++) out[`datos/s${i}.json`] = JSON.stringify({ i, tag: tag.padEnd(12, "."), pad: "x".repeat(pad) });
+  return out;
+}
+
+export interface AgentRig {
+  work: string;
+  root: string;
+  ople: Ople;
+  agent: AgentHandle;
+  receiverIdentity: Ed25519KeyPair;
+  tlsFingerprint: string;
+  pushPort: number;
+  configFile: string;
+  /** Dials the agent over gRPC with the pinned certificate and authenticates as the OPLE. */
+  connect(opts?: { identity?: Ed25519KeyPair; fingerprint?: string }): Promise<PublisherSession>;
+  /** Dials and authenticates, then hands over the raw connection (for frames no honest publisher sends). */
+  connectRaw(): Promise<{ conn: FrameConnection; reader: FrameReader }>;
+  /** The connection alone, before any PREPcast message. */
+  dial(fingerprint?: string): Promise<FrameConnection>;
+  liveTarget(): string | null;
+  auditEvents(): Array<{ event: string; data: any }>;
+  restart(opts?: { clock?: () => Date }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface AgentRigOptions {
+  clock?: () => Date;
+  updatePeriodMinutes?: number;
+  stalePeriods?: number;
+  site?: boolean;
+  allowlist?: string[];
+  maxFrameBytes?: number;
+  ople?: Ople;
+}
+
+export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRig> {
+  const work = tmpDir("agent");
+  const ople = opts.ople ?? new Ople();
+  writePublicKeyFile(path.join(work, "root.pub"), ople.root.publicKey);
+  writePublicKeyFile(path.join(work, "publisher-identity.pub"), ople.identity.publicKey);
+  const receiverIdentity = generateKeyPair();
+  writeSecretKeyFile(path.join(work, "identity.key"), receiverIdentity);
+  const cert = await generateSelfSignedCertificate({ commonName: "hardening.prepcast" });
+  fs.writeFileSync(path.join(work, "tls.crt"), cert.cert);
+  fs.writeFileSync(path.join(work, "tls.key"), cert.key, { mode: 0o600 });
+  const config = {
+    id: "uv-xalapa",
+    root: "./data",
+    trust: { rootPublicKey: "./root.pub", process: "VER-2024", channels: ["produccion"] },
+    identity: { secretKey: "./identity.key" },
+    publisher: { id: "ople", identityPublicKey: "./publisher-identity.pub" },
+    push: { listen: "127.0.0.1:0", tls: { cert: "./tls.crt", key: "./tls.key" }, allowlist: opts.allowlist ?? ["127.0.0.1/32"], ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}) },
+    site: { listen: "127.0.0.1:0", workers: 1, analytics: false },
+    admin: { listen: "127.0.0.1:0" },
+    updatePeriodMinutes: opts.updatePeriodMinutes ?? 15,
+    stalePeriods: opts.stalePeriods ?? 2,
+    log: { level: "fatal" },
+  };
+  const configFile = path.join(work, "receiver.json");
+  fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+  const { ReceiverAgent } = load<AgentModule>("apps/receiver/src/agent/receiver-agent");
+  const { loadReceiverConfig } = load<ConfigModule>("apps/receiver/src/agent/config");
+  const startAgent = (clock?: () => Date) =>
+    ReceiverAgent.start({ config: loadReceiverConfig(configFile), log: quietLog(), ...(clock ? { clock } : {}), site: opts.site ?? true });
+  let agent = await startAgent(opts.clock);
+  const root = path.join(work, "data");
+  const open: FrameConnection[] = [];
+  const rig: AgentRig = {
+    work, root, ople, receiverIdentity, tlsFingerprint: cert.fingerprint, configFile,
+    get agent() {
+      return agent;
+    },
+    get pushPort() {
+      return agent.pushAddresses()[0]!.port;
+    },
+    async dial(fingerprint = cert.fingerprint) {
+      const conn = await grpcTransport().connect({ host: "127.0.0.1", port: rig.pushPort, tls: { expectedFingerprint: fingerprint }, connectTimeoutMs: 5000 });
+      open.push(conn);
+      return conn;
+    },
+    async connect(o = {}) {
+      const conn = await rig.dial(o.fingerprint);
+      return PublisherSession.open(conn, {
+        publisherId: "ople",
+        identity: o.identity ?? ople.identity,
+        receiver: { id: "uv-xalapa", publicKey: receiverIdentity.publicKey },
+        timeouts: { handshakeMs: 5000, transferMs: 10_000 },
+      });
+    },
+    async connectRaw() {
+      const conn = await rig.dial();
+      const reader = new FrameReader(conn);
+      const hello = await reader.expect("hello", 5000);
+      const nonce = Buffer.alloc(32, 7);
+      const params = { publisherId: "ople", publisherKey: ople.identity.publicKey, publisherNonce: nonce, receiverId: "uv-xalapa", receiverKey: receiverIdentity.publicKey, receiverNonce: hello.nonce! };
+      await conn.send({ publisherAuth: { publisherId: "ople", identityPublicKey: ople.identity.publicKey, nonce, signature: signAuth("publisher", params, ople.identity), clockUnixMs: Date.now() } });
+      await reader.expect("receiverAuth", 5000);
+      expect(hello.protocolVersion).toBe(PROTOCOL_VERSION);
+      return { conn, reader };
+    },
+    liveTarget() {
+      try {
+        return fs.readlinkSync(path.join(root, "current"));
+      } catch {
+        return null;
+      }
+    },
+    auditEvents() {
+      return fs.readFileSync(path.join(root, "audit.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { event: string; data: any });
+    },
+    async restart(o = {}) {
+      await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
+      await agent.stop();
+      agent = await startAgent(o.clock ?? opts.clock);
+    },
+    async close() {
+      await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
+      await agent.stop().catch(() => undefined);
+      fs.rmSync(work, { recursive: true, force: true });
+    },
+  };
+  return rig;
+}
+
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function wellKnown(rig: AgentRig): Promise<Record<string, any>> {
+  const res = await fetch(`${rig.agent.siteUrl}/.well-known/prepcast.json`, { signal: AbortSignal.timeout(5000) });
+  return (await res.json()) as Record<string, any>;
+}
+
+export function readLive(rig: AgentRig, file: string): string | null {
+  try {
+    return fs.readFileSync(path.join(rig.root, "current", "site", file), "utf8");
+  } catch {
+    return null;
+  }
+}
