@@ -9,3 +9,5 @@ export type { ApplyOptions, ApplyResult, ApplyTarget } from "./apply";
 export { ObjectIndex } from "./object-index";
 export { DeltaCache } from "./cache";
 export type { CachedStream } from "./cache";
+export { writeDeltaPackage, readDeltaPackage, isDeltaPackage, buildDeltaPackage, DELTA_PACKAGE_FORMAT, BASE_ENTRY, DELTA_ENTRY } from "./package";
+export type { DeltaPackageBase } from "./package";

@@ -1,7 +1,10 @@
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD, ObjectIndex, applyDelta, cutDirContent, type CutContent } from "@prepcast/delta";
-import { MANIFEST_ENTRY, PrepcastError, parseManifest, sha256Hex, type CutStore } from "@prepcast/protocol";
+import { ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD, ObjectIndex, applyDelta, cutDirContent, readDeltaPackage, type CutContent } from "@prepcast/delta";
+import {
+  MANIFEST_ENTRY, PrepcastError, isEmbargoed, parseManifest, sha256Hex, toPrepcastError, verifySignedCut, type CutStore, type InstallOptions, type InstallResult, type Staging,
+} from "@prepcast/protocol";
 import type { InstallRequest } from "@prepcast/session";
 import type { PayloadApplier } from "./store-backend";
 
@@ -13,7 +16,7 @@ function heldBase(req: InstallRequest, store: CutStore): { content: CutContent; 
   if (!record) {
     throw new PrepcastError("NOT_FOUND", `the delta is against cut ${want.sequence} (${want.manifestSha256.slice(0, 12)}), which this receiver no longer holds`, {
       where: "offer",
-      hint: "the publisher falls back to the full payload",
+      hint: "install that cut first (or the full package of this one); over the push channel the publisher falls back to the full payload",
     });
   }
   const dir = store.cutDir(record.id);
@@ -46,4 +49,44 @@ export const applyDeltaPayload: PayloadApplier = async (req, stagingDir, store) 
 /** The appliers a receiver registers by default: it then advertises both encodings in its hello. */
 export function deltaAppliers(): Record<string, PayloadApplier> {
   return { [ENCODING_DELTA_ZSTD]: applyDeltaPayload, [ENCODING_FULL_ZSTD]: applyDeltaPayload };
+}
+
+/**
+ * `prep-receiver install` of a delta package (`prep-publisher pack --base`): the same trust checks
+ * and atomic switch as a full package; the base cut must be one this receiver holds.
+ */
+export async function installDeltaPackage(store: CutStore, file: string, options: InstallOptions): Promise<InstallResult> {
+  const now = options.now ?? new Date();
+  const partial = path.join(store.root, "partial");
+  fs.mkdirSync(partial, { recursive: true, mode: 0o700 });
+  const streamOut = path.join(partial, `offline-${randomBytes(6).toString("hex")}.bin`);
+  let staging: Staging | undefined;
+  try {
+    const { verified, base } = await readDeltaPackage(file, {
+      verify: (signed) => verifySignedCut(signed, { rootPublicKey: options.rootPublicKey, state: store.trustState(), now, ...(options.accept ? { accept: options.accept } : {}) }),
+      streamOut,
+      maxStreamBytes: (v) => v.manifest.totalSize + 1024 * v.manifest.files.length + (1 << 20),
+    });
+    staging = await store.beginStaging(verified);
+    await applyDeltaPayload({ verified, encoding: ENCODING_DELTA_ZSTD, base: base.base, payloadPath: streamOut, receivedAt: now }, staging.dir, store);
+    const record = await store.commit(staging);
+    const m = verified.manifest;
+    if (isEmbargoed(m, now)) {
+      await store.markPending(record.id);
+      return { status: "staged", record, files: m.files.length, bytes: m.totalSize, removed: await store.retain() };
+    }
+    await store.activate(record.id);
+    return { status: "activated", record, files: m.files.length, bytes: m.totalSize, removed: await store.retain() };
+  } catch (e) {
+    const err = toPrepcastError(e, file);
+    await staging?.abort().catch(() => undefined);
+    try {
+      store.recordRefusal(err, { source: options.source ?? file, encoding: ENCODING_DELTA_ZSTD });
+    } catch {
+      /* the refusal itself matters more than its log line */
+    }
+    throw err;
+  } finally {
+    fs.rmSync(streamOut, { force: true });
+  }
 }

@@ -1,0 +1,216 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { pipeline } from "node:stream/promises";
+import * as tar from "tar-stream";
+import {
+  ENTRY_MODE, ENTRY_MTIME, KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, PrepcastError, SIGNED_ENTRIES, TarHeaderGuard,
+  emptyTrustState, readPackage, toPrepcastError, type SignedCut, type VerifiedCut,
+} from "@prepcast/protocol";
+import { cutDirContent } from "./content";
+import { encodeDelta, type EncodeStats } from "./encode";
+import { ENCODING_DELTA_ZSTD } from "./format";
+
+/**
+ * Offline delta package (`prep-publisher pack --base PREV.prep`): a tar like `.prep`, with the
+ * same four signed documents first, then
+ *   prepcast/base.json   {"format":"prepcast/delta-package@1","encoding":"delta-zstd@1",
+ *                         "base":{process,channel,sequence,manifestSha256},"streamSize","streamSha256"}
+ *   prepcast/delta.bin   the delta-zstd@1 stream against that base
+ * and nothing else. base.json is not signed and needs not be: the stream either rebuilds files that
+ * hash to the signed manifest, or the package is refused. A plain `.prep` reader refuses this
+ * package (prepcast/base.json is not a site file), so an old receiver never half-installs it.
+ */
+export const DELTA_PACKAGE_FORMAT = "prepcast/delta-package@1";
+export const BASE_ENTRY = "prepcast/base.json";
+export const DELTA_ENTRY = "prepcast/delta.bin";
+const MAX_BASE_JSON = 4096;
+
+export interface DeltaPackageBase {
+  format: typeof DELTA_PACKAGE_FORMAT;
+  encoding: typeof ENCODING_DELTA_ZSTD;
+  base: { process: string; channel: string; sequence: number; manifestSha256: string };
+  streamSize: number;
+  streamSha256: string;
+}
+
+export async function writeDeltaPackage(out: string, signed: SignedCut, base: DeltaPackageBase["base"], streamFile: string): Promise<{ packageBytes: number; base: DeltaPackageBase }> {
+  const st = await fsp.stat(streamFile);
+  const h = createHash("sha256");
+  for await (const c of fs.createReadStream(streamFile, { highWaterMark: 1 << 20 })) h.update(c as Buffer);
+  const doc: DeltaPackageBase = { format: DELTA_PACKAGE_FORMAT, encoding: ENCODING_DELTA_ZSTD, base, streamSize: st.size, streamSha256: h.digest("hex") };
+  const pack = tar.pack();
+  const header = (name: string, size: number) => ({ name, size, mode: ENTRY_MODE, mtime: ENTRY_MTIME, type: "file" as const, uid: 0, gid: 0 });
+  const tmp = `${out}.tmp-${process.pid}`;
+  const done = pipeline(pack, fs.createWriteStream(tmp, { mode: 0o644 }));
+  try {
+    const small = async (name: string, data: Buffer) => new Promise<void>((resolve, reject) => pack.entry(header(name, data.length), data, (e) => (e ? reject(e) : resolve())));
+    await small(KEYSET_ENTRY, signed.keyset);
+    await small(KEYSET_SIG_ENTRY, signed.keysetSig);
+    await small(MANIFEST_ENTRY, signed.manifest);
+    await small(MANIFEST_SIG_ENTRY, signed.manifestSig);
+    await small(BASE_ENTRY, Buffer.from(JSON.stringify(doc) + "\n"));
+    await new Promise<void>((resolve, reject) => {
+      const sink = pack.entry(header(DELTA_ENTRY, st.size), (e) => (e ? reject(e) : resolve()));
+      pipeline(fs.createReadStream(streamFile, { highWaterMark: 1 << 20 }), sink).catch(reject);
+    });
+    pack.finalize();
+    await done;
+    const fh = await fsp.open(tmp, "r+");
+    await fh.sync();
+    await fh.close();
+    await fsp.rename(tmp, out);
+  } catch (e) {
+    pack.destroy();
+    await done.catch(() => undefined);
+    await fsp.rm(tmp, { force: true });
+    throw toPrepcastError(e, out);
+  }
+  return { packageBytes: (await fsp.stat(out)).size, base: doc };
+}
+
+/** Whether a package file is a delta package: its fifth entry is prepcast/base.json (headers only). */
+export async function isDeltaPackage(file: string): Promise<boolean> {
+  const fh = await fsp.open(file, "r");
+  try {
+    const { size } = await fh.stat();
+    let at = 0;
+    for (let i = 0; i < 5 && at + 512 <= size; i++) {
+      const h = Buffer.alloc(512);
+      await fh.read(h, 0, 512, at);
+      const name = h.subarray(0, 100).toString("latin1").replace(/\0.*$/s, "");
+      const len = parseInt(h.subarray(124, 136).toString("latin1").replace(/[\0 ]/g, "") || "0", 8);
+      if (!Number.isSafeInteger(len) || len < 0) return false;
+      if (i === 4) return name === BASE_ENTRY;
+      at += 512 + Math.ceil(len / 512) * 512;
+    }
+    return false;
+  } finally {
+    await fh.close();
+  }
+}
+
+function parseBaseDoc(raw: Buffer): DeltaPackageBase {
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(raw.toString("utf8")) as Record<string, unknown>;
+  } catch {
+    throw new PrepcastError("PACKAGE_INVALID", `${BASE_ENTRY} is not JSON`, { where: BASE_ENTRY });
+  }
+  const b = v.base as Record<string, unknown> | undefined;
+  const ok =
+    v.format === DELTA_PACKAGE_FORMAT && v.encoding === ENCODING_DELTA_ZSTD && !!b && typeof b.process === "string" && typeof b.channel === "string" &&
+    Number.isSafeInteger(b.sequence) && typeof b.manifestSha256 === "string" && /^[0-9a-f]{64}$/.test(b.manifestSha256) &&
+    Number.isSafeInteger(v.streamSize) && (v.streamSize as number) >= 0 && typeof v.streamSha256 === "string" && /^[0-9a-f]{64}$/.test(v.streamSha256);
+  if (!ok) throw new PrepcastError("PACKAGE_INVALID", `${BASE_ENTRY} is not a ${DELTA_PACKAGE_FORMAT} document`, { where: BASE_ENTRY, hint: "repack with prep-publisher pack --base" });
+  return v as unknown as DeltaPackageBase;
+}
+
+/**
+ * Reads a delta package strictly in order: the four signed documents (given to `verify` before
+ * anything else is believed), base.json, then the stream copied to `streamOut` within
+ * `maxStreamBytes(verified)` and checked against base.json's size and hash.
+ */
+export async function readDeltaPackage(
+  file: string,
+  opts: { verify: (signed: SignedCut) => VerifiedCut; streamOut: string; maxStreamBytes: (v: VerifiedCut) => number },
+): Promise<{ verified: VerifiedCut; base: DeltaPackageBase }> {
+  const guard = new TarHeaderGuard();
+  const extract = tar.extract();
+  const input = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+  const pump = (async () => {
+    try {
+      for await (const chunk of input) {
+        if (extract.destroyed) return;
+        guard.inspect(chunk as Buffer);
+        if (!extract.write(chunk)) await new Promise<void>((r) => { extract.once("drain", r); extract.once("close", r); });
+      }
+      guard.end();
+      extract.end(undefined);
+    } catch (e) {
+      extract.destroy(e as Error);
+    } finally {
+      input.destroy();
+    }
+  })();
+  const it = extract[Symbol.asyncIterator]();
+  type Entry = AsyncIterable<unknown> & { header: tar.Header };
+  const next = async (want: string): Promise<Entry> => {
+    const r = await it.next();
+    if (r.done) throw new PrepcastError("MISSING_ENTRY", `the delta package ends before ${want}`, { where: want });
+    const e = r.value as Entry;
+    if (e.header.type !== "file") throw new PrepcastError("ENTRY_TYPE", `${e.header.name} is a ${e.header.type}, not a regular file`, { where: e.header.name });
+    if (e.header.name !== want) throw new PrepcastError("UNEXPECTED_ENTRY", `expected ${want} but found ${JSON.stringify(e.header.name.slice(0, 200))}`, { where: want, hint: "repack with prep-publisher pack --base" });
+    return e;
+  };
+  const readSmall = async (e: Entry, max: number): Promise<Buffer> => {
+    if ((e.header.size ?? 0) > max) throw new PrepcastError("TOO_LARGE", `${e.header.name} is ${e.header.size} bytes, more than ${max}`, { where: e.header.name });
+    const parts: Buffer[] = [];
+    for await (const c of e) parts.push(c as Buffer);
+    return Buffer.concat(parts);
+  };
+  try {
+    const docs: Buffer[] = [];
+    for (const { name, maxSize } of SIGNED_ENTRIES) docs.push(await readSmall(await next(name), maxSize));
+    const verified = opts.verify({ keyset: docs[0]!, keysetSig: docs[1]!, manifest: docs[2]!, manifestSig: docs[3]! });
+    const base = parseBaseDoc(await readSmall(await next(BASE_ENTRY), MAX_BASE_JSON));
+    const entry = await next(DELTA_ENTRY);
+    const limit = opts.maxStreamBytes(verified);
+    if ((entry.header.size ?? 0) !== base.streamSize || base.streamSize > limit) {
+      throw new PrepcastError("TOO_LARGE", `${DELTA_ENTRY} is ${entry.header.size} bytes; base.json says ${base.streamSize}, the limit for this manifest is ${limit}`, { where: DELTA_ENTRY });
+    }
+    const h = createHash("sha256");
+    const out = await fsp.open(opts.streamOut, "wx", 0o600);
+    try {
+      for await (const c of entry) {
+        h.update(c as Buffer);
+        await out.write(c as Buffer);
+      }
+    } finally {
+      await out.close();
+    }
+    if (h.digest("hex") !== base.streamSha256) throw new PrepcastError("HASH_MISMATCH", `${DELTA_ENTRY} does not match the hash in ${BASE_ENTRY}`, { where: DELTA_ENTRY });
+    const after = await it.next();
+    if (!after.done) throw new PrepcastError("TRAILING_DATA", `the delta package has an entry after ${DELTA_ENTRY}`, { where: (after.value as Entry).header.name });
+    return { verified, base };
+  } catch (e) {
+    extract.destroy();
+    throw toPrepcastError(e, file);
+  } finally {
+    await pump;
+  }
+}
+
+/**
+ * Builds a delta package from two full `.prep` packages of the same process and channel: both are
+ * verified and extracted (under `workDir`, removed afterwards), the stream is computed from the
+ * base's files to the target's, and the target's signed documents are copied verbatim.
+ */
+export async function buildDeltaPackage(opts: { target: string; base: string; rootPublicKey: Uint8Array; out: string; workDir: string }): Promise<{ packageBytes: number; stats: EncodeStats; base: DeltaPackageBase; targetSequence: number }> {
+  const work = await fsp.mkdtemp(path.join(opts.workDir, ".prepcast-delta-"));
+  try {
+    const extract = async (file: string, name: string) => {
+      const dir = path.join(work, name);
+      const r = await readPackage(file, { rootPublicKey: opts.rootPublicKey, state: emptyTrustState(), extractInto: () => dir });
+      return { dir, verified: r.verified };
+    };
+    const t = await extract(opts.target, "target");
+    const b = await extract(opts.base, "base");
+    const tm = t.verified.manifest;
+    const bm = b.verified.manifest;
+    if (tm.process !== bm.process || tm.channel !== bm.channel || bm.sequence >= tm.sequence) {
+      throw new PrepcastError("STATE_CONFLICT", `base ${bm.process}/${bm.channel} #${bm.sequence} is not an earlier cut of ${tm.process}/${tm.channel} #${tm.sequence}`, {
+        where: opts.base,
+        hint: "--base must be the package of a previous cut of the same process and channel",
+      });
+    }
+    const stream = path.join(work, "delta.bin");
+    const stats = await encodeDelta(cutDirContent(t.verified.manifestSha256, tm.files, t.dir), cutDirContent(b.verified.manifestSha256, bm.files, b.dir), stream);
+    const ref = { process: bm.process, channel: bm.channel, sequence: bm.sequence, manifestSha256: b.verified.manifestSha256 };
+    const w = await writeDeltaPackage(opts.out, t.verified.signed, ref, stream);
+    return { packageBytes: w.packageBytes, stats, base: w.base, targetSequence: tm.sequence };
+  } finally {
+    await fsp.rm(work, { recursive: true, force: true });
+  }
+}
