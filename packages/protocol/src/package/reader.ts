@@ -138,11 +138,12 @@ export async function readPackage(source: Readable | string, options: ReadPackag
     const seen = new Set<string>(SIGNED_ENTRIES.map((e) => e.name));
     const dirs = new StagingDirs();
     let bytes = 0;
-    for (const file of files) {
+    for (let index = 0; index < files.length; index++) {
+      const file = files[index]!;
       const expected = siteEntryName(file.path);
       const entry = await next();
       if (entry === null) {
-        throw new PrepcastError("MISSING_ENTRY", `the package ends before ${expected} (${files.length - files.indexOf(file)} of ${files.length} files missing)`, {
+        throw new PrepcastError("MISSING_ENTRY", `the package ends before ${expected} (${files.length - index} of ${files.length} files missing)`, {
           where: expected,
           hint: "the package is incomplete; copy it again",
         });
@@ -165,7 +166,7 @@ export async function readPackage(source: Readable | string, options: ReadPackag
       await current.finish();
       current = null;
       bytes += file.size;
-      options.onProgress?.(bytes, files.indexOf(file) + 1);
+      options.onProgress?.(bytes, index + 1);
     }
     const extra = await next();
     if (extra !== null) {
