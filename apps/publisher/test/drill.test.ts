@@ -29,7 +29,7 @@ test("a timed drill reaches drill receivers only, is marked everywhere, and neve
   const config = loadPublisherConfig(configFile);
   const lines: string[] = [];
 
-  const report = await runDrill({ config, cuts: 2, intervalSeconds: 1, settleSeconds: 5, log: quietLog(), onEvent: (l) => lines.push(l) });
+  const report = await runDrill({ config, cuts: 2, intervalSeconds: 1, settleSeconds: 15, log: quietLog(), onEvent: (l) => lines.push(l) });
   expect(report.format).toBe("prepcast/drill-report@1");
   expect(report.channel).toBe("simulacro");
   expect(report.cuts.map((c) => c.sequence)).toEqual([1, 2]);

@@ -109,7 +109,7 @@ export const DASHBOARD_JS = `"use strict";
   function bytes(n) { if (n === null || n === undefined) return "—"; var u = ["B", "KB", "MB", "GB", "TB"], i = 0; while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; } return n.toFixed(i ? 1 : 0) + " " + u[i]; }
   function estado(r) {
     var m = r.monitor || {};
-    if (m.suspended) return ["suspendido", "\\u26D4", "Suspendido"];
+    if (m.suspended) return ["suspendido", "\\u2298", "Suspendido"];
     if (m.reinstating) return ["reinstalando", "\\u21BB", "Reinstalado, verificando"];
     if (r.state === "transferring") return ["transfiriendo", "\\u21C5", "Transfiriendo"];
     if (r.state !== "connected") return ["desconectado", "\\u2716", "Sin conexión"];
@@ -117,7 +117,7 @@ export const DASHBOARD_JS = `"use strict";
     if (r.lagCuts > 0) return ["atrasado", "\\u26A0", "Atrasado"];
     return ["ok", "\\u2714", "Al día"];
   }
-  var SONDA = { ok: ["sonda-ok", "\\u2714 Sirve el último corte"], stale: ["sonda-mal", "\\u26A0 Corte atrasado"], notice: ["sonda-grave", "\\u26D4 Muestra el aviso"], wrong: ["sonda-grave", "\\u2716 Contenido distinto"], down: ["sonda-grave", "\\u2716 Sin respuesta"] };
+  var SONDA = { ok: ["sonda-ok", "\\u2714 Sirve el último corte"], stale: ["sonda-mal", "\\u26A0 Corte atrasado"], notice: ["sonda-grave", "\\u2298 Muestra el aviso"], wrong: ["sonda-grave", "\\u2716 Contenido distinto"], down: ["sonda-grave", "\\u2716 Sin respuesta"] };
   function sonda(r, o) {
     var td = el("td"), m = r.monitor || {};
     if (!m.publicUrl) { td.appendChild(el("span", "tenue", "— sin URL pública")); return td; }

@@ -28,7 +28,8 @@ export interface Overview extends StatusReport {
 const SECURITY_HEADERS = {
   "content-security-policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+  // same-origin (not no-referrer): with no-referrer Chromium sends "Origin: null" on form posts
+  "referrer-policy": "same-origin",
   "x-frame-options": "DENY",
   "cache-control": "no-store",
 };
@@ -75,6 +76,8 @@ class Journal {
   }
 
   private add(item: TimelineItem): void {
+    // an agent may confirm the same activation twice (delivery receipt, then its volunteered one)
+    if (this.timeline.slice(0, 20).some((t) => t.kind === item.kind && t.receiver === item.receiver && t.sequence === item.sequence && t.text === item.text && item.kind !== "notice")) return;
     this.timeline.unshift(item);
     if (this.timeline.length > 300) this.timeline.pop();
   }
@@ -111,6 +114,7 @@ export function operatorRoutes(svc: PublisherService, auth: AdminAuth): AdminRou
     const p = url.pathname;
     if (p === "/dashboard.css") return send(res, 200, "text/css; charset=utf-8", DASHBOARD_CSS), true;
     if (p === "/dashboard.js") return send(res, 200, "text/javascript; charset=utf-8", DASHBOARD_JS), true;
+    if (p === "/favicon.ico") return res.writeHead(204, SECURITY_HEADERS), res.end(), true;
     if (p !== "/" && p !== "/login" && p !== "/logout") return false;
     if (!auth.hostOk(req)) return send(res, 421, "text/plain; charset=utf-8", "host no permitido\n"), true;
     if (!auth.configured) return send(res, 503, "text/html; charset=utf-8", lockedHtml()), true;

@@ -133,7 +133,8 @@ ${items}
 `;
   const htmlFile = path.join(dir, "index.html");
   const jsonFile = path.join(dir, "difusores.json");
-  await writeFileAtomic(jsonFile, JSON.stringify(json, null, 2) + "\n", 0o644);
+  // the page first, then the JSON: a reader that sees the new JSON also finds the new page
   await writeFileAtomic(htmlFile, html, 0o644);
+  await writeFileAtomic(jsonFile, JSON.stringify(json, null, 2) + "\n", 0o644);
   return { dir, html: htmlFile, json: jsonFile, logoErrors };
 }

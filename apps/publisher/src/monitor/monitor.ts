@@ -230,6 +230,10 @@ export class DifusorMonitor extends EventEmitter {
         this.incident(id, "info", "link_restored", `el sitio sirve el corte ${r.served?.sequence ?? "?"}: enlace restablecido en la lista pública`);
         this.persist();
       }
+    } else if (!s.suspended && r.expected && this.awaitingPush(id, s, r.expected.sequence)) {
+      // just reinstated and the latest cut is still on its way: the window starts once it has it
+      s.failingSince = null;
+      s.failedPeriods = 0;
     } else if (!s.suspended && r.expected) {
       // a failure only counts once there is a public cut to serve
       if (!s.failingSince) s.failingSince = r.at;
@@ -249,6 +253,12 @@ export class DifusorMonitor extends EventEmitter {
       }
     }
     if (changed || r.verdict !== "ok") this.emit("changed", id);
+  }
+
+  private awaitingPush(id: string, s: DifusorMonitorStatus, sequence: number): boolean {
+    if (!s.reinstating) return false;
+    const link = this.deps.links().get(id)?.status();
+    return !!link && link.state !== "disconnected" && (link.live?.sequence ?? 0) < sequence;
   }
 
   private incident(receiver: string | null, severity: Incident["severity"], kind: string, message: string): void {

@@ -24,7 +24,7 @@ export interface ProbeResult {
   at: string;
   durationMs: number;
   verdict: ProbeVerdict;
-  /** Stable reason code (e.g. STALE_CUT, HTTP_STATUS, FILE_MISMATCH) and a Spanish/English message for the operator. */
+  /** Stable reason code (e.g. STALE_CUT, HTTP_STATUS, FILE_MISMATCH) and a message in Spanish for the operator. */
   code: string;
   message: string;
   httpStatus: number | null;
@@ -107,23 +107,23 @@ export async function probeDifusor(publicUrl: string, expected: ProbeExpectation
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
     const timedOut = err.name === "TimeoutError" || err.name === "AbortError";
-    return result("down", timedOut ? "TIMEOUT" : "UNREACHABLE", timedOut ? `no answer within ${opts.timeoutMs} ms` : `cannot reach the site: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
+    return result("down", timedOut ? "TIMEOUT" : "UNREACHABLE", timedOut ? `sin respuesta en ${opts.timeoutMs} ms` : `no se puede conectar con el sitio: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
   }
   let body: Buffer | null;
   try {
     body = await readLimited(res, MAX_STATUS_BYTES);
   } catch (e) {
-    return result("down", "TIMEOUT", `status document not read completely: ${(e as Error).message}`, { httpStatus: res.status });
+    return result("down", "TIMEOUT", `documento de estado incompleto: ${(e as Error).message}`, { httpStatus: res.status });
   }
-  if (res.status !== 200) return result("down", "HTTP_STATUS", `GET ${statusUrl} answered HTTP ${res.status}`, { httpStatus: res.status });
-  if (body === null) return result("down", "BAD_STATUS_DOC", `status document larger than ${MAX_STATUS_BYTES} bytes`, { httpStatus: res.status });
+  if (res.status !== 200) return result("down", "HTTP_STATUS", `GET ${statusUrl} respondió HTTP ${res.status}`, { httpStatus: res.status });
+  if (body === null) return result("down", "BAD_STATUS_DOC", `documento de estado mayor de ${MAX_STATUS_BYTES} bytes`, { httpStatus: res.status });
   let doc: Record<string, unknown>;
   try {
     const v = JSON.parse(body.toString("utf8")) as unknown;
     if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not an object");
     doc = v as Record<string, unknown>;
   } catch {
-    return result("down", "BAD_STATUS_DOC", "the site does not serve a PREPcast status document (/.well-known/prepcast.json is not JSON): wrong proxy or virtual host?", { httpStatus: res.status });
+    return result("down", "BAD_STATUS_DOC", "el sitio no sirve el documento de estado de PREPcast (/.well-known/prepcast.json no es JSON): ¿proxy o sitio virtual equivocado?", { httpStatus: res.status });
   }
   const str = (k: string) => (typeof doc[k] === "string" ? (doc[k] as string) : null);
   const served: NonNullable<ProbeResult["served"]> = {
@@ -136,39 +136,39 @@ export async function probeDifusor(publicUrl: string, expected: ProbeExpectation
     corte: str("corte"),
   };
   const base = { httpStatus: res.status, served };
-  if (!expected) return result(served.status === "suspended" ? "notice" : "ok", "NO_CUT_YET", "no cut published yet: only reachability checked", base);
-  if (served.status === "suspended") return result("notice", "NOTICE_SHOWN", "the site shows a suspension notice instead of results", base);
-  if (served.status === "no-cut") return result("stale", "NO_CUT", "the site has no cut live", base);
-  if (served.status === "embargo") return result("stale", "EMBARGO", "the site shows the embargo page", base);
+  if (!expected) return result(served.status === "suspended" ? "notice" : "ok", "NO_CUT_YET", "aún no hay cortes publicados: sólo se verificó que el sitio responde", base);
+  if (served.status === "suspended") return result("notice", "NOTICE_SHOWN", "el sitio muestra el aviso de suspensión en lugar de resultados", base);
+  if (served.status === "no-cut") return result("stale", "NO_CUT", "el sitio no tiene ningún corte en línea", base);
+  if (served.status === "embargo") return result("stale", "EMBARGO", "el sitio muestra la página de embargo", base);
   if (served.process !== expected.process || served.channel !== expected.channel) {
-    return result("wrong", "WRONG_CHANNEL", `the site serves ${served.process ?? "?"}/${served.channel ?? "?"}, expected ${expected.process}/${expected.channel}`, base);
+    return result("wrong", "WRONG_CHANNEL", `el sitio sirve ${served.process ?? "?"}/${served.channel ?? "?"}, se esperaba ${expected.process}/${expected.channel}`, base);
   }
   if (served.sequence === null || served.sequence < expected.sequence) {
-    return result("stale", "STALE_CUT", `the site serves cut ${served.sequence ?? "?"}, the latest is ${expected.sequence}`, base);
+    return result("stale", "STALE_CUT", `el sitio sirve el corte ${served.sequence ?? "?"}, el más reciente es el ${expected.sequence}`, base);
   }
   if (served.sequence !== expected.sequence || served.manifestSha256 !== expected.manifestSha256) {
-    return result("wrong", "WRONG_CUT", `the site serves cut ${served.sequence} with manifest ${String(served.manifestSha256).slice(0, 12)}, expected ${expected.sequence} / ${expected.manifestSha256.slice(0, 12)}`, base);
+    return result("wrong", "WRONG_CUT", `el sitio sirve el corte ${served.sequence} con manifiesto ${String(served.manifestSha256).slice(0, 12)}, se esperaba ${expected.sequence} / ${expected.manifestSha256.slice(0, 12)}`, base);
   }
   const file = (opts.pickFile ?? defaultPickFile(opts.maxFileBytes))(expected.files);
-  if (!file) return result("ok", "OK", `serves cut ${expected.sequence} (no file small enough to sample)`, base);
+  if (!file) return result("ok", "OK", `sirve el corte ${expected.sequence} (ningún archivo pequeño para muestrear)`, base);
   const fileUrl = publicUrlFor(publicUrl, file.path);
   let fres: Response;
   try {
     fres = await fetch(fileUrl, { signal, redirect: "follow", headers: { "user-agent": "PREPcast-probe/1 (OPLE)", "accept-encoding": "identity" } });
   } catch (e) {
     const timedOut = (e as Error).name === "TimeoutError" || (e as Error).name === "AbortError";
-    return result("down", timedOut ? "TIMEOUT" : "UNREACHABLE", `${file.path}: ${timedOut ? `no answer within ${opts.timeoutMs} ms` : (e as Error).message}`, { ...base, file: { path: file.path, ok: false, sha256: null, httpStatus: null } });
+    return result("down", timedOut ? "TIMEOUT" : "UNREACHABLE", `${file.path}: ${timedOut ? `sin respuesta en ${opts.timeoutMs} ms` : (e as Error).message}`, { ...base, file: { path: file.path, ok: false, sha256: null, httpStatus: null } });
   }
   let bytes: Buffer | null;
   try {
     bytes = fres.status === 200 ? await readLimited(fres, file.size) : (await fres.body?.cancel().catch(() => undefined), Buffer.alloc(0));
   } catch (e) {
-    return result("down", "TIMEOUT", `${file.path}: not read completely (${(e as Error).message})`, { ...base, file: { path: file.path, ok: false, sha256: null, httpStatus: fres.status } });
+    return result("down", "TIMEOUT", `${file.path}: lectura incompleta (${(e as Error).message})`, { ...base, file: { path: file.path, ok: false, sha256: null, httpStatus: fres.status } });
   }
-  if (fres.status !== 200) return result("down", "FILE_HTTP_STATUS", `GET ${file.path} answered HTTP ${fres.status}`, { ...base, file: { path: file.path, ok: false, sha256: null, httpStatus: fres.status } });
+  if (fres.status !== 200) return result("down", "FILE_HTTP_STATUS", `GET ${file.path} respondió HTTP ${fres.status}`, { ...base, file: { path: file.path, ok: false, sha256: null, httpStatus: fres.status } });
   const sha256 = bytes === null ? null : createHash("sha256").update(bytes).digest("hex");
   if (sha256 !== file.sha256) {
-    return result("wrong", "FILE_MISMATCH", `${file.path} served by the site ${bytes === null ? "is larger than in the manifest" : `has SHA-256 ${sha256!.slice(0, 12)}…, the manifest says ${file.sha256.slice(0, 12)}…`}`, { ...base, file: { path: file.path, ok: false, sha256, httpStatus: fres.status } });
+    return result("wrong", "FILE_MISMATCH", `${file.path} servido por el sitio ${bytes === null ? "es más grande que en el manifiesto" : `tiene SHA-256 ${sha256!.slice(0, 12)}…, el manifiesto dice ${file.sha256.slice(0, 12)}…`}`, { ...base, file: { path: file.path, ok: false, sha256, httpStatus: fres.status } });
   }
-  return result("ok", "OK", `serves cut ${expected.sequence}; ${file.path} matches the manifest`, { ...base, file: { path: file.path, ok: true, sha256, httpStatus: fres.status } });
+  return result("ok", "OK", `sirve el corte ${expected.sequence}; ${file.path} coincide con el manifiesto`, { ...base, file: { path: file.path, ok: true, sha256, httpStatus: fres.status } });
 }
