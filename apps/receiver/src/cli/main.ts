@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { registerSiteCommands, type CommandLike } from "@prepcast/site";
 import { registerActivate } from "./commands/activate";
 import { registerAudit } from "./commands/audit";
 import { registerInit } from "./commands/init";
@@ -21,6 +22,8 @@ export function buildProgram(): Command {
   registerActivate(program);
   registerStatus(program);
   registerAudit(program);
+  // serve, report (memoria técnica), ingest-logs, verify-site
+  registerSiteCommands(program as unknown as CommandLike);
   return program;
 }
 
