@@ -62,6 +62,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   throw new PrepcastError("PROTOCOL_ERROR", "request body must be a JSON object");
 }
 
+const NOTICE_KIND: Record<string, string> = { suspension: "suspensión", reinstatement: "reinstalación", test: "prueba" };
+
 /** The operator's view, recorded from the service's events (newest first). */
 class Journal {
   readonly timeline: TimelineItem[] = [];
@@ -72,7 +74,7 @@ class Journal {
     svc.on("receipt", (p: { id: string; receipt: { sequence: number; state: string; activatedAt: string | null; receivedAt: string } }) =>
       this.add({ at: p.receipt.activatedAt ?? p.receipt.receivedAt, kind: "receipt", receiver: p.id, sequence: p.receipt.sequence, text: p.receipt.state === "active" ? `${p.id}: corte ${p.receipt.sequence} en línea` : `${p.id}: corte ${p.receipt.sequence} en espera (embargo)` }),
     );
-    svc.on("notice-sent", (p: { id: string; kind: string; issuedAt: string }) => this.add({ at: new Date().toISOString(), kind: "notice", receiver: p.id, sequence: null, text: `${p.id}: aviso firmado entregado (${p.kind})` }));
+    svc.on("notice-sent", (p: { id: string; kind: string; issuedAt: string }) => this.add({ at: new Date().toISOString(), kind: "notice", receiver: p.id, sequence: null, text: `${p.id}: aviso firmado entregado (${NOTICE_KIND[p.kind] ?? p.kind})` }));
   }
 
   private add(item: TimelineItem): void {
