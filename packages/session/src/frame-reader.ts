@@ -16,10 +16,24 @@ export class FrameReader {
   private ended = false;
   private failure: unknown = null;
   private readonly maxQueued: number;
+  private readonly maxQueuedBytes: number;
+  private bytes = 0;
+  private drained: (() => void) | null = null;
 
-  constructor(private readonly conn: FrameConnection, opts: { maxQueued?: number } = {}) {
+  /**
+   * `maxQueuedBytes` (default 64 MiB): past it the reader stops pulling frames, so the transport's
+   * flow control holds the peer back; frames are up to 8 MiB each, and 1024 of them unread would
+   * otherwise be 8 GiB in memory.
+   */
+  constructor(private readonly conn: FrameConnection, opts: { maxQueued?: number; maxQueuedBytes?: number } = {}) {
     this.maxQueued = opts.maxQueued ?? 1024;
+    this.maxQueuedBytes = opts.maxQueuedBytes ?? 64 * 1024 * 1024;
     void this.pump();
+  }
+
+  /** Bytes of payload held in frames nobody has read yet. */
+  get queuedBytes(): number {
+    return this.bytes;
   }
 
   private async pump(): Promise<void> {
@@ -31,10 +45,15 @@ export class FrameReader {
         }
         if (frame.body === "pong") continue;
         if (this.queue.length >= this.maxQueued) {
+          // a flood: end the session now rather than after working through the backlog
+          this.queue.length = 0;
+          this.bytes = 0;
           throw new PrepcastError("PROTOCOL_ERROR", `peer sent more than ${this.maxQueued} frames without waiting for an answer`, { where: this.conn.remoteAddress });
         }
         this.queue.push(frame);
+        this.bytes += frameBytes(frame);
         this.wake();
+        while (this.bytes > this.maxQueuedBytes && !this.ended) await new Promise<void>((resolve) => (this.drained = resolve));
       }
     } catch (e) {
       this.failure = e;
@@ -73,6 +92,12 @@ export class FrameReader {
       if (signal?.aborted) return null;
       const f = this.queue.shift();
       if (f) {
+        this.bytes -= frameBytes(f);
+        if (this.drained && this.bytes <= this.maxQueuedBytes) {
+          const d = this.drained;
+          this.drained = null;
+          d();
+        }
         if (f.body === "error") throw errorFromFrame(f);
         return f;
       }
@@ -104,6 +129,18 @@ export class FrameReader {
     }
     return f[body] as NonNullable<Frame[K]>;
   }
+}
+
+/** Approximate memory held by a frame: its byte and string fields (what a peer can make large). */
+function frameBytes(f: Frame): number {
+  const body = f.body ? (f as unknown as Record<string, unknown>)[f.body] : null;
+  let n = 64;
+  if (body && typeof body === "object") {
+    for (const v of Object.values(body)) {
+      if (v instanceof Uint8Array || typeof v === "string") n += v.length;
+    }
+  }
+  return n;
 }
 
 export function errorFromFrame(f: Frame): PrepcastError {
