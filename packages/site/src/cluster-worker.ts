@@ -1,6 +1,6 @@
 // Entry point of a cluster worker: serves the site and ships its hits to the primary over IPC in
 // batches; only the primary touches SQLite, so serving never waits on the database.
-import { createBatchingSink } from "./analytics";
+import { createBatchingSink, encodeHits } from "./analytics";
 import { createHttpListener, createSiteHandler, listenOn, RawHit } from "./server";
 import type { WorkerConfig } from "./site-server";
 
@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env.PREPCAST_SITE_WORKER ?? "{}") as WorkerConfig;
   const sink = config.analytics
     ? createBatchingSink((hits: RawHit[]) => {
-        if (process.connected) process.send!({ type: "prepcast-hits", hits });
+        if (process.connected) process.send!({ type: "prepcast-hits", batch: encodeHits(hits) });
       }, { maxBatch: 500, intervalMs: 100 })
     : undefined;
   const handler = createSiteHandler({

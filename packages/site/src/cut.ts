@@ -3,7 +3,7 @@
 // The receiver verified the signatures before activation; here the manifest is parsed again only to
 // know which paths exist (deny by default) and their hashes (ETags, integrity of the memory cache).
 import { createHash } from "node:crypto";
-import { readFileSync, realpathSync } from "node:fs";
+import { readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { basename, join } from "node:path";
 import { Manifest, parseManifest, PrepcastError } from "@prepcast/protocol";
 import { cacheControlFor, contentTypeFor, isCompressible } from "./content";
@@ -92,10 +92,16 @@ export function readCut(cutDir: string): LoadedCut {
   };
 }
 
-/** Resolves DIR/current to the real cut directory (one syscall); undefined when there is no live cut. */
+/**
+ * Resolves DIR/current to the cut directory with one readlink (the receiver writes a relative
+ * `cuts/<id>` link); anything else falls back to realpath. Undefined when there is no live cut.
+ */
 export function resolveCurrentDir(root: string): string | undefined {
+  const link = join(root, "current");
   try {
-    return realpathSync.native(join(root, "current"));
+    const target = readlinkSync(link);
+    if (/^cuts\/[^/]+$/.test(target)) return join(root, target);
+    return realpathSync.native(link);
   } catch {
     return undefined;
   }

@@ -77,6 +77,8 @@ interface CutRuntime {
   variants: Map<string, Variant[]> | undefined;
   variantsCheckedAt: number;
   memory: Map<string, Buffer>;
+  /** Raw header arrays for 200 responses from memory, per representation (fast path). */
+  headers: Map<string, string[]>;
   memoryBytes: number;
   loading: Map<string, Promise<Buffer | undefined>>;
 }
@@ -146,7 +148,7 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
   function runtimeFor(cut: LoadedCut): CutRuntime {
     let rt = runtimes.get(cut);
     if (!rt) {
-      rt = { cut, variants: undefined, variantsCheckedAt: -Infinity, memory: new Map(), memoryBytes: 0, loading: new Map() };
+      rt = { cut, variants: undefined, variantsCheckedAt: -Infinity, memory: new Map(), headers: new Map(), memoryBytes: 0, loading: new Map() };
       runtimes.set(cut, rt);
     }
     if (!rt.variants && Date.now() - rt.variantsCheckedAt > 2000) {
@@ -426,16 +428,48 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
     sendSimple(req, res, 404, "text/html; charset=utf-8", notFoundPage(), { "Cache-Control": "no-store" }, path);
   }
 
+  /**
+   * The common case in one step: a live cut, no notice, a GET/HEAD of a listed file already verified
+   * in memory, no Range. Headers go out as one precomputed raw array (no setHeader calls), which is
+   * what lets a Node worker keep up with nginx on small files.
+   */
+  function tryFast(req: IncomingMessage, res: ServerResponse, path: string, cut: LoadedCut, now: number): boolean {
+    if (req.headers.range !== undefined || now < cut.notBeforeMs) return false;
+    let rel = path.slice(1);
+    if (rel === "" || rel.endsWith("/")) rel += "index.html";
+    const file = cut.files.get(rel);
+    if (!file || notices.current(now)) return false;
+    const rt = runtimeFor(cut);
+    const available = rt.variants?.get(file.path);
+    const variant = available ? chooseEncoding(req.headers["accept-encoding"], available) : undefined;
+    const key = variant ? `${file.path}\0${variant.encoding}` : file.path;
+    const buf = rt.memory.get(key);
+    if (!buf) return false;
+    const etag = variant ? `"${file.sha256}.${variant.encoding}"` : file.etag;
+    const inm = req.headers["if-none-match"];
+    if (inm !== undefined && etagMatches(inm, [file.etag, ...(available ?? []).map((v) => `"${file.sha256}.${v.encoding}"`)])) return false;
+    let headers = rt.headers.get(key);
+    if (!headers) {
+      headers = ["Content-Type", file.contentType, "Content-Length", String(buf.length), "ETag", etag, "Cache-Control", file.cacheControl, "Accept-Ranges", "bytes"];
+      if (file.compressible) headers.push("Vary", "Accept-Encoding");
+      if (variant) headers.push("Content-Encoding", variant.encoding);
+      headers.push("X-PREP-Corte", cut.manifest.corte, "X-Content-Type-Options", "nosniff", "Referrer-Policy", "strict-origin-when-cross-origin", "Content-Security-Policy", csp);
+      rt.headers.set(key, headers);
+    }
+    res.writeHead(200, headers);
+    if (req.method === "HEAD") res.end();
+    else res.end(buf);
+    record(req, res, path, file.contentType.startsWith("text/html"), req.method === "HEAD" ? 0 : buf.length);
+    return true;
+  }
+
   const handle: Handler = (req, res) => {
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
-    res.setHeader("Content-Security-Policy", csp);
     const rawUrl = req.url ?? "/";
     const q = rawUrl.indexOf("?");
     const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
     let path: string;
     try {
-      path = decodeURIComponent(rawPath);
+      path = rawPath.includes("%") ? decodeURIComponent(rawPath) : rawPath;
     } catch {
       path = "";
     }
@@ -443,6 +477,10 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
     const loaded = currentCut();
     if (loaded instanceof Error) log.error({ code: (loaded as { code?: string }).code ?? "STATE_INVALID", err: loaded.message }, "the live cut cannot be read");
     const cut = loaded instanceof Error ? undefined : loaded;
+    if (cut && (req.method === "GET" || req.method === "HEAD") && path.startsWith("/") && !path.startsWith("/.well-known/") && !path.includes("\0") && tryFast(req, res, path, cut, now)) return;
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
+    res.setHeader("Content-Security-Policy", csp);
     const live = cut && now >= cut.notBeforeMs ? cut : undefined;
     res.setHeader("X-PREP-Corte", live ? live.manifest.corte : "none");
     if (!path.startsWith("/") || path.includes("\0")) {

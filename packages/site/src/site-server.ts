@@ -5,10 +5,10 @@ import cluster, { Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
 import { extname, join } from "node:path";
 import { Server } from "node:http";
-import { AnalyticsStore, BatchingSink, createAnalyticsStore, createBatchingSink } from "./analytics";
+import { AnalyticsStore, BatchingSink, createAnalyticsStore, createBatchingSink, decodeHits } from "./analytics";
 import { prepareCompressedVariants, pruneVariants } from "./compress";
 import { resolveCurrentDir } from "./cut";
-import { createHttpListener, createSiteHandler, listenOn, ListenAddress, parseListen, RawHit, SiteHandlerOptions, SiteLogger, stderrLogger, TlsFiles } from "./server";
+import { createHttpListener, createSiteHandler, listenOn, ListenAddress, parseListen, SiteHandlerOptions, SiteLogger, stderrLogger, TlsFiles } from "./server";
 import { createAdminHandler } from "./stats-page";
 
 export interface SiteServerOptions extends Omit<SiteHandlerOptions, "analytics"> {
@@ -140,10 +140,10 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
   let closing = false;
   let port = listen.port;
   const flushWaiters = new Map<Worker, () => void>();
-  const onMessage = (w: Worker, msg: { type?: string; hits?: RawHit[] }): void => {
-    if (msg?.type === "prepcast-hits" && store && Array.isArray(msg.hits)) {
+  const onMessage = (w: Worker, msg: { type?: string; batch?: unknown }): void => {
+    if (msg?.type === "prepcast-hits" && store) {
       try {
-        store.insertHits(msg.hits);
+        store.insertHits(decodeHits(msg.batch));
       } catch (e) {
         log.error({ err: String(e) }, "analytics write failed");
       }
@@ -163,7 +163,7 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
         if (msg?.type === "prepcast-ready") {
           port = msg.port ?? port;
           resolve();
-        } else onMessage(w, msg as { type?: string; hits?: RawHit[] });
+        } else onMessage(w, msg as { type?: string; batch?: unknown });
       });
       w.once("exit", (code) => {
         pool.splice(pool.indexOf(w), 1);

@@ -1,0 +1,272 @@
+// Serving benchmark (NOT part of npm test): wrk on loopback against the PREPcast site server
+// (cluster workers, analytics on) and against nginx serving the same cut, with a mix of index.html,
+// assets and data JSON, and a cut switch every 2 s during both runs. Then analytics ingestion
+// throughput (direct batched inserts, and nginx's real access log through ingestNginxLog).
+//
+//   npm run build   # or: (cd packages/protocol && npx tsc -p tsconfig.build.json) etc. for protocol, testkit, site
+//   npx tsc -p bench/serve/tsconfig.json && node bench/out/serve/run.js [--duration 10] [--connections 64] [--threads 2] [--workers 2]
+//
+// Needs wrk and nginx on PATH (Debian: apt-get install -y wrk nginx).
+import { spawn, spawnSync, ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { createKeyset, createManifest, encodeSigFile, generateKeyPair, keyIdOf, sha256Hex, signDocument } from "@prepcast/protocol";
+import { generateCut } from "@prepcast/testkit";
+import { createAnalyticsStore, createSiteServer, ingestNginxLog, prepareCompressedVariants, RawHit } from "@prepcast/site";
+
+const arg = (name: string, def: number): number => {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? def : Number(process.argv[i + 1]);
+};
+const DURATION = arg("--duration", 10);
+const CONNECTIONS = arg("--connections", 64);
+const THREADS = arg("--threads", 2);
+const WORKERS = arg("--workers", 2);
+const ROUNDS = arg("--rounds", 3);
+const ANALYTICS = !process.argv.includes("--no-analytics");
+const UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0 Safari/537.36";
+
+function walk(dir: string, base = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name), base) : [relative(base, join(dir, e.name))]));
+}
+
+function install(root: string, srcDir: string, sequence: number, corte: string, keys: { root: ReturnType<typeof generateKeyPair>; signing: ReturnType<typeof generateKeyPair> }): string {
+  const files = walk(srcDir).map((p) => {
+    const bytes = readFileSync(join(srcDir, p));
+    return { path: p, size: bytes.length, sha256: sha256Hex(bytes), bytes };
+  });
+  const keyset = createKeyset({ version: 1, expires: new Date(Date.now() + 86_400_000 * 30), signingPublicKeys: [keys.signing.publicKey] });
+  const manifest = createManifest({ process: "VER-2024", channel: "simulacro", sequence, corte, files, createdAt: new Date(Date.parse(corte) - 60_000), notBefore: new Date(Date.parse(corte) - 60_000), expires: new Date(Date.now() + 86_400_000 * 30) });
+  const id = `${String(sequence).padStart(6, "0")}-${sha256Hex(manifest).slice(0, 12)}`;
+  const dir = join(root, "cuts", id);
+  for (const f of files) {
+    mkdirSync(join(dir, "site", f.path, ".."), { recursive: true });
+    writeFileSync(join(dir, "site", f.path), f.bytes);
+  }
+  mkdirSync(join(dir, "prepcast"), { recursive: true });
+  writeFileSync(join(dir, "prepcast", "keyset.json"), keyset);
+  writeFileSync(join(dir, "prepcast", "keyset.sig"), encodeSigFile(signDocument("keyset", keyset, keys.root.secretKey, keyIdOf(keys.root.publicKey))));
+  writeFileSync(join(dir, "prepcast", "manifest.json"), manifest);
+  writeFileSync(join(dir, "prepcast", "manifest.sig"), encodeSigFile(signDocument("manifest", manifest, keys.signing.secretKey, keyIdOf(keys.signing.publicKey))));
+  return id;
+}
+
+function activate(root: string, id: string): void {
+  const tmp = join(root, `.current-${Math.random().toString(16).slice(2)}`);
+  symlinkSync(join("cuts", id), tmp);
+  renameSync(tmp, join(root, "current"));
+}
+
+interface WrkResult {
+  requests: number;
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  socketErrors: number;
+  non2xx: number;
+  raw: string;
+}
+
+function ms(v: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
+}
+
+function parseWrk(out: string): WrkResult {
+  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  if (!/Requests\/sec/.test(out)) console.error(`could not parse wrk output:\n${out}`);
+  return {
+    requests: num(/(\d+) requests in/),
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p50ms: ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? ""),
+    p99ms: ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? ""),
+    socketErrors: sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+    non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
+    raw: out,
+  };
+}
+
+function rssKiB(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+    } catch {
+      /* exited */
+    }
+  }
+  return total;
+}
+
+function childrenOf(pid: number): number[] {
+  const out = spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).stdout.trim();
+  return out ? out.split("\n").map(Number) : [];
+}
+
+/** Runs wrk while switching cuts every 2 s and sampling the RSS of `pids()`. */
+async function runWrk(url: string, script: string, root: string, cutIds: string[], pids: () => number[]): Promise<WrkResult & { peakRssMiB: number; switches: number }> {
+  let peak = 0;
+  let switches = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(pids()))), 200);
+  const switcher = setInterval(() => {
+    switches++;
+    activate(root, cutIds[switches % cutIds.length]!);
+  }, 2000);
+  const wrk = spawn("wrk", [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${DURATION}s`, "--latency", "-H", `User-Agent: ${UA}`, "-s", script, url]);
+  let out = "";
+  wrk.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  wrk.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const [code, signal] = await new Promise<[number | null, string | null]>((r) => wrk.on("close", (c: number | null, s: string | null) => r([c, s])));
+  if (code !== 0) out += `\nwrk exited with code ${code} signal ${signal}\n`;
+  clearInterval(sampler);
+  clearInterval(switcher);
+  activate(root, cutIds[0]!);
+  return { ...parseWrk(out), peakRssMiB: peak / 1024, switches };
+}
+
+async function waitForPort(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+async function main(): Promise<void> {
+  for (const tool of ["wrk", "nginx"]) {
+    if (spawnSync("which", [tool]).status !== 0) {
+      console.error(`${tool} not found: apt-get install -y wrk nginx`);
+      process.exit(2);
+    }
+  }
+  const work = mkdtempSync(join(tmpdir(), "prepcast-bench-serve-"));
+  const root = join(work, "state");
+  try {
+    const keys = { root: generateKeyPair(), signing: generateKeyPair() };
+    const g1 = await generateCut({ outDir: join(work, "gen"), k: 1, scale: "small" });
+    const g2 = await generateCut({ outDir: join(work, "gen"), k: 2, scale: "small" });
+    const ids = [install(root, g1.dir, 1, g1.corte, keys), install(root, g2.dir, 2, g2.corte, keys)];
+    for (const id of ids) await prepareCompressedVariants({ root, cutDir: join(root, "cuts", id) });
+    activate(root, ids[0]!);
+    const all = walk(g1.dir).filter((p) => walk(g2.dir).includes(p));
+    const pick = (re: RegExp, n: number): string[] => all.filter((p) => re.test(p)).sort().slice(0, n);
+    // ~20% pages, ~30% assets (CSS, a small image, a font), ~50% data JSON
+    const mix = [
+      ...Array(4).fill("index.html"),
+      ...pick(/^assets\/css\//, 3),
+      ...pick(/^assets\/img\//, 2),
+      ...pick(/^assets\/fonts\/.*woff2$/, 1),
+      "data/corte.json",
+      "data/GUB/entidad.json",
+      ...pick(/^data\/GUB\/distritos\//, 2),
+      ...pick(/^data\/GUB\/secciones\//, 6),
+    ];
+    const script = join(work, "mix.lua");
+    writeFileSync(script, readFileSync(join(__dirname, "..", "..", "serve", "mix.lua"), "utf8").replace("--PATHS--", mix.map((p) => `"/${p.split("/").map(encodeURIComponent).join("/")}"`).join(", ")));
+    const bytesOfMix = mix.reduce((a, p) => a + statSync(join(g1.dir, p)).size, 0) / mix.length;
+
+    // Alternate PREPcast and nginx runs (ROUNDS each) and report medians: on a shared machine
+    // background load moves both, and interleaving keeps the comparison fair.
+    const db = join(root, "analytics.sqlite");
+    const ngx = join(work, "nginx");
+    mkdirSync(join(ngx, "logs"), { recursive: true });
+    const nport = 20000 + Math.floor(Math.random() * 20000);
+    writeFileSync(join(ngx, "nginx.conf"), `user root;
+worker_processes ${WORKERS};
+pid ${ngx}/nginx.pid;
+error_log ${ngx}/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types;
+  access_log ${ngx}/logs/access.log combined buffer=64k flush=1s;
+  sendfile on; tcp_nopush on; keepalive_requests 1000000; etag on;
+  server { listen 127.0.0.1:${nport}; root ${root}/current/site; location / { index index.html; } }
+}
+`);
+    type Run = Awaited<ReturnType<typeof runWrk>>;
+    const oursRuns: (Run & { recorded: number })[] = [];
+    const theirRuns: Run[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const site = await createSiteServer({ root, listen: "127.0.0.1:0", workers: WORKERS, ...(ANALYTICS ? { analytics: db } : {}), log: { info() {}, warn() {}, error: (o, m) => console.error(m, o) } });
+      await waitForPort(`${site.url}/`);
+      const before = site.store ? site.store.count() : 0;
+      const r = await runWrk(`${site.url}/`, script, root, ids, () => [process.pid, ...childrenOf(process.pid)]);
+      await site.flushAnalytics();
+      await new Promise((res) => setTimeout(res, 300));
+      await site.flushAnalytics();
+      oursRuns.push({ ...r, recorded: site.store ? site.store.count() - before : 0 });
+      await site.close();
+      const nginx: ChildProcess = spawn("nginx", ["-p", ngx, "-c", join(ngx, "nginx.conf"), "-g", "daemon off;"], { stdio: "inherit" });
+      await waitForPort(`http://127.0.0.1:${nport}/`);
+      theirRuns.push(await runWrk(`http://127.0.0.1:${nport}/`, script, root, ids, () => [nginx.pid!, ...childrenOf(nginx.pid!)]));
+      nginx.kill("SIGQUIT");
+      await new Promise((res) => nginx.on("exit", res));
+      if (oursRuns[round]!.socketErrors + oursRuns[round]!.non2xx > 0 || process.argv.includes("--raw")) console.error(oursRuns[round]!.raw);
+      console.error(`round ${round + 1}/${ROUNDS}: PREPcast ${oursRuns[round]!.rps.toFixed(0)} req/s, nginx ${theirRuns[round]!.rps.toFixed(0)} req/s`);
+    }
+    const median = <T>(runs: T[], key: (r: T) => number): T => [...runs].sort((a, b) => key(a) - key(b))[Math.floor(runs.length / 2)]!;
+    const ours = median(oursRuns, (r) => r.rps);
+    const theirs = median(theirRuns, (r) => r.rps);
+    const recorded = ours.recorded;
+    const errorsOurs = oursRuns.reduce((a, r) => a + r.socketErrors + r.non2xx, 0);
+    const requestsOurs = oursRuns.reduce((a, r) => a + r.requests, 0);
+    const recordedOurs = oursRuns.reduce((a, r) => a + r.recorded, 0);
+    const peakOurs = Math.max(...oursRuns.map((r) => r.peakRssMiB));
+    const peakTheirs = Math.max(...theirRuns.map((r) => r.peakRssMiB));
+
+    // analytics ingestion: sustained batched inserts (what the primary does with the workers' batches)
+    const ingestDb = createAnalyticsStore(join(work, "ingest.sqlite"));
+    const N = 500_000;
+    const t0 = Date.parse("2024-06-02T20:00:00-06:00");
+    const batch: RawHit[] = [];
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) {
+      batch.push({ time: t0 + i * 2, ip: `10.0.${((i * 7919) % 25_000) >> 8}.${((i * 7919) % 25_000) & 255}`, ua: UA, method: "GET", path: mix[i % mix.length]!, status: 200, bytes: 1000, referrer: "", dest: "", html: i % 5 === 0 });
+      if (batch.length === 1000) {
+        ingestDb.insertHits(batch);
+        batch.length = 0;
+      }
+    }
+    ingestDb.insertHits(batch);
+    const insertSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const logStart = process.hrtime.bigint();
+    const ingested = await ingestNginxLog(ingestDb, join(ngx, "logs", "access.log"));
+    const logSeconds = Number(process.hrtime.bigint() - logStart) / 1e9;
+    ingestDb.close();
+
+    const rows: [string, string, string][] = [
+      ["requests/s", ours.rps.toFixed(0), theirs.rps.toFixed(0)],
+      ["latency p50", `${ours.p50ms.toFixed(2)} ms`, `${theirs.p50ms.toFixed(2)} ms`],
+      ["latency p99", `${ours.p99ms.toFixed(2)} ms`, `${theirs.p99ms.toFixed(2)} ms`],
+      ["requests", String(ours.requests), String(theirs.requests)],
+      ["errors (socket + non-2xx), all rounds", String(errorsOurs), String(theirRuns.reduce((a, r) => a + r.socketErrors + r.non2xx, 0))],
+      ["cut switches, all rounds", String(oursRuns.reduce((a, r) => a + r.switches, 0)), String(theirRuns.reduce((a, r) => a + r.switches, 0))],
+      ["peak RSS (all processes)", `${peakOurs.toFixed(0)} MiB`, `${peakTheirs.toFixed(0)} MiB`],
+      ["hits recorded / requests, all rounds", ANALYTICS ? `${recordedOurs} / ${requestsOurs}` : "off", "access.log"],
+    ];
+    const w0 = Math.max(...rows.map((r) => r[0].length));
+    const w1 = Math.max(...rows.map((r) => r[1].length), 14);
+    console.log(`\nServing bench (median of ${ROUNDS} alternating rounds; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}): ${cpus().length} cores, wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s, ${WORKERS} workers each, mix of ${mix.length} paths (mean ${bytesOfMix.toFixed(0)} B), cut switch every 2 s`);
+    console.log(`${"".padEnd(w0)}  ${"PREPcast".padEnd(w1)}  nginx`);
+    for (const r of rows) console.log(`${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`);
+    console.log(`ratio PREPcast/nginx requests/s: ${(ours.rps / theirs.rps).toFixed(2)}x (target >= 0.8x)`);
+    console.log(`analytics: batched inserts ${(N / insertSeconds).toFixed(0)} hits/s (${N} hits from 25,000 visitors in ${insertSeconds.toFixed(2)} s); nginx log ingestion ${(ingested.hits / logSeconds).toFixed(0)} lines/s (${ingested.hits} lines, ${ingested.errorCount} malformed)`);
+    writeFileSync(join(__dirname, "..", "serve-results.json"), JSON.stringify({ cores: cpus().length, duration: DURATION, connections: CONNECTIONS, threads: THREADS, workers: WORKERS, mix, ours: { ...ours, raw: undefined, recorded }, nginx: { ...theirs, raw: undefined }, rounds: { ours: oursRuns.map((r) => r.rps), nginx: theirRuns.map((r) => r.rps) }, insertHitsPerSecond: N / insertSeconds, logLinesPerSecond: ingested.hits / logSeconds, hash: createHash("sha256").update(mix.join()).digest("hex").slice(0, 8) }, null, 2));
+    if (process.argv.includes("--raw")) console.log(ours.raw, theirs.raw);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
