@@ -1,9 +1,50 @@
 import * as path from "node:path";
 import { DeltaCache, ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD, encodeDelta, payloadFileContent, type CachedStream, type EncodeOptions } from "@prepcast/delta";
-import { ENCODING_FULL, FilePayloadSource, transferIdFor, type CutRefInfo, type OfferPlan } from "@prepcast/session";
+import { ENCODING_FULL, FilePayloadSource, transferIdFor, type CutRefInfo, type OfferPlan, type PayloadSource } from "@prepcast/session";
 import type { Logger } from "@prepcast/runtime";
 import type { CutRepository, PreparedCut } from "./cut-repository";
 import type { OfferPlanner } from "./receiver-link";
+
+/**
+ * One stream read by many sessions: each chunk is read from disk once and the same Buffer is
+ * handed to every session that asks for it (32 receivers on one base share one copy), up to
+ * `maxBytes` of cached chunks; beyond that reads go to the file (the page cache) as before.
+ */
+export class SharedPayloadSource implements PayloadSource {
+  private readonly chunks = new Map<string, Promise<Buffer>>();
+  private cached = 0;
+  constructor(private readonly inner: FilePayloadSource, private readonly maxBytes = 64 << 20) {}
+  get size(): number {
+    return this.inner.size;
+  }
+  get sha256(): Buffer {
+    return this.inner.sha256;
+  }
+  read(offset: number, length: number): Promise<Buffer> {
+    const key = `${offset}:${length}`;
+    const hit = this.chunks.get(key);
+    if (hit) return hit;
+    const p = this.inner.read(offset, length);
+    if (this.cached + length <= this.maxBytes) {
+      this.cached += length;
+      this.chunks.set(key, p);
+      p.catch(() => {
+        this.chunks.delete(key);
+        this.cached -= length;
+      });
+    }
+    return p;
+  }
+  /** Drops the cached chunks (the file stays open for a session still reading it). */
+  forget(): void {
+    this.chunks.clear();
+    this.cached = 0;
+  }
+  close(): Promise<void> {
+    this.forget();
+    return this.inner.close();
+  }
+}
 
 /** Failures after which a receiver gets the plain `full` payload for that cut. */
 const FALLBACK_CODES = new Set(["HASH_MISMATCH", "SIZE_MISMATCH", "PROTOCOL_ERROR", "TRUNCATED", "STATE_INVALID", "NOT_FOUND", "INTERNAL", "IO_ERROR"]);
@@ -25,7 +66,7 @@ export interface DeltaPlanningOptions {
  */
 export class DeltaPlanning {
   readonly cache: DeltaCache;
-  private readonly sources = new Map<string, Promise<FilePayloadSource>>();
+  private readonly sources = new Map<string, { sequence: number; source: Promise<SharedPayloadSource> }>();
   private readonly lastPlan = new Map<string, { manifestSha256: string; encoding: string }>();
   private readonly fallback = new Map<string, Set<string>>();
 
@@ -85,13 +126,14 @@ export class DeltaPlanning {
   }
 
   private async planFor(target: PreparedCut, base: CutRefInfo | null, stream: CachedStream): Promise<OfferPlan> {
+    this.retire(target.ref.sequence);
     return {
       signed: target.signed,
       cut: target.ref,
       encoding: stream.encoding,
       base,
       transferId: transferIdFor(target.ref, stream.encoding, base),
-      payload: await this.source(stream),
+      payload: await this.source(stream, target.ref.sequence),
     };
   }
 
@@ -114,20 +156,33 @@ export class DeltaPlanning {
     );
   }
 
-  private source(stream: CachedStream): Promise<FilePayloadSource> {
-    let p = this.sources.get(stream.file);
-    if (!p) {
-      p = FilePayloadSource.open(stream.file, Buffer.from(stream.sha256, "hex"));
-      p.catch(() => this.sources.delete(stream.file));
-      this.sources.set(stream.file, p);
+  private source(stream: CachedStream, sequence: number): Promise<SharedPayloadSource> {
+    let entry = this.sources.get(stream.file);
+    if (!entry) {
+      const source = FilePayloadSource.open(stream.file, Buffer.from(stream.sha256, "hex")).then((f) => new SharedPayloadSource(f));
+      source.catch(() => this.sources.delete(stream.file));
+      this.sources.set(stream.file, (entry = { sequence, source }));
     }
-    return p;
+    return entry.source;
+  }
+
+  /** A newer cut is being offered: older streams lose their cached chunks, much older ones close. */
+  private retire(latest: number): void {
+    for (const [file, e] of this.sources) {
+      if (e.sequence >= latest) continue;
+      if (e.sequence < latest - 1) {
+        this.sources.delete(file);
+        void e.source.then((s) => s.close()).catch(() => undefined);
+      } else {
+        void e.source.then((s) => s.forget()).catch(() => undefined);
+      }
+    }
   }
 
   /** Closes the shared stream readers. */
   async close(): Promise<void> {
     const all = [...this.sources.values()];
     this.sources.clear();
-    await Promise.all(all.map((p) => p.then((s) => s.close()).catch(() => undefined)));
+    await Promise.all(all.map((e) => e.source.then((s) => s.close()).catch(() => undefined)));
   }
 }
