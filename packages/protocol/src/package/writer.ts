@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { once } from "node:events";
 import * as tar from "tar-stream";
 import { PrepcastError, toPrepcastError } from "../errors";
-import { createManifest, parseManifest, type Channel, type Manifest, type ManifestFile } from "../manifest";
+import { createManifest, type Channel, type Manifest, type ManifestFile } from "../manifest";
 import { assertNoCollisions, validateSitePath } from "../paths";
 import { encodeSigFile, signDocument } from "../signing";
 import { sha256Hex } from "../hash";
@@ -267,7 +267,8 @@ export async function packCut(options: PackCutOptions): Promise<PackCutResult> {
     ...(options.notBefore !== undefined ? { notBefore: options.notBefore } : {}),
     ...(options.expires !== undefined ? { expires: options.expires } : {}),
   });
-  const manifest = parseManifest(manifestBytes);
+  // createManifest has validated the document; rebuild the object instead of parsing 2 MB again
+  const manifest = JSON.parse(manifestBytes.toString("utf8")) as Manifest;
   const manifestSig = encodeSigFile(signDocument("manifest", manifestBytes, signing.signingKey.secretKey, signing.signingKey.keyid));
 
   const out = path.resolve(options.out);
