@@ -107,6 +107,14 @@ function childrenOf(pid: number): number[] {
   return out ? out.split("\n").map(Number) : [];
 }
 
+function isSiteWorker(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("cluster-worker");
+  } catch {
+    return false;
+  }
+}
+
 /** Runs wrk while switching cuts every 2 s and sampling the RSS of `pids()`. */
 async function runWrk(url: string, script: string, root: string, cutIds: string[], pids: () => number[]): Promise<WrkResult & { peakRssMiB: number; switches: number }> {
   let peak = 0;
@@ -198,7 +206,7 @@ http {
       const site = await createSiteServer({ root, listen: "127.0.0.1:0", workers: WORKERS, ...(ANALYTICS ? { analytics: db } : {}), log: { info() {}, warn() {}, error: (o, m) => console.error(m, o) } });
       await waitForPort(`${site.url}/`);
       const before = site.store ? site.store.count() : 0;
-      const r = await runWrk(`${site.url}/`, script, root, ids, () => [process.pid, ...childrenOf(process.pid)]);
+      const r = await runWrk(`${site.url}/`, script, root, ids, () => [process.pid, ...childrenOf(process.pid).filter(isSiteWorker)]);
       await site.flushAnalytics();
       await new Promise((res) => setTimeout(res, 300));
       await site.flushAnalytics();
@@ -249,7 +257,7 @@ http {
       ["requests", String(ours.requests), String(theirs.requests)],
       ["errors (socket + non-2xx), all rounds", String(errorsOurs), String(theirRuns.reduce((a, r) => a + r.socketErrors + r.non2xx, 0))],
       ["cut switches, all rounds", String(oursRuns.reduce((a, r) => a + r.switches, 0)), String(theirRuns.reduce((a, r) => a + r.switches, 0))],
-      ["peak RSS (all processes)", `${peakOurs.toFixed(0)} MiB`, `${peakTheirs.toFixed(0)} MiB`],
+      ["peak RSS (primary = this bench process, + workers / nginx master + workers)", `${peakOurs.toFixed(0)} MiB`, `${peakTheirs.toFixed(0)} MiB`],
       ["hits recorded / requests, all rounds", ANALYTICS ? `${recordedOurs} / ${requestsOurs}` : "off", "access.log"],
     ];
     const w0 = Math.max(...rows.map((r) => r[0].length));

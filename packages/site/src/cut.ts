@@ -114,7 +114,7 @@ export function resolveCurrentDir(root: string): string | undefined {
 export class CutCache {
   private readonly cuts = new Map<string, LoadedCut>();
   private readonly failures = new Map<string, { at: number; error: Error }>();
-  constructor(private readonly keep = 4) {}
+  constructor(private readonly keep = 3) {}
 
   get(dir: string): LoadedCut {
     const hit = this.cuts.get(dir);

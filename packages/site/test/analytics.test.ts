@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { classifyUserAgent, createAnalyticsStore, createSiteServer, ingestNginxLog, parseCombinedLine, RawHit, stats } from "../src";
+import { classifyUserAgent, decodeHits, encodeHits, createAnalyticsStore, createSiteServer, ingestNginxLog, parseCombinedLine, RawHit, stats } from "../src";
 import { activate, cleanup, makeKeys, sampleSite, tempRoot, writeCut } from "./fixtures";
 import { request } from "./http";
 
@@ -76,6 +76,16 @@ describe("analytics store and stats", () => {
     const last = again.db.prepare("SELECT visitor, session FROM hits ORDER BY id DESC LIMIT 2").all() as { visitor: string; session: number }[];
     expect(last[0]).toEqual(last[1]);
     again.close();
+  });
+
+  test("IPC batches round-trip; malformed rows from a worker are dropped", () => {
+    const hits = [hit({}), hit({ ua: GOOGLEBOT, method: "BEACON", durationMs: 5, html: false }), hit({ path: "/x" })];
+    const batch = encodeHits(hits);
+    expect(batch.uas).toHaveLength(2);
+    expect(decodeHits(JSON.parse(JSON.stringify(batch)))).toEqual(hits);
+    expect(decodeHits({ uas: ["a"], flat: [1, "ip", 7, "GET", "/", 200, 1, "", "", 1, null] })).toEqual([]);
+    expect(decodeHits({ uas: [], flat: [1, 2] })).toEqual([]);
+    expect(decodeHits(null)).toEqual([]);
   });
 
   test("user-agent classes", () => {
