@@ -6,9 +6,21 @@ import type { WorkerConfig } from "./site-server";
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.PREPCAST_SITE_WORKER ?? "{}") as WorkerConfig;
+  // Batches not yet written to the IPC pipe are bounded: if the primary stops reading, hits are
+  // dropped and counted (reported at the next flush) instead of growing this worker's memory.
+  let inFlight = 0;
+  let droppedInIpc = 0;
   const sink = config.analytics
     ? createBatchingSink((hits: RawHit[]) => {
-        if (process.connected) process.send!({ type: "prepcast-hits", batch: encodeHits(hits) });
+        if (!process.connected) return;
+        if (inFlight >= 64) {
+          droppedInIpc += hits.length;
+          return;
+        }
+        inFlight++;
+        process.send!({ type: "prepcast-hits", batch: encodeHits(hits) }, undefined, {}, () => {
+          inFlight--;
+        });
       }, { maxBatch: 500, intervalMs: 100 })
     : undefined;
   const handler = createSiteHandler({
@@ -24,7 +36,7 @@ async function main(): Promise<void> {
   process.on("message", (msg: { type?: string }) => {
     if (msg?.type === "prepcast-flush") {
       sink?.flush();
-      process.send!({ type: "prepcast-flushed" });
+      process.send!({ type: "prepcast-flushed", dropped: droppedInIpc + (sink?.dropped ?? 0) });
     }
   });
   process.on("disconnect", () => {

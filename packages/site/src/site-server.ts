@@ -148,6 +148,8 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
         log.error({ err: String(e) }, "analytics write failed");
       }
     } else if (msg?.type === "prepcast-flushed") {
+      const dropped = (msg as { dropped?: number }).dropped ?? 0;
+      if (dropped > 0) log.warn({ dropped }, "a site worker dropped analytics hits because the writer could not keep up");
       flushWaiters.get(w)?.();
     }
   };
