@@ -84,6 +84,10 @@ maybe("operator dashboard in Chromium", () => {
     expect(await page.locator("#resumen").textContent()).toContain("Último corte: #1");
     await page.screenshot({ path: path.join(RESULTS, "dashboard-2-corte-en-linea.png"), fullPage: true });
 
+    // Push the latest cut again (e.g. after the difusor fixed its disk): acknowledged and audited.
+    await page.locator("#fila-uv button", { hasText: "Reenviar corte" }).click();
+    await page.locator("#aviso", { hasText: "Último corte reenviado a uv." }).waitFor();
+
     // Suspend from the page: the row turns red, the incident is listed, the audit log has it.
     await act(page, "Suspender", "prueba de suspensión desde el panel");
     await waitFor("row suspended", async () => (await rowState(page)) === "suspendido", 20_000);
@@ -99,7 +103,7 @@ maybe("operator dashboard in Chromium", () => {
     expect(svc.monitor.status("uv")!.linkEnabled).toBe(true);
     await page.screenshot({ path: path.join(RESULTS, "dashboard-4-reinstalado.png"), fullPage: true });
     const events = auditEvents(svc.config.state).map((e) => e.event);
-    expect(events).toEqual(expect.arrayContaining(["dashboard_login_failed", "dashboard_login", "suspended", "reinstated", "link_restored"]));
+    expect(events).toEqual(expect.arrayContaining(["dashboard_login_failed", "dashboard_login", "push_again", "suspended", "reinstated", "link_restored"]));
     const suspended = auditEvents(svc.config.state).find((e) => e.event === "suspended")!.data;
     expect(suspended).toMatchObject({ manual: true, by: "panel", reason: "prueba de suspensión desde el panel" });
 

@@ -76,6 +76,12 @@ test("a stale public site is suspended after 3 periods, shows the notice, and is
   const wellKnown = JSON.parse((await httpGet(rx.agent.siteUrl! + "/.well-known/prepcast.json")).body) as Record<string, unknown>;
   expect(wellKnown.status).toBe("suspended");
 
+  // Prometheus sees it too.
+  const metrics = await (await fetch(`http://127.0.0.1:${s.adminAddress!.port}/metrics`)).text();
+  expect(metrics).toMatch(/prepcast_publisher_receiver_suspended\{receiver="uv"\} 1/);
+  expect(metrics).toMatch(/prepcast_publisher_probe_ok\{receiver="uv"\} 0/);
+  expect(metrics).toMatch(/prepcast_publisher_probes_total\{receiver="uv",verdict="stale"\} [1-9]/);
+
   // The public list shows the difusor without a link.
   await waitFor("public list regenerated", () => {
     const j = JSON.parse(fs.readFileSync(path.join(state, "public", "difusores.json"), "utf8")) as { difusores: Array<{ id: string; enabled: boolean }> };

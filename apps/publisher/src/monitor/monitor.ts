@@ -175,8 +175,13 @@ export class DifusorMonitor extends EventEmitter {
     return { process: c.ref.process, channel: c.ref.channel, sequence: c.ref.sequence, manifestSha256: c.ref.manifestSha256, corte: c.manifest.corte, files: c.manifest.files };
   }
 
+  /** Probes every difusor, at most 16 at a time (hundreds of difusores must not open hundreds of sockets at once). */
   async probeAll(): Promise<void> {
-    await Promise.all(this.deps.config.receiverEntries.map((e) => this.probeOne(e.id)));
+    const queue = this.deps.config.receiverEntries.map((e) => e.id);
+    const worker = async () => {
+      for (let id = queue.shift(); id !== undefined && !this.stopped; id = queue.shift()) await this.probeOne(id);
+    };
+    await Promise.all(Array.from({ length: Math.min(16, queue.length) }, worker));
   }
 
   /** Probes one difusor now (also after a receipt, so a fixed site is confirmed quickly). */
