@@ -252,6 +252,13 @@ export class PublisherService extends EventEmitter {
     this.on("refused", (p: { id: string; sequence: number; code: string; message: string }) => m.noteIncident(p.id, "warning", "refused", `corte ${p.sequence} rechazado: ${p.code} ${p.message}`));
     this.on("failed", (p: { id: string; sequence: number; code: string; message: string }) => m.noteIncident(p.id, "warning", "transfer_failed", `transferencia del corte ${p.sequence} fallida: ${p.code} ${p.message}`));
     this.on("error-event", (p: { id: string; code: string; message: string }) => m.noteIncident(p.id, "warning", "session_failed", `${p.code}: ${p.message}`));
+    this.on("hello", (st: LinkStatus) => {
+      const h = st.hello;
+      if (!h) return;
+      if (Math.abs(h.clockSkewMs) > 2000) m.noteIncident(st.id, "warning", "clock_skew", `reloj desfasado ${(h.clockSkewMs / 1000).toFixed(1)} s respecto del OPLE: revise NTP (chrony)`);
+      const latest = this.repo.latest();
+      if (latest && h.freeDiskBytes < 2 * latest.manifest.totalSize) m.noteIncident(st.id, "warning", "disk_low", `espacio libre ${h.freeDiskBytes} bytes: menos del doble del último corte (${latest.manifest.totalSize} bytes)`);
+    });
     m.on("changed", () => this.publicList.schedule());
     this.on("cut", () => this.publicList.schedule());
     this.on("receipt", (p: { id: string; receipt: { state: string } }) => {
