@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import { PrepcastError, StagingDirs, VerifiedFileWriter, sitePathIn, toPrepcastError, type ManifestFile } from "@prepcast/protocol";
-import type { CutContent } from "./content";
+import { READ_CONCURRENCY, mapLimit, type CutContent } from "./content";
 import {
   HEADER_SIZE, MAX_GROUP_DICT_BYTES, MAX_GROUP_FILES, MAX_GROUP_LITERAL_BYTES, METHOD_STORED, METHOD_ZSTD, OP_COPY, OP_LITERAL, OP_LITERAL_REF,
   TAG_END, TAG_GROUP, decodeHeader, protocolError,
@@ -168,7 +168,7 @@ export async function applyDelta(opts: ApplyOptions): Promise<ApplyResult> {
       if (method === METHOD_ZSTD) {
         const len = await r.varint(compressBound(literalSize), "compressed group length");
         const src = await r.bytes(len);
-        const dict = base ? await Promise.all(literals.filter((o) => o.ref !== null).map((o) => base.read(o.ref!))) : [];
+        const dict = base ? await mapLimit(literals.filter((o) => o.ref !== null), READ_CONCURRENCY, (o) => base.read(o.ref!)) : [];
         let out;
         try {
           out = decompressExactly(src, dict, literalSize);

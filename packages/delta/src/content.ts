@@ -82,3 +82,20 @@ export function cutDirContent(manifestSha256: string, files: readonly ManifestFi
     close: async () => undefined,
   };
 }
+
+/** `fn` over `items` with at most `limit` calls in flight, results in order (bounded open files). */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Files read at once when a group gathers its members or its dictionary. */
+export const READ_CONCURRENCY = 16;
