@@ -129,13 +129,18 @@ export interface AgentRigOptions {
   allowlist?: string[];
   maxFrameBytes?: number;
   ople?: Ople;
+  /** Trust these key files instead of the rig's own OPLE (e.g. a real publisher's keys directory). */
+  rootPublicKeyFile?: string;
+  publisherIdentityFile?: string;
 }
 
 export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRig> {
   const work = tmpDir("agent");
   const ople = opts.ople ?? new Ople();
-  writePublicKeyFile(path.join(work, "root.pub"), ople.root.publicKey);
-  writePublicKeyFile(path.join(work, "publisher-identity.pub"), ople.identity.publicKey);
+  if (opts.rootPublicKeyFile) fs.copyFileSync(opts.rootPublicKeyFile, path.join(work, "root.pub"));
+  else writePublicKeyFile(path.join(work, "root.pub"), ople.root.publicKey);
+  if (opts.publisherIdentityFile) fs.copyFileSync(opts.publisherIdentityFile, path.join(work, "publisher-identity.pub"));
+  else writePublicKeyFile(path.join(work, "publisher-identity.pub"), ople.identity.publicKey);
   const receiverIdentity = generateKeyPair();
   writeSecretKeyFile(path.join(work, "identity.key"), receiverIdentity);
   const cert = await generateSelfSignedCertificate({ commonName: "hardening.prepcast" });

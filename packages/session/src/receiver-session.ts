@@ -32,7 +32,8 @@ export interface ReceiverBackend {
 }
 
 export type ReceiverSessionEvent =
-  | { type: "authenticated"; publisherId: string }
+  /** publisherClockOffsetMs: the publisher's clock minus ours at its PublisherAuth (null when it did not say). */
+  | { type: "authenticated"; publisherId: string; publisherClockOffsetMs: number | null }
   | { type: "auth_failed"; code: string; message: string }
   | { type: "offer"; sequence: number; manifestSha256: string; encoding: string; payloadSize: number }
   | { type: "refused"; code: string; message: string; sequence?: number }
@@ -155,7 +156,8 @@ export class ReceiverSession {
     verifyAuth("publisher", params, pa.signature ?? new Uint8Array(), this.conn.remoteAddress);
     await this.conn.send({ receiverAuth: { signature: signAuth("receiver", params, o.identity) } });
     this.publisherId = pa.publisherId;
-    this.emit({ type: "authenticated", publisherId: pa.publisherId });
+    const theirs = Number(pa.clockUnixMs ?? 0);
+    this.emit({ type: "authenticated", publisherId: pa.publisherId, publisherClockOffsetMs: theirs > 0 ? theirs - this.clock().getTime() : null });
   }
 
   /** Verifies a notice (signature first) and hands it to the agent; a bad one is reported, the session goes on. */

@@ -69,6 +69,9 @@ export class ReceiverAgent {
     readonly store: CutStore,
     readonly backend: StoreBackend,
     private readonly opts: ReceiverAgentOptions,
+    /** publisher clock minus ours, as measured at the last authentication (0 within a second) */
+    private readonly skew: { ms: number } = { ms: 0 },
+    private readonly decisionClock: () => Date = () => new Date(),
   ) {
     this.log = opts.log ?? createLogger({ name: "prep-receiver", level: config.log.level });
     this.registry = createMetricsRegistry("prepcast_receiver_");
@@ -91,12 +94,17 @@ export class ReceiverAgent {
   static async start(opts: ReceiverAgentOptions): Promise<ReceiverAgent> {
     const c = opts.config;
     const store = await CutStore.open(c.root, { retain: c.retain, ...(opts.clock ? { now: opts.clock } : {}) });
+    const skew = { ms: 0 };
+    const base = opts.clock ?? (() => new Date());
+    // Embargo and freshness never run ahead of the (authenticated) publisher's clock: a receiver
+    // whose clock is fast would otherwise show an embargoed cut early. A slow clock only delays.
+    const decisionClock = () => new Date(base().getTime() + Math.min(0, skew.ms));
     const backend = new StoreBackend(store, {
-      ...(opts.clock ? { clock: opts.clock } : {}),
+      clock: decisionClock,
       appliers: opts.appliers ?? deltaAppliers(),
       ...(opts.freeDisk ? { freeDisk: opts.freeDisk } : {}),
     });
-    const agent = new ReceiverAgent(c, store, backend, opts);
+    const agent = new ReceiverAgent(c, store, backend, opts, skew, decisionClock);
     try {
       await agent.startAll();
     } catch (e) {
@@ -190,7 +198,7 @@ export class ReceiverAgent {
       workers: c.site.workers,
       ...(c.site.analytics ? { analytics: path.join(c.root, "analytics.sqlite") } : {}),
       staleAfterSeconds: c.stalePeriods * c.updatePeriodMinutes * 60,
-      ...(this.opts.clock ? { clock: () => this.opts.clock!().getTime() } : {}),
+      clock: () => this.decisionClock().getTime(),
     } as Parameters<typeof site.createSiteServer>[0]);
     return srv;
   }
@@ -232,6 +240,7 @@ export class ReceiverAgent {
         switch (e.type) {
           case "authenticated":
             authenticated = true;
+            this.onPublisherClock(e.publisherClockOffsetMs);
             this.metrics.connected.inc();
             this.audit.append("publisher_connected", { publisher: e.publisherId, ...where });
             break;
@@ -291,6 +300,20 @@ export class ReceiverAgent {
     });
   }
 
+  /** Records the publisher's clock; a changed offset re-arms the embargo timer on the corrected clock. */
+  private onPublisherClock(offsetMs: number | null): void {
+    if (offsetMs === null) return;
+    const ms = Math.abs(offsetMs) < 1000 ? 0 : offsetMs; // round trips and jitter are not skew
+    if (ms === this.skew.ms) return;
+    this.skew.ms = ms;
+    this.backend.armPending();
+    if (ms !== 0) {
+      this.incident("clock_skew", `this machine's clock differs from the publisher's by ${(-ms / 1000).toFixed(1)} s; embargo and freshness use the publisher's time when ours is ahead (check NTP)`);
+      this.audit.append("clock_skew", { clockSkewMs: -ms });
+      this.log.warn({ clockSkewMs: -ms }, "clock skew against the publisher");
+    }
+  }
+
   private onActivated(e: ActivationEvent): void {
     this.metrics.activated.inc();
     this.metrics.liveSequence.set(e.record.sequence);
@@ -315,8 +338,7 @@ export class ReceiverAgent {
     const live = this.store.live();
     const pending = this.store.pending();
     const periodMs = this.config.updatePeriodMinutes * 60_000;
-    // the injected clock, like every other freshness decision of the agent (site, embargo)
-    const now = this.opts.clock ? this.opts.clock().getTime() : Date.now();
+    const now = this.decisionClock().getTime();
     const corteAge = live ? now - Date.parse(live.manifest.corte) : null;
     return {
       receiver: this.config.id,
@@ -328,6 +350,7 @@ export class ReceiverAgent {
         : null,
       staged: pending ? { sequence: pending.sequence, corte: pending.corte, notBefore: pending.notBefore } : null,
       stale: corteAge !== null && corteAge > this.config.stalePeriods * periodMs,
+      clockSkewMs: -this.skew.ms,
       lastTransfer: this.lastTransfer,
       connectedPublishers: this.sessions.size,
       incidents: this.incidents.slice(-50),

@@ -1,0 +1,86 @@
+// kill -9 of a real receiver process at random points of transfer and activation, N times in a
+// row. After each kill: the live tree is exactly one signed cut (never a mix, never empty once a
+// cut was live); after each restart the receiver converges to the latest cut.
+import * as path from "node:path";
+import { Cluster, generateCut, waitFor } from "@prepcast/testkit";
+import { expectExactlyOneSignedCut, liveState, pushInBackground, auditEvents } from "./faults";
+
+export interface KillLoopReport {
+  iterations: number;
+  kills: number;
+  /** where the kill landed, from the receiver's own record */
+  phases: Record<string, number>;
+  resumedTransfers: number;
+  checks: number;
+  mixesFound: number;
+  emptyAfterLive: number;
+  converged: number;
+  seconds: number;
+}
+
+export async function killReceiverLoop(iterations: number, seed = Date.now()): Promise<KillLoopReport> {
+  const t0 = Date.now();
+  let rnd = seed >>> 0 || 1;
+  const random = () => ((rnd = (rnd * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const cluster = await Cluster.create([{ id: "victim", transport: "grpc" }]);
+  const report: KillLoopReport = { iterations, kills: 0, phases: {}, resumedTransfers: 0, checks: 0, mixesFound: 0, emptyAfterLive: 0, converged: 0, seconds: 0 };
+  try {
+    const r = cluster.receivers[0]!;
+    await cluster.startReceiver(r);
+    await cluster.startPublisher();
+    // three distinct contents, used in turn: consecutive cuts always differ, so a mix shows
+    const cutsDir = path.join(cluster.dir, "cuts");
+    const contents = [];
+    for (let k = 1; k <= 3; k++) contents.push((await generateCut({ outDir: cutsDir, k, scale: "small", actas: k !== 2 })).dir);
+    const bySequence = new Map<number, string>();
+    bySequence.set(1, contents[0]!);
+    const first = cluster.push(contents[0]!);
+    if (!first.json?.ok) throw new Error(`first push failed: ${first.stdout}`);
+    const baselineStart = Date.now();
+    bySequence.set(2, contents[1]!);
+    const second = cluster.push(contents[1]!);
+    if (!second.json?.ok) throw new Error(`second push failed: ${second.stdout}`);
+    // the window to aim at: one whole push (transfer, verify, commit, activate, receipt)
+    const windowMs = Math.max(400, Date.now() - baselineStart);
+    let everLive = true;
+    for (let i = 0; i < iterations; i++) {
+      const seq = i + 3;
+      const content = contents[(seq - 1) % 3]!;
+      bySequence.set(seq, content);
+      const push = pushInBackground(cluster, content, 180);
+      await new Promise((res) => setTimeout(res, Math.floor(random() * windowMs * 1.2)));
+      await cluster.kill(r, "SIGKILL");
+      report.kills++;
+      // where did it land? the receiver's own audit and partial payload tell
+      const events = auditEvents(r).filter((e) => e.data?.sequence === seq).map((e) => e.event);
+      const live = liveState(r).sequence;
+      const phase = live === seq ? (events.includes("receipt_sent") ? "after-receipt" : "activated-before-receipt") : events.includes("received") ? "verifying-or-committing" : events.includes("transfer_started") ? "transferring" : "before-transfer";
+      report.phases[phase] = (report.phases[phase] ?? 0) + 1;
+      report.checks++;
+      try {
+        const s = await expectExactlyOneSignedCut(r, bySequence, everLive);
+        if (s !== null) everLive = true;
+      } catch (e) {
+        if (/disappeared/.test(String(e))) report.emptyAfterLive++;
+        else report.mixesFound++;
+        throw e;
+      }
+      await cluster.startReceiver(r);
+      const res = await push.done;
+      if (res.code !== 0) throw new Error(`push of sequence ${seq} did not complete after the restart (exit ${res.code}): ${res.out.slice(-800)}`);
+      await waitFor(`receiver live at ${seq}`, () => liveState(r).sequence === seq, 60_000, 50);
+      report.checks++;
+      await expectExactlyOneSignedCut(r, bySequence, true);
+      report.converged++;
+      if (auditEvents(r).some((e) => e.event === "transfer_started" && e.data.sequence === seq && e.data.resumeOffset > 0)) report.resumedTransfers++;
+    }
+  } catch (e) {
+    const r = cluster.receivers[0]!;
+    throw new Error(`${(e as Error).message}\n--- receiver log ---\n${r.log.slice(-2000)}\n--- publisher log ---\n${cluster.publisherLog.slice(-2000)}`);
+  } finally {
+    report.seconds = Math.round((Date.now() - t0) / 1000);
+    await cluster.stop();
+    cluster.cleanup();
+  }
+  return report;
+}
