@@ -22,7 +22,7 @@ export interface AgentHandle {
   stop(): Promise<void>;
 }
 interface ReceiverModules {
-  ReceiverAgent: { start(opts: { config: unknown; log?: unknown }): Promise<AgentHandle> };
+  ReceiverAgent: { start(opts: { config: unknown; log?: unknown; clock?: () => Date; freeDisk?: () => Promise<number> }): Promise<AgentHandle> };
   loadReceiverConfig(file: string): unknown;
 }
 function receiverModules(): ReceiverModules {
@@ -68,7 +68,12 @@ export interface ReceiverFixture {
   configFile: string;
 }
 
-export async function startReceiver(work: string, id: string, keys: PublisherKeys, opts: { channels?: string[]; process?: string } = {}): Promise<ReceiverFixture> {
+export async function startReceiver(
+  work: string,
+  id: string,
+  keys: PublisherKeys,
+  opts: { channels?: string[]; process?: string; clockOffsetMs?: number; freeDiskBytes?: number } = {},
+): Promise<ReceiverFixture> {
   const dir = path.join(work, id);
   fs.mkdirSync(dir, { recursive: true });
   const identity = generateKeyPair();
@@ -92,7 +97,12 @@ export async function startReceiver(work: string, id: string, keys: PublisherKey
   const configFile = path.join(dir, "receiver.json");
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
   const m = receiverModules();
-  const agent = await m.ReceiverAgent.start({ config: m.loadReceiverConfig(configFile), log: quietLog() });
+  const agent = await m.ReceiverAgent.start({
+    config: m.loadReceiverConfig(configFile),
+    log: quietLog(),
+    ...(opts.clockOffsetMs ? { clock: () => new Date(Date.now() + opts.clockOffsetMs!) } : {}),
+    ...(opts.freeDiskBytes !== undefined ? { freeDisk: async () => opts.freeDiskBytes! } : {}),
+  });
   return {
     id,
     dir,
