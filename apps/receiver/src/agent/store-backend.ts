@@ -4,6 +4,7 @@ import * as fsp from "node:fs/promises";
 import {
   applyFullPayload, isEmbargoed, toPrepcastError, type CutRecord, type CutStore, type Staging, type VerifiedCut,
 } from "@prepcast/protocol";
+import { prepareCompressedVariants } from "@prepcast/site";
 import { ENCODING_FULL, type CutRefInfo, type InstallRequest, type InstallResult, type ReceiverBackend } from "@prepcast/session";
 
 /** Rebuilds a cut's files from a payload into `<stagingDir>/site`; each file verified against the manifest. */
@@ -90,6 +91,8 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
       if (isEmbargoed(req.verified.manifest, this.now())) {
         await this.store.markPending(record.id);
         this.armPending();
+        // While the embargo runs, prepare the gzip/brotli variants so the cut goes live ready.
+        void prepareCompressedVariants({ root: this.store.root, cutDir: this.store.cutDir(record.id) }).catch((e) => this.emit("warning", e));
         await this.store.retain();
         return { state: "staged", activatedAt: null };
       }
