@@ -49,14 +49,16 @@ function pack(cut: GeneratedCut, sequence: number, out: string): Run {
   return run(PUBLISHER, ["pack", cut.dir, "--keys", keys, "--sequence", String(sequence), "--corte", cut.corte, "--out", out, "--json"]);
 }
 
-test("the offline path end to end through the real CLIs", async () => {
+// The steps share one state directory and run in order; each is its own test so each stays bounded.
+const p1 = path.join(work, "c1.prep");
+const p2 = path.join(work, "c2.prep");
+
+test("init and pack two cuts, verify one", () => {
   const init = run(PUBLISHER, ["init", "--dir", keys, "--json"]);
   expect(init.status).toBe(0);
   expect(init.json).toMatchObject({ ok: true, rootPub });
   expect(init.json.rootKeyId).toMatch(/^[0-9a-f]{64}$/);
 
-  const p1 = path.join(work, "c1.prep");
-  const p2 = path.join(work, "c2.prep");
   expect(pack(cut1, 1, p1).json).toMatchObject({ ok: true, sequence: 1, files: cut1.files, bytes: cut1.bytes });
   expect(pack(cut2, 2, p2).json).toMatchObject({ ok: true, sequence: 2, corte: cut2.corte });
 
@@ -64,7 +66,9 @@ test("the offline path end to end through the real CLIs", async () => {
   expect(v.status).toBe(0);
   expect(v.stdout).toContain("sequence 1");
   expect(v.stdout).toContain(`${cut1.files} files, ${cut1.bytes} bytes`);
+});
 
+test("install cut 1 then cut 2; the older cut is refused", () => {
   expect(run(RECEIVER, ["install", p1, "--trust", rootPub, "--root", receiver, "--json"]).json).toMatchObject({ ok: true, status: "activated", sequence: 1 });
   const i2 = run(RECEIVER, ["install", p2, "--trust", rootPub, "--root", receiver]);
   expect(i2.status).toBe(0);
@@ -78,7 +82,10 @@ test("the offline path end to end through the real CLIs", async () => {
   expect(backHuman.status).toBe(1);
   expect(backHuman.stderr).toMatch(/^error \[ROLLBACK\]: .+\nhint: .+/);
 
-  // a tampered package: one byte flipped inside a site file's entry
+});
+
+test("a tampered package is refused by verify and install, and nothing is left in staging", () => {
+  // one byte flipped inside a site file's entry
   const p3 = path.join(work, "c3.prep");
   expect(pack(cut2, 3, p3).status).toBe(0);
   const bytes = fs.readFileSync(p3);
@@ -94,7 +101,9 @@ test("the offline path end to end through the real CLIs", async () => {
   expect(it.json).toMatchObject({ ok: false, code: "HASH_MISMATCH" });
   expect(fs.readdirSync(path.join(receiver, "staging"))).toEqual([]);
 
-  // the live tree is cut 2, byte for byte
+});
+
+test("the live tree is cut 2 byte for byte; the audit log verifies and detects tampering", async () => {
   const cmp = await compareTrees(path.join(receiver, "current", "site"), cut2.dir);
   expect(cmp.differences).toEqual([]);
   expect(cmp.equal).toBe(true);
@@ -107,7 +116,14 @@ test("the offline path end to end through the real CLIs", async () => {
   expect(audit.status).toBe(0);
   expect(audit.json).toMatchObject({ ok: true });
   const log = path.join(receiver, "audit.log");
-  const lines = fs.readFileSync(log, "utf8").split("\n");
+  const original = fs.readFileSync(log, "utf8");
+  // cutting the last entry keeps a valid chain, but not the one state.json anchored
+  fs.writeFileSync(log, original.split("\n").filter(Boolean).slice(0, -1).map((l) => `${l}\n`).join(""));
+  const truncated = run(RECEIVER, ["audit", "verify", "--root", receiver, "--json"]);
+  expect(truncated.status).toBe(1);
+  expect(truncated.json).toMatchObject({ ok: false, code: "AUDIT_LOG_TAMPERED" });
+  fs.writeFileSync(log, original);
+  const lines = original.split("\n");
   expect(lines.filter((l) => l.includes('"cut.refused"')).length).toBe(3);
   lines[1] = lines[1]!.replace('"sequence":1', '"sequence":7');
   fs.writeFileSync(log, lines.join("\n"));

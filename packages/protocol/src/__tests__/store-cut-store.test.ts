@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readAuditLog, verifyAuditLog } from "../audit-log";
 import { sha256Hex } from "../hash";
-import { CutStore, cutIdOf } from "../store/cut-store";
+import { CutStore, cutIdOf, verifyStoreAudit } from "../store/cut-store";
 import { activatePending, installPackage } from "../store/install";
 import { buildTar } from "./fixtures-package/tar-builder";
 import { makeCut, makeKeys, NOW, packageEntries, readTree, tempDir, type TestCut } from "./fixtures-package/signed-cut";
@@ -160,5 +160,32 @@ describe("CutStore", () => {
     store.close();
     const log = readAuditLog(path.join(root, "audit.log"));
     expect(log.at(-1)).toMatchObject({ event: "cut.refused", data: { code: "ROLLBACK" } });
+  });
+});
+
+describe("verifyStoreAudit", () => {
+  test("detects entries cut from the end of the log, which the chain alone cannot", async () => {
+    const work = tempDir("store");
+    const root = path.join(work, "r");
+    await installAll(root, work, [cuts[0]!, cuts[1]!]);
+    const store = await CutStore.open(root);
+    await expect(installPackage(store, writePackage(work, cuts[0]!), opts)).rejects.toMatchObject({ code: "ROLLBACK" });
+    store.close();
+    expect(verifyStoreAudit(root)).toMatchObject({ entries: 5, anchoredEntries: 5 });
+    const log = path.join(root, "audit.log");
+    const lines = fs.readFileSync(log, "utf8").split("\n").filter(Boolean);
+    fs.writeFileSync(log, lines.slice(0, -1).map((l) => `${l}\n`).join("")); // drop the refusal
+    expect(verifyAuditLog(log).entries).toBe(4); // still a valid chain on its own
+    expect(() => verifyStoreAudit(root)).toThrow(expect.objectContaining({ code: "AUDIT_LOG_TAMPERED" }));
+  });
+
+  test("entries appended after the anchor (another writer, or a crash before the state write) are accepted", async () => {
+    const work = tempDir("store");
+    const root = path.join(work, "r");
+    await installAll(root, work, [cuts[0]!]);
+    const store = await CutStore.open(root);
+    store.audit.append("agent.started", {});
+    store.close();
+    expect(verifyStoreAudit(root)).toMatchObject({ entries: 3, anchoredEntries: 2 });
   });
 });

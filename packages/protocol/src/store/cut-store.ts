@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
-import { AuditLog } from "../audit-log";
+import { AUDIT_GENESIS_HASH, AuditLog, readAuditLog } from "../audit-log";
 import { PrepcastError, toPrepcastError } from "../errors";
 import { parseManifest, type Manifest } from "../manifest";
 import { advanceTrustState, emptyTrustState, type TrustState, type VerifiedCut } from "../trust";
@@ -42,6 +42,12 @@ export interface StoreState {
   pending: string | null;
   /** committed cuts, oldest first */
   cuts: CutRecord[];
+  /**
+   * The audit log's length and last hash when this state was written: an anchor outside the log,
+   * so removing entries from its end is detected (verifyStoreAudit). Entries appended after it
+   * (a crash before the next state write, or other writers) are allowed.
+   */
+  auditHead?: { entries: number; lastHash: string };
 }
 
 export interface CutStoreOptions {
@@ -80,6 +86,7 @@ function parseState(bytes: Buffer, file: string): StoreState {
     (s.live === null || typeof s.live === "string") &&
     (s.pending === null || typeof s.pending === "string") &&
     Array.isArray(s.cuts) &&
+    (s.auditHead === undefined || (Number.isInteger(s.auditHead.entries) && typeof s.auditHead.lastHash === "string")) &&
     s.cuts.every((c) => c && typeof c.id === "string" && CUT_ID.test(c.id) && Number.isInteger(c.sequence));
   if (!ok) throw stateInvalid(`${file} does not have the expected shape (${STORE_STATE_FORMAT})`, file, "restore it from a backup; the cuts under cuts/ are intact");
   return s;
@@ -225,7 +232,7 @@ export class CutStore {
       await this.pointCurrentAt(this.state.live);
       this.audit.append("store.recovered", { live: this.state.live, currentWas: null });
     }
-    if (changed || !haveState) await this.saveState();
+    if (changed || !haveState || this.audit.entries !== this.state.auditHead?.entries) await this.saveState();
   }
 
   /** A copy of the trust state (what verifySignedCut must check against). */
@@ -313,8 +320,8 @@ export class CutStore {
     };
     this.state.cuts.push(record);
     this.state.trust = advanceTrustState(this.state.trust, v);
-    await this.saveState();
     this.audit.append("cut.committed", { id, process: record.process, channel: record.channel, sequence: record.sequence, corte: record.corte, manifestSha256: record.manifestSha256, files: record.files, bytes: record.totalSize });
+    await this.saveState();
     return record;
   }
 
@@ -322,8 +329,8 @@ export class CutStore {
   async markPending(id: string): Promise<void> {
     this.assertKnown(id);
     this.state.pending = id;
-    await this.saveState();
     this.audit.append("cut.staged", { id, notBefore: this.record(id)!.notBefore });
+    await this.saveState();
   }
 
   /** Switches `current` to cuts/<id> atomically (new symlink + rename), then records it. */
@@ -338,9 +345,9 @@ export class CutStore {
       // a pending cut older than what is now live can never be shown
       if (this.state.pending === id || (pending && pending.sequence <= this.record(id)!.sequence)) this.state.pending = null;
     }
-    await this.saveState();
     const r = this.record(id)!;
     this.audit.append("cut.activated", { id, sequence: r.sequence, corte: r.corte, manifestSha256: r.manifestSha256, previous });
+    await this.saveState();
   }
 
   private async pointCurrentAt(id: string): Promise<void> {
@@ -371,6 +378,7 @@ export class CutStore {
       await fsp.rm(this.cutDir(c.id), { recursive: true, force: true });
       this.audit.append("cut.removed", { id: c.id, sequence: c.sequence });
     }
+    await this.saveState();
     return [...dropIds];
   }
 
@@ -388,7 +396,13 @@ export class CutStore {
     if (this.closed) throw new PrepcastError("INTERNAL", `store ${this.root} is closed`);
   }
 
+  /** Records the audit log's current end in state.json (after appends made outside the store's own steps). */
+  async anchorAudit(): Promise<void> {
+    if (!this.closed) await this.saveState();
+  }
+
   private async saveState(): Promise<void> {
+    this.state.auditHead = { entries: this.audit.entries, lastHash: this.audit.lastHash };
     await writeFileAtomic(this.statePath, JSON.stringify(this.state, null, 2) + "\n");
   }
 
@@ -438,4 +452,30 @@ function releaseLock(lock: string): void {
   } catch {
     /* nothing useful to do */
   }
+}
+
+/**
+ * Verifies DIR/audit.log: the whole hash chain (edits, reordering, torn lines) and, against the
+ * anchor in DIR/state.json, that no entry was cut from its end. Read-only; needs no lock.
+ */
+export function verifyStoreAudit(root: string): { entries: number; lastHash: string; anchoredEntries: number | null } {
+  const log = path.join(root, "audit.log");
+  const entries = readAuditLog(log);
+  let head: StoreState["auditHead"];
+  const statePath = path.join(root, "state.json");
+  if (fs.existsSync(statePath)) head = parseState(fs.readFileSync(statePath), statePath).auditHead;
+  if (head !== undefined && head.entries > 0) {
+    const at = entries[head.entries - 1];
+    if (at === undefined || at.hash !== head.lastHash) {
+      throw new PrepcastError(
+        "AUDIT_LOG_TAMPERED",
+        at === undefined
+          ? `${log} has ${entries.length} entries, but state.json recorded ${head.entries}: entries were removed from its end`
+          : `entry ${head.entries} of ${log} is not the one state.json recorded: the log was replaced or rewritten`,
+        { where: `${log}:${Math.min(entries.length, head.entries)}`, hint: "keep this copy as evidence and compare it with your backups; the chain no longer proves what happened", details: { reason: "truncated", recorded: head.entries, found: entries.length } },
+      );
+    }
+  }
+  const last = entries.at(-1);
+  return { entries: entries.length, lastHash: last?.hash ?? AUDIT_GENESIS_HASH, anchoredEntries: head?.entries ?? null };
 }

@@ -50,6 +50,7 @@ export async function installPackage(store: CutStore, source: Readable | string,
     await staging?.abort().catch(() => undefined);
     try {
       store.recordRefusal(err, { source: options.source ?? (typeof source === "string" ? source : "stream") });
+      await store.anchorAudit();
     } catch {
       /* the refusal itself matters more than its log line */
     }
