@@ -107,6 +107,9 @@ test("suspend, restart, status, list, test notice and reinstate through the CLI"
   // The suspension survives a restart of the service.
   await stopService(service);
   service = await startService(configFile, adminPort);
+  // the operator still sees why (incidents rebuilt from the audit log)
+  const overview = (await (await fetch(`http://127.0.0.1:${adminPort}/api/overview`, { headers: { authorization: "Bearer token-de-operacion-para-la-prueba" } })).json()) as { incidents: Array<{ kind: string; message: string }> };
+  expect(overview.incidents.find((i) => i.kind === "suspended")?.message).toContain("sitio caído en la prueba");
   const st = await cli(["status", "--config", configFile]);
   expect(st.status).toBe(0);
   const uv = (st.json.receivers as Array<Record<string, unknown>>)[0]!;
