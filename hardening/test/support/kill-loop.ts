@@ -1,9 +1,14 @@
 // kill -9 of a real receiver process at random points of transfer and activation, N times in a
 // row. After each kill: the live tree is exactly one signed cut (never a mix, never empty once a
 // cut was live); after each restart the receiver converges to the latest cut.
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Cluster, generateCut, waitFor } from "@prepcast/testkit";
 import { expectExactlyOneSignedCut, liveState, pushInBackground, auditEvents } from "./faults";
+
+function auditLines(r: { dir: string }): Array<{ event: string; time: string; data: any }> {
+  return fs.readFileSync(path.join(r.dir, "data", "audit.log"), "utf8").split("\n").filter((l) => l.endsWith("}")).map((l) => JSON.parse(l) as { event: string; time: string; data: any });
+}
 
 export interface KillLoopReport {
   iterations: number;
@@ -16,6 +21,8 @@ export interface KillLoopReport {
   emptyAfterLive: number;
   converged: number;
   seconds: number;
+  /** the random kill delay ranges over this (ms after the offer was accepted) */
+  windowMs: number;
 }
 
 export async function killReceiverLoop(iterations: number, seed = Date.now()): Promise<KillLoopReport> {
@@ -23,7 +30,7 @@ export async function killReceiverLoop(iterations: number, seed = Date.now()): P
   let rnd = seed >>> 0 || 1;
   const random = () => ((rnd = (rnd * 1103515245 + 12345) >>> 0) / 2 ** 32);
   const cluster = await Cluster.create([{ id: "victim", transport: "grpc" }]);
-  const report: KillLoopReport = { iterations, kills: 0, phases: {}, resumedTransfers: 0, checks: 0, mixesFound: 0, emptyAfterLive: 0, converged: 0, seconds: 0 };
+  const report: KillLoopReport = { iterations, kills: 0, phases: {}, resumedTransfers: 0, checks: 0, mixesFound: 0, emptyAfterLive: 0, converged: 0, seconds: 0, windowMs: 0 };
   try {
     const r = cluster.receivers[0]!;
     await cluster.startReceiver(r);
@@ -36,19 +43,27 @@ export async function killReceiverLoop(iterations: number, seed = Date.now()): P
     bySequence.set(1, contents[0]!);
     const first = cluster.push(contents[0]!);
     if (!first.json?.ok) throw new Error(`first push failed: ${first.stdout}`);
-    const baselineStart = Date.now();
     bySequence.set(2, contents[1]!);
     const second = cluster.push(contents[1]!);
     if (!second.json?.ok) throw new Error(`second push failed: ${second.stdout}`);
-    // the window to aim at: one whole push (transfer, verify, commit, activate, receipt)
-    const windowMs = Math.max(400, Date.now() - baselineStart);
+    // the window to aim at: the receiver's own transfer-to-receipt time for a cut, from its audit
+    const at = (name: string) => Date.parse((auditLines(r).find((l) => l.event === name && l.data?.sequence === 2)?.time as string) ?? "");
+    const windowMs = Math.max(300, (at("receipt_sent") - at("transfer_started")) * 1.3 || 1500);
+    report.windowMs = windowMs;
     let everLive = true;
     for (let i = 0; i < iterations; i++) {
       const seq = i + 3;
       const content = contents[(seq - 1) % 3]!;
       bySequence.set(seq, content);
       const push = pushInBackground(cluster, content, 180);
-      await new Promise((res) => setTimeout(res, Math.floor(random() * windowMs * 1.2)));
+      // aim at the transfer and the activation: wait for the offer to be accepted (a fresh
+      // partial payload), then a random delay across the transfer-to-receipt window; one kill in
+      // ten lands before the offer instead
+      if (random() >= 0.1) {
+        const partialMeta = path.join(r.dir, "data", "partial", "partial.json");
+        await waitFor("the transfer to start", () => fs.existsSync(partialMeta) && fs.readFileSync(partialMeta, "utf8").includes(`"sequence":${seq},`) || liveState(r).sequence === seq, 60_000, 2).catch(() => undefined);
+      }
+      await new Promise((res) => setTimeout(res, Math.floor(random() * windowMs)));
       await cluster.kill(r, "SIGKILL");
       report.kills++;
       // where did it land? the receiver's own audit and partial payload tell
