@@ -2,12 +2,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { reportCliSuccess, writeFileAtomic } from "@prepcast/protocol";
+import { PrepcastError, reportCliSuccess, writeFileAtomic } from "@prepcast/protocol";
 import { renderTable } from "@prepcast/runtime";
 import { SCALES, type Scale } from "@prepcast/testkit";
 import { action, positiveInteger } from "../program";
 import { loadPublisherConfig } from "../../service/config";
 import { drillReportMarkdown, runDrill } from "../../drill/drill";
+import { adminRequest } from "../admin-client";
 
 function seconds(v: string): number {
   const n = Number(v);
@@ -30,8 +31,15 @@ export function registerDrill(program: Command): void {
     .action(
       action(async (opts: { config: string; cuts: number; interval: number; receivers?: string; scale: string; settle?: number; report?: string; json?: boolean }) => {
         if (!Object.prototype.hasOwnProperty.call(SCALES, opts.scale)) throw new InvalidArgumentError(`--scale must be one of ${Object.keys(SCALES).join(", ")}`);
+        const config = loadPublisherConfig(opts.config);
+        if (config.channel === "simulacro" && (await adminRequest(config, "GET", "/livez").then(() => true, () => false))) {
+          // one writer per state directory: the drill would append to the running service's audit log
+          throw new PrepcastError("STATE_CONFLICT", `a prep-publisher service with this simulacro config is running (admin ${config.admin.listen})`, {
+            hint: "stop it, or run the drill with the production config (drills then use STATE/simulacro)",
+          });
+        }
         const report = await runDrill({
-          config: loadPublisherConfig(opts.config),
+          config,
           cuts: opts.cuts,
           intervalSeconds: opts.interval,
           ...(opts.receivers ? { receivers: opts.receivers.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
