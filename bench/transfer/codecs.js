@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // How the delta codec was chosen: bytes and CPU time of candidate encodings of cut K from cut K-1.
 //   node bench/transfer/codecs.js PREV_CUT_DIR NEXT_CUT_DIR
-// Candidates: per file (zstd with the old version as dictionary, zstd alone, brotli, gzip), and
+// z() returns the compressed size. Candidates: per file (zstd with the old version as dictionary, zstd alone, brotli, gzip), and
 // grouped (changed files concatenated in ~N KiB groups, the old versions as one dictionary).
 "use strict";
 const crypto = require("node:crypto");
@@ -44,8 +44,8 @@ const time = (label, fn) => {
   const c = process.cpuUsage(t);
   rows.push({ label, bytes, cpuMs: Math.round((c.user + c.system) / 1000) });
 };
-for (const level of [3, 12, 19]) time(`per file, zstd -${level} with old version as dictionary`, () => changed.reduce((s, f) => s + Math.min(z(f.data, f.old, level).length, f.data.length), 0));
-time("per file, zstd -12 alone", () => changed.reduce((s, f) => s + Math.min(z(f.data, null, 12).length, f.data.length), 0));
+for (const level of [3, 12, 19]) time(`per file, zstd -${level} with old version as dictionary`, () => changed.reduce((s, f) => s + Math.min(z(f.data, f.old, level), f.data.length), 0));
+time("per file, zstd -12 alone", () => changed.reduce((s, f) => s + Math.min(z(f.data, null, 12), f.data.length), 0));
 time("per file, brotli q9", () => changed.reduce((s, f) => s + Math.min(zlib.brotliCompressSync(f.data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9 } }).length, f.data.length), 0));
 time("per file, gzip -6", () => changed.reduce((s, f) => s + Math.min(zlib.gzipSync(f.data).length, f.data.length), 0));
 for (const level of [6, 12, 15]) {
@@ -63,7 +63,7 @@ for (const level of [6, 12, 15]) {
           i++;
         }
         const n = Buffer.concat(ns);
-        out += Math.min(z(n, Buffer.concat(os), level).length, n.length);
+        out += Math.min(z(n, Buffer.concat(os), level), n.length);
       }
       return out;
     });
@@ -80,7 +80,7 @@ time("groups of 1024 KiB, zstd -12, no dictionary (full-zstd@1 of the changed fi
       i++;
     }
     const n = Buffer.concat(ns);
-    out += Math.min(z(n, null, 12).length, n.length);
+    out += Math.min(z(n, null, 12), n.length);
   }
   return out;
 });
