@@ -132,6 +132,9 @@ export interface AgentRigOptions {
   /** Trust these key files instead of the rig's own OPLE (e.g. a real publisher's keys directory). */
   rootPublicKeyFile?: string;
   publisherIdentityFile?: string;
+  /** receiver id (default uv-xalapa) */
+  id?: string;
+  retain?: number;
 }
 
 export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRig> {
@@ -147,8 +150,9 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
   fs.writeFileSync(path.join(work, "tls.crt"), cert.cert);
   fs.writeFileSync(path.join(work, "tls.key"), cert.key, { mode: 0o600 });
   const config = {
-    id: "uv-xalapa",
+    id: opts.id ?? "uv-xalapa",
     root: "./data",
+    retain: opts.retain ?? 3,
     trust: { rootPublicKey: "./root.pub", process: "VER-2024", channels: ["produccion"] },
     identity: { secretKey: "./identity.key" },
     publisher: { id: "ople", identityPublicKey: "./publisher-identity.pub" },
@@ -186,7 +190,7 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
       return PublisherSession.open(conn, {
         publisherId: "ople",
         identity: o.identity ?? ople.identity,
-        receiver: { id: "uv-xalapa", publicKey: receiverIdentity.publicKey },
+        receiver: { id: opts.id ?? "uv-xalapa", publicKey: receiverIdentity.publicKey },
         timeouts: { handshakeMs: 5000, transferMs: 10_000 },
       });
     },
@@ -195,7 +199,7 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
       const reader = new FrameReader(conn);
       const hello = await reader.expect("hello", 5000);
       const nonce = Buffer.alloc(32, 7);
-      const params = { publisherId: "ople", publisherKey: ople.identity.publicKey, publisherNonce: nonce, receiverId: "uv-xalapa", receiverKey: receiverIdentity.publicKey, receiverNonce: hello.nonce! };
+      const params = { publisherId: "ople", publisherKey: ople.identity.publicKey, publisherNonce: nonce, receiverId: opts.id ?? "uv-xalapa", receiverKey: receiverIdentity.publicKey, receiverNonce: hello.nonce! };
       await conn.send({ publisherAuth: { publisherId: "ople", identityPublicKey: ople.identity.publicKey, nonce, signature: signAuth("publisher", params, ople.identity), clockUnixMs: Date.now() } });
       await reader.expect("receiverAuth", 5000);
       expect(hello.protocolVersion).toBe(PROTOCOL_VERSION);
