@@ -88,6 +88,8 @@ export class DifusorMonitor extends EventEmitter {
   private timer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Map<string, Promise<ProbeResult | null>>();
   private stopped = false;
+  /** Set while every probed site is unreachable at once (the OPLE's network is the likelier culprit). */
+  private outageSince: string | null = null;
   readonly incidents: Incident[] = [];
   private readonly metrics: { probeOk: Gauge<"receiver">; servedSequence: Gauge<"receiver">; suspended: Gauge<"receiver">; probes: Counter<"receiver" | "verdict"> };
 
@@ -220,16 +222,22 @@ export class DifusorMonitor extends EventEmitter {
   async probeAll(): Promise<void> {
     const queue = this.deps.config.receiverEntries.map((e) => e.id);
     const worker = async () => {
-      for (let id = queue.shift(); id !== undefined && !this.stopped; id = queue.shift()) await this.probeOne(id);
+      for (let id = queue.shift(); id !== undefined && !this.stopped; id = queue.shift()) await this.probeOne(id, false);
     };
+    const ids = [...queue];
     await Promise.all(Array.from({ length: Math.min(16, queue.length) }, worker));
+    if (this.stopped) return;
+    this.checkOutage();
+    this.evaluate(ids);
   }
 
   /** Probes one difusor now (also after a receipt, so a fixed site is confirmed quickly). */
-  probeOne(id: string): Promise<ProbeResult | null> {
+  probeOne(id: string, evaluate = true): Promise<ProbeResult | null> {
     const running = this.inFlight.get(id);
     if (running) return running;
     const p = this.runProbe(id).finally(() => this.inFlight.delete(id));
+    // a round (probeAll) evaluates once at its end, after the outage check
+    if (evaluate) void p.then(() => this.evaluate([id]));
     this.inFlight.set(id, p);
     return p;
   }
@@ -288,17 +296,51 @@ export class DifusorMonitor extends EventEmitter {
       if (streak.length > MAX_EVIDENCE) streak.splice(1, 1);
       this.streaks.set(id, streak);
       s.failedPeriods = Math.floor((now - Date.parse(s.failingSince)) / this.periodMs);
-      const limit = this.deps.config.suspendAfterPeriods;
-      if (s.failedPeriods >= limit && this.deps.config.monitor.autoSuspend) {
-        const minutes = Math.round((now - Date.parse(s.failingSince)) / 60_000);
-        void this.suspend(id, {
-          reason: `el sitio público no sirvió el corte más reciente durante ${s.failedPeriods} periodos de actualización consecutivos (desde ${s.failingSince}, ${minutes} min); última verificación: ${r.code} ${r.message}`,
-          manual: false,
-          by: "regla de 45 minutos",
-        }).catch((e) => this.deps.log.error({ receiver: id, err: (e as Error).message }, "automatic suspension failed"));
-      }
     }
     if (changed || r.verdict !== "ok") this.emit("changed", id);
+  }
+
+  /**
+   * Applies the rule to the difusores whose failing run is long enough. Not while the probe itself
+   * looks broken: when every probed site (3 or more) is unreachable at once, the likelier cause is
+   * the OPLE's own network, and suspending everyone on election night would be the worst outcome.
+   */
+  private evaluate(ids: string[]): void {
+    if (!this.deps.config.monitor.autoSuspend || this.outageSince) return;
+    const now = this.now();
+    const limit = this.deps.config.suspendAfterPeriods;
+    for (const id of ids) {
+      const s = this.state.get(id);
+      if (!s || s.suspended || !s.failingSince || s.failedPeriods < limit || !s.probe) continue;
+      const minutes = Math.round((now - Date.parse(s.failingSince)) / 60_000);
+      void this.suspend(id, {
+        reason: `el sitio público no sirvió el corte más reciente durante ${s.failedPeriods} periodos de actualización consecutivos (desde ${s.failingSince}, ${minutes} min); última verificación: ${s.probe.code} ${s.probe.message}`,
+        manual: false,
+        by: "regla de 45 minutos",
+      }).catch((e) => this.deps.log.error({ receiver: id, err: (e as Error).message }, "automatic suspension failed"));
+    }
+  }
+
+  /** After a full round: is every probed site unreachable at once (3 or more)? Then pause the rule. */
+  private checkOutage(): void {
+    const probed = [...this.state.entries()].filter(([, s]) => s.publicUrl && s.probe && !s.suspended);
+    const allDown = probed.length >= 3 && probed.every(([, s]) => s.probe!.verdict === "down");
+    if (allDown && !this.outageSince) {
+      this.outageSince = new Date(this.now()).toISOString();
+      this.deps.audit.append("probe_outage", { since: this.outageSince, difusores: probed.length, codes: [...new Set(probed.map(([, s]) => s.probe!.code))] });
+      this.deps.log.error({ difusores: probed.length }, "every difusor's public site is unreachable at once: the 45-minute rule is paused (check the OPLE's own network)");
+      this.incident(null, "critical", "probe_outage", `ningún sitio de difusor responde a la verificación (${probed.length}): probable falla de la red del OPLE; la regla de 45 minutos queda en pausa`);
+    } else if (!allDown && this.outageSince) {
+      this.deps.audit.append("probe_outage_over", { since: this.outageSince });
+      this.incident(null, "info", "probe_outage_over", "la verificación vuelve a alcanzar a los difusores; la regla de 45 minutos se reanuda");
+      this.outageSince = null;
+      // runs that spanned the outage start again: the outage is not the difusores' fault
+      for (const s of this.state.values()) {
+        s.failingSince = null;
+        s.failedPeriods = 0;
+      }
+      this.streaks.clear();
+    }
   }
 
   private awaitingPush(id: string, s: DifusorMonitorStatus, sequence: number): boolean {
