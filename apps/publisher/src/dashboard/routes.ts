@@ -86,8 +86,11 @@ class Journal {
 }
 
 export function overview(svc: PublisherService, journal: Journal): Overview {
+  const status = svc.status();
+  // the page needs the verdicts, not every piece of evidence (that stays in the audit log and /api/status)
+  for (const r of status.receivers) if (r.monitor?.suspended) r.monitor.suspended.evidence = r.monitor.suspended.evidence.slice(-1);
   return {
-    ...svc.status(),
+    ...status,
     generatedAt: new Date().toISOString(),
     simulacro: svc.config.channel === "simulacro",
     periodSeconds: svc.monitor.periodMs / 1000,
