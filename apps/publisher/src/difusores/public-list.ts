@@ -102,7 +102,7 @@ export async function writePublicList(dir: string, input: PublicListInput, opts:
   };
   const items = rows
     .map((r) => {
-      const img = r.logoSrc ? `<img src="${esc(r.logoSrc)}" alt="${esc(r.name)}" width="160" height="80" loading="lazy" decoding="async">` : `<span class="sin-logo">${esc(r.name)}</span>`;
+      const img = r.logoSrc ? `<img src="${esc(r.logoSrc)}" alt="" width="160" height="80" loading="lazy" decoding="async">` : "";
       const body = `${img}<span class="nombre">${esc(r.name)}</span><span class="corte">${esc(corteText(r.corte))}</span>`;
       return r.url
         ? `<li class="difusor" id="d-${esc(r.id)}"><a href="${esc(r.url)}" rel="noopener noreferrer" target="_blank">${body}</a></li>`
