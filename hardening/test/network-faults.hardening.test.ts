@@ -73,7 +73,7 @@ describe("network faults between real hosts (network namespaces, tc netem)", () 
     return p;
   }
 
-  maybe("network faults: netem latency and loss on every link, a link cut mid-transfer; every receiver converges and the cut transfer resumes", async () => {
+  maybe("network faults: shaped links (latency, loss, rate) and a link cut mid-transfer; every receiver converges and the cut transfer resumes", async () => {
     const t0 = Date.now();
     // --- the network: pub <-> r1, pub <-> r2, each a /30 inside our own namespaces
     for (const ns of [NS.pub, ...NS.r]) {

@@ -329,7 +329,9 @@ export class ReceiverAgent {
     this.log.info({ sequence: e.record.sequence, corte: e.record.corte }, "cut live");
     if (e.late) this.incident("late_activation", `cut ${e.record.sequence} went live at ${e.activatedAt.toISOString()}, after its notBefore ${e.record.notBefore}`);
     // An embargoed cut went live on its own timer: tell every connected publisher, signed.
-    if (e.verified && e.receivedAt && Date.parse(e.record.notBefore) <= e.activatedAt.getTime()) {
+    // (An install that activates at once answers with its own receipt: a second one here would
+    // arrive where the publisher expects the reply to its next offer.)
+    if (e.fromTimer && e.verified && e.receivedAt && Date.parse(e.record.notBefore) <= e.activatedAt.getTime()) {
       for (const s of this.sessions) void s.sendReceipt(e.verified, "active", e.receivedAt, e.activatedAt).catch(() => undefined);
     }
   }

@@ -20,6 +20,8 @@ export interface ActivationEvent {
   activatedAt: Date;
   receivedAt: Date | null;
   late: boolean;
+  /** switched on by the embargo timer (not as the last step of an install) */
+  fromTimer: boolean;
 }
 
 const refOf = (r: CutRecord | null | undefined): CutRefInfo | null => (r ? { process: r.process, channel: r.channel, sequence: r.sequence, manifestSha256: r.manifestSha256 } : null);
@@ -106,13 +108,13 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
     }
   }
 
-  private async activate(record: CutRecord): Promise<Date> {
+  private async activate(record: CutRecord, fromTimer = false): Promise<Date> {
     await this.store.activate(record.id);
     const at = this.now();
     this.lastActivation = { id: record.id, at };
     await this.store.retain();
     const late = at.getTime() - Date.parse(record.notBefore) > 60_000 && this.receivedAt.has(record.id) && this.receivedAt.get(record.id)!.getTime() < Date.parse(record.notBefore);
-    this.emit("activated", { record, verified: this.verifiedById.get(record.id) ?? null, activatedAt: at, receivedAt: this.receivedAt.get(record.id) ?? null, late } satisfies ActivationEvent);
+    this.emit("activated", { record, verified: this.verifiedById.get(record.id) ?? null, activatedAt: at, receivedAt: this.receivedAt.get(record.id) ?? null, late, fromTimer } satisfies ActivationEvent);
     return at;
   }
 
@@ -129,7 +131,7 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
       if (isEmbargoed(pending, this.now())) return this.armPending();
       const run = this.serial.then(async () => {
         const still = this.store.pending();
-        if (still && still.id === pending.id) await this.activate(still);
+        if (still && still.id === pending.id) await this.activate(still, true);
       });
       this.serial = run.catch((e) => this.emit("error", e));
     }, Math.max(0, Math.min(due, 60_000)));
