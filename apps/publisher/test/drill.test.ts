@@ -20,12 +20,20 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-test("a timed drill reaches drill receivers only, is marked everywhere, and never mixes with production", async () => {
-  const keys = makePublisherKeys(work);
-  const drill = await startReceiver(work, "ensayo", keys, { channels: ["produccion", "simulacro"] });
-  const prod = await startReceiver(work, "solo-prod", keys, { channels: ["produccion"] });
+let keys: ReturnType<typeof makePublisherKeys>;
+let drill: ReceiverFixture;
+let prod: ReceiverFixture;
+let configFile: string;
+
+beforeAll(async () => {
+  keys = makePublisherKeys(work);
+  drill = await startReceiver(work, "ensayo", keys, { channels: ["produccion", "simulacro"] });
+  prod = await startReceiver(work, "solo-prod", keys, { channels: ["produccion"] });
   receivers.push(drill, prod);
-  const configFile = writePublisherConfig(work, keys, receivers);
+  configFile = writePublisherConfig(work, keys, receivers);
+});
+
+test("a timed drill reaches drill receivers only and is marked everywhere", async () => {
   const config = loadPublisherConfig(configFile);
   const lines: string[] = [];
 
@@ -59,6 +67,10 @@ test("a timed drill reaches drill receivers only, is marked everywhere, and neve
   const prodWk = JSON.parse((await httpGet(`${prod.agent.siteUrl}/.well-known/prepcast.json`)).body) as Record<string, unknown>;
   expect(prodWk.status).toBe("no-cut");
   expect(fs.readFileSync(path.join(prod.root, "audit.log"), "utf8")).toContain("CHANNEL_MISMATCH");
+});
+
+test("production never mixes with the drill, and drill notices say SIMULACRO", async () => {
+  const config = loadPublisherConfig(configFile);
 
   // Production starts at sequence 1 although the drill reached 2: separate trust state.
   svc = await startPublisher(configFile, { monitor: false });
