@@ -42,4 +42,12 @@ test("clock skew, free disk, transfer errors and the probe verdict reach the sta
   expect(kinds).toEqual(expect.arrayContaining(["clock_skew", "disk_low", "probe_failed"]));
   expect(s.monitor.incidents.find((i) => i.kind === "clock_skew")!.message).toContain("NTP");
   await waitFor("the refusal again after the restart", () => s.link("lento")!.status().transferErrors >= 1);
+  // with no credential configured the status stays readable locally, but no action is anonymous
+  const base = `http://127.0.0.1:${s.adminAddress!.port}`;
+  expect((await fetch(`${base}/api/status`)).status).toBe(200);
+  const anon = await fetch(`${base}/api/receivers/lento/suspend`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ reason: "x" }) });
+  expect(anon.status).toBe(403);
+  expect(await anon.json()).toMatchObject({ code: "AUTH_FAILED" });
+  expect(s.monitor.isSuspended("lento")).toBe(false);
+  expect((await fetch(`${base}/`)).status).toBe(503); // the dashboard stays locked and says how to unlock it
 });

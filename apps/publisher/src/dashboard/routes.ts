@@ -183,6 +183,8 @@ export function operatorRoutes(svc: PublisherService, auth: AdminAuth): AdminRou
       req.on("close", done);
       return true;
     }
+    // actions on difusores are never anonymous, even from localhost
+    if (!auth.configured) return sendJson(res, 403, { ok: false, code: "AUTH_FAILED", message: "operator actions need a credential", hint: "set admin.tokenFile (and/or admin.passwordFile) in the publisher config and restart" }), true;
     const m = /^\/api\/receivers\/([a-z0-9][a-z0-9_.-]{0,63})\/(suspend|reinstate|notice|push)$/.exec(p);
     if (!m || req.method !== "POST") return sendJson(res, 404, { ok: false, code: "NOT_FOUND", message: `no route ${req.method} ${p}` }), true;
     const [, id, action] = m as unknown as [string, string, string];
