@@ -23,6 +23,28 @@ export interface KillLoopReport {
   seconds: number;
   /** the random kill delay ranges over this (ms after the offer was accepted) */
   windowMs: number;
+  /** restarts retried because another process held one of the receiver's ports */
+  portRetries: number;
+}
+
+/**
+ * Starts the killed receiver again. Its ports were picked free at set-up; while it was dead another
+ * process on this machine may briefly hold one of them (EADDRINUSE): that is the test machine, not
+ * the receiver, so it is retried and counted.
+ */
+async function restart(cluster: Cluster, r: Cluster["receivers"][number], report: KillLoopReport): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await cluster.startReceiver(r);
+      return;
+    } catch (e) {
+      await cluster.kill(r, "SIGKILL").catch(() => undefined);
+      if (!/EADDRINUSE/.test(r.log.slice(-2000)) || attempt >= 5) throw e;
+      report.portRetries++;
+      r.log += "\n[restart retried after EADDRINUSE]\n";
+      await new Promise((res) => setTimeout(res, 2000));
+    }
+  }
 }
 
 export async function killReceiverLoop(iterations: number, seed = Date.now()): Promise<KillLoopReport> {
@@ -30,7 +52,7 @@ export async function killReceiverLoop(iterations: number, seed = Date.now()): P
   let rnd = seed >>> 0 || 1;
   const random = () => ((rnd = (rnd * 1103515245 + 12345) >>> 0) / 2 ** 32);
   const cluster = await Cluster.create([{ id: "victim", transport: "grpc" }]);
-  const report: KillLoopReport = { iterations, kills: 0, phases: {}, resumedTransfers: 0, checks: 0, mixesFound: 0, emptyAfterLive: 0, converged: 0, seconds: 0, windowMs: 0 };
+  const report: KillLoopReport = { iterations, kills: 0, phases: {}, resumedTransfers: 0, checks: 0, mixesFound: 0, emptyAfterLive: 0, converged: 0, seconds: 0, windowMs: 0, portRetries: 0 };
   try {
     const r = cluster.receivers[0]!;
     await cluster.startReceiver(r);
@@ -80,7 +102,7 @@ export async function killReceiverLoop(iterations: number, seed = Date.now()): P
         else report.mixesFound++;
         throw e;
       }
-      await cluster.startReceiver(r);
+      await restart(cluster, r, report);
       const res = await push.done;
       if (res.code !== 0) throw new Error(`push of sequence ${seq} did not complete after the restart (exit ${res.code}): ${res.out.slice(-800)}`);
       await waitFor(`receiver live at ${seq}`, () => liveState(r).sequence === seq, 60_000, 50);

@@ -32,7 +32,7 @@ export interface ReceiverBackend {
 }
 
 export type ReceiverSessionEvent =
-  /** publisherClockOffsetMs: the publisher's clock minus ours at its PublisherAuth (null when it did not say). */
+  /** publisherClockOffsetMs: the publisher's clock minus ours, beyond the hello→auth round trip (null when it did not say). */
   | { type: "authenticated"; publisherId: string; publisherClockOffsetMs: number | null }
   | { type: "auth_failed"; code: string; message: string }
   | { type: "offer"; sequence: number; manifestSha256: string; encoding: string; payloadSize: number }
@@ -121,6 +121,7 @@ export class ReceiverSession {
     const nonce = randomBytes(32);
     const snap = o.backend.snapshot();
     const partial = await PartialPayload.inspect(o.partialDir);
+    const helloAt = this.clock().getTime();
     await this.conn.send({
       hello: {
         protocolVersion: PROTOCOL_VERSION,
@@ -156,8 +157,13 @@ export class ReceiverSession {
     verifyAuth("publisher", params, pa.signature ?? new Uint8Array(), this.conn.remoteAddress);
     await this.conn.send({ receiverAuth: { signature: signAuth("receiver", params, o.identity) } });
     this.publisherId = pa.publisherId;
+    // The publisher read its clock between our hello and its PublisherAuth: a reading inside that
+    // window is no skew (a slow network or a busy machine is not). Ours ahead: take the largest
+    // offset the window allows, so a correction can only make an embargo later, never earlier.
     const theirs = Number(pa.clockUnixMs ?? 0);
-    this.emit({ type: "authenticated", publisherId: pa.publisherId, publisherClockOffsetMs: theirs > 0 ? theirs - this.clock().getTime() : null });
+    const authAt = this.clock().getTime();
+    const offset = theirs < helloAt ? theirs - authAt : theirs > authAt ? theirs - authAt : 0;
+    this.emit({ type: "authenticated", publisherId: pa.publisherId, publisherClockOffsetMs: theirs > 0 ? offset : null });
   }
 
   /** Verifies a notice (signature first) and hands it to the agent; a bad one is reported, the session goes on. */
