@@ -5,7 +5,7 @@ import { loadPublisherSigningMaterial } from "@prepcast/protocol";
 import { compareTrees, generateCut } from "@prepcast/testkit";
 import { CutRepository } from "../../../apps/publisher/src/service/cut-repository";
 import { DeltaPlanning } from "../../../apps/publisher/src/service/delta-planner";
-import { ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD } from "../src";
+import { ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD } from "@prepcast/delta";
 import { InProcessCluster } from "./cluster";
 
 // The whole path on loopback: one publisher service, receiver agents over real gRPC + TLS, small

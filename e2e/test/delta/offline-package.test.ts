@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { CutStore, initPublisherKeys, installPackage, packCut, readPublicKeyFile, verifyPackage } from "@prepcast/protocol";
 import { compareTrees, generateCut } from "@prepcast/testkit";
 import { installDeltaPackage } from "../../../apps/receiver/src/agent/delta-applier";
-import { buildDeltaPackage, isDeltaPackage } from "../src";
+import { buildDeltaPackage, isDeltaPackage } from "@prepcast/delta";
 
 // The offline path: `pack --base` writes a delta package from two full ones, `install` applies it
 // on top of the installed base with the same checks and atomic switch as a full package.
