@@ -23,12 +23,14 @@ export function registerStatus(program: Command): void {
           r.lagCuts,
           r.lagMinutes,
           r.lastReceipt ? `${r.lastReceipt.sequence} ${r.lastReceipt.state}` : null,
-          r.hello ? `${(r.hello.clockSkewMs / 1000).toFixed(1)} s` : null,
+          r.hello ? `${(r.hello.clockSkewMs / 1000).toFixed(1)} s${r.clockSkewWarning ? " (!)" : ""}` : null,
           r.lastError ? r.lastError.code : null,
+          r.monitor?.probe ? `${r.monitor.probe.verdict}${r.monitor.failedPeriods ? ` (${r.monitor.failedPeriods} failed periods)` : ""}` : null,
+          r.monitor ? (r.monitor.linkEnabled ? "enabled" : "DISABLED") : null,
         ]);
         reportCliSuccess(opts.json === true, report as unknown as Record<string, unknown>, [
           `${report.publisher} ${report.process}/${report.channel}: latest cut ${report.latest ? `${report.latest.sequence} (${report.latest.corte})` : "none"}`,
-          renderTable(["receiver", "state", "live", "lag cuts", "lag min", "last receipt", "clock skew", "last error"], rows),
+          renderTable(["receiver", "state", "live", "lag cuts", "lag min", "last receipt", "clock skew", "last error", "public probe", "list link"], rows),
         ]);
       }),
     );
