@@ -27,6 +27,12 @@ export interface InstallResult {
 export interface ReceiverBackend {
   snapshot(): { live: CutRefInfo | null; staged: CutRefInfo | null; trust: TrustState; liveReceivedAt?: Date | null; liveActivatedAt?: Date | null };
   freeDiskBytes(): Promise<number>;
+  /**
+   * Resolves once no install is in flight. An offer is answered only then: while another session's
+   * install sits between commit and activation the trust state already names the cut but it is
+   * neither live nor staged, and the offer would be wrongly refused as ALREADY_INSTALLED.
+   */
+  settled?(): Promise<void>;
   /** Rebuilds the cut from the payload, verifies every file against the manifest, stages it and activates it (now or at notBefore). */
   install(req: InstallRequest): Promise<InstallResult>;
 }
@@ -193,6 +199,7 @@ export class ReceiverSession {
 
   private async handleOffer(offer: NonNullable<import("@prepcast/proto").prepcast.v1.IOffer>): Promise<void> {
     const o = this.opts;
+    await o.backend.settled?.();
     const now = this.clock();
     const snap = o.backend.snapshot();
     let verified: VerifiedCut;

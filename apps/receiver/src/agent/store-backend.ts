@@ -73,6 +73,10 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
     return [ENCODING_FULL, ...Object.keys(this.opts.appliers ?? {}).filter((e) => e !== ENCODING_FULL)];
   }
 
+  async settled(): Promise<void> {
+    await this.serial;
+  }
+
   install(req: InstallRequest): Promise<InstallResult> {
     // one install at a time per store, whatever the number of sessions
     const run = this.serial.then(() => this.installNow(req));
