@@ -225,6 +225,13 @@ async function main() {
   const bench = new Bench();
   bench.setupIdentities(Math.max(...args.receivers));
   const results = [];
+  // every row is also appended as it is measured, so a long run that is cut short keeps its rows
+  const partial = path.join(args.work, "results.jsonl");
+  const push = results.push.bind(results);
+  results.push = (...rows) => {
+    for (const r of rows) fs.appendFileSync(partial, JSON.stringify(r) + "\n");
+    return push(...rows);
+  };
   const series = [];
   for (const k of args.pairs) series.push({ label: `${args.scale}${args.actas ? "+actas" : ""} ${k - 1}→${k}`, k, dir: path.join(args.work, `cuts-${args.scale}${args.actas ? "-actas" : ""}`) });
   for (const s of series) {
