@@ -4,7 +4,14 @@
 // throughput (direct batched inserts, and nginx's real access log through ingestNginxLog).
 //
 //   npm run build   # or: (cd packages/protocol && npx tsc -p tsconfig.build.json) etc. for protocol, testkit, site
-//   npx tsc -p bench/serve/tsconfig.json && node bench/out/serve/run.js [--duration 10] [--connections 64] [--threads 2] [--workers 2]
+//   npx tsc -p bench/serve/tsconfig.json && node bench/out/serve/run.js [--duration 10] [--rounds 3] [--connections 64] [--threads 2]
+//       [--workers 2,1] [--analytics on,off] [--no-analytics] [--raw]
+//
+// Every combination of --workers and --analytics is measured (nginx with the same worker count
+// each time), rounds alternating between the two servers. Besides requests/s it reports the CPU
+// time each server (all its processes and threads) and wrk spent per request: on a shared VM
+// requests/s moves with the background load, CPU per request much less, and with wrk on the same
+// cores the ratio is about (wrk + nginx CPU) / (wrk + PREPcast CPU).
 //
 // Needs wrk and nginx on PATH (Debian: apt-get install -y wrk nginx).
 import { spawn, spawnSync, ChildProcess } from "node:child_process";
@@ -23,9 +30,13 @@ const arg = (name: string, def: number): number => {
 const DURATION = arg("--duration", 10);
 const CONNECTIONS = arg("--connections", 64);
 const THREADS = arg("--threads", 2);
-const WORKERS = arg("--workers", 2);
 const ROUNDS = arg("--rounds", 3);
-const ANALYTICS = !process.argv.includes("--no-analytics");
+const listArg = (name: string, def: string): string[] => {
+  const i = process.argv.indexOf(name);
+  return (i === -1 ? def : process.argv[i + 1]!).split(",").map((v) => v.trim()).filter(Boolean);
+};
+const WORKER_COUNTS = listArg("--workers", "2,1").map(Number);
+const ANALYTICS_MODES = process.argv.includes("--no-analytics") ? [false] : listArg("--analytics", "on,off").map((v) => v === "on");
 const UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0 Safari/537.36";
 
 function walk(dir: string, base = dir): string[] {
@@ -102,6 +113,20 @@ function rssKiB(pids: number[]): number {
   return total;
 }
 
+/** user + system CPU seconds of whole processes (all threads), from /proc/PID/stat. */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      /* exited */
+    }
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
 function childrenOf(pid: number): number[] {
   const out = spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).stdout.trim();
   return out ? out.split("\n").map(Number) : [];
@@ -115,11 +140,29 @@ function isSiteWorker(pid: number): boolean {
   }
 }
 
-/** Runs wrk while switching cuts every 2 s and sampling the RSS of `pids()`. */
-async function runWrk(url: string, script: string, root: string, cutIds: string[], pids: () => number[]): Promise<WrkResult & { peakRssMiB: number; switches: number }> {
+interface RunResult extends WrkResult {
+  peakRssMiB: number;
+  switches: number;
+  /** CPU seconds of the server's other processes (`pids`) + `ownCpu` (this process, when it serves). */
+  serverCpu: number;
+  wrkCpu: number;
+}
+
+/**
+ * Runs wrk while switching cuts every 2 s, sampling the RSS of `pids` and measuring the CPU time
+ * the server (`pids`, plus this process when `ownCpu`) and wrk spend.
+ */
+async function runWrk(url: string, script: string, root: string, cutIds: string[], pids: number[], ownCpu: boolean): Promise<RunResult> {
   let peak = 0;
   let switches = 0;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(pids()))), 200);
+  const rssPids = ownCpu ? [process.pid, ...pids] : pids;
+  const cpu0 = cpuSeconds(pids);
+  const own0 = process.cpuUsage();
+  let wrkCpu = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssKiB(rssPids));
+    if (wrk.pid) wrkCpu = Math.max(wrkCpu, cpuSeconds([wrk.pid]));
+  }, 200);
   const switcher = setInterval(() => {
     switches++;
     activate(root, cutIds[switches % cutIds.length]!);
@@ -132,8 +175,10 @@ async function runWrk(url: string, script: string, root: string, cutIds: string[
   if (code !== 0) out += `\nwrk exited with code ${code} signal ${signal}\n`;
   clearInterval(sampler);
   clearInterval(switcher);
+  const own = process.cpuUsage(own0);
+  const serverCpu = cpuSeconds(pids) - cpu0 + (ownCpu ? (own.user + own.system) / 1e6 : 0);
   activate(root, cutIds[0]!);
-  return { ...parseWrk(out), peakRssMiB: peak / 1024, switches };
+  return { ...parseWrk(out), peakRssMiB: peak / 1024, switches, serverCpu, wrkCpu };
 }
 
 async function waitForPort(url: string): Promise<void> {
@@ -181,14 +226,13 @@ async function main(): Promise<void> {
     writeFileSync(script, readFileSync(join(__dirname, "..", "..", "serve", "mix.lua"), "utf8").replace("--PATHS--", mix.map((p) => `"/${p.split("/").map(encodeURIComponent).join("/")}"`).join(", ")));
     const bytesOfMix = mix.reduce((a, p) => a + statSync(join(g1.dir, p)).size, 0) / mix.length;
 
-    // Alternate PREPcast and nginx runs (ROUNDS each) and report medians: on a shared machine
-    // background load moves both, and interleaving keeps the comparison fair.
-    const db = join(root, "analytics.sqlite");
+    // For each configuration, alternate PREPcast and nginx runs (ROUNDS each) and report medians:
+    // on a shared machine background load moves both, and interleaving keeps the comparison fair.
     const ngx = join(work, "nginx");
     mkdirSync(join(ngx, "logs"), { recursive: true });
     const nport = 20000 + Math.floor(Math.random() * 20000);
-    writeFileSync(join(ngx, "nginx.conf"), `user root;
-worker_processes ${WORKERS};
+    const nginxConf = (workers: number): string => `user root;
+worker_processes ${workers};
 pid ${ngx}/nginx.pid;
 error_log ${ngx}/logs/error.log warn;
 events { worker_connections 4096; }
@@ -198,37 +242,48 @@ http {
   sendfile on; tcp_nopush on; keepalive_requests 1000000; etag on;
   server { listen 127.0.0.1:${nport}; root ${root}/current/site; location / { index index.html; } }
 }
-`);
-    type Run = Awaited<ReturnType<typeof runWrk>>;
-    const oursRuns: (Run & { recorded: number })[] = [];
-    const theirRuns: Run[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const site = await createSiteServer({ root, listen: "127.0.0.1:0", workers: WORKERS, ...(ANALYTICS ? { analytics: db } : {}), log: { info() {}, warn() {}, error: (o, m) => console.error(m, o) } });
-      await waitForPort(`${site.url}/`);
-      const before = site.store ? site.store.count() : 0;
-      const r = await runWrk(`${site.url}/`, script, root, ids, () => [process.pid, ...childrenOf(process.pid).filter(isSiteWorker)]);
-      await site.flushAnalytics();
-      await new Promise((res) => setTimeout(res, 300));
-      await site.flushAnalytics();
-      oursRuns.push({ ...r, recorded: site.store ? site.store.count() - before : 0 });
-      await site.close();
-      const nginx: ChildProcess = spawn("nginx", ["-p", ngx, "-c", join(ngx, "nginx.conf"), "-g", "daemon off;"], { stdio: "inherit" });
-      await waitForPort(`http://127.0.0.1:${nport}/`);
-      theirRuns.push(await runWrk(`http://127.0.0.1:${nport}/`, script, root, ids, () => [nginx.pid!, ...childrenOf(nginx.pid!)]));
-      nginx.kill("SIGQUIT");
-      await new Promise((res) => nginx.on("exit", res));
-      if (oursRuns[round]!.socketErrors + oursRuns[round]!.non2xx > 0 || process.argv.includes("--raw")) console.error(oursRuns[round]!.raw);
-      console.error(`round ${round + 1}/${ROUNDS}: PREPcast ${oursRuns[round]!.rps.toFixed(0)} req/s, nginx ${theirRuns[round]!.rps.toFixed(0)} req/s`);
+`;
+    type Ours = RunResult & { recorded: number };
+    interface ConfigResult {
+      workers: number;
+      analytics: boolean;
+      ours: Ours[];
+      nginx: RunResult[];
+    }
+    const results: ConfigResult[] = [];
+    let dbCount = 0;
+    for (const analytics of ANALYTICS_MODES) {
+      for (const workers of WORKER_COUNTS) {
+        const cfg: ConfigResult = { workers, analytics, ours: [], nginx: [] };
+        results.push(cfg);
+        writeFileSync(join(ngx, "nginx.conf"), nginxConf(workers));
+        for (let round = 0; round < ROUNDS; round++) {
+          const db = join(root, `analytics-${dbCount++}.sqlite`);
+          const site = await createSiteServer({ root, listen: "127.0.0.1:0", workers, ...(analytics ? { analytics: db } : {}), log: { info() {}, warn() {}, error: (o, m) => console.error(m, o) } });
+          await waitForPort(`${site.url}/`);
+          const before = site.store ? site.store.count() : 0;
+          // workers: 1 serves from this process; otherwise this process is the cluster primary (the SQLite writer).
+          const r = await runWrk(`${site.url}/`, script, root, ids, childrenOf(process.pid).filter(isSiteWorker), true);
+          await site.flushAnalytics();
+          await new Promise((res) => setTimeout(res, 300));
+          await site.flushAnalytics();
+          cfg.ours.push({ ...r, recorded: site.store ? site.store.count() - before : 0 });
+          await site.close();
+          const nginx: ChildProcess = spawn("nginx", ["-p", ngx, "-c", join(ngx, "nginx.conf"), "-g", "daemon off;"], { stdio: "inherit" });
+          await waitForPort(`http://127.0.0.1:${nport}/`);
+          cfg.nginx.push(await runWrk(`http://127.0.0.1:${nport}/`, script, root, ids, [nginx.pid!, ...childrenOf(nginx.pid!)], false));
+          nginx.kill("SIGQUIT");
+          await new Promise((res) => nginx.on("exit", res));
+          const o = cfg.ours[round]!;
+          const n = cfg.nginx[round]!;
+          if (o.socketErrors + o.non2xx > 0 || process.argv.includes("--raw")) console.error(o.raw);
+          console.error(`${workers} worker(s), analytics ${analytics ? "on" : "off"}, round ${round + 1}/${ROUNDS}: PREPcast ${o.rps.toFixed(0)} req/s (${((o.serverCpu / o.requests) * 1e6).toFixed(1)} µs CPU/req), nginx ${n.rps.toFixed(0)} req/s (${((n.serverCpu / n.requests) * 1e6).toFixed(1)} µs CPU/req); load ${loadavg()[0]!.toFixed(1)}`);
+        }
+      }
     }
     const median = <T>(runs: T[], key: (r: T) => number): T => [...runs].sort((a, b) => key(a) - key(b))[Math.floor(runs.length / 2)]!;
-    const ours = median(oursRuns, (r) => r.rps);
-    const theirs = median(theirRuns, (r) => r.rps);
-    const recorded = ours.recorded;
-    const errorsOurs = oursRuns.reduce((a, r) => a + r.socketErrors + r.non2xx, 0);
-    const requestsOurs = oursRuns.reduce((a, r) => a + r.requests, 0);
-    const recordedOurs = oursRuns.reduce((a, r) => a + r.recorded, 0);
-    const peakOurs = Math.max(...oursRuns.map((r) => r.peakRssMiB));
-    const peakTheirs = Math.max(...theirRuns.map((r) => r.peakRssMiB));
+    const medianOf = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const usPerReq = (r: RunResult, cpu: number): number => (cpu / Math.max(1, r.requests)) * 1e6;
 
     // analytics ingestion: sustained batched inserts (what the primary does with the workers' batches)
     const ingestDb = createAnalyticsStore(join(work, "ingest.sqlite"));
@@ -250,25 +305,48 @@ http {
     const logSeconds = Number(process.hrtime.bigint() - logStart) / 1e9;
     ingestDb.close();
 
-    const rows: [string, string, string][] = [
-      ["requests/s", ours.rps.toFixed(0), theirs.rps.toFixed(0)],
-      ["latency p50", `${ours.p50ms.toFixed(2)} ms`, `${theirs.p50ms.toFixed(2)} ms`],
-      ["latency p99", `${ours.p99ms.toFixed(2)} ms`, `${theirs.p99ms.toFixed(2)} ms`],
-      ["requests", String(ours.requests), String(theirs.requests)],
-      ["errors (socket + non-2xx), all rounds", String(errorsOurs), String(theirRuns.reduce((a, r) => a + r.socketErrors + r.non2xx, 0))],
-      ["cut switches, all rounds", String(oursRuns.reduce((a, r) => a + r.switches, 0)), String(theirRuns.reduce((a, r) => a + r.switches, 0))],
-      ["peak RSS (primary = this bench process, + workers / nginx master + workers)", `${peakOurs.toFixed(0)} MiB`, `${peakTheirs.toFixed(0)} MiB`],
-      ["hits recorded / requests, all rounds", ANALYTICS ? `${recordedOurs} / ${requestsOurs}` : "off", "access.log"],
-    ];
-    const w0 = Math.max(...rows.map((r) => r[0].length));
-    const w1 = Math.max(...rows.map((r) => r[1].length), 14);
-    console.log(`\nServing bench (median of ${ROUNDS} alternating rounds; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}): ${cpus().length} cores, wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s, ${WORKERS} workers each, mix of ${mix.length} paths (mean ${bytesOfMix.toFixed(0)} B), cut switch every 2 s`);
-    console.log(`${"".padEnd(w0)}  ${"PREPcast".padEnd(w1)}  nginx`);
-    for (const r of rows) console.log(`${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`);
-    console.log(`ratio PREPcast/nginx requests/s: ${(ours.rps / theirs.rps).toFixed(2)}x (target >= 0.8x)`);
+    console.log(`\nServing bench (median of ${ROUNDS} alternating rounds per configuration; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(" ")}): ${cpus().length} cores, wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s, mix of ${mix.length} paths (mean ${bytesOfMix.toFixed(0)} B), cut switch every 2 s; nginx with the same worker count`);
+    const header = ["workers", "analytics", "PREPcast req/s", "nginx req/s", "ratio", "p50 / p99 PREPcast", "p50 / p99 nginx", "CPU µs/req PREPcast", "CPU µs/req nginx", "wrk µs/req", "errors", "switches", "hits recorded / requests", "peak RSS PREPcast / nginx"];
+    const table: string[][] = [];
+    const summary: Record<string, unknown>[] = [];
+    for (const c of results) {
+      const ours = median(c.ours, (r) => r.rps);
+      const theirs = median(c.nginx, (r) => r.rps);
+      const cpuOurs = medianOf(c.ours.map((r) => usPerReq(r, r.serverCpu)));
+      const cpuTheirs = medianOf(c.nginx.map((r) => usPerReq(r, r.serverCpu)));
+      const cpuWrk = medianOf([...c.ours, ...c.nginx].map((r) => usPerReq(r, r.wrkCpu)));
+      const errors = c.ours.reduce((a, r) => a + r.socketErrors + r.non2xx, 0);
+      const errorsNginx = c.nginx.reduce((a, r) => a + r.socketErrors + r.non2xx, 0);
+      const requests = c.ours.reduce((a, r) => a + r.requests, 0);
+      const recorded = c.ours.reduce((a, r) => a + r.recorded, 0);
+      const peakOurs = Math.max(...c.ours.map((r) => r.peakRssMiB));
+      const peakTheirs = Math.max(...c.nginx.map((r) => r.peakRssMiB));
+      table.push([
+        String(c.workers),
+        c.analytics ? "on" : "off",
+        `${ours.rps.toFixed(0)} (${c.ours.map((r) => r.rps.toFixed(0)).join(", ")})`,
+        `${theirs.rps.toFixed(0)} (${c.nginx.map((r) => r.rps.toFixed(0)).join(", ")})`,
+        `${(ours.rps / theirs.rps).toFixed(2)}x`,
+        `${ours.p50ms.toFixed(2)} / ${ours.p99ms.toFixed(1)} ms`,
+        `${theirs.p50ms.toFixed(2)} / ${theirs.p99ms.toFixed(1)} ms`,
+        cpuOurs.toFixed(1),
+        cpuTheirs.toFixed(1),
+        cpuWrk.toFixed(1),
+        `${errors} / ${errorsNginx}`,
+        `${c.ours.reduce((a, r) => a + r.switches, 0)} / ${c.nginx.reduce((a, r) => a + r.switches, 0)}`,
+        c.analytics ? `${recorded} / ${requests}` : "off",
+        `${peakOurs.toFixed(0)} / ${peakTheirs.toFixed(0)} MiB`,
+      ]);
+      summary.push({ workers: c.workers, analytics: c.analytics, ours: { ...ours, raw: undefined }, nginx: { ...theirs, raw: undefined }, ratio: ours.rps / theirs.rps, cpuUsPerRequest: { ours: cpuOurs, nginx: cpuTheirs, wrk: cpuWrk }, rounds: { ours: c.ours.map((r) => r.rps), nginx: c.nginx.map((r) => r.rps) }, errors, recorded, requests });
+    }
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+    const line = (cells: string[]): string => `| ${cells.map((x, i) => x.padEnd(widths[i]!)).join(" | ")} |`;
+    console.log(line(header));
+    console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+    for (const r of table) console.log(line(r));
+    console.log("errors = socket errors + non-2xx responses over all rounds (PREPcast / nginx); CPU = user + system time of every server process and thread (for PREPcast including this bench process, which is the cluster primary or, with 1 worker, the server itself)");
     console.log(`analytics: batched inserts ${(N / insertSeconds).toFixed(0)} hits/s (${N} hits from 25,000 visitors in ${insertSeconds.toFixed(2)} s); nginx log ingestion ${(ingested.hits / logSeconds).toFixed(0)} lines/s (${ingested.hits} lines, ${ingested.errorCount} malformed)`);
-    writeFileSync(join(__dirname, "..", "serve-results.json"), JSON.stringify({ cores: cpus().length, duration: DURATION, connections: CONNECTIONS, threads: THREADS, workers: WORKERS, mix, ours: { ...ours, raw: undefined, recorded }, nginx: { ...theirs, raw: undefined }, rounds: { ours: oursRuns.map((r) => r.rps), nginx: theirRuns.map((r) => r.rps) }, insertHitsPerSecond: N / insertSeconds, logLinesPerSecond: ingested.hits / logSeconds, hash: createHash("sha256").update(mix.join()).digest("hex").slice(0, 8) }, null, 2));
-    if (process.argv.includes("--raw")) console.log(ours.raw, theirs.raw);
+    writeFileSync(join(__dirname, "..", "serve-results.json"), JSON.stringify({ cores: cpus().length, duration: DURATION, connections: CONNECTIONS, threads: THREADS, mix, configs: summary, insertHitsPerSecond: N / insertSeconds, logLinesPerSecond: ingested.hits / logSeconds, hash: createHash("sha256").update(mix.join()).digest("hex").slice(0, 8) }, null, 2));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
