@@ -77,10 +77,82 @@ interface CutRuntime {
   variants: Map<string, Variant[]> | undefined;
   variantsCheckedAt: number;
   memory: Map<string, Buffer>;
-  /** Raw header arrays for 200 responses from memory, per representation (fast path). */
-  headers: Map<string, string[]>;
+  /** Fast path: URL path → the file's in-memory representations with their precomputed raw headers. */
+  routes: Map<string, FastRoute>;
   memoryBytes: number;
   loading: Map<string, Promise<Buffer | undefined>>;
+}
+
+interface FastRepresentation {
+  body: Buffer;
+  /** Raw [name, value, ...] array for writeHead: built once per file, encoding and cut. */
+  headers: string[];
+}
+
+interface FastRoute {
+  file: CutFile;
+  html: boolean;
+  variants: Variant[];
+  /** Per encoding ("" = identity); filled as each representation is verified into memory. */
+  reps: Map<string, FastRepresentation>;
+}
+
+/** The few request headers the fast path and the hit record need, read from rawHeaders in one pass. */
+interface FastHeaders {
+  /** Range, If-Range or If-None-Match present: handled by the general path. */
+  conditional: boolean;
+  acceptEncoding: string | undefined;
+  ua: string;
+  referrer: string;
+  dest: string;
+  forwardedFor: string | undefined;
+}
+
+function scanHeaders(raw: string[], out: FastHeaders): FastHeaders {
+  out.conditional = false;
+  out.acceptEncoding = undefined;
+  out.ua = "";
+  out.referrer = "";
+  out.dest = "";
+  out.forwardedFor = undefined;
+  let uaSeen = false;
+  let refSeen = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Length first: most headers are skipped without lowercasing.
+    switch (name.length) {
+      case 5:
+        if (name.toLowerCase() === "range") out.conditional = true;
+        break;
+      case 7:
+        // Node keeps the first of duplicate User-Agent / Referer headers; so does this scan.
+        if (!refSeen && name.toLowerCase() === "referer") {
+          refSeen = true;
+          out.referrer = raw[i + 1]!;
+        }
+        break;
+      case 8:
+        if (name.toLowerCase() === "if-range") out.conditional = true;
+        break;
+      case 10:
+        if (!uaSeen && name.toLowerCase() === "user-agent") {
+          uaSeen = true;
+          out.ua = raw[i + 1]!;
+        }
+        break;
+      case 13:
+        if (name.toLowerCase() === "if-none-match") out.conditional = true;
+        break;
+      case 14:
+        if (name.toLowerCase() === "sec-fetch-dest") out.dest = out.dest === "" ? raw[i + 1]! : `${out.dest}, ${raw[i + 1]!}`;
+        break;
+      case 15:
+        if (name.toLowerCase() === "accept-encoding") out.acceptEncoding = out.acceptEncoding === undefined ? raw[i + 1]! : `${out.acceptEncoding}, ${raw[i + 1]!}`;
+        else if (name.toLowerCase() === "x-forwarded-for") out.forwardedFor = out.forwardedFor === undefined ? raw[i + 1]! : `${out.forwardedFor}, ${raw[i + 1]!}`;
+        break;
+    }
+  }
+  return out;
 }
 
 const MEMORY_BUDGET_PER_CUT = 48 * 1024 * 1024;
@@ -148,17 +220,19 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
   function runtimeFor(cut: LoadedCut): CutRuntime {
     let rt = runtimes.get(cut);
     if (!rt) {
-      rt = { cut, variants: undefined, variantsCheckedAt: -Infinity, memory: new Map(), headers: new Map(), memoryBytes: 0, loading: new Map() };
+      rt = { cut, variants: undefined, variantsCheckedAt: -Infinity, memory: new Map(), routes: new Map(), memoryBytes: 0, loading: new Map() };
       runtimes.set(cut, rt);
     }
     if (!rt.variants && Date.now() - rt.variantsCheckedAt > 2000) {
       rt.variantsCheckedAt = Date.now();
       rt.variants = loadVariants(root, cut);
+      if (rt.variants) rt.routes.clear();
       if (!rt.variants && prepare && !preparing.has(cut.dir)) {
         preparing.add(cut.dir);
         prepareCompressedVariants({ root, cutDir: cut.dir })
           .then(() => {
             rt!.variantsCheckedAt = -Infinity;
+            rt!.routes.clear(); // routes remember which variants exist
           })
           .catch((e) => log.warn({ cut: cut.id, err: String(e) }, "compressed variants could not be prepared; serving identity"))
           .finally(() => preparing.delete(cut.dir));
@@ -167,7 +241,25 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
     return rt;
   }
 
+  // `current` is resolved (one readlink) at most once per event-loop turn: the requests parsed in
+  // the same turn share that cut, as if they had arrived together, and the first request of the
+  // next turn sees any switch. Each request still holds one cut object from start to end, so no
+  // response mixes two cuts.
+  let turnCut: LoadedCut | undefined | Error;
+  let turnResolved = false;
+  const endTurn = (): void => {
+    turnResolved = false;
+    turnCut = undefined;
+  };
   function currentCut(): LoadedCut | undefined | Error {
+    if (turnResolved) return turnCut;
+    turnResolved = true;
+    setImmediate(endTurn);
+    turnCut = resolveCut();
+    return turnCut;
+  }
+
+  function resolveCut(): LoadedCut | undefined | Error {
     const dir = resolveCurrentDir(root);
     if (!dir) return undefined;
     try {
@@ -428,38 +520,70 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
     sendSimple(req, res, 404, "text/html; charset=utf-8", notFoundPage(), { "Cache-Control": "no-store" }, path);
   }
 
-  /**
-   * The common case in one step: a live cut, no notice, a GET/HEAD of a listed file already verified
-   * in memory, no Range. Headers go out as one precomputed raw array (no setHeader calls), which is
-   * what lets a Node worker keep up with nginx on small files.
-   */
-  function tryFast(req: IncomingMessage, res: ServerResponse, path: string, cut: LoadedCut, now: number): boolean {
-    if (req.headers.range !== undefined || now < cut.notBeforeMs) return false;
+  // Accept-Encoding values repeat (a handful of browsers): parsed once each, bounded.
+  const acceptCache = new Map<string, { br: boolean; gzip: boolean }>();
+  const accepts = (header: string): { br: boolean; gzip: boolean } => {
+    let a = acceptCache.get(header);
+    if (!a) {
+      const probe = (encoding: "br" | "gzip"): boolean => chooseEncoding(header, [{ encoding, size: 0, sha256: "", abs: "" }]) !== undefined;
+      a = { br: probe("br"), gzip: probe("gzip") };
+      if (acceptCache.size >= 256) acceptCache.clear();
+      acceptCache.set(header, a);
+    }
+    return a;
+  };
+  const scratch: FastHeaders = { conditional: false, acceptEncoding: undefined, ua: "", referrer: "", dest: "", forwardedFor: undefined };
+
+  function routeFor(rt: CutRuntime, cut: LoadedCut, path: string): FastRoute | undefined {
+    let route = rt.routes.get(path);
+    if (route) return route;
     let rel = path.slice(1);
     if (rel === "" || rel.endsWith("/")) rel += "index.html";
     const file = cut.files.get(rel);
-    if (!file || notices.current(now)) return false;
+    if (!file) return undefined;
+    route = { file, html: file.contentType.startsWith("text/html"), variants: rt.variants?.get(file.path) ?? [], reps: new Map() };
+    if (rt.routes.size < 100_000) rt.routes.set(path, route);
+    return route;
+  }
+
+  /**
+   * The common case in one step: a live cut, no notice, a GET/HEAD of a listed file already verified
+   * in memory, no Range or validators. Headers go out as one precomputed raw array and the body in
+   * the same write; the request headers are read from rawHeaders without building req.headers.
+   */
+  function tryFast(req: IncomingMessage, res: ServerResponse, path: string, cut: LoadedCut, now: number): boolean {
+    if (now < cut.notBeforeMs) return false;
+    const h = scanHeaders(req.rawHeaders, scratch);
+    if (h.conditional || notices.current(now)) return false;
     const rt = runtimeFor(cut);
-    const available = rt.variants?.get(file.path);
-    const variant = available ? chooseEncoding(req.headers["accept-encoding"], available) : undefined;
-    const key = variant ? `${file.path}\0${variant.encoding}` : file.path;
-    const buf = rt.memory.get(key);
-    if (!buf) return false;
-    const etag = variant ? `"${file.sha256}.${variant.encoding}"` : file.etag;
-    const inm = req.headers["if-none-match"];
-    if (inm !== undefined && etagMatches(inm, [file.etag, ...(available ?? []).map((v) => `"${file.sha256}.${v.encoding}"`)])) return false;
-    let headers = rt.headers.get(key);
-    if (!headers) {
-      headers = ["Content-Type", file.contentType, "Content-Length", String(buf.length), "ETag", etag, "Cache-Control", file.cacheControl, "Accept-Ranges", "bytes"];
+    const route = routeFor(rt, cut, path);
+    if (!route) return false;
+    let variant: Variant | undefined;
+    if (h.acceptEncoding !== undefined && route.variants.length > 0) {
+      const a = accepts(h.acceptEncoding);
+      variant = route.variants.find((v) => a[v.encoding]);
+    }
+    const encoding = variant ? variant.encoding : "";
+    let rep = route.reps.get(encoding);
+    if (!rep) {
+      const file = route.file;
+      const body = rt.memory.get(variant ? `${file.path}\0${variant.encoding}` : file.path);
+      if (!body) return false;
+      const headers = ["Content-Type", file.contentType, "Content-Length", String(body.length), "ETag", variant ? `"${file.sha256}.${variant.encoding}"` : file.etag, "Cache-Control", file.cacheControl, "Accept-Ranges", "bytes"];
       if (file.compressible) headers.push("Vary", "Accept-Encoding");
       if (variant) headers.push("Content-Encoding", variant.encoding);
       headers.push("X-PREP-Corte", cut.manifest.corte, "X-Content-Type-Options", "nosniff", "Referrer-Policy", "strict-origin-when-cross-origin", "Content-Security-Policy", csp);
-      rt.headers.set(key, headers);
+      rep = { body, headers };
+      route.reps.set(encoding, rep);
     }
-    res.writeHead(200, headers);
-    if (req.method === "HEAD") res.end();
-    else res.end(buf);
-    record(req, res, path, file.contentType.startsWith("text/html"), req.method === "HEAD" ? 0 : buf.length);
+    res.writeHead(200, rep.headers);
+    const head = req.method === "HEAD";
+    res.end(head ? undefined : rep.body);
+    if (opts.analytics) {
+      let ip = req.socket.remoteAddress ?? "";
+      if (opts.trustProxy && h.forwardedFor) ip = h.forwardedFor.split(",")[0]!.trim() || ip;
+      opts.analytics.record({ time: now, ip, ua: h.ua, method: req.method!, path, status: 200, bytes: head ? 0 : rep.body.length, referrer: h.referrer, dest: h.dest, html: route.html });
+    }
     return true;
   }
 
