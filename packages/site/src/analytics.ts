@@ -85,7 +85,12 @@ export function createAnalyticsStore(dbPath: string): AnalyticsStore {
   } catch (e) {
     throw new PrepcastError("IO_ERROR", `cannot open the analytics database ${dbPath}: ${(e as Error).message}`, { where: dbPath, cause: e, hint: "check the path and permissions; the site keeps serving without analytics" });
   }
-  const insert = db.prepare("INSERT INTO hits (time, visitor, session, method, path, status, bytes, referrer, ua_class, is_bot, is_pageview, duration_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+  const INSERT = "INSERT INTO hits (time, visitor, session, method, path, status, bytes, referrer, ua_class, is_bot, is_pageview, duration_ms) VALUES ";
+  const ROW = "(?,?,?,?,?,?,?,?,?,?,?,?)";
+  const insert = db.prepare(INSERT + ROW);
+  // Rows go in groups of ROWS_PER_INSERT per statement: one step per group instead of per row.
+  const ROWS_PER_INSERT = 32;
+  const insertGroup = db.prepare(INSERT + Array(ROWS_PER_INSERT).fill(ROW).join(","));
   const getSalt = db.prepare<[string], { salt: Buffer }>("SELECT salt FROM salts WHERE day = ?");
   const putSalt = db.prepare("INSERT OR IGNORE INTO salts (day, salt) VALUES (?, ?)");
   const salts = new Map<string, Buffer>();
@@ -107,8 +112,11 @@ export function createAnalyticsStore(dbPath: string): AnalyticsStore {
     for (const r of rows) open.set(r.visitor, { session: r.session, last: r.last });
   }
   let sincePrune = 0;
-  // Both caches only avoid recomputation (UA strings and visitors repeat); bounded by clearing.
-  const visitorCache = new Map<string, string>();
+  // Both caches only avoid recomputation (visitors and UA strings repeat); bounded by clearing.
+  // Visitors are cached per day as ip → ua → hash: no key string is built per hit.
+  const visitorCache = new Map<string, Map<string, string>>();
+  let visitorCacheDay = "";
+  let visitorCacheSize = 0;
   const uaCache = new Map<string, UaClass>();
   let dayCacheStart = -Infinity;
   let dayCache = "";
@@ -117,12 +125,21 @@ export function createAnalyticsStore(dbPath: string): AnalyticsStore {
       dayCacheStart = Math.floor(h.time / 3600_000) * 3600_000; // UTC-6 days start on whole UTC hours
       dayCache = mxDay(h.time);
     }
-    const key = `${dayCache}\0${h.ip}\0${h.ua}`;
-    let v = visitorCache.get(key);
+    if (dayCache !== visitorCacheDay || visitorCacheSize >= 100_000) {
+      visitorCache.clear();
+      visitorCacheDay = dayCache;
+      visitorCacheSize = 0;
+    }
+    let byUa = visitorCache.get(h.ip);
+    if (byUa === undefined) {
+      byUa = new Map();
+      visitorCache.set(h.ip, byUa);
+    }
+    let v = byUa.get(h.ua);
     if (v === undefined) {
       v = createHash("sha256").update(saltFor(dayCache)).update(h.ip).update("\0").update(h.ua).digest("hex").slice(0, 32);
-      if (visitorCache.size >= 100_000) visitorCache.clear();
-      visitorCache.set(key, v);
+      byUa.set(h.ua, v);
+      visitorCacheSize++;
     }
     return v;
   };
@@ -137,6 +154,7 @@ export function createAnalyticsStore(dbPath: string): AnalyticsStore {
   };
 
   const insertMany = db.transaction((hits: readonly RawHit[]) => {
+    const params: unknown[] = [];
     for (const h of hits) {
       const visitor = visitorOf(h);
       const uaClass = uaClassOf(h.ua);
@@ -154,8 +172,13 @@ export function createAnalyticsStore(dbPath: string): AnalyticsStore {
       } else if (h.time > s.last) {
         s.last = h.time;
       }
-      insert.run(h.time, visitor, s.session, h.method.slice(0, 16), h.path.slice(0, 2048), h.status, h.bytes, h.referrer.slice(0, 1024), uaClass, uaClass === "bot" ? 1 : 0, isPageview(h) ? 1 : 0, h.durationMs ?? null);
+      params.push(h.time, visitor, s.session, h.method.slice(0, 16), h.path.slice(0, 2048), h.status, h.bytes, h.referrer.slice(0, 1024), uaClass, uaClass === "bot" ? 1 : 0, isPageview(h) ? 1 : 0, h.durationMs ?? null);
+      if (params.length === ROWS_PER_INSERT * 12) {
+        insertGroup.run(params);
+        params.length = 0;
+      }
     }
+    for (let k = 0; k < params.length; k += 12) insert.run(params.slice(k, k + 12));
     sincePrune += hits.length;
     if (sincePrune > 50_000) {
       sincePrune = 0;
@@ -248,55 +271,73 @@ export function createBatchingSink(write: (hits: RawHit[]) => void, opts: Batchi
 }
 
 /**
- * A batch of hits for IPC, as one flat array (11 fields per hit) with the User-Agent strings in a
- * per-batch dictionary: flat arrays serialize several times faster than objects, and a handful of
- * browsers send most requests.
+ * A batch of hits for IPC: one flat array of numbers (11 per hit) and the batch's distinct strings
+ * (addresses, User-Agents, paths, referrers...) once each: a number array serializes several times
+ * faster than objects or repeated strings, and a handful of clients, paths and browsers make most
+ * requests.
  */
 export interface HitBatch {
-  uas: string[];
-  flat: (string | number | null)[];
+  strings: string[];
+  flat: (number | null)[];
 }
 
 const FIELDS = 11;
 
 export function encodeHits(hits: readonly RawHit[]): HitBatch {
-  const uaIndex = new Map<string, number>();
-  const uas: string[] = [];
-  const flat: (string | number | null)[] = new Array(hits.length * FIELDS);
+  const index = new Map<string, number>();
+  const strings: string[] = [];
+  const id = (value: string): number => {
+    let i = index.get(value);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(value);
+      index.set(value, i);
+    }
+    return i;
+  };
+  const flat: (number | null)[] = new Array(hits.length * FIELDS);
   let k = 0;
   for (const h of hits) {
-    let u = uaIndex.get(h.ua);
-    if (u === undefined) {
-      u = uas.length;
-      uas.push(h.ua);
-      uaIndex.set(h.ua, u);
-    }
     flat[k++] = h.time;
-    flat[k++] = h.ip;
-    flat[k++] = u;
-    flat[k++] = h.method;
-    flat[k++] = h.path;
+    flat[k++] = id(h.ip);
+    flat[k++] = id(h.ua);
+    flat[k++] = id(h.method);
+    flat[k++] = id(h.path);
     flat[k++] = h.status;
     flat[k++] = h.bytes;
-    flat[k++] = h.referrer;
-    flat[k++] = h.dest;
+    flat[k++] = id(h.referrer);
+    flat[k++] = id(h.dest);
     flat[k++] = h.html ? 1 : 0;
     flat[k++] = h.durationMs ?? null;
   }
-  return { uas, flat };
+  return { strings, flat };
 }
 
 /** Decodes a batch from a worker; malformed hits are dropped rather than trusted. */
 export function decodeHits(batch: unknown): RawHit[] {
   const out: RawHit[] = [];
   const b = batch as Partial<HitBatch> | null;
-  if (!b || !Array.isArray(b.uas) || !Array.isArray(b.flat) || b.flat.length % FIELDS !== 0) return out;
+  if (!b || !Array.isArray(b.strings) || !Array.isArray(b.flat) || b.flat.length % FIELDS !== 0) return out;
   const f = b.flat;
+  const strings = b.strings;
+  const str = (i: unknown): string | undefined => {
+    if (typeof i !== "number") return undefined;
+    const v: unknown = strings[i];
+    return typeof v === "string" ? v : undefined;
+  };
   for (let k = 0; k < f.length; k += FIELDS) {
-    const [time, ip, u, method, path, status, bytes, referrer, dest, html, duration] = f.slice(k, k + FIELDS);
-    const ua = typeof u === "number" ? b.uas[u] : undefined;
-    if (typeof time !== "number" || typeof ip !== "string" || typeof ua !== "string" || typeof method !== "string" || typeof path !== "string" || typeof status !== "number" || typeof bytes !== "number" || typeof referrer !== "string" || typeof dest !== "string") continue;
-    const hit: RawHit = { time, ip, ua, method, path, status, bytes, referrer, dest, html: html === 1 };
+    const time = f[k];
+    const ip = str(f[k + 1]);
+    const ua = str(f[k + 2]);
+    const method = str(f[k + 3]);
+    const path = str(f[k + 4]);
+    const status = f[k + 5];
+    const bytes = f[k + 6];
+    const referrer = str(f[k + 7]);
+    const dest = str(f[k + 8]);
+    const duration = f[k + 10];
+    if (typeof time !== "number" || ip === undefined || ua === undefined || method === undefined || path === undefined || typeof status !== "number" || typeof bytes !== "number" || referrer === undefined || dest === undefined) continue;
+    const hit: RawHit = { time, ip, ua, method, path, status, bytes, referrer, dest, html: f[k + 9] === 1 };
     if (typeof duration === "number") hit.durationMs = duration;
     out.push(hit);
   }

@@ -81,10 +81,14 @@ describe("analytics store and stats", () => {
   test("IPC batches round-trip; malformed rows from a worker are dropped", () => {
     const hits = [hit({}), hit({ ua: GOOGLEBOT, method: "BEACON", durationMs: 5, html: false }), hit({ path: "/x" })];
     const batch = encodeHits(hits);
-    expect(batch.uas).toHaveLength(2);
+    // each distinct string once: ip, 2 UAs, GET, BEACON, 2 paths, dest, "" (referrer)
+    expect([...batch.strings].sort()).toEqual(["", "/", "/x", "BEACON", "GET", "10.0.0.1", "document", DESKTOP, GOOGLEBOT].sort());
+    expect(batch.flat.every((v) => v === null || typeof v === "number")).toBe(true);
     expect(decodeHits(JSON.parse(JSON.stringify(batch)))).toEqual(hits);
-    expect(decodeHits({ uas: ["a"], flat: [1, "ip", 7, "GET", "/", 200, 1, "", "", 1, null] })).toEqual([]);
-    expect(decodeHits({ uas: [], flat: [1, 2] })).toEqual([]);
+    // a string index out of range, a string where a number belongs, a short row
+    expect(decodeHits({ strings: ["a"], flat: [1, 0, 7, 0, 0, 200, 1, 0, 0, 1, null] })).toEqual([]);
+    expect(decodeHits({ strings: ["a"], flat: [1, "ip", 0, 0, 0, 200, 1, 0, 0, 1, null] })).toEqual([]);
+    expect(decodeHits({ strings: [], flat: [1, 2] })).toEqual([]);
     expect(decodeHits(null)).toEqual([]);
   });
 
