@@ -110,7 +110,8 @@ describe("fuzzing the frame decoder and the receiver session", () => {
           backend,
           partialDir,
           agentVersion: "fuzz",
-          timeouts: { handshakeMs: 200, transferMs: 200, idleMs: 200 },
+          // a generous handshake (a loaded machine must not fail the setup), short waits after it
+          timeouts: { handshakeMs: 5000, transferMs: 200, idleMs: 200 },
         }).run(),
       );
     });
@@ -122,12 +123,12 @@ describe("fuzzing the frame decoder and the receiver session", () => {
           sessions++;
           const conn: FrameConnection = await transport.connect({ host: "127.0.0.1", port: server.address.port });
           const reader = new FrameReader(conn);
-          const hello = await reader.expect("hello", 2000);
+          const hello = await reader.expect("hello", 5000);
           if (authenticate) {
             const nonce = Buffer.alloc(32, 1);
             const params = { publisherId: "ople", publisherKey: publisher.publicKey, publisherNonce: nonce, receiverId: "uv", receiverKey: receiver.publicKey, receiverNonce: hello.nonce! };
             await conn.send({ publisherAuth: { publisherId: "ople", identityPublicKey: publisher.publicKey, nonce, signature: signAuth("publisher", params, publisher) } });
-            await reader.expect("receiverAuth", 2000);
+            await reader.expect("receiverAuth", 5000);
           }
           for (const f of frames) await conn.send(f).catch(() => undefined);
           let ending = "open";
