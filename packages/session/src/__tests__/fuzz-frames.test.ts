@@ -14,7 +14,7 @@ import { FrameReader, ReceiverSession, signAuth } from "../index";
 import { DirBackend, TestOple, tmpDir } from "./fixtures";
 
 const LONG = process.env.PREPCAST_HARDENING === "1";
-const RUNS = Number(process.env.PREPCAST_FUZZ_RUNS ?? (LONG ? 20_000 : 100_000));
+const RUNS = Number(process.env.PREPCAST_FUZZ_RUNS ?? (LONG ? 100_000_000 : 100_000));
 const TIME_MS = Number(process.env.PREPCAST_FUZZ_SECONDS ?? (LONG ? 120 : 5)) * 1000;
 jest.setTimeout(TIME_MS * 3 + 30_000);
 
