@@ -22,6 +22,8 @@ describe("load", () => {
     const agents: AgentRig[] = [];
     try {
       for (const r of cluster.receivers) fs.writeFileSync(r.config, fs.readFileSync(r.config, "utf8").replace("retain: 3", "retain: 1"));
+      // the processes first: their ports were picked free, and the agents below bind ephemeral ones
+      for (const r of cluster.receivers) await cluster.startReceiver(r);
       for (let i = PROCESSES; i < RECEIVERS; i++) {
         agents.push(await startAgentRig({ id: `inproc-${String(i + 1).padStart(3, "0")}`, site: false, retain: 1, rootPublicKeyFile: path.join(cluster.pubDir, "root.pub"), publisherIdentityFile: path.join(cluster.pubDir, "identity.pub") }));
       }
@@ -31,8 +33,8 @@ describe("load", () => {
         pub += `  - id: ${id}\n    name: Receptor ${id}\n    transport: grpc\n    address: 127.0.0.1:${a.pushPort}\n    tlsFingerprint: ${a.tlsFingerprint}\n    identityPublicKey: ${Buffer.from(a.receiverIdentity.publicKey).toString("base64")}\n`;
       }
       fs.writeFileSync(cluster.pubConfig, pub);
-      for (const r of cluster.receivers) await cluster.startReceiver(r);
       await cluster.startPublisher();
+      for (const r of cluster.receivers) expect({ id: r.id, exit: r.proc?.exitCode ?? null }).toEqual({ id: r.id, exit: null });
       const pid = cluster.publisher!.pid!;
       let peakRss = 0;
       const sampler = setInterval(() => {
@@ -103,7 +105,7 @@ describe("load", () => {
         const push = pushInBackground(cluster, dir, 120, ["--not-before", notBefore.toISOString()]);
         await waitFor(`cut ${k} live`, () => liveState(r).sequence === k, 90_000, 50);
         await push.done;
-        const act = auditEvents(r).find((e) => e.event === "activated" && e.data.sequence === k)!;
+        const act = await waitFor(`cut ${k} activation in the audit`, () => auditEvents(r).find((e) => e.event === "activated" && e.data.sequence === k), 10_000, 20);
         activations.push({ sequence: k, lateMs: Date.parse(act.data.activatedAt) - notBefore.getTime() });
       }
       const [home, data] = await Promise.all(loads);
