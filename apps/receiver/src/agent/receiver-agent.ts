@@ -340,7 +340,9 @@ export class ReceiverAgent {
     const live = this.store.live();
     const pending = this.store.pending();
     const periodMs = this.config.updatePeriodMinutes * 60_000;
-    const now = this.decisionClock().getTime();
+    // Staleness is judged by the receiver's own clock: a publisher (or a replay of its messages)
+    // with a clock behind ours must not make a frozen cut look fresh. Embargo uses decisionClock.
+    const now = (this.opts.clock ? this.opts.clock() : new Date()).getTime();
     const corteAge = live ? now - Date.parse(live.manifest.corte) : null;
     return {
       receiver: this.config.id,
