@@ -70,6 +70,8 @@ export function transferIdFor(cut: CutRefInfo, encoding: string, base: CutRefInf
  * verified receipt (or the receiver's typed refusal).
  */
 export class PublisherSession {
+  private readonly volunteered: Array<{ doc: ReceiptDoc; receiptBytes: Buffer; receiptSignature: Buffer }> = [];
+
   private constructor(
     private readonly conn: FrameConnection,
     private readonly reader: FrameReader,
@@ -158,7 +160,7 @@ export class PublisherSession {
           chunkSize,
         },
       });
-      const reply = await this.reader.expect("offerReply", this.timeouts.transferMs);
+      const reply = await this.expectSkippingVolunteered("offerReply", this.timeouts.transferMs, null);
       if (!reply.accept) return { status: "refused", code: reply.code || "PROTOCOL_ERROR", message: reply.message || "refused" };
       const resumedFrom = Number(reply.resumeOffset ?? 0);
       if (resumedFrom > plan.payload.size || (resumedFrom % chunkSize !== 0 && resumedFrom !== plan.payload.size)) {
@@ -175,7 +177,7 @@ export class PublisherSession {
       }
       await this.conn.send({ payloadEnd: {} });
       // Rebuilding and verifying a large cut takes a while: allow for it.
-      const r = await this.reader.expect("receipt", this.timeouts.transferMs + Math.ceil(total / (20 * 1024 * 1024)) * 1000);
+      const r = await this.expectSkippingVolunteered("receipt", this.timeouts.transferMs + Math.ceil(total / (20 * 1024 * 1024)) * 1000, plan.cut);
       const receiptBytes = Buffer.from(r.receipt ?? []);
       const receiptSignature = Buffer.from(r.signature ?? []);
       const doc = verifyReceipt(receiptBytes, receiptSignature, this.opts.receiver.publicKey, `receipt from ${this.opts.receiver.id}`);
@@ -187,6 +189,34 @@ export class PublisherSession {
       const err = toPrepcastError(e, this.conn.remoteAddress);
       return { status: "failed", code: err.code, message: err.message, bytesSent };
     }
+  }
+
+  /**
+   * Waits for `body`, setting aside receipts the receiver volunteers meanwhile (an embargoed cut
+   * going live on its own timer can race an offer): those are verified and kept for
+   * takeVolunteeredReceipts() instead of failing the transfer.
+   */
+  private async expectSkippingVolunteered<K extends "offerReply" | "receipt">(body: K, timeoutMs: number, offered: CutRefInfo | null): Promise<NonNullable<import("./frame-reader").Frame[K]>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const f = await this.reader.next(Math.max(1, deadline - Date.now()), body);
+      if (f.body === "receipt" && f.receipt) {
+        const receiptBytes = Buffer.from(f.receipt.receipt ?? []);
+        const receiptSignature = Buffer.from(f.receipt.signature ?? []);
+        const doc = verifyReceipt(receiptBytes, receiptSignature, this.opts.receiver.publicKey, `receipt from ${this.opts.receiver.id}`);
+        const forOffered = offered !== null && doc.sequence === offered.sequence && doc.manifestSha256 === offered.manifestSha256;
+        if (body === "receipt" && forOffered) return f.receipt as NonNullable<import("./frame-reader").Frame[K]>;
+        this.volunteered.push({ doc, receiptBytes, receiptSignature });
+        continue;
+      }
+      if (f.body !== body) throw new PrepcastError("PROTOCOL_ERROR", `expected ${body}, got ${f.body ?? "an empty frame"}`, { where: this.conn.remoteAddress });
+      return f[body] as NonNullable<import("./frame-reader").Frame[K]>;
+    }
+  }
+
+  /** Receipts the receiver sent on its own during the last transfer (see expectSkippingVolunteered). */
+  takeVolunteeredReceipts(): Array<{ doc: ReceiptDoc; receiptBytes: Buffer; receiptSignature: Buffer }> {
+    return this.volunteered.splice(0);
   }
 
   /**

@@ -324,6 +324,8 @@ export class ReceiverSession {
 
   /** Signs and sends a receipt; the agent also calls it when an embargoed cut goes live. */
   async sendReceipt(verified: VerifiedCut, state: "active" | "staged", receivedAt: Date, activatedAt: Date | null): Promise<void> {
+    // Nothing is volunteered to a peer that has not finished proving who it is.
+    if (!this.publisherId) return;
     const m = verified.manifest;
     const doc: ReceiptDoc = {
       format: "prepcast/receipt@1",

@@ -363,6 +363,7 @@ export class ReceiverLink extends EventEmitter {
         this.emit("progress", this.status());
       }
     });
+    for (const v of session.takeVolunteeredReceipts()) this.recordReceipt(v.doc, v.receiptBytes, v.receiptSignature);
     this.status_.progress = null;
     this.setState("connected");
     if (result.status === "delivered") {

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { generateKeyPair } from "@prepcast/protocol";
-import type { prepcast } from "@prepcast/proto";
+import { Frame, type prepcast } from "@prepcast/proto";
 import { memoryTransport, type FrameConnection, type TransportFactory } from "@prepcast/transport";
 import { PublisherSession, ReceiverSession, type ReceiverSessionEvent, BufferPayloadSource } from "../index";
 import { DirBackend, TestOple, tmpDir } from "./fixtures";
@@ -13,7 +13,7 @@ interface Rig {
   publisherIdentity: ReturnType<typeof generateKeyPair>;
   receiverIdentity: ReturnType<typeof generateKeyPair>;
   partialDir: string;
-  connect(opts?: { publisherIdentity?: ReturnType<typeof generateKeyPair>; receiverKey?: Uint8Array; tamper?: (f: prepcast.v1.IFrame) => void }): Promise<PublisherSession>;
+  connect(opts?: { publisherIdentity?: ReturnType<typeof generateKeyPair>; receiverKey?: Uint8Array; tamper?: (f: prepcast.v1.IFrame) => void; injectBeforeFirst?: { body: string; frame: prepcast.v1.IFrame } }): Promise<PublisherSession>;
   close(): Promise<void>;
 }
 
@@ -48,9 +48,25 @@ async function rig(): Promise<Rig> {
       const raw = await transport.connect({ host: "127.0.0.1", port: server.address.port });
       conns.push(raw);
       // A man in the middle: alters frames after the sender computed their hashes.
-      const conn: FrameConnection = o.tamper
-        ? Object.assign(Object.create(raw) as FrameConnection, { send: (f: prepcast.v1.IFrame) => (o.tamper!(f), raw.send(f)), frames: () => raw.frames(), close: (reason?: { code: string; message: string }) => raw.close(reason) })
-        : raw;
+      const inject = o.injectBeforeFirst;
+      async function* framesWithInjection(): AsyncIterable<prepcast.v1.Frame> {
+        let injected = false;
+        for await (const f of raw.frames()) {
+          if (inject && !injected && f.body === inject.body) {
+            injected = true;
+            yield Frame.decode(Frame.encode(inject.frame).finish());
+          }
+          yield f;
+        }
+      }
+      const conn: FrameConnection =
+        o.tamper || inject
+          ? Object.assign(Object.create(raw) as FrameConnection, {
+              send: (f: prepcast.v1.IFrame) => (o.tamper?.(f), raw.send(f)),
+              frames: () => framesWithInjection(),
+              close: (reason?: { code: string; message: string }) => raw.close(reason),
+            })
+          : raw;
       return PublisherSession.open(conn, {
         publisherId: "ople",
         identity: o.publisherIdentity ?? publisherIdentity,
@@ -190,6 +206,31 @@ describe("push session over the memory transport", () => {
       const res = await s.deliver({ ...r.ople.plan(cut), payload: new BufferPayloadSource(forged) });
       expect(res).toMatchObject({ status: "failed", code: "HASH_MISMATCH" });
       expect(r.backend.live).toBeNull();
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe("receipts the receiver volunteers", () => {
+  test("a receipt arriving where the offer reply is expected is kept, not a failure", async () => {
+    const r = await rig();
+    try {
+      const first = r.ople.cut(1, files(2, "one"));
+      const s1 = await r.connect();
+      const d1 = await s1.deliver(r.ople.plan(first));
+      expect(d1.status).toBe("delivered");
+      if (d1.status !== "delivered") return;
+      // A second session whose incoming stream carries that receipt again just before the reply
+      // to the next offer (as when an embargoed cut goes live while an offer is in flight).
+      const s2 = await r.connect({
+        injectBeforeFirst: { body: "offerReply", frame: { receipt: { receipt: d1.receiptBytes, signature: d1.receiptSignature } } },
+      });
+      const d2 = await s2.deliver(r.ople.plan(r.ople.cut(2, files(2, "two"))));
+      expect(d2.status).toBe("delivered");
+      const volunteered = s2.takeVolunteeredReceipts();
+      expect(volunteered.map((v) => v.doc.sequence)).toEqual([1]);
+      expect(s2.takeVolunteeredReceipts()).toEqual([]);
     } finally {
       await r.close();
     }
