@@ -2,10 +2,10 @@
 // set up with the real `init` commands (keys, certificates, configs) as an operator would.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createLogger } from "@prepcast/runtime";
+import { freePort } from "@prepcast/testkit";
 import { PublisherService } from "../../../apps/publisher/src/service/publisher-service";
 import { loadPublisherConfig } from "../../../apps/publisher/src/service/config";
 import { ReceiverAgent } from "../../../apps/receiver/src/agent/receiver-agent";
@@ -19,17 +19,6 @@ function cli(bin: string, args: string[]): Record<string, unknown> {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", timeout: 60_000 });
   if (r.status !== 0) throw new Error(`${path.basename(bin)} ${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as Record<string, unknown>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Node {

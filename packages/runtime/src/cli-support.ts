@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "commander";
 import { isPrepcastError } from "@prepcast/protocol";
 
 /** A plain-text table for operators: fixed columns, no colors needed to read it at 3 a.m. */
@@ -47,4 +48,15 @@ export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+}
+
+/** commander option parsers shared by both CLIs: a clear "must be ..." message on bad input. */
+export function positiveInteger(value: string): number {
+  if (!/^[1-9][0-9]{0,15}$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError("must be a positive integer");
+  return Number(value);
+}
+
+export function positiveIntegerOrZero(value: string): number {
+  if (!/^(0|[1-9][0-9]{0,5})$/.test(value)) throw new InvalidArgumentError("must be a non-negative integer");
+  return Number(value);
 }
