@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { generateKeyPair, initPublisherKeys, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
 import { generateSelfSignedCertificate } from "@prepcast/transport";
-import { generateCut, type GeneratedCut } from "@prepcast/testkit";
+import { generateCut, type GeneratedCut, waitFor as pollUntil } from "@prepcast/testkit";
 import { createLogger } from "@prepcast/runtime";
 import { loadPublisherConfig } from "../src/service/config";
 import { PublisherService } from "../src/service/publisher-service";
@@ -172,19 +172,9 @@ export async function cut(work: string, k: number): Promise<GeneratedCut> {
   return c;
 }
 
-export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 50): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+/** testkit's waitFor with this suite's defaults. */
+export function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 50): Promise<NonNullable<T>> {
+  return pollUntil(what, fn, timeoutMs, everyMs) as Promise<NonNullable<T>>;
 }
 
 export async function httpGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Headers }> {

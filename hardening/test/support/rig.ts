@@ -2,6 +2,7 @@
 // ReceiverAgent in this process (real gRPC over TLS on 127.0.0.1, real cut store, real site
 // server), an OPLE that signs whatever the test needs (good cuts, revoked keys, forged
 // payloads), and a publisher that dials the agent exactly as prep-publisher does.
+import { waitFor as pollUntil } from "@prepcast/testkit";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -229,19 +230,9 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
   return rig;
 }
 
-export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+/** testkit's waitFor with this suite's defaults. */
+export function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<NonNullable<T>> {
+  return pollUntil(what, fn, timeoutMs, everyMs) as Promise<NonNullable<T>>;
 }
 
 export async function wellKnown(rig: AgentRig): Promise<Record<string, any>> {
