@@ -9,10 +9,11 @@ const ReflectedFrame = reflected.lookupType("prepcast.v1.Frame");
 
 const ref = { process: "VER-2024", channel: "produccion", sequence: 42, manifestSha256: Buffer.alloc(32, 7) };
 const samples: prepcast.v1.IFrame[] = [
-  { hello: { protocolVersion: 1, receiverId: "uv", identityPublicKey: Buffer.alloc(32, 1), nonce: Buffer.alloc(32, 2), live: ref, partial: ref, partialOffset: 2 ** 40, freeDiskBytes: 2 ** 45, clockUnixMs: 1_717_380_000_000, agentVersion: "0.1.0", keysetVersion: 3, acceptedEncodings: ["full", "delta-zstd@1"], staged: ref } },
+  { hello: { protocolVersion: 1, receiverId: "uv", identityPublicKey: Buffer.alloc(32, 1), nonce: Buffer.alloc(32, 2), live: ref, partial: ref, partialOffset: 2 ** 40, freeDiskBytes: 2 ** 45, clockUnixMs: 1_717_380_000_000, agentVersion: "0.1.0", keysetVersion: 3, acceptedEncodings: ["full", "delta-zstd@1"], staged: ref, features: ["offer-manifest-zstd@1", "x-future@2"] } },
   { publisherAuth: { publisherId: "ople", identityPublicKey: Buffer.alloc(32, 3), nonce: Buffer.alloc(32, 4), signature: Buffer.alloc(64, 5), clockUnixMs: -1 } },
   { receiverAuth: { signature: Buffer.alloc(64, 6) } },
   { offer: { transferId: "ab".repeat(16), keyset: Buffer.from("{}"), keysetSig: Buffer.from("{}"), manifest: Buffer.from("{}"), manifestSig: Buffer.from("{}"), encoding: "full", base: ref, payloadSize: 5 * 2 ** 32, payloadSha256: Buffer.alloc(32, 8), chunkSize: 512 * 1024 } },
+  { offer: { transferId: "cd".repeat(16), keyset: Buffer.from("{}"), keysetSig: Buffer.from("{}"), manifestZstd: Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2]), manifestSize: 32 * 2 ** 20, manifestSig: Buffer.from("{}"), encoding: "delta-zstd@1", payloadSize: 1, payloadSha256: Buffer.alloc(32, 8), chunkSize: 1024 } },
   { offerReply: { accept: false, resumeOffset: 1024, code: "ROLLBACK", message: "older" } },
   { chunk: { offset: 2 ** 33, data: Buffer.alloc(1000, 9), sha256: Buffer.alloc(32, 10) } },
   { payloadEnd: {} },
@@ -44,8 +45,40 @@ describe("wire contract", () => {
 
   test("every oneof member of Frame has a sample here", () => {
     const members = ReflectedFrame.oneofs.body!.fieldsArray.map((f) => f.name).sort();
-    const covered = samples.map((s) => Object.keys(s)[0]!).sort();
+    const covered = [...new Set(samples.map((s) => Object.keys(s)[0]!))].sort();
     expect(covered).toEqual(members);
+  });
+
+  test("every field of every message in a Frame is set by some sample (new fields get covered here)", () => {
+    const set = new Map<string, Set<string>>();
+    const visit = (type: protobuf.Type, value: Record<string, unknown>): void => {
+      const seen = set.get(type.fullName) ?? new Set<string>();
+      set.set(type.fullName, seen);
+      for (const field of type.fieldsArray) {
+        const v = value[field.name];
+        if (v === undefined || v === null) continue;
+        seen.add(field.name);
+        field.resolve();
+        if (field.resolvedType instanceof protobuf.Type) visit(field.resolvedType, v as Record<string, unknown>);
+      }
+    };
+    for (const s of samples) visit(ReflectedFrame, ReflectedFrame.toObject(ReflectedFrame.fromObject(s), { defaults: false }));
+    const missing: string[] = [];
+    for (const member of ReflectedFrame.oneofs.body!.fieldsArray) {
+      member.resolve();
+      const type = member.resolvedType as protobuf.Type;
+      for (const field of type.fieldsArray) if (!set.get(type.fullName)?.has(field.name)) missing.push(`${type.name}.${field.name}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  test("field numbers of the offer-manifest-zstd@1 feature are fixed (append-only contract)", () => {
+    const hello = reflected.lookupType("prepcast.v1.Hello");
+    const offer = reflected.lookupType("prepcast.v1.Offer");
+    expect(hello.fields.features).toMatchObject({ id: 14, repeated: true, type: "string" });
+    expect(offer.fields.manifest).toMatchObject({ id: 4, type: "bytes" });
+    expect(offer.fields.manifestZstd).toMatchObject({ id: 11, type: "bytes" });
+    expect(offer.fields.manifestSize).toMatchObject({ id: 12, type: "uint64" });
   });
 
   test("a truncated frame is rejected by the decoder", () => {
