@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey, sign as nativeSign, verify as nativeVerify, type KeyObject } from "node:crypto";
 import nacl from "tweetnacl";
 import { PrepcastError } from "./errors";
 
@@ -61,12 +62,44 @@ export function assertSignatureShape(signature: Uint8Array, publicKey: Uint8Arra
   if (key !== undefined) throw new PrepcastError("SIGNATURE_MALFORMED", `${where ? `${where}: ` : ""}public key ${key}`, opts);
 }
 
+// The curve equation itself runs in Node's crypto (OpenSSL), after the strict checks above:
+// tweetnacl's pure-JS SHA-512 and field arithmetic cost ~25 ms for a 0.8 MB manifest and showed
+// among the publisher's and receivers' top costs per cut (docs/benchmarks.md, Transfer). Both
+// check the same cofactorless equation and compare R byte for byte; with S < L and canonical,
+// non-small-order A and R enforced first they decide alike (tested against tweetnacl on random
+// and tampered inputs, and on the RFC 8032 / malleability / torsion vectors). tweetnacl stays
+// for key generation.
+const SPKI_ED25519_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
+const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+const KEY_CACHE_LIMIT = 256;
+const publicKeyObjects = new Map<string, KeyObject>();
+const privateKeyObjects = new Map<string, KeyObject | null>();
+
+function cached<T>(cache: Map<string, T>, raw: Uint8Array, make: () => T): T {
+  const id = Buffer.from(raw).toString("base64");
+  let key = cache.get(id);
+  if (key === undefined) {
+    if (cache.size >= KEY_CACHE_LIMIT) cache.clear();
+    key = make();
+    cache.set(id, key);
+  }
+  return key;
+}
+
+function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  return cached(publicKeyObjects, publicKey, () => createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: "der", type: "spki" }));
+}
+
 /** Strict Ed25519 verification: exact lengths, S < L, canonical non-small-order A and R, then the curve equation. */
 export function verifyStrict(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
   if (!(message instanceof Uint8Array)) return false;
   if (signatureProblem(signature) !== undefined) return false;
   if (pointEncodingProblem(publicKey) !== undefined) return false;
-  return nacl.sign.detached.verify(message, signature, publicKey);
+  try {
+    return nativeVerify(null, message, publicKeyObject(publicKey), signature);
+  } catch {
+    return false; // a y with no x on the curve: not a key
+  }
 }
 
 export interface Ed25519KeyPair {
@@ -93,5 +126,13 @@ export function signDetached(message: Uint8Array, secretKey: Uint8Array): Uint8A
   if (!(secretKey instanceof Uint8Array) || secretKey.length !== SECRET_KEY_LENGTH) {
     throw new PrepcastError("KEY_FILE_INVALID", `an Ed25519 secret key must be ${SECRET_KEY_LENGTH} bytes`, { hint: "load it with readSecretKeyFile" });
   }
-  return nacl.sign.detached(message, secretKey);
+  // tweetnacl's secret key is seed ‖ public key; the signature depends on both halves, so a
+  // pair whose halves disagree (never produced by this module) keeps tweetnacl's answer.
+  const native = cached(privateKeyObjects, secretKey, () => {
+    const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, secretKey.subarray(0, SEED_LENGTH)]), format: "der", type: "pkcs8" });
+    const publicHalf = createPublicKey(key).export({ format: "der", type: "spki" }).subarray(SPKI_ED25519_PREFIX.length);
+    return publicHalf.equals(secretKey.subarray(SEED_LENGTH)) ? key : null;
+  });
+  if (native === null) return nacl.sign.detached(message, secretKey);
+  return new Uint8Array(nativeSign(null, message, native));
 }

@@ -151,28 +151,8 @@ export class CutRepository {
       // One pass: copy each file into the payload while hashing it, so what is signed is
       // exactly what was copied, even if the source directory changes afterwards.
       const payloadPath = path.join(tmp, "payload.full");
-      const out = await fsp.open(payloadPath, "wx", 0o640);
-      const whole = createHash("sha256");
       const sorted = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
-      const hashed: Array<{ path: string; size: number; sha256: string }> = [];
-      try {
-        for (const f of sorted) {
-          const h = createHash("sha256");
-          let size = 0;
-          for await (const chunk of fs.createReadStream(f.absolute, { highWaterMark: 1 << 20 })) {
-            const b = chunk as Buffer;
-            h.update(b);
-            whole.update(b);
-            size += b.length;
-            let off = 0;
-            while (off < b.length) off += (await out.write(b, off, b.length - off)).bytesWritten;
-          }
-          hashed.push({ path: f.path, size, sha256: h.digest("hex") });
-        }
-        await out.sync();
-      } finally {
-        await out.close();
-      }
+      const { files: hashed, sha256: payloadSha256 } = await copyIntoPayload(sorted, payloadPath);
       const manifestBytes = createManifest({
         process: this.process,
         channel: this.channel,
@@ -185,7 +165,7 @@ export class CutRepository {
       const manifest = parseManifest(manifestBytes);
       const manifestSig = encodeSigFile(signDocument("manifest", manifestBytes, this.signing.signingKey.secretKey, this.signing.signingKey.keyid));
       const signed: SignedCut = { keyset: this.signing.keyset, keysetSig: this.signing.keysetSig, manifest: manifestBytes, manifestSig };
-      return await this.commit(tmp, signed, manifest, whole.digest("hex"), cutDir);
+      return await this.commit(tmp, signed, manifest, payloadSha256, cutDir);
     } catch (e) {
       await fsp.rm(tmp, { recursive: true, force: true });
       throw e;
@@ -200,25 +180,12 @@ export class CutRepository {
     try {
       // Extract (verifying every file), then lay the files end to end as the full payload.
       const result = await readPackage(file, { ...verify, accept: { process: this.process, channels: [this.channel] }, extractInto: () => path.join(tmp, "extract") });
-      const out = await fsp.open(path.join(tmp, "payload.full"), "wx", 0o640);
-      const whole = createHash("sha256");
-      try {
-        for (const f of result.verified.manifest.files) {
-          for await (const chunk of fs.createReadStream(path.join(tmp, "extract", "site", f.path), { highWaterMark: 1 << 20 })) {
-            const b = chunk as Buffer;
-            whole.update(b);
-            let off = 0;
-            while (off < b.length) off += (await out.write(b, off, b.length - off)).bytesWritten;
-          }
-        }
-        await out.sync();
-      } finally {
-        await out.close();
-      }
+      const extracted = result.verified.manifest.files.map((f) => ({ path: f.path, absolute: path.join(tmp, "extract", "site", ...f.path.split("/")) }));
+      const { sha256: payloadSha256 } = await copyIntoPayload(extracted, path.join(tmp, "payload.full"));
       await fsp.rm(path.join(tmp, "extract"), { recursive: true, force: true });
       const manifest = result.verified.manifest;
       this.nextSequence(manifest.sequence);
-      return await this.commit(tmp, result.verified.signed, manifest, whole.digest("hex"), file);
+      return await this.commit(tmp, result.verified.signed, manifest, payloadSha256, file);
     } catch (e) {
       await fsp.rm(tmp, { recursive: true, force: true });
       throw e;
@@ -247,6 +214,75 @@ export class CutRepository {
     this.remember(cut);
     return cut;
   }
+}
+
+const COPY_BATCH = 4 << 20;
+
+/**
+ * Lays `files` end to end in `payloadPath` (created exclusively, fsynced), hashing each file and
+ * the whole as they are copied, so what is signed is exactly what was copied even if the source
+ * changes afterwards. Reads go straight into one 4 MiB batch buffer that is written when full:
+ * no buffer per file (a stream per file allocated 1 MiB each, and garbage collection of ~6.5 GB
+ * cost more than the copy itself on a 6,500-file cut) and one write per 4 MiB, not per file.
+ * A file whose inode, size or mtime differs from the listing (`walkCutDir`) was replaced or
+ * rewritten mid-copy, and is refused. The reads are synchronous (a thread-pool round trip per
+ * small file costs more than the read): the event loop gets a turn after every batch.
+ */
+async function copyIntoPayload(
+  files: ReadonlyArray<{ path: string; absolute: string; size?: number; mtimeMs?: number; ino?: number }>,
+  payloadPath: string,
+): Promise<{ files: Array<{ path: string; size: number; sha256: string }>; sha256: string }> {
+  const out = fs.openSync(payloadPath, "wx", 0o640);
+  const whole = createHash("sha256");
+  const batch = Buffer.allocUnsafe(COPY_BATCH);
+  let used = 0;
+  const flush = async (): Promise<void> => {
+    let off = 0;
+    while (off < used) off += fs.writeSync(out, batch, off, used - off);
+    used = 0;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+  const hashed: Array<{ path: string; size: number; sha256: string }> = [];
+  try {
+    for (const f of files) {
+      const fd = fs.openSync(f.absolute, "r");
+      try {
+        const st = fs.fstatSync(fd);
+        if (!st.isFile() || (f.ino !== undefined && (st.ino !== f.ino || st.size !== f.size || st.mtimeMs !== f.mtimeMs))) {
+          throw new PrepcastError("HASH_MISMATCH", `${f.path} changed while it was being copied for signing`, {
+            where: f.absolute,
+            hint: "publish a cut directory that nothing is writing to (copy it aside first)",
+          });
+        }
+        const h = createHash("sha256");
+        let size = 0;
+        for (;;) {
+          if (used === COPY_BATCH) await flush();
+          const n = fs.readSync(fd, batch, used, COPY_BATCH - used, null);
+          if (n === 0) break;
+          const piece = batch.subarray(used, used + n);
+          h.update(piece);
+          whole.update(piece);
+          used += n;
+          size += n;
+        }
+        if (size !== st.size) {
+          throw new PrepcastError("HASH_MISMATCH", `${f.path} changed size while it was being copied for signing (${st.size} → ${size} bytes)`, {
+            where: f.absolute,
+            hint: "publish a cut directory that nothing is writing to (copy it aside first)",
+          });
+        }
+        hashed.push({ path: f.path, size, sha256: h.digest("hex") });
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    await flush();
+    fs.fsyncSync(out);
+  } finally {
+    fs.closeSync(out);
+  }
+  return { files: hashed, sha256: whole.digest("hex") };
 }
 
 /** The OPLE's own statement of the cut time, when the cut carries data/corte.json. */

@@ -58,6 +58,8 @@ export class PublisherService extends EventEmitter {
   private inbox: InboxWatcher | null = null;
   monitor!: DifusorMonitor;
   publicList!: PublicListWriter;
+  /** Shared delta streams (open files of STATE/deltas); closed once every link has stopped. */
+  private deltaPlanning: DeltaPlanning | null = null;
 
   private constructor(
     readonly config: ResolvedPublisherConfig,
@@ -89,6 +91,7 @@ export class PublisherService extends EventEmitter {
     if (latest) svc.metrics.latestSequence.set(latest.ref.sequence);
     // Deltas by default: one stream per (cut, base), shared by every link; full after a failed delta.
     const deltaPlanning = opts.planner ? null : new DeltaPlanning(repo, { log: svc.log });
+    svc.deltaPlanning = deltaPlanning;
     for (const entry of c.receiverEntries) {
       const link = new ReceiverLink(entry, {
         publisherId: c.id,
@@ -278,6 +281,7 @@ export class PublisherService extends EventEmitter {
     await this.monitor.flushed();
     await this.inbox?.stop();
     await Promise.all([...this.links.values()].map((l) => l.stop()));
+    await this.deltaPlanning?.close();
     await this.admin?.close();
     this.audit.append("service_stopped", { publisher: this.config.id });
     this.audit.close();

@@ -1,6 +1,7 @@
 import * as crypto from "node:crypto";
 import nacl from "tweetnacl";
-import { FIELD_PRIME_P, GROUP_ORDER_L, assertSignatureShape, generateKeyPair, keyPairFromSeed, pointEncodingProblem, signDetached, verifyStrict } from "../index";
+import fc from "fast-check";
+import { FIELD_PRIME_P, GROUP_ORDER_L, assertSignatureShape, generateKeyPair, keyPairFromSeed, pointEncodingProblem, signDetached, signatureProblem, verifyStrict } from "../index";
 import { codeOf } from "./helpers";
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, "hex"));
@@ -205,5 +206,46 @@ describe("small-order and non-canonical keys", () => {
 
   it("accepts freshly generated keys", () => {
     for (let i = 0; i < 10; i++) expect(pointEncodingProblem(generateKeyPair().publicKey)).toBeUndefined();
+  });
+});
+
+describe("native Ed25519 (Node crypto) agrees with tweetnacl behind the strict checks", () => {
+  it("signs byte for byte like tweetnacl and verifies like it, on random keys, messages and tampering", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 512 }), fc.nat(), (seed, message, flip) => {
+        const kp = keyPairFromSeed(seed);
+        const ours = signDetached(message, kp.secretKey);
+        expect(Buffer.from(ours).equals(Buffer.from(nacl.sign.detached(message, kp.secretKey)))).toBe(true);
+        expect(verifyStrict(message, ours, kp.publicKey)).toBe(true);
+        const tampered = Uint8Array.from(ours);
+        tampered[flip % 64]! ^= 1 << (flip % 8);
+        const strictShapeOk = signatureProblem(tampered) === undefined;
+        // where the strict checks let a tampered signature through, the curve equation decides as tweetnacl does
+        expect(verifyStrict(message, tampered, kp.publicKey)).toBe(strictShapeOk && nacl.sign.detached.verify(message, tampered, kp.publicKey));
+        if (message.length > 0) {
+          const other = Uint8Array.from(message);
+          other[flip % message.length]! ^= 0x80;
+          expect(verifyStrict(other, ours, kp.publicKey)).toBe(false);
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it("a key whose halves disagree still signs as tweetnacl does (never produced here, kept exact)", () => {
+    const a = keyPairFromSeed(new Uint8Array(32).fill(1));
+    const b = keyPairFromSeed(new Uint8Array(32).fill(2));
+    const mixed = Uint8Array.from([...a.secretKey.subarray(0, 32), ...b.publicKey]);
+    const msg = Buffer.from("corte 2024-06-02T20:15");
+    expect(Buffer.from(signDetached(msg, mixed)).equals(Buffer.from(nacl.sign.detached(msg, mixed)))).toBe(true);
+  });
+
+  it("a 32-byte key that is no curve point verifies nothing, without throwing", () => {
+    // y = 2 has no x on edwards25519 (2 is not a valid y: (y²-1)/(dy²+1) is a non-square)
+    const notOnCurve = new Uint8Array(32);
+    notOnCurve[0] = 2;
+    const kp = generateKeyPair();
+    const sig = signDetached(Buffer.from("x"), kp.secretKey);
+    expect(verifyStrict(Buffer.from("x"), sig, notOnCurve)).toBe(false);
   });
 });
