@@ -4,6 +4,7 @@
 //
 //   node bench/transfer/run.js [--scale veracruz] [--pairs 9,41] [--receivers 1,8,32]
 //                              [--workers 4] [--chunk BYTES] [--actas] [--qroo] [--no-rsync] [--work DIR]
+//                              [--fs loop|dir] [--profile DIR]
 //
 // --pairs K,...   cut K-1 → K for each K (early and late in the night: 9 is 22:00, 41 is 06:00)
 // --qroo          also replay the Quintana Roo 2019 PREP (../shared/data/qroo-2019) as cuts
@@ -12,6 +13,13 @@
 // payload bytes (TLS records included) of the publisher's sockets, read from the kernel (`ss -tin`)
 // before and after each push, both directions. rsync side: ../shared/bench/rsync-baseline.sh
 // (rsync daemon on loopback), with and without -z. Needs `npm run build` first, and rsync.
+// --fs loop (the default when run as root with mkfs.ext4): every receiver, the publisher's state
+// and rsync's receivers live on a fresh journaled ext4 file system (a loop-mounted sparse image
+// under --work), as on the difusores' Ubuntu servers. This VM's own disk is ext4 *without* a
+// journal, where creating a file scans past every inode freed in the last minutes (ext4's
+// recently_deleted check), so file creation cost depends on what was deleted before:
+// docs/benchmarks.md, "Where the files land". --fs dir: plain directories under --work.
+// --profile DIR: the publisher and receiver processes write V8 CPU profiles (.cpuprofile) there.
 "use strict";
 const { execFileSync, fork, spawnSync } = require("node:child_process");
 const fs = require("node:fs");
@@ -24,7 +32,7 @@ const PUBLISHER_BIN = path.join(REPO, "apps/publisher/bin/prep-publisher.js");
 const RECEIVER_BIN = path.join(REPO, "apps/receiver/bin/prep-receiver.js");
 
 function parseArgs(argv) {
-  const a = { scale: "veracruz", pairs: [9, 41], receivers: [1, 8, 32], workers: 4, chunk: 0, actas: false, qroo: false, rsync: true, work: "/tmp/prepcast-bench-transfer" };
+  const a = { scale: "veracruz", pairs: [9, 41], receivers: [1, 8, 32], workers: 4, chunk: 0, actas: false, qroo: false, rsync: true, work: path.join(REPO, "bench", "out", "transfer"), fs: null, profile: null };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
@@ -37,8 +45,10 @@ function parseArgs(argv) {
     else if (k === "--qroo") a.qroo = true;
     else if (k === "--no-rsync") a.rsync = false;
     else if (k === "--work") a.work = v();
+    else if (k === "--fs") a.fs = v();
+    else if (k === "--profile") a.profile = path.resolve(v());
     else {
-      console.error(`unknown option ${k}\nusage: node bench/transfer/run.js [--scale veracruz] [--pairs 9,41] [--receivers 1,8,32] [--workers 4] [--chunk BYTES] [--actas] [--qroo] [--no-rsync] [--work DIR]`);
+      console.error(`unknown option ${k}\nusage: node bench/transfer/run.js [--scale veracruz] [--pairs 9,41] [--receivers 1,8,32] [--workers 4] [--chunk BYTES] [--actas] [--qroo] [--no-rsync] [--work DIR] [--fs loop|dir] [--profile DIR]`);
       process.exit(2);
     }
   }
@@ -46,6 +56,7 @@ function parseArgs(argv) {
 }
 
 const args = parseArgs(process.argv.slice(2));
+const execArgv = (role) => (args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${role}-\${pid}.cpuprofile`] : []);
 const log = (...m) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...m);
 const mb = (b) => (b / 1e6).toFixed(2);
 
@@ -81,6 +92,41 @@ async function ensureCut(dir, k, scale, actas) {
 }
 
 /** Publisher-side TCP payload bytes per receiver port, from the kernel's socket counters. */
+/**
+ * Where receivers, the publisher's state and rsync's receivers are created: a fresh journaled
+ * ext4 (loop-mounted sparse image) or a plain directory. Returns the directory and a cleanup.
+ */
+function prepareDataFs(work, mode) {
+  const dir = path.join(work, "fs");
+  const canLoop = process.getuid?.() === 0 && ["mkfs.ext4", "mount", "umount", "losetup"].every((c) => spawnSync("sh", ["-c", `command -v ${c}`]).status === 0);
+  const chosen = mode ?? (canLoop ? "loop" : "dir");
+  spawnSync("umount", [dir], { stdio: "ignore" }); // a previous run killed before its cleanup
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  if (chosen === "dir") {
+    log(`data file system: plain directory ${dir}${mode ? "" : " (no loop mount: not root, or mkfs.ext4/losetup missing)"}`);
+    return { dir, kind: "dir", cleanup: () => undefined };
+  }
+  if (chosen !== "loop") throw new Error(`--fs ${chosen}: expected loop or dir`);
+  if (!canLoop) throw new Error("--fs loop needs root and mkfs.ext4, mount, losetup");
+  const image = path.join(work, "fs.img");
+  fs.rmSync(image, { force: true });
+  execFileSync("truncate", ["-s", "64G", image]);
+  execFileSync("mkfs.ext4", ["-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", image]);
+  execFileSync("mount", ["-o", "loop,discard", image, dir]);
+  let done = false;
+  const cleanup = () => {
+    if (done) return;
+    done = true;
+    spawnSync("umount", [dir], { stdio: "ignore" });
+    fs.rmSync(image, { force: true });
+  };
+  process.on("exit", cleanup);
+  for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => { cleanup(); process.exit(130); });
+  log(`data file system: fresh journaled ext4 on ${image} (sparse), mounted at ${dir}`);
+  return { dir, kind: "ext4 (journaled, loop)", cleanup };
+}
+
 function socketBytes(ports) {
   const out = execFileSync("ss", ["-tinH", "state", "established"], { encoding: "utf8" });
   const lines = out.split("\n");
@@ -124,8 +170,9 @@ function message(proc, pred = () => true) {
 }
 
 class Bench {
-  constructor() {
+  constructor(dataDir) {
     this.work = args.work;
+    this.data = dataDir;
     fs.mkdirSync(this.work, { recursive: true });
     this.pubDir = path.join(this.work, "pub");
     this.receivers = [];
@@ -151,18 +198,21 @@ class Bench {
   async configure(n) {
     const chosen = this.receivers.slice(0, n);
     for (const r of chosen) {
-      fs.rmSync(path.join(r.dir, "data"), { recursive: true, force: true });
+      const root = path.join(this.data, r.id);
+      fs.rmSync(root, { recursive: true, force: true });
       r.port = await freePort();
       const yaml = fs
         .readFileSync(path.join(r.dir, "receiver.template.yaml"), "utf8")
+        .replace(/^root: .*$/m, `root: ${root}`)
         .replace(/listen: [0-9.]+:8730/, `listen: 127.0.0.1:${r.port}`)
         .replace(/listen: [0-9.]+:80\b/, `listen: 127.0.0.1:${await freePort()}`)
         .replace(/listen: 127\.0\.0\.1:8731/, `listen: 127.0.0.1:${await freePort()}`)
         .replace(/^log:.*$/m, "log: { level: warn }");
       fs.writeFileSync(r.config, yaml);
     }
-    fs.rmSync(path.join(this.pubDir, "state"), { recursive: true, force: true });
-    let pub = fs.readFileSync(path.join(this.pubDir, "publisher.example.yaml"), "utf8").replace(/127\.0\.0\.1:8740/, `127.0.0.1:${await freePort()}`).replace("receivers: []", "receivers:");
+    const pubState = path.join(this.data, "publisher-state");
+    fs.rmSync(pubState, { recursive: true, force: true });
+    let pub = fs.readFileSync(path.join(this.pubDir, "publisher.example.yaml"), "utf8").replace(/^state: .*$/m, `state: ${pubState}`).replace(/127\.0\.0\.1:8740/, `127.0.0.1:${await freePort()}`).replace("receivers: []", "receivers:");
     for (const r of chosen) pub += `  - id: ${r.id}\n    name: Receptor ${r.id}\n    transport: grpc\n    address: 127.0.0.1:${r.port}\n    tlsFingerprint: ${r.info.tlsFingerprint}\n    identityPublicKey: ${r.info.identityPublicKey}\n`;
     const file = path.join(this.pubDir, "publisher.yaml");
     fs.writeFileSync(file, pub);
@@ -175,11 +225,11 @@ class Bench {
     const workers = [];
     const per = Math.ceil(n / Math.min(n, args.workers));
     for (let i = 0; i < n; i += per) {
-      const w = fork(path.join(__dirname, "receivers-proc.js"), chosen.slice(i, i + per).map((r) => r.config), { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const w = fork(path.join(__dirname, "receivers-proc.js"), chosen.slice(i, i + per).map((r) => r.config), { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: execArgv("receivers") });
       workers.push(w);
     }
     await Promise.all(workers.map((w) => message(w, (m) => m.ready)));
-    const pub = fork(path.join(__dirname, "publisher-proc.js"), [pubConfig, ...(args.chunk ? [String(args.chunk)] : [])], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const pub = fork(path.join(__dirname, "publisher-proc.js"), [pubConfig, ...(args.chunk ? [String(args.chunk)] : [])], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: execArgv("publisher") });
     await message(pub, (m) => m.ready);
     const ports = new Set(chosen.map((r) => r.port));
     // let every link finish its handshake (TLS + mutual auth) before counting
@@ -203,7 +253,12 @@ class Bench {
   rsync(cutsDir, k, n, flags) {
     const script = path.join(SHARED, "bench", "rsync-baseline.sh");
     // stdin must not be a socket (node's pipes are): rsync --daemon would think inetd started it
-    const out = execFileSync("bash", [script, cutsDir, String(k), String(n), ...flags], { encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "inherit"] });
+    // rsync's receivers live beside ours (TMPDIR for its mktemp), on the same file system: file
+    // creation cost differs by an order of magnitude between directories of this VM's disk
+    // (docs/benchmarks.md, "Where the files land"), so both sides must create theirs in one place.
+    const tmp = path.join(this.data, "tmp");
+    fs.mkdirSync(tmp, { recursive: true });
+    const out = execFileSync("bash", [script, cutsDir, String(k), String(n), ...flags], { encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TMPDIR: tmp } });
     const f = (name) => Number(new RegExp(`${name}=([0-9.]+)`).exec(out)?.[1] ?? NaN);
     return { sent: f("sent"), received: f("received"), wallS: f("wall_s"), cpuS: f("sender_cpu_s"), identical: /result=identical/.test(out) };
   }
@@ -222,7 +277,8 @@ async function main() {
   }
   const doRsync = args.rsync && haveShared && haveRsync;
   if (!doRsync) log(`rsync comparison skipped: ${!args.rsync ? "--no-rsync" : !haveShared ? `${SHARED}/bench/rsync-baseline.sh not present` : "rsync not installed (apt-get install -y rsync)"}`);
-  const bench = new Bench();
+  const dataFs = prepareDataFs(args.work, args.fs);
+  const bench = new Bench(dataFs.dir);
   bench.setupIdentities(Math.max(...args.receivers));
   const results = [];
   // every row is also appended as it is measured, so a long run that is cut short keeps its rows
@@ -300,9 +356,10 @@ async function main() {
       r.system === "PREPcast" ? `cut ${r.files} files ${mb(r.bytes)} MB, payload ${mb(r.payload)} MB; ${r.note}` : r.note,
     ]));
   }
-  console.log(`\nbench/transfer — ${new Date().toISOString()} — node bench/transfer/run.js ${process.argv.slice(2).join(" ")}`);
+  console.log(`\nbench/transfer — ${new Date().toISOString()} — node bench/transfer/run.js ${process.argv.slice(2).join(" ")} — receivers on ${dataFs.kind}`);
   console.log(lines.join("\n"));
   fs.writeFileSync(path.join(args.work, "results.json"), JSON.stringify(results, null, 2));
+  dataFs.cleanup();
 }
 
 main().catch((e) => {

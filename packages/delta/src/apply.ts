@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import { PrepcastError, StagingDirs, VerifiedFileWriter, sitePathIn, toPrepcastError, type ManifestFile } from "@prepcast/protocol";
-import { READ_CONCURRENCY, mapLimit, type CutContent } from "./content";
+import type { CutContent } from "./content";
 import {
   HEADER_SIZE, MAX_GROUP_DICT_BYTES, MAX_GROUP_FILES, MAX_GROUP_LITERAL_BYTES, METHOD_STORED, METHOD_ZSTD, OP_COPY, OP_LITERAL, OP_LITERAL_REF,
   TAG_END, TAG_GROUP, decodeHeader, protocolError,
@@ -94,8 +94,22 @@ export interface ApplyResult {
   bytes: number;
 }
 
+/** One read buffer for copies of unchanged files (one stream per file allocated 1 MiB each). */
+let copyBuffer: Buffer | null = null;
+const COPY_PIECE = 1 << 20;
+
+/** Copies a held object into the writer, which verifies size and SHA-256 against the manifest. */
 async function copyVerified(source: string, writer: VerifiedFileWriter): Promise<void> {
-  for await (const chunk of fs.createReadStream(source, { highWaterMark: 1 << 20 })) await writer.write(chunk as Buffer);
+  const fd = fs.openSync(source, "r");
+  try {
+    const buf = (copyBuffer ??= Buffer.allocUnsafe(COPY_PIECE));
+    // never more than the manifest's size plus one byte: an object that grew is refused without reading it all
+    for (let n; (n = fs.readSync(fd, buf, 0, Math.min(COPY_PIECE, writer.remaining + 1), null)) > 0; ) {
+      await writer.write(Buffer.from(buf.subarray(0, n))); // the writer may keep the chunk until it flushes
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
   await writer.finish();
 }
 
@@ -168,7 +182,7 @@ export async function applyDelta(opts: ApplyOptions): Promise<ApplyResult> {
       if (method === METHOD_ZSTD) {
         const len = await r.varint(compressBound(literalSize), "compressed group length");
         const src = await r.bytes(len);
-        const dict = base ? await mapLimit(literals.filter((o) => o.ref !== null), READ_CONCURRENCY, (o) => base.read(o.ref!)) : [];
+        const dict = base ? await base.readMany(literals.filter((o) => o.ref !== null).map((o) => o.ref!)) : [];
         let out;
         try {
           out = decompressExactly(src, dict, literalSize);

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { PrepcastError } from "@prepcast/protocol";
-import { READ_CONCURRENCY, mapLimit, type CutContent } from "./content";
+import type { CutContent } from "./content";
 import {
   DEFAULT_GROUP_BYTES, DEFAULT_LEVEL, LARGE_FILE_BYTES, MAX_GROUP_DICT_BYTES, MAX_GROUP_FILES, MAX_GROUP_LITERAL_BYTES, METHOD_STORED, METHOD_ZSTD,
   OP_COPY, OP_LITERAL, OP_LITERAL_REF, TAG_END, TAG_GROUP, encodeHeader, writeVarint,
@@ -106,8 +106,8 @@ export async function encodeDelta(target: CutContent, base: CutContent | null, o
       let method = METHOD_STORED;
       let body: Buffer[] = [];
       if (literalSize > 0 && !streamed) {
-        const parts = await mapLimit(literals, READ_CONCURRENCY, (g) => target.read(g.index));
-        const dictParts = base ? await mapLimit(literals.filter((g) => g.ref !== null), READ_CONCURRENCY, (g) => base.read(g.ref!)) : [];
+        const parts = await target.readMany(literals.map((g) => g.index));
+        const dictParts = base ? await base.readMany(literals.filter((g) => g.ref !== null).map((g) => g.ref!)) : [];
         const literal = parts.length === 1 ? parts[0]! : Buffer.concat(parts, literalSize);
         const compressed = compressWithDictionary(literal, dictParts, level);
         if (compressed.length < literal.length) {

@@ -131,6 +131,11 @@ export class ReceiverAgent {
       this.incident("activation_failed", err.message, err.code);
       this.log.error({ code: err.code, err: err.message }, "scheduled activation failed");
     });
+    // retention or compressed-variant preparation failed: the live cut is unaffected, retried next cut
+    this.backend.on("warning", (e: unknown) => {
+      const err = toPrepcastError(e);
+      this.log.warn({ code: err.code, err: err.message }, "store housekeeping failed; the live cut is unaffected");
+    });
 
     const tlsOpts = c.push.tls ? { cert: fs.readFileSync(c.push.tls.cert), key: fs.readFileSync(c.push.tls.key) } : undefined;
     const common = {

@@ -80,7 +80,12 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
   install(req: InstallRequest): Promise<InstallResult> {
     // one install at a time per store, whatever the number of sessions
     const run = this.serial.then(() => this.installNow(req));
-    this.serial = run.catch(() => undefined);
+    // Older cuts are removed once the result (and so the receipt) is out: deleting thousands of
+    // files is not on the way to "live". The next install still waits for it.
+    this.serial = run.then(
+      () => this.retainQuietly(),
+      () => undefined,
+    );
     return run;
   }
 
@@ -99,7 +104,6 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
         this.armPending();
         // While the embargo runs, prepare the gzip/brotli variants so the cut goes live ready.
         void prepareCompressedVariants({ root: this.store.root, cutDir: this.store.cutDir(record.id) }).catch((e) => this.emit("warning", e));
-        await this.store.retain();
         return { state: "staged", activatedAt: null };
       }
       const at = await this.activate(record);
@@ -116,10 +120,18 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
     await this.store.activate(record.id);
     const at = this.now();
     this.lastActivation = { id: record.id, at };
-    await this.store.retain();
     const late = at.getTime() - Date.parse(record.notBefore) > 60_000 && this.receivedAt.has(record.id) && this.receivedAt.get(record.id)!.getTime() < Date.parse(record.notBefore);
     this.emit("activated", { record, verified: this.verifiedById.get(record.id) ?? null, activatedAt: at, receivedAt: this.receivedAt.get(record.id) ?? null, late, fromTimer } satisfies ActivationEvent);
     return at;
+  }
+
+  /** Applies the retention policy; a failure (e.g. a file held open elsewhere) is a warning, retried at the next cut. */
+  private async retainQuietly(): Promise<void> {
+    try {
+      await this.store.retain();
+    } catch (e) {
+      this.emit("warning", e);
+    }
   }
 
   /** Arms (or re-arms) the timer that switches the pending cut on at its notBefore. */
@@ -135,7 +147,10 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
       if (isEmbargoed(pending, this.now())) return this.armPending();
       const run = this.serial.then(async () => {
         const still = this.store.pending();
-        if (still && still.id === pending.id) await this.activate(still, true);
+        if (still && still.id === pending.id) {
+          await this.activate(still, true);
+          await this.retainQuietly();
+        }
       });
       this.serial = run.catch((e) => this.emit("error", e));
     }, Math.max(0, Math.min(due, 60_000)));
