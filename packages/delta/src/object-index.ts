@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { MANIFEST_ENTRY, parseManifest, sitePathIn } from "@prepcast/protocol";
+import { MANIFEST_ENTRY, parseManifest, sitePathIn, type ManifestFile } from "@prepcast/protocol";
 
 /**
  * The receiver's content-addressed view of what it holds: SHA-256 → a file with those bytes in a
@@ -23,6 +23,13 @@ export class ObjectIndex {
       }
       for (const f of manifest.files) if (!index.paths.has(f.sha256)) index.paths.set(f.sha256, sitePathIn(dir, f.path));
     }
+    return index;
+  }
+
+  /** Indexes one committed cut whose manifest is already parsed (and was verified when it was installed). */
+  static fromCut(cutDir: string, files: readonly ManifestFile[]): ObjectIndex {
+    const index = new ObjectIndex();
+    for (const f of files) if (!index.paths.has(f.sha256)) index.paths.set(f.sha256, sitePathIn(cutDir, f.path));
     return index;
   }
 
