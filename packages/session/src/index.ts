@@ -3,6 +3,7 @@ export * from "./auth";
 export * from "./receipt";
 export * from "./notice";
 export * from "./payload";
+export * from "./manifest-zstd";
 export * from "./frame-reader";
 export * from "./receiver-session";
 export * from "./publisher-session";

@@ -16,6 +16,26 @@ export interface PayloadSource {
   readonly size: number;
   readonly sha256: Buffer;
   read(offset: number, length: number): Promise<Buffer>;
+  /**
+   * Optional: the chunk with its SHA-256. A source shared by many sessions implements it so each
+   * chunk is hashed once, not once per receiver; without it the session hashes what read() gives.
+   */
+  readChunk?(offset: number, length: number): Promise<PayloadChunk>;
+}
+
+/** A payload chunk as it goes on the wire: the bytes and their SHA-256. */
+export interface PayloadChunk {
+  data: Buffer;
+  sha256: Buffer;
+}
+
+export function hashChunk(data: Buffer): PayloadChunk {
+  return { data, sha256: createHash("sha256").update(data).digest() };
+}
+
+/** `source.readChunk` when the source has it, otherwise read() and hash here. */
+export async function readPayloadChunk(source: PayloadSource, offset: number, length: number): Promise<PayloadChunk> {
+  return source.readChunk ? source.readChunk(offset, length) : hashChunk(await source.read(offset, length));
 }
 
 /** A payload already written to a file (built once per cut and encoding). */

@@ -4,7 +4,8 @@ import { PROTOCOL_VERSION } from "@prepcast/proto";
 import type { FrameConnection } from "@prepcast/transport";
 import { type AuthParams, type Identity, sameKey, signAuth, verifyAuth } from "./auth";
 import { FrameReader, sendErrorAndClose } from "./frame-reader";
-import { DEFAULT_CHUNK_SIZE, type PayloadSource } from "./payload";
+import { FEATURE_OFFER_MANIFEST_ZSTD, offerManifestZstd } from "./manifest-zstd";
+import { DEFAULT_CHUNK_SIZE, type PayloadSource, readPayloadChunk } from "./payload";
 import { type ReceiptDoc, verifyReceipt } from "./receipt";
 import { type CutRefInfo, DEFAULT_TIMEOUTS, type SessionTimeouts, fromWireRef, toWireRef } from "./types";
 
@@ -22,6 +23,8 @@ export interface ReceiverHello {
   agentVersion: string;
   keysetVersion: number;
   acceptedEncodings: string[];
+  /** Hello.features: protocol features the receiver implements (e.g. offer-manifest-zstd@1). */
+  features: string[];
 }
 
 /** One cut as the publisher offers it to one receiver. */
@@ -128,6 +131,7 @@ export class PublisherSession {
         agentVersion: h.agentVersion ?? "",
         keysetVersion: Number(h.keysetVersion ?? 0),
         acceptedEncodings: h.acceptedEncodings ?? [],
+        features: h.features ?? [],
       };
       return new PublisherSession(conn, reader, opts, timeouts, hello);
     } catch (e) {
@@ -146,12 +150,16 @@ export class PublisherSession {
     const started = Date.now();
     let bytesSent = 0;
     try {
+      // A receiver that predates the compressed manifest gets the exact bytes as before.
+      const manifest = this.hello.features.includes(FEATURE_OFFER_MANIFEST_ZSTD)
+        ? { manifestZstd: offerManifestZstd(plan.signed.manifest), manifestSize: plan.signed.manifest.length }
+        : { manifest: plan.signed.manifest };
       await this.conn.send({
         offer: {
           transferId: plan.transferId,
           keyset: plan.signed.keyset,
           keysetSig: plan.signed.keysetSig,
-          manifest: plan.signed.manifest,
+          ...manifest,
           manifestSig: plan.signed.manifestSig,
           encoding: plan.encoding,
           base: toWireRef(plan.base),
@@ -170,8 +178,8 @@ export class PublisherSession {
       for (let offset = resumedFrom; offset < total; offset += chunkSize) {
         const early = this.reader.peekError();
         if (early) throw early;
-        const data = await plan.payload.read(offset, chunkSize);
-        await this.conn.send({ chunk: { offset, data, sha256: createHash("sha256").update(data).digest() } });
+        const { data, sha256 } = await readPayloadChunk(plan.payload, offset, chunkSize);
+        await this.conn.send({ chunk: { offset, data, sha256 } });
         bytesSent += data.length;
         onProgress?.({ receiverId: this.opts.receiver.id, sent: offset + data.length, total, resumedFrom });
       }

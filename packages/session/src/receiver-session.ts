@@ -8,6 +8,7 @@ import { FrameReader, sendErrorAndClose } from "./frame-reader";
 import { PartialPayload } from "./payload";
 import { type ReceiptDoc, signReceipt } from "./receipt";
 import { type NoticeDoc, verifyNotice } from "./notice";
+import { FEATURE_OFFER_MANIFEST_ZSTD, SUPPORTED_FEATURES, decompressManifest } from "./manifest-zstd";
 import { type CutRefInfo, DEFAULT_TIMEOUTS, ENCODING_FULL, type SessionTimeouts, fromWireRef, sameCut, toWireRef } from "./types";
 
 export interface InstallRequest {
@@ -61,6 +62,8 @@ export interface ReceiverSessionOptions {
   /** Where resumable payloads are kept (one subdirectory per transfer is not needed: one at a time). */
   partialDir: string;
   encodings?: string[];
+  /** Protocol features advertised in the hello (default SUPPORTED_FEATURES; [] acts as a receiver that predates them). */
+  features?: readonly string[];
   agentVersion: string;
   clock?: () => Date;
   timeouts?: Partial<SessionTimeouts>;
@@ -143,6 +146,7 @@ export class ReceiverSession {
         agentVersion: o.agentVersion,
         keysetVersion: snap.trust.keysetVersion,
         acceptedEncodings: o.encodings ?? [ENCODING_FULL],
+        features: [...(o.features ?? SUPPORTED_FEATURES)],
       },
     });
     const pa = await this.reader.expect("publisherAuth", this.timeouts.handshakeMs);
@@ -197,6 +201,29 @@ export class ReceiverSession {
     await this.conn.send({ offerReply: { accept: false, code: err.code, message: err.message } });
   }
 
+  /**
+   * The exact manifest bytes the offer carries: `manifest` as sent, or `manifest_zstd` decompressed
+   * into exactly `manifest_size` bytes (never more than the manifest limit). Exactly one of the two
+   * must be set, and the compressed form only if this receiver advertised it.
+   */
+  private offeredManifest(offer: import("@prepcast/proto").prepcast.v1.IOffer): Buffer {
+    const where = `offer ${JSON.stringify((offer.transferId ?? "").slice(0, 64))}`;
+    const plain = offer.manifest ?? new Uint8Array();
+    const packed = offer.manifestZstd ?? new Uint8Array();
+    const declared = Number(offer.manifestSize ?? 0);
+    const hint = "exactly one of Offer.manifest and Offer.manifest_zstd is set (docs/protocol.md, Offer)";
+    if (plain.length > 0 && packed.length > 0) throw new PrepcastError("PROTOCOL_ERROR", `${where} carries both manifest and manifest_zstd`, { where, hint });
+    if (plain.length === 0 && packed.length === 0) throw new PrepcastError("PROTOCOL_ERROR", `${where} carries no manifest (neither manifest nor manifest_zstd)`, { where, hint });
+    if (plain.length > 0) {
+      if (declared !== 0) throw new PrepcastError("PROTOCOL_ERROR", `${where} sets manifest_size ${declared} beside a plain manifest`, { where, hint: "manifest_size only goes with manifest_zstd" });
+      return Buffer.from(plain);
+    }
+    if (!(this.opts.features ?? SUPPORTED_FEATURES).includes(FEATURE_OFFER_MANIFEST_ZSTD)) {
+      throw new PrepcastError("PROTOCOL_ERROR", `${where} carries manifest_zstd, but this receiver did not advertise ${FEATURE_OFFER_MANIFEST_ZSTD}`, { where, hint });
+    }
+    return decompressManifest(packed, declared, where);
+  }
+
   private async handleOffer(offer: NonNullable<import("@prepcast/proto").prepcast.v1.IOffer>): Promise<void> {
     const o = this.opts;
     await o.backend.settled?.();
@@ -204,12 +231,13 @@ export class ReceiverSession {
     const snap = o.backend.snapshot();
     let verified: VerifiedCut;
     try {
-      // Verify the signed documents before anything else about the offer is believed.
+      // Verify the signed documents before anything else about the offer is believed (bounded
+      // decompression of the manifest is the only work done on its bytes before that).
       verified = verifySignedCut(
         {
           keyset: Buffer.from(offer.keyset ?? []),
           keysetSig: Buffer.from(offer.keysetSig ?? []),
-          manifest: Buffer.from(offer.manifest ?? []),
+          manifest: this.offeredManifest(offer),
           manifestSig: Buffer.from(offer.manifestSig ?? []),
         },
         { rootPublicKey: o.rootPublicKey, state: snap.trust, now, accept: o.accept, allowSameSequence: true },
