@@ -126,6 +126,11 @@ export interface CreateManifestInput {
 
 /** Builds canonical manifest bytes: sorts files by UTF-8 path bytes, computes totalSize, and checks the result parses. */
 export function createManifest(input: CreateManifestInput): Buffer {
+  return createManifestDocument(input).bytes;
+}
+
+/** createManifest, also returning the parsed document (no second parse of a large manifest). */
+export function createManifestDocument(input: CreateManifestInput): { bytes: Buffer; manifest: Manifest } {
   const createdAtValue = input.createdAt ?? new Date();
   const createdAt = toIsoTimestamp(createdAtValue, "createdAt");
   const expires =
@@ -149,6 +154,6 @@ export function createManifest(input: CreateManifestInput): Buffer {
     totalSize: files.reduce((sum, f) => sum + f.size, 0),
   };
   const bytes = canonicalBytes(doc);
-  parseManifest(bytes, "new manifest"); // refuse to sign what a verifier would reject
-  return bytes;
+  const manifest = parseManifest(bytes, "new manifest"); // refuse to sign what a verifier would reject
+  return { bytes, manifest };
 }

@@ -10,25 +10,32 @@ export const MAX_SEGMENT_BYTES = 255;
 // C0 controls (including NUL) and DEL.
 const CONTROL = /[\u0000-\u001f\u007f]/; // eslint-disable-line no-control-regex
 const LONE_SURROGATE = /\p{Surrogate}/u;
+// Printable ASCII, which nearly every PREP path is: no surrogates, no controls, NFC and NFKD are
+// the identity and case folding is lower-casing, so the Unicode work below is skipped (it was
+// ~1.5 s of the publisher's and each receiver's CPU per national cut of 143,000 paths).
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /** Why `p` breaks the site path rules, or undefined when it is acceptable. */
 export function sitePathProblem(p: unknown): string | undefined {
   if (typeof p !== "string") return "is not a string";
   if (p.length === 0) return "is empty";
-  if (LONE_SURROGATE.test(p)) return "contains a lone UTF-16 surrogate (not encodable as UTF-8)";
+  const ascii = PRINTABLE_ASCII.test(p);
+  if (!ascii && LONE_SURROGATE.test(p)) return "contains a lone UTF-16 surrogate (not encodable as UTF-8)";
   if (p.startsWith("/")) return "is absolute (starts with /)";
   if (p.includes("\\")) return "contains a backslash; use / as the only separator";
-  const control = CONTROL.exec(p);
-  if (control) return `contains control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}`;
-  if (p.normalize("NFC") !== p) return "is not in Unicode NFC form";
-  const bytes = Buffer.byteLength(p, "utf8");
+  if (!ascii) {
+    const control = CONTROL.exec(p);
+    if (control) return `contains control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}`;
+    if (p.normalize("NFC") !== p) return "is not in Unicode NFC form";
+  }
+  const bytes = ascii ? p.length : Buffer.byteLength(p, "utf8");
   if (bytes > MAX_PATH_BYTES) return `is ${bytes} UTF-8 bytes long; at most ${MAX_PATH_BYTES} are allowed`;
   const segments = p.split("/");
   for (let i = 0; i < segments.length; i++) {
     const s = segments[i]!;
     if (s === "") return i === segments.length - 1 ? "ends with /" : "has an empty segment (//)";
     if (s === "." || s === "..") return `has a "${s}" segment`;
-    const sb = Buffer.byteLength(s, "utf8");
+    const sb = ascii ? s.length : Buffer.byteLength(s, "utf8");
     if (sb > MAX_SEGMENT_BYTES) return `has a segment of ${sb} UTF-8 bytes; at most ${MAX_SEGMENT_BYTES} are allowed`;
   }
   return undefined;
@@ -48,6 +55,7 @@ export function validateSitePath(p: string, where?: string): void {
 
 /** The key under which two paths collide: full case fold (approximated by upper- then lower-casing) around NFKD. */
 export function collisionKey(p: string): string {
+  if (PRINTABLE_ASCII.test(p)) return p.toLowerCase();
   return p.normalize("NFKD").toUpperCase().toLowerCase().normalize("NFKD");
 }
 

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import {
-  PrepcastError, createManifest, encodeSigFile, parseManifest, sha256Hex, signDocument, walkCutDir, writeFileAtomic, readPackage,
+  PrepcastError, createManifestDocument, encodeSigFile, parseManifest, sha256Hex, signDocument, walkCutDir, writeFileAtomic, readPackage,
   type Channel, type Manifest, type PublisherSigningMaterial, type SignedCut, type VerifySignedCutOptions,
 } from "@prepcast/protocol";
 import { FilePayloadSource, type CutRefInfo } from "@prepcast/session";
@@ -153,7 +153,7 @@ export class CutRepository {
       const payloadPath = path.join(tmp, "payload.full");
       const sorted = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
       const { files: hashed, sha256: payloadSha256 } = await copyIntoPayload(sorted, payloadPath);
-      const manifestBytes = createManifest({
+      const { bytes: manifestBytes, manifest } = createManifestDocument({
         process: this.process,
         channel: this.channel,
         sequence,
@@ -162,7 +162,6 @@ export class CutRepository {
         ...(opts.notBefore !== undefined ? { notBefore: opts.notBefore } : {}),
         ...(opts.expires !== undefined ? { expires: opts.expires } : {}),
       });
-      const manifest = parseManifest(manifestBytes);
       const manifestSig = encodeSigFile(signDocument("manifest", manifestBytes, this.signing.signingKey.secretKey, this.signing.signingKey.keyid));
       const signed: SignedCut = { keyset: this.signing.keyset, keysetSig: this.signing.keysetSig, manifest: manifestBytes, manifestSig };
       return await this.commit(tmp, signed, manifest, payloadSha256, cutDir);
@@ -210,7 +209,16 @@ export class CutRepository {
     await writeFileAtomic(path.join(tmp, "cut.json"), JSON.stringify(meta, null, 2) + "\n");
     const dir = path.join(this.stateDir, "cuts", `${pad(manifest.sequence)}-${manifestSha256.slice(0, 12)}`);
     await fsp.rename(tmp, dir);
-    const cut = await this.load(dir);
+    const cut: PreparedCut = {
+      id: path.basename(dir),
+      ref: { process: manifest.process, channel: manifest.channel, sequence: manifest.sequence, manifestSha256 },
+      manifest,
+      signed,
+      dir,
+      payloadPath: path.join(dir, "payload.full"),
+      payloadSha256,
+      preparedAt: meta.preparedAt,
+    };
     this.remember(cut);
     return cut;
   }

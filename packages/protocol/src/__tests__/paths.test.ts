@@ -128,3 +128,41 @@ describe("collisions", () => {
     );
   });
 });
+
+describe("the printable-ASCII fast path decides as the full Unicode rules do", () => {
+  const fullCollisionKey = (p: string) => p.normalize("NFKD").toUpperCase().toLowerCase().normalize("NFKD");
+  // the slow path, written out: what sitePathProblem answered before the fast path existed
+  const fullProblemFree = (p: string) =>
+    p.length > 0 &&
+    !/\p{Surrogate}/u.test(p) &&
+    !p.startsWith("/") &&
+    !p.includes("\\") &&
+    !/[\u0000-\u001f\u007f]/.test(p) && // eslint-disable-line no-control-regex
+    p.normalize("NFC") === p &&
+    Buffer.byteLength(p) <= 4096 &&
+    p.split("/").every((s) => s !== "" && s !== "." && s !== ".." && Buffer.byteLength(s) <= 255);
+
+  it("on random ASCII and non-ASCII strings (collision key and acceptance)", () => {
+    const chars = fc.oneof(fc.constantFrom("a", "Z", "/", ".", "-", "_", "\\", " ", "~", "\u007f", "\u0000", "é", "e\u0301", "ﬁ", "K", "ß"), fc.string({ unit: "binary", minLength: 1, maxLength: 1 }), fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 1 }));
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 40 }).map((a) => a.join("")), (p) => {
+        expect(collisionKey(p)).toBe(fullCollisionKey(p));
+        let ok = true;
+        try {
+          validateSitePath(p);
+        } catch {
+          ok = false;
+        }
+        expect(ok).toBe(fullProblemFree(p));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("long ASCII segments and paths are measured in bytes as before", () => {
+    expect(() => validateSitePath("a".repeat(255))).not.toThrow();
+    expect(codeOf(() => validateSitePath("a".repeat(256)))).toBe("PATH_UNSAFE");
+    expect(codeOf(() => validateSitePath(`${"a".repeat(200)}/`.repeat(21).slice(0, -1)))).toBe("PATH_UNSAFE");
+    expect(codeOf(() => validateSitePath("é".repeat(128)))).toBe("PATH_UNSAFE"); // 256 bytes in UTF-8
+  });
+});
