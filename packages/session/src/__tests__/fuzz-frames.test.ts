@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { generateKeyPair } from "@prepcast/protocol";
 import { prepcast } from "@prepcast/proto";
 import { memoryTransport, type FrameConnection } from "@prepcast/transport";
-import { FrameReader, ReceiverSession, signAuth } from "../index";
+import { FrameReader, MAX_MANIFEST_BYTES, ReceiverSession, compressManifest, signAuth } from "../index";
 import { DirBackend, TestOple, tmpDir } from "./fixtures";
 
 const LONG = process.env.PREPCAST_HARDENING === "1";
@@ -29,6 +29,14 @@ const validFrames: prepcast.v1.IFrame[] = [
 ];
 const validEncoded = validFrames.map((f) => Buffer.from(prepcast.v1.Frame.encode(f).finish()));
 
+const validZstd = compressManifest(valid.signed.manifest);
+const zstdLike = fc.oneof(
+  fc.constant(validZstd),
+  fc.constant(compressManifest(Buffer.alloc(1 << 20, 0x20))), // a small bomb: 1 MiB of spaces
+  fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), b])), // garbage after the magic
+  fc.tuple(fc.nat(), fc.nat({ max: 255 })).map(([at, v]) => { const m = Buffer.from(validZstd); m[at % m.length] = v; return m; }),
+  fc.constant(Buffer.alloc(0)),
+);
 const bytesLike = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.constantFrom(valid.signed.keyset, valid.signed.manifest, valid.signed.manifestSig, Buffer.alloc(0)));
 const u64 = fc.oneof(fc.nat(), fc.constantFrom(0, 1, 1023, 1024, valid.payload.length, 2 ** 32, Number.MAX_SAFE_INTEGER));
 const frameArb: fc.Arbitrary<prepcast.v1.IFrame> = fc.oneof(
@@ -38,6 +46,8 @@ const frameArb: fc.Arbitrary<prepcast.v1.IFrame> = fc.oneof(
       keyset: fc.oneof(fc.constant(valid.signed.keyset), bytesLike),
       keysetSig: fc.oneof(fc.constant(valid.signed.keysetSig), bytesLike),
       manifest: fc.oneof(fc.constant(valid.signed.manifest), bytesLike),
+      manifestZstd: zstdLike,
+      manifestSize: fc.oneof(fc.constantFrom(0, valid.signed.manifest.length, valid.signed.manifest.length + 1, 1 << 20, MAX_MANIFEST_BYTES + 1), u64),
       manifestSig: fc.oneof(fc.constant(valid.signed.manifestSig), bytesLike),
       encoding: fc.constantFrom("full", "delta-zstd@1", "", "../x"),
       payloadSize: u64,

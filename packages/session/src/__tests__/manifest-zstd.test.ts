@@ -6,7 +6,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import * as zstd from "zstd-napi/binding";
 import { generateKeyPair, type ErrorCode } from "@prepcast/protocol";
-import type { prepcast } from "@prepcast/proto";
+import { Frame, type prepcast } from "@prepcast/proto";
 import { grpcTransport, websocketTransport, type FrameConnection, type FrameServer, type TransportFactory } from "@prepcast/transport";
 import {
   FEATURE_OFFER_MANIFEST_ZSTD, MAX_MANIFEST_BYTES, PublisherSession, ReceiverSession, compressManifest, decompressManifest, offerManifestZstd,
@@ -101,18 +101,7 @@ async function countingRelay(targetPort: number): Promise<{ port: number; bytes:
   const relay = net.createServer({ pauseOnConnect: true, noDelay: true }, (client) => {
     const upstream = net.connect({ port: targetPort, host: "127.0.0.1", noDelay: true }, () => {
       client.pipe(upstream);
-      // The WebSocket client of @prepcast/transport attaches its message listener a tick after
-      // "open", so a first frame arriving in the same read as the 101 response is lost (reported
-      // to the transport's owner). The relay hands the HTTP response head over on its own.
-      let first = true;
-      upstream.on("data", (d: Buffer) => {
-        const head = first && d.indexOf("HTTP/1.1 101") === 0 ? d.indexOf("\r\n\r\n") + 4 : 0;
-        first = false;
-        if (head <= 0 || head >= d.length) return void client.write(d);
-        client.write(d.subarray(0, head));
-        upstream.pause(); // nothing overtakes the held-back tail
-        setTimeout(() => (client.write(d.subarray(head)), upstream.resume()), 20);
-      });
+      upstream.pipe(client);
       client.resume();
     });
     for (const s of [client, upstream]) {
@@ -288,9 +277,12 @@ describe("bytes on the wire for one veracruz-scale offer (session: handshake, of
       ["grpc plain manifest + gRPC gzip (before)", () => grpcTransport(), [], gzip],
       ["grpc zstd manifest (after)", () => grpcTransport(), undefined, undefined],
       ["grpc zstd manifest + gRPC gzip", () => grpcTransport(), undefined, gzip],
-      ["websocket plain manifest (before)", () => websocketTransport(), [], undefined],
-      ["websocket zstd manifest (after)", () => websocketTransport(), undefined, undefined],
     ];
+    // WebSocket is not relayed: its client attaches the message listener a tick after "open", so
+    // a Hello arriving in the same read as the 101 response is lost, which a relay under load
+    // provokes (reported to the transport's owner). One WebSocket message = one encoded Frame,
+    // so its Offer frames are measured exactly by their encoding (plus a 10-byte header at most).
+    const wsOffers: Record<string, number> = {};
     const ople = new TestOple();
     const files = veracruzLikeFiles(3400, "wire");
     const cut = ople.cut(1, files);
@@ -312,9 +304,20 @@ describe("bytes on the wire for one veracruz-scale offer (session: handshake, of
         await r.close();
       }
     }
-    console.log(`bytes on the wire, one session re-offering a live cut (manifest of ${Object.keys(files).length} files):\n${Object.entries(rows).map(([k, v]) => `  ${k.padEnd(42)} ${v}`).join("\n")}`);
+    for (const [name, features] of [["websocket plain manifest (before)", []], ["websocket zstd manifest (after)", undefined]] as const) {
+      const r = await rig(() => websocketTransport(), features ? { features: [...features] } : {}, ople);
+      try {
+        r.backend.live = cut.ref;
+        expect(await (await r.connect()).deliver(r.ople.plan(cut, 256 * 1024))).toMatchObject({ status: "delivered", bytesSent: 0 });
+        wsOffers[name] = Frame.encode({ offer: r.offers[0]! }).finish().length;
+      } finally {
+        await r.close();
+      }
+    }
+    const table = [...Object.entries(rows).map(([k, v]) => `  ${k.padEnd(42)} ${v} (whole session, TCP)`), ...Object.entries(wsOffers).map(([k, v]) => `  ${k.padEnd(42)} ${v} (Offer frame)`)];
+    console.log(`bytes on the wire, one session re-offering a live cut (manifest of ${Object.keys(files).length} files):\n${table.join("\n")}`);
     expect(rows["grpc zstd manifest (after)"]!).toBeLessThan(rows["grpc plain manifest"]! * 0.4);
-    expect(rows["websocket zstd manifest (after)"]!).toBeLessThan(rows["websocket plain manifest (before)"]! * 0.4);
+    expect(wsOffers["websocket zstd manifest (after)"]!).toBeLessThan(wsOffers["websocket plain manifest (before)"]! * 0.4);
     expect(rows["grpc zstd manifest (after)"]!).toBeLessThan(rows["grpc plain manifest + gRPC gzip (before)"]!);
   });
 });
