@@ -1,5 +1,6 @@
 import fc from "fast-check";
-import { assertNoCollisions, collisionKey, validateSitePath } from "../index";
+import * as nodePath from "node:path";
+import { assertNoCollisions, collisionKey, sitePathIn, validateSitePath } from "../index";
 import { codeOf, errorOf } from "./helpers";
 
 /** The rule, restated independently of the implementation. */
@@ -164,5 +165,25 @@ describe("the printable-ASCII fast path decides as the full Unicode rules do", (
     expect(codeOf(() => validateSitePath("a".repeat(256)))).toBe("PATH_UNSAFE");
     expect(codeOf(() => validateSitePath(`${"a".repeat(200)}/`.repeat(21).slice(0, -1)))).toBe("PATH_UNSAFE");
     expect(codeOf(() => validateSitePath("é".repeat(128)))).toBe("PATH_UNSAFE"); // 256 bytes in UTF-8
+  });
+});
+
+describe("sitePathIn", () => {
+  it("is path.resolve(staging, 'site', ...segments) for every valid path, whichever staging directory came before", () => {
+    const segment = fc.stringMatching(/^[A-Za-z0-9_é -]{1,12}$/).filter((s) => s !== "." && s !== "..");
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom("/srv/a/staging/x1", "/srv/b/staging/x2", "relative/dir"), fc.array(segment, { minLength: 1, maxLength: 5 })), { minLength: 1, maxLength: 20 }), (calls) => {
+        for (const [dir, segs] of calls) {
+          const p = segs.join("/").normalize("NFC");
+          expect(sitePathIn(dir, p)).toBe(nodePath.resolve(dir, "site", ...p.split("/")));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("still refuses unsafe paths under a cached staging directory", () => {
+    expect(sitePathIn("/srv/a/staging/x1", "ok.json")).toBe("/srv/a/staging/x1/site/ok.json");
+    for (const bad of ["../x", "a/../../x", "/etc/passwd", "a//b", "a\\b", "./a"]) expect(codeOf(() => sitePathIn("/srv/a/staging/x1", bad))).toBe("PATH_UNSAFE");
   });
 });

@@ -12,11 +12,26 @@ import { validateSitePath } from "../paths";
 /** The directory inside a staging (or cut) directory that holds the published files. */
 export const SITE_DIR = "site";
 
+// The last absolute staging directory's resolved site root: an install asks for tens of thousands
+// of paths under the same one, and resolving it each time cost more than the rest of this function.
+let lastStagingDir: string | null = null;
+let lastSiteRoot = "";
+
 /** Absolute path of `file` under `<stagingDir>/site`, re-validated and proved to stay inside it. */
 export function sitePathIn(stagingDir: string, filePath: string): string {
   validateSitePath(filePath, "manifest file");
-  const root = path.resolve(stagingDir, SITE_DIR);
-  const target = path.resolve(root, ...filePath.split("/"));
+  let root: string;
+  if (stagingDir === lastStagingDir) root = lastSiteRoot;
+  else {
+    root = path.resolve(stagingDir, SITE_DIR);
+    if (path.isAbsolute(stagingDir)) {
+      lastStagingDir = stagingDir;
+      lastSiteRoot = root;
+    }
+  }
+  // A valid site path has no ".", ".." or empty segment, no backslash and no leading "/": joined
+  // with "/" it is already the resolved path (elsewhere, let path.resolve do it).
+  const target = path.sep === "/" ? `${root}/${filePath}` : path.resolve(root, ...filePath.split("/"));
   if (!target.startsWith(root + path.sep)) {
     throw new PrepcastError("PATH_UNSAFE", `path ${JSON.stringify(filePath)} resolves outside the staging directory`, { where: filePath });
   }
