@@ -1,17 +1,17 @@
 import * as path from "node:path";
 import { DeltaCache, ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD, encodeDelta, payloadFileContent, type CachedStream, type EncodeOptions } from "@prepcast/delta";
-import { ENCODING_FULL, FilePayloadSource, transferIdFor, type CutRefInfo, type OfferPlan, type PayloadSource } from "@prepcast/session";
+import { ENCODING_FULL, FilePayloadSource, hashChunk, transferIdFor, type CutRefInfo, type OfferPlan, type PayloadChunk, type PayloadSource } from "@prepcast/session";
 import type { Logger } from "@prepcast/runtime";
 import type { CutRepository, PreparedCut } from "./cut-repository";
 import type { OfferPlanner } from "./receiver-link";
 
 /**
- * One stream read by many sessions: each chunk is read from disk once and the same Buffer is
- * handed to every session that asks for it (32 receivers on one base share one copy), up to
- * `maxBytes` of cached chunks; beyond that reads go to the file (the page cache) as before.
+ * One stream read by many sessions: each chunk is read from disk and hashed once, and the same
+ * Buffer and SHA-256 are handed to every session that asks for it (32 receivers on one base share
+ * one copy), up to `maxBytes` of cached chunks; beyond that reads go to the file (the page cache).
  */
 export class SharedPayloadSource implements PayloadSource {
-  private readonly chunks = new Map<string, Promise<Buffer>>();
+  private readonly chunks = new Map<string, Promise<PayloadChunk>>();
   private cached = 0;
   constructor(private readonly inner: FilePayloadSource, private readonly maxBytes = 64 << 20) {}
   get size(): number {
@@ -20,11 +20,14 @@ export class SharedPayloadSource implements PayloadSource {
   get sha256(): Buffer {
     return this.inner.sha256;
   }
-  read(offset: number, length: number): Promise<Buffer> {
+  async read(offset: number, length: number): Promise<Buffer> {
+    return (await this.readChunk(offset, length)).data;
+  }
+  readChunk(offset: number, length: number): Promise<PayloadChunk> {
     const key = `${offset}:${length}`;
     const hit = this.chunks.get(key);
     if (hit) return hit;
-    const p = this.inner.read(offset, length);
+    const p = this.inner.read(offset, length).then(hashChunk);
     if (this.cached + length <= this.maxBytes) {
       this.cached += length;
       this.chunks.set(key, p);

@@ -83,9 +83,10 @@ export class PublisherService extends EventEmitter {
     const receipts = ReceiptLog.open(c.state);
     const svc = new PublisherService(c, repo, audit, receipts, opts);
     const identity = readSecretKeyFile(c.identity.secretKey);
-    // gzip on the gRPC messages: the signed manifest travels in every Offer as JSON (0.8 MB for
-    // 6,800 files, 0.26 MB gzipped: docs/benchmarks.md, Transfer); delta chunks are zstd already.
-    const transports = opts.transports ?? { grpc: grpcTransport({ channelOptions: { "grpc.default_compression_algorithm": 2 } }), websocket: websocketTransport() };
+    // No gRPC message compression: the manifest travels zstd-compressed in the Offer itself (once
+    // per cut, on both transports: docs/protocol.md, Offer) and payload chunks are zstd already, so
+    // gzip would only burn CPU re-compressing them for every receiver.
+    const transports = opts.transports ?? { grpc: grpcTransport(), websocket: websocketTransport() };
     audit.append("service_started", { publisher: c.id, process: c.process, channel: c.channel, receivers: c.receiverEntries.map((r) => r.id), latest: repo.latest()?.ref.sequence ?? null });
     const latest = repo.latest();
     if (latest) svc.metrics.latestSequence.set(latest.ref.sequence);
