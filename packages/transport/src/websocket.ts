@@ -205,7 +205,10 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
         // ws passes these to tls.connect; its typings describe checkServerIdentity differently from Node's.
         ...(pin ? { ca: pin.ca, checkServerIdentity: pin.checkServerIdentity as unknown as ClientOptions["checkServerIdentity"], servername: PIN_SERVERNAME, rejectUnauthorized: true } : {}),
       });
-      await new Promise<void>((resolve, rejectConnect) => {
+      // The connection (and its "message" listener) is made inside the "open" handler, in the same
+      // tick: a Hello that arrives in the same read as the 101 response is emitted right after
+      // "open", and a listener attached after an `await` would miss it.
+      return new Promise<FrameConnection>((resolve, rejectConnect) => {
         const fail = (e: Error) => {
           ws.removeAllListeners();
           ws.on("error", () => undefined);
@@ -214,25 +217,26 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
         };
         ws.once("open", () => {
           ws.removeAllListeners();
-          resolve();
+          resolve(
+            new WebsocketConnection(
+              {
+                transport: "websocket",
+                remoteAddress: normalizeAddress(opts.host),
+                where: `receiver ${target}`,
+                maxFrameBytes,
+                idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+                ...(pin ? { peerCertificateFingerprint: pin.fingerprint } : {}),
+              },
+              ws,
+              opts.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
+            ),
+          );
         });
         ws.once("error", (e: NodeJS.ErrnoException) => fail(e instanceof PrepcastError ? e : /handshake has timed out/i.test(e.message) ? new PrepcastError("TIMEOUT", `WebSocket handshake with ${target} did not finish within ${timeoutMs} ms`, { where: target }) : unreachable(opts.host, opts.port, e)));
         ws.once("unexpected-response", (_req, res) =>
           fail(new PrepcastError("UNAVAILABLE", `${url} answered HTTP ${res.statusCode} instead of a WebSocket upgrade`, { where: url, hint: "check the receiver's WebSocket path and that it runs the PREPcast agent" })),
         );
       });
-      return new WebsocketConnection(
-        {
-          transport: "websocket",
-          remoteAddress: normalizeAddress(opts.host),
-          where: `receiver ${target}`,
-          maxFrameBytes,
-          idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-          ...(pin ? { peerCertificateFingerprint: pin.fingerprint } : {}),
-        },
-        ws,
-        opts.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
-      );
     },
   };
 }

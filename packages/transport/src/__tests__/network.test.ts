@@ -1,4 +1,5 @@
 // Transport-specific behaviour the shared compliance suite cannot express.
+import { createHash } from "node:crypto";
 import * as https from "node:https";
 import * as net from "node:net";
 import { WebSocket } from "ws";
@@ -161,4 +162,36 @@ it("websocket: a peer that stops answering pings is dropped", async () => {
   expect(isPrepcastError(e, "UNAVAILABLE")).toBe(true);
   expect((e as Error).message).toMatch(/did not answer a WebSocket ping within 100 ms/);
   ws.terminate();
+});
+
+describe("websocket client", () => {
+  it("keeps a frame that arrives in the same read as the 101 response (no frame lost before the first listener)", async () => {
+    const { prepcast } = await import("@prepcast/proto");
+    const hello = prepcast.v1.Frame.encode({ ping: { unixMs: 1717290000000 } }).finish();
+    // A server that answers the upgrade and sends its first binary frame in one TCP write.
+    const raw = net.createServer((socket) => {
+      let head = "";
+      socket.on("data", (d: Buffer) => {
+        head += d.toString("latin1");
+        if (!head.includes("\r\n\r\n")) return;
+        const key = /sec-websocket-key:\s*(\S+)/i.exec(head)![1]!;
+        const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+        const response = Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`, "latin1");
+        const frame = Buffer.concat([Buffer.from([0x82, hello.length]), Buffer.from(hello)]); // FIN + binary, unmasked, length < 126
+        socket.write(Buffer.concat([response, frame]));
+      });
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((r) => raw.listen(0, "127.0.0.1", () => r()));
+    try {
+      const conn = await websocketTransport().connect({ host: "127.0.0.1", port: (raw.address() as net.AddressInfo).port, connectTimeoutMs: 5000, idleTimeoutMs: 5000, keepaliveMs: 0 });
+      const it = conn.frames()[Symbol.asyncIterator]();
+      const first = await Promise.race([it.next(), new Promise<never>((_r, reject) => setTimeout(() => reject(new Error("the coalesced frame was lost")), 3000))]);
+      expect(first.done).toBe(false);
+      expect(Number(first.value!.ping?.unixMs)).toBe(1717290000000);
+      await conn.close();
+    } finally {
+      await new Promise((r) => raw.close(r));
+    }
+  });
 });
