@@ -26,6 +26,12 @@ const chunkSize = chunkArg ? Number(chunkArg) : undefined;
   const svc = await PublisherService.start({ config, log, planner });
   svc.on("failed", (p) => planning?.recordFailure(p.id, p));
   const delivered = [];
+  // when the publisher had handed each receiver the last byte of each cut's payload
+  const sentAll = new Map();
+  svc.on("progress", (st) => {
+    const p = st.progress;
+    if (p && p.total > 0 && p.sent >= p.total) sentAll.set(`${st.id}#${p.sequence}`, process.hrtime.bigint());
+  });
   svc.on("delivered", (d) => delivered.push({ id: d.id, sequence: d.sequence, bytesSent: d.result.bytesSent, durationMs: d.result.durationMs }));
   process.send({ ready: true });
   process.on("message", async (m) => {
@@ -37,12 +43,14 @@ const chunkSize = chunkArg ? Number(chunkArg) : undefined;
       const preparedMs = Number(process.hrtime.bigint() - t0) / 1e6;
       await svc.waitForDelivery(cut.ref.sequence, m.timeoutMs ?? 600_000);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const sentTimes = [...sentAll.entries()].filter(([k]) => k.endsWith(`#${cut.ref.sequence}`)).map(([, t]) => Number(t - t0) / 1e6);
       const cpu = process.cpuUsage(cpu0);
       const st = svc.status();
       const notLive = st.receivers.filter((r) => (r.live?.sequence ?? 0) < cut.ref.sequence).map((r) => r.id);
       const offers = require("node:fs").readFileSync(path.join(config.state, "audit.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.event === "offer" && r.data.sequence === cut.ref.sequence).map((r) => r.data);
       process.send({
         sequence: cut.ref.sequence, files: cut.manifest.files.length, bytes: cut.manifest.totalSize, ms, preparedMs,
+        sentAllMs: sentTimes.length ? Math.max(...sentTimes) : NaN, sentCount: sentTimes.length,
         cpuS: (cpu.user + cpu.system) / 1e6, maxRssMB: process.resourceUsage().maxRSS / 1024, notLive, offers, delivered: [...delivered],
       });
     } else if (m.cmd === "stop") {

@@ -14,6 +14,10 @@ const { createLogger } = require(path.join(REPO, "packages/runtime/dist"));
   process.send({ ready: true });
   process.on("message", async (m) => {
     if (m.cmd === "rss") process.send({ maxRssMB: process.resourceUsage().maxRSS / 1024, agents: agents.length });
+    if (m.cmd === "cpu") {
+      const u = process.cpuUsage();
+      process.send({ cpuS: (u.user + u.system) / 1e6 });
+    }
     if (m.cmd === "stop") {
       for (const a of agents) await a.stop().catch(() => undefined);
       process.exit(0);

@@ -239,14 +239,18 @@ class Bench {
     pub.send({ cmd: "publish", dir: prev });
     const seed = await message(pub, (m) => m.sequence !== undefined);
     const s1 = socketBytes(ports);
+    // the receivers' own CPU over the push (the `sync -f` child of each commit not included)
+    const receiverCpu = () => Promise.all(workers.map((w) => (w.send({ cmd: "cpu" }), message(w, (m) => m.cpuS !== undefined)))).then((r) => r.reduce((s, x) => s + x.cpuS, 0));
+    const cpu0 = await receiverCpu();
     pub.send({ cmd: "publish", dir: next });
     const cut = await message(pub, (m) => m.sequence !== undefined);
     const s2 = socketBytes(ports);
+    const receiverCpuS = (await receiverCpu()) - cpu0;
     const rss = await Promise.all(workers.map((w) => (w.send({ cmd: "rss" }), message(w, (m) => m.maxRssMB !== undefined))));
     pub.send({ cmd: "stop" });
     for (const w of workers) w.send({ cmd: "stop" });
     await Promise.all([pub, ...workers].map((p) => new Promise((r) => (p.exitCode !== null ? r() : p.once("exit", r)))));
-    return { seed, cut, seedBytes: bytesBetween(s0, s1), cutBytes: bytesBetween(s1, s2), receiverRss: Math.max(...rss.map((r) => r.maxRssMB)), agentsPerWorker: per };
+    return { seed, cut, seedBytes: bytesBetween(s0, s1), cutBytes: bytesBetween(s1, s2), receiverRss: Math.max(...rss.map((r) => r.maxRssMB)), agentsPerWorker: per, receiverCpuS };
   }
 
   /** rsync-baseline.sh on a CUTS dir holding cut-(K-1) and cut-K. */
@@ -319,7 +323,7 @@ async function main() {
         series: s.label, n, system: "PREPcast", encoding: enc, payload,
         perCut: (p.cutBytes.sent + p.cutBytes.received) / n, perCutSent: p.cutBytes.sent / n, perCutRecv: p.cutBytes.received / n,
         fromEmpty: (p.seedBytes.sent + p.seedBytes.received) / n, timeS: p.cut.ms / 1000, cpuS: p.cut.cpuS, pubRss: p.cut.maxRssMB, recvRss: p.receiverRss,
-        note: `prepare ${(p.cut.preparedMs / 1000).toFixed(2)} s; ${p.agentsPerWorker} agents/worker${p.cut.notLive.length ? `; NOT LIVE: ${p.cut.notLive.join(",")}` : ""}`,
+        note: `prepare ${(p.cut.preparedMs / 1000).toFixed(2)} s; publisher done ${(p.cut.sentAllMs / 1000).toFixed(2)} s (${p.cut.sentCount}/${n} payloads sent); receiver CPU ${(p.receiverCpuS / n).toFixed(2)} s each; ${p.agentsPerWorker} agents/worker${p.cut.notLive.length ? `; NOT LIVE: ${p.cut.notLive.join(",")}` : ""}`,
         files: p.cut.files, bytes: p.cut.bytes,
       });
       if (doRsync) {
