@@ -77,10 +77,31 @@ async function freePort() {
   });
 }
 
+/**
+ * Every file of cut K gets the modification time the OPLE would have given it: 20:00 UTC-6 on
+ * election day plus 15 minutes per cut. rsync's quick check skips a file whose size and mtime
+ * are unchanged, so two cuts generated (or copied) within the same second would let rsync skip
+ * changed files and serve stale data (its run would then print RESULT DIFFERS).
+ */
+function stampCut(out, k) {
+  const t = new Date(Date.UTC(2024, 5, 3, 2, 0, 0) + (k - 1) * 15 * 60_000);
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else fs.utimesSync(p, t, t);
+    }
+  };
+  walk(out);
+}
+
 /** Cut K of the series in DIR/cut-NNNN: the reference generator when ../shared has it, else the testkit. */
 async function ensureCut(dir, k, scale, actas) {
   const out = path.join(dir, `cut-${String(k).padStart(4, "0")}`);
-  if (fs.existsSync(path.join(out, "index.html"))) return out;
+  if (fs.existsSync(path.join(out, "index.html"))) {
+    stampCut(out, k);
+    return out;
+  }
   const gen = path.join(SHARED, "bench", "gen-cuts.mjs");
   if (fs.existsSync(gen)) {
     execFileSync(process.execPath, [gen, "--out", dir, "--scale", scale, "--cuts", "1", "--from", String(k), ...(actas ? ["--actas"] : [])], { stdio: "ignore" });
@@ -88,6 +109,7 @@ async function ensureCut(dir, k, scale, actas) {
     const { generateCut } = require(path.join(REPO, "packages/testkit/dist"));
     await generateCut({ outDir: dir, k, scale, actas });
   }
+  stampCut(out, k);
   return out;
 }
 
@@ -118,7 +140,13 @@ function prepareDataFs(work, mode) {
   const cleanup = () => {
     if (done) return;
     done = true;
-    spawnSync("umount", [dir], { stdio: "ignore" });
+    // children may still be closing their files: retry, then detach lazily
+    let ok = false;
+    for (let i = 0; i < 20 && !ok; i++) {
+      ok = spawnSync("umount", [dir], { stdio: "ignore" }).status === 0;
+      if (!ok) spawnSync("sleep", ["0.25"]);
+    }
+    if (!ok) spawnSync("umount", ["-l", dir], { stdio: "ignore" });
     fs.rmSync(image, { force: true });
   };
   process.on("exit", cleanup);
@@ -221,15 +249,31 @@ class Bench {
 
   /** PREPcast: seed N receivers with `prev` from empty, then push `next`; both measured. */
   async prepcast(prev, next, n) {
+    const children = [];
+    try {
+      return await this.prepcastRun(prev, next, n, children);
+    } catch (e) {
+      // leave nothing running (nor holding the data file system) before a retry or the exit
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+      await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", r)))));
+      throw e;
+    }
+  }
+
+  async prepcastRun(prev, next, n, children) {
     const { chosen, pubConfig } = await this.configure(n);
     const workers = [];
     const per = Math.ceil(n / Math.min(n, args.workers));
     for (let i = 0; i < n; i += per) {
       const w = fork(path.join(__dirname, "receivers-proc.js"), chosen.slice(i, i + per).map((r) => r.config), { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: execArgv("receivers") });
       workers.push(w);
+      children.push(w);
+      w.on("error", () => undefined); // IPC to a dying worker: the run fails through its exit instead
     }
     await Promise.all(workers.map((w) => message(w, (m) => m.ready)));
     const pub = fork(path.join(__dirname, "publisher-proc.js"), [pubConfig, ...(args.chunk ? [String(args.chunk)] : [])], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: execArgv("publisher") });
+    children.push(pub);
+    pub.on("error", () => undefined);
     await message(pub, (m) => m.ready);
     const ports = new Set(chosen.map((r) => r.port));
     // let every link finish its handshake (TLS + mutual auth) before counting
@@ -309,14 +353,27 @@ async function main() {
       const cuts = fs.readdirSync(dir).filter((d) => d.startsWith("cut-")).sort();
       for (const i of [8, Math.min(cuts.length - 1, 36)]) {
         if (!cuts[i]) continue;
-        series.push({ label: `qroo-2019 ${cuts[i - 1]}→${cuts[i]}`, k: Number(cuts[i].slice(4)), dir, prev: path.join(dir, cuts[i - 1]), next: path.join(dir, cuts[i]) });
+        const k = Number(cuts[i].slice(4));
+        stampCut(path.join(dir, cuts[i - 1]), k - 1);
+        stampCut(path.join(dir, cuts[i]), k);
+        series.push({ label: `qroo-2019 ${cuts[i - 1]}→${cuts[i]}`, k, dir, prev: path.join(dir, cuts[i - 1]), next: path.join(dir, cuts[i]) });
       }
     }
   }
   for (const s of series) {
     for (const n of args.receivers) {
       log(`${s.label}: PREPcast, ${n} receiver(s)`);
-      const p = await bench.prepcast(s.prev, s.next, n);
+      let p;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          p = await bench.prepcast(s.prev, s.next, n);
+          break;
+        } catch (e) {
+          // a port taken between freePort() and listen (rsync's daemons pick random ports too)
+          if (attempt >= 3) throw e;
+          log(`${s.label}: PREPcast run failed (${e.message.split("\n")[0]}); again with fresh ports and state`);
+        }
+      }
       const enc = [...new Set(p.cut.offers.map((o) => o.encoding))].join(",");
       const payload = p.cut.offers[0]?.payloadSize ?? 0;
       results.push({

@@ -69,8 +69,8 @@ class Journal {
   readonly timeline: TimelineItem[] = [];
 
   constructor(svc: PublisherService) {
-    for (const c of svc.repo.list().slice(-50)) this.add({ at: c.preparedAt, kind: "cut", receiver: null, sequence: c.ref.sequence, text: `corte ${c.ref.sequence} firmado (${c.manifest.corte})` });
-    svc.on("cut", (c: { ref: { sequence: number }; manifest: { corte: string }; preparedAt: string }) => this.add({ at: c.preparedAt, kind: "cut", receiver: null, sequence: c.ref.sequence, text: `corte ${c.ref.sequence} firmado (${c.manifest.corte})` }));
+    for (const c of svc.repo.list().slice(-50)) this.add({ at: c.preparedAt, kind: "cut", receiver: null, sequence: c.ref.sequence, text: `corte ${c.ref.sequence} firmado (${c.summary.corte})` });
+    svc.on("cut", (c: { ref: { sequence: number }; summary: { corte: string }; preparedAt: string }) => this.add({ at: c.preparedAt, kind: "cut", receiver: null, sequence: c.ref.sequence, text: `corte ${c.ref.sequence} firmado (${c.summary.corte})` }));
     svc.on("receipt", (p: { id: string; receipt: { sequence: number; state: string; activatedAt: string | null; receivedAt: string } }) =>
       this.add({ at: p.receipt.activatedAt ?? p.receipt.receivedAt, kind: "receipt", receiver: p.id, sequence: p.receipt.sequence, text: p.receipt.state === "active" ? `${p.id}: corte ${p.receipt.sequence} en línea` : `${p.id}: corte ${p.receipt.sequence} en espera (embargo)` }),
     );

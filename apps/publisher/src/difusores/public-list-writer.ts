@@ -9,10 +9,10 @@ export function publicListInput(svc: PublisherService, now = new Date()): Public
     const m = svc.monitor.status(e.id);
     const live = svc.link(e.id)?.status().live ?? null;
     const probed = m?.probe?.served?.corte && m.probe.verdict !== "down" && m.probe.verdict !== "notice" ? m.probe.served.corte : null;
-    const fromReceipt = live ? (svc.repo.get(live.sequence)?.manifest.corte ?? null) : null;
+    const fromReceipt = live ? (svc.repo.get(live.sequence)?.summary.corte ?? null) : null;
     return { id: e.id, name: e.name, publicUrl: e.publicUrl ?? null, logo: e.logo ?? null, linkEnabled: m?.linkEnabled ?? true, corte: probed ?? fromReceipt };
   });
-  return { title: c.publicList.title, process: c.process, channel: c.channel, generatedAt: now, latest: latest ? { sequence: latest.ref.sequence, corte: latest.manifest.corte } : null, difusores };
+  return { title: c.publicList.title, process: c.process, channel: c.channel, generatedAt: now, latest: latest ? { sequence: latest.ref.sequence, corte: latest.summary.corte } : null, difusores };
 }
 
 /**

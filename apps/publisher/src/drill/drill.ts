@@ -143,8 +143,8 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       const cut = await svc.publish(g.dir);
       prepared.set(cut.ref.sequence, Date.parse(cut.preparedAt));
       for (const r of chosen) row(r.id, cut.ref.sequence);
-      cuts.push({ sequence: cut.ref.sequence, corte: cut.manifest.corte, preparedAt: cut.preparedAt, files: cut.manifest.files.length, bytes: cut.manifest.totalSize });
-      say(`simulacro: corte ${cut.ref.sequence} firmado (${cut.manifest.corte}), enviado a ${chosen.length} difusor(es)`);
+      cuts.push({ sequence: cut.ref.sequence, corte: cut.summary.corte, preparedAt: cut.preparedAt, files: cut.summary.fileCount, bytes: cut.summary.totalSize });
+      say(`simulacro: corte ${cut.ref.sequence} firmado (${cut.summary.corte}), enviado a ${chosen.length} difusor(es)`);
       await waitUntil(next, () => settled(cut.ref.sequence));
     }
     const settle = (opts.settleSeconds ?? Math.max(opts.intervalSeconds, 10)) * 1000;

@@ -212,10 +212,10 @@ export class DifusorMonitor extends EventEmitter {
   /** The latest cut citizens may already see (embargoed cuts are not expected yet). */
   expectation(): ProbeExpectation | null {
     const now = this.now();
-    const cuts = this.deps.repo.list().filter((c) => Date.parse(c.manifest.notBefore) <= now);
+    const cuts = this.deps.repo.list().filter((c) => Date.parse(c.summary.notBefore) <= now);
     const c: PreparedCut | undefined = cuts[cuts.length - 1];
     if (!c) return null;
-    return { process: c.ref.process, channel: c.ref.channel, sequence: c.ref.sequence, manifestSha256: c.ref.manifestSha256, corte: c.manifest.corte, files: c.manifest.files };
+    return { process: c.ref.process, channel: c.ref.channel, sequence: c.ref.sequence, manifestSha256: c.ref.manifestSha256, corte: c.summary.corte, files: c.manifest.files };
   }
 
   /** Probes every difusor, at most 16 at a time (hundreds of difusores must not open hundreds of sockets at once). */

@@ -8,16 +8,68 @@ import {
 } from "@prepcast/protocol";
 import { FilePayloadSource, type CutRefInfo } from "@prepcast/session";
 
+/** Everything about a cut's manifest but its file list: kept in memory for every cut. */
+export interface ManifestSummary {
+  process: string;
+  channel: Channel;
+  sequence: number;
+  corte: string;
+  createdAt: string;
+  notBefore: string;
+  expires: string;
+  totalSize: number;
+  fileCount: number;
+}
+
 /** A cut the publisher has signed and can offer: signed documents plus its full payload file. */
 export interface PreparedCut {
   id: string;
   ref: CutRefInfo;
-  manifest: Manifest;
-  signed: SignedCut;
+  summary: ManifestSummary;
+  /**
+   * The parsed manifest and the exact signed documents. Held in memory for the few most recently
+   * used cuts only, read back from `dir` for older ones (a national manifest is 19 MB and ~50 MB
+   * parsed: holding every cut of an election night's ~100 grew without bound).
+   */
+  readonly manifest: Manifest;
+  readonly signed: SignedCut;
   dir: string;
   payloadPath: string;
   payloadSha256: string;
   preparedAt: string;
+}
+
+/** Cuts whose parsed manifest and signed documents stay in memory: the latest, its base, one more. */
+export const HOT_CUT_DOCUMENTS = 3;
+
+interface CutDocuments {
+  manifest: Manifest;
+  signed: SignedCut;
+}
+
+function summaryOf(m: Manifest): ManifestSummary {
+  return { process: m.process, channel: m.channel, sequence: m.sequence, corte: m.corte, createdAt: m.createdAt, notBefore: m.notBefore, expires: m.expires, totalSize: m.totalSize, fileCount: m.files.length };
+}
+
+class StoredCut implements PreparedCut {
+  constructor(
+    private readonly repo: CutRepository,
+    readonly id: string,
+    readonly ref: CutRefInfo,
+    readonly summary: ManifestSummary,
+    readonly dir: string,
+    readonly payloadPath: string,
+    readonly payloadSha256: string,
+    readonly preparedAt: string,
+  ) {}
+
+  get manifest(): Manifest {
+    return this.repo.documents(this).manifest;
+  }
+
+  get signed(): SignedCut {
+    return this.repo.documents(this).signed;
+  }
 }
 
 interface CutMeta {
@@ -28,6 +80,8 @@ interface CutMeta {
   payloadSize: number;
   preparedAt: string;
   source: string;
+  /** absent in cut.json files written before it existed: then the manifest is parsed at start */
+  summary?: ManifestSummary;
 }
 
 export interface PrepareOptions {
@@ -47,6 +101,8 @@ const pad = (n: number) => String(n).padStart(6, "0");
  */
 export class CutRepository {
   private readonly cuts = new Map<number, PreparedCut>();
+  /** parsed manifests and signed documents of the most recently used cuts (Map order = recency) */
+  private readonly hot = new Map<string, CutDocuments>();
   private readonly sources = new Map<string, Promise<FilePayloadSource>>();
   private preparing: Promise<unknown> = Promise.resolve();
 
@@ -78,24 +134,40 @@ export class CutRepository {
 
   private async load(dir: string): Promise<PreparedCut> {
     const meta = JSON.parse(await fsp.readFile(path.join(dir, "cut.json"), "utf8")) as CutMeta;
-    const read = (n: string) => fsp.readFile(path.join(dir, "prepcast", n));
-    const signed: SignedCut = { keyset: await read("keyset.json"), keysetSig: await read("keyset.sig"), manifest: await read("manifest.json"), manifestSig: await read("manifest.sig") };
-    const manifest = parseManifest(signed.manifest);
-    if (sha256Hex(signed.manifest) !== meta.manifestSha256) throw new PrepcastError("STATE_INVALID", `cut ${dir} does not match its record`);
-    return {
-      id: path.basename(dir),
-      ref: { process: manifest.process, channel: manifest.channel, sequence: manifest.sequence, manifestSha256: meta.manifestSha256 },
-      manifest,
-      signed,
-      dir,
-      payloadPath: path.join(dir, "payload.full"),
-      payloadSha256: meta.payloadSha256,
-      preparedAt: meta.preparedAt,
-    };
+    let summary = meta.summary;
+    if (!summary) {
+      const docs = readDocuments(dir, meta.manifestSha256, true);
+      summary = summaryOf(docs.manifest);
+    }
+    return this.stored(dir, meta, summary);
+  }
+
+  private stored(dir: string, meta: CutMeta, summary: ManifestSummary): PreparedCut {
+    const ref = { process: summary.process, channel: summary.channel, sequence: summary.sequence, manifestSha256: meta.manifestSha256 };
+    return new StoredCut(this, path.basename(dir), ref, summary, dir, path.join(dir, "payload.full"), meta.payloadSha256, meta.preparedAt);
   }
 
   private remember(cut: PreparedCut): void {
-    if (cut.manifest.process === this.process && cut.manifest.channel === this.channel) this.cuts.set(cut.ref.sequence, cut);
+    if (cut.summary.process === this.process && cut.summary.channel === this.channel) this.cuts.set(cut.ref.sequence, cut);
+  }
+
+  /** A cut's parsed manifest and signed documents: from memory, or read back (and re-hashed) from its directory. */
+  documents(cut: PreparedCut): CutDocuments {
+    let docs = this.hot.get(cut.id);
+    if (docs) this.hot.delete(cut.id);
+    else docs = readDocuments(cut.dir, cut.ref.manifestSha256, false);
+    this.keepHot(cut.id, docs);
+    return docs;
+  }
+
+  /** How many cuts' documents are held in memory (at most HOT_CUT_DOCUMENTS). */
+  get hotDocuments(): number {
+    return this.hot.size;
+  }
+
+  private keepHot(id: string, docs: CutDocuments): void {
+    this.hot.set(id, docs);
+    while (this.hot.size > HOT_CUT_DOCUMENTS) this.hot.delete(this.hot.keys().next().value!);
   }
 
   latest(): PreparedCut | null {
@@ -205,23 +277,34 @@ export class CutRepository {
       payloadSize: manifest.totalSize,
       preparedAt: new Date().toISOString(),
       source: path.resolve(source),
+      summary: summaryOf(manifest),
     };
     await writeFileAtomic(path.join(tmp, "cut.json"), JSON.stringify(meta, null, 2) + "\n");
     const dir = path.join(this.stateDir, "cuts", `${pad(manifest.sequence)}-${manifestSha256.slice(0, 12)}`);
     await fsp.rename(tmp, dir);
-    const cut: PreparedCut = {
-      id: path.basename(dir),
-      ref: { process: manifest.process, channel: manifest.channel, sequence: manifest.sequence, manifestSha256 },
-      manifest,
-      signed,
-      dir,
-      payloadPath: path.join(dir, "payload.full"),
-      payloadSha256,
-      preparedAt: meta.preparedAt,
-    };
+    const cut = this.stored(dir, meta, meta.summary!);
+    this.keepHot(cut.id, { manifest, signed });
     this.remember(cut);
     return cut;
   }
+}
+
+/**
+ * Reads a prepared cut's signed documents back from its directory, checking the manifest against
+ * the hash recorded when it was signed. `validate`: parse with every manifest check (at start,
+ * for cut.json files without a summary); otherwise the hash match is enough to trust our own file.
+ */
+function readDocuments(dir: string, manifestSha256: string, validate: boolean): CutDocuments {
+  const read = (n: string) => fs.readFileSync(path.join(dir, "prepcast", n));
+  const signed: SignedCut = { keyset: read("keyset.json"), keysetSig: read("keyset.sig"), manifest: read("manifest.json"), manifestSig: read("manifest.sig") };
+  if (sha256Hex(signed.manifest) !== manifestSha256) {
+    throw new PrepcastError("STATE_INVALID", `${dir}/prepcast/manifest.json does not match the hash recorded when it was signed`, {
+      where: dir,
+      hint: "the publisher's state directory was altered; move that cut directory aside and publish the cut again",
+    });
+  }
+  const manifest = validate ? parseManifest(signed.manifest) : (JSON.parse(signed.manifest.toString("utf8")) as Manifest);
+  return { manifest, signed };
 }
 
 const COPY_BATCH = 4 << 20;

@@ -123,7 +123,7 @@ export class DeltaPlanning {
     }
     if (accepts(ENCODING_FULL_ZSTD)) {
       const stream = await this.stream(target, null, ENCODING_FULL_ZSTD);
-      if (stream.size < target.manifest.totalSize) return this.planFor(target, null, stream);
+      if (stream.size < target.summary.totalSize) return this.planFor(target, null, stream);
     }
     return full();
   }

@@ -157,8 +157,8 @@ export class PublisherService extends EventEmitter {
   private announce(cut: PreparedCut, extra: Record<string, unknown>): void {
     this.metrics.cutsPrepared.inc();
     this.metrics.latestSequence.set(cut.ref.sequence);
-    this.audit.append("cut_prepared", { sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, corte: cut.manifest.corte, notBefore: cut.manifest.notBefore, files: cut.manifest.files.length, bytes: cut.manifest.totalSize, ...extra });
-    this.log.info({ sequence: cut.ref.sequence, corte: cut.manifest.corte, files: cut.manifest.files.length }, "cut prepared");
+    this.audit.append("cut_prepared", { sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, corte: cut.summary.corte, notBefore: cut.summary.notBefore, files: cut.summary.fileCount, bytes: cut.summary.totalSize, ...extra });
+    this.log.info({ sequence: cut.ref.sequence, corte: cut.summary.corte, files: cut.summary.fileCount }, "cut prepared");
     this.emit("cut", cut);
     for (const link of this.links.values()) link.poke();
   }
@@ -179,7 +179,7 @@ export class PublisherService extends EventEmitter {
       process: this.config.process,
       channel: this.config.channel,
       latest: latest
-        ? { sequence: latest.ref.sequence, corte: latest.manifest.corte, manifestSha256: latest.ref.manifestSha256, preparedAt: latest.preparedAt, files: latest.manifest.files.length, bytes: latest.manifest.totalSize }
+        ? { sequence: latest.ref.sequence, corte: latest.summary.corte, manifestSha256: latest.ref.manifestSha256, preparedAt: latest.preparedAt, files: latest.summary.fileCount, bytes: latest.summary.totalSize }
         : null,
       receivers: [...this.links.values()].map((l) => {
         const monitor = this.monitor.status(l.entry.id);
@@ -263,7 +263,7 @@ export class PublisherService extends EventEmitter {
       if (!h) return;
       if (Math.abs(h.clockSkewMs) > 2000) m.noteIncident(st.id, "warning", "clock_skew", `reloj desfasado ${(h.clockSkewMs / 1000).toFixed(1)} s respecto del OPLE: revise NTP (chrony)`);
       const latest = this.repo.latest();
-      if (latest && h.freeDiskBytes < 2 * latest.manifest.totalSize) m.noteIncident(st.id, "warning", "disk_low", `espacio libre ${h.freeDiskBytes} bytes: menos del doble del último corte (${latest.manifest.totalSize} bytes)`);
+      if (latest && h.freeDiskBytes < 2 * latest.summary.totalSize) m.noteIncident(st.id, "warning", "disk_low", `espacio libre ${h.freeDiskBytes} bytes: menos del doble del último corte (${latest.summary.totalSize} bytes)`);
     });
     m.on("changed", () => this.publicList.schedule());
     this.on("cut", () => this.publicList.schedule());

@@ -57,7 +57,7 @@ export function registerPush(program: Command): void {
             ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
             ...(opts.sequence ? { sequence: opts.sequence } : {}),
           });
-          view.setTotal(cut.manifest.totalSize, cut.ref.sequence);
+          view.setTotal(cut.summary.totalSize, cut.ref.sequence);
           await svc.waitForDelivery(cut.ref.sequence, opts.timeout * 1000);
           view.stop();
           const report = svc.status();
@@ -67,7 +67,7 @@ export function registerPush(program: Command): void {
             opts.json === true,
             { sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, delivered: okCount, receivers: report.receivers.length, table: rows },
             [
-              `cut ${cut.ref.sequence} (${cut.manifest.corte}): ${cut.manifest.files.length} files, ${formatBytes(cut.manifest.totalSize)}`,
+              `cut ${cut.ref.sequence} (${cut.summary.corte}): ${cut.summary.fileCount} files, ${formatBytes(cut.summary.totalSize)}`,
               "",
               renderTable(["receiver", "sent", "duration", "state", "receipt"], rows),
               `${okCount}/${report.receivers.length} receivers have cut ${cut.ref.sequence}`,
