@@ -66,7 +66,7 @@ function cli(bin, argv) {
   return JSON.parse(r.stdout.trim().split("\n").pop());
 }
 
-async function freePort() {
+async function freeEphemeralPort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once("error", reject);
@@ -225,6 +225,18 @@ class Bench {
 
   async configure(n) {
     const chosen = this.receivers.slice(0, n);
+    // freePort() asks the kernel for an ephemeral port and releases it: with ~100 of them the
+    // same number can come back twice, so every port of one run is distinct
+    const taken = new Set();
+    const freePort = async () => {
+      for (;;) {
+        const p = await freeEphemeralPort();
+        if (!taken.has(p)) {
+          taken.add(p);
+          return p;
+        }
+      }
+    };
     for (const r of chosen) {
       const root = path.join(this.data, r.id);
       fs.rmSync(root, { recursive: true, force: true });
