@@ -397,7 +397,7 @@ async function main() {
       });
       if (doRsync) {
         const empty = path.join(args.work, "rsync-empty");
-        for (const flags of [[], ["-z"]]) {
+        for (const flags of [[], ["-z"], ["-z", "--fsync"]]) {
           log(`${s.label}: rsync ${flags.join(" ")}, ${n} receiver(s)`);
           const r = bench.rsync(s.dir, s.k, n, flags);
           let fromEmpty = NaN;
@@ -409,7 +409,7 @@ async function main() {
             const e = bench.rsync(empty, 2, 1, flags);
             fromEmpty = e.sent + e.received;
           }
-          results.push({ series: s.label, n, system: `rsync${flags.length ? " -z" : ""}`, perCut: (r.sent + r.received) / n, perCutSent: r.sent / n, perCutRecv: r.received / n, fromEmpty, timeS: r.wallS, cpuS: r.cpuS, pubRss: NaN, recvRss: NaN, note: r.identical ? "" : "RESULT DIFFERS" });
+          results.push({ series: s.label, n, system: `rsync${flags.length ? ` ${flags.join(" ")}` : ""}`, perCut: (r.sent + r.received) / n, perCutSent: r.sent / n, perCutRecv: r.received / n, fromEmpty, timeS: r.wallS, cpuS: r.cpuS, pubRss: NaN, recvRss: NaN, note: r.identical ? "" : "RESULT DIFFERS" });
         }
       }
     }
@@ -421,12 +421,15 @@ async function main() {
     const ratio = r.system === "PREPcast" && z ? ` (${(r.perCut / z.perCut).toFixed(2)}x rsync -z)` : "";
     const tRatio = r.system === "PREPcast" && z ? ` (${(r.timeS / z.timeS).toFixed(2)}x)` : "";
     const cRatio = r.system === "PREPcast" && z ? ` (${(r.cpuS / z.cpuS).toFixed(2)}x)` : "";
+    // rsync does not fsync by default; PREPcast makes every cut durable before it goes live
+    const zf = results.find((x) => x.series === r.series && x.n === r.n && x.system === "rsync -z --fsync");
+    const durable = r.system === "PREPcast" && zf ? `time ${(r.timeS / zf.timeS).toFixed(2)}x rsync -z --fsync; ` : "";
     lines.push(row([
       r.series, r.n, r.system + (r.encoding ? ` ${r.encoding}` : ""),
       `${mb(r.perCut)} (${mb(r.perCutSent)}+${mb(r.perCutRecv)})${ratio}`,
       Number.isNaN(r.fromEmpty) ? "" : mb(r.fromEmpty), `${r.timeS.toFixed(2)}${tRatio}`, `${r.cpuS.toFixed(2)}${cRatio}`,
       Number.isNaN(r.pubRss) ? "" : r.pubRss.toFixed(0), Number.isNaN(r.recvRss) ? "" : r.recvRss.toFixed(0),
-      r.system === "PREPcast" ? `cut ${r.files} files ${mb(r.bytes)} MB, payload ${mb(r.payload)} MB; ${r.note}` : r.note,
+      r.system === "PREPcast" ? `${durable}cut ${r.files} files ${mb(r.bytes)} MB, payload ${mb(r.payload)} MB; ${r.note}` : r.note,
     ]));
   }
   console.log(`\nbench/transfer — ${new Date().toISOString()} — node bench/transfer/run.js ${process.argv.slice(2).join(" ")} — receivers on ${dataFs.kind}`);
