@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
-import { PrepcastError, StagingDirs, VerifiedFileWriter, sitePathIn, toPrepcastError, type ManifestFile } from "@prepcast/protocol";
+import { EventLoopTurns, PrepcastError, StagingDirs, VerifiedFileWriter, sitePathIn, toPrepcastError, type ManifestFile } from "@prepcast/protocol";
 import type { CutContent } from "./content";
 import {
   HEADER_SIZE, MAX_GROUP_DICT_BYTES, MAX_GROUP_FILES, MAX_GROUP_LITERAL_BYTES, METHOD_STORED, METHOD_ZSTD, OP_COPY, OP_LITERAL, OP_LITERAL_REF,
@@ -126,6 +126,7 @@ export async function applyDelta(opts: ApplyOptions): Promise<ApplyResult> {
   const { target, base } = opts;
   const handle = await fsp.open(opts.streamPath, "r");
   const dirs = new StagingDirs();
+  const turns = new EventLoopTurns();
   const result: ApplyResult = { files: 0, copied: 0, rebuilt: 0, bytes: 0 };
   try {
     const { size } = await handle.stat();
@@ -194,6 +195,7 @@ export async function applyDelta(opts: ApplyOptions): Promise<ApplyResult> {
       }
       let at = 0;
       for (const o of ops) {
+        await turns.maybeYield();
         const f = files[o.index]!;
         const w = await VerifiedFileWriter.open(f, sitePathIn(opts.stagingDir, f.path), f.path, dirs);
         try {

@@ -10,5 +10,6 @@ export * from "./paths";
 export * from "./manifest";
 export * from "./trust";
 export * from "./audit-log";
+export * from "./event-loop";
 export * from "./package";
 export * from "./store";

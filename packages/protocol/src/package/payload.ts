@@ -1,4 +1,5 @@
 import { PrepcastError } from "../errors";
+import { EventLoopTurns } from "../event-loop";
 import type { Manifest } from "../manifest";
 import { sitePathIn, StagingDirs, VerifiedFileWriter } from "./verified-file";
 
@@ -14,6 +15,7 @@ export interface PayloadResult {
 /** Splits a "full" payload into `<stagingDir>/site/...` (or only verifies it when stagingDir is null). */
 export async function applyFullPayload(stagingDir: string | null, manifest: Manifest, readable: AsyncIterable<Buffer | Uint8Array>): Promise<PayloadResult> {
   const dirs = new StagingDirs();
+  const turns = new EventLoopTurns();
   const files = manifest.files;
   let index = 0;
   let bytes = 0;
@@ -21,6 +23,7 @@ export async function applyFullPayload(stagingDir: string | null, manifest: Mani
   const openNext = async (): Promise<VerifiedFileWriter | null> => {
     // zero-length files take no bytes of the stream: create and verify them on the way
     while (index < files.length) {
+      await turns.maybeYield();
       const f = files[index++]!;
       const w = await VerifiedFileWriter.open(f, stagingDir === null ? null : sitePathIn(stagingDir, f.path), f.path, dirs);
       if (f.size > 0) return w;
