@@ -39,6 +39,7 @@ describe("update-channel attacks through the push channel", () => {
 
   /** Offers `plan` on a fresh session and checks that nothing changed on the receiver. */
   async function expectRefusedAndLiveIntact(cut: TestCut, code: string, payload?: Buffer): Promise<void> {
+    await rig.settled(); // the previous install's retention runs after its receipt
     const before = { target: rig.liveTarget(), index: readLive(rig, "index.html"), state: fs.readFileSync(path.join(rig.root, "state.json"), "utf8") };
     const s = await rig.connect();
     const res = await s.deliver(rig.ople.plan(cut, payload));

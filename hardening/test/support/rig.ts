@@ -29,6 +29,8 @@ export interface AgentHandle {
   pushAddresses(): Array<{ host: string; port: number }>;
   status(): Record<string, any>;
   stop(): Promise<void>;
+  /** The agent's store queue: settled() resolves once no install or housekeeping (retention) runs. */
+  backend: { settled(): Promise<void> };
 }
 interface AgentModule {
   ReceiverAgent: { start(opts: { config: unknown; log?: unknown; clock?: () => Date; site?: boolean }): Promise<AgentHandle> };
@@ -117,6 +119,8 @@ export interface AgentRig {
   /** The connection alone, before any PREPcast message. */
   dial(fingerprint?: string): Promise<FrameConnection>;
   liveTarget(): string | null;
+  /** Resolves once the agent's store is idle (old cuts are removed after the receipt is sent). */
+  settled(): Promise<void>;
   auditEvents(): Array<{ event: string; data: any }>;
   restart(opts?: { clock?: () => Date }): Promise<void>;
   close(): Promise<void>;
@@ -205,6 +209,9 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
       await reader.expect("receiverAuth", 5000);
       expect(hello.protocolVersion).toBe(PROTOCOL_VERSION);
       return { conn, reader };
+    },
+    settled() {
+      return agent.backend.settled();
     },
     liveTarget() {
       try {
