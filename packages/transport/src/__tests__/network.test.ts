@@ -169,7 +169,9 @@ describe("websocket client", () => {
     const { prepcast } = await import("@prepcast/proto");
     const hello = prepcast.v1.Frame.encode({ ping: { unixMs: 1717290000000 } }).finish();
     // A server that answers the upgrade and sends its first binary frame in one TCP write.
+    const sockets: net.Socket[] = [];
     const raw = net.createServer((socket) => {
+      sockets.push(socket);
       let head = "";
       socket.on("data", (d: Buffer) => {
         head += d.toString("latin1");
@@ -186,11 +188,14 @@ describe("websocket client", () => {
     try {
       const conn = await websocketTransport().connect({ host: "127.0.0.1", port: (raw.address() as net.AddressInfo).port, connectTimeoutMs: 5000, idleTimeoutMs: 5000, keepaliveMs: 0 });
       const it = conn.frames()[Symbol.asyncIterator]();
-      const first = await Promise.race([it.next(), new Promise<never>((_r, reject) => setTimeout(() => reject(new Error("the coalesced frame was lost")), 3000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const lost = new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error("the coalesced frame was lost")), 3000)));
+      const first = await Promise.race([it.next(), lost]).finally(() => clearTimeout(timer));
       expect(first.done).toBe(false);
       expect(Number(first.value!.ping?.unixMs)).toBe(1717290000000);
       await conn.close();
     } finally {
+      for (const sock of sockets) sock.destroy(); // it never answers the WebSocket close
       await new Promise((r) => raw.close(r));
     }
   });
