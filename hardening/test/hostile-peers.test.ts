@@ -193,7 +193,8 @@ describe("hostile peers", () => {
     const sends: Array<Promise<void>> = [];
     for (let i = 0; i < 1000; i++) sends.push(conn.send({ chunk: { offset: i, data, sha256: Buffer.alloc(32) } }).then(() => void accepted++, () => undefined));
     const t0 = Date.now();
-    await Promise.race([Promise.all(sends), conn.closed, new Promise((r) => setTimeout(r, 25_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(sends), conn.closed, new Promise((r) => (timer = setTimeout(r, 25_000)))]).finally(() => clearTimeout(timer));
     const grownMb = (process.memoryUsage().rss - rssBefore) / 1048576;
     // 1 000 × 200 KiB would be ~200 MiB; the receiver holds at most its 64 MiB queue bound
     expect(accepted).toBeLessThan(1000);

@@ -55,7 +55,8 @@ describe("load", () => {
           const allLiveSeconds = (Date.now() - t0) / 1000;
           const cpu = procStats(pid)!.cpuSeconds - cpu0;
           // the CLI returns once every receipt is in; a receipt still travelling is not a reason to wait long
-          await Promise.race([push.done, new Promise((r) => setTimeout(r, 120_000))]);
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([push.done, new Promise((r) => (timer = setTimeout(r, 120_000)))]).finally(() => clearTimeout(timer));
           if (push.proc.exitCode === null) push.proc.kill("SIGKILL");
           rows.push({ sequence: k, mb, files, allLiveSeconds, publisherCpuSeconds: Math.round(cpu * 10) / 10, publisherRssMb: Math.round(procStats(pid)!.rssMb) });
           // spot checks: byte for byte on a real process and on an in-process agent
