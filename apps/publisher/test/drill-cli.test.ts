@@ -1,11 +1,9 @@
 // `prep-publisher drill` as a real process: the report in both formats, the exit code when a
 // difusor misses cuts. Needs `npm run build` first.
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REPO, makePublisherKeys, startReceiver, tmpDir, writePublisherConfig, type ReceiverFixture } from "./helpers";
+import { REPO, makePublisherKeys, runPublisherCli, startReceiver, tmpDir, writePublisherConfig, type ReceiverFixture } from "./helpers";
 
-const BIN = path.join(REPO, "apps/publisher/bin/prep-publisher.js");
 const work = tmpDir("drill-cli");
 const receivers: ReceiverFixture[] = [];
 afterAll(async () => {
@@ -13,20 +11,8 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("exit", (status) => {
-      clearTimeout(t);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
+/** The CLI, with a longer bound: a drill runs whole cuts. */
+const run = (args: string[]) => runPublisherCli(args, 60_000);
 
 test("drill writes a Markdown report and exits 1 when a difusor missed cuts", async () => {
   if (!fs.existsSync(path.join(REPO, "apps/publisher/dist/cli/main.js"))) throw new Error("apps/publisher/dist is missing: run `npm run build` first");

@@ -1,5 +1,6 @@
 // Test fixtures: real publisher service, real receiver agents (gRPC over TLS on 127.0.0.1, site
 // server on 127.0.0.1), real generated cuts. Nothing is mocked.
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
@@ -12,6 +13,23 @@ import { loadPublisherConfig } from "../src/service/config";
 import { PublisherService } from "../src/service/publisher-service";
 
 export const REPO = path.resolve(__dirname, "../../..");
+export const PUBLISHER_BIN = path.join(REPO, "apps/publisher/bin/prep-publisher.js");
+
+/** Runs the prep-publisher CLI without blocking this process (receiver agents live here and must keep serving). */
+export function runPublisherCli(args: string[], timeoutMs = 30_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [PUBLISHER_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("exit", (status) => {
+      clearTimeout(t);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
 
 /** The receiver app is a sibling app, not a package: loaded by path (jest compiles it) and typed here. */
 export interface AgentHandle {

@@ -3,38 +3,15 @@
 // Needs `npm run build` first (turbo builds before test), like the receiver's CLI tests.
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
-import { REPO, cut, httpGet, makePublisherKeys, startReceiver, tmpDir, waitFor, writePublisherConfig, type ReceiverFixture } from "./helpers";
+import { freePort } from "@prepcast/testkit";
+import { PUBLISHER_BIN as BIN, REPO, cut, httpGet, makePublisherKeys, runPublisherCli, startReceiver, tmpDir, waitFor, writePublisherConfig, type ReceiverFixture } from "./helpers";
 
-const BIN = path.join(REPO, "apps/publisher/bin/prep-publisher.js");
 const work = tmpDir("operator-cli");
 let rx: ReceiverFixture | null = null;
 let service: ChildProcess | null = null;
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** Runs the CLI without blocking this process (the receiver agent lives here and must keep serving). */
-function run(args: string[], timeoutMs = 30_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("exit", (status) => {
-      clearTimeout(t);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
+const run = runPublisherCli;
 
 async function cli(args: string[]): Promise<{ status: number | null; json: Record<string, unknown>; stderr: string }> {
   const r = await run([...args, "--json"]);
