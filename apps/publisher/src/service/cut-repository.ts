@@ -8,18 +8,8 @@ import {
 } from "@prepcast/protocol";
 import { FilePayloadSource, type CutRefInfo } from "@prepcast/session";
 
-/** Everything about a cut's manifest but its file list: kept in memory for every cut. */
-export interface ManifestSummary {
-  process: string;
-  channel: Channel;
-  sequence: number;
-  corte: string;
-  createdAt: string;
-  notBefore: string;
-  expires: string;
-  totalSize: number;
-  fileCount: number;
-}
+/** Everything about a cut's manifest but its file list (and its count instead): kept in memory for every cut. */
+export type ManifestSummary = Omit<Manifest, "format" | "files"> & { fileCount: number };
 
 /** A cut the publisher has signed and can offer: signed documents plus its full payload file. */
 export interface PreparedCut {
@@ -48,7 +38,8 @@ interface CutDocuments {
 }
 
 function summaryOf(m: Manifest): ManifestSummary {
-  return { process: m.process, channel: m.channel, sequence: m.sequence, corte: m.corte, createdAt: m.createdAt, notBefore: m.notBefore, expires: m.expires, totalSize: m.totalSize, fileCount: m.files.length };
+  const { format: _format, files, ...header } = m;
+  return { ...header, fileCount: files.length };
 }
 
 class StoredCut implements PreparedCut {
