@@ -3,12 +3,35 @@ import * as os from "node:os";
 import * as path from "node:path";
 import {
   advanceTrustState, applyFullPayload, createKeyset, createManifest, emptyTrustState, encodeSigFile, generateKeyPair, keyIdOf,
-  sha256Hex, signDocument, type SignedCut, type TrustState,
+  sha256Hex, signDocument, type Ed25519KeyPair, type SignedCut, type TrustState,
 } from "@prepcast/protocol";
-import { BufferPayloadSource, type CutRefInfo, type InstallRequest, type InstallResult, type ReceiverBackend, ENCODING_FULL, transferIdFor, type OfferPlan } from "../index";
+import {
+  BufferPayloadSource, type CutRefInfo, type InstallRequest, type InstallResult, type ReceiverBackend, type ReceiverSessionOptions, ENCODING_FULL, transferIdFor, type OfferPlan,
+} from "../index";
 
 export function tmpDir(prefix = "sess-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * What every test receiver shares: receiver "uv", trusting `ople`'s root and the publisher "ople"
+ * with key `publisher`, accepting VER-2024 produccion. `extra` adds or overrides the rest.
+ */
+export function testReceiverOptions(
+  o: { ople: TestOple; receiver: Ed25519KeyPair; publisher: { publicKey: Uint8Array }; backend: ReceiverBackend; partialDir: string },
+  extra: Partial<ReceiverSessionOptions> = {},
+): ReceiverSessionOptions {
+  return {
+    receiverId: "uv",
+    identity: o.receiver,
+    publisher: { id: "ople", publicKey: o.publisher.publicKey },
+    rootPublicKey: o.ople.root.publicKey,
+    accept: { process: "VER-2024", channels: ["produccion"] },
+    backend: o.backend,
+    partialDir: o.partialDir,
+    agentVersion: "test",
+    ...extra,
+  };
 }
 
 /** An OPLE's signing material and a way to sign cuts made of in-memory files. */

@@ -11,7 +11,7 @@ import { generateKeyPair } from "@prepcast/protocol";
 import { prepcast } from "@prepcast/proto";
 import { memoryTransport, type FrameConnection } from "@prepcast/transport";
 import { FrameReader, MAX_MANIFEST_BYTES, ReceiverSession, compressManifest, signAuth } from "../index";
-import { DirBackend, TestOple, tmpDir } from "./fixtures";
+import { DirBackend, TestOple, testReceiverOptions, tmpDir } from "./fixtures";
 
 const LONG = process.env.PREPCAST_HARDENING === "1";
 const RUNS = Number(process.env.PREPCAST_FUZZ_RUNS ?? (LONG ? 100_000_000 : 100_000));
@@ -111,18 +111,14 @@ describe("fuzzing the frame decoder and the receiver session", () => {
     const runs: Array<Promise<void>> = [];
     const server = await transport.listen({ host: "127.0.0.1", port: 0 }, (conn) => {
       runs.push(
-        new ReceiverSession(conn, {
-          receiverId: "uv",
-          identity: receiver,
-          publisher: { id: "ople", publicKey: publisher.publicKey },
-          rootPublicKey: ople.root.publicKey,
-          accept: { process: "VER-2024", channels: ["produccion"] },
-          backend,
-          partialDir,
-          agentVersion: "fuzz",
-          // a generous handshake (a loaded machine must not fail the setup), short waits after it
-          timeouts: { handshakeMs: 5000, transferMs: 200, idleMs: 200 },
-        }).run(),
+        new ReceiverSession(
+          conn,
+          testReceiverOptions({ ople, receiver, publisher, backend, partialDir }, {
+            agentVersion: "fuzz",
+            // a generous handshake (a loaded machine must not fail the setup), short waits after it
+            timeouts: { handshakeMs: 5000, transferMs: 200, idleMs: 200 },
+          }),
+        ).run(),
       );
     });
     let sessions = 0;

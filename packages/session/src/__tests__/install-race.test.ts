@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { advanceTrustState, applyFullPayload, emptyTrustState, generateKeyPair, type TrustState } from "@prepcast/protocol";
 import { memoryTransport } from "@prepcast/transport";
 import { PublisherSession, ReceiverSession, type CutRefInfo, type InstallRequest, type InstallResult, type ReceiverBackend } from "../index";
-import { TestOple, tmpDir } from "./fixtures";
+import { TestOple, testReceiverOptions, tmpDir } from "./fixtures";
 
 /** Like the agent's store: the trust state advances at commit, the cut goes live a while later. */
 class SlowActivationBackend implements ReceiverBackend {
@@ -48,10 +48,7 @@ test("install race: an offer that arrives between commit and activation waits an
   const receiver = generateKeyPair();
   const transport = memoryTransport();
   const server = await transport.listen({ host: "127.0.0.1", port: 0 }, (conn) => {
-    void new ReceiverSession(conn, {
-      receiverId: "uv", identity: receiver, publisher: { id: "ople", publicKey: publisher.publicKey }, rootPublicKey: ople.root.publicKey,
-      accept: { process: "VER-2024", channels: ["produccion"] }, backend, partialDir: path.join(dir, "partial"), agentVersion: "test", timeouts: { transferMs: 8000 },
-    }).run();
+    void new ReceiverSession(conn, testReceiverOptions({ ople, receiver, publisher, backend, partialDir: path.join(dir, "partial") }, { timeouts: { transferMs: 8000 } })).run();
   });
   const open = async (transferMs: number) =>
     PublisherSession.open(await transport.connect({ host: "127.0.0.1", port: server.address.port }), { publisherId: "ople", identity: publisher, receiver: { id: "uv", publicKey: receiver.publicKey }, timeouts: { handshakeMs: 2000, transferMs } });

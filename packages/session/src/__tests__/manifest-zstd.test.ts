@@ -12,7 +12,7 @@ import {
   FEATURE_OFFER_MANIFEST_ZSTD, MAX_MANIFEST_BYTES, PublisherSession, ReceiverSession, compressManifest, decompressManifest, offerManifestZstd,
   type ReceiverSessionEvent,
 } from "../index";
-import { DirBackend, TestOple, tmpDir } from "./fixtures";
+import { DirBackend, TestOple, testReceiverOptions, tmpDir } from "./fixtures";
 
 jest.setTimeout(30_000);
 
@@ -47,19 +47,14 @@ async function rig(make: () => TransportFactory, receiver: { features?: string[]
   const offers: prepcast.v1.IOffer[] = [];
   const server = await transport.listen({ host: "127.0.0.1", port: 0 }, (conn) => {
     conns.push(conn);
-    void new ReceiverSession(conn, {
-      receiverId: "uv",
-      identity: receiverIdentity,
-      publisher: { id: "ople", publicKey: publisherIdentity.publicKey },
-      rootPublicKey: ople.root.publicKey,
-      accept: { process: "VER-2024", channels: ["produccion"] },
-      backend,
-      partialDir: path.join(dir, "partial"),
-      agentVersion: "test",
-      ...(receiver.features ? { features: receiver.features } : {}),
-      onEvent: (e) => events.push(e),
-      timeouts: { handshakeMs: 15_000, transferMs: 15_000 },
-    }).run();
+    void new ReceiverSession(
+      conn,
+      testReceiverOptions({ ople, receiver: receiverIdentity, publisher: publisherIdentity, backend, partialDir: path.join(dir, "partial") }, {
+        ...(receiver.features ? { features: receiver.features } : {}),
+        onEvent: (e) => events.push(e),
+        timeouts: { handshakeMs: 15_000, transferMs: 15_000 },
+      }),
+    ).run();
   });
   return {
     ople, backend, events, server, offers,

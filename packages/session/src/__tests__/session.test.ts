@@ -4,7 +4,7 @@ import { generateKeyPair } from "@prepcast/protocol";
 import { Frame, type prepcast } from "@prepcast/proto";
 import { memoryTransport, type FrameConnection, type TransportFactory } from "@prepcast/transport";
 import { PublisherSession, ReceiverSession, type ReceiverSessionEvent, BufferPayloadSource } from "../index";
-import { DirBackend, TestOple, tmpDir } from "./fixtures";
+import { DirBackend, TestOple, testReceiverOptions, tmpDir } from "./fixtures";
 
 interface Rig {
   ople: TestOple;
@@ -29,18 +29,13 @@ async function rig(): Promise<Rig> {
   const conns: FrameConnection[] = [];
   const server = await transport.listen({ host: "127.0.0.1", port: 0 }, (conn) => {
     conns.push(conn);
-    void new ReceiverSession(conn, {
-      receiverId: "uv",
-      identity: receiverIdentity,
-      publisher: { id: "ople", publicKey: publisherIdentity.publicKey },
-      rootPublicKey: ople.root.publicKey,
-      accept: { process: "VER-2024", channels: ["produccion"] },
-      backend,
-      partialDir,
-      agentVersion: "test",
-      onEvent: (e) => events.push(e),
-      timeouts: { handshakeMs: 2000, transferMs: 2000 },
-    }).run();
+    void new ReceiverSession(
+      conn,
+      testReceiverOptions({ ople, receiver: receiverIdentity, publisher: publisherIdentity, backend, partialDir }, {
+        onEvent: (e) => events.push(e),
+        timeouts: { handshakeMs: 2000, transferMs: 2000 },
+      }),
+    ).run();
   });
   return {
     ople, backend, events, publisherIdentity, receiverIdentity, partialDir,
