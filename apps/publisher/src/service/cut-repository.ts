@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import {
-  PrepcastError, createManifestDocument, encodeSigFile, parseManifest, sha256Hex, signDocument, walkCutDir, writeFileAtomic, readPackage,
+  EventLoopTurns, PrepcastError, createManifestDocument, encodeSigFile, parseManifest, sha256Hex, signDocument, walkCutDir, writeFileAtomic, readPackage,
   type Channel, type Manifest, type PublisherSigningMaterial, type SignedCut, type VerifySignedCutOptions,
 } from "@prepcast/protocol";
 import { FilePayloadSource, type CutRefInfo } from "@prepcast/session";
@@ -308,7 +308,7 @@ const COPY_BATCH = 4 << 20;
  * cost more than the copy itself on a 6,500-file cut) and one write per 4 MiB, not per file.
  * A file whose inode, size or mtime differs from the listing (`walkCutDir`) was replaced or
  * rewritten mid-copy, and is refused. The reads are synchronous (a thread-pool round trip per
- * small file costs more than the read): the event loop gets a turn after every batch.
+ * small file costs more than the read): the event loop gets a turn every 20 ms (EventLoopTurns).
  */
 async function copyIntoPayload(
   files: ReadonlyArray<{ path: string; absolute: string; size?: number; mtimeMs?: number; ino?: number }>,
@@ -318,15 +318,16 @@ async function copyIntoPayload(
   const whole = createHash("sha256");
   const batch = Buffer.allocUnsafe(COPY_BATCH);
   let used = 0;
-  const flush = async (): Promise<void> => {
+  const turns = new EventLoopTurns();
+  const flush = (): void => {
     let off = 0;
     while (off < used) off += fs.writeSync(out, batch, off, used - off);
     used = 0;
-    await new Promise<void>((resolve) => setImmediate(resolve));
   };
   const hashed: Array<{ path: string; size: number; sha256: string }> = [];
   try {
     for (const f of files) {
+      await turns.maybeYield();
       const fd = fs.openSync(f.absolute, "r");
       try {
         const st = fs.fstatSync(fd);
@@ -339,7 +340,10 @@ async function copyIntoPayload(
         const h = createHash("sha256");
         let size = 0;
         for (;;) {
-          if (used === COPY_BATCH) await flush();
+          if (used === COPY_BATCH) {
+            flush();
+            await turns.maybeYield(); // a large file is many batches
+          }
           const n = fs.readSync(fd, batch, used, COPY_BATCH - used, null);
           if (n === 0) break;
           const piece = batch.subarray(used, used + n);
@@ -359,7 +363,7 @@ async function copyIntoPayload(
         fs.closeSync(fd);
       }
     }
-    await flush();
+    flush();
     fs.fsyncSync(out);
   } finally {
     fs.closeSync(out);

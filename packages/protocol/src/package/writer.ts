@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { once } from "node:events";
 import * as tar from "tar-stream";
 import { PrepcastError, toPrepcastError } from "../errors";
+import { EventLoopTurns } from "../event-loop";
 import { createManifest, type Channel, type Manifest, type ManifestFile } from "../manifest";
 import { assertNoCollisions, validateSitePath } from "../paths";
 import { encodeSigFile, signDocument } from "../signing";
@@ -223,11 +224,6 @@ class SiteEntryFeeder {
   }
 }
 
-/** Lets timers and sockets run between files, since the reads themselves are synchronous. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 function changed(file: CutFile): PrepcastError {
   return new PrepcastError("HASH_MISMATCH", `${file.path} changed while it was being packed`, {
     where: file.absolute,
@@ -246,12 +242,9 @@ export async function packCut(options: PackCutOptions): Promise<PackCutResult> {
   const files = await walkCutDir(options.cutDir);
   const hashed: ManifestFile[] = [];
   const byPath = new Map<string, CutFile>();
-  let sinceYield = 0;
+  const turns = new EventLoopTurns(); // the reads are synchronous
   for (const f of files) {
-    if ((sinceYield += f.size + 4096) >= 8 * READ_CHUNK) {
-      sinceYield = 0;
-      await yieldToEventLoop();
-    }
+    await turns.maybeYield();
     const { size, sha256 } = await hashFile(f.absolute);
     if (size !== f.size) throw changed(f);
     hashed.push({ path: f.path, size, sha256 });
