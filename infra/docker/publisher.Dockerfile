@@ -5,7 +5,7 @@
 # The builder stage is identical to receiver.Dockerfile's (infra/test checks it), so both images
 # share its cached layers. The ROOT key never goes into this container: it stays offline.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- builder: compiles native addons (better-sqlite3, zstd-napi) and the TypeScript workspaces
 FROM ${NODE_IMAGE} AS builder

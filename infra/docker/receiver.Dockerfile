@@ -5,7 +5,7 @@
 # The builder stage is identical to publisher.Dockerfile's (infra/test checks it), so both images
 # share its cached layers. Runs as uid 10001 behind tini; see docs/operations/install-ubuntu-docker.md.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- builder: compiles native addons (better-sqlite3, zstd-napi) and the TypeScript workspaces
 FROM ${NODE_IMAGE} AS builder

@@ -62,7 +62,7 @@ describe.each(images)("$file", (spec) => {
 
   it("is multi-stage: a builder with the toolchain, a runtime without it", () => {
     expect(dockerfile.stages.map((s) => s.name)).toEqual(["builder", "runtime"]);
-    for (const stage of dockerfile.stages) expect(stage.baseImage).toBe("node:20-bookworm-slim");
+    for (const stage of dockerfile.stages) expect(stage.baseImage).toBe("node:24-bookworm-slim");
     expect(dockerfile.stages[0].source).toMatch(/apt-get install[^\n]*python3 make g\+\+/);
     expect(dockerfile.stages[0].source).toMatch(/npm ci[\s\S]*npm run build[\s\S]*npm prune --omit=dev/);
     expect(runtime.source).not.toMatch(/\bg\+\+|\bmake\b|python3|npm ci|npm install/);
