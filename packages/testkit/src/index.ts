@@ -11,3 +11,5 @@ export type { ZipEntry, ZipInputEntry } from "./zip";
 export { replayQroo2019, parseQrooCsv } from "./qroo";
 export type { ReplayQrooOptions, QrooCut } from "./qroo";
 export * from "./local-deployment";
+export { docScript, docScriptFile, extractShellBlocks } from "./doc-script";
+export type { DocBlock, DocScriptOptions } from "./doc-script";

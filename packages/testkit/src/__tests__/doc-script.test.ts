@@ -1,0 +1,64 @@
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { docScript, extractShellBlocks } from "../doc-script";
+import { tempDirs } from "./helpers";
+
+const tempDir = tempDirs();
+
+function run(markdown: string, values?: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
+  const dir = tempDir();
+  const file = join(dir, "guide.sh");
+  writeFileSync(file, docScript(markdown, { source: "guide.md", ...(values ? { values } : {}) }));
+  const r = spawnSync("bash", [file], { cwd: dir, encoding: "utf8" });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const fence = "```";
+
+describe("docScript: a guide's shell blocks as one script", () => {
+  it("runs every shell block in order in one shell, ignoring other languages", () => {
+    const md = ["# Guide", `${fence}sh`, "cd /", "X=1", fence, "text", `${fence}yaml`, "a: b", fence, `${fence}bash`, 'echo "$PWD $X"', fence].join("\n");
+    expect(extractShellBlocks(md).map((b) => b.line)).toEqual([2, 10]);
+    const r = run(md);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("/ 1\n");
+  });
+
+  it("stops at the first failing block and names its line", () => {
+    const md = [`${fence}sh`, "true", fence, "", `${fence}sh`, "false", "echo never", fence, `${fence}sh`, "echo never either", fence].join("\n");
+    const r = run(md);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("the block at guide.md:5 failed");
+  });
+
+  it("skips a block only with a reason, and says so", () => {
+    const md = ["<!-- doctest: skip: needs the Internet -->", "", `${fence}sh`, "exit 3", fence].join("\n");
+    const r = run(md);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("skipped the block at guide.md:3: needs the Internet");
+    expect(() => extractShellBlocks(["<!-- doctest: skip -->", `${fence}sh`, "x", fence].join("\n"))).toThrow(/unknown doctest annotation/);
+  });
+
+  it("replaces only the values the test gives, in values blocks", () => {
+    const md = ["<!-- doctest: values -->", `${fence}sh`, "export NAME=doc   # comment", "OTHER=kept", fence, `${fence}sh`, 'echo "$NAME $OTHER"', "NAME=not-a-values-block", fence].join("\n");
+    expect(run(md, { NAME: "it's test" }).stdout).toBe("it's test kept\n");
+    expect(() => docScript(md, { values: { MISSING: "x" } })).toThrow(/no values block sets MISSING/);
+  });
+
+  it("checks the exit status a block is documented to end with", () => {
+    const ok = [`${fence}sh`, "cd /tmp", fence, "<!-- doctest: exit 1 -->", `${fence}sh`, "echo before", "false", "echo after", fence, `${fence}sh`, "echo next", fence].join("\n");
+    expect(run(ok)).toMatchObject({ status: 0, stdout: "before\nnext\n" });
+    const wrong = ["<!-- doctest: exit 1 -->", `${fence}sh`, "true", fence].join("\n");
+    const r = run(wrong);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("ended with exit 0, the guide says 1");
+  });
+
+  it("refuses an annotation that does not precede a shell block", () => {
+    expect(() => extractShellBlocks(["<!-- doctest: values -->", "prose", `${fence}sh`, "x", fence].join("\n"))).toThrow(/line 1: a doctest annotation must be followed by a code block/);
+    expect(() => extractShellBlocks(["<!-- doctest: values -->", `${fence}yaml`, "x", fence].join("\n"))).toThrow(/shell blocks only/);
+    expect(() => extractShellBlocks([`${fence}sh`, "x"].join("\n"))).toThrow(/never closed/);
+  });
+});
