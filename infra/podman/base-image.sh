@@ -72,10 +72,10 @@ ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
 # Node and npm trust this bundle (NODE_EXTRA_CA_CERTS, npm_config_cafile below); Debian's own
 # ca-certificates package, when a Dockerfile installs it, writes its files beside it.
-install -D -m 0644 "$CA_BUNDLE" "$rootfs/etc/ssl/certs/prepcast-build-ca-bundle.crt"
+install -D -m 0644 "$CA_BUNDLE" "$rootfs/etc/ssl/prepcast-build-ca-bundle.crt"
 
-ca=/etc/ssl/certs/prepcast-build-ca-bundle.crt
-tar -C "$rootfs" -c . | pm import \
+ca=/etc/ssl/prepcast-build-ca-bundle.crt
+tar -C "$rootfs" -c . | pm import --quiet \
   --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
   --change "ENV NODE_VERSION=$NODE_VERSION" \
   --change "ENV NODE_EXTRA_CA_CERTS=$ca" \

@@ -55,6 +55,8 @@ export const ERROR_CODES = {
   NOT_FOUND: "The named receiver, cut or resource does not exist.",
   STATE_CONFLICT: "The operation does not apply to the current state (e.g. reinstating a difusor that is not suspended).",
   LOGO_INVALID: "A difusor's logo is not an acceptable SVG file (not SVG, too large, or unreadable).",
+  // appended by releases (the installable files the OPLE hands out)
+  RELEASE_INVALID: "A release directory's SHA256SUMS or signature is missing or malformed, or a listed file is missing.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -13,3 +13,4 @@ export * from "./audit-log";
 export * from "./event-loop";
 export * from "./package";
 export * from "./store";
+export * from "./release";

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { registerReleaseKey, registerVerifyRelease } from "@prepcast/runtime";
 import { registerAudit } from "./commands/audit";
 import { registerInit } from "./commands/init";
 import { registerPack } from "./commands/pack";
@@ -31,6 +32,8 @@ export function buildProgram(): Command {
   registerDifusores(program);
   registerDrill(program);
   registerAdminPassword(program);
+  registerVerifyRelease(program);
+  registerReleaseKey(program);
   return program;
 }
 

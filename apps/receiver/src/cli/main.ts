@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { registerVerifyRelease } from "@prepcast/runtime";
 import { registerSiteCommands, type CommandLike } from "@prepcast/site";
 import { registerActivate } from "./commands/activate";
 import { registerAudit } from "./commands/audit";
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   // serve, report (memoria técnica), ingest-logs, verify-site
   registerSiteCommands(program as unknown as CommandLike);
+  registerVerifyRelease(program);
   return program;
 }
 
