@@ -8,7 +8,7 @@ module.exports = (dir) => ({
     "^.+\\.tsx?$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
   },
   testMatch: ["<rootDir>/src/**/__tests__/**/*.test.ts", "<rootDir>/test/**/*.test.ts"],
-  testPathIgnorePatterns: ["/node_modules/", "/dist/", "\\.hardening\\.test\\.ts$"],
+  testPathIgnorePatterns: ["/node_modules/", "/dist/", "\\.hardening\\.test\\.ts$", "\\.podman\\.test\\.ts$"],
   moduleNameMapper: {
     "^@prepcast/proto$": path.join(__dirname, "proto/src/index.ts"),
     "^@prepcast/([a-z-]+)$": path.join(__dirname, "packages/$1/src/index.ts"),

@@ -48,7 +48,7 @@ COPY --from=builder /out /app
 ENV NODE_ENV=production \
     PREPCAST_STATE=/var/lib/prepcast-publisher \
     PREPCAST_INBOX=/var/spool/prepcast/inbox \
-    PREPCAST_HEALTH_URL=http://127.0.0.1:8740/livez
+    PREPCAST_HEALTH_URL=http://127.0.0.1:8740/readyz
 # keys and config (mount read-only), state (audit.log, receipts, packages, delta cache), inbox of cuts
 VOLUME ["/etc/prepcast", "/var/lib/prepcast-publisher", "/var/spool/prepcast/inbox", "/var/log/prepcast"]
 # admin listener: dashboard, operator API, /livez /readyz /metrics. Publish it on the host's

@@ -46,7 +46,7 @@ RUN apt-get update \
 COPY --from=builder /out /app
 ENV NODE_ENV=production \
     PREPCAST_ROOT=/var/lib/prepcast \
-    PREPCAST_HEALTH_URL=http://127.0.0.1:8731/livez
+    PREPCAST_HEALTH_URL=http://127.0.0.1:8731/readyz
 # keys and config (mount read-only), state directory (cuts, audit.log, analytics), optional log files
 VOLUME ["/etc/prepcast", "/var/lib/prepcast", "/var/log/prepcast"]
 # push (gRPC over TLS), public site HTTP and HTTPS (also the WebSocket push path).

@@ -81,13 +81,13 @@ describe.each(images)("$file", (spec) => {
     expect(runtime.instructions.slice(userIndex + 1).some((i) => i.keyword === "USER")).toBe(false);
   });
 
-  it("declares a node-only HEALTHCHECK on its admin /livez", () => {
+  it("declares a node-only HEALTHCHECK on its admin /readyz (readiness, not only liveness)", () => {
     const health = last(runtime, "HEALTHCHECK");
     expect(health).toBeDefined();
     expect(health!.flags).toMatchObject({ interval: "15s", timeout: "5s", retries: "3" });
     expect(health!.exec?.slice(0, 2)).toEqual(["node", "-e"]);
     expect(health!.exec![2]).toContain("process.env.PREPCAST_HEALTH_URL");
-    expect(envOf(runtime).PREPCAST_HEALTH_URL).toBe(`http://127.0.0.1:${spec.adminPort}/livez`);
+    expect(envOf(runtime).PREPCAST_HEALTH_URL).toBe(`http://127.0.0.1:${spec.adminPort}/readyz`);
   });
 
   it("has an exec-form ENTRYPOINT under tini that points at the app's bin in the repository", () => {

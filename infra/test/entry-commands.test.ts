@@ -1,7 +1,7 @@
 // The images' and units' entry commands, run as plain processes (Docker does not run here): the
 // exact ENTRYPOINT + CMD of each Dockerfile and the units' ExecStart, with image paths mapped onto
 // this checkout's built apps and `--help` appended; and each image's HEALTHCHECK command against a
-// real HTTP server on 127.0.0.1 serving /livez the way the services' admin listeners do.
+// real HTTP server on 127.0.0.1 serving /readyz the way the services' admin listeners do.
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -80,11 +80,11 @@ describe.each(apps)("prep-%s HEALTHCHECK command", (app) => {
   const seen: string[] = [];
 
   beforeAll(async () => {
-    // Stands in for the admin listener until the real one exists: /livez only, nothing else.
+    // Stands in for the admin listener until the real one exists: /readyz only, nothing else.
     server = http.createServer((request, response) => {
       seen.push(`${request.method} ${request.url}`);
       if (mode === "hang") return; // never answers
-      if (request.url !== "/livez") return void response.writeHead(404).end();
+      if (request.url !== "/readyz") return void response.writeHead(404).end();
       response.writeHead(mode === "live" ? 200 : 503, { "content-type": "text/plain" }).end(mode === "live" ? "ok\n" : "not live\n");
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -100,21 +100,21 @@ describe.each(apps)("prep-%s HEALTHCHECK command", (app) => {
     return runAsync(command, args, { env: { ...process.env, PREPCAST_HEALTH_URL: url }, timeoutMs: timeoutMs + 5000 });
   }
 
-  it("defaults to the service's admin /livez on loopback", () => {
-    expect(envOf(runtime).PREPCAST_HEALTH_URL).toBe(`http://127.0.0.1:${app === "receiver" ? 8731 : 8740}/livez`);
+  it("defaults to the service's admin /readyz on loopback", () => {
+    expect(envOf(runtime).PREPCAST_HEALTH_URL).toBe(`http://127.0.0.1:${app === "receiver" ? 8731 : 8740}/readyz`);
   });
 
-  it("exits 0 when /livez answers 200", async () => {
+  it("exits 0 when /readyz answers 200", async () => {
     mode = "live";
     seen.length = 0;
-    const result = await runCheck(`http://127.0.0.1:${port}/livez`);
+    const result = await runCheck(`http://127.0.0.1:${port}/readyz`);
     expect(result.status).toBe(0);
-    expect(seen).toEqual(["GET /livez"]);
+    expect(seen).toEqual(["GET /readyz"]);
   });
 
-  it("exits 1 when /livez answers 503", async () => {
+  it("exits 1 when /readyz answers 503", async () => {
     mode = "dead";
-    expect((await runCheck(`http://127.0.0.1:${port}/livez`)).status).toBe(1);
+    expect((await runCheck(`http://127.0.0.1:${port}/readyz`)).status).toBe(1);
   });
 
   it("exits 1 when nothing listens on the admin port", async () => {
@@ -122,12 +122,12 @@ describe.each(apps)("prep-%s HEALTHCHECK command", (app) => {
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const closedPort = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    expect((await runCheck(`http://127.0.0.1:${closedPort}/livez`)).status).toBe(1);
+    expect((await runCheck(`http://127.0.0.1:${closedPort}/readyz`)).status).toBe(1);
   });
 
   it("gives up and exits 1 before Docker's --timeout when the service hangs", async () => {
     mode = "hang";
-    const result = await runCheck(`http://127.0.0.1:${port}/livez`);
+    const result = await runCheck(`http://127.0.0.1:${port}/readyz`);
     expect(result.status).toBe(1);
     expect(result.elapsedMs).toBeLessThan(timeoutMs);
   });

@@ -87,7 +87,7 @@ describeIfReady(`the real services started by the images' entry commands${tini ?
     child.stderr!.setEncoding("utf8").on("data", (d: string) => (output += d));
     try {
       const [checkCommand, ...checkArgs] = localize(last(runtime, "HEALTHCHECK")!.exec!);
-      const healthEnv = { ...process.env, PREPCAST_HEALTH_URL: `http://127.0.0.1:${adminPort}/livez` };
+      const healthEnv = { ...process.env, PREPCAST_HEALTH_URL: `http://127.0.0.1:${adminPort}/readyz` };
       let healthy = false;
       for (const deadline = Date.now() + 20_000; Date.now() < deadline && child.exitCode === null; ) {
         if ((await runAsync(checkCommand, checkArgs, { env: healthEnv })).status === 0) {
