@@ -7,6 +7,7 @@
 //       JavaScript only) and every registry package at the version package-lock.json pinned, so
 //       each difusor installs the tree CI tested, without the registry; native addons
 //       (better-sqlite3, zstd-napi) are compiled on the target by npm's install scripts.
+//       Each also carries its systemd unit and example environment file in systemd/.
 //   prepcast-publisher-V.image.tar, prepcast-receiver-V.image.tar   the images built from
 //       infra/docker/*.Dockerfile (podman save, docker-archive format: `docker load` reads it
 //       on every Docker version, and so does `podman load`).
@@ -21,8 +22,8 @@ const path = require("node:path");
 
 const REPO = path.resolve(__dirname, "..", "..");
 const APPS = [
-  { name: "@prepcast/publisher", dir: "apps/publisher", file: "prepcast-publisher", image: "prepcast/publisher", dockerfile: "infra/docker/publisher.Dockerfile" },
-  { name: "@prepcast/receiver", dir: "apps/receiver", file: "prepcast-receiver", image: "prepcast/receiver", dockerfile: "infra/docker/receiver.Dockerfile" },
+  { name: "@prepcast/publisher", dir: "apps/publisher", file: "prepcast-publisher", unit: "prep-publisher", image: "prepcast/publisher", dockerfile: "infra/docker/publisher.Dockerfile" },
+  { name: "@prepcast/receiver", dir: "apps/receiver", file: "prepcast-receiver", unit: "prep-receiver", image: "prepcast/receiver", dockerfile: "infra/docker/receiver.Dockerfile" },
 ];
 /** The Node.js line releases run on (the images' base and the tarballs' engines). */
 const NODE_ENGINE = ">=24";
@@ -155,7 +156,11 @@ function stageApp(app, lock, version, tmp) {
       fs.cpSync(path.join(src, entry), path.join(dst, entry), { recursive: true, verbatimSymlinks: true });
     }
   }
+  // the systemd unit and its example environment file, for the install guide's `install` step
+  fs.mkdirSync(path.join(stage, "systemd"));
+  for (const ext of ["service", "env"]) fs.copyFileSync(path.join(REPO, "infra/systemd", `${app.unit}.${ext}`), path.join(stage, "systemd", `${app.unit}.${ext}`));
   const pj = publishable(path.join(stage, "package.json"), version);
+  pj.files = [...(pj.files ?? []), "systemd"];
   pj.engines = { node: NODE_ENGINE };
   const direct = Object.keys(pj.dependencies ?? {});
   pj.dependencies = Object.fromEntries(direct.sort().map((d) => [d, d.startsWith("@prepcast/") ? readJson(path.join(stage, "node_modules", ...d.split("/"), "package.json")).version : hoisted.get(`node_modules/${d}`)]));

@@ -20,7 +20,10 @@ function localize(command: string[]): string[] {
     expect(parts[1]).toBe("--");
     parts = tini ? [tini, "--", ...parts.slice(2)] : parts.slice(2);
   }
-  return parts.map((part) => (part === "node" || part === "/usr/bin/node" ? process.execPath : part.replace(/^\/app\//, `${repoRoot}/`).replace(/^\/opt\/prepcast\//, `${repoRoot}/`)));
+  // a unit's bare `prep-<app>` is the bin npm install -g links onto systemd's search path
+  const bin = /^prep-(receiver|publisher)$/.exec(parts[0] ?? "");
+  if (bin) parts = [process.execPath, `${repoRoot}/apps/${bin[1]}/bin/prep-${bin[1]}.js`, ...parts.slice(1)];
+  return parts.map((part) => (part === "node" || part === "/usr/bin/node" ? process.execPath : part.replace(/^\/app\//, `${repoRoot}/`)));
 }
 
 function runtimeOf(app: string) {

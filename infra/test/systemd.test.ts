@@ -18,16 +18,16 @@ const units: UnitSpec[] = [
   { app: "publisher", stateDirectory: "prepcast-publisher", readWritePaths: "/var/lib/prepcast-publisher /var/log/prepcast /var/spool/prepcast", capabilities: "" },
 ];
 
-const INSTALL_PREFIX = "/opt/prepcast"; // where docs/operations/install-ubuntu-systemd.md puts the build
-const NODE = "/usr/bin/node";
+/** The bin `npm install -g` of the release tarball puts on systemd's fixed search path. */
+const binOf = (app: string) => `prep-${app}`;
 
 function unitFile(app: string): string {
   return repoPath("infra", "systemd", `prep-${app}.service`);
 }
 
-/** The unit with its install paths mapped onto this checkout and this node, so ExecStart exists. */
+/** The unit with its commands mapped onto this checkout and this node, so ExecStart exists here. */
 function localizedUnit(app: string): string {
-  return fs.readFileSync(unitFile(app), "utf8").replaceAll(NODE, process.execPath).replaceAll(INSTALL_PREFIX, repoRoot);
+  return fs.readFileSync(unitFile(app), "utf8").replace(/^(ExecStart(?:Post)?=)prep-(\w+) /gm, (_m, key: string, name: string) => `${key}${process.execPath} ${repoRoot}/apps/${name}/bin/prep-${name}.js `);
 }
 
 const systemdAnalyze = which("systemd-analyze");
@@ -72,18 +72,18 @@ describe.each(units)("prep-$app.service", (spec) => {
     expect(entries.length).toBeGreaterThan(30);
   });
 
-  it("runs the built app with node as the prepcast user, with the documented config path", () => {
+  it("runs the installed app's bin as the prepcast user with the documented config path, and waits until it is ready", () => {
     entries = parseUnit(text);
-    const execStart = valueOf(entries, "Service", "ExecStart")!.split(" ");
-    expect(execStart).toEqual([NODE, `${INSTALL_PREFIX}/apps/${spec.app}/bin/prep-${spec.app}.js`, "run", "--config", `/etc/prepcast/${spec.app}.yaml`]);
-    expect(fs.existsSync(execStart[1].replace(INSTALL_PREFIX, repoRoot))).toBe(true);
+    expect(valueOf(entries, "Service", "ExecStart")!.split(" ")).toEqual([binOf(spec.app), "run", "--config", `/etc/prepcast/${spec.app}.yaml`]);
+    expect(valuesOf(entries, "Service", "ExecStartPost")).toEqual([`${binOf(spec.app)} wait-ready --config /etc/prepcast/${spec.app}.yaml --timeout 80`]);
+    expect(JSON.parse(fs.readFileSync(repoPath("apps", spec.app, "package.json"), "utf8")).bin).toEqual({ [binOf(spec.app)]: `bin/prep-${spec.app}.js` });
     expect([valueOf(entries, "Service", "User"), valueOf(entries, "Service", "Group")]).toEqual(["prepcast", "prepcast"]);
   });
 
   it("is hardened as docs/operations/install-ubuntu-systemd.md promises", () => {
     entries = parseUnit(text);
     const expected: Record<string, string> = {
-      Type: "simple",
+      Type: "exec",
       NoNewPrivileges: "yes",
       ProtectSystem: "strict",
       ReadWritePaths: spec.readWritePaths,

@@ -1,5 +1,6 @@
 import { Command } from "commander";
-import { registerReleaseKey, registerVerifyRelease } from "@prepcast/runtime";
+import { registerReleaseKey, registerVerifyRelease, registerWaitReady } from "@prepcast/runtime";
+import { loadPublisherConfig } from "../service/config";
 import { registerAudit } from "./commands/audit";
 import { registerInit } from "./commands/init";
 import { registerPack } from "./commands/pack";
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerDrill(program);
   registerAdminPassword(program);
   registerVerifyRelease(program);
+  registerWaitReady(program, (file) => loadPublisherConfig(file).admin.listen);
   registerReleaseKey(program);
   return program;
 }

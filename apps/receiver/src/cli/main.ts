@@ -1,5 +1,6 @@
 import { Command } from "commander";
-import { registerVerifyRelease } from "@prepcast/runtime";
+import { registerVerifyRelease, registerWaitReady } from "@prepcast/runtime";
+import { loadReceiverConfig } from "../agent/config";
 import { registerSiteCommands, type CommandLike } from "@prepcast/site";
 import { registerActivate } from "./commands/activate";
 import { registerAudit } from "./commands/audit";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   // serve, report (memoria técnica), ingest-logs, verify-site
   registerSiteCommands(program as unknown as CommandLike);
   registerVerifyRelease(program);
+  registerWaitReady(program, (file) => loadReceiverConfig(file).admin.listen);
   return program;
 }
 

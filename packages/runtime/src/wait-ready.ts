@@ -1,0 +1,54 @@
+// `wait-ready`: blocks until the running service's admin /readyz answers 200. The systemd units run
+// it as ExecStartPost=, so `systemctl start` returns (and units ordered After= start) only once the
+// service is ready, not merely forked. Type=notify would need sd_notify's unix datagram socket,
+// which Node cannot open without a native addon; `systemd-notify` from a child process is
+// attributed to the unit only if systemd reads it before the child exits (a race before systemd
+// 254), so readiness is polled instead.
+import type { Command } from "commander";
+import { cliAction, PrepcastError } from "@prepcast/protocol";
+import { parseListen } from "./config";
+import { positiveInteger } from "./cli-support";
+
+/** The URL of a service's /readyz given its admin.listen (a wildcard listen is asked on loopback). */
+export function readyzUrl(adminListen: string, where: string): string {
+  const { host, port } = parseListen(adminListen, where);
+  const h = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return `http://${h.includes(":") ? `[${h}]` : h}:${port}/readyz`;
+}
+
+export async function waitReady(url: string, timeoutMs: number, everyMs = 250): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer yet";
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(Math.min(3000, Math.max(100, deadline - Date.now()))) });
+      const body = await res.text();
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}: ${body.trim().slice(0, 300)}`;
+    } catch (e) {
+      last = (e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+    }
+    if (Date.now() >= deadline) {
+      throw new PrepcastError("TIMEOUT", `${url} did not answer ready within ${Math.round(timeoutMs / 1000)} s (last: ${last})`, {
+        where: url,
+        hint: "read the service's log (journalctl -u <unit> -n 50) for why it is not ready",
+      });
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Registers `wait-ready --config FILE [--timeout S]`; `adminListenOf` reads admin.listen from the service's config. */
+export function registerWaitReady(program: Command, adminListenOf: (configFile: string) => string): void {
+  program
+    .command("wait-ready")
+    .description("wait until the running service answers ready on its admin /readyz (the systemd unit's ExecStartPost); exit 0 when ready")
+    .requiredOption("--config <FILE>", "the service's config (admin.listen says where to ask)")
+    .option("--timeout <SECONDS>", "give up after this long", positiveInteger, 80)
+    .action(
+      cliAction(async (opts: { config: string; timeout: number }) => {
+        const url = readyzUrl(adminListenOf(opts.config), `${opts.config}: admin.listen`);
+        await waitReady(url, opts.timeout * 1000);
+      }),
+    );
+}
