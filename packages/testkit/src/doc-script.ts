@@ -8,11 +8,14 @@
 //                                 a test may give its own value for any NAME (options.values)
 //   <!-- doctest: exit N -->      the block must end with exit status N (e.g. a refused rollback)
 // Nothing else is rewritten: a test that needs another value must use a `values` block.
+// A test may run only some sections (by heading) when a procedure spans two machines.
 import * as fs from "node:fs";
 
 export interface DocBlock {
   /** 1-based line of the opening fence */
   line: number;
+  /** the nearest heading above the block (without its #s) */
+  section: string;
   lang: string;
   body: string;
   skip?: string;
@@ -25,6 +28,8 @@ export interface DocScriptOptions {
   values?: Record<string, string>;
   /** Name shown in failure messages (default: the file path). */
   source?: string;
+  /** Run only the blocks under headings that start with one of these (default: all). */
+  sections?: string[];
 }
 
 const SHELL_LANGS = new Set(["sh", "bash", "shell", "console"]);
@@ -34,8 +39,9 @@ const ANNOTATION = /^<!--\s*doctest:\s*(.*?)\s*-->\s*$/;
 export function extractShellBlocks(markdown: string): DocBlock[] {
   const lines = markdown.split("\n");
   const blocks: DocBlock[] = [];
-  let pending: Omit<DocBlock, "line" | "lang" | "body"> | null = null;
+  let pending: Omit<DocBlock, "line" | "section" | "lang" | "body"> | null = null;
   let pendingLine = 0;
+  let section = "";
   for (let i = 0; i < lines.length; i++) {
     const text = lines[i]!;
     const note = ANNOTATION.exec(text.trim());
@@ -44,6 +50,8 @@ export function extractShellBlocks(markdown: string): DocBlock[] {
       pendingLine = i + 1;
       continue;
     }
+    const heading = /^#{1,6}\s+(.*?)\s*$/.exec(text);
+    if (heading) section = heading[1]!;
     const fence = /^(\s*)(```+|~~~+)\s*([\w-]*)/.exec(text);
     if (!fence) {
       if (text.trim() !== "" && pending) throw new Error(`line ${pendingLine}: a doctest annotation must be followed by a code block`);
@@ -57,7 +65,7 @@ export function extractShellBlocks(markdown: string): DocBlock[] {
       body.push(lines[j]!.startsWith(indent) ? lines[j]!.slice(indent.length) : lines[j]!);
     }
     if (j === lines.length) throw new Error(`line ${i + 1}: code block is never closed`);
-    if (SHELL_LANGS.has(lang.toLowerCase())) blocks.push({ line: i + 1, lang, body: body.join("\n"), ...(pending ?? {}) });
+    if (SHELL_LANGS.has(lang.toLowerCase())) blocks.push({ line: i + 1, section, lang, body: body.join("\n"), ...(pending ?? {}) });
     else if (pending) throw new Error(`line ${pendingLine}: a doctest annotation applies to shell blocks only (this one is "${lang}")`);
     pending = null;
     i = j;
@@ -65,7 +73,7 @@ export function extractShellBlocks(markdown: string): DocBlock[] {
   return blocks;
 }
 
-function parseAnnotation(text: string, line: number): Omit<DocBlock, "line" | "lang" | "body"> {
+function parseAnnotation(text: string, line: number): Omit<DocBlock, "line" | "section" | "lang" | "body"> {
   const skip = /^skip:\s*(\S.*)$/.exec(text);
   if (skip) return { skip: skip[1]! };
   if (text === "values") return { values: true };
@@ -89,7 +97,13 @@ export function docScript(markdown: string, options: DocScriptOptions = {}): str
     'doc_block=""',
     `trap 'rc=$?; [ -n "$doc_block" ] && echo "doc-script: the block at ${source}:$doc_block failed (exit $rc)" >&2' ERR`,
   ];
-  for (const block of extractShellBlocks(markdown)) {
+  const blocks = extractShellBlocks(markdown);
+  const wanted = options.sections;
+  if (wanted) {
+    for (const w of wanted) if (!blocks.some((b) => b.section.startsWith(w))) throw new Error(`${source}: no shell block under a heading starting with "${w}"`);
+  }
+  for (const block of blocks) {
+    if (wanted && !wanted.some((w) => block.section.startsWith(w))) continue;
     const where = `${source}:${block.line}`;
     if (block.skip) {
       out.push(`echo ${shellQuote(`doc-script: skipped the block at ${where}: ${block.skip}`)} >&2`);

@@ -62,3 +62,19 @@ describe("docScript: a guide's shell blocks as one script", () => {
     expect(() => extractShellBlocks([`${fence}sh`, "x"].join("\n"))).toThrow(/never closed/);
   });
 });
+
+describe("docScript sections", () => {
+  const md = ["# Guide", "## 1. Install", `${fence}sh`, "echo install", fence, "## 2. Register a difusor", "text", `${fence}sh`, "echo register", fence, "### details", `${fence}sh`, "echo details", fence].join("\n");
+
+  it("records each block's heading and runs only the sections asked for", () => {
+    expect(extractShellBlocks(md).map((b) => b.section)).toEqual(["1. Install", "2. Register a difusor", "details"]);
+    expect(run(md).stdout).toBe("install\nregister\ndetails\n");
+    const dir = tempDir();
+    writeFileSync(join(dir, "g.sh"), docScript(md, { sections: ["2. Register"] }));
+    expect(spawnSync("bash", [join(dir, "g.sh")], { encoding: "utf8" }).stdout).toBe("register\n");
+  });
+
+  it("refuses a section that has no shell block (a renamed heading must not silently run nothing)", () => {
+    expect(() => docScript(md, { sections: ["3. Push"] })).toThrow(/no shell block under a heading starting with "3. Push"/);
+  });
+});
