@@ -6,8 +6,7 @@
 // PREPCAST_CONTAINER_KILLS sets the number of kills (default 4; the long run is 50).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { generateCut, waitFor } from "@prepcast/testkit";
-import { auditEvents, expectExactlyOneSignedCut, liveState } from "../../hardening/test/support/faults";
+import { auditEntries, expectLiveCutIsOneSignedCut, generateCut, liveCut, waitFor } from "@prepcast/testkit";
 import { ContainerDeployment, HARDENING, type ContainerReceiver } from "./helpers/container-deployment";
 import { containerSuitesReady, podman, PUBLISHER_IMAGE, RECEIVER_IMAGE } from "./helpers/podman";
 
@@ -40,6 +39,9 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
     return cut.dir;
   }
 
+  const stateOf = (r: ContainerReceiver) => ({ id: r.id, stateDir: path.join(r.dir, "data") });
+  const liveState = (r: ContainerReceiver) => liveCut(stateOf(r));
+
   async function allLive(seq: number, timeoutMs = 180_000): Promise<void> {
     await waitFor(`every receiver live at ${seq}`, () => d.receivers.every((r) => liveState(r).sequence === seq), timeoutMs, 200).catch((e) => {
       throw new Error(`${(e as Error).message}: ${d.receivers.map((r) => `${r.id}=${liveState(r).sequence}`).join(" ")}\n--- publisher ---\n${d.logs(d.publisher.name).slice(-3000)}`);
@@ -47,7 +49,7 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
   }
 
   async function checkInvariant(): Promise<void> {
-    for (const r of d.receivers) await expectExactlyOneSignedCut(r as never, bySequence, true);
+    for (const r of d.receivers) await expectLiveCutIsOneSignedCut(stateOf(r), bySequence, true);
   }
 
   it("start hardened and healthy, and publish the first cut everywhere", async () => {
@@ -82,7 +84,7 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
       await waitFor(`the transfer of ${seq} to start`, () => (fs.existsSync(partial) && fs.readFileSync(partial, "utf8").includes(`"sequence":${seq},`)) || liveState(watch).sequence === seq, 120_000, 20).catch(() => undefined);
       await new Promise((res) => setTimeout(res, Math.floor(random() * windowMs)));
       d.kill(name);
-      const events = auditEvents(watch).filter((e) => e.data?.sequence === seq).map((e) => e.event);
+      const events = auditEntries(stateOf(watch)).filter((e) => e.data?.sequence === seq).map((e) => e.event);
       const phase = `${victim ? "receiver" : "publisher"}:${liveState(watch).sequence === seq ? "after-live" : events.includes("received") ? "installing" : events.includes("transfer_started") ? "transferring" : "before-transfer"}`;
       phases[phase] = (phases[phase] ?? 0) + 1;
       await checkInvariant();

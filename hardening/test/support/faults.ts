@@ -3,46 +3,19 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { compareTrees, PUBLISHER_BIN, type Cluster, type ReceiverNode } from "@prepcast/testkit";
+import { auditEntries, expectLiveCutIsOneSignedCut, liveCut, PUBLISHER_BIN, type Cluster, type LiveState, type ReceiverNode } from "@prepcast/testkit";
 
-export interface LiveState {
-  /** null: no `current` yet */
-  sequence: number | null;
-  target: string | null;
-}
+export type { LiveState } from "@prepcast/testkit";
+
+const stateOf = (r: ReceiverNode) => ({ id: r.id, stateDir: path.join(r.dir, "data") });
 
 export function liveState(r: ReceiverNode): LiveState {
-  let target: string;
-  try {
-    target = fs.readlinkSync(path.join(r.dir, "data", "current"));
-  } catch {
-    return { sequence: null, target: null };
-  }
-  const m = /^cuts\/(\d{6})-[0-9a-f]{12}$/.exec(target);
-  if (!m) throw new Error(`${r.id}: current points to ${target}, not to a cut directory`);
-  return { sequence: Number(m[1]), target };
+  return liveCut(stateOf(r));
 }
 
-/**
- * The live tree is exactly the cut its manifest names: the site files equal, byte for byte, the
- * cut published with that sequence (never a mix of two cuts), and the signed documents are there.
- * Returns the live sequence (null when nothing was ever live).
- */
-export async function expectExactlyOneSignedCut(r: ReceiverNode, contentBySequence: Map<number, string>, everLive: boolean): Promise<number | null> {
-  const live = liveState(r);
-  if (live.sequence === null) {
-    if (everLive) throw new Error(`${r.id}: the live tree disappeared after a cut had been live`);
-    return null;
-  }
-  const dir = path.join(r.dir, "data", live.target!);
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "prepcast", "manifest.json"), "utf8")) as { sequence: number };
-  if (manifest.sequence !== live.sequence) throw new Error(`${r.id}: ${live.target} holds the manifest of sequence ${manifest.sequence}`);
-  for (const f of ["keyset.json", "keyset.sig", "manifest.sig"]) if (!fs.existsSync(path.join(dir, "prepcast", f))) throw new Error(`${r.id}: ${live.target} lacks prepcast/${f}`);
-  const expected = contentBySequence.get(live.sequence);
-  if (!expected) throw new Error(`${r.id}: live sequence ${live.sequence} was never published`);
-  const cmp = await compareTrees(expected, path.join(dir, "site"));
-  if (!cmp.equal) throw new Error(`${r.id}: live tree of sequence ${live.sequence} differs from the published cut: ${JSON.stringify(cmp.differences.slice(0, 5))}`);
-  return live.sequence;
+/** The live tree is exactly one signed cut (testkit's expectLiveCutIsOneSignedCut on the receiver's data/). */
+export function expectExactlyOneSignedCut(r: ReceiverNode, contentBySequence: Map<number, string>, everLive: boolean): Promise<number | null> {
+  return expectLiveCutIsOneSignedCut(stateOf(r), contentBySequence, everLive);
 }
 
 export interface PushChild {
@@ -61,13 +34,7 @@ export function pushInBackground(cluster: Cluster, cutDir: string, timeoutSecond
 }
 
 export function auditEvents(r: ReceiverNode): Array<{ event: string; data: any }> {
-  const file = path.join(r.dir, "data", "audit.log");
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.endsWith("}"))
-    .map((l) => JSON.parse(l) as { event: string; data: any });
+  return auditEntries(stateOf(r));
 }
 
 /** Peak resident memory and CPU time of a process, from /proc (Linux). */

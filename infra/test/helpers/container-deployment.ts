@@ -26,8 +26,6 @@ export interface ContainerReceiver {
   adminPort: number;
   identityPublicKey: string;
   tlsFingerprint: string;
-  /** kept for the shared fault checks (hardening/test/support/faults.ts) */
-  log: string;
 }
 
 export interface ContainerPublisher {
@@ -84,7 +82,6 @@ export class ContainerDeployment {
         adminPort: await freePort(),
         identityPublicKey: "",
         tlsFingerprint: "",
-        log: "",
       };
       ownedDir(path.join(r.dir, "etc"), 0o750);
       ownedDir(path.join(r.dir, "data"));

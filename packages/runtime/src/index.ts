@@ -3,4 +3,4 @@ export * from "./logger";
 export * from "./admin-server";
 export * from "./cli-support";
 export * from "./release-cli";
-export * from "./wait-ready";
+export * from "./service-commands";

@@ -13,3 +13,4 @@ export type { ReplayQrooOptions, QrooCut } from "./qroo";
 export * from "./local-deployment";
 export { docScript, docScriptFile, extractShellBlocks } from "./doc-script";
 export type { DocBlock, DocScriptOptions } from "./doc-script";
+export * from "./receiver-state";

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { registerReleaseKey, registerVerifyRelease, registerWaitReady } from "@prepcast/runtime";
+import { registerReleaseKey, registerCheckConfig, registerVerifyRelease, registerWaitReady } from "@prepcast/runtime";
 import { loadPublisherConfig } from "../service/config";
 import { registerAudit } from "./commands/audit";
 import { registerInit } from "./commands/init";
@@ -34,6 +34,7 @@ export function buildProgram(): Command {
   registerDrill(program);
   registerAdminPassword(program);
   registerVerifyRelease(program);
+  registerCheckConfig(program, (file) => loadPublisherConfig(file));
   registerWaitReady(program, (file) => loadPublisherConfig(file).admin.listen);
   registerReleaseKey(program);
   return program;

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { registerVerifyRelease, registerWaitReady } from "@prepcast/runtime";
+import { registerCheckConfig, registerVerifyRelease, registerWaitReady } from "@prepcast/runtime";
 import { loadReceiverConfig } from "../agent/config";
 import { registerSiteCommands, type CommandLike } from "@prepcast/site";
 import { registerActivate } from "./commands/activate";
@@ -27,6 +27,7 @@ export function buildProgram(): Command {
   // serve, report (memoria técnica), ingest-logs, verify-site
   registerSiteCommands(program as unknown as CommandLike);
   registerVerifyRelease(program);
+  registerCheckConfig(program, (file) => loadReceiverConfig(file));
   registerWaitReady(program, (file) => loadReceiverConfig(file).admin.listen);
   return program;
 }

@@ -1,3 +1,5 @@
+// The commands both services' CLIs carry for their supervisors and operators.
+// `check-config`: loads the config exactly as `run` does and lists every problem (exit 78), or says it is valid.
 // `wait-ready`: blocks until the running service's admin /readyz answers 200. The systemd units run
 // it as ExecStartPost=, so `systemctl start` returns (and units ordered After= start) only once the
 // service is ready, not merely forked. Type=notify would need sd_notify's unix datagram socket,
@@ -5,9 +7,9 @@
 // attributed to the unit only if systemd reads it before the child exits (a race before systemd
 // 254), so readiness is polled instead.
 import type { Command } from "commander";
-import { cliAction, PrepcastError } from "@prepcast/protocol";
+import { cliAction, isPrepcastError, PrepcastError, reportCliError, reportCliSuccess } from "@prepcast/protocol";
 import { parseListen } from "./config";
-import { positiveInteger } from "./cli-support";
+import { EXIT_CONFIG, positiveInteger } from "./cli-support";
 
 /** The URL of a service's /readyz given its admin.listen (a wildcard listen is asked on loopback). */
 export function readyzUrl(adminListen: string, where: string): string {
@@ -51,4 +53,22 @@ export function registerWaitReady(program: Command, adminListenOf: (configFile: 
         await waitReady(url, opts.timeout * 1000);
       }),
     );
+}
+
+/** Registers `check-config --config FILE [--json]`: `load` is the service's own loader (the one `run` uses). */
+export function registerCheckConfig(program: Command, load: (configFile: string) => unknown): void {
+  program
+    .command("check-config")
+    .description("check a config file exactly as `run` reads it (files, keys, listeners) without starting anything; exit 0 when valid, 78 with every problem listed")
+    .requiredOption("--config <FILE>", "the config to check")
+    .option("--json", "print the result as JSON")
+    .action(async (opts: { config: string; json?: boolean }) => {
+      try {
+        load(opts.config);
+        reportCliSuccess(opts.json === true, { config: opts.config }, [`${opts.config}: valid`]);
+      } catch (e) {
+        const code = reportCliError(e, opts.json === true);
+        process.exitCode = isPrepcastError(e, "CONFIG_INVALID") || isPrepcastError(e, "KEY_FILE_INVALID") || isPrepcastError(e, "KEY_FILE_PERMISSIONS") ? EXIT_CONFIG : code;
+      }
+    });
 }
