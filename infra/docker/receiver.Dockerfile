@@ -17,9 +17,24 @@ ENV TURBO_TELEMETRY_DISABLED=1 NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 # The npm version the lockfile and its allowScripts list were written with (package.json "packageManager").
 COPY package.json ./
 RUN npm install -g "$(node -p 'require("./package.json").packageManager')"
+# Dependencies first, from the manifests alone: this layer (native addons compiled, the slow part)
+# is reused until the lockfile or a workspace's package.json changes (infra/test checks the list).
+COPY package-lock.json ./
+COPY proto/package.json proto/
+COPY packages/delta/package.json packages/delta/
+COPY packages/protocol/package.json packages/protocol/
+COPY packages/runtime/package.json packages/runtime/
+COPY packages/session/package.json packages/session/
+COPY packages/site/package.json packages/site/
+COPY packages/testkit/package.json packages/testkit/
+COPY packages/transport/package.json packages/transport/
+COPY apps/publisher/package.json apps/publisher/
+COPY apps/receiver/package.json apps/receiver/
+COPY e2e/package.json e2e/
+COPY hardening/package.json hardening/
+RUN npm ci
 COPY . .
-RUN npm ci \
- && npm run build \
+RUN npm run build \
  && npm prune --omit=dev
 # Keep only what runs: each workspace without its sources, tests and build configs. Patterns are
 # anchored and `*` stops at `/`, so nothing inside a dependency's own folders is touched.

@@ -136,6 +136,22 @@ describe("the two Dockerfiles", () => {
     const [receiver, publisher] = images.map((i) => load(i.file).stages[0].source);
     expect(publisher).toBe(receiver);
   });
+
+  it("install dependencies from every workspace manifest in the context before copying the sources (a cached npm ci layer)", () => {
+    const ignored = dockerignoreMatcher(readRepoFile(".dockerignore"));
+    const workspaces = (JSON.parse(readRepoFile("package.json")).workspaces as string[])
+      .flatMap((w) => (w.endsWith("/*") ? fs.readdirSync(repoPath(w.slice(0, -2))).map((n) => `${w.slice(0, -2)}/${n}`) : [w]))
+      .filter((w) => fs.existsSync(repoPath(w, "package.json")) && !ignored(`${w}/package.json`));
+    for (const image of images) {
+      const builder = load(image.file).stages[0];
+      const copies = builder.instructions.filter((i) => i.keyword === "COPY").map((i) => i.args);
+      const npmCi = builder.instructions.findIndex((i) => i.keyword === "RUN" && /^npm ci\b/.test(i.args));
+      const copyAll = builder.instructions.findIndex((i) => i.keyword === "COPY" && i.args === ". .");
+      expect(npmCi).toBeGreaterThan(0);
+      expect(copyAll).toBeGreaterThan(npmCi);
+      expect(copies).toEqual(expect.arrayContaining(["package.json ./", "package-lock.json ./", ...workspaces.map((w) => `${w}/package.json ${w}/`)]));
+    }
+  });
 });
 
 describe(".dockerignore", () => {
