@@ -9,6 +9,7 @@ import { advanceTrustState, emptyTrustState, type TrustState, type VerifiedCut }
 import { KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY } from "../package/format";
 import { SITE_DIR } from "../package/verified-file";
 import { fsyncDir, syncTree, writeFileAtomic } from "./durable";
+import { acquireStateLock, type StateLock } from "./state-lock";
 
 // The receiver's state directory (docs/architecture.md). Invariants: `current` only ever points
 // to a complete, verified directory under cuts/; every step that changes what is live is a
@@ -131,7 +132,7 @@ export class CutStore {
     readonly audit: AuditLog,
     readonly retainCount: number,
     private readonly now: () => Date,
-    private readonly lockPath: string,
+    private readonly lock: StateLock,
   ) {
     this.stagingRoot = path.join(root, "staging");
     this.cutsRoot = path.join(root, "cuts");
@@ -154,16 +155,16 @@ export class CutStore {
     } catch (e) {
       throw toPrepcastError(e, abs);
     }
-    const lockPath = acquireLock(abs);
+    const lock = await acquireStateLock(abs);
     let audit: AuditLog | undefined;
     try {
       audit = AuditLog.open(path.join(abs, "audit.log"));
-      const store = new CutStore(abs, emptyState(), audit, retain, now, lockPath);
+      const store = new CutStore(abs, emptyState(), audit, retain, now, lock);
       await store.recover();
       return store;
     } catch (e) {
       audit?.close();
-      releaseLock(lockPath);
+      lock.release();
       throw toPrepcastError(e, abs);
     }
   }
@@ -410,48 +411,12 @@ export class CutStore {
     if (this.closed) return;
     this.closed = true;
     this.audit.close();
-    releaseLock(this.lockPath);
+    this.lock.release();
   }
 }
 
 function emptyState(): StoreState {
   return { format: STORE_STATE_FORMAT, trust: emptyTrustState(), live: null, pending: null, cuts: [] };
-}
-
-// One writer per state directory: a second install (or the agent) must wait, not interleave.
-function acquireLock(root: string): string {
-  const lock = path.join(root, "lock");
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(lock, `${process.pid}\n`, { flag: "wx", mode: 0o644 });
-      return lock;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw toPrepcastError(e, lock);
-      const pid = Number(fs.readFileSync(lock, "utf8").trim());
-      let alive = false;
-      if (Number.isInteger(pid) && pid > 0) {
-        try {
-          process.kill(pid, 0);
-          alive = true;
-        } catch (err) {
-          alive = (err as NodeJS.ErrnoException).code === "EPERM";
-        }
-      }
-      if (alive) {
-        throw new PrepcastError("STATE_INVALID", `${root} is in use by process ${pid}`, { where: lock, hint: "wait for the other prep-receiver to finish, or stop it" });
-      }
-      fs.rmSync(lock, { force: true }); // left by a process that died
-    }
-  }
-  throw new PrepcastError("STATE_INVALID", `cannot take the lock ${lock}`, { where: lock });
-}
-
-function releaseLock(lock: string): void {
-  try {
-    fs.rmSync(lock, { force: true });
-  } catch {
-    /* nothing useful to do */
-  }
 }
 
 /**
