@@ -11,6 +11,8 @@ import { ContainerDeployment, HARDENING, type ContainerReceiver } from "./helper
 import { containerSuitesReady, podman, PUBLISHER_IMAGE, RECEIVER_IMAGE } from "./helpers/podman";
 
 const KILLS = Number(process.env.PREPCAST_CONTAINER_KILLS ?? 4);
+/** veracruz: about 220 MB and 4,000 files a cut (a transfer lasts long enough to be hit); small for quick runs */
+const SCALE = (process.env.PREPCAST_CONTAINER_SCALE ?? "veracruz") as "small" | "veracruz";
 const ready = containerSuitesReady([RECEIVER_IMAGE, PUBLISHER_IMAGE]);
 const suite = ready.ok ? describe : describe.skip;
 jest.setTimeout(KILLS * 240_000 + 600_000);
@@ -34,7 +36,7 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
   const cutsDir = () => path.join(d.dir, "cuts");
   async function nextCut(seq: number): Promise<string> {
     // a fresh cut per sequence, with scans (incompressible) so a transfer lasts long enough to be hit
-    const cut = await generateCut({ outDir: cutsDir(), k: seq, scale: "small", actas: true });
+    const cut = await generateCut({ outDir: cutsDir(), k: seq, scale: SCALE, actas: true });
     bySequence.set(seq, cut.dir);
     return cut.dir;
   }
@@ -70,28 +72,34 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
 
   it(`survive ${KILLS} SIGKILLs of a receiver or the publisher mid-transfer, and converge each time`, async () => {
     const phases: Record<string, number> = {};
-    let windowMs = 3000;
+    // the window to aim at: the watched receiver's own transfer-to-receipt time for the previous cut
+    const windowOf = (r: ContainerReceiver, seq: number): number => {
+      const at = (event: string) => Date.parse(auditEntries(stateOf(r)).find((e) => e.event === event && e.data?.sequence === seq)?.time ?? "");
+      return Math.max(200, at("receipt_sent") - at("transfer_started") || 1000);
+    };
     for (let i = 0; i < KILLS; i++) {
       const seq = i + 2;
       const dir = await nextCut(seq);
       // every third kill hits the publisher; the others alternate between the receivers
       const victim: ContainerReceiver | null = i % 3 === 2 ? null : d.receivers[i % 2]!;
       const name = victim ? victim.name : d.publisher.name;
-      const t0 = Date.now();
-      d.feed(dir);
       const watch = victim ?? d.receivers[0]!;
+      const windowMs = windowOf(watch, seq - 1);
+      d.feed(dir);
       const partial = path.join(watch.dir, "data", "partial", "partial.json");
-      await waitFor(`the transfer of ${seq} to start`, () => (fs.existsSync(partial) && fs.readFileSync(partial, "utf8").includes(`"sequence":${seq},`)) || liveState(watch).sequence === seq, 120_000, 20).catch(() => undefined);
-      await new Promise((res) => setTimeout(res, Math.floor(random() * windowMs)));
+      await waitFor(`the transfer of ${seq} to start`, () => (fs.existsSync(partial) && fs.readFileSync(partial, "utf8").includes(`"sequence":${seq},`)) || liveState(watch).sequence === seq, 120_000, 5).catch(() => undefined);
+      // half the kills as soon as the transfer starts, the others anywhere in the transfer-to-receipt window
+      if (i % 2 === 1) await new Promise((res) => setTimeout(res, Math.floor(random() * windowMs)));
       d.kill(name);
-      const events = auditEntries(stateOf(watch)).filter((e) => e.data?.sequence === seq).map((e) => e.event);
+      const events = auditEntries(stateOf(watch))
+        .filter((e) => e.data?.sequence === seq)
+        .map((e) => e.event);
       const phase = `${victim ? "receiver" : "publisher"}:${liveState(watch).sequence === seq ? "after-live" : events.includes("received") ? "installing" : events.includes("transfer_started") ? "transferring" : "before-transfer"}`;
       phases[phase] = (phases[phase] ?? 0) + 1;
       await checkInvariant();
       await d.start(name);
       await allLive(seq);
       await checkInvariant();
-      windowMs = Math.max(1000, Math.min(20_000, (Date.now() - t0) * 0.5));
     }
     expect(Object.values(phases).reduce((a, b) => a + b, 0)).toBe(KILLS);
     process.stdout.write(`container kill loop: ${KILLS} kills, phases ${JSON.stringify(phases)}\n`);
