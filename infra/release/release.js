@@ -206,6 +206,7 @@ function main() {
       }
     }
     const signed = protocol.signRelease(opts.out, names, key);
+    protocol.verifyRelease(opts.out, key, { requireAll: true }); // what every recipient will check
     process.stdout.write(`release: SHA256SUMS signed by ${signed.keyid} (${names.length} files, ${Math.round((Date.now() - t0) / 1000)} s)\n`);
     process.stdout.write(`release: check it with: prep-receiver verify-release ${path.relative(process.cwd(), opts.out) || "."} --key release.pub\n`);
   } finally {

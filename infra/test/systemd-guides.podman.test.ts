@@ -1,5 +1,5 @@
 // The systemd install guides, followed word for word on two fresh servers that boot systemd (the
-// OPLE's and a difusor's, in one pod: they share a loopback and nothing else), installing from the
+// OPLE's and a difusor's, sharing one loopback and nothing else), installing from the
 // release files: docs/operations/install-publisher-systemd.md and install-ubuntu-systemd.md run
 // through docScript, with only their `values` blocks given this test's values. The test plays the
 // courier between the two (root.pub one way, the difusor's key and fingerprint the other) and the
@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { generateCut, waitFor } from "@prepcast/testkit";
 import { containerSuitesReady, podmanAsync, VERSION } from "./helpers/podman";
 import { repoPath } from "./helpers/repo";
-import { ensureServerImage, Pod, Server } from "./helpers/server";
+import { ensureServerImage, Server } from "./helpers/server";
 
 const RELEASE_DIR = process.env.PREPCAST_RELEASE_DIR ?? repoPath("release");
 const RELEASE_PEM = process.env.PREPCAST_RELEASE_KEY_PEM ?? "";
@@ -29,7 +29,6 @@ const DIFUSOR_GUIDE = "docs/operations/install-ubuntu-systemd.md";
 const OPLE_GUIDE = "docs/operations/install-publisher-systemd.md";
 
 suite(`the systemd install guides on fresh servers${ready.ok ? "" : ` (skipped: ${ready.why})`}`, () => {
-  let pod: Pod;
   let ople: Server;
   let difusor: Server;
   const courier = fs.mkdtempSync(path.join(os.tmpdir(), "prepcast-courier-"));
@@ -37,8 +36,9 @@ suite(`the systemd install guides on fresh servers${ready.ok ? "" : ` (skipped: 
 
   beforeAll(async () => {
     ensureServerImage();
-    pod = Pod.create(`prepcast-guides-${process.pid}`);
-    [ople, difusor] = await Promise.all([Server.boot(pod, "ople"), Server.boot(pod, "difusor")]);
+    // two servers sharing one loopback: the difusor's addresses are the OPLE's 127.0.0.1
+    ople = await Server.boot(`prepcast-guides-${process.pid}-ople`, "ople");
+    difusor = await Server.boot(`prepcast-guides-${process.pid}-difusor`, "difusor", ople);
     // the release files, as each side received them from the OPLE's release engineers
     for (const [server, app] of [[ople, "publisher"], [difusor, "receiver"]] as const) {
       for (const f of [`prepcast-${app}-${VERSION}.tgz`, "SHA256SUMS", "SHA256SUMS.sig"]) server.put(path.join(RELEASE_DIR, f), `/root/prepcast-release/${f}`);
@@ -47,9 +47,8 @@ suite(`the systemd install guides on fresh servers${ready.ok ? "" : ` (skipped: 
   });
 
   afterAll(() => {
-    pod?.remove();
-    ople?.cleanup();
-    difusor?.cleanup();
+    difusor?.remove();
+    ople?.remove();
     fs.rmSync(courier, { recursive: true, force: true });
   });
 

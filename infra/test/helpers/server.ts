@@ -17,30 +17,21 @@ export function ensureServerImage(): void {
   podman(["build", "--network", "host", "--pull=never", "-f", repoPath("infra/podman/server.Containerfile"), "-t", SERVER_IMAGE, repoPath("infra/podman")], { timeoutMs: 900_000 });
 }
 
-/** A pod: its containers share one loopback (and reach Debian's mirror through slirp4netns), nothing else. */
-export class Pod {
-  private constructor(readonly name: string) {}
-
-  static create(name: string): Pod {
-    podman(["pod", "rm", "--force", name], { allowFail: true });
-    podman(["pod", "create", "--name", name, "--network", "slirp4netns"]);
-    return new Pod(name);
-  }
-
-  remove(): void {
-    podman(["pod", "rm", "--force", "--time", "5", this.name], { allowFail: true, timeoutMs: 120_000 });
-  }
-}
-
 export class Server {
   private constructor(
     readonly name: string,
     private readonly scratch: string,
   ) {}
 
-  static async boot(pod: Pod, role: string): Promise<Server> {
-    const name = `${pod.name}-${role}`;
-    podman(["run", "-d", "--pod", pod.name, "--name", name, "--hostname", role, "--systemd=always", "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", SERVER_IMAGE]);
+  /**
+   * Boots a server. The first gets a network namespace of its own (slirp4netns: it reaches Debian's
+   * mirror, nothing reaches it); `neighbour` joins that namespace, so two servers share one
+   * loopback and nothing else (a pod would need a pause image this machine does not have).
+   */
+  static async boot(name: string, role: string, neighbour?: Server): Promise<Server> {
+    podman(["rm", "--force", name], { allowFail: true });
+    const network = neighbour ? `container:${neighbour.name}` : "slirp4netns";
+    podman(["run", "-d", "--name", name, ...(neighbour ? [] : ["--hostname", role]), "--network", network, "--systemd=always", "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", SERVER_IMAGE]);
     const server = new Server(name, fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-${role}-`)));
     await waitFor(`${name}: systemd up`, () => /^(running|degraded)/.test(server.exec(["systemctl", "is-system-running"], { allowFail: true }).stdout.trim()), 120_000, 500);
     return server;
@@ -73,12 +64,14 @@ export class Server {
     const r = await podmanAsync(["exec", "--workdir", "/root", "-e", "HOME=/root", this.name, "bash", "/root/guide.sh"], timeoutMs);
     if (r.code !== 0) {
       const journal = this.sh("journalctl --no-pager -n 60 -o cat 2>/dev/null | tail -60", { allowFail: true }).stdout;
-      throw new Error(`${guide} failed on ${this.name} (exit ${r.code})\n--- output ---\n${(r.stdout + r.stderr).slice(-6000)}\n--- journal ---\n${journal}`);
+      const stderr = r.stderr.split("\n").filter((l) => !/^debconf: |^\s*$/.test(l)).join("\n");
+      throw new Error(`${guide} failed on ${this.name} (exit ${r.code})\n--- stderr ---\n${stderr.slice(-5000)}\n--- stdout ---\n${r.stdout.slice(-2000)}\n--- journal ---\n${journal}`);
     }
     return r;
   }
 
-  cleanup(): void {
+  remove(): void {
+    podman(["rm", "--force", "--time", "5", this.name], { allowFail: true, timeoutMs: 120_000 });
     fs.rmSync(this.scratch, { recursive: true, force: true });
   }
 }

@@ -33,6 +33,8 @@ export interface VerifiedRelease {
   files: ReleaseFile[];
   /** Files in the directory that SHA256SUMS does not list (not verified, not part of the release). */
   unlisted: string[];
+  /** Files SHA256SUMS lists that are not in the directory (a difusor keeps only what it installs). */
+  absent: string[];
 }
 
 function releaseError(message: string, where: string, hint: string): PrepcastError {
@@ -88,7 +90,7 @@ export function signRelease(dir: string, names: string[], key: SecretKeyInfo): V
   const sig = signDocument("release", sums, key.secretKey, key.keyid);
   fs.writeFileSync(path.join(dir, RELEASE_SUMS), sums);
   fs.writeFileSync(path.join(dir, RELEASE_SIG), Buffer.concat([encodeSigFile(sig), Buffer.from("\n")]));
-  return { dir, keyid: key.keyid, files, unlisted: [] };
+  return { dir, keyid: key.keyid, files, unlisted: [], absent: [] };
 }
 
 function readBounded(file: string, max: number, what: string, hint: string): Buffer {
@@ -111,9 +113,11 @@ function hashFile(file: string): string {
 
 /**
  * Verifies a release directory against the OPLE's release key: the signature over SHA256SUMS
- * first (nothing is parsed before it verifies), then every listed file's SHA-256.
+ * first (nothing is parsed before it verifies), then the SHA-256 of every listed file present.
+ * A listed file that is absent is reported (`absent`), or refused with `requireAll` (the OPLE
+ * checking a whole release before handing it out); a directory with none of them is refused.
  */
-export function verifyRelease(dir: string, key: PublicKeyInfo): VerifiedRelease {
+export function verifyRelease(dir: string, key: PublicKeyInfo, options: { requireAll?: boolean } = {}): VerifiedRelease {
   const fetchAgain = "obtain the release again from the OPLE; do not install it";
   const sums = readBounded(path.join(dir, RELEASE_SUMS), MAX_SUMS_BYTES, "a release's SHA256SUMS", fetchAgain);
   const sigBytes = readBounded(path.join(dir, RELEASE_SIG), MAX_SIG_BYTES, "a signature file", fetchAgain);
@@ -128,6 +132,7 @@ export function verifyRelease(dir: string, key: PublicKeyInfo): VerifiedRelease 
   const text = sums.toString("utf8");
   if (!text.endsWith("\n")) throw releaseError(`${RELEASE_SUMS} does not end with a newline`, path.join(dir, RELEASE_SUMS), fetchAgain);
   const files: ReleaseFile[] = [];
+  const absent: string[] = [];
   const seen = new Set<string>();
   text.slice(0, -1).split("\n").forEach((line, i) => {
     const where = `${path.join(dir, RELEASE_SUMS)}:${i + 1}`;
@@ -136,14 +141,19 @@ export function verifyRelease(dir: string, key: PublicKeyInfo): VerifiedRelease 
     if (seen.has(m[2]!)) throw releaseError(`${RELEASE_SUMS} lists ${m[2]} twice`, where, fetchAgain);
     seen.add(m[2]!);
     const file = path.join(dir, m[2]!);
-    if (!fs.existsSync(file)) throw releaseError(`${m[2]} is listed in ${RELEASE_SUMS} but missing from ${dir}`, file, "copy every file of the release into one directory");
+    if (!fs.existsSync(file)) {
+      if (options.requireAll) throw releaseError(`${m[2]} is listed in ${RELEASE_SUMS} but missing from ${dir}`, file, "copy every file of the release into one directory");
+      absent.push(m[2]!);
+      return;
+    }
     const actual = hashFile(file);
     if (actual !== m[1]) throw new PrepcastError("HASH_MISMATCH", `${m[2]} has SHA-256 ${actual}, the signed ${RELEASE_SUMS} says ${m[1]}`, { where: file, hint: fetchAgain });
     files.push({ name: m[2]!, sha256: actual, size: fs.statSync(file).size });
   });
+  if (files.length === 0) throw releaseError(`none of the files ${RELEASE_SUMS} lists is in ${dir}`, dir, "copy the release files you were given next to SHA256SUMS");
   const unlisted = fs
     .readdirSync(dir)
     .filter((n) => !seen.has(n) && n !== RELEASE_SUMS && n !== RELEASE_SIG)
     .sort();
-  return { dir, keyid: key.keyid, files, unlisted };
+  return { dir, keyid: key.keyid, files, unlisted, absent };
 }

@@ -12,14 +12,16 @@ export function registerVerifyRelease(program: Command): void {
     .description("check a PREPcast release directory: the OPLE's signature over SHA256SUMS, then every file's SHA-256; exit 0 only when all match")
     .argument("<DIR>", "directory holding SHA256SUMS, SHA256SUMS.sig and the release files")
     .requiredOption("--key <release.pub|release.pem>", "the OPLE's release public key (check its fingerprint with the OPLE)")
+    .option("--all", "every file SHA256SUMS lists must be here (checking a whole release before handing it out)")
     .option("--json", "print the result as JSON")
     .action(
-      cliAction((dir: string, opts: { key: string; json?: boolean }) => {
+      cliAction((dir: string, opts: { key: string; all?: boolean; json?: boolean }) => {
         const key = readReleasePublicKey(opts.key);
-        const r = verifyRelease(dir, key);
-        reportCliSuccess(opts.json === true, { dir: path.resolve(dir), keyid: r.keyid, files: r.files, unlisted: r.unlisted }, [
+        const r = verifyRelease(dir, key, { requireAll: opts.all === true });
+        reportCliSuccess(opts.json === true, { dir: path.resolve(dir), keyid: r.keyid, files: r.files, absent: r.absent, unlisted: r.unlisted }, [
           `valid release signed by ${r.keyid}`,
           ...r.files.map((f) => `  ok  ${f.name}  ${formatBytes(f.size)}  ${f.sha256.slice(0, 16)}…`),
+          ...r.absent.map((n) => `  --  ${n}  (not in this directory, not checked)`),
           ...(r.unlisted.length ? [`not part of the release (not verified, do not install): ${r.unlisted.join(", ")}`] : []),
         ]);
       }),

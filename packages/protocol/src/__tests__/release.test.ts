@@ -50,7 +50,12 @@ describe("signed releases (SHA256SUMS + SHA256SUMS.sig)", () => {
     fs.writeFileSync(path.join(dir, "notes.txt"), "not released");
     expect(verifyRelease(dir, signer).unlisted).toEqual(["notes.txt"]);
     fs.rmSync(path.join(dir, "prepcast-publisher-1.0.0.tgz"));
-    expect(errorOf(() => verifyRelease(dir, signer))).toMatchObject({ code: "RELEASE_INVALID", message: expect.stringContaining("prepcast-publisher-1.0.0.tgz is listed") });
+    // a difusor keeps only the receiver's files: the rest is reported absent, not an error...
+    expect(verifyRelease(dir, signer)).toMatchObject({ files: [{ name: "prepcast-receiver-1.0.0.tgz" }], absent: ["prepcast-publisher-1.0.0.tgz"] });
+    // ...unless the whole release is required (the OPLE checking it before handing it out)
+    expect(errorOf(() => verifyRelease(dir, signer, { requireAll: true }))).toMatchObject({ code: "RELEASE_INVALID", message: expect.stringContaining("prepcast-publisher-1.0.0.tgz is listed") });
+    fs.rmSync(path.join(dir, "prepcast-receiver-1.0.0.tgz"));
+    expect(errorOf(() => verifyRelease(dir, signer))).toMatchObject({ code: "RELEASE_INVALID", message: expect.stringContaining("none of the files") });
     fs.rmSync(path.join(dir, RELEASE_SIG));
     expect(errorOf(() => verifyRelease(dir, signer))).toMatchObject({ code: "RELEASE_INVALID", where: path.join(dir, RELEASE_SIG) });
   });
