@@ -13,3 +13,4 @@ export {
 export { memoryTransport, type MemoryTransportOptions } from "./memory";
 export { grpcTransport, GRPC_SESSION_PATH, type GrpcTransportOptions } from "./grpc";
 export { websocketTransport, type WebsocketTransportOptions } from "./websocket";
+export { ConnectionGate, type ConnectionGateOptions } from "./connection-gate";

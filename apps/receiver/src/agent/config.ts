@@ -33,7 +33,13 @@ export const ReceiverConfigSchema = z.strictObject({
       analytics: z.boolean().default(true),
     })
     .default({ listen: "0.0.0.0:80", tls: null, frameAncestors: ["'self'"], workers: 0, analytics: true }),
-  admin: z.strictObject({ listen: hostPort.default("127.0.0.1:8731") }).default({ listen: "127.0.0.1:8731" }),
+  admin: z
+    .strictObject({
+      listen: hostPort.default("127.0.0.1:8731"),
+      /** Host names (name or name:port) the admin listener answers to besides loopback (DNS rebinding defence). */
+      allowedHosts: z.array(z.string().min(1).max(255)).max(32).optional(),
+    })
+    .default({ listen: "127.0.0.1:8731" }),
   retain: z.number().int().min(0).max(1000).default(3),
   /** Cuts older than this many update periods without a new one are reported "stale". */
   stalePeriods: z.number().int().min(1).default(2),
@@ -48,6 +54,7 @@ export const RECEIVER_ENV: EnvOverride[] = [
   { env: "PREPCAST_SITE_LISTEN", path: "site.listen" },
   { env: "PREPCAST_PUSH_LISTEN", path: "push.listen" },
   { env: "PREPCAST_ADMIN_LISTEN", path: "admin.listen" },
+  { env: "PREPCAST_ADMIN_ALLOWED_HOSTS", path: "admin.allowedHosts", parse: commaList },
   { env: "PREPCAST_ALLOWLIST", path: "push.allowlist", parse: commaList },
 ];
 
