@@ -144,14 +144,18 @@ export function createAnalyticsStore(dbPath: string, storeOpts: AnalyticsStoreOp
   const pageSize = Number(db.pragma("page_size", { simple: true })) || 4096;
   const pageCount = db.prepare("PRAGMA page_count").pluck();
   const walPath = `${dbPath}-wal`;
-  const usedBytes = (): number => {
-    let wal = 0;
+  // The budget covers the file and its WAL: the WAL is kept to a quarter of it (checkpointed and
+  // truncated at that size), the rows get the rest. page_count already includes what the WAL holds.
+  const walReserve = Math.min(16 * 1024 * 1024, Math.floor(maxBytes / 4));
+  db.pragma(`journal_size_limit = ${walReserve}`);
+  db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(walReserve / 2 / pageSize))}`);
+  const dataBytes = (): number => Number(pageCount.get()) * pageSize;
+  const walBytes = (): number => {
     try {
-      wal = statSync(walPath).size;
+      return statSync(walPath).size;
     } catch {
-      /* no WAL yet */
+      return 0;
     }
-    return Number(pageCount.get()) * pageSize + wal;
   };
   // Open sessions: visitor -> (session, last hit). Rebuilt from the last 30 minutes on open so a
   // restart does not split sessions.
@@ -250,7 +254,7 @@ export function createAnalyticsStore(dbPath: string, storeOpts: AnalyticsStoreOp
     insertHits(hits) {
       if (hits.length === 0) return 0;
       // The disk budget: checked before each batch (a batch is at most a few hundred KB).
-      if (usedBytes() >= maxBytes) {
+      if (dataBytes() >= maxBytes - walReserve) {
         dropped += hits.length;
         try {
           putMeta.run("dropped_hits", String(dropped));
@@ -282,7 +286,7 @@ export function createAnalyticsStore(dbPath: string, storeOpts: AnalyticsStoreOp
       }
     },
     usage() {
-      return { bytes: usedBytes(), maxBytes };
+      return { bytes: Math.max(dataBytes(), 0) + walBytes(), maxBytes };
     },
     openSessions() {
       return open.size;

@@ -31,8 +31,12 @@ export const ReceiverConfigSchema = z.strictObject({
       frameAncestors: z.array(z.string()).default(["'self'"]),
       workers: z.number().int().min(0).max(256).default(0),
       analytics: z.boolean().default(true),
+      /** The analytics database (default ROOT/analytics.sqlite); put it on its own volume if you can. */
+      analyticsFile: z.string().min(1).optional(),
+      /** Disk budget of the analytics database; past it hits are counted as dropped, not written. */
+      analyticsMaxMiB: z.number().int().min(1).max(1024 * 1024).default(1024),
     })
-    .default({ listen: "0.0.0.0:80", tls: null, frameAncestors: ["'self'"], workers: 0, analytics: true }),
+    .default({ listen: "0.0.0.0:80", tls: null, frameAncestors: ["'self'"], workers: 0, analytics: true, analyticsMaxMiB: 1024 }),
   admin: z
     .strictObject({
       listen: hostPort.default("127.0.0.1:8731"),

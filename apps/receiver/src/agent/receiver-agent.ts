@@ -35,6 +35,7 @@ export interface Incident {
 
 interface SiteHandle {
   url: string;
+  store?: { droppedHits(): number; usage(): { bytes: number; maxBytes: number } } | undefined;
   close(): Promise<void>;
 }
 
@@ -67,6 +68,8 @@ export class ReceiverAgent {
     liveSequence: Gauge<string>;
     duration: Histogram<string>;
     rejected: Counter<string>;
+    analyticsDropped: Gauge<string>;
+    analyticsBytes: Gauge<string>;
   };
 
   private constructor(
@@ -85,6 +88,14 @@ export class ReceiverAgent {
       bytes: new Counter({ name: "prepcast_receiver_bytes_received_total", help: "Payload bytes received", registers }),
       activated: new Counter({ name: "prepcast_receiver_cuts_activated_total", help: "Cuts switched live", registers }),
       failures: new Counter({ name: "prepcast_receiver_verification_failures_total", help: "Offers refused or transfers failed, by code", labelNames: ["code"], registers }),
+      analyticsDropped: new Gauge({ name: "prepcast_receiver_analytics_dropped_hits", help: "Site requests not recorded by the analytics (disk budget reached or writer saturated), since the database was created", registers, collect: () => {
+        const store = this.site?.store;
+        if (store) this.metrics.analyticsDropped.set(store.droppedHits());
+      } }),
+      analyticsBytes: new Gauge({ name: "prepcast_receiver_analytics_bytes", help: "Disk used by the analytics database (file + WAL)", registers, collect: () => {
+        const store = this.site?.store;
+        if (store) this.metrics.analyticsBytes.set(store.usage().bytes);
+      } }),
       connected: new Gauge({ name: "prepcast_receiver_connected_peers", help: "Authenticated publisher sessions open", registers }),
       liveSequence: new Gauge({ name: "prepcast_receiver_live_sequence", help: "Sequence of the live cut", registers }),
       duration: new Histogram({ name: "prepcast_receiver_transfer_duration_seconds", help: "Offer accepted to payload complete", buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300], registers }),
@@ -226,7 +237,7 @@ export class ReceiverAgent {
       ...(c.site.tls ? { tls: c.site.tls } : {}),
       frameAncestors: c.site.frameAncestors,
       workers: c.site.workers,
-      ...(c.site.analytics ? { analytics: path.join(c.root, "analytics.sqlite") } : {}),
+      ...(c.site.analytics ? { analytics: c.site.analyticsFile ? path.resolve(path.dirname(c.file), c.site.analyticsFile) : path.join(c.root, "analytics.sqlite"), analyticsMaxBytes: c.site.analyticsMaxMiB * 1024 * 1024 } : {}),
       staleAfterSeconds: c.stalePeriods * c.updatePeriodMinutes * 60,
       clock: () => this.decisionClock().getTime(),
     } as Parameters<typeof site.createSiteServer>[0]);
