@@ -30,6 +30,7 @@ async function attack(child: ChildProcess, port: number, livezPort: number): Pro
   for (const { name, bytes } of hostileRequests(`127.0.0.1:${port}`)) {
     const r = await rawRequest(port, bytes, { timeoutMs: 4000 });
     answers[name] = r.status;
+    expect({ name, settled: r.settled }).toEqual({ name, settled: true }); // answered or closed, never held
     expect({ name, exited: child.exitCode ?? child.signalCode }).toEqual({ name, exited: null });
     // 4xx; a public site with no cut yet answers 503 for everything it can parse
     if (r.status !== null) expect({ name, status: (r.status >= 400 && r.status < 500) || r.status === 503 }).toEqual({ name, status: true });
@@ -72,6 +73,7 @@ test("GET //%zz/ does not kill prep-receiver serve --admin (stats listener)", as
     for (const { name, bytes } of hostileRequests(`127.0.0.1:${port}`)) {
       const res = await rawRequest(port, bytes, { timeoutMs: 4000 });
       expect({ name, exited: child.exitCode }).toEqual({ name, exited: null });
+      expect({ name, settled: res.settled }).toEqual({ name, settled: true });
       if (res.status !== null) expect({ name, ok: res.status < 500 || res.status === 503 }).toEqual({ name, ok: true });
     }
   }

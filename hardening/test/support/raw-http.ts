@@ -7,14 +7,19 @@ export interface RawAnswer {
   /** Status code of the first response, or null if the connection closed without one. */
   status: number | null;
   text: string;
+  /** The listener answered or closed the connection (false: still holding it when we gave up). */
+  settled: boolean;
 }
 
 /** Writes `bytes` (all at once, or in the given pieces with `gapMs` between) and reads until close or `timeoutMs`. */
 export function rawRequest(port: number, bytes: string | Buffer | Array<string | Buffer>, opts: { timeoutMs?: number; gapMs?: number; host?: string } = {}): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: opts.host ?? "127.0.0.1", port });
+    const first = Array.isArray(bytes) ? bytes[0] : bytes;
+    const headRequest = String(first ?? "").startsWith("HEAD ");
     const chunks: Buffer[] = [];
     let done = false;
+    let settled = false;
     const finish = () => {
       if (done) return;
       done = true;
@@ -22,21 +27,28 @@ export function rawRequest(port: number, bytes: string | Buffer | Array<string |
       socket.destroy();
       const text = Buffer.concat(chunks).toString("latin1");
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      resolve({ status: m ? Number(m[1]) : null, text });
+      resolve({ status: m ? Number(m[1]) : null, text, settled: settled || m !== null });
     };
     const timer = setTimeout(finish, opts.timeoutMs ?? 5000);
+    const closed = () => {
+      settled = true;
+      finish();
+    };
     socket.on("data", (d) => {
       chunks.push(d);
       // one complete response is enough (keep-alive connections stay open)
       const t = Buffer.concat(chunks).toString("latin1");
       const h = t.indexOf("\r\n\r\n");
       if (h !== -1) {
-        const len = /\r\ncontent-length: *(\d+)/i.exec(t.slice(0, h));
-        if (len && t.length - h - 4 >= Number(len[1])) finish();
+        const head = t.slice(0, h);
+        const len = /\r\ncontent-length: *(\d+)/i.exec(head);
+        const noBody = headRequest || /^HTTP\/1\.[01] (1\d\d|204|304)/.test(head);
+        if (noBody || (len && t.length - h - 4 >= Number(len[1])) || (/\r\ntransfer-encoding: *chunked/i.test(head) && t.endsWith("\r\n0\r\n\r\n"))) finish();
       }
     });
-    socket.on("error", finish);
-    socket.on("close", finish);
+    socket.on("error", closed);
+    socket.on("close", closed);
+    socket.on("end", closed);
     socket.on("connect", async () => {
       const pieces = Array.isArray(bytes) ? bytes : [bytes];
       for (const p of pieces) {
@@ -59,6 +71,10 @@ export function hostileRequests(hostHeader: string): Array<{ name: string; bytes
     { name: "GET //evil.example/livez", bytes: req("GET //evil.example/livez HTTP/1.1") },
     { name: "GET * (asterisk-form)", bytes: req("GET * HTTP/1.1") },
     { name: "CONNECT authority-form", bytes: req("CONNECT 127.0.0.1:1 HTTP/1.1") },
+    { name: "CONNECT origin-form", bytes: req("CONNECT / HTTP/1.1") },
+    { name: "Upgrade: websocket", bytes: req("GET / HTTP/1.1", `Host: ${hostHeader}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n`) },
+    { name: "Upgrade: h2c", bytes: req("GET / HTTP/1.1", `Host: ${hostHeader}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n`) },
+    { name: "HTTP/2 preface", bytes: "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" },
     { name: "GET /%", bytes: req("GET /% HTTP/1.1") },
     { name: "GET /%E0%A4%A", bytes: req("GET /%E0%A4%A HTTP/1.1") },
     { name: "GET /%00", bytes: req("GET /%00 HTTP/1.1") },

@@ -160,6 +160,20 @@ export function guardHttpServer<S extends Server>(server: S, opts: GuardOptions)
   const listeners = server.listeners("request") as Listener[];
   server.removeAllListeners("request");
   for (const l of listeners) server.on("request", safeListener(opts.name, l, log, maxHeaders));
+  // CONNECT and Upgrade requests leave node:http's request handling: without a listener the socket
+  // would be held with no timeout at all. Answered and closed here (unless someone attached a
+  // WebSocket endpoint to this server: then its own 'upgrade' listener answers).
+  const refuse = (status: string) => (_req: IncomingMessage, socket: import("node:stream").Duplex) => {
+    socket.on("error", () => undefined);
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+    setTimeout(() => socket.destroy(), 1000).unref();
+  };
+  server.on("connect", refuse("405 Method Not Allowed"));
+  const refuseUpgrade = refuse("400 Bad Request");
+  server.on("upgrade", (req: IncomingMessage, socket: import("node:stream").Duplex) => {
+    if (server.listenerCount("upgrade") > 1) return;
+    refuseUpgrade(req, socket);
+  });
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
       socket.destroy();
