@@ -45,6 +45,7 @@ beforeAll(async () => {
   targets.push({ name: "receiver admin", port: agentAdmin, paths: ["/", "/status", "/status.json", "/livez", "/readyz", "/metrics"], allowed5xx: [] });
   targets.push({ name: "public site", port: sitePort, paths: ["/", "/index.html", "/datos/s1.json", "/diputaciones", "/diputaciones/", "/.well-known/prepcast.json", "/.well-known/prepcast/manifest.json", "/.well-known/prepcast/beacon", "/.well-known/prepcast/banner.js", "/.well-known/prepcast/verify.html"], allowed5xx: [503] });
   // the site's stats listener (prep-receiver serve --admin), with analytics and a token
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const site = require(path.join(REPO, "packages/site/src")) as { createSiteServer(o: Record<string, unknown>): Promise<{ close(): Promise<void>; adminUrl: string | undefined }> };
   const srv = await site.createSiteServer({ root: rig.root, listen: "127.0.0.1:0", analytics: path.join(work, "a.sqlite"), admin: { listen: "127.0.0.1:0", token: "fuzz-token-0123456789" }, log: { info() {}, warn() {}, error() {} } });
   stats = srv;
@@ -52,9 +53,11 @@ beforeAll(async () => {
   // the publisher's dashboard and operator API (token and password configured)
   spawnSync(process.execPath, [PUBLISHER_BIN, "init", "--dir", path.join(work, "ople"), "--id", "ople", "--process", "VER-2024"], { encoding: "utf8" });
   fs.writeFileSync(path.join(work, "ople", "admin.token"), "token-de-operacion-de-fuzz", { mode: 0o600 });
-  const yaml = fs.readFileSync(path.join(work, "ople", "publisher.example.yaml"), "utf8").replace(/admin:\n  listen: [^\n]*/, "admin:\n  listen: 127.0.0.1:0\n  tokenFile: ./admin.token");
+  const yaml = fs.readFileSync(path.join(work, "ople", "publisher.example.yaml"), "utf8").replace(/admin:\n {2}listen: [^\n]*/, "admin:\n  listen: 127.0.0.1:0\n  tokenFile: ./admin.token");
   fs.writeFileSync(path.join(work, "ople", "publisher.yaml"), yaml);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { PublisherService } = require(path.join(REPO, "apps/publisher/src/service/publisher-service")) as { PublisherService: { start(o: unknown): Promise<typeof publisher> } };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadPublisherConfig } = require(path.join(REPO, "apps/publisher/src/service/config")) as { loadPublisherConfig(f: string): unknown };
   publisher = await PublisherService.start({ config: loadPublisherConfig(path.join(work, "ople", "publisher.yaml")), log: quietLog(), admin: true, watchInbox: false, monitor: false });
   targets.push({ name: "publisher dashboard", port: publisher!.adminAddress!.port, paths: ["/", "/login", "/logout", "/api/status", "/api/overview", "/api/push", "/api/receivers/uv/suspend", "/dashboard.js", "/metrics"], allowed5xx: [] });

@@ -90,7 +90,7 @@ test("GET //%zz/ does not kill prep-publisher run (dashboard and operator API)",
   fs.writeFileSync(path.join(work, "admin.token"), "token-de-operacion-de-prueba", { mode: 0o600 });
   fs.appendFileSync(path.join(work, "publisher.yaml"), "");
   const port = await freePort();
-  const yaml = fs.readFileSync(path.join(work, "publisher.yaml"), "utf8").replace(/admin:\n  listen: [^\n]*/, `admin:\n  listen: 127.0.0.1:${port}\n  tokenFile: ./admin.token`);
+  const yaml = fs.readFileSync(path.join(work, "publisher.yaml"), "utf8").replace(/admin:\n {2}listen: [^\n]*/, `admin:\n  listen: 127.0.0.1:${port}\n  tokenFile: ./admin.token`);
   fs.writeFileSync(path.join(work, "publisher.yaml"), yaml);
   const { child } = await spawnUntil(PUBLISHER_BIN, ["run", "--config", path.join(work, "publisher.yaml")], /prep-publisher running/);
   children.push(child);

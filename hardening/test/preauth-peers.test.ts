@@ -63,7 +63,7 @@ test("publisher_id with control characters, bidi overrides and a fake log line i
   await rig.restart(); // a fresh agent: its auth-failure records are not throttled yet
   await hostileAuth("ople\n{\"level\":30,\"msg\":\"publisher connected\"}\u202e\u0000");
   const last = rig.auditEvents().filter((e) => e.event === "auth_failed").at(-1)!;
-  expect(last.data.message).not.toMatch(/[\n\u0000\u202e]/);
+  for (const c of ["\n", "\u0000", "\u202e"]) expect(last.data.message).not.toContain(c);
   expect(last.data.message).toContain("ople\ufffd{");
 });
 
