@@ -4,7 +4,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
 import { WebSocket, WebSocketServer, type ClientOptions, type RawData } from "ws";
-import { PrepcastError } from "@prepcast/protocol";
+import { guardHttpServer, PrepcastError } from "@prepcast/protocol";
 import { ConnectionGate } from "./connection-gate";
 import { Allowlist, normalizeAddress } from "./allowlist";
 import { BaseConnection, deliverConnection, peerError, type ConnectionInit } from "./connection";
@@ -171,6 +171,8 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
       }
 
       httpServer.on("request", (_req, res) => res.writeHead(404, { "content-type": "text/plain" }).end(`PREPcast push endpoint: WebSocket at ${path}\n`));
+      // its own listener: the same guard as every HTTP listener (timeouts, header bounds, 400 on bad input)
+      guardHttpServer(httpServer, { name: "push (WebSocket)", headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
       httpServer.on("tlsClientError", (_err, socket) => socket.destroy());
       // The allowlist runs on the accepted TCP socket, before TLS or HTTP parsing.
       const front = net.createServer({ noDelay: true }, (socket) => {
