@@ -135,30 +135,6 @@ describe("CutStore", () => {
     (await CutStore.open(root)).close();
   });
 
-  test("PID-file lock after a reboot or a container restart: a lock naming our own PID, another boot, or a PID now used by another process is taken over; a live holder is refused", async () => {
-    const work = tempDir("store");
-    const root = path.join(work, "r");
-    (await CutStore.open(root)).close();
-    const lock = path.join(root, "lock");
-    const boot = fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
-    // the container restarted and we got the PID the old agent had (PID 1 in a container): stale,
-    // in the old format (PID only) and in the new one
-    fs.writeFileSync(lock, `${process.pid}\n`);
-    (await CutStore.open(root)).close();
-    fs.writeFileSync(lock, `${process.pid} ${boot} 1\n`);
-    (await CutStore.open(root)).close();
-    // the machine rebooted: a PID from the last boot means nothing now (PID 1 is always alive)
-    fs.writeFileSync(lock, `1 00000000-0000-0000-0000-000000000000 1\n`);
-    (await CutStore.open(root)).close();
-    // an old-format lock (PID only) naming PID 1 on this boot: alive, so refused as before
-    fs.writeFileSync(lock, "1\n");
-    await expect(CutStore.open(root)).rejects.toMatchObject({ code: "STATE_INVALID" });
-    // PID 1 is alive but started at another time than the lock says: the PID was reused
-    fs.writeFileSync(lock, `1 ${boot} 999999999999\n`);
-    (await CutStore.open(root)).close();
-    expect(fs.existsSync(lock)).toBe(false);
-  });
-
   test("an embargoed cut is committed and staged, and activated only once notBefore passes", async () => {
     const work = tempDir("store");
     const root = path.join(work, "r");
