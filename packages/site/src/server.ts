@@ -232,6 +232,8 @@ function etagMatches(header: string, etags: string[]): boolean {
 
 export interface SiteHandler {
   handle: Handler;
+  /** Resolves once no compressed-variant preparation this handler started is still writing. */
+  settled(): Promise<void>;
   /** Status document served at /.well-known/prepcast.json (also used by the admin page). */
   status(): Record<string, unknown>;
 }
@@ -250,6 +252,7 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
   const cuts = new CutCache();
   const runtimes = new WeakMap<LoadedCut, CutRuntime>();
   const preparing = new Set<string>();
+  const preparations = new Set<Promise<unknown>>();
   const notices: NoticeReader = createNoticeReader(root, (m) => log.error({ code: "NOTICE_INVALID" }, m));
   const verifier = verifierAssets();
   const portalOrigins = new Set((opts.frameAncestors ?? []).filter((o) => /^https?:\/\//i.test(o)).map((o) => o.replace(/\/+$/, "").toLowerCase()));
@@ -266,13 +269,17 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
       if (rt.variants) rt.routes.clear();
       if (!rt.variants && prepare && !preparing.has(cut.dir)) {
         preparing.add(cut.dir);
-        prepareCompressedVariants({ root, cutDir: cut.dir })
+        const p: Promise<unknown> = prepareCompressedVariants({ root, cutDir: cut.dir })
           .then(() => {
             rt!.variantsCheckedAt = -Infinity;
             rt!.routes.clear(); // routes remember which variants exist
           })
           .catch((e) => log.warn({ cut: cut.id, err: String(e) }, "compressed variants could not be prepared; serving identity"))
-          .finally(() => preparing.delete(cut.dir));
+          .finally(() => {
+            preparing.delete(cut.dir);
+            preparations.delete(p);
+          });
+        preparations.add(p);
       }
     }
     return rt;
@@ -732,7 +739,7 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
     });
   };
 
-  return { handle, status: () => statusOf(currentCut(), clock()) };
+  return { handle, status: () => statusOf(currentCut(), clock()), settled: async () => void (await Promise.allSettled([...preparations])) };
 }
 
 export interface ListenAddress {

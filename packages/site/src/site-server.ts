@@ -60,19 +60,24 @@ async function closeServer(server: Server): Promise<void> {
 }
 
 /** Prepares compressed variants for each new live cut and prunes those of removed cuts. */
-function watchCuts(root: string, log: SiteLogger): () => void {
+function watchCuts(root: string, log: SiteLogger): () => Promise<void> {
   let lastDir: string | undefined;
   let busy = false;
+  let inflight: Promise<void> = Promise.resolve();
   const tick = (): void => {
     const dir = resolveCurrentDir(root);
     if (!dir || dir === lastDir || busy) return;
     busy = true;
-    prepareCompressedVariants({ root, cutDir: dir })
+    inflight = prepareCompressedVariants({ root, cutDir: dir })
       .then(() => {
         lastDir = dir;
         return pruneVariants(root);
       })
       .catch((e) => log.warn({ err: String(e) }, "compressed variants could not be prepared; serving identity"))
+      .then(
+        () => undefined,
+        () => undefined,
+      )
       .finally(() => {
         busy = false;
       });
@@ -80,7 +85,11 @@ function watchCuts(root: string, log: SiteLogger): () => void {
   tick();
   const timer = setInterval(tick, 1000);
   timer.unref();
-  return () => clearInterval(timer);
+  // stopping waits for a preparation in flight: nothing is written under root after close()
+  return () => {
+    clearInterval(timer);
+    return inflight;
+  };
 }
 
 export async function createSiteServer(opts: SiteServerOptions): Promise<SiteServer> {
@@ -130,7 +139,8 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
         sink?.flush();
       },
       async close() {
-        stopWatch();
+        await stopWatch();
+        await handler.settled();
         await closeServer(server);
         if (admin) await closeServer(admin);
         sink?.close();
@@ -243,7 +253,7 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
     store,
     flushAnalytics,
     async close() {
-      stopWatch();
+      await stopWatch();
       if (store) await flushAnalytics();
       closing = true;
       await Promise.all(

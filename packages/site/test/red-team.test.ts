@@ -11,7 +11,7 @@ const DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (K
 const quiet = { info() {}, warn() {}, error() {} };
 
 let root: string;
-let server: SiteServer;
+let server: SiteServer | undefined;
 
 function paths(s: SiteServer): string[] {
   return (s.store!.db.prepare("SELECT DISTINCT path FROM hits ORDER BY path").all() as { path: string }[]).map((r) => r.path);
@@ -24,8 +24,12 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await server?.close();
-  cleanup(root);
+  try {
+    await server?.close();
+  } finally {
+    server = undefined;
+    cleanup(root);
+  }
 });
 
 test("404 flood with 2 KiB paths and 1 KiB referrers stores no path or referrer of the attacker's choosing", async () => {
@@ -69,10 +73,10 @@ test("analytics disk budget: past the cap hits are counted as dropped, not writt
   const html = (await request(`${server.adminUrl}/stats`)).body.toString();
   expect(html).toContain("Solicitudes no registradas");
   await server.close();
+  server = undefined;
   const out = join(root, "memoria");
   writeReport({ root, from: "2000-01-01T00:00Z", to: "2100-01-01T00:00Z", out, db });
   expect(readFileSync(join(out, "resumen.csv"), "utf8")).toMatch(new RegExp(`solicitudes_no_registradas\\n.*,${dropped}\\n`));
-  server = await createSiteServer({ root, listen: "127.0.0.1:0", log: quiet }); // for afterEach
 });
 
 const DISTINCT_VISITORS = process.env.PREPCAST_HARDENING === "1" ? 600_000 : 60_000;
@@ -98,9 +102,9 @@ test(`${DISTINCT_VISITORS} distinct User-Agents keep the open-session map bounde
 }, 120_000);
 
 test("beacons: only from the site's own pages (or a configured portal) and only for pages the cut has", async () => {
-  server = await createSiteServer({ root, listen: "127.0.0.1:0", analytics: join(root, "analytics.sqlite"), frameAncestors: ["'self'", "https://portal.example"], log: quiet });
+  const srv = (server = await createSiteServer({ root, listen: "127.0.0.1:0", analytics: join(root, "analytics.sqlite"), frameAncestors: ["'self'", "https://portal.example"], log: quiet }));
   const beacon = (body: unknown, headers: Record<string, string> = {}) =>
-    request(`${server.url}/.well-known/prepcast/beacon`, { method: "POST", headers: { "User-Agent": DESKTOP, "Content-Type": "text/plain", ...headers }, body: JSON.stringify(body) });
+    request(`${srv.url}/.well-known/prepcast/beacon`, { method: "POST", headers: { "User-Agent": DESKTOP, "Content-Type": "text/plain", ...headers }, body: JSON.stringify(body) });
   const host = new URL(server.url).host;
   expect((await beacon({ path: "/diputaciones/", ms: 1000 }, { Origin: `http://${host}` })).status).toBe(204);
   expect((await beacon({ path: "/noticias/1.html", ms: 2000 }, { Origin: "https://portal.example" })).status).toBe(204);
@@ -146,7 +150,6 @@ test("CSV formula injection: a hostile path, title or detail is quoted and neutr
   expect(csv).toContain(`"'/\r=cmd|'/C calc'!A0"`.replace("'/\r", "/\r"));
   expect(csv).toContain(`"'=HYPERLINK(""http://evil"")"`);
   expect(csv).toContain("'+1+1");
-  server = await createSiteServer({ root, listen: "127.0.0.1:0", log: quiet }); // for afterEach
 });
 
 test("visitor salts are deleted once their day is over", () => {
