@@ -14,3 +14,4 @@ export * from "./event-loop";
 export * from "./package";
 export * from "./store";
 export * from "./release";
+export * from "./untrusted";

@@ -1,5 +1,8 @@
 import * as http from "node:http";
 import { Registry, collectDefaultMetrics } from "prom-client";
+import { badRequest, guardHttpServer, hostChecker, isWildcardHost, parseRequestTarget, PrepcastError, type GuardLog } from "@prepcast/protocol";
+
+export { hostChecker, isWildcardHost };
 
 export type AdminRoute = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => boolean | Promise<boolean>;
 
@@ -11,6 +14,24 @@ export interface AdminServerOptions {
   ready: () => { ok: boolean; reasons: string[] };
   /** Extra routes tried in order before the 404; return true when handled. */
   routes?: AdminRoute[];
+  /**
+   * Host header values (name or name:port) this listener answers to besides the loopback names
+   * and its own address (DNS rebinding: a page on another name must not reach it). Required for a
+   * wildcard listen (0.0.0.0, ::) to be reachable by any name other than loopback ones.
+   */
+  allowedHosts?: readonly string[];
+  log?: GuardLog;
+}
+
+/** Refuses a wildcard admin listen that nothing protects (issue 12: DNS rebinding, anyone on the network). */
+export function checkAdminExposure(where: string, host: string, opts: { credential: boolean; allowedHosts: readonly string[] }): void {
+  if (!isWildcardHost(host)) return;
+  if (!opts.credential) {
+    throw new PrepcastError("CONFIG_INVALID", `${where} listens on every interface (${host}) without a credential`, {
+      where,
+      hint: "bind it to 127.0.0.1 (tunnel to it), or set admin.tokenFile / admin.passwordFile and admin.allowedHosts",
+    });
+  }
 }
 
 export function createMetricsRegistry(prefix: string): Registry {
@@ -27,8 +48,13 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
 
 /** /livez, /readyz and /metrics (Prometheus), plus the caller's routes. Bind it to localhost. */
 export async function startAdminServer(opts: AdminServerOptions): Promise<{ server: http.Server; address: { host: string; port: number }; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://admin.invalid");
+  const hostOk = hostChecker(opts.host, opts.allowedHosts);
+  const server = http.createServer({ connectionsCheckingInterval: 2000 }, (req, res) => {
+    const target = parseRequestTarget(req.url);
+    if (!target) return badRequest(res);
+    // DNS rebinding: a page on an attacker's name that resolves to this address is another origin.
+    if (target.pathname !== "/livez" && target.pathname !== "/readyz" && !hostOk(req.headers.host, req.socket.localPort)) return sendJson(res, 421, { ok: false, code: "PEER_NOT_ALLOWED", message: "this listener does not answer to that Host name", hint: "use http://127.0.0.1:PORT/ (or a tunnel), or list the name in admin.allowedHosts" });
+    const url = new URL(`http://admin.invalid${target.pathname}${target.searchParams.size ? `?${target.searchParams}` : ""}`);
     void (async () => {
       try {
         if (url.pathname === "/livez") return sendJson(res, 200, { ok: true });
@@ -44,11 +70,13 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<{ serv
         for (const route of opts.routes ?? []) if (await route(req, res, url)) return;
         sendJson(res, 404, { ok: false, code: "NOT_FOUND", message: `no route ${url.pathname}` });
       } catch (e) {
-        if (!res.headersSent) sendJson(res, 500, { ok: false, code: "INTERNAL", message: (e as Error).message });
+        if (!res.headersSent) sendJson(res, 500, { ok: false, code: "INTERNAL", message: "internal error (see the service log)" });
         else res.destroy();
+        opts.log?.error({ code: "INTERNAL", err: (e as Error)?.message }, "admin route failed");
       }
     })();
   });
+  guardHttpServer(server, { name: "admin", ...(opts.log ? { log: opts.log } : {}) });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => resolve());

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import { isPrepcastError } from "@prepcast/protocol";
+import { installLastResort, isPrepcastError } from "@prepcast/protocol";
 
 /** A plain-text table for operators: fixed columns, no colors needed to read it at 3 a.m. */
 export function renderTable(headers: string[], rows: Array<Array<string | number | null | undefined>>): string {
@@ -25,6 +25,8 @@ export const EXIT_CONFIG = 78;
  * start-up exits 78 with every problem listed.
  */
 export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void> }>, onStarted?: () => void): Promise<void> {
+  // A long-running service: what nothing caught is logged and ends the process (exit 70) for a supervised restart.
+  installLastResort(process.argv[1] ? `${process.argv[1].split("/").pop()} run` : "prepcast");
   let service: { stop(): Promise<void> };
   try {
     service = await start();

@@ -1,4 +1,4 @@
-import { PrepcastError, type ErrorCode, ERROR_CODES } from "@prepcast/protocol";
+import { peerText, PrepcastError, type ErrorCode, ERROR_CODES } from "@prepcast/protocol";
 import type { prepcast } from "@prepcast/proto";
 import type { FrameConnection } from "@prepcast/transport";
 
@@ -144,9 +144,10 @@ function frameBytes(f: Frame): number {
 }
 
 export function errorFromFrame(f: Frame): PrepcastError {
-  const code = (f.error?.code ?? "INTERNAL") as string;
+  // Both fields come from the peer: bounded and made inert before they reach a log or the audit.
+  const code = peerText(f.error?.code ?? "INTERNAL", 40);
   const known = Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
-  return new PrepcastError((known ? code : "PROTOCOL_ERROR") as ErrorCode, `peer reported ${code}: ${f.error?.message ?? ""}`, {
+  return new PrepcastError((known ? code : "PROTOCOL_ERROR") as ErrorCode, `peer reported ${code}: ${peerText(f.error?.message ?? "", 300)}`, {
     details: { remoteCode: code, retryable: Boolean(f.error?.retryable) },
   });
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { PrepcastError, toPrepcastError, type SignedCut } from "@prepcast/protocol";
+import { ERROR_CODES, peerText, PrepcastError, toPrepcastError, type SignedCut } from "@prepcast/protocol";
 import { PROTOCOL_VERSION } from "@prepcast/proto";
 import type { FrameConnection } from "@prepcast/transport";
 import { type AuthParams, type Identity, sameKey, signAuth, verifyAuth } from "./auth";
@@ -93,7 +93,7 @@ export class PublisherSession {
         throw new PrepcastError("PROTOCOL_ERROR", `receiver speaks protocol version ${h.protocolVersion}, this publisher ${PROTOCOL_VERSION}`, { hint: "upgrade the older side" });
       }
       if (h.receiverId !== opts.receiver.id || !sameKey(h.identityPublicKey, opts.receiver.publicKey)) {
-        throw new PrepcastError("AUTH_FAILED", `peer at ${conn.remoteAddress} claims to be "${h.receiverId}" but "${opts.receiver.id}" with its registered key was expected`, {
+        throw new PrepcastError("AUTH_FAILED", `peer at ${conn.remoteAddress} claims to be "${peerText(h.receiverId, 64)}" but "${opts.receiver.id}" with its registered key was expected`, {
           hint: "check the receiver's address and identity key in the registry",
         });
       }
@@ -128,7 +128,7 @@ export class PublisherSession {
         freeDiskBytes: Number(h.freeDiskBytes ?? 0),
         clockUnixMs,
         clockSkewMs: clockUnixMs - clock().getTime(),
-        agentVersion: h.agentVersion ?? "",
+        agentVersion: peerText(h.agentVersion ?? "", 64),
         keysetVersion: Number(h.keysetVersion ?? 0),
         acceptedEncodings: h.acceptedEncodings ?? [],
         features: h.features ?? [],
@@ -169,7 +169,8 @@ export class PublisherSession {
         },
       });
       const reply = await this.expectSkippingVolunteered("offerReply", this.timeouts.transferMs, null);
-      if (!reply.accept) return { status: "refused", code: reply.code || "PROTOCOL_ERROR", message: reply.message || "refused" };
+      // the receiver's words: bounded before the publisher's incidents, audit and dashboard show them
+      if (!reply.accept) return { status: "refused", code: Object.prototype.hasOwnProperty.call(ERROR_CODES, reply.code ?? "") ? reply.code! : "PROTOCOL_ERROR", message: peerText(reply.message || "refused", 300) };
       const resumedFrom = Number(reply.resumeOffset ?? 0);
       if (resumedFrom > plan.payload.size || (resumedFrom % chunkSize !== 0 && resumedFrom !== plan.payload.size)) {
         throw new PrepcastError("PROTOCOL_ERROR", `receiver asked to resume at ${resumedFrom}, not a chunk boundary within ${plan.payload.size}`);

@@ -1,6 +1,6 @@
 import { randomBytes, createHash } from "node:crypto";
 import * as path from "node:path";
-import { PrepcastError, toPrepcastError, verifySignedCut, type TrustState, type VerifiedCut } from "@prepcast/protocol";
+import { peerText, PrepcastError, toPrepcastError, verifySignedCut, type TrustState, type VerifiedCut } from "@prepcast/protocol";
 import { PROTOCOL_VERSION } from "@prepcast/proto";
 import type { FrameConnection } from "@prepcast/transport";
 import { type AuthParams, type Identity, sameKey, signAuth, verifyAuth } from "./auth";
@@ -10,6 +10,9 @@ import { type ReceiptDoc, signReceipt } from "./receipt";
 import { type NoticeDoc, verifyNotice } from "./notice";
 import { FEATURE_OFFER_MANIFEST_ZSTD, SUPPORTED_FEATURES, decompressManifest } from "./manifest-zstd";
 import { type CutRefInfo, DEFAULT_TIMEOUTS, ENCODING_FULL, type SessionTimeouts, fromWireRef, sameCut, toWireRef } from "./types";
+
+/** Bytes a PublisherAuth may carry before the peer is authenticated (id ≤ 64 chars + key + nonce + signature, with room). */
+export const PRE_AUTH_MAX_BYTES = 1024;
 
 export interface InstallRequest {
   verified: VerifiedCut;
@@ -150,8 +153,13 @@ export class ReceiverSession {
       },
     });
     const pa = await this.reader.expect("publisherAuth", this.timeouts.handshakeMs);
+    // Before authentication a peer gets a small frame: an id, a key, a nonce, a signature.
+    const authBytes = (pa.publisherId?.length ?? 0) + (pa.identityPublicKey?.length ?? 0) + (pa.nonce?.length ?? 0) + (pa.signature?.length ?? 0);
+    if (authBytes > PRE_AUTH_MAX_BYTES) {
+      throw new PrepcastError("MESSAGE_TOO_LARGE", `PublisherAuth of ${authBytes} bytes, over the ${PRE_AUTH_MAX_BYTES} allowed before authentication`, { hint: "an honest publisher sends an id of at most 64 characters, a 32-byte key and nonce and a 64-byte signature" });
+    }
     if (pa.publisherId !== o.publisher.id || !sameKey(pa.identityPublicKey, o.publisher.publicKey)) {
-      throw new PrepcastError("AUTH_FAILED", `publisher "${pa.publisherId}" is not the pinned publisher "${o.publisher.id}" or presents another key`, {
+      throw new PrepcastError("AUTH_FAILED", `publisher "${peerText(pa.publisherId, 64)}" is not the pinned publisher "${o.publisher.id}" or presents another key`, {
         hint: "check publisher.id and publisher.identityPublicKey in the receiver config",
       });
     }

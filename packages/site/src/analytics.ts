@@ -3,7 +3,7 @@
 // kept in the database, so visitors can be counted within a day but raw IPs are never stored.
 import Database from "better-sqlite3";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { PrepcastError } from "@prepcast/protocol";
 import type { AnalyticsSink, RawHit } from "./server";
@@ -11,6 +11,12 @@ import { extensionOf } from "./content";
 import { mxDay } from "./time";
 
 export const SESSION_IDLE_MS = 30 * 60_000;
+/** Default disk budget of the analytics database (its file plus WAL). */
+export const DEFAULT_ANALYTICS_MAX_BYTES = 1024 * 1024 * 1024;
+/** Open sessions kept in memory (least recently seen dropped first; a dropped visitor who comes back starts a new session). */
+export const MAX_OPEN_SESSIONS = 100_000;
+/** What of a request is kept, at most (longer values are cut): the store's row stays small whatever the client sends. */
+export const HIT_LIMITS = { path: 1024, referrer: 256, ua: 512, method: 16, dest: 16 } as const;
 
 const BOT_UA = /bot\b|bot\/|crawl|spider|slurp|bingpreview|facebookexternalhit|embedly|quora link|whatsapp|telegrambot|discordbot|preview|monitor|uptime|pingdom|statuscake|nagios|zabbix|curl\/|wget\/|python-requests|python-urllib|aiohttp|httpx|go-http-client|java\/|okhttp|libwww|lwp-|httpclient|apache-http|node-fetch|undici|axios|headlesschrome|phantomjs|scrapy|ahrefs|semrush|mj12|dotbot|petalbot|yandex|baiduspider|wrk\b|apachebench|\bab\/|siege|jmeter|k6\/|prep-receiver|prepcast/i;
 
@@ -66,13 +72,32 @@ CREATE TABLE IF NOT EXISTS ingested (sha256 TEXT PRIMARY KEY, file TEXT NOT NULL
 export interface AnalyticsStore {
   readonly path: string;
   readonly db: Database.Database;
-  /** Inserts a batch in one transaction; returns the number of rows written. */
+  /** Inserts a batch in one transaction; returns the number of rows written (0 once the disk budget is used up). */
   insertHits(hits: readonly RawHit[]): number;
   count(): number;
+  /** Hits not written because the disk budget was reached (kept in the database, survives restarts). */
+  droppedHits(): number;
+  /** Adds hits dropped upstream (a worker or a sink that could not keep up) to the counter. */
+  noteDropped(n: number): void;
+  /** Bytes used by the database (file + WAL) and the budget. */
+  usage(): { bytes: number; maxBytes: number };
+  /** Open sessions held in memory (bounded by MAX_OPEN_SESSIONS). */
+  openSessions(): number;
   close(): void;
 }
 
-export function createAnalyticsStore(dbPath: string): AnalyticsStore {
+export interface AnalyticsStoreOptions {
+  /** Disk budget (file + WAL); past it hits are counted as dropped, not written. Default 1 GiB. */
+  maxBytes?: number;
+  /** Open sessions kept in memory (default MAX_OPEN_SESSIONS). */
+  maxOpenSessions?: number;
+  /** Wall clock for deleting past days' salts (default Date.now). */
+  now?: () => number;
+}
+
+export function createAnalyticsStore(dbPath: string, storeOpts: AnalyticsStoreOptions = {}): AnalyticsStore {
+  const maxBytes = storeOpts.maxBytes ?? DEFAULT_ANALYTICS_MAX_BYTES;
+  const maxOpen = storeOpts.maxOpenSessions ?? MAX_OPEN_SESSIONS;
   let db: Database.Database;
   try {
     mkdirSync(dirname(dbPath), { recursive: true });
@@ -94,22 +119,59 @@ export function createAnalyticsStore(dbPath: string): AnalyticsStore {
   const getSalt = db.prepare<[string], { salt: Buffer }>("SELECT salt FROM salts WHERE day = ?");
   const putSalt = db.prepare("INSERT OR IGNORE INTO salts (day, salt) VALUES (?, ?)");
   const salts = new Map<string, Buffer>();
+  // A day's salt is deleted once a later day has begun: the stored visitor hashes of a past day
+  // can then no longer be matched back to an address and browser by trying them all.
+  const deleteOldSalts = db.prepare("DELETE FROM salts WHERE day < ?");
+  let newestSaltDay = mxDay((storeOpts.now ?? Date.now)());
+  deleteOldSalts.run(newestSaltDay);
   const saltFor = (day: string): Buffer => {
     let s = salts.get(day);
     if (s) return s;
+    if (day > newestSaltDay) {
+      newestSaltDay = day;
+      deleteOldSalts.run(day);
+      for (const d of salts.keys()) if (d < day) salts.delete(d);
+    }
     putSalt.run(day, randomBytes(32));
     s = getSalt.get(day)!.salt;
-    salts.set(day, s);
+    if (day >= newestSaltDay) salts.set(day, s);
+    else db.prepare("DELETE FROM salts WHERE day = ?").run(day); // a past day (log ingestion): used for this batch only
     return s;
+  };
+  const getMeta = db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?");
+  const putMeta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  let dropped = Number(getMeta.get("dropped_hits")?.value ?? 0) || 0;
+  const pageSize = Number(db.pragma("page_size", { simple: true })) || 4096;
+  const pageCount = db.prepare("PRAGMA page_count").pluck();
+  const walPath = `${dbPath}-wal`;
+  // The budget covers the file and its WAL: the WAL is kept to a quarter of it (checkpointed and
+  // truncated at that size), the rows get the rest. page_count already includes what the WAL holds.
+  const walReserve = Math.min(16 * 1024 * 1024, Math.floor(maxBytes / 4));
+  db.pragma(`journal_size_limit = ${walReserve}`);
+  db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(walReserve / 2 / pageSize))}`);
+  const dataBytes = (): number => Number(pageCount.get()) * pageSize;
+  const walBytes = (): number => {
+    try {
+      return statSync(walPath).size;
+    } catch {
+      return 0;
+    }
   };
   // Open sessions: visitor -> (session, last hit). Rebuilt from the last 30 minutes on open so a
   // restart does not split sessions.
+  // Insertion order = least recently seen first: a hit moves its visitor to the end, and past
+  // maxOpen the first entries go (an LRU), so memory is bounded whatever the number of visitors.
   const open = new Map<string, { session: number; last: number }>();
+  const touch = (visitor: string, s: { session: number; last: number }): void => {
+    open.delete(visitor);
+    open.set(visitor, s);
+    if (open.size > maxOpen) open.delete(open.keys().next().value!);
+  };
   let nextSession = ((db.prepare("SELECT MAX(session) AS m FROM hits").get() as { m: number | null }).m ?? 0) + 1;
   const maxTime = (db.prepare("SELECT MAX(time) AS t FROM hits").get() as { t: number | null }).t;
   if (maxTime !== null) {
     const rows = db.prepare("SELECT visitor, session, MAX(time) AS last FROM hits WHERE time >= ? GROUP BY visitor").all(maxTime - SESSION_IDLE_MS) as { visitor: string; session: number; last: number }[];
-    for (const r of rows) open.set(r.visitor, { session: r.session, last: r.last });
+    for (const r of rows) touch(r.visitor, { session: r.session, last: r.last });
   }
   let sincePrune = 0;
   // Both caches only avoid recomputation (visitors and UA strings repeat); bounded by clearing.
@@ -164,15 +226,14 @@ export function createAnalyticsStore(dbPath: string): AnalyticsStore {
         // A beacon belongs to the session in which the page was shown, even after a long read.
         if (!s || h.time - (h.durationMs ?? 0) - s.last > SESSION_IDLE_MS) {
           s = { session: nextSession++, last: h.time };
-          open.set(visitor, s);
         }
       } else if (!s || h.time - s.last > SESSION_IDLE_MS) {
         s = { session: nextSession++, last: h.time };
-        open.set(visitor, s);
       } else if (h.time > s.last) {
         s.last = h.time;
       }
-      params.push(h.time, visitor, s.session, h.method.slice(0, 16), h.path.slice(0, 2048), h.status, h.bytes, h.referrer.slice(0, 1024), uaClass, uaClass === "bot" ? 1 : 0, isPageview(h) ? 1 : 0, h.durationMs ?? null);
+      touch(visitor, s);
+      params.push(h.time, visitor, s.session, h.method.slice(0, HIT_LIMITS.method), h.path.slice(0, HIT_LIMITS.path), h.status, h.bytes, h.referrer.slice(0, HIT_LIMITS.referrer), uaClass, uaClass === "bot" ? 1 : 0, isPageview(h) ? 1 : 0, h.durationMs ?? null);
       if (params.length === ROWS_PER_INSERT * 12) {
         insertGroup.run(params);
         params.length = 0;
@@ -192,6 +253,16 @@ export function createAnalyticsStore(dbPath: string): AnalyticsStore {
     db,
     insertHits(hits) {
       if (hits.length === 0) return 0;
+      // The disk budget: checked before each batch (a batch is at most a few hundred KB).
+      if (dataBytes() >= maxBytes - walReserve) {
+        dropped += hits.length;
+        try {
+          putMeta.run("dropped_hits", String(dropped));
+        } catch {
+          /* the counter is also in memory */
+        }
+        return 0;
+      }
       try {
         insertMany(hits);
       } catch (e) {
@@ -201,6 +272,24 @@ export function createAnalyticsStore(dbPath: string): AnalyticsStore {
     },
     count() {
       return (db.prepare("SELECT COUNT(*) AS n FROM hits").get() as { n: number }).n;
+    },
+    droppedHits() {
+      return dropped;
+    },
+    noteDropped(n) {
+      if (!(n > 0)) return;
+      dropped += n;
+      try {
+        putMeta.run("dropped_hits", String(dropped));
+      } catch {
+        /* the counter is also in memory */
+      }
+    },
+    usage() {
+      return { bytes: Math.max(dataBytes(), 0) + walBytes(), maxBytes };
+    },
+    openSessions() {
+      return open.size;
     },
     close() {
       if (db.open) db.close();
@@ -230,7 +319,7 @@ export interface BatchingSink extends AnalyticsSink {
  */
 export function createBatchingSink(write: (hits: RawHit[]) => void, opts: BatchingSinkOptions = {}): BatchingSink {
   const maxBatch = opts.maxBatch ?? 1000;
-  const maxPending = opts.maxPending ?? 200_000;
+  const maxPending = opts.maxPending ?? 50_000;
   let pending: RawHit[] = [];
   let dropped = 0;
   let scheduled = false;

@@ -7,7 +7,7 @@
 // Every command returns its exit code; errors are printed with reportCliError (code, where, hint).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { processStreams, reportCliError, reportCliSuccess, type CliStreams } from "@prepcast/protocol";
+import { installLastResort, processStreams, reportCliError, reportCliSuccess, type CliStreams } from "@prepcast/protocol";
 import { createAnalyticsStore } from "./analytics";
 import { ingestNginxLog, IngestResult } from "./nginx-log";
 import { writeReport } from "./report";
@@ -78,6 +78,8 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<number> {
         if (opts.signal.aborted) return resolve();
         opts.signal.addEventListener("abort", () => resolve(), { once: true });
       } else {
+        // a real `serve` process (no abort signal: not a test): the last resort handler applies
+        installLastResort("prep-receiver serve");
         process.once("SIGINT", () => resolve());
         process.once("SIGTERM", () => resolve());
       }

@@ -1,10 +1,13 @@
 // Entry point of a cluster worker: serves the site and ships its hits to the primary over IPC in
 // batches; only the primary touches SQLite, so serving never waits on the database.
+import { installLastResort } from "@prepcast/protocol";
 import { createBatchingSink, encodeHits } from "./analytics";
 import { createHttpListener, createSiteHandler, listenOn, RawHit } from "./server";
 import type { WorkerConfig } from "./site-server";
 
 async function main(): Promise<void> {
+  // A worker that hits a bug logs it and exits; the primary starts a new one.
+  installLastResort("site worker");
   const config = JSON.parse(process.env.PREPCAST_SITE_WORKER ?? "{}") as WorkerConfig;
   // Batches not yet written to the IPC pipe are bounded: if the primary stops reading, hits are
   // dropped and counted (reported at the next flush) instead of growing this worker's memory.

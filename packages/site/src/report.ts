@@ -4,7 +4,7 @@
 // improvement notes kept in mejoras.md between runs (read, never overwritten).
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isPrepcastError, readAuditLog, type AuditEntry } from "@prepcast/protocol";
+import { csvRows, isPrepcastError, readAuditLog, type AuditEntry } from "@prepcast/protocol";
 import { createAnalyticsStore } from "./analytics";
 import { escapeHtml } from "./pages";
 import { SiteStats, stats } from "./stats";
@@ -197,8 +197,9 @@ export function buildIncidents(entries: AuditEntry[], root: string, from: number
   return { incidents, cuts, rejectedConnections };
 }
 
+/** Every cell through csvCell: quoted when it holds `"`, `,`, CR or LF; a text a spreadsheet would run as a formula is prefixed with `'`. */
 function csv(rows: (string | number | null)[][]): string {
-  return rows.map((r) => r.map((v) => (v === null ? "" : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v))).join(",")).join("\n") + "\n";
+  return csvRows(rows);
 }
 
 const MEJORAS_TEMPLATE = `# Criterios de mejora y planeación para futuros procesos electorales
@@ -361,7 +362,7 @@ export function writeReport(opts: ReportOptions): ReportResult {
     csvFiles.push(["horas.csv", [["hora", "visitantes", "paginas_vistas", "solicitudes"], ...siteStats.hourly.map((h) => [h.hour, h.visitors, h.pageviews, h.hits])]]);
     csvFiles.push(["codigos.csv", [["codigo", "solicitudes"], ...siteStats.statusCodes.map((c) => [c.status, c.hits])]]);
     csvFiles.push(["tiempo_en_sitio.csv", [["intervalo", "sesiones"], ...siteStats.timeOnSite.map((b) => [b.bucket, b.sessions])]]);
-    csvFiles.push(["resumen.csv", [["visitantes", "paginas_vistas", "sesiones", "solicitudes", "bytes", "solicitudes_bots", "tiempo_medio_en_sitio_s"], [siteStats.visitors, siteStats.pageviews, siteStats.sessions, siteStats.hits, siteStats.bytes, siteStats.bots.hits, siteStats.avgTimeOnSiteMs === null ? null : Math.round(siteStats.avgTimeOnSiteMs / 1000)]]]);
+    csvFiles.push(["resumen.csv", [["visitantes", "paginas_vistas", "sesiones", "solicitudes", "bytes", "solicitudes_bots", "tiempo_medio_en_sitio_s", "solicitudes_no_registradas"], [siteStats.visitors, siteStats.pageviews, siteStats.sessions, siteStats.hits, siteStats.bytes, siteStats.bots.hits, siteStats.avgTimeOnSiteMs === null ? null : Math.round(siteStats.avgTimeOnSiteMs / 1000), siteStats.droppedHits]]]);
   }
   const csvPaths = csvFiles.map(([name, rows]) => {
     const p = join(opts.out, name);

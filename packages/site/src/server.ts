@@ -15,6 +15,8 @@ import { BANNER_HTML, BANNER_JS } from "./banner";
 import { isHtmlPath } from "./content";
 import { verifierAssets } from "./verify-page";
 import { formatMx } from "./time";
+import { HIT_LIMITS } from "./analytics";
+import { guardHttpServer } from "@prepcast/protocol";
 
 /** One request as the analytics store receives it (raw IP and UA never leave the writer). */
 export interface RawHit {
@@ -61,8 +63,12 @@ export interface SiteHandlerOptions {
   analytics?: AnalyticsSink;
   /** Seconds after the corte from which /.well-known/prepcast.json reports `stale: true` (default 1800). */
   staleAfterSeconds?: number;
-  /** Take the client address from X-Forwarded-For (only behind a trusted reverse proxy). */
-  trustProxy?: boolean;
+  /**
+   * Take the client address from X-Forwarded-For (only behind a trusted reverse proxy): true = one
+   * proxy, N = a chain of N proxies. The address taken is the one the outermost trusted proxy saw
+   * (the Nth from the right); everything to its left was written by the client and is ignored.
+   */
+  trustProxy?: boolean | number;
   /** Prepare compressed variants when a cut without them is seen (default true; cluster workers: false). */
   prepareVariants?: boolean;
   /** Files up to this size are kept in memory after being verified against the manifest (default 256 KiB). */
@@ -156,6 +162,35 @@ function scanHeaders(raw: string[], out: FastHeaders): FastHeaders {
 }
 
 const MEMORY_BUDGET_PER_CUT = 48 * 1024 * 1024;
+/** The path stored for a request to anything the live cut does not have (404s, probes, garbage). */
+export const OTHER_PATH = "(otra ruta)";
+
+/** The referrer as stored: its origin only (scheme and host, at most 256 characters), or "". */
+export function referrerOrigin(referer: string | undefined): string {
+  if (!referer) return "";
+  const m = /^(https?:\/\/[^/?#\s]{1,240})/i.exec(referer);
+  return m ? m[1]!.toLowerCase() : "";
+}
+
+/** X-Forwarded-For values, left to right (trimmed, empty entries dropped). */
+export function forwardedFor(xff: string | string[] | undefined): string[] | undefined {
+  if (xff === undefined) return undefined;
+  const all = (Array.isArray(xff) ? xff.join(",") : xff).split(",").map((s) => s.trim()).filter(Boolean);
+  return all.length ? all : undefined;
+}
+
+/**
+ * The client address behind `hops` trusted proxies: the socket address is the nearest proxy; the
+ * rightmost X-Forwarded-For entry was added by it, and so on. Entries to the left of the one the
+ * outermost trusted proxy added were written by the client (spoofable) and are never used.
+ */
+export function pickClientIp(socketAddress: string, xff: string | string[] | undefined, hops: number): string {
+  if (hops <= 0 || xff === undefined) return socketAddress;
+  const list = forwardedFor(xff);
+  if (!list || list.length === 0) return socketAddress;
+  const entry = list[Math.max(0, list.length - hops)]!.trim();
+  return entry.length > 0 && entry.length <= 64 && /^[0-9a-fA-F:.[\]]+$/.test(entry) ? entry : socketAddress;
+}
 const WELL_KNOWN_FILES = new Set(["keyset.json", "keyset.sig", "manifest.json", "manifest.sig"]);
 const ALLOWED = "GET, HEAD";
 
@@ -197,6 +232,8 @@ function etagMatches(header: string, etags: string[]): boolean {
 
 export interface SiteHandler {
   handle: Handler;
+  /** Resolves once no compressed-variant preparation this handler started is still writing. */
+  settled(): Promise<void>;
   /** Status document served at /.well-known/prepcast.json (also used by the admin page). */
   status(): Record<string, unknown>;
 }
@@ -209,13 +246,16 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
   const ownPageCsp = `default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors ${(opts.frameAncestors ?? ["'self'"]).join(" ")}`;
   const bannerCsp = `default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; frame-ancestors *`;
   const staleAfter = (opts.staleAfterSeconds ?? 1800) * 1000;
+  const trustedHops = opts.trustProxy === true ? 1 : typeof opts.trustProxy === "number" ? Math.max(0, Math.floor(opts.trustProxy)) : 0;
   const maxMemFile = opts.memoryCacheMaxFile ?? 256 * 1024;
   const prepare = opts.prepareVariants ?? true;
   const cuts = new CutCache();
   const runtimes = new WeakMap<LoadedCut, CutRuntime>();
   const preparing = new Set<string>();
+  const preparations = new Set<Promise<unknown>>();
   const notices: NoticeReader = createNoticeReader(root, (m) => log.error({ code: "NOTICE_INVALID" }, m));
   const verifier = verifierAssets();
+  const portalOrigins = new Set((opts.frameAncestors ?? []).filter((o) => /^https?:\/\//i.test(o)).map((o) => o.replace(/\/+$/, "").toLowerCase()));
 
   function runtimeFor(cut: LoadedCut): CutRuntime {
     let rt = runtimes.get(cut);
@@ -229,13 +269,17 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
       if (rt.variants) rt.routes.clear();
       if (!rt.variants && prepare && !preparing.has(cut.dir)) {
         preparing.add(cut.dir);
-        prepareCompressedVariants({ root, cutDir: cut.dir })
+        const p: Promise<unknown> = prepareCompressedVariants({ root, cutDir: cut.dir })
           .then(() => {
             rt!.variantsCheckedAt = -Infinity;
             rt!.routes.clear(); // routes remember which variants exist
           })
           .catch((e) => log.warn({ cut: cut.id, err: String(e) }, "compressed variants could not be prepared; serving identity"))
-          .finally(() => preparing.delete(cut.dir));
+          .finally(() => {
+            preparing.delete(cut.dir);
+            preparations.delete(p);
+          });
+        preparations.add(p);
       }
     }
     return rt;
@@ -296,12 +340,19 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
   }
 
   function clientIp(req: IncomingMessage): string {
-    if (opts.trustProxy) {
-      const xff = req.headers["x-forwarded-for"];
-      const first = (Array.isArray(xff) ? xff[0] : xff)?.split(",")[0]?.trim();
-      if (first) return first;
-    }
-    return req.socket.remoteAddress ?? "";
+    return pickClientIp(req.socket.remoteAddress ?? "", opts.trustProxy ? forwardedFor(req.headers["x-forwarded-for"]) : undefined, trustedHops);
+  }
+
+  /** The path as the analytics store keeps it: a path of the live cut, or one placeholder (a client cannot fill the store with paths of its choosing). */
+  function storedPath(path: string, status: number): string {
+    if (path.length > HIT_LIMITS.path) return OTHER_PATH;
+    if (path.startsWith("/.well-known/")) return status < 400 ? path : OTHER_PATH;
+    const loaded = currentCut();
+    const cut = loaded instanceof Error ? undefined : loaded;
+    if (!cut) return OTHER_PATH;
+    let rel = path.slice(1);
+    if (rel === "" || rel.endsWith("/")) rel += "index.html";
+    return cut.files.has(rel) || cut.files.has(`${rel}/index.html`) ? path : OTHER_PATH;
   }
 
   function record(req: IncomingMessage, res: ServerResponse, path: string, html: boolean, bytes: number): void {
@@ -310,13 +361,13 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
     opts.analytics.record({
       time: clock(),
       ip: clientIp(req),
-      ua: req.headers["user-agent"] ?? "",
-      method: req.method ?? "",
-      path,
+      ua: (req.headers["user-agent"] ?? "").slice(0, HIT_LIMITS.ua),
+      method: (req.method ?? "").slice(0, HIT_LIMITS.method),
+      path: storedPath(path, res.statusCode),
       status: res.statusCode,
       bytes,
-      referrer: req.headers.referer ?? "",
-      dest: typeof dest === "string" ? dest : "",
+      referrer: referrerOrigin(req.headers.referer),
+      dest: typeof dest === "string" ? dest.slice(0, HIT_LIMITS.dest) : "",
       html,
     });
   }
@@ -441,6 +492,23 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
     res.on("finish", () => record(req, res, urlPath, html, length));
   }
 
+  /**
+   * Time-on-page beacons: only from the site's own pages (Origin absent or this Host) or from a
+   * portal listed in frameAncestors, for a page the live cut has (own pages) — anything else is
+   * answered 204 and not recorded, so a script cannot fill the store with rows of its choosing.
+   */
+  function beaconOrigin(req: IncomingMessage): "own" | "portal" | null {
+    const origin = req.headers.origin;
+    const site = req.headers["sec-fetch-site"];
+    if (origin === undefined) return site === undefined || site === "same-origin" ? "own" : null;
+    if (origin === "null") return null;
+    const host = String(req.headers.host ?? "").toLowerCase();
+    const m = /^https?:\/\/([^/]+)$/i.exec(origin);
+    if (!m) return null;
+    if (m[1]!.toLowerCase() === host) return "own";
+    return portalOrigins.has(origin.toLowerCase()) ? "portal" : null;
+  }
+
   function handleBeacon(req: IncomingMessage, res: ServerResponse): void {
     let body = "";
     let tooBig = false;
@@ -452,6 +520,7 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
         req.destroy();
       }
     });
+    req.on("error", () => undefined);
     req.on("end", () => {
       if (tooBig) return;
       let parsed: { path?: unknown; ms?: unknown };
@@ -460,25 +529,30 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
       } catch {
         parsed = {};
       }
-      const ok = typeof parsed.path === "string" && parsed.path.startsWith("/") && parsed.path.length <= 1024 && typeof parsed.ms === "number" && Number.isFinite(parsed.ms) && parsed.ms >= 0;
+      const ok = parsed !== null && typeof parsed === "object" && typeof parsed.path === "string" && parsed.path.startsWith("/") && parsed.path.length <= HIT_LIMITS.path && typeof parsed.ms === "number" && Number.isFinite(parsed.ms) && parsed.ms >= 0;
       res.statusCode = ok ? 204 : 400;
       res.setHeader("Access-Control-Allow-Origin", "*");
       res.end();
-      if (ok && opts.analytics) {
-        opts.analytics.record({
-          time: clock(),
-          ip: clientIp(req),
-          ua: req.headers["user-agent"] ?? "",
-          method: "BEACON",
-          path: parsed.path as string,
-          status: 204,
-          bytes: 0,
-          referrer: req.headers.referer ?? "",
-          dest: "",
-          html: false,
-          durationMs: Math.min(parsed.ms as number, 4 * 3600_000),
-        });
-      }
+      if (!ok || !opts.analytics) return;
+      const from = beaconOrigin(req);
+      if (from === null) return;
+      const path = parsed.path as string;
+      // own pages: only a page the live cut has; a portal's pages are its own (kept short)
+      if (from === "own" && storedPath(path, 200) === OTHER_PATH) return;
+      if (from === "portal" && path.length > 256) return;
+      opts.analytics.record({
+        time: clock(),
+        ip: clientIp(req),
+        ua: (req.headers["user-agent"] ?? "").slice(0, HIT_LIMITS.ua),
+        method: "BEACON",
+        path,
+        status: 204,
+        bytes: 0,
+        referrer: referrerOrigin(req.headers.referer),
+        dest: "",
+        html: false,
+        durationMs: Math.min(parsed.ms as number, 4 * 3600_000),
+      });
     });
   }
 
@@ -580,9 +654,9 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
     const head = req.method === "HEAD";
     res.end(head ? undefined : rep.body);
     if (opts.analytics) {
-      let ip = req.socket.remoteAddress ?? "";
-      if (opts.trustProxy && h.forwardedFor) ip = h.forwardedFor.split(",")[0]!.trim() || ip;
-      opts.analytics.record({ time: now, ip, ua: h.ua, method: req.method!, path, status: 200, bytes: head ? 0 : rep.body.length, referrer: h.referrer, dest: h.dest, html: route.html });
+      const ip = pickClientIp(req.socket.remoteAddress ?? "", trustedHops > 0 ? h.forwardedFor : undefined, trustedHops);
+      // the route exists in the live cut: its path is stored as is (routes are only made for listed files)
+      opts.analytics.record({ time: now, ip, ua: h.ua.length > HIT_LIMITS.ua ? h.ua.slice(0, HIT_LIMITS.ua) : h.ua, method: req.method!, path, status: 200, bytes: head ? 0 : rep.body.length, referrer: referrerOrigin(h.referrer), dest: h.dest.slice(0, HIT_LIMITS.dest), html: route.html });
     }
     return true;
   }
@@ -643,8 +717,10 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
     if (notice) {
       // HTML navigations get the notice as a normal page (200) so portals and iframes show it;
       // everything else (data, assets) gets 503 so no client or cache keeps using results.
-      const navigation = rel.endsWith("index.html") || isHtmlPath(rel) || req.headers["sec-fetch-dest"] === "document" || req.headers["sec-fetch-dest"] === "iframe";
-      sendSimple(req, res, navigation ? 200 : 503, "text/html; charset=utf-8", noticePage(notice.title, notice.text, notice.issuedAtMs), { "Cache-Control": "no-store", ...(navigation ? {} : { "Retry-After": "300" }) }, path);
+      // Only for a page the cut has: any other path is a 404 (with the notice), never a fake page view.
+      const exists = !!file || cut.files.has(`${rel}/index.html`);
+      const navigation = exists && (rel.endsWith("index.html") || isHtmlPath(rel) || req.headers["sec-fetch-dest"] === "document" || req.headers["sec-fetch-dest"] === "iframe");
+      sendSimple(req, res, navigation ? 200 : exists ? 503 : 404, "text/html; charset=utf-8", noticePage(notice.title, notice.text, notice.issuedAtMs), { "Cache-Control": "no-store", ...(navigation || !exists ? {} : { "Retry-After": "300" }) }, path);
       return;
     }
     if (!file) {
@@ -663,7 +739,7 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
     });
   };
 
-  return { handle, status: () => statusOf(currentCut(), clock()) };
+  return { handle, status: () => statusOf(currentCut(), clock()), settled: async () => void (await Promise.allSettled([...preparations])) };
 }
 
 export interface ListenAddress {
@@ -685,11 +761,11 @@ export interface TlsFiles {
   key: string;
 }
 
-export function createHttpListener(handle: Handler, tls: TlsFiles | undefined): Server {
-  const server = tls ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, handle) : createHttpServer(handle);
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 60_000;
+/** A public or admin listener: guarded (400 on what it cannot parse, 500 on a handler error, slow clients cut, connections bounded). */
+export function createHttpListener(handle: Handler, tls: TlsFiles | undefined, guard: { name: string; log?: SiteLogger } = { name: "site" }): Server {
+  const options = { connectionsCheckingInterval: 2000, maxHeaderSize: 16 * 1024 };
+  const server = tls ? createHttpsServer({ ...options, cert: readFileSync(tls.cert), key: readFileSync(tls.key), handshakeTimeout: 10_000 }, handle) : createHttpServer(options, handle);
+  guardHttpServer(server, { name: guard.name, ...(guard.log ? { log: guard.log } : {}), keepAliveTimeoutMs: 65_000, headersTimeoutMs: 15_000, requestTimeoutMs: 60_000, maxConnections: 20_000 });
   return server;
 }
 

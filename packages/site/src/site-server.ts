@@ -15,12 +15,14 @@ export interface SiteServerOptions extends Omit<SiteHandlerOptions, "analytics">
   /** "HOST:PORT" or {host, port}; default 0.0.0.0:8080. Port 0 picks a free port. */
   listen?: string | ListenAddress;
   tls?: TlsFiles;
-  /** SQLite file for the hits (opened by this process / the cluster primary), or an open store. */
+  /** SQLite file for the hits (opened by this process / the cluster primary), or an open store. Keep it on its own file (or volume): it has its own disk budget. */
   analytics?: string | AnalyticsStore;
+  /** Disk budget of the analytics file (default 1 GiB): past it hits are counted as dropped, not written. */
+  analyticsMaxBytes?: number;
   /** undefined or 1: one process. 0: one worker per core. N > 1: N cluster workers. */
   workers?: number;
   /** Separate listener for the difusor's stats (default: none). Bind it to loopback or protect it with a token. */
-  admin?: { listen: string | ListenAddress; token?: string };
+  admin?: { listen: string | ListenAddress; token?: string; allowedHosts?: string[] };
 }
 
 export interface SiteServer {
@@ -41,7 +43,7 @@ export interface WorkerConfig {
   tls?: TlsFiles;
   frameAncestors?: string[];
   staleAfterSeconds?: number;
-  trustProxy?: boolean;
+  trustProxy?: boolean | number;
   analytics: boolean;
 }
 
@@ -58,19 +60,24 @@ async function closeServer(server: Server): Promise<void> {
 }
 
 /** Prepares compressed variants for each new live cut and prunes those of removed cuts. */
-function watchCuts(root: string, log: SiteLogger): () => void {
+function watchCuts(root: string, log: SiteLogger): () => Promise<void> {
   let lastDir: string | undefined;
   let busy = false;
+  let inflight: Promise<void> = Promise.resolve();
   const tick = (): void => {
     const dir = resolveCurrentDir(root);
     if (!dir || dir === lastDir || busy) return;
     busy = true;
-    prepareCompressedVariants({ root, cutDir: dir })
+    inflight = prepareCompressedVariants({ root, cutDir: dir })
       .then(() => {
         lastDir = dir;
         return pruneVariants(root);
       })
       .catch((e) => log.warn({ err: String(e) }, "compressed variants could not be prepared; serving identity"))
+      .then(
+        () => undefined,
+        () => undefined,
+      )
       .finally(() => {
         busy = false;
       });
@@ -78,27 +85,45 @@ function watchCuts(root: string, log: SiteLogger): () => void {
   tick();
   const timer = setInterval(tick, 1000);
   timer.unref();
-  return () => clearInterval(timer);
+  // stopping waits for a preparation in flight: nothing is written under root after close()
+  return () => {
+    clearInterval(timer);
+    return inflight;
+  };
 }
 
 export async function createSiteServer(opts: SiteServerOptions): Promise<SiteServer> {
   const log = opts.log ?? stderrLogger;
   const listen = parseListen(opts.listen, { host: "0.0.0.0", port: 8080 });
   const ownsStore = typeof opts.analytics === "string";
-  const store = typeof opts.analytics === "string" ? createAnalyticsStore(opts.analytics) : opts.analytics;
+  const store = typeof opts.analytics === "string" ? createAnalyticsStore(opts.analytics, opts.analyticsMaxBytes !== undefined ? { maxBytes: opts.analyticsMaxBytes } : {}) : opts.analytics;
   const workers = opts.workers === 0 ? availableParallelism() : (opts.workers ?? 1);
   let admin: Server | undefined;
   let adminUrl: string | undefined;
   const startAdmin = async (status: () => Record<string, unknown>): Promise<void> => {
     if (!opts.admin) return;
-    admin = createHttpListener(createAdminHandler({ store, token: opts.admin.token, status }), undefined);
-    const a = await listenOn(admin, parseListen(opts.admin.listen, { host: "127.0.0.1", port: 8731 }));
+    const adminAddr = parseListen(opts.admin.listen, { host: "127.0.0.1", port: 8731 });
+    admin = createHttpListener(createAdminHandler({ store, token: opts.admin.token, status, listenHost: adminAddr.host, ...(opts.admin.allowedHosts ? { allowedHosts: opts.admin.allowedHosts } : {}) }), undefined, { name: "stats", log });
+    const a = await listenOn(admin, adminAddr);
     adminUrl = urlOf(a, false);
   };
 
   if (workers <= 1) {
-    const sink: BatchingSink | undefined = store ? createBatchingSink((hits) => store.insertHits(hits), { onError: (e) => log.error({ err: String(e) }, "analytics write failed") }) : undefined;
-    const { analytics: _a, ...handlerOpts } = opts;
+    let noted = 0;
+    const sink: BatchingSink | undefined = store
+      ? createBatchingSink(
+          (hits) => {
+            store.insertHits(hits);
+            const d = sink!.dropped - noted;
+            if (d > 0) {
+              noted += d;
+              store.noteDropped(d);
+            }
+          },
+          { onError: (e) => log.error({ err: String(e) }, "analytics write failed") },
+        )
+      : undefined;
+    const { analytics: _a, analyticsMaxBytes: _m, ...handlerOpts } = opts;
     const handler = createSiteHandler({ ...handlerOpts, log, ...(sink ? { analytics: sink } : {}) });
     const server = createHttpListener(handler.handle, opts.tls);
     const address = await listenOn(server, listen);
@@ -114,7 +139,8 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
         sink?.flush();
       },
       async close() {
-        stopWatch();
+        await stopWatch();
+        await handler.settled();
         await closeServer(server);
         if (admin) await closeServer(admin);
         sink?.close();
@@ -140,6 +166,7 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
   let closing = false;
   let port = listen.port;
   const flushWaiters = new Map<Worker, () => void>();
+  const reportedDrops = new Map<Worker, number>();
   const onMessage = (w: Worker, msg: { type?: string; batch?: unknown }): void => {
     if (msg?.type === "prepcast-hits" && store) {
       try {
@@ -148,8 +175,14 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
         log.error({ err: String(e) }, "analytics write failed");
       }
     } else if (msg?.type === "prepcast-flushed") {
-      const dropped = (msg as { dropped?: number }).dropped ?? 0;
-      if (dropped > 0) log.warn({ dropped }, "a site worker dropped analytics hits because the writer could not keep up");
+      const total = Number((msg as { dropped?: number }).dropped ?? 0) || 0;
+      // workers report their running total; the store counts the increase
+      const dropped = total - (reportedDrops.get(w) ?? 0);
+      if (dropped > 0) {
+        reportedDrops.set(w, total);
+        store?.noteDropped(dropped);
+        log.warn({ dropped }, "a site worker dropped analytics hits because the writer could not keep up");
+      }
       flushWaiters.get(w)?.();
     }
   };
@@ -192,7 +225,7 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
   }
   started = true;
   const stopWatch = watchCuts(opts.root, log);
-  const { analytics: _b, ...statusOpts } = opts;
+  const { analytics: _b, analyticsMaxBytes: _c, ...statusOpts } = opts;
   const statusHandler = createSiteHandler({ ...statusOpts, log, prepareVariants: false });
   await startAdmin(statusHandler.status);
   const address = { host: listen.host, port };
@@ -220,7 +253,7 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
     store,
     flushAnalytics,
     async close() {
-      stopWatch();
+      await stopWatch();
       if (store) await flushAnalytics();
       closing = true;
       await Promise.all(

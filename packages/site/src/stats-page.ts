@@ -4,6 +4,7 @@
 // ?token= for a browser).
 import { timingSafeEqual } from "node:crypto";
 import { IncomingMessage, ServerResponse } from "node:http";
+import { hostChecker, parseRequestTarget } from "@prepcast/protocol";
 import type { AnalyticsStore } from "./analytics";
 import { escapeHtml } from "./pages";
 import { SiteStats, stats } from "./stats";
@@ -15,6 +16,7 @@ export function renderStatsSections(s: SiteStats): string {
   const num = (n: number): string => n.toLocaleString("es-MX");
   return `<table class="kpi"><tr><th>Visitantes únicos</th><th>Páginas vistas</th><th>Visitas (sesiones)</th><th>Solicitudes (hits)</th><th>Tiempo medio en el sitio</th><th>Solicitudes de bots</th></tr>
 <tr><td>${num(s.visitors)}</td><td>${num(s.pageviews)}</td><td>${num(s.sessions)}</td><td>${num(s.hits)}</td><td>${s.avgTimeOnSiteMs === null ? "—" : humanDuration(s.avgTimeOnSiteMs)}</td><td>${num(s.bots.hits)}</td></tr></table>
+<p class="dropped">Solicitudes no registradas (límite de espacio de la analítica o escritura saturada, desde el inicio): <strong>${num(s.droppedHits ?? 0)}</strong></p>
 ${barChart(hours, [{ name: "Visitantes", color: "#1d3557", values: s.hourly.map((h) => h.visitors) }, { name: "Páginas vistas", color: "#e76f51", values: s.hourly.map((h) => h.pageviews) }], { title: "Visitantes y páginas vistas por hora (UTC-6)" })}
 ${hbarChart(s.topPages.slice(0, 15).map((p) => ({ label: p.path, value: p.pageviews })), { title: "Páginas más vistas" })}
 ${hbarChart(s.timeOnSite.map((b) => ({ label: b.bucket, value: b.sessions })), { title: "Tiempo en el sitio (sesiones)", color: "#2a9d8f" })}
@@ -35,16 +37,23 @@ export interface AdminHandlerOptions {
   /** Status of the live cut (same document as /.well-known/prepcast.json). */
   status?: () => Record<string, unknown>;
   clock?: () => number;
+  /** The address the listener is bound to and the extra Host names it answers to (DNS rebinding). */
+  listenHost?: string;
+  allowedHosts?: readonly string[];
 }
 
 export function createAdminHandler(opts: AdminHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const clock = opts.clock ?? Date.now;
   const send = (res: ServerResponse, status: number, type: string, body: string): void => {
-    res.writeHead(status, { "Content-Type": type, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:" });
-    res.end(body);
+    const data = Buffer.from(body);
+    res.writeHead(status, { "Content-Type": type, "Content-Length": data.length, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:" });
+    res.end(data);
   };
+  const hostOk = hostChecker(opts.listenHost ?? "127.0.0.1", opts.allowedHosts);
   return (req, res) => {
-    const url = new URL(req.url ?? "/", "http://admin.invalid");
+    const url = parseRequestTarget(req.url);
+    if (!url) return send(res, 400, "text/plain; charset=utf-8", "solicitud inválida\n");
+    if (!hostOk(req.headers.host, req.socket.localPort)) return send(res, 421, "text/plain; charset=utf-8", "host no permitido\n");
     if (opts.token !== undefined) {
       const given = (req.headers.authorization ?? "").replace(/^Bearer\s+/i, "") || url.searchParams.get("token") || "";
       const a = Buffer.from(given);

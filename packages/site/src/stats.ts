@@ -42,6 +42,8 @@ export interface SiteStats {
   statusCodes: { status: number; hits: number }[];
   devices: { uaClass: string; hits: number }[];
   bots: { hits: number; visitors: number; bytes: number };
+  /** Requests not recorded because the analytics disk budget was reached or the writer could not keep up (all time). */
+  droppedHits: number;
 }
 
 export const TIME_ON_SITE_BUCKETS: { label: string; maxMs: number }[] = [
@@ -134,5 +136,6 @@ export function stats(store: AnalyticsStore, window: StatsWindow): SiteStats {
     statusCodes: all<{ status: number; hits: number }>(`SELECT status, COUNT(*) AS hits FROM hits WHERE ${W} AND method <> 'BEACON' GROUP BY status ORDER BY status`, from, to),
     devices: all<{ uaClass: string; hits: number }>(`SELECT ua_class AS uaClass, COUNT(*) AS hits FROM hits WHERE ${W} AND method <> 'BEACON' GROUP BY ua_class ORDER BY hits DESC`, from, to),
     bots: { hits: bots.hits, visitors: bots.visitors, bytes: bots.bytes ?? 0 },
+    droppedHits: store.droppedHits(),
   };
 }

@@ -27,8 +27,8 @@ maybe("in a real browser", () => {
     root = tempRoot();
     cut = writeCut(root, keys, { sequence: 9, corte: "2024-05-26T20:45:00-06:00", notBefore: "2024-05-26T20:00:00-06:00", channel: "simulacro", files: sampleSite("B") });
     activate(root, cut.id);
-    server = await createSiteServer({ root, listen: "127.0.0.1:0", analytics: join(root, "analytics.sqlite"), log: { info() {}, warn() {}, error() {} } });
-    // The difusor's own portal, on another origin, embedding the banner.
+    // The difusor's own portal, on another origin, embedding the banner (listed in frameAncestors:
+    // beacons are accepted from the site's own pages and the configured portals only).
     portal = createServer((req, res) => {
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
       res.end(req.url === "/iframe.html"
@@ -37,6 +37,7 @@ maybe("in a real browser", () => {
     });
     await new Promise<void>((r) => portal.listen(0, "127.0.0.1", r));
     portalUrl = `http://127.0.0.1:${(portal.address() as AddressInfo).port}`;
+    server = await createSiteServer({ root, listen: "127.0.0.1:0", analytics: join(root, "analytics.sqlite"), frameAncestors: ["'self'", portalUrl], log: { info() {}, warn() {}, error() {} } });
     browser = await launchChromium();
   }, 30_000);
   afterAll(async () => {

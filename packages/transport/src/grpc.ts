@@ -7,6 +7,7 @@
 import * as net from "node:net";
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
+import { ConnectionGate } from "./connection-gate";
 import { PrepcastError, type ErrorCode } from "@prepcast/protocol";
 import { Allowlist, normalizeAddress } from "./allowlist";
 import { BaseConnection, deliverConnection, peerError, type ConnectionInit } from "./connection";
@@ -67,6 +68,9 @@ function statusFor(code: ErrorCode): grpc.status {
   }
 }
 
+/** Concurrent push sessions on one HTTP/2 connection (the publisher uses one; a redial may overlap briefly). */
+export const MAX_STREAMS_PER_CONNECTION = 2;
+
 function commonOptions(maxFrameBytes: number, keepaliveMs: number): grpc.ChannelOptions {
   const opts: grpc.ChannelOptions = {
     // +64: the message-length limit counts the encoded frame; ours is enforced exactly by the core.
@@ -76,6 +80,9 @@ function commonOptions(maxFrameBytes: number, keepaliveMs: number): grpc.Channel
     "grpc-node.max_session_memory": Math.max(16, Math.ceil((maxFrameBytes * 4) / (1024 * 1024))),
     // Larger HTTP/2 windows than the 64 KiB default: loopback and LAN throughput for 256 KiB chunks.
     "grpc-node.flow_control_window": 4 * 1024 * 1024,
+    // One push session per connection (the publisher opens one): a peer cannot multiplex
+    // thousands of unauthenticated sessions over a single TLS connection.
+    "grpc.max_concurrent_streams": MAX_STREAMS_PER_CONNECTION,
   };
   if (keepaliveMs > 0) {
     opts["grpc.keepalive_time_ms"] = keepaliveMs;
@@ -229,6 +236,10 @@ export function grpcTransport(transportOptions: GrpcTransportOptions = {}): Tran
       const server = new grpc.Server({ ...commonOptions(maxFrameBytes, keepaliveMs), interceptors: [recordRefusals], ...transportOptions.channelOptions });
       const sockets = new Map<string, net.Socket>();
       const open = new Set<GrpcConnection>();
+      const gate = new ConnectionGate({
+        ...opts.pending,
+        onEvicted: (info) => opts.onRejected?.({ address: info.address, reason: `closed before opening a session (${info.reason})` }),
+      });
 
       server.addService(SERVICE, {
         Session: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
@@ -236,6 +247,7 @@ export function grpcTransport(transportOptions: GrpcTransportOptions = {}): Tran
           const record = refusals.get(tag);
           refusals.delete(tag);
           const peer = splitPeer(call.getPeer());
+          gate.established(`${peer.address}:${peer.port}`);
           const conn = new GrpcConnection(
             {
               transport: "grpc",
@@ -270,6 +282,7 @@ export function grpcTransport(transportOptions: GrpcTransportOptions = {}): Tran
         socket.on("error", () => undefined); // reported by the TLS/HTTP2 layers above; never fatal here
         sockets.set(key, socket);
         socket.once("close", () => sockets.delete(key));
+        gate.admit(socket, address, key);
         injector.injectConnection(socket);
       });
       await new Promise<void>((resolve, reject) => {
@@ -282,6 +295,7 @@ export function grpcTransport(transportOptions: GrpcTransportOptions = {}): Tran
       return {
         address: { host: opts.host, port },
         async close() {
+          gate.close();
           await new Promise<void>((resolve) => {
             front.close(() => resolve());
             void Promise.all([...open].map((c) => c.close())).then(() => {

@@ -13,3 +13,4 @@ export {
 export { memoryTransport, type MemoryTransportOptions } from "./memory";
 export { grpcTransport, GRPC_SESSION_PATH, type GrpcTransportOptions } from "./grpc";
 export { websocketTransport, type WebsocketTransportOptions } from "./websocket";
+export { ConnectionGate, DEFAULT_PENDING_PER_ADDRESS, DEFAULT_PENDING_TOTAL, DEFAULT_HANDSHAKE_MS, type ConnectionGateOptions } from "./connection-gate";

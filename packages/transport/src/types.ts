@@ -54,6 +54,8 @@ export interface ListenOptions {
   idleTimeoutMs?: number;
   /** Transport-level liveness probe interval (default 30 s; 0 disables). */
   keepaliveMs?: number;
+  /** Caps on connections that have not opened a session yet (per address, in total, time to open one). */
+  pending?: { perAddress?: number; total?: number; handshakeMs?: number };
   onRejected?: (info: RejectedConnectionInfo) => void;
 }
 

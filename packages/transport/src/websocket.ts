@@ -4,7 +4,8 @@ import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
 import { WebSocket, WebSocketServer, type ClientOptions, type RawData } from "ws";
-import { PrepcastError } from "@prepcast/protocol";
+import { guardHttpServer, PrepcastError } from "@prepcast/protocol";
+import { ConnectionGate } from "./connection-gate";
 import { Allowlist, normalizeAddress } from "./allowlist";
 import { BaseConnection, deliverConnection, peerError, type ConnectionInit } from "./connection";
 import { PIN_SERVERNAME, probePinnedCertificate, unreachable } from "./tls";
@@ -125,6 +126,10 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
       const attached = transportOptions.attachTo;
       const httpServer: http.Server = attached ?? (opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: 10_000 }) : http.createServer());
       const open = new Set<WebsocketConnection>();
+      const gate = new ConnectionGate({
+        ...opts.pending,
+        onEvicted: (info) => opts.onRejected?.({ address: info.address, reason: `closed before opening a session (${info.reason})` }),
+      });
       const reject = (socket: net.Socket, address: string) => {
         socket.destroy();
         opts.onRejected?.({ address, reason: "address not in allowlist" });
@@ -139,6 +144,7 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
         const address = normalizeAddress(req.socket.remoteAddress ?? "");
         if (allowlist && !allowlist.allows(address)) return reject(socket, address);
         wss.handleUpgrade(req, socket, head, (ws) => {
+          gate.established(`${address}:${req.socket.remotePort}`);
           const conn = new WebsocketConnection(
             { transport: "websocket", remoteAddress: address, where: `publisher ${address}`, maxFrameBytes, idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS },
             ws,
@@ -165,12 +171,15 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
       }
 
       httpServer.on("request", (_req, res) => res.writeHead(404, { "content-type": "text/plain" }).end(`PREPcast push endpoint: WebSocket at ${path}\n`));
+      // its own listener: the same guard as every HTTP listener (timeouts, header bounds, 400 on bad input)
+      guardHttpServer(httpServer, { name: "push (WebSocket)", headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
       httpServer.on("tlsClientError", (_err, socket) => socket.destroy());
       // The allowlist runs on the accepted TCP socket, before TLS or HTTP parsing.
       const front = net.createServer({ noDelay: true }, (socket) => {
         const address = normalizeAddress(socket.remoteAddress ?? "");
         if (allowlist && !allowlist.allows(address)) return reject(socket, address);
         socket.on("error", () => undefined); // reported by the TLS/HTTP layers above; never fatal here
+        gate.admit(socket, address, `${address}:${socket.remotePort}`);
         httpServer.emit("connection", socket);
       });
       await new Promise<void>((resolve, rejectListen) => {
@@ -182,6 +191,7 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
       return {
         address: { host: opts.host, port: (front.address() as net.AddressInfo).port },
         async close() {
+          gate.close();
           const stopped = new Promise<void>((resolve) => front.close(() => resolve()));
           await Promise.all([...open].map((c) => c.close()));
           wss.close();

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { toPrepcastError, PrepcastError } from "@prepcast/protocol";
+import { EventThrottle, peerText, toPrepcastError, PrepcastError } from "@prepcast/protocol";
 import { sendJson, type AdminRoute } from "@prepcast/runtime";
 import type { PublisherService, StatusReport } from "../service/publisher-service";
 import type { Incident } from "../monitor/monitor";
@@ -109,6 +109,7 @@ const SSE_EVENTS = ["state", "progress", "receipt", "cut", "hello", "refused", "
  */
 export function operatorRoutes(svc: PublisherService, auth: AdminAuth): AdminRoute[] {
   const journal = new Journal(svc);
+  const loginFailures = new EventThrottle(20, 60_000);
   let sseClients = 0;
   const operator = (req: IncomingMessage, body: Record<string, unknown>) => {
     const by = typeof body.by === "string" && body.by.trim() ? body.by.trim().slice(0, 80) : null;
@@ -125,21 +126,25 @@ export function operatorRoutes(svc: PublisherService, auth: AdminAuth): AdminRou
     if (!auth.configured) return send(res, 503, "text/html; charset=utf-8", lockedHtml()), true;
     if (p === "/logout" && req.method === "POST") {
       auth.logout(req);
-      res.writeHead(303, { ...SECURITY_HEADERS, location: "/login", "set-cookie": `prepcast_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` });
+      res.writeHead(303, { ...SECURITY_HEADERS, location: "/login", "set-cookie": auth.clearCookie(req) });
       res.end();
       return true;
     }
     if (p === "/login" && req.method === "POST") {
       if (!auth.originOk(req)) return send(res, 403, "text/plain; charset=utf-8", "origen no permitido\n"), true;
       const form = new URLSearchParams(await readBody(req, 4096));
-      const s = await auth.login(form.get("secreto") ?? "");
-      if (s === "locked") return send(res, 429, "text/html; charset=utf-8", loginHtml("Demasiados intentos fallidos. Espere un minuto."), { "retry-after": "60" }), true;
+      const source = req.socket.remoteAddress ?? "unknown";
+      const s = await auth.login(form.get("secreto") ?? "", source);
+      if (s === "locked") return send(res, 429, "text/html; charset=utf-8", loginHtml("Demasiados intentos fallidos desde esta dirección. Espere un minuto (el token de operación siempre entra)."), { "retry-after": "60" }), true;
+      if (s === "busy") return send(res, 503, "text/html; charset=utf-8", loginHtml("Demasiados intentos en curso. Intente de nuevo en unos segundos."), { "retry-after": "2" }), true;
       if (!s) {
-        svc.audit.append("dashboard_login_failed", { address: req.socket.remoteAddress ?? null });
+        const t = loginFailures.take();
+        if (t.summary > 0) svc.audit.append("dashboard_login_failed_suppressed", { count: t.summary });
+        if (t.record) svc.audit.append("dashboard_login_failed", { address: peerText(source, 64) });
         return send(res, 401, "text/html; charset=utf-8", loginHtml("Contraseña o token incorrecto.")), true;
       }
-      svc.audit.append("dashboard_login", { address: req.socket.remoteAddress ?? null });
-      res.writeHead(303, { ...SECURITY_HEADERS, location: "/", "set-cookie": auth.cookieFor(s) });
+      svc.audit.append("dashboard_login", { address: peerText(source, 64) });
+      res.writeHead(303, { ...SECURITY_HEADERS, location: "/", "set-cookie": auth.cookieFor(s, req) });
       res.end();
       return true;
     }

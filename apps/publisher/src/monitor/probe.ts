@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Manifest } from "@prepcast/protocol";
+import { peerText, type Manifest } from "@prepcast/protocol";
 
 /** What the probe expects the public site to serve: the latest cut that is already public. */
 export interface ProbeExpectation {
@@ -77,8 +77,40 @@ async function readLimited(res: Response, limit: number): Promise<Buffer | null>
   return Buffer.concat(parts);
 }
 
+/** Redirects the probe follows: within the difusor's own site only (same host; http → https allowed). */
+export const MAX_PROBE_REDIRECTS = 3;
+
+class RedirectRefused extends Error {}
+
 /**
- * Looks at a difusor's public site the way a citizen does (plain HTTP(S) GET, redirects followed,
+ * GET with redirects followed by hand, and only to the publicUrl's own host (same port, or http →
+ * https): a difusor must not be able to point the OPLE's probe at internal addresses
+ * (169.254.169.254, localhost admin ports, the OPLE's intranet) with a Location header.
+ */
+async function probeFetch(url: string, publicUrl: string, init: RequestInit): Promise<Response> {
+  const home = new URL(publicUrl);
+  let current = url;
+  for (let hop = 0; ; hop++) {
+    const res = await fetch(current, { ...init, redirect: "manual" });
+    if (res.status < 300 || res.status > 399 || res.status === 304) return res;
+    await res.body?.cancel().catch(() => undefined);
+    const location = res.headers.get("location");
+    let next: URL;
+    try {
+      next = new URL(location ?? "", current);
+    } catch {
+      throw new RedirectRefused(`redirección HTTP ${res.status} con Location inválido`);
+    }
+    const sameSite = next.hostname === home.hostname && (next.protocol === home.protocol ? next.port === home.port : home.protocol === "http:" && next.protocol === "https:");
+    if (!sameSite) throw new RedirectRefused(`el sitio redirige fuera de ${home.origin} (a ${peerText(next.origin, 80)}); el sondeo no sigue redirecciones a otros sitios: corrija publicUrl`);
+    if (hop >= MAX_PROBE_REDIRECTS) throw new RedirectRefused(`más de ${MAX_PROBE_REDIRECTS} redirecciones`);
+    current = next.href;
+  }
+}
+
+/**
+ * Looks at a difusor's public site the way a citizen does (plain HTTP(S) GET, redirects followed
+ * within the difusor's own site only,
  * certificates checked): reads `/.well-known/prepcast.json`, compares it with the expected cut,
  * then downloads one file of that cut and checks its SHA-256 against the manifest. A receiver
  * that holds the cut but whose proxy or CDN serves something else fails here, as it should.
@@ -103,8 +135,9 @@ export async function probeDifusor(publicUrl: string, expected: ProbeExpectation
   const signal = AbortSignal.timeout(opts.timeoutMs);
   let res: Response;
   try {
-    res = await fetch(statusUrl, { signal, redirect: "follow", headers: { "user-agent": "PREPcast-probe/1 (OPLE)", accept: "application/json" } });
+    res = await probeFetch(statusUrl, publicUrl, { signal, headers: { "user-agent": "PREPcast-probe/1 (OPLE)", accept: "application/json" } });
   } catch (e) {
+    if (e instanceof RedirectRefused) return result("down", "REDIRECT_REFUSED", e.message);
     const err = e as Error & { cause?: { code?: string; message?: string } };
     const timedOut = err.name === "TimeoutError" || err.name === "AbortError";
     return result("down", timedOut ? "TIMEOUT" : "UNREACHABLE", timedOut ? `sin respuesta en ${opts.timeoutMs} ms` : `no se puede conectar con el sitio: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
@@ -125,7 +158,8 @@ export async function probeDifusor(publicUrl: string, expected: ProbeExpectation
   } catch {
     return result("down", "BAD_STATUS_DOC", "el sitio no sirve el documento de estado de PREPcast (/.well-known/prepcast.json no es JSON): ¿proxy o sitio virtual equivocado?", { httpStatus: res.status });
   }
-  const str = (k: string) => (typeof doc[k] === "string" ? (doc[k] as string) : null);
+  // the difusor's document: its strings are bounded before they reach incidents, logs and the audit
+  const str = (k: string) => (typeof doc[k] === "string" ? peerText(doc[k], 96) : null);
   const served: NonNullable<ProbeResult["served"]> = {
     status: str("status"),
     process: str("process"),
@@ -154,8 +188,9 @@ export async function probeDifusor(publicUrl: string, expected: ProbeExpectation
   const fileUrl = publicUrlFor(publicUrl, file.path);
   let fres: Response;
   try {
-    fres = await fetch(fileUrl, { signal, redirect: "follow", headers: { "user-agent": "PREPcast-probe/1 (OPLE)", "accept-encoding": "identity" } });
+    fres = await probeFetch(fileUrl, publicUrl, { signal, headers: { "user-agent": "PREPcast-probe/1 (OPLE)", "accept-encoding": "identity" } });
   } catch (e) {
+    if (e instanceof RedirectRefused) return result("down", "REDIRECT_REFUSED", `${file.path}: ${e.message}`, { ...base, file: { path: file.path, ok: false, sha256: null, httpStatus: null } });
     const timedOut = (e as Error).name === "TimeoutError" || (e as Error).name === "AbortError";
     return result("down", timedOut ? "TIMEOUT" : "UNREACHABLE", `${file.path}: ${timedOut ? `sin respuesta en ${opts.timeoutMs} ms` : (e as Error).message}`, { ...base, file: { path: file.path, ok: false, sha256: null, httpStatus: null } });
   }

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { PrepcastError, readPublicKeyFile } from "@prepcast/protocol";
-import { loadConfig, parseListen, resolveFrom, type EnvOverride } from "@prepcast/runtime";
+import { commaList, loadConfig, parseListen, resolveFrom, type EnvOverride } from "@prepcast/runtime";
 import type { ReceiverEntry } from "./receiver-link";
 
 export const DEFAULT_SUSPENSION_TEXT =
@@ -19,7 +19,15 @@ export const PublisherConfigSchema = z.strictObject({
   identity: z.strictObject({ secretKey: z.string().min(1) }),
   state: z.string().min(1),
   inbox: z.string().min(1).optional(),
-  admin: z.strictObject({ listen: hostPort.default("127.0.0.1:8740"), tokenFile: z.string().optional(), passwordFile: z.string().optional() }).default({ listen: "127.0.0.1:8740" }),
+  admin: z
+    .strictObject({
+      listen: hostPort.default("127.0.0.1:8740"),
+      tokenFile: z.string().optional(),
+      passwordFile: z.string().optional(),
+      /** Host names (name or name:port) the admin listener answers to besides loopback and its own address (DNS rebinding defence). */
+      allowedHosts: z.array(z.string().min(1).max(255)).max(32).optional(),
+    })
+    .default({ listen: "127.0.0.1:8740" }),
   updatePeriodMinutes: z.number().positive().max(1440).default(15),
   suspendAfterPeriods: z.number().int().min(1).max(100).default(3),
   pingSeconds: z.number().positive().max(3600).default(20),
@@ -80,6 +88,7 @@ export const PUBLISHER_ENV: EnvOverride[] = [
   { env: "PREPCAST_STATE", path: "state" },
   { env: "PREPCAST_INBOX", path: "inbox" },
   { env: "PREPCAST_ADMIN_LISTEN", path: "admin.listen" },
+  { env: "PREPCAST_ADMIN_ALLOWED_HOSTS", path: "admin.allowedHosts", parse: commaList },
   { env: "PREPCAST_LOG_LEVEL", path: "log.level" },
   { env: "PREPCAST_CHANNEL", path: "channel" },
 ];

@@ -55,6 +55,7 @@ export class PublisherService extends EventEmitter {
   readonly registry: Registry;
   private readonly links = new Map<string, ReceiverLink>();
   private admin: Awaited<ReturnType<typeof startAdminServer>> | null = null;
+  private adminAuth: AdminAuth | null = null;
   private inbox: InboxWatcher | null = null;
   monitor!: DifusorMonitor;
   publicList!: PublicListWriter;
@@ -243,9 +244,12 @@ export class PublisherService extends EventEmitter {
       },
       ...operatorRoutes(this, auth),
     ];
+    this.adminAuth = auth;
     this.admin = await startAdminServer({
       host,
       port,
+      allowedHosts: this.config.admin.allowedHosts ?? [],
+      log: this.log,
       registry: this.registry,
       ready: () => ({ ok: true, reasons: [] }),
       routes,
@@ -284,6 +288,7 @@ export class PublisherService extends EventEmitter {
     await Promise.all([...this.links.values()].map((l) => l.stop()));
     await this.deltaPlanning?.close();
     await this.admin?.close();
+    this.adminAuth?.close();
     this.audit.append("service_stopped", { publisher: this.config.id });
     this.audit.close();
     this.receipts.close();

@@ -31,9 +31,19 @@ export const ReceiverConfigSchema = z.strictObject({
       frameAncestors: z.array(z.string()).default(["'self'"]),
       workers: z.number().int().min(0).max(256).default(0),
       analytics: z.boolean().default(true),
+      /** The analytics database (default ROOT/analytics.sqlite); put it on its own volume if you can. */
+      analyticsFile: z.string().min(1).optional(),
+      /** Disk budget of the analytics database; past it hits are counted as dropped, not written. */
+      analyticsMaxMiB: z.number().int().min(1).max(1024 * 1024).default(1024),
     })
-    .default({ listen: "0.0.0.0:80", tls: null, frameAncestors: ["'self'"], workers: 0, analytics: true }),
-  admin: z.strictObject({ listen: hostPort.default("127.0.0.1:8731") }).default({ listen: "127.0.0.1:8731" }),
+    .default({ listen: "0.0.0.0:80", tls: null, frameAncestors: ["'self'"], workers: 0, analytics: true, analyticsMaxMiB: 1024 }),
+  admin: z
+    .strictObject({
+      listen: hostPort.default("127.0.0.1:8731"),
+      /** Host names (name or name:port) the admin listener answers to besides loopback (DNS rebinding defence). */
+      allowedHosts: z.array(z.string().min(1).max(255)).max(32).optional(),
+    })
+    .default({ listen: "127.0.0.1:8731" }),
   retain: z.number().int().min(0).max(1000).default(3),
   /** Cuts older than this many update periods without a new one are reported "stale". */
   stalePeriods: z.number().int().min(1).default(2),
@@ -48,6 +58,7 @@ export const RECEIVER_ENV: EnvOverride[] = [
   { env: "PREPCAST_SITE_LISTEN", path: "site.listen" },
   { env: "PREPCAST_PUSH_LISTEN", path: "push.listen" },
   { env: "PREPCAST_ADMIN_LISTEN", path: "admin.listen" },
+  { env: "PREPCAST_ADMIN_ALLOWED_HOSTS", path: "admin.allowedHosts", parse: commaList },
   { env: "PREPCAST_ALLOWLIST", path: "push.allowlist", parse: commaList },
 ];
 

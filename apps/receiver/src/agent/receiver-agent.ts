@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CutStore, readSecretKeyFile, toPrepcastError, type AuditLog } from "@prepcast/protocol";
+import { CutStore, EventThrottle, peerText, readSecretKeyFile, toPrepcastError, type AuditLog } from "@prepcast/protocol";
 import { createLogger, createMetricsRegistry, parseListen, sendJson, startAdminServer, type Logger } from "@prepcast/runtime";
 import { ReceiverSession, type ReceiverSessionEvent } from "@prepcast/session";
 import { grpcTransport, websocketTransport, type FrameConnection, type FrameServer, type TransportFactory } from "@prepcast/transport";
@@ -35,6 +35,7 @@ export interface Incident {
 
 interface SiteHandle {
   url: string;
+  store?: { droppedHits(): number; usage(): { bytes: number; maxBytes: number } } | undefined;
   close(): Promise<void>;
 }
 
@@ -52,6 +53,11 @@ export class ReceiverAgent {
   private admin: Awaited<ReturnType<typeof startAdminServer>> | null = null;
   private site: SiteHandle | null = null;
   readonly incidents: Incident[] = [];
+  /** Incidents an unauthenticated peer can cause (auth failures, refused addresses): their own small list, so a flood never pushes the real ones out. */
+  readonly peerIncidents: Incident[] = [];
+  private readonly authFailures = new EventThrottle(10, 60_000);
+  private readonly rejections = new EventThrottle(10, 60_000);
+  private throttleTimer: NodeJS.Timeout | null = null;
   private lastTransfer: { at: string; sequence: number; bytes: number; durationMs: number } | null = null;
   private noticeKeeper: NoticeKeeper | null = null;
   private readonly metrics: {
@@ -62,6 +68,8 @@ export class ReceiverAgent {
     liveSequence: Gauge<string>;
     duration: Histogram<string>;
     rejected: Counter<string>;
+    analyticsDropped: Gauge<string>;
+    analyticsBytes: Gauge<string>;
   };
 
   private constructor(
@@ -80,6 +88,14 @@ export class ReceiverAgent {
       bytes: new Counter({ name: "prepcast_receiver_bytes_received_total", help: "Payload bytes received", registers }),
       activated: new Counter({ name: "prepcast_receiver_cuts_activated_total", help: "Cuts switched live", registers }),
       failures: new Counter({ name: "prepcast_receiver_verification_failures_total", help: "Offers refused or transfers failed, by code", labelNames: ["code"], registers }),
+      analyticsDropped: new Gauge({ name: "prepcast_receiver_analytics_dropped_hits", help: "Site requests not recorded by the analytics (disk budget reached or writer saturated), since the database was created", registers, collect: () => {
+        const store = this.site?.store;
+        if (store) this.metrics.analyticsDropped.set(store.droppedHits());
+      } }),
+      analyticsBytes: new Gauge({ name: "prepcast_receiver_analytics_bytes", help: "Disk used by the analytics database (file + WAL)", registers, collect: () => {
+        const store = this.site?.store;
+        if (store) this.metrics.analyticsBytes.set(store.usage().bytes);
+      } }),
       connected: new Gauge({ name: "prepcast_receiver_connected_peers", help: "Authenticated publisher sessions open", registers }),
       liveSequence: new Gauge({ name: "prepcast_receiver_live_sequence", help: "Sequence of the live cut", registers }),
       duration: new Histogram({ name: "prepcast_receiver_transfer_duration_seconds", help: "Offer accepted to payload complete", buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300], registers }),
@@ -115,13 +131,28 @@ export class ReceiverAgent {
   }
 
   private incident(kind: string, message: string, code?: string): void {
-    this.incidents.push({ at: new Date().toISOString(), kind, message, ...(code ? { code } : {}) });
-    if (this.incidents.length > 200) this.incidents.shift();
+    const peer = kind === "auth_failed" || kind === "connection_rejected" || kind === "auth_failed_suppressed" || kind === "connection_rejected_suppressed";
+    const list = peer ? this.peerIncidents : this.incidents;
+    list.push({ at: new Date().toISOString(), kind, message: peerText(message, 300), ...(code ? { code } : {}) });
+    if (list.length > (peer ? 20 : 200)) list.shift();
+  }
+
+  /** One line for the records a throttle held back (never lost: counted, in the audit log and the log). */
+  private summarize(kind: "auth_failed" | "connection_rejected", suppressed: number): void {
+    if (suppressed <= 0) return;
+    this.incident(`${kind}_suppressed`, `${suppressed} more ${kind === "auth_failed" ? "authentication failures" : "refused connections"} in the last minute (not recorded one by one)`);
+    this.audit.append(`${kind}_suppressed`, { count: suppressed });
+    this.log.warn({ count: suppressed }, `${suppressed} more ${kind} events in the last minute were counted, not recorded one by one`);
   }
 
   private async startAll(): Promise<void> {
     const c = this.config;
     const identity = readSecretKeyFile(c.identity.secretKey);
+    this.throttleTimer = setInterval(() => {
+      this.summarize("auth_failed", this.authFailures.drain());
+      this.summarize("connection_rejected", this.rejections.drain());
+    }, 60_000);
+    this.throttleTimer.unref();
     this.noticeKeeper = new NoticeKeeper(c.root, this.audit, c.trust.channels);
     const live = this.store.live();
     if (live) this.metrics.liveSequence.set(live.record.sequence);
@@ -144,8 +175,11 @@ export class ReceiverAgent {
       maxFrameBytes: c.push.maxFrameBytes,
       onRejected: (info: { address: string; reason: string }) => {
         this.metrics.rejected.inc();
-        this.audit.append("connection_rejected", { address: info.address, reason: info.reason });
-        this.log.warn({ address: info.address, reason: info.reason }, "connection dropped by the allowlist");
+        const t = this.rejections.take();
+        this.summarize("connection_rejected", t.summary);
+        if (!t.record) return;
+        this.audit.append("connection_rejected", { address: peerText(info.address, 64), reason: info.reason });
+        this.log.warn({ address: peerText(info.address, 64), reason: info.reason }, "connection dropped by the allowlist");
       },
     };
     const onConnection = (conn: FrameConnection) => this.onConnection(conn, identity);
@@ -162,6 +196,8 @@ export class ReceiverAgent {
     const adminAddr = parseListen(c.admin.listen, `${c.file}: admin.listen`);
     this.admin = await startAdminServer({
       ...adminAddr,
+      allowedHosts: c.admin.allowedHosts ?? [],
+      log: this.log,
       registry: this.registry,
       ready: () => {
         const reasons: string[] = [];
@@ -201,7 +237,7 @@ export class ReceiverAgent {
       ...(c.site.tls ? { tls: c.site.tls } : {}),
       frameAncestors: c.site.frameAncestors,
       workers: c.site.workers,
-      ...(c.site.analytics ? { analytics: path.join(c.root, "analytics.sqlite") } : {}),
+      ...(c.site.analytics ? { analytics: c.site.analyticsFile ? path.resolve(path.dirname(c.file), c.site.analyticsFile) : path.join(c.root, "analytics.sqlite"), analyticsMaxBytes: c.site.analyticsMaxMiB * 1024 * 1024 } : {}),
       staleAfterSeconds: c.stalePeriods * c.updatePeriodMinutes * 60,
       clock: () => this.decisionClock().getTime(),
     } as Parameters<typeof site.createSiteServer>[0]);
@@ -249,12 +285,17 @@ export class ReceiverAgent {
             this.metrics.connected.inc();
             this.audit.append("publisher_connected", { publisher: e.publisherId, ...where });
             break;
-          case "auth_failed":
+          case "auth_failed": {
             this.metrics.failures.inc({ code: e.code });
-            this.incident("auth_failed", e.message, e.code);
-            this.audit.append("auth_failed", { code: e.code, message: e.message, ...where });
-            this.log.warn({ ...where, code: e.code, err: e.message }, "publisher authentication failed");
+            const t = this.authFailures.take();
+            this.summarize("auth_failed", t.summary);
+            if (!t.record) break;
+            const message = peerText(e.message, 300);
+            this.incident("auth_failed", message, e.code);
+            this.audit.append("auth_failed", { code: e.code, message, ...where });
+            this.log.warn({ ...where, code: e.code, err: message }, "publisher authentication failed");
             break;
+          }
           case "offer":
             this.audit.append("offer", { sequence: e.sequence, manifestSha256: e.manifestSha256, encoding: e.encoding, payloadSize: e.payloadSize });
             break;
@@ -363,18 +404,22 @@ export class ReceiverAgent {
       lastTransfer: this.lastTransfer,
       connectedPublishers: this.sessions.size,
       incidents: this.incidents.slice(-50),
+      peerIncidents: this.peerIncidents.slice(-20),
       site: this.site?.url ?? null,
       notice: this.noticeKeeper?.status() ?? null,
     };
   }
 
   async stop(): Promise<void> {
+    if (this.throttleTimer) clearInterval(this.throttleTimer);
     this.backend.stop();
     await Promise.all(this.servers.map((s) => s.close().catch(() => undefined)));
     await Promise.all([...this.connections].map((c) => c.close().catch(() => undefined)));
     await this.site?.close().catch(() => undefined);
     await this.admin?.close().catch(() => undefined);
     try {
+      this.summarize("auth_failed", this.authFailures.drain());
+      this.summarize("connection_rejected", this.rejections.drain());
       this.audit.append("agent_stopped", { receiver: this.config.id });
     } catch {
       /* store already closed */

@@ -6,6 +6,7 @@ export function statusPage(status: Record<string, unknown>): string {
   const staged = status.staged as { sequence: number; notBefore: string } | null;
   const last = status.lastTransfer as { at: string; sequence: number; bytes: number; durationMs: number } | null;
   const incidents = (status.incidents as Array<{ at: string; kind: string; code?: string; message: string }>) ?? [];
+  const peerIncidents = (status.peerIncidents as Array<{ at: string; kind: string; code?: string; message: string }> | undefined) ?? [];
   const stale = Boolean(status.stale);
   type ShownNotice = { kind: string; channel: string; issuedAt: string; receivedAt: string; text: string };
   const notice = (status.notice as { active: ShownNotice | null; lastTest: ShownNotice | null } | null) ?? { active: null, lastTest: null };
@@ -35,6 +36,12 @@ ${notice.lastTest ? `<div class="test" id="test-notice"><strong>Último aviso de
 </table>
 <h2>Incidentes</h2>
 ${incidents.length === 0 ? "<p>Sin incidentes.</p>" : `<table><tr><th>Hora</th><th>Tipo</th><th>Código</th><th>Detalle</th></tr>${incidents
+    .slice()
+    .reverse()
+    .map((i) => `<tr><td>${esc(i.at)}</td><td>${esc(i.kind)}</td><td>${esc(i.code ?? "")}</td><td>${esc(i.message)}</td></tr>`)
+    .join("")}</table>`}
+<h2>Conexiones no autenticadas rechazadas</h2>
+${peerIncidents.length === 0 ? "<p>Ninguna.</p>" : `<p>Las más recientes (una ráfaga se resume en una línea por minuto; la métrica las cuenta todas).</p><table><tr><th>Hora</th><th>Tipo</th><th>Código</th><th>Detalle</th></tr>${peerIncidents
     .slice()
     .reverse()
     .map((i) => `<tr><td>${esc(i.at)}</td><td>${esc(i.kind)}</td><td>${esc(i.code ?? "")}</td><td>${esc(i.message)}</td></tr>`)
