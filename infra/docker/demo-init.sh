@@ -89,6 +89,11 @@ YAML
     logo: $KEYS/logos/demo.svg"
 done
 
+# The dashboard listens on 0.0.0.0 inside its container (published on the host's loopback only);
+# a wildcard listener needs a credential: a random token, printed once for the demo's operator.
+head -c 32 /dev/urandom | base64 | tr -d '=+/' > "$KEYS/publisher/admin.token"
+chmod 0600 "$KEYS/publisher/admin.token"
+
 cat > "$KEYS/publisher/publisher.yaml" <<YAML
 # written by infra/docker/demo-init.sh for the compose demo
 id: $PUBLISHER_ID
@@ -98,7 +103,7 @@ keys: $KEYS/publisher
 identity: { secretKey: $KEYS/publisher/identity.key }
 state: /var/lib/prepcast-publisher
 inbox: /var/spool/prepcast/inbox
-admin: { listen: 0.0.0.0:8740 }
+admin: { listen: 0.0.0.0:8740, tokenFile: $KEYS/publisher/admin.token }
 updatePeriodMinutes: 15
 suspendAfterPeriods: 3
 receivers:$receivers_yaml
@@ -106,3 +111,4 @@ YAML
 
 touch "$DONE"
 echo "demo-init: keys and configs written under $KEYS"
+echo "demo-init: dashboard token (log in at http://127.0.0.1:8740/): $(cat "$KEYS/publisher/admin.token")"

@@ -20,9 +20,9 @@ function dockerRuns(markdown: string): DockerRun[] {
     const match = /docker run (.*)$/.exec(line);
     if (!match) continue;
     const tokens = match[1].split(/\s+/).filter(Boolean);
-    const imageIndex = tokens.findIndex((t) => /^prepcast\/(receiver|publisher):/.test(t));
+    const imageIndex = tokens.findIndex((t) => /^localhost\/prepcast\/(receiver|publisher):/.test(t));
     if (imageIndex < 0) throw new Error(`docker run without a prepcast image: ${line}`);
-    runs.push({ text: line.trim(), image: tokens[imageIndex], app: /^prepcast\/(receiver|publisher)/.exec(tokens[imageIndex])![1] as DockerRun["app"], flags: tokens.slice(0, imageIndex), args: tokens.slice(imageIndex + 1) });
+    runs.push({ text: line.trim(), image: tokens[imageIndex], app: /^localhost\/prepcast\/(receiver|publisher)/.exec(tokens[imageIndex])![1] as DockerRun["app"], flags: tokens.slice(0, imageIndex), args: tokens.slice(imageIndex + 1) });
   }
   return runs;
 }

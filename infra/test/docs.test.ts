@@ -20,10 +20,14 @@ function anchorsOf(markdown: string): Set<string> {
   return new Set([...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1])));
 }
 
-// Subcommands from the CLI design (issues 2, 3, 5, 7). `revert` is documented as planned.
+// The subcommands the built CLIs define (their commander programs), plus `revert`, documented as planned.
+function subcommandsOf(app: "receiver" | "publisher"): Set<string> {
+  const { buildProgram } = require(repoPath("apps", app, "dist", "cli", "main.js")) as { buildProgram(): { commands: Array<{ name(): string }> } };
+  return new Set(buildProgram().commands.map((c) => c.name()));
+}
 const SUBCOMMANDS: Record<string, Set<string>> = {
-  "prep-receiver": new Set(["init", "run", "serve", "install", "verify", "status", "audit", "report", "verify-site", "ingest-logs", "revert"]),
-  "prep-publisher": new Set(["init", "run", "pack", "push", "status", "receipts", "reinstate", "drill", "audit"]),
+  "prep-receiver": new Set([...subcommandsOf("receiver"), "revert"]),
+  "prep-publisher": subcommandsOf("publisher"),
 };
 
 describe.each(docs)("%s", (doc) => {
