@@ -64,8 +64,12 @@ suite(`the systemd install guides on fresh servers${ready.ok ? "" : ` (skipped: 
     return (JSON.parse(r.stdout) as { sequence?: number }).sequence ?? null;
   }
 
-  it("the OPLE follows its guide up to its keys", async () => {
-    await ople.runGuide(OPLE_GUIDE, { sections: ["1.", "2.", "3.", "4."], values: { PREPCAST_VERSION: VERSION } });
+  it("each follows its guide up to what it needs from the other: the OPLE its keys, the difusor the installed agent", async () => {
+    // the two servers work at the same time, as the OPLE and a difusor would
+    await Promise.all([
+      ople.runGuide(OPLE_GUIDE, { sections: ["1.", "2.", "3.", "4."], values: { PREPCAST_VERSION: VERSION } }),
+      difusor.runGuide(DIFUSOR_GUIDE, { sections: ["1.", "2.", "3.", "4.", "5."], values: { PREPCAST_VERSION: VERSION } }),
+    ]);
     // the courier: what the OPLE hands every difusor
     ople.get("/root/ople-keys/root.pub", path.join(courier, "root.pub"));
     ople.get("/root/ople-keys/identity.pub", path.join(courier, "publisher-identity.pub"));
@@ -73,13 +77,13 @@ suite(`the systemd install guides on fresh servers${ready.ok ? "" : ` (skipped: 
     difusor.put(path.join(courier, "publisher-identity.pub"), "/root/prepcast-release/publisher-identity.pub");
   });
 
-  it("the difusor follows its whole guide: the agent runs under systemd, ready", async () => {
-    await difusor.runGuide(DIFUSOR_GUIDE, { values: { PREPCAST_VERSION: VERSION, OPLE_ADDRESSES: "127.0.0.1/32" } });
+  it("the difusor follows the rest of its guide: the agent runs under systemd, ready", async () => {
+    await difusor.runGuide(DIFUSOR_GUIDE, { sections: ["6.", "7.", "8."], values: { PREPCAST_VERSION: VERSION, OPLE_ADDRESSES: "127.0.0.1/32" } });
     expect(difusor.exec(["systemctl", "is-active", "prep-receiver"]).stdout.trim()).toBe("active");
     // the courier, the other way: the difusor's identity key and its certificate's fingerprint
     difusor.get("/etc/prepcast/keys/identity.pub", path.join(courier, "uv-xalapa.pub"));
     difusor.get("/etc/prepcast/keys/tls.crt", path.join(courier, "tls.crt"));
-    ople.put(path.join(courier, "uv-xalapa.pub"), "/root/prepcast-release/uv-xalapa.pub");
+    ople.put(path.join(courier, "uv-xalapa.pub"), "/root/difusores/uv-xalapa.pub");
   });
 
   it("the OPLE registers the difusor, starts its unit and pushes a cut that goes live", async () => {

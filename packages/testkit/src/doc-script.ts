@@ -8,7 +8,8 @@
 //                                 a test may give its own value for any NAME (options.values)
 //   <!-- doctest: exit N -->      the block must end with exit status N (e.g. a refused rollback)
 // Nothing else is rewritten: a test that needs another value must use a `values` block.
-// A test may run only some sections (by heading) when a procedure spans two machines.
+// A test may run only some sections (by heading) when a procedure spans two machines; the values
+// blocks of the other sections still run (the reader still has those values).
 import * as fs from "node:fs";
 
 export interface DocBlock {
@@ -103,7 +104,9 @@ export function docScript(markdown: string, options: DocScriptOptions = {}): str
     for (const w of wanted) if (!blocks.some((b) => b.section.startsWith(w))) throw new Error(`${source}: no shell block under a heading starting with "${w}"`);
   }
   for (const block of blocks) {
-    if (wanted && !wanted.some((w) => block.section.startsWith(w))) continue;
+    // a values block runs even outside the sections asked for: a reader resuming the procedure
+    // later (on another day, after the other machine's part) still has its values and directory
+    if (wanted && !wanted.some((w) => block.section.startsWith(w)) && !block.values) continue;
     const where = `${source}:${block.line}`;
     if (block.skip) {
       out.push(`echo ${shellQuote(`doc-script: skipped the block at ${where}: ${block.skip}`)} >&2`);

@@ -74,6 +74,13 @@ describe("docScript sections", () => {
     expect(spawnSync("bash", [join(dir, "g.sh")], { encoding: "utf8" }).stdout).toBe("register\n");
   });
 
+  it("still runs the values blocks of the other sections (the reader resuming has those values)", () => {
+    const withValues = ["## 1. Install", "<!-- doctest: values -->", `${fence}sh`, "NAME=doc", fence, `${fence}sh`, "echo install", fence, "## 2. Use", `${fence}sh`, 'echo "use $NAME"', fence].join("\n");
+    const dir = tempDir();
+    writeFileSync(join(dir, "g.sh"), docScript(withValues, { sections: ["2."], values: { NAME: "test" } }));
+    expect(spawnSync("bash", [join(dir, "g.sh")], { encoding: "utf8" }).stdout).toBe("use test\n");
+  });
+
   it("refuses a section that has no shell block (a renamed heading must not silently run nothing)", () => {
     expect(() => docScript(md, { sections: ["3. Push"] })).toThrow(/no shell block under a heading starting with "3. Push"/);
   });
