@@ -3,16 +3,18 @@
 // through the publisher's inbox; receivers and the publisher are killed with SIGKILL at random
 // points of the transfer and started again; everything must come back healthy by itself and
 // converge, the live tree must always be exactly one signed cut, and every audit log must verify.
-// PREPCAST_CONTAINER_KILLS sets the number of kills (default 4; the long run is 50).
+// PREPCAST_CONTAINER_KILLS sets the number of kills (default 6, about a minute, in .ci/run) and
+// PREPCAST_CONTAINER_SCALE the cuts (default small; veracruz cuts, about 220 MB and 4,000 files,
+// make the transfers long enough for kills to land mid-stream). The long run:
+//   PREPCAST_CONTAINER_KILLS=50 PREPCAST_CONTAINER_SCALE=veracruz npm run test:containers -- -t containers
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { auditEntries, expectLiveCutIsOneSignedCut, generateCut, liveCut, waitFor } from "@prepcast/testkit";
 import { ContainerDeployment, HARDENING, type ContainerReceiver } from "./helpers/container-deployment";
 import { containerSuitesReady, podman, PUBLISHER_IMAGE, RECEIVER_IMAGE } from "./helpers/podman";
 
-const KILLS = Number(process.env.PREPCAST_CONTAINER_KILLS ?? 4);
-/** veracruz: about 220 MB and 4,000 files a cut (a transfer lasts long enough to be hit); small for quick runs */
-const SCALE = (process.env.PREPCAST_CONTAINER_SCALE ?? "veracruz") as "small" | "veracruz";
+const KILLS = Number(process.env.PREPCAST_CONTAINER_KILLS ?? 6);
+const SCALE = (process.env.PREPCAST_CONTAINER_SCALE ?? "small") as "small" | "veracruz";
 const ready = containerSuitesReady([RECEIVER_IMAGE, PUBLISHER_IMAGE]);
 const suite = ready.ok ? describe : describe.skip;
 jest.setTimeout(KILLS * 240_000 + 600_000);
