@@ -1,9 +1,11 @@
 // `prep-receiver run --config FILE` as systemd runs it: the built CLI in a real process. Every
 // configuration problem exits 78 (EX_CONFIG: RestartPreventExitStatus=78 stops the restart loop)
-// with a message naming the file and the field, every problem of a file at once. Needs
-// `npm run build` first.
+// with a message naming the file and the field, every problem of a file at once; a port held by
+// another process is not a configuration problem: exit 1 (systemd retries), naming the address
+// and the field. Needs `npm run build` first.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { loadReceiverConfig } from "../src/agent/config";
@@ -173,7 +175,39 @@ describe("prep-receiver run exits 78 on every configuration problem, naming the 
   });
 });
 
+describe("a port held by another process is not a configuration problem", () => {
+  test("EADDRINUSE exits 1 (systemd retries), naming the address and the config field", async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", () => resolve()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const file = variant((y) => listen(y, "site", `127.0.0.1:${port}`));
+      const r = await run(RECEIVER, ["run", "--config", file]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port} (site.listen in ${file}): EADDRINUSE`);
+      expect(r.stderr).toContain(`ss -ltnp 'sport = :${port}'`);
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
 describe("prep-publisher reads its config the same way", () => {
+  test("its admin port held by another process: exit 1, naming admin.listen", async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", () => resolve()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const file = path.join(work, "ople", "publisher.yaml");
+      fs.writeFileSync(file, fs.readFileSync(path.join(work, "ople", "publisher.example.yaml"), "utf8").replace("127.0.0.1:8740", `127.0.0.1:${port}`));
+      const r = await run(PUBLISHER, ["run", "--config", file]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port} (admin.listen in ${file}): EADDRINUSE`);
+    } finally {
+      blocker.close();
+    }
+  });
+
   test("run and status exit 78 with every problem of publisher.yaml", async () => {
     const keys = path.join(work, "ople");
     const file = path.join(work, "publisher.yaml");
