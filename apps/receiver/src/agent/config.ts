@@ -110,6 +110,8 @@ function checkTlsPair(ctx: ConfigCheckContext, field: string, v: unknown): void 
 /** The receiver's checks beyond the schema: every file it names, the listeners, combinations. */
 function checkReceiverConfig(v: unknown, ctx: ConfigCheckContext): void {
   checkConfigDirectory(ctx, "root", configString(v, "root"));
+  const analyticsFile = configString(v, "site.analyticsFile");
+  if (analyticsFile !== undefined && configValue(v, "site.analytics") !== false) checkConfigDirectory(ctx, "site.analyticsFile", path.dirname(ctx.resolve(analyticsFile)));
   checkPublicKey(ctx, "trust.rootPublicKey", configString(v, "trust.rootPublicKey"), "copy the root.pub the OPLE handed out next to the config, and check its fingerprint with the OPLE");
   checkPublicKey(ctx, "publisher.identityPublicKey", configString(v, "publisher.identityPublicKey"), "copy the publisher identity .pub the OPLE handed out next to the config");
   checkConfigFile(ctx, "identity.secretKey", configString(v, "identity.secretKey"), "secret", (file) => readSecretKeyFile(file));
