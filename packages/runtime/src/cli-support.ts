@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import { installLastResort, isPrepcastError } from "@prepcast/protocol";
+import { installLastResort } from "@prepcast/protocol";
 
 /** A plain-text table for operators: fixed columns, no colors needed to read it at 3 a.m. */
 export function renderTable(headers: string[], rows: Array<Array<string | number | null | undefined>>): string {
@@ -17,23 +17,17 @@ export function formatDuration(ms: number): string {
   return `${m} min ${Math.round(s - m * 60)} s`;
 }
 
-/** Exit code for configuration errors (sysexits EX_CONFIG), so supervisors don't restart-loop blindly. */
-export const EXIT_CONFIG = 78;
+export { EXIT_CONFIG } from "@prepcast/protocol";
 
 /**
- * Runs a long-lived service until SIGINT/SIGTERM, then stops it cleanly. A configuration error at
- * start-up exits 78 with every problem listed.
+ * Runs a long-lived service until SIGINT/SIGTERM, then stops it cleanly. A start-up failure is
+ * thrown to the CLI wrapper (cliAction), which prints it and exits 78 for a configuration problem
+ * (every problem listed), 1 for anything else.
  */
 export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void> }>, onStarted?: () => void): Promise<void> {
   // A long-running service: what nothing caught is logged and ends the process (exit 70) for a supervised restart.
   installLastResort(process.argv[1] ? `${process.argv[1].split("/").pop()} run` : "prepcast");
-  let service: { stop(): Promise<void> };
-  try {
-    service = await start();
-  } catch (e) {
-    if (isPrepcastError(e, "CONFIG_INVALID")) process.exitCode = EXIT_CONFIG;
-    throw e;
-  }
+  const service = await start();
   onStarted?.();
   await new Promise<void>((resolve) => {
     let stopping = false;

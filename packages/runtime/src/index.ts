@@ -1,4 +1,7 @@
 export * from "./config";
+export * from "./file-access";
+export * from "./listeners";
+export * from "./init-files";
 export * from "./logger";
 export * from "./admin-server";
 export * from "./cli-support";

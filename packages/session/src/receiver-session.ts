@@ -37,6 +37,12 @@ export interface ReceiverBackend {
    * neither live nor staged, and the offer would be wrongly refused as ALREADY_INSTALLED.
    */
   settled?(): Promise<void>;
+  /**
+   * The offered cut is the one the trust state names for its stream but it is neither live nor
+   * staged: its install stopped after the commit (the switch failed). Finish it (switch `current`
+   * now, or stage it for its notBefore) and say how; null when the store holds no such cut.
+   */
+  complete?(cut: CutRefInfo): Promise<InstallResult | null>;
   /** Rebuilds the cut from the payload, verifies every file against the manifest, stages it and activates it (now or at notBefore). */
   install(req: InstallRequest): Promise<InstallResult>;
 }
@@ -270,6 +276,27 @@ export class ReceiverSession {
       return;
     }
     const cur = snap.trust.cuts[`${m.process}/${m.channel}`];
+    if (cur && cur.sequence === m.sequence && cur.manifestSha256 === verified.manifestSha256 && o.backend.complete) {
+      // Committed but never switched live (the switch failed): finish the install, then answer
+      // like for a cut we already have. Never ALREADY_INSTALLED for a cut that is not live.
+      let done: InstallResult | null;
+      try {
+        done = await o.backend.complete(ref);
+      } catch (e) {
+        const err = toPrepcastError(e, "install");
+        this.emit({ type: "transfer_failed", code: err.code, message: err.message, sequence: m.sequence, offset: 0 });
+        await this.conn.send({ error: { code: err.code, message: err.message, retryable: err.code === "DISK_FULL" || err.code === "IO_ERROR" } });
+        return;
+      }
+      if (done) {
+        const receivedAt = (done.state === "active" ? o.backend.snapshot().liveReceivedAt : null) ?? this.clock();
+        await this.conn.send({ offerReply: { accept: true, resumeOffset: payloadSize } });
+        await this.reader.expect("payloadEnd", this.timeouts.transferMs);
+        this.emit({ type: "installed", sequence: m.sequence, manifestSha256: verified.manifestSha256, state: done.state, activatedAt: done.activatedAt, receivedAt, corte: m.corte });
+        await this.sendReceipt(verified, done.state, receivedAt, done.activatedAt);
+        return;
+      }
+    }
     if (cur && cur.sequence === m.sequence) {
       await this.refuse(new PrepcastError(cur.manifestSha256 === verified.manifestSha256 ? "ALREADY_INSTALLED" : "REPLAY", `sequence ${m.sequence} is already installed${cur.manifestSha256 === verified.manifestSha256 ? "" : " with other content"}`), m.sequence);
       return;

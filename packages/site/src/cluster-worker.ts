@@ -2,7 +2,7 @@
 // batches; only the primary touches SQLite, so serving never waits on the database.
 import { installLastResort } from "@prepcast/protocol";
 import { createBatchingSink, encodeHits } from "./analytics";
-import { createHttpListener, createSiteHandler, listenOn, RawHit } from "./server";
+import { createHttpListener, createSiteHandler, RawHit, serveSite } from "./server";
 import type { WorkerConfig } from "./site-server";
 
 async function main(): Promise<void> {
@@ -35,7 +35,11 @@ async function main(): Promise<void> {
     ...(sink ? { analytics: sink } : {}),
   });
   const server = createHttpListener(handler.handle, config.tls);
-  const addr = await listenOn(server, config.listen);
+  const serving = await serveSite(server, config.listen, config.push, {
+    onRejected: (info) => process.connected && process.send!({ type: "prepcast-push-rejected", ...info }),
+    onError: (message) => process.connected && process.send!({ type: "prepcast-push-error", message }),
+  });
+  const addr = serving.address;
   process.on("message", (msg: { type?: string }) => {
     if (msg?.type === "prepcast-flush") {
       sink?.flush();
@@ -44,13 +48,17 @@ async function main(): Promise<void> {
   });
   process.on("disconnect", () => {
     sink?.close();
-    server.close();
+    serving.stopListening();
     setTimeout(() => process.exit(0), 2000).unref();
   });
   process.send!({ type: "prepcast-ready", port: addr.port, host: addr.host });
 }
 
-main().catch((e) => {
-  process.stderr.write(`site worker failed to start: ${String(e)}\n`);
-  process.exit(1);
+main().catch((e: NodeJS.ErrnoException) => {
+  // The primary reports it (with the address and the config field); say it once, with its code.
+  if (process.connected) process.send!({ type: "prepcast-start-failed", code: e.code, message: e.message }, undefined, {}, () => process.exit(1));
+  else {
+    process.stderr.write(`site worker failed to start: ${String(e)}\n`);
+    process.exit(1);
+  }
 });

@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import { promises as fsp, readFileSync } from "node:fs";
 import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { AddressInfo } from "node:net";
+import { AddressInfo, createServer as createNetServer } from "node:net";
+import { createPushGateway } from "@prepcast/transport";
 import { CutCache, CutFile, LoadedCut, resolveCurrentDir } from "./cut";
 import { chooseEncoding, loadVariants, prepareCompressedVariants, Variant } from "./compress";
 import { embargoPage, errorPage, noCutPage, noticePage, notFoundPage } from "./pages";
@@ -779,4 +780,77 @@ export async function listenOn(server: Server, addr: ListenAddress): Promise<Lis
   });
   const a = server.address() as AddressInfo;
   return { host: a.address, port: a.port };
+}
+
+/**
+ * The push endpoint on the site's HTTPS port (the receiver's push.websocket: true): connections
+ * whose TLS SNI is `servername` go to the agent's push endpoint through a push gateway
+ * (@prepcast/transport createPushGateway: allowlist before any TLS byte, the push certificate,
+ * relayed over the unix socket `socketPath`); every other connection is the public site.
+ */
+export interface SitePushOptions {
+  servername: string;
+  /** The push certificate and key files (the certificate the OPLE pins). */
+  tls: TlsFiles;
+  allowlist: string[];
+  socketPath: string;
+}
+
+export interface Serving {
+  address: ListenAddress;
+  /** Stops accepting; open requests finish (idle keep-alive connections are closed). */
+  stopListening(): void;
+  /** Closes everything now. */
+  close(): Promise<void>;
+}
+
+/**
+ * Listens for `server` on `addr`; with `push`, through a front listener that routes each
+ * connection by its TLS SNI before handing the site's connections to `server`.
+ */
+export async function serveSite(
+  server: Server,
+  addr: ListenAddress,
+  push?: SitePushOptions,
+  events: { onRejected?: (info: { address: string; reason: string }) => void; onError?: (message: string) => void } = {},
+): Promise<Serving> {
+  const closeServer = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  if (!push) {
+    const address = await listenOn(server, addr);
+    return { address, stopListening: () => server.close(), close: closeServer };
+  }
+  const gateway = createPushGateway({
+    servername: push.servername,
+    tls: { cert: readFileSync(push.tls.cert), key: readFileSync(push.tls.key) },
+    allowlist: push.allowlist,
+    socketPath: push.socketPath,
+    ...(events.onRejected ? { onRejected: events.onRejected } : {}),
+    ...(events.onError ? { onError: events.onError } : {}),
+  });
+  const front = createNetServer({ noDelay: true }, (socket) => gateway.route(socket, (s) => server.emit("connection", s)));
+  await new Promise<void>((resolve, reject) => {
+    front.once("error", reject);
+    front.listen(addr.port, addr.host, () => {
+      front.off("error", reject);
+      resolve();
+    });
+  });
+  const a = front.address() as AddressInfo;
+  return {
+    address: { host: a.address, port: a.port },
+    stopListening() {
+      front.close();
+      server.close();
+    },
+    async close() {
+      const stopped = new Promise<void>((resolve) => front.close(() => resolve()));
+      gateway.close();
+      await closeServer();
+      await stopped;
+    },
+  };
 }

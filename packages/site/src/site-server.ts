@@ -8,7 +8,7 @@ import { Server } from "node:http";
 import { AnalyticsStore, BatchingSink, createAnalyticsStore, createBatchingSink, decodeHits } from "./analytics";
 import { prepareCompressedVariants, pruneVariants } from "./compress";
 import { resolveCurrentDir } from "./cut";
-import { createHttpListener, createSiteHandler, listenOn, ListenAddress, parseListen, SiteHandlerOptions, SiteLogger, stderrLogger, TlsFiles } from "./server";
+import { createHttpListener, createSiteHandler, listenOn, ListenAddress, parseListen, serveSite, SiteHandlerOptions, SiteLogger, SitePushOptions, stderrLogger, TlsFiles } from "./server";
 import { createAdminHandler } from "./stats-page";
 
 export interface SiteServerOptions extends Omit<SiteHandlerOptions, "analytics"> {
@@ -23,6 +23,10 @@ export interface SiteServerOptions extends Omit<SiteHandlerOptions, "analytics">
   workers?: number;
   /** Separate listener for the difusor's stats (default: none). Bind it to loopback or protect it with a token. */
   admin?: { listen: string | ListenAddress; token?: string; allowedHosts?: string[] };
+  /** The receiver's WebSocket push on this (TLS) listener, routed by SNI to the agent (needs `tls`). */
+  push?: SitePushOptions;
+  /** A push connection dropped by the allowlist (in whichever worker it arrived). */
+  onPushRejected?: (info: { address: string; reason: string }) => void;
 }
 
 export interface SiteServer {
@@ -45,6 +49,7 @@ export interface WorkerConfig {
   staleAfterSeconds?: number;
   trustProxy?: boolean | number;
   analytics: boolean;
+  push?: SitePushOptions;
 }
 
 function urlOf(addr: ListenAddress, tls: boolean): string {
@@ -94,6 +99,11 @@ function watchCuts(root: string, log: SiteLogger): () => Promise<void> {
 
 export async function createSiteServer(opts: SiteServerOptions): Promise<SiteServer> {
   const log = opts.log ?? stderrLogger;
+  if (opts.push && !opts.tls) throw new TypeError("the push on the site's listener needs the site's TLS certificate (tls)");
+  const pushEvents = {
+    onRejected: (info: { address: string; reason: string }) => opts.onPushRejected?.(info),
+    onError: (message: string) => log.error({ err: message }, "push relay failed"),
+  };
   const listen = parseListen(opts.listen, { host: "0.0.0.0", port: 8080 });
   const ownsStore = typeof opts.analytics === "string";
   const store = typeof opts.analytics === "string" ? createAnalyticsStore(opts.analytics, opts.analyticsMaxBytes !== undefined ? { maxBytes: opts.analyticsMaxBytes } : {}) : opts.analytics;
@@ -126,7 +136,8 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
     const { analytics: _a, analyticsMaxBytes: _m, ...handlerOpts } = opts;
     const handler = createSiteHandler({ ...handlerOpts, log, ...(sink ? { analytics: sink } : {}) });
     const server = createHttpListener(handler.handle, opts.tls);
-    const address = await listenOn(server, listen);
+    const serving = await serveSite(server, listen, opts.push, pushEvents);
+    const address = serving.address;
     const stopWatch = watchCuts(opts.root, log);
     await startAdmin(handler.status);
     return {
@@ -141,7 +152,7 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
       async close() {
         await stopWatch();
         await handler.settled();
-        await closeServer(server);
+        await serving.close();
         if (admin) await closeServer(admin);
         sink?.close();
         if (ownsStore) store?.close();
@@ -161,6 +172,7 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
     staleAfterSeconds: opts.staleAfterSeconds,
     trustProxy: opts.trustProxy,
     analytics: !!store,
+    ...(opts.push ? { push: opts.push } : {}),
   };
   const pool: Worker[] = [];
   let closing = false;
@@ -194,15 +206,23 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
     new Promise((resolve, reject) => {
       const w = cluster.fork({ PREPCAST_SITE_WORKER: JSON.stringify(config) });
       pool.push(w);
-      w.on("message", (msg: { type?: string; port?: number }) => {
+      let startError: (Error & { code?: string }) | undefined;
+      w.on("message", (msg: { type?: string; port?: number; code?: string; message?: string; address?: string; reason?: string }) => {
         if (msg?.type === "prepcast-ready") {
           port = msg.port ?? port;
           resolve();
+        } else if (msg?.type === "prepcast-start-failed") {
+          startError = Object.assign(new Error(msg.message ?? "site worker failed to start"), msg.code ? { code: msg.code } : {});
+        } else if (msg?.type === "prepcast-push-rejected") {
+          pushEvents.onRejected({ address: String(msg.address), reason: String(msg.reason) });
+        } else if (msg?.type === "prepcast-push-error") {
+          pushEvents.onError(String(msg.message));
         } else onMessage(w, msg as { type?: string; batch?: unknown });
       });
       w.once("exit", (code) => {
         pool.splice(pool.indexOf(w), 1);
-        reject(new Error(`site worker exited with code ${code} during start-up`));
+        // the worker's own error (e.g. EADDRINUSE, with its errno code) when it said why
+        reject(startError ?? new Error(`site worker exited with code ${code} during start-up`));
         if (closing || !started) return;
         const now = Date.now();
         restarts.push(now);

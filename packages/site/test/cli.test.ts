@@ -55,11 +55,11 @@ describe("CLI commands", () => {
     cleanup(root);
   });
 
-  test("serve refuses a non-loopback admin listener without a token", async () => {
+  test("serve refuses a non-loopback admin listener without a token (a configuration problem: exit 78)", async () => {
     const root = tempRoot();
     const c = capture();
     delete process.env.PREPCAST_ADMIN_TOKEN;
-    expect(await serveCommand({ root, listen: "127.0.0.1:0", admin: "0.0.0.0:0", io: c.io, signal: AbortSignal.abort() })).toBe(1);
+    expect(await serveCommand({ root, listen: "127.0.0.1:0", admin: "0.0.0.0:0", io: c.io, signal: AbortSignal.abort() })).toBe(78);
     expect(c.err()).toContain("error [CONFIG_INVALID]: --admin 0.0.0.0:0 is not a loopback address");
     cleanup(root);
   });

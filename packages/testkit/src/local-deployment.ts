@@ -51,11 +51,18 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | null | unde
   }
 }
 
+/**
+ * How the publisher reaches a receiver: gRPC on its push port, WebSocket on a listener of its own
+ * (`push.websocket: { listen }`), or WebSocket on the site's HTTPS port (`push.websocket: true`,
+ * with `site.tls`: the site then serves https).
+ */
+export type ClusterTransport = "grpc" | "websocket" | "websocket-site";
+
 export interface ReceiverNode {
   id: string;
   dir: string;
   config: string;
-  transport: "grpc" | "websocket";
+  transport: ClusterTransport;
   pushPort: number;
   wsPort: number;
   sitePort: number;
@@ -83,7 +90,7 @@ export class Cluster {
     this.pubConfig = path.join(this.pubDir, "publisher.yaml");
   }
 
-  static async create(spec: Array<{ id: string; transport: "grpc" | "websocket" }>, opts: { dir?: string; pingSeconds?: number } = {}): Promise<Cluster> {
+  static async create(spec: Array<{ id: string; transport: ClusterTransport; siteWorkers?: number }>, opts: { dir?: string; pingSeconds?: number } = {}): Promise<Cluster> {
     const c = new Cluster(opts.dir);
     cli(PUBLISHER_BIN, ["init", "--dir", c.pubDir, "--id", "ople", "--json"]);
     c.adminPort = await freePort();
@@ -105,20 +112,34 @@ export class Cluster {
         log: "",
       };
       let yaml = fs.readFileSync(node.config, "utf8");
+      const websocket = s.transport === "websocket" ? `websocket: { listen: 127.0.0.1:${node.wsPort} }` : s.transport === "websocket-site" ? "websocket: true" : "websocket: false";
       yaml = yaml
         .replace("listen: 0.0.0.0:8730", `listen: 127.0.0.1:${node.pushPort}`)
-        .replace("websocket: false", s.transport === "websocket" ? `websocket: { listen: 127.0.0.1:${node.wsPort} }` : "websocket: false")
+        .replace("websocket: false", websocket)
         .replace("listen: 0.0.0.0:80", `listen: 127.0.0.1:${node.sitePort}`)
         .replace("listen: 127.0.0.1:8731", `listen: 127.0.0.1:${node.adminPort}`)
-        .replace("workers: 0", "workers: 1");
+        .replace("workers: 0", `workers: ${s.siteWorkers ?? 1}`);
+      if (s.transport === "websocket-site") {
+        // the site's own (public) certificate, distinct from the push certificate init made
+        const made = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "site.key", "-out", "site.crt", "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { cwd: dir, encoding: "utf8" });
+        if (made.status !== 0) throw new Error(`openssl could not make the site certificate: ${made.stderr}`);
+        fs.chmodSync(path.join(dir, "site.key"), 0o600);
+        yaml = yaml.replace("  # tls: { cert: ./site.crt, key: ./site.key }", "  tls: { cert: ./site.crt, key: ./site.key }");
+      }
       fs.writeFileSync(node.config, yaml);
       c.receivers.push(node);
     }
     let pub = fs.readFileSync(path.join(c.pubDir, "publisher.example.yaml"), "utf8").replace("127.0.0.1:8740", `127.0.0.1:${c.adminPort}`).replace("receivers: []", `pingSeconds: ${opts.pingSeconds ?? 2}\nreceivers:`);
     for (const r of c.receivers) {
-      pub += `  - id: ${r.id}\n    name: Receptor ${r.id}\n    transport: ${r.transport}\n`;
-      pub += r.transport === "websocket" ? `    address: wss://127.0.0.1:${r.wsPort}/prepcast/v1/push\n` : `    address: 127.0.0.1:${r.pushPort}\n`;
-      pub += `    tlsFingerprint: ${r.tlsFingerprint}\n    identityPublicKey: ${r.identityPublicKey}\n    publicUrl: http://127.0.0.1:${r.sitePort}/\n`;
+      pub += `  - id: ${r.id}\n    name: Receptor ${r.id}\n    transport: ${r.transport === "grpc" ? "grpc" : "websocket"}\n`;
+      pub +=
+        r.transport === "websocket"
+          ? `    address: wss://127.0.0.1:${r.wsPort}/prepcast/v1/push\n`
+          : r.transport === "websocket-site"
+            ? `    address: wss://127.0.0.1:${r.sitePort}/prepcast/v1/push\n`
+            : `    address: 127.0.0.1:${r.pushPort}\n`;
+      // (no publicUrl for the https site: its test certificate is not one the probe trusts)
+      pub += `    tlsFingerprint: ${r.tlsFingerprint}\n    identityPublicKey: ${r.identityPublicKey}\n${r.transport === "websocket-site" ? "" : `    publicUrl: http://127.0.0.1:${r.sitePort}/\n`}`;
     }
     fs.writeFileSync(c.pubConfig, pub);
     return c;

@@ -7,6 +7,7 @@ export {
   certificateFingerprint,
   normalizeFingerprint,
   probePinnedCertificate,
+  PIN_SERVERNAME,
   type SelfSignedCertificate,
   type PinnedTlsOptions,
 } from "./tls";
@@ -14,3 +15,4 @@ export { memoryTransport, type MemoryTransportOptions } from "./memory";
 export { grpcTransport, GRPC_SESSION_PATH, type GrpcTransportOptions } from "./grpc";
 export { websocketTransport, type WebsocketTransportOptions } from "./websocket";
 export { ConnectionGate, DEFAULT_PENDING_PER_ADDRESS, DEFAULT_PENDING_TOTAL, DEFAULT_HANDSHAKE_MS, type ConnectionGateOptions } from "./connection-gate";
+export { BRIDGE_PREAMBLE, clientHelloServerName, createPushGateway, readBridgePreamble, type PushGateway, type PushGatewayOptions } from "./push-gateway";

@@ -1,5 +1,6 @@
 // WebSocket transport for networks where only 443 is open: one binary message = one encoded
 // Frame, at a fixed path, optionally sharing the receiver's existing HTTPS server.
+import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
@@ -8,6 +9,7 @@ import { guardHttpServer, PrepcastError } from "@prepcast/protocol";
 import { ConnectionGate } from "./connection-gate";
 import { Allowlist, normalizeAddress } from "./allowlist";
 import { BaseConnection, deliverConnection, peerError, type ConnectionInit } from "./connection";
+import { listenBridgeSocket, readBridgePreamble } from "./push-gateway";
 import { PIN_SERVERNAME, probePinnedCertificate, unreachable } from "./tls";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -34,6 +36,13 @@ export interface WebsocketTransportOptions {
   attachTo?: http.Server | https.Server;
   /** Default /prepcast/v1/push. */
   path?: string;
+  /**
+   * Serve the push behind the site's HTTPS port (push.websocket: true): listen() listens on this
+   * unix socket instead of host/port, for connections relayed by the site's push gateway
+   * (createPushGateway), each starting with the bridge preamble that carries the publisher's
+   * address. TLS was terminated by the gateway; the allowlist is checked again on that address.
+   */
+  bridgeSocket?: string;
 }
 
 class WebsocketConnection extends BaseConnection {
@@ -124,7 +133,9 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
       const maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
       const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false, clientTracking: false });
       const attached = transportOptions.attachTo;
-      const httpServer: http.Server = attached ?? (opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: 10_000 }) : http.createServer());
+      const bridge = transportOptions.bridgeSocket;
+      // behind the bridge, TLS was terminated by the site's push gateway: plain HTTP here
+      const httpServer: http.Server = attached ?? (opts.tls && bridge === undefined ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: 10_000 }) : http.createServer());
       const open = new Set<WebsocketConnection>();
       const gate = new ConnectionGate({
         ...opts.pending,
@@ -135,16 +146,20 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
         opts.onRejected?.({ address, reason: "address not in allowlist" });
       };
 
+      /** Relayed connections (bridge mode): the publisher's address, set by the gateway's preamble only, and the gate's key. */
+      const relayed = new WeakMap<net.Socket, { address: string; key: string }>();
+      let relayedCount = 0;
       const onUpgrade = (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
         const requestPath = (req.url ?? "").split("?")[0];
         if (requestPath !== path) {
           if (!attached) socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
           return;
         }
-        const address = normalizeAddress(req.socket.remoteAddress ?? "");
+        const bridged = relayed.get(req.socket);
+        const address = bridged?.address ?? normalizeAddress(req.socket.remoteAddress ?? "");
         if (allowlist && !allowlist.allows(address)) return reject(socket, address);
         wss.handleUpgrade(req, socket, head, (ws) => {
-          gate.established(`${address}:${req.socket.remotePort}`);
+          gate.established(bridged?.key ?? `${address}:${req.socket.remotePort}`);
           const conn = new WebsocketConnection(
             { transport: "websocket", remoteAddress: address, where: `publisher ${address}`, maxFrameBytes, idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS },
             ws,
@@ -174,6 +189,37 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
       // its own listener: the same guard as every HTTP listener (timeouts, header bounds, 400 on bad input)
       guardHttpServer(httpServer, { name: "push (WebSocket)", headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
       httpServer.on("tlsClientError", (_err, socket) => socket.destroy());
+      if (bridge !== undefined) {
+        // Relayed by the site's push gateway: the first line is the publisher's address.
+        const unix = net.createServer((socket) => {
+          socket.on("error", () => undefined);
+          readBridgePreamble(socket).then(
+            ({ address, rest }) => {
+              if (allowlist && !allowlist.allows(address)) return reject(socket, address);
+              const key = `${address}:bridge-${++relayedCount}`;
+              relayed.set(socket, { address, key });
+              gate.admit(socket, address, key); // the same pending-connection caps as a listener of its own
+              socket.unshift(rest);
+              httpServer.emit("connection", socket);
+              socket.resume();
+            },
+            () => socket.destroy(),
+          );
+        });
+        await listenBridgeSocket(unix, bridge);
+        return {
+          address: { host: bridge, port: 0 },
+          async close() {
+            gate.close();
+            const stopped = new Promise<void>((resolve) => unix.close(() => resolve()));
+            await Promise.all([...open].map((c) => c.close()));
+            wss.close();
+            httpServer.closeAllConnections();
+            await stopped;
+            fs.rmSync(bridge, { force: true });
+          },
+        };
+      }
       // The allowlist runs on the accepted TCP socket, before TLS or HTTP parsing.
       const front = net.createServer({ noDelay: true }, (socket) => {
         const address = normalizeAddress(socket.remoteAddress ?? "");

@@ -1,14 +1,20 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { generateKeyPair, isPrepcastError } from "@prepcast/protocol";
+import { generateKeyPair, initPublisherKeys, isPrepcastError, writeSecretKeyFile } from "@prepcast/protocol";
 import { loadPublisherConfig } from "../service/config";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 const key = Buffer.from(generateKeyPair().publicKey).toString("base64");
 const fp = "ab".repeat(32);
 
 function write(yaml: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pcfg-"));
+  dirs.push(dir);
+  initPublisherKeys(path.join(dir, "keys"));
+  writeSecretKeyFile(path.join(dir, "identity.key"), generateKeyPair());
   fs.writeFileSync(path.join(dir, "publisher.yaml"), yaml);
   return path.join(dir, "publisher.yaml");
 }

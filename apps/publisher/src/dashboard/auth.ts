@@ -23,7 +23,7 @@ interface PasswordHash {
   key: Buffer;
 }
 
-function parsePasswordHash(line: string, file: string): PasswordHash {
+export function parsePasswordHash(line: string, file: string): PasswordHash {
   const m = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(line.trim());
   const N = Number(m?.[1]);
   if (!m || N < 1024 || (N & (N - 1)) !== 0 || Number(m[2]) < 1 || Number(m[3]) < 1) {

@@ -1,15 +1,20 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { PrepcastError, readPublicKeyFile } from "@prepcast/protocol";
-import { commaList, loadConfig, parseListen, resolveFrom, type EnvOverride } from "@prepcast/runtime";
+import { loadPublisherSigningMaterial, PrepcastError, PUBLISHER_KEY_FILES, readPublicKeyFile, readSecretKeyFile } from "@prepcast/protocol";
+import {
+  checkConfigDirectory, checkConfigFile, checkListeners, commaList, configString, configValue, loadConfig, parseListen, resolveFrom,
+  type ConfigCheckContext, type EnvOverride, type FileKind,
+} from "@prepcast/runtime";
+import { parsePasswordHash } from "../dashboard/auth";
 import type { ReceiverEntry } from "./receiver-link";
 
 export const DEFAULT_SUSPENSION_TEXT =
   "Por disposición del Organismo Público Local Electoral, este sitio dejó de recibir los resultados del Programa de Resultados Electorales Preliminares (PREP) porque no publicó el corte más reciente durante tres periodos de actualización consecutivos.\n\nConsulte los resultados en el sitio oficial del OPLE o en la lista de difusores oficiales.";
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, "must be 1-64 lower-case letters, digits, '.', '_' or '-'");
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):\d{1,5}$/, "must be HOST:PORT");
+/** HOST:PORT, checked by checkListeners. */
+const hostPort = z.string().min(1);
 
 export const PublisherConfigSchema = z.strictObject({
   id,
@@ -98,12 +103,10 @@ export interface ResolvedPublisherConfig extends PublisherConfig {
   receiverEntries: ReceiverEntry[];
 }
 
-/** A receiver key given inline (base64) or as a key file path. */
-function receiverKey(value: string, baseDir: string, where: string): Uint8Array {
-  if (/^[A-Za-z0-9+/]{43}=$/.test(value)) return Buffer.from(value, "base64");
-  const file = resolveFrom(baseDir, value);
-  if (!fs.existsSync(file)) throw new PrepcastError("CONFIG_INVALID", `identity key file ${file} does not exist`, { where, hint: "use the .pub file the receiver's `init` printed, or its base64 public key" });
-  return readPublicKeyFile(file).publicKey;
+const INLINE_KEY = /^[A-Za-z0-9+/]{43}=$/;
+
+function receiverKey(value: string, baseDir: string): Uint8Array {
+  return INLINE_KEY.test(value) ? Buffer.from(value, "base64") : readPublicKeyFile(resolveFrom(baseDir, value)).publicKey;
 }
 
 function parseAddress(r: PublisherConfig["receivers"][number], where: string): Pick<ReceiverEntry, "host" | "port" | "path"> {
@@ -120,8 +123,66 @@ function parseAddress(r: PublisherConfig["receivers"][number], where: string): P
   return parseListen(r.address, where);
 }
 
+/** The publisher's checks beyond the schema: every file and directory it names, the admin listener, the receivers' addresses. */
+function checkPublisherConfig(v: unknown, checks: ConfigCheckContext): void {
+  let count = 0;
+  const ctx: ConfigCheckContext = {
+    ...checks,
+    problem: (field, message) => {
+      count++;
+      checks.problem(field, message);
+    },
+  };
+  const keys = configString(v, "keys");
+  if (keys !== undefined) {
+    const dir = ctx.resolve(keys);
+    const before = count;
+    const init = `run \`prep-publisher init --dir ${dir}\` first, or point keys at the directory it created`;
+    if (!fs.existsSync(dir)) ctx.problem("keys", `directory ${dir} does not exist: ${init}`);
+    else if (!fs.statSync(dir).isDirectory()) ctx.problem("keys", `${dir} is not a directory: ${init}`);
+    else {
+      const files: Array<[string, FileKind]> = [[PUBLISHER_KEY_FILES.signingKey, "secret"], [PUBLISHER_KEY_FILES.keyset, "public"], [PUBLISHER_KEY_FILES.keysetSig, "public"]];
+      for (const [name, kind] of files) if (count === before) checkConfigFile(ctx, "keys", path.join(dir, name), kind, undefined, init);
+    }
+    if (count === before) {
+      try {
+        loadPublisherSigningMaterial(dir);
+      } catch (e) {
+        const err = e as PrepcastError;
+        ctx.problem("keys", `${err.message}${err.hint ? ` (${err.hint})` : ""}`);
+      }
+    }
+  }
+  checkConfigFile(ctx, "identity.secretKey", configString(v, "identity.secretKey"), "secret", (file) => readSecretKeyFile(file));
+  checkConfigDirectory(ctx, "state", configString(v, "state"));
+  checkConfigDirectory(ctx, "inbox", configString(v, "inbox"));
+  checkConfigDirectory(ctx, "publicList.dir", configString(v, "publicList.dir"));
+  checkConfigFile(ctx, "admin.tokenFile", configString(v, "admin.tokenFile"), "secret", (file) => {
+    if (fs.readFileSync(file, "utf8").trim().length < 16) throw new PrepcastError("CONFIG_INVALID", `${file}: the admin token must have at least 16 characters`, { hint: "write a long random token, e.g. `openssl rand -hex 32`" });
+  });
+  checkConfigFile(ctx, "admin.passwordFile", configString(v, "admin.passwordFile"), "secret", (file) => parsePasswordHash(fs.readFileSync(file, "utf8"), file));
+  const admin = configString(v, "admin.listen");
+  if (admin !== undefined) checkListeners([{ field: "admin.listen", value: admin }], ctx.problem);
+  const receivers = configValue(v, "receivers");
+  if (!Array.isArray(receivers)) return;
+  receivers.forEach((r: unknown, i) => {
+    const key = configString(r, "identityPublicKey");
+    if (key !== undefined && !INLINE_KEY.test(key)) checkConfigFile(ctx, `receivers.${i}.identityPublicKey`, key, "public", (file) => readPublicKeyFile(file), "use the .pub file the receiver's `init` wrote, or its base64 public key");
+    checkConfigFile(ctx, `receivers.${i}.logo`, configString(r, "logo"), "public");
+    const address = configString(r, "address");
+    const transport = configValue(r, "transport");
+    if (address !== undefined && (transport === "grpc" || transport === "websocket")) {
+      try {
+        parseAddress(r as PublisherConfig["receivers"][number], `receivers.${i}.address`);
+      } catch (e) {
+        ctx.problem(`receivers.${i}.address`, (e as Error).message);
+      }
+    }
+  });
+}
+
 export function loadPublisherConfig(file: string, env: NodeJS.ProcessEnv = process.env): ResolvedPublisherConfig {
-  const { config, baseDir } = loadConfig(file, PublisherConfigSchema, { env, overrides: PUBLISHER_ENV });
+  const { config, baseDir } = loadConfig(file, PublisherConfigSchema, { env, overrides: PUBLISHER_ENV, check: checkPublisherConfig });
   const receiverEntries = config.receivers.map((r, i): ReceiverEntry => {
     const where = `${file}: receivers.${i}`;
     return {
@@ -130,7 +191,7 @@ export function loadPublisherConfig(file: string, env: NodeJS.ProcessEnv = proce
       transport: r.transport,
       ...parseAddress(r, `${where}.address`),
       ...(r.tlsFingerprint ? { tlsFingerprint: r.tlsFingerprint.replace(/:/g, "").toLowerCase() } : {}),
-      publicKey: receiverKey(r.identityPublicKey, baseDir, `${where}.identityPublicKey`),
+      publicKey: receiverKey(r.identityPublicKey, baseDir),
       ...(r.publicUrl ? { publicUrl: r.publicUrl } : {}),
       ...(r.contact ? { contact: r.contact } : {}),
       ...(r.logo ? { logo: resolveFrom(baseDir, r.logo) } : {}),

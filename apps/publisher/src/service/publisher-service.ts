@@ -4,7 +4,7 @@ import * as path from "node:path";
 import {
   AuditLog, loadPublisherSigningMaterial, readSecretKeyFile, toPrepcastError, PUBLISHER_KEY_FILES, readPublicKeyFile,
 } from "@prepcast/protocol";
-import { createLogger, createMetricsRegistry, parseListen, startAdminServer, sendJson, type Logger, type AdminRoute } from "@prepcast/runtime";
+import { bindListener, createLogger, createMetricsRegistry, parseListen, startAdminServer, sendJson, type Logger, type AdminRoute } from "@prepcast/runtime";
 import { grpcTransport, websocketTransport, type TransportFactory } from "@prepcast/transport";
 import type { Registry } from "prom-client";
 import type { ResolvedPublisherConfig } from "./config";
@@ -117,7 +117,13 @@ export class PublisherService extends EventEmitter {
     svc.monitor.applyToLinks();
     svc.publicList = new PublicListWriter(svc);
     svc.wireMonitor(opts.monitor ?? !!opts.admin);
-    if (opts.admin) await svc.startAdmin();
+    try {
+      if (opts.admin) await svc.startAdmin();
+    } catch (e) {
+      // e.g. admin.listen taken: stop the links and timers already running, so the process exits
+      await svc.stop().catch(() => undefined);
+      throw e;
+    }
     if (opts.watchInbox && c.inbox) {
       svc.inbox = new InboxWatcher(c.inbox, async (item) => {
         try {
@@ -245,7 +251,7 @@ export class PublisherService extends EventEmitter {
       ...operatorRoutes(this, auth),
     ];
     this.adminAuth = auth;
-    this.admin = await startAdminServer({
+    this.admin = await bindListener(this.config.file, "admin.listen", this.config.admin.listen, () => startAdminServer({
       host,
       port,
       allowedHosts: this.config.admin.allowedHosts ?? [],
@@ -253,7 +259,7 @@ export class PublisherService extends EventEmitter {
       registry: this.registry,
       ready: () => ({ ok: true, reasons: [] }),
       routes,
-    });
+    }));
   }
 
   /** Monitor wiring: probes (when `probing`), incidents from the links, public list regeneration. */

@@ -1,11 +1,16 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { generateKeyPair, isPrepcastError, writePublicKeyFile } from "@prepcast/protocol";
+import { generateKeyPair, isPrepcastError, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
 import { loadReceiverConfig } from "../agent/config";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 function setup(yaml: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rcfg-"));
+  dirs.push(dir);
+  writeSecretKeyFile(path.join(dir, "identity.key"), generateKeyPair());
   writePublicKeyFile(path.join(dir, "root.pub"), generateKeyPair().publicKey);
   writePublicKeyFile(path.join(dir, "publisher.pub"), generateKeyPair().publicKey);
   fs.writeFileSync(path.join(dir, "receiver.yaml"), yaml);

@@ -17,9 +17,10 @@ push:
   listen: 0.0.0.0:8730               # open this port only to the OPLE's addresses (ufw)
   tls: { cert: ./tls.crt, key: ./tls.key }
   allowlist: [${o.allow.join(", ")}]   # publisher addresses; everything else is dropped
-  websocket: false                   # or { listen: 0.0.0.0:8443 } where only HTTPS ports are open
+  websocket: false                   # true: also on the site's HTTPS port (needs site.tls), or { listen: 0.0.0.0:8443 }
 site:
-  listen: 0.0.0.0:80
+  listen: 0.0.0.0:80                 # with tls: 0.0.0.0:443
+  # tls: { cert: ./site.crt, key: ./site.key }   # your public certificate (0600 key), to serve HTTPS
   frameAncestors: ["'self'"]         # add your portal's origin to embed the PREP pages
   workers: 0                         # 0 = one per core
 admin:

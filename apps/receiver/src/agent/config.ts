@@ -1,9 +1,16 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { z } from "zod";
-import { PrepcastError, readPublicKeyFile } from "@prepcast/protocol";
-import { commaList, loadConfig, resolveFrom, type EnvOverride } from "@prepcast/runtime";
+import { PrepcastError, readPublicKeyFile, readSecretKeyFile } from "@prepcast/protocol";
+import {
+  checkConfigDirectory, checkConfigFile, checkListeners, commaList, configString, configValue, loadConfig, resolveFrom,
+  type ConfigCheckContext, type EnvOverride, type ListenerField,
+} from "@prepcast/runtime";
+import { parseCidr } from "@prepcast/transport";
 
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):\d{1,5}$/, "must be HOST:PORT");
+/** HOST:PORT, checked (with every other listener) by checkListeners. */
+const hostPort = z.string().min(1);
 const tls = z.strictObject({ cert: z.string().min(1), key: z.string().min(1) });
 
 export const ReceiverConfigSchema = z.strictObject({
@@ -68,17 +75,91 @@ export interface ResolvedReceiverConfig extends ReceiverConfig {
   publisherPublicKey: Uint8Array;
 }
 
-function keyFrom(value: string, baseDir: string, where: string): Uint8Array {
-  if (/^[A-Za-z0-9+/]{43}=$/.test(value)) return Buffer.from(value, "base64");
-  const file = resolveFrom(baseDir, value);
-  if (!fs.existsSync(file)) throw new PrepcastError("CONFIG_INVALID", `key file ${file} does not exist`, { where, hint: "copy the .pub file the OPLE handed out next to the config" });
-  return readPublicKeyFile(file).publicKey;
+const INLINE_KEY = /^[A-Za-z0-9+/]{43}=$/;
+
+/** A public key given inline (base64) or as a .pub file. */
+function checkPublicKey(ctx: ConfigCheckContext, field: string, value: string | undefined, hint: string): void {
+  if (value === undefined || INLINE_KEY.test(value)) return;
+  checkConfigFile(ctx, field, value, "public", (file) => readPublicKeyFile(file), hint);
 }
 
+/** A TLS certificate and its private key: readable, the key 0600, both PEM, and belonging together. */
+function checkTlsPair(ctx: ConfigCheckContext, field: string, v: unknown): void {
+  const certPath = configString(v, `${field}.cert`);
+  const keyPath = configString(v, `${field}.key`);
+  let cert: X509Certificate | undefined;
+  let key: KeyObject | undefined;
+  checkConfigFile(ctx, `${field}.cert`, certPath, "public", (file) => {
+    try {
+      cert = new X509Certificate(fs.readFileSync(file));
+    } catch (e) {
+      throw new PrepcastError("CONFIG_INVALID", `${file} is not a PEM X.509 certificate (${(e as Error).message})`, { hint: "give the certificate (-----BEGIN CERTIFICATE-----), not the key" });
+    }
+  });
+  checkConfigFile(ctx, `${field}.key`, keyPath, "secret", (file) => {
+    try {
+      key = createPrivateKey(fs.readFileSync(file));
+    } catch {
+      // the parser's message could quote the key: say only what is wrong
+      throw new PrepcastError("CONFIG_INVALID", `${file} is not a PEM private key`, { hint: "give the private key (-----BEGIN PRIVATE KEY-----) that goes with the certificate" });
+    }
+  });
+  if (cert && key && !cert.checkPrivateKey(key)) ctx.problem(`${field}.key`, `${ctx.resolve(keyPath!)} is not the private key of the certificate ${ctx.resolve(certPath!)} (${field}.cert)`);
+}
+
+/** The receiver's checks beyond the schema: every file it names, the listeners, combinations. */
+function checkReceiverConfig(v: unknown, ctx: ConfigCheckContext): void {
+  checkConfigDirectory(ctx, "root", configString(v, "root"));
+  const analyticsFile = configString(v, "site.analyticsFile");
+  if (analyticsFile !== undefined && configValue(v, "site.analytics") !== false) checkConfigDirectory(ctx, "site.analyticsFile", path.dirname(ctx.resolve(analyticsFile)));
+  checkPublicKey(ctx, "trust.rootPublicKey", configString(v, "trust.rootPublicKey"), "copy the root.pub the OPLE handed out next to the config, and check its fingerprint with the OPLE");
+  checkPublicKey(ctx, "publisher.identityPublicKey", configString(v, "publisher.identityPublicKey"), "copy the publisher identity .pub the OPLE handed out next to the config");
+  checkConfigFile(ctx, "identity.secretKey", configString(v, "identity.secretKey"), "secret", (file) => readSecretKeyFile(file));
+  if (configValue(v, "push.tls") != null) checkTlsPair(ctx, "push.tls", v);
+  if (configValue(v, "site.tls") != null) checkTlsPair(ctx, "site.tls", v);
+  const allowlist = configValue(v, "push.allowlist");
+  if (Array.isArray(allowlist)) {
+    allowlist.forEach((cidr, i) => {
+      if (typeof cidr !== "string") return;
+      try {
+        parseCidr(cidr);
+      } catch (e) {
+        ctx.problem(`push.allowlist.${i}`, (e as Error).message);
+      }
+    });
+  }
+  const websocket = configValue(v, "push.websocket");
+  if (websocket === true) {
+    if (configValue(v, "site.tls") == null) {
+      ctx.problem("push.websocket", "true serves the push on the site's HTTPS listener, but site.tls is not set: set site.tls { cert, key } (the site then serves HTTPS on site.listen, e.g. 0.0.0.0:443), or give the WebSocket push a listener of its own: push.websocket: { listen: 0.0.0.0:8443 }");
+    }
+    if (configValue(v, "push.tls") == null) {
+      ctx.problem("push.tls", "push.websocket: true needs the push certificate (the OPLE pins it): set push.tls { cert, key } (`prep-receiver init` writes tls.crt and tls.key)");
+    }
+    const root = configString(v, "root");
+    const socket = root === undefined ? undefined : path.join(ctx.resolve(root), "push.sock");
+    if (socket !== undefined && Buffer.byteLength(socket) > 107) {
+      ctx.problem("root", `push.websocket: true puts the push bridge socket at ${socket}, longer than the 107 bytes a unix socket path may have: use a shorter state directory`);
+    }
+  }
+  const listeners: ListenerField[] = [];
+  const add = (field: string) => {
+    const value = configString(v, field);
+    if (value !== undefined) listeners.push({ field, value });
+  };
+  add("push.listen");
+  if (typeof websocket === "object" && websocket !== null) add("push.websocket.listen");
+  add("site.listen");
+  add("admin.listen");
+  checkListeners(listeners, ctx.problem);
+}
+
+/** Reads, checks and resolves a receiver config; every problem at once as CONFIG_INVALID (exit 78). */
 export function loadReceiverConfig(file: string, env: NodeJS.ProcessEnv = process.env): ResolvedReceiverConfig {
-  const { config, baseDir } = loadConfig(file, ReceiverConfigSchema, { env, overrides: RECEIVER_ENV });
+  const { config, baseDir } = loadConfig(file, ReceiverConfigSchema, { env, overrides: RECEIVER_ENV, check: checkReceiverConfig });
   const r = (p: string) => resolveFrom(baseDir, p);
   const resolveTls = (t: { cert: string; key: string } | null) => (t ? { cert: r(t.cert), key: r(t.key) } : null);
+  const key = (value: string) => (INLINE_KEY.test(value) ? Buffer.from(value, "base64") : readPublicKeyFile(r(value)).publicKey);
   return {
     ...config,
     file,
@@ -87,7 +168,7 @@ export function loadReceiverConfig(file: string, env: NodeJS.ProcessEnv = proces
     identity: { secretKey: r(config.identity.secretKey) },
     push: { ...config.push, tls: resolveTls(config.push.tls) },
     site: { ...config.site, tls: resolveTls(config.site.tls) },
-    rootPublicKey: keyFrom(config.trust.rootPublicKey, baseDir, `${file}: trust.rootPublicKey`),
-    publisherPublicKey: keyFrom(config.publisher.identityPublicKey, baseDir, `${file}: publisher.identityPublicKey`),
+    rootPublicKey: key(config.trust.rootPublicKey),
+    publisherPublicKey: key(config.publisher.identityPublicKey),
   };
 }

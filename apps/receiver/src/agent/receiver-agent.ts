@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CutStore, EventThrottle, peerText, readSecretKeyFile, toPrepcastError, type AuditLog } from "@prepcast/protocol";
-import { createLogger, createMetricsRegistry, parseListen, sendJson, startAdminServer, type Logger } from "@prepcast/runtime";
+import { bindListener, createLogger, createMetricsRegistry, parseListen, sendJson, startAdminServer, type Logger } from "@prepcast/runtime";
 import { ReceiverSession, type ReceiverSessionEvent } from "@prepcast/session";
-import { grpcTransport, websocketTransport, type FrameConnection, type FrameServer, type TransportFactory } from "@prepcast/transport";
+import { DEFAULT_WEBSOCKET_PATH, grpcTransport, PIN_SERVERNAME, websocketTransport, type FrameConnection, type FrameServer, type TransportFactory } from "@prepcast/transport";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { ResolvedReceiverConfig } from "./config";
 import { StoreBackend, type ActivationEvent, type PayloadApplier } from "./store-backend";
@@ -12,6 +12,11 @@ import { statusPage } from "./status-page";
 import { NoticeKeeper } from "./notices";
 
 export const AGENT_VERSION = "0.1.0";
+
+/** The unix socket (0600) on which the agent takes the WebSocket push relayed by the site's workers. */
+export function bridgeSocketPath(root: string): string {
+  return path.join(root, "push.sock");
+}
 
 export interface ReceiverAgentOptions {
   config: ResolvedReceiverConfig;
@@ -48,6 +53,9 @@ export class ReceiverAgent {
   readonly log: Logger;
   readonly registry: Registry;
   private readonly servers: FrameServer[] = [];
+  private readonly endpoints: string[] = [];
+  /** The unix-socket endpoint behind the site's port (push.websocket: true). */
+  private bridge: FrameServer | null = null;
   private readonly sessions = new Set<ReceiverSession>();
   private readonly connections = new Set<FrameConnection>();
   private admin: Awaited<ReturnType<typeof startAdminServer>> | null = null;
@@ -173,28 +181,33 @@ export class ReceiverAgent {
       ...(tlsOpts ? { tls: tlsOpts } : {}),
       allowlist: c.push.allowlist,
       maxFrameBytes: c.push.maxFrameBytes,
-      onRejected: (info: { address: string; reason: string }) => {
-        this.metrics.rejected.inc();
-        const t = this.rejections.take();
-        this.summarize("connection_rejected", t.summary);
-        if (!t.record) return;
-        this.audit.append("connection_rejected", { address: peerText(info.address, 64), reason: info.reason });
-        this.log.warn({ address: peerText(info.address, 64), reason: info.reason }, "connection dropped by the allowlist");
-      },
+      onRejected: (info: { address: string; reason: string }) => this.onRejected(info),
     };
     const onConnection = (conn: FrameConnection) => this.onConnection(conn, identity);
     const grpc = this.opts.transports?.grpc ?? grpcTransport();
     const pushAddr = parseListen(c.push.listen, `${c.file}: push.listen`);
-    this.servers.push(await grpc.listen({ ...pushAddr, ...common }, onConnection));
-    if (c.push.websocket) {
+    this.servers.push(await bindListener(c.file, "push.listen", c.push.listen, () => grpc.listen({ ...pushAddr, ...common }, onConnection)));
+    this.endpoints.push(`grpc ${c.push.listen}`);
+    if (typeof c.push.websocket === "object") {
+      // a listener of its own (TLS with the push certificate, allowlist on the TCP accept)
       const ws = this.opts.transports?.websocket ?? websocketTransport();
-      const wsAddr = typeof c.push.websocket === "object" ? parseListen(c.push.websocket.listen, `${c.file}: push.websocket.listen`) : { host: pushAddr.host, port: pushAddr.port === 0 ? 0 : pushAddr.port + 1 };
-      this.servers.push(await ws.listen({ ...wsAddr, ...common }, onConnection));
+      const wsAddr = parseListen(c.push.websocket.listen, `${c.file}: push.websocket.listen`);
+      this.servers.push(await bindListener(c.file, "push.websocket.listen", c.push.websocket.listen, () => ws.listen({ ...wsAddr, ...common }, onConnection)));
+      this.endpoints.push(`websocket ${c.push.websocket.listen}`);
+    } else if (c.push.websocket === true) {
+      // on the site's HTTPS listener: the site's workers relay SNI-selected connections to this
+      // unix socket (docs/architecture.md, "WebSocket push on the site's port")
+      const ws = websocketTransport({ bridgeSocket: bridgeSocketPath(c.root) });
+      this.bridge = await ws.listen({ host: "", port: 0, ...common }, onConnection);
+      this.servers.push(this.bridge);
     }
 
-    if (this.opts.site !== false) this.site = await this.startSite();
+    if (this.opts.site !== false) {
+      this.site = await bindListener(c.file, "site.listen", c.site.listen, () => this.startSite());
+      if (c.push.websocket === true) this.endpoints.push(`websocket ${this.site.url}${DEFAULT_WEBSOCKET_PATH} (SNI ${PIN_SERVERNAME})`);
+    }
     const adminAddr = parseListen(c.admin.listen, `${c.file}: admin.listen`);
-    this.admin = await startAdminServer({
+    this.admin = await bindListener(c.file, "admin.listen", c.admin.listen, () => startAdminServer({
       ...adminAddr,
       allowedHosts: c.admin.allowedHosts ?? [],
       log: this.log,
@@ -216,10 +229,10 @@ export class ReceiverAgent {
           return false;
         },
       ],
-    });
+    }));
     this.audit.append("agent_started", {
       receiver: c.id,
-      push: this.servers.map((s) => `${s.address.host}:${s.address.port}`),
+      push: this.endpoints,
       site: this.site?.url ?? null,
       live: live?.record.sequence ?? null,
       version: AGENT_VERSION,
@@ -240,12 +253,34 @@ export class ReceiverAgent {
       ...(c.site.analytics ? { analytics: c.site.analyticsFile ? path.resolve(path.dirname(c.file), c.site.analyticsFile) : path.join(c.root, "analytics.sqlite"), analyticsMaxBytes: c.site.analyticsMaxMiB * 1024 * 1024 } : {}),
       staleAfterSeconds: c.stalePeriods * c.updatePeriodMinutes * 60,
       clock: () => this.decisionClock().getTime(),
+      ...(c.push.websocket === true && c.push.tls
+        ? {
+            push: { servername: PIN_SERVERNAME, tls: c.push.tls, allowlist: c.push.allowlist, socketPath: bridgeSocketPath(c.root) },
+            onPushRejected: (info: { address: string; reason: string }) => this.onRejected(info),
+          }
+        : {}),
     } as Parameters<typeof site.createSiteServer>[0]);
     return srv;
   }
 
+  /** A peer dropped by the allowlist (on the push port, or by a site worker for the push on the site's port). */
+  private onRejected(info: { address: string; reason: string }): void {
+    this.metrics.rejected.inc();
+    const t = this.rejections.take();
+    this.summarize("connection_rejected", t.summary);
+    if (!t.record) return;
+    this.audit.append("connection_rejected", { address: peerText(info.address, 64), reason: info.reason });
+    this.log.warn({ address: peerText(info.address, 64), reason: info.reason }, "connection dropped by the allowlist");
+  }
+
+  /** The TCP listeners of the push (gRPC, and the WebSocket's own listener when it has one). */
   pushAddresses(): Array<{ host: string; port: number }> {
-    return this.servers.map((s) => s.address);
+    return this.servers.filter((s) => s !== this.bridge).map((s) => s.address);
+  }
+
+  /** Where the push is served, for people: "grpc 0.0.0.0:8730", "websocket https://…/prepcast/v1/push (SNI …)". */
+  pushEndpoints(): string[] {
+    return [...this.endpoints];
   }
 
   get adminAddress(): { host: string; port: number } | null {

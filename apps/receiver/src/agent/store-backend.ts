@@ -116,8 +116,34 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
     }
   }
 
+  /**
+   * A re-offer of the cut whose install stopped between commit and switch (the switch failed):
+   * finish it now, in turn with the installs. null when the store has no such cut.
+   */
+  complete(cut: CutRefInfo): Promise<InstallResult | null> {
+    const run = this.serial.then(async (): Promise<InstallResult | null> => {
+      const record = this.store.unsettled();
+      if (!record || record.sequence !== cut.sequence || record.manifestSha256 !== cut.manifestSha256 || record.process !== cut.process || record.channel !== cut.channel) return null;
+      if ((await this.store.settle(record, "re-offer", this.now())) === "pending") {
+        this.armPending();
+        return { state: "staged", activatedAt: null };
+      }
+      return { state: "active", activatedAt: this.announce(record, false) };
+    });
+    this.serial = run.then(
+      () => this.retainQuietly(),
+      () => undefined,
+    );
+    return run;
+  }
+
   private async activate(record: CutRecord, fromTimer = false): Promise<Date> {
     await this.store.activate(record.id);
+    return this.announce(record, fromTimer);
+  }
+
+  /** Records that `record` just went live and emits "activated". */
+  private announce(record: CutRecord, fromTimer: boolean): Date {
     const at = this.now();
     this.lastActivation = { id: record.id, at };
     const late = at.getTime() - Date.parse(record.notBefore) > 60_000 && this.receivedAt.has(record.id) && this.receivedAt.get(record.id)!.getTime() < Date.parse(record.notBefore);

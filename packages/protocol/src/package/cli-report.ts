@@ -13,7 +13,15 @@ export const processStreams: CliStreams = {
   stderr: (s) => process.stderr.write(s),
 };
 
-/** Prints `e` and returns the exit code (1). */
+/** Exit code for configuration errors (sysexits EX_CONFIG): supervisors must not restart on it. */
+export const EXIT_CONFIG = 78;
+
+/** The process exit code for a failure: 78 for a configuration problem (CONFIG_INVALID), else 1. */
+export function exitCodeFor(e: unknown): number {
+  return toPrepcastError(e).code === "CONFIG_INVALID" ? EXIT_CONFIG : 1;
+}
+
+/** Prints `e` and returns the exit code: 78 (EX_CONFIG) for CONFIG_INVALID, 1 otherwise. */
 export function reportCliError(e: unknown, json: boolean, io: CliStreams = processStreams): number {
   const err: PrepcastError = toPrepcastError(e);
   if (json) {
@@ -23,7 +31,7 @@ export function reportCliError(e: unknown, json: boolean, io: CliStreams = proce
     io.stderr(`error [${err.code}]: ${err.message}${where}\n`);
     if (err.hint !== undefined) io.stderr(`hint: ${err.hint}\n`);
   }
-  return 1;
+  return exitCodeFor(err);
 }
 
 /** Prints a success result: `human` lines, or `{ ok: true, ...data }` with --json. */
@@ -44,7 +52,7 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(1)} ${units[i]}`;
 }
 
-/** Wraps an async CLI action: a thrown error is printed (as JSON when the action's options say --json) and sets exit code 1. */
+/** Wraps an async CLI action: a thrown error is printed (as JSON when the action's options say --json) and sets the exit code (78 for configuration problems, else 1). */
 export function cliAction<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
   return async (...args: A) => {
     // commander passes (...arguments, options, command); the options object is the one with plain keys
@@ -64,7 +72,7 @@ export interface CliProgram {
   parseAsync(argv: readonly string[]): Promise<unknown>;
 }
 
-/** Parses argv (process.argv form) and sets process.exitCode: 0 ok, 1 refused or failed, 2 usage error. */
+/** Parses argv (process.argv form) and sets process.exitCode: 0 ok, 1 refused or failed, 2 usage error, 78 configuration problem. */
 export async function runCliProgram(program: CliProgram, argv: string[]): Promise<void> {
   const override = (c: CliProgram): void => {
     c.exitOverride();

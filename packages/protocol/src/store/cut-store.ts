@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { AUDIT_GENESIS_HASH, AuditLog, readAuditLog } from "../audit-log";
 import { PrepcastError, toPrepcastError } from "../errors";
 import { parseManifest, type Manifest } from "../manifest";
-import { advanceTrustState, emptyTrustState, type TrustState, type VerifiedCut } from "../trust";
+import { sha256Hex } from "../hash";
+import { advanceTrustState, emptyTrustState, isEmbargoed, type TrustState, type VerifiedCut } from "../trust";
 import { KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY } from "../package/format";
 import { SITE_DIR } from "../package/verified-file";
 import { fsyncDir, syncTree, writeFileAtomic } from "./durable";
@@ -15,7 +16,8 @@ import { acquireStateLock, type StateLock } from "./state-lock";
 // to a complete, verified directory under cuts/; every step that changes what is live is a
 // single rename; state.json is written after the file system change it describes, and open()
 // reconciles the two after a crash (leftover staging and temp links removed, unreferenced cut
-// directories deleted, `current` adopted as live when the state lags behind).
+// directories deleted, `current` adopted as live when the state lags behind, and a cut recorded
+// but never switched live completed: see StoreStep).
 
 export const STORE_STATE_FORMAT = "prepcast/receiver-state@1";
 export const DEFAULT_RETAIN = 3;
@@ -51,10 +53,26 @@ export interface StoreState {
   auditHead?: { entries: number; lastHash: string };
 }
 
+/**
+ * The durable steps of an install, in order. A crash after any of them leaves a state that open()
+ * brings back to "the old cut live" or "the new cut live (or pending)", never in between:
+ * - `committed`: the cut's directory is under cuts/, state.json does not know it yet (open() removes it)
+ * - `recorded`: state.json records the cut and the advanced trust state; `current` still points to
+ *   the previous cut (open() completes the install: switches `current`, or marks it pending)
+ * - `switched`: `current` points to the new cut, state.json still names the old one (open() adopts `current`)
+ * - `activated` / `pending`: state.json says so; the install is complete
+ */
+export type StoreStep = "committed" | "recorded" | "switched" | "activated" | "pending";
+
 export interface CutStoreOptions {
   /** previous cuts kept besides the live (and pending) one; default 3 */
   retain?: number;
   now?: () => Date;
+  /**
+   * Called after each durable step of commit, activate and markPending (fault-injection tests kill
+   * the process here to reproduce a crash at exactly that point). Never set in production.
+   */
+  afterStep?: (step: StoreStep, id: string) => void | Promise<void>;
 }
 
 /** `000042-ab12cd34ef56`: sequence (6 digits, more when needed) and the manifest hash prefix. */
@@ -133,6 +151,7 @@ export class CutStore {
     readonly retainCount: number,
     private readonly now: () => Date,
     private readonly lock: StateLock,
+    private readonly afterStep: CutStoreOptions["afterStep"],
   ) {
     this.stagingRoot = path.join(root, "staging");
     this.cutsRoot = path.join(root, "cuts");
@@ -159,7 +178,7 @@ export class CutStore {
     let audit: AuditLog | undefined;
     try {
       audit = AuditLog.open(path.join(abs, "audit.log"));
-      const store = new CutStore(abs, emptyState(), audit, retain, now, lock);
+      const store = new CutStore(abs, emptyState(), audit, retain, now, lock, options.afterStep);
       await store.recover();
       return store;
     } catch (e) {
@@ -234,6 +253,48 @@ export class CutStore {
       this.audit.append("store.recovered", { live: this.state.live, currentWas: null });
     }
     if (changed || !haveState || this.audit.entries !== this.state.auditHead?.entries) await this.saveState();
+    // 6. a cut recorded (trust state advanced) but neither live nor pending: the install stopped
+    //    between commit and activation. Finish it, as the install would have.
+    const unsettled = this.unsettled();
+    if (unsettled !== null) await this.settle(unsettled, "recovery");
+  }
+
+  /**
+   * The most recently committed cut when it is neither live nor pending: an install that stopped
+   * between its commit (the trust state names the cut) and its activation (a crash, or a failed
+   * switch). Every other committed cut is live, pending, or older than one that was.
+   */
+  unsettled(): CutRecord | null {
+    const last = this.state.cuts.at(-1);
+    if (last === undefined || last.id === this.state.live || last.id === this.state.pending) return null;
+    const trusted = this.state.trust.cuts[`${last.process}/${last.channel}`];
+    if (trusted?.sequence !== last.sequence || trusted.manifestSha256 !== last.manifestSha256) return null;
+    return last;
+  }
+
+  /**
+   * Completes the install of the unsettled cut `record`: switches `current` to it, or records it as
+   * pending while its notBefore lies ahead. Its directory was verified file by file and synced
+   * before the commit; the signed manifest is checked against the record once more here.
+   */
+  async settle(record: CutRecord, reason: "recovery" | "re-offer", now: Date = this.now()): Promise<"activated" | "pending"> {
+    this.assertOpen();
+    if (this.unsettled()?.id !== record.id) throw new PrepcastError("STATE_INVALID", `cut ${record.id} is not waiting for its activation`, { where: this.cutDir(record.id) });
+    const manifestFile = path.join(this.cutDir(record.id), MANIFEST_ENTRY);
+    let bytes: Buffer;
+    try {
+      bytes = await fsp.readFile(manifestFile);
+    } catch (e) {
+      throw toPrepcastError(e, manifestFile);
+    }
+    if (sha256Hex(bytes) !== record.manifestSha256) {
+      throw stateInvalid(`${manifestFile} is not the manifest recorded for cut ${record.id}`, manifestFile, "the state directory was altered; move it aside and reinstall the latest cut");
+    }
+    const embargoed = isEmbargoed(record, now);
+    this.audit.append("store.completed", { id: record.id, sequence: record.sequence, reason, as: embargoed ? "pending" : "live" });
+    if (embargoed) await this.markPending(record.id);
+    else await this.activate(record.id);
+    return embargoed ? "pending" : "activated";
   }
 
   /** A copy of the trust state (what verifySignedCut must check against). */
@@ -307,6 +368,7 @@ export class CutStore {
     } catch (e) {
       throw toPrepcastError(e, target);
     }
+    await this.afterStep?.("committed", id);
     const record: CutRecord = {
       id,
       process: v.manifest.process,
@@ -323,6 +385,7 @@ export class CutStore {
     this.state.trust = advanceTrustState(this.state.trust, v);
     this.audit.append("cut.committed", { id, process: record.process, channel: record.channel, sequence: record.sequence, corte: record.corte, manifestSha256: record.manifestSha256, files: record.files, bytes: record.totalSize });
     await this.saveState();
+    await this.afterStep?.("recorded", id);
     return record;
   }
 
@@ -332,6 +395,7 @@ export class CutStore {
     this.state.pending = id;
     this.audit.append("cut.staged", { id, notBefore: this.record(id)!.notBefore });
     await this.saveState();
+    await this.afterStep?.("pending", id);
   }
 
   /** Switches `current` to cuts/<id> atomically (new symlink + rename), then records it. */
@@ -340,6 +404,7 @@ export class CutStore {
     this.assertKnown(id);
     const previous = this.state.live;
     await this.pointCurrentAt(id);
+    await this.afterStep?.("switched", id);
     this.state.live = id;
     if (this.state.pending !== null) {
       const pending = this.record(this.state.pending);
@@ -349,6 +414,7 @@ export class CutStore {
     const r = this.record(id)!;
     this.audit.append("cut.activated", { id, sequence: r.sequence, corte: r.corte, manifestSha256: r.manifestSha256, previous });
     await this.saveState();
+    await this.afterStep?.("activated", id);
   }
 
   private async pointCurrentAt(id: string): Promise<void> {

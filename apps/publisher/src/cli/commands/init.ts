@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { generateKeyPair, initPublisherKeys, reportCliSuccess, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
+import { generateKeyPair, initPublisherKeys, PUBLISHER_KEY_FILES, reportCliSuccess, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
+import { handOver, INIT_PUBLIC_MODE, ownerOption, ownershipNotes } from "@prepcast/runtime";
 import { publisherConfigTemplate } from "../../service/config-template";
 import { action, positiveInteger } from "../program";
 
@@ -13,9 +14,12 @@ export function registerInit(program: Command): void {
     .option("--keyset-expires-days <N>", "days until the keyset expires", positiveInteger, 365)
     .option("--id <ID>", "publisher id for the example config", "ople")
     .option("--process <ID>", "electoral process for the example config", "VER-2024")
+    .option("--owner <USER[:GROUP]>", "the user the service runs as (e.g. prepcast): gets signing.key and identity.key (0600) and, for a directory init creates, its group (0750); root.key stays root's; needs root")
     .option("--json", "print the result as JSON")
     .action(
-      action((opts: { dir: string; keysetExpiresDays: number; id: string; process: string; json?: boolean }) => {
+      action((opts: { dir: string; keysetExpiresDays: number; id: string; process: string; owner?: string; json?: boolean }) => {
+        const owner = ownerOption(opts.owner);
+        const created = !fs.existsSync(opts.dir);
         const r = initPublisherKeys(opts.dir, { keysetExpiresDays: opts.keysetExpiresDays });
         // The session identity (proves to receivers that this is their OPLE) and an example config.
         const identity = generateKeyPair();
@@ -23,7 +27,9 @@ export function registerInit(program: Command): void {
         const identityKeyId = writeSecretKeyFile(identityKey, identity);
         writePublicKeyFile(path.join(opts.dir, "identity.pub"), identity.publicKey);
         const example = path.join(opts.dir, "publisher.example.yaml");
-        fs.writeFileSync(example, publisherConfigTemplate({ id: opts.id, process: opts.process, keysDir: ".", identityKey: "./identity.key" }), { flag: "wx", mode: 0o640 });
+        fs.writeFileSync(example, publisherConfigTemplate({ id: opts.id, process: opts.process, keysDir: ".", identityKey: "./identity.key" }), { flag: "wx", mode: INIT_PUBLIC_MODE }); // no secrets in it
+        const secrets = [path.join(opts.dir, PUBLISHER_KEY_FILES.signingKey), identityKey];
+        if (owner) handOver(owner, secrets, created ? opts.dir : null);
         const identityPublicKey = Buffer.from(identity.publicKey).toString("base64");
         reportCliSuccess(opts.json === true, { rootKeyId: r.rootKeyId, signingKeyId: r.signingKeyId, rootPub: r.rootPubPath, keysetVersion: r.keysetVersion, keysetExpires: r.keysetExpires, identityKeyId, identityPublicKey, identityPub: path.join(opts.dir, "identity.pub"), exampleConfig: example }, [
           `keys written to ${r.dir}`,
@@ -34,6 +40,7 @@ export function registerInit(program: Command): void {
           `keep root.key offline: pack needs only signing.key, keyset.json and keyset.sig`,
           `publisher identity public key (receivers pin it as publisher.identityPublicKey): ${identityPublicKey}`,
           `example service config: ${example}`,
+          ...ownershipNotes(secrets, opts.dir, owner),
         ]);
       }),
     );

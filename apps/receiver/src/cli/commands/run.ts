@@ -17,7 +17,7 @@ export function registerRun(program: Command): void {
           () => {
             const a = agent!;
             process.stderr.write(
-              `prep-receiver running: push ${a.pushAddresses().map((p) => `${p.host}:${p.port}`).join(", ")}, site ${a.siteUrl ?? "off"}, admin ${a.adminAddress ? `http://${a.adminAddress.host}:${a.adminAddress.port}/` : "off"}\n`,
+              `prep-receiver running: push ${a.pushEndpoints().join(", ")}, site ${a.siteUrl ?? "off"}, admin ${a.adminAddress ? `http://${a.adminAddress.host}:${a.adminAddress.port}/` : "off"}\n`,
             );
           },
         );
