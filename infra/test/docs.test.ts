@@ -22,7 +22,8 @@ function anchorsOf(markdown: string): Set<string> {
 
 // The subcommands the built CLIs define (their commander programs), plus `revert`, documented as planned.
 function subcommandsOf(app: "receiver" | "publisher"): Set<string> {
-  const { buildProgram } = require(repoPath("apps", app, "dist", "cli", "main.js")) as { buildProgram(): { commands: Array<{ name(): string }> } };
+  // the built CLI (infra tests run after npm run build), loaded the way node loads the bin
+  const { buildProgram } = jest.requireActual<{ buildProgram(): { commands: Array<{ name(): string }> } }>(repoPath("apps", app, "dist", "cli", "main.js"));
   return new Set(buildProgram().commands.map((c) => c.name()));
 }
 const SUBCOMMANDS: Record<string, Set<string>> = {
