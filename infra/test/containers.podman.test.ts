@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { auditEntries, expectLiveCutIsOneSignedCut, generateCut, liveCut, waitFor } from "@prepcast/testkit";
-import { ContainerDeployment, HARDENING, type ContainerReceiver } from "./helpers/container-deployment";
+import { ContainerDeployment, HARDENING, SERVICE_UID, type ContainerReceiver } from "./helpers/container-deployment";
 import { containerSuitesReady, podman, PUBLISHER_IMAGE, RECEIVER_IMAGE } from "./helpers/podman";
 
 const KILLS = Number(process.env.PREPCAST_CONTAINER_KILLS ?? 6);
@@ -129,6 +129,7 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
     const r = d.receivers[0]!;
     const bad = path.join(d.dir, "bad-etc");
     fs.cpSync(path.join(r.dir, "etc"), bad, { recursive: true });
+    for (const f of [bad, ...fs.readdirSync(bad).map((n) => path.join(bad, n))]) fs.chownSync(f, SERVICE_UID, SERVICE_UID);
     fs.writeFileSync(path.join(bad, "receiver.yaml"), fs.readFileSync(path.join(r.dir, "etc/receiver.yaml"), "utf8").replace("retain: 3", "retain: -1"));
     const run = podman(["run", "--rm", ...HARDENING, "--network", "none", "-v", `${bad}:/etc/prepcast:ro`, "-v", `${r.dir}/data:/var/lib/prepcast`, RECEIVER_IMAGE], { allowFail: true });
     expect(run.code).toBe(78);
