@@ -185,6 +185,13 @@ export class CutRepository {
     return p;
   }
 
+  /** Closes the payload files opened for the sessions (after every link has stopped). */
+  async close(): Promise<void> {
+    const open = [...this.sources.values()];
+    this.sources.clear();
+    await Promise.all(open.map((p) => p.then((s) => s.close(), () => undefined)));
+  }
+
   private nextSequence(requested?: number): number {
     const latest = this.latest()?.ref.sequence ?? 0;
     if (requested === undefined) return latest + 1;

@@ -293,6 +293,7 @@ export class PublisherService extends EventEmitter {
     await this.inbox?.stop();
     await Promise.all([...this.links.values()].map((l) => l.stop()));
     await this.deltaPlanning?.close();
+    await this.repo.close();
     await this.admin?.close();
     this.adminAuth?.close();
     this.audit.append("service_stopped", { publisher: this.config.id });
