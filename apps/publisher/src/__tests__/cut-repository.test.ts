@@ -7,7 +7,9 @@ import { generateCut } from "@prepcast/testkit";
 import { CutRepository, HOT_CUT_DOCUMENTS } from "../service/cut-repository";
 
 function tmp(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-${prefix}-`));
+  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(dir); // removed after the test file (jest.environment.js)
+  return dir;
 }
 
 describe("CutRepository", () => {

@@ -10,7 +10,9 @@ import {
 } from "../index";
 
 export function tmpDir(prefix = "sess-"): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(d); // removed after the test file (jest.environment.js)
+  return d;
 }
 
 /**

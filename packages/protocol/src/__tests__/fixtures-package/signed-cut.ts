@@ -64,7 +64,9 @@ export function packageEntries(cut: TestCut): RawEntry[] {
 }
 
 export function tempDir(label: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-${label}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-${label}-`));
+  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(d); // removed after the test file (jest.environment.js)
+  return d;
 }
 
 /** Every file under `dir` (relative path → bytes), for byte-for-byte comparisons. */
