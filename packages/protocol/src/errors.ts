@@ -57,6 +57,8 @@ export const ERROR_CODES = {
   LOGO_INVALID: "A difusor's logo is not an acceptable SVG file (not SVG, too large, or unreadable).",
   // appended by releases (the installable files the OPLE hands out)
   RELEASE_INVALID: "A release directory's SHA256SUMS or signature is missing or malformed, or a listed file is missing.",
+  // appended for the cut order
+  CORTE_ROLLBACK: "The cut's corte (its date and time) is earlier than the live cut's; only a cut the OPLE signed as a retraction may go back in time.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

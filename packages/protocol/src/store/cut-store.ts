@@ -231,6 +231,15 @@ export class CutStore {
     }
     let changed = present.length !== this.state.cuts.length;
     this.state.cuts = present;
+    // state written before the cut order was checked has no corte per stream: take the recorded cut's
+    for (const seen of Object.values(this.state.trust.cuts)) {
+      if (seen.corte !== undefined) continue;
+      const rec = present.find((c) => c.manifestSha256 === seen.manifestSha256);
+      if (rec) {
+        seen.corte = rec.corte;
+        changed = true;
+      }
+    }
     if (this.state.pending !== null && !present.some((c) => c.id === this.state.pending)) {
       this.state.pending = null;
       changed = true;
@@ -381,8 +390,13 @@ export class CutStore {
       totalSize: v.manifest.totalSize,
       committedAt: this.now().toISOString(),
     };
+    const before = this.state.trust.cuts[`${record.process}/${record.channel}`];
     this.state.cuts.push(record);
     this.state.trust = advanceTrustState(this.state.trust, v);
+    if (v.manifest.retraction !== undefined) {
+      // the OPLE's signed statement that the results go back in time, with its reason
+      this.audit.append("cut.retraction", { id, sequence: record.sequence, corte: record.corte, previousSequence: before?.sequence ?? null, previousCorte: before?.corte ?? null, reason: v.manifest.retraction.reason });
+    }
     this.audit.append("cut.committed", { id, process: record.process, channel: record.channel, sequence: record.sequence, corte: record.corte, manifestSha256: record.manifestSha256, files: record.files, bytes: record.totalSize });
     await this.saveState();
     await this.afterStep?.("recorded", id);
