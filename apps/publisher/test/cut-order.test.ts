@@ -29,7 +29,8 @@ test("push refuses a cut that goes back in time; --retract delivers it, recorded
   const back = await json(["push", c1.dir, "--config", config]);
   expect(back.status).toBe(1);
   expect(back.out).toMatchObject({ ok: false, code: "CORTE_ROLLBACK" });
-  expect(back.out.message).toContain(`corte ${c1.corte}, earlier than the latest prepared (#1) cut's ${c2.corte}`);
+  expect(back.out.message).toContain(`corte ${c1.corte}, earlier than that of the latest cut, #1 (${c2.corte})`);
+  expect(back.out.where).toBe(path.join(c1.dir, "data", "corte.json"));
   expect(back.out.hint).toContain("--retract");
   expect(auditEvents(state).filter((e) => e.event === "cut_refused").map((e) => e.data.code)).toEqual(["CORTE_ROLLBACK"]);
 

@@ -125,7 +125,7 @@ export function verifySignedCut(cut: SignedCut, opts: VerifySignedCutOptions): V
         });
       }
     }
-    if (manifest.sequence > seen.sequence) checkCorteOrder(manifest, seen.corte, "installed");
+    if (manifest.sequence > seen.sequence) checkCorteOrder(manifest, { corte: seen.corte, label: `the installed cut #${seen.sequence}` });
   }
   return { keyset, manifest, manifestSha256, signed: cut };
 }
@@ -137,18 +137,18 @@ export function verifySignedCut(cut: SignedCut, opts: VerifySignedCutOptions): V
  */
 export function checkCorteOrder(
   manifest: Pick<Manifest, "process" | "channel" | "sequence" | "corte" | "retraction">,
-  previousCorte: string | undefined,
-  previousIs = "live",
-  hint = "only the OPLE can withdraw a cut, by signing a retraction (prep-publisher push/pack --retract REASON); tell the OPLE",
+  previous: { corte: string | undefined; label: string } | null,
+  opts: { where?: string; hint?: string } = {},
 ): void {
-  if (previousCorte === undefined || manifest.retraction !== undefined) return;
-  const at = parseIsoWithOffset(manifest.corte, "prepcast/manifest.json#corte").getTime();
-  const before = parseIsoWithOffset(previousCorte, "previous corte").getTime();
+  if (previous === null || previous.corte === undefined || manifest.retraction !== undefined) return;
+  const where = opts.where ?? "prepcast/manifest.json#corte";
+  const at = parseIsoWithOffset(manifest.corte, where).getTime();
+  const before = parseIsoWithOffset(previous.corte, "previous corte").getTime();
   if (at >= before) return;
-  throw new PrepcastError("CORTE_ROLLBACK", `cut ${cutStreamKey(manifest)} #${manifest.sequence} has corte ${manifest.corte}, earlier than the ${previousIs} cut's ${previousCorte}: the results would go back in time`, {
-    where: "prepcast/manifest.json#corte",
-    hint,
-    details: { sequence: manifest.sequence, corte: manifest.corte, previousCorte },
+  throw new PrepcastError("CORTE_ROLLBACK", `cut ${cutStreamKey(manifest)} #${manifest.sequence} has corte ${manifest.corte}, earlier than that of ${previous.label} (${previous.corte}): the results would go back in time`, {
+    where,
+    hint: opts.hint ?? "only the OPLE can withdraw a cut, by signing a retraction (prep-publisher push/pack --retract REASON); tell the OPLE",
+    details: { sequence: manifest.sequence, corte: manifest.corte, previousCorte: previous.corte },
   });
 }
 

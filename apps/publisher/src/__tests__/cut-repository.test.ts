@@ -49,9 +49,12 @@ describe("CutRepository", () => {
     const state = tmp("repo-order");
     const repo = await CutRepository.open(state, { process: "VER-2024", channel: "produccion", signing });
     await repo.prepare(cuts[1]!); // cut-0002, 20:15
-    const refused = await repo.prepare(cuts[0]!).catch((e: unknown) => e as { code: string; message: string; hint: string; where: string });
+    const refused = (await repo.prepare(cuts[0]!).then(
+      () => ({}),
+      (e: unknown) => e,
+    )) as { code: string; message: string; hint: string };
     expect(refused).toMatchObject({ code: "CORTE_ROLLBACK" });
-    expect(refused.message).toContain("earlier than the latest prepared (#1) cut's 2024-06-02T20:15:00-06:00");
+    expect(refused.message).toContain("earlier than that of the latest cut, #1 (2024-06-02T20:15:00-06:00)");
     expect(refused.hint).toContain("--retract");
     expect(repo.list().map((c) => c.ref.sequence)).toEqual([1]);
     expect(fs.readdirSync(path.join(state, "cuts")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);

@@ -98,7 +98,7 @@ const CORTE_HINT = 'if this cut withdraws a wrong one, sign it as a retraction: 
  */
 export function checkPublisherCorteOrder(
   cut: { process: string; channel: Channel; sequence: number; corte: string; retract?: string | undefined },
-  latest: { sequence: number; corte: string } | null,
+  latest: { sequence: number; corte: string; label: string } | null,
   where: string,
 ): void {
   parseIsoWithOffset(cut.corte, where);
@@ -113,7 +113,7 @@ export function checkPublisherCorteOrder(
     }
     return;
   }
-  checkCorteOrder(cut, latest?.corte, `latest prepared (#${latest?.sequence})`, CORTE_HINT);
+  checkCorteOrder(cut, latest, { where, hint: CORTE_HINT });
 }
 
 const pad = (n: number) => String(n).padStart(6, "0");
@@ -249,7 +249,7 @@ export class CutRepository {
     const latest = this.latest();
     checkPublisherCorteOrder(
       { process: this.process, channel: this.channel, sequence, corte, retract: opts.retract },
-      latest ? { sequence: latest.ref.sequence, corte: latest.summary.corte } : null,
+      latest ? { sequence: latest.ref.sequence, corte: latest.summary.corte, label: `the latest cut, #${latest.ref.sequence}` } : null,
       opts.corte !== undefined ? "--corte" : path.join(cutDir, "data", "corte.json"),
     );
     const files = await walkCutDir(cutDir);
@@ -296,7 +296,7 @@ export class CutRepository {
       this.nextSequence(manifest.sequence);
       const latest = this.latest();
       // a package signed elsewhere carries its own retraction (or not): the same rule as the receivers'
-      checkCorteOrder(manifest, latest?.summary.corte, `latest prepared (#${latest?.ref.sequence})`, "a package that goes back in time must be signed as a retraction (pack --retract REASON)");
+      checkCorteOrder(manifest, latest ? { corte: latest.summary.corte, label: `the latest cut, #${latest.ref.sequence}` } : null, { where: file, hint: "a package that goes back in time must be signed as a retraction (pack --retract REASON)" });
       return await this.commit(tmp, result.verified.signed, manifest, payloadSha256, file);
     } catch (e) {
       await fsp.rm(tmp, { recursive: true, force: true });

@@ -54,7 +54,7 @@ describe("verifySignedCut", () => {
     it("refuses a higher sequence whose corte is earlier (CORTE_ROLLBACK), naming both cortes", () => {
       const e = errorOf(() => verifySignedCut(signedCut({ manifest: { sequence: 6, corte: "2024-06-02T20:00:00-06:00" } }), { ...opts, state }));
       expect(e).toMatchObject({ code: "CORTE_ROLLBACK", where: "prepcast/manifest.json#corte" });
-      expect(e.message).toContain("corte 2024-06-02T20:00:00-06:00, earlier than the installed cut's 2024-06-02T20:15:00-06:00");
+      expect(e.message).toContain("corte 2024-06-02T20:00:00-06:00, earlier than that of the installed cut #5 (2024-06-02T20:15:00-06:00)");
       expect(e.hint).toContain("retraction");
     });
 

@@ -68,7 +68,7 @@ export function registerPack(program: Command): void {
         // the order only matters going forward: packing an older sequence again changes nothing for receivers
         checkPublisherCorteOrder(
           { process: opts.process, channel: opts.channel, sequence: opts.sequence, corte: opts.corte, retract: opts.retract },
-          last && opts.sequence > last.sequence ? last : null,
+          last && opts.sequence > last.sequence ? { ...last, label: `the last cut packed with ${opts.keys}, #${last.sequence}` } : null,
           "--corte",
         );
         const started = Date.now();
