@@ -150,7 +150,8 @@ export function docScript(markdown: string, options: DocScriptOptions = {}): str
     `# generated from ${source} by @prepcast/testkit docScript: every shell block, in order`,
     "set -eo pipefail",
     'doc_block=""',
-    `trap 'rc=$?; [ -n "$doc_block" ] && echo "doc-script: the block at ${source}:$doc_block failed (exit $rc)" >&2' ERR`,
+    `doc_on_err() { local rc=$?; [ -n "$doc_block" ] && echo "doc-script: the block at ${source}:$doc_block failed (exit $rc)" >&2; }`,
+    "trap doc_on_err ERR",
   ];
   const wanted = options.sections;
   if (wanted) {
@@ -180,7 +181,7 @@ export function docScript(markdown: string, options: DocScriptOptions = {}): str
         })
         .join("\n");
     }
-    out.push(`echo ${shellQuote(`doc-script: block at ${where}`)} >&2`, `doc_block=${block.line}`);
+    out.push(`echo ${shellQuote(`doc-script: block at ${where}`)}" (\${SECONDS} s)" >&2`, `doc_block=${block.line}`);
     if (block.background) {
       // its own process group (job control on for the launch), so stopping it stops its children too
       const i = backgrounds++;
@@ -191,14 +192,16 @@ export function docScript(markdown: string, options: DocScriptOptions = {}): str
       out.push(`doc_bg_wait "$doc_bg_pid" ${i} ${shellQuote(where)} ${shellQuote(block.background.until ?? "")} ${block.background.withinSeconds}`);
     } else if (block.exit !== undefined) {
       // Run in a subshell so the expected failure cannot end the script; its status is checked.
-      out.push("set +e", "(", "set -e", body, ")", "doc_rc=$?", "set -e");
+      // without the ERR trap (the failure is expected, and checked below); not in a `||` list,
+      // where bash would switch set -e off inside the subshell
+      out.push("trap - ERR", "set +e", "(", "set -e", body, ")", "doc_rc=$?", "set -e", "trap doc_on_err ERR");
       out.push(`if [ "$doc_rc" -ne ${block.exit} ]; then echo "doc-script: the block at ${where} ended with exit $doc_rc, the guide says ${block.exit}" >&2; exit 1; fi`);
     } else {
       out.push(body);
     }
   }
   if (unused.size > 0) throw new Error(`${source}: no values block sets ${[...unused].join(", ")}`);
-  out.push('doc_block=""', `echo ${shellQuote(`doc-script: ${source} ran to the end`)} >&2`, "");
+  out.push('doc_block=""', `echo ${shellQuote(`doc-script: ${source} ran to the end`)}" (\${SECONDS} s)" >&2`, "");
   return out.join("\n");
 }
 
