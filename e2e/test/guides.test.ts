@@ -28,13 +28,15 @@ import { REPO, requireBuilt, runGuide } from "./support/guides";
 jest.setTimeout(10 * 60_000);
 
 const OPERATIONS = path.join(REPO, "docs", "operations");
-const RUNNABLE_PAGES = fs.readdirSync(OPERATIONS).filter((f) => f.endsWith(".md") && !f.startsWith("install-ubuntu-"));
+const RUNNABLE_PAGES = fs.readdirSync(OPERATIONS).filter((f) => f.endsWith(".md") && !f.startsWith("install-"));
+const INSTALL_GUIDES = fs.readdirSync(OPERATIONS).filter((f) => f.startsWith("install-") && f.endsWith(".md"));
 const DOCS = [
   "README.md",
   ...["apps", "packages"].flatMap((d) => fs.readdirSync(path.join(REPO, d)).map((p) => `${d}/${p}/README.md`)),
   "infra/README.md",
   ...fs.readdirSync(path.join(REPO, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`),
   ...RUNNABLE_PAGES.map((f) => `docs/operations/${f}`),
+  ...INSTALL_GUIDES.map((f) => `docs/operations/${f}`),
 ].filter((f) => fs.existsSync(path.join(REPO, f)));
 
 /** Shell words of one command line: quotes, `\` escapes; $VAR and ${VAR} become "1" (a value any parser takes). */
@@ -177,7 +179,8 @@ describe("docs/operations run as written where they can on one machine", () => {
     for (const [name, file] of Object.entries(tools)) fs.writeFileSync(path.join(bin, name), `#!/bin/sh\nexec "${process.execPath}" "${path.join(REPO, file)}" "$@"\n`, { mode: 0o755 });
     // sudo -u prepcast CMD: the command, as the current user (the test has no service user)
     fs.writeFileSync(path.join(bin, "sudo"), '#!/bin/sh\nwhile [ $# -gt 0 ]; do case "$1" in -u|-g) shift 2;; -*) shift;; *) break;; esac; done\nexec "$@"\n', { mode: 0o755 });
-    return { dir, env: { PATH: `${bin}:${process.env.PATH}`, TMPDIR: dir } };
+    // HOME too: a guide may write under ~ (release.md: ~/prepcast-release-key)
+    return { dir, env: { PATH: `${bin}:${process.env.PATH}`, TMPDIR: dir, HOME: dir } };
   }
 
   function tool(env: NodeJS.ProcessEnv, cwd: string, args: string[]): void {
