@@ -58,6 +58,13 @@ describe("prep-receiver errors", () => {
     expect(r.stderr).not.toContain("prep-publisher init");
   });
 
+  test("a missing release key tells the difusor to get it from the OPLE", () => {
+    const r = run(RECEIVER, ["verify-release", ".", "--key", "release.pem"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("error [KEY_FILE_INVALID]: --key release.pem: no such file");
+    expect(r.stderr).toContain("get it from the OPLE");
+  });
+
   test("status, audit verify, activate, report and ingest-logs name a missing --root and do not create it", () => {
     for (const args of [
       ["status", "--root", "typo"],
