@@ -119,12 +119,17 @@ async function pushViaService(config: ResolvedPublisherConfig, cutDir: string, o
   const sequence = res.sequence;
   const deadline = Date.now() + opts.timeout * 1000;
   let report: StatusReport;
+  let lastLine = 0;
   for (;;) {
     report = (await adminRequest(config, "GET", "/api/status")) as StatusReport;
     const done = report.receivers.every((r) => (r.live?.sequence ?? 0) >= sequence || (r.staged?.sequence ?? 0) >= sequence || r.suspended);
     if (done || Date.now() > deadline) break;
-    if (opts.json !== true) process.stderr.write(report.receivers.map((r) => `${r.id}: ${r.progress ? `${Math.round((100 * r.progress.sent) / Math.max(1, r.progress.total))}%` : r.state}`).join("  ") + "\n");
-    await new Promise((r) => setTimeout(r, 1000));
+    // asked often (a small cut is live in well under a second), told at most every 2 s
+    if (opts.json !== true && Date.now() - lastLine >= 2000) {
+      lastLine = Date.now();
+      process.stderr.write(report.receivers.map((r) => `${r.id}: ${r.progress ? `${Math.round((100 * r.progress.sent) / Math.max(1, r.progress.total))}%` : r.state}`).join("  ") + "\n");
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
   const rows = summaryRows(report, sequence, started);
   const okCount = report.receivers.filter((r) => (r.live?.sequence ?? 0) >= sequence || (r.staged?.sequence ?? 0) >= sequence).length;
