@@ -1,9 +1,12 @@
 // Shared jest settings: TypeScript through @swc/jest (CommonJS); tests in src/**/__tests__ and test/.
 // Workspace packages resolve to their TypeScript sources so a test never runs against a stale build.
+// The environment removes the temporary directories test helpers register (jest.environment.js);
+// jest's own cache lives in node_modules/.cache, not in the system temp directory.
 const path = require("node:path");
 module.exports = (dir) => ({
   rootDir: dir,
-  testEnvironment: "node",
+  testEnvironment: path.join(__dirname, "jest.environment.js"),
+  cacheDirectory: path.join(__dirname, "node_modules", ".cache", "jest"),
   transform: {
     "^.+\\.tsx?$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
   },

@@ -4,6 +4,7 @@
 // receiver converges to the new cut.
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { verifyAuditLog } from "@prepcast/protocol";
 import { compareTrees, generateCut, Cluster, PUBLISHER_BIN, waitFor } from "@prepcast/testkit";
@@ -12,7 +13,7 @@ jest.setTimeout(240_000);
 
 function canMountTmpfs(): boolean {
   if (process.getuid?.() !== 0) return false;
-  const probe = fs.mkdtempSync("/tmp/prepcast-mount-probe-");
+  const probe = fs.mkdtempSync(path.join(os.tmpdir(), "prepcast-mount-probe-"));
   const ok = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", probe]).status === 0;
   if (ok) spawnSync("umount", [probe]);
   fs.rmdirSync(probe);

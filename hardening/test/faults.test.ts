@@ -9,6 +9,12 @@ import { auditEvents, expectExactlyOneSignedCut, liveState, pushInBackground } f
 import { killReceiverLoop } from "./support/kill-loop";
 import { REPO, quietLog, siteFiles, startAgentRig, tmpDir, wellKnown } from "./support/rig";
 
+// Measured figures are printed for the long suite (PREPCAST_HARDENING=1) or on request (PREPCAST_TEST_FIGURES=1),
+// not in every `npm test`.
+const printFigure = (line: string): void => {
+  if (process.env.PREPCAST_HARDENING || process.env.PREPCAST_TEST_FIGURES) console.log(line);
+};
+
 jest.setTimeout(240_000);
 
 const FAST_KILLS = Number(process.env.PREPCAST_FAST_KILLS ?? 3);
@@ -16,7 +22,7 @@ const FAST_KILLS = Number(process.env.PREPCAST_FAST_KILLS ?? 3);
 describe("faults", () => {
   test(`kill -9 of a receiver at random points of transfer and activation (${FAST_KILLS} in a row): the live tree is always exactly one signed cut and converges to the latest`, async () => {
     const report = await killReceiverLoop(FAST_KILLS);
-    console.log(`kill -9 loop: ${JSON.stringify(report)}`);
+    printFigure(`kill -9 loop: ${JSON.stringify(report)}`);
     expect(report).toMatchObject({ kills: FAST_KILLS, converged: FAST_KILLS, mixesFound: 0, emptyAfterLive: 0 });
   });
 
@@ -58,7 +64,7 @@ describe("faults", () => {
       expect(receiptsFor2().invalid).toBe(0);
       // and it resumed rather than restarted where a partial payload was left
       const resumed = cluster.receivers.filter((r) => auditEvents(r).some((e) => e.event === "transfer_started" && e.data.sequence === 2 && e.data.resumeOffset > 0)).map((r) => r.id);
-      console.log(`publisher crash: live before restart ${JSON.stringify(before)}, resumed on ${JSON.stringify(resumed)}`);
+      printFigure(`publisher crash: live before restart ${JSON.stringify(before)}, resumed on ${JSON.stringify(resumed)}`);
       expect(resumed.length).toBeGreaterThanOrEqual(1);
     } catch (e) {
       throw new Error(`${(e as Error).message}\n--- publisher log ---\n${cluster.publisherLog.slice(-3000)}`);
@@ -118,7 +124,7 @@ describe("clock skew", () => {
       expect(wentLiveAt - notBefore.getTime()).toBeLessThan(3000);
       // staleness is judged on the receiver's own clock: ten minutes fast is still well within two periods
       expect(rig.agent.status().stale).toBe(false);
-      console.log(`clock skew: publisher reports ${st.hello.clockSkewMs} ms (warning ${st.clockSkewWarning}); receiver reports ${rig.agent.status().clockSkewMs} ms; embargoed cut live ${wentLiveAt - notBefore.getTime()} ms after notBefore`);
+      printFigure(`clock skew: publisher reports ${st.hello.clockSkewMs} ms (warning ${st.clockSkewWarning}); receiver reports ${rig.agent.status().clockSkewMs} ms; embargoed cut live ${wentLiveAt - notBefore.getTime()} ms after notBefore`);
     } finally {
       await svc.stop();
       await rig.close();

@@ -53,7 +53,7 @@ beforeAll(async () => {
   // the publisher's dashboard and operator API (token and password configured)
   spawnSync(process.execPath, [PUBLISHER_BIN, "init", "--dir", path.join(work, "ople"), "--id", "ople", "--process", "VER-2024"], { encoding: "utf8" });
   fs.writeFileSync(path.join(work, "ople", "admin.token"), "token-de-operacion-de-fuzz", { mode: 0o600 });
-  const yaml = fs.readFileSync(path.join(work, "ople", "publisher.example.yaml"), "utf8").replace(/admin:\n {2}listen: [^\n]*/, "admin:\n  listen: 127.0.0.1:0\n  tokenFile: ./admin.token");
+  const yaml = fs.readFileSync(path.join(work, "ople", "publisher.yaml"), "utf8").replace(/admin:\n {2}listen: [^\n]*/, "admin:\n  listen: 127.0.0.1:0\n  tokenFile: ./admin.token");
   fs.writeFileSync(path.join(work, "ople", "publisher.yaml"), yaml);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { PublisherService } = require(path.join(REPO, "apps/publisher/src/service/publisher-service")) as { PublisherService: { start(o: unknown): Promise<typeof publisher> } };

@@ -9,6 +9,12 @@ import { generateKeyPair, isPrepcastError } from "@prepcast/protocol";
 import { DEFAULT_PENDING_PER_ADDRESS, GRPC_SESSION_PATH } from "@prepcast/transport";
 import { siteFiles, startAgentRig, waitFor, readLive, type AgentRig } from "./support/rig";
 
+// Measured figures are printed for the long suite (PREPCAST_HARDENING=1) or on request (PREPCAST_TEST_FIGURES=1),
+// not in every `npm test`.
+const printFigure = (line: string): void => {
+  if (process.env.PREPCAST_HARDENING || process.env.PREPCAST_TEST_FIGURES) console.log(line);
+};
+
 jest.setTimeout(60_000);
 
 const FLOOD_CONNECTIONS = Number(process.env.PREPCAST_FLOOD_CONNECTIONS ?? 500);
@@ -158,7 +164,7 @@ describe("hostile peers", () => {
       const grownMb = (process.memoryUsage().rss - rssBefore) / 1048576;
       // both ends of every connection live in this process: the bound covers both
       expect(grownMb).toBeLessThan(300);
-      console.log(`flood of connections: ${open} of ${FLOOD_CONNECTIONS} still open, real publisher delivered in ${deliverMs} ms, RSS +${grownMb.toFixed(0)} MiB (both ends)`);
+      printFigure(`flood of connections: ${open} of ${FLOOD_CONNECTIONS} still open, real publisher delivered in ${deliverMs} ms, RSS +${grownMb.toFixed(0)} MiB (both ends)`);
     } finally {
       for (const s of sockets) s.destroy();
     }
@@ -184,7 +190,7 @@ describe("hostile peers", () => {
     expect(ended).toMatchObject({ code: "PROTOCOL_ERROR" });
     const cutMs = Date.now() - t1;
     expect(cutMs).toBeLessThan(10_000);
-    console.log(`message flood: 20000 pings in ${pingMs} ms; status flood cut after ${cutMs} ms`);
+    printFigure(`message flood: 20000 pings in ${pingMs} ms; status flood cut after ${cutMs} ms`);
     await conn.close();
     await realPublisherDelivers();
   });
@@ -204,7 +210,7 @@ describe("hostile peers", () => {
     expect(accepted).toBeLessThan(1000);
     expect(grownMb).toBeLessThan(300); // both ends and grpc-js's own windows live in this process
     await conn.closed;
-    console.log(`pre-auth flood: ${accepted} of 1000 frames accepted before the session ended after ${Date.now() - t0} ms; RSS +${grownMb.toFixed(0)} MiB`);
+    printFigure(`pre-auth flood: ${accepted} of 1000 frames accepted before the session ended after ${Date.now() - t0} ms; RSS +${grownMb.toFixed(0)} MiB`);
     await realPublisherDelivers();
   });
 });

@@ -86,7 +86,6 @@ test("GET //%zz/ does not kill prep-publisher run (dashboard and operator API)",
   const work = tmpDir("publisher");
   dirs.push(work);
   spawnSync(process.execPath, [PUBLISHER_BIN, "init", "--dir", work, "--id", "ople", "--process", "VER-2024"], { encoding: "utf8" });
-  fs.copyFileSync(path.join(work, "publisher.example.yaml"), path.join(work, "publisher.yaml"));
   fs.writeFileSync(path.join(work, "admin.token"), "token-de-operacion-de-prueba", { mode: 0o600 });
   fs.appendFileSync(path.join(work, "publisher.yaml"), "");
   const port = await freePort();

@@ -62,7 +62,9 @@ export interface PublisherKeys {
 }
 
 export function tmpDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-${prefix}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-${prefix}-`));
+  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(d); // removed after the test file (jest.environment.js)
+  return d;
 }
 
 export function makePublisherKeys(work: string): PublisherKeys {

@@ -198,8 +198,8 @@ describe("prep-publisher reads its config the same way", () => {
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", () => resolve()));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const file = path.join(work, "ople", "publisher.yaml");
-      fs.writeFileSync(file, fs.readFileSync(path.join(work, "ople", "publisher.example.yaml"), "utf8").replace("127.0.0.1:8740", `127.0.0.1:${port}`));
+      const file = path.join(work, "ople", "publisher-busy.yaml");
+      fs.writeFileSync(file, fs.readFileSync(path.join(work, "ople", "publisher.yaml"), "utf8").replace("127.0.0.1:8740", `127.0.0.1:${port}`));
       const r = await run(PUBLISHER, ["run", "--config", file]);
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port} (admin.listen in ${file}): EADDRINUSE`);
@@ -214,7 +214,7 @@ describe("prep-publisher reads its config the same way", () => {
     fs.writeFileSync(
       file,
       fs
-        .readFileSync(path.join(keys, "publisher.example.yaml"), "utf8")
+        .readFileSync(path.join(keys, "publisher.yaml"), "utf8")
         .replace("keys: .", "keys: ./nokeys")
         .replace("127.0.0.1:8740", "127.0.0.1:87400")
         .replace("state: ./state", "state: ./identity.key/state"),
@@ -260,7 +260,7 @@ describe("init writes what the service user can use", () => {
     const r = await run(PUBLISHER, ["init", "--dir", dir, "--owner", "nobody", "--json"]);
     expect(r.status).toBe(0);
     expect(["signing.key", "identity.key", "root.key"].map((f) => fs.statSync(path.join(dir, f)).uid)).toEqual([65534, 65534, 0]);
-    expect((fs.statSync(path.join(dir, "publisher.example.yaml")).mode & 0o777).toString(8)).toBe("644");
+    expect((fs.statSync(path.join(dir, "publisher.yaml")).mode & 0o777).toString(8)).toBe("644");
   });
 
   test("init as root without --owner says who owns the secrets and what to run", async () => {

@@ -73,9 +73,13 @@ export class InProcessCluster {
     n.agent = null;
   }
 
+  private template: string | undefined;
+
   /** (Re)starts the publisher service with every receiver added so far in its registry. */
   async startPublisher(): Promise<PublisherService> {
-    let yaml = fs.readFileSync(path.join(this.pubDir, "publisher.example.yaml"), "utf8").replace(/127\.0\.0\.1:8740/, `127.0.0.1:${await freePort()}`).replace("receivers: []", "pingSeconds: 1\nreceivers:");
+    // init's publisher.yaml as written, before the first start rewrites it with the registry
+    this.template ??= fs.readFileSync(path.join(this.pubDir, "publisher.yaml"), "utf8");
+    let yaml = this.template.replace(/127\.0\.0\.1:8740/, `127.0.0.1:${await freePort()}`).replace("receivers: []", "pingSeconds: 1\nreceivers:");
     for (const n of this.nodes.values()) {
       yaml += `  - id: ${n.id}\n    name: Receptor ${n.id}\n    transport: grpc\n    address: 127.0.0.1:${n.pushPort}\n    tlsFingerprint: ${n.tlsFingerprint}\n    identityPublicKey: ${n.identityPublicKey}\n`;
     }

@@ -3,7 +3,7 @@
 // cut was live); after each restart the receiver converges to the latest cut.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Cluster, generateCut, waitFor } from "@prepcast/testkit";
+import { Cluster, cutTime, generateCut, waitFor } from "@prepcast/testkit";
 import { expectExactlyOneSignedCut, liveState, pushInBackground, auditEvents } from "./faults";
 
 function auditLines(r: { dir: string }): Array<{ event: string; time: string; data: any }> {
@@ -77,7 +77,8 @@ export async function killReceiverLoop(iterations: number, seed = Date.now()): P
       const seq = i + 3;
       const content = contents[(seq - 1) % 3]!;
       bySequence.set(seq, content);
-      const push = pushInBackground(cluster, content, 180);
+      // the contents come round again, the corte never does: each sequence is the next 15 minutes
+      const push = pushInBackground(cluster, content, 180, ["--corte", cutTime(seq).iso]);
       // aim at the transfer and the activation: wait for the offer to be accepted (a fresh
       // partial payload), then a random delay across the transfer-to-receipt window; one kill in
       // ten lands before the offer instead

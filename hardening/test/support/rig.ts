@@ -19,7 +19,9 @@ import { PROTOCOL_VERSION } from "@prepcast/proto";
 export const REPO = path.resolve(__dirname, "../../..");
 
 export function tmpDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-hardening-${prefix}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-hardening-${prefix}-`));
+  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(d); // removed after the test file (jest.environment.js)
+  return d;
 }
 
 /** The agent class lives in an app, not a package: loaded by path (jest compiles it) and typed here. */

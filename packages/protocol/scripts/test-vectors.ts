@@ -46,7 +46,13 @@ export interface TestVectors {
   manifestSig: string;
   malleatedManifestSig: string;
   verifyAt: string;
+  /** cut 2: the same files, an earlier corte, signed as a retraction */
+  retractionManifestJson: string;
+  retractionManifestSha256: string;
+  retractionManifestSig: string;
 }
+
+export const RETRACTION_REASON = "el corte 1 se publicó con actas de otra elección";
 
 function keyInfo(seedHex: string) {
   const kp = keyPairFromSeed(Buffer.from(seedHex, "hex"));
@@ -83,6 +89,17 @@ export function buildTestVectors(): TestVectors {
     files: files.map(({ path: p, size, sha256 }) => ({ path: p, size, sha256 })),
   });
   const manifestSig = signDocument("manifest", manifest, signing.kp.secretKey, signing.info.keyid);
+  const retraction = createManifest({
+    process: "VER-2024",
+    channel: "produccion",
+    sequence: 2,
+    corte: "2024-06-02T20:00:00-06:00",
+    createdAt: "2024-06-02T20:20:00-06:00",
+    expires: "2024-07-02T00:00:00Z",
+    files: files.map(({ path: p, size, sha256 }) => ({ path: p, size, sha256 })),
+    retraction: { reason: RETRACTION_REASON },
+  });
+  const retractionSig = signDocument("manifest", retraction, signing.kp.secretKey, signing.info.keyid);
   return {
     root: root.info,
     signing: signing.info,
@@ -96,6 +113,9 @@ export function buildTestVectors(): TestVectors {
     manifestSig: encodeSigFile(manifestSig).toString("utf8"),
     malleatedManifestSig: encodeSigFile({ keyid: manifestSig.keyid, sig: malleate(manifestSig.sig) }).toString("utf8"),
     verifyAt: VERIFY_AT,
+    retractionManifestJson: retraction.toString("utf8"),
+    retractionManifestSha256: sha256Hex(retraction),
+    retractionManifestSig: encodeSigFile(retractionSig).toString("utf8"),
   };
 }
 
@@ -154,6 +174,14 @@ export function renderTestVectors(v: TestVectors): string {
     `Verified at ${v.verifyAt} with the root public key pinned and an empty trust state, these four files are accepted; the cut is embargoed until its notBefore. The same signature with L added to S (below) verifies with a plain cofactorless check such as tweetnacl's, and must be refused by a strict verifier:`,
     "",
     block("json", v.malleatedManifestSig),
+    "",
+    "A retraction: cut 2 of the same stream, the same files, a corte (20:00) earlier than cut 1's (20:15), signed with the optional `retraction` field. With the trust state cut 1 leaves (`sequence` 1, its `corte`), a verifier accepts it; the same document without `retraction` would be refused (`CORTE_ROLLBACK`). `prepcast/manifest.json`:",
+    "",
+    block("json", v.retractionManifestJson),
+    "",
+    `Manifest SHA-256: \`${v.retractionManifestSha256}\`; \`prepcast/manifest.sig\`:`,
+    "",
+    block("json", v.retractionManifestSig),
     "",
     VECTORS_END,
   ].join("\n");

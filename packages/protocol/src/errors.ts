@@ -57,6 +57,8 @@ export const ERROR_CODES = {
   LOGO_INVALID: "A difusor's logo is not an acceptable SVG file (not SVG, too large, or unreadable).",
   // appended by releases (the installable files the OPLE hands out)
   RELEASE_INVALID: "A release directory's SHA256SUMS or signature is missing or malformed, or a listed file is missing.",
+  // appended for the cut order
+  CORTE_ROLLBACK: "The cut's corte (its date and time) is earlier than the live cut's; only a cut the OPLE signed as a retraction may go back in time.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -99,13 +101,36 @@ export function isPrepcastError(e: unknown, code?: ErrorCode): e is PrepcastErro
   return e instanceof PrepcastError && (code === undefined || e.code === code);
 }
 
-/** Wraps any thrown value; PrepcastErrors pass through, ENOSPC becomes DISK_FULL. */
+/** What a file system error means, in words, and what to do about it. */
+const ERRNO_TEXT: Record<string, { says: string; hint: string }> = {
+  ENOENT: { says: "does not exist", hint: "check the path (relative paths start from the current directory)" },
+  ENOTDIR: { says: "is not a directory (a part of the path is a file)", hint: "check the path" },
+  EISDIR: { says: "is a directory, not a file", hint: "give the path of a file" },
+  EACCES: { says: "is not accessible (permission denied)", hint: "check the file's owner and mode, and run the command as the service user (e.g. sudo -u prepcast)" },
+  EPERM: { says: "may not be changed (operation not permitted)", hint: "check the file's owner and mode, and run the command as the service user" },
+  EEXIST: { says: "already exists", hint: "choose another path, or move the existing one aside" },
+  EROFS: { says: "is on a read-only file system", hint: "choose a writable location" },
+  ENOTEMPTY: { says: "is not empty", hint: "choose an empty directory" },
+  EMFILE: { says: "cannot be opened: too many open files", hint: "raise the open-file limit (LimitNOFILE in the systemd unit)" },
+};
+
+/**
+ * Wraps any thrown value; PrepcastErrors pass through, ENOSPC becomes DISK_FULL. A file system
+ * error names its file (the error's own path, else `where`) and says what went wrong in words:
+ * `nope.prep does not exist (open: ENOENT)`, never a bare `open failed: ENOENT`.
+ */
 export function toPrepcastError(e: unknown, where?: string): PrepcastError {
   if (e instanceof PrepcastError) return e;
   const err = e as NodeJS.ErrnoException;
   const opts: PrepcastErrorOptions = { cause: e };
-  if (where !== undefined) opts.where = where;
-  if (err && err.code === "ENOSPC") return new PrepcastError("DISK_FULL", `disk full${where ? ` writing ${where}` : ""}`, { ...opts, hint: "free disk space; the live site was not touched" });
-  if (err && typeof err.code === "string" && typeof err.syscall === "string") return new PrepcastError("IO_ERROR", `${err.syscall} failed: ${err.code}${where ? ` (${where})` : ""}`, opts);
+  const file = err && typeof err.path === "string" ? err.path : where;
+  if (file !== undefined) opts.where = file;
+  if (err && err.code === "ENOSPC") return new PrepcastError("DISK_FULL", `disk full${file ? ` writing ${file}` : ""}`, { ...opts, hint: "free disk space; the live site was not touched" });
+  if (err && typeof err.code === "string" && typeof err.syscall === "string") {
+    const text = ERRNO_TEXT[err.code];
+    const subject = file ?? "a file";
+    const dest = typeof (err as { dest?: unknown }).dest === "string" ? ` -> ${(err as { dest?: string }).dest}` : "";
+    return new PrepcastError("IO_ERROR", text ? `${subject}${dest} ${text.says} (${err.syscall}: ${err.code})` : `${err.syscall} ${subject}${dest} failed: ${err.code}`, { ...opts, ...(text ? { hint: text.hint } : {}) });
+  }
   return new PrepcastError("INTERNAL", err instanceof Error ? err.message : String(e), opts);
 }

@@ -131,6 +131,27 @@ export function readPublicKeyFile(file: string): PublicKeyInfo {
 }
 
 /**
+ * The OPLE's root public key as a difusor (or anyone checking a site) names it with a flag such as
+ * `--trust`: the same checks as readPublicKeyFile, but the error names the flag and says where
+ * the file comes from (the OPLE), not how the OPLE makes it.
+ */
+export function readTrustedRootKey(file: string, flag = "--trust"): PublicKeyInfo {
+  try {
+    return readPublicKeyFile(file);
+  } catch (e) {
+    if (!(e instanceof PrepcastError) || e.code !== "KEY_FILE_INVALID") throw e;
+    const missing = !fs.existsSync(file);
+    throw new PrepcastError("KEY_FILE_INVALID", `${flag} ${file}: ${missing ? "no such file" : e.message}`, {
+      where: flag,
+      cause: e,
+      hint: missing
+        ? "root.pub is the OPLE's root public key: get it from the OPLE (and check its fingerprint with them by a second channel), then pass its path"
+        : "give the root.pub file the OPLE handed out (a .pub file, not a secret key); if in doubt, ask the OPLE for it again",
+    });
+  }
+}
+
+/**
  * Reads a secret key file. Refuses (KEY_FILE_PERMISSIONS) a file that group or others can read
  * or write: a leaked signing key lets anyone publish results in the OPLE's name.
  */

@@ -11,6 +11,26 @@ export type Channel = (typeof CHANNELS)[number];
 /** Lifetime of a manifest when createManifest is not given `expires`. */
 export const DEFAULT_MANIFEST_LIFETIME_DAYS = 30;
 
+/** Longest retraction reason, in UTF-16 code units (it is shown to people and kept in audit logs). */
+export const MAX_RETRACTION_REASON = 500;
+
+/**
+ * The OPLE's explicit statement that this cut goes back in time: its corte is earlier than the
+ * live cut's (a wrong cut withdrawn). Without it a receiver refuses such a cut (CORTE_ROLLBACK).
+ */
+export interface Retraction {
+  /** why, in the OPLE's words (recorded in both audit logs) */
+  reason: string;
+}
+
+/** Why a retraction reason would be refused (the manifest schema's rule), or undefined when it is fine. */
+export function retractionReasonProblem(reason: string): string | undefined {
+  if (reason.length === 0) return "must say why the cut goes back in time";
+  if (reason.length > MAX_RETRACTION_REASON) return `must have at most ${MAX_RETRACTION_REASON} characters`;
+  if (reason.trim() !== reason || [...reason].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return "must be one line of text without leading or trailing spaces";
+  return undefined;
+}
+
 export interface ManifestFile {
   path: string;
   size: number;
@@ -32,6 +52,8 @@ export interface Manifest {
   expires: string;
   files: ManifestFile[];
   totalSize: number;
+  /** present only on a retraction (optional field: manifests without it are byte for byte as before) */
+  retraction?: Retraction;
 }
 
 const isoTimestamp = z.string().superRefine((s, ctx) => {
@@ -59,6 +81,14 @@ const manifestSchema = z
       }),
     ),
     totalSize: safeCount,
+    retraction: z
+      .strictObject({
+        reason: z.string().superRefine((r, ctx) => {
+          const problem = retractionReasonProblem(r);
+          if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+        }),
+      })
+      .optional(),
   })
   .superRefine((m, ctx) => {
     if (Date.parse(m.expires) <= Date.parse(m.createdAt)) ctx.addIssue({ code: "custom", path: ["expires"], message: "must be later than createdAt" });
@@ -122,6 +152,8 @@ export interface CreateManifestInput {
   notBefore?: Date | string;
   /** defaults to createdAt + DEFAULT_MANIFEST_LIFETIME_DAYS */
   expires?: Date | string;
+  /** sign the cut as a retraction: its corte may be earlier than the live cut's */
+  retraction?: Retraction;
 }
 
 /** Builds canonical manifest bytes: sorts files by UTF-8 path bytes, computes totalSize, and checks the result parses. */
@@ -152,6 +184,7 @@ export function createManifestDocument(input: CreateManifestInput): { bytes: Buf
     expires,
     files,
     totalSize: files.reduce((sum, f) => sum + f.size, 0),
+    ...(input.retraction !== undefined ? { retraction: { reason: input.retraction.reason } } : {}),
   };
   const bytes = canonicalBytes(doc);
   const manifest = parseManifest(bytes, "new manifest"); // refuse to sign what a verifier would reject

@@ -9,8 +9,11 @@ import { parseIsoWithOffset } from "./time";
 export interface TrustState {
   /** highest keyset version accepted so far */
   keysetVersion: number;
-  /** per "<process>/<channel>": the last installed sequence and its manifest hash */
-  cuts: Record<string, { sequence: number; manifestSha256: string }>;
+  /**
+   * per "<process>/<channel>": the last installed sequence, its manifest hash and its corte
+   * (corte is absent in state written before the cut order was checked: then it is not checked)
+   */
+  cuts: Record<string, { sequence: number; manifestSha256: string; corte?: string }>;
 }
 
 export function emptyTrustState(): TrustState {
@@ -55,6 +58,8 @@ export function cutStreamKey(manifest: Pick<Manifest, "process" | "channel">): s
  *   3. manifest signature over its exact bytes, then parse (paths, collisions, totals)
  *   4. manifest expiry, accepted process/channel
  *   5. sequence against state: lower = ROLLBACK, equal with other hash = REPLAY, equal = ALREADY_INSTALLED
+ *   6. a higher sequence whose corte is earlier than the last installed cut's = CORTE_ROLLBACK,
+ *      unless the manifest is a signed retraction (manifest.retraction)
  * notBefore is not checked here: embargoed cuts are staged early and activated later (isEmbargoed).
  */
 export function verifySignedCut(cut: SignedCut, opts: VerifySignedCutOptions): VerifiedCut {
@@ -120,8 +125,31 @@ export function verifySignedCut(cut: SignedCut, opts: VerifySignedCutOptions): V
         });
       }
     }
+    if (manifest.sequence > seen.sequence) checkCorteOrder(manifest, { corte: seen.corte, label: `the installed cut #${seen.sequence}` });
   }
   return { keyset, manifest, manifestSha256, signed: cut };
+}
+
+/**
+ * The cut order: a cut whose corte is earlier than `previousCorte` (the live or last cut of its
+ * process and channel) is refused with CORTE_ROLLBACK, unless the OPLE signed it as a retraction.
+ * The same rule the receivers apply is applied by the publisher before it signs (`push`, `pack`).
+ */
+export function checkCorteOrder(
+  manifest: Pick<Manifest, "process" | "channel" | "sequence" | "corte" | "retraction">,
+  previous: { corte: string | undefined; label: string } | null,
+  opts: { where?: string; hint?: string } = {},
+): void {
+  if (previous === null || previous.corte === undefined || manifest.retraction !== undefined) return;
+  const where = opts.where ?? "prepcast/manifest.json#corte";
+  const at = parseIsoWithOffset(manifest.corte, where).getTime();
+  const before = parseIsoWithOffset(previous.corte, "previous corte").getTime();
+  if (at >= before) return;
+  throw new PrepcastError("CORTE_ROLLBACK", `cut ${cutStreamKey(manifest)} #${manifest.sequence} has corte ${manifest.corte}, earlier than that of ${previous.label} (${previous.corte}): the results would go back in time`, {
+    where,
+    hint: opts.hint ?? "only the OPLE can withdraw a cut, by signing a retraction (prep-publisher push/pack --retract REASON); tell the OPLE",
+    details: { sequence: manifest.sequence, corte: manifest.corte, previousCorte: previous.corte },
+  });
 }
 
 /** True while the cut's notBefore lies in the future: it may be staged but not shown. */
@@ -134,6 +162,6 @@ export function advanceTrustState(state: TrustState, verified: VerifiedCut): Tru
   const key = cutStreamKey(verified.manifest);
   return {
     keysetVersion: Math.max(state.keysetVersion, verified.keyset.version),
-    cuts: { ...state.cuts, [key]: { sequence: verified.manifest.sequence, manifestSha256: verified.manifestSha256 } },
+    cuts: { ...state.cuts, [key]: { sequence: verified.manifest.sequence, manifestSha256: verified.manifestSha256, corte: verified.manifest.corte } },
   };
 }

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
-import { cliAction, formatBytes, generateKeyPair, readReleasePublicKey, releaseKeyPem, reportCliSuccess, verifyRelease, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
+import { PrepcastError, cliAction, formatBytes, generateKeyPair, readReleasePublicKey, releaseKeyPem, reportCliSuccess, verifyRelease, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
 
 export function registerVerifyRelease(program: Command): void {
   program
@@ -16,6 +16,12 @@ export function registerVerifyRelease(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(
       cliAction((dir: string, opts: { key: string; all?: boolean; json?: boolean }) => {
+        if (!fs.existsSync(opts.key)) {
+          throw new PrepcastError("KEY_FILE_INVALID", `--key ${opts.key}: no such file`, {
+            where: "--key",
+            hint: "release.pem (or release.pub) is the OPLE's release key: get it from the OPLE with its fingerprint, then pass its path",
+          });
+        }
         const key = readReleasePublicKey(opts.key);
         const r = verifyRelease(dir, key, { requireAll: opts.all === true });
         reportCliSuccess(opts.json === true, { dir: path.resolve(dir), keyid: r.keyid, files: r.files, absent: r.absent, unlisted: r.unlisted }, [

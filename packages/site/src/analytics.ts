@@ -95,6 +95,50 @@ export interface AnalyticsStoreOptions {
   now?: () => number;
 }
 
+/**
+ * The analytics database for reading only (the memoria técnica, stats beside the running agent):
+ * a read-only connection, no schema change, no salt written; SQLite's WAL lets it read a
+ * consistent snapshot while the agent keeps inserting.
+ */
+export function openAnalyticsReadOnly(dbPath: string): AnalyticsStore {
+  let db: Database.Database;
+  try {
+    db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  } catch (e) {
+    throw new PrepcastError("IO_ERROR", `cannot open the analytics database ${dbPath}: ${(e as Error).message}`, { where: dbPath, cause: e, hint: "check the path and permissions (run as the service user)" });
+  }
+  return {
+    path: dbPath,
+    db,
+    insertHits() {
+      throw new PrepcastError("INTERNAL", `${dbPath} is open read-only`);
+    },
+    count: () => (db.prepare("SELECT COUNT(*) AS n FROM hits").get() as { n: number }).n,
+    droppedHits() {
+      try {
+        return Number((db.prepare("SELECT value FROM meta WHERE key = 'dropped_hits'").get() as { value?: string } | undefined)?.value ?? 0) || 0;
+      } catch {
+        return 0; // a database from before the counter
+      }
+    },
+    noteDropped() {
+      throw new PrepcastError("INTERNAL", `${dbPath} is open read-only`);
+    },
+    usage() {
+      const size = (f: string) => {
+        try {
+          return statSync(f).size;
+        } catch {
+          return 0;
+        }
+      };
+      return { bytes: size(dbPath) + size(`${dbPath}-wal`), maxBytes: DEFAULT_ANALYTICS_MAX_BYTES };
+    },
+    openSessions: () => 0,
+    close: () => db.close(),
+  };
+}
+
 export function createAnalyticsStore(dbPath: string, storeOpts: AnalyticsStoreOptions = {}): AnalyticsStore {
   const maxBytes = storeOpts.maxBytes ?? DEFAULT_ANALYTICS_MAX_BYTES;
   const maxOpen = storeOpts.maxOpenSessions ?? MAX_OPEN_SESSIONS;

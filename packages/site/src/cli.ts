@@ -7,7 +7,7 @@
 // Every command returns its exit code; errors are printed with reportCliError (code, where, hint).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { installLastResort, processStreams, reportCliError, reportCliSuccess, type CliStreams } from "@prepcast/protocol";
+import { installLastResort, PrepcastError, processStreams, reportCliError, reportCliSuccess, requireStateDir, type CliStreams } from "@prepcast/protocol";
 import { createAnalyticsStore } from "./analytics";
 import { ingestNginxLog, IngestResult } from "./nginx-log";
 import { writeReport } from "./report";
@@ -49,14 +49,12 @@ const isLoopback = (listen: string): boolean => /^(127\.\d+\.\d+\.\d+|\[::1\]|::
 export async function serveCommand(opts: ServeCommandOptions): Promise<number> {
   const io = opts.io ?? processStreams;
   try {
-    if (!existsSync(opts.root)) throw Object.assign(new Error(`state directory ${opts.root} does not exist`), { code: "ENOENT", syscall: "stat" });
+    requireStateDir(opts.root, "--root");
     const token = opts.adminToken ?? process.env.PREPCAST_ADMIN_TOKEN;
     if (opts.admin && !isLoopback(opts.admin) && !token) {
-      const { PrepcastError } = await import("@prepcast/protocol");
       throw new PrepcastError("CONFIG_INVALID", `--admin ${opts.admin} is not a loopback address and no token is set`, { where: "--admin", hint: "bind the stats to 127.0.0.1:PORT, or set PREPCAST_ADMIN_TOKEN / --admin-token" });
     }
     if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
-      const { PrepcastError } = await import("@prepcast/protocol");
       throw new PrepcastError("CONFIG_INVALID", "--tls-cert and --tls-key go together", { where: opts.tlsCert ? "--tls-key" : "--tls-cert" });
     }
     const server = await createSiteServer({
@@ -114,6 +112,8 @@ export async function reportCommand(opts: ReportCommandOptions): Promise<number>
   const io = opts.io ?? processStreams;
   try {
     const root = opts.root ?? "/var/lib/prepcast";
+    // the state directory must exist unless both files it provides are named (read-only: beside the agent)
+    if (opts.db === undefined || opts.auditLog === undefined) requireStateDir(root, "--root");
     const r = writeReport({ root, from: opts.from, to: opts.to, out: opts.out, ...(opts.db ? { db: opts.db } : {}), ...(opts.auditLog ? { auditLogPath: opts.auditLog } : {}), ...(opts.difusor ? { difusor: opts.difusor } : {}) });
     const m = r.memoria;
     reportCliSuccess(opts.json === true, { html: r.html, json: r.json, csv: r.csv, improvements: r.improvementsFile, incidents: m.incidents.length, cuts: m.cuts.length, auditLogVerified: m.auditLog.verified, visitors: m.stats?.visitors ?? null, pageviews: m.stats?.pageviews ?? null }, [
@@ -146,6 +146,7 @@ export async function ingestLogsCommand(opts: IngestLogsCommandOptions): Promise
   const dbPath = opts.db ?? join(opts.root ?? "/var/lib/prepcast", "analytics.sqlite");
   let store;
   try {
+    if (opts.db === undefined) requireStateDir(opts.root ?? "/var/lib/prepcast", "--root"); // never a new directory from a typo
     store = createAnalyticsStore(dbPath);
   } catch (e) {
     return reportCliError(e, opts.json === true, io);

@@ -4,8 +4,8 @@
 // improvement notes kept in mejoras.md between runs (read, never overwritten).
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { csvRows, isPrepcastError, readAuditLog, type AuditEntry } from "@prepcast/protocol";
-import { createAnalyticsStore } from "./analytics";
+import { csvRows, isPrepcastError, PrepcastError, readAuditLog, type AuditEntry } from "@prepcast/protocol";
+import { openAnalyticsReadOnly } from "./analytics";
 import { escapeHtml } from "./pages";
 import { SiteStats, stats } from "./stats";
 import { renderStatsSections } from "./stats-page";
@@ -86,10 +86,31 @@ const LABELS: Record<string, string> = {
   audit_integrity: "Integridad de la bitácora",
 };
 
+/** A window end from the command line: an ISO time, or TIME_INVALID naming the flag. */
+function windowEnd(value: string | number | Date, flag: string): number {
+  try {
+    return toEpochMs(value, flag);
+  } catch (e) {
+    throw new PrepcastError("TIME_INVALID", (e as Error).message, { where: flag, hint: "write it as ISO 8601, e.g. 2024-06-02T20:00-06:00 (a time without offset is read as UTC-6)" });
+  }
+}
+
+/** readAuditLog, read again a few times while the running agent is still appending its last line. */
+function readAuditLogSettled(file: string): AuditEntry[] {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return readAuditLog(file);
+    } catch (e) {
+      if (!(isPrepcastError(e, "AUDIT_LOG_TAMPERED") && e.details?.reason === "torn-tail") || attempt >= 5) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+}
+
 function readEntries(file: string): { entries: AuditEntry[]; verified: boolean; problem: string | null; found: boolean } {
   if (!existsSync(file)) return { entries: [], verified: false, problem: `no existe la bitácora ${file}`, found: false };
   try {
-    return { entries: readAuditLog(file), verified: true, problem: null, found: true };
+    return { entries: readAuditLogSettled(file), verified: true, problem: null, found: true };
   } catch (e) {
     // A damaged log is still evidence: report it prominently and read what can be read.
     const entries: AuditEntry[] = [];
@@ -313,9 +334,9 @@ ${markdownToHtml(improvementsMd)}
 }
 
 export function writeReport(opts: ReportOptions): ReportResult {
-  const from = toEpochMs(opts.from, "--from");
-  const to = toEpochMs(opts.to, "--to");
-  if (to < from) throw new RangeError(`--to (${isoMx(to)}) is before --from (${isoMx(from)})`);
+  const from = windowEnd(opts.from, "--from");
+  const to = windowEnd(opts.to, "--to");
+  if (to < from) throw new PrepcastError("TIME_INVALID", `--to (${isoMx(to)}) is before --from (${isoMx(from)})`, { where: "--to", hint: "the window runs from --from to --to, e.g. --from 2024-06-02T20:00-06:00 --to 2024-06-09T23:59-06:00" });
   const clock = opts.clock ?? Date.now;
   mkdirSync(opts.out, { recursive: true });
   const auditFile = opts.auditLogPath ?? join(opts.root, "audit.log");
@@ -326,7 +347,7 @@ export function writeReport(opts: ReportOptions): ReportResult {
   let siteStats: SiteStats | null = null;
   let statsProblem: string | null = null;
   if (existsSync(dbPath)) {
-    const store = createAnalyticsStore(dbPath);
+    const store = openAnalyticsReadOnly(dbPath);
     try {
       siteStats = stats(store, { from, to });
     } finally {

@@ -31,7 +31,8 @@ describe("CLI commands", () => {
       expect(v.out()).toContain("OK: 11 of 11 files checked");
       const bad = capture();
       expect(await verifySiteCommand({ url: server!.url, trust: join(root, "nope.pub"), io: bad.io })).toBe(1);
-      expect(bad.err()).toMatch(/^error \[KEY_FILE_INVALID\]: key file .*nope\.pub does not exist/);
+      expect(bad.err()).toMatch(/^error \[KEY_FILE_INVALID\]: --trust .*nope\.pub: no such file/);
+      expect(bad.err()).toContain("hint: root.pub is the OPLE's root public key: get it from the OPLE");
       const json = capture();
       expect(await verifySiteCommand({ url: server!.url, trust, sample: 2, json: true, io: json.io })).toBe(0);
       expect(JSON.parse(json.out())).toMatchObject({ ok: true, checked: 2 });

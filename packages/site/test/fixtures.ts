@@ -29,7 +29,9 @@ export interface CutSpec {
 }
 
 export function tempRoot(prefix = "prepcast-site-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(d); // removed after the test file (jest.environment.js)
+  return d;
 }
 
 export function writeCut(root: string, keys: TestKeys, spec: CutSpec): { dir: string; id: string; manifest: Buffer; manifestSha256: string } {

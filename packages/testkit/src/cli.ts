@@ -3,6 +3,7 @@ import { PrepcastError } from "@prepcast/protocol";
 import { MAX_CUT, generateCut } from "./generate";
 import { SCALES, type Scale } from "./geography";
 import { replayQroo2019 } from "./qroo";
+import { CUT_MINUTES } from "./time";
 
 export interface CliIo {
   out: (line: string) => void;
@@ -45,6 +46,7 @@ export async function main(args: string[], io: CliIo = defaultIo): Promise<numbe
     .option("--from <k>", "first cut number; cut 1 is 2024-06-02 20:00 (UTC-6), +15 min each", integer("--from", 1, MAX_CUT), 1)
     .option("--seed <s>", "seed of the series", integer("--seed", 0, 0xffffffff), 1)
     .option("--actas", "also write an incompressible scan per captured acta (large)", false)
+    .option("--now", "stamp the cuts with today's times: the last one now, each earlier one 15 minutes before (a site showing them is not stale)", false)
     .option("--qroo <zip>", "replay this real PREP zip instead (rows appear at acopio, fill in at captura)")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, "")), writeErr: io.err });
@@ -58,7 +60,7 @@ export async function main(args: string[], io: CliIo = defaultIo): Promise<numbe
     if (err instanceof CommanderError) return finish(err.exitCode === 0 ? 0 : 2);
     throw err;
   }
-  const o = program.opts<{ out: string; scale: Scale; cuts?: number; from: number; seed: number; actas: boolean; qroo?: string }>();
+  const o = program.opts<{ out: string; scale: Scale; cuts?: number; from: number; seed: number; actas: boolean; now: boolean; qroo?: string }>();
   try {
     if (o.qroo !== undefined) {
       for (const cut of await replayQroo2019({ zipPath: o.qroo, outDir: o.out, cuts: o.cuts })) {
@@ -71,8 +73,11 @@ export async function main(args: string[], io: CliIo = defaultIo): Promise<numbe
       io.err(`error: --from ${o.from} with --cuts ${cuts} goes past cut ${MAX_CUT}\n`);
       return finish(2);
     }
+    const last = o.from + cuts - 1;
+    const now = Date.now();
     for (let k = o.from; k < o.from + cuts; k++) {
-      const cut = await generateCut({ outDir: o.out, k, scale: o.scale, seed: o.seed, actas: o.actas });
+      const at = o.now ? { at: new Date(now - (last - k) * CUT_MINUTES * 60_000) } : {};
+      const cut = await generateCut({ outDir: o.out, k, scale: o.scale, seed: o.seed, actas: o.actas, ...at });
       io.out(`${cut.dir}\t${cut.files} files\t${cut.bytes} bytes`);
     }
     return finish(0);

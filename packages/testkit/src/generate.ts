@@ -6,7 +6,7 @@ import { PrepcastError } from "@prepcast/protocol";
 import { PARTIES, SCALES, entityName, geography, type ElectionActas, type Geography, type Scale } from "./geography";
 import { pseudoRandomBytes } from "./random";
 import { indexHtml, staticSite } from "./static-site";
-import { CUT_MINUTES, FIRST_CUT_UTC_MS, csvStamp, cutTime, localParts } from "./time";
+import { CUT_MINUTES, FIRST_CUT_UTC_MS, csvStamp, cutTime, cutTimeAt, localParts } from "./time";
 import { TreeWriter } from "./writer";
 import { assembleZip, compressZipEntry, dosDateTime, type CompressedZipEntry } from "./zip";
 
@@ -19,6 +19,11 @@ export interface GenerateCutOptions {
   seed?: number;
   /** Also write `actas/<E>/<clave>.jpg`, an incompressible scan per captured acta. */
   actas?: boolean;
+  /**
+   * Stamp the cut (its corte, page header, file times) at this instant instead of the series'
+   * 2024-06-02 time, e.g. now: a site showing it is then not stale. The content is the same.
+   */
+  at?: Date;
 }
 
 export interface GeneratedCut {
@@ -196,7 +201,7 @@ export async function generateCut(opts: GenerateCutOptions): Promise<GeneratedCu
   const scale = checkScale(opts.scale ?? "small", "scale");
   const seed = checkSeed(opts.seed ?? 1, "seed");
   const withActas = opts.actas === true;
-  const time = cutTime(k);
+  const time = opts.at !== undefined ? cutTimeAt(opts.at) : cutTime(k);
   const name = `cut-${String(k).padStart(4, "0")}`;
   const finalDir = resolve(opts.outDir, name);
   const tempDir = resolve(opts.outDir, `.${name}.partial-${process.pid}`);

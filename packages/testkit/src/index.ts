@@ -2,7 +2,7 @@ export { generateCut, generateSeries, MAX_CUT } from "./generate";
 export type { GenerateCutOptions, GenerateSeriesOptions, GeneratedCut } from "./generate";
 export { SCALES, PARTIES } from "./geography";
 export type { Scale, ScaleSpec } from "./geography";
-export { cutTime, CUT_MINUTES } from "./time";
+export { cutTime, cutTimeAt, CUT_MINUTES } from "./time";
 export type { CutTime } from "./time";
 export { listFiles, compareTrees } from "./trees";
 export type { TreeFile, TreeComparison } from "./trees";

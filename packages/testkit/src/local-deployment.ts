@@ -2,6 +2,7 @@
 // with the built CLIs exactly as an operator would (init, edit config, run). Used by the
 // end-to-end tests and by `npm run demo`; it only spawns the apps' bins, it does not import them.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -81,6 +82,8 @@ export class Cluster {
   receivers: ReceiverNode[] = [];
   publisher: ChildProcess | null = null;
   adminPort = 0;
+  /** the operator token of the publisher's admin listener (dashboard login, API), when create() made one */
+  adminToken: string | null = null;
   publisherLog = "";
 
   private constructor(dir?: string) {
@@ -90,7 +93,11 @@ export class Cluster {
     this.pubConfig = path.join(this.pubDir, "publisher.yaml");
   }
 
-  static async create(spec: Array<{ id: string; transport: ClusterTransport; siteWorkers?: number }>, opts: { dir?: string; pingSeconds?: number } = {}): Promise<Cluster> {
+  /**
+   * `adminToken`: give the publisher's admin listener a random operator token (admin.tokenFile,
+   * pub/admin.token), so its dashboard can be logged into; status() and the CLIs then send it.
+   */
+  static async create(spec: Array<{ id: string; transport: ClusterTransport; siteWorkers?: number }>, opts: { dir?: string; pingSeconds?: number; adminToken?: boolean } = {}): Promise<Cluster> {
     const c = new Cluster(opts.dir);
     cli(PUBLISHER_BIN, ["init", "--dir", c.pubDir, "--id", "ople", "--json"]);
     c.adminPort = await freePort();
@@ -129,7 +136,14 @@ export class Cluster {
       fs.writeFileSync(node.config, yaml);
       c.receivers.push(node);
     }
-    let pub = fs.readFileSync(path.join(c.pubDir, "publisher.example.yaml"), "utf8").replace("127.0.0.1:8740", `127.0.0.1:${c.adminPort}`).replace("receivers: []", `pingSeconds: ${opts.pingSeconds ?? 2}\nreceivers:`);
+    let pub = fs.readFileSync(c.pubConfig, "utf8").replace("127.0.0.1:8740", `127.0.0.1:${c.adminPort}`).replace("receivers: []", `pingSeconds: ${opts.pingSeconds ?? 2}\nreceivers:`);
+    if (opts.adminToken) {
+      c.adminToken = randomBytes(24).toString("base64url");
+      fs.writeFileSync(path.join(c.pubDir, "admin.token"), `${c.adminToken}\n`, { mode: 0o600 });
+      const commented = /^ {2}# tokenFile: \.\/admin\.token.*$/m;
+      if (!commented.test(pub)) throw new Error("the publisher's example config has no `# tokenFile: ./admin.token` line to enable");
+      pub = pub.replace(commented, "  tokenFile: ./admin.token");
+    }
     for (const r of c.receivers) {
       pub += `  - id: ${r.id}\n    name: Receptor ${r.id}\n    transport: ${r.transport === "grpc" ? "grpc" : "websocket"}\n`;
       pub +=
@@ -166,7 +180,7 @@ export class Cluster {
   }
 
   async status(): Promise<any> {
-    return (await fetch(`http://127.0.0.1:${this.adminPort}/api/status`)).json();
+    return (await fetch(`http://127.0.0.1:${this.adminPort}/api/status`, { headers: this.adminToken ? { authorization: `Bearer ${this.adminToken}` } : {} })).json();
   }
 
   push(cutDir: string, extra: string[] = []): ReturnType<typeof cli> {

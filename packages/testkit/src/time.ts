@@ -17,7 +17,13 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, "0");
 /** Cut k (1-based) is stamped 2024-06-02 20:00 (UTC-6) + 15 min × (k − 1). */
 export function cutTime(k: number): CutTime {
   if (!Number.isSafeInteger(k) || k < 1) throw new RangeError(`cut number must be an integer >= 1, got ${String(k)}`);
-  const date = new Date(FIRST_CUT_UTC_MS + (k - 1) * CUT_MINUTES * 60_000);
+  return cutTimeAt(new Date(FIRST_CUT_UTC_MS + (k - 1) * CUT_MINUTES * 60_000));
+}
+
+/** A cut stamped at any instant (whole seconds, shown in UTC-6): the demo's and drills' "today" cuts. */
+export function cutTimeAt(at: Date): CutTime {
+  if (!Number.isFinite(at.getTime())) throw new RangeError("cut time must be a valid date");
+  const date = new Date(Math.floor(at.getTime() / 1000) * 1000);
   const l = localParts(date.getTime());
   return {
     iso: `${l.year}-${pad(l.month)}-${pad(l.day)}T${pad(l.hour)}:${pad(l.minute)}:${pad(l.second)}-06:00`,

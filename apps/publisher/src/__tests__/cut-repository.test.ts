@@ -7,7 +7,9 @@ import { generateCut } from "@prepcast/testkit";
 import { CutRepository, HOT_CUT_DOCUMENTS } from "../service/cut-repository";
 
 function tmp(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-${prefix}-`));
+  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(dir); // removed after the test file (jest.environment.js)
+  return dir;
 }
 
 describe("CutRepository", () => {
@@ -40,6 +42,34 @@ describe("CutRepository", () => {
     expect(first.manifest).toEqual(parseManifest(onDisk));
     expect(first.manifest.files.length).toBe(first.summary.fileCount);
     expect(repo.hotDocuments).toBeLessThanOrEqual(HOT_CUT_DOCUMENTS);
+    fs.rmSync(state, { recursive: true, force: true });
+  }, 60_000);
+
+  it("refuses a cut whose corte is earlier than the latest's (CORTE_ROLLBACK) before signing; --retract signs it as a retraction, only when it goes back in time", async () => {
+    const state = tmp("repo-order");
+    const repo = await CutRepository.open(state, { process: "VER-2024", channel: "produccion", signing });
+    await repo.prepare(cuts[1]!); // cut-0002, 20:15
+    const refused = (await repo.prepare(cuts[0]!).then(
+      () => ({}),
+      (e: unknown) => e,
+    )) as { code: string; message: string; hint: string };
+    expect(refused).toMatchObject({ code: "CORTE_ROLLBACK" });
+    expect(refused.message).toContain("earlier than that of the latest cut, #1 (2024-06-02T20:15:00-06:00)");
+    expect(refused.hint).toContain("--retract");
+    expect(repo.list().map((c) => c.ref.sequence)).toEqual([1]);
+    expect(fs.readdirSync(path.join(state, "cuts")).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
+    // the same corte is not going back: accepted (a correction of the same corte)
+    expect((await repo.prepare(cuts[1]!)).ref.sequence).toBe(2);
+    // a retraction that does not go back in time is refused: the override is not a switch
+    await expect(repo.prepare(cuts[2]!, { retract: "no hace falta" })).rejects.toMatchObject({ code: "CONFIG_INVALID", where: "--retract" });
+    await expect(repo.prepare(cuts[0]!, { retract: " " })).rejects.toMatchObject({ code: "CONFIG_INVALID", where: "--retract" });
+    const r = await repo.prepare(cuts[0]!, { retract: "el corte 2 se publicó con un error de captura" });
+    expect(r.ref.sequence).toBe(3);
+    expect(r.summary.retraction).toEqual({ reason: "el corte 2 se publicó con un error de captura" });
+    expect(parseManifest(r.signed.manifest).retraction).toEqual({ reason: "el corte 2 se publicó con un error de captura" });
+    // the next cut is compared with the retraction's corte (20:00)
+    expect((await repo.prepare(cuts[1]!)).ref.sequence).toBe(4);
+    await repo.close();
     fs.rmSync(state, { recursive: true, force: true });
   }, 60_000);
 

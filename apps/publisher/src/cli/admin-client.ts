@@ -13,7 +13,11 @@ export async function adminRequest(config: ResolvedPublisherConfig, method: "GET
   try {
     res = await fetch(`http://${h}:${port}${pathname}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(method === "POST" ? 600_000 : 5000) });
   } catch (e) {
-    throw new PrepcastError("UNAVAILABLE", `the publisher service is not answering on ${h}:${port}`, { cause: e, hint: "start it with `prep-publisher run --config ...`" });
+    throw new PrepcastError("UNAVAILABLE", `the publisher service is not answering on ${h}:${port} (admin.listen in ${config.file})`, {
+      cause: e,
+      where: "admin.listen",
+      hint: `start it with \`prep-publisher run --config ${config.file}\` (in another terminal, or as the prep-publisher systemd service)`,
+    });
   }
   const text = await res.text();
   try {

@@ -6,6 +6,7 @@ import { registerInit } from "./commands/init";
 import { registerPack } from "./commands/pack";
 import { registerPush } from "./commands/push";
 import { registerReceipts } from "./commands/receipts";
+import { registerRegister } from "./commands/register";
 import { registerRun } from "./commands/run";
 import { registerStatus } from "./commands/status";
 import { registerAdminPassword } from "./commands/admin-password";
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .version("0.1.0");
   registerInit(program);
   registerPack(program);
+  registerRegister(program);
   registerRun(program);
   registerPush(program);
   registerStatus(program);

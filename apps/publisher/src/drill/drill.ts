@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PrepcastError } from "@prepcast/protocol";
 import type { Logger } from "@prepcast/runtime";
-import { generateCut, type Scale } from "@prepcast/testkit";
+import { cutTimeAt, generateCut, type Scale } from "@prepcast/testkit";
 import type { ResolvedPublisherConfig } from "../service/config";
 import { PublisherService } from "../service/publisher-service";
 import type { ReceiptDoc } from "@prepcast/session";
@@ -140,7 +140,8 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     for (const g of generated) {
       await waitUntil(next, () => false);
       next += opts.intervalSeconds * 1000;
-      const cut = await svc.publish(g.dir);
+      // each drill cut carries the time it is pushed: drills repeat, and a corte never goes back
+      const cut = await svc.publish(g.dir, { corte: cutTimeAt(new Date()).iso });
       prepared.set(cut.ref.sequence, Date.parse(cut.preparedAt));
       for (const r of chosen) row(r.id, cut.ref.sequence);
       cuts.push({ sequence: cut.ref.sequence, corte: cut.summary.corte, preparedAt: cut.preparedAt, files: cut.summary.fileCount, bytes: cut.summary.totalSize });

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import {
-  EventLoopTurns, PrepcastError, createManifestDocument, encodeSigFile, parseManifest, sha256Hex, signDocument, walkCutDir, writeFileAtomic, readPackage,
+  EventLoopTurns, PrepcastError, checkCorteOrder, createManifestDocument, parseIsoWithOffset, retractionReasonProblem, encodeSigFile, parseManifest, sha256Hex, signDocument, walkCutDir, writeFileAtomic, readPackage,
   type Channel, type Manifest, type PublisherSigningMaterial, type SignedCut, type VerifySignedCutOptions,
 } from "@prepcast/protocol";
 import { FilePayloadSource, type CutRefInfo } from "@prepcast/session";
@@ -81,6 +81,39 @@ export interface PrepareOptions {
   expires?: Date | string;
   /** Defaults to one above the highest prepared sequence. */
   sequence?: number;
+  /**
+   * Sign the cut as a retraction, with this reason: its corte may then be earlier than the
+   * latest cut's (a wrong cut withdrawn). Without it such a cut is refused (CORTE_ROLLBACK).
+   */
+  retract?: string;
+}
+
+/** Where the publisher's own refusal of a cut that goes back in time points the OPLE. */
+const CORTE_HINT = 'if this cut withdraws a wrong one, sign it as a retraction: add --retract "REASON" (recorded in both audit logs); otherwise check --corte or the cut\'s data/corte.json';
+
+/**
+ * The publisher's side of the cut order: the corte must not be earlier than the latest prepared
+ * cut's unless the cut is a retraction, and a retraction must actually go back in time (so the
+ * override is never used to switch the check off).
+ */
+export function checkPublisherCorteOrder(
+  cut: { process: string; channel: Channel; sequence: number; corte: string; retract?: string | undefined },
+  latest: { sequence: number; corte: string; label: string } | null,
+  where: string,
+): void {
+  parseIsoWithOffset(cut.corte, where);
+  if (cut.retract !== undefined) {
+    const problem = retractionReasonProblem(cut.retract);
+    if (problem !== undefined) throw new PrepcastError("CONFIG_INVALID", `--retract ${problem}`, { where: "--retract", hint: 'e.g. --retract "el corte 42 publicó actas de otra elección"' });
+    if (latest !== null && Date.parse(cut.corte) >= Date.parse(latest.corte)) {
+      throw new PrepcastError("CONFIG_INVALID", `--retract is for a cut that goes back in time, but corte ${cut.corte} is not earlier than the latest cut's (#${latest.sequence}, ${latest.corte})`, {
+        where: "--retract",
+        hint: "publish this cut without --retract",
+      });
+    }
+    return;
+  }
+  checkCorteOrder(cut, latest, { where, hint: CORTE_HINT });
 }
 
 const pad = (n: number) => String(n).padStart(6, "0");
@@ -185,6 +218,13 @@ export class CutRepository {
     return p;
   }
 
+  /** Closes the payload files opened for the sessions (after every link has stopped). */
+  async close(): Promise<void> {
+    const open = [...this.sources.values()];
+    this.sources.clear();
+    await Promise.all(open.map((p) => p.then((s) => s.close(), () => undefined)));
+  }
+
   private nextSequence(requested?: number): number {
     const latest = this.latest()?.ref.sequence ?? 0;
     if (requested === undefined) return latest + 1;
@@ -206,6 +246,12 @@ export class CutRepository {
   private async prepareNow(cutDir: string, opts: PrepareOptions): Promise<PreparedCut> {
     const sequence = this.nextSequence(opts.sequence);
     const corte = opts.corte ?? (await corteFromCut(cutDir));
+    const latest = this.latest();
+    checkPublisherCorteOrder(
+      { process: this.process, channel: this.channel, sequence, corte, retract: opts.retract },
+      latest ? { sequence: latest.ref.sequence, corte: latest.summary.corte, label: `the latest cut, #${latest.ref.sequence}` } : null,
+      opts.corte !== undefined ? "--corte" : path.join(cutDir, "data", "corte.json"),
+    );
     const files = await walkCutDir(cutDir);
     const root = path.join(this.stateDir, "cuts");
     const tmp = path.join(root, `.tmp-${randomBytes(6).toString("hex")}`);
@@ -224,6 +270,7 @@ export class CutRepository {
         files: hashed,
         ...(opts.notBefore !== undefined ? { notBefore: opts.notBefore } : {}),
         ...(opts.expires !== undefined ? { expires: opts.expires } : {}),
+        ...(opts.retract !== undefined ? { retraction: { reason: opts.retract } } : {}),
       });
       const manifestSig = encodeSigFile(signDocument("manifest", manifestBytes, this.signing.signingKey.secretKey, this.signing.signingKey.keyid));
       const signed: SignedCut = { keyset: this.signing.keyset, keysetSig: this.signing.keysetSig, manifest: manifestBytes, manifestSig };
@@ -247,6 +294,9 @@ export class CutRepository {
       await fsp.rm(path.join(tmp, "extract"), { recursive: true, force: true });
       const manifest = result.verified.manifest;
       this.nextSequence(manifest.sequence);
+      const latest = this.latest();
+      // a package signed elsewhere carries its own retraction (or not): the same rule as the receivers'
+      checkCorteOrder(manifest, latest ? { corte: latest.summary.corte, label: `the latest cut, #${latest.ref.sequence}` } : null, { where: file, hint: "a package that goes back in time must be signed as a retraction (pack --retract REASON)" });
       return await this.commit(tmp, result.verified.signed, manifest, payloadSha256, file);
     } catch (e) {
       await fsp.rm(tmp, { recursive: true, force: true });

@@ -149,22 +149,51 @@ export class PublisherService extends EventEmitter {
   /** Signs a cut directory and lets every link offer it. */
   async publish(cutDir: string, opts: PrepareOptions = {}): Promise<PreparedCut> {
     const started = Date.now();
-    const cut = await this.repo.prepare(cutDir, opts);
-    this.announce(cut, { source: path.resolve(cutDir), prepareMs: Date.now() - started });
+    const previous = this.repo.latest();
+    let cut: PreparedCut;
+    try {
+      cut = await this.repo.prepare(cutDir, opts);
+    } catch (e) {
+      this.recordRefusal(e, path.resolve(cutDir));
+      throw e;
+    }
+    this.announce(cut, previous, { source: path.resolve(cutDir), prepareMs: Date.now() - started });
     return cut;
   }
 
   async importPackage(file: string): Promise<PreparedCut> {
     const rootPub = readPublicKeyFile(path.join(this.config.keys, PUBLISHER_KEY_FILES.rootPub)).publicKey;
-    const cut = await this.repo.importPackage(file, { rootPublicKey: rootPub });
-    this.announce(cut, { source: path.resolve(file) });
+    const previous = this.repo.latest();
+    let cut: PreparedCut;
+    try {
+      cut = await this.repo.importPackage(file, { rootPublicKey: rootPub });
+    } catch (e) {
+      this.recordRefusal(e, path.resolve(file));
+      throw e;
+    }
+    this.announce(cut, previous, { source: path.resolve(file) });
     return cut;
   }
 
-  private announce(cut: PreparedCut, extra: Record<string, unknown>): void {
+  /** A cut the publisher would not sign or offer (e.g. CORTE_ROLLBACK) is in its audit log with its code. */
+  private recordRefusal(e: unknown, source: string): void {
+    const err = toPrepcastError(e, source);
+    try {
+      this.audit.append("cut_refused", { source, code: err.code, message: err.message.slice(0, 2000), where: err.where ?? null });
+    } catch {
+      /* the refusal itself matters more than its log line */
+    }
+  }
+
+  private announce(cut: PreparedCut, previous: PreparedCut | null, extra: Record<string, unknown>): void {
     this.metrics.cutsPrepared.inc();
     this.metrics.latestSequence.set(cut.ref.sequence);
-    this.audit.append("cut_prepared", { sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, corte: cut.summary.corte, notBefore: cut.summary.notBefore, files: cut.summary.fileCount, bytes: cut.summary.totalSize, ...extra });
+    const retraction = cut.summary.retraction;
+    if (retraction !== undefined) {
+      // the OPLE's explicit override of the cut order, with its reason; the receivers log it too
+      this.audit.append("cut_retraction", { sequence: cut.ref.sequence, corte: cut.summary.corte, previousSequence: previous?.ref.sequence ?? null, previousCorte: previous?.summary.corte ?? null, reason: retraction.reason });
+    }
+    this.audit.append("cut_prepared", { sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, corte: cut.summary.corte, notBefore: cut.summary.notBefore, files: cut.summary.fileCount, bytes: cut.summary.totalSize, ...(retraction ? { retraction: retraction.reason } : {}), ...extra });
     this.log.info({ sequence: cut.ref.sequence, corte: cut.summary.corte, files: cut.summary.fileCount }, "cut prepared");
     this.emit("cut", cut);
     for (const link of this.links.values()) link.poke();
@@ -241,6 +270,8 @@ export class PublisherService extends EventEmitter {
           const cut = await this.publish(body.dir, {
             ...(typeof body.corte === "string" ? { corte: body.corte } : {}),
             ...(typeof body.notBefore === "string" ? { notBefore: body.notBefore } : {}),
+            ...(typeof body.sequence === "number" ? { sequence: body.sequence } : {}),
+            ...(typeof body.retract === "string" ? { retract: body.retract } : {}),
           });
           sendJson(res, 200, { ok: true, sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256 });
         } catch (e) {
@@ -293,6 +324,7 @@ export class PublisherService extends EventEmitter {
     await this.inbox?.stop();
     await Promise.all([...this.links.values()].map((l) => l.stop()));
     await this.deltaPlanning?.close();
+    await this.repo.close();
     await this.admin?.close();
     this.adminAuth?.close();
     this.audit.append("service_stopped", { publisher: this.config.id });

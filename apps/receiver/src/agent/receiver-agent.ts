@@ -447,7 +447,7 @@ export class ReceiverAgent {
 
   async stop(): Promise<void> {
     if (this.throttleTimer) clearInterval(this.throttleTimer);
-    this.backend.stop();
+    await this.backend.stop();
     await Promise.all(this.servers.map((s) => s.close().catch(() => undefined)));
     await Promise.all([...this.connections].map((c) => c.close().catch(() => undefined)));
     await this.site?.close().catch(() => undefined);

@@ -37,6 +37,9 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
   private readonly verifiedById = new Map<string, VerifiedCut>();
   private lastActivation: { id: string; at: Date } | null = null;
   private serial: Promise<unknown> = Promise.resolve();
+  /** compressed variants being prepared for embargoed cuts (awaited by stop) */
+  private readonly variantWork = new Set<Promise<void>>();
+  private stopped = false;
 
   constructor(
     readonly store: CutStore,
@@ -103,7 +106,14 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
         await this.store.markPending(record.id);
         this.armPending();
         // While the embargo runs, prepare the gzip/brotli variants so the cut goes live ready.
-        void prepareCompressedVariants({ root: this.store.root, cutDir: this.store.cutDir(record.id) }).catch((e) => this.emit("warning", e));
+        const work: Promise<void> = prepareCompressedVariants({ root: this.store.root, cutDir: this.store.cutDir(record.id) }).then(
+          () => undefined,
+          (e) => {
+            if (!this.stopped) this.emit("warning", e);
+          },
+        );
+        this.variantWork.add(work);
+        void work.finally(() => this.variantWork.delete(work));
         return { state: "staged", activatedAt: null };
       }
       const at = await this.activate(record);
@@ -183,8 +193,11 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
     this.timer.unref?.();
   }
 
-  stop(): void {
+  /** Stops the embargo timer; resolves once no compressed variant is being written for a staged cut. */
+  async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await Promise.all(this.variantWork);
   }
 }

@@ -6,7 +6,9 @@ import type { ManifestFile } from "@prepcast/protocol";
 import { cutDirContent, type CutContent } from "../content";
 
 export function tmpDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-delta-${prefix}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-delta-${prefix}-`));
+  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(d); // removed after the test file (jest.environment.js)
+  return d;
 }
 
 /** Writes `files` as `<dir>/site/<path>` and returns them as a cut (manifest order: sorted by UTF-8 bytes). */

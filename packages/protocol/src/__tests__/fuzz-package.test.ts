@@ -12,6 +12,12 @@ import { readPackage } from "../package/reader";
 import { buildTar } from "./fixtures-package/tar-builder";
 import { makeCut, makeKeys, NOW, packageEntries, tempDir } from "./fixtures-package/signed-cut";
 
+// Measured figures are printed for the long suite (PREPCAST_HARDENING=1) or on request (PREPCAST_TEST_FIGURES=1),
+// not in every `npm test`.
+const printFigure = (line: string): void => {
+  if (process.env.PREPCAST_HARDENING || process.env.PREPCAST_TEST_FIGURES) console.log(line);
+};
+
 const LONG = process.env.PREPCAST_HARDENING === "1";
 const RUNS = Number(process.env.PREPCAST_FUZZ_RUNS ?? (LONG ? 100_000_000 : 100_000));
 const TIME_MS = Number(process.env.PREPCAST_FUZZ_SECONDS ?? (LONG ? 120 : 5)) * 1000;
@@ -128,7 +134,7 @@ describe("fuzzing the .prep reader and the manifest parser", () => {
     } finally {
       fs.rmSync(sandbox, { recursive: true, force: true });
     }
-    console.log(`fuzz tar reader: ${n} mutated packages, outcomes ${JSON.stringify(Object.fromEntries([...outcomes].sort((a, b) => b[1] - a[1])))}`);
+    printFigure(`fuzz tar reader: ${n} mutated packages, outcomes ${JSON.stringify(Object.fromEntries([...outcomes].sort((a, b) => b[1] - a[1])))}`);
     expect(n).toBeGreaterThan(50);
     // the mutations reach past the signatures into the archive structure and the content
     expect([...outcomes.keys()].length).toBeGreaterThan(4);
@@ -159,7 +165,7 @@ describe("fuzzing the .prep reader and the manifest parser", () => {
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 512 }), fc.json().map((j) => Buffer.from(j)), fc.jsonValue().map((v) => Buffer.from(JSON.stringify({ ...JSON.parse(text), files: v })))), (bytes) => check(bytes)),
       { numRuns: RUNS, interruptAfterTimeLimit: half, markInterruptAsFailure: false },
     );
-    console.log(`fuzz manifest parser: ${n} inputs, outcomes ${JSON.stringify(Object.fromEntries(codes))}`);
+    printFigure(`fuzz manifest parser: ${n} inputs, outcomes ${JSON.stringify(Object.fromEntries(codes))}`);
     expect(n).toBeGreaterThan(100);
   });
 });

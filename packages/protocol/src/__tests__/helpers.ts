@@ -16,7 +16,9 @@ export const OTHER_SIGNER = seededKey(3);
 export const NOW = new Date("2024-06-02T21:00:00Z");
 
 export function tempDir(prefix = "prepcast-protocol-"): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(d); // removed after the test file (jest.environment.js)
+  return d;
 }
 
 // tweetnacl signs in milliseconds, many times slower under a loaded test runner: sign each distinct fixture once.

@@ -30,6 +30,26 @@ describe("manifest", () => {
     expect(m.expires).toBe("2024-07-01T00:00:00Z");
   });
 
+  it("a retraction is an optional field: without it the bytes are as before, with it the reason is signed", () => {
+    expect(bytes.toString()).not.toContain("retraction");
+    const r = createManifest(manifestInput({ retraction: { reason: "el corte 5 tenía actas de otra elección" } }));
+    expect(parseManifest(r).retraction).toEqual({ reason: "el corte 5 tenía actas de otra elección" });
+    expect(r.toString()).toContain('"retraction":{"reason":"el corte 5 tenía actas de otra elección"}');
+  });
+
+  it.each([
+    ["empty", "", /must say why/],
+    ["multi-line", "línea 1\nlínea 2", /one line of text/],
+    ["padded", " motivo", /one line of text/],
+    ["too long", "x".repeat(501), /at most 500 characters/],
+  ])("refuses a retraction whose reason is %s (MANIFEST_INVALID)", (_name, reason, message) => {
+    const e = errorOf(() => createManifest(manifestInput({ retraction: { reason } })));
+    expect(e.code).toBe("MANIFEST_INVALID");
+    expect(e.message).toMatch(/retraction\.reason/);
+    expect(e.message).toMatch(message);
+    expect(codeOf(() => parseManifest(rewrite(bytes, (m) => (m.retraction = { reason: "x", by: "someone" }))))).toBe("MANIFEST_INVALID");
+  });
+
   it("accepts an empty file list with totalSize 0", () => {
     expect(parseManifest(createManifest(manifestInput({ files: [] }))).totalSize).toBe(0);
   });

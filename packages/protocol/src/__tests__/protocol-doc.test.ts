@@ -1,8 +1,8 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import nacl from "tweetnacl";
-import { PROTOCOL_DOC, VECTORS_BEGIN, VECTORS_END, buildTestVectors, renderTestVectors } from "../../scripts/test-vectors";
-import { emptyTrustState, isEmbargoed, parseSigFile, readPublicKeyFile, sha256Hex, verifySignedCut } from "../index";
+import { PROTOCOL_DOC, RETRACTION_REASON, VECTORS_BEGIN, VECTORS_END, buildTestVectors, renderTestVectors } from "../../scripts/test-vectors";
+import { advanceTrustState, canonicalize, createManifest, emptyTrustState, isEmbargoed, keyPairFromSeed, parseManifest, parseSigFile, readPublicKeyFile, sha256Hex, signDocument, encodeSigFile, verifySignedCut } from "../index";
 import { codeOf, tempDir } from "./helpers";
 
 // docs/protocol.md publishes test vectors for other implementations; this keeps them true.
@@ -16,7 +16,7 @@ describe("docs/protocol.md test vectors", () => {
     expect(section).toBe(renderTestVectors(buildTestVectors()));
   });
 
-  const [rootPub, keysetJson, keysetSig, manifestJson, manifestSig, malleatedSig] = blocks("json");
+  const [rootPub, keysetJson, keysetSig, manifestJson, manifestSig, malleatedSig, retractionJson, retractionSig] = blocks("json");
   const [keysetMessageHex, , manifestMessageHex] = blocks("text").map((b) => b.replace(/\n/g, ""));
   const cut = { keyset: Buffer.from(keysetJson!), keysetSig: Buffer.from(keysetSig!), manifest: Buffer.from(manifestJson!), manifestSig: Buffer.from(manifestSig!) };
   const v = buildTestVectors();
@@ -56,5 +56,22 @@ describe("docs/protocol.md test vectors", () => {
     expect(nacl.sign.detached.verify(Buffer.from(manifestMessageHex!, "hex"), malleated, signingPublic)).toBe(true);
     const rootPublic = Buffer.from(JSON.parse(rootPub!).public, "base64");
     expect(codeOf(() => verifySignedCut({ ...cut, manifestSig: Buffer.from(malleatedSig!) }, { rootPublicKey: rootPublic, now: new Date(v.verifyAt) }))).toBe("SIGNATURE_INVALID");
+  });
+
+  it("as printed, the retraction is accepted after cut 1 although its corte is earlier; without its retraction field it is CORTE_ROLLBACK", () => {
+    const rootPublic = Buffer.from(JSON.parse(rootPub!).public, "base64");
+    const opts = { rootPublicKey: rootPublic, now: new Date(v.verifyAt) };
+    const afterCut1 = advanceTrustState(emptyTrustState(), verifySignedCut(cut, opts));
+    const retraction = { ...cut, manifest: Buffer.from(retractionJson!), manifestSig: Buffer.from(retractionSig!) };
+    const verified = verifySignedCut(retraction, { ...opts, state: afterCut1 });
+    expect(verified.manifest.retraction).toEqual({ reason: RETRACTION_REASON });
+    expect(verified.manifestSha256).toBe(v.retractionManifestSha256);
+    // the same document without the field, signed with the vectors' signing key: refused
+    const { retraction: _r, ...plain } = parseManifest(Buffer.from(retractionJson!));
+    const bytes = Buffer.from(canonicalize(plain));
+    expect(bytes.equals(createManifest(plain))).toBe(true);
+    const signing = keyPairFromSeed(Buffer.from("202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f", "hex"));
+    const sig = encodeSigFile(signDocument("manifest", bytes, signing.secretKey, JSON.parse(retractionSig!).keyid));
+    expect(() => verifySignedCut({ ...cut, manifest: bytes, manifestSig: sig }, { ...opts, state: afterCut1 })).toThrow(expect.objectContaining({ code: "CORTE_ROLLBACK" }));
   });
 });

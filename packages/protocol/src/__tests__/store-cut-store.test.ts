@@ -72,6 +72,43 @@ describe("CutStore", () => {
     expect(fs.readlinkSync(path.join(root, "current"))).toBe(`cuts/${idOf(cuts[4]!)}`);
   });
 
+  test("a newer sequence with an earlier corte is refused (CORTE_ROLLBACK) and audited; a signed retraction is accepted and audited with its reason", async () => {
+    const work = tempDir("store");
+    const root = path.join(work, "r");
+    await installAll(root, work, [cuts[1]!]); // #2, corte 20:02
+    const back = makeCut(keys, 3, { "index.html": "<h1>corte 3</h1>" }, { corte: "2024-06-02T20:01:00-06:00" });
+    const store = await CutStore.open(root);
+    try {
+      await expect(installPackage(store, writePackage(work, back), opts)).rejects.toMatchObject({ code: "CORTE_ROLLBACK" });
+      expect(fs.readlinkSync(path.join(root, "current"))).toBe(`cuts/${idOf(cuts[1]!)}`);
+      const retraction = makeCut(keys, 3, { "index.html": "<h1>corte 3</h1>" }, { corte: "2024-06-02T20:01:00-06:00", retraction: { reason: "el corte 2 se publicó con un error de captura" } });
+      expect((await installPackage(store, writePackage(work, retraction), opts)).status).toBe("activated");
+    } finally {
+      store.close();
+    }
+    const log = readAuditLog(path.join(root, "audit.log"));
+    expect(log.find((e) => e.event === "cut.refused")?.data).toMatchObject({ code: "CORTE_ROLLBACK" });
+    expect(log.find((e) => e.event === "cut.retraction")?.data).toMatchObject({ sequence: 3, corte: "2024-06-02T20:01:00-06:00", previousSequence: 2, previousCorte: "2024-06-02T20:02:00-06:00", reason: "el corte 2 se publicó con un error de captura" });
+  });
+
+  test("a state directory written before cortes were recorded gets them from its cut records", async () => {
+    const work = tempDir("store");
+    const root = path.join(work, "r");
+    await installAll(root, work, [cuts[1]!]);
+    const statePath = path.join(root, "state.json");
+    const state = JSON.parse(fs.readFileSync(statePath, "utf8"));
+    delete state.trust.cuts["VER-2024/produccion"].corte;
+    fs.writeFileSync(statePath, JSON.stringify(state));
+    const store = await CutStore.open(root);
+    try {
+      expect(store.trustState().cuts["VER-2024/produccion"]).toMatchObject({ sequence: 2, corte: "2024-06-02T20:02:00-06:00" });
+      const back = makeCut(keys, 3, { "index.html": "x" }, { corte: "2024-06-02T20:01:00-06:00" });
+      await expect(installPackage(store, writePackage(work, back), opts)).rejects.toMatchObject({ code: "CORTE_ROLLBACK" });
+    } finally {
+      store.close();
+    }
+  });
+
   test("a different cut with the live sequence is REPLAY", async () => {
     const work = tempDir("store");
     const root = path.join(work, "r");

@@ -9,7 +9,7 @@ describe("verifySignedCut", () => {
     expect(v.manifest.sequence).toBe(1);
     expect(v.keyset.version).toBe(1);
     const state = advanceTrustState(emptyTrustState(), v);
-    expect(state).toEqual({ keysetVersion: 1, cuts: { "VER-2024/produccion": { sequence: 1, manifestSha256: v.manifestSha256 } } });
+    expect(state).toEqual({ keysetVersion: 1, cuts: { "VER-2024/produccion": { sequence: 1, manifestSha256: v.manifestSha256, corte: "2024-06-02T20:15:00-06:00" } } });
   });
 
   it("advanceTrustState is pure", () => {
@@ -44,6 +44,37 @@ describe("verifySignedCut", () => {
     it("tracks each process/channel separately", () => {
       expect(verifySignedCut(signedCut({ manifest: { sequence: 1, channel: "simulacro" } }), { ...opts, state }).manifest.channel).toBe("simulacro");
       expect(verifySignedCut(signedCut({ manifest: { sequence: 1, process: "GOB-2024" } }), { ...opts, state }).manifest.process).toBe("GOB-2024");
+    });
+  });
+
+  describe("cut order (corte against the installed cut)", () => {
+    // installed: #5 with corte 20:15
+    const state = advanceTrustState(emptyTrustState(), verifySignedCut(signedCut({ manifest: { sequence: 5 } }), opts));
+
+    it("refuses a higher sequence whose corte is earlier (CORTE_ROLLBACK), naming both cortes", () => {
+      const e = errorOf(() => verifySignedCut(signedCut({ manifest: { sequence: 6, corte: "2024-06-02T20:00:00-06:00" } }), { ...opts, state }));
+      expect(e).toMatchObject({ code: "CORTE_ROLLBACK", where: "prepcast/manifest.json#corte" });
+      expect(e.message).toContain("corte 2024-06-02T20:00:00-06:00, earlier than that of the installed cut #5 (2024-06-02T20:15:00-06:00)");
+      expect(e.hint).toContain("retraction");
+    });
+
+    it("compares instants, not texts: the same time in another offset is not earlier", () => {
+      expect(verifySignedCut(signedCut({ manifest: { sequence: 6, corte: "2024-06-03T02:15:00Z" } }), { ...opts, state }).manifest.sequence).toBe(6);
+      expect(codeOf(() => verifySignedCut(signedCut({ manifest: { sequence: 6, corte: "2024-06-03T02:14:59Z" } }), { ...opts, state }))).toBe("CORTE_ROLLBACK");
+    });
+
+    it("accepts an earlier corte the OPLE signed as a retraction, and the state then follows it", () => {
+      const v = verifySignedCut(signedCut({ manifest: { sequence: 6, corte: "2024-06-02T20:00:00-06:00", retraction: { reason: "el corte 5 se publicó con actas de otra elección" } } }), { ...opts, state });
+      expect(v.manifest.retraction).toEqual({ reason: "el corte 5 se publicó con actas de otra elección" });
+      const after = advanceTrustState(state, v);
+      expect(after.cuts["VER-2024/produccion"]).toMatchObject({ sequence: 6, corte: "2024-06-02T20:00:00-06:00" });
+      // the next regular cut is compared with the retraction's corte
+      expect(verifySignedCut(signedCut({ manifest: { sequence: 7, corte: "2024-06-02T20:15:00-06:00" } }), { ...opts, state: after }).manifest.sequence).toBe(7);
+    });
+
+    it("does not check state written before cortes were recorded", () => {
+      const old: TrustState = { keysetVersion: 1, cuts: { "VER-2024/produccion": { sequence: 5, manifestSha256: "00".repeat(32) } } };
+      expect(verifySignedCut(signedCut({ manifest: { sequence: 6, corte: "2024-06-02T20:00:00-06:00" } }), { ...opts, state: old }).manifest.sequence).toBe(6);
     });
   });
 

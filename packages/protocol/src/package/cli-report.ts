@@ -65,20 +65,56 @@ export function cliAction<A extends unknown[]>(fn: (...args: A) => Promise<void>
   };
 }
 
+/** The part of a commander Option that runCliProgram needs. */
+export interface CliOption {
+  mandatory: boolean;
+  flags: string;
+  attributeName(): string;
+}
+
 /** The part of a commander Command that runCliProgram needs (keeps this package free of commander). */
 export interface CliProgram {
   exitOverride(): unknown;
+  allowUnknownOption(allow?: boolean): unknown;
+  showSuggestionAfterError(show?: boolean): unknown;
+  hook(event: "preAction", listener: (thisCommand: CliProgram, actionCommand: CliProgram) => void): unknown;
+  error(message: string, options?: { code?: string; exitCode?: number }): never;
+  getOptionValue(key: string): unknown;
+  readonly options: readonly CliOption[];
   commands: readonly CliProgram[];
   parseAsync(argv: readonly string[]): Promise<unknown>;
 }
 
+/**
+ * Usage errors in the order a person fixes them: commander checks required options before it
+ * looks for unknown ones, so a mistyped `--trsut` was reported as a missing `--trust`. Required
+ * options are checked here instead, in a preAction hook, which runs after commander has refused
+ * unknown options (with a "did you mean" suggestion) and missing arguments.
+ */
+function checkUsageInOrder(program: CliProgram): void {
+  const required = new Map<CliProgram, CliOption[]>();
+  const visit = (c: CliProgram): void => {
+    c.exitOverride();
+    c.allowUnknownOption(false);
+    c.showSuggestionAfterError(true);
+    const mandatory = c.options.filter((o) => o.mandatory);
+    for (const o of mandatory) o.mandatory = false;
+    if (mandatory.length > 0) required.set(c, mandatory);
+    c.commands.forEach(visit);
+  };
+  visit(program);
+  program.hook("preAction", (_program, action) => {
+    for (const o of required.get(action) ?? []) {
+      if (action.getOptionValue(o.attributeName()) === undefined) {
+        action.error(`error: required option '${o.flags}' not specified`, { code: "commander.missingMandatoryOptionValue", exitCode: 1 });
+      }
+    }
+  });
+}
+
 /** Parses argv (process.argv form) and sets process.exitCode: 0 ok, 1 refused or failed, 2 usage error, 78 configuration problem. */
 export async function runCliProgram(program: CliProgram, argv: string[]): Promise<void> {
-  const override = (c: CliProgram): void => {
-    c.exitOverride();
-    c.commands.forEach(override);
-  };
-  override(program);
+  checkUsageInOrder(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {

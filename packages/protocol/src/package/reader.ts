@@ -6,7 +6,7 @@ import type { ManifestFile } from "../manifest";
 import { sitePathProblem } from "../paths";
 import { verifySignedCut, type SignedCut, type VerifiedCut, type VerifySignedCutOptions } from "../trust";
 import { KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, SIGNED_ENTRIES, SITE_PREFIX, siteEntryName } from "./format";
-import { TarHeaderGuard } from "./tar-guard";
+import { notAPackage, TarHeaderGuard } from "./tar-guard";
 import { sitePathIn, StagingDirs, VerifiedFileWriter } from "./verified-file";
 
 export interface ReadPackageOptions extends VerifySignedCutOptions {
@@ -81,6 +81,27 @@ function tarError(e: unknown): PrepcastError {
  * end-of-archive marker may follow. Never holds a site file in memory.
  */
 export async function readPackage(source: Readable | string, options: ReadPackageOptions): Promise<ReadPackageResult> {
+  if (typeof source !== "string") return readPackageStream(source, options);
+  try {
+    return await readPackageStream(source, options);
+  } catch (e) {
+    throw namingFile(toPrepcastError(e), source);
+  }
+}
+
+/** An error about the whole file (not a package, cut short, unreadable) names the file, so the person knows which one. */
+function namingFile(err: PrepcastError, file: string): PrepcastError {
+  const aboutTheFile = err.code === "PACKAGE_INVALID" || err.code === "TRUNCATED" || err.code === "TRAILING_DATA" || err.code === "MISSING_ENTRY";
+  if (!aboutTheFile || err.message.includes(file)) return err;
+  return new PrepcastError(err.code, `${file}: ${err.message}`, {
+    cause: err.cause ?? err,
+    ...(err.where !== undefined ? { where: err.where } : {}),
+    ...(err.hint !== undefined ? { hint: err.hint } : {}),
+    ...(err.details !== undefined ? { details: err.details } : {}),
+  });
+}
+
+async function readPackageStream(source: Readable | string, options: ReadPackageOptions): Promise<ReadPackageResult> {
   const input: Readable = typeof source === "string" ? fs.createReadStream(source, { highWaterMark: 1 << 20 }) : source;
   const guard = new TarHeaderGuard();
   const extract = tar.extract();
@@ -121,6 +142,9 @@ export async function readPackage(source: Readable | string, options: ReadPackag
     for (const { name, maxSize } of SIGNED_ENTRIES) {
       const entry = await next();
       if (entry === null) throw new PrepcastError(signed.length === 0 ? "PACKAGE_INVALID" : "MISSING_ENTRY", `the package ends before ${name}`, { where: name, hint: "this is not a complete .prep package" });
+      if (signed.length === 0 && !entry.header.name.startsWith("prepcast/") && !entry.header.name.startsWith(SITE_PREFIX)) {
+        throw notAPackage(`a tar archive whose first entry is ${JSON.stringify(entry.header.name.slice(0, 200))}, not ${KEYSET_ENTRY}`);
+      }
       if (entry.header.type !== "file") throw new PrepcastError("ENTRY_TYPE", `${entry.header.name} is a ${entry.header.type}, not a regular file`, { where: entry.header.name });
       if (entry.header.name !== name) {
         throw new PrepcastError("UNEXPECTED_ENTRY", `expected ${name} but found ${JSON.stringify(entry.header.name.slice(0, 200))}: a package starts with ${KEYSET_ENTRY}, ${KEYSET_SIG_ENTRY}, ${MANIFEST_ENTRY}, ${MANIFEST_SIG_ENTRY}`, {

@@ -94,6 +94,16 @@ export function parsePaxRecords(data: Buffer, at: number): { path?: string } {
   return out;
 }
 
+/** A file that is not a .prep at all (a text file, a zip, the wrong download): said so, not "truncated". */
+export function notAPackage(why: string): PrepcastError {
+  return new PrepcastError("PACKAGE_INVALID", `not a PREPcast package (.prep): ${why}`, {
+    hint: "a .prep is the POSIX tar file `prep-publisher pack` writes; check that this is the file the OPLE published",
+  });
+}
+
+/** The name every .prep starts with (its first tar header), so a package cut short in its first block is still recognised as one. */
+const FIRST_NAME = Buffer.from("prepcast/");
+
 export class TarHeaderGuard {
   private offset = 0; // bytes of the archive inspected so far
   private header = Buffer.alloc(BLOCK);
@@ -170,6 +180,10 @@ export class TarHeaderGuard {
   end(): void {
     if (this.endZeros >= BLOCK) return;
     const where = `byte ${this.offset}`;
+    if (this.offset === 0) throw new PrepcastError("TRUNCATED", "the package is empty (0 bytes)", { hint: "the copy failed or was cut short; copy it again and compare its size with the original" });
+    if (this.offset < BLOCK && !this.header.subarray(0, Math.min(this.offset, FIRST_NAME.length)).equals(FIRST_NAME.subarray(0, Math.min(this.offset, FIRST_NAME.length)))) {
+      throw notAPackage(`${this.offset} bytes, shorter than one tar header, and not the start of one`);
+    }
     if (this.endZeros >= 0) {
       throw new PrepcastError("TRUNCATED", "the end-of-archive marker is incomplete", { where, hint: "the package was cut short; copy it again" });
     }
@@ -182,6 +196,18 @@ export class TarHeaderGuard {
   private onHeader(at: number): void {
     const h = this.header;
     const where = `byte ${at}`;
+    if (at === 0) {
+      // the first block decides whether this is a tar at all: checksum and ustar magic
+      let stored = NaN;
+      try {
+        stored = parseOctalField(h, 148, 8, "checksum", at);
+      } catch {
+        /* not a number: not a tar header */
+      }
+      if (h.every((b) => b === 0)) throw notAPackage("it starts with an end-of-archive marker (an empty tar archive)");
+      if (stored !== headerChecksum(h)) throw notAPackage("its first 512 bytes are not a tar header");
+      if (h.toString("latin1", 257, 265) !== "ustar\u000000") throw notAPackage("a tar archive, but not in the POSIX format prep-publisher pack writes");
+    }
     if (h.every((b) => b === 0)) {
       if (this.paxPath !== undefined) throw new PrepcastError("PACKAGE_INVALID", "a pax header is not followed by its entry", { where });
       this.endZeros = 0;

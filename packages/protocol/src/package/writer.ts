@@ -6,7 +6,7 @@ import { once } from "node:events";
 import * as tar from "tar-stream";
 import { PrepcastError, toPrepcastError } from "../errors";
 import { EventLoopTurns } from "../event-loop";
-import { createManifest, type Channel, type Manifest, type ManifestFile } from "../manifest";
+import { createManifest, type Channel, type Manifest, type ManifestFile, type Retraction } from "../manifest";
 import { assertNoCollisions, validateSitePath } from "../paths";
 import { encodeSigFile, signDocument } from "../signing";
 import { sha256Hex } from "../hash";
@@ -118,6 +118,8 @@ export interface PackCutOptions {
   notBefore?: Date | string;
   expires?: Date | string;
   createdAt?: Date | string;
+  /** sign the cut as a retraction (its corte may be earlier than the live cut's) */
+  retraction?: Retraction;
   out: string;
   /** clock for checking the keyset's expiry (default: now) */
   now?: Date;
@@ -259,6 +261,7 @@ export async function packCut(options: PackCutOptions): Promise<PackCutResult> {
     ...(options.createdAt !== undefined ? { createdAt: options.createdAt } : {}),
     ...(options.notBefore !== undefined ? { notBefore: options.notBefore } : {}),
     ...(options.expires !== undefined ? { expires: options.expires } : {}),
+    ...(options.retraction !== undefined ? { retraction: options.retraction } : {}),
   });
   // createManifest has validated the document; rebuild the object instead of parsing 2 MB again
   const manifest = JSON.parse(manifestBytes.toString("utf8")) as Manifest;

@@ -146,7 +146,7 @@ export async function acquireStateLock(root: string, options: { waitMs?: number;
     if (verdict.state === "alive" || Date.now() >= deadline) {
       throw new PrepcastError("STATE_INVALID", `${root} is in use by ${verdict.holder}${verdict.state === "elsewhere" ? ` (its lock was refreshed ${Math.round(verdict.ageMs / 1000)} s ago)` : ""}`, {
         where: lock,
-        hint: `one ${options.what ?? "prep-receiver"} at a time writes a state directory: stop the other one (read-only commands such as status and audit verify need no lock)`,
+        hint: `one ${options.what ?? "prep-receiver"} at a time writes a state directory: stop the other one (to install a .prep by hand, stop the agent first: docs/operations/contingency.md); read-only commands such as status, audit verify and report need no lock`,
       });
     }
     await new Promise((r) => setTimeout(r, 250));

@@ -14,6 +14,7 @@ const Schema = z.strictObject({
 
 function write(name: string, text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cfg-"));
+  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(dir); // removed after the test file (jest.environment.js)
   const f = path.join(dir, name);
   fs.writeFileSync(f, text);
   return f;

@@ -10,7 +10,9 @@ import {
 } from "../index";
 
 export function tmpDir(prefix = "sess-"): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(d); // removed after the test file (jest.environment.js)
+  return d;
 }
 
 /**
@@ -45,13 +47,14 @@ export class TestOple {
     this.keysetSig = encodeSigFile(signDocument("keyset", this.keyset, this.root.secretKey, keyIdOf(this.root.publicKey)));
   }
 
-  cut(sequence: number, files: Record<string, string | Buffer>, opts: { notBefore?: Date; channel?: "produccion" | "simulacro" } = {}): { signed: SignedCut; ref: CutRefInfo; payload: Buffer } {
+  cut(sequence: number, files: Record<string, string | Buffer>, opts: { notBefore?: Date; channel?: "produccion" | "simulacro"; corte?: string; retraction?: { reason: string } } = {}): { signed: SignedCut; ref: CutRefInfo; payload: Buffer } {
     const entries = Object.entries(files).map(([p, c]) => [p, Buffer.isBuffer(c) ? c : Buffer.from(c)] as const);
     const manifest = createManifest({
       process: "VER-2024",
       channel: opts.channel ?? "produccion",
       sequence,
-      corte: "2024-06-02T20:15:00-06:00",
+      corte: opts.corte ?? "2024-06-02T20:15:00-06:00",
+      ...(opts.retraction ? { retraction: opts.retraction } : {}),
       notBefore: opts.notBefore ?? new Date(Date.now() - 3600_000),
       files: entries.map(([p, b]) => ({ path: p, size: b.length, sha256: sha256Hex(b) })),
     } as Parameters<typeof createManifest>[0]);

@@ -13,6 +13,12 @@ import { memoryTransport, type FrameConnection } from "@prepcast/transport";
 import { FrameReader, MAX_MANIFEST_BYTES, ReceiverSession, compressManifest, signAuth } from "../index";
 import { DirBackend, TestOple, testReceiverOptions, tmpDir } from "./fixtures";
 
+// Measured figures are printed for the long suite (PREPCAST_HARDENING=1) or on request (PREPCAST_TEST_FIGURES=1),
+// not in every `npm test`.
+const printFigure = (line: string): void => {
+  if (process.env.PREPCAST_HARDENING || process.env.PREPCAST_TEST_FIGURES) console.log(line);
+};
+
 const LONG = process.env.PREPCAST_HARDENING === "1";
 const RUNS = Number(process.env.PREPCAST_FUZZ_RUNS ?? (LONG ? 100_000_000 : 100_000));
 const TIME_MS = Number(process.env.PREPCAST_FUZZ_SECONDS ?? (LONG ? 120 : 5)) * 1000;
@@ -97,7 +103,7 @@ describe("fuzzing the frame decoder and the receiver session", () => {
       ),
       { numRuns: RUNS, interruptAfterTimeLimit: TIME_MS, markInterruptAsFailure: false },
     );
-    console.log(`fuzz frame decoder: ${n} inputs, ${decoded} decoded`);
+    printFigure(`fuzz frame decoder: ${n} inputs, ${decoded} decoded`);
     expect(n).toBeGreaterThan(1000);
   });
 
@@ -162,7 +168,7 @@ describe("fuzzing the frame decoder and the receiver session", () => {
       await server.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    console.log(`fuzz receiver session: ${sessions} sessions, endings ${JSON.stringify(Object.fromEntries(endings))}`);
+    printFigure(`fuzz receiver session: ${sessions} sessions, endings ${JSON.stringify(Object.fromEntries(endings))}`);
     expect(sessions).toBeGreaterThan(5);
   });
 });

@@ -123,6 +123,23 @@ describe("push session over the memory transport", () => {
     }
   });
 
+  test("cut order: a newer cut with an earlier corte is refused with CORTE_ROLLBACK before any content; a signed retraction is delivered", async () => {
+    const r = await rig();
+    try {
+      const s = await r.connect();
+      expect((await s.deliver(r.ople.plan(r.ople.cut(5, files(3, "c5"), { corte: "2024-06-02T21:00:00-06:00" })))).status).toBe("delivered");
+      const back = await s.deliver(r.ople.plan(r.ople.cut(6, files(3, "c6"), { corte: "2024-06-02T20:45:00-06:00" })));
+      expect(back).toMatchObject({ status: "refused", code: "CORTE_ROLLBACK" });
+      expect(r.backend.live?.sequence).toBe(5);
+      expect(r.backend.installs).toHaveLength(1);
+      const retraction = await s.deliver(r.ople.plan(r.ople.cut(6, files(3, "c6"), { corte: "2024-06-02T20:45:00-06:00", retraction: { reason: "el corte 5 tenía un error" } })));
+      expect(retraction.status).toBe("delivered");
+      expect(r.backend.live?.sequence).toBe(6);
+    } finally {
+      await r.close();
+    }
+  });
+
   test("arbitrary package: a manifest signed by an unknown key is refused before any content", async () => {
     const r = await rig();
     try {

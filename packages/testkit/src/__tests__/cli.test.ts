@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { main } from "../cli";
 import { compareTrees, generateCut } from "../index";
@@ -27,6 +27,22 @@ describe("prep-gen-cuts", () => {
     expect(r.out[1]).toContain("cut-0004");
     const same = await generateCut({ outDir: tmp(), k: 4, seed: 9 });
     expect((await compareTrees(join(dir, "cut-0004"), same.dir)).equal).toBe(true);
+  });
+
+  test("--now stamps the cuts with today's times: the last one now, each earlier one 15 minutes before", async () => {
+    const dir = tmp();
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    const r = await run(["--out", dir, "--cuts", "2", "--now"]);
+    expect(r.code).toBe(0);
+    const corte = (k: number) => Date.parse((JSON.parse(readFileSync(join(dir, `cut-000${k}`, "data", "corte.json"), "utf8")) as { corte: string }).corte);
+    expect(corte(2)).toBeGreaterThanOrEqual(before);
+    expect(corte(2)).toBeLessThanOrEqual(Date.now());
+    expect(corte(2) - corte(1)).toBe(15 * 60_000);
+    // the same content as the series' cut, only the times differ
+    const series = await generateCut({ outDir: tmp(), k: 2 });
+    const diff = await compareTrees(join(dir, "cut-0002"), series.dir);
+    expect(diff.equal).toBe(false);
+    expect(readFileSync(join(dir, "cut-0002", "data", "corte.json"), "utf8")).toMatch(/"corte": "\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}-06:00"/);
   });
 
   test.each([

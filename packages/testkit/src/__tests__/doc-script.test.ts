@@ -1,18 +1,32 @@
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { docScript, extractShellBlocks } from "../doc-script";
+import { freePort } from "../local-deployment";
 import { tempDirs } from "./helpers";
 
 const tempDir = tempDirs();
 
-function run(markdown: string, values?: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const dir = tempDir();
+function run(markdown: string, values?: Record<string, string>, dir = tempDir()): { status: number | null; stdout: string; stderr: string } {
   const file = join(dir, "guide.sh");
   writeFileSync(file, docScript(markdown, { source: "guide.md", ...(values ? { values } : {}) }));
-  const r = spawnSync("bash", [file], { cwd: dir, encoding: "utf8" });
+  const r = spawnSync("bash", [file], { cwd: dir, encoding: "utf8", env: { ...process.env, TMPDIR: dir } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** Whether a process exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// A server as a guide starts one in "another terminal": answers 200 on a port, writes its pid, stops cleanly on SIGTERM.
+const SERVER = (port: number, extra = "") =>
+  `node -e 'const s = require("http").createServer((q, r) => r.end("ok")).listen(${port}, "127.0.0.1", () => require("fs").writeFileSync("server.pid", String(process.pid))); process.on("SIGTERM", () => { console.log("stopping cleanly"); s.close(); });${extra}'`;
 
 const fence = "```";
 
@@ -49,7 +63,9 @@ describe("docScript: a guide's shell blocks as one script", () => {
 
   it("checks the exit status a block is documented to end with", () => {
     const ok = [`${fence}sh`, "cd /tmp", fence, "<!-- doctest: exit 1 -->", `${fence}sh`, "echo before", "false", "echo after", fence, `${fence}sh`, "echo next", fence].join("\n");
-    expect(run(ok)).toMatchObject({ status: 0, stdout: "before\nnext\n" });
+    const r1 = run(ok);
+    expect(r1).toMatchObject({ status: 0, stdout: "before\nnext\n" });
+    expect(r1.stderr).not.toContain("failed"); // an expected failure is not reported as one
     const wrong = ["<!-- doctest: exit 1 -->", `${fence}sh`, "true", fence].join("\n");
     const r = run(wrong);
     expect(r.status).toBe(1);
@@ -60,6 +76,52 @@ describe("docScript: a guide's shell blocks as one script", () => {
     expect(() => extractShellBlocks(["<!-- doctest: values -->", "prose", `${fence}sh`, "x", fence].join("\n"))).toThrow(/line 1: a doctest annotation must be followed by a code block/);
     expect(() => extractShellBlocks(["<!-- doctest: values -->", `${fence}yaml`, "x", fence].join("\n"))).toThrow(/shell blocks only/);
     expect(() => extractShellBlocks([`${fence}sh`, "x"].join("\n"))).toThrow(/never closed/);
+  });
+
+  it("starts a background block, waits until its URL answers, goes on, and stops it (its whole process group) at the end", async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const md = [
+      `<!-- doctest: background until http://127.0.0.1:${port}/ within 20 s -->`,
+      `${fence}sh`,
+      `${SERVER(port)} & sleep 300 & wait`,
+      fence,
+      `${fence}sh`,
+      `node -e 'fetch("http://127.0.0.1:${port}/").then(async (r) => console.log(r.status, await r.text()))'`,
+      fence,
+    ].join("\n");
+    const r = run(md, undefined, dir);
+    expect(r.stderr).toContain("stopped the background block at guide.md:2");
+    expect(r).toMatchObject({ status: 0, stdout: "200 ok\n" });
+    const pid = Number(readFileSync(join(dir, "server.pid"), "utf8"));
+    expect(alive(pid)).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.startsWith("doc-script."))).toEqual([]); // its logs removed
+  });
+
+  it("stops the background blocks when a later block fails, and shows their output", async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const md = [`<!-- doctest: background until http://127.0.0.1:${port}/ -->`, `${fence}sh`, SERVER(port), fence, `${fence}sh`, "false", fence].join("\n");
+    const r = run(md, undefined, dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("the block at guide.md:5 failed");
+    expect(r.stderr).toContain("stopped the background block at guide.md:2 (exit 0)");
+    expect(r.stderr).toContain("stopping cleanly");
+    expect(alive(Number(readFileSync(join(dir, "server.pid"), "utf8")))).toBe(false);
+  });
+
+  it("fails when a background block exits before it is ready, or is not ready in time, naming it and showing its output", async () => {
+    const port = await freePort();
+    const early = run([`<!-- doctest: background until http://127.0.0.1:${port}/ -->`, `${fence}sh`, "echo cannot start >&2; exit 3", fence, `${fence}sh`, "echo never", fence].join("\n"));
+    expect(early.status).toBe(1);
+    expect(early.stdout).toBe("");
+    expect(early.stderr).toContain("the background block at guide.md:2 exited (exit 3) before it was ready");
+    expect(early.stderr).toContain("    cannot start");
+    const late = run([`<!-- doctest: background until http://127.0.0.1:${port}/ within 1 s -->`, `${fence}sh`, "echo waiting; sleep 30", fence].join("\n"));
+    expect(late.status).toBe(1);
+    expect(late.stderr).toContain(`the background block at guide.md:2 was not ready (http://127.0.0.1:${port}/) within 1 s`);
+    expect(late.stderr).toContain("    waiting");
+    expect(() => extractShellBlocks(["<!-- doctest: background until nowhere -->", `${fence}sh`, "x", fence].join("\n"))).toThrow(/unknown doctest annotation/);
   });
 });
 

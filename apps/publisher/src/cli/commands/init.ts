@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { generateKeyPair, initPublisherKeys, PUBLISHER_KEY_FILES, reportCliSuccess, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
+import { PrepcastError, generateKeyPair, initPublisherKeys, PUBLISHER_KEY_FILES, reportCliSuccess, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
 import { handOver, INIT_PUBLIC_MODE, ownerOption, ownershipNotes } from "@prepcast/runtime";
 import { publisherConfigTemplate } from "../../service/config-template";
 import { action, positiveInteger } from "../program";
@@ -20,18 +20,22 @@ export function registerInit(program: Command): void {
       action((opts: { dir: string; keysetExpiresDays: number; id: string; process: string; owner?: string; json?: boolean }) => {
         const owner = ownerOption(opts.owner);
         const created = !fs.existsSync(opts.dir);
+        for (const f of ["identity.key", "publisher.yaml"]) {
+          const file = path.join(opts.dir, f);
+          if (fs.existsSync(file)) throw new PrepcastError("KEY_FILE_INVALID", `${file} already exists; refusing to replace it`, { where: file, hint: "use a new, empty directory" });
+        }
         const r = initPublisherKeys(opts.dir, { keysetExpiresDays: opts.keysetExpiresDays });
         // The session identity (proves to receivers that this is their OPLE) and an example config.
         const identity = generateKeyPair();
         const identityKey = path.join(opts.dir, "identity.key");
         const identityKeyId = writeSecretKeyFile(identityKey, identity);
         writePublicKeyFile(path.join(opts.dir, "identity.pub"), identity.publicKey);
-        const example = path.join(opts.dir, "publisher.example.yaml");
+        const example = path.join(opts.dir, "publisher.yaml");
         fs.writeFileSync(example, publisherConfigTemplate({ id: opts.id, process: opts.process, keysDir: ".", identityKey: "./identity.key" }), { flag: "wx", mode: INIT_PUBLIC_MODE }); // no secrets in it
         const secrets = [path.join(opts.dir, PUBLISHER_KEY_FILES.signingKey), identityKey];
         if (owner) handOver(owner, secrets, created ? opts.dir : null);
         const identityPublicKey = Buffer.from(identity.publicKey).toString("base64");
-        reportCliSuccess(opts.json === true, { rootKeyId: r.rootKeyId, signingKeyId: r.signingKeyId, rootPub: r.rootPubPath, keysetVersion: r.keysetVersion, keysetExpires: r.keysetExpires, identityKeyId, identityPublicKey, identityPub: path.join(opts.dir, "identity.pub"), exampleConfig: example }, [
+        reportCliSuccess(opts.json === true, { rootKeyId: r.rootKeyId, signingKeyId: r.signingKeyId, rootPub: r.rootPubPath, keysetVersion: r.keysetVersion, keysetExpires: r.keysetExpires, identityKeyId, identityPublicKey, identityPub: path.join(opts.dir, "identity.pub"), config: example, exampleConfig: example }, [
           `keys written to ${r.dir}`,
           `root key fingerprint (SHA-256 of the public key): ${r.rootKeyId}`,
           `signing key: ${r.signingKeyId}`,
@@ -39,7 +43,7 @@ export function registerInit(program: Command): void {
           `hand ${r.rootPubPath} to every difusor (prep-receiver --trust) and publish the fingerprint above`,
           `keep root.key offline: pack needs only signing.key, keyset.json and keyset.sig`,
           `publisher identity public key (receivers pin it as publisher.identityPublicKey): ${identityPublicKey}`,
-          `example service config: ${example}`,
+          `service config: ${example} (review it; add each difusor with \`prep-publisher register DIFUSOR/registration.yaml --config ${example}\`)`,
           ...ownershipNotes(secrets, opts.dir, owner),
         ]);
       }),

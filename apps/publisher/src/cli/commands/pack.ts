@@ -2,8 +2,9 @@ import { Option, type Command } from "commander";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildDeltaPackage } from "@prepcast/delta";
-import { CHANNELS, PUBLISHER_KEY_FILES, formatBytes, packCut, parseIsoWithOffset, readPublicKeyFile, reportCliSuccess, type Channel } from "@prepcast/protocol";
+import { CHANNELS, PUBLISHER_KEY_FILES, formatBytes, packCut, readPublicKeyFile, reportCliSuccess, writeFileAtomic, type Channel } from "@prepcast/protocol";
 import { action, positiveInteger } from "../program";
+import { checkPublisherCorteOrder } from "../../service/cut-repository";
 
 interface PackOptions {
   keys: string;
@@ -16,6 +17,31 @@ interface PackOptions {
   process: string;
   json?: boolean;
   base?: string;
+  retract?: string;
+}
+
+/**
+ * What `pack` knows of the cuts it signed before with these keys: per process and channel, the
+ * highest sequence and its corte, in KEYS/packed.json. With it pack refuses a cut that goes back
+ * in time (CORTE_ROLLBACK) as `push` and the receivers do. Without it (keys copied elsewhere, a
+ * read-only keys directory) there is nothing to compare with and the receivers still check.
+ */
+export const PACKED_RECORD = "packed.json";
+
+interface PackedRecord {
+  format: "prepcast/packed@1";
+  streams: Record<string, { sequence: number; corte: string; manifestSha256: string; out: string; packedAt: string; retraction?: string }>;
+}
+
+function readPackedRecord(keysDir: string): PackedRecord {
+  const file = path.join(keysDir, PACKED_RECORD);
+  try {
+    const r = JSON.parse(fs.readFileSync(file, "utf8")) as PackedRecord;
+    if (r && r.format === "prepcast/packed@1" && typeof r.streams === "object" && r.streams !== null) return r;
+  } catch {
+    /* absent or unreadable: nothing known */
+  }
+  return { format: "prepcast/packed@1", streams: {} };
 }
 
 export function registerPack(program: Command): void {
@@ -32,10 +58,19 @@ export function registerPack(program: Command): void {
     .addOption(new Option("--channel <CHANNEL>", "produccion or simulacro").choices(CHANNELS).default("produccion"))
     .option("--process <ID>", "electoral process id", "VER-2024")
     .option("--base <PREV.prep>", "write a delta package against this earlier package instead (receivers install it on top of that cut)")
+    .option("--retract <REASON>", `withdraw a wrong cut: sign this one as a retraction, so its corte may be earlier than the last packed cut's (KEYS/${PACKED_RECORD}); the reason is signed and receivers log it`)
     .option("--json", "print the result as JSON")
     .action(
       action(async (cutDir: string, opts: PackOptions) => {
-        parseIsoWithOffset(opts.corte, "--corte");
+        const stream = `${opts.process}/${opts.channel}`;
+        const record = readPackedRecord(opts.keys);
+        const last = record.streams[stream];
+        // the order only matters going forward: packing an older sequence again changes nothing for receivers
+        checkPublisherCorteOrder(
+          { process: opts.process, channel: opts.channel, sequence: opts.sequence, corte: opts.corte, retract: opts.retract },
+          last && opts.sequence > last.sequence ? { ...last, label: `the last cut packed with ${opts.keys}, #${last.sequence}` } : null,
+          "--corte",
+        );
         const started = Date.now();
         const r = await packCut({
           cutDir,
@@ -47,6 +82,7 @@ export function registerPack(program: Command): void {
           out: opts.base ? `${opts.out}.full-${process.pid}.tmp` : opts.out,
           ...(opts.notBefore !== undefined ? { notBefore: opts.notBefore } : {}),
           ...(opts.expires !== undefined ? { expires: opts.expires } : {}),
+          ...(opts.retract !== undefined ? { retraction: { reason: opts.retract } } : {}),
         });
         let delta: Awaited<ReturnType<typeof buildDeltaPackage>> | null = null;
         if (opts.base) {
@@ -60,15 +96,26 @@ export function registerPack(program: Command): void {
           r.packageBytes = delta.packageBytes;
         }
         const m = r.manifest;
+        let recordProblem: string | null = null;
+        if (!last || m.sequence >= last.sequence) {
+          record.streams[stream] = { sequence: m.sequence, corte: m.corte, manifestSha256: r.manifestSha256, out: path.resolve(r.out), packedAt: new Date().toISOString(), ...(m.retraction ? { retraction: m.retraction.reason } : {}) };
+          try {
+            await writeFileAtomic(path.join(opts.keys, PACKED_RECORD), JSON.stringify(record, null, 2) + "\n");
+          } catch (e) {
+            recordProblem = `could not record the cut in ${path.join(opts.keys, PACKED_RECORD)} (${(e as NodeJS.ErrnoException).code ?? String(e)}): the next pack cannot check the corte order`;
+            if (opts.json !== true) process.stderr.write(`warning: ${recordProblem}\n`);
+          }
+        }
         reportCliSuccess(
           opts.json === true,
-          { out: r.out, process: m.process, channel: m.channel, sequence: m.sequence, corte: m.corte, notBefore: m.notBefore, expires: m.expires, files: m.files.length, bytes: m.totalSize, packageBytes: r.packageBytes, manifestSha256: r.manifestSha256, ...(delta ? { base: delta.base.base, deltaBytes: delta.stats.size, unchangedFiles: delta.stats.unchanged } : {}) },
+          { out: r.out, process: m.process, channel: m.channel, sequence: m.sequence, corte: m.corte, notBefore: m.notBefore, expires: m.expires, files: m.files.length, bytes: m.totalSize, packageBytes: r.packageBytes, manifestSha256: r.manifestSha256, retraction: m.retraction?.reason ?? null, ...(recordProblem ? { warning: recordProblem } : {}), ...(delta ? { base: delta.base.base, deltaBytes: delta.stats.size, unchangedFiles: delta.stats.unchanged } : {}) },
           [
             `packed ${m.process}/${m.channel} #${m.sequence} (corte ${m.corte}) -> ${r.out}`,
             `${m.files.length} files, ${formatBytes(m.totalSize)} of content, package ${formatBytes(r.packageBytes)}, ${((Date.now() - started) / 1000).toFixed(1)} s`,
             `manifest sha256 ${r.manifestSha256}`,
             ...(delta ? [`delta package against #${delta.base.base.sequence} (${delta.base.base.manifestSha256.slice(0, 12)}): ${delta.stats.unchanged} files unchanged, stream ${formatBytes(delta.stats.size)}`] : []),
             ...(m.notBefore !== m.createdAt ? [`embargoed until ${m.notBefore}`] : []),
+            ...(m.retraction ? [`signed as a retraction: "${m.retraction.reason}" (receivers accept its earlier corte and log the reason)`] : []),
           ],
         );
       }),

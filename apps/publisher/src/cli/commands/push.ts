@@ -14,6 +14,7 @@ interface PushOptions {
   corte?: string;
   notBefore?: string;
   sequence?: number;
+  retract?: string;
   timeout: number;
   json?: boolean;
 }
@@ -38,6 +39,7 @@ export function registerPush(program: Command): void {
     .option("--corte <ISO>", "the cut's date and time as the OPLE states it (default: data/corte.json)")
     .option("--not-before <ISO>", "embargo: receivers stage the cut and show it from this time")
     .option("--sequence <N>", "sequence number (default: one above the latest)", positiveInteger)
+    .option("--retract <REASON>", "withdraw a wrong cut: sign this one as a retraction, so its corte may be earlier than the latest cut's (the reason goes into the signed manifest and both audit logs)")
     .option("--timeout <SECONDS>", "give up waiting for receipts after this long", positiveInteger, 300)
     .option("--json", "print the result as JSON")
     .action(
@@ -56,6 +58,7 @@ export function registerPush(program: Command): void {
             ...(opts.corte ? { corte: opts.corte } : {}),
             ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
             ...(opts.sequence ? { sequence: opts.sequence } : {}),
+            ...(opts.retract !== undefined ? { retract: opts.retract } : {}),
           });
           view.setTotal(cut.summary.totalSize, cut.ref.sequence);
           await svc.waitForDelivery(cut.ref.sequence, opts.timeout * 1000);
@@ -93,22 +96,40 @@ async function serviceRunning(config: ResolvedPublisherConfig): Promise<boolean>
 
 async function pushViaService(config: ResolvedPublisherConfig, cutDir: string, opts: PushOptions): Promise<void> {
   const started = Date.now();
-  const res = (await adminRequest(config, "POST", "/api/push", { dir: path.resolve(cutDir), ...(opts.corte ? { corte: opts.corte } : {}), ...(opts.notBefore ? { notBefore: opts.notBefore } : {}) })) as {
+  const res = (await adminRequest(config, "POST", "/api/push", {
+    dir: path.resolve(cutDir),
+    ...(opts.corte ? { corte: opts.corte } : {}),
+    ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
+    ...(opts.sequence ? { sequence: opts.sequence } : {}),
+    ...(opts.retract !== undefined ? { retract: opts.retract } : {}),
+  })) as {
     ok: boolean;
     sequence?: number;
     code?: string;
     message?: string;
+    where?: string;
+    hint?: string;
   };
-  if (!res.ok || !res.sequence) throw new PrepcastError((res.code as "INTERNAL") ?? "INTERNAL", res.message ?? "the running service refused the cut");
+  if (!res.ok || !res.sequence) {
+    throw new PrepcastError((res.code as "INTERNAL") ?? "INTERNAL", res.message ?? "the running service refused the cut", {
+      ...(res.where !== undefined ? { where: res.where } : {}),
+      ...(res.hint !== undefined ? { hint: res.hint } : {}),
+    });
+  }
   const sequence = res.sequence;
   const deadline = Date.now() + opts.timeout * 1000;
   let report: StatusReport;
+  let lastLine = 0;
   for (;;) {
     report = (await adminRequest(config, "GET", "/api/status")) as StatusReport;
     const done = report.receivers.every((r) => (r.live?.sequence ?? 0) >= sequence || (r.staged?.sequence ?? 0) >= sequence || r.suspended);
     if (done || Date.now() > deadline) break;
-    if (opts.json !== true) process.stderr.write(report.receivers.map((r) => `${r.id}: ${r.progress ? `${Math.round((100 * r.progress.sent) / Math.max(1, r.progress.total))}%` : r.state}`).join("  ") + "\n");
-    await new Promise((r) => setTimeout(r, 1000));
+    // asked often (a small cut is live in well under a second), told at most every 2 s
+    if (opts.json !== true && Date.now() - lastLine >= 2000) {
+      lastLine = Date.now();
+      process.stderr.write(report.receivers.map((r) => `${r.id}: ${r.progress ? `${Math.round((100 * r.progress.sent) / Math.max(1, r.progress.total))}%` : r.state}`).join("  ") + "\n");
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
   const rows = summaryRows(report, sequence, started);
   const okCount = report.receivers.filter((r) => (r.live?.sequence ?? 0) >= sequence || (r.staged?.sequence ?? 0) >= sequence).length;

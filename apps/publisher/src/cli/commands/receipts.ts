@@ -35,7 +35,7 @@ export function registerReceipts(program: Command): void {
               ["receiver", "sequence", "state", "live since", "received", "signature"],
               list.map((r) => [r.stored.receiverId, r.doc?.sequence ?? null, r.doc?.state ?? null, r.doc?.activatedAt ?? null, r.doc?.receivedAt ?? null, r.valid ? "valid" : `INVALID: ${r.problem}`]),
             ),
-            `${list.filter((r) => r.valid && r.doc?.state === "active").length} receiver(s) have ${opts.sequence !== undefined ? `cut ${opts.sequence}` : "cuts"} live; ${invalid.length} invalid receipt(s)`,
+            `${new Set(list.filter((r) => r.valid && r.doc?.state === "active").map((r) => r.stored.receiverId)).size} of ${config.receiverEntries.length} receiver(s) have ${opts.sequence !== undefined ? `cut ${opts.sequence}` : "a cut"} live (${list.length} receipt(s) shown); ${invalid.length} invalid receipt(s)`,
           ],
         );
         if (invalid.length > 0) process.exitCode = 1;

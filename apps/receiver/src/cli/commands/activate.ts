@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { activatePending, CutStore, reportCliSuccess } from "@prepcast/protocol";
+import { activatePending, CutStore, reportCliSuccess, requireStateDir } from "@prepcast/protocol";
 import { action } from "../program";
 
 export function registerActivate(program: Command): void {
@@ -10,6 +10,7 @@ export function registerActivate(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(
       action(async (opts: { root: string; json?: boolean }) => {
+        requireStateDir(opts.root, "--root"); // activate changes a state directory; it never creates one
         const store = await CutStore.open(opts.root);
         try {
           const r = await activatePending(store);

@@ -34,14 +34,15 @@ export interface TestCut {
   keys: TestKeys;
 }
 
-export function makeCut(keys: TestKeys, sequence: number, files: Record<string, string | Buffer>, extra: { notBefore?: string; signWith?: Ed25519KeyPair } = {}): TestCut {
+export function makeCut(keys: TestKeys, sequence: number, files: Record<string, string | Buffer>, extra: { notBefore?: string; signWith?: Ed25519KeyPair; corte?: string; retraction?: { reason: string } } = {}): TestCut {
   const bufs: Record<string, Buffer> = {};
   for (const [p, v] of Object.entries(files)) bufs[p] = Buffer.isBuffer(v) ? v : Buffer.from(v);
   const manifestBytes = createManifest({
     process: "VER-2024",
     channel: "produccion",
     sequence,
-    corte: `2024-06-02T20:${String(sequence % 60).padStart(2, "0")}:00-06:00`,
+    corte: extra.corte ?? `2024-06-02T20:${String(sequence % 60).padStart(2, "0")}:00-06:00`,
+    ...(extra.retraction ? { retraction: extra.retraction } : {}),
     createdAt: "2024-06-02T20:00:00-06:00",
     expires: "2024-12-31T00:00:00-06:00",
     ...(extra.notBefore ? { notBefore: extra.notBefore } : {}),
@@ -64,7 +65,9 @@ export function packageEntries(cut: TestCut): RawEntry[] {
 }
 
 export function tempDir(label: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-${label}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-${label}-`));
+  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(d); // removed after the test file (jest.environment.js)
+  return d;
 }
 
 /** Every file under `dir` (relative path → bytes), for byte-for-byte comparisons. */
