@@ -66,10 +66,13 @@ suite(`the systemd install guides on fresh servers${ready.ok ? "" : ` (skipped: 
 
   it("each follows its guide up to what it needs from the other: the OPLE its keys, the difusor the installed agent", async () => {
     // the two servers work at the same time, as the OPLE and a difusor would
-    await Promise.all([
+    // (both run to the end before a failure is reported: a step still running would race the next test)
+    const settled = await Promise.allSettled([
       ople.runGuide(OPLE_GUIDE, { sections: ["1.", "2.", "3.", "4."], values: { PREPCAST_VERSION: VERSION } }),
       difusor.runGuide(DIFUSOR_GUIDE, { sections: ["1.", "2.", "3.", "4.", "5."], values: { PREPCAST_VERSION: VERSION } }),
     ]);
+    const failed = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected").map((s) => String(s.reason instanceof Error ? s.reason.message : s.reason));
+    if (failed.length > 0) throw new Error(failed.join("\n\n"));
     // the courier: what the OPLE hands every difusor
     ople.get("/root/ople-keys/root.pub", path.join(courier, "root.pub"));
     ople.get("/root/ople-keys/identity.pub", path.join(courier, "publisher-identity.pub"));
@@ -78,21 +81,24 @@ suite(`the systemd install guides on fresh servers${ready.ok ? "" : ` (skipped: 
   });
 
   it("the difusor follows the rest of its guide: the agent runs under systemd, ready", async () => {
-    await difusor.runGuide(DIFUSOR_GUIDE, { sections: ["6.", "7.", "8."], values: { PREPCAST_VERSION: VERSION, OPLE_ADDRESSES: "127.0.0.1/32" } });
+    await difusor.runGuide(DIFUSOR_GUIDE, { sections: ["6.", "7.", "8."], values: { PREPCAST_VERSION: VERSION, OPLE_ADDRESSES: "127.0.0.1/32", PREP_ADDRESS: "127.0.0.1:8730", PREP_URL: "http://127.0.0.1/" } });
     expect(difusor.exec(["systemctl", "is-active", "prep-receiver"]).stdout.trim()).toBe("active");
-    // the courier, the other way: the difusor's identity key and its certificate's fingerprint
-    difusor.get("/etc/prepcast/keys/identity.pub", path.join(courier, "uv-xalapa.pub"));
+    // the courier, the other way: the difusor's registration.yaml (and, for the check below, its certificate)
+    difusor.get("/etc/prepcast/keys/registration.yaml", path.join(courier, "uv-xalapa.yaml"));
     difusor.get("/etc/prepcast/keys/tls.crt", path.join(courier, "tls.crt"));
-    ople.put(path.join(courier, "uv-xalapa.pub"), "/root/difusores/uv-xalapa.pub");
+    ople.exec(["mkdir", "-p", "/root/difusores"]);
+    ople.put(path.join(courier, "uv-xalapa.yaml"), "/root/difusores/uv-xalapa.yaml");
   });
 
   it("the OPLE registers the difusor, starts its unit and pushes a cut that goes live", async () => {
     const fp = spawnSync("openssl", ["x509", "-in", path.join(courier, "tls.crt"), "-noout", "-fingerprint", "-sha256"], { encoding: "utf8" }).stdout.replace(/.*=/, "").replace(/:/g, "").trim().toLowerCase();
     expect(fp).toMatch(/^[0-9a-f]{64}$/);
+    // what the OPLE pins is the certificate the difusor serves, with no fingerprint copied by hand
+    expect(fs.readFileSync(path.join(courier, "uv-xalapa.yaml"), "utf8")).toContain(`tlsFingerprint: ${fp}`);
     await publishCut(1);
     await ople.runGuide(OPLE_GUIDE, {
       sections: ["5.", "6.", "7.", "8."],
-      values: { DIFUSOR_ADDRESS: "127.0.0.1:8730", DIFUSOR_FINGERPRINT: fp, DIFUSOR_URL: "http://127.0.0.1/", CUT: "/var/spool/prepcast/cortes/cut-0001" },
+      values: { CUT: "/var/spool/prepcast/cortes/cut-0001" },
     });
     expect(liveSequence()).toBe(1);
     const v = difusor.sh("prep-receiver verify-site http://127.0.0.1/ --trust /etc/prepcast/root.pub", { allowFail: true });

@@ -34,12 +34,16 @@ test("init writes publisher.yaml and, with --local, a loopback receiver config a
   expect(reg).toEqual({ id: "uv-xalapa", name: "Universidad Veracruzana", transport: "grpc", address: "127.0.0.1:8730", tlsFingerprint: init.json.tlsFingerprint, identityPublicKey: init.json.identityPublicKey, publicUrl: "http://127.0.0.1:8080/" });
 
   const modeBefore = fs.statSync(config).mode & 0o777;
+  // root registers into a config the service's group reads (root:prepcast 0640 in the guides)
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) fs.chownSync(config, 0, 65534);
   const added = run(PUBLISHER_BIN, ["register", "difusor/registration.yaml", "--config", "ople/publisher.yaml", "--json"]);
   expect(added.json).toMatchObject({ ok: true, receiver: "uv-xalapa", replaced: false });
   const text = fs.readFileSync(config, "utf8");
   expect(parse(text).receivers).toEqual([reg]);
   expect(text).toContain("# prep-publisher run --config publisher.yaml"); // comments kept
   expect(fs.statSync(config).mode & 0o777).toBe(modeBefore); // the mode init gave it is kept
+  if (asRoot) expect([fs.statSync(config).uid, fs.statSync(config).gid]).toEqual([0, 65534]); // and its group
 
   // twice: refused, unless --replace
   const again = run(PUBLISHER_BIN, ["register", "difusor/registration.yaml", "--config", "ople/publisher.yaml", "--json"]);

@@ -3,13 +3,18 @@ import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import { toPrepcastError } from "../errors";
 
-/** Writes `data` to `file` so that a crash leaves either the old or the new content: temp + fsync + rename + fsync(dir). */
-export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
+/**
+ * Writes `data` to `file` so that a crash leaves either the old or the new content: temp + fsync + rename + fsync(dir).
+ * `owner` gives the new file an owner and group before it replaces the old one (root rewriting a
+ * file another user reads, e.g. a service's config).
+ */
+export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644, owner?: { uid: number; gid: number }): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   let handle: fsp.FileHandle | null = null;
   try {
     handle = await fsp.open(tmp, "wx", mode);
     await handle.writeFile(data);
+    if (owner) await handle.chown(owner.uid, owner.gid);
     await handle.sync();
     await handle.close();
     handle = null;

@@ -71,7 +71,10 @@ export function registerRegister(program: Command): void {
           doc.set("receivers", doc.createNode([entry]));
         }
         const text = doc.toString();
-        await writeFileAtomic(opts.config, text, fs.statSync(opts.config).mode & 0o777);
+        // the config keeps its mode, and its owner and group when root rewrites it (root:prepcast 0640 in the guides)
+        const st = fs.statSync(opts.config);
+        const asRoot = process.getuid?.() === 0;
+        await writeFileAtomic(opts.config, text, st.mode & 0o777, asRoot ? { uid: st.uid, gid: st.gid } : undefined);
         loadPublisherConfig(opts.config); // what was written loads (a key file path must exist, etc.)
         reportCliSuccess(opts.json === true, { receiver: id, config: opts.config, replaced }, [
           `${id} ${replaced ? "replaced" : "added"} in ${opts.config} (address ${String(entry.address)}, TLS certificate ${String(entry.tlsFingerprint).slice(0, 16)}…)`,
