@@ -86,8 +86,12 @@ export abstract class BaseConnection implements FrameConnection {
   protected abstract writeBytes(bytes: Uint8Array, done: (err?: Error | null) => void): void;
   protected abstract pauseInput(): void;
   protected abstract resumeInput(): void;
-  /** Graceful close of our sending side; the transport reports the end with transportClosed(). */
-  protected abstract endOutput(): void;
+  /**
+   * Graceful close of our sending side; the transport reports the end with transportClosed().
+   * With `reason` (close() after its Error frame) the end carries the error: a gRPC status and
+   * trailer, a WebSocket close code; frames already written go first.
+   */
+  protected abstract endOutput(reason?: CloseReason): void;
   /** Immediate teardown; when the transport can, it tells the peer `error`. */
   protected abstract destroyTransport(error: PrepcastError | undefined): void;
 
@@ -180,11 +184,11 @@ export abstract class BaseConnection implements FrameConnection {
       this.finishInbox(undefined);
       this.startGraceTimer();
       if (reason) {
-        const bytes = prepcast.v1.Frame.encode({ error: { code: reason.code, message: String(reason.message).slice(0, 4096), retryable: false } }).finish();
+        const bytes = prepcast.v1.Frame.encode({ error: { code: reason.code, message: String(reason.message).slice(0, 4096), retryable: reason.retryable === true } }).finish();
         await this.sendBytes(bytes).catch(() => undefined);
       }
       this.rejectWaitingSends(this.closedError());
-      if (this.state === "closing") this.endOutput();
+      if (this.state === "closing") this.endOutput(reason);
     }
     await this.closed;
   }
