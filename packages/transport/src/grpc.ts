@@ -68,6 +68,8 @@ export function statusFor(code: ErrorCode | string): grpc.status {
       return grpc.status.PERMISSION_DENIED;
     case "UNAVAILABLE":
       return grpc.status.UNAVAILABLE;
+    case "INTEGER_OUT_OF_RANGE":
+      return grpc.status.OUT_OF_RANGE;
     default:
       return grpc.status.ABORTED;
   }

@@ -9,21 +9,20 @@ import { WebSocket, WebSocketServer } from "ws";
 import { generateKeyPair } from "@prepcast/protocol";
 import { prepcast } from "@prepcast/proto";
 import { GRPC_SESSION_PATH, grpcTransport, websocketTransport, type FrameConnection, type FrameServer } from "@prepcast/transport";
-import { PublisherSession, ReceiverSession } from "../index";
+import { PublisherSession, ReceiverSession, signAuth, type ReceiverSessionEvent } from "../index";
 import { DirBackend, TestOple, testReceiverOptions, tmpDir } from "./fixtures";
 
 const Frame = prepcast.v1.Frame;
 const enc = (f: prepcast.v1.IFrame): Buffer => Buffer.from(Frame.encode(f).finish());
 
-async function startReceiver(kind: "grpc" | "websocket"): Promise<{ server: FrameServer; done: Promise<void>[] }> {
+async function startReceiver(kind: "grpc" | "websocket", publisher = generateKeyPair(), events: ReceiverSessionEvent[] = []): Promise<{ server: FrameServer; done: Promise<void>[] }> {
   const ople = new TestOple();
   const receiver = generateKeyPair();
-  const publisher = generateKeyPair();
   const backend = new DirBackend(tmpDir());
   const done: Promise<void>[] = [];
   const factory = kind === "grpc" ? grpcTransport() : websocketTransport();
   const server = await factory.listen({ host: "127.0.0.1", port: 0 }, (conn: FrameConnection) => {
-    done.push(new ReceiverSession(conn, testReceiverOptions({ ople, receiver, publisher, backend, partialDir: tmpDir() })).run());
+    done.push(new ReceiverSession(conn, testReceiverOptions({ ople, receiver, publisher, backend, partialDir: tmpDir() }, { onEvent: (e) => events.push(e) })).run());
   });
   return { server, done };
 }
@@ -129,6 +128,44 @@ describe("a refused session on the wire", () => {
       expect(reason).toBe("AUTH_FAILED");
     } finally {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+    }
+  });
+
+  it("an authenticated Offer with payload_size = 2^53 + 1: INTEGER_OUT_OF_RANGE naming the field and the exact value, never rounded", async () => {
+    const publisher = generateKeyPair();
+    const events: ReceiverSessionEvent[] = [];
+    const { server, done } = await startReceiver("grpc", publisher, events);
+    const client = new grpc.Client(`127.0.0.1:${server.address.port}`, grpc.credentials.createInsecure());
+    try {
+      const call = client.makeBidiStreamRequest<Buffer, Buffer>(GRPC_SESSION_PATH, (b) => b, (b) => b);
+      call.on("error", () => undefined);
+      const frames: prepcast.v1.Frame[] = [];
+      const nonce = Buffer.alloc(32, 5);
+      // Offer{transfer_id, payload_size = 2^53 + 1}, hand-encoded: field 8, varint 0x81 0x80 ... 0x10
+      const offerBody = Buffer.concat([enc({ offer: { transferId: "ab".repeat(16), encoding: "full", chunkSize: 1024 } }).subarray(2), Buffer.from([0x40, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10])]);
+      const offer = Buffer.concat([Buffer.from([0x22, offerBody.length]), offerBody]);
+      call.on("data", (b: Buffer) => {
+        const f = Frame.decode(b);
+        frames.push(f);
+        if (f.body === "hello") {
+          const params = { publisherId: "ople", publisherKey: publisher.publicKey, publisherNonce: nonce, receiverId: f.hello!.receiverId!, receiverKey: f.hello!.identityPublicKey!, receiverNonce: f.hello!.nonce! };
+          call.write(enc({ publisherAuth: { publisherId: "ople", identityPublicKey: publisher.publicKey, nonce, signature: signAuth("publisher", params, publisher), clockUnixMs: Date.now() } }));
+        }
+        if (f.body === "receiverAuth") call.write(offer);
+      });
+      const status = await new Promise<grpc.StatusObject>((resolve) => call.once("status", resolve));
+      expect(frames.map((f) => f.body)).toEqual(["hello", "receiverAuth", "error"]);
+      expect(frames[2]!.error!.code).toBe("INTEGER_OUT_OF_RANGE");
+      expect(frames[2]!.error!.message).toMatch(/offer\.payload_size = 9007199254740993\b/);
+      expect(frames[2]!.error!.message).not.toMatch(/9007199254740992/);
+      expect(status.code).toBe(grpc.status.OUT_OF_RANGE);
+      expect(status.metadata.get("prepcast-error-code")).toEqual(["INTEGER_OUT_OF_RANGE"]);
+      await Promise.all(done);
+      // the session never saw the offer, so nothing (audit log included) can record a rounded size
+      expect(events.map((e) => e.type)).toEqual(["authenticated"]);
+    } finally {
+      client.close();
+      await server.close();
     }
   });
 });
