@@ -11,6 +11,7 @@ Debian packages: python3-grpcio python3-protobuf python3-cryptography. Prints on
   {"status": "refused", "code": "...", "message": "..."}             (exit 2)
   {"status": "failed", "code": "...", "message": "...", ...}         (exit 3)
   {"status": "interrupted", "bytesSent": N}                          (--stop-after-chunks; exit 4)
+  {"status": "transcripts", "passed": N, "total": N, "results": [...]} (--transcripts; exit 5 if any failed)
 """
 import argparse
 import base64
@@ -142,15 +143,7 @@ def check_64bit(msg, path=""):
                 raise Refusal("INTEGER_OUT_OF_RANGE", f"{name} = {value} is outside ±{MAX_SAFE}")
 
 
-def run(args):
-    seed_doc = json.load(open(args.identity, encoding="utf-8"))
-    secret = base64.b64decode(seed_doc["secret"])
-    identity = Ed25519PrivateKey.from_private_bytes(secret[:32])
-    my_public = identity.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    receiver_key = base64.b64decode(args.receiver_key)
-    docs, manifest, payload = read_package(args.package)
-    manifest_sha = hashlib.sha256(docs["manifest.json"]).hexdigest()
-
+def connect(args):
     host, port = args.address.rsplit(":", 1)
     port = int(port)
     options = [("grpc.max_receive_message_length", 8 << 20), ("grpc.max_send_message_length", 8 << 20)]
@@ -161,34 +154,115 @@ def run(args):
         channel = grpc.secure_channel(f"{host}:{port}", creds, options=options)
     else:
         channel = grpc.insecure_channel(f"{host}:{port}", options=options)
-    s = Session(channel, args.timeout)
+    return channel, Session(channel, args.timeout)
+
+
+def handshake(s, args, identity, my_public, receiver_key):
+    """§8.2: Hello, PublisherAuth, ReceiverAuth; returns the Hello."""
+    hello = s.next(["hello"]).hello
+    if hello.protocol_version != 1:
+        raise Refusal("PROTOCOL_ERROR", f"receiver speaks protocol version {hello.protocol_version}")
+    if hello.receiver_id != args.receiver_id or hello.identity_public_key != receiver_key:
+        raise Refusal("AUTH_FAILED", f"peer claims to be {hello.receiver_id!r} with another key")
+    if len(hello.nonce) != 32:
+        raise Refusal("AUTH_FAILED", "receiver nonce must be 32 bytes")
+    nonce = os.urandom(32)
+    transcript = canonical({
+        "format": "prepcast/auth@1",
+        "protocolVersion": 1,
+        "publisherId": args.publisher_id,
+        "publisherKey": b64(my_public),
+        "publisherNonce": b64(nonce),
+        "receiverId": args.receiver_id,
+        "receiverKey": b64(receiver_key),
+        "receiverNonce": b64(hello.nonce),
+    })
+    s.send(publisher_auth=M["PublisherAuth"](publisher_id=args.publisher_id, identity_public_key=my_public, nonce=nonce,
+                                             signature=identity.sign(signed_message("auth-publisher", transcript)), clock_unix_ms=int(time.time() * 1000)))
+    ra = s.next(["receiver_auth"]).receiver_auth
     try:
-        # §8.2 handshake
-        hello = s.next(["hello"]).hello
-        if hello.protocol_version != 1:
-            raise Refusal("PROTOCOL_ERROR", f"receiver speaks protocol version {hello.protocol_version}")
-        if hello.receiver_id != args.receiver_id or hello.identity_public_key != receiver_key:
-            raise Refusal("AUTH_FAILED", f"peer claims to be {hello.receiver_id!r} with another key")
-        if len(hello.nonce) != 32:
-            raise Refusal("AUTH_FAILED", "receiver nonce must be 32 bytes")
-        nonce = os.urandom(32)
-        transcript = canonical({
-            "format": "prepcast/auth@1",
-            "protocolVersion": 1,
-            "publisherId": args.publisher_id,
-            "publisherKey": b64(my_public),
-            "publisherNonce": b64(nonce),
-            "receiverId": args.receiver_id,
-            "receiverKey": b64(receiver_key),
-            "receiverNonce": b64(hello.nonce),
-        })
-        s.send(publisher_auth=M["PublisherAuth"](publisher_id=args.publisher_id, identity_public_key=my_public, nonce=nonce,
-                                                 signature=identity.sign(signed_message("auth-publisher", transcript)), clock_unix_ms=int(time.time() * 1000)))
-        ra = s.next(["receiver_auth"]).receiver_auth
+        Ed25519PublicKey.from_public_bytes(receiver_key).verify(ra.signature, signed_message("auth-receiver", transcript))
+    except (InvalidSignature, ValueError):
+        raise Refusal("AUTH_FAILED", "the receiver did not prove possession of its registered identity key")
+    return hello
+
+
+def run_transcripts(args, identity, my_public, receiver_key, docs, payload, manifest_sha):
+    """Drives the receiver through conformance/sessions/*.json, one fresh session per case."""
+    from google.protobuf import json_format
+    spec = json.load(open(args.transcripts, encoding="utf-8"))
+    chunk = args.chunk_size
+    values = {
+        "keyset": b64(docs["keyset.json"]), "keyset_sig": b64(docs["keyset.sig"]), "manifest": b64(docs["manifest.json"]),
+        "manifest_sig": b64(docs["manifest.sig"]), "payload_size": str(len(payload)), "payload_sha256": b64(hashlib.sha256(payload).digest()),
+        "transfer_id": hashlib.sha256(f"{manifest_sha}\nfull\n-".encode()).hexdigest()[:32], "chunk_size": chunk,
+        "first_chunk": b64(payload[:chunk]), "first_chunk_sha256": b64(hashlib.sha256(payload[:chunk]).digest()),
+    }
+
+    def fill(v):
+        if isinstance(v, dict):
+            return {k: fill(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [fill(x) for x in v]
+        if isinstance(v, str) and v.startswith("$"):
+            return values[v[1:]]
+        return v
+
+    results = []
+    for case in spec["cases"]:
+        channel, s = connect(args)
+        got, ok = None, True
         try:
-            Ed25519PublicKey.from_public_bytes(receiver_key).verify(ra.signature, signed_message("auth-receiver", transcript))
-        except (InvalidSignature, ValueError):
-            raise Refusal("AUTH_FAILED", "the receiver did not prove possession of its registered identity key")
+            handshake(s, args, identity, my_public, receiver_key)
+            for step in case["steps"]:
+                if "send" in step:
+                    frame = json_format.ParseDict(fill(step["send"]), M["Frame"]())
+                    s.sent.append(frame.WhichOneof("body"))
+                    s.out.put(frame.SerializeToString())
+                    continue
+                want = step["expect"]
+                if "offerReply" in want:
+                    r = s.next(["offer_reply"]).offer_reply
+                    values["resume_offset"] = str(r.resume_offset)
+                    got = {"offerReply": {"accept": r.accept, "code": r.code}}
+                    exp = want["offerReply"]
+                    ok = ok and (r.accept if exp.get("accept") else (not r.accept and r.code == exp.get("code")))
+                else:
+                    exp = want["error"]
+                    try:
+                        f = s.next(None)
+                        got = {"unexpected": f.WhichOneof("body")}
+                        ok = False
+                    except Refusal as e:
+                        status = grpc_status(s)
+                        got = {"error": {"code": e.code, **status}}
+                        ok = ok and e.code == exp["code"] and status.get("grpcStatus") == exp["grpcStatus"] and status.get("trailerCode") == exp["code"]
+                    except grpc.RpcError as e:
+                        got = {"error": {"code": None, "grpcStatus": e.code().name, "note": "the call ended without an Error frame"}}
+                        ok = False
+        except (Refusal, grpc.RpcError, StopIteration) as e:
+            got, ok = {"exception": str(e)}, False
+        finally:
+            s.close()
+            channel.close()
+        results.append({"name": case["name"], "ok": ok, "got": got})
+    return {"status": "transcripts", "passed": sum(r["ok"] for r in results), "total": len(results), "results": results}, 0 if all(r["ok"] for r in results) else 5
+
+
+def run(args):
+    seed_doc = json.load(open(args.identity, encoding="utf-8"))
+    secret = base64.b64decode(seed_doc["secret"])
+    identity = Ed25519PrivateKey.from_private_bytes(secret[:32])
+    my_public = identity.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    receiver_key = base64.b64decode(args.receiver_key)
+    docs, manifest, payload = read_package(args.package)
+    manifest_sha = hashlib.sha256(docs["manifest.json"]).hexdigest()
+    if args.transcripts:
+        return run_transcripts(args, identity, my_public, receiver_key, docs, payload, manifest_sha)
+
+    channel, s = connect(args)
+    try:
+        hello = handshake(s, args, identity, my_public, receiver_key)
 
         # §8.3 offer, `full` encoding
         if "full" not in hello.accepted_encodings:
@@ -269,6 +343,7 @@ def main():
     p.add_argument("--package", required=True, help="a .prep package (prep-publisher pack)")
     p.add_argument("--chunk-size", type=int, default=512 * 1024)
     p.add_argument("--stop-after-chunks", type=int)
+    p.add_argument("--transcripts", help="run the hostile session cases of this JSON file (conformance/sessions/) instead of delivering")
     p.add_argument("--timeout", type=float, default=60)
     args = p.parse_args()
     result, code = run(args)

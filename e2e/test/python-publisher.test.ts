@@ -75,6 +75,16 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
     expect(await (await fetch(`http://127.0.0.1:${c.receiver(id).sitePort}/datos/presidencia.csv`)).text()).toBe(big);
   });
 
+  test("the hostile session cases of conformance/sessions/ get the answers the spec gives (OfferReply codes, one Error frame + gRPC status + trailer)", () => {
+    const pkg = pack(3, { "index.html": "<h1>corte 3</h1>\n", "datos/presidencia.csv": "SECCION|CASILLA|VOTOS\n" + "0001|B1|44\n".repeat(300) }, "2024-06-02T20:45:00-06:00");
+    const transcripts = path.join(__dirname, "..", "..", "conformance", "sessions", "hostile-offers.json");
+    const { code, out } = python(pkg, ["--transcripts", transcripts]);
+    const failed = out.results.filter((r: { ok: boolean }) => !r.ok);
+    expect(failed).toEqual([]);
+    expect(out.total).toBe(JSON.parse(fs.readFileSync(transcripts, "utf8")).cases.length);
+    expect(code).toBe(0);
+  });
+
   test("an older cut is refused in the OfferReply (ROLLBACK); a wrong identity ends the session with one Error, UNAUTHENTICATED and the trailer", () => {
     const older = path.join(c.dir, "cut-1.prep");
     const refused = python(older);
