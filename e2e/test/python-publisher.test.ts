@@ -52,6 +52,14 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
     await c?.stop();
   });
 
+  test("reproduces the session test vectors of docs/protocol.md §13.2 byte for byte from the text", () => {
+    const run = spawnSync(PYTHON, [path.join(__dirname, "..", "..", "conformance", "python", "check_vectors.py")], { encoding: "utf8", timeout: 30_000 });
+    const out = JSON.parse(run.stdout.trim());
+    expect(Object.entries(out.checks).filter(([, ok]) => !ok)).toEqual([]);
+    expect(Object.keys(out.checks).length).toBeGreaterThanOrEqual(15);
+    expect(run.status).toBe(0);
+  });
+
   test("completes a session: pinned TLS by name, mutual auth, offer, chunks, a receipt it verified; the site serves the cut", async () => {
     const big = "SECCION|CASILLA|VOTOS\n" + "0001|B1|42\n".repeat(400); // several 1 KiB chunks
     const pkg = pack(1, { "index.html": "<h1>PREP desde Python</h1>\n", "datos/presidencia.csv": big }, "2024-06-02T20:15:00-06:00");

@@ -54,6 +54,8 @@ describe("docs/protocol.md session test vectors", () => {
     expect(Buffer.from(pa.signature!).toString("hex")).toBe(v.publisherSigHex);
     expect(d(v.receiverAuthHex).body).toBe("receiverAuth");
     expect(d(v.offerReplyHex).offerReply).toMatchObject({ accept: true });
+    expect(Number(d(v.offerReplyHex).offerReply!.resumeOffset)).toBe(0);
+    expect(Number(d(v.chunkHex).chunk!.offset)).toBe(0);
     const chunk = d(v.chunkHex).chunk!;
     expect(Buffer.from(chunk.data!).toString("hex")).toBe(v.payloadHex);
     expect(Buffer.from(chunk.sha256!).toString("hex")).toBe(sha256Hex(Buffer.from(v.payloadHex, "hex")));
