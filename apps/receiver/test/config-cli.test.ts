@@ -4,6 +4,7 @@
 // another process is not a configuration problem: exit 1 (systemd retries), naming the address
 // and the field. Needs `npm run build` first.
 import { spawn } from "node:child_process";
+import { X509Certificate, createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -238,6 +239,23 @@ describe("prep-publisher reads its config the same way", () => {
       expect(r.stderr).toContain(`directory ${work}/nokeys does not exist: run \`prep-publisher init --dir ${work}/nokeys\``);
       expect(r.stderr).toContain(`${work}/identity.key is not a directory`);
     }
+  });
+});
+
+describe("init's TLS certificate names the receiver in a subjectAltName (pinning stays by fingerprint)", () => {
+  test("<id>.prepcast as DNS name, --address's IP, and 127.0.0.1 for --local", async () => {
+    const dir = path.join(work, "difusor");
+    const x = new X509Certificate(fs.readFileSync(path.join(dir, "tls.crt")));
+    expect(x.subject).toBe("CN=uv-xalapa.prepcast");
+    expect(x.subjectAltName).toBe("DNS:uv-xalapa.prepcast");
+    const reg = fs.readFileSync(path.join(dir, "registration.yaml"), "utf8");
+    expect(reg).toContain(createHash("sha256").update(x.raw).digest("hex"));
+    const local = path.join(work, "san-local");
+    expect((await run(RECEIVER, ["init", "--dir", local, "--id", "uv-local", "--local", "--json"])).status).toBe(0);
+    expect(new X509Certificate(fs.readFileSync(path.join(local, "tls.crt"))).subjectAltName).toBe("DNS:uv-local.prepcast, IP Address:127.0.0.1");
+    const named = path.join(work, "san-named");
+    expect((await run(RECEIVER, ["init", "--dir", named, "--id", "uv-n", "--cn", "push.uv.mx", "--address", "203.0.113.10:8730", "--json"])).status).toBe(0);
+    expect(new X509Certificate(fs.readFileSync(path.join(named, "tls.crt"))).subjectAltName).toBe("DNS:push.uv.mx, IP Address:203.0.113.10");
   });
 });
 

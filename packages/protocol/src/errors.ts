@@ -59,6 +59,8 @@ export const ERROR_CODES = {
   RELEASE_INVALID: "A release directory's SHA256SUMS or signature is missing or malformed, or a listed file is missing.",
   // appended for the cut order
   CORTE_ROLLBACK: "The cut's corte (its date and time) is earlier than the live cut's; only a cut the OPLE signed as a retraction may go back in time.",
+  // appended for the wire's 64-bit fields
+  INTEGER_OUT_OF_RANGE: "A 64-bit integer field on the wire holds a value outside ±(2^53 − 1); it is refused, never rounded.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

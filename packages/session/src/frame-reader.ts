@@ -152,12 +152,10 @@ export function errorFromFrame(f: Frame): PrepcastError {
   });
 }
 
-/** Sends an Error frame and closes; never throws (the peer may already be gone). */
+/**
+ * Refuses and ends the session: exactly one Error frame (sent by close), then the transport's
+ * error ending (gRPC status and trailer, WebSocket close code). Never throws (the peer may be gone).
+ */
 export async function sendErrorAndClose(conn: FrameConnection, err: PrepcastError, retryable = false): Promise<void> {
-  try {
-    await conn.send({ error: { code: err.code, message: err.message, retryable } });
-  } catch {
-    /* peer gone */
-  }
-  await conn.close({ code: err.code, message: err.message }).catch(() => undefined);
+  await conn.close({ code: err.code, message: err.message, retryable }).catch(() => undefined);
 }

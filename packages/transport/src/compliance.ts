@@ -63,6 +63,18 @@ async function collect(conn: FrameConnection, count = Infinity): Promise<prepcas
   return out;
 }
 
+/** Every frame until the connection ends, and the error it ended with (undefined: a clean end). */
+async function collectToEnd(conn: FrameConnection): Promise<{ frames: prepcast.v1.Frame[]; ending: PrepcastError | undefined }> {
+  const frames: prepcast.v1.Frame[] = [];
+  try {
+    for await (const f of conn.frames()) frames.push(f);
+  } catch (e) {
+    expect(e).toBeInstanceOf(PrepcastError);
+    return { frames, ending: e as PrepcastError };
+  }
+  return { frames, ending: undefined };
+}
+
 async function failureOf(p: Promise<unknown>): Promise<PrepcastError> {
   try {
     await p;
@@ -218,10 +230,13 @@ export function describeTransportCompliance(name: string, makeFixture: () => Pro
     it("propagates close with a reason from the client and a clean close from the server", async () => {
       const a = await pair();
       await a.client.send({ ping: { unixMs: 1 } });
-      const atServer = collect(a.serverSide);
+      const atServer = collectToEnd(a.serverSide);
       await within(a.client.close({ code: "REPLAY", message: "sequence 42 was already installed with other content" }), 5000, "client close");
-      const got = await within(atServer, 5000, "server frames to end");
+      const { frames: got, ending } = await within(atServer, 5000, "server frames to end");
       expect(got.map((f) => f.body)).toEqual(["ping", "error"]);
+      // A gRPC client has no status to send: it half-closes; the others end with the code.
+      if (fx.factory.kind === "grpc") expect(ending).toBeUndefined();
+      else expect(ending?.message).toMatch(/REPLAY/);
       expect(got[1]!.error).toMatchObject({ code: "REPLAY", message: "sequence 42 was already installed with other content" });
       await within(a.serverSide.closed, 5000, "server side closed");
       await expect(a.client.send({ ping: {} })).rejects.toMatchObject({ code: "UNAVAILABLE" });
@@ -233,6 +248,18 @@ export function describeTransportCompliance(name: string, makeFixture: () => Pro
       const got2 = await within(atClient, 5000, "client frames to end");
       expect(got2.map((f) => f.body)).toEqual(["pong"]);
       await within(b.client.closed, 5000, "client closed");
+    });
+
+    it("a server closing with a reason sends exactly one Error frame, then ends with the code", async () => {
+      const a = await pair();
+      const atClient = collectToEnd(a.client);
+      await a.serverSide.send({ pong: { unixMs: 3 } });
+      await within(a.serverSide.close({ code: "AUTH_FAILED", message: "publisher \"x\" is not the pinned publisher" }), 5000, "server close");
+      const { frames, ending } = await within(atClient, 5000, "client frames to end");
+      expect(frames.map((f) => f.body)).toEqual(["pong", "error"]);
+      expect(frames[1]!.error).toMatchObject({ code: "AUTH_FAILED", retryable: false });
+      expect(ending?.code).toBe("AUTH_FAILED");
+      await within(a.client.closed, 5000, "client closed");
     });
 
     it("drops addresses outside the allowlist before any protocol work and reports them", async () => {

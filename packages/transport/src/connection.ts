@@ -1,7 +1,7 @@
 // The behaviour every transport shares, so that the three implementations differ only in how
 // bytes move: bounded inbox with pause/resume, a byte window for sends, idle timeout, close.
 import { randomUUID } from "node:crypto";
-import { prepcast } from "@prepcast/proto";
+import { findUnsafeInteger, prepcast } from "@prepcast/proto";
 import { PrepcastError, type ErrorCode } from "@prepcast/protocol";
 import type { CloseReason, FrameConnection, TransportKind } from "./types";
 
@@ -14,7 +14,7 @@ export const INBOX_HIGH_FRAMES = 256;
 export const CLOSE_GRACE_MS = 2000;
 
 const KNOWN_CODES = new Set<string>([
-  "AUTH_FAILED", "PEER_NOT_ALLOWED", "PROTOCOL_ERROR", "MESSAGE_TOO_LARGE", "TIMEOUT", "UNAVAILABLE", "INTERNAL",
+  "AUTH_FAILED", "PEER_NOT_ALLOWED", "PROTOCOL_ERROR", "MESSAGE_TOO_LARGE", "TIMEOUT", "UNAVAILABLE", "INTERNAL", "INTEGER_OUT_OF_RANGE",
 ]);
 
 export function asErrorCode(code: string | undefined, fallback: ErrorCode): ErrorCode {
@@ -86,8 +86,12 @@ export abstract class BaseConnection implements FrameConnection {
   protected abstract writeBytes(bytes: Uint8Array, done: (err?: Error | null) => void): void;
   protected abstract pauseInput(): void;
   protected abstract resumeInput(): void;
-  /** Graceful close of our sending side; the transport reports the end with transportClosed(). */
-  protected abstract endOutput(): void;
+  /**
+   * Graceful close of our sending side; the transport reports the end with transportClosed().
+   * With `reason` (close() after its Error frame) the end carries the error: a gRPC status and
+   * trailer, a WebSocket close code; frames already written go first.
+   */
+  protected abstract endOutput(reason?: CloseReason): void;
   /** Immediate teardown; when the transport can, it tells the peer `error`. */
   protected abstract destroyTransport(error: PrepcastError | undefined): void;
 
@@ -111,6 +115,20 @@ export abstract class BaseConnection implements FrameConnection {
       frame = prepcast.v1.Frame.decode(bytes);
     } catch (e) {
       this.fail(new PrepcastError("PROTOCOL_ERROR", `${this.where} sent ${bytes.length} bytes that are not a prepcast.v1.Frame: ${(e as Error).message}`, { where: this.where }), true);
+      return;
+    }
+    // A 64-bit value a JS number cannot hold exactly is refused here, for every field, before the
+    // session sees it (it would be rounded: 2^53 + 1 reads as 2^53).
+    const unsafe = findUnsafeInteger(frame);
+    if (unsafe) {
+      this.fail(
+        new PrepcastError("INTEGER_OUT_OF_RANGE", `${this.where} sent ${unsafe.field} = ${unsafe.value}, outside ±9007199254740991 (2^53 − 1), the range of every PREPcast 64-bit field; the frame is refused, not rounded`, {
+          where: this.where,
+          hint: "a peer must never send a 64-bit value above 2^53 − 1 (docs/protocol.md, Encodings on the wire)",
+          details: { field: unsafe.field, value: unsafe.value },
+        }),
+        true,
+      );
       return;
     }
     this.inbox.push(frame);
@@ -144,6 +162,15 @@ export abstract class BaseConnection implements FrameConnection {
   protected fail(error: PrepcastError, tellPeer: boolean): void {
     if (this.state === "closed") return;
     this.terminate(error);
+    if (tellPeer) {
+      // The one Error frame of this refusal (best effort), ahead of the status / close code.
+      const bytes = prepcast.v1.Frame.encode({ error: { code: error.code, message: error.message.slice(0, 4096), retryable: false } }).finish();
+      try {
+        this.writeBytes(bytes, () => undefined);
+      } catch {
+        /* the transport is already gone */
+      }
+    }
     this.destroyTransport(tellPeer ? error : undefined);
   }
 
@@ -180,11 +207,11 @@ export abstract class BaseConnection implements FrameConnection {
       this.finishInbox(undefined);
       this.startGraceTimer();
       if (reason) {
-        const bytes = prepcast.v1.Frame.encode({ error: { code: reason.code, message: String(reason.message).slice(0, 4096), retryable: false } }).finish();
+        const bytes = prepcast.v1.Frame.encode({ error: { code: reason.code, message: String(reason.message).slice(0, 4096), retryable: reason.retryable === true } }).finish();
         await this.sendBytes(bytes).catch(() => undefined);
       }
       this.rejectWaitingSends(this.closedError());
-      if (this.state === "closing") this.endOutput();
+      if (this.state === "closing") this.endOutput(reason);
     }
     await this.closed;
   }

@@ -11,6 +11,7 @@ import { ConnectionGate } from "./connection-gate";
 import { PrepcastError, type ErrorCode } from "@prepcast/protocol";
 import { Allowlist, normalizeAddress } from "./allowlist";
 import { BaseConnection, deliverConnection, peerError, type ConnectionInit } from "./connection";
+import type { CloseReason } from "./types";
 import { PIN_SERVERNAME, probePinnedCertificate, unreachable } from "./tls";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -25,7 +26,7 @@ import {
 } from "./types";
 
 export const GRPC_SESSION_PATH = "/prepcast.v1.Push/Session";
-const ERROR_CODE_KEY = "prepcast-error-code";
+export const ERROR_CODE_KEY = "prepcast-error-code";
 const CALL_TAG_KEY = "prepcast-call-tag";
 
 // Frames are encoded and decoded by the connection core (so size and decode errors are typed the
@@ -51,7 +52,11 @@ export interface GrpcTransportOptions {
   channelOptions?: grpc.ChannelOptions;
 }
 
-function statusFor(code: ErrorCode): grpc.status {
+/**
+ * The gRPC status a receiver ends a session with, from the PREPcast error code (the code itself
+ * travels in the `prepcast-error-code` trailer): docs/protocol.md, gRPC binding.
+ */
+export function statusFor(code: ErrorCode | string): grpc.status {
   switch (code) {
     case "MESSAGE_TOO_LARGE":
       return grpc.status.RESOURCE_EXHAUSTED;
@@ -63,6 +68,8 @@ function statusFor(code: ErrorCode): grpc.status {
       return grpc.status.PERMISSION_DENIED;
     case "UNAVAILABLE":
       return grpc.status.UNAVAILABLE;
+    case "INTEGER_OUT_OF_RANGE":
+      return grpc.status.OUT_OF_RANGE;
     default:
       return grpc.status.ABORTED;
   }
@@ -162,8 +169,10 @@ class GrpcConnection extends BaseConnection {
     this.call.resume();
   }
 
-  protected endOutput(): void {
-    this.call.end();
+  protected endOutput(reason?: CloseReason): void {
+    // A client has no status to send: it half-closes after its Error frame.
+    if (reason && this.side === "server") this.endWithStatus(reason.code, reason.message);
+    else this.call.end();
   }
 
   protected destroyTransport(error: PrepcastError | undefined): void {
@@ -172,9 +181,15 @@ class GrpcConnection extends BaseConnection {
       this.hardKill();
       return;
     }
+    this.endWithStatus(error?.code ?? "UNAVAILABLE", error?.message ?? "session closed");
+  }
+
+  /** Server side: ends the call (after the frames already written) with a non-OK status and the code in the trailer. */
+  private endWithStatus(code: string, message: string): void {
     const metadata = new grpc.Metadata();
-    metadata.set(ERROR_CODE_KEY, error?.code ?? "UNAVAILABLE");
-    this.call.emit("error", { code: statusFor(error?.code ?? "UNAVAILABLE"), details: error?.message ?? "session closed", metadata });
+    metadata.set(ERROR_CODE_KEY, code);
+    // grpc-js turns an 'error' on a server stream into the final status once pending writes are flushed.
+    this.call.emit("error", { code: statusFor(code), details: message.slice(0, 1024), metadata });
   }
 
   private hardKillLater(): void {

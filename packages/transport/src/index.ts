@@ -4,6 +4,7 @@ export * from "./types";
 export { Allowlist, parseCidr, parseIpAddress, normalizeAddress } from "./allowlist";
 export {
   generateSelfSignedCertificate,
+  subjectAltNames,
   certificateFingerprint,
   normalizeFingerprint,
   probePinnedCertificate,

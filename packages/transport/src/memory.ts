@@ -5,6 +5,7 @@ import { Allowlist } from "./allowlist";
 import { BaseConnection, deliverConnection, peerError } from "./connection";
 import { certificateFingerprint, normalizeFingerprint, pinMismatchError } from "./tls";
 import {
+  type CloseReason,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_FRAME_BYTES,
   type ConnectOptions,
@@ -29,6 +30,7 @@ class MemoryConnection extends BaseConnection {
   private readonly incoming: WireEntry[] = [];
   private paused = false;
   private outputEnded = false;
+  private endReason: CloseReason | undefined;
   private pumpScheduled = false;
   private gone = false;
 
@@ -47,8 +49,9 @@ class MemoryConnection extends BaseConnection {
     this.schedulePump();
   }
 
-  protected endOutput(): void {
+  protected endOutput(reason?: CloseReason): void {
     this.outputEnded = true;
+    this.endReason = reason;
     this.peer.schedulePump();
   }
 
@@ -81,6 +84,14 @@ class MemoryConnection extends BaseConnection {
       this.receiveBytes(entry.bytes);
     }
     if (this.gone || this.incoming.length > 0 || !this.peer.outputEnded) return;
+    const reason = this.peer.endReason;
+    if (reason) {
+      // The peer closed with an error (after its Error frame): this side ends with it, like a gRPC status.
+      this.gone = this.peer.gone = true;
+      this.transportClosed(peerError(reason.code, reason.message, this.where));
+      this.peer.transportClosed();
+      return;
+    }
     this.remoteEnded();
     if (this.outputEnded) {
       this.gone = this.peer.gone = true;

@@ -5,6 +5,7 @@ import { X509Certificate, timingSafeEqual } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import * as net from "node:net";
 import * as tls from "node:tls";
 import { PrepcastError } from "@prepcast/protocol";
 
@@ -54,16 +55,49 @@ function runOpenssl(args: string[], cwd: string): Promise<void> {
   });
 }
 
+/** A DNS name for a subjectAltName: dot-separated labels of letters, digits, `-` (and `_`, which OpenSSL and Go accept). */
+const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
+
+/**
+ * The subjectAltName of a receiver certificate (docs/protocol.md, TLS naming and pinning): the CN
+ * as a DNS name (an IP address given as CN goes in as an IP entry), then `dnsNames` and
+ * `ipAddresses`, without duplicates. Empty only when the CN is neither (it has spaces) and nothing
+ * else was given.
+ */
+export function subjectAltNames(commonName: string, dnsNames: readonly string[] = [], ipAddresses: readonly string[] = []): string[] {
+  const out: string[] = [];
+  const add = (entry: string) => {
+    if (!out.includes(entry)) out.push(entry);
+  };
+  const ip = (a: string) => {
+    const bare = a.replace(/^\[|\]$/g, "");
+    if (!net.isIP(bare)) throw new PrepcastError("CONFIG_INVALID", `certificate IP address ${JSON.stringify(a)} is not an IPv4 or IPv6 address`);
+    add(`IP:${bare}`);
+  };
+  if (net.isIP(commonName)) ip(commonName);
+  else if (DNS_NAME.test(commonName)) add(`DNS:${commonName.toLowerCase()}`);
+  for (const d of dnsNames) {
+    if (!DNS_NAME.test(d)) throw new PrepcastError("CONFIG_INVALID", `certificate DNS name ${JSON.stringify(d)} is not a host name`, { hint: "letters, digits and dashes, in dot-separated labels" });
+    add(`DNS:${d.toLowerCase()}`);
+  }
+  for (const a of ipAddresses) ip(a);
+  return out;
+}
+
 /**
  * A P-256 key and a self-signed certificate made by the openssl CLI. The key only ever exists in a
  * private (0700) temporary directory that is removed before returning; nothing secret is on argv.
+ * The certificate carries a subjectAltName (subjectAltNames()): clients that cannot pin a
+ * fingerprint with custom verification trust the certificate itself as their only root and
+ * check the name, and Go's and other modern TLS stacks ignore a CN-only certificate's name.
  */
-export async function generateSelfSignedCertificate(opts: { commonName: string; days?: number }): Promise<SelfSignedCertificate> {
+export async function generateSelfSignedCertificate(opts: { commonName: string; days?: number; dnsNames?: string[]; ipAddresses?: string[] }): Promise<SelfSignedCertificate> {
   const days = opts.days ?? 825;
   if (!Number.isInteger(days) || days < 1 || days > 36500) throw new PrepcastError("CONFIG_INVALID", `certificate validity ${days} days must be an integer between 1 and 36500`);
   if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/.test(opts.commonName)) {
     throw new PrepcastError("CONFIG_INVALID", `certificate common name ${JSON.stringify(opts.commonName)} must be 1-63 letters, digits, spaces, dots, dashes or underscores`);
   }
+  const san = subjectAltNames(opts.commonName, opts.dnsNames, opts.ipAddresses);
   const dir = await mkdtemp(path.join(tmpdir(), "prepcast-tls-"));
   try {
     const oldMask = process.umask(0o077);
@@ -73,7 +107,11 @@ export async function generateSelfSignedCertificate(opts: { commonName: string; 
       process.umask(oldMask);
     }
     await runOpenssl(
-      ["req", "-new", "-x509", "-key", "key.pem", "-out", "cert.pem", "-days", String(days), "-subj", `/CN=${opts.commonName}`, "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=serverAuth"],
+      [
+        "req", "-new", "-x509", "-key", "key.pem", "-out", "cert.pem", "-days", String(days), "-subj", `/CN=${opts.commonName}`,
+        "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=serverAuth",
+        ...(san.length > 0 ? ["-addext", `subjectAltName=${san.join(",")}`] : []),
+      ],
       dir,
     );
     const [cert, key] = await Promise.all([readFile(path.join(dir, "cert.pem"), "utf8"), readFile(path.join(dir, "key.pem"), "utf8")]);

@@ -6,6 +6,8 @@ export type TransportKind = "grpc" | "websocket" | "memory";
 export interface CloseReason {
   code: string;
   message: string;
+  /** Error.retryable on the wire (default false). */
+  retryable?: boolean;
 }
 
 /** One session: an ordered, bidirectional stream of `prepcast.v1.Frame` messages. */
@@ -23,7 +25,12 @@ export interface FrameConnection {
   send(frame: prepcast.v1.IFrame): Promise<void>;
   /** Incoming frames in order; ends on a clean close, throws a PrepcastError on failure. Single consumer. */
   frames(): AsyncIterable<prepcast.v1.Frame>;
-  /** Closes both directions. With a reason, an `Error` frame {code, message} is sent first (best effort). */
+  /**
+   * Closes both directions. With a reason, exactly one `Error` frame {code, message} is sent first
+   * (best effort), then the transport ends with an error status: gRPC server side a non-OK status
+   * mapped from the code with the code in the `prepcast-error-code` trailer, gRPC client side a
+   * half-close, WebSocket a close code 4000 (1009 for MESSAGE_TOO_LARGE) whose reason is the code.
+   */
   close(reason?: CloseReason): Promise<void>;
   /** Resolves once the connection is fully closed, whatever the cause. Never rejects. */
   readonly closed: Promise<void>;

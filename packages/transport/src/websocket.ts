@@ -17,6 +17,7 @@ import {
   DEFAULT_KEEPALIVE_MS,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_WEBSOCKET_PATH,
+  type CloseReason,
   type ConnectOptions,
   type FrameConnection,
   type FrameServer,
@@ -25,7 +26,7 @@ import {
 } from "./types";
 
 /** Close codes 4000-4999 are ours: the reason text is the PrepcastError code. */
-const ERROR_CLOSE_CODE = 4000;
+export const ERROR_CLOSE_CODE = 4000;
 
 export interface WebsocketTransportOptions {
   /**
@@ -109,8 +110,9 @@ class WebsocketConnection extends BaseConnection {
     this.ws.resume();
   }
 
-  protected endOutput(): void {
-    this.ws.close(1000);
+  protected endOutput(reason?: CloseReason): void {
+    if (reason) this.ws.close(reason.code === "MESSAGE_TOO_LARGE" ? 1009 : ERROR_CLOSE_CODE, reason.code.slice(0, 120));
+    else this.ws.close(1000);
   }
 
   protected destroyTransport(error: PrepcastError | undefined): void {

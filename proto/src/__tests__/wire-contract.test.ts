@@ -1,5 +1,5 @@
 import * as protobuf from "protobufjs";
-import { Frame, PUSH_PROTO, prepcast } from "../index";
+import { Frame, PUSH_PROTO, UnsafeInteger, findUnsafeInteger, prepcast } from "../index";
 
 // The generated static code and the .proto text must describe the same wire format: every
 // message encoded by the generated classes decodes identically through a reflection root loaded
@@ -84,5 +84,66 @@ describe("wire contract", () => {
   test("a truncated frame is rejected by the decoder", () => {
     const bytes = Frame.encode(samples[5]!).finish();
     expect(() => Frame.decode(bytes.subarray(0, bytes.length - 10))).toThrow();
+  });
+});
+
+describe("64-bit fields above 2^53 − 1", () => {
+  // Hand-encoded varints: a JS number cannot even hold these values to encode them.
+  const varint = (v: bigint): number[] => {
+    let u = BigInt.asUintN(64, v);
+    const out: number[] = [];
+    do {
+      const b = Number(u & 0x7fn);
+      u >>= 7n;
+      out.push(u > 0n ? b | 0x80 : b);
+    } while (u > 0n);
+    return out;
+  };
+  const field = (no: number, wire: number, body: number[]): number[] => [(no << 3) | wire, ...(wire === 2 ? varint(BigInt(body.length)) : []), ...body];
+  const offerWith = (payloadSize: bigint) => Uint8Array.from(field(4, 2, field(8, 0, varint(payloadSize))));
+
+  test("decode to an UnsafeInteger with the exact value, never a rounded number (uint64)", () => {
+    const f = Frame.decode(offerWith(2n ** 53n + 1n));
+    expect(f.offer!.payloadSize).toBeInstanceOf(UnsafeInteger);
+    expect(String(f.offer!.payloadSize)).toBe("9007199254740993");
+    expect(findUnsafeInteger(f)).toEqual({ field: "offer.payload_size", value: "9007199254740993" });
+  });
+
+  test("2^53 − 1 is the largest value that stays a number; 2^53 is already refused", () => {
+    expect(Frame.decode(offerWith(2n ** 53n - 1n)).offer!.payloadSize).toBe(Number.MAX_SAFE_INTEGER);
+    expect(findUnsafeInteger(Frame.decode(offerWith(2n ** 53n - 1n)))).toBeNull();
+    expect(findUnsafeInteger(Frame.decode(offerWith(2n ** 53n)))).toEqual({ field: "offer.payload_size", value: "9007199254740992" });
+    expect(findUnsafeInteger(Frame.decode(offerWith(2n ** 64n - 1n)))).toEqual({ field: "offer.payload_size", value: "18446744073709551615" });
+  });
+
+  test("every 64-bit field, nested ones and negative int64 included", () => {
+    // hello.live.sequence (CutRef inside Hello), uint64
+    const hello = Uint8Array.from(field(1, 2, field(5, 2, field(3, 0, varint(2n ** 60n)))));
+    expect(findUnsafeInteger(Frame.decode(hello))).toEqual({ field: "hello.live.sequence", value: String(2n ** 60n) });
+    // publisher_auth.clock_unix_ms, int64, negative beyond −(2^53 − 1)
+    const auth = Uint8Array.from(field(2, 2, field(5, 0, varint(-(2n ** 53n) - 5n))));
+    expect(findUnsafeInteger(Frame.decode(auth))).toEqual({ field: "publisher_auth.clock_unix_ms", value: String(-(2n ** 53n) - 5n) });
+    // negative but safe stays a number
+    const ok = Frame.decode(Uint8Array.from(field(2, 2, field(5, 0, varint(-5n)))));
+    expect(ok.publisherAuth!.clockUnixMs).toBe(-5);
+    expect(findUnsafeInteger(ok)).toBeNull();
+    // chunk.offset, status.free_disk_bytes, offer_reply.resume_offset, ping.unix_ms
+    for (const [frameField, inner, name] of [[6, 1, "chunk.offset"], [13, 4, "status.free_disk_bytes"], [5, 2, "offer_reply.resume_offset"], [11, 1, "ping.unix_ms"]] as const) {
+      const bytes = Uint8Array.from(field(frameField, 2, field(inner, 0, varint(2n ** 53n + 1n))));
+      expect(findUnsafeInteger(Frame.decode(bytes))).toEqual({ field: name, value: "9007199254740993" });
+    }
+  });
+
+  test("the wrapped readers cover sint64, fixed64 and sfixed64 too (through a reflection root)", () => {
+    const root = protobuf.parse('syntax = "proto3"; message W { sint64 a = 1; fixed64 b = 2; sfixed64 c = 3; }').root;
+    const W = root.lookupType("W");
+    const zz = (v: bigint) => (v << 1n) ^ (v >> 63n);
+    const le = (v: bigint) => Array.from({ length: 8 }, (_, i) => Number((BigInt.asUintN(64, v) >> BigInt(8 * i)) & 0xffn));
+    const bytes = Uint8Array.from([...field(1, 0, varint(zz(-(2n ** 55n)))), ...field(2, 1, le(2n ** 63n)), ...field(3, 1, le(-(2n ** 54n)))]);
+    const m = W.decode(bytes) as unknown as Record<string, unknown>;
+    expect(String(m.a)).toBe(String(-(2n ** 55n)));
+    expect(String(m.b)).toBe(String(2n ** 63n));
+    expect(String(m.c)).toBe(String(-(2n ** 54n)));
+    expect(m.a).toBeInstanceOf(UnsafeInteger);
   });
 });

@@ -47,8 +47,15 @@ describe("a throwing onConnection", () => {
     });
     const client = await factory.connect({ host: "r", port: server.address.port });
     const frames = [];
-    for await (const f of client.frames()) frames.push(f);
+    let ending: unknown;
+    try {
+      for await (const f of client.frames()) frames.push(f);
+    } catch (e) {
+      ending = e;
+    }
+    // one Error frame, then the connection ends with that code (as a gRPC status would)
     expect(frames.map((f) => f.error?.code)).toEqual(["INTERNAL"]);
+    expect(ending).toMatchObject({ code: "INTERNAL" });
     expect(frames[0]!.error!.message).toMatch(/boom/);
     const again = await factory.connect({ host: "r", port: server.address.port });
     expect(calls).toBe(2);

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as tls from "node:tls";
 import { X509Certificate, createHash, createPrivateKey } from "node:crypto";
 import { isPrepcastError } from "@prepcast/protocol";
-import { certificateFingerprint, generateSelfSignedCertificate, normalizeFingerprint, probePinnedCertificate } from "../tls";
+import { certificateFingerprint, generateSelfSignedCertificate, normalizeFingerprint, probePinnedCertificate, subjectAltNames } from "../tls";
 
 function tempDirs(): Set<string> {
   return new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith("prepcast-tls-")));
@@ -24,6 +24,35 @@ describe("TLS material", () => {
     const days = (Date.parse(x.validTo) - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(29);
     expect(days).toBeLessThan(31);
+  });
+
+  it("carries a subjectAltName: the CN as a DNS name plus the IP addresses given", async () => {
+    const c = await generateSelfSignedCertificate({ commonName: "uv-xalapa.prepcast", days: 2, ipAddresses: ["127.0.0.1", "::1"] });
+    const x = new X509Certificate(c.cert);
+    expect(x.subjectAltName).toBe("DNS:uv-xalapa.prepcast, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1");
+    expect(x.checkHost("uv-xalapa.prepcast")).toBe("uv-xalapa.prepcast");
+    expect(x.checkIP("127.0.0.1")).toBe("127.0.0.1");
+    expect(subjectAltNames("203.0.113.10")).toEqual(["IP:203.0.113.10"]);
+    expect(subjectAltNames("Mi Difusor", ["push.example.mx"])).toEqual(["DNS:push.example.mx"]);
+    expect(() => subjectAltNames("a", [], ["not-an-ip"])).toThrow(/not an IPv4 or IPv6 address/);
+    // A client with no custom verification: the certificate is its only root, the name is checked
+    // the standard way (Node, like Go, needs the name in the subjectAltName for an IP address).
+    const server = tls.createServer({ cert: c.cert, key: c.key }, (s) => s.end());
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      for (const servername of ["uv-xalapa.prepcast", undefined]) {
+        const s = tls.connect({ host: "127.0.0.1", port, ca: c.cert, ...(servername ? { servername } : {}) });
+        await new Promise<void>((resolve, reject) => s.once("secureConnect", () => resolve()).once("error", reject));
+        expect(s.authorized).toBe(true);
+        s.destroy();
+      }
+      const wrong = tls.connect({ host: "127.0.0.1", port, ca: c.cert, servername: "other.prepcast" });
+      await expect(new Promise((resolve, reject) => wrong.once("secureConnect", resolve).once("error", reject))).rejects.toMatchObject({ code: "ERR_TLS_CERT_ALTNAME_INVALID" });
+      wrong.destroy();
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it("makes a different key every time", async () => {

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { PrepcastError, generateKeyPair, reportCliSuccess, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
@@ -45,7 +46,13 @@ export function registerInit(program: Command): void {
         const identity = generateKeyPair();
         const keyid = writeSecretKeyFile(path.join(opts.dir, "identity.key"), identity);
         writePublicKeyFile(path.join(opts.dir, "identity.pub"), identity.publicKey);
-        const cert = await generateSelfSignedCertificate({ commonName: opts.cn ?? `${opts.id}.prepcast`, days: 825 });
+        // subjectAltName: the CN (<id>.prepcast or --cn), and the host of --address the OPLE dials
+        // (an IP entry for an IP address; 127.0.0.1 for a --local trial), docs/protocol.md, TLS naming.
+        const commonName = opts.cn ?? `${opts.id}.prepcast`;
+        const addressHost = address.replace(/:\d{1,5}$/, "").replace(/^\[|\]$/g, "");
+        const ipAddresses = [...(local ? ["127.0.0.1"] : []), ...(net.isIP(addressHost) ? [addressHost] : [])];
+        const dnsNames = !net.isIP(addressHost) && /^[A-Za-z0-9.-]+$/.test(addressHost) && addressHost.toLowerCase() !== commonName.toLowerCase() ? [addressHost] : [];
+        const cert = await generateSelfSignedCertificate({ commonName, days: 825, dnsNames, ipAddresses });
         fs.writeFileSync(path.join(opts.dir, "tls.key"), cert.key, { flag: "wx", mode: 0o600 });
         fs.writeFileSync(path.join(opts.dir, "tls.crt"), cert.cert, { flag: "wx", mode: 0o644 });
         fs.writeFileSync(
