@@ -29,7 +29,8 @@ export function registerStatus(program: Command): void {
           r.monitor ? (r.monitor.linkEnabled ? "enabled" : "DISABLED") : null,
         ]);
         reportCliSuccess(opts.json === true, report as unknown as Record<string, unknown>, [
-          `${report.publisher} ${report.process}/${report.channel}: latest cut ${report.latest ? `${report.latest.sequence} (${report.latest.corte})` : "none"}`,
+          `${report.publisher} ${report.process}/${report.channel}: latest cut ${report.latest ? `${report.latest.sequence} (${report.latest.corte})${report.latest.final ? ` FINAL, online until ${report.latest.publishUntil}` : ""}` : "none"}`,
+          ...(report.publication?.ended ? [`the publication ended at ${report.publication.publishUntil}: the 45-minute rule no longer applies`] : []),
           renderTable(["receiver", "state", "live", "lag cuts", "lag min", "last receipt", "clock skew", "last error", "public probe", "list link"], rows),
         ]);
       }),
