@@ -59,6 +59,8 @@ export const ERROR_CODES = {
   RELEASE_INVALID: "A release directory's SHA256SUMS or signature is missing or malformed, or a listed file is missing.",
   // appended for the cut order
   CORTE_ROLLBACK: "The cut's corte (its date and time) is earlier than the live cut's; only a cut the OPLE signed as a retraction may go back in time.",
+  // appended by the receiver's preflight
+  PREFLIGHT_FAILED: "The server does not meet a requirement of the call or of the agent (prep-receiver doctor lists which, with the fix).",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
