@@ -40,7 +40,7 @@ test("the final cut is up to date until publishUntil; after it the rule suspends
   offsetMs = 2 * 3_600_000;
   proxy.mode = "down";
   await waitFor("the probe sees the site down", () => mon().probe?.verdict === "down");
-  await new Promise((r) => setTimeout(r, 4_500)); // more than 3 periods of 1 s
+  await new Promise((r) => setTimeout(r, 3_500)); // more than 3 periods of 1 s
   expect(s.status().publication).toEqual({ finalSequence: 1, publishUntil, ended: true });
   expect(mon().suspended).toBeNull();
   expect(mon().failingSince).toBeNull();

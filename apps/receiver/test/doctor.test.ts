@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { formatBytes } from "@prepcast/protocol";
 import { waitFor } from "@prepcast/testkit";
 import { CHECKS } from "../src/doctor/checks";
 import { REQUIREMENTS } from "../src/doctor/requirements";
@@ -225,6 +226,36 @@ test("the OPLE's reachability: an answer passes, a refused port and a silent ser
   } finally {
     answering.close();
     silent.close();
+  }
+});
+
+test("free space is measured against retain + 3 cuts of the live cut's size and the analytics budget under root", async () => {
+  // a small cut of three files: the sizes matter, not the content
+  const dir = path.join(work, "corte");
+  fs.mkdirSync(path.join(dir, "data"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "index.html"), "<h1>PREP</h1>\n");
+  fs.writeFileSync(path.join(dir, "data", "corte.json"), JSON.stringify({ corte: "2024-06-02T20:00:00-06:00" }));
+  fs.writeFileSync(path.join(dir, "data", "votos.csv"), "seccion|votos\n".repeat(5000));
+  const c = { dir, bytes: ["index.html", "data/corte.json", "data/votos.csv"].reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0) };
+  expect((await cli(PUBLISHER, ["pack", c.dir, "--keys", "keys", "--sequence", "1", "--corte", "2024-06-02T20:00:00-06:00", "--out", "c1.prep"])).status).toBe(0);
+  expect((await cli(RECEIVER, ["install", "c1.prep", "--trust", "keys/root.pub", "--root", "difusor/data"])).status).toBe(0);
+  const r = await doctor("--only", "space");
+  expect(check(r.report, "space").detail).toContain(`needed: 6 cuts of the live cut's ${formatBytes(c.bytes)} (retain 3 + 3) + the analytics budget 1.0 GiB`);
+  // a budget of 1 TiB for the analytics database: more than this disk has free, unless it is huge
+  const yaml = fs.readFileSync(config, "utf8");
+  fs.writeFileSync(config, yaml.replace("  workers: 1 ", "  analyticsMaxMiB: 1048576\n  workers: 1 "));
+  try {
+    const big = await doctor("--only", "space");
+    const st = fs.statfsSync(path.join(work, "difusor", "data"));
+    const free = st.bavail * st.bsize;
+    const need = 6 * c.bytes + 1024 ** 4 - c.bytes;
+    expect(check(big.report, "space").status).toBe(free < need ? "fail" : free < need * 1.5 ? "warn" : "pass");
+    if (free < need) {
+      expect(big.status).toBe(1);
+      expect(check(big.report, "space").fix).toContain("lower retain");
+    }
+  } finally {
+    fs.writeFileSync(config, yaml);
   }
 });
 
