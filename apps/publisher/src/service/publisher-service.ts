@@ -309,6 +309,7 @@ export class PublisherService extends EventEmitter {
       if (!h) return;
       if (Math.abs(h.clockSkewMs) > 2000) m.noteIncident(st.id, "warning", "clock_skew", `reloj desfasado ${(h.clockSkewMs / 1000).toFixed(1)} s respecto del OPLE: revise NTP (chrony)`);
       const latest = this.repo.latest();
+      if (h.doctor && h.doctor.failed > 0) m.noteIncident(st.id, "warning", "preflight_failed", `prep-receiver doctor (${h.doctor.checkedAt}): ${h.doctor.failed} requisito(s) sin cumplir: ${h.doctor.failedChecks.join(", ")}`);
       if (latest && h.freeDiskBytes < 2 * latest.summary.totalSize) m.noteIncident(st.id, "warning", "disk_low", `espacio libre ${h.freeDiskBytes} bytes: menos del doble del último corte (${latest.summary.totalSize} bytes)`);
     });
     m.on("changed", () => this.publicList.schedule());

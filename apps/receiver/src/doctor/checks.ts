@@ -380,6 +380,8 @@ export const CHECKS: Check[] = [
 
 export interface DoctorReport {
   config: string;
+  /** the state directory (config's root) */
+  root: string;
   host: string;
   checkedAt: string;
   summary: Record<CheckStatus, number>;
@@ -439,5 +441,5 @@ export async function runDoctor(opts: DoctorOptions, select: { only?: string[]; 
   }
   const summary: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, skip: 0 };
   for (const c of checks) summary[c.status]++;
-  return { config: file, host: os.hostname(), checkedAt: ctx.now.toISOString(), summary, checks };
+  return { config: file, root, host: os.hostname(), checkedAt: ctx.now.toISOString(), summary, checks };
 }

@@ -3,6 +3,7 @@ import { PrepcastError } from "@prepcast/protocol";
 import { action, positiveInteger } from "../program";
 import { CHECKS, runDoctor, type CheckStatus } from "../../doctor/checks";
 import { REQUIREMENTS } from "../../doctor/requirements";
+import { summaryOf, writeDoctorSummary } from "../../doctor/summary";
 
 const MARK: Record<CheckStatus, string> = { pass: "ok  ", warn: "WARN", fail: "FAIL", skip: "skip" };
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(",").map((s) => s.trim()).filter(Boolean)];
@@ -33,10 +34,13 @@ export function registerDoctor(program: Command): void {
           { configFile: opts.config, ...(opts.user !== undefined ? { user: opts.user } : {}), ...(opts.ople !== undefined ? { ople: opts.ople } : {}), ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}) },
           { ...(opts.only ? { only: opts.only } : {}), ...(opts.skip ? { skip: opts.skip } : {}) },
         );
+        // a full run is this server's preflight: kept in ROOT/doctor.json for the agent's hello
+        const full = !opts.only?.length && !opts.skip?.length;
+        const kept = full ? await writeDoctorSummary(report.root, summaryOf(report)) : { file: null, problem: "not a full run (--only/--skip): the last summary is kept" };
         const failed = report.checks.filter((c) => c.status === "fail");
         const message = failed.length ? `${failed.length} requirement${failed.length === 1 ? "" : "s"} not met: ${failed.map((c) => c.id).join(", ")}` : null;
         if (opts.json === true) {
-          process.stdout.write(`${JSON.stringify(failed.length ? { ok: false, code: "PREFLIGHT_FAILED", message, ...report } : { ok: true, ...report })}\n`);
+          process.stdout.write(`${JSON.stringify(failed.length ? { ok: false, code: "PREFLIGHT_FAILED", message, ...report, summaryFile: kept.file } : { ok: true, ...report, summaryFile: kept.file })}\n`);
         } else {
           const lines = [`prep-receiver doctor: ${report.config} on ${report.host}, ${report.checkedAt}`];
           for (const c of report.checks) {
@@ -46,6 +50,7 @@ export function registerDoctor(program: Command): void {
           }
           const s = report.summary;
           lines.push("", `${s.pass} passed, ${s.warn} warnings, ${s.fail} failed, ${s.skip} skipped`);
+          lines.push(kept.file ? `summary kept in ${kept.file}: the agent sends it to the OPLE in its next session` : `summary not kept: ${kept.problem}`);
           process.stdout.write(lines.map((l) => `${l}\n`).join(""));
           if (message) process.stderr.write(`error [PREFLIGHT_FAILED]: ${message}\nhint: do what each FAIL line's fix says, then run doctor again\n`);
         }
