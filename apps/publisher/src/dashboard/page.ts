@@ -136,7 +136,7 @@ export const DASHBOARD_JS = `"use strict";
   function render(o) {
     last = o;
     var resumen = document.getElementById("resumen");
-    resumen.textContent = o.publisher + " · " + o.process + "/" + o.channel + " · Último corte: " + (o.latest ? "#" + o.latest.sequence + " (" + mx(o.latest.corte) + " UTC-6)" : "ninguno") + " · Actualizado " + mx(o.generatedAt);
+    resumen.textContent = o.publisher + " · " + o.process + "/" + o.channel + " · Último corte: " + (o.latest ? "#" + o.latest.sequence + " (" + mx(o.latest.corte) + " UTC-6)" + (o.latest.final ? " · CORTE FINAL, en línea hasta " + mx(o.latest.publishUntil) + " UTC-6" + (o.publication && o.publication.ended ? " · publicación concluida: la regla de 45 minutos ya no se aplica" : "") : "") : "ninguno") + " · Actualizado " + mx(o.generatedAt);
     var tbody = document.querySelector("#difusores tbody");
     tbody.textContent = "";
     o.receivers.forEach(function (r) {

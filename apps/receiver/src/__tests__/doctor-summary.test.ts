@@ -12,11 +12,14 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), "prepcast-doctor-summary-"));
 const good = { checkedAt: "2024-06-01T18:00:00.000Z", passed: 12, warnings: 2, failed: 1, skipped: 2, failedChecks: ["keys"], warningChecks: ["os", "ntp"] };
 const file = path.join(root, "doctor.json");
 
-test("written by doctor, read back by the agent", async () => {
+test("written by doctor into a state directory, read back by the agent", async () => {
+  expect(await writeDoctorSummary(root, good)).toMatchObject({ file: null, problem: expect.stringContaining("holds no agent state yet") });
+  expect(fs.readdirSync(root)).toEqual([]);
+  fs.writeFileSync(path.join(root, "audit.log"), "");
   expect(await writeDoctorSummary(root, good)).toEqual({ file, problem: null });
   expect((fs.statSync(file).mode & 0o777).toString(8)).toBe("644");
   expect(readDoctorSummary(root)).toEqual(good);
-  expect(await writeDoctorSummary(path.join(root, "absent"), good)).toMatchObject({ file: null, problem: expect.stringContaining("does not exist yet") });
+  expect(await writeDoctorSummary(path.join(root, "absent"), good)).toMatchObject({ file: null, problem: expect.stringContaining("holds no agent state yet") });
 });
 
 test.each([

@@ -26,7 +26,11 @@ export function summaryOf(report: { checkedAt: string; summary: Record<"pass" | 
 /** Writes ROOT/doctor.json; returns the file, or why it could not (doctor still reports). */
 export async function writeDoctorSummary(root: string, summary: DoctorSummaryInfo): Promise<{ file: string | null; problem: string | null }> {
   const file = path.join(root, DOCTOR_SUMMARY_FILE);
-  if (!fs.existsSync(root)) return { file: null, problem: `${root} does not exist yet (the agent creates it at its first start)` };
+  // only into a receiver state directory: a lone doctor.json in an empty directory would make the
+  // read-only commands take it for something else (requireStateDir)
+  if (!["state.json", "cuts", "current", "audit.log"].some((n) => fs.existsSync(path.join(root, n)))) {
+    return { file: null, problem: `${root} holds no agent state yet (the agent creates it at its first start): run doctor again after it` };
+  }
   try {
     await writeFileAtomic(file, `${JSON.stringify({ format: "prepcast/doctor-summary@1", ...summary })}\n`, 0o644);
     return { file, problem: null };
