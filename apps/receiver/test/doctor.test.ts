@@ -179,6 +179,12 @@ test("an expired push certificate fails, saying when it expired and that the OPL
 });
 
 test("a port held by another process fails, naming it; the same ports held by the running agent pass", async () => {
+  // the same port on another address is no conflict
+  const neighbour = spawn(process.execPath, ["-e", `require("net").createServer().listen(${ports.push}, "127.0.0.2", () => console.log("listening"))`], { stdio: ["ignore", "pipe", "inherit"] });
+  children.push(neighbour);
+  await new Promise<void>((resolve) => neighbour.stdout!.once("data", () => resolve()));
+  expect(check((await doctor("--only", "port-push")).report, "port-push")).toMatchObject({ status: "pass" });
+  await stop(neighbour);
   const squatter = spawn(process.execPath, ["-e", `require("net").createServer().listen(${ports.push}, "127.0.0.1", () => console.log("listening"))`], { stdio: ["ignore", "pipe", "inherit"] });
   children.push(squatter);
   await new Promise<void>((resolve) => squatter.stdout!.once("data", () => resolve()));

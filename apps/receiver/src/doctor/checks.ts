@@ -87,7 +87,9 @@ async function portCheck(ctx: DoctorContext, field: string, value: string): Prom
   const hp = splitListen(value);
   if (!hp) return fail(`${field} is ${JSON.stringify(value)}, not HOST:PORT`, `set ${field} to e.g. 0.0.0.0:443 in ${ctx.file}`);
   if (hp.port === 0) return skip(`${field} is ${value}: port 0 takes a free port at start`);
-  const listeners = sys.tcpListeners(hp.port);
+  // a listener conflicts when either side is a wildcard or both name the same address
+  const wildcard = (a: string) => a === "" || a === "0.0.0.0" || a === "::";
+  const listeners = sys.tcpListeners(hp.port)?.filter((l) => wildcard(hp.host) || wildcard(l.address) || l.address === hp.host || l.address === `::ffff:${hp.host}`) ?? null;
   const agent = sys.agentPid(ctx.root);
   if (listeners && listeners.length > 0) {
     const holders = sys.socketHolders(listeners.map((l) => l.inode));

@@ -126,7 +126,8 @@ export interface Listener {
 
 function hexAddress(hex: string): string {
   if (hex.length === 8) return [3, 2, 1, 0].map((i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16)).join(".");
-  // IPv6: four little-endian 32-bit words
+  // IPv6: four little-endian 32-bit words; an IPv4-mapped address reads as ::ffff:a.b.c.d
+  if (hex.length === 32 && /^0{16}FFFF0000$/i.test(hex.slice(0, 24))) return `::ffff:${hexAddress(hex.slice(24))}`;
   const words: string[] = [];
   for (let w = 0; w < 4; w++) {
     const chunk = hex.slice(w * 8, w * 8 + 8);
