@@ -123,6 +123,12 @@ maybe("operator dashboard in Chromium", () => {
     });
     expect(rebinding).toBe(421); // refused by the admin listener itself, before any route (issue 12)
     expect(svc.monitor.isSuspended("uv")).toBe(false);
+
+    // The OPLE's final cut (the call's end of publication, 9 June 2024, is past on this clock).
+    await svc.publish((await cut(work, 2)).dir, { final: true });
+    await page.locator("#resumen", { hasText: "CORTE FINAL" }).waitFor({ timeout: 20_000 });
+    expect(await page.locator("#resumen").textContent()).toContain("Último corte: #2 (02/06/2024 20:15:00 UTC-6) · CORTE FINAL, en línea hasta 09/06/2024 23:59:00 UTC-6 · publicación concluida");
+    await page.screenshot({ path: path.join(RESULTS, "dashboard-5-corte-final.png"), fullPage: true });
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -61,6 +61,8 @@ export const ERROR_CODES = {
   CORTE_ROLLBACK: "The cut's corte (its date and time) is earlier than the live cut's; only a cut the OPLE signed as a retraction may go back in time.",
   // appended for the wire's 64-bit fields
   INTEGER_OUT_OF_RANGE: "A 64-bit integer field on the wire holds a value outside ±(2^53 − 1); it is refused, never rounded.",
+  // appended by the receiver's preflight
+  PREFLIGHT_FAILED: "The server does not meet a requirement of the call or of the agent (prep-receiver doctor lists which, with the fix).",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

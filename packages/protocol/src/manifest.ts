@@ -23,6 +23,22 @@ export interface Retraction {
   reason: string;
 }
 
+/**
+ * End of publication for the PREP Veracruz 2024 call (SEED: "the last results must stay online at
+ * least until 23:59 on 9 June 2024", central Mexico time): the default `publishUntil` of a final cut.
+ */
+export const DEFAULT_PUBLISH_UNTIL = "2024-06-09T23:59:00-06:00";
+
+/**
+ * The OPLE's statement that this is the last cut of the process: no newer cut will come, and the
+ * site keeps showing it until `publishUntil` (the signed end of publication). Receivers stop
+ * staleness alarms for it; the publisher's monitoring counts it as up to date until then.
+ */
+export interface FinalCut {
+  /** end of publication, ISO 8601 with offset; later than the cut's corte, not after `expires` */
+  publishUntil: string;
+}
+
 /** Why a retraction reason would be refused (the manifest schema's rule), or undefined when it is fine. */
 export function retractionReasonProblem(reason: string): string | undefined {
   if (reason.length === 0) return "must say why the cut goes back in time";
@@ -54,6 +70,8 @@ export interface Manifest {
   totalSize: number;
   /** present only on a retraction (optional field: manifests without it are byte for byte as before) */
   retraction?: Retraction;
+  /** present only on the final cut (optional field: manifests without it are byte for byte as before) */
+  final?: FinalCut;
 }
 
 const isoTimestamp = z.string().superRefine((s, ctx) => {
@@ -89,10 +107,16 @@ const manifestSchema = z
         }),
       })
       .optional(),
+    final: z.strictObject({ publishUntil: isoTimestamp }).optional(),
   })
   .superRefine((m, ctx) => {
     if (Date.parse(m.expires) <= Date.parse(m.createdAt)) ctx.addIssue({ code: "custom", path: ["expires"], message: "must be later than createdAt" });
     if (Date.parse(m.expires) <= Date.parse(m.notBefore)) ctx.addIssue({ code: "custom", path: ["expires"], message: "must be later than notBefore" });
+    if (m.final !== undefined) {
+      const until = Date.parse(m.final.publishUntil);
+      if (until <= Date.parse(m.corte)) ctx.addIssue({ code: "custom", path: ["final", "publishUntil"], message: `must be later than the cut's corte (${m.corte})` });
+      if (until > Date.parse(m.expires)) ctx.addIssue({ code: "custom", path: ["final", "publishUntil"], message: `must not be later than expires (${m.expires}): the final cut has to stay valid until the end of publication` });
+    }
   });
 
 function where(base: string, path: ReadonlyArray<PropertyKey>): string {
@@ -154,6 +178,8 @@ export interface CreateManifestInput {
   expires?: Date | string;
   /** sign the cut as a retraction: its corte may be earlier than the live cut's */
   retraction?: Retraction;
+  /** sign the cut as the final one; without `expires`, expires is at least publishUntil */
+  final?: FinalCut;
 }
 
 /** Builds canonical manifest bytes: sorts files by UTF-8 path bytes, computes totalSize, and checks the result parses. */
@@ -165,10 +191,13 @@ export function createManifest(input: CreateManifestInput): Buffer {
 export function createManifestDocument(input: CreateManifestInput): { bytes: Buffer; manifest: Manifest } {
   const createdAtValue = input.createdAt ?? new Date();
   const createdAt = toIsoTimestamp(createdAtValue, "createdAt");
+  const publishUntil = input.final !== undefined ? toIsoTimestamp(input.final.publishUntil, "publishUntil") : undefined;
   const expires =
     input.expires !== undefined
       ? toIsoTimestamp(input.expires, "expires")
-      : toIsoTimestamp(new Date(Date.parse(createdAt) + DEFAULT_MANIFEST_LIFETIME_DAYS * 86_400_000), "expires");
+      : publishUntil !== undefined && Date.parse(publishUntil) > Date.parse(createdAt) + DEFAULT_MANIFEST_LIFETIME_DAYS * 86_400_000
+        ? publishUntil
+        : toIsoTimestamp(new Date(Date.parse(createdAt) + DEFAULT_MANIFEST_LIFETIME_DAYS * 86_400_000), "expires");
   const files = input.files
     .map((f) => ({ key: Buffer.from(f.path, "utf8"), file: { path: f.path, size: f.size, sha256: f.sha256 } }))
     .sort((a, b) => Buffer.compare(a.key, b.key))
@@ -185,6 +214,7 @@ export function createManifestDocument(input: CreateManifestInput): { bytes: Buf
     files,
     totalSize: files.reduce((sum, f) => sum + f.size, 0),
     ...(input.retraction !== undefined ? { retraction: { reason: input.retraction.reason } } : {}),
+    ...(publishUntil !== undefined ? { final: { publishUntil } } : {}),
   };
   const bytes = canonicalBytes(doc);
   const manifest = parseManifest(bytes, "new manifest"); // refuse to sign what a verifier would reject

@@ -7,7 +7,7 @@ import { FrameReader, sendErrorAndClose } from "./frame-reader";
 import { FEATURE_OFFER_MANIFEST_ZSTD, offerManifestZstd } from "./manifest-zstd";
 import { DEFAULT_CHUNK_SIZE, type PayloadSource, readPayloadChunk } from "./payload";
 import { type ReceiptDoc, verifyReceipt } from "./receipt";
-import { type CutRefInfo, DEFAULT_TIMEOUTS, type SessionTimeouts, fromWireRef, toWireRef } from "./types";
+import { type CutRefInfo, DEFAULT_TIMEOUTS, type DoctorSummaryInfo, type SessionTimeouts, fromWireDoctor, fromWireRef, toWireRef } from "./types";
 
 /** What the receiver told us in its hello, after authentication. */
 export interface ReceiverHello {
@@ -25,6 +25,8 @@ export interface ReceiverHello {
   acceptedEncodings: string[];
   /** Hello.features: protocol features the receiver implements (e.g. offer-manifest-zstd@1). */
   features: string[];
+  /** Hello.doctor: the receiver's last full preflight (null: none sent). */
+  doctor: DoctorSummaryInfo | null;
 }
 
 /** One cut as the publisher offers it to one receiver. */
@@ -132,6 +134,7 @@ export class PublisherSession {
         keysetVersion: Number(h.keysetVersion ?? 0),
         acceptedEncodings: h.acceptedEncodings ?? [],
         features: h.features ?? [],
+        doctor: fromWireDoctor(h.doctor),
       };
       return new PublisherSession(conn, reader, opts, timeouts, hello);
     } catch (e) {

@@ -9,7 +9,7 @@ import { PartialPayload } from "./payload";
 import { type ReceiptDoc, signReceipt } from "./receipt";
 import { type NoticeDoc, verifyNotice } from "./notice";
 import { FEATURE_OFFER_MANIFEST_ZSTD, SUPPORTED_FEATURES, decompressManifest } from "./manifest-zstd";
-import { type CutRefInfo, DEFAULT_TIMEOUTS, ENCODING_FULL, type SessionTimeouts, fromWireRef, sameCut, toWireRef } from "./types";
+import { type CutRefInfo, DEFAULT_TIMEOUTS, type DoctorSummaryInfo, ENCODING_FULL, type SessionTimeouts, fromWireRef, sameCut, toWireDoctor, toWireRef } from "./types";
 
 /** Bytes a PublisherAuth may carry before the peer is authenticated (id ≤ 64 chars + key + nonce + signature, with room). */
 export const PRE_AUTH_MAX_BYTES = 1024;
@@ -31,6 +31,8 @@ export interface InstallResult {
 export interface ReceiverBackend {
   snapshot(): { live: CutRefInfo | null; staged: CutRefInfo | null; trust: TrustState; liveReceivedAt?: Date | null; liveActivatedAt?: Date | null };
   freeDiskBytes(): Promise<number>;
+  /** The last full `prep-receiver doctor` run on this server, sent in the hello (null: none). */
+  doctorSummary?(): DoctorSummaryInfo | null;
   /**
    * Resolves once no install is in flight. An offer is answered only then: while another session's
    * install sits between commit and activation the trust state already names the cut but it is
@@ -156,6 +158,7 @@ export class ReceiverSession {
         keysetVersion: snap.trust.keysetVersion,
         acceptedEncodings: o.encodings ?? [ENCODING_FULL],
         features: [...(o.features ?? SUPPORTED_FEATURES)],
+        doctor: toWireDoctor(o.backend.doctorSummary?.() ?? null),
       },
     });
     const pa = await this.reader.expect("publisherAuth", this.timeouts.handshakeMs);

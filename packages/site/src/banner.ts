@@ -49,8 +49,9 @@ export const BANNER_JS = `/* PREPcast banner: <script src="https://SITIO/.well-k
     if (st.status === "embargo") {
       text.textContent = "Resultados disponibles a partir de " + fmt(st.notBefore) + " (UTC-6)";
     } else if (st.corte) {
-      var t = "Corte: " + fmt(st.corte) + " (UTC-6)";
-      if (st.stale) t += " \\u00b7 sin actualizar desde hace " + age(st.staleSeconds);
+      var t = (st.final ? "Corte final: " : "Corte: ") + fmt(st.corte) + " (UTC-6)";
+      if (st.final) t += st.publicationEnded ? " \\u00b7 publicaci\\u00f3n concluida" : " \\u00b7 en l\\u00ednea hasta " + fmt(st.publishUntil) + " (UTC-6)";
+      else if (st.stale) t += " \\u00b7 sin actualizar desde hace " + age(st.staleSeconds);
       if (st.status === "suspended") t += " \\u00b7 publicaci\\u00f3n suspendida";
       text.textContent = t;
     } else {
@@ -58,6 +59,7 @@ export const BANNER_JS = `/* PREPcast banner: <script src="https://SITIO/.well-k
     }
     drill.style.display = st.simulacro ? "inline" : "none";
     box.setAttribute("data-status", st.status || "");
+    box.setAttribute("data-final", st.final ? "true" : "false");
   }
   function refresh() {
     fetch(statusUrl, { cache: "no-store" }).then(function (r) { return r.json(); }).then(render, function () {

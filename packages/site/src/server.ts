@@ -335,7 +335,17 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
       now: new Date(now).toISOString(),
       staleSeconds,
       stale: now - cut.corteMs > staleAfter,
+      final: false,
     };
+    if (m.final !== undefined) {
+      // the OPLE's last cut: no newer one will come, so its age is no alarm; it stays up until the
+      // signed end of publication (and after it, the results are simply the last ones)
+      out.final = true;
+      out.publishUntil = m.final.publishUntil;
+      out.publishUntilLocal = `${formatMx(Date.parse(m.final.publishUntil))} (UTC-6)`;
+      out.publicationEnded = now > Date.parse(m.final.publishUntil);
+      out.stale = false;
+    }
     if (notice) out.notice = { title: notice.title, text: notice.text };
     return out;
   }

@@ -104,4 +104,21 @@ maybe("in a real browser", () => {
     expect(beacon?.path).toBe("/portal.html");
     expect(beacon!.duration_ms).toBeGreaterThanOrEqual(300);
   }, 30_000);
+
+  test("banner with the OPLE's final cut: says so and until when, never 'sin actualizar'", async () => {
+    const last = writeCut(root, keys, { sequence: 10, corte: "2024-05-26T21:00:00-06:00", notBefore: "2024-05-26T20:00:00-06:00", channel: "simulacro", publishUntil: "2024-06-09T23:59:00-06:00", files: sampleSite("B") });
+    activate(root, last.id);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${portalUrl}/portal.html`);
+      await page.locator("#prepcast-banner .prepcast-corte", { hasText: /^Corte final: 26/ }).waitFor({ timeout: 10_000 });
+      // 9 June 2024 has passed on this machine's clock: the publication is over, the results stay
+      expect(await page.textContent("#prepcast-banner .prepcast-corte")).toBe("Corte final: 26/05/2024 21:00 (UTC-6) · publicación concluida");
+      expect(await page.getAttribute("#prepcast-banner", "data-final")).toBe("true");
+      await page.screenshot({ path: join(RESULTS, "banner-final.png") });
+    } finally {
+      await page.close();
+      activate(root, cut.id);
+    }
+  }, 30_000);
 });

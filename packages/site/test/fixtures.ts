@@ -25,6 +25,8 @@ export interface CutSpec {
   corte: string;
   notBefore?: string;
   channel?: "produccion" | "simulacro";
+  /** sign it as the final cut, shown until this instant */
+  publishUntil?: string;
   files: Record<string, string | Buffer>;
 }
 
@@ -48,6 +50,7 @@ export function writeCut(root: string, keys: TestKeys, spec: CutSpec): { dir: st
     createdAt: new Date(Date.parse(spec.corte) - 60_000),
     notBefore: spec.notBefore ?? new Date(Date.parse(spec.corte) - 60_000),
     expires: new Date(Date.now() + 30 * 86_400_000),
+    ...(spec.publishUntil !== undefined ? { final: { publishUntil: spec.publishUntil } } : {}),
   });
   const manifestSha256 = sha256Hex(manifest);
   const id = `${String(spec.sequence).padStart(6, "0")}-${manifestSha256.slice(0, 12)}`;

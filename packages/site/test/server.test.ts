@@ -171,6 +171,30 @@ describe("site server", () => {
     expect(st.staleSeconds).toBe((Date.parse("2024-06-09T23:59:00-06:00") - Date.parse(CORTE)) / 1000);
   });
 
+  test("the final cut: never stale, says so and until when, and when the publication ended", async () => {
+    const finalRoot = tempRoot();
+    const until = "2024-06-09T23:59:00-06:00";
+    const fc = writeCut(finalRoot, keys, { sequence: 9, corte: "2024-06-03T12:00:00-06:00", publishUntil: until, files: site });
+    activate(finalRoot, fc.id);
+    let t = Date.parse("2024-06-03T12:05:00-06:00");
+    const s = await createSiteServer({ root: finalRoot, listen: "127.0.0.1:0", clock: () => t, analytics: undefined, prepareVariants: false, log: { info() {}, warn() {}, error() {} } });
+    try {
+      const get = async () => JSON.parse((await request(`${s.url}/.well-known/prepcast.json`)).body.toString());
+      expect(await get()).toMatchObject({ status: "live", sequence: 9, final: true, publishUntil: until, publishUntilLocal: "09/06/2024 23:59 (UTC-6)", publicationEnded: false, stale: false });
+      t = Date.parse("2024-06-08T12:00:00-06:00"); // five days without a new cut: no alarm for the last one
+      expect(await get()).toMatchObject({ final: true, stale: false, publicationEnded: false, staleSeconds: 5 * 86_400 });
+      t = Date.parse(until) + 60_000;
+      expect(await get()).toMatchObject({ final: true, stale: false, publicationEnded: true });
+      expect((await request(`${s.url}/`)).status).toBe(200); // the results stay online
+    } finally {
+      await s.close();
+    }
+    // a cut without the field is as before: final false, stale by its age
+    now = Date.parse("2024-06-08T12:00:00-06:00");
+    expect(JSON.parse((await request(`${server.url}/.well-known/prepcast.json`)).body.toString())).toMatchObject({ final: false, stale: true });
+    expect(JSON.parse((await request(`${server.url}/.well-known/prepcast.json`)).body.toString()).publishUntil).toBeUndefined();
+  });
+
   test("embargo: before notBefore nothing of the cut is served", async () => {
     now = Date.parse(NOT_BEFORE) - 90_000;
     for (const path of ["/", "/datos/entidad.json", "/.well-known/prepcast/manifest.json"]) {

@@ -9,7 +9,7 @@ const ReflectedFrame = reflected.lookupType("prepcast.v1.Frame");
 
 const ref = { process: "VER-2024", channel: "produccion", sequence: 42, manifestSha256: Buffer.alloc(32, 7) };
 const samples: prepcast.v1.IFrame[] = [
-  { hello: { protocolVersion: 1, receiverId: "uv", identityPublicKey: Buffer.alloc(32, 1), nonce: Buffer.alloc(32, 2), live: ref, partial: ref, partialOffset: 2 ** 40, freeDiskBytes: 2 ** 45, clockUnixMs: 1_717_380_000_000, agentVersion: "0.1.0", keysetVersion: 3, acceptedEncodings: ["full", "delta-zstd@1"], staged: ref, features: ["offer-manifest-zstd@1", "x-future@2"] } },
+  { hello: { protocolVersion: 1, receiverId: "uv", identityPublicKey: Buffer.alloc(32, 1), nonce: Buffer.alloc(32, 2), live: ref, partial: ref, partialOffset: 2 ** 40, freeDiskBytes: 2 ** 45, clockUnixMs: 1_717_380_000_000, agentVersion: "0.1.0", keysetVersion: 3, acceptedEncodings: ["full", "delta-zstd@1"], staged: ref, features: ["offer-manifest-zstd@1", "x-future@2"], doctor: { checkedUnixMs: 1_717_300_000_000, passed: 12, warnings: 2, failed: 1, skipped: 2, failedChecks: ["keys"], warningChecks: ["os", "ntp"] } } },
   { publisherAuth: { publisherId: "ople", identityPublicKey: Buffer.alloc(32, 3), nonce: Buffer.alloc(32, 4), signature: Buffer.alloc(64, 5), clockUnixMs: -1 } },
   { receiverAuth: { signature: Buffer.alloc(64, 6) } },
   { offer: { transferId: "ab".repeat(16), keyset: Buffer.from("{}"), keysetSig: Buffer.from("{}"), manifest: Buffer.from("{}"), manifestSig: Buffer.from("{}"), encoding: "full", base: ref, payloadSize: 5 * 2 ** 32, payloadSha256: Buffer.alloc(32, 8), chunkSize: 512 * 1024 } },
@@ -76,6 +76,7 @@ describe("wire contract", () => {
     const hello = reflected.lookupType("prepcast.v1.Hello");
     const offer = reflected.lookupType("prepcast.v1.Offer");
     expect(hello.fields.features).toMatchObject({ id: 14, repeated: true, type: "string" });
+    expect(hello.fields.doctor).toMatchObject({ id: 15, type: "DoctorSummary" });
     expect(offer.fields.manifest).toMatchObject({ id: 4, type: "bytes" });
     expect(offer.fields.manifestZstd).toMatchObject({ id: 11, type: "bytes" });
     expect(offer.fields.manifestSize).toMatchObject({ id: 12, type: "uint64" });

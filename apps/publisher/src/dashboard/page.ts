@@ -136,7 +136,7 @@ export const DASHBOARD_JS = `"use strict";
   function render(o) {
     last = o;
     var resumen = document.getElementById("resumen");
-    resumen.textContent = o.publisher + " · " + o.process + "/" + o.channel + " · Último corte: " + (o.latest ? "#" + o.latest.sequence + " (" + mx(o.latest.corte) + " UTC-6)" : "ninguno") + " · Actualizado " + mx(o.generatedAt);
+    resumen.textContent = o.publisher + " · " + o.process + "/" + o.channel + " · Último corte: " + (o.latest ? "#" + o.latest.sequence + " (" + mx(o.latest.corte) + " UTC-6)" + (o.latest.final ? " · CORTE FINAL, en línea hasta " + mx(o.latest.publishUntil) + " UTC-6" + (o.publication && o.publication.ended ? " · publicación concluida: la regla de 45 minutos ya no se aplica" : "") : "") : "ninguno") + " · Actualizado " + mx(o.generatedAt);
     var tbody = document.querySelector("#difusores tbody");
     tbody.textContent = "";
     o.receivers.forEach(function (r) {
@@ -152,7 +152,10 @@ export const DASHBOARD_JS = `"use strict";
       var skew = r.hello ? (r.hello.clockSkewMs / 1000).toFixed(1) + " s" : "—";
       tr.appendChild(el("td", r.clockSkewWarning ? "advertencia" : null, r.clockSkewWarning ? "\\u26A0 " + skew + " (revise NTP)" : skew));
       tr.appendChild(el("td", null, r.hello ? bytes(r.hello.freeDiskBytes) : "—"));
-      tr.appendChild(el("td", null, r.hello ? r.hello.agentVersion : "—"));
+      var ver = el("td", null, r.hello ? r.hello.agentVersion : "—");
+      var doc = r.hello && r.hello.doctor;
+      if (doc) ver.appendChild(el("div", doc.failed ? "advertencia" : "tenue", doc.failed ? "\\u2716 preflight: " + doc.failedChecks.join(", ") : "\\u2714 preflight" + (doc.warnings ? " (" + doc.warnings + " avisos)" : "") + " · " + mx(doc.checkedAt)));
+      tr.appendChild(ver);
       tr.appendChild(el("td", r.lastError ? "advertencia" : null, r.transferErrors + (r.lastError ? " · " + r.lastError.code : "")));
       var acc = el("td"); var sus = !!(r.monitor && r.monitor.suspended);
       acc.appendChild(boton("Reenviar corte", "", "push", r.id, sus));

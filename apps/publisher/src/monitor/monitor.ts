@@ -215,7 +215,20 @@ export class DifusorMonitor extends EventEmitter {
     const cuts = this.deps.repo.list().filter((c) => Date.parse(c.summary.notBefore) <= now);
     const c: PreparedCut | undefined = cuts[cuts.length - 1];
     if (!c) return null;
-    return { process: c.ref.process, channel: c.ref.channel, sequence: c.ref.sequence, manifestSha256: c.ref.manifestSha256, corte: c.summary.corte, files: c.manifest.files };
+    return { process: c.ref.process, channel: c.ref.channel, sequence: c.ref.sequence, manifestSha256: c.ref.manifestSha256, corte: c.summary.corte, files: c.manifest.files, ...(c.summary.final ? { final: { publishUntil: c.summary.final.publishUntil } } : {}) };
+  }
+
+  /**
+   * The end of publication: the OPLE's final cut is public and its signed publishUntil has passed.
+   * Until then a difusor serving the final cut is up to date and the 45-minute rule applies as on
+   * election night (the site must stay online); after it nothing is counted against anyone.
+   */
+  publication(): { finalSequence: number | null; publishUntil: string | null; ended: boolean } {
+    const now = this.now();
+    const cuts = this.deps.repo.list().filter((c) => Date.parse(c.summary.notBefore) <= now);
+    const c = cuts[cuts.length - 1];
+    if (!c?.summary.final) return { finalSequence: null, publishUntil: null, ended: false };
+    return { finalSequence: c.ref.sequence, publishUntil: c.summary.final.publishUntil, ended: now > Date.parse(c.summary.final.publishUntil) };
   }
 
   /** Probes every difusor, at most 16 at a time (hundreds of difusores must not open hundreds of sockets at once). */
@@ -288,6 +301,11 @@ export class DifusorMonitor extends EventEmitter {
       // just reinstated and the latest cut is still on its way: the window starts once it has it
       s.failingSince = null;
       s.failedPeriods = 0;
+    } else if (!s.suspended && r.expected && this.publicationEnded()) {
+      // after the signed end of publication a failing site is recorded, never counted towards the rule
+      s.failingSince = null;
+      s.failedPeriods = 0;
+      this.streaks.delete(id);
     } else if (!s.suspended && r.expected) {
       // a failure only counts once there is a public cut to serve
       if (!s.failingSince) s.failingSince = r.at;
@@ -306,7 +324,7 @@ export class DifusorMonitor extends EventEmitter {
    * the OPLE's own network, and suspending everyone on election night would be the worst outcome.
    */
   private evaluate(ids: string[]): void {
-    if (!this.deps.config.monitor.autoSuspend || this.outageSince) return;
+    if (!this.deps.config.monitor.autoSuspend || this.outageSince || this.publicationEnded()) return;
     const now = this.now();
     const limit = this.deps.config.suspendAfterPeriods;
     for (const id of ids) {
@@ -342,6 +360,18 @@ export class DifusorMonitor extends EventEmitter {
       this.streaks.clear();
     }
   }
+
+  private publicationEnded(): boolean {
+    const p = this.publication();
+    if (p.ended && !this.endNoted) {
+      this.endNoted = true;
+      this.deps.audit.append("publication_ended", { finalSequence: p.finalSequence, publishUntil: p.publishUntil });
+      this.incident(null, "info", "publication_ended", `concluyó el periodo de publicación (corte final ${p.finalSequence}, hasta ${p.publishUntil}): la regla de 45 minutos ya no se aplica`);
+    }
+    return p.ended;
+  }
+
+  private endNoted = false;
 
   private awaitingPush(id: string, s: DifusorMonitorStatus, sequence: number): boolean {
     if (!s.reinstating) return false;

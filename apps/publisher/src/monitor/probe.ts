@@ -9,6 +9,8 @@ export interface ProbeExpectation {
   manifestSha256: string;
   corte: string;
   files: Manifest["files"];
+  /** the latest cut is the OPLE's final one: serving it is up to date until publishUntil */
+  final?: { publishUntil: string };
 }
 
 /**
@@ -184,7 +186,8 @@ export async function probeDifusor(publicUrl: string, expected: ProbeExpectation
     return result("wrong", "WRONG_CUT", `el sitio sirve el corte ${served.sequence} con manifiesto ${String(served.manifestSha256).slice(0, 12)}, se esperaba ${expected.sequence} / ${expected.manifestSha256.slice(0, 12)}`, base);
   }
   const file = (opts.pickFile ?? defaultPickFile(opts.maxFileBytes))(expected.files);
-  if (!file) return result("ok", "OK", `sirve el corte ${expected.sequence} (ningún archivo pequeño para muestrear)`, base);
+  const what = expected.final ? `el corte final ${expected.sequence} (en línea hasta ${expected.final.publishUntil})` : `el corte ${expected.sequence}`;
+  if (!file) return result("ok", "OK", `sirve ${what} (ningún archivo pequeño para muestrear)`, base);
   const fileUrl = publicUrlFor(publicUrl, file.path);
   let fres: Response;
   try {
@@ -205,5 +208,5 @@ export async function probeDifusor(publicUrl: string, expected: ProbeExpectation
   if (sha256 !== file.sha256) {
     return result("wrong", "FILE_MISMATCH", `${file.path} servido por el sitio ${bytes === null ? "es más grande que en el manifiesto" : `tiene SHA-256 ${sha256!.slice(0, 12)}…, el manifiesto dice ${file.sha256.slice(0, 12)}…`}`, { ...base, file: { path: file.path, ok: false, sha256, httpStatus: fres.status } });
   }
-  return result("ok", "OK", `sirve el corte ${expected.sequence}; ${file.path} coincide con el manifiesto`, { ...base, file: { path: file.path, ok: true, sha256, httpStatus: fres.status } });
+  return result("ok", "OK", `sirve ${what}; ${file.path} coincide con el manifiesto`, { ...base, file: { path: file.path, ok: true, sha256, httpStatus: fres.status } });
 }

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { loadPublisherSigningMaterial, PrepcastError, PUBLISHER_KEY_FILES, readPublicKeyFile, readSecretKeyFile } from "@prepcast/protocol";
+import { DEFAULT_PUBLISH_UNTIL, isoWithOffsetProblem, loadPublisherSigningMaterial, PrepcastError, PUBLISHER_KEY_FILES, readPublicKeyFile, readSecretKeyFile } from "@prepcast/protocol";
 import {
   checkConfigDirectory, checkConfigFile, checkListeners, commaList, configString, configValue, loadConfig, parseListen, resolveFrom,
   type ConfigCheckContext, type EnvOverride, type FileKind,
@@ -36,6 +36,17 @@ export const PublisherConfigSchema = z.strictObject({
   updatePeriodMinutes: z.number().positive().max(1440).default(15),
   suspendAfterPeriods: z.number().int().min(1).max(100).default(3),
   pingSeconds: z.number().positive().max(3600).default(20),
+  /**
+   * End of publication signed into the final cut (push --final) when --publish-until is not given;
+   * the call's 9 June 23:59 (UTC-6) by default. Monitoring counts the final cut as up to date until then.
+   */
+  publishUntil: z
+    .string()
+    .superRefine((s, ctx) => {
+      const problem = isoWithOffsetProblem(s);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: `must be a timestamp with offset, e.g. 2024-06-09T23:59:00-06:00 (${problem})` });
+    })
+    .default(DEFAULT_PUBLISH_UNTIL),
   /** The public-URL probe and the 45-minute rule (apps/publisher/src/monitor). */
   monitor: z
     .strictObject({

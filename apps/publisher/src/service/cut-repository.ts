@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import {
-  EventLoopTurns, PrepcastError, checkCorteOrder, createManifestDocument, parseIsoWithOffset, retractionReasonProblem, encodeSigFile, parseManifest, sha256Hex, signDocument, walkCutDir, writeFileAtomic, readPackage,
+  DEFAULT_PUBLISH_UNTIL, EventLoopTurns, PrepcastError, checkCorteOrder, createManifestDocument, parseIsoWithOffset, retractionReasonProblem, encodeSigFile, parseManifest, sha256Hex, signDocument, walkCutDir, writeFileAtomic, readPackage,
   type Channel, type Manifest, type PublisherSigningMaterial, type SignedCut, type VerifySignedCutOptions,
 } from "@prepcast/protocol";
 import { FilePayloadSource, type CutRefInfo } from "@prepcast/session";
@@ -86,6 +86,33 @@ export interface PrepareOptions {
    * latest cut's (a wrong cut withdrawn). Without it such a cut is refused (CORTE_ROLLBACK).
    */
   retract?: string;
+  /** Sign the cut as the final one of the process (shown until publishUntil, or the config's publishUntil). */
+  final?: boolean;
+  /** With final: the signed end of publication (ISO 8601 with offset). */
+  publishUntil?: string;
+}
+
+/**
+ * `--final` and `--publish-until` as a manifest's `final` field: undefined without --final;
+ * --publish-until alone is refused (it means nothing for an ordinary cut); the end of publication
+ * must be a timestamp with offset later than the cut's corte (checked here so that the error names
+ * the flag, not a field of a manifest about to be signed).
+ */
+export function finalCutOption(opts: { final?: boolean | undefined; publishUntil?: string | undefined }, corte: string, defaultPublishUntil: string, defaultWhere: string): { publishUntil: string } | undefined {
+  if (opts.final !== true) {
+    if (opts.publishUntil !== undefined) throw new PrepcastError("CONFIG_INVALID", "--publish-until is only for the final cut", { where: "--publish-until", hint: "add --final to sign this cut as the last one of the process, or drop --publish-until" });
+    return undefined;
+  }
+  const publishUntil = opts.publishUntil ?? defaultPublishUntil;
+  const where = opts.publishUntil !== undefined ? "--publish-until" : defaultWhere;
+  parseIsoWithOffset(publishUntil, where);
+  if (Date.parse(publishUntil) <= Date.parse(corte)) {
+    throw new PrepcastError("CONFIG_INVALID", `the end of publication ${publishUntil} (${where}) is not later than the cut's corte ${corte}`, {
+      where,
+      hint: "the final cut stays online until the end of publication: pass --publish-until with a later time, e.g. --publish-until 2024-06-09T23:59:00-06:00",
+    });
+  }
+  return { publishUntil };
 }
 
 /** Where the publisher's own refusal of a cut that goes back in time points the OPLE. */
@@ -135,10 +162,12 @@ export class CutRepository {
     readonly process: string,
     readonly channel: Channel,
     private readonly signing: PublisherSigningMaterial,
+    /** end of publication signed into a final cut prepared without its own publishUntil */
+    readonly publishUntil: string,
   ) {}
 
-  static async open(stateDir: string, opts: { process: string; channel: Channel; signing: PublisherSigningMaterial }): Promise<CutRepository> {
-    const repo = new CutRepository(stateDir, opts.process, opts.channel, opts.signing);
+  static async open(stateDir: string, opts: { process: string; channel: Channel; signing: PublisherSigningMaterial; publishUntil?: string }): Promise<CutRepository> {
+    const repo = new CutRepository(stateDir, opts.process, opts.channel, opts.signing, opts.publishUntil ?? DEFAULT_PUBLISH_UNTIL);
     const root = path.join(stateDir, "cuts");
     await fsp.mkdir(root, { recursive: true, mode: 0o750 });
     for (const name of await fsp.readdir(root)) {
@@ -252,6 +281,7 @@ export class CutRepository {
       latest ? { sequence: latest.ref.sequence, corte: latest.summary.corte, label: `the latest cut, #${latest.ref.sequence}` } : null,
       opts.corte !== undefined ? "--corte" : path.join(cutDir, "data", "corte.json"),
     );
+    const final = finalCutOption(opts, corte, this.publishUntil, "publishUntil (config)");
     const files = await walkCutDir(cutDir);
     const root = path.join(this.stateDir, "cuts");
     const tmp = path.join(root, `.tmp-${randomBytes(6).toString("hex")}`);
@@ -271,6 +301,7 @@ export class CutRepository {
         ...(opts.notBefore !== undefined ? { notBefore: opts.notBefore } : {}),
         ...(opts.expires !== undefined ? { expires: opts.expires } : {}),
         ...(opts.retract !== undefined ? { retraction: { reason: opts.retract } } : {}),
+        ...(final !== undefined ? { final } : {}),
       });
       const manifestSig = encodeSigFile(signDocument("manifest", manifestBytes, this.signing.signingKey.secretKey, this.signing.signingKey.keyid));
       const signed: SignedCut = { keyset: this.signing.keyset, keysetSig: this.signing.keysetSig, manifest: manifestBytes, manifestSig };

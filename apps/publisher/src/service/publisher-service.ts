@@ -40,7 +40,9 @@ export interface StatusReport {
   publisher: string;
   process: string;
   channel: string;
-  latest: { sequence: number; corte: string; manifestSha256: string; preparedAt: string; files: number; bytes: number } | null;
+  latest: { sequence: number; corte: string; manifestSha256: string; preparedAt: string; files: number; bytes: number; final: boolean; publishUntil: string | null } | null;
+  /** the final cut and the end of publication, once the OPLE has published its final cut */
+  publication: { finalSequence: number | null; publishUntil: string | null; ended: boolean };
   receivers: Array<LinkStatus & { lagCuts: number | null; lagMinutes: number | null; clockSkewWarning: boolean; monitor: DifusorMonitorStatus | null }>;
 }
 
@@ -79,7 +81,7 @@ export class PublisherService extends EventEmitter {
     const c = opts.config;
     fs.mkdirSync(c.state, { recursive: true, mode: 0o750 });
     const signing = loadPublisherSigningMaterial(c.keys);
-    const repo = await CutRepository.open(c.state, { process: c.process, channel: c.channel, signing });
+    const repo = await CutRepository.open(c.state, { process: c.process, channel: c.channel, signing, publishUntil: c.publishUntil });
     const audit = AuditLog.open(path.join(c.state, "audit.log"));
     const receipts = ReceiptLog.open(c.state);
     const svc = new PublisherService(c, repo, audit, receipts, opts);
@@ -193,7 +195,7 @@ export class PublisherService extends EventEmitter {
       // the OPLE's explicit override of the cut order, with its reason; the receivers log it too
       this.audit.append("cut_retraction", { sequence: cut.ref.sequence, corte: cut.summary.corte, previousSequence: previous?.ref.sequence ?? null, previousCorte: previous?.summary.corte ?? null, reason: retraction.reason });
     }
-    this.audit.append("cut_prepared", { sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, corte: cut.summary.corte, notBefore: cut.summary.notBefore, files: cut.summary.fileCount, bytes: cut.summary.totalSize, ...(retraction ? { retraction: retraction.reason } : {}), ...extra });
+    this.audit.append("cut_prepared", { sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, corte: cut.summary.corte, notBefore: cut.summary.notBefore, files: cut.summary.fileCount, bytes: cut.summary.totalSize, ...(retraction ? { retraction: retraction.reason } : {}), ...(cut.summary.final ? { final: true, publishUntil: cut.summary.final.publishUntil } : {}), ...extra });
     this.log.info({ sequence: cut.ref.sequence, corte: cut.summary.corte, files: cut.summary.fileCount }, "cut prepared");
     this.emit("cut", cut);
     for (const link of this.links.values()) link.poke();
@@ -215,8 +217,9 @@ export class PublisherService extends EventEmitter {
       process: this.config.process,
       channel: this.config.channel,
       latest: latest
-        ? { sequence: latest.ref.sequence, corte: latest.summary.corte, manifestSha256: latest.ref.manifestSha256, preparedAt: latest.preparedAt, files: latest.summary.fileCount, bytes: latest.summary.totalSize }
+        ? { sequence: latest.ref.sequence, corte: latest.summary.corte, manifestSha256: latest.ref.manifestSha256, preparedAt: latest.preparedAt, files: latest.summary.fileCount, bytes: latest.summary.totalSize, final: latest.summary.final !== undefined, publishUntil: latest.summary.final?.publishUntil ?? null }
         : null,
+      publication: this.monitor.publication(),
       receivers: [...this.links.values()].map((l) => {
         const monitor = this.monitor.status(l.entry.id);
         const clockSkewWarning = !!l.status().hello && Math.abs(l.status().hello!.clockSkewMs) > 2000;
@@ -272,8 +275,10 @@ export class PublisherService extends EventEmitter {
             ...(typeof body.notBefore === "string" ? { notBefore: body.notBefore } : {}),
             ...(typeof body.sequence === "number" ? { sequence: body.sequence } : {}),
             ...(typeof body.retract === "string" ? { retract: body.retract } : {}),
+            ...(body.final === true ? { final: true } : {}),
+            ...(typeof body.publishUntil === "string" ? { publishUntil: body.publishUntil } : {}),
           });
-          sendJson(res, 200, { ok: true, sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256 });
+          sendJson(res, 200, { ok: true, sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, final: cut.summary.final !== undefined, publishUntil: cut.summary.final?.publishUntil ?? null });
         } catch (e) {
           sendJson(res, 400, toPrepcastError(e).toJSON());
         }
@@ -304,6 +309,7 @@ export class PublisherService extends EventEmitter {
       if (!h) return;
       if (Math.abs(h.clockSkewMs) > 2000) m.noteIncident(st.id, "warning", "clock_skew", `reloj desfasado ${(h.clockSkewMs / 1000).toFixed(1)} s respecto del OPLE: revise NTP (chrony)`);
       const latest = this.repo.latest();
+      if (h.doctor && h.doctor.failed > 0) m.noteIncident(st.id, "warning", "preflight_failed", `prep-receiver doctor (${h.doctor.checkedAt}): ${h.doctor.failed} requisito(s) sin cumplir: ${h.doctor.failedChecks.join(", ")}`);
       if (latest && h.freeDiskBytes < 2 * latest.summary.totalSize) m.noteIncident(st.id, "warning", "disk_low", `espacio libre ${h.freeDiskBytes} bytes: menos del doble del último corte (${latest.summary.totalSize} bytes)`);
     });
     m.on("changed", () => this.publicList.schedule());

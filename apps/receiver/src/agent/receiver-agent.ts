@@ -431,10 +431,12 @@ export class ReceiverAgent {
       process: this.config.trust.process,
       channels: this.config.trust.channels,
       live: live
-        ? { sequence: live.record.sequence, corte: live.manifest.corte, channel: live.manifest.channel, manifestSha256: live.record.manifestSha256, files: live.record.files, bytes: live.record.totalSize, committedAt: live.record.committedAt }
+        ? { sequence: live.record.sequence, corte: live.manifest.corte, channel: live.manifest.channel, manifestSha256: live.record.manifestSha256, files: live.record.files, bytes: live.record.totalSize, committedAt: live.record.committedAt, final: live.manifest.final !== undefined, ...(live.manifest.final ? { publishUntil: live.manifest.final.publishUntil } : {}) }
         : null,
       staged: pending ? { sequence: pending.sequence, corte: pending.corte, notBefore: pending.notBefore } : null,
-      stale: corteAge !== null && corteAge > this.config.stalePeriods * periodMs,
+      // the OPLE's final cut is never stale: no newer one will come (it stays up until publishUntil)
+      stale: corteAge !== null && live?.manifest.final === undefined && corteAge > this.config.stalePeriods * periodMs,
+      final: live?.manifest.final ? { sequence: live.record.sequence, publishUntil: live.manifest.final.publishUntil, publicationEnded: now > Date.parse(live.manifest.final.publishUntil) } : null,
       clockSkewMs: -this.skew.ms,
       lastTransfer: this.lastTransfer,
       connectedPublishers: this.sessions.size,

@@ -12,7 +12,16 @@ export function statusPage(status: Record<string, unknown>): string {
   const notice = (status.notice as { active: ShownNotice | null; lastTest: ShownNotice | null } | null) ?? { active: null, lastTest: null };
   const channels = (status.channels as string[] | undefined) ?? [];
   const drill = live?.channel === "simulacro" || (!live && channels.length === 1 && channels[0] === "simulacro");
-  const state = notice.active ? ["⊘ Suspendido por el OPLE", "#b91c1c"] : !live ? ["Sin corte publicado", "#6b7280"] : stale ? ["⚠ Corte desactualizado", "#b45309"] : ["✔ Publicando", "#15803d"];
+  const final = status.final as { sequence: number; publishUntil: string; publicationEnded: boolean } | null | undefined;
+  const state = notice.active
+    ? ["⊘ Suspendido por el OPLE", "#b91c1c"]
+    : !live
+      ? ["Sin corte publicado", "#6b7280"]
+      : final
+        ? [final.publicationEnded ? `✔ Corte final · publicación concluida (${final.publishUntil})` : `✔ Corte final · en línea hasta ${final.publishUntil}`, "#15803d"]
+        : stale
+          ? ["⚠ Corte desactualizado", "#b45309"]
+          : ["✔ Publicando", "#15803d"];
   return `<!doctype html><html lang="es"><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
 <title>${drill ? "SIMULACRO · " : ""}PREPcast receptor ${esc(status.receiver)}</title>
 <style>body{font:16px system-ui,sans-serif;margin:2rem;max-width:60rem;color:#111}h1{font-size:1.4rem}

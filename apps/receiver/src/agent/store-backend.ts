@@ -6,6 +6,8 @@ import {
 } from "@prepcast/protocol";
 import { prepareCompressedVariants } from "@prepcast/site";
 import { ENCODING_FULL, type CutRefInfo, type InstallRequest, type InstallResult, type ReceiverBackend } from "@prepcast/session";
+import type { DoctorSummaryInfo } from "@prepcast/session";
+import { readDoctorSummary } from "../doctor/summary";
 
 /** Rebuilds a cut's files from a payload into `<stagingDir>/site`; each file verified against the manifest. */
 export type PayloadApplier = (req: InstallRequest, stagingDir: string, store: CutStore) => Promise<void>;
@@ -70,6 +72,10 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
     if (this.opts.freeDisk) return this.opts.freeDisk();
     const st = await fsp.statfs(this.store.root);
     return Number(st.bavail) * Number(st.bsize);
+  }
+
+  doctorSummary(): DoctorSummaryInfo | null {
+    return readDoctorSummary(this.store.root);
   }
 
   encodings(): string[] {

@@ -4,6 +4,7 @@ import { loadReceiverConfig } from "../agent/config";
 import { registerSiteCommands, type CommandLike } from "@prepcast/site";
 import { registerActivate } from "./commands/activate";
 import { registerAudit } from "./commands/audit";
+import { registerDoctor } from "./commands/doctor";
 import { registerInit } from "./commands/init";
 import { registerInstall } from "./commands/install";
 import { registerRun } from "./commands/run";
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerActivate(program);
   registerStatus(program);
   registerAudit(program);
+  registerDoctor(program);
   // serve, report (memoria técnica), ingest-logs, verify-site
   registerSiteCommands(program as unknown as CommandLike);
   registerVerifyRelease(program);

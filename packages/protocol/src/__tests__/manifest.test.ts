@@ -37,6 +37,28 @@ describe("manifest", () => {
     expect(r.toString()).toContain('"retraction":{"reason":"el corte 5 tenía actas de otra elección"}');
   });
 
+  it("a final cut is an optional field: without it the bytes are as before, with it the end of publication is signed", () => {
+    expect(bytes.toString()).not.toContain("final");
+    const m = manifestInput();
+    const f = createManifest({ ...m, final: { publishUntil: "2024-06-09T23:59:00-06:00" } });
+    expect(parseManifest(f).final).toEqual({ publishUntil: "2024-06-09T23:59:00-06:00" });
+    expect(f.toString()).toContain('"final":{"publishUntil":"2024-06-09T23:59:00-06:00"}');
+    // without expires, a final cut stays valid at least until the end of publication
+    const long = parseManifest(createManifest({ ...m, expires: undefined, createdAt: "2024-06-03T00:00:00Z", corte: "2024-06-02T23:45:00-06:00", final: { publishUntil: "2024-08-01T00:00:00-06:00" } }));
+    expect(long.expires).toBe("2024-08-01T00:00:00-06:00");
+  });
+
+  it.each([
+    ["before the corte", { publishUntil: "2000-01-01T00:00:00Z" }, "MANIFEST_INVALID", /final\.publishUntil must be later than the cut's corte/],
+    ["after expires", { publishUntil: "2999-01-01T00:00:00Z" }, "MANIFEST_INVALID", /final\.publishUntil must not be later than expires/],
+    ["without an offset", { publishUntil: "2024-06-09T23:59:00" }, "TIME_INVALID", /publishUntil/],
+  ])("refuses a final cut whose publishUntil is %s", (_name, final, code, message) => {
+    const e = errorOf(() => createManifest(manifestInput({ final })));
+    expect(e.code).toBe(code);
+    expect(e.message).toMatch(message);
+    expect(codeOf(() => parseManifest(rewrite(bytes, (x) => (x.final = { publishUntil: "2024-06-09T23:59:00-06:00", by: "x" }))))).toBe("MANIFEST_INVALID");
+  });
+
   it.each([
     ["empty", "", /must say why/],
     ["multi-line", "línea 1\nlínea 2", /one line of text/],

@@ -6,7 +6,7 @@ import { once } from "node:events";
 import * as tar from "tar-stream";
 import { PrepcastError, toPrepcastError } from "../errors";
 import { EventLoopTurns } from "../event-loop";
-import { createManifest, type Channel, type Manifest, type ManifestFile, type Retraction } from "../manifest";
+import { createManifest, type Channel, type Manifest, type ManifestFile, type Retraction, type FinalCut } from "../manifest";
 import { assertNoCollisions, validateSitePath } from "../paths";
 import { encodeSigFile, signDocument } from "../signing";
 import { sha256Hex } from "../hash";
@@ -120,6 +120,8 @@ export interface PackCutOptions {
   createdAt?: Date | string;
   /** sign the cut as a retraction (its corte may be earlier than the live cut's) */
   retraction?: Retraction;
+  /** sign the cut as the final one of the process, shown until final.publishUntil */
+  final?: FinalCut;
   out: string;
   /** clock for checking the keyset's expiry (default: now) */
   now?: Date;
@@ -262,6 +264,7 @@ export async function packCut(options: PackCutOptions): Promise<PackCutResult> {
     ...(options.notBefore !== undefined ? { notBefore: options.notBefore } : {}),
     ...(options.expires !== undefined ? { expires: options.expires } : {}),
     ...(options.retraction !== undefined ? { retraction: options.retraction } : {}),
+    ...(options.final !== undefined ? { final: options.final } : {}),
   });
   // createManifest has validated the document; rebuild the object instead of parsing 2 MB again
   const manifest = JSON.parse(manifestBytes.toString("utf8")) as Manifest;

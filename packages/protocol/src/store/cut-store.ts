@@ -397,7 +397,7 @@ export class CutStore {
       // the OPLE's signed statement that the results go back in time, with its reason
       this.audit.append("cut.retraction", { id, sequence: record.sequence, corte: record.corte, previousSequence: before?.sequence ?? null, previousCorte: before?.corte ?? null, reason: v.manifest.retraction.reason });
     }
-    this.audit.append("cut.committed", { id, process: record.process, channel: record.channel, sequence: record.sequence, corte: record.corte, manifestSha256: record.manifestSha256, files: record.files, bytes: record.totalSize });
+    this.audit.append("cut.committed", { id, process: record.process, channel: record.channel, sequence: record.sequence, corte: record.corte, manifestSha256: record.manifestSha256, files: record.files, bytes: record.totalSize, ...(v.manifest.final ? { final: true, publishUntil: v.manifest.final.publishUntil } : {}) });
     await this.saveState();
     await this.afterStep?.("recorded", id);
     return record;

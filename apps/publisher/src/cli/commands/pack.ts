@@ -2,9 +2,9 @@ import { Option, type Command } from "commander";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildDeltaPackage } from "@prepcast/delta";
-import { CHANNELS, PUBLISHER_KEY_FILES, formatBytes, packCut, readPublicKeyFile, reportCliSuccess, writeFileAtomic, type Channel } from "@prepcast/protocol";
+import { CHANNELS, DEFAULT_PUBLISH_UNTIL, PUBLISHER_KEY_FILES, formatBytes, packCut, readPublicKeyFile, reportCliSuccess, writeFileAtomic, type Channel } from "@prepcast/protocol";
 import { action, positiveInteger } from "../program";
-import { checkPublisherCorteOrder } from "../../service/cut-repository";
+import { checkPublisherCorteOrder, finalCutOption } from "../../service/cut-repository";
 
 interface PackOptions {
   keys: string;
@@ -18,6 +18,8 @@ interface PackOptions {
   json?: boolean;
   base?: string;
   retract?: string;
+  final?: boolean;
+  publishUntil?: string;
 }
 
 /**
@@ -59,6 +61,8 @@ export function registerPack(program: Command): void {
     .option("--process <ID>", "electoral process id", "VER-2024")
     .option("--base <PREV.prep>", "write a delta package against this earlier package instead (receivers install it on top of that cut)")
     .option("--retract <REASON>", `withdraw a wrong cut: sign this one as a retraction, so its corte may be earlier than the last packed cut's (KEYS/${PACKED_RECORD}); the reason is signed and receivers log it`)
+    .option("--final", `sign this cut as the last one of the process: receivers stop staleness alarms and keep it online until --publish-until`)
+    .option("--publish-until <ISO>", `with --final: the signed end of publication (default ${DEFAULT_PUBLISH_UNTIL}, the call's)`)
     .option("--json", "print the result as JSON")
     .action(
       action(async (cutDir: string, opts: PackOptions) => {
@@ -71,6 +75,7 @@ export function registerPack(program: Command): void {
           last && opts.sequence > last.sequence ? { ...last, label: `the last cut packed with ${opts.keys}, #${last.sequence}` } : null,
           "--corte",
         );
+        const final = finalCutOption(opts, opts.corte, DEFAULT_PUBLISH_UNTIL, "--publish-until (default)");
         const started = Date.now();
         const r = await packCut({
           cutDir,
@@ -83,6 +88,7 @@ export function registerPack(program: Command): void {
           ...(opts.notBefore !== undefined ? { notBefore: opts.notBefore } : {}),
           ...(opts.expires !== undefined ? { expires: opts.expires } : {}),
           ...(opts.retract !== undefined ? { retraction: { reason: opts.retract } } : {}),
+          ...(final !== undefined ? { final } : {}),
         });
         let delta: Awaited<ReturnType<typeof buildDeltaPackage>> | null = null;
         if (opts.base) {
@@ -108,13 +114,14 @@ export function registerPack(program: Command): void {
         }
         reportCliSuccess(
           opts.json === true,
-          { out: r.out, process: m.process, channel: m.channel, sequence: m.sequence, corte: m.corte, notBefore: m.notBefore, expires: m.expires, files: m.files.length, bytes: m.totalSize, packageBytes: r.packageBytes, manifestSha256: r.manifestSha256, retraction: m.retraction?.reason ?? null, ...(recordProblem ? { warning: recordProblem } : {}), ...(delta ? { base: delta.base.base, deltaBytes: delta.stats.size, unchangedFiles: delta.stats.unchanged } : {}) },
+          { out: r.out, process: m.process, channel: m.channel, sequence: m.sequence, corte: m.corte, notBefore: m.notBefore, expires: m.expires, files: m.files.length, bytes: m.totalSize, packageBytes: r.packageBytes, manifestSha256: r.manifestSha256, retraction: m.retraction?.reason ?? null, final: m.final !== undefined, publishUntil: m.final?.publishUntil ?? null, ...(recordProblem ? { warning: recordProblem } : {}), ...(delta ? { base: delta.base.base, deltaBytes: delta.stats.size, unchangedFiles: delta.stats.unchanged } : {}) },
           [
             `packed ${m.process}/${m.channel} #${m.sequence} (corte ${m.corte}) -> ${r.out}`,
             `${m.files.length} files, ${formatBytes(m.totalSize)} of content, package ${formatBytes(r.packageBytes)}, ${((Date.now() - started) / 1000).toFixed(1)} s`,
             `manifest sha256 ${r.manifestSha256}`,
             ...(delta ? [`delta package against #${delta.base.base.sequence} (${delta.base.base.manifestSha256.slice(0, 12)}): ${delta.stats.unchanged} files unchanged, stream ${formatBytes(delta.stats.size)}`] : []),
             ...(m.notBefore !== m.createdAt ? [`embargoed until ${m.notBefore}`] : []),
+            ...(m.final ? [`signed as the FINAL cut: receivers keep it online without staleness alarms until ${m.final.publishUntil}`] : []),
             ...(m.retraction ? [`signed as a retraction: "${m.retraction.reason}" (receivers accept its earlier corte and log the reason)`] : []),
           ],
         );

@@ -15,6 +15,8 @@ interface PushOptions {
   notBefore?: string;
   sequence?: number;
   retract?: string;
+  final?: boolean;
+  publishUntil?: string;
   timeout: number;
   json?: boolean;
 }
@@ -40,6 +42,8 @@ export function registerPush(program: Command): void {
     .option("--not-before <ISO>", "embargo: receivers stage the cut and show it from this time")
     .option("--sequence <N>", "sequence number (default: one above the latest)", positiveInteger)
     .option("--retract <REASON>", "withdraw a wrong cut: sign this one as a retraction, so its corte may be earlier than the latest cut's (the reason goes into the signed manifest and both audit logs)")
+    .option("--final", "sign this cut as the last one of the process: receivers stop staleness alarms and keep it online until the end of publication, which monitoring honours")
+    .option("--publish-until <ISO>", "with --final: the signed end of publication (default: publishUntil in the config, 2024-06-09T23:59:00-06:00)")
     .option("--timeout <SECONDS>", "give up waiting for receipts after this long", positiveInteger, 300)
     .option("--json", "print the result as JSON")
     .action(
@@ -59,6 +63,8 @@ export function registerPush(program: Command): void {
             ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
             ...(opts.sequence ? { sequence: opts.sequence } : {}),
             ...(opts.retract !== undefined ? { retract: opts.retract } : {}),
+            ...(opts.final === true ? { final: true } : {}),
+            ...(opts.publishUntil !== undefined ? { publishUntil: opts.publishUntil } : {}),
           });
           view.setTotal(cut.summary.totalSize, cut.ref.sequence);
           await svc.waitForDelivery(cut.ref.sequence, opts.timeout * 1000);
@@ -68,9 +74,10 @@ export function registerPush(program: Command): void {
           const okCount = report.receivers.filter((r) => (r.live?.sequence ?? 0) >= cut.ref.sequence || (r.staged?.sequence ?? 0) >= cut.ref.sequence).length;
           reportCliSuccess(
             opts.json === true,
-            { sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, delivered: okCount, receivers: report.receivers.length, table: rows },
+            { sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, final: cut.summary.final !== undefined, publishUntil: cut.summary.final?.publishUntil ?? null, delivered: okCount, receivers: report.receivers.length, table: rows },
             [
               `cut ${cut.ref.sequence} (${cut.summary.corte}): ${cut.summary.fileCount} files, ${formatBytes(cut.summary.totalSize)}`,
+              ...(cut.summary.final ? [`signed as the FINAL cut: online without staleness alarms until ${cut.summary.final.publishUntil}`] : []),
               "",
               renderTable(["receiver", "sent", "duration", "state", "receipt"], rows),
               `${okCount}/${report.receivers.length} receivers have cut ${cut.ref.sequence}`,
@@ -102,9 +109,13 @@ async function pushViaService(config: ResolvedPublisherConfig, cutDir: string, o
     ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
     ...(opts.sequence ? { sequence: opts.sequence } : {}),
     ...(opts.retract !== undefined ? { retract: opts.retract } : {}),
+    ...(opts.final === true ? { final: true } : {}),
+    ...(opts.publishUntil !== undefined ? { publishUntil: opts.publishUntil } : {}),
   })) as {
     ok: boolean;
     sequence?: number;
+    final?: boolean;
+    publishUntil?: string | null;
     code?: string;
     message?: string;
     where?: string;
@@ -133,8 +144,9 @@ async function pushViaService(config: ResolvedPublisherConfig, cutDir: string, o
   }
   const rows = summaryRows(report, sequence, started);
   const okCount = report.receivers.filter((r) => (r.live?.sequence ?? 0) >= sequence || (r.staged?.sequence ?? 0) >= sequence).length;
-  reportCliSuccess(opts.json === true, { sequence, delivered: okCount, receivers: report.receivers.length, table: rows, via: "service" }, [
+  reportCliSuccess(opts.json === true, { sequence, final: res.final === true, publishUntil: res.publishUntil ?? null, delivered: okCount, receivers: report.receivers.length, table: rows, via: "service" }, [
     `cut ${sequence} handed to the running service`,
+    ...(res.final === true ? [`signed as the FINAL cut: online without staleness alarms until ${res.publishUntil}`] : []),
     renderTable(["receiver", "sent", "duration", "state", "receipt"], rows),
     `${okCount}/${report.receivers.length} receivers have cut ${sequence}`,
   ]);

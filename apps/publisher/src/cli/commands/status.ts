@@ -27,10 +27,12 @@ export function registerStatus(program: Command): void {
           r.lastError ? r.lastError.code : null,
           r.monitor?.probe ? `${r.monitor.probe.verdict}${r.monitor.failedPeriods ? ` (${r.monitor.failedPeriods} failed periods)` : ""}` : null,
           r.monitor ? (r.monitor.linkEnabled ? "enabled" : "DISABLED") : null,
+          r.hello?.doctor ? (r.hello.doctor.failed ? `FAIL ${r.hello.doctor.failedChecks.join(",")}` : `ok${r.hello.doctor.warnings ? ` (${r.hello.doctor.warnings} warn)` : ""}`) : null,
         ]);
         reportCliSuccess(opts.json === true, report as unknown as Record<string, unknown>, [
-          `${report.publisher} ${report.process}/${report.channel}: latest cut ${report.latest ? `${report.latest.sequence} (${report.latest.corte})` : "none"}`,
-          renderTable(["receiver", "state", "live", "lag cuts", "lag min", "last receipt", "clock skew", "last error", "public probe", "list link"], rows),
+          `${report.publisher} ${report.process}/${report.channel}: latest cut ${report.latest ? `${report.latest.sequence} (${report.latest.corte})${report.latest.final ? ` FINAL, online until ${report.latest.publishUntil}` : ""}` : "none"}`,
+          ...(report.publication?.ended ? [`the publication ended at ${report.publication.publishUntil}: the 45-minute rule no longer applies`] : []),
+          renderTable(["receiver", "state", "live", "lag cuts", "lag min", "last receipt", "clock skew", "last error", "public probe", "list link", "preflight"], rows),
         ]);
       }),
     );

@@ -19,11 +19,12 @@ export function registerVerify(program: Command): void {
         const m = r.verified.manifest;
         reportCliSuccess(
           opts.json === true,
-          { process: m.process, channel: m.channel, sequence: m.sequence, corte: m.corte, notBefore: m.notBefore, expires: m.expires, files: r.files, bytes: r.bytes, manifestSha256: r.verified.manifestSha256, keysetVersion: r.verified.keyset.version, retraction: m.retraction?.reason ?? null },
+          { process: m.process, channel: m.channel, sequence: m.sequence, corte: m.corte, notBefore: m.notBefore, expires: m.expires, files: r.files, bytes: r.bytes, manifestSha256: r.verified.manifestSha256, keysetVersion: r.verified.keyset.version, retraction: m.retraction?.reason ?? null, final: m.final !== undefined, publishUntil: m.final?.publishUntil ?? null },
           [
             `valid: ${m.process}/${m.channel} sequence ${m.sequence}, corte ${m.corte}`,
             `${r.files} files, ${r.bytes} bytes (${formatBytes(r.bytes)}), every size and SHA-256 matches the signed manifest`,
             `manifest sha256 ${r.verified.manifestSha256}, keyset version ${r.verified.keyset.version}, root key ${trust.rootKeyId}`,
+            ...(m.final ? [`signed by the OPLE as the FINAL cut of the process: no newer cut will come; keep it online until ${m.final.publishUntil} (the end of publication)`] : []),
             ...(m.retraction ? [`signed by the OPLE as a retraction (its corte may be earlier than the one you show): "${m.retraction.reason}"`] : []),
           ],
         );
