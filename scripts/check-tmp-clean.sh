@@ -18,6 +18,8 @@ late=${CHECK_TMP_LATE_SECONDS:-3}
 system=${CHECK_TMP_SYSTEM:-1}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/prepcast-check-tmp.XXXXXX")
+# a temp root like /tmp itself: tests run as root spawn CLIs as another user (nobody) on files in it
+chmod 1777 "$tmp"
 before=$(mktemp "${TMPDIR:-/tmp}/prepcast-check-tmp-before.XXXXXX")
 ls -A /tmp | sort > "$before"
 
