@@ -50,6 +50,7 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
   });
   afterAll(async () => {
     await c?.stop();
+    c?.cleanup();
   });
 
   test("reproduces the session test vectors of docs/protocol.md §13.2 byte for byte from the text", () => {
