@@ -21,6 +21,18 @@ interface PushOptions {
   json?: boolean;
 }
 
+/** What the cut is signed with, from the flags: the same whether the CLI publishes itself or asks the running service. */
+function cutOptions(opts: PushOptions): { corte?: string; notBefore?: string; sequence?: number; retract?: string; final?: true; publishUntil?: string } {
+  return {
+    ...(opts.corte ? { corte: opts.corte } : {}),
+    ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
+    ...(opts.sequence ? { sequence: opts.sequence } : {}),
+    ...(opts.retract !== undefined ? { retract: opts.retract } : {}),
+    ...(opts.final === true ? { final: true as const } : {}),
+    ...(opts.publishUntil !== undefined ? { publishUntil: opts.publishUntil } : {}),
+  };
+}
+
 function summaryRows(report: StatusReport, sequence: number, started: number): Array<Array<string | number | null>> {
   return report.receivers.map((r: LinkStatus) => {
     const has = (r.live?.sequence ?? 0) >= sequence;
@@ -58,14 +70,7 @@ export function registerPush(program: Command): void {
         svc.on("state", (s: LinkStatus) => view.update(s));
         svc.on("receipt", () => undefined);
         try {
-          const cut = await svc.publish(cutDir, {
-            ...(opts.corte ? { corte: opts.corte } : {}),
-            ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
-            ...(opts.sequence ? { sequence: opts.sequence } : {}),
-            ...(opts.retract !== undefined ? { retract: opts.retract } : {}),
-            ...(opts.final === true ? { final: true } : {}),
-            ...(opts.publishUntil !== undefined ? { publishUntil: opts.publishUntil } : {}),
-          });
+          const cut = await svc.publish(cutDir, cutOptions(opts));
           view.setTotal(cut.summary.totalSize, cut.ref.sequence);
           await svc.waitForDelivery(cut.ref.sequence, opts.timeout * 1000);
           view.stop();
@@ -105,12 +110,7 @@ async function pushViaService(config: ResolvedPublisherConfig, cutDir: string, o
   const started = Date.now();
   const res = (await adminRequest(config, "POST", "/api/push", {
     dir: path.resolve(cutDir),
-    ...(opts.corte ? { corte: opts.corte } : {}),
-    ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
-    ...(opts.sequence ? { sequence: opts.sequence } : {}),
-    ...(opts.retract !== undefined ? { retract: opts.retract } : {}),
-    ...(opts.final === true ? { final: true } : {}),
-    ...(opts.publishUntil !== undefined ? { publishUntil: opts.publishUntil } : {}),
+    ...cutOptions(opts),
   })) as {
     ok: boolean;
     sequence?: number;
