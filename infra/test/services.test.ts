@@ -5,9 +5,9 @@
 // live admin listener, and SIGTERM (what `docker stop` and systemd send) must stop it cleanly.
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePort } from "@prepcast/testkit";
 import { parse } from "yaml";
 import { finalStage, last, parseDockerfile } from "./helpers/dockerfile";
 import { readRepoFile, repoPath, repoRoot, run, runAsync, which } from "./helpers/repo";
@@ -26,14 +26,6 @@ const describeIfReady = ready ? describe : describe.skip;
 function localize(command: string[]): string[] {
   const parts = command[0] === "/usr/bin/tini" ? (tini ? [tini, ...command.slice(1)] : command.slice(2)) : command;
   return parts.map((p) => (p === "node" ? process.execPath : p.replace(/^\/app\//, `${repoRoot}/`)));
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

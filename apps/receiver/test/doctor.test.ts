@@ -10,7 +10,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { formatBytes } from "@prepcast/protocol";
-import { waitFor } from "@prepcast/testkit";
+import { freePort, waitFor } from "@prepcast/testkit";
 import { CHECKS } from "../src/doctor/checks";
 import { REQUIREMENTS } from "../src/doctor/requirements";
 
@@ -55,15 +55,6 @@ async function doctor(...args: string[]): Promise<{ status: number | null; repor
   return { status: r.status, report, stderr: r.stderr };
 }
 const check = (r: Report, id: string) => r.checks.find((c) => c.id === id)!;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function stop(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return;

@@ -2,7 +2,7 @@
 // with the built CLIs exactly as an operator would (init, edit config, run). Used by the
 // end-to-end tests and by `npm run demo`; it only spawns the apps' bins, it does not import them.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -26,7 +26,44 @@ export function cli(bin: string, args: string[], opts: { cwd?: string; allowFail
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
 }
 
+const handedOut = new Set<number>();
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+}
+
+/** The low end of the kernel's ephemeral port range (the local ports of outgoing connections). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    return Number.isInteger(low) ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A loopback TCP port that is free now, for a server a test is about to start. It is drawn below the
+ * kernel's ephemeral range: a port from `listen(0)` is an ephemeral one, and any outgoing connection
+ * on the machine (a fetch, a gRPC client, another jest worker) can take it as its local port between
+ * this check and the server's bind, which ends in EADDRINUSE. Never the same port twice in a process.
+ */
 export async function freePort(): Promise<number> {
+  const high = ephemeralLow();
+  const low = Math.max(1024, high - 12_000);
+  for (let attempt = 0; attempt < 500 && high - low > 1000; attempt++) {
+    const port = low + randomInt(high - low);
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  // no room below the ephemeral range: fall back to one the kernel picks
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once("error", reject);
@@ -37,7 +74,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+/**
+ * Polls `fn` until it returns something truthy. An error it throws counts as "not yet" (and is
+ * reported on timeout) unless `fatal(error)` says it ends the wait at once.
+ */
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 30_000, everyMs = 100, fatal: (e: unknown) => boolean = () => false): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -45,12 +86,31 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | null | unde
       const v = await fn();
       if (v) return v as T;
     } catch (e) {
+      if (fatal(e)) throw e;
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Waits for a service's /readyz. Fails at once if the process exits first, and either way the error
+ * carries the end of the service's log: "fetch failed" alone says nothing about why.
+ */
+async function waitUntilReady(what: string, proc: ChildProcess, url: string, log: () => string, timeoutMs = 45_000): Promise<void> {
+  const tail = () => `\n--- ${what} log (last 3000 characters) ---\n${log().slice(-3000)}`;
+  try {
+    await waitFor(`${what} ready`, async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) throw new ExitedError(`${what} exited (${proc.exitCode ?? proc.signalCode}) before it was ready`);
+      return (await fetch(url)).ok;
+    }, timeoutMs, 100, (e) => e instanceof ExitedError);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}${tail()}`);
+  }
+}
+
+class ExitedError extends Error {}
 
 /**
  * How the publisher reaches a receiver: gRPC on its push port, WebSocket on a listener of its own
@@ -168,7 +228,7 @@ export class Cluster {
     proc.stdout!.on("data", (d) => (r.log += d));
     proc.stderr!.on("data", (d) => (r.log += d));
     r.proc = proc;
-    await waitFor(`receiver ${r.id} ready`, async () => (await fetch(`http://127.0.0.1:${r.adminPort}/readyz`)).ok, 20_000);
+    await waitUntilReady(`receiver ${r.id}`, proc, `http://127.0.0.1:${r.adminPort}/readyz`, () => r.log);
   }
 
   async startPublisher(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -176,7 +236,7 @@ export class Cluster {
     proc.stdout!.on("data", (d) => (this.publisherLog += d));
     proc.stderr!.on("data", (d) => (this.publisherLog += d));
     this.publisher = proc;
-    await waitFor("publisher ready", async () => (await fetch(`http://127.0.0.1:${this.adminPort}/readyz`)).ok, 20_000);
+    await waitUntilReady("publisher", proc, `http://127.0.0.1:${this.adminPort}/readyz`, () => this.publisherLog);
   }
 
   async status(): Promise<any> {
