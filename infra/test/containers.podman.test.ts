@@ -9,7 +9,7 @@
 //   PREPCAST_CONTAINER_KILLS=50 PREPCAST_CONTAINER_SCALE=veracruz npm run test:containers -- -t containers
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { auditEntries, expectLiveCutIsOneSignedCut, generateCut, liveCut, waitFor } from "@prepcast/testkit";
+import { auditEntries, cutTime, expectLiveCutIsOneSignedCut, generateCut, liveCut, waitFor } from "@prepcast/testkit";
 import { ContainerDeployment, HARDENING, SERVICE_UID, type ContainerReceiver } from "./helpers/container-deployment";
 import { containerSuitesReady, podman, PUBLISHER_IMAGE, RECEIVER_IMAGE } from "./helpers/podman";
 
@@ -37,10 +37,19 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
 
   const cutsDir = () => path.join(d.dir, "cuts");
   async function nextCut(seq: number): Promise<string> {
-    // a fresh cut per sequence, with scans (incompressible) so a transfer lasts long enough to be hit
-    const cut = await generateCut({ outDir: cutsDir(), k: seq, scale: SCALE, actas: true });
+    // A cut per sequence, with scans (incompressible) so a transfer lasts long enough to be hit. The
+    // contents come round again (cuts 1 to 3 of the series: the scans grow with every cut, and 50
+    // growing veracruz cuts fill a disk), the corte never does: sequence N is the series' Nth 15 minutes.
+    const cut = await generateCut({ outDir: path.join(cutsDir(), `seq-${seq}`), k: 1 + ((seq - 1) % 3), at: cutTime(seq).date, scale: SCALE, actas: true });
     bySequence.set(seq, cut.dir);
     return cut.dir;
+  }
+
+  /** Removes what no check needs any more: the test's copies of cuts older than `seq - 1` and the publisher's done inbox items. */
+  function prune(seq: number): void {
+    for (const [s, dir] of bySequence) if (s < seq - 1) fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+    const done = path.join(d.publisher.dir, "inbox", ".done");
+    for (const name of fs.existsSync(done) ? fs.readdirSync(done) : []) fs.rmSync(path.join(done, name), { recursive: true, force: true });
   }
 
   const stateOf = (r: ContainerReceiver) => ({ id: r.id, stateDir: path.join(r.dir, "data") });
@@ -67,7 +76,7 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
     // tini is PID 1 and the agent runs under it as the service user
     const ps = d.exec(d.receivers[0]!.name, ["cat", "/proc/1/cmdline"]).stdout.split("\0");
     expect(ps[0]).toBe("/usr/bin/tini");
-    d.feed(await nextCut(1));
+    d.feed(await nextCut(1), "seq-1");
     await allLive(1);
     await checkInvariant();
   });
@@ -87,7 +96,7 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
       const name = victim ? victim.name : d.publisher.name;
       const watch = victim ?? d.receivers[0]!;
       const windowMs = windowOf(watch, seq - 1);
-      d.feed(dir);
+      d.feed(dir, `seq-${seq}`);
       const partial = path.join(watch.dir, "data", "partial", "partial.json");
       await waitFor(`the transfer of ${seq} to start`, () => (fs.existsSync(partial) && fs.readFileSync(partial, "utf8").includes(`"sequence":${seq},`)) || liveState(watch).sequence === seq, 120_000, 5).catch(() => undefined);
       // half the kills as soon as the transfer starts, the others anywhere in the transfer-to-receipt window
@@ -102,6 +111,7 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
       await d.start(name);
       await allLive(seq);
       await checkInvariant();
+      prune(seq);
     }
     expect(Object.values(phases).reduce((a, b) => a + b, 0)).toBe(KILLS);
     process.stdout.write(`container kill loop: ${KILLS} kills, phases ${JSON.stringify(phases)}\n`);
