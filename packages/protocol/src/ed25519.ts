@@ -136,3 +136,22 @@ export function signDetached(message: Uint8Array, secretKey: Uint8Array): Uint8A
   if (native === null) return nacl.sign.detached(message, secretKey);
   return new Uint8Array(nativeSign(null, message, native));
 }
+
+/**
+ * The malleated twin of a valid signature: the same R with S + L (the group order) in place of S.
+ * tweetnacl's verify accepts it, verifyStrict must not. For tests and for generators of hostile
+ * fixtures (the conformance corpus); nothing in the protocol makes one.
+ */
+export function malleateSignature(signature: Uint8Array): Uint8Array {
+  if (signature.length !== SIGNATURE_LENGTH) throw new RangeError(`a signature has ${SIGNATURE_LENGTH} bytes, got ${signature.length}`);
+  const out = Uint8Array.from(signature);
+  let carry = 0n;
+  let l = GROUP_ORDER_L;
+  for (let i = 32; i < 64; i++) {
+    const sum = BigInt(out[i]!) + (l & 0xffn) + carry;
+    out[i] = Number(sum & 0xffn);
+    carry = sum >> 8n;
+    l >>= 8n;
+  }
+  return out;
+}

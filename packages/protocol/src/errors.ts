@@ -63,6 +63,8 @@ export const ERROR_CODES = {
   INTEGER_OUT_OF_RANGE: "A 64-bit integer field on the wire holds a value outside ±(2^53 − 1); it is refused, never rounded.",
   // appended by the receiver's preflight
   PREFLIGHT_FAILED: "The server does not meet a requirement of the call or of the agent (prep-receiver doctor lists which, with the fix).",
+  // appended for onboarding (a difusor's signed registration)
+  REGISTRATION_INVALID: "A difusor's registration file is not a valid signed prepcast/registration@1 (malformed, a field wrong, or its signature does not verify).",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -14,4 +14,5 @@ export * from "./event-loop";
 export * from "./package";
 export * from "./store";
 export * from "./release";
+export * from "./registration";
 export * from "./untrusted";

@@ -6,6 +6,7 @@ import { registerInit } from "./commands/init";
 import { registerPack } from "./commands/pack";
 import { registerPush } from "./commands/push";
 import { registerReceipts } from "./commands/receipts";
+import { registerReceivers } from "./commands/receivers";
 import { registerRegister } from "./commands/register";
 import { registerRun } from "./commands/run";
 import { registerStatus } from "./commands/status";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerInit(program);
   registerPack(program);
   registerRegister(program);
+  registerReceivers(program);
   registerRun(program);
   registerPush(program);
   registerStatus(program);

@@ -84,6 +84,9 @@ export const PublisherConfigSchema = z.strictObject({
         publicUrl: z.string().url().optional(),
         contact: z.string().optional(),
         logo: z.string().optional(),
+        /** From the difusor's signed registration (`receivers add`): its organization and technical staff. */
+        organization: z.string().min(1).max(200).optional(),
+        staff: z.array(z.strictObject({ name: z.string().min(1), role: z.string().min(1), phone: z.string().min(1), email: z.string().min(1) })).max(20).optional(),
       }),
     )
     .default([])

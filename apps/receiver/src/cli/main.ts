@@ -7,6 +7,7 @@ import { registerAudit } from "./commands/audit";
 import { registerDoctor } from "./commands/doctor";
 import { registerInit } from "./commands/init";
 import { registerInstall } from "./commands/install";
+import { registerRegister } from "./commands/register";
 import { registerRun } from "./commands/run";
 import { registerStatus } from "./commands/status";
 import { registerVerify } from "./commands/verify";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerAudit(program);
   registerDoctor(program);
+  registerRegister(program);
   // serve, report (memoria técnica), ingest-logs, verify-site
   registerSiteCommands(program as unknown as CommandLike);
   registerVerifyRelease(program);

@@ -1,7 +1,7 @@
 import * as crypto from "node:crypto";
 import nacl from "tweetnacl";
 import fc from "fast-check";
-import { FIELD_PRIME_P, GROUP_ORDER_L, assertSignatureShape, generateKeyPair, keyPairFromSeed, pointEncodingProblem, signDetached, signatureProblem, verifyStrict } from "../index";
+import { FIELD_PRIME_P, GROUP_ORDER_L, assertSignatureShape, malleateSignature, generateKeyPair, keyPairFromSeed, pointEncodingProblem, signDetached, signatureProblem, verifyStrict } from "../index";
 import { codeOf } from "./helpers";
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, "hex"));
@@ -117,6 +117,7 @@ describe("malleability: S + L", () => {
     expect(nacl.sign.detached.verify(hex(v.message), malleated, hex(v.public))).toBe(true); // the vector is meaningful
     expect(verifyStrict(hex(v.message), malleated, hex(v.public))).toBe(false);
     expect(codeOf(() => assertSignatureShape(malleated, hex(v.public)))).toBe("SIGNATURE_MALFORMED");
+    expect(Buffer.from(malleateSignature(sig)).equals(Buffer.from(malleated))).toBe(true); // the shared helper makes the same twin
   });
 
   it("with fresh keys and random messages, S + L is always refused and the original always accepted", () => {

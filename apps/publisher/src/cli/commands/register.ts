@@ -1,9 +1,10 @@
 import * as fs from "node:fs";
 import type { Command } from "commander";
-import { parseDocument, parse as parseYaml, isSeq } from "yaml";
-import { PrepcastError, reportCliSuccess, writeFileAtomic } from "@prepcast/protocol";
+import { parse as parseYaml } from "yaml";
+import { PrepcastError, reportCliSuccess } from "@prepcast/protocol";
 import { action } from "../program";
-import { loadPublisherConfig, PublisherConfigSchema } from "../../service/config";
+import { addRegistryEntry } from "../../difusores/registry-file";
+import { PublisherConfigSchema } from "../../service/config";
 
 /** The registry's own rules (receivers[] of the publisher config), for one entry. */
 const RegistrySchema = PublisherConfigSchema.shape.receivers;
@@ -53,29 +54,8 @@ export function registerRegister(program: Command): void {
     .action(
       action(async (file: string, opts: { config: string; replace?: boolean; json?: boolean }) => {
         const entry = readRegistration(file);
-        loadPublisherConfig(opts.config); // the config must be valid before it is changed
-        const doc = parseDocument(fs.readFileSync(opts.config, "utf8"));
-        const node = doc.get("receivers", true);
         const id = String(entry.id);
-        let replaced = false;
-        if (isSeq(node) && node.items.length > 0) {
-          const at = node.items.findIndex((item) => (item as { get?: (k: string) => unknown }).get?.("id") === id);
-          if (at >= 0) {
-            if (opts.replace !== true) {
-              throw new PrepcastError("STATE_CONFLICT", `${id} is already registered in ${opts.config}`, { where: `${opts.config}: receivers.${at}`, hint: "add --replace to replace its entry (e.g. a new identity key or certificate)" });
-            }
-            node.items[at] = doc.createNode(entry);
-            replaced = true;
-          } else node.items.push(doc.createNode(entry));
-        } else {
-          doc.set("receivers", doc.createNode([entry]));
-        }
-        const text = doc.toString();
-        // the config keeps its mode, and its owner and group when root rewrites it (root:prepcast 0640 in the guides)
-        const st = fs.statSync(opts.config);
-        const asRoot = process.getuid?.() === 0;
-        await writeFileAtomic(opts.config, text, st.mode & 0o777, asRoot ? { uid: st.uid, gid: st.gid } : undefined);
-        loadPublisherConfig(opts.config); // what was written loads (a key file path must exist, etc.)
+        const { replaced } = await addRegistryEntry(opts.config, entry, opts.replace === true);
         reportCliSuccess(opts.json === true, { receiver: id, config: opts.config, replaced }, [
           `${id} ${replaced ? "replaced" : "added"} in ${opts.config} (address ${String(entry.address)}, TLS certificate ${String(entry.tlsFingerprint).slice(0, 16)}…)`,
           "a running prep-publisher reads its registry at start: restart it to connect to the difusor",
