@@ -8,15 +8,15 @@ import { createServer as createHttpServer, IncomingMessage, Server, ServerRespon
 import { createServer as createHttpsServer } from "node:https";
 import { AddressInfo, createServer as createNetServer } from "node:net";
 import { createPushGateway } from "@prepcast/transport";
-import { CutCache, CutFile, LoadedCut, resolveCurrentDir } from "./cut";
-import { chooseEncoding, loadVariants, prepareCompressedVariants, Variant } from "./compress";
+import { CutCache, CutFile, LoadedCut, resolveCurrentDir } from "../cut/cut";
+import { chooseEncoding, loadVariants, prepareCompressedVariants, Variant } from "../cut/compress";
 import { embargoPage, errorPage, noCutPage, noticePage, notFoundPage } from "./pages";
-import { createNoticeReader, NoticeReader } from "./notice";
+import { createNoticeReader, NoticeReader } from "../cut/notice";
 import { BANNER_HTML, BANNER_JS } from "./banner";
-import { isHtmlPath } from "./content";
-import { verifierAssets } from "./verify-page";
-import { formatMx } from "./time";
-import { HIT_LIMITS } from "./analytics";
+import { isHtmlPath } from "../cut/content";
+import { verifierAssets } from "../verify/verify-page";
+import { formatMx } from "../time";
+import { HIT_LIMITS } from "../analytics/store";
 import { guardHttpServer } from "@prepcast/protocol";
 
 /** One request as the analytics store receives it (raw IP and UA never leave the writer). */

@@ -6,9 +6,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { PrepcastError } from "@prepcast/protocol";
-import type { AnalyticsSink, RawHit } from "./server";
-import { extensionOf } from "./content";
-import { mxDay } from "./time";
+import type { AnalyticsSink, RawHit } from "../server/handler";
+import { extensionOf } from "../cut/content";
+import { mxDay } from "../time";
 
 export const SESSION_IDLE_MS = 30 * 60_000;
 /** Default disk budget of the analytics database (its file plus WAL). */
