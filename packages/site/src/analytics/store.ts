@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { PrepcastError } from "@prepcast/protocol";
-import type { AnalyticsSink, RawHit } from "../server/handler";
+import { AnalyticsSink, HIT_LIMITS, RawHit } from "./hit";
 import { extensionOf } from "../cut/content";
 import { mxDay } from "../time";
 
@@ -15,8 +15,6 @@ export const SESSION_IDLE_MS = 30 * 60_000;
 export const DEFAULT_ANALYTICS_MAX_BYTES = 1024 * 1024 * 1024;
 /** Open sessions kept in memory (least recently seen dropped first; a dropped visitor who comes back starts a new session). */
 export const MAX_OPEN_SESSIONS = 100_000;
-/** What of a request is kept, at most (longer values are cut): the store's row stays small whatever the client sends. */
-export const HIT_LIMITS = { path: 1024, referrer: 256, ua: 512, method: 16, dest: 16 } as const;
 
 const BOT_UA = /bot\b|bot\/|crawl|spider|slurp|bingpreview|facebookexternalhit|embedly|quora link|whatsapp|telegrambot|discordbot|preview|monitor|uptime|pingdom|statuscake|nagios|zabbix|curl\/|wget\/|python-requests|python-urllib|aiohttp|httpx|go-http-client|java\/|okhttp|libwww|lwp-|httpclient|apache-http|node-fetch|undici|axios|headlesschrome|phantomjs|scrapy|ahrefs|semrush|mj12|dotbot|petalbot|yandex|baiduspider|wrk\b|apachebench|\bab\/|siege|jmeter|k6\/|prep-receiver|prepcast/i;
 

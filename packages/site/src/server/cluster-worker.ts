@@ -2,7 +2,9 @@
 // batches; only the primary touches SQLite, so serving never waits on the database.
 import { installLastResort } from "@prepcast/protocol";
 import { createBatchingSink, encodeHits } from "../analytics/store";
-import { createHttpListener, createSiteHandler, RawHit, serveSite } from "./handler";
+import type { RawHit } from "../analytics/hit";
+import { createSiteHandler } from "./handler";
+import { createHttpListener, serveSite } from "./listener";
 import type { WorkerConfig } from "./site-server";
 
 async function main(): Promise<void> {

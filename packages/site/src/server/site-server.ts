@@ -8,7 +8,9 @@ import { Server } from "node:http";
 import { AnalyticsStore, BatchingSink, createAnalyticsStore, createBatchingSink, decodeHits } from "../analytics/store";
 import { prepareCompressedVariants, pruneVariants } from "../cut/compress";
 import { resolveCurrentDir } from "../cut/cut";
-import { createHttpListener, createSiteHandler, listenOn, ListenAddress, parseListen, serveSite, SiteHandlerOptions, SiteLogger, SitePushOptions, stderrLogger, TlsFiles } from "./handler";
+import { createSiteHandler, SiteHandlerOptions } from "./handler";
+import { createHttpListener, listenOn, ListenAddress, parseListen, serveSite, SitePushOptions, TlsFiles } from "./listener";
+import { SiteLogger, stderrLogger } from "./log";
 import { createAdminHandler } from "../memoria/stats-page";
 
 export interface SiteServerOptions extends Omit<SiteHandlerOptions, "analytics"> {
