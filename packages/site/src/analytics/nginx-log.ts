@@ -5,7 +5,8 @@ import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { PrepcastError } from "@prepcast/protocol";
-import { AnalyticsStore, looksLikeHtmlPath } from "./store";
+import type { AnalyticsStore } from "./store";
+import { looksLikeHtmlPath } from "./classify";
 import type { RawHit } from "./hit";
 
 const LINE = /^(\S+) \S+ \S+ \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"/;
