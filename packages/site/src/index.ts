@@ -9,6 +9,7 @@ export * from "./server/handler";
 export { buildCsp } from "./server/headers";
 export { forwardedFor, pickClientIp, referrerOrigin } from "./server/request";
 export { OTHER_PATH } from "./server/respond";
+export * from "./server/listen-address";
 export * from "./server/listener";
 export * from "./server/site-server";
 export * from "./analytics/classify";

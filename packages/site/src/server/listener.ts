@@ -1,28 +1,15 @@
-// The public site's listeners: "HOST:PORT" parsing, the guarded HTTP(S) server, and the front
-// listener that routes the receiver's WebSocket push by TLS SNI when it shares the site's port.
+// The public site's listeners: the guarded HTTP(S) server, and the front listener that routes the
+// receiver's WebSocket push by TLS SNI when it shares the site's port.
 import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { AddressInfo, createServer as createNetServer } from "node:net";
 import { guardHttpServer } from "@prepcast/protocol";
 import { createPushGateway } from "@prepcast/transport";
+import type { ListenAddress } from "./listen-address";
 import type { SiteLogger } from "./log";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
-
-/** "HOST:PORT", ":PORT" or "[::1]:PORT" → {host, port}. */
-export function parseListen(value: string | ListenAddress | undefined, fallback: ListenAddress): ListenAddress {
-  if (value === undefined) return fallback;
-  if (typeof value !== "string") return value;
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
-  if (!m || Number(m[3]) > 65535) throw new TypeError(`listen address "${value}" is not HOST:PORT (example: 0.0.0.0:8080)`);
-  return { host: m[1] ?? (m[2] || "0.0.0.0"), port: Number(m[3]) };
-}
 
 export interface TlsFiles {
   cert: string;

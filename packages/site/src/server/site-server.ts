@@ -11,7 +11,8 @@ import { decodeHits } from "../analytics/ipc";
 import { prepareCompressedVariants, pruneVariants } from "../cut/compress";
 import { resolveCurrentDir } from "../cut/cut";
 import { createSiteHandler, SiteHandlerOptions } from "./handler";
-import { createHttpListener, listenOn, ListenAddress, parseListen, serveSite, SitePushOptions, TlsFiles } from "./listener";
+import { ListenAddress, parseListen } from "./listen-address";
+import { createHttpListener, listenOn, serveSite, SitePushOptions, TlsFiles } from "./listener";
 import { SiteLogger, stderrLogger } from "./log";
 import { createAdminHandler } from "../memoria/stats-page";
 
