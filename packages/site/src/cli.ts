@@ -8,11 +8,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { installLastResort, PrepcastError, processStreams, reportCliError, reportCliSuccess, requireStateDir, type CliStreams } from "@prepcast/protocol";
-import { createAnalyticsStore } from "./analytics";
-import { ingestNginxLog, IngestResult } from "./nginx-log";
-import { writeReport } from "./report";
-import { createSiteServer, SiteServer } from "./site-server";
-import { verifySite } from "./verify-site";
+import { createAnalyticsStore } from "./analytics/store";
+import { ingestNginxLog, IngestResult } from "./analytics/nginx-log";
+import { writeReport } from "./memoria/report";
+import { createSiteServer, SiteServer } from "./server/site-server";
+import { verifySite } from "./verify/verify-site";
 
 export interface ServeCommandOptions {
   /** Receiver state directory; serves DIR/current. */

@@ -3,7 +3,8 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createAnalyticsStore, createSiteServer, RawHit, stats, writeReport, type SiteServer } from "../src";
-import { OTHER_PATH, pickClientIp } from "../src/server";
+import { OTHER_PATH } from "../src/server/respond";
+import { pickClientIp } from "../src/server/request";
 import { activate, cleanup, makeKeys, sampleSite, tempRoot, writeCut } from "./fixtures";
 import { request } from "./http";
 

@@ -5,11 +5,11 @@
 import { timingSafeEqual } from "node:crypto";
 import { IncomingMessage, ServerResponse } from "node:http";
 import { hostChecker, parseRequestTarget } from "@prepcast/protocol";
-import type { AnalyticsStore } from "./analytics";
-import { escapeHtml } from "./pages";
+import type { AnalyticsStore } from "../analytics/store";
+import { escapeHtml } from "../server/pages";
 import { SiteStats, stats } from "./stats";
 import { barChart, hbarChart } from "./svg";
-import { humanDuration } from "./time";
+import { humanDuration } from "../time";
 
 export function renderStatsSections(s: SiteStats): string {
   const hours = s.hourly.map((h) => h.hour.slice(5, 13).replace("T", " ") + "h");

@@ -5,8 +5,9 @@ import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { PrepcastError } from "@prepcast/protocol";
-import { AnalyticsStore, looksLikeHtmlPath } from "./analytics";
-import type { RawHit } from "./server";
+import type { AnalyticsStore } from "./store";
+import { looksLikeHtmlPath } from "./classify";
+import type { RawHit } from "./hit";
 
 const LINE = /^(\S+) \S+ \S+ \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"/;
 const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };

@@ -1,6 +1,6 @@
 // The few pages the server itself writes (everything else is the OPLE's signed bytes). Spanish,
 // neutral wording, no results: these are shown when the cut must not or cannot be shown.
-import { formatMx } from "./time";
+import { formatMx } from "../time";
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);

@@ -5,11 +5,16 @@ import cluster, { Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
 import { extname, join } from "node:path";
 import { Server } from "node:http";
-import { AnalyticsStore, BatchingSink, createAnalyticsStore, createBatchingSink, decodeHits } from "./analytics";
-import { prepareCompressedVariants, pruneVariants } from "./compress";
-import { resolveCurrentDir } from "./cut";
-import { createHttpListener, createSiteHandler, listenOn, ListenAddress, parseListen, serveSite, SiteHandlerOptions, SiteLogger, SitePushOptions, stderrLogger, TlsFiles } from "./server";
-import { createAdminHandler } from "./stats-page";
+import { AnalyticsStore, createAnalyticsStore } from "../analytics/store";
+import { BatchingSink, createBatchingSink } from "../analytics/batching";
+import { decodeHits } from "../analytics/ipc";
+import { prepareCompressedVariants, pruneVariants } from "../cut/compress";
+import { resolveCurrentDir } from "../cut/cut";
+import { createSiteHandler, SiteHandlerOptions } from "./handler";
+import { ListenAddress, parseListen } from "./listen-address";
+import { createHttpListener, listenOn, serveSite, SitePushOptions, TlsFiles } from "./listener";
+import { SiteLogger, stderrLogger } from "./log";
+import { createAdminHandler } from "../memoria/stats-page";
 
 export interface SiteServerOptions extends Omit<SiteHandlerOptions, "analytics"> {
   /** "HOST:PORT" or {host, port}; default 0.0.0.0:8080. Port 0 picks a free port. */
@@ -162,7 +167,7 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
 
   if (!cluster.isPrimary) throw new Error("createSiteServer with workers > 1 must run in the cluster primary");
   const workerFile = join(__dirname, `cluster-worker${extname(__filename)}`);
-  const execArgv = extname(__filename) === ".ts" ? ["-r", join(__dirname, "..", "scripts", "ts-register.js")] : [];
+  const execArgv = extname(__filename) === ".ts" ? ["-r", join(__dirname, "..", "..", "scripts", "ts-register.js")] : [];
   cluster.setupPrimary({ exec: workerFile, execArgv, silent: false });
   const config: WorkerConfig = {
     root: opts.root,

@@ -1,8 +1,11 @@
 // Entry point of a cluster worker: serves the site and ships its hits to the primary over IPC in
 // batches; only the primary touches SQLite, so serving never waits on the database.
 import { installLastResort } from "@prepcast/protocol";
-import { createBatchingSink, encodeHits } from "./analytics";
-import { createHttpListener, createSiteHandler, RawHit, serveSite } from "./server";
+import { createBatchingSink } from "../analytics/batching";
+import { encodeHits } from "../analytics/ipc";
+import type { RawHit } from "../analytics/hit";
+import { createSiteHandler } from "./handler";
+import { createHttpListener, serveSite } from "./listener";
 import type { WorkerConfig } from "./site-server";
 
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 // Tiny inline-SVG charts (no scripts, no external files) so the stats page and the memoria técnica
 // are self-contained and print the same on paper as on screen.
-import { escapeHtml } from "./pages";
+import { escapeHtml } from "../server/pages";
 
 export interface Series {
   name: string;

@@ -1,8 +1,8 @@
 // Visitor statistics over a time window, as the call requires: visitors, pages viewed, the list of
 // pages, time on site; plus hits, sessions, status codes and bots (counted apart, never mixed in).
-import type { AnalyticsStore } from "./analytics";
-import { SESSION_IDLE_MS } from "./analytics";
-import { isoMx, mxHourStart, toEpochMs } from "./time";
+import type { AnalyticsStore } from "../analytics/store";
+import { SESSION_IDLE_MS } from "../analytics/store";
+import { isoMx, mxHourStart, toEpochMs } from "../time";
 
 export interface StatsWindow {
   from: number | string | Date;

@@ -6,45 +6,15 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { PrepcastError } from "@prepcast/protocol";
-import type { AnalyticsSink, RawHit } from "./server";
-import { extensionOf } from "./content";
-import { mxDay } from "./time";
+import { HIT_LIMITS, RawHit } from "./hit";
+import { classifyUserAgent, isPageview, UaClass } from "./classify";
+import { mxDay } from "../time";
 
 export const SESSION_IDLE_MS = 30 * 60_000;
 /** Default disk budget of the analytics database (its file plus WAL). */
 export const DEFAULT_ANALYTICS_MAX_BYTES = 1024 * 1024 * 1024;
 /** Open sessions kept in memory (least recently seen dropped first; a dropped visitor who comes back starts a new session). */
 export const MAX_OPEN_SESSIONS = 100_000;
-/** What of a request is kept, at most (longer values are cut): the store's row stays small whatever the client sends. */
-export const HIT_LIMITS = { path: 1024, referrer: 256, ua: 512, method: 16, dest: 16 } as const;
-
-const BOT_UA = /bot\b|bot\/|crawl|spider|slurp|bingpreview|facebookexternalhit|embedly|quora link|whatsapp|telegrambot|discordbot|preview|monitor|uptime|pingdom|statuscake|nagios|zabbix|curl\/|wget\/|python-requests|python-urllib|aiohttp|httpx|go-http-client|java\/|okhttp|libwww|lwp-|httpclient|apache-http|node-fetch|undici|axios|headlesschrome|phantomjs|scrapy|ahrefs|semrush|mj12|dotbot|petalbot|yandex|baiduspider|wrk\b|apachebench|\bab\/|siege|jmeter|k6\/|prep-receiver|prepcast/i;
-
-export type UaClass = "bot" | "mobile" | "tablet" | "desktop" | "other";
-
-export function classifyUserAgent(ua: string): UaClass {
-  if (ua.trim() === "" || BOT_UA.test(ua)) return "bot";
-  if (/iPad|Tablet|PlayBook|Silk|Android(?!.*Mobile)/i.test(ua)) return "tablet";
-  if (/Mobi|iPhone|iPod|Android.*Mobile|Windows Phone|Opera Mini/i.test(ua)) return "mobile";
-  if (/^Mozilla\/|^Opera\//.test(ua)) return "desktop";
-  return "other";
-}
-
-/** A page view: a successful (2xx, or 304 revalidation of a page already seen) GET of an HTML page by a navigation. */
-export function isPageview(hit: Pick<RawHit, "method" | "status" | "path" | "html" | "dest">): boolean {
-  if (hit.method !== "GET") return false;
-  if (!((hit.status >= 200 && hit.status < 300) || hit.status === 304)) return false;
-  if (hit.path.startsWith("/.well-known/")) return false;
-  if (hit.dest !== "" && hit.dest !== "document" && hit.dest !== "iframe" && hit.dest !== "frame") return false;
-  return hit.html;
-}
-
-/** For logs without a content type (nginx): "/", "x/", "*.html" and extensionless paths are pages. */
-export function looksLikeHtmlPath(path: string): boolean {
-  if (path.endsWith("/")) return true;
-  const ext = extensionOf(path);
-  return ext === "" || ext === "html" || ext === "htm";
-}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -339,140 +309,4 @@ export function createAnalyticsStore(dbPath: string, storeOpts: AnalyticsStoreOp
       if (db.open) db.close();
     },
   };
-}
-
-export interface BatchingSinkOptions {
-  /** Flush when this many hits are waiting (default 1000). */
-  maxBatch?: number;
-  /** Flush at least this often (default 250 ms). */
-  intervalMs?: number;
-  /** Drop (and count) hits beyond this many waiting, so a stuck writer never exhausts memory (default 200,000). */
-  maxPending?: number;
-  onError?: (e: unknown) => void;
-}
-
-export interface BatchingSink extends AnalyticsSink {
-  flush(): void;
-  close(): void;
-  readonly dropped: number;
-}
-
-/**
- * Buffers hits and hands them to `write` in batches, off the request path (setImmediate/timer).
- * `write` is the store's insertHits in one process, or a process.send to the cluster primary.
- */
-export function createBatchingSink(write: (hits: RawHit[]) => void, opts: BatchingSinkOptions = {}): BatchingSink {
-  const maxBatch = opts.maxBatch ?? 1000;
-  const maxPending = opts.maxPending ?? 50_000;
-  let pending: RawHit[] = [];
-  let dropped = 0;
-  let scheduled = false;
-  const flush = (): void => {
-    scheduled = false;
-    if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
-    try {
-      write(batch);
-    } catch (e) {
-      (opts.onError ?? ((err) => process.stderr.write(`analytics: ${String(err)}\n`)))(e);
-    }
-  };
-  const timer = setInterval(flush, opts.intervalMs ?? 250);
-  timer.unref();
-  return {
-    record(hit) {
-      if (pending.length >= maxPending) {
-        dropped++;
-        return;
-      }
-      pending.push(hit);
-      if (pending.length >= maxBatch && !scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-    },
-    flush,
-    close() {
-      clearInterval(timer);
-      flush();
-    },
-    get dropped() {
-      return dropped;
-    },
-  };
-}
-
-/**
- * A batch of hits for IPC: one flat array of numbers (11 per hit) and the batch's distinct strings
- * (addresses, User-Agents, paths, referrers...) once each: a number array serializes several times
- * faster than objects or repeated strings, and a handful of clients, paths and browsers make most
- * requests.
- */
-export interface HitBatch {
-  strings: string[];
-  flat: (number | null)[];
-}
-
-const FIELDS = 11;
-
-export function encodeHits(hits: readonly RawHit[]): HitBatch {
-  const index = new Map<string, number>();
-  const strings: string[] = [];
-  const id = (value: string): number => {
-    let i = index.get(value);
-    if (i === undefined) {
-      i = strings.length;
-      strings.push(value);
-      index.set(value, i);
-    }
-    return i;
-  };
-  const flat: (number | null)[] = new Array(hits.length * FIELDS);
-  let k = 0;
-  for (const h of hits) {
-    flat[k++] = h.time;
-    flat[k++] = id(h.ip);
-    flat[k++] = id(h.ua);
-    flat[k++] = id(h.method);
-    flat[k++] = id(h.path);
-    flat[k++] = h.status;
-    flat[k++] = h.bytes;
-    flat[k++] = id(h.referrer);
-    flat[k++] = id(h.dest);
-    flat[k++] = h.html ? 1 : 0;
-    flat[k++] = h.durationMs ?? null;
-  }
-  return { strings, flat };
-}
-
-/** Decodes a batch from a worker; malformed hits are dropped rather than trusted. */
-export function decodeHits(batch: unknown): RawHit[] {
-  const out: RawHit[] = [];
-  const b = batch as Partial<HitBatch> | null;
-  if (!b || !Array.isArray(b.strings) || !Array.isArray(b.flat) || b.flat.length % FIELDS !== 0) return out;
-  const f = b.flat;
-  const strings = b.strings;
-  const str = (i: unknown): string | undefined => {
-    if (typeof i !== "number") return undefined;
-    const v: unknown = strings[i];
-    return typeof v === "string" ? v : undefined;
-  };
-  for (let k = 0; k < f.length; k += FIELDS) {
-    const time = f[k];
-    const ip = str(f[k + 1]);
-    const ua = str(f[k + 2]);
-    const method = str(f[k + 3]);
-    const path = str(f[k + 4]);
-    const status = f[k + 5];
-    const bytes = f[k + 6];
-    const referrer = str(f[k + 7]);
-    const dest = str(f[k + 8]);
-    const duration = f[k + 10];
-    if (typeof time !== "number" || ip === undefined || ua === undefined || method === undefined || path === undefined || typeof status !== "number" || typeof bytes !== "number" || referrer === undefined || dest === undefined) continue;
-    const hit: RawHit = { time, ip, ua, method, path, status, bytes, referrer, dest, html: f[k + 9] === 1 };
-    if (typeof duration === "number") hit.durationMs = duration;
-    out.push(hit);
-  }
-  return out;
 }

@@ -5,11 +5,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { csvRows, isPrepcastError, PrepcastError, readAuditLog, type AuditEntry } from "@prepcast/protocol";
-import { openAnalyticsReadOnly } from "./analytics";
-import { escapeHtml } from "./pages";
+import { openAnalyticsReadOnly } from "../analytics/store";
+import { escapeHtml } from "../server/pages";
 import { SiteStats, stats } from "./stats";
 import { renderStatsSections } from "./stats-page";
-import { formatMx, formatMxSeconds, humanDuration, isoMx, toEpochMs } from "./time";
+import { formatMx, formatMxSeconds, humanDuration, isoMx, toEpochMs } from "../time";
 
 export interface ReportOptions {
   /** Receiver state directory (cuts are looked up there for notBefore when the log lacks it). */
