@@ -96,7 +96,7 @@ test("production never mixes with the drill, and drill notices say SIMULACRO", a
   const noticeFile = path.join(drill.root, "notice", "notice.json");
   await waitFor("drill notice", () => fs.existsSync(noticeFile));
   expect(JSON.parse(fs.readFileSync(noticeFile, "utf8")).title).toBe("SIMULACRO · Publicación de resultados suspendida");
-  // the site server re-reads the notice file at most every 250 ms (packages/site/src/notice.ts)
+  // the site server re-reads the notice file at most every 250 ms (packages/site/src/cut/notice.ts)
   await waitFor("the drill notice on the site", async () => (await httpGet(`${drill.agent.siteUrl}/`, { "sec-fetch-dest": "document" })).body.includes("SIMULACRO · Publicación de resultados suspendida"));
   d.monitor.sendTestNotice("ensayo", "Prueba de avisos del simulacro", "prueba");
   await waitFor("test notice on the status page", async () => (await httpGet(`http://127.0.0.1:${drill.agent.adminAddress!.port}/`)).body.includes("Prueba de avisos del simulacro"));
