@@ -225,7 +225,12 @@ class Server:
         call = Call(request_iterator, context)
         self.calls.put(call)
         while True:
-            item = call.outbox.get()
+            try:
+                item = call.outbox.get(timeout=0.5)
+            except queue.Empty:
+                if not context.is_active():  # cancelled, or the server stopped: free the thread
+                    return
+                continue
             if isinstance(item, tuple):  # the ending
                 _, status, code, details = item
                 if code:
