@@ -278,7 +278,9 @@ class Scenario:
                 raise Violation("TIMEOUT", f"session {n}: the publisher did not connect within {self.opts.connect_timeout:g} s")
             try:
                 self.play(call, session["steps"], n)
-            except Violation as e:
+            except Exception as e:  # noqa: BLE001
+                if not isinstance(e, Violation):  # e.g. a document that is not even JSON: the publisher's fault, reported as such
+                    e = Violation("PROTOCOL_ERROR", f"{type(e).__name__}: {e}")
                 # end the session as a receiver would (§7.6): one Error frame, then the status
                 if not call.ended:
                     call.send(M["Frame"](error=M["Error"](code=e.code if e.code != "SCENARIO" else "PROTOCOL_ERROR", message=e.why[:300])))
@@ -290,6 +292,8 @@ class Scenario:
 
     def play(self, call, steps, n):
         self.values["receiver_nonce"] = pp.b64(os.urandom(32))  # fresh per session (§5.5)
+        self.values["short_nonce"] = pp.b64(os.urandom(16))  # for scenarios: a nonce of the wrong length
+        self.values["other_key"] = pp.b64(Ed25519PrivateKey.generate().public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
         self.values["now_ms"] = str(int(time.time() * 1000))
         for step in steps:
             if "send" in step:
@@ -322,6 +326,8 @@ class Scenario:
         if "hello" in frame_json:
             self.hello = frame_json["hello"]
         if "receipt" in frame_json:
+            if not hasattr(self, "manifest"):
+                raise Violation("SCENARIO", "the scenario sends a receipt before any Offer")
             frame_json = {"receipt": self.receipt(frame_json["receipt"]["state"])}
         frame = json_format.ParseDict(frame_json, M["Frame"]())
         call.send(frame)
@@ -355,6 +361,8 @@ class Scenario:
         if a.clock_unix_ms == 0:
             raise Violation("PROTOCOL_ERROR", "PublisherAuth.clock_unix_ms is missing (§8.2 step 2)")
         self.values["receiver_auth_signature"] = pp.b64(self.identity.sign(pp.signed_message("auth-receiver", transcript)))
+        # for scenarios: the right key over the right transcript, but under the publisher's domain (§4)
+        self.values["wrong_domain_signature"] = pp.b64(self.identity.sign(pp.signed_message("auth-publisher", transcript)))
 
     def expect_offer(self, call, want):
         """§8.3 and §7.4 on every offer, §6 steps 1-5 on its documents; `want` pins fields."""
@@ -470,6 +478,29 @@ class Scenario:
             if f is None or f in (EOF, CANCELLED):
                 return
             raise Violation("PROTOCOL_ERROR", f"the publisher sent {f.WhichOneof('body')} after the receiver's Error frame")
+
+    def expect_error(self, call, want):
+        """The publisher ends the session itself (§7.6, client side): exactly one Error frame with
+        the expected code and retryable false, sent before anything else, then it half-closes or
+        cancels the call and sends nothing more."""
+        f = self.next_frame_or_end(call, "error")
+        if f.WhichOneof("body") != "error":
+            raise Violation("PROTOCOL_ERROR", f"expected an Error frame {want.get('code')}, the publisher sent {f.WhichOneof('body')}")
+        if f.error.code != want["code"] or f.error.retryable:
+            raise Violation("PROTOCOL_ERROR", f"expected Error {want['code']} (retryable false), got {f.error.code[:40]} (retryable {f.error.retryable})")
+        g = call.recv(float(want.get("withinMs", self.opts.frame_timeout * 1000)) / 1000)
+        if g is None:
+            raise Violation("TIMEOUT", "after its Error frame the publisher did not end the call (§7.6: half-close or cancel)")
+        if g not in (EOF, CANCELLED):
+            raise Violation("PROTOCOL_ERROR", f"after its Error frame the publisher sent {g.WhichOneof('body')} (exactly one Error, §7.6)")
+
+    def next_frame_or_end(self, call, want):
+        f = call.recv(self.opts.frame_timeout)
+        if f is None:
+            raise Violation("TIMEOUT", f"no {want} within {self.opts.frame_timeout:g} s")
+        if f in (EOF, CANCELLED):
+            raise Violation("PROTOCOL_ERROR", f"expected {want}, the publisher ended the call without it ({f})")
+        return f
 
     def expect_end(self, call, want):
         """A clean end (§7.6): the publisher half-closes, sending nothing but Ping/Pong meanwhile."""
