@@ -23,6 +23,7 @@ import argparse
 import base64
 import datetime
 import hashlib
+import ipaddress
 import json
 import os
 import queue
@@ -115,7 +116,6 @@ def load_or_make_keys(keys_dir, receiver_id):
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{receiver_id}.prepcast")])
         now = datetime.datetime.now(datetime.timezone.utc)
-        import ipaddress
         cert = (
             x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
@@ -328,18 +328,22 @@ class Scenario:
         if "receipt" in frame_json:
             if not hasattr(self, "manifest"):
                 raise Violation("SCENARIO", "the scenario sends a receipt before any Offer")
-            frame_json = {"receipt": self.receipt(frame_json["receipt"]["state"])}
+            frame_json = {"receipt": self.receipt(frame_json["receipt"]["state"], frame_json["receipt"].get("corrupt"))}
         frame = json_format.ParseDict(frame_json, M["Frame"]())
         call.send(frame)
 
-    def receipt(self, state):
-        """§5.3: canonical JSON signed by the receiver identity key under `prepcast/v1/receipt`."""
+    def receipt(self, state, corrupt=None):
+        """§5.3: canonical JSON signed by the receiver identity key under `prepcast/v1/receipt`.
+        corrupt = "signature" flips a bit of the signature (a receipt the publisher must refuse)."""
         m = self.manifest
         doc = {"format": "prepcast/receipt@1", "receiverId": self.opts.receiver_id, "publisherId": self.opts.publisher_id,
                "process": m["process"], "channel": m["channel"], "sequence": m["sequence"], "manifestSha256": self.values["manifest_sha256"],
                "state": state, "receivedAt": iso_now(), "activatedAt": iso_now() if state == "active" else None, "notBefore": m["notBefore"]}
         data = pp.canonical(doc)
-        return {"receipt": pp.b64(data), "signature": pp.b64(self.identity.sign(pp.signed_message("receipt", data)))}
+        sig = bytearray(self.identity.sign(pp.signed_message("receipt", data)))
+        if corrupt == "signature":
+            sig[0] ^= 1
+        return {"receipt": pp.b64(data), "signature": pp.b64(bytes(sig))}
 
     # -- expectations: the publisher's frames
     def expect_publisherAuth(self, call, want):

@@ -113,7 +113,7 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
   test("the scenario file lists the golden sessions", () => {
     const spec = JSON.parse(fs.readFileSync(SCENARIOS, "utf8"));
     expect(spec.format).toBe("prepcast/publisher-scenarios@1");
-    expect(scenarioNames().length).toBeGreaterThanOrEqual(4);
+    expect(scenarioNames().length).toBeGreaterThanOrEqual(8);
   });
 
   test("the real publisher (prep-publisher push) passes every scenario", async () => {
