@@ -22,7 +22,7 @@ const available = probe.status === 0;
 if (!available) console.warn(`scripted-receiver.test.ts skipped: ${PYTHON} lacks grpc/protobuf/cryptography (apt-get install -y python3-grpcio python3-protobuf python3-cryptography)`);
 const maybe = available ? describe : describe.skip;
 
-jest.setTimeout(180_000);
+jest.setTimeout(300_000); // eight scenarios against the real publisher, each with its own publisher dir and push: ~70 s on an idle machine
 
 interface Listening {
   address: string;
