@@ -41,9 +41,9 @@ MAX_SAFE = 2**53 - 1
 
 
 class Refusal(Exception):
-    def __init__(self, code, message):
+    def __init__(self, code, message, from_peer=False):
         super().__init__(f"{code}: {message}")
-        self.code, self.message = code, message
+        self.code, self.message, self.from_peer = code, message, from_peer
 
 
 def b64(b):
@@ -125,7 +125,7 @@ class Session:
             if body == "pong":
                 continue
             if body == "error":
-                raise Refusal(frame.error.code[:40] or "PROTOCOL_ERROR", frame.error.message[:300])
+                raise Refusal(frame.error.code[:40] or "PROTOCOL_ERROR", frame.error.message[:300], from_peer=True)
             if want is not None and body not in want:
                 raise Refusal("PROTOCOL_ERROR", f"expected {'/'.join(want)}, got {body}")
             return frame
@@ -274,7 +274,9 @@ def run(args):
                                 manifest_sig=docs["manifest.sig"], encoding="full", payload_size=len(payload), payload_sha256=payload_sha, chunk_size=chunk))
         reply = s.next(["offer_reply"]).offer_reply
         if not reply.accept:
-            return {"status": "refused", "code": reply.code, "message": reply.message[:300]}, 2
+            # a refusal is not an error of the session (§7.6): end it cleanly, half-close then status OK
+            s.close()
+            return {"status": "refused", "code": reply.code, "message": reply.message[:300], **grpc_status(s)}, 2
         resumed = reply.resume_offset
         if resumed > len(payload) or (resumed % chunk != 0 and resumed != len(payload)):
             raise Refusal("PROTOCOL_ERROR", f"receiver asked to resume at {resumed}")
@@ -311,6 +313,9 @@ def run(args):
             pass
         return {"status": "delivered", "receipt": doc, "resumedFrom": resumed, "bytesSent": sent, "framesSent": s.sent}, 0
     except Refusal as e:
+        if not e.from_peer:
+            # §7.6, client side: exactly one Error frame, then the half-close
+            s.send(error=M["Error"](code=e.code, message=e.message[:300], retryable=False))
         s.close()
         return {"status": "failed", "code": e.code, "message": e.message, **grpc_status(s)}, 3
     except grpc.RpcError as e:
