@@ -193,6 +193,7 @@ export function toAuditData(value: unknown, depth = 0): unknown {
 
 export class AuditLog {
   private closed = false;
+  private readonly listeners = new Set<(entry: AuditEntry) => void>();
 
   private constructor(
     readonly path: string,
@@ -288,7 +289,23 @@ export class AuditLog {
     w.size += line.length;
     w.lastHash = entry.hash;
     w.lastSeq = entry.seq;
+    for (const listener of this.listeners) {
+      try {
+        listener(entry);
+      } catch {
+        /* a listener never stops the log */
+      }
+    }
     return entry;
+  }
+
+  /**
+   * Calls `listener` with each entry appended through this handle, once it is on disk (e.g. the
+   * publisher's notifier). Returns the unsubscribe function. A listener's error is swallowed.
+   */
+  onAppend(listener: (entry: AuditEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   get lastHash(): string {

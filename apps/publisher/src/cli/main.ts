@@ -6,6 +6,7 @@ import { registerInit } from "./commands/init";
 import { registerPack } from "./commands/pack";
 import { registerPush } from "./commands/push";
 import { registerReceipts } from "./commands/receipts";
+import { registerNotify } from "./commands/notify";
 import { registerReceivers } from "./commands/receivers";
 import { registerRegister } from "./commands/register";
 import { registerRun } from "./commands/run";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerPack(program);
   registerRegister(program);
   registerReceivers(program);
+  registerNotify(program);
   registerRun(program);
   registerPush(program);
   registerStatus(program);

@@ -7,6 +7,7 @@ import {
   type ConfigCheckContext, type EnvOverride, type FileKind,
 } from "@prepcast/runtime";
 import { parsePasswordHash } from "../dashboard/auth";
+import { NotificationsSchema } from "../notify/config";
 import type { ReceiverEntry } from "./receiver-link";
 
 export const DEFAULT_SUSPENSION_TEXT =
@@ -71,6 +72,8 @@ export const PublisherConfigSchema = z.strictObject({
   /** The public "Difusores oficiales" page (static HTML + JSON); default STATE/public. */
   publicList: z.strictObject({ dir: z.string().min(1).optional(), title: z.string().min(1).max(200).default("Difusores oficiales del PREP") }).prefault({}),
   log: z.strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info") }).default({ level: "info" }),
+  /** Notices to people: the difusor's technical staff and the OPLE's operators (email, signed webhooks). */
+  notifications: NotificationsSchema,
   receivers: z
     .array(
       z.strictObject({
@@ -175,6 +178,9 @@ function checkPublisherConfig(v: unknown, checks: ConfigCheckContext): void {
     if (fs.readFileSync(file, "utf8").trim().length < 16) throw new PrepcastError("CONFIG_INVALID", `${file}: the admin token must have at least 16 characters`, { hint: "write a long random token, e.g. `openssl rand -hex 32`" });
   });
   checkConfigFile(ctx, "admin.passwordFile", configString(v, "admin.passwordFile"), "secret", (file) => parsePasswordHash(fs.readFileSync(file, "utf8"), file));
+  checkConfigFile(ctx, "notifications.email.passwordFile", configString(v, "notifications.email.passwordFile"), "secret", (file) => {
+    if (fs.readFileSync(file, "utf8").trim() === "") throw new PrepcastError("CONFIG_INVALID", `${file} is empty`, { hint: "write the SMTP relay's password in it (one line)" });
+  });
   const admin = configString(v, "admin.listen");
   if (admin !== undefined) checkListeners([{ field: "admin.listen", value: admin }], ctx.problem);
   const receivers = configValue(v, "receivers");
@@ -224,6 +230,7 @@ export function loadPublisherConfig(file: string, env: NodeJS.ProcessEnv = proce
       ...(config.admin.passwordFile ? { passwordFile: resolveFrom(baseDir, config.admin.passwordFile) } : {}),
     },
     publicList: { ...config.publicList, dir: resolveFrom(baseDir, config.publicList.dir ?? path.join(config.state, "public")) },
+    notifications: { ...config.notifications, email: config.notifications.email?.passwordFile ? { ...config.notifications.email, passwordFile: resolveFrom(baseDir, config.notifications.email.passwordFile) } : config.notifications.email },
     receiverEntries,
   };
 }

@@ -17,6 +17,7 @@ import { DeltaPlanning } from "./delta-planner";
 import { DifusorMonitor, type DifusorMonitorStatus } from "../monitor/monitor";
 import { PublicListWriter } from "../difusores/public-list-writer";
 import { operatorRoutes, AdminAuth } from "../dashboard/routes";
+import { Notifier } from "../notify/notifier";
 
 export const AGENT_VERSION = "0.1.0";
 
@@ -61,6 +62,7 @@ export class PublisherService extends EventEmitter {
   private inbox: InboxWatcher | null = null;
   monitor!: DifusorMonitor;
   publicList!: PublicListWriter;
+  notifier: Notifier | null = null;
   /** Shared delta streams (open files of STATE/deltas); closed once every link has stopped. */
   private deltaPlanning: DeltaPlanning | null = null;
 
@@ -117,6 +119,8 @@ export class PublisherService extends EventEmitter {
     // Synchronously after the links start (they are still dialing): suspended ones never get a cut.
     svc.monitor = new DifusorMonitor({ config: c, repo, audit, log: svc.log, registry: svc.registry, identitySecretKey: identity.secretKey, links: () => svc.links, ...(opts.now ? { now: opts.now } : {}) });
     svc.monitor.applyToLinks();
+    // notices to people (staff, operators) follow the audit log: suspensions, failing sites and pushes
+    svc.notifier = new Notifier({ config: c, audit, log: svc.log, identity: { publicKey: identity.publicKey, secretKey: identity.secretKey } });
     svc.publicList = new PublicListWriter(svc);
     svc.wireMonitor(opts.monitor ?? !!opts.admin);
     try {
@@ -333,6 +337,7 @@ export class PublisherService extends EventEmitter {
     await this.repo.close();
     await this.admin?.close();
     this.adminAuth?.close();
+    await this.notifier?.stop();
     this.audit.append("service_stopped", { publisher: this.config.id });
     this.audit.close();
     this.receipts.close();
