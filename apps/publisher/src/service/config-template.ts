@@ -15,7 +15,13 @@ admin:
   # tokenFile: ./admin.token      # require "Authorization: Bearer <token>"
 updatePeriodMinutes: 15
 suspendAfterPeriods: 3            # the call's 45-minute rule
+# notifications:                  # notices to people (docs/operations/notifications.md)
+#   operators: [guardia@ople.example]
+#   email: { host: smtp.ople.example, port: 587, security: starttls, from: "PREP <prep@ople.example>", user: prep, passwordFile: ./smtp.password }
+#   webhooks: [{ url: "https://monitor.ople.example/prepcast" }]
 receivers: []
+# Add difusores with \`prep-publisher receivers add registration.json\` (docs/operations/onboarding.md),
+# or by hand:
 # - id: uv-xalapa
 #   name: Universidad Veracruzana
 #   transport: grpc               # or websocket (wss://host/prepcast/v1/push)
