@@ -4,11 +4,11 @@ import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import { AUDIT_GENESIS_HASH, AuditLog, readAuditLog } from "../audit-log";
 import { PrepcastError, toPrepcastError } from "../errors";
-import { parseManifest, type Manifest } from "../manifest";
+import { parseManifest, type Manifest } from "../trust/manifest";
 import { sha256Hex } from "../hash";
-import { advanceTrustState, emptyTrustState, isEmbargoed, type TrustState, type VerifiedCut } from "../trust";
-import { KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY } from "../package/format";
-import { SITE_DIR } from "../package/verified-file";
+import { advanceTrustState, emptyTrustState, isEmbargoed, type TrustState, type VerifiedCut } from "../trust/trust";
+import { KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY } from "../archive/format";
+import { SITE_DIR } from "../archive/verified-file";
 import { fsyncDir, syncTree, writeFileAtomic } from "./durable";
 import { acquireStateLock, type StateLock } from "./state-lock";
 

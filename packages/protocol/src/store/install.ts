@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { PrepcastError, toPrepcastError } from "../errors";
-import { readPackage } from "../package/reader";
-import { isEmbargoed, type VerifySignedCutOptions } from "../trust";
+import { readPackage } from "../archive/reader";
+import { isEmbargoed, type VerifySignedCutOptions } from "../trust/trust";
 import type { CutRecord, CutStore, Staging } from "./cut-store";
 
 export interface InstallOptions extends Omit<VerifySignedCutOptions, "state"> {

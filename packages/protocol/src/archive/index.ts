@@ -1,8 +1,7 @@
+// The `.prep` archive: its tar layout, the guarded reader and the writer, payload streams.
 export * from "./format";
 export * from "./tar-guard";
 export * from "./verified-file";
 export * from "./payload";
-export * from "./publisher-keys";
 export * from "./writer";
 export * from "./reader";
-export * from "./cli-report";

@@ -6,12 +6,12 @@ import { once } from "node:events";
 import * as tar from "tar-stream";
 import { PrepcastError, toPrepcastError } from "../errors";
 import { EventLoopTurns } from "../event-loop";
-import { createManifest, type Channel, type Manifest, type ManifestFile, type Retraction, type FinalCut } from "../manifest";
+import { createManifest, type Channel, type Manifest, type ManifestFile, type Retraction, type FinalCut } from "../trust/manifest";
 import { assertNoCollisions, validateSitePath } from "../paths";
-import { encodeSigFile, signDocument } from "../signing";
+import { encodeSigFile, signDocument } from "../trust/signing";
 import { sha256Hex } from "../hash";
 import { ENTRY_MODE, ENTRY_MTIME, KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, MAX_FILE_SIZE, siteEntryName } from "./format";
-import { loadPublisherSigningMaterial, type PublisherSigningMaterial } from "./publisher-keys";
+import { loadPublisherSigningMaterial, type PublisherSigningMaterial } from "../trust/publisher-keys";
 
 const READ_CHUNK = 1 << 20;
 
