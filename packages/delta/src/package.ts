@@ -6,7 +6,7 @@ import { pipeline } from "node:stream/promises";
 import * as tar from "tar-stream";
 import {
   ENTRY_MODE, ENTRY_MTIME, KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, PrepcastError, SIGNED_ENTRIES, TarHeaderGuard,
-  emptyTrustState, readPackage, toPrepcastError, type SignedCut, type VerifiedCut,
+  emptyTrustState, hashFile, readPackage, replaceFileDurably, toPrepcastError, type SignedCut, type VerifiedCut,
 } from "@prepcast/protocol";
 import { cutDirContent } from "./content";
 import { encodeDelta, type EncodeStats } from "./encode";
@@ -37,34 +37,33 @@ export interface DeltaPackageBase {
 
 export async function writeDeltaPackage(out: string, signed: SignedCut, base: DeltaPackageBase["base"], streamFile: string): Promise<{ packageBytes: number; base: DeltaPackageBase }> {
   const st = await fsp.stat(streamFile);
-  const h = createHash("sha256");
-  for await (const c of fs.createReadStream(streamFile, { highWaterMark: 1 << 20 })) h.update(c as Buffer);
-  const doc: DeltaPackageBase = { format: DELTA_PACKAGE_FORMAT, encoding: ENCODING_DELTA_ZSTD, base, streamSize: st.size, streamSha256: h.digest("hex") };
-  const pack = tar.pack();
+  const doc: DeltaPackageBase = { format: DELTA_PACKAGE_FORMAT, encoding: ENCODING_DELTA_ZSTD, base, streamSize: st.size, streamSha256: (await hashFile(streamFile)).sha256 };
   const header = (name: string, size: number) => ({ name, size, mode: ENTRY_MODE, mtime: ENTRY_MTIME, type: "file" as const, uid: 0, gid: 0 });
-  const tmp = `${out}.tmp-${process.pid}`;
-  const done = pipeline(pack, fs.createWriteStream(tmp, { mode: 0o644 }));
   try {
-    const small = async (name: string, data: Buffer) => new Promise<void>((resolve, reject) => pack.entry(header(name, data.length), data, (e) => (e ? reject(e) : resolve())));
-    await small(KEYSET_ENTRY, signed.keyset);
-    await small(KEYSET_SIG_ENTRY, signed.keysetSig);
-    await small(MANIFEST_ENTRY, signed.manifest);
-    await small(MANIFEST_SIG_ENTRY, signed.manifestSig);
-    await small(BASE_ENTRY, Buffer.from(JSON.stringify(doc) + "\n"));
-    await new Promise<void>((resolve, reject) => {
-      const sink = pack.entry(header(DELTA_ENTRY, st.size), (e) => (e ? reject(e) : resolve()));
-      pipeline(fs.createReadStream(streamFile, { highWaterMark: 1 << 20 }), sink).catch(reject);
+    await replaceFileDurably(out, 0o644, async (handle) => {
+      const pack = tar.pack();
+      // by its fd: a stream on the FileHandle itself would hold it open (its close() would wait)
+      const done = pipeline(pack, fs.createWriteStream("", { fd: handle.fd, autoClose: false }));
+      try {
+        const small = async (name: string, data: Buffer) => new Promise<void>((resolve, reject) => pack.entry(header(name, data.length), data, (e) => (e ? reject(e) : resolve())));
+        await small(KEYSET_ENTRY, signed.keyset);
+        await small(KEYSET_SIG_ENTRY, signed.keysetSig);
+        await small(MANIFEST_ENTRY, signed.manifest);
+        await small(MANIFEST_SIG_ENTRY, signed.manifestSig);
+        await small(BASE_ENTRY, Buffer.from(JSON.stringify(doc) + "\n"));
+        await new Promise<void>((resolve, reject) => {
+          const sink = pack.entry(header(DELTA_ENTRY, st.size), (e) => (e ? reject(e) : resolve()));
+          pipeline(fs.createReadStream(streamFile, { highWaterMark: 1 << 20 }), sink).catch(reject);
+        });
+        pack.finalize();
+        await done;
+      } catch (e) {
+        pack.destroy();
+        await done.catch(() => undefined);
+        throw e;
+      }
     });
-    pack.finalize();
-    await done;
-    const fh = await fsp.open(tmp, "r+");
-    await fh.sync();
-    await fh.close();
-    await fsp.rename(tmp, out);
   } catch (e) {
-    pack.destroy();
-    await done.catch(() => undefined);
-    await fsp.rm(tmp, { force: true });
     throw toPrepcastError(e, out);
   }
   return { packageBytes: (await fsp.stat(out)).size, base: doc };

@@ -5,7 +5,7 @@ import { PrepcastError, toPrepcastError } from "../errors";
 import { sha256Hex } from "../hash";
 import { isEmbargoed } from "../trust/trust";
 import { MANIFEST_ENTRY } from "../archive/format";
-import { fsyncDir } from "./durable";
+import { fsyncDir } from "../durable";
 import { CURRENT_TMP_PREFIX, liveTargetOf } from "./layout";
 import type { CutStore } from "./cut-store";
 import type { CutRecord } from "./state-file";

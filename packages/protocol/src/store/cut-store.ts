@@ -9,7 +9,7 @@ import { advanceTrustState, type TrustState, type VerifiedCut } from "../trust/t
 import { KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY } from "../archive/format";
 import { SITE_DIR } from "../archive/verified-file";
 import { activateCut, markCutPending, settleCut, unsettledCut } from "./activation";
-import { fsyncDir, syncTree } from "./durable";
+import { fsyncDir, syncTree } from "../durable";
 import { stateDirLayout } from "./layout";
 import { recoverStore } from "./recover";
 import { acquireStateLock, type StateLock } from "./state-lock";

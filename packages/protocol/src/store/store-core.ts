@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { AuditLog } from "../audit-log";
 import { PrepcastError } from "../errors";
-import { writeFileAtomic } from "./durable";
+import { writeFileAtomic } from "../durable";
 import type { CutStoreOptions } from "./cut-store";
 import type { StateDirLayout } from "./layout";
 import type { CutRecord, StoreState } from "./state-file";
