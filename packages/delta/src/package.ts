@@ -5,8 +5,8 @@ import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import * as tar from "tar-stream";
 import {
-  ENTRY_MODE, ENTRY_MTIME, KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, PrepcastError, SIGNED_ENTRIES, TarHeaderGuard,
-  emptyTrustState, hashFile, readPackage, replaceFileDurably, toPrepcastError, type SignedCut, type VerifiedCut,
+  ENTRY_MODE, ENTRY_MTIME, GuardedTarReader, KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, PrepcastError,
+  emptyTrustState, readSignedDocuments, hashFile, readPackage, replaceFileDurably, toPrepcastError, type SignedCut, type TarEntry, type VerifiedCut,
 } from "@prepcast/protocol";
 import { cutDirContent } from "./content";
 import { encodeDelta, type EncodeStats } from "./encode";
@@ -115,44 +115,23 @@ export async function readDeltaPackage(
   file: string,
   opts: { verify: (signed: SignedCut) => VerifiedCut; streamOut: string; maxStreamBytes: (v: VerifiedCut) => number },
 ): Promise<{ verified: VerifiedCut; base: DeltaPackageBase }> {
-  const guard = new TarHeaderGuard();
-  const extract = tar.extract();
-  const input = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-  const pump = (async () => {
-    try {
-      for await (const chunk of input) {
-        if (extract.destroyed) return;
-        guard.inspect(chunk as Buffer);
-        if (!extract.write(chunk)) await new Promise<void>((r) => { extract.once("drain", r); extract.once("close", r); });
-      }
-      guard.end();
-      extract.end(undefined);
-    } catch (e) {
-      extract.destroy(e as Error);
-    } finally {
-      input.destroy();
-    }
-  })();
-  const it = extract[Symbol.asyncIterator]();
-  type Entry = AsyncIterable<unknown> & { header: tar.Header };
-  const next = async (want: string): Promise<Entry> => {
-    const r = await it.next();
-    if (r.done) throw new PrepcastError("MISSING_ENTRY", `the delta package ends before ${want}`, { where: want });
-    const e = r.value as Entry;
+  const reader = new GuardedTarReader(file, file);
+  const next = async (want: string): Promise<TarEntry> => {
+    const e = await reader.next();
+    if (e === null) throw new PrepcastError("MISSING_ENTRY", `the delta package ends before ${want}`, { where: want });
     if (e.header.type !== "file") throw new PrepcastError("ENTRY_TYPE", `${e.header.name} is a ${e.header.type}, not a regular file`, { where: e.header.name });
     if (e.header.name !== want) throw new PrepcastError("UNEXPECTED_ENTRY", `expected ${want} but found ${JSON.stringify(e.header.name.slice(0, 200))}`, { where: want, hint: "repack with prep-publisher pack --base" });
     return e;
   };
-  const readSmall = async (e: Entry, max: number): Promise<Buffer> => {
+  const readSmall = async (e: TarEntry, max: number): Promise<Buffer> => {
     if ((e.header.size ?? 0) > max) throw new PrepcastError("TOO_LARGE", `${e.header.name} is ${e.header.size} bytes, more than ${max}`, { where: e.header.name });
     const parts: Buffer[] = [];
     for await (const c of e) parts.push(c as Buffer);
     return Buffer.concat(parts);
   };
   try {
-    const docs: Buffer[] = [];
-    for (const { name, maxSize } of SIGNED_ENTRIES) docs.push(await readSmall(await next(name), maxSize));
-    const verified = opts.verify({ keyset: docs[0]!, keysetSig: docs[1]!, manifest: docs[2]!, manifestSig: docs[3]! });
+    // the signed documents first, read as every package's are (protocol's guarded reader)
+    const verified = opts.verify(await readSignedDocuments(reader));
     const base = parseBaseDoc(await readSmall(await next(BASE_ENTRY), MAX_BASE_JSON));
     const entry = await next(DELTA_ENTRY);
     const limit = opts.maxStreamBytes(verified);
@@ -170,14 +149,14 @@ export async function readDeltaPackage(
       await out.close();
     }
     if (h.digest("hex") !== base.streamSha256) throw new PrepcastError("HASH_MISMATCH", `${DELTA_ENTRY} does not match the hash in ${BASE_ENTRY}`, { where: DELTA_ENTRY });
-    const after = await it.next();
-    if (!after.done) throw new PrepcastError("TRAILING_DATA", `the delta package has an entry after ${DELTA_ENTRY}`, { where: (after.value as Entry).header.name });
+    const after = await reader.next();
+    if (after !== null) throw new PrepcastError("TRAILING_DATA", `the delta package has an entry after ${DELTA_ENTRY}`, { where: after.header.name });
+    await reader.finish();
     return { verified, base };
   } catch (e) {
-    extract.destroy();
-    throw toPrepcastError(e, file);
-  } finally {
-    await pump;
+    const err = reader.abort(e);
+    await reader.settled();
+    throw err;
   }
 }
 

@@ -5,3 +5,4 @@ export * from "./verified-file";
 export * from "./payload";
 export * from "./writer";
 export * from "./reader";
+export { GuardedTarReader, readSignedDocuments, type TarEntry } from "./guarded-reader";
