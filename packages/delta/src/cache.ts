@@ -1,8 +1,6 @@
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import { PrepcastError, writeFileAtomic } from "@prepcast/protocol";
+import { PrepcastError, hashFile, writeFileAtomic } from "@prepcast/protocol";
 import type { EncodeStats } from "./encode";
 
 export interface CachedStream {
@@ -67,13 +65,8 @@ export class DeltaCache {
     }
     if (meta.format !== "prepcast/delta-cache@1" || meta.target !== key.targetSha256 || meta.base !== key.baseSha256 || meta.encoding !== key.encoding) return null;
     try {
-      const h = createHash("sha256");
-      let size = 0;
-      for await (const c of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
-        h.update(c as Buffer);
-        size += (c as Buffer).length;
-      }
-      if (size !== meta.size || h.digest("hex") !== meta.sha256) throw new PrepcastError("STATE_INVALID", `${file} does not match its record`);
+      const { size, sha256 } = await hashFile(file);
+      if (size !== meta.size || sha256 !== meta.sha256) throw new PrepcastError("STATE_INVALID", `${file} does not match its record`);
     } catch {
       await fsp.rm(file, { force: true });
       await fsp.rm(`${file}.json`, { force: true });

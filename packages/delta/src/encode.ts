@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { PrepcastError } from "@prepcast/protocol";
+import { PrepcastError, replaceFileDurably } from "@prepcast/protocol";
 import type { CutContent } from "./content";
 import {
   DEFAULT_GROUP_BYTES, DEFAULT_LEVEL, LARGE_FILE_BYTES, MAX_GROUP_DICT_BYTES, MAX_GROUP_FILES, MAX_GROUP_LITERAL_BYTES, METHOD_STORED, METHOD_ZSTD,
@@ -84,92 +84,89 @@ export async function encodeDelta(target: CutContent, base: CutContent | null, o
   }
   const stats: EncodeStats = { files: target.files.length, unchanged: 0, referenced: 0, whole: 0, groups: 0, storedGroups: 0, targetBytes: 0, size: 0, sha256: "", cpuMs: 0 };
   await fsp.mkdir(path.dirname(outFile), { recursive: true });
-  const tmp = `${outFile}.tmp-${randomBytes(6).toString("hex")}`;
-  const handle = await fsp.open(tmp, "wx", 0o640);
-  try {
-    const out = new StreamWriter(handle);
-    await out.write(encodeHeader(target.manifestSha256, base ? base.manifestSha256 : null, target.files.length, base ? base.files.length : 0));
-    let group: PendingFile[] = [];
-    let literalBytes = 0;
-    let dictBytes = 0;
-    let first = 0;
+  // the stream is written to a temp file, fsynced and renamed over outFile (replaceFileDurably)
+  await replaceFileDurably(outFile, 0o640, async (handle) => {
+    try {
+      const out = new StreamWriter(handle);
+      await out.write(encodeHeader(target.manifestSha256, base ? base.manifestSha256 : null, target.files.length, base ? base.files.length : 0));
+      let group: PendingFile[] = [];
+      let literalBytes = 0;
+      let dictBytes = 0;
+      let first = 0;
 
-    const flush = async (): Promise<void> => {
-      if (group.length === 0) return;
-      const head: number[] = [TAG_GROUP];
-      writeVarint(head, first);
-      writeVarint(head, group.length);
-      for (const g of group) writeVarint(head, g.op === OP_LITERAL_REF ? OP_LITERAL_REF + g.ref! : g.op);
-      const literals = group.filter((g) => g.op !== OP_COPY);
-      const literalSize = literals.reduce((s, g) => s + target.files[g.index]!.size, 0);
-      const streamed = literals.length === 1 && literalSize > MAX_GROUP_LITERAL_BYTES;
-      let method = METHOD_STORED;
-      let body: Buffer[] = [];
-      if (literalSize > 0 && !streamed) {
-        const parts = await target.readMany(literals.map((g) => g.index));
-        const dictParts = base ? await base.readMany(literals.filter((g) => g.ref !== null).map((g) => g.ref!)) : [];
-        const literal = parts.length === 1 ? parts[0]! : Buffer.concat(parts, literalSize);
-        const compressed = compressWithDictionary(literal, dictParts, level);
-        if (compressed.length < literal.length) {
-          method = METHOD_ZSTD;
-          body = [compressed];
-        } else {
-          body = [literal];
+      const flush = async (): Promise<void> => {
+        if (group.length === 0) return;
+        const head: number[] = [TAG_GROUP];
+        writeVarint(head, first);
+        writeVarint(head, group.length);
+        for (const g of group) writeVarint(head, g.op === OP_LITERAL_REF ? OP_LITERAL_REF + g.ref! : g.op);
+        const literals = group.filter((g) => g.op !== OP_COPY);
+        const literalSize = literals.reduce((s, g) => s + target.files[g.index]!.size, 0);
+        const streamed = literals.length === 1 && literalSize > MAX_GROUP_LITERAL_BYTES;
+        let method = METHOD_STORED;
+        let body: Buffer[] = [];
+        if (literalSize > 0 && !streamed) {
+          const parts = await target.readMany(literals.map((g) => g.index));
+          const dictParts = base ? await base.readMany(literals.filter((g) => g.ref !== null).map((g) => g.ref!)) : [];
+          const literal = parts.length === 1 ? parts[0]! : Buffer.concat(parts, literalSize);
+          const compressed = compressWithDictionary(literal, dictParts, level);
+          if (compressed.length < literal.length) {
+            method = METHOD_ZSTD;
+            body = [compressed];
+          } else {
+            body = [literal];
+          }
         }
-      }
-      head.push(method);
-      const bodySize = streamed ? literalSize : body.reduce((s, b) => s + b.length, 0);
-      writeVarint(head, bodySize);
-      await out.write(Buffer.from(head));
-      if (streamed) {
-        // One file too large for a group: stored, copied through in 4 MiB pieces.
-        const g = literals[0]!;
-        for (let off = 0; off < literalSize; off += 4 << 20) await out.write(await target.read(g.index, off, Math.min(4 << 20, literalSize - off)));
-      } else {
-        for (const b of body) await out.write(b);
-      }
-      stats.groups++;
-      if (method === METHOD_STORED && literalSize > 0) stats.storedGroups++;
-      first += group.length;
-      group = [];
-      literalBytes = 0;
-      dictBytes = 0;
-    };
+        head.push(method);
+        const bodySize = streamed ? literalSize : body.reduce((s, b) => s + b.length, 0);
+        writeVarint(head, bodySize);
+        await out.write(Buffer.from(head));
+        if (streamed) {
+          // One file too large for a group: stored, copied through in 4 MiB pieces.
+          const g = literals[0]!;
+          for (let off = 0; off < literalSize; off += 4 << 20) await out.write(await target.read(g.index, off, Math.min(4 << 20, literalSize - off)));
+        } else {
+          for (const b of body) await out.write(b);
+        }
+        stats.groups++;
+        if (method === METHOD_STORED && literalSize > 0) stats.storedGroups++;
+        first += group.length;
+        group = [];
+        literalBytes = 0;
+        dictBytes = 0;
+      };
 
-    for (let i = 0; i < target.files.length; i++) {
-      const f = target.files[i]!;
-      stats.targetBytes += f.size;
-      if (baseBySha.has(f.sha256)) {
-        stats.unchanged++;
-        group.push({ index: i, op: OP_COPY, ref: null });
-        if (group.length >= MAX_GROUP_FILES) await flush();
-        continue;
+      for (let i = 0; i < target.files.length; i++) {
+        const f = target.files[i]!;
+        stats.targetBytes += f.size;
+        if (baseBySha.has(f.sha256)) {
+          stats.unchanged++;
+          group.push({ index: i, op: OP_COPY, ref: null });
+          if (group.length >= MAX_GROUP_FILES) await flush();
+          continue;
+        }
+        const r = baseByPath.get(f.path);
+        const refSize = r === undefined ? 0 : base!.files[r]!.size;
+        const useRef = r !== undefined && refSize > 0 && f.size <= MAX_GROUP_LITERAL_BYTES && refSize <= Math.min(LARGE_FILE_BYTES * 2, MAX_GROUP_DICT_BYTES);
+        if (useRef) stats.referenced++;
+        else stats.whole++;
+        const large = f.size > LARGE_FILE_BYTES;
+        if (large || literalBytes + f.size > MAX_GROUP_LITERAL_BYTES || dictBytes + (useRef ? refSize : 0) > MAX_GROUP_DICT_BYTES) await flush();
+        group.push({ index: i, op: useRef ? OP_LITERAL_REF : OP_LITERAL, ref: useRef ? r! : null });
+        literalBytes += f.size;
+        if (useRef) dictBytes += refSize;
+        if (large || literalBytes >= groupBytes || group.length >= MAX_GROUP_FILES) await flush();
       }
-      const r = baseByPath.get(f.path);
-      const refSize = r === undefined ? 0 : base!.files[r]!.size;
-      const useRef = r !== undefined && refSize > 0 && f.size <= MAX_GROUP_LITERAL_BYTES && refSize <= Math.min(LARGE_FILE_BYTES * 2, MAX_GROUP_DICT_BYTES);
-      if (useRef) stats.referenced++;
-      else stats.whole++;
-      const large = f.size > LARGE_FILE_BYTES;
-      if (large || literalBytes + f.size > MAX_GROUP_LITERAL_BYTES || dictBytes + (useRef ? refSize : 0) > MAX_GROUP_DICT_BYTES) await flush();
-      group.push({ index: i, op: useRef ? OP_LITERAL_REF : OP_LITERAL, ref: useRef ? r! : null });
-      literalBytes += f.size;
-      if (useRef) dictBytes += refSize;
-      if (large || literalBytes >= groupBytes || group.length >= MAX_GROUP_FILES) await flush();
+      await flush();
+      await out.write(Buffer.from([TAG_END]));
+      await out.flush();
+      await handle.sync(); // here, so that a failed sync is reported as before (INTERNAL)
+      stats.size = out.size;
+      stats.sha256 = out.hash.digest("hex");
+    } catch (e) {
+      throw e instanceof PrepcastError ? e : new PrepcastError("INTERNAL", `encoding the delta failed: ${(e as Error).message}`, { cause: e });
     }
-    await flush();
-    await out.write(Buffer.from([TAG_END]));
-    await out.flush();
-    await handle.sync();
-    stats.size = out.size;
-    stats.sha256 = out.hash.digest("hex");
-  } catch (e) {
-    await handle.close().catch(() => undefined);
-    await fsp.rm(tmp, { force: true });
-    throw e instanceof PrepcastError ? e : new PrepcastError("INTERNAL", `encoding the delta failed: ${(e as Error).message}`, { cause: e });
-  }
-  await handle.close();
-  await fsp.rename(tmp, outFile);
+  });
   const cpu = process.cpuUsage(started);
   stats.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
   return stats;

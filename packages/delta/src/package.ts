@@ -5,8 +5,8 @@ import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import * as tar from "tar-stream";
 import {
-  ENTRY_MODE, ENTRY_MTIME, KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, PrepcastError, SIGNED_ENTRIES, TarHeaderGuard,
-  emptyTrustState, readPackage, toPrepcastError, type SignedCut, type VerifiedCut,
+  ENTRY_MODE, ENTRY_MTIME, GuardedTarReader, KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, PrepcastError,
+  emptyTrustState, readSignedDocuments, hashFile, readPackage, replaceFileDurably, toPrepcastError, type SignedCut, type TarEntry, type VerifiedCut,
 } from "@prepcast/protocol";
 import { cutDirContent } from "./content";
 import { encodeDelta, type EncodeStats } from "./encode";
@@ -37,34 +37,33 @@ export interface DeltaPackageBase {
 
 export async function writeDeltaPackage(out: string, signed: SignedCut, base: DeltaPackageBase["base"], streamFile: string): Promise<{ packageBytes: number; base: DeltaPackageBase }> {
   const st = await fsp.stat(streamFile);
-  const h = createHash("sha256");
-  for await (const c of fs.createReadStream(streamFile, { highWaterMark: 1 << 20 })) h.update(c as Buffer);
-  const doc: DeltaPackageBase = { format: DELTA_PACKAGE_FORMAT, encoding: ENCODING_DELTA_ZSTD, base, streamSize: st.size, streamSha256: h.digest("hex") };
-  const pack = tar.pack();
+  const doc: DeltaPackageBase = { format: DELTA_PACKAGE_FORMAT, encoding: ENCODING_DELTA_ZSTD, base, streamSize: st.size, streamSha256: (await hashFile(streamFile)).sha256 };
   const header = (name: string, size: number) => ({ name, size, mode: ENTRY_MODE, mtime: ENTRY_MTIME, type: "file" as const, uid: 0, gid: 0 });
-  const tmp = `${out}.tmp-${process.pid}`;
-  const done = pipeline(pack, fs.createWriteStream(tmp, { mode: 0o644 }));
   try {
-    const small = async (name: string, data: Buffer) => new Promise<void>((resolve, reject) => pack.entry(header(name, data.length), data, (e) => (e ? reject(e) : resolve())));
-    await small(KEYSET_ENTRY, signed.keyset);
-    await small(KEYSET_SIG_ENTRY, signed.keysetSig);
-    await small(MANIFEST_ENTRY, signed.manifest);
-    await small(MANIFEST_SIG_ENTRY, signed.manifestSig);
-    await small(BASE_ENTRY, Buffer.from(JSON.stringify(doc) + "\n"));
-    await new Promise<void>((resolve, reject) => {
-      const sink = pack.entry(header(DELTA_ENTRY, st.size), (e) => (e ? reject(e) : resolve()));
-      pipeline(fs.createReadStream(streamFile, { highWaterMark: 1 << 20 }), sink).catch(reject);
+    await replaceFileDurably(out, 0o644, async (handle) => {
+      const pack = tar.pack();
+      // by its fd: a stream on the FileHandle itself would hold it open (its close() would wait)
+      const done = pipeline(pack, fs.createWriteStream("", { fd: handle.fd, autoClose: false }));
+      try {
+        const small = async (name: string, data: Buffer) => new Promise<void>((resolve, reject) => pack.entry(header(name, data.length), data, (e) => (e ? reject(e) : resolve())));
+        await small(KEYSET_ENTRY, signed.keyset);
+        await small(KEYSET_SIG_ENTRY, signed.keysetSig);
+        await small(MANIFEST_ENTRY, signed.manifest);
+        await small(MANIFEST_SIG_ENTRY, signed.manifestSig);
+        await small(BASE_ENTRY, Buffer.from(JSON.stringify(doc) + "\n"));
+        await new Promise<void>((resolve, reject) => {
+          const sink = pack.entry(header(DELTA_ENTRY, st.size), (e) => (e ? reject(e) : resolve()));
+          pipeline(fs.createReadStream(streamFile, { highWaterMark: 1 << 20 }), sink).catch(reject);
+        });
+        pack.finalize();
+        await done;
+      } catch (e) {
+        pack.destroy();
+        await done.catch(() => undefined);
+        throw e;
+      }
     });
-    pack.finalize();
-    await done;
-    const fh = await fsp.open(tmp, "r+");
-    await fh.sync();
-    await fh.close();
-    await fsp.rename(tmp, out);
   } catch (e) {
-    pack.destroy();
-    await done.catch(() => undefined);
-    await fsp.rm(tmp, { force: true });
     throw toPrepcastError(e, out);
   }
   return { packageBytes: (await fsp.stat(out)).size, base: doc };
@@ -116,44 +115,23 @@ export async function readDeltaPackage(
   file: string,
   opts: { verify: (signed: SignedCut) => VerifiedCut; streamOut: string; maxStreamBytes: (v: VerifiedCut) => number },
 ): Promise<{ verified: VerifiedCut; base: DeltaPackageBase }> {
-  const guard = new TarHeaderGuard();
-  const extract = tar.extract();
-  const input = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-  const pump = (async () => {
-    try {
-      for await (const chunk of input) {
-        if (extract.destroyed) return;
-        guard.inspect(chunk as Buffer);
-        if (!extract.write(chunk)) await new Promise<void>((r) => { extract.once("drain", r); extract.once("close", r); });
-      }
-      guard.end();
-      extract.end(undefined);
-    } catch (e) {
-      extract.destroy(e as Error);
-    } finally {
-      input.destroy();
-    }
-  })();
-  const it = extract[Symbol.asyncIterator]();
-  type Entry = AsyncIterable<unknown> & { header: tar.Header };
-  const next = async (want: string): Promise<Entry> => {
-    const r = await it.next();
-    if (r.done) throw new PrepcastError("MISSING_ENTRY", `the delta package ends before ${want}`, { where: want });
-    const e = r.value as Entry;
+  const reader = new GuardedTarReader(file, file);
+  const next = async (want: string): Promise<TarEntry> => {
+    const e = await reader.next();
+    if (e === null) throw new PrepcastError("MISSING_ENTRY", `the delta package ends before ${want}`, { where: want });
     if (e.header.type !== "file") throw new PrepcastError("ENTRY_TYPE", `${e.header.name} is a ${e.header.type}, not a regular file`, { where: e.header.name });
     if (e.header.name !== want) throw new PrepcastError("UNEXPECTED_ENTRY", `expected ${want} but found ${JSON.stringify(e.header.name.slice(0, 200))}`, { where: want, hint: "repack with prep-publisher pack --base" });
     return e;
   };
-  const readSmall = async (e: Entry, max: number): Promise<Buffer> => {
+  const readSmall = async (e: TarEntry, max: number): Promise<Buffer> => {
     if ((e.header.size ?? 0) > max) throw new PrepcastError("TOO_LARGE", `${e.header.name} is ${e.header.size} bytes, more than ${max}`, { where: e.header.name });
     const parts: Buffer[] = [];
     for await (const c of e) parts.push(c as Buffer);
     return Buffer.concat(parts);
   };
   try {
-    const docs: Buffer[] = [];
-    for (const { name, maxSize } of SIGNED_ENTRIES) docs.push(await readSmall(await next(name), maxSize));
-    const verified = opts.verify({ keyset: docs[0]!, keysetSig: docs[1]!, manifest: docs[2]!, manifestSig: docs[3]! });
+    // the signed documents first, read as every package's are (protocol's guarded reader)
+    const verified = opts.verify(await readSignedDocuments(reader));
     const base = parseBaseDoc(await readSmall(await next(BASE_ENTRY), MAX_BASE_JSON));
     const entry = await next(DELTA_ENTRY);
     const limit = opts.maxStreamBytes(verified);
@@ -171,14 +149,14 @@ export async function readDeltaPackage(
       await out.close();
     }
     if (h.digest("hex") !== base.streamSha256) throw new PrepcastError("HASH_MISMATCH", `${DELTA_ENTRY} does not match the hash in ${BASE_ENTRY}`, { where: DELTA_ENTRY });
-    const after = await it.next();
-    if (!after.done) throw new PrepcastError("TRAILING_DATA", `the delta package has an entry after ${DELTA_ENTRY}`, { where: (after.value as Entry).header.name });
+    const after = await reader.next();
+    if (after !== null) throw new PrepcastError("TRAILING_DATA", `the delta package has an entry after ${DELTA_ENTRY}`, { where: after.header.name });
+    await reader.finish();
     return { verified, base };
   } catch (e) {
-    extract.destroy();
-    throw toPrepcastError(e, file);
-  } finally {
-    await pump;
+    const err = reader.abort(e);
+    await reader.settled();
+    throw err;
   }
 }
 

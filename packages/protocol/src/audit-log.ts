@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { canonicalize, parseCanonical } from "./canonical-json";
+import { canonicalize, parseCanonical } from "./trust/canonical-json";
 import { PrepcastError, toPrepcastError } from "./errors";
 import { sha256Hex } from "./hash";
 import { formatIsoOffset, isoWithOffsetProblem } from "./time";

@@ -1,18 +1,15 @@
+// Cross-cutting: errors, hashing, time, site paths, untrusted input, the audit log, event-loop turns.
 export * from "./errors";
-export * from "./canonical-json";
 export * from "./hash";
 export * from "./time";
-export * from "./ed25519";
-export * from "./keys";
-export * from "./signing";
-export * from "./keyset";
 export * from "./paths";
-export * from "./manifest";
-export * from "./trust";
+export * from "./untrusted";
 export * from "./audit-log";
 export * from "./event-loop";
-export * from "./package";
-export * from "./store";
-export * from "./release";
-export * from "./registration";
-export * from "./untrusted";
+// The trust core (src/trust/), the `.prep` archive (src/archive/), the receiver's cut store
+// (src/store/) and CLI printing (src/cli/). Each folder by its index file: a stale dist/trust.js
+// from the flat layout must not shadow dist/trust/.
+export * from "./trust/index";
+export * from "./archive/index";
+export * from "./store/index";
+export * from "./cli/index";

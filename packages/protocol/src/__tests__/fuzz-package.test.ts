@@ -7,8 +7,8 @@ import * as path from "node:path";
 import { Readable } from "node:stream";
 import fc from "fast-check";
 import { ERROR_CODES, isPrepcastError } from "../errors";
-import { parseManifest } from "../manifest";
-import { readPackage } from "../package/reader";
+import { parseManifest } from "../trust/manifest";
+import { readPackage } from "../archive/reader";
 import { buildTar } from "./fixtures-package/tar-builder";
 import { makeCut, makeKeys, NOW, packageEntries, tempDir } from "./fixtures-package/signed-cut";
 

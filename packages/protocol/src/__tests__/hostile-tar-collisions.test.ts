@@ -5,11 +5,11 @@
 // content is read, whatever the archive holds.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { canonicalBytes } from "../canonical-json";
+import { canonicalBytes } from "../trust/canonical-json";
 import { sha256Hex } from "../hash";
-import { keyIdOf } from "../keys";
-import { encodeSigFile, signDocument } from "../signing";
-import { parseManifest } from "../manifest";
+import { keyIdOf } from "../trust/keys";
+import { encodeSigFile, signDocument } from "../trust/signing";
+import { parseManifest } from "../trust/manifest";
 import { CutStore } from "../store/cut-store";
 import { installPackage } from "../store/install";
 import { readAuditLog } from "../audit-log";

@@ -1,12 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { generateKeyPair } from "../ed25519";
+import { generateKeyPair } from "../trust/ed25519";
 import { type ErrorCode } from "../errors";
 import { readAuditLog } from "../audit-log";
 import { CutStore } from "../store/cut-store";
 import { installPackage } from "../store/install";
-import { GROUP_ORDER_L } from "../ed25519";
-import { encodeSigFile, parseSigFile } from "../signing";
+import { GROUP_ORDER_L } from "../trust/ed25519";
+import { encodeSigFile, parseSigFile } from "../trust/signing";
 import { buildTar, END_OF_ARCHIVE, paxRecords, tarHeader, pad, type RawEntry } from "./fixtures-package/tar-builder";
 import { makeCut, makeKeys, NOW, packageEntries, tempDir, type TestCut } from "./fixtures-package/signed-cut";
 

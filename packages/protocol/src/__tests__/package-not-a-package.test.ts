@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { toPrepcastError } from "../errors";
-import { verifyPackage } from "../package/reader";
+import { verifyPackage } from "../archive/reader";
 import { buildTar } from "./fixtures-package/tar-builder";
 import { makeCut, makeKeys, NOW, packageEntries, tempDir } from "./fixtures-package/signed-cut";
 

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { isPrepcastError } from "../errors";
 import { sha256Hex } from "../hash";
-import { CutStore, cutIdOf, verifyStoreAudit, type StoreStep } from "../store/cut-store";
+import { CutStore, cutIdOf, verifyStoreAudit, type StoreStep } from "../store";
 import { installPackage } from "../store/install";
 import { buildTar } from "./fixtures-package/tar-builder";
 import { makeCut, makeKeys, NOW, packageEntries, readTree, tempDir, type TestCut } from "./fixtures-package/signed-cut";

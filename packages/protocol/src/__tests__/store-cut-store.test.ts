@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readAuditLog, verifyAuditLog } from "../audit-log";
 import { sha256Hex } from "../hash";
-import { CutStore, cutIdOf, verifyStoreAudit } from "../store/cut-store";
-import { activatePending, installPackage } from "../store/install";
+import { CutStore, cutIdOf, verifyStoreAudit } from "../store";
+import { activatePending, installPackage } from "../store";
 import { buildTar } from "./fixtures-package/tar-builder";
 import { makeCut, makeKeys, NOW, packageEntries, readTree, tempDir, type TestCut } from "./fixtures-package/signed-cut";
 

@@ -1,8 +1,10 @@
 import type { Readable } from "node:stream";
-import { PrepcastError, toPrepcastError } from "../errors";
-import { readPackage } from "../package/reader";
-import { isEmbargoed, type VerifySignedCutOptions } from "../trust";
-import type { CutRecord, CutStore, Staging } from "./cut-store";
+import { toPrepcastError } from "../errors";
+import { readPackage } from "../archive/reader";
+import { isEmbargoed, type VerifySignedCutOptions } from "../trust/trust";
+import { activateOrStage } from "./activation";
+import type { CutStore, Staging } from "./cut-store";
+import type { CutRecord } from "./state-file";
 
 export interface InstallOptions extends Omit<VerifySignedCutOptions, "state"> {
   /** shown in the audit log for refusals (e.g. the package path) */
@@ -39,12 +41,8 @@ export async function installPackage(store: CutStore, source: Readable | string,
       },
     });
     const record = await store.commit(staging!);
-    if (isEmbargoed(result.verified.manifest, now)) {
-      await store.markPending(record.id);
-      return { status: "staged", record, files: result.files, bytes: result.bytes, removed: await store.retain() };
-    }
-    await store.activate(record.id);
-    return { status: "activated", record, files: result.files, bytes: result.bytes, removed: await store.retain() };
+    const { status, removed } = await activateOrStage(store, record, isEmbargoed(result.verified.manifest, now));
+    return { status, record, files: result.files, bytes: result.bytes, removed };
   } catch (e) {
     const err = toPrepcastError(e, typeof source === "string" ? source : undefined);
     await staging?.abort().catch(() => undefined);
@@ -56,20 +54,4 @@ export async function installPackage(store: CutStore, source: Readable | string,
     }
     throw err;
   }
-}
-
-/** Activates the pending cut once its notBefore has passed; EMBARGOED before that, null when none is pending. */
-export async function activatePending(store: CutStore, now: Date = new Date()): Promise<CutRecord | null> {
-  const pending = store.pending();
-  if (pending === null) return null;
-  if (isEmbargoed(pending, now)) {
-    throw new PrepcastError("EMBARGOED", `cut ${pending.id} may not be shown before ${pending.notBefore}`, {
-      where: pending.id,
-      hint: `run this again after ${pending.notBefore}; the live cut stays until then`,
-      details: { notBefore: pending.notBefore },
-    });
-  }
-  await store.activate(pending.id);
-  await store.retain();
-  return pending;
 }

@@ -4,10 +4,10 @@
 // builder writes no times, so the files are the same on every run and can be committed;
 // conformance-corpus.test.ts checks the committed files against this and against the reference
 // installer.
-import { GROUP_ORDER_L, keyPairFromSeed } from "../../ed25519";
-import { keyIdOf } from "../../keys";
-import { createKeyset } from "../../keyset";
-import { encodeSigFile, parseSigFile, signDocument } from "../../signing";
+import { GROUP_ORDER_L, keyPairFromSeed } from "../../trust/ed25519";
+import { keyIdOf } from "../../trust/keys";
+import { createKeyset } from "../../trust/keyset";
+import { encodeSigFile, parseSigFile, signDocument } from "../../trust/signing";
 import { buildTar, paxRecords, type RawEntry } from "./tar-builder";
 import { makeCut, packageEntries, type TestCut, type TestKeys } from "./signed-cut";
 

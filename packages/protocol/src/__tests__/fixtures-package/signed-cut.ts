@@ -1,12 +1,12 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { generateKeyPair, type Ed25519KeyPair } from "../../ed25519";
-import { keyIdOf } from "../../keys";
+import { generateKeyPair, type Ed25519KeyPair } from "../../trust/ed25519";
+import { keyIdOf } from "../../trust/keys";
 import { sha256Hex } from "../../hash";
-import { createKeyset } from "../../keyset";
-import { createManifest, parseManifest, type Manifest } from "../../manifest";
-import { encodeSigFile, signDocument } from "../../signing";
+import { createKeyset } from "../../trust/keyset";
+import { createManifest, parseManifest, type Manifest } from "../../trust/manifest";
+import { encodeSigFile, signDocument } from "../../trust/signing";
 import type { RawEntry } from "./tar-builder";
 
 export interface TestKeys {

@@ -1,12 +1,10 @@
-import * as fs from "node:fs";
 import type { Readable } from "node:stream";
-import * as tar from "tar-stream";
 import { PrepcastError, toPrepcastError } from "../errors";
-import type { ManifestFile } from "../manifest";
+import type { ManifestFile } from "../trust/manifest";
 import { sitePathProblem } from "../paths";
-import { verifySignedCut, type SignedCut, type VerifiedCut, type VerifySignedCutOptions } from "../trust";
-import { KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, SIGNED_ENTRIES, SITE_PREFIX, siteEntryName } from "./format";
-import { notAPackage, TarHeaderGuard } from "./tar-guard";
+import { verifySignedCut, type VerifiedCut, type VerifySignedCutOptions } from "../trust/trust";
+import { SIGNED_ENTRIES, SITE_PREFIX, siteEntryName } from "./format";
+import { GuardedTarReader, readSignedDocuments } from "./guarded-reader";
 import { sitePathIn, StagingDirs, VerifiedFileWriter } from "./verified-file";
 
 export interface ReadPackageOptions extends VerifySignedCutOptions {
@@ -25,30 +23,6 @@ export interface ReadPackageResult {
   bytes: number;
 }
 
-/** Waits for backpressure to clear, or for the stream to be destroyed; leaves no listener behind. */
-function drainOrClose(stream: NodeJS.EventEmitter): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off("drain", done);
-      stream.off("close", done);
-      resolve();
-    };
-    stream.on("drain", done);
-    stream.on("close", done);
-  });
-}
-
-type Entry = AsyncIterable<unknown> & { header: tar.Header };
-
-async function readSmallEntry(entry: Entry, name: string, maxSize: number): Promise<Buffer> {
-  if (entry.header.size === undefined || entry.header.size > maxSize) {
-    throw new PrepcastError("TOO_LARGE", `${name} is ${entry.header.size} bytes; at most ${maxSize} are allowed`, { where: name, hint: "this is not a package written by prep-publisher pack" });
-  }
-  const parts: Buffer[] = [];
-  for await (const chunk of entry) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
-
 function unexpected(name: string, expected: string, files: ManifestFile[], seen: Set<string>): PrepcastError {
   const shown = JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name);
   if (name.startsWith("/") || !name.startsWith(SITE_PREFIX) || sitePathProblem(name.slice(SITE_PREFIX.length)) !== undefined) {
@@ -63,15 +37,6 @@ function unexpected(name: string, expected: string, files: ManifestFile[], seen:
     inManifest ? `expected ${expected} next but found ${shown}: files must come in manifest order (${expected} is missing or out of order)` : `expected ${expected} next but found ${shown}, which the manifest does not list`,
     { where: name.slice(0, 300), hint: "the package does not match its signed manifest; refuse it and ask the OPLE for a fresh copy" },
   );
-}
-
-/** Maps tar-stream's plain errors (which the guard should have pre-empted) to codes. */
-function tarError(e: unknown): PrepcastError {
-  if (e instanceof PrepcastError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
-  if (/Unexpected end of data/i.test(msg)) return new PrepcastError("TRUNCATED", "the package ends in the middle of an entry", { cause: e, hint: "the package was cut short; copy it again" });
-  if (/tar|header/i.test(msg)) return new PrepcastError("PACKAGE_INVALID", `not a valid .prep package: ${msg}`, { cause: e });
-  return toPrepcastError(e);
 }
 
 /**
@@ -102,60 +67,10 @@ function namingFile(err: PrepcastError, file: string): PrepcastError {
 }
 
 async function readPackageStream(source: Readable | string, options: ReadPackageOptions): Promise<ReadPackageResult> {
-  const input: Readable = typeof source === "string" ? fs.createReadStream(source, { highWaterMark: 1 << 20 }) : source;
-  const guard = new TarHeaderGuard();
-  const extract = tar.extract();
-  let failure: PrepcastError | undefined;
-  const fail = (e: unknown): PrepcastError => {
-    failure ??= tarError(e);
-    return failure;
-  };
-
-  // The pump hands bytes to tar-stream only after the guard has inspected them.
-  const pump = (async () => {
-    try {
-      for await (const chunk of input) {
-        if (failure || extract.destroyed) return;
-        guard.inspect(chunk as Buffer);
-        if (!extract.write(chunk)) {
-          await drainOrClose(extract as unknown as NodeJS.EventEmitter);
-        }
-      }
-      if (failure || extract.destroyed) return;
-      guard.end();
-      extract.end(undefined);
-    } catch (e) {
-      extract.destroy(fail(e));
-    } finally {
-      input.destroy();
-    }
-  })();
-
+  const reader = new GuardedTarReader(source);
   let current: VerifiedFileWriter | null = null;
   try {
-    const iterator = extract[Symbol.asyncIterator]();
-    const next = async (): Promise<Entry | null> => {
-      const r = await iterator.next();
-      return r.done ? null : (r.value as Entry);
-    };
-    const signed: Buffer[] = [];
-    for (const { name, maxSize } of SIGNED_ENTRIES) {
-      const entry = await next();
-      if (entry === null) throw new PrepcastError(signed.length === 0 ? "PACKAGE_INVALID" : "MISSING_ENTRY", `the package ends before ${name}`, { where: name, hint: "this is not a complete .prep package" });
-      if (signed.length === 0 && !entry.header.name.startsWith("prepcast/") && !entry.header.name.startsWith(SITE_PREFIX)) {
-        throw notAPackage(`a tar archive whose first entry is ${JSON.stringify(entry.header.name.slice(0, 200))}, not ${KEYSET_ENTRY}`);
-      }
-      if (entry.header.type !== "file") throw new PrepcastError("ENTRY_TYPE", `${entry.header.name} is a ${entry.header.type}, not a regular file`, { where: entry.header.name });
-      if (entry.header.name !== name) {
-        throw new PrepcastError("UNEXPECTED_ENTRY", `expected ${name} but found ${JSON.stringify(entry.header.name.slice(0, 200))}: a package starts with ${KEYSET_ENTRY}, ${KEYSET_SIG_ENTRY}, ${MANIFEST_ENTRY}, ${MANIFEST_SIG_ENTRY}`, {
-          where: entry.header.name.slice(0, 300),
-          hint: "the signed documents must come before any site file; repack with prep-publisher pack",
-        });
-      }
-      signed.push(await readSmallEntry(entry, name, maxSize));
-    }
-    const cut: SignedCut = { keyset: signed[0]!, keysetSig: signed[1]!, manifest: signed[2]!, manifestSig: signed[3]! };
-    const verified = verifySignedCut(cut, options);
+    const verified = verifySignedCut(await readSignedDocuments(reader), options);
     const stagingDir = options.extractInto ? await options.extractInto(verified) : null;
 
     const files = verified.manifest.files;
@@ -165,7 +80,7 @@ async function readPackageStream(source: Readable | string, options: ReadPackage
     for (let index = 0; index < files.length; index++) {
       const file = files[index]!;
       const expected = siteEntryName(file.path);
-      const entry = await next();
+      const entry = await reader.next();
       if (entry === null) {
         throw new PrepcastError("MISSING_ENTRY", `the package ends before ${expected} (${files.length - index} of ${files.length} files missing)`, {
           where: expected,
@@ -192,22 +107,19 @@ async function readPackageStream(source: Readable | string, options: ReadPackage
       bytes += file.size;
       options.onProgress?.(bytes, index + 1);
     }
-    const extra = await next();
+    const extra = await reader.next();
     if (extra !== null) {
       throw new PrepcastError("TRAILING_DATA", `entry ${JSON.stringify(extra.header.name.slice(0, 200))} follows the last manifest file`, {
         where: extra.header.name.slice(0, 300),
         hint: "the package holds more than its signed manifest lists; refuse it",
       });
     }
-    await pump;
-    if (failure) throw failure;
+    await reader.finish();
     return { verified, files: files.length, bytes };
   } catch (e) {
-    const err = failure ?? fail(e);
-    extract.destroy(err);
-    input.destroy();
+    const err = reader.abort(e);
     await current?.close().catch(() => undefined);
-    await pump.catch(() => undefined);
+    await reader.settled();
     throw err;
   }
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { canonicalBytes, parseCanonical } from "./canonical-json";
 import { SIGNATURE_LENGTH, signDetached, verifyStrict } from "./ed25519";
-import { PrepcastError } from "./errors";
+import { PrepcastError } from "../errors";
 import { KEY_ID_PATTERN, decodeBase64Strict, encodeBase64, keyIdOf, type KeyId } from "./keys";
 
 /** What a signature is about. The kind is part of the signed message, so a signature made for one kind never verifies as another. */

@@ -1,6 +1,6 @@
 import { PrepcastError } from "../errors";
 import { EventLoopTurns } from "../event-loop";
-import type { Manifest } from "../manifest";
+import type { Manifest } from "../trust/manifest";
 import { sitePathIn, StagingDirs, VerifiedFileWriter } from "./verified-file";
 
 // The "full" payload encoding is the files' bytes concatenated in manifest order. The signed

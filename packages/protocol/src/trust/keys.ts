@@ -3,8 +3,8 @@ import * as path from "node:path";
 import { z } from "zod";
 import { canonicalize } from "./canonical-json";
 import { PUBLIC_KEY_LENGTH, SECRET_KEY_LENGTH, keyPairFromSeed, pointEncodingProblem, type Ed25519KeyPair } from "./ed25519";
-import { PrepcastError } from "./errors";
-import { sha256Hex } from "./hash";
+import { PrepcastError } from "../errors";
+import { sha256Hex } from "../hash";
 
 /** Hex SHA-256 of the 32-byte public key. */
 export type KeyId = string;

@@ -1,4 +1,4 @@
-import { PrepcastError } from "./errors";
+import { PrepcastError } from "../errors";
 
 // Canonical JSON as in RFC 8785 (JCS), restricted to what signed PREPcast documents need:
 // objects with keys sorted by UTF-16 code units, arrays, strings, booleans, null and safe

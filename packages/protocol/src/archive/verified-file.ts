@@ -2,7 +2,7 @@ import { createHash, type Hash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PrepcastError, toPrepcastError } from "../errors";
-import type { ManifestFile } from "../manifest";
+import type { ManifestFile } from "../trust/manifest";
 import { validateSitePath } from "../paths";
 
 // Every way a cut's content arrives (a .prep entry, a "full" payload, a rebuilt delta) ends here:

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, sign as nativeSign, verify as nativeVerify, type KeyObject } from "node:crypto";
 import nacl from "tweetnacl";
-import { PrepcastError } from "./errors";
+import { PrepcastError } from "../errors";
 
 // tweetnacl verifies the cofactorless equation [S]B = R + [k]A but does not reduce or bound S,
 // and accepts any 32 bytes as a key. That allows malleable signatures (S + L verifies too) and

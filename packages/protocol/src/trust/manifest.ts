@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { canonicalBytes, parseCanonical } from "./canonical-json";
-import { PrepcastError } from "./errors";
-import { assertNoCollisions, sitePathProblem } from "./paths";
-import { isoWithOffsetProblem, toIsoTimestamp } from "./time";
+import { PrepcastError } from "../errors";
+import { assertNoCollisions, sitePathProblem } from "../paths";
+import { isoWithOffsetProblem, toIsoTimestamp } from "../time";
 
 export const MANIFEST_FORMAT = "prepcast/manifest@1";
 export const PROCESS_PATTERN = /^[A-Z0-9][A-Z0-9_-]{0,63}$/;

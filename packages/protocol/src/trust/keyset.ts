@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { canonicalBytes, parseCanonical } from "./canonical-json";
 import { PUBLIC_KEY_LENGTH, pointEncodingProblem } from "./ed25519";
-import { PrepcastError } from "./errors";
+import { PrepcastError } from "../errors";
 import { KEY_ID_PATTERN, decodeBase64Strict, encodeBase64, keyIdOf, type KeyId } from "./keys";
 import { parseSigFile, verifyDocument } from "./signing";
-import { isoWithOffsetProblem, parseIsoWithOffset, toIsoTimestamp } from "./time";
+import { isoWithOffsetProblem, parseIsoWithOffset, toIsoTimestamp } from "../time";
 
 export const KEYSET_FORMAT = "prepcast/keyset@1";
 

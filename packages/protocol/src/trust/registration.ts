@@ -9,7 +9,7 @@
 // the UTF-8 of `document` exactly as it arrived: nothing is re-serialized before verifying.
 import { z } from "zod";
 import { canonicalBytes, parseCanonical } from "./canonical-json";
-import { PrepcastError } from "./errors";
+import { PrepcastError } from "../errors";
 import { decodeBase64Strict, encodeBase64, keyIdOf, type KeyId } from "./keys";
 import { signDocument, verifyDocument, type SigFile } from "./signing";
 

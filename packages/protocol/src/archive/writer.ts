@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
@@ -6,12 +5,13 @@ import { once } from "node:events";
 import * as tar from "tar-stream";
 import { PrepcastError, toPrepcastError } from "../errors";
 import { EventLoopTurns } from "../event-loop";
-import { createManifest, type Channel, type Manifest, type ManifestFile, type Retraction, type FinalCut } from "../manifest";
+import { createManifest, type Channel, type Manifest, type ManifestFile, type Retraction, type FinalCut } from "../trust/manifest";
 import { assertNoCollisions, validateSitePath } from "../paths";
-import { encodeSigFile, signDocument } from "../signing";
-import { sha256Hex } from "../hash";
+import { encodeSigFile, signDocument } from "../trust/signing";
+import { hashFileSync, sha256Hex } from "../hash";
+import { replaceFileDurably } from "../durable";
 import { ENTRY_MODE, ENTRY_MTIME, KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, MAX_FILE_SIZE, siteEntryName } from "./format";
-import { loadPublisherSigningMaterial, type PublisherSigningMaterial } from "./publisher-keys";
+import { loadPublisherSigningMaterial, type PublisherSigningMaterial } from "../trust/publisher-keys";
 
 const READ_CHUNK = 1 << 20;
 
@@ -97,13 +97,6 @@ export async function forEachChunk(file: string, onChunk: (chunk: Buffer) => Pro
     fs.closeSync(fd);
   }
   return total;
-}
-
-/** Streams a file once to learn its size and SHA-256 (never holds it whole). */
-export async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
-  const hash = createHash("sha256");
-  const size = await forEachChunk(file, (chunk) => void hash.update(chunk), true);
-  return { size, sha256: hash.digest("hex") };
 }
 
 export interface PackCutOptions {
@@ -238,7 +231,7 @@ function changed(file: CutFile): PrepcastError {
 /**
  * Signs a cut directory into a `.prep` package: hashes every file (first pass, streamed),
  * builds and signs the manifest, then writes the pax tar (second pass, streamed) to
- * `out.tmp-*` and renames it over `out`. Same inputs and times give byte-identical packages.
+ * `out.tmp-*` and renames it over `out` (replaceFileDurably). Same inputs and times give byte-identical packages.
  */
 export async function packCut(options: PackCutOptions): Promise<PackCutResult> {
   const signing = options.signing ?? (options.keysDir !== undefined ? loadPublisherSigningMaterial(options.keysDir, options.now) : undefined);
@@ -249,7 +242,7 @@ export async function packCut(options: PackCutOptions): Promise<PackCutResult> {
   const turns = new EventLoopTurns(); // the reads are synchronous
   for (const f of files) {
     await turns.maybeYield();
-    const { size, sha256 } = await hashFile(f.absolute);
+    const { size, sha256 } = hashFileSync(f.absolute);
     if (size !== f.size) throw changed(f);
     hashed.push({ path: f.path, size, sha256 });
     byPath.set(f.path, f);
@@ -271,51 +264,45 @@ export async function packCut(options: PackCutOptions): Promise<PackCutResult> {
   const manifestSig = encodeSigFile(signDocument("manifest", manifestBytes, signing.signingKey.secretKey, signing.signingKey.keyid));
 
   const out = path.resolve(options.out);
-  const tmp = `${out}.tmp-${process.pid}-${Date.now().toString(36)}`;
-  let fd: number | null = null;
   try {
-    fd = fs.openSync(tmp, "wx", 0o644);
-    const writer = new CoalescingFileWriter(fd);
-    const pack = tar.pack();
-    const feeder = new SiteEntryFeeder(pack);
-    const produce = (async () => {
-      const small = (name: string, data: Buffer) =>
-        new Promise<void>((resolve, reject) => {
-          pack.entry({ name, size: data.length, mode: ENTRY_MODE, mtime: ENTRY_MTIME, type: "file", uid: 0, gid: 0 }, data, (err) => (err ? reject(err) : resolve()));
-        });
-      await small(KEYSET_ENTRY, signing.keyset);
-      await small(KEYSET_SIG_ENTRY, signing.keysetSig);
-      await small(MANIFEST_ENTRY, manifestBytes);
-      await small(MANIFEST_SIG_ENTRY, manifestSig);
-      for (const mf of manifest.files) await feeder.add(byPath.get(mf.path)!, mf);
-      pack.finalize();
-    })().catch((e) => {
-      pack.destroy(e as Error);
-      throw e;
-    });
-    let produceError: unknown;
-    produce.catch((e) => {
-      produceError = e;
-    });
-    try {
-      for await (const chunk of pack) {
-        writer.write(chunk as Buffer);
-        feeder.taken((chunk as Buffer).length);
+    const packageBytes = await replaceFileDurably(out, 0o644, async (handle) => {
+      const writer = new CoalescingFileWriter(handle.fd);
+      const pack = tar.pack();
+      const feeder = new SiteEntryFeeder(pack);
+      const produce = (async () => {
+        const small = (name: string, data: Buffer) =>
+          new Promise<void>((resolve, reject) => {
+            pack.entry({ name, size: data.length, mode: ENTRY_MODE, mtime: ENTRY_MTIME, type: "file", uid: 0, gid: 0 }, data, (err) => (err ? reject(err) : resolve()));
+          });
+        await small(KEYSET_ENTRY, signing.keyset);
+        await small(KEYSET_SIG_ENTRY, signing.keysetSig);
+        await small(MANIFEST_ENTRY, manifestBytes);
+        await small(MANIFEST_SIG_ENTRY, manifestSig);
+        for (const mf of manifest.files) await feeder.add(byPath.get(mf.path)!, mf);
+        pack.finalize();
+      })().catch((e) => {
+        pack.destroy(e as Error);
+        throw e;
+      });
+      let produceError: unknown;
+      produce.catch((e) => {
+        produceError = e;
+      });
+      try {
+        for await (const chunk of pack) {
+          writer.write(chunk as Buffer);
+          feeder.taken((chunk as Buffer).length);
+        }
+      } catch (e) {
+        feeder.abort();
+        throw produceError ?? e;
       }
-    } catch (e) {
-      feeder.abort();
-      throw produceError ?? e;
-    }
-    await produce;
-    writer.flush();
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = null;
-    await fsp.rename(tmp, out);
-    return { out, manifest, manifestSha256: sha256Hex(manifestBytes), packageBytes: writer.total };
+      await produce;
+      writer.flush();
+      return writer.total;
+    });
+    return { out, manifest, manifestSha256: sha256Hex(manifestBytes), packageBytes };
   } catch (e) {
-    if (fd !== null) fs.closeSync(fd);
-    await fsp.rm(tmp, { force: true }).catch(() => undefined);
     throw toPrepcastError(e, options.out);
   }
 }

@@ -1,9 +1,9 @@
-import { PrepcastError } from "./errors";
-import { sha256Hex } from "./hash";
+import { PrepcastError } from "../errors";
+import { sha256Hex } from "../hash";
 import { keysetPublicKey, verifyKeyset, type Keyset } from "./keyset";
 import { parseManifest, type Channel, type Manifest } from "./manifest";
 import { parseSigFile, verifyDocument } from "./signing";
-import { parseIsoWithOffset } from "./time";
+import { parseIsoWithOffset } from "../time";
 
 /** What a receiver has already accepted; persisted by the receiver (state.json) between runs. */
 export interface TrustState {

@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { generateKeyPair } from "../ed25519";
+import { generateKeyPair } from "./ed25519";
 import { PrepcastError } from "../errors";
-import { readPublicKeyFile, readSecretKeyFile, writePublicKeyFile, writeSecretKeyFile, type SecretKeyInfo } from "../keys";
-import { createKeyset, parseKeyset, verifyKeyset } from "../keyset";
-import { encodeSigFile, signDocument } from "../signing";
+import { readPublicKeyFile, readSecretKeyFile, writePublicKeyFile, writeSecretKeyFile, type SecretKeyInfo } from "./keys";
+import { createKeyset, parseKeyset, verifyKeyset } from "./keyset";
+import { encodeSigFile, signDocument } from "./signing";
 
 // The publisher's keys directory. root.key belongs offline: `pack` needs only signing.key and the
 // root-signed keyset.json/keyset.sig, so an operator can move root.key to cold storage after init.

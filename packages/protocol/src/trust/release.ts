@@ -7,8 +7,8 @@ import { createPublicKey } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PUBLIC_KEY_LENGTH } from "./ed25519";
-import { PrepcastError } from "./errors";
-import { sha256FileHex, sha256Hex } from "./hash";
+import { PrepcastError } from "../errors";
+import { sha256FileHex, sha256Hex } from "../hash";
 import { keyIdOf, readPublicKeyFile, type PublicKeyInfo, type SecretKeyInfo } from "./keys";
 import { encodeSigFile, parseSigFile, signDocument, verifyDocument } from "./signing";
 

@@ -1,7 +1,36 @@
 import { execFile } from "node:child_process";
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
-import { toPrepcastError } from "../errors";
+import { toPrepcastError } from "./errors";
+
+/** A temp name beside `file` (the same directory, so the rename stays on one file system). */
+export function tempPathFor(file: string): string {
+  return `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+}
+
+/**
+ * Replaces `file` so that a crash leaves either the old or the new content: a temp file beside it
+ * is created with `mode` and handed to `fill`, then fsynced, closed, renamed over `file`, and the
+ * directory fsynced. On any error the temp file is removed and the error rethrown as it is.
+ */
+export async function replaceFileDurably<T>(file: string, mode: number, fill: (handle: fsp.FileHandle, tmp: string) => Promise<T>): Promise<T> {
+  const tmp = tempPathFor(file);
+  let handle: fsp.FileHandle | null = null;
+  try {
+    handle = await fsp.open(tmp, "wx", mode);
+    const result = await fill(handle, tmp);
+    await handle.sync();
+    await handle.close();
+    handle = null;
+    await fsp.rename(tmp, file);
+    await fsyncDir(path.dirname(file));
+    return result;
+  } catch (e) {
+    await handle?.close().catch(() => undefined);
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
+}
 
 /**
  * Writes `data` to `file` so that a crash leaves either the old or the new content: temp + fsync + rename + fsync(dir).
@@ -9,20 +38,12 @@ import { toPrepcastError } from "../errors";
  * file another user reads, e.g. a service's config).
  */
 export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644, owner?: { uid: number; gid: number }): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  let handle: fsp.FileHandle | null = null;
   try {
-    handle = await fsp.open(tmp, "wx", mode);
-    await handle.writeFile(data);
-    if (owner) await handle.chown(owner.uid, owner.gid);
-    await handle.sync();
-    await handle.close();
-    handle = null;
-    await fsp.rename(tmp, file);
-    await fsyncDir(path.dirname(file));
+    await replaceFileDurably(file, mode, async (handle) => {
+      await handle.writeFile(data);
+      if (owner) await handle.chown(owner.uid, owner.gid);
+    });
   } catch (e) {
-    await handle?.close().catch(() => undefined);
-    await fsp.rm(tmp, { force: true }).catch(() => undefined);
     throw toPrepcastError(e, file);
   }
 }

@@ -1,0 +1,147 @@
+import * as fs from "node:fs";
+import type { Readable } from "node:stream";
+import * as tar from "tar-stream";
+import { PrepcastError, toPrepcastError } from "../errors";
+import type { SignedCut } from "../trust/trust";
+import { KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, SIGNED_ENTRIES, SITE_PREFIX } from "./format";
+import { notAPackage, TarHeaderGuard } from "./tar-guard";
+
+// The one way a package is read (`.prep` and the delta package alike): every byte goes through
+// TarHeaderGuard before tar-stream parses it, entries are taken one at a time, and the four signed
+// documents come first, read with bounded sizes, before anything else in the file is believed.
+
+/** One tar entry: its header, and its content as an async iterable of chunks. */
+export type TarEntry = AsyncIterable<unknown> & { header: tar.Header };
+
+/** Waits for backpressure to clear, or for the stream to be destroyed; leaves no listener behind. */
+function drainOrClose(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
+}
+
+/** Maps tar-stream's plain errors (which the guard should have pre-empted) to codes; system errors keep theirs. */
+function tarError(e: unknown, where?: string): PrepcastError {
+  if (e instanceof PrepcastError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  const systemError = typeof (e as NodeJS.ErrnoException | null)?.code === "string";
+  if (!systemError && /Unexpected end of data/i.test(msg)) return new PrepcastError("TRUNCATED", "the package ends in the middle of an entry", { cause: e, hint: "the package was cut short; copy it again" });
+  if (!systemError && /tar|header/i.test(msg)) return new PrepcastError("PACKAGE_INVALID", `not a valid .prep package: ${msg}`, { cause: e });
+  return toPrepcastError(e, where);
+}
+
+/**
+ * A tar archive read entry by entry through TarHeaderGuard. The first failure wins: when the guard
+ * finds the file cut short (TRUNCATED) or hostile, that is the error reported, not what tar-stream
+ * or the consumer saw after it. Finish with finish() after the last entry, or abort(e) on an error.
+ */
+export class GuardedTarReader {
+  private failure: PrepcastError | undefined;
+  private readonly input: Readable;
+  private readonly extract: tar.Extract;
+  private readonly pump: Promise<void>;
+  private readonly iterator: AsyncIterator<unknown>;
+
+  /** `where` names the file in errors that have no place of their own (an unreadable file, an unexpected exception). */
+  constructor(
+    source: Readable | string,
+    private readonly where?: string,
+  ) {
+    const input: Readable = typeof source === "string" ? fs.createReadStream(source, { highWaterMark: 1 << 20 }) : source;
+    const guard = new TarHeaderGuard();
+    const extract = tar.extract();
+    this.input = input;
+    this.extract = extract;
+    // The pump hands bytes to tar-stream only after the guard has inspected them.
+    this.pump = (async () => {
+      try {
+        for await (const chunk of input) {
+          if (this.failure || extract.destroyed) return;
+          guard.inspect(chunk as Buffer);
+          if (!extract.write(chunk)) {
+            await drainOrClose(extract as unknown as NodeJS.EventEmitter);
+          }
+        }
+        if (this.failure || extract.destroyed) return;
+        guard.end();
+        extract.end(undefined);
+      } catch (e) {
+        extract.destroy(this.fail(e));
+      } finally {
+        input.destroy();
+      }
+    })();
+    this.iterator = extract[Symbol.asyncIterator]();
+  }
+
+  private fail(e: unknown): PrepcastError {
+    this.failure ??= tarError(e, this.where);
+    return this.failure;
+  }
+
+  /** The next entry, or null at the end of the archive. */
+  async next(): Promise<TarEntry | null> {
+    const r = await this.iterator.next();
+    return r.done ? null : (r.value as TarEntry);
+  }
+
+  /** After the last entry: waits for the whole file to be read and throws what the guard found in its tail. */
+  async finish(): Promise<void> {
+    await this.pump;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Stops reading after an error; returns the error to report (the first failure). Then await settled(). */
+  abort(e: unknown): PrepcastError {
+    const err = this.failure ?? this.fail(e);
+    this.extract.destroy(err);
+    this.input.destroy();
+    return err;
+  }
+
+  /** Resolves once the pump has stopped (after abort). */
+  async settled(): Promise<void> {
+    await this.pump.catch(() => undefined);
+  }
+}
+
+/** Reads an entry of at most `maxSize` bytes into memory. */
+export async function readSmallEntry(entry: TarEntry, name: string, maxSize: number): Promise<Buffer> {
+  if (entry.header.size === undefined || entry.header.size > maxSize) {
+    throw new PrepcastError("TOO_LARGE", `${name} is ${entry.header.size} bytes; at most ${maxSize} are allowed`, { where: name, hint: "this is not a package written by prep-publisher pack" });
+  }
+  const parts: Buffer[] = [];
+  for await (const chunk of entry) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
+/**
+ * Reads the four signed documents every package starts with, in order and bounded in size: a file
+ * that does not start like a package is PACKAGE_INVALID, one cut short MISSING_ENTRY (or TRUNCATED,
+ * from the guard), anything else first UNEXPECTED_ENTRY. Nothing after them is read.
+ */
+export async function readSignedDocuments(reader: GuardedTarReader): Promise<SignedCut> {
+  const signed: Buffer[] = [];
+  for (const { name, maxSize } of SIGNED_ENTRIES) {
+    const entry = await reader.next();
+    if (entry === null) throw new PrepcastError(signed.length === 0 ? "PACKAGE_INVALID" : "MISSING_ENTRY", `the package ends before ${name}`, { where: name, hint: "this is not a complete .prep package" });
+    if (signed.length === 0 && !entry.header.name.startsWith("prepcast/") && !entry.header.name.startsWith(SITE_PREFIX)) {
+      throw notAPackage(`a tar archive whose first entry is ${JSON.stringify(entry.header.name.slice(0, 200))}, not ${KEYSET_ENTRY}`);
+    }
+    if (entry.header.type !== "file") throw new PrepcastError("ENTRY_TYPE", `${entry.header.name} is a ${entry.header.type}, not a regular file`, { where: entry.header.name });
+    if (entry.header.name !== name) {
+      throw new PrepcastError("UNEXPECTED_ENTRY", `expected ${name} but found ${JSON.stringify(entry.header.name.slice(0, 200))}: a package starts with ${KEYSET_ENTRY}, ${KEYSET_SIG_ENTRY}, ${MANIFEST_ENTRY}, ${MANIFEST_SIG_ENTRY}`, {
+        where: entry.header.name.slice(0, 300),
+        hint: "the signed documents must come before any site file; repack with prep-publisher pack",
+      });
+    }
+    signed.push(await readSmallEntry(entry, name, maxSize));
+  }
+  return { keyset: signed[0]!, keysetSig: signed[1]!, manifest: signed[2]!, manifestSig: signed[3]! };
+}

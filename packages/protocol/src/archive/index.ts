@@ -1,0 +1,8 @@
+// The `.prep` archive: its tar layout, the guarded reader and the writer, payload streams.
+export * from "./format";
+export * from "./tar-guard";
+export * from "./verified-file";
+export * from "./payload";
+export * from "./writer";
+export * from "./reader";
+export { GuardedTarReader, readSignedDocuments, type TarEntry } from "./guarded-reader";
