@@ -4,25 +4,14 @@
 // Attacks already covered at the protocol level are referenced in docs/security.md, not repeated.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { GROUP_ORDER_L, encodeSigFile, generateKeyPair, parseSigFile, verifyAuditLog } from "@prepcast/protocol";
+import { generateKeyPair, malleateSigFile, verifyAuditLog } from "@prepcast/protocol";
 import { BufferPayloadSource } from "@prepcast/session";
 import { Ople, readLive, siteFiles, startAgentRig, tmpDir, waitFor, wellKnown, type AgentRig, type TestCut } from "./support/rig";
 
 jest.setTimeout(60_000);
 
 /** Flips S to S + L: the same signature in a second encoding that plain Ed25519 would accept. */
-function malleate(sigFile: Buffer): Buffer {
-  const parsed = parseSigFile(sigFile, "manifest.sig");
-  const sig = Buffer.from(parsed.sig, "base64");
-  let s = 0n;
-  for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(sig[i]!);
-  s += GROUP_ORDER_L;
-  for (let i = 32; i < 64; i++) {
-    sig[i] = Number(s & 0xffn);
-    s >>= 8n;
-  }
-  return encodeSigFile({ keyid: parsed.keyid, sig: sig.toString("base64") });
-}
+const malleate = (sigFile: Buffer): Buffer => malleateSigFile(sigFile, "manifest.sig");
 
 describe("update-channel attacks through the push channel", () => {
   let rig: AgentRig;

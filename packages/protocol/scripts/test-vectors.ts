@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  GROUP_ORDER_L,
+  malleateSignature,
   createKeyset,
   createManifest,
   encodeBase64,
@@ -61,15 +61,7 @@ function keyInfo(seedHex: string) {
 
 /** Adds L to the little-endian scalar S of a base64 signature: the malleated twin strict verification must refuse. */
 function malleate(sigBase64: string): string {
-  const sig = Buffer.from(sigBase64, "base64");
-  let s = 0n;
-  for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(sig[i]!);
-  s += GROUP_ORDER_L;
-  for (let i = 32; i < 64; i++) {
-    sig[i] = Number(s & 0xffn);
-    s >>= 8n;
-  }
-  return sig.toString("base64");
+  return encodeBase64(malleateSignature(Buffer.from(sigBase64, "base64")));
 }
 
 export function buildTestVectors(): TestVectors {

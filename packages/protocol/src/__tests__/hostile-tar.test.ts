@@ -5,8 +5,7 @@ import { type ErrorCode } from "../errors";
 import { readAuditLog } from "../audit-log";
 import { CutStore } from "../store/cut-store";
 import { installPackage } from "../store/install";
-import { GROUP_ORDER_L } from "../trust/ed25519";
-import { encodeSigFile, parseSigFile } from "../trust/signing";
+import { malleateSigFile } from "../trust/signing";
 import { buildTar, END_OF_ARCHIVE, paxRecords, tarHeader, pad, type RawEntry } from "./fixtures-package/tar-builder";
 import { makeCut, makeKeys, NOW, packageEntries, tempDir, type TestCut } from "./fixtures-package/signed-cut";
 
@@ -276,16 +275,7 @@ describe("hostile .prep packages are refused with their exact code", () => {
 
   test("malleated manifest signature (S + L)", async () => {
     const e = entries();
-    const sig = parseSigFile(e[3]!.data!, "manifest.sig");
-    const raw = Buffer.from(sig.sig, "base64");
-    let s = 0n;
-    for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(raw[i]!);
-    s += GROUP_ORDER_L;
-    for (let i = 32; i < 64; i++) {
-      raw[i] = Number(s & 0xffn);
-      s >>= 8n;
-    }
-    e[3] = { name: "prepcast/manifest.sig", data: encodeSigFile({ keyid: sig.keyid, sig: raw.toString("base64") }) };
+    e[3] = { name: "prepcast/manifest.sig", data: malleateSigFile(e[3]!.data!, "manifest.sig") };
     await expectRefused(e, "SIGNATURE_INVALID");
   });
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { canonicalBytes, parseCanonical } from "./canonical-json";
-import { SIGNATURE_LENGTH, signDetached, verifyStrict } from "./ed25519";
+import { SIGNATURE_LENGTH, malleateSignature, signDetached, verifyStrict } from "./ed25519";
 import { PrepcastError } from "../errors";
 import { KEY_ID_PATTERN, decodeBase64Strict, encodeBase64, keyIdOf, type KeyId } from "./keys";
 
@@ -73,4 +73,10 @@ export function verifyDocument(kind: SignedKind, bytes: Uint8Array, sigFile: Sig
       hint: `the ${kind} or its signature was altered after signing (or the signature is malleated); do not use it and obtain the package again from the OPLE`,
     });
   }
+}
+
+/** A `.sig` file whose signature is replaced by its malleated twin (S + L, `malleateSignature`): for tests and hostile fixtures. */
+export function malleateSigFile(sigFile: Uint8Array, where = "signature"): Buffer {
+  const parsed = parseSigFile(sigFile, where);
+  return encodeSigFile({ keyid: parsed.keyid, sig: encodeBase64(malleateSignature(Buffer.from(parsed.sig, "base64"))) });
 }

@@ -4,10 +4,11 @@
 // builder writes no times, so the files are the same on every run and can be committed;
 // conformance-corpus.test.ts checks the committed files against this and against the reference
 // installer.
-import { GROUP_ORDER_L, keyPairFromSeed } from "../../trust/ed25519";
+import { keyPairFromSeed } from "../../trust/ed25519";
+import { malleateSigFile } from "../../trust/signing";
 import { keyIdOf } from "../../trust/keys";
 import { createKeyset } from "../../trust/keyset";
-import { encodeSigFile, parseSigFile, signDocument } from "../../trust/signing";
+import { encodeSigFile, signDocument } from "../../trust/signing";
 import { buildTar, paxRecords, type RawEntry } from "./tar-builder";
 import { makeCut, packageEntries, type TestCut, type TestKeys } from "./signed-cut";
 
@@ -88,16 +89,7 @@ export function buildCorpus(): Corpus {
   add("key-unknown.prep", "KEY_UNKNOWN", "a manifest signed by a key the keyset does not list", entries(makeCut(keys, 2, { "index.html": "x" }, { signWith: stranger })));
   add("manifest-edited.prep", "SIGNATURE_INVALID", "the manifest edited after signing", edit((e) => (e[2] = { name: "prepcast/manifest.json", data: Buffer.from(e[2]!.data!.toString().replace('"sequence":2', '"sequence":3')) })));
   add("malleated-signature.prep", "SIGNATURE_INVALID", "the manifest signature with L added to S (accepted by plain Ed25519)", edit((e) => {
-    const sig = parseSigFile(e[3]!.data!, "manifest.sig");
-    const raw = Buffer.from(sig.sig, "base64");
-    let s = 0n;
-    for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(raw[i]!);
-    s += GROUP_ORDER_L;
-    for (let i = 32; i < 64; i++) {
-      raw[i] = Number(s & 0xffn);
-      s >>= 8n;
-    }
-    e[3] = { name: "prepcast/manifest.sig", data: encodeSigFile({ keyid: sig.keyid, sig: raw.toString("base64") }) };
+    e[3] = { name: "prepcast/manifest.sig", data: malleateSigFile(e[3]!.data!, "manifest.sig") };
   }));
   add("already-installed.prep", "ALREADY_INSTALLED", "cut 1 again", entries(cut1));
   add("replay.prep", "REPLAY", "another cut signed with the live sequence 1", entries(makeCut(keys, 1, { "index.html": "<h1>otro corte 1</h1>" })));
