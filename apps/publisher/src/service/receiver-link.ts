@@ -8,6 +8,7 @@ import type { Logger } from "@prepcast/runtime";
 import type { CutRepository, PreparedCut } from "./cut-repository";
 import type { ReceiptLog } from "./receipts";
 import type { PublisherMetrics } from "./metrics";
+import type { SignedNotice } from "../monitor/notice-signer";
 
 export interface ReceiverEntry {
   id: string;
@@ -55,14 +56,8 @@ export interface LinkStatus {
   suspended: boolean;
 }
 
-/** A notice signed for one receiver (see @prepcast/session notice.ts). */
-export interface SignedNotice {
-  kind: "suspension" | "reinstatement" | "test";
-  issuedAt: string;
-  sha256: string;
-  notice: Buffer;
-  signature: Uint8Array;
-}
+/** A notice signed for one receiver (signed by the monitor: monitor/notice-signer.ts). */
+export type { SignedNotice };
 
 /** Decides what to send a receiver given what it has (full payload here; deltas plug in). */
 export type OfferPlanner = (target: PreparedCut, hello: { live: CutRefInfo | null; acceptedEncodings: string[] }) => Promise<OfferPlan>;
