@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { loadPublisherSigningMaterial } from "@prepcast/protocol";
 import { compareTrees, generateCut } from "@prepcast/testkit";
 import { CutRepository } from "../../../apps/publisher/src/service/cut-repository";
-import { DeltaPlanning } from "../../../apps/publisher/src/service/delta-planner";
+import { DeltaPlanning } from "../../../apps/publisher/src/fanout";
 import { ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD } from "@prepcast/delta";
 import { InProcessCluster } from "./cluster";
 

@@ -13,7 +13,7 @@ import { createPublisherMetrics, type PublisherMetrics } from "./metrics";
 import { ReceiptLog } from "./receipts";
 import { ReceiverLink, type LinkStatus, type OfferPlanner } from "./receiver-link";
 import { InboxWatcher } from "./inbox";
-import { DeltaPlanning } from "./delta-planner";
+import { DeltaPlanning } from "../fanout";
 import { DifusorMonitor } from "../monitor/monitor";
 import type { StatusReport } from "./status-report";
 
