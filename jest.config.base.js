@@ -1,5 +1,6 @@
 // Shared jest settings: TypeScript through @swc/jest (CommonJS); tests in src/**/__tests__ and test/.
-// Workspace packages resolve to their TypeScript sources so a test never runs against a stale build.
+// Workspace packages (and the apps' library entries) resolve to their TypeScript sources so a test
+// never runs against a stale build.
 // The environment removes the temporary directories test helpers register (jest.environment.js);
 // jest's own cache lives in node_modules/.cache, not in the system temp directory.
 const path = require("node:path");
@@ -14,6 +15,7 @@ module.exports = (dir) => ({
   testPathIgnorePatterns: ["/node_modules/", "/dist/", "\\.hardening\\.test\\.ts$", "\\.podman\\.test\\.ts$"],
   moduleNameMapper: {
     "^@prepcast/proto$": path.join(__dirname, "proto/src/index.ts"),
+    "^@prepcast/(publisher|receiver)$": path.join(__dirname, "apps/$1/src/index.ts"),
     "^@prepcast/([a-z-]+)$": path.join(__dirname, "packages/$1/src/index.ts"),
   },
   testTimeout: 60000,

@@ -7,7 +7,8 @@ import { generateKeyPair, initPublisherKeys, writePublicKeyFile, writeSecretKeyF
 import { cli, Cluster, generateCut, PUBLISHER_BIN, waitFor } from "@prepcast/testkit";
 import { auditEvents, expectExactlyOneSignedCut, liveState, pushInBackground } from "./support/faults";
 import { killReceiverLoop } from "./support/kill-loop";
-import { REPO, quietLog, siteFiles, startAgentRig, tmpDir, wellKnown } from "./support/rig";
+import { PublisherService, loadPublisherConfig } from "@prepcast/publisher";
+import { quietLog, siteFiles, startAgentRig, tmpDir, wellKnown } from "./support/rig";
 
 // Measured figures are printed for the long suite (PREPCAST_HARDENING=1) or on request (PREPCAST_TEST_FIGURES=1),
 // not in every `npm test`.
@@ -86,10 +87,6 @@ describe("clock skew", () => {
     const SKEW = 10 * 60_000; // the receiver's clock runs ten minutes ahead
     const clock = () => new Date(Date.now() + SKEW);
     const rig = await startAgentRig({ clock, rootPublicKeyFile: path.join(keysDir, "root.pub"), publisherIdentityFile: path.join(keysDir, "identity.pub") });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { PublisherService } = require(path.join(REPO, "apps/publisher/src/service/publisher-service")) as { PublisherService: { start(o: unknown): Promise<any> } };
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { loadPublisherConfig } = require(path.join(REPO, "apps/publisher/src/service/config")) as { loadPublisherConfig(f: string): unknown };
     const configFile = path.join(work, "publisher.json");
     fs.writeFileSync(configFile, JSON.stringify({
       id: "ople", process: "VER-2024", channel: "produccion", keys: keysDir, identity: { secretKey: path.join(keysDir, "identity.key") },
@@ -109,7 +106,7 @@ describe("clock skew", () => {
       await waitFor("the cut staged on the receiver", () => rig.agent.status().staged?.sequence === prepared.ref.sequence || rig.agent.status().live?.sequence === prepared.ref.sequence, 20_000);
       const st = svc.status().receivers[0];
       // reported on the publisher: skew measured at the hello, flagged
-      expect(Math.abs(st.hello.clockSkewMs - SKEW)).toBeLessThan(5000);
+      expect(Math.abs(st.hello!.clockSkewMs - SKEW)).toBeLessThan(5000);
       expect(st.clockSkewWarning).toBe(true);
       // and on the receiver's own status
       expect(Math.abs(rig.agent.status().clockSkewMs - SKEW)).toBeLessThan(5000);
@@ -124,7 +121,7 @@ describe("clock skew", () => {
       expect(wentLiveAt - notBefore.getTime()).toBeLessThan(3000);
       // staleness is judged on the receiver's own clock: ten minutes fast is still well within two periods
       expect(rig.agent.status().stale).toBe(false);
-      printFigure(`clock skew: publisher reports ${st.hello.clockSkewMs} ms (warning ${st.clockSkewWarning}); receiver reports ${rig.agent.status().clockSkewMs} ms; embargoed cut live ${wentLiveAt - notBefore.getTime()} ms after notBefore`);
+      printFigure(`clock skew: publisher reports ${st.hello!.clockSkewMs} ms (warning ${st.clockSkewWarning}); receiver reports ${rig.agent.status().clockSkewMs} ms; embargoed cut live ${wentLiveAt - notBefore.getTime()} ms after notBefore`);
     } finally {
       await svc.stop();
       await rig.close();

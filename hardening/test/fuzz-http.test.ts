@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
+import { PublisherService, loadPublisherConfig } from "@prepcast/publisher";
 import { PUBLISHER_BIN } from "@prepcast/testkit";
 import { rawRequest, type RawAnswer } from "./support/raw-http";
 import { REPO, siteFiles, startAgentRig, tmpDir, quietLog, type AgentRig } from "./support/rig";
@@ -26,7 +27,7 @@ interface Target {
 }
 
 let rig: AgentRig;
-let publisher: { stop(): Promise<void>; adminAddress: { port: number } | null } | null = null;
+let publisher: PublisherService | null = null;
 let stats: { close(): Promise<void>; adminUrl: string | undefined } | null = null;
 const work = tmpDir("fuzz-http");
 const targets: Target[] = [];
@@ -55,10 +56,6 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(work, "ople", "admin.token"), "token-de-operacion-de-fuzz", { mode: 0o600 });
   const yaml = fs.readFileSync(path.join(work, "ople", "publisher.yaml"), "utf8").replace(/admin:\n {2}listen: [^\n]*/, "admin:\n  listen: 127.0.0.1:0\n  tokenFile: ./admin.token");
   fs.writeFileSync(path.join(work, "ople", "publisher.yaml"), yaml);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { PublisherService } = require(path.join(REPO, "apps/publisher/src/service/publisher-service")) as { PublisherService: { start(o: unknown): Promise<typeof publisher> } };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { loadPublisherConfig } = require(path.join(REPO, "apps/publisher/src/service/config")) as { loadPublisherConfig(f: string): unknown };
   publisher = await PublisherService.start({ config: loadPublisherConfig(path.join(work, "ople", "publisher.yaml")), log: quietLog(), admin: true, watchInbox: false, monitor: false });
   targets.push({ name: "publisher dashboard", port: publisher!.adminAddress!.port, paths: ["/", "/login", "/logout", "/api/status", "/api/overview", "/api/push", "/api/receivers/uv/suspend", "/dashboard.js", "/metrics"], allowed5xx: [] });
 }, 120_000);

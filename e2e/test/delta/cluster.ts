@@ -6,10 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createLogger } from "@prepcast/runtime";
 import { freePort } from "@prepcast/testkit";
-import { PublisherService } from "../../../apps/publisher/src/service/publisher-service";
-import { loadPublisherConfig } from "../../../apps/publisher/src/service/config";
-import { ReceiverAgent } from "../../../apps/receiver/src/agent/receiver-agent";
-import { loadReceiverConfig } from "../../../apps/receiver/src/agent/config";
+import { PublisherService, loadPublisherConfig } from "@prepcast/publisher";
+import { ReceiverAgent, loadReceiverConfig } from "@prepcast/receiver";
 
 const REPO = path.resolve(__dirname, "..", "..", "..");
 const PUBLISHER_BIN = path.join(REPO, "apps/publisher/bin/prep-publisher.js");

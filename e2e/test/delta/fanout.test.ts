@@ -3,8 +3,7 @@ import * as path from "node:path";
 import { createHash } from "node:crypto";
 import { loadPublisherSigningMaterial } from "@prepcast/protocol";
 import { compareTrees, generateCut } from "@prepcast/testkit";
-import { CutRepository } from "../../../apps/publisher/src/service/cut-repository";
-import { DeltaPlanning } from "../../../apps/publisher/src/service/delta-planner";
+import { CutRepository, DeltaPlanning } from "@prepcast/publisher";
 import { ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD } from "@prepcast/delta";
 import { InProcessCluster } from "./cluster";
 

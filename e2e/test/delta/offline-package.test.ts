@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CutStore, initPublisherKeys, installPackage, packCut, readPublicKeyFile, verifyPackage } from "@prepcast/protocol";
 import { compareTrees, generateCut } from "@prepcast/testkit";
-import { installDeltaPackage } from "../../../apps/receiver/src/agent/delta-applier";
+import { installDeltaPackage } from "@prepcast/receiver";
 import { buildDeltaPackage, isDeltaPackage } from "@prepcast/delta";
 
 // The offline path: `pack --base` writes a delta package from two full ones, `install` applies it

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FilePayloadSource } from "@prepcast/session";
-import { SharedPayloadSource } from "../../../apps/publisher/src/service/delta-planner";
+import { SharedPayloadSource } from "@prepcast/publisher";
 
 test("sessions reading the same chunk share one Buffer; past the budget reads go to the file", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prepcast-shared-"));

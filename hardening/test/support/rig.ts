@@ -15,6 +15,7 @@ import {
 } from "@prepcast/session";
 import { generateSelfSignedCertificate, grpcTransport, type FrameConnection } from "@prepcast/transport";
 import { PROTOCOL_VERSION } from "@prepcast/proto";
+import { loadReceiverConfig, ReceiverAgent, type ReceiverAgentOptions } from "@prepcast/receiver";
 
 export const REPO = path.resolve(__dirname, "../../..");
 
@@ -34,18 +35,13 @@ export interface AgentHandle {
   /** The agent's store queue: settled() resolves once no install or housekeeping (retention) runs. */
   backend: { settled(): Promise<void> };
 }
-interface AgentModule {
-  ReceiverAgent: { start(opts: { config: unknown; log?: unknown; clock?: () => Date; site?: boolean }): Promise<AgentHandle> };
-}
-interface ConfigModule {
-  loadReceiverConfig(file: string): unknown;
-}
 function load<T>(rel: string): T {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(path.join(REPO, rel)) as T;
 }
-export function quietLog(): unknown {
-  const { createLogger } = load<{ createLogger(o: { name: string; level: string }): unknown }>("packages/runtime/src/logger");
+/** A silent logger for the agent and the publisher run in the test's process. */
+export function quietLog(): NonNullable<ReceiverAgentOptions["log"]> {
+  const { createLogger } = load<{ createLogger(o: { name: string; level: string }): NonNullable<ReceiverAgentOptions["log"]> }>("packages/runtime/src/logger");
   return createLogger({ name: "hardening", level: "silent" });
 }
 
@@ -172,8 +168,6 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
   };
   const configFile = path.join(work, "receiver.json");
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const { ReceiverAgent } = load<AgentModule>("apps/receiver/src/agent/receiver-agent");
-  const { loadReceiverConfig } = load<ConfigModule>("apps/receiver/src/agent/config");
   const startAgent = (clock?: () => Date) =>
     ReceiverAgent.start({ config: loadReceiverConfig(configFile), log: quietLog(), ...(clock ? { clock } : {}), site: opts.site ?? true });
   let agent = await startAgent(opts.clock);

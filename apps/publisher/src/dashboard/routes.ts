@@ -1,12 +1,31 @@
+import type { EventEmitter } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { EventThrottle, peerText, toPrepcastError, PrepcastError } from "@prepcast/protocol";
 import { sendJson, type AdminRoute } from "@prepcast/runtime";
-import type { PublisherService, StatusReport } from "../service/publisher-service";
-import type { Incident } from "../monitor/monitor";
+import type { AuditLog } from "@prepcast/protocol";
+import type { DifusorMonitor, Incident } from "../monitor/monitor";
+import type { StatusReport } from "../service/status-report";
 import { AdminAuth } from "./auth";
 import { DASHBOARD_CSS, DASHBOARD_JS, dashboardHtml, loginHtml, lockedHtml } from "./page";
 
 export { AdminAuth };
+
+/**
+ * What the dashboard and the operator API use of the running service (PublisherService satisfies
+ * it): its events ("cut", "receipt", "notice-sent" and SSE_EVENTS), status, the monitor's actions.
+ */
+export interface OperatorService extends Pick<EventEmitter, "on" | "off"> {
+  readonly config: { channel: string; suspendAfterPeriods: number };
+  readonly repo: {
+    list(): ReadonlyArray<{ ref: { sequence: number }; summary: { corte: string }; preparedAt: string }>;
+    latest(): { ref: { sequence: number } } | null;
+  };
+  readonly audit: Pick<AuditLog, "append">;
+  readonly monitor: Pick<DifusorMonitor, "periodMs" | "incidents" | "on" | "off" | "suspend" | "reinstate" | "sendTestNotice" | "isSuspended">;
+  status(): StatusReport;
+  link(id: string): { poke(): void } | undefined;
+  linkIds(): string[];
+}
 
 export interface TimelineItem {
   at: string;
@@ -68,7 +87,7 @@ const NOTICE_KIND: Record<string, string> = { suspension: "suspensión", reinsta
 class Journal {
   readonly timeline: TimelineItem[] = [];
 
-  constructor(svc: PublisherService) {
+  constructor(svc: OperatorService) {
     for (const c of svc.repo.list().slice(-50)) this.add({ at: c.preparedAt, kind: "cut", receiver: null, sequence: c.ref.sequence, text: `corte ${c.ref.sequence} firmado (${c.summary.corte})` });
     svc.on("cut", (c: { ref: { sequence: number }; summary: { corte: string }; preparedAt: string }) => this.add({ at: c.preparedAt, kind: "cut", receiver: null, sequence: c.ref.sequence, text: `corte ${c.ref.sequence} firmado (${c.summary.corte})` }));
     svc.on("receipt", (p: { id: string; receipt: { sequence: number; state: string; activatedAt: string | null; receivedAt: string } }) =>
@@ -85,7 +104,7 @@ class Journal {
   }
 }
 
-export function overview(svc: PublisherService, journal: Journal): Overview {
+export function overview(svc: OperatorService, journal: Journal): Overview {
   const status = svc.status();
   // the page needs the verdicts, not every piece of evidence (that stays in the audit log and /api/status)
   for (const r of status.receivers) if (r.monitor?.suspended) r.monitor.suspended.evidence = r.monitor.suspended.evidence.slice(-1);
@@ -107,7 +126,7 @@ const SSE_EVENTS = ["state", "progress", "receipt", "cut", "hello", "refused", "
  * `/api/overview`, `/api/events` (Server-Sent Events), and the actions under
  * `/api/receivers/<id>/{suspend,reinstate,notice,push}` (also used by the CLI with the bearer token).
  */
-export function operatorRoutes(svc: PublisherService, auth: AdminAuth): AdminRoute[] {
+export function operatorRoutes(svc: OperatorService, auth: AdminAuth): AdminRoute[] {
   const journal = new Journal(svc);
   const loginFailures = new EventThrottle(20, 60_000);
   let sseClients = 0;

@@ -1,8 +1,30 @@
-import type { PublisherService } from "../service/publisher-service";
+import type { AuditLog } from "@prepcast/protocol";
+import type { Logger } from "@prepcast/runtime";
+import type { DifusorMonitor } from "../monitor/monitor";
 import { writePublicList, type DifusorListEntry, type PublicListInput, type PublicListResult } from "./public-list";
 
+/** What the public list uses of the running service (PublisherService satisfies it). */
+export interface PublicListService {
+  readonly config: {
+    process: string;
+    channel: string;
+    publicList: { dir?: string | undefined; title: string };
+    receiverEntries: ReadonlyArray<{ id: string; name: string; publicUrl?: string | undefined; logo?: string | undefined }>;
+  };
+  readonly repo: {
+    latest(): { ref: { sequence: number }; summary: { corte: string } } | null;
+    get(sequence: number): { summary: { corte: string } } | undefined;
+  };
+  readonly monitor: Pick<DifusorMonitor, "status">;
+  link(id: string): { status(): { live: { sequence: number } | null } } | undefined;
+  readonly log: Pick<Logger, "error">;
+  readonly audit: Pick<AuditLog, "append">;
+  /** Announces each list written ("public-list", PublicListResult). */
+  emit(event: "public-list", result: PublicListResult): boolean;
+}
+
 /** The list as the running service sees it now: link state from the monitor, corte from the probe (or receipts). */
-export function publicListInput(svc: PublisherService, now = new Date()): PublicListInput {
+export function publicListInput(svc: PublicListService, now = new Date()): PublicListInput {
   const c = svc.config;
   const latest = svc.repo.latest();
   const difusores: DifusorListEntry[] = c.receiverEntries.map((e) => {
@@ -26,7 +48,7 @@ export class PublicListWriter {
   private closed = false;
   last: PublicListResult | null = null;
 
-  constructor(private readonly svc: PublisherService, private readonly delayMs = 200) {}
+  constructor(private readonly svc: PublicListService, private readonly delayMs = 200) {}
 
   schedule(): void {
     if (this.closed || this.timer) return;

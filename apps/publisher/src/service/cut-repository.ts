@@ -1,12 +1,14 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import {
-  DEFAULT_PUBLISH_UNTIL, EventLoopTurns, PrepcastError, checkCorteOrder, createManifestDocument, parseIsoWithOffset, retractionReasonProblem, encodeSigFile, parseManifest, sha256Hex, signDocument, walkCutDir, writeFileAtomic, readPackage,
+  DEFAULT_PUBLISH_UNTIL, PrepcastError, checkCorteOrder, createManifestDocument, encodeSigFile, parseManifest, sha256Hex, signDocument, walkCutDir, writeFileAtomic, readPackage,
   type Channel, type Manifest, type PublisherSigningMaterial, type SignedCut, type VerifySignedCutOptions,
 } from "@prepcast/protocol";
 import { FilePayloadSource, type CutRefInfo } from "@prepcast/session";
+import { checkPublisherCorteOrder, corteFromCut, finalCutOption } from "./cut-order";
+import { copyIntoPayload } from "./payload-copy";
 
 /** Everything about a cut's manifest but its file list (and its count instead): kept in memory for every cut. */
 export type ManifestSummary = Omit<Manifest, "format" | "files"> & { fileCount: number };
@@ -90,57 +92,6 @@ export interface PrepareOptions {
   final?: boolean;
   /** With final: the signed end of publication (ISO 8601 with offset). */
   publishUntil?: string;
-}
-
-/**
- * `--final` and `--publish-until` as a manifest's `final` field: undefined without --final;
- * --publish-until alone is refused (it means nothing for an ordinary cut); the end of publication
- * must be a timestamp with offset later than the cut's corte (checked here so that the error names
- * the flag, not a field of a manifest about to be signed).
- */
-export function finalCutOption(opts: { final?: boolean | undefined; publishUntil?: string | undefined }, corte: string, defaultPublishUntil: string, defaultWhere: string): { publishUntil: string } | undefined {
-  if (opts.final !== true) {
-    if (opts.publishUntil !== undefined) throw new PrepcastError("CONFIG_INVALID", "--publish-until is only for the final cut", { where: "--publish-until", hint: "add --final to sign this cut as the last one of the process, or drop --publish-until" });
-    return undefined;
-  }
-  const publishUntil = opts.publishUntil ?? defaultPublishUntil;
-  const where = opts.publishUntil !== undefined ? "--publish-until" : defaultWhere;
-  parseIsoWithOffset(publishUntil, where);
-  if (Date.parse(publishUntil) <= Date.parse(corte)) {
-    throw new PrepcastError("CONFIG_INVALID", `the end of publication ${publishUntil} (${where}) is not later than the cut's corte ${corte}`, {
-      where,
-      hint: "the final cut stays online until the end of publication: pass --publish-until with a later time, e.g. --publish-until 2024-06-09T23:59:00-06:00",
-    });
-  }
-  return { publishUntil };
-}
-
-/** Where the publisher's own refusal of a cut that goes back in time points the OPLE. */
-const CORTE_HINT = 'if this cut withdraws a wrong one, sign it as a retraction: add --retract "REASON" (recorded in both audit logs); otherwise check --corte or the cut\'s data/corte.json';
-
-/**
- * The publisher's side of the cut order: the corte must not be earlier than the latest prepared
- * cut's unless the cut is a retraction, and a retraction must actually go back in time (so the
- * override is never used to switch the check off).
- */
-export function checkPublisherCorteOrder(
-  cut: { process: string; channel: Channel; sequence: number; corte: string; retract?: string | undefined },
-  latest: { sequence: number; corte: string; label: string } | null,
-  where: string,
-): void {
-  parseIsoWithOffset(cut.corte, where);
-  if (cut.retract !== undefined) {
-    const problem = retractionReasonProblem(cut.retract);
-    if (problem !== undefined) throw new PrepcastError("CONFIG_INVALID", `--retract ${problem}`, { where: "--retract", hint: 'e.g. --retract "el corte 42 publicó actas de otra elección"' });
-    if (latest !== null && Date.parse(cut.corte) >= Date.parse(latest.corte)) {
-      throw new PrepcastError("CONFIG_INVALID", `--retract is for a cut that goes back in time, but corte ${cut.corte} is not earlier than the latest cut's (#${latest.sequence}, ${latest.corte})`, {
-        where: "--retract",
-        hint: "publish this cut without --retract",
-      });
-    }
-    return;
-  }
-  checkCorteOrder(cut, latest, { where, hint: CORTE_HINT });
 }
 
 const pad = (n: number) => String(n).padStart(6, "0");
@@ -377,91 +328,4 @@ function readDocuments(dir: string, manifestSha256: string, validate: boolean): 
   }
   const manifest = validate ? parseManifest(signed.manifest) : (JSON.parse(signed.manifest.toString("utf8")) as Manifest);
   return { manifest, signed };
-}
-
-const COPY_BATCH = 4 << 20;
-
-/**
- * Lays `files` end to end in `payloadPath` (created exclusively, fsynced), hashing each file and
- * the whole as they are copied, so what is signed is exactly what was copied even if the source
- * changes afterwards. Reads go straight into one 4 MiB batch buffer that is written when full:
- * no buffer per file (a stream per file allocated 1 MiB each, and garbage collection of ~6.5 GB
- * cost more than the copy itself on a 6,500-file cut) and one write per 4 MiB, not per file.
- * A file whose inode, size or mtime differs from the listing (`walkCutDir`) was replaced or
- * rewritten mid-copy, and is refused. The reads are synchronous (a thread-pool round trip per
- * small file costs more than the read): the event loop gets a turn every 20 ms (EventLoopTurns).
- */
-async function copyIntoPayload(
-  files: ReadonlyArray<{ path: string; absolute: string; size?: number; mtimeMs?: number; ino?: number }>,
-  payloadPath: string,
-): Promise<{ files: Array<{ path: string; size: number; sha256: string }>; sha256: string }> {
-  const out = fs.openSync(payloadPath, "wx", 0o640);
-  const whole = createHash("sha256");
-  const batch = Buffer.allocUnsafe(COPY_BATCH);
-  let used = 0;
-  const turns = new EventLoopTurns();
-  const flush = (): void => {
-    let off = 0;
-    while (off < used) off += fs.writeSync(out, batch, off, used - off);
-    used = 0;
-  };
-  const hashed: Array<{ path: string; size: number; sha256: string }> = [];
-  try {
-    for (const f of files) {
-      await turns.maybeYield();
-      const fd = fs.openSync(f.absolute, "r");
-      try {
-        const st = fs.fstatSync(fd);
-        if (!st.isFile() || (f.ino !== undefined && (st.ino !== f.ino || st.size !== f.size || st.mtimeMs !== f.mtimeMs))) {
-          throw new PrepcastError("HASH_MISMATCH", `${f.path} changed while it was being copied for signing`, {
-            where: f.absolute,
-            hint: "publish a cut directory that nothing is writing to (copy it aside first)",
-          });
-        }
-        const h = createHash("sha256");
-        let size = 0;
-        for (;;) {
-          if (used === COPY_BATCH) {
-            flush();
-            await turns.maybeYield(); // a large file is many batches
-          }
-          const n = fs.readSync(fd, batch, used, COPY_BATCH - used, null);
-          if (n === 0) break;
-          const piece = batch.subarray(used, used + n);
-          h.update(piece);
-          whole.update(piece);
-          used += n;
-          size += n;
-        }
-        if (size !== st.size) {
-          throw new PrepcastError("HASH_MISMATCH", `${f.path} changed size while it was being copied for signing (${st.size} → ${size} bytes)`, {
-            where: f.absolute,
-            hint: "publish a cut directory that nothing is writing to (copy it aside first)",
-          });
-        }
-        hashed.push({ path: f.path, size, sha256: h.digest("hex") });
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
-    flush();
-    fs.fsyncSync(out);
-  } finally {
-    fs.closeSync(out);
-  }
-  return { files: hashed, sha256: whole.digest("hex") };
-}
-
-/** The OPLE's own statement of the cut time, when the cut carries data/corte.json. */
-export async function corteFromCut(cutDir: string): Promise<string> {
-  try {
-    const doc = JSON.parse(await fsp.readFile(path.join(cutDir, "data", "corte.json"), "utf8")) as { corte?: unknown };
-    if (typeof doc.corte === "string") return doc.corte;
-  } catch {
-    /* fall through */
-  }
-  throw new PrepcastError("MANIFEST_INVALID", `cannot tell the cut's date and time: ${cutDir}/data/corte.json has no "corte"`, {
-    where: cutDir,
-    hint: "pass --corte 2024-06-02T20:15:00-06:00",
-  });
 }

@@ -13,8 +13,11 @@ import { createPublisherMetrics, type PublisherMetrics } from "./metrics";
 import { ReceiptLog } from "./receipts";
 import { ReceiverLink, type LinkStatus, type OfferPlanner } from "./receiver-link";
 import { InboxWatcher } from "./inbox";
-import { DeltaPlanning } from "./delta-planner";
-import { DifusorMonitor, type DifusorMonitorStatus } from "../monitor/monitor";
+import { DeltaPlanning } from "../fanout";
+import { DifusorMonitor } from "../monitor/monitor";
+import type { StatusReport } from "./status-report";
+
+export type { StatusReport } from "./status-report";
 import { PublicListWriter } from "../difusores/public-list-writer";
 import { operatorRoutes, AdminAuth } from "../dashboard/routes";
 import { Notifier } from "../notify/notifier";
@@ -35,16 +38,6 @@ export interface PublisherServiceOptions {
   monitor?: boolean;
   /** Injectable clock for the monitor (tests). */
   now?: () => number;
-}
-
-export interface StatusReport {
-  publisher: string;
-  process: string;
-  channel: string;
-  latest: { sequence: number; corte: string; manifestSha256: string; preparedAt: string; files: number; bytes: number; final: boolean; publishUntil: string | null } | null;
-  /** the final cut and the end of publication, once the OPLE has published its final cut */
-  publication: { finalSequence: number | null; publishUntil: string | null; ended: boolean };
-  receivers: Array<LinkStatus & { lagCuts: number | null; lagMinutes: number | null; clockSkewWarning: boolean; monitor: DifusorMonitorStatus | null }>;
 }
 
 /**

@@ -1,13 +1,15 @@
 import { EventEmitter } from "node:events";
 import { toPrepcastError, type AuditLog } from "@prepcast/protocol";
 import {
-  ENCODING_FULL, PublisherSession, transferIdFor, type CutRefInfo, type DeliveryResult, type Identity, type OfferPlan, type ReceiptDoc, type ReceiverHello,
+  PublisherSession, type CutRefInfo, type DeliveryResult, type Identity, type ReceiptDoc, type ReceiverHello,
 } from "@prepcast/session";
 import type { FrameConnection, TransportFactory } from "@prepcast/transport";
 import type { Logger } from "@prepcast/runtime";
 import type { CutRepository, PreparedCut } from "./cut-repository";
 import type { ReceiptLog } from "./receipts";
 import type { PublisherMetrics } from "./metrics";
+import type { SignedNotice } from "../monitor/notice-signer";
+import { fullPayloadPlanner, type OfferPlanner } from "../fanout/offer-planner";
 
 export interface ReceiverEntry {
   id: string;
@@ -55,28 +57,10 @@ export interface LinkStatus {
   suspended: boolean;
 }
 
-/** A notice signed for one receiver (see @prepcast/session notice.ts). */
-export interface SignedNotice {
-  kind: "suspension" | "reinstatement" | "test";
-  issuedAt: string;
-  sha256: string;
-  notice: Buffer;
-  signature: Uint8Array;
-}
+/** A notice signed for one receiver (signed by the monitor: monitor/notice-signer.ts). */
+export type { SignedNotice };
 
-/** Decides what to send a receiver given what it has (full payload here; deltas plug in). */
-export type OfferPlanner = (target: PreparedCut, hello: { live: CutRefInfo | null; acceptedEncodings: string[] }) => Promise<OfferPlan>;
-
-export function fullPayloadPlanner(repo: CutRepository): OfferPlanner {
-  return async (target) => ({
-    signed: target.signed,
-    cut: target.ref,
-    encoding: ENCODING_FULL,
-    base: null,
-    transferId: transferIdFor(target.ref, ENCODING_FULL, null),
-    payload: await repo.payload(target),
-  });
-}
+export type { OfferPlanner };
 
 export interface LinkDeps {
   publisherId: string;

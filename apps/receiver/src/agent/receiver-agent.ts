@@ -2,21 +2,19 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CutStore, EventThrottle, peerText, readSecretKeyFile, toPrepcastError, type AuditLog } from "@prepcast/protocol";
 import { bindListener, createLogger, createMetricsRegistry, parseListen, sendJson, startAdminServer, type Logger } from "@prepcast/runtime";
-import { ReceiverSession, type ReceiverSessionEvent } from "@prepcast/session";
+import { ReceiverSession } from "@prepcast/session";
 import { DEFAULT_WEBSOCKET_PATH, grpcTransport, PIN_SERVERNAME, websocketTransport, type FrameConnection, type FrameServer, type TransportFactory } from "@prepcast/transport";
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import type { ResolvedReceiverConfig } from "./config";
 import { StoreBackend, type ActivationEvent, type PayloadApplier } from "./store-backend";
 import { deltaAppliers } from "./delta-applier";
 import { statusPage } from "./status-page";
 import { NoticeKeeper } from "./notices";
+import { createReceiverMetrics, type ReceiverMetrics } from "./metrics";
+import { SessionEventRecorder } from "./session-events";
+import { bridgeSocketPath, startSite, type SiteHandle } from "./site";
 
 export const AGENT_VERSION = "0.1.0";
-
-/** The unix socket (0600) on which the agent takes the WebSocket push relayed by the site's workers. */
-export function bridgeSocketPath(root: string): string {
-  return path.join(root, "push.sock");
-}
 
 export interface ReceiverAgentOptions {
   config: ResolvedReceiverConfig;
@@ -36,12 +34,6 @@ export interface Incident {
   kind: string;
   code?: string;
   message: string;
-}
-
-interface SiteHandle {
-  url: string;
-  store?: { droppedHits(): number; usage(): { bytes: number; maxBytes: number } } | undefined;
-  close(): Promise<void>;
 }
 
 /**
@@ -68,17 +60,7 @@ export class ReceiverAgent {
   private throttleTimer: NodeJS.Timeout | null = null;
   private lastTransfer: { at: string; sequence: number; bytes: number; durationMs: number } | null = null;
   private noticeKeeper: NoticeKeeper | null = null;
-  private readonly metrics: {
-    bytes: Counter<string>;
-    activated: Counter<string>;
-    failures: Counter<"code">;
-    connected: Gauge<string>;
-    liveSequence: Gauge<string>;
-    duration: Histogram<string>;
-    rejected: Counter<string>;
-    analyticsDropped: Gauge<string>;
-    analyticsBytes: Gauge<string>;
-  };
+  private readonly metrics: ReceiverMetrics;
 
   private constructor(
     readonly config: ResolvedReceiverConfig,
@@ -91,24 +73,7 @@ export class ReceiverAgent {
   ) {
     this.log = opts.log ?? createLogger({ name: "prep-receiver", level: config.log.level });
     this.registry = createMetricsRegistry("prepcast_receiver_");
-    const registers = [this.registry];
-    this.metrics = {
-      bytes: new Counter({ name: "prepcast_receiver_bytes_received_total", help: "Payload bytes received", registers }),
-      activated: new Counter({ name: "prepcast_receiver_cuts_activated_total", help: "Cuts switched live", registers }),
-      failures: new Counter({ name: "prepcast_receiver_verification_failures_total", help: "Offers refused or transfers failed, by code", labelNames: ["code"], registers }),
-      analyticsDropped: new Gauge({ name: "prepcast_receiver_analytics_dropped_hits", help: "Site requests not recorded by the analytics (disk budget reached or writer saturated), since the database was created", registers, collect: () => {
-        const store = this.site?.store;
-        if (store) this.metrics.analyticsDropped.set(store.droppedHits());
-      } }),
-      analyticsBytes: new Gauge({ name: "prepcast_receiver_analytics_bytes", help: "Disk used by the analytics database (file + WAL)", registers, collect: () => {
-        const store = this.site?.store;
-        if (store) this.metrics.analyticsBytes.set(store.usage().bytes);
-      } }),
-      connected: new Gauge({ name: "prepcast_receiver_connected_peers", help: "Authenticated publisher sessions open", registers }),
-      liveSequence: new Gauge({ name: "prepcast_receiver_live_sequence", help: "Sequence of the live cut", registers }),
-      duration: new Histogram({ name: "prepcast_receiver_transfer_duration_seconds", help: "Offer accepted to payload complete", buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300], registers }),
-      rejected: new Counter({ name: "prepcast_receiver_rejected_connections_total", help: "Connections dropped by the allowlist", registers }),
-    };
+    this.metrics = createReceiverMetrics(this.registry, () => this.site?.store);
   }
 
   get audit(): AuditLog {
@@ -203,7 +168,7 @@ export class ReceiverAgent {
     }
 
     if (this.opts.site !== false) {
-      this.site = await bindListener(c.file, "site.listen", c.site.listen, () => this.startSite());
+      this.site = await bindListener(c.file, "site.listen", c.site.listen, () => startSite(c, this.decisionClock, (info) => this.onRejected(info)));
       if (c.push.websocket === true) this.endpoints.push(`websocket ${this.site.url}${DEFAULT_WEBSOCKET_PATH} (SNI ${PIN_SERVERNAME})`);
     }
     const adminAddr = parseListen(c.admin.listen, `${c.file}: admin.listen`);
@@ -240,29 +205,6 @@ export class ReceiverAgent {
     this.log.info({ push: this.pushAddresses(), site: this.site?.url ?? null, admin: this.adminAddress, live: live?.record.sequence ?? null }, "receiver agent started");
   }
 
-  private async startSite(): Promise<SiteHandle> {
-    const c = this.config;
-    // Loaded lazily: the site package opens SQLite and may fork workers.
-    const site = await import("@prepcast/site");
-    const srv = await site.createSiteServer({
-      root: c.root,
-      listen: c.site.listen,
-      ...(c.site.tls ? { tls: c.site.tls } : {}),
-      frameAncestors: c.site.frameAncestors,
-      workers: c.site.workers,
-      ...(c.site.analytics ? { analytics: c.site.analyticsFile ? path.resolve(path.dirname(c.file), c.site.analyticsFile) : path.join(c.root, "analytics.sqlite"), analyticsMaxBytes: c.site.analyticsMaxMiB * 1024 * 1024 } : {}),
-      staleAfterSeconds: c.stalePeriods * c.updatePeriodMinutes * 60,
-      clock: () => this.decisionClock().getTime(),
-      ...(c.push.websocket === true && c.push.tls
-        ? {
-            push: { servername: PIN_SERVERNAME, tls: c.push.tls, allowlist: c.push.allowlist, socketPath: bridgeSocketPath(c.root) },
-            onPushRejected: (info: { address: string; reason: string }) => this.onRejected(info),
-          }
-        : {}),
-    } as Parameters<typeof site.createSiteServer>[0]);
-    return srv;
-  }
-
   /** A peer dropped by the allowlist (on the push port, or by a site worker for the push on the site's port). */
   private onRejected(info: { address: string; reason: string }): void {
     this.metrics.rejected.inc();
@@ -294,8 +236,21 @@ export class ReceiverAgent {
   private onConnection(conn: FrameConnection, identity: { publicKey: Uint8Array; secretKey: Uint8Array }): void {
     const c = this.config;
     this.connections.add(conn);
-    let authenticated = false;
-    let transferStarted = 0;
+    const events = new SessionEventRecorder({
+      audit: this.audit,
+      log: this.log,
+      metrics: this.metrics,
+      incident: (kind, message, code) => this.incident(kind, message, code),
+      recordAuthFailure: () => {
+        const t = this.authFailures.take();
+        this.summarize("auth_failed", t.summary);
+        return t.record;
+      },
+      publisherClock: (offsetMs) => this.onPublisherClock(offsetMs),
+      transferred: (t) => {
+        this.lastTransfer = t;
+      },
+    }, () => ({ address: conn.remoteAddress, transport: conn.transport }));
     const session = new ReceiverSession(conn, {
       receiverId: c.id,
       identity,
@@ -311,73 +266,13 @@ export class ReceiverAgent {
         const r = await this.noticeKeeper!.apply(doc, signed);
         if (r === "applied") this.log.warn({ kind: doc.kind, channel: doc.channel, issuedAt: doc.issuedAt }, doc.kind === "suspension" ? "the OPLE suspended this difusor: the notice replaces the results" : `notice applied: ${doc.kind}`);
       },
-      onEvent: (e: ReceiverSessionEvent) => {
-        const where = { address: conn.remoteAddress, transport: conn.transport };
-        switch (e.type) {
-          case "authenticated":
-            authenticated = true;
-            this.onPublisherClock(e.publisherClockOffsetMs);
-            this.metrics.connected.inc();
-            this.audit.append("publisher_connected", { publisher: e.publisherId, ...where });
-            break;
-          case "auth_failed": {
-            this.metrics.failures.inc({ code: e.code });
-            const t = this.authFailures.take();
-            this.summarize("auth_failed", t.summary);
-            if (!t.record) break;
-            const message = peerText(e.message, 300);
-            this.incident("auth_failed", message, e.code);
-            this.audit.append("auth_failed", { code: e.code, message, ...where });
-            this.log.warn({ ...where, code: e.code, err: message }, "publisher authentication failed");
-            break;
-          }
-          case "offer":
-            this.audit.append("offer", { sequence: e.sequence, manifestSha256: e.manifestSha256, encoding: e.encoding, payloadSize: e.payloadSize });
-            break;
-          case "refused":
-            this.metrics.failures.inc({ code: e.code });
-            if (e.code !== "ALREADY_INSTALLED") this.incident("refused", e.message, e.code);
-            this.audit.append("refused", { code: e.code, message: e.message, sequence: e.sequence ?? null });
-            this.log.warn({ code: e.code, err: e.message, sequence: e.sequence }, "offer refused");
-            break;
-          case "transfer_started":
-            transferStarted = Date.now();
-            this.audit.append("transfer_started", { sequence: e.sequence, resumeOffset: e.resumeOffset, payloadSize: e.payloadSize });
-            break;
-          case "transfer_failed":
-            this.metrics.failures.inc({ code: e.code });
-            this.incident("transfer_failed", e.message, e.code);
-            this.audit.append("transfer_failed", { code: e.code, message: e.message, sequence: e.sequence, offset: e.offset });
-            this.log.error({ code: e.code, err: e.message, sequence: e.sequence }, "transfer failed");
-            break;
-          case "received":
-            this.metrics.bytes.inc(e.bytes);
-            this.metrics.duration.observe((Date.now() - transferStarted) / 1000);
-            this.lastTransfer = { at: new Date().toISOString(), sequence: e.sequence, bytes: e.bytes, durationMs: e.durationMs };
-            this.audit.append("received", { sequence: e.sequence, bytes: e.bytes, durationMs: e.durationMs });
-            break;
-          case "installed":
-            this.audit.append(e.state === "active" ? "installed" : "staged", { sequence: e.sequence, manifestSha256: e.manifestSha256, corte: e.corte, receivedAt: e.receivedAt.toISOString(), activatedAt: e.activatedAt?.toISOString() ?? null });
-            break;
-          case "receipt_sent":
-            this.audit.append("receipt_sent", { sequence: e.sequence, state: e.state });
-            break;
-          case "notice":
-            if (e.kind !== "reinstatement") this.incident(e.kind === "suspension" ? "suspended" : "test_notice", e.kind === "suspension" ? `suspendido por el OPLE (aviso del ${e.issuedAt})` : `aviso de prueba del ${e.issuedAt}`);
-            break;
-          case "notice_rejected":
-            this.incident("notice_rejected", e.message, e.code);
-            this.audit.append("notice_rejected", { code: e.code, message: e.message, ...where });
-            this.log.error({ code: e.code, err: e.message }, "notice rejected");
-            break;
-        }
-      },
+      onEvent: (e) => events.record(e),
     });
     this.sessions.add(session);
     void session.run().finally(() => {
       this.sessions.delete(session);
       this.connections.delete(conn);
-      if (authenticated) this.metrics.connected.dec();
+      if (events.authenticated) this.metrics.connected.dec();
     });
   }
 

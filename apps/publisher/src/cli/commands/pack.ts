@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { buildDeltaPackage } from "@prepcast/delta";
 import { CHANNELS, DEFAULT_PUBLISH_UNTIL, PUBLISHER_KEY_FILES, formatBytes, packCut, readPublicKeyFile, reportCliSuccess, writeFileAtomic, type Channel } from "@prepcast/protocol";
 import { action, positiveInteger } from "../program";
-import { checkPublisherCorteOrder, finalCutOption } from "../../service/cut-repository";
+import { checkPublisherCorteOrder, finalCutOption } from "../../service/cut-order";
 
 interface PackOptions {
   keys: string;

@@ -1,53 +1,10 @@
 import * as path from "node:path";
 import { DeltaCache, ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD, encodeDelta, payloadFileContent, type CachedStream, type EncodeOptions } from "@prepcast/delta";
-import { ENCODING_FULL, FilePayloadSource, hashChunk, transferIdFor, type CutRefInfo, type OfferPlan, type PayloadChunk, type PayloadSource } from "@prepcast/session";
+import { ENCODING_FULL, FilePayloadSource, transferIdFor, type CutRefInfo, type OfferPlan } from "@prepcast/session";
 import type { Logger } from "@prepcast/runtime";
-import type { CutRepository, PreparedCut } from "./cut-repository";
-import type { OfferPlanner } from "./receiver-link";
-
-/**
- * One stream read by many sessions: each chunk is read from disk and hashed once, and the same
- * Buffer and SHA-256 are handed to every session that asks for it (32 receivers on one base share
- * one copy), up to `maxBytes` of cached chunks; beyond that reads go to the file (the page cache).
- */
-export class SharedPayloadSource implements PayloadSource {
-  private readonly chunks = new Map<string, Promise<PayloadChunk>>();
-  private cached = 0;
-  constructor(private readonly inner: FilePayloadSource, private readonly maxBytes = 64 << 20) {}
-  get size(): number {
-    return this.inner.size;
-  }
-  get sha256(): Buffer {
-    return this.inner.sha256;
-  }
-  async read(offset: number, length: number): Promise<Buffer> {
-    return (await this.readChunk(offset, length)).data;
-  }
-  readChunk(offset: number, length: number): Promise<PayloadChunk> {
-    const key = `${offset}:${length}`;
-    const hit = this.chunks.get(key);
-    if (hit) return hit;
-    const p = this.inner.read(offset, length).then(hashChunk);
-    if (this.cached + length <= this.maxBytes) {
-      this.cached += length;
-      this.chunks.set(key, p);
-      p.catch(() => {
-        this.chunks.delete(key);
-        this.cached -= length;
-      });
-    }
-    return p;
-  }
-  /** Drops the cached chunks (the file stays open for a session still reading it). */
-  forget(): void {
-    this.chunks.clear();
-    this.cached = 0;
-  }
-  close(): Promise<void> {
-    this.forget();
-    return this.inner.close();
-  }
-}
+import type { CutRepository, PreparedCut } from "../service/cut-repository";
+import type { OfferPlanner } from "./offer-planner";
+import { SharedPayloadSource } from "./shared-payload-source";
 
 /** Failures after which a receiver gets the plain `full` payload for that cut. */
 const FALLBACK_CODES = new Set(["HASH_MISMATCH", "SIZE_MISMATCH", "PROTOCOL_ERROR", "TRUNCATED", "STATE_INVALID", "NOT_FOUND", "INTERNAL", "IO_ERROR"]);

@@ -1,0 +1,13 @@
+import type { DifusorMonitorStatus } from "../monitor/monitor";
+import type { LinkStatus } from "./receiver-link";
+
+/** What `/api/status` and `prep-publisher status` report (PublisherService.status()). */
+export interface StatusReport {
+  publisher: string;
+  process: string;
+  channel: string;
+  latest: { sequence: number; corte: string; manifestSha256: string; preparedAt: string; files: number; bytes: number; final: boolean; publishUntil: string | null } | null;
+  /** the final cut and the end of publication, once the OPLE has published its final cut */
+  publication: { finalSequence: number | null; publishUntil: string | null; ended: boolean };
+  receivers: Array<LinkStatus & { lagCuts: number | null; lagMinutes: number | null; clockSkewWarning: boolean; monitor: DifusorMonitorStatus | null }>;
+}

@@ -1,0 +1,76 @@
+import { X509Certificate } from "node:crypto";
+import * as fs from "node:fs";
+import { DEFAULT_PUBLISH_UNTIL } from "@prepcast/protocol";
+import { num, REQUIREMENTS as R } from "../requirements";
+import * as sys from "../system";
+import { fail, pass, skip, warn, type Check, type DoctorContext, type Finding } from "./check";
+
+function certCheck(ctx: DoctorContext, field: "push.tls" | "site.tls"): Finding {
+  const tls = field === "push.tls" ? ctx.config.push.tls : ctx.config.site.tls;
+  if (!tls) return skip(field === "site.tls" ? "site.tls is not set: the site serves plain HTTP (a proxy or CDN in front must serve HTTPS on 443)" : "push.tls is not set");
+  const file = ctx.resolve(tls.cert);
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(fs.readFileSync(file));
+  } catch (e) {
+    return fail(`${file} (${field}.cert) cannot be read as a PEM certificate: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, `point ${field}.cert at the certificate file (-----BEGIN CERTIFICATE-----)`);
+  }
+  const now = ctx.now.getTime();
+  const from = Date.parse(cert.validFrom);
+  const to = Date.parse(cert.validTo);
+  const renew =
+    field === "push.tls"
+      ? "make a new push certificate (prep-receiver init --dir NEW, then use NEW/tls.crt and tls.key) and send the new registration.yaml to the OPLE: it pins the fingerprint"
+      : "renew the site's certificate (e.g. sudo certbot renew) and restart the agent";
+  if (now > to) return fail(`${file} (${field}.cert) expired on ${new Date(to).toISOString()}`, renew);
+  if (now < from) return fail(`${file} (${field}.cert) is not valid before ${new Date(from).toISOString()} (check this machine's clock)`, "fix the clock (docs/operations/ntp.md) or the certificate");
+  const days = Math.floor((to - now) / 86_400_000);
+  const end = Date.parse(DEFAULT_PUBLISH_UNTIL);
+  if (now < end && to < end) return warn(`${file} (${field}.cert) expires on ${new Date(to).toISOString()}, before the end of publication (${DEFAULT_PUBLISH_UNTIL})`, renew);
+  if (days < num(R.certWarnDays)) return warn(`${file} (${field}.cert) expires in ${days} days (${new Date(to).toISOString()})`, renew);
+  return pass(`${file} (${field}.cert) valid until ${new Date(to).toISOString()} (${days} days)`);
+}
+
+/** TLS certificates (validity) and secret keys (mode, owner). */
+export const KEY_CHECKS: Check[] = [
+  { id: "tls-push", title: "push TLS certificate valid (the OPLE pins it)", run: (ctx) => certCheck(ctx, "push.tls") },
+  { id: "tls-site", title: "site TLS certificate valid", run: (ctx) => certCheck(ctx, "site.tls") },
+  {
+    id: "keys",
+    title: `secret keys: mode ${R.secretKeyMode.value}, owned by the service user`,
+    run(ctx) {
+      const files: Array<[string, string]> = [["identity.secretKey", ctx.config.identity.secretKey]];
+      if (ctx.config.push.tls) files.push(["push.tls.key", ctx.config.push.tls.key]);
+      if (ctx.config.site.tls) files.push(["site.tls.key", ctx.config.site.tls.key]);
+      const ok: string[] = [];
+      const bad: string[] = [];
+      const fixes: string[] = [];
+      for (const [field, p] of files) {
+        const file = ctx.resolve(p);
+        let st: fs.Stats;
+        try {
+          st = fs.statSync(file);
+        } catch (e) {
+          bad.push(`${file} (${field}): ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`);
+          fixes.push(`put the key named by ${field} at ${file}`);
+          continue;
+        }
+        const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
+        const problems: string[] = [];
+        if ((st.mode & 0o077) !== 0) {
+          problems.push(`mode ${mode} (group or others have access)`);
+          fixes.push(`sudo chmod 0600 ${file}`);
+        }
+        if (st.uid !== ctx.user.uid) {
+          problems.push(`owned by ${sys.userName(st.uid)}, not the service user ${ctx.user.name}`);
+          fixes.push(`sudo chown ${ctx.user.name} ${file}`);
+        }
+        if (problems.length) bad.push(`${file} (${field}): ${problems.join(", ")}`);
+        else ok.push(`${file} (${field}) ${mode} ${ctx.user.name}`);
+      }
+      const who = `service user ${ctx.user.name} (${ctx.user.how})`;
+      if (bad.length) return fail(`${bad.join("; ")}${ok.length ? `; fine: ${ok.join(", ")}` : ""} [${who}]`, fixes.join(" && "));
+      return pass(`${ok.join("; ")} [${who}]`);
+    },
+  },
+];
