@@ -103,6 +103,11 @@ export class PrepcastError extends Error {
   }
 }
 
+/** Whether a string (e.g. a code a peer sent) is one of ERROR_CODES. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+}
+
 export function isPrepcastError(e: unknown, code?: ErrorCode): e is PrepcastError {
   return e instanceof PrepcastError && (code === undefined || e.code === code);
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { toPrepcastError, type AuditLog } from "@prepcast/protocol";
+import { PrepcastError, isErrorCode, toPrepcastError, type AuditLog } from "@prepcast/protocol";
 import {
   PublisherSession, type CutRefInfo, type DeliveryResult, type Identity, type ReceiptDoc, type ReceiverHello,
 } from "@prepcast/session";
@@ -283,7 +283,8 @@ export class ReceiverLink extends EventEmitter {
       const has = (r: CutRefInfo | null) => !!target && sameRef(r, target.ref);
       if (target && !this.status_.suspended && !has(this.status_.live) && !has(this.status_.staged) && !this.stillRefused(target)) {
         const result = await this.deliver(session, target);
-        if (result.status === "failed") throw Object.assign(new Error(result.message), { code: result.code });
+        // keep the code (SIGNATURE_INVALID for a bad receipt, the receiver's own code...): a plain Error would be recorded as INTERNAL
+        if (result.status === "failed") throw new PrepcastError(isErrorCode(result.code) ? result.code : "PROTOCOL_ERROR", result.message);
         continue;
       }
       // Idle: wait for a new cut, a volunteered receipt, or the ping interval.
