@@ -7,7 +7,7 @@
 // Every command returns its exit code; errors are printed with reportCliError (code, where, hint).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { installLastResort, PrepcastError, processStreams, reportCliError, reportCliSuccess, requireStateDir, type CliStreams } from "@prepcast/protocol";
+import { installLastResort, PrepcastError, stateDirLayout, processStreams, reportCliError, reportCliSuccess, requireStateDir, type CliStreams } from "@prepcast/protocol";
 import { createAnalyticsStore } from "./analytics/store";
 import { ingestNginxLog, IngestResult } from "./analytics/nginx-log";
 import { writeReport } from "./memoria/report";
@@ -68,7 +68,7 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<number> {
       ...(opts.staleAfter !== undefined ? { staleAfterSeconds: opts.staleAfter } : {}),
       trustProxy: opts.trustProxy === true,
     });
-    if (!existsSync(join(opts.root, "current"))) io.stderr(`warning: ${join(opts.root, "current")} does not exist yet; the site answers 503 until a cut is installed\n`);
+    if (!existsSync(stateDirLayout(opts.root).current)) io.stderr(`warning: ${stateDirLayout(opts.root).current} does not exist yet; the site answers 503 until a cut is installed\n`);
     reportCliSuccess(opts.json === true, { url: server.url, admin: server.adminUrl ?? null, workers: server.workers }, [`serving ${opts.root}/current at ${server.url} with ${server.workers} process(es)${server.adminUrl ? `; stats at ${server.adminUrl}/stats` : ""}`], io);
     opts.onListening?.(server);
     await new Promise<void>((resolve) => {

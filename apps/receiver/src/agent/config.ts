@@ -2,7 +2,7 @@ import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { PrepcastError, readPublicKeyFile, readSecretKeyFile } from "@prepcast/protocol";
+import { PrepcastError, readPublicKeyFile, readSecretKeyFile, stateDirLayout } from "@prepcast/protocol";
 import {
   checkConfigDirectory, checkConfigFile, checkListeners, commaList, configString, configValue, loadConfig, resolveFrom,
   type ConfigCheckContext, type EnvOverride, type ListenerField,
@@ -137,7 +137,7 @@ function checkReceiverConfig(v: unknown, ctx: ConfigCheckContext): void {
       ctx.problem("push.tls", "push.websocket: true needs the push certificate (the OPLE pins it): set push.tls { cert, key } (`prep-receiver init` writes tls.crt and tls.key)");
     }
     const root = configString(v, "root");
-    const socket = root === undefined ? undefined : path.join(ctx.resolve(root), "push.sock");
+    const socket = root === undefined ? undefined : stateDirLayout(ctx.resolve(root)).pushSocket;
     if (socket !== undefined && Buffer.byteLength(socket) > 107) {
       ctx.problem("root", `push.websocket: true puts the push bridge socket at ${socket}, longer than the 107 bytes a unix socket path may have: use a shorter state directory`);
     }

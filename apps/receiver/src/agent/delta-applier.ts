@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD, ObjectIndex, applyDelta, cutDirContent, readDeltaPackage, type CutContent } from "@prepcast/delta";
 import {
-  MANIFEST_ENTRY, PrepcastError, isEmbargoed, type ManifestFile, parseManifest, sha256Hex, toPrepcastError, verifySignedCut, type CutStore, type InstallOptions, type InstallResult, type Staging,
+  MANIFEST_ENTRY, PrepcastError, isEmbargoed, stateDirLayout, type ManifestFile, parseManifest, sha256Hex, toPrepcastError, verifySignedCut, type CutStore, type InstallOptions, type InstallResult, type Staging,
 } from "@prepcast/protocol";
 import type { InstallRequest } from "@prepcast/session";
 import type { PayloadApplier } from "./store-backend";
@@ -88,7 +88,7 @@ export function deltaAppliers(): Record<string, PayloadApplier> {
  */
 export async function installDeltaPackage(store: CutStore, file: string, options: InstallOptions): Promise<InstallResult> {
   const now = options.now ?? new Date();
-  const partial = path.join(store.root, "partial");
+  const partial = stateDirLayout(store.root).partial;
   fs.mkdirSync(partial, { recursive: true, mode: 0o700 });
   const streamOut = path.join(partial, `offline-${randomBytes(6).toString("hex")}.bin`);
   let staging: Staging | undefined;

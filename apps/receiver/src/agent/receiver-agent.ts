@@ -1,6 +1,5 @@
 import * as fs from "node:fs";
-import * as path from "node:path";
-import { CutStore, EventThrottle, peerText, readSecretKeyFile, toPrepcastError, type AuditLog } from "@prepcast/protocol";
+import { CutStore, EventThrottle, peerText, readSecretKeyFile, stateDirLayout, toPrepcastError, type AuditLog } from "@prepcast/protocol";
 import { bindListener, createLogger, createMetricsRegistry, parseListen, sendJson, startAdminServer, type Logger } from "@prepcast/runtime";
 import { ReceiverSession } from "@prepcast/session";
 import { DEFAULT_WEBSOCKET_PATH, grpcTransport, PIN_SERVERNAME, websocketTransport, type FrameConnection, type FrameServer, type TransportFactory } from "@prepcast/transport";
@@ -258,7 +257,7 @@ export class ReceiverAgent {
       rootPublicKey: c.rootPublicKey,
       accept: { process: c.trust.process, channels: c.trust.channels },
       backend: this.backend,
-      partialDir: path.join(c.root, "partial"),
+      partialDir: stateDirLayout(c.root).partial,
       encodings: this.backend.encodings(),
       agentVersion: AGENT_VERSION,
       ...(this.opts.clock ? { clock: this.opts.clock } : {}),

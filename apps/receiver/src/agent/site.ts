@@ -1,10 +1,11 @@
 import * as path from "node:path";
+import { stateDirLayout } from "@prepcast/protocol";
 import { PIN_SERVERNAME } from "@prepcast/transport";
 import type { ResolvedReceiverConfig } from "./config";
 
 /** The unix socket (0600) on which the agent takes the WebSocket push relayed by the site's workers. */
 export function bridgeSocketPath(root: string): string {
-  return path.join(root, "push.sock");
+  return stateDirLayout(root).pushSocket;
 }
 
 /** The running public site server, as the agent holds it. */

@@ -4,7 +4,7 @@
 // checked shape, anything odd is "no summary".
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeFileAtomic } from "@prepcast/protocol";
+import { STATE_DIR_ENTRIES, writeFileAtomic } from "@prepcast/protocol";
 import type { DoctorSummaryInfo } from "@prepcast/session";
 
 export const DOCTOR_SUMMARY_FILE = "doctor.json";
@@ -28,7 +28,7 @@ export async function writeDoctorSummary(root: string, summary: DoctorSummaryInf
   const file = path.join(root, DOCTOR_SUMMARY_FILE);
   // only into a receiver state directory: a lone doctor.json in an empty directory would make the
   // read-only commands take it for something else (requireStateDir)
-  if (!["state.json", "cuts", "current", "audit.log"].some((n) => fs.existsSync(path.join(root, n)))) {
+  if (![STATE_DIR_ENTRIES.state, STATE_DIR_ENTRIES.cuts, STATE_DIR_ENTRIES.current, STATE_DIR_ENTRIES.auditLog].some((n) => fs.existsSync(path.join(root, n)))) {
     return { file: null, problem: `${root} holds no agent state yet (the agent creates it at its first start): run doctor again after it` };
   }
   try {

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { basename, join } from "node:path";
-import { Manifest, parseManifest, PrepcastError } from "@prepcast/protocol";
+import { Manifest, parseManifest, PrepcastError, stateDirLayout } from "@prepcast/protocol";
 import { cacheControlFor, contentTypeFor, isCompressible } from "./content";
 
 export type SiteManifest = Manifest;
@@ -97,7 +97,7 @@ export function readCut(cutDir: string): LoadedCut {
  * `cuts/<id>` link); anything else falls back to realpath. Undefined when there is no live cut.
  */
 export function resolveCurrentDir(root: string): string | undefined {
-  const link = join(root, "current");
+  const link = stateDirLayout(root).current;
   try {
     const target = readlinkSync(link);
     if (/^cuts\/[^/]+$/.test(target)) return join(root, target);

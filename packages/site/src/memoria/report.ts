@@ -4,7 +4,7 @@
 // improvement notes kept in mejoras.md between runs (read, never overwritten).
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { csvRows, isPrepcastError, PrepcastError, readAuditLog, type AuditEntry } from "@prepcast/protocol";
+import { csvRows, isPrepcastError, PrepcastError, readAuditLog, stateDirLayout, type AuditEntry } from "@prepcast/protocol";
 import { openAnalyticsReadOnly } from "../analytics/store";
 import { escapeHtml } from "../server/pages";
 import { SiteStats, stats } from "./stats";
@@ -339,7 +339,7 @@ export function writeReport(opts: ReportOptions): ReportResult {
   if (to < from) throw new PrepcastError("TIME_INVALID", `--to (${isoMx(to)}) is before --from (${isoMx(from)})`, { where: "--to", hint: "the window runs from --from to --to, e.g. --from 2024-06-02T20:00-06:00 --to 2024-06-09T23:59-06:00" });
   const clock = opts.clock ?? Date.now;
   mkdirSync(opts.out, { recursive: true });
-  const auditFile = opts.auditLogPath ?? join(opts.root, "audit.log");
+  const auditFile = opts.auditLogPath ?? stateDirLayout(opts.root).auditLog;
   const log = readEntries(auditFile);
   const { incidents, cuts, rejectedConnections } = buildIncidents(log.entries, opts.root, from, to, opts.lateAfterMs ?? 60_000);
   if (log.found && !log.verified) incidents.unshift({ kind: "audit_integrity", title: LABELS.audit_integrity!, start: isoMx(clock()), end: null, durationMs: null, detail: log.problem ?? "" });

@@ -1,6 +1,5 @@
-import * as path from "node:path";
 import type { Command } from "commander";
-import { reportCliSuccess, verifyStoreAudit } from "@prepcast/protocol";
+import { reportCliSuccess, stateDirLayout, verifyStoreAudit } from "@prepcast/protocol";
 import { action } from "../program";
 
 export function registerAudit(program: Command): void {
@@ -12,7 +11,7 @@ export function registerAudit(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(
       action((opts: { root: string; json?: boolean }) => {
-        const log = path.join(opts.root, "audit.log");
+        const log = stateDirLayout(opts.root).auditLog;
         const r = verifyStoreAudit(opts.root, "--root");
         reportCliSuccess(opts.json === true, { entries: r.entries, lastHash: r.lastHash, anchoredEntries: r.anchoredEntries }, [
           `audit log ${log}: ${r.entries} entries, chain intact, last hash ${r.lastHash}`,
