@@ -199,12 +199,11 @@ export class PublisherSession {
       return { status: "delivered", receipt: doc, receiptBytes, receiptSignature, bytesSent, resumedFrom, durationMs: Date.now() - started };
     } catch (e) {
       const err = toPrepcastError(e, this.conn.remoteAddress);
-      // The session cannot go on after a failed transfer (docs/protocol.md §7.6, §8.8). A failure
-      // found here (a receipt that does not verify, a stall, a bad resume offset) ends it with one
-      // Error frame; one the receiver reported (its Error frame) or a closed connection just closes.
+      // A failure found here (a receipt that does not verify, a stall, a bad resume offset) ends the
+      // session with one Error frame (docs/protocol.md §7.6, §8.8). One the receiver reported is its
+      // call: an install Error leaves the session open (§11), a fatal one came with its ending.
       const fromPeer = err.details !== undefined && "remoteCode" in err.details;
-      if (fromPeer || err.code === "UNAVAILABLE") await this.close();
-      else await sendErrorAndClose(this.conn, err);
+      if (!fromPeer && err.code !== "UNAVAILABLE") await sendErrorAndClose(this.conn, err);
       return { status: "failed", code: err.code, message: err.message, bytesSent };
     }
   }

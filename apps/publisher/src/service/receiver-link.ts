@@ -220,6 +220,8 @@ export class ReceiverLink extends EventEmitter {
         this.deps.audit.append(err.code === "AUTH_FAILED" ? "auth_failed" : "session_failed", { receiver: this.entry.id, code: err.code, message: err.message, address: this.status_.address });
         this.deps.log.warn({ receiver: this.entry.id, code: err.code, err: err.message }, "receiver session failed");
       } finally {
+        // a session this link gives up on is closed, never left open (a no-op when it already ended)
+        await this.session?.close();
         this.session = null;
         this.status_.connectedSince = null;
         this.deps.metrics?.connected.set({ receiver: this.entry.id }, 0);
