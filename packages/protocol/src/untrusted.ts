@@ -2,7 +2,27 @@
 // log, an incident, a metric label, a CSV cell or an HTML page it is bounded and made inert here.
 // And every HTTP listener goes through guardHttpServer: a request it cannot parse is answered 400,
 // a handler that throws is answered 500 and logged, and neither ever reaches the process.
+import * as fs from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+
+/**
+ * Reads a whole untrusted file from an open descriptor, refusing one that is not a regular file or
+ * is larger than `max` bytes before reading anything (`refuse` builds the caller's typed error).
+ * Reads at most what fstat reported, so a file growing meanwhile is not read past it.
+ */
+export function readBoundedFd(fd: number, max: number, refuse: (problem: "not-a-file" | "too-large", size: number) => Error): Buffer {
+  const st = fs.fstatSync(fd);
+  if (!st.isFile()) throw refuse("not-a-file", st.size);
+  if (st.size > max) throw refuse("too-large", st.size);
+  const buf = Buffer.alloc(st.size);
+  let off = 0;
+  while (off < buf.length) {
+    const n = fs.readSync(fd, buf, off, buf.length - off, off);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
+}
 
 /**
  * A peer-supplied string as it may be logged or stored: at most `max` characters (UTF-16 units),

@@ -5,6 +5,7 @@ import { canonicalize } from "./canonical-json";
 import { PUBLIC_KEY_LENGTH, SECRET_KEY_LENGTH, keyPairFromSeed, pointEncodingProblem, type Ed25519KeyPair } from "./ed25519";
 import { PrepcastError } from "../errors";
 import { sha256Hex } from "../hash";
+import { readBoundedFd } from "../untrusted";
 
 /** Hex SHA-256 of the 32-byte public key. */
 export type KeyId = string;
@@ -54,17 +55,7 @@ function invalid(file: string, what: string): PrepcastError {
 }
 
 function readSmallFile(file: string, fd: number): Buffer {
-  const st = fs.fstatSync(fd);
-  if (!st.isFile()) throw invalid(file, "is not a regular file");
-  if (st.size > MAX_KEY_FILE_BYTES) throw invalid(file, `is ${st.size} bytes; a key file is under ${MAX_KEY_FILE_BYTES}`);
-  const buf = Buffer.alloc(st.size);
-  let off = 0;
-  while (off < buf.length) {
-    const n = fs.readSync(fd, buf, off, buf.length - off, off);
-    if (n === 0) break;
-    off += n;
-  }
-  return buf.subarray(0, off);
+  return readBoundedFd(fd, MAX_KEY_FILE_BYTES, (problem, size) => invalid(file, problem === "not-a-file" ? "is not a regular file" : `is ${size} bytes; a key file is under ${MAX_KEY_FILE_BYTES}`));
 }
 
 function openForRead(file: string): number {

@@ -1,27 +1,21 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
-import { PrepcastError, reportCliSuccess, verifyRegistration, writeFileAtomic, MAX_REGISTRATION_BYTES } from "@prepcast/protocol";
+import { PrepcastError, readBoundedFd, reportCliSuccess, verifyRegistration, writeFileAtomic, MAX_REGISTRATION_BYTES } from "@prepcast/protocol";
 import { action } from "../program";
 import { addRegistryEntry, removeRegistryEntry } from "../../difusores/registry-file";
 import { checkSvgLogo } from "../../difusores/svg-logo";
 import { loadPublisherConfig } from "../../service/config";
 
-/** Reads an untrusted file, refusing one larger than `max` before reading it. */
+/** Reads the untrusted registration file, refusing one larger than `max` before reading it. */
 function readBounded(file: string, max: number): Buffer {
   const fd = fs.openSync(file, "r");
   try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new PrepcastError("REGISTRATION_INVALID", `${file} is not a regular file`, { where: file });
-    if (st.size > max) throw new PrepcastError("REGISTRATION_INVALID", `${file} is ${st.size} bytes, more than the ${max} a registration may have`, { where: file, hint: "ask the difusor for the registration.json that `prep-receiver register` wrote" });
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = fs.readSync(fd, buf, off, st.size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off);
+    return readBoundedFd(fd, max, (problem, size) =>
+      problem === "not-a-file"
+        ? new PrepcastError("REGISTRATION_INVALID", `${file} is not a regular file`, { where: file })
+        : new PrepcastError("REGISTRATION_INVALID", `${file} is ${size} bytes, more than the ${max} a registration may have`, { where: file, hint: "ask the difusor for the registration.json that `prep-receiver register` wrote" }),
+    );
   } finally {
     fs.closeSync(fd);
   }
