@@ -27,8 +27,10 @@ const TITLE: Record<Notification["event"], string> = {
 
 export interface SignedNotification {
   document: Buffer;
-  /** canonical `.sig` JSON {keyid, sig} */
+  /** canonical `.sig` JSON {keyid, sig} (the email attachment) */
   signature: Buffer;
+  /** its `sig`: Base64 of the 64-byte signature (the webhook header) */
+  sig: string;
   keyid: string;
   id: string;
 }
@@ -61,6 +63,7 @@ const originOf = (url: string): string => {
 
 export class Notifier {
   private readonly rules: NotificationRules;
+  private readonly wanted: ReadonlySet<Notification["event"]>;
   private readonly unsubscribe: () => void;
   private readonly pending = new Set<Promise<unknown>>();
   private stopped = false;
@@ -69,6 +72,7 @@ export class Notifier {
   constructor(private readonly deps: NotifierDeps) {
     const n = deps.config.notifications;
     this.rules = new NotificationRules({ pushFailures: n.pushFailures });
+    this.wanted = new Set(n.events);
     this.transport = n.email
       ? nodemailer.createTransport({
           host: n.email.host,
@@ -92,9 +96,8 @@ export class Notifier {
 
   private onAudit(entry: AuditEntry): void {
     if (this.stopped) return;
-    const wanted = new Set(this.deps.config.notifications.events);
     for (const n of this.rules.feed(entry)) {
-      if (!wanted.has(n.event) || !this.enabled) continue;
+      if (!this.wanted.has(n.event) || !this.enabled) continue;
       // after the append returns: never inside it, never blocking it
       const p = new Promise((resolve) => setImmediate(resolve)).then(() => this.deliver(n));
       this.pending.add(p);
@@ -121,7 +124,7 @@ export class Notifier {
     });
     const keyid = keyIdOf(this.deps.identity.publicKey);
     const sig = signDocument("notification", doc, this.deps.identity.secretKey, keyid);
-    return { document: doc, signature: encodeSigFile(sig), keyid, id };
+    return { document: doc, signature: encodeSigFile(sig), sig: sig.sig, keyid, id };
   }
 
   /** Sends one notification through every channel, with retries; resolves with each target's outcome (also audited). */
@@ -156,18 +159,23 @@ export class Notifier {
     const attempts = this.deps.config.notifications.attempts;
     const delays = this.deps.retryDelaysMs ?? [2_000, 10_000, 30_000, 60_000];
     let last: { code: string; message: string } = { code: "UNAVAILABLE", message: "not attempted" };
-    for (let i = 1; i <= attempts; i++) {
+    let made = 0;
+    while (made < attempts) {
+      if (made > 0) {
+        if (this.stopped) break;
+        await new Promise((r) => setTimeout(r, delays[Math.min(made - 1, delays.length - 1)]));
+        if (this.stopped) break;
+      }
+      made++;
       try {
         await send();
-        return { channel, target, ok: true, attempts: i };
+        return { channel, target, ok: true, attempts: made };
       } catch (e) {
-        const err = e as { code?: unknown; responseCode?: unknown; message?: string };
+        const err = e as { code?: unknown; message?: string };
         last = { code: typeof err.code === "string" && /^[A-Z_]+$/.test(err.code) ? err.code : "UNAVAILABLE", message: String(err.message ?? e).slice(0, 500) };
       }
-      if (i < attempts && !this.stopped) await new Promise((r) => setTimeout(r, delays[Math.min(i - 1, delays.length - 1)]));
-      if (this.stopped) break;
     }
-    return { channel, target, ok: false, attempts, ...last };
+    return { channel, target, ok: false, attempts: made, ...last };
   }
 
   private async sendEmail(n: Notification, signed: SignedNotification, to: { to: string[]; cc: string[] }): Promise<void> {
@@ -199,12 +207,11 @@ export class Notifier {
   }
 
   private async postWebhook(url: string, n: Notification, signed: SignedNotification): Promise<void> {
-    const sig = JSON.parse(signed.signature.toString("utf8")) as { sig: string };
     const res = await fetch(url, {
       method: "POST",
       redirect: "error",
       signal: AbortSignal.timeout(this.deps.config.notifications.timeoutSeconds * 1000),
-      headers: { "content-type": "application/json", "x-prepcast-event": n.event, "x-prepcast-key-id": signed.keyid, "x-prepcast-signature": sig.sig },
+      headers: { "content-type": "application/json", "x-prepcast-event": n.event, "x-prepcast-key-id": signed.keyid, "x-prepcast-signature": signed.sig },
       body: signed.document,
     });
     await res.arrayBuffer().catch(() => undefined);
