@@ -9,28 +9,9 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { readAuditLog, readPublicKeyFile, verifyDocument, type SigFile } from "@prepcast/protocol";
-import { Cluster, freePort, PUBLISHER_BIN, waitFor } from "@prepcast/testkit";
+import { cliAsync as cli, Cluster, freePort, PUBLISHER_BIN, waitFor } from "@prepcast/testkit";
 
-/** The CLI, spawned without blocking this process: the webhook endpoint below answers from its event loop. */
-function cli(bin: string, args: string[], opts: { allowFail?: boolean } = {}): Promise<{ code: number; json: any; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    p.stdout!.on("data", (d) => (out += d));
-    p.stderr!.on("data", (d) => (err += d));
-    p.once("close", (code) => {
-      let json: unknown = null;
-      try {
-        json = JSON.parse(out.trim().split("\n").pop() ?? "");
-      } catch {
-        /* not JSON */
-      }
-      if (code !== 0 && !opts.allowFail) reject(new Error(`${path.basename(bin)} ${args.join(" ")} exited ${code}\n${out}\n${err}`));
-      else resolve({ code: code ?? -1, json, stderr: err });
-    });
-  });
-}
+// cliAsync: the webhook endpoint below answers from this process's event loop while a CLI runs
 
 const PYTHON = "/usr/bin/python3";
 const available = spawnSync(PYTHON, ["-c", "import aiosmtpd"]).status === 0;

@@ -10,7 +10,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Cluster, PUBLISHER_BIN, cli, freePort } from "@prepcast/testkit";
+import { Cluster, PUBLISHER_BIN, cli, freePort, runAsync as run } from "@prepcast/testkit";
 
 const PYTHON = "/usr/bin/python3";
 const KIT = path.join(__dirname, "..", "..", "conformance");
@@ -35,18 +35,6 @@ interface Summary {
   passed: number;
   total: number;
   results: Array<{ name: string; ok: boolean; why: string | null; sessions: Array<{ session: number; framesReceived: string[] }> }>;
-}
-
-/** Runs a command without blocking the event loop (the runner and the publisher run side by side). */
-function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    p.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 maybe("the scripted receiver (runner for publisher implementations)", () => {
