@@ -6,7 +6,9 @@
 // which Node cannot open without a native addon; `systemd-notify` from a child process is
 // attributed to the unit only if systemd reads it before the child exits (a race before systemd
 // 254), so readiness is polled instead.
+import * as fs from "node:fs";
 import type { Command } from "commander";
+import { parse as parseYaml } from "yaml";
 import { cliAction, isPrepcastError, PrepcastError, reportCliError, reportCliSuccess } from "@prepcast/protocol";
 import { parseListen } from "./config";
 import { EXIT_CONFIG, positiveInteger } from "./cli-support";
@@ -41,7 +43,7 @@ export async function waitReady(url: string, timeoutMs: number, everyMs = 250): 
 }
 
 /** Registers `wait-ready --config FILE [--timeout S]`; `adminListenOf` reads admin.listen from the service's config. */
-export function registerWaitReady(program: Command, adminListenOf: (configFile: string) => string): void {
+export function registerWaitReady(program: Command, adminListenOf: (configFile: string) => string, defaultAdminListen: string): void {
   program
     .command("wait-ready")
     .description("wait until the running service answers ready on its admin /readyz (the systemd unit's ExecStartPost); exit 0 when ready")
@@ -49,10 +51,32 @@ export function registerWaitReady(program: Command, adminListenOf: (configFile: 
     .option("--timeout <SECONDS>", "give up after this long", positiveInteger, 80)
     .action(
       cliAction(async (opts: { config: string; timeout: number }) => {
-        const url = readyzUrl(adminListenOf(opts.config), `${opts.config}: admin.listen`);
+        let listen: string;
+        try {
+          listen = adminListenOf(opts.config);
+        } catch (e) {
+          // The config is the service's to judge: it exits 78 on an invalid one, and systemd then
+          // stops this ExecStartPost. Failing here first would make systemd SIGTERM the service and
+          // restart it (Restart=on-failure), the loop RestartPreventExitStatus=78 exists to prevent.
+          listen = adminListenAsWritten(opts.config) ?? defaultAdminListen;
+          process.stderr.write(`wait-ready: ${opts.config} does not load (${(e as Error).message.split("\n")[0]}); waiting on ${listen} for the service's own verdict\n`);
+        }
+        const url = readyzUrl(listen, `${opts.config}: admin.listen`);
         await waitReady(url, opts.timeout * 1000);
       }),
     );
+}
+
+/** admin.listen as the environment or the file gives it, without judging the rest of the config. */
+function adminListenAsWritten(configFile: string): string | undefined {
+  const fromEnv = process.env.PREPCAST_ADMIN_LISTEN;
+  if (fromEnv) return fromEnv;
+  try {
+    const doc = parseYaml(fs.readFileSync(configFile, "utf8")) as { admin?: { listen?: unknown } } | null;
+    return typeof doc?.admin?.listen === "string" ? doc.admin.listen : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Registers `check-config --config FILE [--json]`: `load` is the service's own loader (the one `run` uses). */

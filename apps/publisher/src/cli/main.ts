@@ -41,7 +41,7 @@ export function buildProgram(): Command {
   registerAdminPassword(program);
   registerVerifyRelease(program);
   registerCheckConfig(program, (file) => loadPublisherConfig(file));
-  registerWaitReady(program, (file) => loadPublisherConfig(file).admin.listen);
+  registerWaitReady(program, (file) => loadPublisherConfig(file).admin.listen, "127.0.0.1:8740");
   registerReleaseKey(program);
   return program;
 }

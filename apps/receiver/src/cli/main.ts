@@ -32,7 +32,7 @@ export function buildProgram(): Command {
   registerSiteCommands(program as unknown as CommandLike);
   registerVerifyRelease(program);
   registerCheckConfig(program, (file) => loadReceiverConfig(file));
-  registerWaitReady(program, (file) => loadReceiverConfig(file).admin.listen);
+  registerWaitReady(program, (file) => loadReceiverConfig(file).admin.listen, "127.0.0.1:8731");
   return program;
 }
 
