@@ -20,10 +20,31 @@ export function readyzUrl(adminListen: string, where: string): string {
   return `http://${h.includes(":") ? `[${h}]` : h}:${port}/readyz`;
 }
 
-export async function waitReady(url: string, timeoutMs: number, everyMs = 250): Promise<void> {
+/** Whether a process exists (signal 0); a PID we may not signal (EPERM) exists too. */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Polls `url` until it answers 200. With `servicePid` (systemd exports the unit's $MAINPID to
+ * ExecStartPost), gives up as soon as that process is gone: a service that exited (e.g. 78 on an
+ * invalid config) will never be ready, and waiting out the timeout only delays the failure.
+ */
+export async function waitReady(url: string, timeoutMs: number, everyMs = 250, servicePid?: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "no answer yet";
   for (;;) {
+    if (servicePid !== undefined && !processExists(servicePid)) {
+      throw new PrepcastError("UNAVAILABLE", `the service (PID ${servicePid}) exited before ${url} answered ready (last: ${last})`, {
+        where: url,
+        hint: "read the service's log (journalctl -u <unit> -n 50) for why it stopped",
+      });
+    }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(Math.min(3000, Math.max(100, deadline - Date.now()))) });
       const body = await res.text();
@@ -49,8 +70,9 @@ export function registerWaitReady(program: Command, adminListenOf: (configFile: 
     .description("wait until the running service answers ready on its admin /readyz (the systemd unit's ExecStartPost); exit 0 when ready")
     .requiredOption("--config <FILE>", "the service's config (admin.listen says where to ask)")
     .option("--timeout <SECONDS>", "give up after this long", positiveInteger, 80)
+    .option("--pid <PID>", "stop waiting as soon as this process (the service) is gone; default: $MAINPID, which systemd sets for ExecStartPost", positiveInteger)
     .action(
-      cliAction(async (opts: { config: string; timeout: number }) => {
+      cliAction(async (opts: { config: string; timeout: number; pid?: number }) => {
         let listen: string;
         try {
           listen = adminListenOf(opts.config);
@@ -62,9 +84,15 @@ export function registerWaitReady(program: Command, adminListenOf: (configFile: 
           process.stderr.write(`wait-ready: ${opts.config} does not load (${(e as Error).message.split("\n")[0]}); waiting on ${listen} for the service's own verdict\n`);
         }
         const url = readyzUrl(listen, `${opts.config}: admin.listen`);
-        await waitReady(url, opts.timeout * 1000);
+        await waitReady(url, opts.timeout * 1000, 250, opts.pid ?? mainPidFromEnv());
       }),
     );
+}
+
+/** systemd's $MAINPID for ExecStartPost= (absent or not a plain positive integer: no PID to watch). */
+function mainPidFromEnv(): number | undefined {
+  const v = process.env.MAINPID;
+  return v !== undefined && /^[1-9][0-9]{0,9}$/.test(v) ? Number(v) : undefined;
 }
 
 /** admin.listen as the environment or the file gives it, without judging the rest of the config. */
