@@ -92,7 +92,7 @@ test("a tampered package is refused by verify and install, and nothing is left i
   const victim = fs.readFileSync(path.join(cut2.dir, "index.html"));
   const at = bytes.indexOf(victim);
   expect(at).toBeGreaterThan(0);
-  bytes[at + Math.floor(victim.length / 2)] ^= 0x01;
+  bytes[at + Math.floor(victim.length / 2)]! ^= 0x01;
   fs.writeFileSync(p3, bytes);
   const vt = run(RECEIVER, ["verify", p3, "--trust", rootPub, "--json"]);
   expect(vt.status).toBe(1);

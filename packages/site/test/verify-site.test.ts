@@ -48,7 +48,7 @@ describe("verifySite", () => {
     const zip = join(c.dir, "site", "bd", "resultados.zip");
     const original = sampleSite("W")["bd/resultados.zip"] as Buffer;
     const altered = Buffer.from(original);
-    altered[1000] ^= 1;
+    altered[1000]! ^= 1;
     writeFileSync(zip, altered); // large file: streamed from disk, so the altered bytes go out
     writeFileSync(join(c.dir, "site", "datos", "entidad.json"), "{}"); // small file: the server itself refuses it
     const s = await createSiteServer({ root: other, listen: "127.0.0.1:0", log: { info() {}, warn() {}, error() {} } });

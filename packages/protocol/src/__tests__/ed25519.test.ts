@@ -46,7 +46,7 @@ function addLittleEndian(a: Uint8Array, b: bigint): Uint8Array {
 
 function encodeY(y: bigint, signBit: 0 | 1): Uint8Array {
   const out = addLittleEndian(new Uint8Array(32), y);
-  out[31] |= signBit << 7;
+  out[31]! |= signBit << 7;
   return out;
 }
 
@@ -104,7 +104,7 @@ describe("RFC 8032 test vectors", () => {
     const msg = Uint8Array.from([...hex(v.message), 0]);
     expect(verifyStrict(msg, hex(v.signature), hex(v.public))).toBe(false);
     const sig = hex(v.signature);
-    sig[10] ^= 1;
+    sig[10]! ^= 1;
     expect(verifyStrict(hex(v.message), sig, hex(v.public))).toBe(false);
   });
 });
@@ -138,7 +138,7 @@ describe("malleability: S + L", () => {
     const sEqualsL = Uint8Array.from([...sig.subarray(0, 32), ...addLittleEndian(new Uint8Array(32), GROUP_ORDER_L)]);
     expect(verifyStrict(hex(v.message), sEqualsL, hex(v.public))).toBe(false);
     const high = Uint8Array.from(sig);
-    high[63] |= 0xe0;
+    high[63]! |= 0xe0;
     expect(verifyStrict(hex(v.message), high, hex(v.public))).toBe(false);
   });
 });

@@ -228,7 +228,7 @@ describe("hostile .prep packages are refused with their exact code", () => {
   test("content differs from the manifest (one flipped byte)", async () => {
     const e = entries();
     const data = Buffer.from(e[FIRST_SITE]!.data!);
-    data[0] ^= 0x20;
+    data[0]! ^= 0x20;
     e[FIRST_SITE] = { ...e[FIRST_SITE]!, data };
     await expectRefused(e, "HASH_MISMATCH");
   });
@@ -288,7 +288,7 @@ describe("hostile .prep packages are refused with their exact code", () => {
   test("corrupted header checksum", async () => {
     const bytes = buildTar(entries());
     const off = buildTar(entries().slice(0, FIRST_SITE), { end: false }).length;
-    bytes[off + 10] ^= 1;
+    bytes[off + 10]! ^= 1;
     await expectRefused(bytes, "PACKAGE_INVALID");
   });
 

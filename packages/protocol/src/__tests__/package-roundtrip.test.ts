@@ -151,7 +151,7 @@ describe("applyFullPayload (files concatenated in manifest order)", () => {
 
   test("a flipped byte is HASH_MISMATCH for that file", async () => {
     const bad = Buffer.from(payload);
-    bad[1] ^= 1;
+    bad[1]! ^= 1;
     const err = await applyFullPayload(null, cut.manifest, Readable.from([bad])).catch((e: unknown) => e);
     expect(isPrepcastError(err, "HASH_MISMATCH")).toBe(true);
     expect((err as { where: string }).where).toBe("a.txt");

@@ -24,14 +24,14 @@ const SMALL_ORDER_Y = new Set<bigint>([0n, 1n, FIELD_PRIME_P - 1n, Y8, FIELD_PRI
 
 function littleEndian(bytes: Uint8Array): bigint {
   let n = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]);
+  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
   return n;
 }
 
 /** The y-coordinate a point encoding claims (sign bit of x cleared), possibly >= p. */
 function encodedY(point: Uint8Array): bigint {
   const copy = Uint8Array.from(point);
-  copy[31] &= 0x7f;
+  copy[31]! &= 0x7f;
   return littleEndian(copy);
 }
 

@@ -75,7 +75,7 @@ export function buildCorpus(): Corpus {
   add("size-differs.prep", "SIZE_MISMATCH", "a file two bytes longer than the manifest says", edit((e) => (e[FIRST_SITE] = { ...e[FIRST_SITE]!, data: Buffer.concat([e[FIRST_SITE]!.data!, Buffer.from("++")]) })));
   add("flipped-byte.prep", "HASH_MISMATCH", "one byte of a file changed", edit((e) => {
     const data = Buffer.from(e[FIRST_SITE]!.data!);
-    data[0] ^= 0x20;
+    data[0]! ^= 0x20;
     e[FIRST_SITE] = { ...e[FIRST_SITE]!, data };
   }));
   add("extra-entry-after-last.prep", "TRAILING_DATA", "an extra entry after the last file", edit((e) => e.push({ name: "site/zzz-extra", data: Buffer.from("more") })));
