@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { PrepcastError, toPrepcastError } from "@prepcast/protocol";
+import { PrepcastError, hashFile, replaceFileDurably, toPrepcastError } from "@prepcast/protocol";
 import { z } from "zod";
 
 /** Default payload chunk: big enough to amortize framing, small enough to resume cheaply. */
@@ -49,7 +49,7 @@ export class FilePayloadSource implements PayloadSource {
   static async open(file: string, sha256?: Buffer): Promise<FilePayloadSource> {
     const handle = await fsp.open(file, "r");
     const { size } = await handle.stat();
-    const digest = sha256 ?? (await sha256File(file));
+    const digest = sha256 ?? Buffer.from((await hashFile(file)).sha256, "hex");
     return new FilePayloadSource(handle, size, digest);
   }
 
@@ -81,17 +81,6 @@ export class BufferPayloadSource implements PayloadSource {
   async read(offset: number, length: number): Promise<Buffer> {
     return this.data.subarray(offset, Math.min(this.size, offset + length));
   }
-}
-
-export async function sha256File(file: string, upTo?: number): Promise<Buffer> {
-  const h = createHash("sha256");
-  const opts: { highWaterMark: number; end?: number } = { highWaterMark: 1 << 20 };
-  if (upTo !== undefined) {
-    if (upTo === 0) return h.digest();
-    opts.end = upTo - 1;
-  }
-  for await (const chunk of fs.createReadStream(file, opts)) h.update(chunk as Buffer);
-  return h.digest();
 }
 
 const PartialMetaSchema = z.strictObject({
@@ -153,9 +142,7 @@ export class PartialPayload {
       p.offset = prev.offset;
     } else {
       await fsp.rm(file, { force: true });
-      const tmp = PartialPayload.metaPath(dir) + ".tmp";
-      await fsp.writeFile(tmp, JSON.stringify(meta), { mode: 0o600 });
-      await fsp.rename(tmp, PartialPayload.metaPath(dir));
+      await replaceFileDurably(PartialPayload.metaPath(dir), 0o600, (h) => h.writeFile(JSON.stringify(meta)));
       await fsp.writeFile(file, Buffer.alloc(0), { mode: 0o600 });
       p.offset = 0;
     }
@@ -204,7 +191,7 @@ export class PartialPayload {
       }
     }
     const file = PartialPayload.payloadPath(this.dir);
-    const digest = (await sha256File(file)).toString("hex");
+    const digest = (await hashFile(file)).sha256;
     if (digest !== this.meta.payloadSha256) {
       await this.discard();
       throw new PrepcastError("HASH_MISMATCH", `payload SHA-256 ${digest} differs from the offered ${this.meta.payloadSha256}`, { hint: "the transfer restarts from zero" });

@@ -1,10 +1,9 @@
 // Reads nginx's "combined" access log into the analytics store, for difusores that put nginx in
 // front:  $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"
 // Malformed lines are reported with their line number and skipped; everything else is kept.
-import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { PrepcastError } from "@prepcast/protocol";
+import { PrepcastError, hashFile } from "@prepcast/protocol";
 import type { AnalyticsStore } from "./store";
 import { looksLikeHtmlPath } from "./classify";
 import type { RawHit } from "./hit";
@@ -74,9 +73,7 @@ export async function ingestNginxLog(store: AnalyticsStore, file: string, opts: 
   } catch (e) {
     throw new PrepcastError("IO_ERROR", `cannot read the access log ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { where: file, cause: e, hint: "give the path of an nginx access log in combined format" });
   }
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  const digest = hash.digest("hex");
+  const digest = (await hashFile(file)).sha256;
   const seen = store.db.prepare("SELECT file, at FROM ingested WHERE sha256 = ?").get(digest) as { file: string; at: number } | undefined;
   if (seen && !opts.force) {
     throw new PrepcastError("ALREADY_INSTALLED", `${file} was already ingested (same content as ${seen.file}, ingested ${new Date(seen.at).toISOString()}); its hits would be counted twice`, { where: file, hint: "ingest each rotated log once; use --force only if the first ingestion was lost" });
