@@ -6,7 +6,7 @@ import {
   checkConfigDirectory, checkConfigFile, checkListeners, commaList, configString, configValue, loadConfig, parseListen, resolveFrom,
   type ConfigCheckContext, type EnvOverride, type FileKind,
 } from "@prepcast/runtime";
-import { parsePasswordHash } from "../dashboard/auth";
+import { parsePasswordHash } from "../dashboard/password-hash";
 import { NotificationsSchema } from "../notify/config";
 import type { ReceiverEntry } from "./receiver-link";
 

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import type { Command } from "commander";
 import { PrepcastError, reportCliSuccess } from "@prepcast/protocol";
 import { action } from "../program";
-import { hashPassword } from "../../dashboard/auth";
+import { hashPassword } from "../../dashboard/password-hash";
 
 async function readPassword(): Promise<string> {
   // from stdin (a pipe or a terminal); never from the command line, where `ps` would show it
