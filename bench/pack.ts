@@ -4,7 +4,7 @@
 //
 //   npm run build && npx tsc -p bench/tsconfig.json && node bench/out/pack.js [--cut DIR] [--work DIR]
 //
-// Without --cut, the cut is generated once with @prepcast/testkit into <work>/cut-0008.
+// Without --cut, the cut is generated once with @prepcast/cutgen into <work>/cut-0008.
 
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -88,7 +88,7 @@ async function mainBench(): Promise<void> {
     if (!fs.existsSync(path.join(cut, "index.html"))) {
       process.stdout.write(`generating a veracruz-scale cut with actas into ${cut} (once)...\n`);
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const testkit = require("@prepcast/testkit") as typeof import("@prepcast/testkit");
+      const testkit = require("@prepcast/cutgen") as typeof import("@prepcast/cutgen");
       await testkit.generateCut({ outDir: work, k: 8, scale: "veracruz", actas: true });
     }
   }

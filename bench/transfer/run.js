@@ -106,7 +106,7 @@ async function ensureCut(dir, k, scale, actas) {
   if (fs.existsSync(gen)) {
     execFileSync(process.execPath, [gen, "--out", dir, "--scale", scale, "--cuts", "1", "--from", String(k), ...(actas ? ["--actas"] : [])], { stdio: "ignore" });
   } else {
-    const { generateCut } = require(path.join(REPO, "packages/testkit/dist"));
+    const { generateCut } = require(path.join(REPO, "packages/cutgen/dist"));
     await generateCut({ outDir: dir, k, scale, actas });
   }
   stampCut(out, k);
@@ -360,7 +360,7 @@ async function main() {
     if (!zip) log(`Quintana Roo replay skipped: no zip in ${zipDir}`);
     else {
       const dir = path.join(args.work, "cuts-qroo");
-      const { replayQroo2019 } = require(path.join(REPO, "packages/testkit/dist"));
+      const { replayQroo2019 } = require(path.join(REPO, "packages/cutgen/dist"));
       if (!fs.existsSync(dir)) await replayQroo2019({ zipPath: path.join(zipDir, zip), outDir: dir, cuts: 40 });
       const cuts = fs.readdirSync(dir).filter((d) => d.startsWith("cut-")).sort();
       for (const i of [8, Math.min(cuts.length - 1, 36)]) {

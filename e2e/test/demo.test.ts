@@ -1,7 +1,7 @@
 // `npm run demo` opens for the person who ran it: its dashboard logs in with the printed token,
 // its cuts carry today's times (no site or agent page says the cut is stale), and its summary
 // counts receivers, not receipts. The demo's own code (runPushDemo), with real processes.
-import { runPushDemo } from "../../apps/publisher/src/demo/push-demo";
+import { runPushDemo } from "../../demo/src/push-demo";
 
 jest.setTimeout(180_000);
 

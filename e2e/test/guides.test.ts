@@ -19,7 +19,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import type { Command } from "commander";
 import { extractShellBlocks } from "@prepcast/testkit";
-import { main as genCutsMain } from "../../packages/testkit/src/cli";
+import { main as genCutsMain } from "../../packages/cutgen/src/cli";
 import { runCliProgram } from "@prepcast/protocol";
 import { buildProgram as publisherProgram } from "../../apps/publisher/src/cli/main";
 import { buildProgram as receiverProgram } from "../../apps/receiver/src/cli/main";
@@ -175,7 +175,7 @@ describe("docs/operations run as written where they can on one machine", () => {
     (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(dir); // removed after the test file (jest.environment.js)
     const bin = path.join(dir, ".bin");
     fs.mkdirSync(bin);
-    const tools: Record<string, string> = { "prep-publisher": "apps/publisher/bin/prep-publisher.js", "prep-receiver": "apps/receiver/bin/prep-receiver.js", "prep-gen-cuts": "packages/testkit/bin/prep-gen-cuts.js" };
+    const tools: Record<string, string> = { "prep-publisher": "apps/publisher/bin/prep-publisher.js", "prep-receiver": "apps/receiver/bin/prep-receiver.js", "prep-gen-cuts": "packages/cutgen/bin/prep-gen-cuts.js" };
     for (const [name, file] of Object.entries(tools)) fs.writeFileSync(path.join(bin, name), `#!/bin/sh\nexec "${process.execPath}" "${path.join(REPO, file)}" "$@"\n`, { mode: 0o755 });
     // sudo -u prepcast CMD: the command, as the current user (the test has no service user)
     fs.writeFileSync(path.join(bin, "sudo"), '#!/bin/sh\nwhile [ $# -gt 0 ]; do case "$1" in -u|-g) shift 2;; -*) shift;; *) break;; esac; done\nexec "$@"\n', { mode: 0o755 });

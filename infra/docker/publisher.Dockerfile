@@ -21,6 +21,7 @@ RUN npm install -g "$(node -p 'require("./package.json").packageManager')"
 # is reused until the lockfile or a workspace's package.json changes (infra/test checks the list).
 COPY package-lock.json ./
 COPY proto/package.json proto/
+COPY packages/cutgen/package.json packages/cutgen/
 COPY packages/delta/package.json packages/delta/
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/runtime/package.json packages/runtime/
@@ -30,6 +31,7 @@ COPY packages/testkit/package.json packages/testkit/
 COPY packages/transport/package.json packages/transport/
 COPY apps/publisher/package.json apps/publisher/
 COPY apps/receiver/package.json apps/receiver/
+COPY demo/package.json demo/
 COPY e2e/package.json e2e/
 COPY hardening/package.json hardening/
 RUN npm ci

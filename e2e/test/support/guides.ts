@@ -63,7 +63,7 @@ export function runGuide(file: string, cwd: string, env: NodeJS.ProcessEnv = {},
 
 /** The built CLIs the guides run. */
 export function requireBuilt(): void {
-  for (const bin of ["apps/publisher/dist/cli/main.js", "apps/receiver/dist/cli/main.js", "packages/testkit/dist/cli.js"]) {
+  for (const bin of ["apps/publisher/dist/cli/main.js", "apps/receiver/dist/cli/main.js", "packages/cutgen/dist/cli.js"]) {
     if (!fs.existsSync(path.join(REPO, bin))) throw new Error(`${bin} is missing: run \`npm run build\` at the repository root first`);
   }
 }

@@ -1,15 +1,5 @@
-export { generateCut, generateSeries, MAX_CUT } from "./generate";
-export type { GenerateCutOptions, GenerateSeriesOptions, GeneratedCut } from "./generate";
-export { SCALES, PARTIES } from "./geography";
-export type { Scale, ScaleSpec } from "./geography";
-export { cutTime, cutTimeAt, CUT_MINUTES } from "./time";
-export type { CutTime } from "./time";
-export { listFiles, compareTrees } from "./trees";
-export type { TreeFile, TreeComparison } from "./trees";
-export { ZipArchive, buildZip, crc32 } from "./zip";
-export type { ZipEntry, ZipInputEntry } from "./zip";
-export { replayQroo2019, parseQrooCsv } from "./qroo";
-export type { ReplayQrooOptions, QrooCut } from "./qroo";
+// The generator is @prepcast/cutgen; tests and benchmarks keep importing it from here.
+export * from "@prepcast/cutgen";
 export * from "./local-deployment";
 export { docScript, docScriptFile, extractShellBlocks } from "./doc-script";
 export type { DocBlock, DocScriptOptions } from "./doc-script";

@@ -3,7 +3,7 @@
 // tests on processes, containers and systemd units.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { compareTrees } from "./trees";
+import { compareTrees } from "@prepcast/cutgen";
 
 /** A receiver as the checks see it: a name for messages and its state directory (`root` in its config). */
 export interface ReceiverStateRef {

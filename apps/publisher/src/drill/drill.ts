@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PrepcastError } from "@prepcast/protocol";
 import type { Logger } from "@prepcast/runtime";
-import { cutTimeAt, generateCut, type Scale } from "@prepcast/testkit";
+import { cutTimeAt, generateCut, type Scale } from "@prepcast/cutgen";
 import type { ResolvedPublisherConfig } from "../service/config";
 import { PublisherService } from "../service/publisher-service";
 import type { ReceiptDoc } from "@prepcast/session";
@@ -56,7 +56,7 @@ export interface DrillReport {
 }
 
 /**
- * A timed drill on the `simulacro` channel: generates N synthetic cuts (@prepcast/testkit),
+ * A timed drill on the `simulacro` channel: generates N synthetic cuts (@prepcast/cutgen),
  * signs and pushes one every `intervalSeconds` to the chosen difusores, and reports who received
  * what and when, from the signed receipts, with every refusal or failure. Drill cuts live in
  * STATE/simulacro (their own sequences, audit log and receipts): they never mix with production.

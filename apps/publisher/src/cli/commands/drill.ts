@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { PrepcastError, reportCliSuccess, writeFileAtomic } from "@prepcast/protocol";
 import { renderTable } from "@prepcast/runtime";
-import { SCALES, type Scale } from "@prepcast/testkit";
+import { SCALES, type Scale } from "@prepcast/cutgen";
 import { action, positiveInteger } from "../program";
 import { loadPublisherConfig } from "../../service/config";
 import { drillReportMarkdown, runDrill } from "../../drill/drill";

@@ -5,13 +5,13 @@ import * as path from "node:path";
 import { readAuditLog } from "@prepcast/protocol";
 import { generateCut, listFiles } from "@prepcast/testkit";
 
-// `npm run demo` (offline edition): the contingency path a difusor follows when the push channel
+// `npm run demo:offline`: the contingency path a difusor follows when the push channel
 // is down, run for real with the built CLIs on two generated cuts. Every command is printed as
 // an operator would type it.
 
 const BIN = {
-  "prep-publisher": path.resolve(__dirname, "../../bin/prep-publisher.js"),
-  "prep-receiver": path.resolve(__dirname, "../../../receiver/bin/prep-receiver.js"),
+  "prep-publisher": path.resolve(__dirname, "../../apps/publisher/bin/prep-publisher.js"),
+  "prep-receiver": path.resolve(__dirname, "../../apps/receiver/bin/prep-receiver.js"),
 };
 
 function sh(cmd: keyof typeof BIN, args: string[], cwd: string): number {
