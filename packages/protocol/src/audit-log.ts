@@ -1,3 +1,4 @@
+import type { LOG_AUDIT_EVENTS } from "./audit-events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { canonicalize, parseCanonical } from "./trust/canonical-json";
@@ -191,7 +192,11 @@ export function toAuditData(value: unknown, depth = 0): unknown {
   return value;
 }
 
-export class AuditLog {
+/**
+ * `E`: the events this log may record (ReceiverAuditEvent, PublisherAuditEvent: audit-events.ts);
+ * the default accepts any name, for tools that only read or verify.
+ */
+export class AuditLog<E extends string = string> {
   private closed = false;
   private readonly listeners = new Set<(entry: AuditEntry) => void>();
 
@@ -206,7 +211,7 @@ export class AuditLog {
    * Opens (creating if needed) a log for appending after verifying its whole chain. Refuses
    * (AUDIT_LOG_TAMPERED) a damaged log; a torn final line is repaired only with recoverTornTail.
    */
-  static open(file: string, options: AuditLogOptions = {}): AuditLog {
+  static open<E extends string = string>(file: string, options: AuditLogOptions = {}): AuditLog<E> {
     const opts = { fsync: options.fsync ?? true, now: options.now ?? (() => new Date()) };
     let fd: number;
     try {
@@ -220,7 +225,7 @@ export class AuditLog {
     if (existing) {
       fs.closeSync(fd);
       existing.refs++;
-      return new AuditLog(file, key, existing, opts);
+      return new AuditLog<E>(file, key, existing, opts);
     }
     let torn: Buffer | undefined;
     let state: { lastHash: string; lastSeq: number; size: number };
@@ -242,8 +247,8 @@ export class AuditLog {
     }
     const writer: SharedWriter = { fd, ...state, refs: 1 };
     writers.set(key, writer);
-    const log = new AuditLog(file, key, writer, opts);
-    if (torn !== undefined) log.append("audit.torn-tail-recovered", { bytes: torn.length, fragmentBase64: torn.toString("base64") });
+    const log = new AuditLog<E>(file, key, writer, opts);
+    if (torn !== undefined) log.appendLogEvent("audit.torn-tail-recovered", { bytes: torn.length, fragmentBase64: torn.toString("base64") });
     return log;
   }
 
@@ -251,19 +256,28 @@ export class AuditLog {
    * Moves an existing (e.g. tampered) log aside to `<file>.broken-<time>` and starts a new chain
    * whose first entry names the old file, so the break itself is on record.
    */
-  static startNew(file: string, reason: string, options: AuditLogOptions = {}): AuditLog {
+  static startNew<E extends string = string>(file: string, reason: string, options: AuditLogOptions = {}): AuditLog<E> {
     let movedTo: string | null = null;
     if (fs.existsSync(file)) {
       movedTo = `${file}.broken-${formatIsoOffset(new Date(), 0).replace(/[:.]/g, "")}`;
       fs.renameSync(file, movedTo);
     }
-    const log = AuditLog.open(file, options);
-    log.append("audit.log-restarted", { reason, previousLog: movedTo });
+    const log = AuditLog.open<E>(file, options);
+    log.appendLogEvent("audit.log-restarted", { reason, previousLog: movedTo });
     return log;
   }
 
   /** Appends one entry (write + fsync before returning). `event` is a dotted lower-case name like "cut.installed"; `data` goes through toAuditData. */
-  append(event: string, data: Record<string, unknown>): AuditEntry {
+  /** The log's own events (LOG_AUDIT_EVENTS), whatever `E` is. */
+  private appendLogEvent(event: keyof typeof LOG_AUDIT_EVENTS, data: Record<string, unknown>): AuditEntry {
+    return this.appendAny(event, data);
+  }
+
+  append(event: E, data: Record<string, unknown>): AuditEntry {
+    return this.appendAny(event, data);
+  }
+
+  private appendAny(event: string, data: Record<string, unknown>): AuditEntry {
     if (this.closed) throw new PrepcastError("INTERNAL", `audit log ${this.path} is closed`);
     if (!EVENT_PATTERN.test(event)) throw new PrepcastError("INTERNAL", `audit event name ${JSON.stringify(event)} must match ${EVENT_PATTERN}`);
     const w = this.writer;

@@ -5,6 +5,7 @@ export * from "./time";
 export * from "./paths";
 export * from "./untrusted";
 export * from "./audit-log";
+export * from "./audit-events";
 export * from "./event-loop";
 // The trust core (src/trust/), the `.prep` archive (src/archive/), the receiver's cut store
 // (src/store/) and CLI printing (src/cli/). Each folder by its index file: a stale dist/trust.js

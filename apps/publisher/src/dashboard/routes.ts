@@ -2,7 +2,7 @@ import type { EventEmitter } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { EventThrottle, peerText, toPrepcastError, PrepcastError } from "@prepcast/protocol";
 import { sendJson, type AdminRoute } from "@prepcast/runtime";
-import type { AuditLog } from "@prepcast/protocol";
+import type { AuditLog, PublisherAuditEvent } from "@prepcast/protocol";
 import type { DifusorMonitor, Incident } from "../monitor/monitor";
 import type { StatusReport } from "../service/status-report";
 import { AdminAuth } from "./auth";
@@ -20,7 +20,7 @@ export interface OperatorService extends Pick<EventEmitter, "on" | "off"> {
     list(): ReadonlyArray<{ ref: { sequence: number }; summary: { corte: string }; preparedAt: string }>;
     latest(): { ref: { sequence: number } } | null;
   };
-  readonly audit: Pick<AuditLog, "append">;
+  readonly audit: Pick<AuditLog<PublisherAuditEvent>, "append">;
   readonly monitor: Pick<DifusorMonitor, "periodMs" | "incidents" | "on" | "off" | "suspend" | "reinstate" | "sendTestNotice" | "isSuspended">;
   status(): StatusReport;
   link(id: string): { poke(): void } | undefined;

@@ -1,4 +1,4 @@
-import type { AuditLog } from "@prepcast/protocol";
+import type { AuditLog, PublisherAuditEvent } from "@prepcast/protocol";
 import type { Logger } from "@prepcast/runtime";
 import type { DifusorMonitor } from "../monitor/monitor";
 import { writePublicList, type DifusorListEntry, type PublicListInput, type PublicListResult } from "./public-list";
@@ -18,7 +18,7 @@ export interface PublicListService {
   readonly monitor: Pick<DifusorMonitor, "status">;
   link(id: string): { status(): { live: { sequence: number } | null } } | undefined;
   readonly log: Pick<Logger, "error">;
-  readonly audit: Pick<AuditLog, "append">;
+  readonly audit: Pick<AuditLog<PublisherAuditEvent>, "append">;
   /** Announces each list written ("public-list", PublicListResult). */
   emit(event: "public-list", result: PublicListResult): boolean;
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import * as path from "node:path";
-import type { AuditLog } from "@prepcast/protocol";
+import type { AuditLog, PublisherAuditEvent } from "@prepcast/protocol";
 import type { Logger } from "@prepcast/runtime";
 import type { Registry } from "prom-client";
 import { probeDifusor, type ProbeExpectation, type ProbeResult } from "./probe";
@@ -19,7 +19,7 @@ export type { CutSource, MonitorConfig, MonitorCut, MonitorLink, ProbeFn } from 
 export interface MonitorDeps {
   config: MonitorConfig;
   repo: CutSource;
-  audit: AuditLog;
+  audit: AuditLog<PublisherAuditEvent>;
   log: Logger;
   registry: Registry;
   identitySecretKey: Uint8Array;

@@ -1,4 +1,4 @@
-import { PrepcastError, type AuditLog } from "@prepcast/protocol";
+import { PrepcastError, type AuditLog, type PublisherAuditEvent } from "@prepcast/protocol";
 import type { Logger } from "@prepcast/runtime";
 import type { MonitorMetrics } from "./metrics";
 import type { NoticeSigner } from "./notice-signer";
@@ -11,7 +11,7 @@ export interface SuspensionDeps {
   store: MonitorStateStore;
   signer: NoticeSigner;
   metrics: MonitorMetrics;
-  audit: AuditLog;
+  audit: AuditLog<PublisherAuditEvent>;
   log: Logger;
   notices: { suspensionText: string; reinstatementText: string };
   suspendAfterPeriods: number;

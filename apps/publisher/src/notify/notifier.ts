@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import nodemailer from "nodemailer";
-import { canonicalBytes, encodeSigFile, keyIdOf, signDocument, type AuditEntry, type AuditLog } from "@prepcast/protocol";
+import { canonicalBytes, encodeSigFile, keyIdOf, signDocument, type AuditEntry, type AuditLog, type PublisherAuditEvent } from "@prepcast/protocol";
 import type { Logger } from "@prepcast/runtime";
 import type { ResolvedPublisherConfig } from "../service/config";
 import { NotificationRules, type Notification } from "./rules";
@@ -48,7 +48,7 @@ export interface DeliveryResult {
 export interface NotifierDeps {
   config: ResolvedPublisherConfig;
   /** the log it follows and records outcomes in; null (e.g. `notify test` beside the running service): neither */
-  audit: AuditLog | null;
+  audit: AuditLog<PublisherAuditEvent> | null;
   log: Logger;
   identity: { publicKey: Uint8Array; secretKey: Uint8Array };
   /** waits between attempts (default 2 s, 10 s, 30 s, 60 s…) */

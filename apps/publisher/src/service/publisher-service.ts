@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  AuditLog, loadPublisherSigningMaterial, readSecretKeyFile, toPrepcastError, PUBLISHER_KEY_FILES, readPublicKeyFile,
+  AuditLog, type PublisherAuditEvent, loadPublisherSigningMaterial, readSecretKeyFile, toPrepcastError, PUBLISHER_KEY_FILES, readPublicKeyFile,
 } from "@prepcast/protocol";
 import { bindListener, createLogger, createMetricsRegistry, parseListen, startAdminServer, sendJson, type Logger, type AdminRoute } from "@prepcast/runtime";
 import { grpcTransport, websocketTransport, type TransportFactory } from "@prepcast/transport";
@@ -62,7 +62,7 @@ export class PublisherService extends EventEmitter {
   private constructor(
     readonly config: ResolvedPublisherConfig,
     readonly repo: CutRepository,
-    readonly audit: AuditLog,
+    readonly audit: AuditLog<PublisherAuditEvent>,
     readonly receipts: ReceiptLog,
     opts: PublisherServiceOptions,
   ) {
@@ -77,7 +77,7 @@ export class PublisherService extends EventEmitter {
     fs.mkdirSync(c.state, { recursive: true, mode: 0o750 });
     const signing = loadPublisherSigningMaterial(c.keys);
     const repo = await CutRepository.open(c.state, { process: c.process, channel: c.channel, signing, publishUntil: c.publishUntil });
-    const audit = AuditLog.open(path.join(c.state, "audit.log"));
+    const audit = AuditLog.open<PublisherAuditEvent>(path.join(c.state, "audit.log"));
     const receipts = ReceiptLog.open(c.state);
     const svc = new PublisherService(c, repo, audit, receipts, opts);
     const identity = readSecretKeyFile(c.identity.secretKey);

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { PrepcastError, isErrorCode, toPrepcastError, type AuditLog } from "@prepcast/protocol";
+import { PrepcastError, isErrorCode, toPrepcastError, type AuditLog, type PublisherAuditEvent } from "@prepcast/protocol";
 import {
   PublisherSession, type CutRefInfo, type DeliveryResult, type Identity, type ReceiptDoc, type ReceiverHello,
 } from "@prepcast/session";
@@ -68,7 +68,7 @@ export interface LinkDeps {
   transports: { grpc: TransportFactory; websocket: TransportFactory };
   repo: CutRepository;
   receipts: ReceiptLog;
-  audit: AuditLog;
+  audit: AuditLog<PublisherAuditEvent>;
   log: Logger;
   metrics?: PublisherMetrics;
   planner?: OfferPlanner;

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { PrepcastError, sha256Hex, writeFileAtomic, type AuditLog } from "@prepcast/protocol";
+import { PrepcastError, sha256Hex, writeFileAtomic, type AuditLog, type ReceiverAuditEvent } from "@prepcast/protocol";
 import type { NoticeDoc } from "@prepcast/session";
 
 /** What the agent keeps about notices (DIR/notice/state.json): the evidence and the replay guard. */
@@ -47,7 +47,7 @@ export class NoticeKeeper {
 
   constructor(
     root: string,
-    private readonly audit: AuditLog,
+    private readonly audit: AuditLog<ReceiverAuditEvent>,
     private readonly channels: readonly string[],
   ) {
     this.dir = path.join(root, "notice");

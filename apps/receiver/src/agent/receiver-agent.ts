@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { CutStore, EventThrottle, peerText, readSecretKeyFile, stateDirLayout, toPrepcastError, type AuditLog } from "@prepcast/protocol";
+import { CutStore, EventThrottle, peerText, readSecretKeyFile, stateDirLayout, toPrepcastError, type AuditLog, type ReceiverAuditEvent } from "@prepcast/protocol";
 import { bindListener, createLogger, createMetricsRegistry, parseListen, sendJson, startAdminServer, type Logger } from "@prepcast/runtime";
 import { ReceiverSession } from "@prepcast/session";
 import { DEFAULT_WEBSOCKET_PATH, grpcTransport, PIN_SERVERNAME, websocketTransport, type FrameConnection, type FrameServer, type TransportFactory } from "@prepcast/transport";
@@ -75,7 +75,7 @@ export class ReceiverAgent {
     this.metrics = createReceiverMetrics(this.registry, () => this.site?.store);
   }
 
-  get audit(): AuditLog {
+  get audit(): AuditLog<ReceiverAuditEvent> {
     return this.store.audit;
   }
 

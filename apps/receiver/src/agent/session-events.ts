@@ -1,11 +1,11 @@
-import { peerText, type AuditLog } from "@prepcast/protocol";
+import { peerText, type AuditLog, type ReceiverAuditEvent } from "@prepcast/protocol";
 import type { Logger } from "@prepcast/runtime";
 import type { ReceiverSessionEvent } from "@prepcast/session";
 import type { ReceiverMetrics } from "./metrics";
 
 /** What recording one session's events touches in the agent. */
 export interface SessionEventSink {
-  audit: AuditLog;
+  audit: AuditLog<ReceiverAuditEvent>;
   log: Logger;
   metrics: ReceiverMetrics;
   incident(kind: string, message: string, code?: string): void;

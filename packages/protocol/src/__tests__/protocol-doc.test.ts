@@ -2,7 +2,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import nacl from "tweetnacl";
 import { PROTOCOL_DOC, RETRACTION_REASON, VECTORS_BEGIN, VECTORS_END, buildTestVectors, renderTestVectors } from "../../scripts/test-vectors";
-import { advanceTrustState, canonicalize, createManifest, emptyTrustState, isEmbargoed, keyPairFromSeed, parseManifest, parseSigFile, readPublicKeyFile, sha256Hex, signDocument, encodeSigFile, verifySignedCut } from "../index";
+import { AGENT_AUDIT_EVENTS, LOG_AUDIT_EVENTS, PUBLISHER_AUDIT_EVENTS, PUBLISHER_SERVICE_AUDIT_EVENTS, RECEIVER_AUDIT_EVENTS, STORE_AUDIT_EVENTS, advanceTrustState, canonicalize, createManifest, emptyTrustState, isEmbargoed, keyPairFromSeed, parseManifest, parseSigFile, readPublicKeyFile, sha256Hex, signDocument, encodeSigFile, verifySignedCut } from "../index";
 import { codeOf, tempDir } from "./helpers";
 
 // docs/protocol.md publishes test vectors for other implementations; this keeps them true.
@@ -73,5 +73,26 @@ describe("docs/protocol.md test vectors", () => {
     const signing = keyPairFromSeed(Buffer.from("202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f", "hex"));
     const sig = encodeSigFile(signDocument("manifest", bytes, signing.secretKey, JSON.parse(retractionSig!).keyid));
     expect(() => verifySignedCut({ ...cut, manifest: bytes, manifestSig: sig }, { ...opts, state: afterCut1 })).toThrow(expect.objectContaining({ code: "CORTE_ROLLBACK" }));
+  });
+});
+
+describe("docs/protocol.md §10.1 audit events", () => {
+  const events = doc.slice(doc.indexOf("### 10.1 Events"), doc.indexOf("## 11. Error codes"));
+  const listed = (title: string) => {
+    const at = events.indexOf(title);
+    expect(at).toBeGreaterThan(0);
+    const table = events.slice(at).split("\n\n")[1]!;
+    return Object.fromEntries([...table.matchAll(/^\| `([^`]+)` \| (.*) \|$/gm)].map((m) => [m[1]!, m[2]!]));
+  };
+
+  it("list exactly the events of audit-events.ts, with the same descriptions", () => {
+    expect(listed("Both sides (the log itself):")).toEqual(LOG_AUDIT_EVENTS);
+    expect(listed("Receiver, cut store")).toEqual(STORE_AUDIT_EVENTS);
+    expect(listed("Receiver agent")).toEqual(AGENT_AUDIT_EVENTS);
+    expect(listed("Publisher (")).toEqual(PUBLISHER_SERVICE_AUDIT_EVENTS);
+  });
+
+  it("every listed name is a valid event name (§10)", () => {
+    for (const name of [...Object.keys(RECEIVER_AUDIT_EVENTS), ...Object.keys(PUBLISHER_AUDIT_EVENTS)]) expect(name).toMatch(/^[a-z0-9][a-z0-9._-]{0,127}$/);
   });
 });

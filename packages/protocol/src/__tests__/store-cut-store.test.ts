@@ -221,7 +221,7 @@ describe("verifyStoreAudit", () => {
     const root = path.join(work, "r");
     await installAll(root, work, [cuts[0]!]);
     const store = await CutStore.open(root);
-    store.audit.append("agent.started", {});
+    store.audit.append("agent_started", {});
     store.close();
     expect(verifyStoreAudit(root)).toMatchObject({ entries: 3, anchoredEntries: 2 });
   });

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import { AuditLog } from "../audit-log";
+import type { ReceiverAuditEvent } from "../audit-events";
 import { PrepcastError, toPrepcastError } from "../errors";
 import { parseManifest, type Manifest } from "../trust/manifest";
 import { advanceTrustState, type TrustState, type VerifiedCut } from "../trust/trust";
@@ -79,7 +80,7 @@ export class CutStore {
   readonly statePath: string;
   readonly currentPath: string;
   readonly auditPath: string;
-  readonly audit: AuditLog;
+  readonly audit: AuditLog<ReceiverAuditEvent>;
   private closed = false;
 
   private constructor(
@@ -113,9 +114,9 @@ export class CutStore {
       throw toPrepcastError(e, abs);
     }
     const lock = await acquireStateLock(abs);
-    let audit: AuditLog | undefined;
+    let audit: AuditLog<ReceiverAuditEvent> | undefined;
     try {
-      audit = AuditLog.open(layout.auditLog);
+      audit = AuditLog.open<ReceiverAuditEvent>(layout.auditLog);
       const core = new StoreCore(layout, emptyState(), audit, now, options.afterStep);
       const store = new CutStore(abs, core, retain, lock);
       await recoverStore(core);

@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import type { AuditLog } from "../audit-log";
+import type { ReceiverAuditEvent } from "../audit-events";
 import { PrepcastError } from "../errors";
 import { writeFileAtomic } from "../durable";
 import type { CutStoreOptions } from "./cut-store";
@@ -15,7 +16,7 @@ export class StoreCore {
   constructor(
     readonly layout: StateDirLayout,
     public state: StoreState,
-    readonly audit: AuditLog,
+    readonly audit: AuditLog<ReceiverAuditEvent>,
     readonly now: () => Date,
     readonly afterStep: CutStoreOptions["afterStep"],
   ) {}
