@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { ERROR_CODES, peerText, PrepcastError, toPrepcastError, type SignedCut } from "@prepcast/protocol";
+import { isErrorCode, peerText, PrepcastError, toPrepcastError, type ErrorCode, type SignedCut } from "@prepcast/protocol";
 import { PROTOCOL_VERSION } from "@prepcast/proto";
 import type { FrameConnection } from "@prepcast/transport";
 import { type AuthParams, type Identity, sameKey, signAuth, verifyAuth } from "./auth";
@@ -50,8 +50,8 @@ export interface DeliveryProgress {
 
 export type DeliveryResult =
   | { status: "delivered"; receipt: ReceiptDoc; receiptBytes: Buffer; receiptSignature: Buffer; bytesSent: number; resumedFrom: number; durationMs: number }
-  | { status: "refused"; code: string; message: string }
-  | { status: "failed"; code: string; message: string; bytesSent: number };
+  | { status: "refused"; code: ErrorCode; message: string }
+  | { status: "failed"; code: ErrorCode; message: string; bytesSent: number };
 
 export interface PublisherSessionOptions {
   publisherId: string;
@@ -173,7 +173,7 @@ export class PublisherSession {
       });
       const reply = await this.expectSkippingVolunteered("offerReply", this.timeouts.transferMs, null);
       // the receiver's words: bounded before the publisher's incidents, audit and dashboard show them
-      if (!reply.accept) return { status: "refused", code: Object.prototype.hasOwnProperty.call(ERROR_CODES, reply.code ?? "") ? reply.code! : "PROTOCOL_ERROR", message: peerText(reply.message || "refused", 300) };
+      if (!reply.accept) return { status: "refused", code: isErrorCode(reply.code) ? reply.code : "PROTOCOL_ERROR", message: peerText(reply.message || "refused", 300) };
       const resumedFrom = Number(reply.resumeOffset ?? 0);
       if (resumedFrom > plan.payload.size || (resumedFrom % chunkSize !== 0 && resumedFrom !== plan.payload.size)) {
         throw new PrepcastError("PROTOCOL_ERROR", `receiver asked to resume at ${resumedFrom}, not a chunk boundary within ${plan.payload.size}`);

@@ -1,6 +1,6 @@
 import { randomBytes, createHash } from "node:crypto";
 import * as path from "node:path";
-import { peerText, PrepcastError, toPrepcastError, verifySignedCut, type TrustState, type VerifiedCut } from "@prepcast/protocol";
+import { peerText, PrepcastError, toPrepcastError, verifySignedCut, type ErrorCode, type TrustState, type VerifiedCut } from "@prepcast/protocol";
 import { PROTOCOL_VERSION } from "@prepcast/proto";
 import type { FrameConnection } from "@prepcast/transport";
 import { type AuthParams, type Identity, sameKey, signAuth, verifyAuth } from "./auth";
@@ -52,16 +52,16 @@ export interface ReceiverBackend {
 export type ReceiverSessionEvent =
   /** publisherClockOffsetMs: the publisher's clock minus ours, beyond the hello→auth round trip (null when it did not say). */
   | { type: "authenticated"; publisherId: string; publisherClockOffsetMs: number | null }
-  | { type: "auth_failed"; code: string; message: string }
+  | { type: "auth_failed"; code: ErrorCode; message: string }
   | { type: "offer"; sequence: number; manifestSha256: string; encoding: string; payloadSize: number }
-  | { type: "refused"; code: string; message: string; sequence?: number }
+  | { type: "refused"; code: ErrorCode; message: string; sequence?: number }
   | { type: "transfer_started"; sequence: number; resumeOffset: number; payloadSize: number }
-  | { type: "transfer_failed"; code: string; message: string; sequence: number; offset: number }
+  | { type: "transfer_failed"; code: ErrorCode; message: string; sequence: number; offset: number }
   | { type: "received"; sequence: number; bytes: number; durationMs: number }
   | { type: "installed"; sequence: number; manifestSha256: string; state: "active" | "staged"; activatedAt: Date | null; receivedAt: Date; corte: string }
   | { type: "receipt_sent"; sequence: number; state: "active" | "staged" }
   | { type: "notice"; kind: NoticeDoc["kind"]; issuedAt: string }
-  | { type: "notice_rejected"; code: string; message: string };
+  | { type: "notice_rejected"; code: ErrorCode; message: string };
 
 export interface ReceiverSessionOptions {
   receiverId: string;
