@@ -114,8 +114,10 @@ export class PublisherService extends EventEmitter {
         planner: opts.planner ? opts.planner(repo) : deltaPlanning!.forReceiver(entry.id),
       });
       if (deltaPlanning) link.on("failed", (p: { sequence: number; code: string }) => deltaPlanning.recordFailure(entry.id, p));
-      // retention runs after each successful delivery (the receiver's new live cut is known by then)
-      link.on("delivered", () => svc.schedulePrune());
+      // retention runs after each successful delivery, once its pins are released (the receiver's new live cut is known by then)
+      link.on("settled", (p: { status: string }) => {
+        if (p.status === "delivered") svc.schedulePrune();
+      });
       for (const ev of ["state", "progress", "delivered", "refused", "failed", "receipt", "hello", "error-event", "notice-sent"]) link.on(ev, (p) => svc.emit(ev, p));
       svc.links.set(entry.id, link);
       link.start();

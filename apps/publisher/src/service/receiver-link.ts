@@ -338,10 +338,14 @@ export class ReceiverLink extends EventEmitter {
   private async deliver(session: PublisherSession, target: PreparedCut): Promise<DeliveryResult> {
     // pinned before planning: the planner reads the base's payload to compute the delta
     const releases = [this.deps.repo.pin(target.ref.sequence), ...(this.status_.live ? [this.deps.repo.pin(this.status_.live.sequence)] : [])];
+    let result: DeliveryResult | undefined;
     try {
-      return await this.deliverPinned(session, target);
+      result = await this.deliverPinned(session, target);
+      return result;
     } finally {
       for (const release of releases) release();
+      // after the pins are released: retention may now remove the receiver's previous cut
+      if (result) this.emit("settled", { id: this.entry.id, sequence: target.ref.sequence, status: result.status });
     }
   }
 
