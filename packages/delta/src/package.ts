@@ -139,7 +139,7 @@ function parseBaseDoc(raw: Buffer, manifestCompressed: boolean): DeltaPackageBas
     v.format === layout && v.encoding === ENCODING_DELTA_ZSTD && !!b && typeof b.process === "string" && typeof b.channel === "string" &&
     Number.isSafeInteger(b.sequence) && typeof b.manifestSha256 === "string" && /^[0-9a-f]{64}$/.test(b.manifestSha256) &&
     Number.isSafeInteger(v.streamSize) && (v.streamSize as number) >= 0 && typeof v.streamSha256 === "string" && /^[0-9a-f]{64}$/.test(v.streamSha256);
-  if (!ok) throw new PrepcastError("PACKAGE_INVALID", `${BASE_ENTRY} is not a ${DELTA_PACKAGE_FORMAT} document`, { where: BASE_ENTRY, hint: "repack with prep-publisher pack --base" });
+  if (!ok) throw new PrepcastError("PACKAGE_INVALID", `${BASE_ENTRY} is not a ${layout} document`, { where: BASE_ENTRY, hint: "repack with prep-publisher pack --base" });
   return v as unknown as DeltaPackageBase;
 }
 
