@@ -55,6 +55,33 @@ export class DeltaCache {
     return p;
   }
 
+  /**
+   * Removes every cached stream whose target or base is one of `cutIds` (the publisher pruned
+   * those cuts): their files and records, and the in-memory entries. Returns the files removed.
+   */
+  async removeFor(cutIds: readonly string[]): Promise<string[]> {
+    if (cutIds.length === 0) return [];
+    const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, "_");
+    const ids = new Set(cutIds.map(safe));
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      // <target>-from-<base|empty>.<encoding>.bin[.json]; cut ids are <seq>-<hash12>, without "-from-"
+      const m = /^(.+?)-from-(.+?)\.[^.]+\.bin(\.json)?$/.exec(name);
+      if (!m || !(ids.has(m[1]!) || ids.has(m[2]!))) continue;
+      const file = path.join(this.dir, name);
+      this.inflight.delete(file.replace(/\.json$/, ""));
+      await fsp.rm(file, { force: true });
+      if (!m[3]) removed.push(file);
+    }
+    return removed;
+  }
+
   /** A stream left by an earlier run counts only if its bytes still hash to what was recorded. */
   private async load(file: string, key: { targetSha256: string; baseSha256: string | null; encoding: string }): Promise<CachedStream | null> {
     let meta: CacheMeta;

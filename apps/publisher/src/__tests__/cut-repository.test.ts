@@ -45,6 +45,46 @@ describe("CutRepository", () => {
     fs.rmSync(state, { recursive: true, force: true });
   }, 60_000);
 
+  it("retention keeps the newest N, the held, the pinned, the final and the newest public cut, and removes the rest from disk", async () => {
+    const state = tmp("repo-retention");
+    const repo = await CutRepository.open(state, { process: "VER-2024", channel: "produccion", signing });
+    const p = [];
+    for (const dir of cuts.slice(0, 4)) p.push(await repo.prepare(dir));
+    // the newest is embargoed for a day: the newest public one (#4 is not, #3 is) stays for the monitor
+    p.push(await repo.prepare(cuts[4]!, { notBefore: new Date(Date.now() + 86_400_000) }));
+    const dirs = () => fs.readdirSync(path.join(state, "cuts")).sort();
+    expect(dirs()).toHaveLength(5);
+    const release = repo.pin(2);
+    const removed = await repo.prune({ keepNewest: 1, held: [1] });
+    // #1 held by a receiver, #2 pinned by an in-flight delivery, #4 the newest public, #5 the newest
+    expect(removed.map((c) => c.ref.sequence)).toEqual([3]);
+    expect(repo.list().map((c) => c.ref.sequence)).toEqual([1, 2, 4, 5]);
+    expect(dirs()).toEqual([p[0]!.id, p[1]!.id, p[3]!.id, p[4]!.id]);
+    expect(repo.get(3)).toBeUndefined();
+    release();
+    release(); // a second call changes nothing
+    expect(repo.pinned()).toEqual([]);
+    expect((await repo.prune({ keepNewest: 1, held: [] })).map((c) => c.ref.sequence)).toEqual([1, 2]);
+    expect(dirs()).toEqual([p[3]!.id, p[4]!.id]);
+    // nothing half-removed is left behind, and a restart sees the same cuts
+    const again = await CutRepository.open(state, { process: "VER-2024", channel: "produccion", signing });
+    expect(again.list().map((c) => c.ref.sequence)).toEqual([4, 5]);
+    fs.rmSync(state, { recursive: true, force: true });
+  }, 60_000);
+
+  it("retention never removes the final cut", async () => {
+    const state = tmp("repo-retention-final");
+    const repo = await CutRepository.open(state, { process: "VER-2024", channel: "produccion", signing });
+    await repo.prepare(cuts[0]!);
+    await repo.prepare(cuts[1]!, { final: true, publishUntil: "2099-06-09T23:59:00-06:00" });
+    await repo.prepare(cuts[2]!); // (a cut after the final one: e.g. the final was signed too early)
+    const removed = await repo.prune({ keepNewest: 1, held: [] });
+    expect(removed.map((c) => c.ref.sequence)).toEqual([1]);
+    expect(repo.list().map((c) => c.ref.sequence)).toEqual([2, 3]);
+    expect(repo.list()[0]!.summary.final).toBeDefined();
+    fs.rmSync(state, { recursive: true, force: true });
+  }, 60_000);
+
   it("refuses a cut whose corte is earlier than the latest's (CORTE_ROLLBACK) before signing; --retract signs it as a retraction, only when it goes back in time", async () => {
     const state = tmp("repo-order");
     const repo = await CutRepository.open(state, { process: "VER-2024", channel: "produccion", signing });

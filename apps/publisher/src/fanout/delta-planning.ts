@@ -139,6 +139,17 @@ export class DeltaPlanning {
     }
   }
 
+  /** The publisher pruned these cuts: their cached streams (as target or base) go, readers closed. */
+  async forgetCuts(cuts: readonly PreparedCut[]): Promise<string[]> {
+    const removed = await this.cache.removeFor(cuts.map((c) => c.id));
+    for (const file of removed) {
+      const e = this.sources.get(file);
+      this.sources.delete(file);
+      await e?.source.then((s) => s.close()).catch(() => undefined);
+    }
+    return removed;
+  }
+
   /** Closes the shared stream readers. */
   async close(): Promise<void> {
     const all = [...this.sources.values()];

@@ -48,6 +48,19 @@ export const PublisherConfigSchema = z.strictObject({
       if (problem !== undefined) ctx.addIssue({ code: "custom", message: `must be a timestamp with offset, e.g. 2024-06-09T23:59:00-06:00 (${problem})` });
     })
     .default(DEFAULT_PUBLISH_UNTIL),
+  /**
+   * Retention of prepared cuts in STATE/cuts (and their delta streams in STATE/deltas): after each
+   * successful delivery, every cut is removed except the newest keepCuts, the final cut, the newest
+   * public one, each receiver's live (or staged) cut as the publisher knows it, and any cut an
+   * in-flight delivery uses. A receiver whose base was removed gets a full-zstd transfer.
+   */
+  retention: z
+    .strictObject({
+      /** false: keep every prepared cut (the behaviour before retention existed). */
+      prune: z.boolean().default(true),
+      keepCuts: z.number().int().min(1).max(100_000).default(4),
+    })
+    .prefault({}),
   /** The public-URL probe and the 45-minute rule (apps/publisher/src/monitor). */
   monitor: z
     .strictObject({

@@ -107,6 +107,8 @@ export class CutRepository {
   private readonly hot = new Map<string, CutDocuments>();
   private readonly sources = new Map<string, Promise<FilePayloadSource>>();
   private preparing: Promise<unknown> = Promise.resolve();
+  /** cuts an in-flight delivery uses (its target and its base), by sequence, with a count */
+  private readonly pins = new Map<number, number>();
 
   private constructor(
     readonly stateDir: string,
@@ -196,6 +198,65 @@ export class CutRepository {
       this.sources.set(cut.id, p);
     }
     return p;
+  }
+
+  /**
+   * Marks a cut as in use by an in-flight delivery (as its target or its base) until the returned
+   * release is called: prune() never removes a pinned cut. Safe to call for an unknown sequence.
+   */
+  pin(sequence: number): () => void {
+    this.pins.set(sequence, (this.pins.get(sequence) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.pins.get(sequence) ?? 1) - 1;
+      if (n <= 0) this.pins.delete(sequence);
+      else this.pins.set(sequence, n);
+    };
+  }
+
+  /** The sequences pinned by in-flight deliveries. */
+  pinned(): number[] {
+    return [...this.pins.keys()];
+  }
+
+  /**
+   * Retention: removes every prepared cut except the newest `keepNewest`, the final cut(s), the
+   * newest cut already public (the monitor's expectation), the sequences in `held` (what
+   * receivers hold) and any cut pinned by an in-flight delivery. A removed cut leaves the
+   * repository at once (nothing can plan a delivery with it afterwards); its directory is renamed
+   * to a `.tmp-` name (removed at the next start should this crash) and deleted. Returns the
+   * removed cuts.
+   */
+  async prune(opts: { keepNewest: number; held: Iterable<number>; now?: number }): Promise<PreparedCut[]> {
+    const all = this.list();
+    const keep = new Set<number>([...opts.held, ...this.pins.keys()]);
+    for (const c of all.slice(-Math.max(1, opts.keepNewest))) keep.add(c.ref.sequence);
+    for (const c of all) if (c.summary.final) keep.add(c.ref.sequence);
+    const now = opts.now ?? Date.now();
+    const pub = all.filter((c) => Date.parse(c.summary.notBefore) <= now).pop();
+    if (pub) keep.add(pub.ref.sequence);
+    const victims = all.filter((c) => !keep.has(c.ref.sequence));
+    // out of the repository synchronously, before any await: no delivery can pick them up now
+    for (const c of victims) {
+      this.cuts.delete(c.ref.sequence);
+      this.hot.delete(c.id);
+    }
+    const root = path.join(this.stateDir, "cuts");
+    for (const c of victims) {
+      const source = this.sources.get(c.id);
+      this.sources.delete(c.id);
+      await source?.then((s) => s.close(), () => undefined);
+      const doomed = path.join(root, `.tmp-pruned-${randomBytes(6).toString("hex")}`);
+      try {
+        await fsp.rename(c.dir, doomed);
+      } catch {
+        continue; // already gone
+      }
+      await fsp.rm(doomed, { recursive: true, force: true });
+    }
+    return victims;
   }
 
   /** Closes the payload files opened for the sessions (after every link has stopped). */

@@ -58,6 +58,13 @@ export class PublisherService extends EventEmitter {
   notifier: Notifier | null = null;
   /** Shared delta streams (open files of STATE/deltas); closed once every link has stopped. */
   private deltaPlanning: DeltaPlanning | null = null;
+  /** Retention: the running prune (one at a time) and whether another was asked for meanwhile. */
+  private pruning: Promise<void> | null = null;
+  private pruneAgain = false;
+  private stopping = false;
+  /** Each receiver's live cut from its last "active" receipt in STATE/receipts.jsonl, until its session says hello. */
+  private readonly receiptLive: Map<string, number>;
+  private readonly clock: () => number;
 
   private constructor(
     readonly config: ResolvedPublisherConfig,
@@ -70,6 +77,8 @@ export class PublisherService extends EventEmitter {
     this.log = opts.log ?? createLogger({ name: "prep-publisher", level: config.log.level });
     this.registry = opts.registry ?? createMetricsRegistry("prepcast_publisher_");
     this.metrics = createPublisherMetrics(this.registry);
+    this.receiptLive = lastActiveSequences(receipts.file);
+    this.clock = opts.now ?? Date.now;
   }
 
   static async start(opts: PublisherServiceOptions): Promise<PublisherService> {
@@ -105,6 +114,10 @@ export class PublisherService extends EventEmitter {
         planner: opts.planner ? opts.planner(repo) : deltaPlanning!.forReceiver(entry.id),
       });
       if (deltaPlanning) link.on("failed", (p: { sequence: number; code: string }) => deltaPlanning.recordFailure(entry.id, p));
+      // retention runs after each successful delivery, once its pins are released (the receiver's new live cut is known by then)
+      link.on("settled", (p: { status: string }) => {
+        if (p.status === "delivered") svc.schedulePrune();
+      });
       for (const ev of ["state", "progress", "delivered", "refused", "failed", "receipt", "hello", "error-event", "notice-sent"]) link.on(ev, (p) => svc.emit(ev, p));
       svc.links.set(entry.id, link);
       link.start();
@@ -196,6 +209,56 @@ export class PublisherService extends EventEmitter {
     this.log.info({ sequence: cut.ref.sequence, corte: cut.summary.corte, files: cut.summary.fileCount }, "cut prepared");
     this.emit("cut", cut);
     for (const link of this.links.values()) link.poke();
+  }
+
+  /** Runs retention soon (after a delivery): one prune at a time, coalesced. */
+  schedulePrune(): void {
+    if (!this.config.retention.prune || this.stopping) return;
+    if (this.pruning) {
+      this.pruneAgain = true;
+      return;
+    }
+    this.pruning = (async () => {
+      do {
+        this.pruneAgain = false;
+        await this.pruneNow();
+      } while (this.pruneAgain && !this.stopping);
+    })()
+      .catch((e: unknown) => {
+        const err = toPrepcastError(e, path.join(this.config.state, "cuts"));
+        this.log.error({ code: err.code, err: err.message }, "pruning prepared cuts failed");
+      })
+      .finally(() => {
+        this.pruning = null;
+      });
+  }
+
+  /**
+   * The cuts receivers hold, as this publisher knows them: each link's live and staged cut (from
+   * its hello and receipts); for a link whose receiver has not said hello since this service
+   * started, the live cut of its last "active" receipt.
+   */
+  heldCuts(): Set<number> {
+    const held = new Set<number>();
+    for (const [id, link] of this.links) {
+      const s = link.status();
+      if (s.live) held.add(s.live.sequence);
+      if (s.staged) held.add(s.staged.sequence);
+      const fromReceipts = this.receiptLive.get(id);
+      if (!s.hello && fromReceipts !== undefined) held.add(fromReceipts);
+    }
+    return held;
+  }
+
+  /** Retention now (docs/operations/configuration.md, retention): returns the cuts removed. */
+  async pruneNow(): Promise<PreparedCut[]> {
+    const removed = await this.repo.prune({ keepNewest: this.config.retention.keepCuts, held: this.heldCuts(), now: this.clock() });
+    if (removed.length === 0) return removed;
+    const streams = (await this.deltaPlanning?.forgetCuts(removed)) ?? [];
+    const sequences = removed.map((c) => c.ref.sequence);
+    this.audit.append("cuts_pruned", { sequences, streams: streams.length, keepCuts: this.config.retention.keepCuts, kept: this.repo.list().map((c) => c.ref.sequence) });
+    this.log.info({ pruned: sequences, streams: streams.length, kept: this.repo.list().length }, "prepared cuts pruned");
+    return removed;
   }
 
   link(id: string): ReceiverLink | undefined {
@@ -321,6 +384,8 @@ export class PublisherService extends EventEmitter {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    await this.pruning;
     await this.monitor.stop();
     await this.publicList.close();
     await this.monitor.flushed();
@@ -335,6 +400,33 @@ export class PublisherService extends EventEmitter {
     this.audit.close();
     this.receipts.close();
   }
+}
+
+/**
+ * The sequence of each receiver's last "active" receipt in receipts.jsonl (this service's own
+ * file, written after checking each receipt's signature). Used only to keep a cut from being
+ * pruned, so a damaged line costs at most an extra cut kept or a full transfer.
+ */
+function lastActiveSequences(file: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    return out;
+  }
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    try {
+      const rec = JSON.parse(line) as { receiverId?: unknown; receipt?: unknown };
+      if (typeof rec.receiverId !== "string" || typeof rec.receipt !== "string") continue;
+      const doc = JSON.parse(Buffer.from(rec.receipt, "base64").toString("utf8")) as { state?: unknown; sequence?: unknown };
+      if (doc.state === "active" && Number.isSafeInteger(doc.sequence)) out.set(rec.receiverId, doc.sequence as number);
+    } catch {
+      /* a torn last line (crash mid-write) */
+    }
+  }
+  return out;
 }
 
 async function readJsonBody(req: import("node:http").IncomingMessage, limit = 64 * 1024): Promise<Record<string, unknown>> {

@@ -334,7 +334,22 @@ export class ReceiverLink extends EventEmitter {
     this.emit("receipt", { id: this.entry.id, receipt: doc });
   }
 
+  /** Delivers `target`; it and the receiver's live cut (the delta's base) are pinned meanwhile, so retention keeps both. */
   private async deliver(session: PublisherSession, target: PreparedCut): Promise<DeliveryResult> {
+    // pinned before planning: the planner reads the base's payload to compute the delta
+    const releases = [this.deps.repo.pin(target.ref.sequence), ...(this.status_.live ? [this.deps.repo.pin(this.status_.live.sequence)] : [])];
+    let result: DeliveryResult | undefined;
+    try {
+      result = await this.deliverPinned(session, target);
+      return result;
+    } finally {
+      for (const release of releases) release();
+      // after the pins are released: retention may now remove the receiver's previous cut
+      if (result) this.emit("settled", { id: this.entry.id, sequence: target.ref.sequence, status: result.status });
+    }
+  }
+
+  private async deliverPinned(session: PublisherSession, target: PreparedCut): Promise<DeliveryResult> {
     const plan = await (this.deps.planner ?? fullPayloadPlanner(this.deps.repo))(target, { live: this.status_.live, acceptedEncodings: session.hello.acceptedEncodings });
     this.setState("transferring");
     const startedAt = Date.now();

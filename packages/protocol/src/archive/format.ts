@@ -5,6 +5,12 @@ export const KEYSET_ENTRY = "prepcast/keyset.json";
 export const KEYSET_SIG_ENTRY = "prepcast/keyset.sig";
 export const MANIFEST_ENTRY = "prepcast/manifest.json";
 export const MANIFEST_SIG_ENTRY = "prepcast/manifest.sig";
+/**
+ * In place of MANIFEST_ENTRY, only in an offline delta package of format
+ * prepcast/delta-package@2: one zstd frame of the exact manifest.json bytes, its header declaring
+ * their size (archive/manifest-zstd.ts). A `.prep` never holds it.
+ */
+export const MANIFEST_ZSTD_ENTRY = "prepcast/manifest.json.zst";
 export const SITE_PREFIX = "site/";
 
 /** The signed documents, in the order they must appear, with the largest size the reader buffers. */

@@ -3,7 +3,8 @@ import type { Readable } from "node:stream";
 import * as tar from "tar-stream";
 import { PrepcastError, toPrepcastError } from "../errors";
 import type { SignedCut } from "../trust/trust";
-import { KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, SIGNED_ENTRIES, SITE_PREFIX } from "./format";
+import { KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, MANIFEST_ZSTD_ENTRY, SIGNED_ENTRIES, SITE_PREFIX } from "./format";
+import { decompressManifestFrame, manifestFrameContentSize } from "./manifest-zstd";
 import { notAPackage, TarHeaderGuard } from "./tar-guard";
 
 // The one way a package is read (`.prep` and the delta package alike): every byte goes through
@@ -127,7 +128,28 @@ export async function readSmallEntry(entry: TarEntry, name: string, maxSize: num
  * from the guard), anything else first UNEXPECTED_ENTRY. Nothing after them is read.
  */
 export async function readSignedDocuments(reader: GuardedTarReader): Promise<SignedCut> {
+  return (await readSignedHead(reader, { manifestZstd: false })).signed;
+}
+
+export interface SignedHead {
+  /** the signed documents; `manifest` is the exact manifest.json bytes (decompressed if need be), not yet verified */
+  signed: SignedCut;
+  /** the size of prepcast/manifest.json.zst when the manifest came compressed, else null */
+  manifestZstdBytes: number | null;
+}
+
+/**
+ * readSignedDocuments, where `manifestZstd` also allows prepcast/manifest.json.zst in place of
+ * prepcast/manifest.json (offline delta package, prepcast/delta-package@2). The compressed entry
+ * is read within the manifest limit like the plain one, and only once all four documents are in
+ * is it decompressed: into exactly the size its frame header declares (at most the manifest
+ * limit; a frame without one is refused), one dictionary-less frame, nothing after it
+ * (archive/manifest-zstd.ts). That is the only work done on unverified bytes; the caller then
+ * verifies the result against manifest.sig (verifySignedCut) before anything parses it.
+ */
+export async function readSignedHead(reader: GuardedTarReader, opts: { manifestZstd: boolean }): Promise<SignedHead> {
   const signed: Buffer[] = [];
+  let compressed = false;
   for (const { name, maxSize } of SIGNED_ENTRIES) {
     const entry = await reader.next();
     if (entry === null) throw new PrepcastError(signed.length === 0 ? "PACKAGE_INVALID" : "MISSING_ENTRY", `the package ends before ${name}`, { where: name, hint: "this is not a complete .prep package" });
@@ -135,13 +157,32 @@ export async function readSignedDocuments(reader: GuardedTarReader): Promise<Sig
       throw notAPackage(`a tar archive whose first entry is ${JSON.stringify(entry.header.name.slice(0, 200))}, not ${KEYSET_ENTRY}`);
     }
     if (entry.header.type !== "file") throw new PrepcastError("ENTRY_TYPE", `${entry.header.name} is a ${entry.header.type}, not a regular file`, { where: entry.header.name });
-    if (entry.header.name !== name) {
+    const asZstd = opts.manifestZstd && name === MANIFEST_ENTRY && entry.header.name === MANIFEST_ZSTD_ENTRY;
+    if (entry.header.name !== name && !asZstd) {
       throw new PrepcastError("UNEXPECTED_ENTRY", `expected ${name} but found ${JSON.stringify(entry.header.name.slice(0, 200))}: a package starts with ${KEYSET_ENTRY}, ${KEYSET_SIG_ENTRY}, ${MANIFEST_ENTRY}, ${MANIFEST_SIG_ENTRY}`, {
         where: entry.header.name.slice(0, 300),
-        hint: "the signed documents must come before any site file; repack with prep-publisher pack",
+        hint:
+          entry.header.name === MANIFEST_ZSTD_ENTRY
+            ? "this is an offline delta package (prepcast/delta-package@2, its manifest compressed): `prep-receiver install` applies it on top of its base cut; a .prep reader (verify, receivers before issue 15) does not read it, so ask the OPLE for the full .prep"
+            : "the signed documents must come before any site file; repack with prep-publisher pack",
       });
     }
-    signed.push(await readSmallEntry(entry, name, maxSize));
+    compressed ||= asZstd;
+    signed.push(await readSmallEntry(entry, asZstd ? MANIFEST_ZSTD_ENTRY : name, maxSize));
   }
-  return { keyset: signed[0]!, keysetSig: signed[1]!, manifest: signed[2]!, manifestSig: signed[3]! };
+  let manifest = signed[2]!;
+  const manifestZstdBytes = compressed ? manifest.length : null;
+  if (compressed) {
+    const names = {
+      where: MANIFEST_ZSTD_ENTRY,
+      frame: MANIFEST_ZSTD_ENTRY,
+      size: "content size",
+      invalid: "PACKAGE_INVALID" as const,
+      hint: "the package is damaged or forged: its manifest must be one zstd frame of the exact manifest.json bytes, with their size in the frame header; ask the OPLE for a fresh copy",
+    };
+    const declared = manifestFrameContentSize(manifest, names);
+    if (declared === null) throw new PrepcastError("PACKAGE_INVALID", `${MANIFEST_ZSTD_ENTRY}: its zstd frame header does not declare the manifest's size`, { where: MANIFEST_ZSTD_ENTRY, hint: names.hint });
+    manifest = decompressManifestFrame(manifest, declared, names);
+  }
+  return { signed: { keyset: signed[0]!, keysetSig: signed[1]!, manifest, manifestSig: signed[3]! }, manifestZstdBytes };
 }

@@ -3,6 +3,7 @@ export * from "./format";
 export * from "./tar-guard";
 export * from "./verified-file";
 export * from "./payload";
+export * from "./manifest-zstd";
 export * from "./writer";
 export * from "./reader";
-export { GuardedTarReader, readSignedDocuments, type TarEntry } from "./guarded-reader";
+export { GuardedTarReader, readSignedDocuments, readSignedHead, type SignedHead, type TarEntry } from "./guarded-reader";

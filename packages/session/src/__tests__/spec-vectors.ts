@@ -76,7 +76,7 @@ function varint(n: number): number[] {
   return out;
 }
 
-/** The 78-byte header of a delta/full stream (§9.3). */
+/** The 78-byte header of a delta/full stream (§9.2). */
 function streamHeader(targetSha: string, baseSha: string | null, targetCount: number, baseCount: number): Buffer {
   const h = Buffer.alloc(78);
   h.write("PCDZ", 0, "ascii");
