@@ -54,6 +54,7 @@ export const PUBLISHER_SERVICE_AUDIT_EVENTS = {
   cut_prepared: "a new cut was signed, copied and hashed, ready to send",
   cut_refused: "a cut from the inbox or `push` was refused (order, signature, layout), with its code",
   cut_retraction: "a cut signed as a retraction was accepted although its corte is earlier",
+  cuts_pruned: "prepared cuts no receiver holds, beyond the newest kept, were removed by retention (retention.keepCuts)",
   inbox_rejected: "an inbox item could not be read as a cut",
   connected: "a receiver's push session authenticated (its address, agent version, live cut, doctor summary)",
   auth_failed: "a receiver failed authentication or its TLS pin did not match",
