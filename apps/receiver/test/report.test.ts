@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { generateCut } from "@prepcast/testkit";
+import { generateCut, readPdf } from "@prepcast/testkit";
 
 const REPO = path.resolve(__dirname, "../../..");
 const PUBLISHER = path.join(REPO, "apps/publisher/bin/prep-publisher.js");
@@ -50,6 +50,13 @@ test("staff from the signed registration and the diagram from the deployment; a 
   for (const s of ["Agente uv", "gRPC + TLS (certificado fijado)", "→ 127.0.0.1:8730", "HTTP en 127.0.0.1:8080", "un proceso", "administración 127.0.0.1:8731", "sin TLS propio"]) expect(svg).toContain(s);
   expect(svg).not.toContain("WebSocket");
   expect(svg).not.toContain("Proxy / CDN");
+  // the same memoria as PDF, written without a browser: it parses, has a cover and the body, and says what the HTML says
+  const pdfBytes = fs.readFileSync(path.join(work, "m1", "memoria.pdf"));
+  expect(JSON.parse(r.stdout).pdf).toBe("m1/memoria.pdf");
+  const pdf = readPdf(pdfBytes);
+  expect(pdf.pages).toBeGreaterThan(1);
+  for (const s of ["Memoria técnica del difusor PREP", "Universidad <Veracruzana>", 'Ana "<img src=x onerror=alert(1)>" Pérez', "ana.perez@uv.mx", "Personal técnico", "2. Diagrama del servicio", "Agente uv", "-> 127.0.0.1:8730", "3. Incidentes que afectaron la publicación", "4. Cortes publicados", "5. Estadísticas de visitas", "6. Criterios de mejora y planeación", "Qué debe mejorar"]) expect(pdf.text).toContain(s);
+  expect(pdf.text).toMatch(/página 1 de \d+/);
   // the staff as CSV, a formula defused
   const staffCsv = fs.readFileSync(path.join(work, "m1", "personal.csv"), "utf8");
   expect(staffCsv).toContain(`"'=HYPERLINK(""http://x"")",Guardia nocturna`);
@@ -69,6 +76,9 @@ test("staff from the signed registration and the diagram from the deployment; a 
   for (const s of ["WebSocket wss", "→ 127.0.0.1:8443", "3 procesos", "HTTP en 127.0.0.1:8081", "Proxy / CDN", "Cloudflare &lt;CDN&gt;", ":8081"]) expect(svg2).toContain(s);
   expect(svg2).not.toContain("un proceso");
   expect(svg2).not.toBe(svg);
+  const pdf2 = readPdf(fs.readFileSync(path.join(work, "m2", "memoria.pdf"))).text;
+  for (const s of ["WebSocket wss", "-> 127.0.0.1:8443", "3 procesos", "Cloudflare <CDN>"]) expect(pdf2).toContain(s);
+  expect(pdf.text).not.toContain("Cloudflare");
   fs.writeFileSync(config, yaml);
 });
 

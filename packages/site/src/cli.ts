@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { installLastResort, PrepcastError, stateDirLayout, processStreams, reportCliError, reportCliSuccess, requireStateDir, type CliStreams } from "@prepcast/protocol";
 import { createAnalyticsStore } from "./analytics/store";
 import { ingestNginxLog, IngestResult } from "./analytics/nginx-log";
-import { writeReport } from "./memoria/report";
+import { writeMemoria } from "./memoria/report";
 import type { DifusorIdentity, ServiceDeployment } from "./memoria/deployment";
 import { createSiteServer, SiteServer } from "./server/site-server";
 import { verifySite } from "./verify/verify-site";
@@ -95,7 +95,7 @@ export interface ReportCommandOptions {
   from: string;
   /** End of the window, e.g. 2024-06-09T23:59-06:00. */
   to: string;
-  /** Output directory: memoria.html, memoria.json, *.csv, mejoras.md (kept). */
+  /** Output directory: memoria.html, memoria.pdf, memoria.json, *.csv, mejoras.md (kept). */
   out: string;
   /** Receiver state directory (default /var/lib/prepcast). */
   root?: string;
@@ -135,10 +135,10 @@ export async function reportCommand(opts: ReportCommandOptions): Promise<number>
     const db = opts.db ?? ctx?.db;
     // the state directory must exist unless both files it provides are named (read-only: beside the agent)
     if (db === undefined || opts.auditLog === undefined) requireStateDir(root, opts.root === undefined && ctx ? "root" : "--root");
-    const r = writeReport({ root, from: opts.from, to: opts.to, out: opts.out, ...(db ? { db } : {}), ...(opts.auditLog ? { auditLogPath: opts.auditLog } : {}), ...(opts.difusor ? { difusor: opts.difusor } : {}), ...(ctx ? { identity: ctx.identity, deployment: ctx.deployment } : {}) });
+    const r = await writeMemoria({ root, from: opts.from, to: opts.to, out: opts.out, ...(db ? { db } : {}), ...(opts.auditLog ? { auditLogPath: opts.auditLog } : {}), ...(opts.difusor ? { difusor: opts.difusor } : {}), ...(ctx ? { identity: ctx.identity, deployment: ctx.deployment } : {}) });
     const m = r.memoria;
-    reportCliSuccess(opts.json === true, { html: r.html, json: r.json, csv: r.csv, improvements: r.improvementsFile, incidents: m.incidents.length, cuts: m.cuts.length, auditLogVerified: m.auditLog.verified, visitors: m.stats?.visitors ?? null, pageviews: m.stats?.pageviews ?? null, difusor: m.difusor, staff: m.identity?.staff.length ?? null, registration: m.identity?.registration?.file ?? null, identityProblem: m.identity?.problem ?? null, diagram: m.deployment ? "deployment" : "generic" }, [
-      `memoria técnica: ${r.html}`,
+    reportCliSuccess(opts.json === true, { html: r.html, pdf: r.pdf, json: r.json, csv: r.csv, improvements: r.improvementsFile, incidents: m.incidents.length, cuts: m.cuts.length, auditLogVerified: m.auditLog.verified, visitors: m.stats?.visitors ?? null, pageviews: m.stats?.pageviews ?? null, difusor: m.difusor, staff: m.identity?.staff.length ?? null, registration: m.identity?.registration?.file ?? null, identityProblem: m.identity?.problem ?? null, diagram: m.deployment ? "deployment" : "generic" }, [
+      `memoria técnica: ${r.html} and ${r.pdf}`,
       m.identity ? `${m.difusor}: ${m.identity.staff.length} person(s) of technical staff${m.identity.problem ? ` (WARNING: ${m.identity.problem})` : ""}; service diagram from ${m.deployment?.config}` : "no --config: generic service diagram, no registration or technical staff",
       `${m.incidents.length} incident(s), ${m.cuts.length} cut(s) published, audit log ${m.auditLog.verified ? "verified" : `NOT verified (${m.auditLog.problem})`}`,
       m.stats ? `${m.stats.visitors} visitors, ${m.stats.pageviews} pageviews, ${m.stats.hits} hits` : `no analytics: ${m.statsProblem}`,
@@ -274,7 +274,7 @@ export function registerSiteCommands(program: CommandLike, opts: { resolveReport
     );
   const report = program
     .command("report")
-    .description("write the memoria técnica (HTML + CSV + JSON) for a time window")
+    .description("write the memoria técnica (HTML + PDF + CSV + JSON) for a time window")
     .requiredOption("--from <ISO>", "window start, e.g. 2024-06-02T20:00-06:00")
     .requiredOption("--to <ISO>", "window end, e.g. 2024-06-09T23:59-06:00")
     .requiredOption("--out <DIR>", "output directory (mejoras.md there is kept)");

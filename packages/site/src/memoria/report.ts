@@ -10,6 +10,7 @@ import { escapeHtml } from "../server/pages";
 import { SiteStats, stats } from "./stats";
 import { renderStatsSections } from "./stats-page";
 import { formatMx, formatMxSeconds, humanDuration, isoMx, toEpochMs } from "../time";
+import { memoriaPdf } from "./report-pdf";
 import { diagramLayout, diagramSvg, type DifusorIdentity, type ServiceDeployment } from "./deployment";
 
 export interface ReportOptions {
@@ -77,6 +78,8 @@ export interface Memoria {
 
 export interface ReportResult {
   html: string;
+  /** memoria.pdf, written by writeMemoria (writeReport writes HTML, JSON and CSV only). */
+  pdf?: string;
   json: string;
   csv: string[];
   improvementsFile: string;
@@ -411,4 +414,12 @@ export function writeReport(opts: ReportOptions): ReportResult {
     return p;
   });
   return { html, json, csv: csvPaths, improvementsFile, memoria };
+}
+
+/** writeReport, and the same memoria as memoria.pdf (no browser: pdfkit). */
+export async function writeMemoria(opts: ReportOptions & { pdfCompress?: boolean }): Promise<ReportResult & { pdf: string }> {
+  const r = writeReport(opts);
+  const pdf = join(opts.out, "memoria.pdf");
+  writeFileSync(pdf, await memoriaPdf(r.memoria, readFileSync(r.improvementsFile, "utf8"), { compress: opts.pdfCompress !== false }));
+  return { ...r, pdf };
 }
