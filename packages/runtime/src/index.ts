@@ -8,3 +8,4 @@ export * from "./cli-support";
 export * from "./release-cli";
 export * from "./service-commands";
 export * from "./pdf-report";
+export * from "./mx-time";

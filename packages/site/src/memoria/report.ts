@@ -4,7 +4,7 @@
 // improvement notes kept in mejoras.md between runs (read, never overwritten).
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { csvRows, isPrepcastError, PrepcastError, readAuditLog, stateDirLayout, type AuditEntry } from "@prepcast/protocol";
+import { csvRows, PrepcastError, readAuditEvidence, stateDirLayout, type AuditEntry } from "@prepcast/protocol";
 import { openAnalyticsReadOnly } from "../analytics/store";
 import { escapeHtml } from "../server/pages";
 import { SiteStats, stats } from "./stats";
@@ -107,35 +107,8 @@ function windowEnd(value: string | number | Date, flag: string): number {
   }
 }
 
-/** readAuditLog, read again a few times while the running agent is still appending its last line. */
-function readAuditLogSettled(file: string): AuditEntry[] {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return readAuditLog(file);
-    } catch (e) {
-      if (!(isPrepcastError(e, "AUDIT_LOG_TAMPERED") && e.details?.reason === "torn-tail") || attempt >= 5) throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-    }
-  }
-}
-
 function readEntries(file: string): { entries: AuditEntry[]; verified: boolean; problem: string | null; found: boolean } {
-  if (!existsSync(file)) return { entries: [], verified: false, problem: `no existe la bitácora ${file}`, found: false };
-  try {
-    return { entries: readAuditLogSettled(file), verified: true, problem: null, found: true };
-  } catch (e) {
-    // A damaged log is still evidence: report it prominently and read what can be read.
-    const entries: AuditEntry[] = [];
-    for (const line of readFileSync(file, "utf8").split("\n")) {
-      try {
-        const v = JSON.parse(line) as AuditEntry;
-        if (typeof v.event === "string" && typeof v.time === "string") entries.push(v);
-      } catch {
-        /* unreadable line: counted by the chain check already */
-      }
-    }
-    return { entries, verified: false, problem: isPrepcastError(e) ? e.message : String(e), found: true };
-  }
+  return readAuditEvidence(file);
 }
 
 function manifestNotBefore(root: string, sha: string): string | null {
