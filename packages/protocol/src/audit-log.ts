@@ -2,7 +2,7 @@ import type { LOG_AUDIT_EVENTS } from "./audit-events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { canonicalize, parseCanonical } from "./trust/canonical-json";
-import { PrepcastError, toPrepcastError } from "./errors";
+import { PrepcastError, isPrepcastError, toPrepcastError } from "./errors";
 import { sha256Hex } from "./hash";
 import { formatIsoOffset, isoWithOffsetProblem } from "./time";
 
@@ -141,6 +141,45 @@ export function readAuditLog(file: string): AuditEntry[] {
     throw tampered(file, result.lastSeq + 1, "torn-tail", `the last line is incomplete; the ${result.lastSeq} entries before it are intact`, { intactEntries: result.lastSeq, lastHash: result.lastHash });
   }
   return result.entries;
+}
+
+/** What a report reads from an audit log: the entries, and whether the chain verified. */
+export interface AuditEvidence {
+  file: string;
+  found: boolean;
+  verified: boolean;
+  entries: AuditEntry[];
+  /** Why it is not verified (missing, tampered), or null. */
+  problem: string | null;
+}
+
+/**
+ * The entries of an audit log for a report: verified when the chain holds (read again a few times
+ * while a running service is still appending its last line); a damaged log is still evidence, so
+ * its readable entries are returned with `verified: false` and the reason, never silently.
+ */
+export function readAuditEvidence(file: string): AuditEvidence {
+  if (!fs.existsSync(file)) return { file, found: false, verified: false, entries: [], problem: `no existe la bitácora ${file}` };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return { file, found: true, verified: true, entries: readAuditLog(file), problem: null };
+    } catch (e) {
+      if (isPrepcastError(e, "AUDIT_LOG_TAMPERED") && e.details?.reason === "torn-tail" && attempt < 5) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+        continue;
+      }
+      const entries: AuditEntry[] = [];
+      for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+        try {
+          const v = JSON.parse(line) as AuditEntry;
+          if (typeof v.event === "string" && typeof v.time === "string") entries.push({ ...v, data: typeof v.data === "object" && v.data !== null ? v.data : {} });
+        } catch {
+          /* unreadable line: the chain check already counts it */
+        }
+      }
+      return { file, found: true, verified: false, entries, problem: isPrepcastError(e) ? e.message : String(e) };
+    }
+  }
 }
 
 export interface AuditLogOptions {

@@ -7,3 +7,5 @@ export * from "./admin-server";
 export * from "./cli-support";
 export * from "./release-cli";
 export * from "./service-commands";
+export * from "./pdf-report";
+export * from "./mx-time";

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { installLastResort, PrepcastError, stateDirLayout, processStreams, reportCliError, reportCliSuccess, requireStateDir, type CliStreams } from "@prepcast/protocol";
 import { createAnalyticsStore } from "./analytics/store";
 import { ingestNginxLog, IngestResult } from "./analytics/nginx-log";
-import { writeReport } from "./memoria/report";
+import { writeMemoria } from "./memoria/report";
+import type { DifusorIdentity, ServiceDeployment } from "./memoria/deployment";
 import { createSiteServer, SiteServer } from "./server/site-server";
 import { verifySite } from "./verify/verify-site";
 
@@ -94,7 +95,7 @@ export interface ReportCommandOptions {
   from: string;
   /** End of the window, e.g. 2024-06-09T23:59-06:00. */
   to: string;
-  /** Output directory: memoria.html, memoria.json, *.csv, mejoras.md (kept). */
+  /** Output directory: memoria.html, memoria.pdf, memoria.json, *.csv, mejoras.md (kept). */
   out: string;
   /** Receiver state directory (default /var/lib/prepcast). */
   root?: string;
@@ -102,22 +103,43 @@ export interface ReportCommandOptions {
   db?: string;
   /** Receiver audit log (default DIR/audit.log). */
   auditLog?: string;
-  /** The difusor's name for the cover. */
+  /** The difusor's name for the cover (default: the name in its signed registration). */
   difusor?: string;
+  /** The agent's config (receiver.yaml): state directory, analytics file, deployment, registration; read by `resolveConfig`. */
+  config?: string;
+  /** The signed registration (default: registration.json beside the config). */
+  registration?: string;
+  /** Reads --config (the receiver app supplies it: the config schema lives there). */
+  resolveConfig?: ReportConfigResolver;
   json?: boolean;
   io?: CliStreams;
 }
 
+/** What the agent's config tells the report: where its files are, the deployment, who the difusor is. */
+export interface ReportConfigContext {
+  root: string;
+  /** The analytics database the agent writes. */
+  db: string;
+  deployment: ServiceDeployment;
+  identity: DifusorIdentity;
+}
+export type ReportConfigResolver = (config: string, registration: string | undefined) => ReportConfigContext;
+
 export async function reportCommand(opts: ReportCommandOptions): Promise<number> {
   const io = opts.io ?? processStreams;
   try {
-    const root = opts.root ?? "/var/lib/prepcast";
+    if (opts.registration !== undefined && opts.config === undefined) throw new PrepcastError("CONFIG_INVALID", "--registration needs --config (the registration is checked against the config's id)", { where: "--registration", hint: "add --config /etc/prepcast/receiver.yaml" });
+    if (opts.config !== undefined && !opts.resolveConfig) throw new PrepcastError("CONFIG_INVALID", "--config is read by prep-receiver report only", { where: "--config" });
+    const ctx = opts.config !== undefined ? opts.resolveConfig!(opts.config, opts.registration) : null;
+    const root = opts.root ?? ctx?.root ?? "/var/lib/prepcast";
+    const db = opts.db ?? ctx?.db;
     // the state directory must exist unless both files it provides are named (read-only: beside the agent)
-    if (opts.db === undefined || opts.auditLog === undefined) requireStateDir(root, "--root");
-    const r = writeReport({ root, from: opts.from, to: opts.to, out: opts.out, ...(opts.db ? { db: opts.db } : {}), ...(opts.auditLog ? { auditLogPath: opts.auditLog } : {}), ...(opts.difusor ? { difusor: opts.difusor } : {}) });
+    if (db === undefined || opts.auditLog === undefined) requireStateDir(root, opts.root === undefined && ctx ? "root" : "--root");
+    const r = await writeMemoria({ root, from: opts.from, to: opts.to, out: opts.out, ...(db ? { db } : {}), ...(opts.auditLog ? { auditLogPath: opts.auditLog } : {}), ...(opts.difusor ? { difusor: opts.difusor } : {}), ...(ctx ? { identity: ctx.identity, deployment: ctx.deployment } : {}) });
     const m = r.memoria;
-    reportCliSuccess(opts.json === true, { html: r.html, json: r.json, csv: r.csv, improvements: r.improvementsFile, incidents: m.incidents.length, cuts: m.cuts.length, auditLogVerified: m.auditLog.verified, visitors: m.stats?.visitors ?? null, pageviews: m.stats?.pageviews ?? null }, [
-      `memoria técnica: ${r.html}`,
+    reportCliSuccess(opts.json === true, { html: r.html, pdf: r.pdf, json: r.json, csv: r.csv, improvements: r.improvementsFile, incidents: m.incidents.length, cuts: m.cuts.length, auditLogVerified: m.auditLog.verified, visitors: m.stats?.visitors ?? null, pageviews: m.stats?.pageviews ?? null, difusor: m.difusor, staff: m.identity?.staff.length ?? null, registration: m.identity?.registration?.file ?? null, identityProblem: m.identity?.problem ?? null, diagram: m.deployment ? "deployment" : "generic" }, [
+      `memoria técnica: ${r.html} and ${r.pdf}`,
+      m.identity ? `${m.difusor}: ${m.identity.staff.length} person(s) of technical staff${m.identity.problem ? ` (WARNING: ${m.identity.problem})` : ""}; service diagram from ${m.deployment?.config}` : "no --config: generic service diagram, no registration or technical staff",
       `${m.incidents.length} incident(s), ${m.cuts.length} cut(s) published, audit log ${m.auditLog.verified ? "verified" : `NOT verified (${m.auditLog.problem})`}`,
       m.stats ? `${m.stats.visitors} visitors, ${m.stats.pageviews} pageviews, ${m.stats.hits} hits` : `no analytics: ${m.statsProblem}`,
       `improvement criteria: edit ${r.improvementsFile} (kept between runs), then run report again`,
@@ -227,8 +249,8 @@ const int = (v: string): number => {
 };
 const collect = (v: string, prev: string[]): string[] => [...(prev ?? []), v];
 
-/** Adds serve, report, ingest-logs and verify-site to a commander 14 program. */
-export function registerSiteCommands(program: CommandLike): void {
+/** Adds serve, report, ingest-logs and verify-site to a commander 14 program; with `resolveReportConfig`, report takes --config and --registration. */
+export function registerSiteCommands(program: CommandLike, opts: { resolveReportConfig?: ReportConfigResolver } = {}): void {
   const done = (code: number): void => {
     process.exitCode = code;
   };
@@ -250,18 +272,24 @@ export function registerSiteCommands(program: CommandLike): void {
     .action(async (o: Record<string, any>) =>
       done(await serveCommand({ root: o.root, listen: o.listen, workers: o.workers, analytics: o.analytics === false ? false : o.analytics, admin: o.admin, frameAncestors: o.frameAncestor ? ["'self'", ...o.frameAncestor] : undefined, tlsCert: o.tlsCert, tlsKey: o.tlsKey, staleAfter: o.staleAfter, trustProxy: o.trustProxy, json: o.json })),
     );
-  program
+  const report = program
     .command("report")
-    .description("write the memoria técnica (HTML + CSV + JSON) for a time window")
+    .description("write the memoria técnica (HTML + PDF + CSV + JSON) for a time window")
     .requiredOption("--from <ISO>", "window start, e.g. 2024-06-02T20:00-06:00")
     .requiredOption("--to <ISO>", "window end, e.g. 2024-06-09T23:59-06:00")
-    .requiredOption("--out <DIR>", "output directory (mejoras.md there is kept)")
-    .option("--root <DIR>", "receiver state directory", "/var/lib/prepcast")
+    .requiredOption("--out <DIR>", "output directory (mejoras.md there is kept)");
+  if (opts.resolveReportConfig) {
+    report
+      .option("--config <FILE>", "the agent's config: state directory, analytics file and the deployment drawn in the service diagram")
+      .option("--registration <FILE>", "the signed registration with the technical staff (default: registration.json beside --config)");
+  }
+  report
+    .option("--root <DIR>", "receiver state directory (default: root in --config, else /var/lib/prepcast)")
     .option("--db <FILE>", "analytics SQLite (default DIR/analytics.sqlite)")
     .option("--audit-log <FILE>", "audit log (default DIR/audit.log)")
-    .option("--difusor <NAME>", "difusor name for the cover")
+    .option("--difusor <NAME>", "difusor name for the cover (default: the name in the registration)")
     .option("--json", "print the result as JSON")
-    .action(async (o: Record<string, any>) => done(await reportCommand({ from: o.from, to: o.to, out: o.out, root: o.root, db: o.db, auditLog: o.auditLog, difusor: o.difusor, json: o.json })));
+    .action(async (o: Record<string, any>) => done(await reportCommand({ from: o.from, to: o.to, out: o.out, root: o.root, db: o.db, auditLog: o.auditLog, difusor: o.difusor, config: o.config, registration: o.registration, ...(opts.resolveReportConfig ? { resolveConfig: opts.resolveReportConfig } : {}), json: o.json })));
   program
     .command("ingest-logs")
     .description("read nginx access logs (combined format) into the analytics store")

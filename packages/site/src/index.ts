@@ -24,3 +24,4 @@ export * from "./analytics/nginx-log";
 export * from "./verify/verify-site";
 export * from "./memoria/report";
 export * from "./cli";
+export * from "./memoria/deployment";

@@ -4,3 +4,5 @@ export * from "./local-deployment";
 export { docScript, docScriptFile, extractShellBlocks } from "./doc-script";
 export type { DocBlock, DocScriptOptions } from "./doc-script";
 export * from "./receiver-state";
+export { readPdf } from "./pdf";
+export type { PdfReadBack } from "./pdf";

@@ -15,6 +15,7 @@ import { registerAdminPassword } from "./commands/admin-password";
 import { registerDifusores } from "./commands/difusores";
 import { registerDrill } from "./commands/drill";
 import { registerReinstate } from "./commands/reinstate";
+import { registerReport } from "./commands/report";
 import { registerSuspend } from "./commands/suspend";
 import { runProgram } from "./program";
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerReinstate(program);
   registerDifusores(program);
   registerDrill(program);
+  registerReport(program);
   registerAdminPassword(program);
   registerVerifyRelease(program);
   registerCheckConfig(program, (file) => loadPublisherConfig(file));

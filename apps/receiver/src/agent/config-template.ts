@@ -27,6 +27,7 @@ site:
   # tls: { cert: ./site.crt, key: ./site.key }   # your public certificate (0600 key), to serve HTTPS
   frameAncestors: ["'self'"]         # add your portal's origin to embed the PREP pages
   workers: ${local ? "1                         # one process for a trial (a server: 0 = one per core)" : "0                         # 0 = one per core"}
+  # frontend: "Cloudflare (CDN, TLS en 443)"   # the proxy or CDN in front of the site, drawn in the memoria técnica
 admin:
   listen: ${LOCAL_LISTENERS.admin}             # /livez /readyz /metrics and the status page
 retain: 3

@@ -42,6 +42,8 @@ export const ReceiverConfigSchema = z.strictObject({
       analyticsFile: z.string().min(1).optional(),
       /** Disk budget of the analytics database; past it hits are counted as dropped, not written. */
       analyticsMaxMiB: z.number().int().min(1).max(1024 * 1024).default(1024),
+      /** The reverse proxy or CDN in front of the site, as the memoria técnica's service diagram names it (no effect on the service). */
+      frontend: z.string().trim().min(1).max(120).optional(),
     })
     .default({ listen: "0.0.0.0:80", tls: null, frameAncestors: ["'self'"], workers: 0, analytics: true, analyticsMaxMiB: 1024 }),
   admin: z

@@ -11,6 +11,7 @@ import { registerRegister } from "./commands/register";
 import { registerRun } from "./commands/run";
 import { registerStatus } from "./commands/status";
 import { registerVerify } from "./commands/verify";
+import { reportConfigContext } from "./commands/report-context";
 import { runProgram } from "./program";
 
 /** Builds the prep-receiver command tree; other modules add their commands through the register functions. */
@@ -29,7 +30,7 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerRegister(program);
   // serve, report (memoria técnica), ingest-logs, verify-site
-  registerSiteCommands(program as unknown as CommandLike);
+  registerSiteCommands(program as unknown as CommandLike, { resolveReportConfig: reportConfigContext });
   registerVerifyRelease(program);
   registerCheckConfig(program, (file) => loadReceiverConfig(file));
   registerWaitReady(program, (file) => loadReceiverConfig(file).admin.listen, "127.0.0.1:8731");

@@ -4,12 +4,14 @@
 // improvement notes kept in mejoras.md between runs (read, never overwritten).
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { csvRows, isPrepcastError, PrepcastError, readAuditLog, stateDirLayout, type AuditEntry } from "@prepcast/protocol";
+import { csvRows, PrepcastError, readAuditEvidence, stateDirLayout, type AuditEntry } from "@prepcast/protocol";
 import { openAnalyticsReadOnly } from "../analytics/store";
 import { escapeHtml } from "../server/pages";
 import { SiteStats, stats } from "./stats";
 import { renderStatsSections } from "./stats-page";
 import { formatMx, formatMxSeconds, humanDuration, isoMx, toEpochMs } from "../time";
+import { memoriaPdf } from "./report-pdf";
+import { diagramLayout, diagramSvg, type DifusorIdentity, type ServiceDeployment } from "./deployment";
 
 export interface ReportOptions {
   /** Receiver state directory (cuts are looked up there for notBefore when the log lacks it). */
@@ -24,6 +26,10 @@ export interface ReportOptions {
   auditLogPath?: string;
   /** Name of the difusor, shown on the cover. */
   difusor?: string;
+  /** The difusor as its signed registration names it (staff list); null/absent: not read. */
+  identity?: DifusorIdentity | null;
+  /** The deployment as the agent's config sets it up (the service diagram); null/absent: the generic diagram. */
+  deployment?: ServiceDeployment | null;
   /** Activation later than notBefore by more than this is an incident (default 60 s). */
   lateAfterMs?: number;
   clock?: () => number;
@@ -57,6 +63,10 @@ export interface Memoria {
   generatedAt: string;
   window: { from: string; to: string };
   difusor: string | null;
+  /** Registration and technical staff (null: no config given). */
+  identity: DifusorIdentity | null;
+  /** The deployment drawn in the service diagram (null: the generic diagram). */
+  deployment: ServiceDeployment | null;
   auditLog: { file: string; found: boolean; verified: boolean; entries: number; problem: string | null };
   incidents: Incident[];
   cuts: CutRow[];
@@ -68,6 +78,8 @@ export interface Memoria {
 
 export interface ReportResult {
   html: string;
+  /** memoria.pdf, written by writeMemoria (writeReport writes HTML, JSON and CSV only). */
+  pdf?: string;
   json: string;
   csv: string[];
   improvementsFile: string;
@@ -95,35 +107,8 @@ function windowEnd(value: string | number | Date, flag: string): number {
   }
 }
 
-/** readAuditLog, read again a few times while the running agent is still appending its last line. */
-function readAuditLogSettled(file: string): AuditEntry[] {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return readAuditLog(file);
-    } catch (e) {
-      if (!(isPrepcastError(e, "AUDIT_LOG_TAMPERED") && e.details?.reason === "torn-tail") || attempt >= 5) throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-    }
-  }
-}
-
 function readEntries(file: string): { entries: AuditEntry[]; verified: boolean; problem: string | null; found: boolean } {
-  if (!existsSync(file)) return { entries: [], verified: false, problem: `no existe la bitácora ${file}`, found: false };
-  try {
-    return { entries: readAuditLogSettled(file), verified: true, problem: null, found: true };
-  } catch (e) {
-    // A damaged log is still evidence: report it prominently and read what can be read.
-    const entries: AuditEntry[] = [];
-    for (const line of readFileSync(file, "utf8").split("\n")) {
-      try {
-        const v = JSON.parse(line) as AuditEntry;
-        if (typeof v.event === "string" && typeof v.time === "string") entries.push(v);
-      } catch {
-        /* unreadable line: counted by the chain check already */
-      }
-    }
-    return { entries, verified: false, problem: isPrepcastError(e) ? e.message : String(e), found: true };
-  }
+  return readAuditEvidence(file);
 }
 
 function manifestNotBefore(root: string, sha: string): string | null {
@@ -150,6 +135,26 @@ export function buildIncidents(entries: AuditEntry[], root: string, from: number
     if ((end ?? start) < from || start > to) return;
     incidents.push({ kind, title: LABELS[kind] ?? kind, start: isoMx(start), end: end === null ? null : isoMx(end), durationMs: end === null ? null : end - start, detail });
   };
+  const pushed = new Set(entries.filter((e) => e.event === "activated" && typeof e.data?.manifestSha256 === "string").map((e) => e.data!.manifestSha256 as string));
+  const activation = (d: Record<string, unknown>, time: string): void => {
+    const activatedAt = str(d.activatedAt) ?? time;
+    const notBefore = str(d.notBefore) ?? (typeof d.manifestSha256 === "string" ? manifestNotBefore(root, d.manifestSha256) : null);
+    const a = ms(activatedAt)!;
+    const nb = ms(notBefore);
+    const corte = str(d.corte) ?? "";
+    const row: CutRow = {
+      sequence: Number(d.sequence),
+      corte,
+      receivedAt: str(d.receivedAt),
+      activatedAt,
+      notBefore,
+      delayFromCorteMs: ms(corte) === null ? null : a - ms(corte)!,
+      lateByMs: nb !== null && a - nb > 0 ? a - nb : null,
+      manifestSha256: String(d.manifestSha256 ?? ""),
+    };
+    if (a >= from && a <= to) cuts.push(row);
+    if (nb !== null && a - nb > lateAfterMs) push("late_activation", nb, a, `corte #${row.sequence} (${corte}) se publicó ${humanDuration(a - nb)} después de su hora de publicación`);
+  };
   for (const e of entries) {
     const t = Date.parse(e.time);
     if (!Number.isFinite(t)) continue;
@@ -163,26 +168,14 @@ export function buildIncidents(entries: AuditEntry[], root: string, from: number
       case "install_failed":
         push(e.event, t, null, `${d.code ?? ""} ${d.sequence ? `corte #${d.sequence}: ` : ""}${d.message ?? ""}`.trim());
         break;
-      case "activated": {
-        const activatedAt = str(d.activatedAt) ?? e.time;
-        const notBefore = str(d.notBefore) ?? (typeof d.manifestSha256 === "string" ? manifestNotBefore(root, d.manifestSha256) : null);
-        const a = ms(activatedAt)!;
-        const nb = ms(notBefore);
-        const corte = str(d.corte) ?? "";
-        const row: CutRow = {
-          sequence: Number(d.sequence),
-          corte,
-          receivedAt: str(d.receivedAt),
-          activatedAt,
-          notBefore,
-          delayFromCorteMs: ms(corte) === null ? null : a - ms(corte)!,
-          lateByMs: nb !== null && a - nb > 0 ? a - nb : null,
-          manifestSha256: String(d.manifestSha256 ?? ""),
-        };
-        if (a >= from && a <= to) cuts.push(row);
-        if (nb !== null && a - nb > lateAfterMs) push("late_activation", nb, a, `corte #${row.sequence} (${corte}) se publicó ${humanDuration(a - nb)} después de su hora de publicación`);
+      case "activated":
+        activation(d, e.time);
         break;
-      }
+      case "cut.activated":
+        // the store's record of every switch; a cut installed without the agent (`prep-receiver install`,
+        // the contingency path) has only this one, a pushed cut also the agent's "activated"
+        if (typeof d.manifestSha256 === "string" && !pushed.has(d.manifestSha256)) activation({ sequence: d.sequence, corte: d.corte, manifestSha256: d.manifestSha256, activatedAt: e.time }, e.time);
+        break;
       case "notice_applied":
         if (d.kind === "suspension" && !suspendedAt) suspendedAt = { t, detail: `aviso del OPLE emitido ${d.issuedAt ?? ""}` };
         else if (d.kind === "reinstatement" && suspendedAt) {
@@ -264,27 +257,24 @@ function markdownToHtml(md: string): string {
   return out.join("\n");
 }
 
-export function serviceDiagramSvg(): string {
-  const box = (x: number, y: number, w: number, h: number, title: string, sub: string, fill: string): string =>
-    `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="8" fill="${fill}" stroke="#1d3557"/><text x="${x + w / 2}" y="${y + 22}" text-anchor="middle" font-size="13" font-weight="bold">${escapeHtml(title)}</text><text x="${x + w / 2}" y="${y + 40}" text-anchor="middle" font-size="10">${escapeHtml(sub)}</text>`;
-  const arrow = (x1: number, y1: number, x2: number, y2: number, label: string): string =>
-    `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="#1d3557" stroke-width="2" marker-end="url(#arr)"/><text x="${(x1 + x2) / 2}" y="${(y1 + y2) / 2 - 6}" text-anchor="middle" font-size="10">${escapeHtml(label)}</text>`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 760 300" width="100%" role="img" aria-label="Diagrama del servicio" class="chart">
-<defs><marker id="arr" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#1d3557"/></marker></defs>
-${box(10, 20, 160, 60, "OPLE", "prep-publisher (firma Ed25519)", "#e9f1f7")}
-${box(300, 20, 180, 60, "Agente del difusor", "prep-receiver: verifica e instala", "#f1faee")}
-${box(590, 20, 160, 60, "Cortes firmados", "DIR/cuts, DIR/current", "#fff8e1")}
-${box(300, 150, 180, 60, "Servidor del sitio", "todos los núcleos, /.well-known", "#f1faee")}
-${box(590, 150, 160, 60, "Ciudadanía", "navegadores, portal del difusor", "#e9f1f7")}
-${box(10, 150, 160, 60, "Analítica", "SQLite (visitas, páginas)", "#fff8e1")}
-${box(10, 235, 160, 55, "Memoria técnica", "este informe", "#fde2e2")}
-${arrow(170, 50, 298, 50, "gRPC / WebSocket + TLS")}
-${arrow(480, 50, 588, 50, "cambio atómico")}
-${arrow(640, 80, 480, 160, "lee el corte vigente")}
-${arrow(480, 180, 588, 180, "HTTP(S) 80/443")}
-${arrow(300, 180, 172, 180, "cada solicitud")}
-${arrow(90, 210, 90, 233, "")}
-</svg>`;
+/** The service diagram: drawn from the deployment when known, else the generic one. */
+export function serviceDiagramSvg(deployment: ServiceDeployment | null = null): string {
+  return diagramSvg(diagramLayout(deployment));
+}
+
+function identityHtml(m: Memoria): string {
+  const id = m.identity;
+  if (id === null) return `<p class="warn">Sin datos del registro: ejecute <code>prep-receiver report --config receiver.yaml</code> para incluir el registro firmado y el personal técnico.</p>`;
+  const rows: [string, string][] = [["Identificador", id.id], ["Nombre", id.name]];
+  if (id.organization) rows.push(["Organización", id.organization]);
+  if (id.publicUrl) rows.push(["Sitio público", id.publicUrl]);
+  if (id.registration) rows.push(["Registro firmado", `${id.registration.file} (llave de identidad ${id.registration.keyid}, firmado ${id.registration.signedAt})`]);
+  const table = `<table>${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("")}</table>`;
+  const problem = id.problem ? `<p class="warn">${escapeHtml(id.problem)}</p>` : "";
+  const staff = id.staff.length
+    ? `<table><thead><tr><th>Nombre</th><th>Cargo</th><th>Teléfono</th><th>Correo</th></tr></thead><tbody>${id.staff.map((p) => `<tr><td>${escapeHtml(p.name)}</td><td>${escapeHtml(p.role)}</td><td>${escapeHtml(p.phone)}</td><td>${escapeHtml(p.email)}</td></tr>`).join("")}</tbody></table>`
+    : `<p class="warn">No hay personal técnico registrado.</p>`;
+  return `${table}${problem}<h3>Personal técnico</h3>${staff}`;
 }
 
 export function renderMemoriaHtml(m: Memoria, improvementsMd: string): string {
@@ -316,17 +306,20 @@ table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.5rem 0}td,th{
 </style></head><body>
 <h1>Memoria técnica del difusor PREP</h1>
 <p class="meta">${m.difusor ? `${escapeHtml(m.difusor)} · ` : ""}Periodo: ${escapeHtml(formatMx(Date.parse(m.window.from)))} a ${escapeHtml(formatMx(Date.parse(m.window.to)))} (hora del centro de México, UTC-6) · Generada: ${escapeHtml(formatMx(Date.parse(m.generatedAt)))}</p>
-<h2>1. Diagrama del servicio</h2>
-${serviceDiagramSvg()}
-<h2>2. Incidentes que afectaron la publicación</h2>
+<h2>1. Difusor y personal técnico</h2>
+${identityHtml(m)}
+<h2>2. Diagrama del servicio</h2>
+${serviceDiagramSvg(m.deployment)}
+${diagramLayout(m.deployment).notes.map((n) => `<p class="meta">${escapeHtml(n)}</p>`).join("\n")}
+<h2>3. Incidentes que afectaron la publicación</h2>
 ${audit}
 ${incidents}
 <p>Conexiones rechazadas o no autenticadas en el periodo: ${m.rejectedConnections}.</p>
-<h2>3. Cortes publicados</h2>
+<h2>4. Cortes publicados</h2>
 ${cuts}
-<h2>4. Estadísticas de visitas, páginas y solicitudes</h2>
+<h2>5. Estadísticas de visitas, páginas y solicitudes</h2>
 ${m.stats ? renderStatsSections(m.stats) + `<h3>Páginas vistas</h3>${pages}` : `<p class="warn">${escapeHtml(m.statsProblem ?? "sin datos de analítica")}</p>`}
-<h2>5. Criterios de mejora y planeación</h2>
+<h2>6. Criterios de mejora y planeación</h2>
 ${markdownToHtml(improvementsMd)}
 <p class="meta">Texto mantenido por el operador en <code>${escapeHtml(m.improvementsFile)}</code>.</p>
 </body></html>
@@ -361,7 +354,9 @@ export function writeReport(opts: ReportOptions): ReportResult {
     format: "prepcast/memoria@1",
     generatedAt: isoMx(clock()),
     window: { from: isoMx(from), to: isoMx(to) },
-    difusor: opts.difusor ?? null,
+    difusor: opts.difusor ?? opts.identity?.name ?? null,
+    identity: opts.identity ?? null,
+    deployment: opts.deployment ?? null,
     auditLog: { file: auditFile, found: log.found, verified: log.verified, entries: log.entries.length, problem: log.problem },
     incidents,
     cuts,
@@ -378,6 +373,7 @@ export function writeReport(opts: ReportOptions): ReportResult {
     ["incidentes.csv", [["tipo", "titulo", "inicio", "fin", "duracion_s", "detalle"], ...incidents.map((i) => [i.kind, i.title, i.start, i.end, i.durationMs === null ? null : Math.round(i.durationMs / 1000), i.detail])]],
     ["cortes.csv", [["secuencia", "corte", "recibido", "publicado", "not_before", "demora_desde_corte_s", "retraso_s", "manifest_sha256"], ...cuts.map((c) => [c.sequence, c.corte, c.receivedAt, c.activatedAt, c.notBefore, c.delayFromCorteMs === null ? null : Math.round(c.delayFromCorteMs / 1000), c.lateByMs === null ? null : Math.round(c.lateByMs / 1000), c.manifestSha256])]],
   ];
+  if (memoria.identity) csvFiles.push(["personal.csv", [["nombre", "cargo", "telefono", "correo"], ...memoria.identity.staff.map((p) => [p.name, p.role, p.phone, p.email])]]);
   if (siteStats) {
     csvFiles.push(["paginas.csv", [["pagina", "paginas_vistas", "visitantes", "tiempo_medio_s"], ...siteStats.pages.map((p) => [p.path, p.pageviews, p.visitors, p.avgTimeOnPageMs === null ? null : Math.round(p.avgTimeOnPageMs / 1000)])]]);
     csvFiles.push(["horas.csv", [["hora", "visitantes", "paginas_vistas", "solicitudes"], ...siteStats.hourly.map((h) => [h.hour, h.visitors, h.pageviews, h.hits])]]);
@@ -391,4 +387,12 @@ export function writeReport(opts: ReportOptions): ReportResult {
     return p;
   });
   return { html, json, csv: csvPaths, improvementsFile, memoria };
+}
+
+/** writeReport, and the same memoria as memoria.pdf (no browser: pdfkit). */
+export async function writeMemoria(opts: ReportOptions & { pdfCompress?: boolean }): Promise<ReportResult & { pdf: string }> {
+  const r = writeReport(opts);
+  const pdf = join(opts.out, "memoria.pdf");
+  writeFileSync(pdf, await memoriaPdf(r.memoria, readFileSync(r.improvementsFile, "utf8"), { compress: opts.pdfCompress !== false }));
+  return { ...r, pdf };
 }
