@@ -105,6 +105,10 @@ describe("keyset rotation while the service runs", () => {
     expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, code: "STATE_CONFLICT" });
     const unknown = await keysCli("revoke", "0123456789abcdef", "--keys", keys.dir, "--root-key", rootKey);
     expect(JSON.parse(unknown.stdout)).toMatchObject({ ok: false, code: "NOT_FOUND", message: expect.stringContaining("does not list") });
+    const neither = await keysCli("revoke", "--keys", keys.dir, "--root-key", rootKey);
+    expect(JSON.parse(neither.stdout)).toMatchObject({ ok: false, code: "CONFIG_INVALID", message: expect.stringContaining("--old") });
+    const nothingOld = await keysCli("revoke", "--old", "--keys", keys.dir, "--root-key", rootKey);
+    expect(JSON.parse(nothingOld.stdout)).toMatchObject({ ok: false, code: "STATE_CONFLICT", message: expect.stringContaining("nothing to revoke") });
     const renew = await keysCli("renew", "--keys", keys.dir, "--root-key", rootKey);
     expect(JSON.parse(renew.stdout)).toMatchObject({ ok: false, code: "CONFIG_INVALID", where: "--expires" });
     const renewed = await keysCli("renew", "--keys", keys.dir, "--root-key", rootKey, "--keyset-expires-days", "500");

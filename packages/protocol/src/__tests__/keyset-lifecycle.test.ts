@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  advanceTrustState, emptyTrustState, encodeSigFile, generateKeyPair, initPublisherKeys, keysDirStatus, keysetExpiry, loadPublisherSigningMaterial, readPublicKeyFile, readSecretKeyFile, renewKeyset, revokeSigningKey,
+  advanceTrustState, emptyTrustState, encodeSigFile, generateKeyPair, initPublisherKeys, keysDirStatus, keysetExpiry, loadPublisherSigningMaterial, readPublicKeyFile, readSecretKeyFile, renewKeyset, revokeOldSigningKeys, revokeSigningKey,
   rotateSigningKey, signDocument, verifySignedCut, writeSecretKeyFile, createManifest, PUBLISHER_KEY_FILES, type SignedCut,
 } from "../index";
 import { manifestInput, NOW, tempDir } from "./helpers";
@@ -80,6 +80,17 @@ describe("keyset lifecycle (rotate, revoke, renew, status)", () => {
     const r = await revokeSigningKey(keys, initialSigner.slice(0, 12), { rootKeyFile: rootKey, now: LATER });
     expect(r).toMatchObject({ previousVersion: 2, version: 3, removed: [initialSigner], keys: [rotated.signingKeyId] });
     expect(keysDirStatus(keys, { now: LATER })).toMatchObject({ version: 3, keys: [{ keyid: rotated.signingKeyId, inUse: true }], verified: true });
+  });
+
+  test("revoke --old keeps only the key in signing.key (completes a rotation); refused when there is nothing to revoke", async () => {
+    const { keys, rootKey, initialSigner } = setup();
+    expect(await errorOf(revokeOldSigningKeys(keys, { rootKeyFile: rootKey, now: LATER }))).toMatchObject({ code: "STATE_CONFLICT", message: expect.stringContaining("nothing to revoke") });
+    const rotated = await rotateSigningKey(keys, { rootKeyFile: rootKey, now: LATER });
+    const r = await revokeOldSigningKeys(keys, { rootKeyFile: rootKey, now: LATER });
+    expect(r).toMatchObject({ previousVersion: 2, version: 3, keys: [rotated.signingKeyId], removed: [initialSigner], added: [] });
+    fs.rmSync(path.join(keys, PUBLISHER_KEY_FILES.signingKey));
+    fs.rmSync(path.join(keys, PUBLISHER_KEY_FILES.signingPub));
+    expect(await errorOf(revokeOldSigningKeys(keys, { rootKeyFile: rootKey, now: LATER }))).toMatchObject({ code: "STATE_CONFLICT", message: expect.stringContaining("no signing.key") });
   });
 
   test("a root key other than the one that signed the current keyset is refused before anything is written", async () => {

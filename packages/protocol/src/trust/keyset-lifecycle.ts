@@ -266,6 +266,30 @@ export async function revokeSigningKey(dir: string, keyid: string, opts: KeysetC
   return result(dir, current, next.keyset, signingKeyId);
 }
 
+/**
+ * `keys revoke --old`: keyset N+1 listing only the key in this directory's signing.key, which
+ * completes a rotation (the keys kept for the overlap are revoked) without copying key ids by hand.
+ */
+export async function revokeOldSigningKeys(dir: string, opts: KeysetChangeOptions): Promise<KeysetChangeResult> {
+  const now = opts.now ?? new Date();
+  const current = loadCurrent(dir, opts.rootKeyFile);
+  const signingKeyId = signingKeyIdOf(dir);
+  const keep = current.keyset.keys.find((k) => k.keyid === signingKeyId);
+  if (signingKeyId === null || !keep) {
+    throw new PrepcastError("STATE_CONFLICT", signingKeyId === null ? `${dir} holds no signing.key or signing.pub: the key to keep is unknown` : `the key in ${file(dir, PUBLISHER_KEY_FILES.signingKey)} (${signingKeyId}) is not listed by keyset version ${current.keyset.version}`, {
+      where: "--old",
+      hint: "name the key to revoke (prep-publisher keys revoke KEYID), or run --old in the directory where `keys rotate` wrote the new signing key",
+    });
+  }
+  if (current.keyset.keys.length === 1) {
+    throw new PrepcastError("STATE_CONFLICT", `keyset version ${current.keyset.version} lists only the current signing key ${signingKeyId}: nothing to revoke`, { where: "--old", hint: "to replace the current key, run `prep-publisher keys rotate --drop-old`" });
+  }
+  const expires = newExpiry(current.keyset, opts, now);
+  const next = signNext(current, [decodeBase64Strict(keep.public, 32)!], expires, now);
+  await writeKeyset(dir, next);
+  return result(dir, current, next.keyset, signingKeyId);
+}
+
 /** `keys renew`: keyset N+1 with the same keys and a later expiry (also renews an expired keyset). */
 export async function renewKeyset(dir: string, opts: KeysetChangeOptions & { expires: Date | string }): Promise<KeysetChangeResult> {
   const now = opts.now ?? new Date();

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import {
-  keysDirStatus, renewKeyset, revokeSigningKey, rotateSigningKey, reportCliSuccess, PrepcastError, DEFAULT_KEYSET_WARN_DAYS, type KeysetChangeResult,
+  keysDirStatus, renewKeyset, revokeOldSigningKeys, revokeSigningKey, rotateSigningKey, reportCliSuccess, PrepcastError, DEFAULT_KEYSET_WARN_DAYS, type KeysetChangeResult,
 } from "@prepcast/protocol";
 import { renderTable } from "@prepcast/runtime";
 import { action, positiveInteger } from "../program";
@@ -67,12 +67,17 @@ export function registerKeys(program: Command): void {
   changeOptions(
     keys
       .command("revoke")
-      .description("keyset version N+1 without KEYID, signed by the root key (refuses the last key and the key in signing.key)")
-      .argument("<KEYID>", "the signing key to revoke (64 hex digits, or a unique prefix of at least 8)"),
+      .description("keyset version N+1 without KEYID (or, with --old, with only the key in signing.key), signed by the root key; refuses the last key and the key in signing.key")
+      .argument("[KEYID]", "the signing key to revoke (64 hex digits, or a unique prefix of at least 8)")
+      .option("--old", "revoke every key but the one in signing.key (completes a rotation: the keys kept for the overlap)"),
   ).action(
-    action(async (keyid: string, opts: ChangeOptions) => {
+    action(async (keyid: string | undefined, opts: ChangeOptions & { old?: boolean }) => {
+      if ((keyid === undefined) === (opts.old !== true)) {
+        throw new PrepcastError("CONFIG_INVALID", keyid === undefined ? "name the key to revoke (KEYID), or pass --old" : "KEYID and --old both given", { where: "KEYID", hint: "`keys revoke KEYID` revokes one key; `keys revoke --old` keeps only the key in signing.key" });
+      }
       const expires = expiresOption(opts, false);
-      const r = await revokeSigningKey(opts.keys, keyid, { rootKeyFile: opts.rootKey, ...(expires !== undefined ? { expires } : {}) });
+      const change = { rootKeyFile: opts.rootKey, ...(expires !== undefined ? { expires } : {}) };
+      const r = keyid === undefined ? await revokeOldSigningKeys(opts.keys, change) : await revokeSigningKey(opts.keys, keyid, change);
       reportCliSuccess(opts.json === true, { ...r }, changeLines("revoked", r));
     }),
   );
