@@ -256,8 +256,8 @@ export class FrontProxy {
   }
 }
 
-export function auditEvents(stateDir: string): Array<{ event: string; data: Record<string, unknown> }> {
-  const file = path.join(stateDir, "audit.log");
+export function auditEvents(stateDir: string, name = "audit.log"): Array<{ event: string; data: Record<string, unknown> }> {
+  const file = path.join(stateDir, name);
   return fs
     .readFileSync(file, "utf8")
     .split("\n")

@@ -114,6 +114,12 @@ describe("keyset rotation while the service runs", () => {
     const renewed = await keysCli("renew", "--keys", keys.dir, "--root-key", rootKey, "--keyset-expires-days", "500");
     expect(JSON.parse(renewed.stdout)).toMatchObject({ ok: true, version: 4, added: [], removed: [] });
     await publishAndWait(6);
+    // every change is in the keyset's own hash-chained history beside it (refusals changed nothing and are not); --drop-old removed both keys of keyset 2
+    const history = auditEvents(keys.dir, "keyset-history.log");
+    expect(history.map((e) => [e.event, e.data.from, e.data.to])).toEqual([["keyset_rotated", 1, 2], ["keyset_rotated", 2, 3], ["keyset_renewed", 3, 4]]);
+    expect(history[1]!.data).toMatchObject({ removed: [expect.any(String), expect.any(String)], by: expect.any(String), keysetSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const verified = await runPublisherCli(["audit", "verify", "--log", path.join(keys.dir, "keyset-history.log"), "--json"]);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, entries: 3 });
     // renewed beyond the 400-day window: no warning any more
     expect(svc.status().keyset).toMatchObject({ version: 4, expiringSoon: false, warning: null });
   });

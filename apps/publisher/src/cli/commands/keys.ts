@@ -1,13 +1,22 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Command } from "commander";
 import {
+  AuditLog, sha256Hex,
   keysDirStatus, renewKeyset, revokeOldSigningKeys, revokeSigningKey, rotateSigningKey, reportCliSuccess, PrepcastError, DEFAULT_KEYSET_WARN_DAYS, type KeysetChangeResult,
 } from "@prepcast/protocol";
 import { renderTable } from "@prepcast/runtime";
 import { action, positiveInteger } from "../program";
+import { defaultOperator } from "./operator";
+
+/** The keyset's own history, beside it on the ceremony's drive (hash-chained; `prep-publisher audit verify --log`). */
+export const KEYSET_HISTORY_LOG = "keyset-history.log";
 
 interface ChangeOptions {
   keys: string;
   rootKey: string;
+  auditLog?: string;
+  by: string;
   expires?: string;
   keysetExpiresDays?: number;
   json?: boolean;
@@ -34,16 +43,36 @@ function changeOptions(cmd: Command): Command {
     .requiredOption("--root-key <FILE>", "the root key (root.key from the ceremony's cold storage; 0600)")
     .option("--expires <ISO>", "the new keyset's expiry, with offset (default: the current keyset's)")
     .option("--keyset-expires-days <N>", "the new keyset's expiry in days from now (instead of --expires)", positiveInteger)
+    .option("--audit-log <FILE>", `hash-chained record of every keyset change (default KEYS/${KEYSET_HISTORY_LOG}; not the service's STATE/audit.log, which only the service writes)`)
+    .option("--by <NAME>", "who ran the ceremony, for the record", defaultOperator())
     .option("--json", "print the result as JSON");
 }
 
-function changeLines(what: string, r: KeysetChangeResult): string[] {
+/**
+ * Opens the keyset's history log before anything changes (a damaged log stops the ceremony:
+ * AUDIT_LOG_TAMPERED), runs the change, and records it.
+ */
+async function recorded(event: string, opts: ChangeOptions, change: () => Promise<KeysetChangeResult>): Promise<KeysetChangeResult & { auditLog: string }> {
+  const file = opts.auditLog ?? path.join(opts.keys, KEYSET_HISTORY_LOG);
+  const log = AuditLog.open(file);
+  try {
+    const r = await change();
+    const keyset = path.join(opts.keys, "keyset.json");
+    log.append(event, { from: r.previousVersion, to: r.version, expires: r.expires, keys: r.keys, added: r.added, removed: r.removed, rootKeyId: r.rootKeyId, signingKeyId: r.signingKeyId, keysetSha256: sha256Hex(fs.readFileSync(keyset)), by: opts.by });
+    return { ...r, auditLog: file };
+  } finally {
+    log.close();
+  }
+}
+
+function changeLines(what: string, r: KeysetChangeResult & { auditLog: string }): string[] {
   return [
     `${what}: keyset version ${r.previousVersion} -> ${r.version}, expires ${r.expires}, signed by root key ${r.rootKeyId}`,
     ...r.added.map((k) => `  added   ${k}`),
     ...r.removed.map((k) => `  removed ${k}`),
     `  keys    ${r.keys.join(", ")}`,
     ...(r.signingKeyId ? [`  signing.key holds ${r.signingKeyId}`] : []),
+    `recorded in ${r.auditLog} (check it with \`prep-publisher audit verify --log ${r.auditLog}\`)`,
     `write these lines into the minutes; copy ${r.added.length ? "signing.key, signing.pub, " : ""}keyset.json and keyset.sig to the publisher's keys directory (docs/operations/keys.md): the service signs the next cut with them and every difusor learns version ${r.version} from it`,
   ];
 }
@@ -59,7 +88,7 @@ export function registerKeys(program: Command): void {
   ).action(
     action(async (opts: ChangeOptions & { dropOld?: boolean }) => {
       const expires = expiresOption(opts, false);
-      const r = await rotateSigningKey(opts.keys, { rootKeyFile: opts.rootKey, dropOld: opts.dropOld === true, ...(expires !== undefined ? { expires } : {}) });
+      const r = await recorded("keyset_rotated", opts, () => rotateSigningKey(opts.keys, { rootKeyFile: opts.rootKey, dropOld: opts.dropOld === true, ...(expires !== undefined ? { expires } : {}) }));
       reportCliSuccess(opts.json === true, { ...r }, changeLines("rotated", r));
     }),
   );
@@ -77,7 +106,7 @@ export function registerKeys(program: Command): void {
       }
       const expires = expiresOption(opts, false);
       const change = { rootKeyFile: opts.rootKey, ...(expires !== undefined ? { expires } : {}) };
-      const r = keyid === undefined ? await revokeOldSigningKeys(opts.keys, change) : await revokeSigningKey(opts.keys, keyid, change);
+      const r = await recorded("keyset_revoked", opts, () => (keyid === undefined ? revokeOldSigningKeys(opts.keys, change) : revokeSigningKey(opts.keys, keyid, change)));
       reportCliSuccess(opts.json === true, { ...r }, changeLines("revoked", r));
     }),
   );
@@ -85,7 +114,7 @@ export function registerKeys(program: Command): void {
   changeOptions(keys.command("renew").description("keyset version N+1 with the same keys and a later expiry (--expires or --keyset-expires-days), signed by the root key")).action(
     action(async (opts: ChangeOptions) => {
       const expires = expiresOption(opts, true)!;
-      const r = await renewKeyset(opts.keys, { rootKeyFile: opts.rootKey, expires });
+      const r = await recorded("keyset_renewed", opts, () => renewKeyset(opts.keys, { rootKeyFile: opts.rootKey, expires }));
       reportCliSuccess(opts.json === true, { ...r }, changeLines("renewed", r));
     }),
   );
