@@ -105,6 +105,11 @@ describe("keyset rotation while the service runs", () => {
     expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, code: "STATE_CONFLICT" });
     const unknown = await keysCli("revoke", "0123456789abcdef", "--keys", keys.dir, "--root-key", rootKey);
     expect(JSON.parse(unknown.stdout)).toMatchObject({ ok: false, code: "NOT_FOUND", message: expect.stringContaining("does not list") });
+    // a mistyped --keys is named and nothing is created there
+    const typo = path.join(work, "kyes");
+    const mistyped = await keysCli("rotate", "--keys", typo, "--root-key", rootKey);
+    expect(JSON.parse(mistyped.stdout)).toMatchObject({ ok: false, code: "KEY_FILE_INVALID", message: expect.stringContaining(path.join(typo, "keyset.json")) });
+    expect(fs.existsSync(typo)).toBe(false);
     const neither = await keysCli("revoke", "--keys", keys.dir, "--root-key", rootKey);
     expect(JSON.parse(neither.stdout)).toMatchObject({ ok: false, code: "CONFIG_INVALID", message: expect.stringContaining("--old") });
     const nothingOld = await keysCli("revoke", "--old", "--keys", keys.dir, "--root-key", rootKey);

@@ -54,6 +54,8 @@ function changeOptions(cmd: Command): Command {
  */
 async function recorded(event: string, opts: ChangeOptions, change: () => Promise<KeysetChangeResult>): Promise<KeysetChangeResult & { auditLog: string }> {
   const file = opts.auditLog ?? path.join(opts.keys, KEYSET_HISTORY_LOG);
+  // a mistyped --keys must not become a new directory holding only a log
+  keysDirStatus(opts.keys);
   const log = AuditLog.open(file);
   try {
     const r = await change();
@@ -121,6 +123,7 @@ export function registerKeys(program: Command): void {
 
   keys
     .command("status")
+    .alias("show")
     .description("the keyset in a keys directory: version, keys, expiry and days left (verified against root.pub when it is there); no root key needed")
     .requiredOption("--keys <KEYS>", "keys directory")
     .option("--warn-days <N>", "warn when the keyset expires within N days", positiveInteger, DEFAULT_KEYSET_WARN_DAYS)
