@@ -192,7 +192,9 @@ describe("docs/operations run as written where they can on one machine", () => {
   const setups: Record<string, (dir: string, env: NodeJS.ProcessEnv) => Record<string, string>> = {
     "keys.md": (dir, env) => {
       tool(env, dir, ["prep-receiver", "init", "--dir", "etc", "--id", "uv-xalapa"]);
-      return { ETC: path.join(dir, "etc"), KEYS: path.join(dir, "ceremony", "KEYS") };
+      // the root key stays where init wrote it (the page's step 2 moves it to drives by hand); a renewed expiry after init's 365 days
+      const keys = path.join(dir, "ceremony", "KEYS");
+      return { ETC: path.join(dir, "etc"), KEYS: keys, ROOT_KEY: path.join(keys, "root.key"), NEW_EXPIRY: new Date(Date.now() + 500 * 86_400_000).toISOString() };
     },
     "runbook-drills.md": (dir, env) => {
       tool(env, dir, ["prep-publisher", "init", "--dir", "keys"]);

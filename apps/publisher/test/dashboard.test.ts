@@ -27,7 +27,7 @@ maybe("operator dashboard in Chromium", () => {
     const keys = makePublisherKeys(work);
     rx = await startReceiver(work, "uv", keys);
     writeFileSync(path.join(work, "admin.pass"), (await hashPassword(password, { N: 1 << 14, r: 8, p: 1 })) + "\n", { mode: 0o600 });
-    const configFile = writePublisherConfig(work, keys, [rx], { publicUrls: { uv: rx.agent.siteUrl! }, admin: { passwordFile: path.join(work, "admin.pass") }, monitor: { autoSuspend: false } });
+    const configFile = writePublisherConfig(work, keys, [rx], { publicUrls: { uv: rx.agent.siteUrl! }, admin: { passwordFile: path.join(work, "admin.pass") }, monitor: { autoSuspend: false }, keysetWarnDays: 400 });
     svc = await startPublisher(configFile);
     base = `http://127.0.0.1:${svc.adminAddress!.port}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
@@ -70,6 +70,9 @@ maybe("operator dashboard in Chromium", () => {
     const cookie = (await context.cookies()).find((c) => c.name === "prepcast_session")!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict" });
     expect(await page.locator("#conexion").textContent()).toContain("En vivo");
+    // init's keyset expires in 365 days, inside this config's 400-day warning window: a banner
+    await page.locator("#llaves:not([hidden])").waitFor();
+    expect(await page.locator("#llaves").textContent()).toMatch(/conjunto de llaves de firma \(versión 1\) vence en 36\d día\(s\).*keys renew/);
     await page.screenshot({ path: path.join(RESULTS, "dashboard-1-sin-cortes.png"), fullPage: true });
 
     // A cut goes live on the receiver: the page updates by itself (no reload).

@@ -144,6 +144,7 @@ export interface PublisherOptions {
   suspendAfterPeriods?: number;
   admin?: Record<string, unknown>;
   state?: string;
+  keysetWarnDays?: number;
 }
 
 export function writePublisherConfig(work: string, keys: PublisherKeys, receivers: ReceiverFixture[], opts: PublisherOptions = {}): string {
@@ -158,6 +159,7 @@ export function writePublisherConfig(work: string, keys: PublisherKeys, receiver
     updatePeriodMinutes: 15,
     suspendAfterPeriods: opts.suspendAfterPeriods ?? 3,
     pingSeconds: 5,
+    ...(opts.keysetWarnDays !== undefined ? { keysetWarnDays: opts.keysetWarnDays } : {}),
     monitor: { probeIntervalSeconds: 0.25, probeTimeoutSeconds: 2, periodSeconds: 1, ...(opts.monitor ?? {}) },
     log: { level: "fatal" },
     receivers: receivers.map((r) => ({
@@ -254,8 +256,8 @@ export class FrontProxy {
   }
 }
 
-export function auditEvents(stateDir: string): Array<{ event: string; data: Record<string, unknown> }> {
-  const file = path.join(stateDir, "audit.log");
+export function auditEvents(stateDir: string, name = "audit.log"): Array<{ event: string; data: Record<string, unknown> }> {
+  const file = path.join(stateDir, name);
   return fs
     .readFileSync(file, "utf8")
     .split("\n")

@@ -54,6 +54,8 @@ export const PUBLISHER_SERVICE_AUDIT_EVENTS = {
   cut_prepared: "a new cut was signed, copied and hashed, ready to send",
   cut_refused: "a cut from the inbox or `push` was refused (order, signature, layout), with its code",
   cut_retraction: "a cut signed as a retraction was accepted although its corte is earlier",
+  keyset_changed: "the service loaded a new keyset from its keys directory (rotation, revocation, renewal): versions, keys added and removed",
+  keyset_reload_failed: "the keys directory's files do not load together (half copied, wrong signature, lower version); the previous keyset stays in use",
   cuts_pruned: "prepared cuts no receiver holds, beyond the newest kept, were removed by retention (retention.keepCuts)",
   inbox_rejected: "an inbox item could not be read as a cut",
   connected: "a receiver's push session authenticated (its address, agent version, live cut, doctor summary)",
@@ -82,9 +84,17 @@ export const PUBLISHER_SERVICE_AUDIT_EVENTS = {
   notification_failed: "an email or webhook notice could not be delivered after its retries",
 } as const;
 
+/** The keyset's history (`KEYS/keyset-history.log`), written by the offline `prep-publisher keys` commands. */
+export const KEYSET_HISTORY_AUDIT_EVENTS = {
+  keyset_rotated: "`keys rotate`: a new signing key and keyset version N+1, signed by the root key",
+  keyset_revoked: "`keys revoke`: keyset version N+1 without the revoked signing key(s)",
+  keyset_renewed: "`keys renew`: keyset version N+1 with a later expiry, the same keys",
+} as const;
+
 export const RECEIVER_AUDIT_EVENTS = { ...LOG_AUDIT_EVENTS, ...STORE_AUDIT_EVENTS, ...AGENT_AUDIT_EVENTS } as const;
 export const PUBLISHER_AUDIT_EVENTS = { ...LOG_AUDIT_EVENTS, ...PUBLISHER_SERVICE_AUDIT_EVENTS } as const;
 
 export type StoreAuditEvent = keyof typeof LOG_AUDIT_EVENTS | keyof typeof STORE_AUDIT_EVENTS;
 export type ReceiverAuditEvent = keyof typeof RECEIVER_AUDIT_EVENTS;
 export type PublisherAuditEvent = keyof typeof PUBLISHER_AUDIT_EVENTS;
+export type KeysetHistoryAuditEvent = keyof typeof LOG_AUDIT_EVENTS | keyof typeof KEYSET_HISTORY_AUDIT_EVENTS;

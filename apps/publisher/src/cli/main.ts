@@ -3,6 +3,7 @@ import { registerReleaseKey, registerCheckConfig, registerVerifyRelease, registe
 import { loadPublisherConfig } from "../service/config";
 import { registerAudit } from "./commands/audit";
 import { registerInit } from "./commands/init";
+import { registerKeys } from "./commands/keys";
 import { registerPack } from "./commands/pack";
 import { registerPush } from "./commands/push";
 import { registerReceipts } from "./commands/receipts";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .description("PREPcast publisher: sign PREP cuts and push them to every registered difusor")
     .version("0.1.0");
   registerInit(program);
+  registerKeys(program);
   registerPack(program);
   registerRegister(program);
   registerReceivers(program);

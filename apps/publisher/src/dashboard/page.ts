@@ -38,7 +38,7 @@ export function dashboardHtml(csrf: string, simulacro: boolean): string {
   return shell(
     `${simulacro ? "SIMULACRO · " : ""}PREPcast · Panel de operación`,
     `${simulacro ? '<div class="simulacro" id="simulacro">SIMULACRO · canal de prueba</div>' : ""}
-<header><div><h1>PREPcast · Panel de operación</h1><p id="resumen">Conectando…</p></div>
+<header><div><h1>PREPcast · Panel de operación</h1><p id="resumen">Conectando…</p><p id="llaves" class="advertencia" hidden></p></div>
 <div class="cabecera-acciones"><span id="conexion" class="conexion">…</span>
 <form method="post" action="/logout" id="salir"><button type="submit" class="secundario">Salir</button></form></div></header>
 <main>
@@ -137,6 +137,12 @@ export const DASHBOARD_JS = `"use strict";
     last = o;
     var resumen = document.getElementById("resumen");
     resumen.textContent = o.publisher + " · " + o.process + "/" + o.channel + " · Último corte: " + (o.latest ? "#" + o.latest.sequence + " (" + mx(o.latest.corte) + " UTC-6)" + (o.latest.final ? " · CORTE FINAL, en línea hasta " + mx(o.latest.publishUntil) + " UTC-6" + (o.publication && o.publication.ended ? " · publicación concluida: la regla de 45 minutos ya no se aplica" : "") : "") : "ninguno") + " · Actualizado " + mx(o.generatedAt);
+    var llaves = document.getElementById("llaves"), ks = o.keyset, avisos = [];
+    if (ks && ks.expired) avisos.push("\\u26A0 El conjunto de llaves de firma (versión " + ks.version + ") VENCIÓ el " + mx(ks.expires) + " UTC-6: los difusores rechazan los cortes. Renuévelo con la llave raíz (prep-publisher keys renew).");
+    else if (ks && ks.expiringSoon) avisos.push("\\u26A0 El conjunto de llaves de firma (versión " + ks.version + ") vence en " + ks.daysLeft + " día(s), el " + mx(ks.expires) + " UTC-6. Renuévelo con la llave raíz (prep-publisher keys renew).");
+    if (ks && ks.reloadProblem) avisos.push("\\u26A0 Las llaves nuevas del directorio no se cargaron (" + ks.reloadProblem.code + "): se sigue firmando con la versión " + ks.version + ".");
+    llaves.textContent = avisos.join(" ");
+    llaves.hidden = avisos.length === 0;
     var tbody = document.querySelector("#difusores tbody");
     tbody.textContent = "";
     o.receivers.forEach(function (r) {

@@ -37,6 +37,8 @@ export const PublisherConfigSchema = z.strictObject({
   updatePeriodMinutes: z.number().positive().max(1440).default(15),
   suspendAfterPeriods: z.number().int().min(1).max(100).default(3),
   pingSeconds: z.number().positive().max(3600).default(20),
+  /** status and the dashboard warn when the signing keyset expires within this many days */
+  keysetWarnDays: z.number().int().min(1).max(3650).default(14),
   /**
    * End of publication signed into the final cut (push --final) when --publish-until is not given;
    * the call's 9 June 23:59 (UTC-6) by default. Monitoring counts the final cut as up to date until then.

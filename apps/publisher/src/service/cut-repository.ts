@@ -114,7 +114,7 @@ export class CutRepository {
     readonly stateDir: string,
     readonly process: string,
     readonly channel: Channel,
-    private readonly signing: PublisherSigningMaterial,
+    private signing: PublisherSigningMaterial,
     /** end of publication signed into a final cut prepared without its own publishUntil */
     readonly publishUntil: string,
   ) {}
@@ -164,6 +164,15 @@ export class CutRepository {
     else docs = readDocuments(cut.dir, cut.ref.manifestSha256, false);
     this.keepHot(cut.id, docs);
     return docs;
+  }
+
+  /** What the next cut is signed with (the service swaps it when the keys directory holds a new keyset). */
+  get signingMaterial(): PublisherSigningMaterial {
+    return this.signing;
+  }
+
+  useSigningMaterial(signing: PublisherSigningMaterial): void {
+    this.signing = signing;
   }
 
   /** How many cuts' documents are held in memory (at most HOT_CUT_DOCUMENTS). */

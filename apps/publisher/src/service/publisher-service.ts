@@ -2,7 +2,8 @@ import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  AuditLog, type PublisherAuditEvent, loadPublisherSigningMaterial, readSecretKeyFile, toPrepcastError, PUBLISHER_KEY_FILES, readPublicKeyFile,
+  AuditLog, PrepcastError, keysetExpiry, loadPublisherSigningMaterial, parseKeyset, readSecretKeyFile, toPrepcastError, PUBLISHER_KEY_FILES, readPublicKeyFile,
+  type Keyset, type PublisherAuditEvent, type PublisherSigningMaterial,
 } from "@prepcast/protocol";
 import { bindListener, createLogger, createMetricsRegistry, parseListen, startAdminServer, sendJson, type Logger, type AdminRoute } from "@prepcast/runtime";
 import { grpcTransport, websocketTransport, type TransportFactory } from "@prepcast/transport";
@@ -23,6 +24,11 @@ import { operatorRoutes, AdminAuth } from "../dashboard/routes";
 import { Notifier } from "../notify/notifier";
 
 export const AGENT_VERSION = "0.1.0";
+
+/** The keyset in bytes the service produced or loaded itself (already verified). */
+function keysetOf(bytes: Buffer): Keyset {
+  return parseKeyset(bytes, "keyset in use");
+}
 
 export interface PublisherServiceOptions {
   config: ResolvedPublisherConfig;
@@ -56,6 +62,8 @@ export class PublisherService extends EventEmitter {
   monitor!: DifusorMonitor;
   publicList!: PublicListWriter;
   notifier: Notifier | null = null;
+  /** The problem of the last reload of the keys directory, while its files do not load (the previous keyset stays in use). */
+  private keysetReloadProblem: { code: string; message: string; at: string } | null = null;
   /** Shared delta streams (open files of STATE/deltas); closed once every link has stopped. */
   private deltaPlanning: DeltaPlanning | null = null;
   /** Retention: the running prune (one at a time) and whether another was asked for meanwhile. */
@@ -94,8 +102,12 @@ export class PublisherService extends EventEmitter {
     // per cut, on both transports: docs/protocol.md, Offer) and payload chunks are zstd already, so
     // gzip would only burn CPU re-compressing them for every receiver.
     const transports = opts.transports ?? { grpc: grpcTransport(), websocket: websocketTransport() };
-    audit.append("service_started", { publisher: c.id, process: c.process, channel: c.channel, receivers: c.receiverEntries.map((r) => r.id), latest: repo.latest()?.ref.sequence ?? null });
+    const keyset = parseKeyset(signing.keyset, path.join(c.keys, PUBLISHER_KEY_FILES.keyset));
+    audit.append("service_started", { publisher: c.id, process: c.process, channel: c.channel, receivers: c.receiverEntries.map((r) => r.id), latest: repo.latest()?.ref.sequence ?? null, keysetVersion: keyset.version, signingKeyId: signing.signingKey.keyid });
     const latest = repo.latest();
+    // a keyset copied in while the service was stopped: recorded against the one the latest cut carries
+    const before = latest ? keysetOf(latest.signed.keyset) : null;
+    if (before && before.version !== keyset.version) svc.recordKeysetChange(before, keyset, signing);
     if (latest) svc.metrics.latestSequence.set(latest.ref.sequence);
     // Deltas by default: one stream per (cut, base), shared by every link; full after a failed delta.
     const deltaPlanning = opts.planner ? null : new DeltaPlanning(repo, { log: svc.log });
@@ -158,9 +170,63 @@ export class PublisherService extends EventEmitter {
     return this.admin?.address ?? null;
   }
 
+  /** The keyset the next cut is signed with, its expiry warning (config keysetWarnDays), and a keys directory that failed to reload. */
+  keysetStatus(): StatusReport["keyset"] {
+    const keyset = parseKeyset(this.repo.signingMaterial.keyset, "keyset in use");
+    return { ...keysetExpiry(keyset, new Date(this.now()), this.config.keysetWarnDays), keys: keyset.keys.map((k) => k.keyid), signingKeyId: this.repo.signingMaterial.signingKey.keyid, reloadProblem: this.keysetReloadProblem };
+  }
+
+  private now(): number {
+    return this.clock();
+  }
+
+  /**
+   * Before signing a cut: reads the keys directory again, so a keyset from `keys rotate` / `revoke`
+   * / `renew` copied in is used from the next cut on, without a restart. Files that do not load
+   * together (half copied, a keyset that does not list signing.key, a lower version) leave the
+   * keyset in use unchanged; the problem is logged, audited once (keyset_reload_failed) and shown
+   * in status until the files are fixed.
+   */
+  private reloadSigningMaterial(): void {
+    const current = this.repo.signingMaterial;
+    let next: PublisherSigningMaterial;
+    let keyset: Keyset;
+    try {
+      next = loadPublisherSigningMaterial(this.config.keys, new Date(this.now()));
+      keyset = parseKeyset(next.keyset, path.join(this.config.keys, PUBLISHER_KEY_FILES.keyset));
+      const inUse = keysetOf(current.keyset);
+      if (keyset.version < inUse.version) {
+        throw new PrepcastError("KEYSET_ROLLBACK", `${path.join(this.config.keys, PUBLISHER_KEY_FILES.keyset)} is keyset version ${keyset.version}, lower than version ${inUse.version} in use`, {
+          where: path.join(this.config.keys, PUBLISHER_KEY_FILES.keyset),
+          hint: "copy the newest keyset.json and keyset.sig (and the signing.key they list) from the offline machine",
+        });
+      }
+    } catch (e) {
+      const err = toPrepcastError(e, this.config.keys);
+      if (this.keysetReloadProblem?.message !== err.message) {
+        this.audit.append("keyset_reload_failed", { code: err.code, message: err.message.slice(0, 2000), where: err.where ?? null, keysetVersion: keysetOf(current.keyset).version });
+        this.log.error({ code: err.code, err: err.message }, "the keys directory does not load: signing with the keyset in use");
+      }
+      this.keysetReloadProblem = { code: err.code, message: err.message, at: new Date(this.now()).toISOString() };
+      return;
+    }
+    this.keysetReloadProblem = null;
+    if (next.keyset.equals(current.keyset) && next.keysetSig.equals(current.keysetSig) && next.signingKey.keyid === current.signingKey.keyid) return;
+    this.recordKeysetChange(keysetOf(current.keyset), keyset, next);
+    this.repo.useSigningMaterial(next);
+  }
+
+  private recordKeysetChange(from: Keyset, to: Keyset, material: PublisherSigningMaterial): void {
+    const removed = from.keys.filter((k) => !to.keys.some((n) => n.keyid === k.keyid)).map((k) => k.keyid);
+    const added = to.keys.filter((k) => !from.keys.some((o) => o.keyid === k.keyid)).map((k) => k.keyid);
+    this.audit.append("keyset_changed", { from: from.version, to: to.version, expires: to.expires, keys: to.keys.map((k) => k.keyid), added, removed, signingKeyId: material.signingKey.keyid });
+    this.log.warn({ from: from.version, to: to.version, added, removed, signingKeyId: material.signingKey.keyid }, "signing with a new keyset");
+  }
+
   /** Signs a cut directory and lets every link offer it. */
   async publish(cutDir: string, opts: PrepareOptions = {}): Promise<PreparedCut> {
     const started = Date.now();
+    this.reloadSigningMaterial();
     const previous = this.repo.latest();
     let cut: PreparedCut;
     try {
@@ -280,6 +346,7 @@ export class PublisherService extends EventEmitter {
         ? { sequence: latest.ref.sequence, corte: latest.summary.corte, manifestSha256: latest.ref.manifestSha256, preparedAt: latest.preparedAt, files: latest.summary.fileCount, bytes: latest.summary.totalSize, final: latest.summary.final !== undefined, publishUntil: latest.summary.final?.publishUntil ?? null }
         : null,
       publication: this.monitor.publication(),
+      keyset: this.keysetStatus(),
       receivers: [...this.links.values()].map((l) => {
         const monitor = this.monitor.status(l.entry.id);
         const clockSkewWarning = !!l.status().hello && Math.abs(l.status().hello!.clockSkewMs) > 2000;
@@ -287,9 +354,21 @@ export class PublisherService extends EventEmitter {
         const lagCuts = latest ? latest.ref.sequence - (s.live?.sequence ?? 0) : null;
         const liveCut = s.live ? this.repo.get(s.live.sequence) : undefined;
         const lagMinutes = latest && lagCuts ? Math.round((Date.parse(latest.preparedAt) - (liveCut ? Date.parse(liveCut.preparedAt) : Date.parse(latest.preparedAt) - lagCuts * periodMs)) / 60_000) : latest ? 0 : null;
-        return { ...s, lagCuts, lagMinutes, clockSkewWarning, monitor };
+        // the highest keyset the receiver has accepted: what it said in its hello, or the one its live cut carries
+        const keysetVersion = Math.max(s.hello?.keysetVersion ?? 0, liveCut ? this.keysetVersionOf(liveCut) : 0) || null;
+        return { ...s, lagCuts, lagMinutes, clockSkewWarning, monitor, keysetVersion };
       }),
     };
+  }
+
+  private readonly cutKeysetVersions = new Map<string, number>();
+  private keysetVersionOf(cut: PreparedCut): number {
+    let v = this.cutKeysetVersions.get(cut.id);
+    if (v === undefined) {
+      v = keysetOf(cut.signed.keyset).version;
+      this.cutKeysetVersions.set(cut.id, v);
+    }
+    return v;
   }
 
   /** Resolves when every receiver has `sequence` live or staged, or the deadline passes. */

@@ -37,6 +37,8 @@ export const REQUIREMENTS = {
   publicPorts: { value: "80,443", source: "call", text: "TCP ports open to everyone (the site, or a proxy in front of it)" },
   /** a certificate expiring within this many days is a warning */
   certWarnDays: { value: 30, source: "agent", text: "days before a TLS certificate's expiry that are a warning" },
+  /** the live cut's keyset expiring within this many days is a warning (the OPLE must renew it) */
+  keysetWarnDays: { value: 14, source: "agent", text: "days before the signing keyset's expiry that are a warning" },
   /** mode of every secret key file: no access for group or others */
   secretKeyMode: { value: "0600", source: "agent", text: "mode of secret key files (owned by the service user)" },
   /**

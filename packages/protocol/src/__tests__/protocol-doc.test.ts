@@ -2,7 +2,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import nacl from "tweetnacl";
 import { PROTOCOL_DOC, RETRACTION_REASON, VECTORS_BEGIN, VECTORS_END, buildTestVectors, renderTestVectors } from "../../scripts/test-vectors";
-import { AGENT_AUDIT_EVENTS, LOG_AUDIT_EVENTS, PUBLISHER_AUDIT_EVENTS, PUBLISHER_SERVICE_AUDIT_EVENTS, RECEIVER_AUDIT_EVENTS, STORE_AUDIT_EVENTS, advanceTrustState, canonicalize, createManifest, emptyTrustState, isEmbargoed, keyPairFromSeed, parseManifest, parseSigFile, readPublicKeyFile, sha256Hex, signDocument, encodeSigFile, verifySignedCut } from "../index";
+import { AGENT_AUDIT_EVENTS, KEYSET_HISTORY_AUDIT_EVENTS, LOG_AUDIT_EVENTS, PUBLISHER_AUDIT_EVENTS, PUBLISHER_SERVICE_AUDIT_EVENTS, RECEIVER_AUDIT_EVENTS, STORE_AUDIT_EVENTS, advanceTrustState, canonicalize, createManifest, emptyTrustState, isEmbargoed, keyPairFromSeed, parseManifest, parseSigFile, readPublicKeyFile, sha256Hex, signDocument, encodeSigFile, verifySignedCut } from "../index";
 import { codeOf, tempDir } from "./helpers";
 
 // docs/protocol.md publishes test vectors for other implementations; this keeps them true.
@@ -90,9 +90,10 @@ describe("docs/protocol.md §10.1 audit events", () => {
     expect(listed("Receiver, cut store")).toEqual(STORE_AUDIT_EVENTS);
     expect(listed("Receiver agent")).toEqual(AGENT_AUDIT_EVENTS);
     expect(listed("Publisher (")).toEqual(PUBLISHER_SERVICE_AUDIT_EVENTS);
+    expect(listed("Keyset history (")).toEqual(KEYSET_HISTORY_AUDIT_EVENTS);
   });
 
   it("every listed name is a valid event name (§10)", () => {
-    for (const name of [...Object.keys(RECEIVER_AUDIT_EVENTS), ...Object.keys(PUBLISHER_AUDIT_EVENTS)]) expect(name).toMatch(/^[a-z0-9][a-z0-9._-]{0,127}$/);
+    for (const name of [...Object.keys(RECEIVER_AUDIT_EVENTS), ...Object.keys(PUBLISHER_AUDIT_EVENTS), ...Object.keys(KEYSET_HISTORY_AUDIT_EVENTS)]) expect(name).toMatch(/^[a-z0-9][a-z0-9._-]{0,127}$/);
   });
 });

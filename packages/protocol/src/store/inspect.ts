@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { AUDIT_GENESIS_HASH, readAuditLog } from "../audit-log";
 import { PrepcastError, toPrepcastError } from "../errors";
+import { parseKeyset, type Keyset } from "../trust/keyset";
 import { STATE_DIR_ENTRIES, cutIdOfLiveTarget, stateDirLayout } from "./layout";
 import { emptyState, parseState, type CutRecord, type StoreState } from "./state-file";
 
@@ -73,6 +74,20 @@ export function inspectStore(root: string, flag = "--root"): StoreView {
   const record = (id: string | null) => (id === null ? null : (state.cuts.find((c) => c.id === id) ?? null));
   const pending = state.pending === liveId ? null : record(state.pending);
   return { root: layout.root, state, live: record(liveId), pending };
+}
+
+/**
+ * The keyset the live cut was installed with (ROOT/cuts/ID/prepcast/keyset.json, verified at
+ * install), or null before the first activation. Its expiry is what status and doctor warn about.
+ */
+export function liveKeyset(view: StoreView): Keyset | null {
+  if (!view.live) return null;
+  const file = path.join(stateDirLayout(view.root).cuts, view.live.id, "prepcast", "keyset.json");
+  try {
+    return parseKeyset(fs.readFileSync(file), file);
+  } catch (e) {
+    throw toPrepcastError(e, file);
+  }
 }
 
 /** Sleeps synchronously (a retry in a synchronous read path). */

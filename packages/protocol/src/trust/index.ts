@@ -11,3 +11,4 @@ export * from "./trust";
 export * from "./release";
 export * from "./publisher-keys";
 export * from "./registration";
+export * from "./keyset-lifecycle";

@@ -110,22 +110,33 @@ export interface VerifyKeysetOptions {
 }
 
 /**
+ * The signature half of verifyKeyset: parse the sig file, require the pinned root key, verify the
+ * signature over the exact bytes, then parse. No expiry or version check (the key tools read an
+ * expired keyset to renew it; status shows it as expired).
+ */
+export function verifyKeysetSignature(keysetBytes: Uint8Array, sigBytes: Uint8Array, rootPublicKey: Uint8Array, options: { where?: string; sigWhere?: string; hint?: string } = {}): Keyset {
+  const where = options.where ?? "prepcast/keyset.json";
+  const sigWhere = options.sigWhere ?? "prepcast/keyset.sig";
+  const sig = parseSigFile(sigBytes, sigWhere);
+  const rootId = keyIdOf(rootPublicKey);
+  if (sig.keyid !== rootId) {
+    throw new PrepcastError("KEY_UNKNOWN", `the keyset is signed by key ${sig.keyid}, not by the pinned root key ${rootId}`, {
+      where: sigWhere,
+      hint: options.hint ?? "check that --trust names the OPLE's root public key (compare its fingerprint with the one the OPLE published)",
+    });
+  }
+  verifyDocument("keyset", keysetBytes, sig, rootPublicKey, where);
+  return parseKeyset(keysetBytes, where);
+}
+
+/**
  * Verifies a root-signed keyset. Order: parse the sig file, require it to name the pinned root
  * key, verify the signature over the exact bytes, and only then parse the keyset and check its
  * expiry (KEYSET_EXPIRED) and version (KEYSET_ROLLBACK).
  */
 export function verifyKeyset(keysetBytes: Uint8Array, sigBytes: Uint8Array, rootPublicKey: Uint8Array, options: VerifyKeysetOptions = {}): Keyset {
   const where = options.where ?? "prepcast/keyset.json";
-  const sig = parseSigFile(sigBytes, "prepcast/keyset.sig");
-  const rootId = keyIdOf(rootPublicKey);
-  if (sig.keyid !== rootId) {
-    throw new PrepcastError("KEY_UNKNOWN", `the keyset is signed by key ${sig.keyid}, not by the pinned root key ${rootId}`, {
-      where: "prepcast/keyset.sig",
-      hint: "check that --trust names the OPLE's root public key (compare its fingerprint with the one the OPLE published)",
-    });
-  }
-  verifyDocument("keyset", keysetBytes, sig, rootPublicKey, where);
-  const keyset = parseKeyset(keysetBytes, where);
+  const keyset = verifyKeysetSignature(keysetBytes, sigBytes, rootPublicKey, { where });
   const now = options.now ?? new Date();
   const expires = parseIsoWithOffset(keyset.expires, `${where}#expires`);
   if (now.getTime() >= expires.getTime()) {

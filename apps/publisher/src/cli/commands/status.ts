@@ -19,6 +19,7 @@ export function registerStatus(program: Command): void {
         const rows = report.receivers.map((r) => [
           r.id,
           r.suspended ? "SUSPENDED" : r.state,
+          r.keysetVersion !== null ? `${r.keysetVersion}${r.keysetVersion < report.keyset.version ? " (old)" : ""}` : null,
           r.live ? r.live.sequence : null,
           r.lagCuts,
           r.lagMinutes,
@@ -31,8 +32,11 @@ export function registerStatus(program: Command): void {
         ]);
         reportCliSuccess(opts.json === true, report as unknown as Record<string, unknown>, [
           `${report.publisher} ${report.process}/${report.channel}: latest cut ${report.latest ? `${report.latest.sequence} (${report.latest.corte})${report.latest.final ? ` FINAL, online until ${report.latest.publishUntil}` : ""}` : "none"}`,
+          `keyset version ${report.keyset.version} (signing key ${report.keyset.signingKeyId.slice(0, 16)}…), expires ${report.keyset.expires}${report.keyset.expired ? " EXPIRED" : `, ${report.keyset.daysLeft} days left`}`,
+          ...(report.keyset.warning ? [`WARNING: ${report.keyset.warning}`] : []),
+          ...(report.keyset.reloadProblem ? [`WARNING: the keys directory does not load (${report.keyset.reloadProblem.code}: ${report.keyset.reloadProblem.message}); cuts are still signed with keyset version ${report.keyset.version}`] : []),
           ...(report.publication?.ended ? [`the publication ended at ${report.publication.publishUntil}: the 45-minute rule no longer applies`] : []),
-          renderTable(["receiver", "state", "live", "lag cuts", "lag min", "last receipt", "clock skew", "last error", "public probe", "list link", "preflight"], rows),
+          renderTable(["receiver", "state", "keyset", "live", "lag cuts", "lag min", "last receipt", "clock skew", "last error", "public probe", "list link", "preflight"], rows),
         ]);
       }),
     );

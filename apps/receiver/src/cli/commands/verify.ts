@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { formatBytes, reportCliSuccess, verifyPackage } from "@prepcast/protocol";
+import { formatBytes, inspectStore, reportCliSuccess, verifyPackage } from "@prepcast/protocol";
 import { action } from "../program";
 import { loadTrust, type TrustOptions } from "./trust";
 
@@ -11,11 +11,14 @@ export function registerVerify(program: Command): void {
     .requiredOption("--trust <ROOT.pub>", "the OPLE's root public key")
     .option("--process <ID>", "accept only this electoral process")
     .option("--channel <CHANNEL>", "accept only this channel (produccion or simulacro)")
+    .option("--root <DIR>", "also check it against what this receiver state directory has accepted (read only): a keyset older than the highest seen (KEYSET_ROLLBACK, e.g. one that still lists a revoked key), an older cut (ROLLBACK)")
     .option("--json", "print the result as JSON")
     .action(
-      action(async (file: string, opts: TrustOptions & { json?: boolean }) => {
+      action(async (file: string, opts: TrustOptions & { root?: string; json?: boolean }) => {
         const trust = loadTrust(opts);
-        const r = await verifyPackage(file, { rootPublicKey: trust.rootPublicKey, accept: trust.accept });
+        // without --root nothing is known of earlier keysets: a package made with an older keyset still verifies
+        const state = opts.root !== undefined ? inspectStore(opts.root, "--root").state.trust : undefined;
+        const r = await verifyPackage(file, { rootPublicKey: trust.rootPublicKey, accept: trust.accept, ...(state ? { state, allowSameSequence: true } : {}) });
         const m = r.verified.manifest;
         reportCliSuccess(
           opts.json === true,

@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
-import { DEFAULT_PUBLISH_UNTIL } from "@prepcast/protocol";
+import { DEFAULT_PUBLISH_UNTIL, inspectStore, keysetExpiry, liveKeyset } from "@prepcast/protocol";
 import { num, REQUIREMENTS as R } from "../requirements";
 import * as sys from "../system";
 import { fail, pass, skip, warn, type Check, type DoctorContext, type Finding } from "./check";
@@ -31,7 +31,23 @@ function certCheck(ctx: DoctorContext, field: "push.tls" | "site.tls"): Finding 
   return pass(`${file} (${field}.cert) valid until ${new Date(to).toISOString()} (${days} days)`);
 }
 
-/** TLS certificates (validity) and secret keys (mode, owner). */
+/** The OPLE's signing keyset of the live cut: expired (every new cut refused) or expiring soon. */
+function keysetCheck(ctx: DoctorContext): Finding {
+  let keyset: ReturnType<typeof liveKeyset>;
+  try {
+    keyset = fs.existsSync(ctx.root) ? liveKeyset(inspectStore(ctx.root, "root")) : null;
+  } catch (e) {
+    return warn(`the live cut's keyset in ${ctx.root} cannot be read: ${(e as Error).message}`, "run `prep-receiver status --root ROOT` and `prep-receiver audit verify`; reinstall the latest cut if the state directory was altered");
+  }
+  if (!keyset) return skip(`nothing installed yet in ${ctx.root}: the keyset arrives with the first cut`);
+  const e = keysetExpiry(keyset, ctx.now, num(R.keysetWarnDays));
+  const ask = "tell the OPLE: it must issue a renewed keyset with its root key (prep-publisher keys renew); the next cut brings it, nothing to change here";
+  if (e.expired) return fail(`keyset version ${keyset.version} of the live cut expired at ${keyset.expires}: new cuts signed with it are refused (KEYSET_EXPIRED)`, ask);
+  if (e.expiringSoon) return warn(`keyset version ${keyset.version} of the live cut expires in ${e.daysLeft} day(s), at ${keyset.expires}`, ask);
+  return pass(`keyset version ${keyset.version} of the live cut valid until ${keyset.expires} (${e.daysLeft} days)`);
+}
+
+/** TLS certificates (validity), secret keys (mode, owner), the OPLE's keyset (expiry). */
 export const KEY_CHECKS: Check[] = [
   { id: "tls-push", title: "push TLS certificate valid (the OPLE pins it)", run: (ctx) => certCheck(ctx, "push.tls") },
   { id: "tls-site", title: "site TLS certificate valid", run: (ctx) => certCheck(ctx, "site.tls") },
@@ -73,4 +89,5 @@ export const KEY_CHECKS: Check[] = [
       return pass(`${ok.join("; ")} [${who}]`);
     },
   },
+  { id: "keyset", title: "the OPLE's signing keyset not expired or about to", run: keysetCheck },
 ];

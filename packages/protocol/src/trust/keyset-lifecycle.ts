@@ -1,0 +1,304 @@
+// The signing keyset's life after `init`: rotate the signing key, revoke one, renew the expiry, and
+// report the keyset's state. Each change is a new keyset version (N+1) signed by the root key,
+// which the operator brings from cold storage (--root-key); nothing is written until the new
+// keyset is built, signed and checked against the root key that signed the current one.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { writeFileAtomic } from "../durable";
+import { PrepcastError } from "../errors";
+import { generateKeyPair } from "./ed25519";
+import { decodeBase64Strict, keyIdOf, readPublicKeyFile, readSecretKeyFile, writePublicKeyFile, writeSecretKeyFile, type KeyId, type SecretKeyInfo } from "./keys";
+import { createKeyset, parseKeyset, verifyKeysetSignature, type Keyset } from "./keyset";
+import { PUBLISHER_KEY_FILES } from "./publisher-keys";
+import { encodeSigFile, parseSigFile, signDocument } from "./signing";
+import { parseIsoWithOffset, toIsoTimestamp } from "../time";
+
+/** Warn this many days before the keyset expires (publisher status, dashboard, receiver status and doctor). */
+export const DEFAULT_KEYSET_WARN_DAYS = 14;
+const DAY_MS = 86_400_000;
+
+export interface KeysetExpiry {
+  version: number;
+  expires: string;
+  /** whole days left (negative once expired) */
+  daysLeft: number;
+  expired: boolean;
+  /** not expired, but expires within warnDays */
+  expiringSoon: boolean;
+  warnDays: number;
+  /** the warning to show, or null */
+  warning: string | null;
+}
+
+/** The expiry of a keyset as seen at `now`, with the warning shown when it is closer than warnDays. */
+export function keysetExpiry(keyset: Pick<Keyset, "version" | "expires">, now: Date = new Date(), warnDays: number = DEFAULT_KEYSET_WARN_DAYS): KeysetExpiry {
+  const left = parseIsoWithOffset(keyset.expires, "keyset expires").getTime() - now.getTime();
+  const expired = left <= 0;
+  const expiringSoon = !expired && left < warnDays * DAY_MS;
+  const daysLeft = Math.floor(left / DAY_MS);
+  const warning = expired
+    ? `keyset version ${keyset.version} EXPIRED at ${keyset.expires}: receivers refuse every cut signed with it (KEYSET_EXPIRED); the OPLE must renew it with the root key (prep-publisher keys renew)`
+    : expiringSoon
+      ? `keyset version ${keyset.version} expires in ${daysLeft} day(s), at ${keyset.expires}: renew it with the root key before then (prep-publisher keys renew)`
+      : null;
+  return { version: keyset.version, expires: keyset.expires, daysLeft, expired, expiringSoon, warnDays, warning };
+}
+
+export interface KeysDirStatus extends KeysetExpiry {
+  dir: string;
+  createdAt: string;
+  keys: Array<{ keyid: KeyId; inUse: boolean }>;
+  /** the key in signing.key (or signing.pub), or null when the directory holds neither */
+  signingKeyId: KeyId | null;
+  /** the key that signed keyset.sig */
+  rootKeyId: KeyId;
+  /** true when root.pub is in the directory and the keyset's signature verified against it */
+  verified: boolean;
+}
+
+function file(dir: string, name: string): string {
+  return path.join(dir, name);
+}
+
+function readKeysetFiles(dir: string): { bytes: Buffer; sig: Buffer } {
+  const read = (name: string) => {
+    try {
+      return fs.readFileSync(file(dir, name));
+    } catch (e) {
+      throw new PrepcastError("KEY_FILE_INVALID", `cannot read ${file(dir, name)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+        where: file(dir, name),
+        hint: "point --keys at the keys directory `prep-publisher init` created (it holds keyset.json and keyset.sig)",
+        cause: e,
+      });
+    }
+  };
+  return { bytes: read(PUBLISHER_KEY_FILES.keyset), sig: read(PUBLISHER_KEY_FILES.keysetSig) };
+}
+
+/** The key id of the directory's signing key (from signing.key, else signing.pub), never its secret. */
+function signingKeyIdOf(dir: string): KeyId | null {
+  if (fs.existsSync(file(dir, PUBLISHER_KEY_FILES.signingKey))) return readSecretKeyFile(file(dir, PUBLISHER_KEY_FILES.signingKey)).keyid;
+  if (fs.existsSync(file(dir, PUBLISHER_KEY_FILES.signingPub))) return readPublicKeyFile(file(dir, PUBLISHER_KEY_FILES.signingPub)).keyid;
+  return null;
+}
+
+/** `keys status`: version, keys, expiry and days left of a keys directory's keyset (verified against root.pub when it is there). */
+export function keysDirStatus(dir: string, options: { now?: Date; warnDays?: number } = {}): KeysDirStatus {
+  const { bytes, sig } = readKeysetFiles(dir);
+  const rootPub = file(dir, PUBLISHER_KEY_FILES.rootPub);
+  const where = file(dir, PUBLISHER_KEY_FILES.keyset);
+  let keyset: Keyset;
+  let verified = false;
+  if (fs.existsSync(rootPub)) {
+    keyset = verifyKeysetSignature(bytes, sig, readPublicKeyFile(rootPub).publicKey, { where, sigWhere: file(dir, PUBLISHER_KEY_FILES.keysetSig), hint: `${rootPub} is not the root key that signed this keyset: check both came from the same ceremony` });
+    verified = true;
+  } else {
+    keyset = parseKeyset(bytes, where);
+  }
+  const rootKeyId = parseSigFile(sig, file(dir, PUBLISHER_KEY_FILES.keysetSig)).keyid;
+  const signingKeyId = signingKeyIdOf(dir);
+  return {
+    dir,
+    createdAt: keyset.createdAt,
+    keys: keyset.keys.map((k) => ({ keyid: k.keyid, inUse: k.keyid === signingKeyId })),
+    signingKeyId,
+    rootKeyId,
+    verified,
+    ...keysetExpiry(keyset, options.now ?? new Date(), options.warnDays ?? DEFAULT_KEYSET_WARN_DAYS),
+  };
+}
+
+export interface KeysetChangeOptions {
+  /** the root key file (brought from cold storage) */
+  rootKeyFile: string;
+  /** the new keyset's expiry; default: the current keyset's, which must then still lie in the future */
+  expires?: Date | string;
+  now?: Date;
+}
+
+export interface KeysetChangeResult {
+  dir: string;
+  previousVersion: number;
+  version: number;
+  expires: string;
+  keys: KeyId[];
+  added: KeyId[];
+  removed: KeyId[];
+  rootKeyId: KeyId;
+  /** the key in signing.key after the change */
+  signingKeyId: KeyId | null;
+}
+
+interface Current {
+  keyset: Keyset;
+  root: SecretKeyInfo;
+}
+
+/** Reads the current keyset and the root key, and checks that this root key signed that keyset (a wrong root key would strand every difusor). */
+function loadCurrent(dir: string, rootKeyFile: string): Current {
+  const { bytes, sig } = readKeysetFiles(dir);
+  const root = readSecretKeyFile(rootKeyFile);
+  const rootPub = file(dir, PUBLISHER_KEY_FILES.rootPub);
+  if (fs.existsSync(rootPub)) {
+    const pinned = readPublicKeyFile(rootPub);
+    if (pinned.keyid !== root.keyid) {
+      throw new PrepcastError("KEY_UNKNOWN", `${rootKeyFile} is root key ${root.keyid}, but ${rootPub} (the key the difusores pinned) is ${pinned.keyid}`, {
+        where: rootKeyFile,
+        hint: "bring the root key of this process's ceremony (its fingerprint is in the minutes); a keyset signed by another root key is refused by every difusor",
+      });
+    }
+  }
+  const keyset = verifyKeysetSignature(bytes, sig, root.publicKey, {
+    where: file(dir, PUBLISHER_KEY_FILES.keyset),
+    sigWhere: file(dir, PUBLISHER_KEY_FILES.keysetSig),
+    hint: `the current keyset was not signed by ${rootKeyFile}: bring the root key of this process's ceremony (its fingerprint is in the minutes), or point --keys at this process's keys directory`,
+  });
+  return { keyset, root };
+}
+
+function newExpiry(current: Keyset, opts: KeysetChangeOptions, now: Date): string {
+  const expires = opts.expires !== undefined ? toIsoTimestamp(opts.expires, "--expires") : current.expires;
+  if (parseIsoWithOffset(expires, "--expires").getTime() <= now.getTime()) {
+    throw new PrepcastError("CONFIG_INVALID", opts.expires !== undefined ? `--expires ${expires} is not in the future` : `the current keyset version ${current.version} expired at ${current.expires}; the new one needs a new expiry`, {
+      where: "--expires",
+      hint: "pass --expires with a date after the end of the publication window plus a margin, e.g. --expires 2024-06-30T23:59:00-06:00",
+    });
+  }
+  return expires;
+}
+
+/** Signs keyset N+1 with `publicKeys` (in memory; nothing written). */
+function signNext(current: Current, publicKeys: Uint8Array[], expires: string, now: Date): { bytes: Buffer; sig: Buffer; keyset: Keyset } {
+  const bytes = createKeyset({ version: current.keyset.version + 1, expires, signingPublicKeys: publicKeys, createdAt: now });
+  const sig = encodeSigFile(signDocument("keyset", bytes, current.root.secretKey, current.root.keyid));
+  // the document every receiver will check, checked here first with the same code
+  const keyset = verifyKeysetSignature(bytes, sig, current.root.publicKey, { where: "new keyset" });
+  return { bytes, sig, keyset };
+}
+
+async function writeKeyset(dir: string, next: { bytes: Buffer; sig: Buffer }): Promise<void> {
+  // keyset.json, then keyset.sig: a service reading between the two finds a signature that does
+  // not verify and keeps the keyset it had (docs/operations/keys.md)
+  await writeFileAtomic(file(dir, PUBLISHER_KEY_FILES.keyset), next.bytes, 0o644);
+  await writeFileAtomic(file(dir, PUBLISHER_KEY_FILES.keysetSig), next.sig, 0o644);
+}
+
+function publicKeysOf(keyset: Keyset): Uint8Array[] {
+  return keyset.keys.map((k) => decodeBase64Strict(k.public, 32)!);
+}
+
+function result(dir: string, current: Current, next: Keyset, signingKeyId: KeyId | null): KeysetChangeResult {
+  const before = new Set(current.keyset.keys.map((k) => k.keyid));
+  const after = new Set(next.keys.map((k) => k.keyid));
+  return {
+    dir,
+    previousVersion: current.keyset.version,
+    version: next.version,
+    expires: next.expires,
+    keys: next.keys.map((k) => k.keyid),
+    added: [...after].filter((k) => !before.has(k)),
+    removed: [...before].filter((k) => !after.has(k)),
+    rootKeyId: current.root.keyid,
+    signingKeyId,
+  };
+}
+
+/**
+ * `keys rotate`: a new signing key (signing.key 0600 and signing.pub, replacing the directory's
+ * previous ones) and keyset N+1 listing it, plus the keys of keyset N unless `dropOld`.
+ */
+export async function rotateSigningKey(dir: string, opts: KeysetChangeOptions & { dropOld?: boolean }): Promise<KeysetChangeResult> {
+  const now = opts.now ?? new Date();
+  const current = loadCurrent(dir, opts.rootKeyFile);
+  const expires = newExpiry(current.keyset, opts, now);
+  const signing = generateKeyPair();
+  const keys = opts.dropOld === true ? [signing.publicKey] : [...publicKeysOf(current.keyset), signing.publicKey];
+  const next = signNext(current, keys, expires, now);
+  const keyFile = file(dir, PUBLISHER_KEY_FILES.signingKey);
+  // the new secret gets the owner of the one it replaces (root rotating in the service's directory)
+  const previous = fs.statSync(keyFile, { throwIfNoEntry: false });
+  writeSecretKeyFile(keyFile, signing, { overwrite: true });
+  if (previous && process.getuid?.() === 0) fs.chownSync(keyFile, previous.uid, previous.gid);
+  writePublicKeyFile(file(dir, PUBLISHER_KEY_FILES.signingPub), signing.publicKey, { overwrite: true });
+  await writeKeyset(dir, next);
+  return result(dir, current, next.keyset, keyIdOf(signing.publicKey));
+}
+
+/** Resolves KEYID (the full 64 hex digits, or a unique prefix of at least 8) against the keyset. */
+function resolveKeyId(keyset: Keyset, keyid: string): KeyId {
+  const wanted = keyid.trim().toLowerCase();
+  if (!/^[0-9a-f]{8,64}$/.test(wanted)) {
+    throw new PrepcastError("CONFIG_INVALID", `${JSON.stringify(keyid)} is not a key id (64 hex digits, or a unique prefix of at least 8)`, { where: "KEYID", hint: "copy the key id from `prep-publisher keys status --keys DIR`" });
+  }
+  const matches = keyset.keys.filter((k) => k.keyid.startsWith(wanted));
+  if (matches.length === 0) {
+    throw new PrepcastError("NOT_FOUND", `keyset version ${keyset.version} does not list signing key ${wanted}; it lists ${keyset.keys.map((k) => k.keyid).join(", ")}`, {
+      where: "KEYID",
+      hint: "a key that is not listed is already refused by every receiver that has this keyset; check the id with `prep-publisher keys status --keys DIR`",
+    });
+  }
+  if (matches.length > 1) throw new PrepcastError("CONFIG_INVALID", `key id prefix ${wanted} matches ${matches.length} keys of keyset version ${keyset.version}`, { where: "KEYID", hint: "give more digits, or the full key id" });
+  return matches[0]!.keyid;
+}
+
+/** `keys revoke`: keyset N+1 without KEYID. Refuses the last key, and the key this directory's signing.key holds (use rotate --drop-old). */
+export async function revokeSigningKey(dir: string, keyid: string, opts: KeysetChangeOptions): Promise<KeysetChangeResult> {
+  const now = opts.now ?? new Date();
+  const current = loadCurrent(dir, opts.rootKeyFile);
+  const revoked = resolveKeyId(current.keyset, keyid);
+  const remaining = current.keyset.keys.filter((k) => k.keyid !== revoked);
+  if (remaining.length === 0) {
+    throw new PrepcastError("STATE_CONFLICT", `signing key ${revoked} is the only key of keyset version ${current.keyset.version}; a keyset without keys cannot sign anything`, {
+      where: "KEYID",
+      hint: "to replace it, run `prep-publisher keys rotate --drop-old`: a new key and keyset N+1 without this one",
+    });
+  }
+  const signingKeyId = signingKeyIdOf(dir);
+  if (signingKeyId === revoked) {
+    throw new PrepcastError("STATE_CONFLICT", `signing key ${revoked} is the key in ${file(dir, PUBLISHER_KEY_FILES.signingKey)}: after revoking it the publisher could not sign`, {
+      where: "KEYID",
+      hint: "run `prep-publisher keys rotate --drop-old` instead: a new signing key and keyset N+1 without this one",
+    });
+  }
+  const expires = newExpiry(current.keyset, opts, now);
+  const next = signNext(current, remaining.map((k) => decodeBase64Strict(k.public, 32)!), expires, now);
+  await writeKeyset(dir, next);
+  return result(dir, current, next.keyset, signingKeyId);
+}
+
+/**
+ * `keys revoke --old`: keyset N+1 listing only the key in this directory's signing.key, which
+ * completes a rotation (the keys kept for the overlap are revoked) without copying key ids by hand.
+ */
+export async function revokeOldSigningKeys(dir: string, opts: KeysetChangeOptions): Promise<KeysetChangeResult> {
+  const now = opts.now ?? new Date();
+  const current = loadCurrent(dir, opts.rootKeyFile);
+  const signingKeyId = signingKeyIdOf(dir);
+  const keep = current.keyset.keys.find((k) => k.keyid === signingKeyId);
+  if (signingKeyId === null || !keep) {
+    throw new PrepcastError("STATE_CONFLICT", signingKeyId === null ? `${dir} holds no signing.key or signing.pub: the key to keep is unknown` : `the key in ${file(dir, PUBLISHER_KEY_FILES.signingKey)} (${signingKeyId}) is not listed by keyset version ${current.keyset.version}`, {
+      where: "--old",
+      hint: "name the key to revoke (prep-publisher keys revoke KEYID), or run --old in the directory where `keys rotate` wrote the new signing key",
+    });
+  }
+  if (current.keyset.keys.length === 1) {
+    throw new PrepcastError("STATE_CONFLICT", `keyset version ${current.keyset.version} lists only the current signing key ${signingKeyId}: nothing to revoke`, { where: "--old", hint: "to replace the current key, run `prep-publisher keys rotate --drop-old`" });
+  }
+  const expires = newExpiry(current.keyset, opts, now);
+  const next = signNext(current, [decodeBase64Strict(keep.public, 32)!], expires, now);
+  await writeKeyset(dir, next);
+  return result(dir, current, next.keyset, signingKeyId);
+}
+
+/** `keys renew`: keyset N+1 with the same keys and a later expiry (also renews an expired keyset). */
+export async function renewKeyset(dir: string, opts: KeysetChangeOptions & { expires: Date | string }): Promise<KeysetChangeResult> {
+  const now = opts.now ?? new Date();
+  const current = loadCurrent(dir, opts.rootKeyFile);
+  const expires = newExpiry(current.keyset, opts, now);
+  if (parseIsoWithOffset(expires, "--expires").getTime() <= parseIsoWithOffset(current.keyset.expires, "keyset expires").getTime()) {
+    throw new PrepcastError("CONFIG_INVALID", `--expires ${expires} is not later than the current expiry ${current.keyset.expires}`, { where: "--expires", hint: "renewing extends the expiry: give a later date" });
+  }
+  const next = signNext(current, publicKeysOf(current.keyset), expires, now);
+  await writeKeyset(dir, next);
+  return result(dir, current, next.keyset, signingKeyIdOf(dir));
+}
