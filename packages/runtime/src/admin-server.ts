@@ -46,6 +46,30 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   res.end(data);
 }
 
+/** A request body of at most `limit` bytes (MESSAGE_TOO_LARGE past it, counted before buffering more). */
+export async function readRequestBody(req: http.IncomingMessage, limit = 16 * 1024): Promise<string> {
+  let size = 0;
+  const parts: Buffer[] = [];
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) throw new PrepcastError("MESSAGE_TOO_LARGE", `request body over ${limit} bytes`);
+    parts.push(c as Buffer);
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+/** A request body that must be one JSON object (an empty body is `{}`); PROTOCOL_ERROR otherwise. */
+export async function readJsonObject(req: http.IncomingMessage, limit = 16 * 1024): Promise<Record<string, unknown>> {
+  const text = await readRequestBody(req, limit);
+  try {
+    const v = JSON.parse(text || "{}") as unknown;
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    /* below */
+  }
+  throw new PrepcastError("PROTOCOL_ERROR", "request body must be a JSON object");
+}
+
 /** /livez, /readyz and /metrics (Prometheus), plus the caller's routes. Bind it to localhost. */
 export async function startAdminServer(opts: AdminServerOptions): Promise<{ server: http.Server; address: { host: string; port: number }; close(): Promise<void> }> {
   const hostOk = hostChecker(opts.host, opts.allowedHosts);

@@ -1,7 +1,7 @@
 import type { EventEmitter } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { EventThrottle, peerText, toPrepcastError, PrepcastError } from "@prepcast/protocol";
-import { sendJson, type AdminRoute } from "@prepcast/runtime";
+import { readJsonObject, readRequestBody, sendJson, type AdminRoute } from "@prepcast/runtime";
 import type { AuditLog, PublisherAuditEvent } from "@prepcast/protocol";
 import type { DifusorMonitor, Incident } from "../monitor/monitor";
 import type { StatusReport } from "../service/status-report";
@@ -57,28 +57,6 @@ function send(res: ServerResponse, status: number, type: string, body: string, e
   const data = Buffer.from(body);
   res.writeHead(status, { ...SECURITY_HEADERS, "content-type": type, "content-length": String(data.length), ...extra });
   res.end(data);
-}
-
-async function readBody(req: IncomingMessage, limit = 16 * 1024): Promise<string> {
-  let size = 0;
-  const parts: Buffer[] = [];
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > limit) throw new PrepcastError("MESSAGE_TOO_LARGE", `request body over ${limit} bytes`);
-    parts.push(c as Buffer);
-  }
-  return Buffer.concat(parts).toString("utf8");
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const text = await readBody(req);
-  try {
-    const v = JSON.parse(text || "{}") as unknown;
-    if (typeof v === "object" && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    /* below */
-  }
-  throw new PrepcastError("PROTOCOL_ERROR", "request body must be a JSON object");
 }
 
 const NOTICE_KIND: Record<string, string> = { suspension: "suspensión", reinstatement: "reinstalación", test: "prueba" };
@@ -151,7 +129,7 @@ export function operatorRoutes(svc: OperatorService, auth: AdminAuth): AdminRout
     }
     if (p === "/login" && req.method === "POST") {
       if (!auth.originOk(req)) return send(res, 403, "text/plain; charset=utf-8", "origen no permitido\n"), true;
-      const form = new URLSearchParams(await readBody(req, 4096));
+      const form = new URLSearchParams(await readRequestBody(req, 4096));
       const source = req.socket.remoteAddress ?? "unknown";
       const s = await auth.login(form.get("secreto") ?? "", source);
       if (s === "locked") return send(res, 429, "text/html; charset=utf-8", loginHtml("Demasiados intentos fallidos desde esta dirección. Espere un minuto (el token de operación siempre entra)."), { "retry-after": "60" }), true;
@@ -213,7 +191,7 @@ export function operatorRoutes(svc: OperatorService, auth: AdminAuth): AdminRout
     if (!m || req.method !== "POST") return sendJson(res, 404, { ok: false, code: "NOT_FOUND", message: `no route ${req.method} ${p}` }), true;
     const [, id, action] = m as unknown as [string, string, string];
     try {
-      const body = await readJson(req);
+      const body = await readJsonObject(req);
       const reason = typeof body.reason === "string" ? body.reason.trim().slice(0, 1000) : "";
       const by = operator(req, body);
       const link = svc.link(id);

@@ -2,10 +2,10 @@ import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  AuditLog, PrepcastError, keysetExpiry, loadPublisherSigningMaterial, parseKeyset, readSecretKeyFile, toPrepcastError, PUBLISHER_KEY_FILES, readPublicKeyFile,
-  type Keyset, type PublisherAuditEvent, type PublisherSigningMaterial,
+  AuditLog, loadPublisherSigningMaterial, parseKeyset, readSecretKeyFile, toPrepcastError, PUBLISHER_KEY_FILES, readPublicKeyFile,
+  type PublisherAuditEvent,
 } from "@prepcast/protocol";
-import { bindListener, createLogger, createMetricsRegistry, parseListen, startAdminServer, sendJson, type Logger, type AdminRoute } from "@prepcast/runtime";
+import { bindListener, createLogger, createMetricsRegistry, parseListen, readJsonObject, startAdminServer, sendJson, type Logger, type AdminRoute } from "@prepcast/runtime";
 import { grpcTransport, websocketTransport, type TransportFactory } from "@prepcast/transport";
 import type { Registry } from "prom-client";
 import type { ResolvedPublisherConfig } from "./config";
@@ -15,6 +15,8 @@ import { ReceiptLog } from "./receipts";
 import { ReceiverLink, type LinkStatus, type OfferPlanner } from "./receiver-link";
 import { InboxWatcher } from "./inbox";
 import { DeltaPlanning } from "../fanout";
+import { KeysetReloader, keysetOf } from "./keyset-reloader";
+import { CutRetention } from "./retention";
 import { DifusorMonitor } from "../monitor/monitor";
 import type { StatusReport } from "./status-report";
 
@@ -24,11 +26,6 @@ import { operatorRoutes, AdminAuth } from "../dashboard/routes";
 import { Notifier } from "../notify/notifier";
 
 export const AGENT_VERSION = "0.1.0";
-
-/** The keyset in bytes the service produced or loaded itself (already verified). */
-function keysetOf(bytes: Buffer): Keyset {
-  return parseKeyset(bytes, "keyset in use");
-}
 
 export interface PublisherServiceOptions {
   config: ResolvedPublisherConfig;
@@ -62,16 +59,12 @@ export class PublisherService extends EventEmitter {
   monitor!: DifusorMonitor;
   publicList!: PublicListWriter;
   notifier: Notifier | null = null;
-  /** The problem of the last reload of the keys directory, while its files do not load (the previous keyset stays in use). */
-  private keysetReloadProblem: { code: string; message: string; at: string } | null = null;
+  /** The keyset in use, reloaded from the keys directory before each cut (keyset-reloader.ts). */
+  readonly keysets: KeysetReloader;
   /** Shared delta streams (open files of STATE/deltas); closed once every link has stopped. */
   private deltaPlanning: DeltaPlanning | null = null;
-  /** Retention: the running prune (one at a time) and whether another was asked for meanwhile. */
-  private pruning: Promise<void> | null = null;
-  private pruneAgain = false;
-  private stopping = false;
-  /** Each receiver's live cut from its last "active" receipt in STATE/receipts.jsonl, until its session says hello. */
-  private readonly receiptLive: Map<string, number>;
+  /** Retention of prepared cuts after each delivery (retention.ts). */
+  readonly retention: CutRetention;
   private readonly clock: () => number;
 
   private constructor(
@@ -85,8 +78,19 @@ export class PublisherService extends EventEmitter {
     this.log = opts.log ?? createLogger({ name: "prep-publisher", level: config.log.level });
     this.registry = opts.registry ?? createMetricsRegistry("prepcast_publisher_");
     this.metrics = createPublisherMetrics(this.registry);
-    this.receiptLive = lastActiveSequences(receipts.file);
     this.clock = opts.now ?? Date.now;
+    this.keysets = new KeysetReloader({ keysDir: config.keys, warnDays: config.keysetWarnDays, audit, log: this.log, now: this.clock, material: repo });
+    this.retention = new CutRetention({
+      retention: config.retention,
+      cutsDir: path.join(config.state, "cuts"),
+      receiptsFile: receipts.file,
+      repo,
+      links: () => this.links.entries(),
+      deltaPlanning: () => this.deltaPlanning,
+      audit,
+      log: this.log,
+      now: this.clock,
+    });
   }
 
   static async start(opts: PublisherServiceOptions): Promise<PublisherService> {
@@ -107,7 +111,7 @@ export class PublisherService extends EventEmitter {
     const latest = repo.latest();
     // a keyset copied in while the service was stopped: recorded against the one the latest cut carries
     const before = latest ? keysetOf(latest.signed.keyset) : null;
-    if (before && before.version !== keyset.version) svc.recordKeysetChange(before, keyset, signing);
+    if (before && before.version !== keyset.version) svc.keysets.recordChange(before, keyset, signing);
     if (latest) svc.metrics.latestSequence.set(latest.ref.sequence);
     // Deltas by default: one stream per (cut, base), shared by every link; full after a failed delta.
     const deltaPlanning = opts.planner ? null : new DeltaPlanning(repo, { log: svc.log });
@@ -128,7 +132,7 @@ export class PublisherService extends EventEmitter {
       if (deltaPlanning) link.on("failed", (p: { sequence: number; code: string }) => deltaPlanning.recordFailure(entry.id, p));
       // retention runs after each successful delivery, once its pins are released (the receiver's new live cut is known by then)
       link.on("settled", (p: { status: string }) => {
-        if (p.status === "delivered") svc.schedulePrune();
+        if (p.status === "delivered") svc.retention.schedule();
       });
       for (const ev of ["state", "progress", "delivered", "refused", "failed", "receipt", "hello", "error-event", "notice-sent"]) link.on(ev, (p) => svc.emit(ev, p));
       svc.links.set(entry.id, link);
@@ -170,63 +174,15 @@ export class PublisherService extends EventEmitter {
     return this.admin?.address ?? null;
   }
 
-  /** The keyset the next cut is signed with, its expiry warning (config keysetWarnDays), and a keys directory that failed to reload. */
+  /** The keyset the next cut is signed with, its expiry warning and a failed reload. */
   keysetStatus(): StatusReport["keyset"] {
-    const keyset = parseKeyset(this.repo.signingMaterial.keyset, "keyset in use");
-    return { ...keysetExpiry(keyset, new Date(this.now()), this.config.keysetWarnDays), keys: keyset.keys.map((k) => k.keyid), signingKeyId: this.repo.signingMaterial.signingKey.keyid, reloadProblem: this.keysetReloadProblem };
-  }
-
-  private now(): number {
-    return this.clock();
-  }
-
-  /**
-   * Before signing a cut: reads the keys directory again, so a keyset from `keys rotate` / `revoke`
-   * / `renew` copied in is used from the next cut on, without a restart. Files that do not load
-   * together (half copied, a keyset that does not list signing.key, a lower version) leave the
-   * keyset in use unchanged; the problem is logged, audited once (keyset_reload_failed) and shown
-   * in status until the files are fixed.
-   */
-  private reloadSigningMaterial(): void {
-    const current = this.repo.signingMaterial;
-    let next: PublisherSigningMaterial;
-    let keyset: Keyset;
-    try {
-      next = loadPublisherSigningMaterial(this.config.keys, new Date(this.now()));
-      keyset = parseKeyset(next.keyset, path.join(this.config.keys, PUBLISHER_KEY_FILES.keyset));
-      const inUse = keysetOf(current.keyset);
-      if (keyset.version < inUse.version) {
-        throw new PrepcastError("KEYSET_ROLLBACK", `${path.join(this.config.keys, PUBLISHER_KEY_FILES.keyset)} is keyset version ${keyset.version}, lower than version ${inUse.version} in use`, {
-          where: path.join(this.config.keys, PUBLISHER_KEY_FILES.keyset),
-          hint: "copy the newest keyset.json and keyset.sig (and the signing.key they list) from the offline machine",
-        });
-      }
-    } catch (e) {
-      const err = toPrepcastError(e, this.config.keys);
-      if (this.keysetReloadProblem?.message !== err.message) {
-        this.audit.append("keyset_reload_failed", { code: err.code, message: err.message.slice(0, 2000), where: err.where ?? null, keysetVersion: keysetOf(current.keyset).version });
-        this.log.error({ code: err.code, err: err.message }, "the keys directory does not load: signing with the keyset in use");
-      }
-      this.keysetReloadProblem = { code: err.code, message: err.message, at: new Date(this.now()).toISOString() };
-      return;
-    }
-    this.keysetReloadProblem = null;
-    if (next.keyset.equals(current.keyset) && next.keysetSig.equals(current.keysetSig) && next.signingKey.keyid === current.signingKey.keyid) return;
-    this.recordKeysetChange(keysetOf(current.keyset), keyset, next);
-    this.repo.useSigningMaterial(next);
-  }
-
-  private recordKeysetChange(from: Keyset, to: Keyset, material: PublisherSigningMaterial): void {
-    const removed = from.keys.filter((k) => !to.keys.some((n) => n.keyid === k.keyid)).map((k) => k.keyid);
-    const added = to.keys.filter((k) => !from.keys.some((o) => o.keyid === k.keyid)).map((k) => k.keyid);
-    this.audit.append("keyset_changed", { from: from.version, to: to.version, expires: to.expires, keys: to.keys.map((k) => k.keyid), added, removed, signingKeyId: material.signingKey.keyid });
-    this.log.warn({ from: from.version, to: to.version, added, removed, signingKeyId: material.signingKey.keyid }, "signing with a new keyset");
+    return this.keysets.status();
   }
 
   /** Signs a cut directory and lets every link offer it. */
   async publish(cutDir: string, opts: PrepareOptions = {}): Promise<PreparedCut> {
     const started = Date.now();
-    this.reloadSigningMaterial();
+    this.keysets.reload();
     const previous = this.repo.latest();
     let cut: PreparedCut;
     try {
@@ -275,56 +231,6 @@ export class PublisherService extends EventEmitter {
     this.log.info({ sequence: cut.ref.sequence, corte: cut.summary.corte, files: cut.summary.fileCount }, "cut prepared");
     this.emit("cut", cut);
     for (const link of this.links.values()) link.poke();
-  }
-
-  /** Runs retention soon (after a delivery): one prune at a time, coalesced. */
-  schedulePrune(): void {
-    if (!this.config.retention.prune || this.stopping) return;
-    if (this.pruning) {
-      this.pruneAgain = true;
-      return;
-    }
-    this.pruning = (async () => {
-      do {
-        this.pruneAgain = false;
-        await this.pruneNow();
-      } while (this.pruneAgain && !this.stopping);
-    })()
-      .catch((e: unknown) => {
-        const err = toPrepcastError(e, path.join(this.config.state, "cuts"));
-        this.log.error({ code: err.code, err: err.message }, "pruning prepared cuts failed");
-      })
-      .finally(() => {
-        this.pruning = null;
-      });
-  }
-
-  /**
-   * The cuts receivers hold, as this publisher knows them: each link's live and staged cut (from
-   * its hello and receipts); for a link whose receiver has not said hello since this service
-   * started, the live cut of its last "active" receipt.
-   */
-  heldCuts(): Set<number> {
-    const held = new Set<number>();
-    for (const [id, link] of this.links) {
-      const s = link.status();
-      if (s.live) held.add(s.live.sequence);
-      if (s.staged) held.add(s.staged.sequence);
-      const fromReceipts = this.receiptLive.get(id);
-      if (!s.hello && fromReceipts !== undefined) held.add(fromReceipts);
-    }
-    return held;
-  }
-
-  /** Retention now (docs/operations/configuration.md, retention): returns the cuts removed. */
-  async pruneNow(): Promise<PreparedCut[]> {
-    const removed = await this.repo.prune({ keepNewest: this.config.retention.keepCuts, held: this.heldCuts(), now: this.clock() });
-    if (removed.length === 0) return removed;
-    const streams = (await this.deltaPlanning?.forgetCuts(removed)) ?? [];
-    const sequences = removed.map((c) => c.ref.sequence);
-    this.audit.append("cuts_pruned", { sequences, streams: streams.length, keepCuts: this.config.retention.keepCuts, kept: this.repo.list().map((c) => c.ref.sequence) });
-    this.log.info({ pruned: sequences, streams: streams.length, kept: this.repo.list().length }, "prepared cuts pruned");
-    return removed;
   }
 
   link(id: string): ReceiverLink | undefined {
@@ -406,8 +312,8 @@ export class PublisherService extends EventEmitter {
       async (req, res, url) => {
         if (url.pathname !== "/api/push" || req.method !== "POST") return false;
         if (!authorized(req)) return sendJson(res, 401, { ok: false, code: "AUTH_FAILED", message: "bearer token required" }), true;
-        const body = await readJsonBody(req);
         try {
+          const body = await readJsonObject(req, 64 * 1024);
           if (typeof body.dir !== "string") throw toPrepcastError(new Error("body must be {\"dir\": \"/path/to/cut\"}"));
           const cut = await this.publish(body.dir, {
             ...(typeof body.corte === "string" ? { corte: body.corte } : {}),
@@ -463,8 +369,7 @@ export class PublisherService extends EventEmitter {
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
-    await this.pruning;
+    await this.retention.stop();
     await this.monitor.stop();
     await this.publicList.close();
     await this.monitor.flushed();
@@ -478,48 +383,5 @@ export class PublisherService extends EventEmitter {
     this.audit.append("service_stopped", { publisher: this.config.id });
     this.audit.close();
     this.receipts.close();
-  }
-}
-
-/**
- * The sequence of each receiver's last "active" receipt in receipts.jsonl (this service's own
- * file, written after checking each receipt's signature). Used only to keep a cut from being
- * pruned, so a damaged line costs at most an extra cut kept or a full transfer.
- */
-function lastActiveSequences(file: string): Map<string, number> {
-  const out = new Map<string, number>();
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    return out;
-  }
-  for (const line of text.split("\n")) {
-    if (!line) continue;
-    try {
-      const rec = JSON.parse(line) as { receiverId?: unknown; receipt?: unknown };
-      if (typeof rec.receiverId !== "string" || typeof rec.receipt !== "string") continue;
-      const doc = JSON.parse(Buffer.from(rec.receipt, "base64").toString("utf8")) as { state?: unknown; sequence?: unknown };
-      if (doc.state === "active" && Number.isSafeInteger(doc.sequence)) out.set(rec.receiverId, doc.sequence as number);
-    } catch {
-      /* a torn last line (crash mid-write) */
-    }
-  }
-  return out;
-}
-
-async function readJsonBody(req: import("node:http").IncomingMessage, limit = 64 * 1024): Promise<Record<string, unknown>> {
-  let size = 0;
-  const parts: Buffer[] = [];
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > limit) throw new Error("request body too large");
-    parts.push(c as Buffer);
-  }
-  try {
-    const v = JSON.parse(Buffer.concat(parts).toString("utf8") || "{}") as unknown;
-    return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
   }
 }
