@@ -5,124 +5,16 @@
 // registry's keys). Per difusor: the connection and live-cut timeline, the probe results, the
 // suspensions and reinstatements with their evidence, and the receipts.
 import * as path from "node:path";
-import { PrepcastError, readAuditEvidence, type AuditEntry } from "@prepcast/protocol";
+import { PrepcastError, readAuditEvidence, type AuditEntry, type PublisherAuditEvent } from "@prepcast/protocol";
 import { formatMxSeconds, isoMx, toEpochMs } from "@prepcast/runtime";
 import type { ResolvedPublisherConfig } from "../service/config";
 import { readReceipts } from "../service/receipts";
+import { OPLE_REPORT_FORMAT, type DifusorRecord, type OpleReport, type OpleReportOptions, type ProbeEvidence, type SuspensionRecord, type TimelineEvent } from "./types";
 
-export const OPLE_REPORT_FORMAT = "prepcast/ople-report@1";
+export { OPLE_REPORT_FORMAT } from "./types";
+export type { DifusorRecord, LiveCut, OpleReport, OpleReportOptions, ProbeEvidence, ReceiptRow, SuspensionRecord, TimelineEvent } from "./types";
 
-export interface ProbeEvidence {
-  at: string;
-  verdict: string;
-  code: string;
-  message: string;
-  url: string;
-  httpStatus: number | null;
-  servedSequence: number | null;
-  expectedSequence: number | null;
-}
-
-export interface TimelineEvent {
-  time: string;
-  event: string;
-  /** Spanish label. */
-  title: string;
-  detail: string;
-}
-
-export interface LiveCut {
-  sequence: number;
-  manifestSha256: string;
-  corte: string | null;
-  preparedAt: string | null;
-  deliveredAt: string | null;
-  receivedAt: string | null;
-  activatedAt: string | null;
-  /** activatedAt − preparedAt (the OPLE signed it) */
-  lagMs: number | null;
-  /** A valid receipt with state "active" backs activatedAt. */
-  receiptValid: boolean;
-}
-
-export interface SuspensionRecord {
-  at: string;
-  manual: boolean;
-  by: string;
-  reason: string;
-  failingSince: string | null;
-  failedPeriods: number | null;
-  periodSeconds: number | null;
-  suspendAfterPeriods: number | null;
-  notice: { issuedAt: string; sha256: string } | null;
-  evidence: ProbeEvidence[];
-  reinstatement: { at: string; by: string; reason: string; notice: { issuedAt: string; sha256: string } | null } | null;
-  linkRestoredAt: string | null;
-  durationMs: number | null;
-}
-
-export interface ReceiptRow {
-  storedAt: string;
-  sequence: number | null;
-  manifestSha256: string | null;
-  state: string | null;
-  receivedAt: string | null;
-  activatedAt: string | null;
-  valid: boolean;
-  problem: string | null;
-}
-
-export interface DifusorRecord {
-  id: string;
-  name: string;
-  organization: string | null;
-  publicUrl: string | null;
-  transport: string | null;
-  address: string | null;
-  /** In the config's registry now (a difusor removed since is reported from the log alone). */
-  registered: boolean;
-  summary: {
-    sessions: number;
-    sessionFailures: number;
-    delivered: number;
-    refused: number;
-    transferFailed: number;
-    liveCuts: number;
-    lastLiveSequence: number | null;
-    receipts: number;
-    invalidReceipts: number;
-    suspensions: number;
-    probeChanges: number;
-    /** Time in each probe verdict within the window (from the recorded state changes). */
-    probeTimeMs: Record<string, number>;
-  };
-  timeline: TimelineEvent[];
-  liveCuts: LiveCut[];
-  probes: ProbeEvidence[];
-  suspensions: SuspensionRecord[];
-  receipts: ReceiptRow[];
-}
-
-export interface OpleReport {
-  format: typeof OPLE_REPORT_FORMAT;
-  generatedAt: string;
-  window: { from: string | null; to: string | null };
-  publisher: { id: string; process: string; channel: string; config: string; state: string };
-  auditLog: { file: string; found: boolean; verified: boolean; entries: number; problem: string | null };
-  receiptsFile: string;
-  service: TimelineEvent[];
-  cuts: { time: string; sequence: number; corte: string | null; notBefore: string | null; manifestSha256: string; files: number | null; bytes: number | null; final: boolean; retraction: string | null }[];
-  general: TimelineEvent[];
-  difusores: DifusorRecord[];
-}
-
-export interface OpleReportOptions {
-  from?: string;
-  to?: string;
-  clock?: () => number;
-}
-
-const TITLES: Record<string, string> = {
+const TITLES: Partial<Record<PublisherAuditEvent, string>> = {
   connected: "Sesión establecida",
   session_failed: "Sesión fallida",
   auth_failed: "Autenticación fallida",
@@ -226,8 +118,8 @@ function detailOf(e: AuditEntry): string {
   }
 }
 
-const PER_DIFUSOR = new Set(["connected", "session_failed", "auth_failed", "offer", "delivered", "refused", "transfer_failed", "receipt", "notice_sent", "probe_state", "suspended", "reinstated", "link_restored", "push_again", "test_notice"]);
-const GENERAL = new Set(["probe_outage", "probe_outage_over", "publication_ended", "cut_refused", "inbox_rejected"]);
+const PER_DIFUSOR = new Set<PublisherAuditEvent>(["connected", "session_failed", "auth_failed", "offer", "delivered", "refused", "transfer_failed", "receipt", "notice_sent", "probe_state", "suspended", "reinstated", "link_restored", "push_again", "test_notice"]);
+const GENERAL = new Set<PublisherAuditEvent>(["probe_outage", "probe_outage_over", "publication_ended", "cut_refused", "inbox_rejected"]);
 
 export function buildOpleReport(config: ResolvedPublisherConfig, opts: OpleReportOptions = {}): OpleReport {
   const clock = opts.clock ?? Date.now;
@@ -239,7 +131,7 @@ export function buildOpleReport(config: ResolvedPublisherConfig, opts: OpleRepor
   const auditFile = path.join(config.state, "audit.log");
   const log = readAuditEvidence(auditFile);
   const entries = log.entries.filter((e) => Number.isFinite(Date.parse(e.time)));
-  const ev = (e: AuditEntry): TimelineEvent => ({ time: e.time, event: e.event, title: TITLES[e.event] ?? e.event, detail: detailOf(e) });
+  const ev = (e: AuditEntry): TimelineEvent => ({ time: e.time, event: e.event, title: TITLES[e.event as PublisherAuditEvent] ?? e.event, detail: detailOf(e) });
 
   // the registry now, then anyone the log names who is no longer in it
   const records = new Map<string, DifusorRecord>();
@@ -301,12 +193,12 @@ export function buildOpleReport(config: ResolvedPublisherConfig, opts: OpleRepor
       if (inWindow(t)) service.push(ev(e));
       continue;
     }
-    if (GENERAL.has(e.event)) {
+    if (GENERAL.has(e.event as PublisherAuditEvent)) {
       if (inWindow(t)) general.push(ev(e));
       continue;
     }
     const id = str(d.receiver);
-    if (!PER_DIFUSOR.has(e.event) || id === null) continue;
+    if (!PER_DIFUSOR.has(e.event as PublisherAuditEvent) || id === null) continue;
     const r = recordOf(id);
     if (e.event === "probe_state") {
       const at = Date.parse(str(d.at) ?? e.time);

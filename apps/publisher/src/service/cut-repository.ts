@@ -1,14 +1,14 @@
 import { randomBytes } from "node:crypto";
-import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import {
-  DEFAULT_PUBLISH_UNTIL, PrepcastError, checkCorteOrder, createManifestDocument, encodeSigFile, parseManifest, sha256Hex, signDocument, walkCutDir, writeFileAtomic, readPackage,
+  DEFAULT_PUBLISH_UNTIL, PrepcastError, checkCorteOrder, createManifestDocument, encodeSigFile, sha256Hex, signDocument, walkCutDir, writeFileAtomic, readPackage,
   type Channel, type Manifest, type PublisherSigningMaterial, type SignedCut, type VerifySignedCutOptions,
 } from "@prepcast/protocol";
 import { FilePayloadSource, type CutRefInfo } from "@prepcast/session";
 import { checkPublisherCorteOrder, corteFromCut, finalCutOption } from "./cut-order";
 import { copyIntoPayload } from "./payload-copy";
+import { readDocuments, summaryOf, type CutDocuments } from "./cut-documents";
 
 /** Everything about a cut's manifest but its file list (and its count instead): kept in memory for every cut. */
 export type ManifestSummary = Omit<Manifest, "format" | "files"> & { fileCount: number };
@@ -33,16 +33,6 @@ export interface PreparedCut {
 
 /** Cuts whose parsed manifest and signed documents stay in memory: the latest, its base, one more. */
 export const HOT_CUT_DOCUMENTS = 3;
-
-interface CutDocuments {
-  manifest: Manifest;
-  signed: SignedCut;
-}
-
-function summaryOf(m: Manifest): ManifestSummary {
-  const { format: _format, files, ...header } = m;
-  return { ...header, fileCount: files.length };
-}
 
 class StoredCut implements PreparedCut {
   constructor(
@@ -380,22 +370,4 @@ export class CutRepository {
     this.remember(cut);
     return cut;
   }
-}
-
-/**
- * Reads a prepared cut's signed documents back from its directory, checking the manifest against
- * the hash recorded when it was signed. `validate`: parse with every manifest check (at start,
- * for cut.json files without a summary); otherwise the hash match is enough to trust our own file.
- */
-function readDocuments(dir: string, manifestSha256: string, validate: boolean): CutDocuments {
-  const read = (n: string) => fs.readFileSync(path.join(dir, "prepcast", n));
-  const signed: SignedCut = { keyset: read("keyset.json"), keysetSig: read("keyset.sig"), manifest: read("manifest.json"), manifestSig: read("manifest.sig") };
-  if (sha256Hex(signed.manifest) !== manifestSha256) {
-    throw new PrepcastError("STATE_INVALID", `${dir}/prepcast/manifest.json does not match the hash recorded when it was signed`, {
-      where: dir,
-      hint: "the publisher's state directory was altered; move that cut directory aside and publish the cut again",
-    });
-  }
-  const manifest = validate ? parseManifest(signed.manifest) : (JSON.parse(signed.manifest.toString("utf8")) as Manifest);
-  return { manifest, signed };
 }
