@@ -2,72 +2,100 @@
 // prints with a hint, that travels on the wire (Error.code / OfferReply.code), and that tests
 // assert on independently of the message text.
 
-export const ERROR_CODES = {
-  // signatures and trust
-  SIGNATURE_INVALID: "A signature does not verify against the expected key and message.",
-  SIGNATURE_MALFORMED: "A signature or public key has the wrong length or a non-canonical encoding.",
-  KEY_UNKNOWN: "The document is signed by a key that the trusted keyset does not list.",
-  KEY_FILE_INVALID: "A key file cannot be read or does not have the expected shape.",
-  KEY_FILE_PERMISSIONS: "A secret key file is readable by group or others.",
-  KEYSET_INVALID: "The keyset document does not have the expected shape.",
-  KEYSET_EXPIRED: "The keyset has expired.",
-  KEYSET_ROLLBACK: "The keyset version is lower than one already accepted.",
-  MANIFEST_INVALID: "The manifest document does not have the expected shape.",
-  MANIFEST_EXPIRED: "The manifest has expired.",
-  CHANNEL_MISMATCH: "The cut belongs to another process or channel than this receiver accepts.",
-  ROLLBACK: "The cut's sequence is lower than the installed one.",
-  REPLAY: "The cut's sequence equals the installed one but its content differs.",
-  ALREADY_INSTALLED: "This exact cut is already installed.",
-  EMBARGOED: "The cut must not be shown before its notBefore time.",
-  NOT_CANONICAL: "A signed JSON document is not in canonical form.",
-  // paths and archive structure
-  PATH_UNSAFE: "A path is absolute, escapes its root, or breaks the path rules.",
-  PATH_COLLISION: "Two paths are equal after case folding and Unicode normalization.",
-  UNEXPECTED_ENTRY: "The package holds an entry that is not the next one the manifest expects.",
-  ENTRY_TYPE: "The package holds a link, device, FIFO or directory where a regular file is required.",
-  MISSING_ENTRY: "The package ends before every file in the manifest was read.",
-  DUPLICATE_ENTRY: "The package holds the same entry twice.",
-  HEADER_TOO_LARGE: "A tar or pax header is larger than allowed.",
-  TRAILING_DATA: "The package has data after its last expected entry.",
-  TRUNCATED: "The package or stream ends in the middle of an entry.",
-  PACKAGE_INVALID: "The file is not a PREPcast package.",
-  // content
-  HASH_MISMATCH: "A file's SHA-256 differs from the manifest.",
-  SIZE_MISMATCH: "A file's size differs from the manifest.",
-  TOO_LARGE: "Data exceeds the declared or allowed size.",
-  // receiver state and I/O
-  DISK_FULL: "The disk filled up while writing.",
-  IO_ERROR: "A file system operation failed.",
-  STATE_INVALID: "The receiver's state directory is damaged or was not initialised.",
-  AUDIT_LOG_TAMPERED: "The hash-chained audit log was edited, reordered or truncated.",
-  CONFIG_INVALID: "A configuration file has errors.",
-  // channel
-  AUTH_FAILED: "The peer did not prove possession of its registered identity key.",
-  PEER_NOT_ALLOWED: "The peer's address or identity is not allowed.",
-  PROTOCOL_ERROR: "The peer sent a message that is not valid at this point of the session.",
-  MESSAGE_TOO_LARGE: "A message exceeds the size limit.",
-  TIMEOUT: "The peer stopped making progress.",
-  UNAVAILABLE: "The peer cannot be reached.",
-  INTERNAL: "An unexpected internal error.",
-  // appended by the protocol core
-  TIME_INVALID: "A timestamp is not ISO 8601 with an explicit offset (Z or ±hh:mm).",
-  // appended by the publisher's operations (monitoring, suspension, dashboard)
-  NOT_FOUND: "The named receiver, cut or resource does not exist.",
-  STATE_CONFLICT: "The operation does not apply to the current state (e.g. reinstating a difusor that is not suspended).",
-  LOGO_INVALID: "A difusor's logo is not an acceptable SVG file (not SVG, too large, or unreadable).",
-  // appended by releases (the installable files the OPLE hands out)
-  RELEASE_INVALID: "A release directory's SHA256SUMS or signature is missing or malformed, or a listed file is missing.",
-  // appended for the cut order
-  CORTE_ROLLBACK: "The cut's corte (its date and time) is earlier than the live cut's; only a cut the OPLE signed as a retraction may go back in time.",
-  // appended for the wire's 64-bit fields
-  INTEGER_OUT_OF_RANGE: "A 64-bit integer field on the wire holds a value outside ±(2^53 − 1); it is refused, never rounded.",
-  // appended by the receiver's preflight
-  PREFLIGHT_FAILED: "The server does not meet a requirement of the call or of the agent (prep-receiver doctor lists which, with the fix).",
-  // appended for onboarding (a difusor's signed registration)
-  REGISTRATION_INVALID: "A difusor's registration file is not a valid signed prepcast/registration@1 (malformed, a field wrong, or its signature does not verify).",
+/**
+ * Every code in exactly one category (docs/protocol.md §11 names them). A code is part of the
+ * contract: never renamed, moved or reused, only added, to the category of what raises it.
+ */
+export const ERROR_CATEGORIES = {
+  /** signatures, keys, keysets and what a verified cut may be (§4–§6) */
+  trust: {
+    SIGNATURE_INVALID: "A signature does not verify against the expected key and message.",
+    SIGNATURE_MALFORMED: "A signature or public key has the wrong length or a non-canonical encoding.",
+    KEY_UNKNOWN: "The document is signed by a key that the trusted keyset does not list.",
+    KEYSET_INVALID: "The keyset document does not have the expected shape.",
+    KEYSET_EXPIRED: "The keyset has expired.",
+    KEYSET_ROLLBACK: "The keyset version is lower than one already accepted.",
+    MANIFEST_INVALID: "The manifest document does not have the expected shape.",
+    MANIFEST_EXPIRED: "The manifest has expired.",
+    NOT_CANONICAL: "A signed JSON document is not in canonical form.",
+    TIME_INVALID: "A timestamp is not ISO 8601 with an explicit offset (Z or ±hh:mm).",
+    CHANNEL_MISMATCH: "The cut belongs to another process or channel than this receiver accepts.",
+    ROLLBACK: "The cut's sequence is lower than the installed one.",
+    REPLAY: "The cut's sequence equals the installed one but its content differs.",
+    CORTE_ROLLBACK: "The cut's corte (its date and time) is earlier than the live cut's; only a cut the OPLE signed as a retraction may go back in time.",
+    ALREADY_INSTALLED: "This exact cut is already installed.",
+    EMBARGOED: "The cut must not be shown before its notBefore time.",
+  },
+  /** the structure of a .prep package and the paths it holds (§9.3) */
+  archive: {
+    PATH_UNSAFE: "A path is absolute, escapes its root, or breaks the path rules.",
+    PATH_COLLISION: "Two paths are equal after case folding and Unicode normalization.",
+    UNEXPECTED_ENTRY: "The package holds an entry that is not the next one the manifest expects.",
+    ENTRY_TYPE: "The package holds a link, device, FIFO or directory where a regular file is required.",
+    MISSING_ENTRY: "The package ends before every file in the manifest was read.",
+    DUPLICATE_ENTRY: "The package holds the same entry twice.",
+    HEADER_TOO_LARGE: "A tar or pax header is larger than allowed.",
+    TRAILING_DATA: "The package has data after its last expected entry.",
+    TRUNCATED: "The package or stream ends in the middle of an entry.",
+    PACKAGE_INVALID: "The file is not a PREPcast package.",
+  },
+  /** bytes against what the signed manifest says */
+  content: {
+    HASH_MISMATCH: "A file's SHA-256 differs from the manifest.",
+    SIZE_MISMATCH: "A file's size differs from the manifest.",
+    TOO_LARGE: "Data exceeds the declared or allowed size.",
+  },
+  /** the push session and its peers (§7, §8) */
+  channel: {
+    AUTH_FAILED: "The peer did not prove possession of its registered identity key.",
+    PEER_NOT_ALLOWED: "The peer's address or identity is not allowed.",
+    PROTOCOL_ERROR: "The peer sent a message that is not valid at this point of the session.",
+    MESSAGE_TOO_LARGE: "A message exceeds the size limit.",
+    INTEGER_OUT_OF_RANGE: "A 64-bit integer field on the wire holds a value outside ±(2^53 − 1); it is refused, never rounded.",
+    TIMEOUT: "The peer stopped making progress.",
+    UNAVAILABLE: "The peer cannot be reached.",
+  },
+  /** this machine: disk, state directory, audit log, files and configuration */
+  local: {
+    DISK_FULL: "The disk filled up while writing.",
+    IO_ERROR: "A file system operation failed.",
+    STATE_INVALID: "The receiver's state directory is damaged or was not initialised.",
+    AUDIT_LOG_TAMPERED: "The hash-chained audit log was edited, reordered or truncated.",
+    CONFIG_INVALID: "A configuration file has errors.",
+    KEY_FILE_INVALID: "A key file cannot be read or does not have the expected shape.",
+    KEY_FILE_PERMISSIONS: "A secret key file is readable by group or others.",
+    PREFLIGHT_FAILED: "The server does not meet a requirement of the call or of the agent (prep-receiver doctor lists which, with the fix).",
+  },
+  /** the OPLE's and difusores' procedures: registry, onboarding, releases, operator actions */
+  operations: {
+    NOT_FOUND: "The named receiver, cut or resource does not exist.",
+    STATE_CONFLICT: "The operation does not apply to the current state (e.g. reinstating a difusor that is not suspended).",
+    LOGO_INVALID: "A difusor's logo is not an acceptable SVG file (not SVG, too large, or unreadable).",
+    REGISTRATION_INVALID: "A difusor's registration file is not a valid signed prepcast/registration@1 (malformed, a field wrong, or its signature does not verify).",
+    RELEASE_INVALID: "A release directory's SHA256SUMS or signature is missing or malformed, or a listed file is missing.",
+  },
+  /** a bug */
+  internal: {
+    INTERNAL: "An unexpected internal error.",
+  },
 } as const;
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+export type ErrorCategory = keyof typeof ERROR_CATEGORIES;
+
+export type ErrorCode = { [K in ErrorCategory]: keyof (typeof ERROR_CATEGORIES)[K] }[ErrorCategory];
+
+/** code → its one-line meaning, all categories together. */
+export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze(Object.assign({}, ...Object.values(ERROR_CATEGORIES)) as Record<ErrorCode, string>);
+
+const CATEGORY_OF = new Map<string, ErrorCategory>(
+  (Object.entries(ERROR_CATEGORIES) as Array<[ErrorCategory, Record<string, string>]>).flatMap(([category, codes]) => Object.keys(codes).map((code) => [code, category] as const)),
+);
+
+/** The category a code belongs to. */
+export function errorCategory(code: ErrorCode): ErrorCategory {
+  return CATEGORY_OF.get(code)!;
+}
+
 
 export interface PrepcastErrorOptions {
   /** What the operator can do about it. */
