@@ -1,5 +1,5 @@
 // The one behaviour contract every transport must pass, as a jest suite. Import it from a test:
-//   import { describeTransportCompliance } from "@prepcast/transport/dist/compliance";
+//   import { describeTransportCompliance } from "@prepcast/transport/compliance";
 // (kept out of the package index so that production code never loads jest.)
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
