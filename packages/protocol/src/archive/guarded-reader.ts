@@ -163,7 +163,7 @@ export async function readSignedHead(reader: GuardedTarReader, opts: { manifestZ
         where: entry.header.name.slice(0, 300),
         hint:
           entry.header.name === MANIFEST_ZSTD_ENTRY
-            ? "this is an offline delta package (prepcast/delta-package@2, its manifest compressed): `prep-receiver install` applies it on top of its base cut; a .prep reader (verify, receivers before issue 15) does not read it, so ask the OPLE for the full .prep"
+            ? "this is an offline delta package (prepcast/delta-package@2, its manifest compressed): `prep-receiver install` applies it on top of its base cut; `prep-receiver verify` checks it; a receiver older than this format refuses it, so ask the OPLE for the full .prep or upgrade"
             : "the signed documents must come before any site file; repack with prep-publisher pack",
       });
     }
