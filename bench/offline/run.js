@@ -15,8 +15,7 @@ const { execFileSync, spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
 
-const REPO = path.resolve(__dirname, "..", "..");
-const SHARED = path.resolve(REPO, "..", "shared");
+const { REPO, SHARED, cutInstant, ensureCut } = require("../cuts");
 
 function parseArgs(argv) {
   const a = { scale: "veracruz", pair: 9, work: path.join(REPO, "bench", "out", "offline") };
@@ -40,30 +39,6 @@ function parseArgs(argv) {
 
 const args = parseArgs(process.argv.slice(2));
 const log = (...m) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...m);
-
-/** The mtime the OPLE would give cut K's files (20:00 UTC-6 + 15 min per cut), so rsync's quick check is honest. */
-function stampCut(out, k) {
-  const t = new Date(Date.UTC(2024, 5, 3, 2, 0, 0) + (k - 1) * 15 * 60_000);
-  const walk = (d) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else fs.utimesSync(p, t, t);
-    }
-  };
-  walk(out);
-}
-
-async function ensureCut(dir, k) {
-  const out = path.join(dir, `cut-${String(k).padStart(4, "0")}`);
-  if (!fs.existsSync(path.join(out, "index.html"))) {
-    const gen = path.join(SHARED, "bench", "gen-cuts.mjs");
-    if (fs.existsSync(gen)) execFileSync(process.execPath, [gen, "--out", dir, "--scale", args.scale, "--cuts", "1", "--from", String(k)], { stdio: "ignore" });
-    else await require(path.join(REPO, "packages/testkit/dist")).generateCut({ outDir: dir, k, scale: args.scale });
-  }
-  stampCut(out, k);
-  return out;
-}
 
 /** The size of the i-th entry of a package (short ustar names, as pack writes the signed documents). */
 function entrySize(file, index) {
@@ -94,12 +69,12 @@ async function main() {
   const protocol = require(path.join(REPO, "packages/protocol/dist"));
   const delta = require(path.join(REPO, "packages/delta/dist"));
   const receiver = require(path.join(REPO, "apps/receiver/dist"));
-  const testkit = require(path.join(REPO, "packages/testkit/dist"));
+  const cutgen = require(path.join(REPO, "packages/cutgen/dist"));
   const k = args.pair;
   const cuts = path.join(args.work, `cuts-${args.scale}`);
   fs.mkdirSync(cuts, { recursive: true });
-  const base = await ensureCut(cuts, k - 1);
-  const target = await ensureCut(cuts, k);
+  const base = await ensureCut(cuts, k - 1, args.scale);
+  const target = await ensureCut(cuts, k, args.scale);
   const out = path.join(args.work, "packages");
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
@@ -109,7 +84,7 @@ async function main() {
   const full = {};
   for (const [seq, dir] of [[k - 1, base], [k, target]]) {
     const t0 = process.hrtime.bigint();
-    const r = await protocol.packCut({ cutDir: dir, keysDir: keys, process: "VER-2024", channel: "produccion", sequence: seq, corte: new Date(Date.UTC(2024, 5, 3, 2, 0, 0) + (seq - 1) * 15 * 60_000).toISOString(), out: path.join(out, `cut${seq}.prep`) });
+    const r = await protocol.packCut({ cutDir: dir, keysDir: keys, process: "VER-2024", channel: "produccion", sequence: seq, corte: cutInstant(seq).toISOString(), out: path.join(out, `cut${seq}.prep`) });
     full[seq] = { bytes: r.packageBytes, manifestJson: entrySize(path.join(out, `cut${seq}.prep`), 2), seconds: Number(process.hrtime.bigint() - t0) / 1e9, files: r.manifest.files.length };
   }
 
@@ -133,7 +108,7 @@ async function main() {
       const t1 = process.hrtime.bigint();
       await receiver.installDeltaPackage(store, file, { rootPublicKey });
       installS = Number(process.hrtime.bigint() - t1) / 1e9;
-      const diff = (await testkit.compareTrees(target, store.live().siteDir)).differences;
+      const diff = (await cutgen.compareTrees(target, store.live().siteDir)).differences;
       if (diff.length) throw new Error(`${v.name}: installed tree differs from cut ${k}: ${JSON.stringify(diff.slice(0, 3))}`);
     } finally {
       store.close();

@@ -26,8 +26,7 @@ const fs = require("node:fs");
 const net = require("node:net");
 const path = require("node:path");
 
-const REPO = path.resolve(__dirname, "..", "..");
-const SHARED = path.resolve(REPO, "..", "shared");
+const { REPO, SHARED, ensureCut, stampCut } = require("../cuts");
 const PUBLISHER_BIN = path.join(REPO, "apps/publisher/bin/prep-publisher.js");
 const RECEIVER_BIN = path.join(REPO, "apps/receiver/bin/prep-receiver.js");
 
@@ -75,42 +74,6 @@ async function freeEphemeralPort() {
       s.close(() => resolve(port));
     });
   });
-}
-
-/**
- * Every file of cut K gets the modification time the OPLE would have given it: 20:00 UTC-6 on
- * election day plus 15 minutes per cut. rsync's quick check skips a file whose size and mtime
- * are unchanged, so two cuts generated (or copied) within the same second would let rsync skip
- * changed files and serve stale data (its run would then print RESULT DIFFERS).
- */
-function stampCut(out, k) {
-  const t = new Date(Date.UTC(2024, 5, 3, 2, 0, 0) + (k - 1) * 15 * 60_000);
-  const walk = (d) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else fs.utimesSync(p, t, t);
-    }
-  };
-  walk(out);
-}
-
-/** Cut K of the series in DIR/cut-NNNN: the reference generator when ../shared has it, else the testkit. */
-async function ensureCut(dir, k, scale, actas) {
-  const out = path.join(dir, `cut-${String(k).padStart(4, "0")}`);
-  if (fs.existsSync(path.join(out, "index.html"))) {
-    stampCut(out, k);
-    return out;
-  }
-  const gen = path.join(SHARED, "bench", "gen-cuts.mjs");
-  if (fs.existsSync(gen)) {
-    execFileSync(process.execPath, [gen, "--out", dir, "--scale", scale, "--cuts", "1", "--from", String(k), ...(actas ? ["--actas"] : [])], { stdio: "ignore" });
-  } else {
-    const { generateCut } = require(path.join(REPO, "packages/cutgen/dist"));
-    await generateCut({ outDir: dir, k, scale, actas });
-  }
-  stampCut(out, k);
-  return out;
 }
 
 /** Publisher-side TCP payload bytes per receiver port, from the kernel's socket counters. */
@@ -207,7 +170,7 @@ class Bench {
   }
 
   setupIdentities(max) {
-    if (!fs.existsSync(path.join(this.pubDir, "publisher.example.yaml"))) cli(PUBLISHER_BIN, ["init", "--dir", this.pubDir, "--id", "ople", "--json"]);
+    if (!fs.existsSync(path.join(this.pubDir, "publisher.yaml"))) cli(PUBLISHER_BIN, ["init", "--dir", this.pubDir, "--id", "ople", "--json"]);
     for (let i = this.receivers.length; i < max; i++) {
       const id = `r${String(i + 1).padStart(2, "0")}`;
       const dir = path.join(this.work, id);
@@ -252,7 +215,7 @@ class Bench {
     }
     const pubState = path.join(this.data, "publisher-state");
     fs.rmSync(pubState, { recursive: true, force: true });
-    let pub = fs.readFileSync(path.join(this.pubDir, "publisher.example.yaml"), "utf8").replace(/^state: .*$/m, `state: ${pubState}`).replace(/127\.0\.0\.1:8740/, `127.0.0.1:${await freePort()}`).replace("receivers: []", "receivers:");
+    let pub = fs.readFileSync(path.join(this.pubDir, "publisher.yaml"), "utf8").replace(/^state: .*$/m, `state: ${pubState}`).replace(/127\.0\.0\.1:8740/, `127.0.0.1:${await freePort()}`).replace("receivers: []", "receivers:");
     for (const r of chosen) pub += `  - id: ${r.id}\n    name: Receptor ${r.id}\n    transport: grpc\n    address: 127.0.0.1:${r.port}\n    tlsFingerprint: ${r.info.tlsFingerprint}\n    identityPublicKey: ${r.info.identityPublicKey}\n`;
     const file = path.join(this.pubDir, "publisher.yaml");
     fs.writeFileSync(file, pub);
