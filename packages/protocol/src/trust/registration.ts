@@ -7,9 +7,11 @@
 // The file is canonical JSON: {"document": "<the registration's canonical JSON text>",
 // "format": "prepcast/signed-registration@1", "signature": {"keyid", "sig"}}. The signed bytes are
 // the UTF-8 of `document` exactly as it arrived: nothing is re-serialized before verifying.
+import * as fs from "node:fs";
 import { z } from "zod";
 import { canonicalBytes, parseCanonical } from "./canonical-json";
 import { PrepcastError } from "../errors";
+import { readBoundedFd } from "../untrusted";
 import { decodeBase64Strict, encodeBase64, keyIdOf, type KeyId } from "./keys";
 import { signDocument, verifyDocument, type SigFile } from "./signing";
 
@@ -81,6 +83,24 @@ export interface VerifiedRegistration {
   registration: Registration;
   /** Key id of the identity key that signed it (= of identityPublicKey). */
   keyid: KeyId;
+}
+
+/**
+ * Reads an untrusted registration file: a regular file of at most MAX_REGISTRATION_BYTES, refused
+ * (REGISTRATION_INVALID, with `hint` for the size) before anything is read. A file that cannot be
+ * opened throws the file system's error, for the caller to word.
+ */
+export function readRegistrationFile(file: string, hint: string): Buffer {
+  const fd = fs.openSync(file, "r");
+  try {
+    return readBoundedFd(fd, MAX_REGISTRATION_BYTES, (problem, size) =>
+      problem === "not-a-file"
+        ? new PrepcastError("REGISTRATION_INVALID", `${file} is not a regular file`, { where: file })
+        : new PrepcastError("REGISTRATION_INVALID", `${file} is ${size} bytes, more than the ${MAX_REGISTRATION_BYTES} a registration may have`, { where: file, hint }),
+    );
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**

@@ -1,25 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
-import { PrepcastError, readBoundedFd, reportCliSuccess, verifyRegistration, writeFileAtomic, MAX_REGISTRATION_BYTES } from "@prepcast/protocol";
+import { PrepcastError, readRegistrationFile, reportCliSuccess, verifyRegistration, writeFileAtomic } from "@prepcast/protocol";
 import { action } from "../program";
 import { addRegistryEntry, removeRegistryEntry } from "../../difusores/registry-file";
 import { checkSvgLogo } from "../../difusores/svg-logo";
 import { loadPublisherConfig } from "../../service/config";
-
-/** Reads the untrusted registration file, refusing one larger than `max` before reading it. */
-function readBounded(file: string, max: number): Buffer {
-  const fd = fs.openSync(file, "r");
-  try {
-    return readBoundedFd(fd, max, (problem, size) =>
-      problem === "not-a-file"
-        ? new PrepcastError("REGISTRATION_INVALID", `${file} is not a regular file`, { where: file })
-        : new PrepcastError("REGISTRATION_INVALID", `${file} is ${size} bytes, more than the ${max} a registration may have`, { where: file, hint: "ask the difusor for the registration.json that `prep-receiver register` wrote" }),
-    );
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /** The files `receivers add` keeps beside the config get the config's owner and group when root writes them. */
 function ownerOf(configFile: string): { uid: number; gid: number } | undefined {
@@ -47,7 +33,8 @@ export function registerReceivers(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(
       action(async (file: string, opts: { config: string; expectKey?: string; replace?: boolean; json?: boolean }) => {
-        const { registration: r, keyid } = verifyRegistration(readBounded(file, MAX_REGISTRATION_BYTES), file);
+        const signed = readRegistrationFile(file, "ask the difusor for the registration.json that `prep-receiver register` wrote");
+        const { registration: r, keyid } = verifyRegistration(signed, file);
         if (opts.expectKey !== undefined && opts.expectKey.trim().toLowerCase() !== keyid) {
           throw new PrepcastError("SIGNATURE_INVALID", `${file} is signed by identity key ${keyid}, not by ${opts.expectKey}`, { where: file, hint: "do not add it: ask the difusor to read its key id again (`prep-receiver register` prints it) and for a new file" });
         }
@@ -76,7 +63,7 @@ export function registerReceivers(program: Command): void {
         const kept = path.join(configDir, "registrations");
         mkdirOwned(kept, owner);
         const { replaced } = await addRegistryEntry(opts.config, entry, opts.replace === true);
-        await writeFileAtomic(path.join(kept, `${r.id}.json`), fs.readFileSync(file), 0o644, owner);
+        await writeFileAtomic(path.join(kept, `${r.id}.json`), signed, 0o644, owner);
         reportCliSuccess(opts.json === true, { receiver: r.id, config: opts.config, replaced, identityKeyId: keyid, tlsFingerprint: r.tlsFingerprint, transport: r.transport, address: r.address, staff: r.staff.length, logo: r.logo !== null }, [
           `${r.id} (${r.organization}) ${replaced ? "replaced" : "added"} in ${opts.config}: ${r.transport} ${r.address}, TLS certificate ${r.tlsFingerprint.slice(0, 16)}…, ${r.staff.length} staff, ${r.logo !== null ? "logo sanitized in logos/" : "no logo"}`,
           `identity key id ${keyid}${opts.expectKey ? " (matches the one you were given)" : ": confirm it with the difusor by phone before election day (or pass --expect-key)"}`,

@@ -6,27 +6,18 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PrepcastError, readBoundedFd, verifyRegistration, MAX_REGISTRATION_BYTES } from "@prepcast/protocol";
+import { PrepcastError, readRegistrationFile, verifyRegistration } from "@prepcast/protocol";
 import { loadConfig, resolveFrom } from "@prepcast/runtime";
 import type { DifusorIdentity, ReportConfigContext, ServiceDeployment } from "@prepcast/site";
 import { certificateFingerprint } from "@prepcast/transport";
 import { RECEIVER_ENV, ReceiverConfigSchema, type ReceiverConfig } from "../../agent/config";
 
-function readRegistrationFile(file: string): Buffer {
-  let fd: number;
+function readRegistration(file: string): Buffer {
   try {
-    fd = fs.openSync(file, "r");
+    return readRegistrationFile(file, "give the registration.json that `prep-receiver register` wrote");
   } catch (e) {
+    if (e instanceof PrepcastError) throw e;
     throw new PrepcastError("REGISTRATION_INVALID", `cannot read the registration ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { where: file, hint: "give the registration.json that `prep-receiver register` wrote (--registration FILE)" });
-  }
-  try {
-    return readBoundedFd(fd, MAX_REGISTRATION_BYTES, (problem, size) =>
-      problem === "not-a-file"
-        ? new PrepcastError("REGISTRATION_INVALID", `${file} is not a regular file`, { where: file })
-        : new PrepcastError("REGISTRATION_INVALID", `${file} is ${size} bytes, more than the ${MAX_REGISTRATION_BYTES} a registration may have`, { where: file, hint: "give the registration.json that `prep-receiver register` wrote" }),
-    );
-  } finally {
-    fs.closeSync(fd);
   }
 }
 
@@ -37,7 +28,7 @@ function readIdentity(config: ReceiverConfig, baseDir: string, given: string | u
   if (given === undefined && !fs.existsSync(file)) {
     return none(`No se encontró el registro firmado ${file} (prep-receiver register): la memoria no incluye el personal técnico registrado ante el OPLE.`);
   }
-  const { registration: r, keyid } = verifyRegistration(readRegistrationFile(file), file);
+  const { registration: r, keyid } = verifyRegistration(readRegistration(file), file);
   if (r.id !== config.id) {
     throw new PrepcastError("REGISTRATION_INVALID", `${file} registers the difusor "${r.id}", but the config's id is "${config.id}"`, { where: file, hint: "give this receiver's own registration (--registration FILE), or the config it belongs to" });
   }
