@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD, ObjectIndex, applyDelta, cutDirContent, readDeltaPackage, type CutContent } from "@prepcast/delta";
 import {
-  MANIFEST_ENTRY, PrepcastError, isEmbargoed, stateDirLayout, type ManifestFile, parseManifest, sha256Hex, toPrepcastError, verifySignedCut, type CutStore, type InstallOptions, type InstallResult, type Staging,
+  MANIFEST_ENTRY, PrepcastError, isEmbargoed, stateDirLayout, type ManifestFile, parseManifest, sha256Hex, toPrepcastError, verifySignedCut, type CutStore, type InstallOptions, type InstallResult, type Staging, type VerifiedCut,
 } from "@prepcast/protocol";
 import type { InstallRequest } from "@prepcast/session";
 import type { PayloadApplier } from "./store-backend";
@@ -41,13 +41,23 @@ function heldBase(req: InstallRequest, store: CutStore, memo: ManifestMemo | nul
   const dir = store.cutDir(record.id);
   const known = memo?.get(record.manifestSha256);
   if (known) return { content: cutDirContent(record.manifestSha256, known, dir), dir };
+  const content = committedCutContent(dir, record.manifestSha256);
+  memo?.set(record.manifestSha256, content.files);
+  return { content, dir };
+}
+
+/** A committed cut's directory as a delta base: its manifest read back and checked against the hash recorded for it. */
+export function committedCutContent(dir: string, manifestSha256: string): CutContent {
   const bytes = fs.readFileSync(path.join(dir, ...MANIFEST_ENTRY.split("/")));
-  if (sha256Hex(bytes) !== record.manifestSha256) {
+  if (sha256Hex(bytes) !== manifestSha256) {
     throw new PrepcastError("STATE_INVALID", `${dir} holds a manifest that is not the one recorded for it`, { where: dir, hint: "the cut directory was altered; reinstall from a full payload" });
   }
-  const files = parseManifest(bytes).files;
-  memo?.set(record.manifestSha256, files);
-  return { content: cutDirContent(record.manifestSha256, files, dir), dir };
+  return cutDirContent(manifestSha256, parseManifest(bytes).files, dir);
+}
+
+/** The largest delta stream an offline package may carry for this manifest (refused before it is copied out). */
+export function maxDeltaStreamBytes(v: VerifiedCut): number {
+  return v.manifest.totalSize + 1024 * v.manifest.files.length + (1 << 20);
 }
 
 /**
@@ -96,7 +106,7 @@ export async function installDeltaPackage(store: CutStore, file: string, options
     const { verified, base } = await readDeltaPackage(file, {
       verify: (signed) => verifySignedCut(signed, { rootPublicKey: options.rootPublicKey, state: store.trustState(), now, ...(options.accept ? { accept: options.accept } : {}) }),
       streamOut,
-      maxStreamBytes: (v) => v.manifest.totalSize + 1024 * v.manifest.files.length + (1 << 20),
+      maxStreamBytes: maxDeltaStreamBytes,
     });
     staging = await store.beginStaging(verified);
     await applyDeltaPayload({ verified, encoding: ENCODING_DELTA_ZSTD, base: base.base, payloadPath: streamOut, receivedAt: now }, staging.dir, store);

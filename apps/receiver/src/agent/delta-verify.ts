@@ -7,9 +7,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ObjectIndex, applyDelta, cutDirContent, readDeltaPackage, type DeltaPackageBase } from "@prepcast/delta";
+import { ObjectIndex, applyDelta, readDeltaPackage, type DeltaPackageBase } from "@prepcast/delta";
+import { committedCutContent, maxDeltaStreamBytes } from "./delta-applier";
 import {
-  MANIFEST_ENTRY, PrepcastError, inspectStore, parseManifest, sha256Hex, stateDirLayout, verifySignedCut,
+  PrepcastError, inspectStore, stateDirLayout, verifySignedCut,
   type Channel, type TrustState, type VerifiedCut,
 } from "@prepcast/protocol";
 
@@ -38,7 +39,7 @@ export async function verifyDeltaPackage(file: string, opts: VerifyDeltaOptions)
     const { verified, base } = await readDeltaPackage(file, {
       verify: (signed) => verifySignedCut(signed, { rootPublicKey: opts.rootPublicKey, now, ...(opts.accept ? { accept: opts.accept } : {}), ...(state ? { state, allowSameSequence: true } : {}) }),
       streamOut,
-      maxStreamBytes: (v) => v.manifest.totalSize + 1024 * v.manifest.files.length + (1 << 20),
+      maxStreamBytes: maxDeltaStreamBytes,
     });
     if (!view) return { verified, base, contents: null };
     const want = base.base;
@@ -50,17 +51,13 @@ export async function verifyDeltaPackage(file: string, opts: VerifyDeltaOptions)
       });
     }
     const dir = path.join(stateDirLayout(view.root).cuts, record.id);
-    const bytes = fs.readFileSync(path.join(dir, ...MANIFEST_ENTRY.split("/")));
-    if (sha256Hex(bytes) !== record.manifestSha256) {
-      throw new PrepcastError("STATE_INVALID", `${dir} holds a manifest that is not the one recorded for it`, { where: dir, hint: "the cut directory was altered; reinstall from a full payload" });
-    }
-    const files = parseManifest(bytes).files;
+    const baseContent = committedCutContent(dir, record.manifestSha256);
     let objects: ObjectIndex | null = null;
     const r = await applyDelta({
       streamPath: streamOut,
       target: { manifestSha256: verified.manifestSha256, files: verified.manifest.files },
-      base: cutDirContent(record.manifestSha256, files, dir),
-      findObject: (sha) => (objects ??= ObjectIndex.fromCut(dir, files)).find(sha),
+      base: baseContent,
+      findObject: (sha) => (objects ??= ObjectIndex.fromCut(dir, baseContent.files)).find(sha),
       stagingDir: work,
     });
     return { verified, base, contents: { files: r.files, bytes: r.bytes } };
