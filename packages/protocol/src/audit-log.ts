@@ -160,24 +160,30 @@ export interface AuditEvidence {
  */
 export function readAuditEvidence(file: string): AuditEvidence {
   if (!fs.existsSync(file)) return { file, found: false, verified: false, entries: [], problem: `no existe la bitácora ${file}` };
+  try {
+    return { file, found: true, verified: true, entries: readAuditLogSettled(file), problem: null };
+  } catch (e) {
+    const entries: AuditEntry[] = [];
+    for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+      try {
+        const v = JSON.parse(line) as AuditEntry;
+        if (typeof v.event === "string" && typeof v.time === "string") entries.push({ ...v, data: typeof v.data === "object" && v.data !== null ? v.data : {} });
+      } catch {
+        /* unreadable line: the chain check already counts it */
+      }
+    }
+    return { file, found: true, verified: false, entries, problem: isPrepcastError(e) ? e.message : String(e) };
+  }
+}
+
+/** readAuditLog, read again a few times (50 ms apart) while a running writer is still writing the last line (a torn tail). */
+export function readAuditLogSettled(file: string): AuditEntry[] {
   for (let attempt = 0; ; attempt++) {
     try {
-      return { file, found: true, verified: true, entries: readAuditLog(file), problem: null };
+      return readAuditLog(file);
     } catch (e) {
-      if (isPrepcastError(e, "AUDIT_LOG_TAMPERED") && e.details?.reason === "torn-tail" && attempt < 5) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-        continue;
-      }
-      const entries: AuditEntry[] = [];
-      for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-        try {
-          const v = JSON.parse(line) as AuditEntry;
-          if (typeof v.event === "string" && typeof v.time === "string") entries.push({ ...v, data: typeof v.data === "object" && v.data !== null ? v.data : {} });
-        } catch {
-          /* unreadable line: the chain check already counts it */
-        }
-      }
-      return { file, found: true, verified: false, entries, problem: isPrepcastError(e) ? e.message : String(e) };
+      if (!(isPrepcastError(e, "AUDIT_LOG_TAMPERED") && e.details?.reason === "torn-tail") || attempt >= 5) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
     }
   }
 }

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AUDIT_GENESIS_HASH, readAuditLog } from "../audit-log";
+import { AUDIT_GENESIS_HASH, readAuditLogSettled } from "../audit-log";
 import { PrepcastError, toPrepcastError } from "../errors";
 import { parseKeyset, type Keyset } from "../trust/keyset";
 import { STATE_DIR_ENTRIES, cutIdOfLiveTarget, stateDirLayout } from "./layout";
@@ -87,24 +87,6 @@ export function liveKeyset(view: StoreView): Keyset | null {
     return parseKeyset(fs.readFileSync(file), file);
   } catch (e) {
     throw toPrepcastError(e, file);
-  }
-}
-
-/** Sleeps synchronously (a retry in a synchronous read path). */
-function pause(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** readAuditLog, read again a few times while its last line is still being written by the agent. */
-function readAuditLogSettled(log: string): ReturnType<typeof readAuditLog> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return readAuditLog(log);
-    } catch (e) {
-      const torn = e instanceof PrepcastError && e.code === "AUDIT_LOG_TAMPERED" && e.details?.reason === "torn-tail";
-      if (!torn || attempt >= 5) throw e;
-      pause(50);
-    }
   }
 }
 
