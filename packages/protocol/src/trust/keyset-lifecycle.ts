@@ -8,7 +8,7 @@ import { writeFileAtomic } from "../durable";
 import { PrepcastError } from "../errors";
 import { generateKeyPair } from "./ed25519";
 import { decodeBase64Strict, keyIdOf, readPublicKeyFile, readSecretKeyFile, writePublicKeyFile, writeSecretKeyFile, type KeyId, type SecretKeyInfo } from "./keys";
-import { createKeyset, parseKeyset, verifyKeysetSignature, type Keyset } from "./keyset";
+import { createKeyset, parseKeyset, verifyKeysetSignature, type Keyset, type KeysetKey } from "./keyset";
 import { PUBLISHER_KEY_FILES } from "./publisher-keys";
 import { encodeSigFile, parseSigFile, signDocument } from "./signing";
 import { parseIsoWithOffset, toIsoTimestamp } from "../time";
@@ -183,8 +183,8 @@ async function writeKeyset(dir: string, next: { bytes: Buffer; sig: Buffer }): P
   await writeFileAtomic(file(dir, PUBLISHER_KEY_FILES.keysetSig), next.sig, 0o644);
 }
 
-function publicKeysOf(keyset: Keyset): Uint8Array[] {
-  return keyset.keys.map((k) => decodeBase64Strict(k.public, 32)!);
+function publicKeysOf(keys: readonly KeysetKey[]): Uint8Array[] {
+  return keys.map((k) => decodeBase64Strict(k.public, 32)!);
 }
 
 function result(dir: string, current: Current, next: Keyset, signingKeyId: KeyId | null): KeysetChangeResult {
@@ -212,7 +212,7 @@ export async function rotateSigningKey(dir: string, opts: KeysetChangeOptions & 
   const current = loadCurrent(dir, opts.rootKeyFile);
   const expires = newExpiry(current.keyset, opts, now);
   const signing = generateKeyPair();
-  const keys = opts.dropOld === true ? [signing.publicKey] : [...publicKeysOf(current.keyset), signing.publicKey];
+  const keys = opts.dropOld === true ? [signing.publicKey] : [...publicKeysOf(current.keyset.keys), signing.publicKey];
   const next = signNext(current, keys, expires, now);
   const keyFile = file(dir, PUBLISHER_KEY_FILES.signingKey);
   // the new secret gets the owner of the one it replaces (root rotating in the service's directory)
@@ -261,7 +261,7 @@ export async function revokeSigningKey(dir: string, keyid: string, opts: KeysetC
     });
   }
   const expires = newExpiry(current.keyset, opts, now);
-  const next = signNext(current, remaining.map((k) => decodeBase64Strict(k.public, 32)!), expires, now);
+  const next = signNext(current, publicKeysOf(remaining), expires, now);
   await writeKeyset(dir, next);
   return result(dir, current, next.keyset, signingKeyId);
 }
@@ -285,7 +285,7 @@ export async function revokeOldSigningKeys(dir: string, opts: KeysetChangeOption
     throw new PrepcastError("STATE_CONFLICT", `keyset version ${current.keyset.version} lists only the current signing key ${signingKeyId}: nothing to revoke`, { where: "--old", hint: "to replace the current key, run `prep-publisher keys rotate --drop-old`" });
   }
   const expires = newExpiry(current.keyset, opts, now);
-  const next = signNext(current, [decodeBase64Strict(keep.public, 32)!], expires, now);
+  const next = signNext(current, publicKeysOf([keep]), expires, now);
   await writeKeyset(dir, next);
   return result(dir, current, next.keyset, signingKeyId);
 }
@@ -298,7 +298,7 @@ export async function renewKeyset(dir: string, opts: KeysetChangeOptions & { exp
   if (parseIsoWithOffset(expires, "--expires").getTime() <= parseIsoWithOffset(current.keyset.expires, "keyset expires").getTime()) {
     throw new PrepcastError("CONFIG_INVALID", `--expires ${expires} is not later than the current expiry ${current.keyset.expires}`, { where: "--expires", hint: "renewing extends the expiry: give a later date" });
   }
-  const next = signNext(current, publicKeysOf(current.keyset), expires, now);
+  const next = signNext(current, publicKeysOf(current.keyset.keys), expires, now);
   await writeKeyset(dir, next);
   return result(dir, current, next.keyset, signingKeyIdOf(dir));
 }
