@@ -48,30 +48,37 @@ export class ReceiptLog {
   }
 }
 
-/** Reads and re-verifies the receipts; a torn last line (crash mid-write) is skipped. */
-export function readReceipts(stateDir: string, keys: (receiverId: string) => Uint8Array | undefined): CheckedReceipt[] {
-  const file = path.join(stateDir, "receipts.jsonl");
-  if (!fs.existsSync(file)) return [];
-  const out: CheckedReceipt[] = [];
-  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+/** The stored receipts of STATE/receipts.jsonl as written (not verified); a torn last line (crash mid-write) is skipped. */
+export function readStoredReceipts(file: string): StoredReceipt[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+  const out: StoredReceipt[] = [];
+  for (const line of text.split("\n")) {
     if (!line.trim()) continue;
-    let stored: StoredReceipt;
     try {
-      stored = JSON.parse(line) as StoredReceipt;
+      out.push(JSON.parse(line) as StoredReceipt);
     } catch {
-      continue;
-    }
-    const key = keys(stored.receiverId);
-    if (!key) {
-      out.push({ stored, doc: null, valid: false, problem: `receiver ${stored.receiverId} is not in the registry` });
-      continue;
-    }
-    try {
-      const doc = verifyReceipt(Buffer.from(stored.receipt, "base64"), Buffer.from(stored.signature, "base64"), key, `receipt of ${stored.receiverId}`);
-      out.push({ stored, doc, valid: doc.receiverId === stored.receiverId, ...(doc.receiverId === stored.receiverId ? {} : { problem: "receipt names another receiver" }) });
-    } catch (e) {
-      out.push({ stored, doc: null, valid: false, problem: (e as Error).message });
+      /* a torn last line */
     }
   }
   return out;
+}
+
+/** Reads and re-verifies the receipts; a torn last line (crash mid-write) is skipped. */
+export function readReceipts(stateDir: string, keys: (receiverId: string) => Uint8Array | undefined): CheckedReceipt[] {
+  return readStoredReceipts(path.join(stateDir, "receipts.jsonl")).map((stored): CheckedReceipt => {
+    const key = keys(stored.receiverId);
+    if (!key) return { stored, doc: null, valid: false, problem: `receiver ${stored.receiverId} is not in the registry` };
+    try {
+      const doc = verifyReceipt(Buffer.from(stored.receipt, "base64"), Buffer.from(stored.signature, "base64"), key, `receipt of ${stored.receiverId}`);
+      return { stored, doc, valid: doc.receiverId === stored.receiverId, ...(doc.receiverId === stored.receiverId ? {} : { problem: "receipt names another receiver" }) };
+    } catch (e) {
+      return { stored, doc: null, valid: false, problem: (e as Error).message };
+    }
+  });
 }

@@ -2,12 +2,12 @@
 // delivery: keeps the newest `retention.keepCuts`, the final cut, the newest public one, every cut
 // a receiver holds (live or staged) and every cut an in-flight delivery uses (the repository's
 // pins); removes the rest (docs/operations/configuration.md, retention).
-import * as fs from "node:fs";
 import { toPrepcastError, type AuditLog, type PublisherAuditEvent } from "@prepcast/protocol";
 import type { Logger } from "@prepcast/runtime";
 import type { DeltaPlanning } from "../fanout";
 import type { CutRepository, PreparedCut } from "./cut-repository";
 import type { LinkStatus } from "./receiver-link";
+import { readStoredReceipts, type StoredReceipt } from "./receipts";
 
 export interface CutRetentionDeps {
   retention: { prune: boolean; keepCuts: number };
@@ -100,23 +100,20 @@ export class CutRetention {
  */
 function lastActiveSequences(file: string): Map<string, number> {
   const out = new Map<string, number>();
-  let text: string;
+  let stored: StoredReceipt[];
   try {
-    text = fs.readFileSync(file, "utf8");
+    stored = readStoredReceipts(file);
   } catch {
     return out;
   }
-  for (const line of text.split("\n")) {
-    if (!line) continue;
+  for (const rec of stored) {
+    if (typeof rec.receiverId !== "string" || typeof rec.receipt !== "string") continue;
     try {
-      const rec = JSON.parse(line) as { receiverId?: unknown; receipt?: unknown };
-      if (typeof rec.receiverId !== "string" || typeof rec.receipt !== "string") continue;
       const doc = JSON.parse(Buffer.from(rec.receipt, "base64").toString("utf8")) as { state?: unknown; sequence?: unknown };
       if (doc.state === "active" && Number.isSafeInteger(doc.sequence)) out.set(rec.receiverId, doc.sequence as number);
     } catch {
-      /* a torn last line (crash mid-write) */
+      /* a damaged record: at most an extra cut kept or a full transfer */
     }
   }
   return out;
 }
-
