@@ -31,12 +31,16 @@ export class KeysetReloader {
   /** The problem of the last reload, while the directory's files do not load. */
   private problem: { code: string; message: string; at: string } | null = null;
 
+  /** The material in use, parsed once (status is asked for several times a second during a push). */
+  private parsed: { material: PublisherSigningMaterial; keyset: Keyset } | null = null;
+
   constructor(private readonly deps: KeysetReloaderDeps) {}
 
   /** The keyset the next cut is signed with, its expiry warning (config keysetWarnDays), and a keys directory that failed to reload. */
   status(): StatusReport["keyset"] {
     const m = this.deps.material.signingMaterial;
-    const keyset = parseKeyset(m.keyset, "keyset in use");
+    if (this.parsed?.material !== m) this.parsed = { material: m, keyset: keysetOf(m.keyset) };
+    const keyset = this.parsed.keyset;
     return { ...keysetExpiry(keyset, new Date(this.deps.now()), this.deps.warnDays), keys: keyset.keys.map((k) => k.keyid), signingKeyId: m.signingKey.keyid, reloadProblem: this.problem };
   }
 
