@@ -15,4 +15,4 @@ export type { RunState, ProbeOutcome, ProbeStepInput } from "./monitor/rule";
 export { probeDifusor, type ProbeExpectation, type ProbeResult, type ProbeVerdict } from "./monitor/probe";
 
 // fan-out: what each difusor is sent, computed once and shared
-export { DeltaPlanning, SharedPayloadSource, fullPayloadPlanner, type DeltaPlanningOptions, type OfferPlanner } from "./fanout";
+export { DeltaPlanning, SharedPayloadSource, fullPayloadPlanner, defaultEncoders, checkEncoders, type DeltaPlanningOptions, type OfferPlanner, type PayloadEncoder } from "./fanout";

@@ -7,6 +7,8 @@ export { ReceiverAgent, AGENT_VERSION, type ReceiverAgentOptions, type Incident 
 export { loadReceiverConfig, ReceiverConfigSchema, RECEIVER_ENV, type ReceiverConfig, type ResolvedReceiverConfig } from "./agent/config";
 export { bridgeSocketPath } from "./agent/site";
 export { deltaAppliers, installDeltaPackage } from "./agent/delta-applier";
+// payload encodings: the registry a new encoding plugs into (docs/extending.md, "A payload encoding")
+export { applyFull, type PayloadApplier } from "./agent/store-backend";
 
 // prep-receiver doctor: the checks (one list, grouped by area) and the runner
 export { CHECKS, runDoctor, type Check, type CheckResult, type CheckStatus, type DoctorContext, type DoctorOptions, type DoctorReport } from "./doctor/checks";

@@ -6,8 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createLogger } from "@prepcast/runtime";
 import { freePort } from "@prepcast/testkit";
-import { PublisherService, loadPublisherConfig } from "@prepcast/publisher";
-import { ReceiverAgent, loadReceiverConfig } from "@prepcast/receiver";
+import { PublisherService, loadPublisherConfig, type PublisherServiceOptions } from "@prepcast/publisher";
+import { ReceiverAgent, loadReceiverConfig, type ReceiverAgentOptions } from "@prepcast/receiver";
 
 const REPO = path.resolve(__dirname, "..", "..", "..");
 const PUBLISHER_BIN = path.join(REPO, "apps/publisher/bin/prep-publisher.js");
@@ -59,9 +59,10 @@ export class InProcessCluster {
     return this.nodes.get(id)!;
   }
 
-  async startReceiver(id: string): Promise<ReceiverAgent> {
+  /** Starts a receiver agent in this process; `extra` adds agent options (e.g. more payload appliers). */
+  async startReceiver(id: string, extra: Partial<Omit<ReceiverAgentOptions, "config">> = {}): Promise<ReceiverAgent> {
     const n = this.node(id);
-    n.agent = await ReceiverAgent.start({ config: loadReceiverConfig(n.config, {}), site: false, log: quiet() });
+    n.agent = await ReceiverAgent.start({ config: loadReceiverConfig(n.config, {}), site: false, log: quiet(), ...extra });
     return n.agent;
   }
 
@@ -74,7 +75,7 @@ export class InProcessCluster {
   private template: string | undefined;
 
   /** (Re)starts the publisher service with every receiver added so far in its registry. */
-  async startPublisher(): Promise<PublisherService> {
+  async startPublisher(extra: Partial<Omit<PublisherServiceOptions, "config">> = {}): Promise<PublisherService> {
     // init's publisher.yaml as written, before the first start rewrites it with the registry
     this.template ??= fs.readFileSync(path.join(this.pubDir, "publisher.yaml"), "utf8");
     let yaml = this.template.replace(/127\.0\.0\.1:8740/, `127.0.0.1:${await freePort()}`).replace("receivers: []", "pingSeconds: 1\nreceivers:");
@@ -83,7 +84,7 @@ export class InProcessCluster {
     }
     const file = path.join(this.pubDir, "publisher.yaml");
     fs.writeFileSync(file, yaml);
-    this.publisher = await PublisherService.start({ config: loadPublisherConfig(file, {}), log: quiet() });
+    this.publisher = await PublisherService.start({ config: loadPublisherConfig(file, {}), log: quiet(), ...extra });
     return this.publisher;
   }
 

@@ -3,12 +3,19 @@ import * as path from "node:path";
 import { PrepcastError, hashFile, writeFileAtomic } from "@prepcast/protocol";
 import type { EncodeStats } from "./encode";
 
+/** What building a stream must report: its size and SHA-256 (the codec's own figures may follow). */
+export interface StreamStats {
+  size: number;
+  sha256: string;
+}
+
 export interface CachedStream {
   file: string;
   size: number;
   sha256: string;
   encoding: string;
-  stats: EncodeStats | null;
+  /** The figures its encoder reported (EncodeStats for delta-zstd@1 and full-zstd@1). */
+  stats: (StreamStats & Partial<EncodeStats> & Record<string, unknown>) | null;
 }
 
 interface CacheMeta {
@@ -18,7 +25,7 @@ interface CacheMeta {
   base: string | null;
   size: number;
   sha256: string;
-  stats: EncodeStats;
+  stats: StreamStats & Record<string, unknown>;
 }
 
 /**
@@ -37,14 +44,14 @@ export class DeltaCache {
   }
 
   /** The cached stream, building it with `build(outFile)` the first time. */
-  get(key: { targetId: string; targetSha256: string; baseId: string | null; baseSha256: string | null; encoding: string }, build: (outFile: string) => Promise<EncodeStats>): Promise<CachedStream> {
+  get(key: { targetId: string; targetSha256: string; baseId: string | null; baseSha256: string | null; encoding: string }, build: (outFile: string) => Promise<StreamStats>): Promise<CachedStream> {
     const file = this.fileFor(key.targetId, key.baseId, key.encoding);
     let p = this.inflight.get(file);
     if (!p) {
       p = this.load(file, key).then(async (hit) => {
         if (hit) return hit;
         await fsp.mkdir(this.dir, { recursive: true, mode: 0o750 });
-        const stats = await build(file);
+        const stats = { ...(await build(file)) } as StreamStats & Record<string, unknown>;
         const meta: CacheMeta = { format: "prepcast/delta-cache@1", encoding: key.encoding, target: key.targetSha256, base: key.baseSha256, size: stats.size, sha256: stats.sha256, stats };
         await writeFileAtomic(`${file}.json`, JSON.stringify(meta, null, 2) + "\n");
         return { file, size: stats.size, sha256: stats.sha256, encoding: key.encoding, stats };

@@ -1,26 +1,34 @@
 import * as path from "node:path";
-import { DeltaCache, ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD, encodeDelta, payloadFileContent, type CachedStream, type EncodeOptions } from "@prepcast/delta";
+import { DeltaCache, payloadFileContent, type CachedStream, type EncodeOptions } from "@prepcast/delta";
 import { ENCODING_FULL, FilePayloadSource, transferIdFor, type CutRefInfo, type OfferPlan } from "@prepcast/session";
+import { PrepcastError } from "@prepcast/protocol";
 import type { Logger } from "@prepcast/runtime";
 import type { CutRepository, PreparedCut } from "../service/cut-repository";
 import type { OfferPlanner } from "./offer-planner";
 import { SharedPayloadSource } from "./shared-payload-source";
+import { checkEncoders, defaultEncoders, type PayloadEncoder } from "./encoders";
+
+const pick = (o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> => Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
 
 /** Failures after which a receiver gets the plain `full` payload for that cut. */
 const FALLBACK_CODES = new Set(["HASH_MISMATCH", "SIZE_MISMATCH", "PROTOCOL_ERROR", "TRUNCATED", "STATE_INVALID", "NOT_FOUND", "INTERNAL", "IO_ERROR"]);
 
 export interface DeltaPlanningOptions {
   log?: Logger;
+  /** zstd settings of the default encoders (ignored when `encoders` is given). */
   encode?: EncodeOptions;
+  /** The encodings offered, in order of preference (default `defaultEncoders()`: delta-zstd@1, full-zstd@1); `full` is always the last resort. */
+  encoders?: readonly PayloadEncoder[];
   /** Where streams are cached (default STATE/deltas). */
   cacheDir?: string;
 }
 
 /**
- * Chooses, per receiver, the cheapest payload it can use for the latest cut:
- * - `delta-zstd@1` from the cut it has live, when this publisher still holds that cut;
- * - `full-zstd@1` for a receiver with nothing (or an unknown cut);
- * - `full` when it accepts nothing else, or after a delta failed to apply for that cut.
+ * Chooses, per receiver, the first registered encoding it can use for the latest cut (by
+ * default, the cheapest):
+ * - a `delta` encoder (`delta-zstd@1`) from the cut it has live, when this publisher still holds that cut;
+ * - a `whole` encoder (`full-zstd@1`) when its stream is smaller than the plain payload;
+ * - `full` when it accepts nothing else, or after an encoded payload failed to apply for that cut.
  * Every stream is computed once per (target, base) and shared: all sessions on the same base read
  * the same cached file through one PayloadSource.
  */
@@ -30,8 +38,17 @@ export class DeltaPlanning {
   private readonly lastPlan = new Map<string, { manifestSha256: string; encoding: string }>();
   private readonly fallback = new Map<string, Set<string>>();
 
+  private readonly encoders: readonly PayloadEncoder[];
+
   constructor(private readonly repo: CutRepository, private readonly opts: DeltaPlanningOptions = {}) {
     this.cache = new DeltaCache(opts.cacheDir ?? path.join(repo.stateDir, "deltas"));
+    this.encoders = opts.encoders ?? defaultEncoders(opts.encode ?? {});
+    checkEncoders(this.encoders);
+  }
+
+  /** The encodings this planner can offer, in order of preference (`full` last). */
+  encodings(): string[] {
+    return [...this.encoders.map((e) => e.encoding), ENCODING_FULL];
   }
 
   /** The planner one receiver link uses. */
@@ -73,13 +90,15 @@ export class DeltaPlanning {
     });
     if (this.fellBack(receiverId, target.ref.manifestSha256)) return full();
     const live = hello.live;
-    const base = live && live.sequence < target.ref.sequence ? this.repo.get(live.sequence) : undefined;
-    if (base && accepts(ENCODING_DELTA_ZSTD) && base.ref.manifestSha256 === live!.manifestSha256) {
-      const stream = await this.stream(target, base, ENCODING_DELTA_ZSTD);
-      return this.planFor(target, base.ref, stream);
-    }
-    if (accepts(ENCODING_FULL_ZSTD)) {
-      const stream = await this.stream(target, null, ENCODING_FULL_ZSTD);
+    const held = live && live.sequence < target.ref.sequence ? this.repo.get(live.sequence) : undefined;
+    const base = held && held.ref.manifestSha256 === live!.manifestSha256 ? held : undefined;
+    for (const encoder of this.encoders) {
+      if (!accepts(encoder.encoding)) continue;
+      if (encoder.kind === "delta") {
+        if (base) return this.planFor(target, base.ref, await this.stream(target, base, encoder.encoding));
+        continue;
+      }
+      const stream = await this.stream(target, null, encoder.encoding);
       if (stream.size < target.summary.totalSize) return this.planFor(target, null, stream);
     }
     return full();
@@ -97,16 +116,18 @@ export class DeltaPlanning {
     };
   }
 
-  /** The cached stream for (target, base), computed on first use. */
+  /** The cached stream for (target, base) in a registered encoding, computed on first use. */
   stream(target: PreparedCut, base: PreparedCut | null, encoding: string): Promise<CachedStream> {
+    const encoder = this.encoders.find((e) => e.encoding === encoding);
+    if (!encoder) return Promise.reject(new PrepcastError("INTERNAL", `no payload encoder registered for "${encoding}"`, { hint: `registered: ${this.encodings().join(", ")}` }));
     return this.cache.get(
       { targetId: target.id, targetSha256: target.ref.manifestSha256, baseId: base?.id ?? null, baseSha256: base?.ref.manifestSha256 ?? null, encoding },
       async (outFile) => {
         const t = await payloadFileContent(target.ref.manifestSha256, target.manifest.files, target.payloadPath);
         const b = base ? await payloadFileContent(base.ref.manifestSha256, base.manifest.files, base.payloadPath) : null;
         try {
-          const stats = await encodeDelta(t, b, outFile, this.opts.encode ?? {});
-          this.opts.log?.info({ sequence: target.ref.sequence, base: base?.ref.sequence ?? null, encoding, bytes: stats.size, files: stats.files, unchanged: stats.unchanged, cpuMs: stats.cpuMs }, "payload stream computed");
+          const stats = await encoder.encode(t, b, outFile);
+          this.opts.log?.info({ sequence: target.ref.sequence, base: base?.ref.sequence ?? null, encoding, bytes: stats.size, ...pick(stats, ["files", "unchanged", "cpuMs"]) }, "payload stream computed");
           return stats;
         } finally {
           await t.close();

@@ -14,7 +14,7 @@ import { createPublisherMetrics, type PublisherMetrics } from "./metrics";
 import { ReceiptLog } from "./receipts";
 import { ReceiverLink, type LinkStatus, type OfferPlanner } from "./receiver-link";
 import { InboxWatcher } from "./inbox";
-import { DeltaPlanning } from "../fanout";
+import { DeltaPlanning, type PayloadEncoder } from "../fanout";
 import { KeysetReloader, keysetOf } from "./keyset-reloader";
 import { CutRetention } from "./retention";
 import { DifusorMonitor } from "../monitor/monitor";
@@ -36,6 +36,8 @@ export interface PublisherServiceOptions {
   watchInbox?: boolean;
   transports?: { grpc: TransportFactory; websocket: TransportFactory };
   planner?: (repo: CutRepository) => OfferPlanner;
+  /** The payload encodings offered, in order of preference (default delta-zstd@1, full-zstd@1; `full` always last). Ignored with `planner`. */
+  encoders?: readonly PayloadEncoder[];
   registry?: Registry;
   /** Probe public URLs and apply the 45-minute rule (default: with the admin server, i.e. `run`). */
   monitor?: boolean;
@@ -114,7 +116,7 @@ export class PublisherService extends EventEmitter {
     if (before && before.version !== keyset.version) svc.keysets.recordChange(before, keyset, signing);
     if (latest) svc.metrics.latestSequence.set(latest.ref.sequence);
     // Deltas by default: one stream per (cut, base), shared by every link; full after a failed delta.
-    const deltaPlanning = opts.planner ? null : new DeltaPlanning(repo, { log: svc.log });
+    const deltaPlanning = opts.planner ? null : new DeltaPlanning(repo, { log: svc.log, ...(opts.encoders ? { encoders: opts.encoders } : {}) });
     svc.deltaPlanning = deltaPlanning;
     for (const entry of c.receiverEntries) {
       const link = new ReceiverLink(entry, {
