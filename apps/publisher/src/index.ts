@@ -4,7 +4,9 @@
  * one such front end.
  */
 export { PublisherService, AGENT_VERSION, type PublisherServiceOptions, type StatusReport } from "./service/publisher-service";
-export { loadPublisherConfig, PublisherConfigSchema, PUBLISHER_ENV, DEFAULT_SUSPENSION_TEXT, type PublisherConfig, type ResolvedPublisherConfig } from "./service/config";
+export { loadPublisherConfig, PublisherConfigSchema, PUBLISHER_ENV, DEFAULT_SUSPENSION_TEXT, type PublisherConfig, type ResolvedPublisherConfig, type LoadPublisherConfigOptions } from "./service/config";
+// the transports receivers are dialled with: a registry a new transport plugs into
+export { defaultTransports, transportRegistry, transportNamed, DEFAULT_WEBSOCKET_PATH, type PublisherTransport, type DialAddress } from "./service/transports";
 export { CutRepository, HOT_CUT_DOCUMENTS, type PreparedCut, type PrepareOptions, type ManifestSummary } from "./service/cut-repository";
 export { ReceiverLink, type LinkStatus, type LinkState, type ReceiverEntry, type SignedNotice } from "./service/receiver-link";
 

@@ -61,7 +61,7 @@ test("init writes publisher.yaml and, with --local, a loopback receiver config a
   expect(bad.json.message).toMatch(/problem\(s\) in bad\.yaml:\n {2}- id: must be/);
   fs.writeFileSync(path.join(work, "unpinned.yaml"), "id: otro\nname: x\naddress: nowhere\nidentityPublicKey: k\n");
   const unpinned = run(PUBLISHER_BIN, ["register", "unpinned.yaml", "--config", "ople/publisher.yaml", "--json"]);
-  expect(unpinned.json.message).toMatch(/- tlsFingerprint: required[\s\S]*- address: must be HOST:PORT/);
+  expect(unpinned.json.message).toMatch(/- tlsFingerprint: required[\s\S]*- address: "nowhere" is not HOST:PORT \(write the receiver's push port as HOST:PORT/);
   expect(fs.readFileSync(config, "utf8")).toBe(before);
   // and init refuses a directory that already holds them
   expect(run(PUBLISHER_BIN, ["init", "--dir", "ople"]).stderr).toContain("already exists");

@@ -27,6 +27,8 @@ export interface Node {
   identityPublicKey: string;
   tlsFingerprint: string;
   agent: ReceiverAgent | null;
+  /** The transport the publisher's registry names for it (default grpc). */
+  transport?: string;
 }
 
 const quiet = () => createLogger({ name: "test", level: "silent" } as Parameters<typeof createLogger>[0]);
@@ -80,11 +82,13 @@ export class InProcessCluster {
     this.template ??= fs.readFileSync(path.join(this.pubDir, "publisher.yaml"), "utf8");
     let yaml = this.template.replace(/127\.0\.0\.1:8740/, `127.0.0.1:${await freePort()}`).replace("receivers: []", "pingSeconds: 1\nreceivers:");
     for (const n of this.nodes.values()) {
-      yaml += `  - id: ${n.id}\n    name: Receptor ${n.id}\n    transport: grpc\n    address: 127.0.0.1:${n.pushPort}\n    tlsFingerprint: ${n.tlsFingerprint}\n    identityPublicKey: ${n.identityPublicKey}\n`;
+      yaml += `  - id: ${n.id}\n    name: Receptor ${n.id}\n    transport: ${n.transport ?? "grpc"}\n    address: 127.0.0.1:${n.pushPort}\n    tlsFingerprint: ${n.tlsFingerprint}\n    identityPublicKey: ${n.identityPublicKey}\n`;
     }
     const file = path.join(this.pubDir, "publisher.yaml");
     fs.writeFileSync(file, yaml);
-    this.publisher = await PublisherService.start({ config: loadPublisherConfig(file, {}), log: quiet(), ...extra });
+    // the service dials with the transports its config was read with
+    const config = loadPublisherConfig(file, {}, extra.transports ? { transports: extra.transports } : {});
+    this.publisher = await PublisherService.start({ config, log: quiet(), ...extra });
     return this.publisher;
   }
 

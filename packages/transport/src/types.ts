@@ -1,6 +1,10 @@
 import type { prepcast } from "@prepcast/proto";
 
-export type TransportKind = "grpc" | "websocket" | "memory";
+/**
+ * A transport's name: the three built in, or any other a third party registers (docs/extending.md,
+ * "A transport"). `(string & {})` keeps the built-in names suggested while leaving the set open.
+ */
+export type TransportKind = "grpc" | "websocket" | "memory" | (string & {});
 
 /** Why a connection is being closed; sent to the peer as a final `Error` frame. */
 export interface CloseReason {

@@ -3,12 +3,13 @@ import * as path from "node:path";
 import { z } from "zod";
 import { DEFAULT_PUBLISH_UNTIL, isoWithOffsetProblem, loadPublisherSigningMaterial, PrepcastError, PUBLISHER_KEY_FILES, readPublicKeyFile, readSecretKeyFile } from "@prepcast/protocol";
 import {
-  checkConfigDirectory, checkConfigFile, checkListeners, commaList, configString, configValue, loadConfig, parseListen, resolveFrom,
+  checkConfigDirectory, checkConfigFile, checkListeners, commaList, configString, configValue, loadConfig, resolveFrom,
   type ConfigCheckContext, type EnvOverride, type FileKind,
 } from "@prepcast/runtime";
 import { parsePasswordHash } from "../dashboard/password-hash";
 import { NotificationsSchema } from "../notify/config";
 import type { ReceiverEntry } from "./receiver-link";
+import { defaultTransports, transportNamed, transportRegistry, type PublisherTransport } from "./transports";
 
 export const DEFAULT_SUSPENSION_TEXT =
   "Por disposición del Organismo Público Local Electoral, este sitio dejó de recibir los resultados del Programa de Resultados Electorales Preliminares (PREP) porque no publicó el corte más reciente durante tres periodos de actualización consecutivos.\n\nConsulte los resultados en el sitio oficial del OPLE o en la lista de difusores oficiales.";
@@ -94,7 +95,8 @@ export const PublisherConfigSchema = z.strictObject({
       z.strictObject({
         id,
         name: z.string().min(1).max(200),
-        transport: z.enum(["grpc", "websocket"]).default("grpc"),
+        /** A registered transport (service/transports.ts): grpc and websocket by default. */
+        transport: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be a transport name, e.g. grpc or websocket").default("grpc"),
         address: z.string().min(1),
         tlsFingerprint: z.string().regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, "must be the SHA-256 of the receiver certificate (64 hex digits)").optional(),
         insecurePlaintext: z.boolean().default(false),
@@ -114,8 +116,6 @@ export const PublisherConfigSchema = z.strictObject({
         if (seen.has(r.id)) ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate receiver id "${r.id}"` });
         seen.add(r.id);
         if (!r.tlsFingerprint && !r.insecurePlaintext) ctx.addIssue({ code: "custom", path: [i, "tlsFingerprint"], message: "required (pin the receiver's certificate); insecurePlaintext: true only for loopback tests" });
-        if (r.transport === "grpc" && !/^(\[[0-9a-fA-F:.]+\]|[^:[\]\s/]+):\d{1,5}$/.test(r.address)) ctx.addIssue({ code: "custom", path: [i, "address"], message: "must be HOST:PORT of the receiver's push port (e.g. 203.0.113.10:8730)" });
-        if (r.transport === "websocket" && !/^wss?:\/\/[^\s]+$/.test(r.address)) ctx.addIssue({ code: "custom", path: [i, "address"], message: "must be a wss:// URL (e.g. wss://prep.example.mx/prepcast/v1/push)" });
       });
     }),
 });
@@ -141,22 +141,8 @@ function receiverKey(value: string, baseDir: string): Uint8Array {
   return INLINE_KEY.test(value) ? Buffer.from(value, "base64") : readPublicKeyFile(resolveFrom(baseDir, value)).publicKey;
 }
 
-function parseAddress(r: PublisherConfig["receivers"][number], where: string): Pick<ReceiverEntry, "host" | "port" | "path"> {
-  if (r.transport === "websocket") {
-    let u: URL;
-    try {
-      u = new URL(r.address);
-    } catch {
-      throw new PrepcastError("CONFIG_INVALID", `"${r.address}" is not a wss:// URL`, { where, hint: "e.g. wss://prep.uv.mx:443/prepcast/v1/push" });
-    }
-    if (u.protocol !== "wss:" && !(u.protocol === "ws:" && r.insecurePlaintext)) throw new PrepcastError("CONFIG_INVALID", `WebSocket address must be wss:// (got ${u.protocol})`, { where });
-    return { host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 443), path: u.pathname || "/prepcast/v1/push" };
-  }
-  return parseListen(r.address, where);
-}
-
-/** The publisher's checks beyond the schema: every file and directory it names, the admin listener, the receivers' addresses. */
-function checkPublisherConfig(v: unknown, checks: ConfigCheckContext): void {
+/** The publisher's checks beyond the schema: every file and directory it names, the admin listener, the receivers' transports and addresses. */
+const publisherConfigChecks = (transports: ReadonlyMap<string, PublisherTransport>) => (v: unknown, checks: ConfigCheckContext): void => {
   let count = 0;
   const ctx: ConfigCheckContext = {
     ...checks,
@@ -205,26 +191,44 @@ function checkPublisherConfig(v: unknown, checks: ConfigCheckContext): void {
     if (key !== undefined && !INLINE_KEY.test(key)) checkConfigFile(ctx, `receivers.${i}.identityPublicKey`, key, "public", (file) => readPublicKeyFile(file), "use the .pub file the receiver's `init` wrote, or its base64 public key");
     checkConfigFile(ctx, `receivers.${i}.logo`, configString(r, "logo"), "public");
     const address = configString(r, "address");
-    const transport = configValue(r, "transport");
-    if (address !== undefined && (transport === "grpc" || transport === "websocket")) {
-      try {
-        parseAddress(r as PublisherConfig["receivers"][number], `receivers.${i}.address`);
-      } catch (e) {
-        ctx.problem(`receivers.${i}.address`, (e as Error).message);
-      }
+    const name = configValue(r, "transport") ?? "grpc";
+    if (typeof name !== "string") return;
+    let transport: PublisherTransport;
+    try {
+      transport = transportNamed(transports, name, `receivers.${i}.transport`);
+    } catch (e) {
+      const err = e as PrepcastError;
+      ctx.problem(`receivers.${i}.transport`, `${err.message} (${err.hint})`);
+      return;
+    }
+    if (address === undefined) return;
+    try {
+      transport.parseAddress(address, `receivers.${i}.address`, { insecurePlaintext: configValue(r, "insecurePlaintext") === true });
+    } catch (e) {
+      const err = e as PrepcastError;
+      ctx.problem(`receivers.${i}.address`, `${err.message} (${err.hint ?? `e.g. ${transport.example}`})`);
     }
   });
+};
+
+export interface LoadPublisherConfigOptions {
+  /** The transports receivers may name (default `defaultTransports()`: grpc, websocket). */
+  transports?: readonly PublisherTransport[];
 }
 
-export function loadPublisherConfig(file: string, env: NodeJS.ProcessEnv = process.env): ResolvedPublisherConfig {
-  const { config, baseDir } = loadConfig(file, PublisherConfigSchema, { env, overrides: PUBLISHER_ENV, check: checkPublisherConfig });
+export function loadPublisherConfig(file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadPublisherConfigOptions = {}): ResolvedPublisherConfig {
+  const transports = transportRegistry(opts.transports ?? defaultTransports());
+  const { config, baseDir } = loadConfig(file, PublisherConfigSchema, { env, overrides: PUBLISHER_ENV, check: publisherConfigChecks(transports) });
   const receiverEntries = config.receivers.map((r, i): ReceiverEntry => {
     const where = `${file}: receivers.${i}`;
+    const transport = transportNamed(transports, r.transport, `${where}.transport`);
+    const dial = transport.parseAddress(r.address, `${where}.address`, { insecurePlaintext: r.insecurePlaintext });
     return {
       id: r.id,
       name: r.name,
       transport: r.transport,
-      ...parseAddress(r, `${where}.address`),
+      address: transport.display(dial),
+      ...dial,
       ...(r.tlsFingerprint ? { tlsFingerprint: r.tlsFingerprint.replace(/:/g, "").toLowerCase() } : {}),
       publicKey: receiverKey(r.identityPublicKey, baseDir),
       ...(r.publicUrl ? { publicUrl: r.publicUrl } : {}),

@@ -6,13 +6,14 @@ import {
   type PublisherAuditEvent,
 } from "@prepcast/protocol";
 import { bindListener, createLogger, createMetricsRegistry, parseListen, readJsonObject, startAdminServer, sendJson, type Logger, type AdminRoute } from "@prepcast/runtime";
-import { grpcTransport, websocketTransport, type TransportFactory } from "@prepcast/transport";
+import type { TransportFactory } from "@prepcast/transport";
 import type { Registry } from "prom-client";
 import type { ResolvedPublisherConfig } from "./config";
 import { CutRepository, type PrepareOptions, type PreparedCut } from "./cut-repository";
 import { createPublisherMetrics, type PublisherMetrics } from "./metrics";
 import { ReceiptLog } from "./receipts";
 import { ReceiverLink, type LinkStatus, type OfferPlanner } from "./receiver-link";
+import { defaultTransports, transportNamed, transportRegistry, type PublisherTransport } from "./transports";
 import { InboxWatcher } from "./inbox";
 import { DeltaPlanning, type PayloadEncoder } from "../fanout";
 import { KeysetReloader, keysetOf } from "./keyset-reloader";
@@ -34,7 +35,8 @@ export interface PublisherServiceOptions {
   admin?: boolean;
   /** Watch the inbox (off for one-shot pushes). */
   watchInbox?: boolean;
-  transports?: { grpc: TransportFactory; websocket: TransportFactory };
+  /** The transports receivers are dialled with (default grpc and websocket); load the config with the same list. */
+  transports?: readonly PublisherTransport[];
   planner?: (repo: CutRepository) => OfferPlanner;
   /** The payload encodings offered, in order of preference (default delta-zstd@1, full-zstd@1; `full` always last). Ignored with `planner`. */
   encoders?: readonly PayloadEncoder[];
@@ -104,10 +106,9 @@ export class PublisherService extends EventEmitter {
     const receipts = ReceiptLog.open(c.state);
     const svc = new PublisherService(c, repo, audit, receipts, opts);
     const identity = readSecretKeyFile(c.identity.secretKey);
-    // No gRPC message compression: the manifest travels zstd-compressed in the Offer itself (once
-    // per cut, on both transports: docs/protocol.md, Offer) and payload chunks are zstd already, so
-    // gzip would only burn CPU re-compressing them for every receiver.
-    const transports = opts.transports ?? { grpc: grpcTransport(), websocket: websocketTransport() };
+    const registry = transportRegistry(opts.transports ?? defaultTransports());
+    const transports = new Map<string, TransportFactory>();
+    for (const entry of c.receiverEntries) if (!transports.has(entry.transport)) transports.set(entry.transport, transportNamed(registry, entry.transport, `${c.file}: receivers ${entry.id}`).create());
     const keyset = parseKeyset(signing.keyset, path.join(c.keys, PUBLISHER_KEY_FILES.keyset));
     audit.append("service_started", { publisher: c.id, process: c.process, channel: c.channel, receivers: c.receiverEntries.map((r) => r.id), latest: repo.latest()?.ref.sequence ?? null, keysetVersion: keyset.version, signingKeyId: signing.signingKey.keyid });
     const latest = repo.latest();

@@ -14,7 +14,10 @@ import { fullPayloadPlanner, type OfferPlanner } from "../fanout/offer-planner";
 export interface ReceiverEntry {
   id: string;
   name: string;
-  transport: "grpc" | "websocket";
+  /** A registered transport's name (service/transports.ts). */
+  transport: string;
+  /** The address as shown in status and reports (the transport's `display`). */
+  address: string;
   host: string;
   port: number;
   /** WebSocket request path. */
@@ -42,7 +45,7 @@ export interface LinkStatus {
   name: string;
   state: LinkState;
   address: string;
-  transport: "grpc" | "websocket";
+  transport: string;
   connectedSince: string | null;
   live: (CutRefInfo & { since: string | null }) | null;
   staged: CutRefInfo | null;
@@ -65,7 +68,8 @@ export type { OfferPlanner };
 export interface LinkDeps {
   publisherId: string;
   identity: Identity;
-  transports: { grpc: TransportFactory; websocket: TransportFactory };
+  /** Client factories by transport name (service/transports.ts). */
+  transports: ReadonlyMap<string, TransportFactory>;
   repo: CutRepository;
   receipts: ReceiptLog;
   audit: AuditLog<PublisherAuditEvent>;
@@ -108,7 +112,7 @@ export class ReceiverLink extends EventEmitter {
       id: entry.id,
       name: entry.name,
       state: "disconnected",
-      address: entry.transport === "websocket" ? `wss://${entry.host}:${entry.port}${entry.path ?? "/prepcast/v1/push"}` : `${entry.host}:${entry.port}`,
+      address: entry.address,
       transport: entry.transport,
       connectedSince: null,
       live: null,
@@ -236,7 +240,8 @@ export class ReceiverLink extends EventEmitter {
   private async connectAndServe(): Promise<void> {
     const e = this.entry;
     this.setState("connecting");
-    const transport = this.deps.transports[e.transport];
+    const transport = this.deps.transports.get(e.transport);
+    if (!transport) throw new PrepcastError("CONFIG_INVALID", `no transport "${e.transport}" is registered for receiver ${e.id}`, { where: `receivers.${e.id}.transport`, hint: `registered: ${[...this.deps.transports.keys()].join(", ")}` });
     const conn: FrameConnection = await transport.connect({
       host: e.host,
       port: e.port,

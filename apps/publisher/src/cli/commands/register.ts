@@ -5,6 +5,7 @@ import { PrepcastError, reportCliSuccess } from "@prepcast/protocol";
 import { action } from "../program";
 import { addRegistryEntry } from "../../difusores/registry-file";
 import { PublisherConfigSchema } from "../../service/config";
+import { defaultTransports, transportNamed, transportRegistry } from "../../service/transports";
 
 /** The registry's own rules (receivers[] of the publisher config), for one entry. */
 const RegistrySchema = PublisherConfigSchema.shape.receivers;
@@ -30,17 +31,34 @@ function readRegistration(file: string): Record<string, unknown> {
     throw new PrepcastError("CONFIG_INVALID", `${file} must hold one difusor's registry entry (id, name, address, tlsFingerprint, identityPublicKey, ...)`, { where: file });
   }
   const parsed = RegistrySchema.safeParse([value]);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => {
-      const at = i.path.slice(1);
-      return `  - ${at.length ? at.join(".") : "(top level)"}: ${i.message}`;
-    });
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => {
+        const at = i.path.slice(1);
+        return `  - ${at.length ? at.join(".") : "(top level)"}: ${i.message}`;
+      });
+  problems.push(...transportProblems(value as Record<string, unknown>));
+  if (problems.length > 0) {
     throw new PrepcastError("CONFIG_INVALID", `${problems.length} problem(s) in ${file}:\n${problems.join("\n")}`, {
       where: file,
       hint: "fix them with the difusor (the fields are those of receivers[] in docs/operations/configuration.md)",
     });
   }
   return value as Record<string, unknown>;
+}
+
+/** The entry's transport is one this publisher knows, and its address reads as that transport's. */
+function transportProblems(entry: Record<string, unknown>): string[] {
+  const name = entry.transport ?? "grpc";
+  if (typeof name !== "string" || typeof entry.address !== "string") return [];
+  const registry = transportRegistry(defaultTransports());
+  try {
+    transportNamed(registry, name, "transport").parseAddress(entry.address, "address", { insecurePlaintext: entry.insecurePlaintext === true });
+    return [];
+  } catch (e) {
+    const err = e as PrepcastError;
+    return [`  - ${err.where ?? "address"}: ${err.message}${err.hint ? ` (${err.hint})` : ""}`];
+  }
 }
 
 export function registerRegister(program: Command): void {

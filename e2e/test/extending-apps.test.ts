@@ -1,7 +1,11 @@
-// docs/extending.md, "A payload encoding", at the level of the apps: an encoding neither app
-// knows ("gzip-example@1", the `full` payload gzipped) registered from outside, without editing
-// either app: a PayloadEncoder in the publisher service's `encoders`, a PayloadApplier in the
-// receiver agent's `appliers`. Real gRPC + TLS on loopback, real stores, generated cuts.
+// docs/extending.md at the level of the apps: what a third party registers from outside, without
+// editing either app.
+// - "A payload encoding": an encoding neither app knows ("gzip-example@1", the `full` payload
+//   gzipped): a PayloadEncoder in the publisher service's `encoders`, a PayloadApplier in the
+//   receiver agent's `appliers`.
+// - "A transport": a transport name the publisher does not know ("grpc-audited", gRPC counting
+//   its dials) in the registry `loadPublisherConfig` and the service are given.
+// Real gRPC + TLS on loopback, real stores, generated cuts.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
@@ -10,7 +14,8 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { applyFullPayload, PrepcastError } from "@prepcast/protocol";
 import { compareTrees, generateCut } from "@prepcast/testkit";
-import { checkEncoders, defaultEncoders, type PayloadEncoder } from "@prepcast/publisher";
+import { checkEncoders, defaultEncoders, defaultTransports, loadPublisherConfig, type PayloadEncoder, type PublisherTransport } from "@prepcast/publisher";
+import { grpcTransport } from "@prepcast/transport";
 import { deltaAppliers, type PayloadApplier } from "@prepcast/receiver";
 import { ENCODING_FULL_ZSTD } from "@prepcast/delta";
 import { InProcessCluster } from "./delta/cluster";
@@ -58,9 +63,29 @@ const cutDir = (k: number) => path.join(cutsDir, `c${k}`, `cut-${String(k).padSt
 const offersOf = (sequence: number) =>
   Object.fromEntries(cluster.audit("offer").map((r) => r.data as { receiver: string; sequence: number; encoding: string }).filter((o) => o.sequence === sequence).map((o) => [o.receiver, o.encoding]));
 
+/** A transport registered under a new name: gRPC underneath, counting the publisher's dials. */
+const dials: string[] = [];
+const grpcBase = defaultTransports().find((t) => t.name === "grpc")!;
+const grpcAudited: PublisherTransport = {
+  ...grpcBase,
+  name: "grpc-audited",
+  create() {
+    const inner = grpcTransport();
+    return {
+      kind: "grpc-audited",
+      listen: (o, on) => inner.listen(o, on),
+      connect: (o) => {
+        dials.push(`${o.host}:${o.port}`);
+        return inner.connect(o);
+      },
+    };
+  },
+};
+
 beforeAll(async () => {
   await generateCut({ outDir: path.join(cutsDir, "c1"), k: 1, scale: "small" });
-  for (const id of ["knows", "plain"]) await cluster.addReceiver(id);
+  for (const id of ["knows", "plain", "audited"]) await cluster.addReceiver(id);
+  cluster.node("audited").transport = "grpc-audited";
 });
 
 afterAll(async () => {
@@ -68,16 +93,20 @@ afterAll(async () => {
   cluster.cleanup();
 });
 
-test("an encoding registered on both apps from outside: offered to the receiver that lists it, the others keep the built-in ones", async () => {
+test("an encoding and a transport registered from outside: each used where it applies, the built-in ones elsewhere", async () => {
   await cluster.startReceiver("knows", { appliers: { ...deltaAppliers(), [GZIP_EXAMPLE]: applyGzipExample } });
   await cluster.startReceiver("plain");
-  // first in preference, ahead of the built-in encodings
-  const pub = await cluster.startPublisher({ encoders: [gzipExample, ...defaultEncoders()] });
+  await cluster.startReceiver("audited");
+  // the encoding first in preference, ahead of the built-in ones; the transport beside the built-in ones
+  const pub = await cluster.startPublisher({ encoders: [gzipExample, ...defaultEncoders()], transports: [...defaultTransports(), grpcAudited] });
   await pub.publish(cutDir(1));
   const deadline = Date.now() + 30_000;
   while (pub.status().receivers.some((r) => r.live?.sequence !== 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  expect(offersOf(1)).toEqual({ knows: GZIP_EXAMPLE, plain: ENCODING_FULL_ZSTD });
-  for (const id of ["knows", "plain"]) {
+  expect(offersOf(1)).toEqual({ knows: GZIP_EXAMPLE, plain: ENCODING_FULL_ZSTD, audited: ENCODING_FULL_ZSTD });
+  // only the receiver registered with grpc-audited was dialled through it
+  expect(new Set(dials)).toEqual(new Set([`127.0.0.1:${cluster.node("audited").pushPort}`]));
+  expect(pub.status().receivers.find((r) => r.id === "audited")).toMatchObject({ transport: "grpc-audited", address: `127.0.0.1:${cluster.node("audited").pushPort}` });
+  for (const id of ["knows", "plain", "audited"]) {
     const live = cluster.node(id).agent!.store.live();
     expect(live?.record.sequence).toBe(1);
     expect((await compareTrees(cutDir(1), live!.siteDir)).differences).toEqual([]);
@@ -86,7 +115,22 @@ test("an encoding registered on both apps from outside: offered to the receiver 
   expect(fs.readdirSync(path.join(cluster.pubDir, "state", "deltas")).filter((f) => f.endsWith(".gzip-example_1.bin"))).toHaveLength(1);
 });
 
-test("a bad registration is refused before the service starts, with what to change", () => {
+test("a receiver naming a transport the publisher does not know is refused when the config is read, with the known ones", () => {
+  const file = path.join(cluster.pubDir, "publisher.yaml");
+  const read = () => {
+    try {
+      loadPublisherConfig(file, {});
+    } catch (e) {
+      return `${(e as PrepcastError).code}: ${(e as Error).message}`;
+    }
+    return "accepted";
+  };
+  // the config as the cluster wrote it names grpc-audited for one receiver: the default registry refuses it
+  expect(read()).toMatch(/^CONFIG_INVALID: [^]*receivers\.2\.transport[^]*unknown transport "grpc-audited" \(this publisher knows grpc, websocket\)/);
+  expect(loadPublisherConfig(file, {}, { transports: [...defaultTransports(), grpcAudited] }).receiverEntries.map((r) => r.transport)).toEqual(["grpc", "grpc", "grpc-audited"]);
+});
+
+test("a bad encoder registration is refused before the service starts, with what to change", () => {
   const refuse = (list: PayloadEncoder[]) => {
     try {
       checkEncoders(list);
