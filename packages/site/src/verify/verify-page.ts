@@ -3,12 +3,8 @@
 // checks of the protocol (S < L, canonical non-small-order points, domain-separated message) are
 // repeated here so the browser accepts exactly what `verify-site` accepts.
 import { readFileSync } from "node:fs";
+import type { StaticAsset } from "../server/browser-assets";
 
-export interface StaticAsset {
-  type: string;
-  body: string | Buffer;
-  csp: string | undefined;
-}
 
 export const VERIFY_HTML = `<!doctype html>
 <html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
