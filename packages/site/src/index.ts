@@ -20,7 +20,7 @@ export * from "./memoria/stats";
 export * from "./memoria/stats-page";
 export { BANNER_HTML } from "./server/banner";
 export { browserAssets, readBrowserScript, BROWSER_SCRIPT_DIR, type StaticAsset } from "./server/browser-assets";
-export { VERIFY_HTML, VERIFY_JS, verifierAssets } from "./verify/verify-page";
+export { VERIFY_HTML } from "./verify/verify-page";
 export * from "./analytics/nginx-log";
 export * from "./verify/verify-site";
 export * from "./memoria/report";

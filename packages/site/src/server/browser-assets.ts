@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PrepcastError } from "@prepcast/protocol";
-import { verifierAssets } from "../verify/verify-page";
+import { VERIFY_CSP, VERIFY_HTML } from "../verify/verify-page";
 import { BANNER_HTML } from "./banner";
 import { BANNER_CSP } from "./headers";
 
@@ -34,13 +34,16 @@ export function readBrowserScript(name: string): Buffer {
 }
 
 const JS = "text/javascript; charset=utf-8";
+const HTML = "text/html; charset=utf-8";
 
 /** The banner's and the verifier's files by name; every script is read here, at startup. */
 export function browserAssets(): { get(name: string): StaticAsset | undefined } {
-  const verifier = verifierAssets();
-  const own = new Map<string, StaticAsset>([
+  const assets = new Map<string, StaticAsset>([
     ["banner.js", { type: JS, body: readBrowserScript("banner.js"), csp: undefined }],
-    ["banner.html", { type: "text/html; charset=utf-8", body: BANNER_HTML, csp: BANNER_CSP }],
+    ["banner.html", { type: HTML, body: BANNER_HTML, csp: BANNER_CSP }],
+    ["verify.html", { type: HTML, body: VERIFY_HTML, csp: VERIFY_CSP }],
+    ["verify.js", { type: JS, body: readBrowserScript("verify.js"), csp: undefined }],
+    ["nacl.js", { type: JS, body: readFileSync(require.resolve("tweetnacl/nacl-fast.min.js")), csp: undefined }],
   ]);
-  return { get: (name) => own.get(name) ?? verifier.get(name) };
+  return { get: (name) => assets.get(name) };
 }
