@@ -19,7 +19,7 @@ export * from "./analytics/ipc";
 export * from "./memoria/stats";
 export * from "./memoria/stats-page";
 export { BANNER_HTML } from "./server/banner";
-export { browserAssets, readBrowserScript, BROWSER_SCRIPT_DIR, type StaticAsset } from "./server/browser-assets";
+export { browserAssets, type StaticAsset } from "./server/browser-assets";
 export { VERIFY_HTML } from "./verify/verify-page";
 export * from "./analytics/nginx-log";
 export * from "./verify/verify-site";
