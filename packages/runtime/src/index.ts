@@ -9,3 +9,4 @@ export * from "./release-cli";
 export * from "./service-commands";
 export * from "./pdf-report";
 export * from "./mx-time";
+export * from "./browser-script";

@@ -4,7 +4,7 @@ import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { encodeBase64, generateKeyPair } from "@prepcast/protocol";
+import { encodeBase64, encodeSigFile, generateKeyPair, keyIdOf, signDocument } from "@prepcast/protocol";
 import { createSiteServer, SiteServer } from "../src";
 import { CHROMIUM, haveChromium, launchChromium } from "./chromium";
 import { activate, cleanup, makeKeys, sampleSite, tempRoot, writeCut } from "./fixtures";
@@ -78,6 +78,37 @@ maybe("in a real browser", () => {
     writeFileSync(join(cut.dir, "site", "bd", "resultados.zip"), sampleSite("B")["bd/resultados.zip"] as Buffer);
     await page.close();
   }, 30_000);
+
+  test("verifier page is as strict as verify-site: a malleated S, a small-order R, another kind's signature are refused", async () => {
+    // What tweetnacl alone accepts (S + L verifies) or what only the domain separation tells apart,
+    // served in place of the real manifest.sig: the page must name each one.
+    const real = JSON.parse((await (await fetch(`${server.url}/.well-known/prepcast/manifest.sig`)).text())) as { keyid: string; sig: string };
+    const L = (1n << 252n) + 27742317777372353535851937790883648493n;
+    const sig = Buffer.from(real.sig, "base64");
+    let s = 0n;
+    for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(sig[i]!);
+    const malleated = Buffer.from(sig);
+    let t = s + L;
+    for (let i = 32; i < 64; i++, t >>= 8n) malleated[i] = Number(t & 0xffn);
+    const smallR = Buffer.from(sig);
+    smallR.fill(0, 0, 32)[0] = 1; // the identity point (y = 1)
+    const otherKind = signDocument("keyset", cut.manifest, keys.signing.secretKey, keyIdOf(keys.signing.publicKey));
+    const cases: Array<[string, Buffer, string]> = [
+      ["S + L", encodeSigFile({ keyid: real.keyid, sig: malleated.toString("base64") }), "la firma de manifest está maleada (S >= L)"],
+      ["R of small order", encodeSigFile({ keyid: real.keyid, sig: smallR.toString("base64") }), "la firma de manifest: R punto de orden pequeño"],
+      ["signed as a keyset", encodeSigFile(otherKind), "la firma de manifest NO es válida"],
+    ];
+    const key = encodeBase64(keys.root.publicKey);
+    for (const [what, body, message] of cases) {
+      const page = await browser.newPage();
+      await page.route("**/.well-known/prepcast/manifest.sig", (route) => route.fulfill({ status: 200, contentType: "application/octet-stream", body }));
+      await page.goto(`${server.url}/.well-known/prepcast/verify.html?key=${encodeURIComponent(key)}&page=/`);
+      await page.click("#verify-page");
+      await page.waitForSelector("#result.ok, #result.bad", { timeout: 15_000 });
+      expect({ what, result: await page.textContent("#result") }).toEqual({ what, result: `FALLÓ la verificación: ${message}` });
+      await page.close();
+    }
+  }, 60_000);
 
   test("banner on the difusor's portal (script and iframe) shows the corte and the drill marker; the beacon reports time on page", async () => {
     const page = await browser.newPage();

@@ -1,12 +1,13 @@
 import type { EventEmitter } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { join } from "node:path";
 import { EventThrottle, peerText, toPrepcastError, PrepcastError } from "@prepcast/protocol";
-import { readJsonObject, readRequestBody, sendJson, type AdminRoute } from "@prepcast/runtime";
+import { readBrowserScript, readJsonObject, readRequestBody, sendJson, type AdminRoute } from "@prepcast/runtime";
 import type { AuditLog, PublisherAuditEvent } from "@prepcast/protocol";
 import type { DifusorMonitor, Incident } from "../monitor/monitor";
 import type { StatusReport } from "../service/status-report";
 import { AdminAuth } from "./auth";
-import { DASHBOARD_CSS, DASHBOARD_JS, dashboardHtml, loginHtml, lockedHtml } from "./page";
+import { DASHBOARD_CSS, dashboardHtml, loginHtml, lockedHtml } from "./page";
 
 export { AdminAuth };
 
@@ -53,8 +54,8 @@ const SECURITY_HEADERS = {
   "cache-control": "no-store",
 };
 
-function send(res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
-  const data = Buffer.from(body);
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
+  const data = typeof body === "string" ? Buffer.from(body) : body;
   res.writeHead(status, { ...SECURITY_HEADERS, "content-type": type, "content-length": String(data.length), ...extra });
   res.end(data);
 }
@@ -106,6 +107,8 @@ const SSE_EVENTS = ["state", "progress", "receipt", "cut", "hello", "refused", "
  */
 export function operatorRoutes(svc: OperatorService, auth: AdminAuth): AdminRoute[] {
   const journal = new Journal(svc);
+  // the compiled src/browser/dashboard.ts, read once (the package folder is ../.. from src/ and dist/ alike)
+  const dashboardJs = readBrowserScript(join(__dirname, "..", ".."), "dashboard.js");
   const loginFailures = new EventThrottle(20, 60_000);
   let sseClients = 0;
   const operator = (req: IncomingMessage, body: Record<string, unknown>) => {
@@ -116,7 +119,7 @@ export function operatorRoutes(svc: OperatorService, auth: AdminAuth): AdminRout
   const pages: AdminRoute = async (req, res, url) => {
     const p = url.pathname;
     if (p === "/dashboard.css") return send(res, 200, "text/css; charset=utf-8", DASHBOARD_CSS), true;
-    if (p === "/dashboard.js") return send(res, 200, "text/javascript; charset=utf-8", DASHBOARD_JS), true;
+    if (p === "/dashboard.js") return send(res, 200, "text/javascript; charset=utf-8", dashboardJs), true;
     if (p === "/favicon.ico") return res.writeHead(204, SECURITY_HEADERS), res.end(), true;
     if (p !== "/" && p !== "/login" && p !== "/logout") return false;
     if (!auth.hostOk(req)) return send(res, 421, "text/plain; charset=utf-8", "host no permitido\n"), true;

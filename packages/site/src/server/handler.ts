@@ -11,7 +11,7 @@ import type { AnalyticsSink } from "../analytics/hit";
 import type { LoadedCut } from "../cut/cut";
 import { isHtmlPath } from "../cut/content";
 import { createNoticeReader, NoticeReader } from "../cut/notice";
-import { verifierAssets } from "../verify/verify-page";
+import { browserAssets } from "./browser-assets";
 import { embargoPage, errorPage, noCutPage, noticePage, notFoundPage } from "./pages";
 import { BEACON_PATH, BeaconDeps, handleBeacon, handleBeaconPreflight, portalOriginsOf } from "./beacon";
 import { createCutRuntimes } from "./cut-runtime";
@@ -97,7 +97,7 @@ export function createSiteHandler(opts: SiteHandlerOptions): SiteHandler {
     respond,
     tryFast: createFastPath({ runtimes, notices, csp, analytics, trustedHops }),
     files: { runtimes, respond, log, maxMemFile: opts.memoryCacheMaxFile ?? 256 * 1024 },
-    wellKnown: { respond, status, ownPageCsp: ownPageCsp(frameAncestors), verifier: verifierAssets() },
+    wellKnown: { respond, status, ownPageCsp: ownPageCsp(frameAncestors), assets: browserAssets() },
     beacon: { analytics, clock, respond, portalOrigins: portalOriginsOf(opts.frameAncestors) },
   };
   return { handle: (req, res) => handleRequest(deps, req, res), status: () => status(live.current(), clock()), settled: () => runtimes.settled() };

@@ -4,10 +4,9 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { LoadedCut } from "../cut/cut";
-import type { StaticAsset } from "../verify/verify-page";
-import { BANNER_HTML, BANNER_JS } from "./banner";
+import type { StaticAsset } from "./browser-assets";
 import { notFoundPage } from "./pages";
-import { BANNER_CSP, etagMatches } from "./headers";
+import { etagMatches } from "./headers";
 import type { Responder } from "./respond";
 
 const WELL_KNOWN_FILES = new Set(["keyset.json", "keyset.sig", "manifest.json", "manifest.sig"]);
@@ -23,10 +22,11 @@ export interface WellKnownDeps {
   status(cut: LoadedCut | undefined, now: number): Record<string, unknown>;
   /** The CSP of the server's own HTML pages. */
   ownPageCsp: string;
-  verifier: { get(name: string): StaticAsset | undefined };
+  /** The banner and the verifier (browserAssets). */
+  assets: { get(name: string): StaticAsset | undefined };
 }
 
-export function handleWellKnown({ respond, status, ownPageCsp, verifier }: WellKnownDeps, req: IncomingMessage, res: ServerResponse, path: string, cut: LoadedCut | undefined, now: number): void {
+export function handleWellKnown({ respond, status, ownPageCsp, assets }: WellKnownDeps, req: IncomingMessage, res: ServerResponse, path: string, cut: LoadedCut | undefined, now: number): void {
   const { record, sendSimple } = respond;
   res.setHeader("Access-Control-Allow-Origin", "*");
   if (path === "/.well-known/prepcast.json") {
@@ -53,9 +53,7 @@ export function handleWellKnown({ respond, status, ownPageCsp, verifier }: WellK
     sendSimple(req, res, 200, type, bytes, { "Cache-Control": "no-cache", ETag: etag }, path);
     return;
   }
-  const asset = name === "banner.js" ? { type: "text/javascript; charset=utf-8", body: BANNER_JS, csp: undefined }
-    : name === "banner.html" ? { type: "text/html; charset=utf-8", body: BANNER_HTML, csp: BANNER_CSP }
-    : verifier.get(name);
+  const asset = assets.get(name);
   if (asset) {
     if (asset.csp) res.setHeader("Content-Security-Policy", asset.csp);
     else if (asset.type.startsWith("text/html")) res.setHeader("Content-Security-Policy", ownPageCsp);
