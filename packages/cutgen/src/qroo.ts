@@ -17,9 +17,9 @@ export interface ReplayQrooOptions {
   zipPath: string;
   outDir: string;
   /** Write at most this many cuts (default: until every acta is captured and verified). */
-  cuts?: number;
+  cuts?: number | undefined;
   /** Minutes between cuts (default 15). */
-  minutesPerCut?: number;
+  minutesPerCut?: number | undefined;
 }
 
 export interface QrooCut {

@@ -99,9 +99,9 @@ export function errorCategory(code: ErrorCode): ErrorCategory {
 
 export interface PrepcastErrorOptions {
   /** What the operator can do about it. */
-  hint?: string;
+  hint?: string | undefined;
   /** Where: a path inside the package, a file, a peer address, a config field. */
-  where?: string;
+  where?: string | undefined;
   cause?: unknown;
   details?: Record<string, unknown>;
 }

@@ -19,30 +19,30 @@ export interface ServeCommandOptions {
   /** Receiver state directory; serves DIR/current. */
   root: string;
   /** Public listener, "HOST:PORT" (default 0.0.0.0:8080). */
-  listen?: string;
+  listen?: string | undefined;
   /** 1 = one process (default), 0 = one worker per core, N = N workers. */
-  workers?: number;
+  workers?: number | undefined;
   /** Analytics SQLite file (default DIR/analytics.sqlite); false = no analytics. */
-  analytics?: string | false;
+  analytics?: string | false | undefined;
   /** Admin listener for /stats and /stats.json (e.g. 127.0.0.1:8732); none by default. */
-  admin?: string;
+  admin?: string | undefined;
   /** Bearer token for the admin listener (default: env PREPCAST_ADMIN_TOKEN). Required when --admin is not loopback. */
-  adminToken?: string;
+  adminToken?: string | undefined;
   /** CSP frame-ancestors sources (default 'self'), e.g. ["'self'", "https://portal.example.mx"]. */
-  frameAncestors?: string[];
+  frameAncestors?: string[] | undefined;
   /** TLS certificate and key files to serve HTTPS directly. */
-  tlsCert?: string;
-  tlsKey?: string;
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
   /** Seconds after the corte from which the site reports itself stale (default 1800). */
-  staleAfter?: number;
+  staleAfter?: number | undefined;
   /** Take client addresses from X-Forwarded-For (only behind your own reverse proxy). */
-  trustProxy?: boolean;
-  json?: boolean;
-  io?: CliStreams;
+  trustProxy?: boolean | undefined;
+  json?: boolean | undefined;
+  io?: CliStreams | undefined;
   /** Stops the server when aborted (default: SIGINT/SIGTERM). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Called once listening (tests). */
-  onListening?: (server: SiteServer) => void;
+  onListening?: ((server: SiteServer) => void) | undefined;
 }
 
 const isLoopback = (listen: string): boolean => /^(127\.\d+\.\d+\.\d+|\[::1\]|::1|localhost):\d+$/.test(listen);

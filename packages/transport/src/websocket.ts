@@ -261,7 +261,7 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
         handshakeTimeout: timeoutMs,
         followRedirects: false,
         // ws passes these to tls.connect; its typings describe checkServerIdentity differently from Node's.
-        ...(pin ? { ca: pin.ca, checkServerIdentity: pin.checkServerIdentity as unknown as ClientOptions["checkServerIdentity"], servername: PIN_SERVERNAME, rejectUnauthorized: true } : {}),
+        ...(pin ? { ca: pin.ca, checkServerIdentity: pin.checkServerIdentity as unknown as NonNullable<ClientOptions["checkServerIdentity"]>, servername: PIN_SERVERNAME, rejectUnauthorized: true } : {}),
       });
       // The connection (and its "message" listener) is made inside the "open" handler, in the same
       // tick: a Hello that arrives in the same read as the 101 response is emitted right after

@@ -13,13 +13,13 @@ export interface DrillOptions {
   cuts: number;
   intervalSeconds: number;
   /** Only these difusores (default: all registered). */
-  receivers?: string[];
-  scale?: Scale;
-  seed?: number;
+  receivers?: string[] | undefined;
+  scale?: Scale | undefined;
+  seed?: number | undefined;
   /** Extra wait after the last cut for late receipts (default: max(interval, 10 s)). */
-  settleSeconds?: number;
-  log?: Logger;
-  onEvent?: (line: string) => void;
+  settleSeconds?: number | undefined;
+  log?: Logger | undefined;
+  onEvent?: ((line: string) => void) | undefined;
 }
 
 export interface DrillCutRow {

@@ -175,7 +175,7 @@ export interface CreateManifestInput {
   /** defaults to createdAt (no embargo) */
   notBefore?: Date | string;
   /** defaults to createdAt + DEFAULT_MANIFEST_LIFETIME_DAYS */
-  expires?: Date | string;
+  expires?: Date | string | undefined;
   /** sign the cut as a retraction: its corte may be earlier than the live cut's */
   retraction?: Retraction;
   /** sign the cut as the final one; without `expires`, expires is at least publishUntil */

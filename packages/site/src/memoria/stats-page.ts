@@ -33,13 +33,13 @@ ${renderStatsSections(s)}</body></html>`;
 export interface AdminHandlerOptions {
   store: AnalyticsStore | undefined;
   /** Required bearer token; undefined = no token (only acceptable on a loopback listener). */
-  token?: string;
+  token?: string | undefined;
   /** Status of the live cut (same document as /.well-known/prepcast.json). */
-  status?: () => Record<string, unknown>;
-  clock?: () => number;
+  status?: (() => Record<string, unknown>) | undefined;
+  clock?: (() => number) | undefined;
   /** The address the listener is bound to and the extra Host names it answers to (DNS rebinding). */
-  listenHost?: string;
-  allowedHosts?: readonly string[];
+  listenHost?: string | undefined;
+  allowedHosts?: readonly string[] | undefined;
 }
 
 export function createAdminHandler(opts: AdminHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {

@@ -29,24 +29,24 @@ export interface SiteHandlerOptions {
   /** Receiver state directory: serves DIR/current. */
   root: string;
   /** CSP frame-ancestors sources allowed to embed the pages (default ["'self'"]). */
-  frameAncestors?: string[];
+  frameAncestors?: string[] | undefined;
   /** Injectable clock (epoch ms) for embargo and staleness. */
-  clock?: () => number;
+  clock?: (() => number) | undefined;
   /** Where hits go; omitted = not recorded. */
-  analytics?: AnalyticsSink;
+  analytics?: AnalyticsSink | undefined;
   /** Seconds after the corte from which /.well-known/prepcast.json reports `stale: true` (default 1800). */
-  staleAfterSeconds?: number;
+  staleAfterSeconds?: number | undefined;
   /**
    * Take the client address from X-Forwarded-For (only behind a trusted reverse proxy): true = one
    * proxy, N = a chain of N proxies. The address taken is the one the outermost trusted proxy saw
    * (the Nth from the right); everything to its left was written by the client and is ignored.
    */
-  trustProxy?: boolean | number;
+  trustProxy?: boolean | number | undefined;
   /** Prepare compressed variants when a cut without them is seen (default true; cluster workers: false). */
-  prepareVariants?: boolean;
+  prepareVariants?: boolean | undefined;
   /** Files up to this size are kept in memory after being verified against the manifest (default 256 KiB). */
-  memoryCacheMaxFile?: number;
-  log?: SiteLogger;
+  memoryCacheMaxFile?: number | undefined;
+  log?: SiteLogger | undefined;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

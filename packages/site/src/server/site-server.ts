@@ -18,20 +18,20 @@ import { createAdminHandler } from "../memoria/stats-page";
 
 export interface SiteServerOptions extends Omit<SiteHandlerOptions, "analytics"> {
   /** "HOST:PORT" or {host, port}; default 0.0.0.0:8080. Port 0 picks a free port. */
-  listen?: string | ListenAddress;
-  tls?: TlsFiles;
+  listen?: string | ListenAddress | undefined;
+  tls?: TlsFiles | undefined;
   /** SQLite file for the hits (opened by this process / the cluster primary), or an open store. Keep it on its own file (or volume): it has its own disk budget. */
-  analytics?: string | AnalyticsStore;
+  analytics?: string | AnalyticsStore | undefined;
   /** Disk budget of the analytics file (default 1 GiB): past it hits are counted as dropped, not written. */
-  analyticsMaxBytes?: number;
+  analyticsMaxBytes?: number | undefined;
   /** undefined or 1: one process. 0: one worker per core. N > 1: N cluster workers. */
-  workers?: number;
+  workers?: number | undefined;
   /** Separate listener for the difusor's stats (default: none). Bind it to loopback or protect it with a token. */
-  admin?: { listen: string | ListenAddress; token?: string; allowedHosts?: string[] };
+  admin?: { listen: string | ListenAddress; token?: string; allowedHosts?: string[] } | undefined;
   /** The receiver's WebSocket push on this (TLS) listener, routed by SNI to the agent (needs `tls`). */
-  push?: SitePushOptions;
+  push?: SitePushOptions | undefined;
   /** A push connection dropped by the allowlist (in whichever worker it arrived). */
-  onPushRejected?: (info: { address: string; reason: string }) => void;
+  onPushRejected?: ((info: { address: string; reason: string }) => void) | undefined;
 }
 
 export interface SiteServer {
@@ -49,12 +49,12 @@ export interface SiteServer {
 export interface WorkerConfig {
   root: string;
   listen: ListenAddress;
-  tls?: TlsFiles;
-  frameAncestors?: string[];
-  staleAfterSeconds?: number;
-  trustProxy?: boolean | number;
+  tls?: TlsFiles | undefined;
+  frameAncestors?: string[] | undefined;
+  staleAfterSeconds?: number | undefined;
+  trustProxy?: boolean | number | undefined;
   analytics: boolean;
-  push?: SitePushOptions;
+  push?: SitePushOptions | undefined;
 }
 
 function urlOf(addr: ListenAddress, tls: boolean): string {
