@@ -17,6 +17,7 @@ module.exports = (dir) => ({
     "^@prepcast/proto$": path.join(__dirname, "proto/src/index.ts"),
     "^@prepcast/(publisher|receiver)$": path.join(__dirname, "apps/$1/src/index.ts"),
     "^@prepcast/([a-z-]+)$": path.join(__dirname, "packages/$1/src/index.ts"),
+    "^@prepcast/([a-z-]+)/testing$": path.join(__dirname, "packages/$1/src/testing/index.ts"),
   },
   testTimeout: 60000,
 });

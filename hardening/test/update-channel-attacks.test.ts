@@ -128,7 +128,7 @@ describe("update-channel attacks through the push channel", () => {
   test("key compromise: a signing key revoked by a newer keyset is refused from then on", async () => {
     const compromised = rig.ople.signing;
     const fresh = generateKeyPair();
-    const v2 = rig.ople.keyset(2, [fresh]);
+    const v2 = rig.ople.signKeyset(2, [fresh]);
     // the OPLE publishes cut 3 under keyset 2, which no longer lists the compromised key
     const c3 = rig.ople.cut(3, siteFiles("corte-3"), { keyset: v2, signWith: fresh });
     const s = await rig.connect();
@@ -136,7 +136,7 @@ describe("update-channel attacks through the push channel", () => {
     await s.close();
     expect(JSON.parse(fs.readFileSync(path.join(rig.root, "state.json"), "utf8")).trust?.keysetVersion ?? JSON.parse(fs.readFileSync(path.join(rig.root, "state.json"), "utf8")).keysetVersion).toBe(2);
     // the attacker, holding the old key: with the old keyset that listed it → KEYSET_ROLLBACK
-    await expectRefusedAndLiveIntact(rig.ople.cut(4, siteFiles("stolen"), { keyset: rig.ople.keyset(1, [compromised]), signWith: compromised }), "KEYSET_ROLLBACK");
+    await expectRefusedAndLiveIntact(rig.ople.cut(4, siteFiles("stolen"), { keyset: rig.ople.signKeyset(1, [compromised]), signWith: compromised }), "KEYSET_ROLLBACK");
     // with the current keyset → the key is not listed
     await expectRefusedAndLiveIntact(rig.ople.cut(4, siteFiles("stolen"), { keyset: v2, signWith: compromised }), "KEY_UNKNOWN");
     rig.ople.signing = fresh;
@@ -144,14 +144,14 @@ describe("update-channel attacks through the push channel", () => {
 
   test("fast-forward recovery: after a compromised key pushed a huge sequence, the OPLE revokes it and skips ahead; no reset to a lower sequence exists", async () => {
     const attacker = generateKeyPair();
-    const v3 = rig.ople.keyset(3, [rig.ople.signing, attacker]);
+    const v3 = rig.ople.signKeyset(3, [rig.ople.signing, attacker]);
     // a key the root once listed (compromised) signs sequence 1 000 000: it installs (that is the compromise)
     const ff = rig.ople.cut(1_000_000, siteFiles("ff-attack"), { keyset: v3, signWith: attacker });
     let s = await rig.connect();
     expect(await s.deliver(rig.ople.plan(ff))).toMatchObject({ status: "delivered" });
     await s.close();
     // a root-approved "reset" (new keyset, legitimate key) to a lower sequence is still ROLLBACK:
-    const v4 = rig.ople.keyset(4, [rig.ople.signing]);
+    const v4 = rig.ople.signKeyset(4, [rig.ople.signing]);
     await expectRefusedAndLiveIntact(rig.ople.cut(4, siteFiles("reset"), { keyset: v4 }), "ROLLBACK");
     // the recovery procedure: keyset 4 drops the attacker's key, the next cut skips past the attacker's sequence
     const next = rig.ople.cut(1_000_001, siteFiles("recovered"), { keyset: v4 });

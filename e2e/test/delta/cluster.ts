@@ -1,23 +1,13 @@
 // A publisher service and receiver agents in this process, over real gRPC + TLS on 127.0.0.1,
-// set up with the real `init` commands (keys, certificates, configs) as an operator would.
-import { spawnSync } from "node:child_process";
+// set up with the real `init` commands (keys, certificates, configs) as an operator would: the
+// files are testkit's (those its Cluster runs as processes), started here with the apps' classes.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createLogger } from "@prepcast/runtime";
-import { freePort } from "@prepcast/testkit";
+import { freePort, initPublisher, initReceiver, publisherYaml, registryYaml } from "@prepcast/testkit";
 import { PublisherService, loadPublisherConfig, type PublisherServiceOptions } from "@prepcast/publisher";
 import { ReceiverAgent, loadReceiverConfig, type ReceiverAgentOptions } from "@prepcast/receiver";
-
-const REPO = path.resolve(__dirname, "..", "..", "..");
-const PUBLISHER_BIN = path.join(REPO, "apps/publisher/bin/prep-publisher.js");
-const RECEIVER_BIN = path.join(REPO, "apps/receiver/bin/prep-receiver.js");
-
-function cli(bin: string, args: string[]): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`${path.basename(bin)} ${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as Record<string, unknown>;
-}
 
 export interface Node {
   id: string;
@@ -40,19 +30,14 @@ export class InProcessCluster {
   publisher: PublisherService | null = null;
 
   constructor() {
-    cli(PUBLISHER_BIN, ["init", "--dir", this.pubDir, "--id", "ople", "--json"]);
+    initPublisher(this.pubDir);
   }
 
   async addReceiver(id: string): Promise<Node> {
     const dir = path.join(this.dir, id);
-    const init = cli(RECEIVER_BIN, ["init", "--dir", dir, "--id", id, "--trust", "../pub/root.pub", "--publisher-key", "../pub/identity.pub", "--publisher-id", "ople", "--allow", "127.0.0.1/32", "--json"]);
-    const node: Node = { id, dir, config: path.join(dir, "receiver.yaml"), pushPort: await freePort(), identityPublicKey: String(init.identityPublicKey), tlsFingerprint: String(init.tlsFingerprint), agent: null };
-    const yaml = fs
-      .readFileSync(node.config, "utf8")
-      .replace(/listen: [0-9.]+:8730/, `listen: 127.0.0.1:${node.pushPort}`)
-      .replace(/listen: [0-9.]+:80\b/, `listen: 127.0.0.1:${await freePort()}`)
-      .replace(/listen: 127\.0\.0\.1:8731/, `listen: 127.0.0.1:${await freePort()}`);
-    fs.writeFileSync(node.config, yaml);
+    const pushPort = await freePort();
+    const init = initReceiver(dir, id, { pushPort, wsPort: 0, sitePort: await freePort(), adminPort: await freePort() });
+    const node: Node = { id, dir, pushPort, ...init, agent: null };
     this.nodes.set(id, node);
     return node;
   }
@@ -80,10 +65,9 @@ export class InProcessCluster {
   async startPublisher(extra: Partial<Omit<PublisherServiceOptions, "config">> = {}): Promise<PublisherService> {
     // init's publisher.yaml as written, before the first start rewrites it with the registry
     this.template ??= fs.readFileSync(path.join(this.pubDir, "publisher.yaml"), "utf8");
-    let yaml = this.template.replace(/127\.0\.0\.1:8740/, `127.0.0.1:${await freePort()}`).replace("receivers: []", "pingSeconds: 1\nreceivers:");
-    for (const n of this.nodes.values()) {
-      yaml += `  - id: ${n.id}\n    name: Receptor ${n.id}\n    transport: ${n.transport ?? "grpc"}\n    address: 127.0.0.1:${n.pushPort}\n    tlsFingerprint: ${n.tlsFingerprint}\n    identityPublicKey: ${n.identityPublicKey}\n`;
-    }
+    let yaml = publisherYaml(this.template, await freePort(), 1) + registryYaml([...this.nodes.values()].map((n) => ({ ...n, transport: "grpc" as const })), { publicUrl: false });
+    // a node registered under another transport name (a transport registered from outside: extending-apps.test.ts)
+    for (const n of this.nodes.values()) if (n.transport) yaml = yaml.replace(`  - id: ${n.id}\n    name: Receptor ${n.id}\n    transport: grpc\n`, `  - id: ${n.id}\n    name: Receptor ${n.id}\n    transport: ${n.transport}\n`);
     const file = path.join(this.pubDir, "publisher.yaml");
     fs.writeFileSync(file, yaml);
     // the service dials with the transports its config was read with

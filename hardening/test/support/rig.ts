@@ -4,14 +4,11 @@
 // payloads), and a publisher that dials the agent exactly as prep-publisher does.
 import { waitFor as pollUntil } from "@prepcast/testkit";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
+import { generateKeyPair, writePublicKeyFile, writeSecretKeyFile, type Ed25519KeyPair } from "@prepcast/protocol";
+import { FakeOple, tempDir, type FakeCut } from "@prepcast/protocol/testing";
 import {
-  createKeyset, createManifest, encodeSigFile, generateKeyPair, keyIdOf, sha256Hex, signDocument, writePublicKeyFile, writeSecretKeyFile,
-  type Ed25519KeyPair, type SignedCut,
-} from "@prepcast/protocol";
-import {
-  BufferPayloadSource, ENCODING_FULL, FrameReader, PublisherSession, signAuth, transferIdFor, type CutRefInfo, type OfferPlan,
+  BufferPayloadSource, ENCODING_FULL, FrameReader, PublisherSession, signAuth, transferIdFor, type OfferPlan,
 } from "@prepcast/session";
 import { generateSelfSignedCertificate, grpcTransport, type FrameConnection } from "@prepcast/transport";
 import { PROTOCOL_VERSION } from "@prepcast/proto";
@@ -20,9 +17,7 @@ import { loadReceiverConfig, ReceiverAgent, type ReceiverAgentOptions } from "@p
 export const REPO = path.resolve(__dirname, "../../..");
 
 export function tmpDir(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-hardening-${prefix}-`));
-  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(d); // removed after the test file (jest.environment.js)
-  return d;
+  return tempDir(`prepcast-hardening-${prefix}-`);
 }
 
 /** The agent class lives in an app, not a package: loaded by path (jest compiles it) and typed here. */
@@ -45,54 +40,25 @@ export function quietLog(): NonNullable<ReceiverAgentOptions["log"]> {
   return createLogger({ name: "hardening", level: "silent" });
 }
 
-/** The OPLE's keys: an offline root, signing keys it can rotate, and the publisher identity. */
-export class Ople {
-  readonly root = generateKeyPair();
-  readonly identity = generateKeyPair();
-  signing: Ed25519KeyPair = generateKeyPair();
-
-  keyset(version: number, signers: Ed25519KeyPair[] = [this.signing], root: Ed25519KeyPair = this.root): { keyset: Buffer; keysetSig: Buffer } {
-    const keyset = createKeyset({ version, expires: new Date(Date.now() + 30 * 86400_000), signingPublicKeys: signers.map((s) => s.publicKey) });
-    return { keyset, keysetSig: encodeSigFile(signDocument("keyset", keyset, root.secretKey, keyIdOf(root.publicKey))) };
-  }
-
-  /** A signed cut of in-memory files; the payload is the files concatenated in manifest order. */
-  cut(sequence: number, files: Record<string, string | Buffer>, opts: { keysetVersion?: number; signers?: Ed25519KeyPair[]; signWith?: Ed25519KeyPair; corte?: Date; notBefore?: Date; keyset?: { keyset: Buffer; keysetSig: Buffer } } = {}): TestCut {
-    const entries = Object.entries(files).map(([p, c]) => [p, Buffer.isBuffer(c) ? c : Buffer.from(c)] as const);
-    const corte = opts.corte ?? new Date();
-    const manifest = createManifest({
-      process: "VER-2024",
-      channel: "produccion",
-      sequence,
-      corte: corte.toISOString().replace(/\.\d{3}Z$/, "Z"),
-      createdAt: new Date(),
-      notBefore: opts.notBefore ?? new Date(Date.now() - 60_000),
-      expires: new Date(Date.now() + 7 * 86400_000),
-      files: entries.map(([p, b]) => ({ path: p, size: b.length, sha256: sha256Hex(b) })),
+/**
+ * The OPLE: protocol/testing's FakeOple (an offline root, signing keys it can rotate by assigning
+ * `signing`, the publisher identity) with cuts cut now, out of embargo a minute ago and valid for
+ * a week, plus offer plans.
+ */
+export class Ople extends FakeOple {
+  constructor() {
+    super({
+      cutDefaults: () => ({ corte: new Date(), createdAt: new Date(), notBefore: new Date(Date.now() - 60_000), expires: new Date(Date.now() + 7 * 86400_000) }),
     });
-    const signer = opts.signWith ?? this.signing;
-    const ks = opts.keyset ?? this.keyset(opts.keysetVersion ?? 1, opts.signers ?? [this.signing]);
-    const signed: SignedCut = { ...ks, manifest, manifestSig: encodeSigFile(signDocument("manifest", manifest, signer.secretKey, keyIdOf(signer.publicKey))) };
-    const sorted = [...entries].sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
-    return {
-      signed,
-      ref: { process: "VER-2024", channel: "produccion", sequence, manifestSha256: sha256Hex(manifest) },
-      payload: Buffer.concat(sorted.map(([, b]) => b)),
-      files: Object.fromEntries(entries),
-    };
   }
 
+  /** The offer of `cut`'s full payload (or of other bytes in its name). */
   plan(cut: TestCut, payload: Buffer = cut.payload, chunkSize = 1024): OfferPlan {
     return { signed: cut.signed, cut: cut.ref, encoding: ENCODING_FULL, base: null, transferId: transferIdFor(cut.ref, ENCODING_FULL, null), payload: new BufferPayloadSource(payload), chunkSize };
   }
 }
 
-export interface TestCut {
-  signed: SignedCut;
-  ref: CutRefInfo;
-  payload: Buffer;
-  files: Record<string, Buffer>;
-}
+export type TestCut = FakeCut;
 
 /** Site files of a small cut; `tag` makes the content unique, `pad` fixes the size. */
 export function siteFiles(tag: string, n = 6, pad = 900): Record<string, string> {

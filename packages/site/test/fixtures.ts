@@ -1,23 +1,17 @@
 // Builds receiver state directories (DIR/cuts/<id>/{prepcast,site}, DIR/current) with really
-// signed cuts, the same layout prep-receiver installs.
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { createKeyset, createManifest, encodeSigFile, generateKeyPair, keyIdOf, sha256Hex, signDocument, writePublicKeyFile, type Ed25519KeyPair } from "@prepcast/protocol";
+// signed cuts, the same layout prep-receiver installs: @prepcast/protocol/testing's FakeOple with
+// a keyset valid for a year and manifests created a minute before their corte.
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { writePublicKeyFile } from "@prepcast/protocol";
+import { FakeOple, tempDir, writeCutState } from "@prepcast/protocol/testing";
 
-export interface TestKeys {
-  root: Ed25519KeyPair;
-  signing: Ed25519KeyPair;
-  keyset: Buffer;
-  keysetSig: Buffer;
-}
+export { activateCut as activate } from "@prepcast/protocol/testing";
+
+export type TestKeys = FakeOple;
 
 export function makeKeys(): TestKeys {
-  const root = generateKeyPair();
-  const signing = generateKeyPair();
-  const keyset = createKeyset({ version: 1, expires: new Date(Date.now() + 365 * 86_400_000), signingPublicKeys: [signing.publicKey], createdAt: new Date(Date.now() - 86_400_000) });
-  const keysetSig = encodeSigFile(signDocument("keyset", keyset, root.secretKey, keyIdOf(root.publicKey)));
-  return { root, signing, keyset, keysetSig };
+  return new FakeOple({ keyset: { version: 1, expires: new Date(Date.now() + 365 * 86_400_000), createdAt: new Date(Date.now() - 86_400_000) } });
 }
 
 export interface CutSpec {
@@ -31,47 +25,21 @@ export interface CutSpec {
 }
 
 export function tempRoot(prefix = "prepcast-site-"): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(d); // removed after the test file (jest.environment.js)
-  return d;
+  return tempDir(prefix);
 }
 
 export function writeCut(root: string, keys: TestKeys, spec: CutSpec): { dir: string; id: string; manifest: Buffer; manifestSha256: string } {
-  const files = Object.entries(spec.files).map(([path, content]) => {
-    const bytes = Buffer.isBuffer(content) ? content : Buffer.from(content);
-    return { path, bytes, size: bytes.length, sha256: sha256Hex(bytes) };
-  });
-  const manifest = createManifest({
-    process: "VER-2024",
+  const createdAt = new Date(Date.parse(spec.corte) - 60_000);
+  const cut = keys.cut(spec.sequence, spec.files, {
     channel: spec.channel ?? "produccion",
-    sequence: spec.sequence,
     corte: spec.corte,
-    files: files.map(({ path, size, sha256 }) => ({ path, size, sha256 })),
-    createdAt: new Date(Date.parse(spec.corte) - 60_000),
-    notBefore: spec.notBefore ?? new Date(Date.parse(spec.corte) - 60_000),
+    createdAt,
+    notBefore: spec.notBefore ?? createdAt,
     expires: new Date(Date.now() + 30 * 86_400_000),
     ...(spec.publishUntil !== undefined ? { final: { publishUntil: spec.publishUntil } } : {}),
   });
-  const manifestSha256 = sha256Hex(manifest);
-  const id = `${String(spec.sequence).padStart(6, "0")}-${manifestSha256.slice(0, 12)}`;
-  const dir = join(root, "cuts", id);
-  for (const f of files) {
-    mkdirSync(dirname(join(dir, "site", f.path)), { recursive: true });
-    writeFileSync(join(dir, "site", f.path), f.bytes);
-  }
-  mkdirSync(join(dir, "prepcast"), { recursive: true });
-  writeFileSync(join(dir, "prepcast", "keyset.json"), keys.keyset);
-  writeFileSync(join(dir, "prepcast", "keyset.sig"), keys.keysetSig);
-  writeFileSync(join(dir, "prepcast", "manifest.json"), manifest);
-  writeFileSync(join(dir, "prepcast", "manifest.sig"), encodeSigFile(signDocument("manifest", manifest, keys.signing.secretKey, keyIdOf(keys.signing.publicKey))));
-  return { dir, id, manifest, manifestSha256 };
-}
-
-/** Points DIR/current at the cut atomically (new symlink + rename), as the receiver does. */
-export function activate(root: string, cutId: string): void {
-  const tmp = join(root, `.current-${process.pid}-${Math.random().toString(16).slice(2)}`);
-  symlinkSync(join("cuts", cutId), tmp);
-  renameSync(tmp, join(root, "current"));
+  const { dir, id } = writeCutState(root, cut);
+  return { dir, id, manifest: cut.manifestBytes, manifestSha256: cut.manifestSha256 };
 }
 
 export function writeRootPub(root: string, keys: TestKeys): string {

@@ -160,6 +160,72 @@ export interface ReceiverNode {
   log: string;
 }
 
+/** `prep-publisher init` of the publisher "ople" in `pubDir`. */
+export function initPublisher(pubDir: string): void {
+  cli(PUBLISHER_BIN, ["init", "--dir", pubDir, "--id", "ople", "--json"]);
+}
+
+/**
+ * `prep-receiver init` of receiver `id` in `dir`, a sibling of the publisher's `pub` directory
+ * (it trusts ../pub/root.pub and ../pub/identity.pub), its listeners moved to the given loopback
+ * ports; `transport` picks its push listener, `siteWorkers` (when given) its site workers.
+ */
+export function initReceiver(
+  dir: string,
+  id: string,
+  ports: Pick<ReceiverNode, "pushPort" | "wsPort" | "sitePort" | "adminPort">,
+  opts: { transport?: ClusterTransport; siteWorkers?: number } = {},
+): Pick<ReceiverNode, "config" | "identityPublicKey" | "tlsFingerprint"> {
+  const init = cli(RECEIVER_BIN, ["init", "--dir", dir, "--id", id, "--trust", "../pub/root.pub", "--publisher-key", "../pub/identity.pub", "--publisher-id", "ople", "--allow", "127.0.0.1/32", "--json"]).json;
+  const config = path.join(dir, "receiver.yaml");
+  const transport = opts.transport ?? "grpc";
+  let yaml = fs.readFileSync(config, "utf8");
+  const websocket = transport === "websocket" ? `websocket: { listen: 127.0.0.1:${ports.wsPort} }` : transport === "websocket-site" ? "websocket: true" : "websocket: false";
+  yaml = yaml
+    .replace("listen: 0.0.0.0:8730", `listen: 127.0.0.1:${ports.pushPort}`)
+    .replace("websocket: false", websocket)
+    .replace("listen: 0.0.0.0:80", `listen: 127.0.0.1:${ports.sitePort}`)
+    .replace("listen: 127.0.0.1:8731", `listen: 127.0.0.1:${ports.adminPort}`);
+  if (opts.siteWorkers !== undefined) yaml = yaml.replace("workers: 0", `workers: ${opts.siteWorkers}`);
+  if (transport === "websocket-site") {
+    // the site's own (public) certificate, distinct from the push certificate init made
+    const made = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "site.key", "-out", "site.crt", "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { cwd: dir, encoding: "utf8" });
+    if (made.status !== 0) throw new Error(`openssl could not make the site certificate: ${made.stderr}`);
+    fs.chmodSync(path.join(dir, "site.key"), 0o600);
+    yaml = yaml.replace("  # tls: { cert: ./site.crt, key: ./site.key }", "  tls: { cert: ./site.crt, key: ./site.key }");
+  }
+  fs.writeFileSync(config, yaml);
+  return { config, identityPublicKey: init.identityPublicKey, tlsFingerprint: init.tlsFingerprint };
+}
+
+/** The publisher.yaml `init` wrote, its admin listener on `adminPort`, pinging every `pingSeconds`, the registry left open for registryYaml(). */
+export function publisherYaml(initYaml: string, adminPort: number, pingSeconds: number): string {
+  return initYaml.replace("127.0.0.1:8740", `127.0.0.1:${adminPort}`).replace("receivers: []", `pingSeconds: ${pingSeconds}\nreceivers:`);
+}
+
+/**
+ * The `receivers:` entries for `nodes`, each reached over its transport; with `publicUrl` (the
+ * default) a node on plain http gets its site as publicUrl, which the publisher then probes.
+ */
+export function registryYaml(
+  nodes: Array<Pick<ReceiverNode, "id" | "transport" | "pushPort" | "tlsFingerprint" | "identityPublicKey"> & Partial<Pick<ReceiverNode, "wsPort" | "sitePort">>>,
+  opts: { publicUrl?: boolean } = {},
+): string {
+  let out = "";
+  for (const r of nodes) {
+    out += `  - id: ${r.id}\n    name: Receptor ${r.id}\n    transport: ${r.transport === "grpc" ? "grpc" : "websocket"}\n`;
+    out +=
+      r.transport === "websocket"
+        ? `    address: wss://127.0.0.1:${r.wsPort}/prepcast/v1/push\n`
+        : r.transport === "websocket-site"
+          ? `    address: wss://127.0.0.1:${r.sitePort}/prepcast/v1/push\n`
+          : `    address: 127.0.0.1:${r.pushPort}\n`;
+    // (no publicUrl for the https site: its test certificate is not one the probe trusts)
+    out += `    tlsFingerprint: ${r.tlsFingerprint}\n    identityPublicKey: ${r.identityPublicKey}\n${r.transport === "websocket-site" || opts.publicUrl === false ? "" : `    publicUrl: http://127.0.0.1:${r.sitePort}/\n`}`;
+  }
+  return out;
+}
+
 /** A publisher and receivers on 127.0.0.1 with free ports, TLS and pinned keys, in a temp directory. */
 export class Cluster {
   readonly dir: string;
@@ -185,44 +251,15 @@ export class Cluster {
    */
   static async create(spec: Array<{ id: string; transport: ClusterTransport; siteWorkers?: number }>, opts: { dir?: string; pingSeconds?: number; adminToken?: boolean } = {}): Promise<Cluster> {
     const c = new Cluster(opts.dir);
-    cli(PUBLISHER_BIN, ["init", "--dir", c.pubDir, "--id", "ople", "--json"]);
+    initPublisher(c.pubDir);
     c.adminPort = await freePort();
     for (const s of spec) {
       const dir = path.join(c.dir, s.id);
-      const init = cli(RECEIVER_BIN, ["init", "--dir", dir, "--id", s.id, "--trust", "../pub/root.pub", "--publisher-key", "../pub/identity.pub", "--publisher-id", "ople", "--allow", "127.0.0.1/32", "--json"]).json;
-      const node: ReceiverNode = {
-        id: s.id,
-        dir,
-        config: path.join(dir, "receiver.yaml"),
-        transport: s.transport,
-        pushPort: await freePort(),
-        wsPort: await freePort(),
-        sitePort: await freePort(),
-        adminPort: await freePort(),
-        identityPublicKey: init.identityPublicKey,
-        tlsFingerprint: init.tlsFingerprint,
-        proc: null,
-        log: "",
-      };
-      let yaml = fs.readFileSync(node.config, "utf8");
-      const websocket = s.transport === "websocket" ? `websocket: { listen: 127.0.0.1:${node.wsPort} }` : s.transport === "websocket-site" ? "websocket: true" : "websocket: false";
-      yaml = yaml
-        .replace("listen: 0.0.0.0:8730", `listen: 127.0.0.1:${node.pushPort}`)
-        .replace("websocket: false", websocket)
-        .replace("listen: 0.0.0.0:80", `listen: 127.0.0.1:${node.sitePort}`)
-        .replace("listen: 127.0.0.1:8731", `listen: 127.0.0.1:${node.adminPort}`)
-        .replace("workers: 0", `workers: ${s.siteWorkers ?? 1}`);
-      if (s.transport === "websocket-site") {
-        // the site's own (public) certificate, distinct from the push certificate init made
-        const made = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "site.key", "-out", "site.crt", "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { cwd: dir, encoding: "utf8" });
-        if (made.status !== 0) throw new Error(`openssl could not make the site certificate: ${made.stderr}`);
-        fs.chmodSync(path.join(dir, "site.key"), 0o600);
-        yaml = yaml.replace("  # tls: { cert: ./site.crt, key: ./site.key }", "  tls: { cert: ./site.crt, key: ./site.key }");
-      }
-      fs.writeFileSync(node.config, yaml);
-      c.receivers.push(node);
+      const ports = { pushPort: await freePort(), wsPort: await freePort(), sitePort: await freePort(), adminPort: await freePort() };
+      const init = initReceiver(dir, s.id, ports, { transport: s.transport, siteWorkers: s.siteWorkers ?? 1 });
+      c.receivers.push({ id: s.id, dir, transport: s.transport, ...ports, ...init, proc: null, log: "" });
     }
-    let pub = fs.readFileSync(c.pubConfig, "utf8").replace("127.0.0.1:8740", `127.0.0.1:${c.adminPort}`).replace("receivers: []", `pingSeconds: ${opts.pingSeconds ?? 2}\nreceivers:`);
+    let pub = publisherYaml(fs.readFileSync(c.pubConfig, "utf8"), c.adminPort, opts.pingSeconds ?? 2);
     if (opts.adminToken) {
       c.adminToken = randomBytes(24).toString("base64url");
       fs.writeFileSync(path.join(c.pubDir, "admin.token"), `${c.adminToken}\n`, { mode: 0o600 });
@@ -230,17 +267,7 @@ export class Cluster {
       if (!commented.test(pub)) throw new Error("the publisher's example config has no `# tokenFile: ./admin.token` line to enable");
       pub = pub.replace(commented, "  tokenFile: ./admin.token");
     }
-    for (const r of c.receivers) {
-      pub += `  - id: ${r.id}\n    name: Receptor ${r.id}\n    transport: ${r.transport === "grpc" ? "grpc" : "websocket"}\n`;
-      pub +=
-        r.transport === "websocket"
-          ? `    address: wss://127.0.0.1:${r.wsPort}/prepcast/v1/push\n`
-          : r.transport === "websocket-site"
-            ? `    address: wss://127.0.0.1:${r.sitePort}/prepcast/v1/push\n`
-            : `    address: 127.0.0.1:${r.pushPort}\n`;
-      // (no publicUrl for the https site: its test certificate is not one the probe trusts)
-      pub += `    tlsFingerprint: ${r.tlsFingerprint}\n    identityPublicKey: ${r.identityPublicKey}\n${r.transport === "websocket-site" ? "" : `    publicUrl: http://127.0.0.1:${r.sitePort}/\n`}`;
-    }
+    pub += registryYaml(c.receivers);
     fs.writeFileSync(c.pubConfig, pub);
     return c;
   }

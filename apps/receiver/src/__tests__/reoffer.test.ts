@@ -5,31 +5,17 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import {
-  CutStore, createKeyset, createManifest, encodeSigFile, generateKeyPair, keyIdOf, sha256Hex, signDocument,
-} from "@prepcast/protocol";
+import { CutStore, generateKeyPair } from "@prepcast/protocol";
+import { FakeOple } from "@prepcast/protocol/testing";
 import { BufferPayloadSource, ENCODING_FULL, PublisherSession, ReceiverSession, transferIdFor, type OfferPlan } from "@prepcast/session";
 import { memoryTransport } from "@prepcast/transport";
 import { StoreBackend } from "../agent/store-backend";
 
-const root = generateKeyPair();
-const signing = generateKeyPair();
-const keyset = createKeyset({ version: 1, expires: new Date(Date.now() + 86400_000), signingPublicKeys: [signing.publicKey] });
-const keysetSig = encodeSigFile(signDocument("keyset", keyset, root.secretKey, keyIdOf(root.publicKey)));
+const ople = new FakeOple({ keyset: { expires: new Date(Date.now() + 86400_000) }, cutDefaults: () => ({ notBefore: new Date(Date.now() - 3600_000) }) });
 
 function plan(sequence: number, files: Record<string, string>): OfferPlan {
-  const entries = Object.entries(files).sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  const manifest = createManifest({
-    process: "VER-2024",
-    channel: "produccion",
-    sequence,
-    corte: "2024-06-02T20:15:00-06:00",
-    notBefore: new Date(Date.now() - 3600_000),
-    files: entries.map(([p, c]) => ({ path: p, size: Buffer.byteLength(c), sha256: sha256Hex(c) })),
-  } as Parameters<typeof createManifest>[0]);
-  const manifestSig = encodeSigFile(signDocument("manifest", manifest, signing.secretKey, keyIdOf(signing.publicKey)));
-  const cut = { process: "VER-2024", channel: "produccion" as const, sequence, manifestSha256: sha256Hex(manifest) };
-  return { signed: { keyset, keysetSig, manifest, manifestSig }, cut, encoding: ENCODING_FULL, base: null, transferId: transferIdFor(cut, ENCODING_FULL, null), payload: new BufferPayloadSource(Buffer.from(entries.map(([, c]) => c).join(""))), chunkSize: 1024 };
+  const { signed, ref, payload } = ople.cut(sequence, files);
+  return { signed, cut: ref, encoding: ENCODING_FULL, base: null, transferId: transferIdFor(ref, ENCODING_FULL, null), payload: new BufferPayloadSource(payload), chunkSize: 1024 };
 }
 
 test("re-offer of a cut committed but not switched live: the switch is completed and the receipt says active", async () => {
@@ -53,7 +39,7 @@ test("re-offer of a cut committed but not switched live: the switch is completed
       receiverId: "uv",
       identity: receiver,
       publisher: { id: "ople", publicKey: publisher.publicKey },
-      rootPublicKey: root.publicKey,
+      rootPublicKey: ople.root.publicKey,
       accept: { process: "VER-2024", channels: ["produccion"] },
       backend,
       partialDir: path.join(dir, "data", "partial"),

@@ -1,13 +1,13 @@
 // conformance/packages/ is the hostile package corpus of the conformance kit: files any
 // implementation can install, each with the code it must refuse it with (expected.json). This
-// keeps the committed files identical to what fixtures-package/corpus.ts builds, and runs the
+// keeps the committed files identical to what src/testing/corpus.ts builds, and runs the
 // reference installer over the files as committed, following expected.json's procedure.
 // PREPCAST_WRITE_CORPUS=1 rewrites the directory after a deliberate change.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CutStore } from "../store/cut-store";
 import { installPackage } from "../store/install";
-import { buildCorpus } from "./fixtures-package/corpus";
+import { buildCorpus } from "../testing";
 import { tempDir } from "./fixtures-package/signed-cut";
 
 const DIR = path.join(__dirname, "..", "..", "..", "..", "conformance", "packages");

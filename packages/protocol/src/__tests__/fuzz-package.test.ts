@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { ERROR_CODES, isPrepcastError } from "../errors";
 import { parseManifest } from "../trust/manifest";
 import { readPackage } from "../archive/reader";
-import { buildTar } from "./fixtures-package/tar-builder";
+import { buildTar } from "../testing";
 import { makeCut, makeKeys, NOW, packageEntries, tempDir } from "./fixtures-package/signed-cut";
 
 // Measured figures are printed for the long suite (PREPCAST_HARDENING=1) or on request (PREPCAST_TEST_FIGURES=1),

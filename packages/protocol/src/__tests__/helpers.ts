@@ -1,7 +1,5 @@
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { createKeyset, createManifest, encodeSigFile, keyIdOf, keyPairFromSeed, sha256Hex, signDocument, type CreateManifestInput, type Ed25519KeyPair, type SignedCut } from "../index";
+import { signKeyset, tempDir as newTempDir, type SignedKeyset } from "../testing";
+import { createManifest, encodeSigFile, keyIdOf, keyPairFromSeed, sha256Hex, signDocument, type CreateManifestInput, type Ed25519KeyPair, type SignedCut } from "../index";
 
 /** A key pair from a one-byte-repeated seed: reproducible and distinct per label. */
 export function seededKey(byte: number): Ed25519KeyPair & { keyid: string } {
@@ -16,9 +14,7 @@ export const OTHER_SIGNER = seededKey(3);
 export const NOW = new Date("2024-06-02T21:00:00Z");
 
 export function tempDir(prefix = "prepcast-protocol-"): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(d); // removed after the test file (jest.environment.js)
-  return d;
+  return newTempDir(prefix);
 }
 
 // tweetnacl signs in milliseconds, many times slower under a loaded test runner: sign each distinct fixture once.
@@ -33,10 +29,8 @@ export function signedKeyset(version: number, signers: Ed25519KeyPair[], expires
   return memoized(`keyset|${version}|${signers.map(keyLabel).join(",")}|${expires}|${keyLabel(root)}`, () => makeSignedKeyset(version, signers, expires, root));
 }
 
-function makeSignedKeyset(version: number, signers: Ed25519KeyPair[], expires: string, root: Ed25519KeyPair): { keyset: Buffer; keysetSig: Buffer } {
-  const keyset = createKeyset({ version, expires, createdAt: "2024-01-01T00:00:00Z", signingPublicKeys: signers.map((s) => s.publicKey) });
-  const keysetSig = encodeSigFile(signDocument("keyset", keyset, root.secretKey, keyIdOf(root.publicKey)));
-  return { keyset, keysetSig };
+function makeSignedKeyset(version: number, signers: Ed25519KeyPair[], expires: string, root: Ed25519KeyPair): SignedKeyset {
+  return signKeyset(root, signers, { version, expires, createdAt: "2024-01-01T00:00:00Z" });
 }
 
 export function fileEntry(p: string, content: string): { path: string; size: number; sha256: string } {

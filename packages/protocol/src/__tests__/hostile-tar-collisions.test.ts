@@ -13,7 +13,7 @@ import { parseManifest } from "../trust/manifest";
 import { CutStore } from "../store/cut-store";
 import { installPackage } from "../store/install";
 import { readAuditLog } from "../audit-log";
-import { buildTar } from "./fixtures-package/tar-builder";
+import { buildTar } from "../testing";
 import { makeCut, makeKeys, NOW, packageEntries, tempDir } from "./fixtures-package/signed-cut";
 
 const keys = makeKeys();

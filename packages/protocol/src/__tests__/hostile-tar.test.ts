@@ -6,7 +6,7 @@ import { readAuditLog } from "../audit-log";
 import { CutStore } from "../store/cut-store";
 import { installPackage } from "../store/install";
 import { malleateSigFile } from "../trust/signing";
-import { buildTar, END_OF_ARCHIVE, paxRecords, tarHeader, pad, type RawEntry } from "./fixtures-package/tar-builder";
+import { buildTar, END_OF_ARCHIVE, paxRecords, tarHeader, pad, type RawEntry } from "../testing";
 import { makeCut, makeKeys, NOW, packageEntries, tempDir, type TestCut } from "./fixtures-package/signed-cut";
 
 // Every attack a hostile or damaged .prep can carry, each asserted by its exact code, plus the

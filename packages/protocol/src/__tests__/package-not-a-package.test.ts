@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { toPrepcastError } from "../errors";
 import { verifyPackage } from "../archive/reader";
-import { buildTar } from "./fixtures-package/tar-builder";
+import { buildTar } from "../testing";
 import { makeCut, makeKeys, NOW, packageEntries, tempDir } from "./fixtures-package/signed-cut";
 
 const keys = makeKeys();

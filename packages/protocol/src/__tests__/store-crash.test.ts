@@ -10,7 +10,7 @@ import { isPrepcastError } from "../errors";
 import { sha256Hex } from "../hash";
 import { CutStore, cutIdOf, verifyStoreAudit, type StoreStep } from "../store";
 import { installPackage } from "../store/install";
-import { buildTar } from "./fixtures-package/tar-builder";
+import { buildTar } from "../testing";
 import { makeCut, makeKeys, NOW, packageEntries, readTree, tempDir, type TestCut } from "./fixtures-package/signed-cut";
 
 const REPO = path.resolve(__dirname, "../../../..");

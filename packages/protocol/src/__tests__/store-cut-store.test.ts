@@ -4,7 +4,7 @@ import { readAuditLog, verifyAuditLog } from "../audit-log";
 import { sha256Hex } from "../hash";
 import { CutStore, cutIdOf, verifyStoreAudit } from "../store";
 import { activatePending, installPackage } from "../store";
-import { buildTar } from "./fixtures-package/tar-builder";
+import { buildTar } from "../testing";
 import { makeCut, makeKeys, NOW, packageEntries, readTree, tempDir, type TestCut } from "./fixtures-package/signed-cut";
 
 const keys = makeKeys();

@@ -1,18 +1,13 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import {
-  advanceTrustState, applyFullPayload, createKeyset, createManifest, emptyTrustState, encodeSigFile, generateKeyPair, keyIdOf,
-  sha256Hex, signDocument, type Ed25519KeyPair, type SignedCut, type TrustState,
-} from "@prepcast/protocol";
+import { advanceTrustState, applyFullPayload, emptyTrustState, type Ed25519KeyPair, type SignedCut, type TrustState } from "@prepcast/protocol";
+import { FakeOple, tempDir } from "@prepcast/protocol/testing";
 import {
   BufferPayloadSource, type CutRefInfo, type InstallRequest, type InstallResult, type ReceiverBackend, type ReceiverSessionOptions, ENCODING_FULL, transferIdFor, type OfferPlan,
 } from "../index";
 
 export function tmpDir(prefix = "sess-"): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(d); // removed after the test file (jest.environment.js)
-  return d;
+  return tempDir(prefix);
 }
 
 /**
@@ -36,35 +31,10 @@ export function testReceiverOptions(
   };
 }
 
-/** An OPLE's signing material and a way to sign cuts made of in-memory files. */
-export class TestOple {
-  readonly root = generateKeyPair();
-  readonly signing = generateKeyPair();
-  readonly keyset: Buffer;
-  readonly keysetSig: Buffer;
+/** protocol/testing's FakeOple with this package's defaults (a keyset for 30 days, cuts out of embargo an hour ago) and offer plans. */
+export class TestOple extends FakeOple {
   constructor(opts: { keysetVersion?: number } = {}) {
-    this.keyset = createKeyset({ version: opts.keysetVersion ?? 1, expires: new Date(Date.now() + 30 * 86400_000), signingPublicKeys: [this.signing.publicKey] });
-    this.keysetSig = encodeSigFile(signDocument("keyset", this.keyset, this.root.secretKey, keyIdOf(this.root.publicKey)));
-  }
-
-  cut(sequence: number, files: Record<string, string | Buffer>, opts: { notBefore?: Date; channel?: "produccion" | "simulacro"; corte?: string; retraction?: { reason: string } } = {}): { signed: SignedCut; ref: CutRefInfo; payload: Buffer } {
-    const entries = Object.entries(files).map(([p, c]) => [p, Buffer.isBuffer(c) ? c : Buffer.from(c)] as const);
-    const manifest = createManifest({
-      process: "VER-2024",
-      channel: opts.channel ?? "produccion",
-      sequence,
-      corte: opts.corte ?? "2024-06-02T20:15:00-06:00",
-      ...(opts.retraction ? { retraction: opts.retraction } : {}),
-      notBefore: opts.notBefore ?? new Date(Date.now() - 3600_000),
-      files: entries.map(([p, b]) => ({ path: p, size: b.length, sha256: sha256Hex(b) })),
-    } as Parameters<typeof createManifest>[0]);
-    const manifestSig = encodeSigFile(signDocument("manifest", manifest, this.signing.secretKey, keyIdOf(this.signing.publicKey)));
-    const sorted = [...entries].sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
-    return {
-      signed: { keyset: this.keyset, keysetSig: this.keysetSig, manifest, manifestSig },
-      ref: { process: "VER-2024", channel: opts.channel ?? "produccion", sequence, manifestSha256: sha256Hex(manifest) },
-      payload: Buffer.concat(sorted.map(([, b]) => b)),
-    };
+    super({ keyset: { version: opts.keysetVersion ?? 1, expires: new Date(Date.now() + 30 * 86400_000) }, cutDefaults: () => ({ notBefore: new Date(Date.now() - 3600_000) }) });
   }
 
   plan(cut: { signed: SignedCut; ref: CutRefInfo; payload: Buffer }, chunkSize = 1024): OfferPlan {

@@ -4,13 +4,10 @@
 // builder writes no times, so the files are the same on every run and can be committed;
 // conformance-corpus.test.ts checks the committed files against this and against the reference
 // installer.
-import { keyPairFromSeed } from "../../trust/ed25519";
-import { malleateSigFile } from "../../trust/signing";
-import { keyIdOf } from "../../trust/keys";
-import { createKeyset } from "../../trust/keyset";
-import { encodeSigFile, signDocument } from "../../trust/signing";
+import { malleateSigFile } from "../trust/signing";
+import { FakeOple, fixedClockTerms, keyPairFromHex, type FakeCut } from "./fake-ople";
+import { packageEntries } from "./layout";
 import { buildTar, paxRecords, type RawEntry } from "./tar-builder";
-import { makeCut, packageEntries, type TestCut, type TestKeys } from "./signed-cut";
 
 export const CORPUS_NOW = "2024-06-03T02:20:00Z";
 const ROOT_SEED = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -30,20 +27,17 @@ export interface Corpus {
   manifest: { format: string; now: string; rootPublicKey: string; base: string; procedure: string; cases: CorpusCase[] };
 }
 
-export function corpusKeys(): TestKeys {
-  const root = keyPairFromSeed(Buffer.from(ROOT_SEED, "hex"));
-  const signing = keyPairFromSeed(Buffer.from(SIGNING_SEED, "hex"));
-  const keyset = createKeyset({ version: 1, createdAt: "2024-05-01T00:00:00Z", expires: "2025-05-01T00:00:00Z", signingPublicKeys: [signing.publicKey] });
-  const keysetSig = encodeSigFile(signDocument("keyset", keyset, root.secretKey, keyIdOf(root.publicKey)));
-  return { root, signing, keyset, keysetSig };
+/** The corpus's OPLE: the §13.1 seeds, times that never read the clock. */
+export function corpusOple(): FakeOple {
+  return FakeOple.fromSeeds({ root: ROOT_SEED, signing: SIGNING_SEED }, { keyset: { version: 1, createdAt: "2024-05-01T00:00:00Z", expires: "2025-05-01T00:00:00Z" }, cutDefaults: fixedClockTerms });
 }
 
 export function buildCorpus(): Corpus {
-  const keys = corpusKeys();
-  const cut1 = makeCut(keys, 1, { "index.html": "<h1>corte 1</h1>", "datos/a.json": '{"a":1}' });
-  const cut2 = makeCut(keys, 2, { "index.html": "<h1>corte 2</h1>", "datos/a.json": '{"a":2}', "datos/b.json": '{"b":2}', "zeta.csv": "X|Y\n1|2\n" });
+  const ople = corpusOple();
+  const cut1 = ople.cut(1, { "index.html": "<h1>corte 1</h1>", "datos/a.json": '{"a":1}' });
+  const cut2 = ople.cut(2, { "index.html": "<h1>corte 2</h1>", "datos/a.json": '{"a":2}', "datos/b.json": '{"b":2}', "zeta.csv": "X|Y\n1|2\n" });
   const FIRST_SITE = 4;
-  const entries = (c: TestCut = cut2): RawEntry[] => packageEntries(c);
+  const entries = (c: FakeCut = cut2): RawEntry[] => packageEntries(c);
   const files: Record<string, Buffer> = {};
   const cases: CorpusCase[] = [];
   const add = (file: string, expect: string, what: string, bytes: RawEntry[] | Buffer) => {
@@ -85,22 +79,22 @@ export function buildCorpus(): Corpus {
   add("no-end-marker.prep", "TRUNCATED", "no end-of-archive marker", buildTar(entries(), { end: false }));
   add("empty.prep", "TRUNCATED", "an empty file", Buffer.alloc(0));
   add("not-a-tar.prep", "PACKAGE_INVALID", "a zip file", Buffer.from("PK\u0003\u0004 this is a zip, not a package".repeat(40)));
-  const stranger = keyPairFromSeed(Buffer.from(STRANGER_SEED, "hex"));
-  add("key-unknown.prep", "KEY_UNKNOWN", "a manifest signed by a key the keyset does not list", entries(makeCut(keys, 2, { "index.html": "x" }, { signWith: stranger })));
+  const stranger = keyPairFromHex(STRANGER_SEED);
+  add("key-unknown.prep", "KEY_UNKNOWN", "a manifest signed by a key the keyset does not list", entries(ople.cut(2, { "index.html": "x" }, { signWith: stranger })));
   add("manifest-edited.prep", "SIGNATURE_INVALID", "the manifest edited after signing", edit((e) => (e[2] = { name: "prepcast/manifest.json", data: Buffer.from(e[2]!.data!.toString().replace('"sequence":2', '"sequence":3')) })));
   add("malleated-signature.prep", "SIGNATURE_INVALID", "the manifest signature with L added to S (accepted by plain Ed25519)", edit((e) => {
     e[3] = { name: "prepcast/manifest.sig", data: malleateSigFile(e[3]!.data!, "manifest.sig") };
   }));
   add("already-installed.prep", "ALREADY_INSTALLED", "cut 1 again", entries(cut1));
-  add("replay.prep", "REPLAY", "another cut signed with the live sequence 1", entries(makeCut(keys, 1, { "index.html": "<h1>otro corte 1</h1>" })));
-  add("corte-rollback.prep", "CORTE_ROLLBACK", "cut 3 whose corte is earlier than cut 1's, not signed as a retraction", entries(makeCut(keys, 3, { "index.html": "<h1>corte 3</h1>" }, { corte: "2024-06-02T19:00:00-06:00" })));
+  add("replay.prep", "REPLAY", "another cut signed with the live sequence 1", entries(ople.cut(1, { "index.html": "<h1>otro corte 1</h1>" })));
+  add("corte-rollback.prep", "CORTE_ROLLBACK", "cut 3 whose corte is earlier than cut 1's, not signed as a retraction", entries(ople.cut(3, { "index.html": "<h1>corte 3</h1>" }, { corte: "2024-06-02T19:00:00-06:00" })));
 
   return {
     files,
     manifest: {
       format: "prepcast/conformance-packages@1",
       now: CORPUS_NOW,
-      rootPublicKey: Buffer.from(keys.root.publicKey).toString("base64"),
+      rootPublicKey: Buffer.from(ople.root.publicKey).toString("base64"),
       base: "base-cut-1.prep",
       procedure:
         "For each case: start from an empty receiver state that pins rootPublicKey, install `base` at `now` (it must be accepted), then install the case's file at `now`. " +
