@@ -6,7 +6,7 @@ import { pipeline } from "node:stream/promises";
 import * as tar from "tar-stream";
 import {
   ENTRY_MODE, ENTRY_MTIME, GuardedTarReader, KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, PrepcastError,
-  MANIFEST_ZSTD_ENTRY, MANIFEST_ZSTD_LEVEL, compressManifest, emptyTrustState, readSignedHead, hashFile, readPackage, replaceFileDurably, toPrepcastError, type SignedCut, type TarEntry, type VerifiedCut,
+  MANIFEST_ZSTD_ENTRY, MANIFEST_ZSTD_LEVEL, compressManifest, emptyTrustState, readSignedHead, hashFile, readPackage, replaceFileDurably, toPrepcastError, type RootOfTrust, type SignedCut, type TarEntry, type VerifiedCut,
 } from "@prepcast/protocol";
 import { cutDirContent } from "./content";
 import { encodeDelta, type EncodeStats } from "./encode";
@@ -205,7 +205,7 @@ export async function readDeltaPackage(
  * base's files to the target's, and the target's signed documents are copied verbatim.
  */
 export async function buildDeltaPackage(
-  opts: { target: string; base: string; rootPublicKey: Uint8Array; out: string; workDir: string } & WriteDeltaPackageOptions,
+  opts: { target: string; base: string; rootPublicKey: RootOfTrust; out: string; workDir: string } & WriteDeltaPackageOptions,
 ): Promise<{ packageBytes: number; manifestBytes: number; stats: EncodeStats; base: DeltaPackageBase; targetSequence: number }> {
   const work = await fsp.mkdtemp(path.join(opts.workDir, ".prepcast-delta-"));
   try {

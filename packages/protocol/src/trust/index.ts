@@ -6,6 +6,8 @@ export * from "./ed25519";
 export * from "./keys";
 export * from "./signing";
 export * from "./keyset";
+export * from "./root";
+export * from "./root-files";
 export * from "./manifest";
 export * from "./trust";
 export * from "./release";

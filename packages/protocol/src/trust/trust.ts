@@ -3,6 +3,7 @@ import { sha256Hex } from "../hash";
 import { keysetPublicKey, verifyKeyset, type Keyset } from "./keyset";
 import { parseManifest, type Channel, type Manifest } from "./manifest";
 import { parseSigFile, verifyDocument } from "./signing";
+import type { RootOfTrust } from "./root";
 import { parseIsoWithOffset } from "../time";
 
 /** What a receiver has already accepted; persisted by the receiver (state.json) between runs. */
@@ -37,7 +38,8 @@ export interface VerifiedCut {
 }
 
 export interface VerifySignedCutOptions {
-  rootPublicKey: Uint8Array;
+  /** the pinned root: a root.pub's 32 bytes (implicit 1-of-1 root) or a root set (root.json) */
+  rootPublicKey: RootOfTrust;
   state?: TrustState;
   now?: Date;
   accept?: { process?: string; channels?: Channel[] };

@@ -3,13 +3,13 @@
 // root key with the protocol's verification order, then fetches every listed file (or a random
 // sample) and compares size and SHA-256 with the manifest.
 import { createHash, randomInt } from "node:crypto";
-import { PrepcastError, readTrustedRootKey, verifySignedCut, type Manifest } from "@prepcast/protocol";
+import { PrepcastError, readTrustedRoot, verifySignedCut, type Manifest, type RootOfTrust } from "@prepcast/protocol";
 
 export interface VerifySiteOptions {
   /** Base URL of the difusor's public site, e.g. https://prep.uv.mx/ */
   url: string;
   /** The OPLE's root public key: a root.pub file path or the 32 raw bytes. */
-  trust: string | Uint8Array;
+  trust: string | RootOfTrust;
   /** Check only N files chosen at random (default: every file). */
   sample?: number;
   /** Parallel downloads (default 8). */
@@ -87,7 +87,7 @@ export async function verifySite(opts: VerifySiteOptions): Promise<VerifySiteRes
   } catch {
     throw new PrepcastError("CONFIG_INVALID", `"${opts.url}" is not an http(s) URL`, { where: "URL", hint: "example: prep-receiver verify-site https://prep.difusor.mx/ --trust root.pub" });
   }
-  const rootPublicKey = typeof opts.trust === "string" ? readTrustedRootKey(opts.trust, "--trust").publicKey : opts.trust;
+  const rootPublicKey = typeof opts.trust === "string" ? readTrustedRoot(opts.trust, "--trust") : opts.trust;
   const timeoutMs = opts.timeoutMs ?? 30_000;
   // A cut switch between fetching the manifest and the files is not tampering: start over (twice at most).
   for (let attempt = 0; ; attempt++) {
