@@ -18,6 +18,8 @@ export const ERROR_CATEGORIES = {
     SIGNATURE_THRESHOLD: "Fewer distinct keys of the pinned root than its threshold produced a valid signature.",
     ROOT_INVALID: "The root document (prepcast/root@1) does not have the expected shape.",
     ROOT_EXPIRED: "The pinned root document has expired.",
+    ROOT_ROLLBACK: "A root document's version is lower than the root already pinned.",
+    ROOT_UNTRUSTED: "A new root version is not signed by the threshold of the pinned root and by its own threshold.",
     MANIFEST_INVALID: "The manifest document does not have the expected shape.",
     MANIFEST_EXPIRED: "The manifest has expired.",
     NOT_CANONICAL: "A signed JSON document is not in canonical form.",

@@ -183,13 +183,17 @@ export class Cluster {
    * `adminToken`: give the publisher's admin listener a random operator token (admin.tokenFile,
    * pub/admin.token), so its dashboard can be logged into; status() and the CLIs then send it.
    */
-  static async create(spec: Array<{ id: string; transport: ClusterTransport; siteWorkers?: number }>, opts: { dir?: string; pingSeconds?: number; adminToken?: boolean } = {}): Promise<Cluster> {
+  static async create(spec: Array<{ id: string; transport: ClusterTransport; siteWorkers?: number }>, opts: { dir?: string; pingSeconds?: number; adminToken?: boolean; rootKeys?: { n: number; threshold: number } } = {}): Promise<Cluster> {
     const c = new Cluster(opts.dir);
-    cli(PUBLISHER_BIN, ["init", "--dir", c.pubDir, "--id", "ople", "--json"]);
+    // rootKeys: a root set (root-1.key … root-n.key, root.json + root.sig), which the receivers pin
+    const rootSet = opts.rootKeys ? ["--root-keys", String(opts.rootKeys.n), "--threshold", String(opts.rootKeys.threshold)] : [];
+    cli(PUBLISHER_BIN, ["init", "--dir", c.pubDir, "--id", "ople", ...rootSet, "--json"]);
     c.adminPort = await freePort();
     for (const s of spec) {
       const dir = path.join(c.dir, s.id);
-      const init = cli(RECEIVER_BIN, ["init", "--dir", dir, "--id", s.id, "--trust", "../pub/root.pub", "--publisher-key", "../pub/identity.pub", "--publisher-id", "ople", "--allow", "127.0.0.1/32", "--json"]).json;
+      const init = cli(RECEIVER_BIN, ["init", "--dir", dir, "--id", s.id, "--trust", opts.rootKeys ? "./root.json" : "../pub/root.pub", "--publisher-key", "../pub/identity.pub", "--publisher-id", "ople", "--allow", "127.0.0.1/32", "--json"]).json;
+      // a root set is pinned from the receiver's own copy, as handed out at the ceremony: later root versions reach it only through cuts
+      if (opts.rootKeys) for (const f of ["root.json", "root.sig"]) fs.copyFileSync(path.join(c.pubDir, f), path.join(dir, f));
       const node: ReceiverNode = {
         id: s.id,
         dir,

@@ -8,6 +8,8 @@ export * from "./signing";
 export * from "./keyset";
 export * from "./root";
 export * from "./root-files";
+export * from "./root-update";
+export * from "./root-lifecycle";
 export * from "./manifest";
 export * from "./trust";
 export * from "./release";

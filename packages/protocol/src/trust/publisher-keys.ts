@@ -164,6 +164,9 @@ export interface PublisherSigningMaterial {
   signingKey: SecretKeyInfo;
   keyset: Buffer;
   keysetSig: Buffer;
+  /** root.json and root.sig of a root set (sent with every cut so receivers follow root rotations) */
+  root?: Buffer;
+  rootSig?: Buffer;
 }
 
 /**
@@ -194,5 +197,6 @@ export function loadPublisherSigningMaterial(dir: string, now: Date = new Date()
       hint: "sign a new keyset that lists this signing key with the root key",
     });
   }
-  return { signingKey, keyset, keysetSig };
+  const rootDocs = root?.file.endsWith(".json") ? { root: readDoc(PUBLISHER_KEY_FILES.rootJson), rootSig: readDoc(PUBLISHER_KEY_FILES.rootSig) } : {};
+  return { signingKey, keyset, keysetSig, ...rootDocs };
 }

@@ -12,7 +12,7 @@ import { isoWithOffsetProblem, parseIsoWithOffset, toIsoTimestamp } from "../tim
 
 export const ROOT_FORMAT = "prepcast/root@1";
 /** Most root keys a root document may list (and most signatures a threshold sig file may hold). */
-export const MAX_ROOT_KEYS = 32;
+export const MAX_ROOT_KEYS = 16; // keeps a full keyset.sig (16 × ~170 bytes) under the 4096-byte limit of §7.4 and §9.3
 
 /** The signed root document (`root.json`). */
 export interface RootDocument {

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import {
   AuditLog, sha256Hex,
-  keysDirStatus, renewKeyset, revokeOldSigningKeys, revokeSigningKey, rotateSigningKey, reportCliSuccess, PrepcastError, DEFAULT_KEYSET_WARN_DAYS, type KeysetChangeResult,
+  keysDirStatus, renewKeyset, rotateRoot, revokeOldSigningKeys, revokeSigningKey, rotateSigningKey, reportCliSuccess, PrepcastError, DEFAULT_KEYSET_WARN_DAYS, type KeysetChangeResult,
   type KeysetHistoryAuditEvent,
 } from "@prepcast/protocol";
 import { renderTable } from "@prepcast/runtime";
@@ -133,6 +133,37 @@ export function registerKeys(program: Command): void {
       reportCliSuccess(opts.json === true, { ...r }, changeLines("renewed", r));
     }),
   );
+
+  keys
+    .command("root-rotate")
+    .description("root version V+1 with --root-keys N fresh root keys (root-v<V+1>-<i>.key, one per official) and --threshold M, signed by the current root's threshold (--root-key, once per official) and by the new keys; the keyset is re-signed by the new root. Receivers upgrade at the next cut")
+    .requiredOption("--keys <KEYS>", "keys directory (holds root.json or root.pub, keyset.json and keyset.sig)")
+    .option("--root-key <FILE>", "a root key of the current root version (repeat once per official present: at least its threshold)", collect, [])
+    .requiredOption("--root-keys <N>", "how many root keys the new version has", positiveInteger)
+    .option("--threshold <M>", "how many of them must sign (default: a majority)", positiveInteger)
+    .option("--audit-log <FILE>", `hash-chained record (default KEYS/${KEYSET_HISTORY_LOG})`)
+    .option("--by <NAME>", "who ran the ceremony, for the record", defaultOperator())
+    .option("--json", "print the result as JSON")
+    .action(
+      action(async (opts: { keys: string; rootKey: string[]; rootKeys: number; threshold?: number; auditLog?: string; by: string; json?: boolean }) => {
+        const files = rootKeyFiles(opts);
+        keysDirStatus(opts.keys); // a mistyped --keys must not become a new directory holding only a log
+        const file = opts.auditLog ?? path.join(opts.keys, KEYSET_HISTORY_LOG);
+        const log = AuditLog.open<KeysetHistoryAuditEvent>(file);
+        try {
+          const r = await rotateRoot(opts.keys, { rootKeyFiles: files, rootKeys: opts.rootKeys, ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}) });
+          log.append("root_rotated", { from: r.previousVersion, to: r.version, threshold: r.threshold, rootKeyIds: r.rootKeyIds, signedByPrevious: r.signedByPrevious, rootSha256: sha256Hex(fs.readFileSync(r.root)), by: opts.by });
+          reportCliSuccess(opts.json === true, { ...r, auditLog: file }, [
+            `root rotated: version ${r.previousVersion} -> ${r.version}, threshold ${r.threshold} of ${r.rootKeyIds.length}, signed by ${r.signedByPrevious.length} key(s) of version ${r.previousVersion} and by the new keys`,
+            ...r.rootKeyIds.map((id, i) => `  ${path.basename(r.rootKeyFiles[i]!)}  ${id}`),
+            `recorded in ${file}`,
+            `each official takes one new root-v${r.version}-N.key offline; copy root.json, root.sig and keyset.sig to the publisher's keys directory: every difusor upgrades to root version ${r.version} with the next cut; publish the new fingerprints`,
+          ]);
+        } finally {
+          log.close();
+        }
+      }),
+    );
 
   keys
     .command("status")
