@@ -95,5 +95,6 @@ describe("threshold root: 2 of 3, rotation over the push channel, forged roots r
     cli(PUBLISHER_BIN, ["pack", cuts[2]!.dir, "--keys", cluster.pubDir, "--sequence", "3", "--corte", cuts[2]!.corte, "--out", good, "--json"]);
     expect(cli(RECEIVER_BIN, ["verify", good, "--trust", pinned, "--json"]).json).toMatchObject({ ok: true, sequence: 3 });
     expect(cli(RECEIVER_BIN, ["install", good, "--trust", pinned, "--root", state(), "--json"]).json).toMatchObject({ ok: true, status: "activated", sequence: 3 });
+    expect(cli(RECEIVER_BIN, ["status", "--root", state()]).stdout).toContain("root: version 2, brought by a cut");
   });
 });

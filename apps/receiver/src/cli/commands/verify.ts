@@ -10,7 +10,7 @@ export function registerVerify(program: Command): void {
     .command("verify")
     .description("check a .prep package completely (signatures, every file's size and hash) without writing anything; exit 0 only when valid. A delta package (pack --base) is checked the way install would: its files only with --root, against the base cut that receiver holds")
     .argument("<FILE.prep>", "package to check (full, or a delta package)")
-    .requiredOption("--trust <ROOT.pub>", "the OPLE's root public key")
+    .requiredOption("--trust <ROOT.pub>", "the OPLE's root: root.pub, or root.json of a root set (root.sig beside it)")
     .option("--process <ID>", "accept only this electoral process")
     .option("--channel <CHANNEL>", "accept only this channel (produccion or simulacro)")
     .option("--root <DIR>", "also check it against what this receiver state directory has accepted (read only): a keyset older than the highest seen (KEYSET_ROLLBACK, e.g. one that still lists a revoked key), an older cut (ROLLBACK)")
