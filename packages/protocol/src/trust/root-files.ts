@@ -24,7 +24,7 @@ function readBounded(file: string, flag: string): Buffer {
     throw new PrepcastError("KEY_FILE_INVALID", `${flag} ${file}: ${missing ? "no such file" : `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`}`, {
       where: flag,
       cause: e,
-      hint: "the OPLE's root is root.pub (one root key) or root.json with root.sig next to it (several root keys): get them from the OPLE, check the fingerprints by a second channel, and pass the path",
+      hint: "root.pub (one root key), or root.json with root.sig beside it (a root set), is the OPLE's root: get it from the OPLE (and check its fingerprints with them by a second channel), then pass its path",
     });
   }
   try {
