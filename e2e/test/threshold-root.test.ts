@@ -58,6 +58,9 @@ describe("threshold root: 2 of 3, rotation over the push channel, forged roots r
     const upgraded = auditEntries({ id: uv.id, stateDir: state() }).find((e) => e.event === "root.upgraded");
     expect(upgraded?.data).toMatchObject({ from: 1, to: 2, threshold: 2, keys: expect.arrayContaining(r.rootKeyIds as string[]) });
     expect(cli(PUBLISHER_BIN, ["keys", "status", "--keys", cluster.pubDir, "--json"]).json.root).toMatchObject({ version: 2, threshold: 2 });
+    // anyone holding root.json version 1 checks the live site: it serves root version 2 beside the keyset
+    const site = cli(RECEIVER_BIN, ["verify-site", `http://127.0.0.1:${uv.sitePort}/`, "--trust", path.join(uv.dir, "root.json"), "--json"]);
+    expect(site.json).toMatchObject({ ok: true });
   });
 
   test("a forged root version 3 signed by one stolen key of version 2 is refused over the push channel, after a receiver restart", async () => {

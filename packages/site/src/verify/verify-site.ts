@@ -99,7 +99,11 @@ export async function verifySite(opts: VerifySiteOptions): Promise<VerifySiteRes
         return r;
       }),
     );
-    const verified = verifySignedCut({ keyset: docs[0]!.bytes, keysetSig: docs[1]!.bytes, manifest: docs[2]!.bytes, manifestSig: docs[3]!.bytes }, { rootPublicKey, now: opts.now ?? new Date(), allowSameSequence: true });
+    // the root document of a root set (404 when the OPLE signs with a single root.pub): a site
+    // whose OPLE rotated its root is checked against the version the pinned one signed
+    const rootDocs = await Promise.all(["root.json", "root.sig"].map((name) => fetchBytes(new URL(`.well-known/prepcast/${name}`, base).href, timeoutMs, MAX_SIGNED_DOC)));
+    const root = rootDocs.every((r) => r.status === 200) ? { root: rootDocs[0]!.bytes, rootSig: rootDocs[1]!.bytes } : {};
+    const verified = verifySignedCut({ ...root, keyset: docs[0]!.bytes, keysetSig: docs[1]!.bytes, manifest: docs[2]!.bytes, manifestSig: docs[3]!.bytes }, { rootPublicKey, now: opts.now ?? new Date(), allowSameSequence: true });
     const manifest: Manifest = verified.manifest;
     const files = opts.sample !== undefined && opts.sample < manifest.files.length ? pickSample(manifest.files, Math.max(0, opts.sample)) : manifest.files;
     const differing: FileCheck[] = [];
