@@ -1,4 +1,4 @@
-import { CHANNELS, PrepcastError, describeRoot, readTrustedRoot, type Channel, type RootOfTrust } from "@prepcast/protocol";
+import { CHANNELS, PrepcastError, readTrustedRoot, type Channel, type RootOfTrust } from "@prepcast/protocol";
 
 export interface TrustOptions {
   trust: string;
@@ -7,7 +7,7 @@ export interface TrustOptions {
 }
 
 /** The pinned root (root.pub or root.json + root.sig) and which cuts this receiver accepts. */
-export function loadTrust(opts: TrustOptions): { rootPublicKey: RootOfTrust; rootKeyId: string; accept: { process?: string; channels?: Channel[] } } {
+export function loadTrust(opts: TrustOptions): { rootPublicKey: RootOfTrust; accept: { process?: string; channels?: Channel[] } } {
   const root = readTrustedRoot(opts.trust, "--trust");
   const accept: { process?: string; channels?: Channel[] } = {};
   if (opts.process !== undefined) accept.process = opts.process;
@@ -17,5 +17,5 @@ export function loadTrust(opts: TrustOptions): { rootPublicKey: RootOfTrust; roo
     }
     accept.channels = [opts.channel as Channel];
   }
-  return { rootPublicKey: root, rootKeyId: describeRoot(root).replace(/^root key /, ""), accept };
+  return { rootPublicKey: root, accept };
 }
