@@ -194,7 +194,12 @@ describe("docs/operations run as written where they can on one machine", () => {
       tool(env, dir, ["prep-receiver", "init", "--dir", "etc", "--id", "uv-xalapa"]);
       // the root key stays where init wrote it (the page's step 2 moves it to drives by hand); a renewed expiry after init's 365 days
       const keys = path.join(dir, "ceremony", "KEYS");
-      return { ETC: path.join(dir, "etc"), KEYS: keys, ROOT_KEY: path.join(keys, "root.key"), NEW_EXPIRY: new Date(Date.now() + 500 * 86_400_000).toISOString() };
+      // the root set's keys stay where `init --root-keys` wrote them (each official takes one away by hand)
+      const set = path.join(dir, "ceremony", "KEYS-SET");
+      return {
+        ETC: path.join(dir, "etc"), KEYS: keys, ROOT_KEY: path.join(keys, "root.key"), NEW_EXPIRY: new Date(Date.now() + 500 * 86_400_000).toISOString(),
+        SET: set, ROOT_KEY_1: path.join(set, "root-1.key"), ROOT_KEY_3: path.join(set, "root-3.key"),
+      };
     },
     "runbook-drills.md": (dir, env) => {
       tool(env, dir, ["prep-publisher", "init", "--dir", "keys"]);

@@ -6,7 +6,7 @@ import { pipeline } from "node:stream/promises";
 import * as tar from "tar-stream";
 import {
   ENTRY_MODE, ENTRY_MTIME, GuardedTarReader, KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, PrepcastError,
-  MANIFEST_ZSTD_ENTRY, MANIFEST_ZSTD_LEVEL, compressManifest, emptyTrustState, readSignedHead, hashFile, readPackage, replaceFileDurably, toPrepcastError, type SignedCut, type TarEntry, type VerifiedCut,
+  MANIFEST_ZSTD_ENTRY, MANIFEST_ZSTD_LEVEL, ROOT_ENTRY, ROOT_SIG_ENTRY, compressManifest, emptyTrustState, readSignedHead, hashFile, readPackage, replaceFileDurably, toPrepcastError, type RootOfTrust, type SignedCut, type TarEntry, type VerifiedCut,
 } from "@prepcast/protocol";
 import { cutDirContent } from "./content";
 import { encodeDelta, type EncodeStats } from "./encode";
@@ -68,6 +68,10 @@ export async function writeDeltaPackage(
       const done = pipeline(pack, fs.createWriteStream("", { fd: handle.fd, autoClose: false }));
       try {
         const small = async (name: string, data: Buffer) => new Promise<void>((resolve, reject) => pack.entry(header(name, data.length), data, (e) => (e ? reject(e) : resolve())));
+        if (signed.root !== undefined && signed.rootSig !== undefined) {
+          await small(ROOT_ENTRY, signed.root);
+          await small(ROOT_SIG_ENTRY, signed.rootSig);
+        }
         await small(KEYSET_ENTRY, signed.keyset);
         await small(KEYSET_SIG_ENTRY, signed.keysetSig);
         await small(manifestEntry.name, manifestEntry.data);
@@ -205,7 +209,7 @@ export async function readDeltaPackage(
  * base's files to the target's, and the target's signed documents are copied verbatim.
  */
 export async function buildDeltaPackage(
-  opts: { target: string; base: string; rootPublicKey: Uint8Array; out: string; workDir: string } & WriteDeltaPackageOptions,
+  opts: { target: string; base: string; rootPublicKey: RootOfTrust; out: string; workDir: string } & WriteDeltaPackageOptions,
 ): Promise<{ packageBytes: number; manifestBytes: number; stats: EncodeStats; base: DeltaPackageBase; targetSequence: number }> {
   const work = await fsp.mkdtemp(path.join(opts.workDir, ".prepcast-delta-"));
   try {

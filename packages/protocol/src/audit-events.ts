@@ -18,6 +18,7 @@ export const STORE_AUDIT_EVENTS = {
   "cut.refused": "a package or offered cut was refused before anything changed, with its code",
   "cut.retraction": "a cut the OPLE signed as a retraction went live although its corte is earlier",
   "cut.removed": "an older cut's directory was removed by retention",
+  "root.upgraded": "a cut brought a higher root version signed by the thresholds of the pinned root and of the new one; it is pinned from then on",
   "store.recovered": "at start-up, an install interrupted by a crash was completed or rolled back",
   "store.completed": "at start-up, a cut committed before a crash was switched live (or staged)",
   "store.orphan-removed": "at start-up, a staging or cut directory no state names was removed",
@@ -89,6 +90,7 @@ export const KEYSET_HISTORY_AUDIT_EVENTS = {
   keyset_rotated: "`keys rotate`: a new signing key and keyset version N+1, signed by the root key",
   keyset_revoked: "`keys revoke`: keyset version N+1 without the revoked signing key(s)",
   keyset_renewed: "`keys renew`: keyset version N+1 with a later expiry, the same keys",
+  root_rotated: "`keys root-rotate`: root version V+1 with new root keys, signed by the threshold of version V and of V+1; the keyset re-signed by the new root",
 } as const;
 
 export const RECEIVER_AUDIT_EVENTS = { ...LOG_AUDIT_EVENTS, ...STORE_AUDIT_EVENTS, ...AGENT_AUDIT_EVENTS } as const;

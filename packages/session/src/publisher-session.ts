@@ -162,6 +162,7 @@ export class PublisherSession {
           transferId: plan.transferId,
           keyset: plan.signed.keyset,
           keysetSig: plan.signed.keysetSig,
+          ...(plan.signed.root !== undefined && plan.signed.rootSig !== undefined ? { root: plan.signed.root, rootSig: plan.signed.rootSig } : {}),
           ...manifest,
           manifestSig: plan.signed.manifestSig,
           encoding: plan.encoding,

@@ -188,6 +188,7 @@ export class ReceiverSession {
           keysetSig: Buffer.from(offer.keysetSig ?? []),
           manifest: this.offeredManifest(offer),
           manifestSig: Buffer.from(offer.manifestSig ?? []),
+          ...(offer.root && offer.root.length > 0 ? { root: Buffer.from(offer.root), rootSig: Buffer.from(offer.rootSig ?? []) } : {}),
         },
         { rootPublicKey: o.rootPublicKey, state: snap.trust, now, accept: o.accept, allowSameSequence: true },
       );

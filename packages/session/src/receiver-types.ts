@@ -1,6 +1,6 @@
 // What a receiver session needs from the agent and tells it: the backend it installs through, the
 // events it emits, its options. Kept apart from the state machine (receiver-session.ts).
-import type { ErrorCode, TrustState, VerifiedCut } from "@prepcast/protocol";
+import type { ErrorCode, RootOfTrust, TrustState, VerifiedCut } from "@prepcast/protocol";
 import type { Identity } from "./auth";
 import type { NoticeDoc } from "./notice";
 import type { CutRefInfo, DoctorSummaryInfo, SessionTimeouts } from "./types";
@@ -58,7 +58,7 @@ export interface ReceiverSessionOptions {
   receiverId: string;
   identity: Identity;
   publisher: { id: string; publicKey: Uint8Array };
-  rootPublicKey: Uint8Array;
+  rootPublicKey: RootOfTrust;
   accept: { process: string; channels: Array<"produccion" | "simulacro"> };
   backend: ReceiverBackend;
   /** Where resumable payloads are kept (one subdirectory per transfer is not needed: one at a time). */

@@ -303,7 +303,7 @@ export function registerSiteCommands(program: CommandLike, opts: { resolveReport
     .command("verify-site")
     .description("check that a difusor's public site serves exactly the cut the OPLE signed")
     .argument("<URL>", "the difusor's public URL")
-    .requiredOption("--trust <ROOT.pub>", "the OPLE's root public key")
+    .requiredOption("--trust <ROOT.pub>", "the OPLE's root: root.pub, or root.json of a root set (root.sig beside it)")
     .option("--sample <N>", "check N random files instead of all", int)
     .option("--concurrency <N>", "parallel downloads", int)
     .option("--json", "print the result as JSON")

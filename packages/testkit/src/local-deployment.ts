@@ -161,22 +161,23 @@ export interface ReceiverNode {
 }
 
 /** `prep-publisher init` of the publisher "ople" in `pubDir`. */
-export function initPublisher(pubDir: string): void {
-  cli(PUBLISHER_BIN, ["init", "--dir", pubDir, "--id", "ople", "--json"]);
+export function initPublisher(pubDir: string, opts: { rootKeys?: { n: number; threshold: number } } = {}): void {
+  const rootSet = opts.rootKeys ? ["--root-keys", String(opts.rootKeys.n), "--threshold", String(opts.rootKeys.threshold)] : [];
+  cli(PUBLISHER_BIN, ["init", "--dir", pubDir, "--id", "ople", ...rootSet, "--json"]);
 }
 
 /**
  * `prep-receiver init` of receiver `id` in `dir`, a sibling of the publisher's `pub` directory
- * (it trusts ../pub/root.pub and ../pub/identity.pub), its listeners moved to the given loopback
+ * (it trusts ../pub/root.pub, or `trust`, and ../pub/identity.pub), its listeners moved to the given loopback
  * ports; `transport` picks its push listener, `siteWorkers` (when given) its site workers.
  */
 export function initReceiver(
   dir: string,
   id: string,
   ports: Pick<ReceiverNode, "pushPort" | "wsPort" | "sitePort" | "adminPort">,
-  opts: { transport?: ClusterTransport; siteWorkers?: number } = {},
+  opts: { transport?: ClusterTransport; siteWorkers?: number; trust?: string } = {},
 ): Pick<ReceiverNode, "config" | "identityPublicKey" | "tlsFingerprint"> {
-  const init = cli(RECEIVER_BIN, ["init", "--dir", dir, "--id", id, "--trust", "../pub/root.pub", "--publisher-key", "../pub/identity.pub", "--publisher-id", "ople", "--allow", "127.0.0.1/32", "--json"]).json;
+  const init = cli(RECEIVER_BIN, ["init", "--dir", dir, "--id", id, "--trust", opts.trust ?? "../pub/root.pub", "--publisher-key", "../pub/identity.pub", "--publisher-id", "ople", "--allow", "127.0.0.1/32", "--json"]).json;
   const config = path.join(dir, "receiver.yaml");
   const transport = opts.transport ?? "grpc";
   let yaml = fs.readFileSync(config, "utf8");
@@ -249,14 +250,17 @@ export class Cluster {
    * `adminToken`: give the publisher's admin listener a random operator token (admin.tokenFile,
    * pub/admin.token), so its dashboard can be logged into; status() and the CLIs then send it.
    */
-  static async create(spec: Array<{ id: string; transport: ClusterTransport; siteWorkers?: number }>, opts: { dir?: string; pingSeconds?: number; adminToken?: boolean } = {}): Promise<Cluster> {
+  static async create(spec: Array<{ id: string; transport: ClusterTransport; siteWorkers?: number }>, opts: { dir?: string; pingSeconds?: number; adminToken?: boolean; rootKeys?: { n: number; threshold: number } } = {}): Promise<Cluster> {
     const c = new Cluster(opts.dir);
-    initPublisher(c.pubDir);
+    // rootKeys: a root set (root-1.key … root-n.key, root.json + root.sig), which the receivers pin
+    initPublisher(c.pubDir, opts.rootKeys ? { rootKeys: opts.rootKeys } : {});
     c.adminPort = await freePort();
     for (const s of spec) {
       const dir = path.join(c.dir, s.id);
       const ports = { pushPort: await freePort(), wsPort: await freePort(), sitePort: await freePort(), adminPort: await freePort() };
-      const init = initReceiver(dir, s.id, ports, { transport: s.transport, siteWorkers: s.siteWorkers ?? 1 });
+      const init = initReceiver(dir, s.id, ports, { transport: s.transport, siteWorkers: s.siteWorkers ?? 1, ...(opts.rootKeys ? { trust: "./root.json" } : {}) });
+      // a root set is pinned from the receiver's own copy, as handed out at the ceremony: later root versions reach it only through cuts
+      if (opts.rootKeys) for (const f of ["root.json", "root.sig"]) fs.copyFileSync(path.join(c.pubDir, f), path.join(dir, f));
       c.receivers.push({ id: s.id, dir, transport: s.transport, ...ports, ...init, proc: null, log: "" });
     }
     let pub = publisherYaml(fs.readFileSync(c.pubConfig, "utf8"), c.adminPort, opts.pingSeconds ?? 2);

@@ -13,7 +13,7 @@ const samples: prepcast.v1.IFrame[] = [
   { publisherAuth: { publisherId: "ople", identityPublicKey: Buffer.alloc(32, 3), nonce: Buffer.alloc(32, 4), signature: Buffer.alloc(64, 5), clockUnixMs: -1 } },
   { receiverAuth: { signature: Buffer.alloc(64, 6) } },
   { offer: { transferId: "ab".repeat(16), keyset: Buffer.from("{}"), keysetSig: Buffer.from("{}"), manifest: Buffer.from("{}"), manifestSig: Buffer.from("{}"), encoding: "full", base: ref, payloadSize: 5 * 2 ** 32, payloadSha256: Buffer.alloc(32, 8), chunkSize: 512 * 1024 } },
-  { offer: { transferId: "cd".repeat(16), keyset: Buffer.from("{}"), keysetSig: Buffer.from("{}"), manifestZstd: Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2]), manifestSize: 32 * 2 ** 20, manifestSig: Buffer.from("{}"), encoding: "delta-zstd@1", payloadSize: 1, payloadSha256: Buffer.alloc(32, 8), chunkSize: 1024 } },
+  { offer: { transferId: "cd".repeat(16), keyset: Buffer.from("{}"), keysetSig: Buffer.from("{}"), manifestZstd: Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2]), manifestSize: 32 * 2 ** 20, manifestSig: Buffer.from("{}"), root: Buffer.from("{}"), rootSig: Buffer.from("{}"), encoding: "delta-zstd@1", payloadSize: 1, payloadSha256: Buffer.alloc(32, 8), chunkSize: 1024 } },
   { offerReply: { accept: false, resumeOffset: 1024, code: "ROLLBACK", message: "older" } },
   { chunk: { offset: 2 ** 33, data: Buffer.alloc(1000, 9), sha256: Buffer.alloc(32, 10) } },
   { payloadEnd: {} },
@@ -80,6 +80,8 @@ describe("wire contract", () => {
     expect(offer.fields.manifest).toMatchObject({ id: 4, type: "bytes" });
     expect(offer.fields.manifestZstd).toMatchObject({ id: 11, type: "bytes" });
     expect(offer.fields.manifestSize).toMatchObject({ id: 12, type: "uint64" });
+    expect(offer.fields.root).toMatchObject({ id: 13, type: "bytes" });
+    expect(offer.fields.rootSig).toMatchObject({ id: 14, type: "bytes" });
   });
 
   test("a truncated frame is rejected by the decoder", () => {

@@ -315,7 +315,8 @@ export class CutRepository {
         ...(final !== undefined ? { final } : {}),
       });
       const manifestSig = encodeSigFile(signDocument("manifest", manifestBytes, this.signing.signingKey.secretKey, this.signing.signingKey.keyid));
-      const signed: SignedCut = { keyset: this.signing.keyset, keysetSig: this.signing.keysetSig, manifest: manifestBytes, manifestSig };
+      const rootDocs = this.signing.root !== undefined && this.signing.rootSig !== undefined ? { root: this.signing.root, rootSig: this.signing.rootSig } : {};
+      const signed: SignedCut = { ...rootDocs, keyset: this.signing.keyset, keysetSig: this.signing.keysetSig, manifest: manifestBytes, manifestSig };
       return await this.commit(tmp, signed, manifest, payloadSha256, cutDir);
     } catch (e) {
       await fsp.rm(tmp, { recursive: true, force: true });
@@ -348,6 +349,10 @@ export class CutRepository {
 
   private async commit(tmp: string, signed: SignedCut, manifest: Manifest, payloadSha256: string, source: string): Promise<PreparedCut> {
     const manifestSha256 = sha256Hex(signed.manifest);
+    if (signed.root !== undefined && signed.rootSig !== undefined) {
+      await writeFileAtomic(path.join(tmp, "prepcast", "root.json"), signed.root);
+      await writeFileAtomic(path.join(tmp, "prepcast", "root.sig"), signed.rootSig);
+    }
     await writeFileAtomic(path.join(tmp, "prepcast", "keyset.json"), signed.keyset);
     await writeFileAtomic(path.join(tmp, "prepcast", "keyset.sig"), signed.keysetSig);
     await writeFileAtomic(path.join(tmp, "prepcast", "manifest.json"), signed.manifest);

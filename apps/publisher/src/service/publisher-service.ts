@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  AuditLog, loadPublisherSigningMaterial, parseKeyset, readSecretKeyFile, toPrepcastError, PUBLISHER_KEY_FILES, readPublicKeyFile,
+  AuditLog, loadPublisherSigningMaterial, parseKeyset, readSecretKeyFile, toPrepcastError, PUBLISHER_KEY_FILES, requireKeysDirRoot,
   type PublisherAuditEvent,
 } from "@prepcast/protocol";
 import { bindListener, createLogger, createMetricsRegistry, parseListen, readJsonObject, startAdminServer, sendJson, type Logger, type AdminRoute } from "@prepcast/runtime";
@@ -199,7 +199,7 @@ export class PublisherService extends EventEmitter {
   }
 
   async importPackage(file: string): Promise<PreparedCut> {
-    const rootPub = readPublicKeyFile(path.join(this.config.keys, PUBLISHER_KEY_FILES.rootPub)).publicKey;
+    const rootPub = requireKeysDirRoot(this.config.keys);
     const previous = this.repo.latest();
     let cut: PreparedCut;
     try {

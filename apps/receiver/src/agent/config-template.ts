@@ -9,7 +9,7 @@ export function receiverConfigTemplate(o: { id: string; allow: string[]; trust: 
 ${local ? "# Written by `init --local`: every listener on 127.0.0.1, for a trial on one machine.\n" : ""}id: ${o.id}                          # as registered with the OPLE
 root: ./data                         # state: cuts/, current, audit.log, analytics.sqlite
 trust:
-  rootPublicKey: ${o.trust}          # the OPLE's root.pub (check its fingerprint with the OPLE!)
+  rootPublicKey: ${o.trust}          # the OPLE's root.pub, or root.json with root.sig beside it (check the fingerprints with the OPLE!)
   process: ${o.process}
   channels: [produccion]             # add simulacro to take part in drills
 identity:

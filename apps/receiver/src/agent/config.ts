@@ -2,7 +2,7 @@ import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { PrepcastError, readPublicKeyFile, readSecretKeyFile, stateDirLayout } from "@prepcast/protocol";
+import { PrepcastError, readPublicKeyFile, readSecretKeyFile, readTrustedRoot, stateDirLayout, type RootOfTrust } from "@prepcast/protocol";
 import {
   checkConfigDirectory, checkConfigFile, checkListeners, commaList, configString, configValue, loadConfig, resolveFrom,
   type ConfigCheckContext, type EnvOverride, type ListenerField,
@@ -73,7 +73,8 @@ export const RECEIVER_ENV: EnvOverride[] = [
 
 export interface ResolvedReceiverConfig extends ReceiverConfig {
   file: string;
-  rootPublicKey: Uint8Array;
+  /** the pinned root as configured: root.pub (or inline base64) is the implicit 1-of-1 root; root.json (+ root.sig) a root set */
+  rootPublicKey: RootOfTrust;
   publisherPublicKey: Uint8Array;
 }
 
@@ -114,7 +115,10 @@ function checkReceiverConfig(v: unknown, ctx: ConfigCheckContext): void {
   checkConfigDirectory(ctx, "root", configString(v, "root"));
   const analyticsFile = configString(v, "site.analyticsFile");
   if (analyticsFile !== undefined && configValue(v, "site.analytics") !== false) checkConfigDirectory(ctx, "site.analyticsFile", path.dirname(ctx.resolve(analyticsFile)));
-  checkPublicKey(ctx, "trust.rootPublicKey", configString(v, "trust.rootPublicKey"), "copy the root.pub the OPLE handed out next to the config, and check its fingerprint with the OPLE");
+  const root = configString(v, "trust.rootPublicKey");
+  if (root !== undefined && !INLINE_KEY.test(root)) {
+    checkConfigFile(ctx, "trust.rootPublicKey", root, "public", (file) => readTrustedRoot(file, "trust.rootPublicKey"), "copy the root.pub (or root.json and root.sig) the OPLE handed out next to the config, and check the fingerprints with the OPLE");
+  }
   checkPublicKey(ctx, "publisher.identityPublicKey", configString(v, "publisher.identityPublicKey"), "copy the publisher identity .pub the OPLE handed out next to the config");
   checkConfigFile(ctx, "identity.secretKey", configString(v, "identity.secretKey"), "secret", (file) => readSecretKeyFile(file));
   if (configValue(v, "push.tls") != null) checkTlsPair(ctx, "push.tls", v);
@@ -170,7 +174,7 @@ export function loadReceiverConfig(file: string, env: NodeJS.ProcessEnv = proces
     identity: { secretKey: r(config.identity.secretKey) },
     push: { ...config.push, tls: resolveTls(config.push.tls) },
     site: { ...config.site, tls: resolveTls(config.site.tls) },
-    rootPublicKey: key(config.trust.rootPublicKey),
+    rootPublicKey: INLINE_KEY.test(config.trust.rootPublicKey) ? Buffer.from(config.trust.rootPublicKey, "base64") : readTrustedRoot(r(config.trust.rootPublicKey), "trust.rootPublicKey"),
     publisherPublicKey: key(config.publisher.identityPublicKey),
   };
 }

@@ -11,11 +11,11 @@ import { ObjectIndex, applyDelta, readDeltaPackage, type DeltaPackageBase } from
 import { committedCutContent, maxDeltaStreamBytes } from "./delta-applier";
 import {
   PrepcastError, inspectStore, stateDirLayout, verifySignedCut,
-  type Channel, type TrustState, type VerifiedCut,
+  type Channel, type RootOfTrust, type TrustState, type VerifiedCut,
 } from "@prepcast/protocol";
 
 export interface VerifyDeltaOptions {
-  rootPublicKey: Uint8Array;
+  rootPublicKey: RootOfTrust;
   accept?: { process?: string; channels?: Channel[] };
   /** a receiver's state directory (read only): its trust state, and the base cut to rebuild against */
   root?: string;

@@ -1,10 +1,16 @@
-// The fixed shape of a `.prep` package: four signed documents first, then the site files in
+// The fixed shape of a `.prep` package: four signed documents first (optionally preceded by the
+// root document and its signatures), then the site files in
 // manifest order. The limits bound what the reader buffers before the signatures are checked.
 
 export const KEYSET_ENTRY = "prepcast/keyset.json";
 export const KEYSET_SIG_ENTRY = "prepcast/keyset.sig";
 export const MANIFEST_ENTRY = "prepcast/manifest.json";
 export const MANIFEST_SIG_ENTRY = "prepcast/manifest.sig";
+/** Optional, before KEYSET_ENTRY: the root document of a root set (prepcast/root@1) and its signatures. */
+export const ROOT_ENTRY = "prepcast/root.json";
+export const ROOT_SIG_ENTRY = "prepcast/root.sig";
+/** Largest root.json / root.sig the reader buffers. */
+export const MAX_ROOT_ENTRY_SIZE = 64 * 1024;
 /**
  * In place of MANIFEST_ENTRY, only in an offline delta package of format
  * prepcast/delta-package@2: one zstd frame of the exact manifest.json bytes, its header declaring

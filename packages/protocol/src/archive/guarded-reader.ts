@@ -3,7 +3,7 @@ import type { Readable } from "node:stream";
 import * as tar from "tar-stream";
 import { PrepcastError, toPrepcastError } from "../errors";
 import type { SignedCut } from "../trust/trust";
-import { KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, MANIFEST_ZSTD_ENTRY, SIGNED_ENTRIES, SITE_PREFIX } from "./format";
+import { KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, MANIFEST_ZSTD_ENTRY, MAX_ROOT_ENTRY_SIZE, ROOT_ENTRY, ROOT_SIG_ENTRY, SIGNED_ENTRIES, SITE_PREFIX } from "./format";
 import { decompressManifestFrame, manifestFrameContentSize } from "./manifest-zstd";
 import { notAPackage, TarHeaderGuard } from "./tar-guard";
 
@@ -150,8 +150,21 @@ export interface SignedHead {
 export async function readSignedHead(reader: GuardedTarReader, opts: { manifestZstd: boolean }): Promise<SignedHead> {
   const signed: Buffer[] = [];
   let compressed = false;
+  let root: { root: Buffer; rootSig: Buffer } | undefined;
+  let first = await reader.next();
+  if (first !== null && first.header.name === ROOT_ENTRY) {
+    // a root set's root document and its signatures, ahead of the keyset (verified with it)
+    if (first.header.type !== "file") throw new PrepcastError("ENTRY_TYPE", `${ROOT_ENTRY} is a ${first.header.type}, not a regular file`, { where: ROOT_ENTRY });
+    const rootBytes = await readSmallEntry(first, ROOT_ENTRY, MAX_ROOT_ENTRY_SIZE);
+    const sigEntry = await reader.next();
+    if (sigEntry === null || sigEntry.header.name !== ROOT_SIG_ENTRY || sigEntry.header.type !== "file") {
+      throw new PrepcastError("UNEXPECTED_ENTRY", `${ROOT_ENTRY} must be followed by ${ROOT_SIG_ENTRY}`, { where: ROOT_SIG_ENTRY, hint: "repack with prep-publisher pack" });
+    }
+    root = { root: rootBytes, rootSig: await readSmallEntry(sigEntry, ROOT_SIG_ENTRY, MAX_ROOT_ENTRY_SIZE) };
+    first = await reader.next();
+  }
   for (const { name, maxSize } of SIGNED_ENTRIES) {
-    const entry = await reader.next();
+    const entry = signed.length === 0 ? first : await reader.next();
     if (entry === null) throw new PrepcastError(signed.length === 0 ? "PACKAGE_INVALID" : "MISSING_ENTRY", `the package ends before ${name}`, { where: name, hint: "this is not a complete .prep package" });
     if (signed.length === 0 && !entry.header.name.startsWith("prepcast/") && !entry.header.name.startsWith(SITE_PREFIX)) {
       throw notAPackage(`a tar archive whose first entry is ${JSON.stringify(entry.header.name.slice(0, 200))}, not ${KEYSET_ENTRY}`);
@@ -184,5 +197,5 @@ export async function readSignedHead(reader: GuardedTarReader, opts: { manifestZ
     if (declared === null) throw new PrepcastError("PACKAGE_INVALID", `${MANIFEST_ZSTD_ENTRY}: its zstd frame header does not declare the manifest's size`, { where: MANIFEST_ZSTD_ENTRY, hint: names.hint });
     manifest = decompressManifestFrame(manifest, declared, names);
   }
-  return { signed: { keyset: signed[0]!, keysetSig: signed[1]!, manifest, manifestSig: signed[3]! }, manifestZstdBytes };
+  return { signed: { ...(root !== undefined ? root : {}), keyset: signed[0]!, keysetSig: signed[1]!, manifest, manifestSig: signed[3]! }, manifestZstdBytes };
 }

@@ -10,7 +10,7 @@ import { assertNoCollisions, validateSitePath } from "../paths";
 import { encodeSigFile, signDocument } from "../trust/signing";
 import { hashFileSync, sha256Hex } from "../hash";
 import { replaceFileDurably } from "../durable";
-import { ENTRY_MODE, ENTRY_MTIME, KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, MAX_FILE_SIZE, siteEntryName } from "./format";
+import { ENTRY_MODE, ENTRY_MTIME, KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, MAX_FILE_SIZE, ROOT_ENTRY, ROOT_SIG_ENTRY, siteEntryName } from "./format";
 import { loadPublisherSigningMaterial, type PublisherSigningMaterial } from "../trust/publisher-keys";
 
 const READ_CHUNK = 1 << 20;
@@ -274,6 +274,10 @@ export async function packCut(options: PackCutOptions): Promise<PackCutResult> {
           new Promise<void>((resolve, reject) => {
             pack.entry({ name, size: data.length, mode: ENTRY_MODE, mtime: ENTRY_MTIME, type: "file", uid: 0, gid: 0 }, data, (err) => (err ? reject(err) : resolve()));
           });
+        if (signing.root !== undefined && signing.rootSig !== undefined) {
+          await small(ROOT_ENTRY, signing.root);
+          await small(ROOT_SIG_ENTRY, signing.rootSig);
+        }
         await small(KEYSET_ENTRY, signing.keyset);
         await small(KEYSET_SIG_ENTRY, signing.keysetSig);
         await small(MANIFEST_ENTRY, manifestBytes);

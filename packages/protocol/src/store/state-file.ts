@@ -1,5 +1,6 @@
 import { PrepcastError } from "../errors";
 import { emptyTrustState, type TrustState } from "../trust/trust";
+import { isPinnedRootRecord } from "../trust/root-update";
 
 // state.json, the receiver's record of its cuts and trust state: its shape, its parser, its ids.
 
@@ -63,6 +64,7 @@ export function parseState(bytes: Buffer, file: string): StoreState {
     s.trust !== null &&
     Number.isInteger(s.trust.keysetVersion) &&
     typeof s.trust.cuts === "object" &&
+    (s.trust.root === undefined || isPinnedRootRecord(s.trust.root)) &&
     (s.live === null || typeof s.live === "string") &&
     (s.pending === null || typeof s.pending === "string") &&
     Array.isArray(s.cuts) &&

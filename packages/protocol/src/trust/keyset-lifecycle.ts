@@ -1,7 +1,8 @@
 // The signing keyset's life after `init`: rotate the signing key, revoke one, renew the expiry, and
-// report the keyset's state. Each change is a new keyset version (N+1) signed by the root key,
-// which the operator brings from cold storage (--root-key); nothing is written until the new
-// keyset is built, signed and checked against the root key that signed the current one.
+// report the keyset's state. Each change is a new keyset version (N+1) signed by the root key, or
+// by at least the threshold of a root set's keys, which the officials bring from cold storage
+// (--root-key, once per key); nothing is written until the new keyset is built, signed and checked
+// against the root that the current one answers to.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "../durable";
@@ -9,8 +10,8 @@ import { PrepcastError } from "../errors";
 import { generateKeyPair } from "./ed25519";
 import { decodeBase64Strict, keyIdOf, readPublicKeyFile, readSecretKeyFile, writePublicKeyFile, writeSecretKeyFile, type KeyId, type SecretKeyInfo } from "./keys";
 import { createKeyset, parseKeyset, verifyKeysetSignature, type Keyset, type KeysetKey } from "./keyset";
-import { PUBLISHER_KEY_FILES } from "./publisher-keys";
-import { encodeSigFile, parseSigFile, signDocument } from "./signing";
+import { PUBLISHER_KEY_FILES, readKeysDirRoot } from "./publisher-keys";
+import { parseSignatures, signWithKeys, trustRootOf, verifyThreshold, type TrustRoot } from "./root";
 import { parseIsoWithOffset, toIsoTimestamp } from "../time";
 
 /** Warn this many days before the keyset expires (publisher status, dashboard, receiver status and doctor). */
@@ -50,9 +51,13 @@ export interface KeysDirStatus extends KeysetExpiry {
   keys: Array<{ keyid: KeyId; inUse: boolean }>;
   /** the key in signing.key (or signing.pub), or null when the directory holds neither */
   signingKeyId: KeyId | null;
-  /** the key that signed keyset.sig */
+  /** the (first) key that signed keyset.sig */
   rootKeyId: KeyId;
-  /** true when root.pub is in the directory and the keyset's signature verified against it */
+  /** every key that signed keyset.sig (verified ones when `verified`) */
+  signedBy: KeyId[];
+  /** the root in the directory (root.json, or root.pub as the implicit 1-of-1 root), or null */
+  root: { file: string; version: number; threshold: number; keys: KeyId[] } | null;
+  /** true when root.json or root.pub is in the directory and the keyset's signatures met its threshold */
   verified: boolean;
 }
 
@@ -85,32 +90,39 @@ function signingKeyIdOf(dir: string): KeyId | null {
 /** `keys status`: version, keys, expiry and days left of a keys directory's keyset (verified against root.pub when it is there). */
 export function keysDirStatus(dir: string, options: { now?: Date; warnDays?: number } = {}): KeysDirStatus {
   const { bytes, sig } = readKeysetFiles(dir);
-  const rootPub = file(dir, PUBLISHER_KEY_FILES.rootPub);
   const where = file(dir, PUBLISHER_KEY_FILES.keyset);
+  const sigWhere = file(dir, PUBLISHER_KEY_FILES.keysetSig);
+  const found = readKeysDirRoot(dir);
   let keyset: Keyset;
-  let verified = false;
-  if (fs.existsSync(rootPub)) {
-    keyset = verifyKeysetSignature(bytes, sig, readPublicKeyFile(rootPub).publicKey, { where, sigWhere: file(dir, PUBLISHER_KEY_FILES.keysetSig), hint: `${rootPub} is not the root key that signed this keyset: check both came from the same ceremony` });
-    verified = true;
+  let signedBy: KeyId[];
+  let root: TrustRoot | null = null;
+  if (found !== undefined) {
+    root = trustRootOf(found.root);
+    signedBy = verifyThreshold("keyset", bytes, sig, root, { where, sigWhere, rootLabel: `the root in ${found.file}`, hint: `${found.file} is not the root that signed this keyset: check both came from the same ceremony` });
+    keyset = parseKeyset(bytes, where);
   } else {
     keyset = parseKeyset(bytes, where);
+    signedBy = [...new Set(parseSignatures(sig, sigWhere).map((s) => s.keyid))];
   }
-  const rootKeyId = parseSigFile(sig, file(dir, PUBLISHER_KEY_FILES.keysetSig)).keyid;
   const signingKeyId = signingKeyIdOf(dir);
   return {
     dir,
     createdAt: keyset.createdAt,
     keys: keyset.keys.map((k) => ({ keyid: k.keyid, inUse: k.keyid === signingKeyId })),
     signingKeyId,
-    rootKeyId,
-    verified,
+    rootKeyId: signedBy[0]!,
+    signedBy,
+    root: found && root ? { file: found.file, version: root.version, threshold: root.threshold, keys: root.keys.map((k) => k.keyid) } : null,
+    verified: root !== null,
     ...keysetExpiry(keyset, options.now ?? new Date(), options.warnDays ?? DEFAULT_KEYSET_WARN_DAYS),
   };
 }
 
 export interface KeysetChangeOptions {
-  /** the root key file (brought from cold storage) */
-  rootKeyFile: string;
+  /** the root key files (brought from cold storage): one for a root.pub, at least the threshold of a root.json's */
+  rootKeyFiles?: string[];
+  /** a single root key file (same as rootKeyFiles: [file]) */
+  rootKeyFile?: string;
   /** the new keyset's expiry; default: the current keyset's, which must then still lie in the future */
   expires?: Date | string;
   now?: Date;
@@ -124,36 +136,61 @@ export interface KeysetChangeResult {
   keys: KeyId[];
   added: KeyId[];
   removed: KeyId[];
+  /** the (first) root key that signed keyset N+1 */
   rootKeyId: KeyId;
+  /** every root key that signed keyset N+1 */
+  rootKeyIds: KeyId[];
+  rootVersion: number;
+  threshold: number;
   /** the key in signing.key after the change */
   signingKeyId: KeyId | null;
 }
 
 interface Current {
   keyset: Keyset;
-  root: SecretKeyInfo;
+  root: TrustRoot;
+  /** the root secret keys given, distinct, each a key of `root` */
+  signers: SecretKeyInfo[];
 }
 
-/** Reads the current keyset and the root key, and checks that this root key signed that keyset (a wrong root key would strand every difusor). */
-function loadCurrent(dir: string, rootKeyFile: string): Current {
+/**
+ * Reads the current keyset, the directory's root (root.json, else root.pub) and the root keys
+ * given, and checks that they are keys of that root, that there are at least its threshold of
+ * them, and that the current keyset answers to that root (a wrong root would strand every difusor).
+ */
+function loadCurrent(dir: string, opts: KeysetChangeOptions): Current {
+  const files = [...(opts.rootKeyFiles ?? []), ...(opts.rootKeyFile !== undefined ? [opts.rootKeyFile] : [])];
+  if (files.length === 0) throw new PrepcastError("CONFIG_INVALID", "no root key given", { where: "--root-key", hint: "pass --root-key FILE once per root key holder present (root.key, or root-N.key of a root set)" });
   const { bytes, sig } = readKeysetFiles(dir);
-  const root = readSecretKeyFile(rootKeyFile);
-  const rootPub = file(dir, PUBLISHER_KEY_FILES.rootPub);
-  if (fs.existsSync(rootPub)) {
-    const pinned = readPublicKeyFile(rootPub);
-    if (pinned.keyid !== root.keyid) {
-      throw new PrepcastError("KEY_UNKNOWN", `${rootKeyFile} is root key ${root.keyid}, but ${rootPub} (the key the difusores pinned) is ${pinned.keyid}`, {
-        where: rootKeyFile,
-        hint: "bring the root key of this process's ceremony (its fingerprint is in the minutes); a keyset signed by another root key is refused by every difusor",
+  const keys = files.map((f) => ({ file: f, key: readSecretKeyFile(f) }));
+  const found = readKeysDirRoot(dir);
+  if (found === undefined && keys.length > 1) {
+    throw new PrepcastError("KEY_FILE_INVALID", `${dir} holds neither root.json nor root.pub, and ${keys.length} root keys were given: the root they belong to is unknown`, { where: dir, hint: "copy root.json and root.sig from the ceremony into the keys directory (they are public)" });
+  }
+  const root = found !== undefined ? trustRootOf(found.root) : trustRootOf(keys[0]!.key.publicKey);
+  const rootFile = found?.file ?? keys[0]!.file;
+  const signers = new Map<KeyId, SecretKeyInfo>();
+  for (const { file: f, key } of keys) {
+    if (!root.keys.some((k) => k.keyid === key.keyid)) {
+      throw new PrepcastError("KEY_UNKNOWN", root.keys.length === 1 && found?.file.endsWith(".pub") ? `${f} is root key ${key.keyid}, but ${rootFile} (the key the difusores pinned) is ${root.keys[0]!.keyid}` : `${f} is key ${key.keyid}, which is not one of the ${root.keys.length} root keys of root version ${root.version} in ${rootFile}`, {
+        where: f,
+        hint: "bring the root key(s) of this process's ceremony (their fingerprints are in the minutes); a keyset signed by other keys is refused by every difusor",
       });
     }
+    signers.set(key.keyid, key);
   }
-  const keyset = verifyKeysetSignature(bytes, sig, root.publicKey, {
+  if (signers.size < root.threshold) {
+    throw new PrepcastError("SIGNATURE_THRESHOLD", `root version ${root.version} needs ${root.threshold} of its ${root.keys.length} root keys to sign; ${signers.size} distinct key(s) given (${[...signers.keys()].join(", ")})`, {
+      where: "--root-key",
+      hint: `${root.threshold - signers.size} more official(s) must bring their root-N.key: pass --root-key FILE once per key; the same key twice counts once`,
+    });
+  }
+  verifyKeysetSignature(bytes, sig, root, {
     where: file(dir, PUBLISHER_KEY_FILES.keyset),
     sigWhere: file(dir, PUBLISHER_KEY_FILES.keysetSig),
-    hint: `the current keyset was not signed by ${rootKeyFile}: bring the root key of this process's ceremony (its fingerprint is in the minutes), or point --keys at this process's keys directory`,
+    hint: `the current keyset does not answer to the root in ${rootFile}: bring the root keys of this process's ceremony (their fingerprints are in the minutes), or point --keys at this process's keys directory`,
   });
-  return { keyset, root };
+  return { keyset: parseKeyset(bytes, file(dir, PUBLISHER_KEY_FILES.keyset)), root, signers: [...signers.values()] };
 }
 
 function newExpiry(current: Keyset, opts: KeysetChangeOptions, now: Date): string {
@@ -170,9 +207,9 @@ function newExpiry(current: Keyset, opts: KeysetChangeOptions, now: Date): strin
 /** Signs keyset N+1 with `publicKeys` (in memory; nothing written). */
 function signNext(current: Current, publicKeys: Uint8Array[], expires: string, now: Date): { bytes: Buffer; sig: Buffer; keyset: Keyset } {
   const bytes = createKeyset({ version: current.keyset.version + 1, expires, signingPublicKeys: publicKeys, createdAt: now });
-  const sig = encodeSigFile(signDocument("keyset", bytes, current.root.secretKey, current.root.keyid));
+  const sig = signWithKeys("keyset", bytes, current.signers);
   // the document every receiver will check, checked here first with the same code
-  const keyset = verifyKeysetSignature(bytes, sig, current.root.publicKey, { where: "new keyset" });
+  const keyset = verifyKeysetSignature(bytes, sig, current.root, { where: "new keyset" });
   return { bytes, sig, keyset };
 }
 
@@ -198,7 +235,10 @@ function result(dir: string, current: Current, next: Keyset, signingKeyId: KeyId
     keys: next.keys.map((k) => k.keyid),
     added: [...after].filter((k) => !before.has(k)),
     removed: [...before].filter((k) => !after.has(k)),
-    rootKeyId: current.root.keyid,
+    rootKeyId: current.signers[0]!.keyid,
+    rootKeyIds: current.signers.map((k) => k.keyid).sort(),
+    rootVersion: current.root.version,
+    threshold: current.root.threshold,
     signingKeyId,
   };
 }
@@ -209,7 +249,7 @@ function result(dir: string, current: Current, next: Keyset, signingKeyId: KeyId
  */
 export async function rotateSigningKey(dir: string, opts: KeysetChangeOptions & { dropOld?: boolean }): Promise<KeysetChangeResult> {
   const now = opts.now ?? new Date();
-  const current = loadCurrent(dir, opts.rootKeyFile);
+  const current = loadCurrent(dir, opts);
   const expires = newExpiry(current.keyset, opts, now);
   const signing = generateKeyPair();
   const keys = opts.dropOld === true ? [signing.publicKey] : [...publicKeysOf(current.keyset.keys), signing.publicKey];
@@ -244,7 +284,7 @@ function resolveKeyId(keyset: Keyset, keyid: string): KeyId {
 /** `keys revoke`: keyset N+1 without KEYID. Refuses the last key, and the key this directory's signing.key holds (use rotate --drop-old). */
 export async function revokeSigningKey(dir: string, keyid: string, opts: KeysetChangeOptions): Promise<KeysetChangeResult> {
   const now = opts.now ?? new Date();
-  const current = loadCurrent(dir, opts.rootKeyFile);
+  const current = loadCurrent(dir, opts);
   const revoked = resolveKeyId(current.keyset, keyid);
   const remaining = current.keyset.keys.filter((k) => k.keyid !== revoked);
   if (remaining.length === 0) {
@@ -272,7 +312,7 @@ export async function revokeSigningKey(dir: string, keyid: string, opts: KeysetC
  */
 export async function revokeOldSigningKeys(dir: string, opts: KeysetChangeOptions): Promise<KeysetChangeResult> {
   const now = opts.now ?? new Date();
-  const current = loadCurrent(dir, opts.rootKeyFile);
+  const current = loadCurrent(dir, opts);
   const signingKeyId = signingKeyIdOf(dir);
   const keep = current.keyset.keys.find((k) => k.keyid === signingKeyId);
   if (signingKeyId === null || !keep) {
@@ -293,7 +333,7 @@ export async function revokeOldSigningKeys(dir: string, opts: KeysetChangeOption
 /** `keys renew`: keyset N+1 with the same keys and a later expiry (also renews an expired keyset). */
 export async function renewKeyset(dir: string, opts: KeysetChangeOptions & { expires: Date | string }): Promise<KeysetChangeResult> {
   const now = opts.now ?? new Date();
-  const current = loadCurrent(dir, opts.rootKeyFile);
+  const current = loadCurrent(dir, opts);
   const expires = newExpiry(current.keyset, opts, now);
   if (parseIsoWithOffset(expires, "--expires").getTime() <= parseIsoWithOffset(current.keyset.expires, "keyset expires").getTime()) {
     throw new PrepcastError("CONFIG_INVALID", `--expires ${expires} is not later than the current expiry ${current.keyset.expires}`, { where: "--expires", hint: "renewing extends the expiry: give a later date" });

@@ -3,7 +3,7 @@ import { canonicalBytes, parseCanonical } from "./canonical-json";
 import { PUBLIC_KEY_LENGTH, pointEncodingProblem } from "./ed25519";
 import { PrepcastError } from "../errors";
 import { KEY_ID_PATTERN, decodeBase64Strict, encodeBase64, keyIdOf, type KeyId } from "./keys";
-import { parseSigFile, verifyDocument } from "./signing";
+import { checkRootExpiry, trustRootOf, verifyThreshold, type RootOfTrust } from "./root";
 import { isoWithOffsetProblem, parseIsoWithOffset, toIsoTimestamp } from "../time";
 
 export const KEYSET_FORMAT = "prepcast/keyset@1";
@@ -110,34 +110,28 @@ export interface VerifyKeysetOptions {
 }
 
 /**
- * The signature half of verifyKeyset: parse the sig file, require the pinned root key, verify the
- * signature over the exact bytes, then parse. No expiry or version check (the key tools read an
+ * The signature half of verifyKeyset: parse keyset.sig (one sig file, or `{"signatures":[…]}`),
+ * require at least the threshold of distinct keys of the pinned root (a root.pub is 1 of 1) to
+ * have signed the exact bytes, then parse. No expiry or version check (the key tools read an
  * expired keyset to renew it; status shows it as expired).
  */
-export function verifyKeysetSignature(keysetBytes: Uint8Array, sigBytes: Uint8Array, rootPublicKey: Uint8Array, options: { where?: string; sigWhere?: string; hint?: string } = {}): Keyset {
+export function verifyKeysetSignature(keysetBytes: Uint8Array, sigBytes: Uint8Array, root: RootOfTrust, options: { where?: string; sigWhere?: string; hint?: string } = {}): Keyset {
   const where = options.where ?? "prepcast/keyset.json";
   const sigWhere = options.sigWhere ?? "prepcast/keyset.sig";
-  const sig = parseSigFile(sigBytes, sigWhere);
-  const rootId = keyIdOf(rootPublicKey);
-  if (sig.keyid !== rootId) {
-    throw new PrepcastError("KEY_UNKNOWN", `the keyset is signed by key ${sig.keyid}, not by the pinned root key ${rootId}`, {
-      where: sigWhere,
-      hint: options.hint ?? "check that --trust names the OPLE's root public key (compare its fingerprint with the one the OPLE published)",
-    });
-  }
-  verifyDocument("keyset", keysetBytes, sig, rootPublicKey, where);
+  verifyThreshold("keyset", keysetBytes, sigBytes, trustRootOf(root), { where, sigWhere, ...(options.hint !== undefined ? { hint: options.hint } : {}) });
   return parseKeyset(keysetBytes, where);
 }
 
 /**
- * Verifies a root-signed keyset. Order: parse the sig file, require it to name the pinned root
- * key, verify the signature over the exact bytes, and only then parse the keyset and check its
+ * Verifies a root-signed keyset. Order: parse the sig file(s), require the pinned root's
+ * threshold of valid signatures over the exact bytes, and only then parse the keyset and check its
  * expiry (KEYSET_EXPIRED) and version (KEYSET_ROLLBACK).
  */
-export function verifyKeyset(keysetBytes: Uint8Array, sigBytes: Uint8Array, rootPublicKey: Uint8Array, options: VerifyKeysetOptions = {}): Keyset {
+export function verifyKeyset(keysetBytes: Uint8Array, sigBytes: Uint8Array, root: RootOfTrust, options: VerifyKeysetOptions = {}): Keyset {
   const where = options.where ?? "prepcast/keyset.json";
-  const keyset = verifyKeysetSignature(keysetBytes, sigBytes, rootPublicKey, { where });
+  const keyset = verifyKeysetSignature(keysetBytes, sigBytes, root, { where });
   const now = options.now ?? new Date();
+  checkRootExpiry(trustRootOf(root), now);
   const expires = parseIsoWithOffset(keyset.expires, `${where}#expires`);
   if (now.getTime() >= expires.getTime()) {
     throw new PrepcastError("KEYSET_EXPIRED", `keyset version ${keyset.version} expired at ${keyset.expires}`, {

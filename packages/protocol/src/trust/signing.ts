@@ -5,9 +5,9 @@ import { PrepcastError } from "../errors";
 import { KEY_ID_PATTERN, decodeBase64Strict, encodeBase64, keyIdOf, type KeyId } from "./keys";
 
 /** What a signature is about. The kind is part of the signed message, so a signature made for one kind never verifies as another. */
-export type SignedKind = "keyset" | "manifest" | "receipt" | "notice" | "auth-publisher" | "auth-receiver" | "release" | "registration" | "notification";
+export type SignedKind = "keyset" | "manifest" | "receipt" | "notice" | "auth-publisher" | "auth-receiver" | "release" | "registration" | "notification" | "root";
 
-export const SIGNED_KINDS: readonly SignedKind[] = ["keyset", "manifest", "receipt", "notice", "auth-publisher", "auth-receiver", "release", "registration", "notification"];
+export const SIGNED_KINDS: readonly SignedKind[] = ["keyset", "manifest", "receipt", "notice", "auth-publisher", "auth-receiver", "release", "registration", "notification", "root"];
 
 /** Contents of a `.sig` file: `{"keyid":"<hex>","sig":"<base64 of 64 bytes>"}`. */
 export interface SigFile {

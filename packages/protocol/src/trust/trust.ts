@@ -3,6 +3,8 @@ import { sha256Hex } from "../hash";
 import { keysetPublicKey, verifyKeyset, type Keyset } from "./keyset";
 import { parseManifest, type Channel, type Manifest } from "./manifest";
 import { parseSigFile, verifyDocument } from "./signing";
+import type { RootOfTrust, TrustRoot } from "./root";
+import { effectiveRoot, pinnedRootRecord, verifyRootUpdate, type PinnedRootRecord } from "./root-update";
 import { parseIsoWithOffset } from "../time";
 
 /** What a receiver has already accepted; persisted by the receiver (state.json) between runs. */
@@ -14,18 +16,23 @@ export interface TrustState {
    * (corte is absent in state written before the cut order was checked: then it is not checked)
    */
   cuts: Record<string, { sequence: number; manifestSha256: string; corte?: string }>;
+  /** the root a cut brought (root rotation), when its version is above the configured root's; pinned from then on */
+  root?: PinnedRootRecord;
 }
 
 export function emptyTrustState(): TrustState {
   return { keysetVersion: 0, cuts: {} };
 }
 
-/** The four signed files of a cut, exact bytes as received. */
+/** The four signed files of a cut, exact bytes as received, and the root document when the publisher sends one. */
 export interface SignedCut {
   keyset: Buffer;
   keysetSig: Buffer;
   manifest: Buffer;
   manifestSig: Buffer;
+  /** root.json and root.sig (prepcast/root@1) of a root set: a receiver pinning a lower version upgrades to it */
+  root?: Buffer;
+  rootSig?: Buffer;
 }
 
 export interface VerifiedCut {
@@ -34,10 +41,15 @@ export interface VerifiedCut {
   /** hex SHA-256 of the exact manifest bytes: the cut's identity */
   manifestSha256: string;
   signed: SignedCut;
+  /** the root the keyset was checked against */
+  root: TrustRoot;
+  /** set when the cut brought a higher root version that both thresholds signed */
+  rootUpgrade?: { from: number; to: number; threshold: number; keys: string[] };
 }
 
 export interface VerifySignedCutOptions {
-  rootPublicKey: Uint8Array;
+  /** the pinned root: a root.pub's 32 bytes (implicit 1-of-1 root) or a root set (root.json) */
+  rootPublicKey: RootOfTrust;
   state?: TrustState;
   now?: Date;
   accept?: { process?: string; channels?: Channel[] };
@@ -53,7 +65,10 @@ export function cutStreamKey(manifest: Pick<Manifest, "process" | "channel">): s
 /**
  * The one verification order shared by the offline reader and the push channel, run before any
  * content byte is looked at:
- *   1. keyset: sig file, root key id, signature over exact bytes, parse, expiry, version >= state
+ *   0. root: the configured root, or the higher version kept in state; a root document sent with
+ *      the cut replaces it when its version is higher and both thresholds signed it (ROOT_ROLLBACK,
+ *      ROOT_UNTRUSTED); it is kept (advanceTrustState) only when the cut is installed
+ *   1. keyset: sig file(s), the root's threshold of signatures over exact bytes, parse, expiry, version >= state
  *   2. manifest sig file; its key must be listed by that keyset (KEY_UNKNOWN)
  *   3. manifest signature over its exact bytes, then parse (paths, collisions, totals)
  *   4. manifest expiry, accepted process/channel
@@ -65,7 +80,17 @@ export function cutStreamKey(manifest: Pick<Manifest, "process" | "channel">): s
 export function verifySignedCut(cut: SignedCut, opts: VerifySignedCutOptions): VerifiedCut {
   const state = opts.state ?? emptyTrustState();
   const now = opts.now ?? new Date();
-  const keyset = verifyKeyset(cut.keyset, cut.keysetSig, opts.rootPublicKey, { now, minVersion: state.keysetVersion });
+  const pinned = effectiveRoot(opts.rootPublicKey, state.root);
+  let root = pinned;
+  let rootUpgrade: VerifiedCut["rootUpgrade"];
+  if (cut.root !== undefined && cut.root.length > 0) {
+    const next = verifyRootUpdate(pinned, cut.root, cut.rootSig ?? Buffer.alloc(0), { now });
+    if (next !== null) {
+      root = next;
+      rootUpgrade = { from: pinned.version, to: next.version, threshold: next.threshold, keys: next.keys.map((k) => k.keyid) };
+    }
+  }
+  const keyset = verifyKeyset(cut.keyset, cut.keysetSig, root, { now, minVersion: state.keysetVersion });
 
   const sig = parseSigFile(cut.manifestSig, "prepcast/manifest.sig");
   const signingKey = keysetPublicKey(keyset, sig.keyid);
@@ -127,7 +152,7 @@ export function verifySignedCut(cut: SignedCut, opts: VerifySignedCutOptions): V
     }
     if (manifest.sequence > seen.sequence) checkCorteOrder(manifest, { corte: seen.corte, label: `the installed cut #${seen.sequence}` });
   }
-  return { keyset, manifest, manifestSha256, signed: cut };
+  return { keyset, manifest, manifestSha256, signed: cut, root, ...(rootUpgrade !== undefined ? { rootUpgrade } : {}) };
 }
 
 /**
@@ -160,8 +185,10 @@ export function isEmbargoed(manifest: Pick<Manifest, "notBefore">, now: Date = n
 /** The state after installing `verified`; pure (the input is not modified). */
 export function advanceTrustState(state: TrustState, verified: VerifiedCut): TrustState {
   const key = cutStreamKey(verified.manifest);
+  const root = verified.rootUpgrade !== undefined && verified.root.version > (state.root?.version ?? 0) ? pinnedRootRecord(verified.root) : state.root;
   return {
     keysetVersion: Math.max(state.keysetVersion, verified.keyset.version),
     cuts: { ...state.cuts, [key]: { sequence: verified.manifest.sequence, manifestSha256: verified.manifestSha256, corte: verified.manifest.corte } },
+    ...(root !== undefined ? { root } : {}),
   };
 }

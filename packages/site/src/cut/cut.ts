@@ -3,7 +3,7 @@
 // The receiver verified the signatures before activation; here the manifest is parsed again only to
 // know which paths exist (deny by default) and their hashes (ETags, integrity of the memory cache).
 import { createHash } from "node:crypto";
-import { readFileSync, readlinkSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { basename, join } from "node:path";
 import { Manifest, parseManifest, PrepcastError, stateDirLayout } from "@prepcast/protocol";
 import { cacheControlFor, contentTypeFor, isCompressible } from "./content";
@@ -32,7 +32,7 @@ export interface LoadedCut {
   expiresMs: number | undefined;
   files: Map<string, CutFile>;
   /** Exact signed documents, served under /.well-known/prepcast/. */
-  signed: { "keyset.json": Buffer; "keyset.sig": Buffer; "manifest.json": Buffer; "manifest.sig": Buffer };
+  signed: { "keyset.json": Buffer; "keyset.sig": Buffer; "manifest.json": Buffer; "manifest.sig": Buffer; "root.json"?: Buffer; "root.sig"?: Buffer };
 }
 
 /** A manifest path must be relative, "/"-separated, without "." / ".." / empty segments or NUL. */
@@ -61,7 +61,9 @@ export function readCut(cutDir: string): LoadedCut {
       throw new PrepcastError("STATE_INVALID", `cut ${basename(cutDir)} lacks prepcast/${name}`, { where: join(pre, name), cause: e, hint: "the live cut must be installed by prep-receiver (install or run)" });
     }
   };
-  const signed = { "keyset.json": read("keyset.json"), "keyset.sig": read("keyset.sig"), "manifest.json": read("manifest.json"), "manifest.sig": read("manifest.sig") };
+  // a root set's root.json and root.sig come with the cut when the OPLE has one (root rotation)
+  const root = existsSync(join(pre, "root.json")) && existsSync(join(pre, "root.sig")) ? { "root.json": read("root.json"), "root.sig": read("root.sig") } : {};
+  const signed = { ...root, "keyset.json": read("keyset.json"), "keyset.sig": read("keyset.sig"), "manifest.json": read("manifest.json"), "manifest.sig": read("manifest.sig") };
   const where = join(pre, "manifest.json");
   const manifest = parseSiteManifest(signed["manifest.json"], where);
   const files = new Map<string, CutFile>();

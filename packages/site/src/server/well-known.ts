@@ -9,7 +9,7 @@ import { notFoundPage } from "./pages";
 import { etagMatches } from "./headers";
 import type { Responder } from "./respond";
 
-const WELL_KNOWN_FILES = new Set(["keyset.json", "keyset.sig", "manifest.json", "manifest.sig"]);
+const WELL_KNOWN_FILES = new Set(["keyset.json", "keyset.sig", "manifest.json", "manifest.sig", "root.json", "root.sig"]);
 
 /** A path served by handleWellKnown. */
 export function isWellKnownPath(path: string): boolean {
@@ -40,6 +40,11 @@ export function handleWellKnown({ respond, status, ownPageCsp, assets }: WellKno
       return;
     }
     const bytes = cut.signed[name as keyof LoadedCut["signed"]];
+    if (bytes === undefined) {
+      // root.json / root.sig of a cut signed under a single root.pub: there is none
+      sendSimple(req, res, 404, "text/plain; charset=utf-8", "este corte no trae documento raíz\n", { "Cache-Control": "no-cache" }, path);
+      return;
+    }
     const type = name.endsWith(".json") ? "application/json; charset=utf-8" : "application/octet-stream";
     const etag = `"${createHash("sha256").update(bytes).digest("hex")}"`;
     const inm = req.headers["if-none-match"];

@@ -3,13 +3,13 @@
 // root key with the protocol's verification order, then fetches every listed file (or a random
 // sample) and compares size and SHA-256 with the manifest.
 import { createHash, randomInt } from "node:crypto";
-import { PrepcastError, readTrustedRootKey, verifySignedCut, type Manifest } from "@prepcast/protocol";
+import { PrepcastError, readTrustedRoot, verifySignedCut, type Manifest, type RootOfTrust } from "@prepcast/protocol";
 
 export interface VerifySiteOptions {
   /** Base URL of the difusor's public site, e.g. https://prep.uv.mx/ */
   url: string;
   /** The OPLE's root public key: a root.pub file path or the 32 raw bytes. */
-  trust: string | Uint8Array;
+  trust: string | RootOfTrust;
   /** Check only N files chosen at random (default: every file). */
   sample?: number;
   /** Parallel downloads (default 8). */
@@ -87,7 +87,7 @@ export async function verifySite(opts: VerifySiteOptions): Promise<VerifySiteRes
   } catch {
     throw new PrepcastError("CONFIG_INVALID", `"${opts.url}" is not an http(s) URL`, { where: "URL", hint: "example: prep-receiver verify-site https://prep.difusor.mx/ --trust root.pub" });
   }
-  const rootPublicKey = typeof opts.trust === "string" ? readTrustedRootKey(opts.trust, "--trust").publicKey : opts.trust;
+  const rootPublicKey = typeof opts.trust === "string" ? readTrustedRoot(opts.trust, "--trust") : opts.trust;
   const timeoutMs = opts.timeoutMs ?? 30_000;
   // A cut switch between fetching the manifest and the files is not tampering: start over (twice at most).
   for (let attempt = 0; ; attempt++) {
@@ -99,7 +99,11 @@ export async function verifySite(opts: VerifySiteOptions): Promise<VerifySiteRes
         return r;
       }),
     );
-    const verified = verifySignedCut({ keyset: docs[0]!.bytes, keysetSig: docs[1]!.bytes, manifest: docs[2]!.bytes, manifestSig: docs[3]!.bytes }, { rootPublicKey, now: opts.now ?? new Date(), allowSameSequence: true });
+    // the root document of a root set (404 when the OPLE signs with a single root.pub): a site
+    // whose OPLE rotated its root is checked against the version the pinned one signed
+    const rootDocs = await Promise.all(["root.json", "root.sig"].map((name) => fetchBytes(new URL(`.well-known/prepcast/${name}`, base).href, timeoutMs, MAX_SIGNED_DOC)));
+    const root = rootDocs.every((r) => r.status === 200) ? { root: rootDocs[0]!.bytes, rootSig: rootDocs[1]!.bytes } : {};
+    const verified = verifySignedCut({ ...root, keyset: docs[0]!.bytes, keysetSig: docs[1]!.bytes, manifest: docs[2]!.bytes, manifestSig: docs[3]!.bytes }, { rootPublicKey, now: opts.now ?? new Date(), allowSameSequence: true });
     const manifest: Manifest = verified.manifest;
     const files = opts.sample !== undefined && opts.sample < manifest.files.length ? pickSample(manifest.files, Math.max(0, opts.sample)) : manifest.files;
     const differing: FileCheck[] = [];

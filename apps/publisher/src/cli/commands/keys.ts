@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import {
   AuditLog, sha256Hex,
-  keysDirStatus, renewKeyset, revokeOldSigningKeys, revokeSigningKey, rotateSigningKey, reportCliSuccess, PrepcastError, DEFAULT_KEYSET_WARN_DAYS, type KeysetChangeResult,
+  keysDirStatus, renewKeyset, rotateRoot, revokeOldSigningKeys, revokeSigningKey, rotateSigningKey, reportCliSuccess, PrepcastError, DEFAULT_KEYSET_WARN_DAYS, type KeysetChangeResult,
   type KeysetHistoryAuditEvent,
 } from "@prepcast/protocol";
 import { renderTable } from "@prepcast/runtime";
@@ -15,7 +15,7 @@ export const KEYSET_HISTORY_LOG = "keyset-history.log";
 
 interface ChangeOptions {
   keys: string;
-  rootKey: string;
+  rootKey: string[];
   auditLog?: string;
   by: string;
   expires?: string;
@@ -41,12 +41,22 @@ function expiresOption(opts: ChangeOptions, required: boolean): string | Date | 
 function changeOptions(cmd: Command): Command {
   return cmd
     .requiredOption("--keys <KEYS>", "keys directory from `init` (holds keyset.json and keyset.sig; gets the new ones)")
-    .requiredOption("--root-key <FILE>", "the root key (root.key from the ceremony's cold storage; 0600)")
+    .option("--root-key <FILE>", "a root key from the ceremony's cold storage (root.key; or root-N.key of a root set, repeated once per official present, at least the threshold; 0600)", collect, [])
     .option("--expires <ISO>", "the new keyset's expiry, with offset (default: the current keyset's)")
     .option("--keyset-expires-days <N>", "the new keyset's expiry in days from now (instead of --expires)", positiveInteger)
     .option("--audit-log <FILE>", `hash-chained record of every keyset change (default KEYS/${KEYSET_HISTORY_LOG}; not the service's STATE/audit.log, which only the service writes)`)
     .option("--by <NAME>", "who ran the ceremony, for the record", defaultOperator())
     .option("--json", "print the result as JSON");
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The --root-key files, at least one. */
+export function rootKeyFiles(opts: { rootKey: string[] }): string[] {
+  if (opts.rootKey.length === 0) throw new PrepcastError("CONFIG_INVALID", "no --root-key given", { where: "--root-key", hint: "pass --root-key FILE (root.key; for a root set, once per official present: --root-key root-1.key --root-key root-3.key)" });
+  return opts.rootKey;
 }
 
 /**
@@ -61,7 +71,7 @@ async function recorded(event: KeysetHistoryAuditEvent, opts: ChangeOptions, cha
   try {
     const r = await change();
     const keyset = path.join(opts.keys, "keyset.json");
-    log.append(event, { from: r.previousVersion, to: r.version, expires: r.expires, keys: r.keys, added: r.added, removed: r.removed, rootKeyId: r.rootKeyId, signingKeyId: r.signingKeyId, keysetSha256: sha256Hex(fs.readFileSync(keyset)), by: opts.by });
+    log.append(event, { from: r.previousVersion, to: r.version, expires: r.expires, keys: r.keys, added: r.added, removed: r.removed, rootKeyId: r.rootKeyId, rootKeyIds: r.rootKeyIds, rootVersion: r.rootVersion, threshold: r.threshold, signingKeyId: r.signingKeyId, keysetSha256: sha256Hex(fs.readFileSync(keyset)), by: opts.by });
     return { ...r, auditLog: file };
   } finally {
     log.close();
@@ -70,7 +80,9 @@ async function recorded(event: KeysetHistoryAuditEvent, opts: ChangeOptions, cha
 
 function changeLines(what: string, r: KeysetChangeResult & { auditLog: string }): string[] {
   return [
-    `${what}: keyset version ${r.previousVersion} -> ${r.version}, expires ${r.expires}, signed by root key ${r.rootKeyId}`,
+    r.rootKeyIds.length > 1 || r.threshold > 1
+      ? `${what}: keyset version ${r.previousVersion} -> ${r.version}, expires ${r.expires}, signed by ${r.rootKeyIds.length} root keys of root version ${r.rootVersion} (threshold ${r.threshold}): ${r.rootKeyIds.join(", ")}`
+      : `${what}: keyset version ${r.previousVersion} -> ${r.version}, expires ${r.expires}, signed by root key ${r.rootKeyId}`,
     ...r.added.map((k) => `  added   ${k}`),
     ...r.removed.map((k) => `  removed ${k}`),
     `  keys    ${r.keys.join(", ")}`,
@@ -91,7 +103,7 @@ export function registerKeys(program: Command): void {
   ).action(
     action(async (opts: ChangeOptions & { dropOld?: boolean }) => {
       const expires = expiresOption(opts, false);
-      const r = await recorded("keyset_rotated", opts, () => rotateSigningKey(opts.keys, { rootKeyFile: opts.rootKey, dropOld: opts.dropOld === true, ...(expires !== undefined ? { expires } : {}) }));
+      const r = await recorded("keyset_rotated", opts, () => rotateSigningKey(opts.keys, { rootKeyFiles: rootKeyFiles(opts), dropOld: opts.dropOld === true, ...(expires !== undefined ? { expires } : {}) }));
       reportCliSuccess(opts.json === true, { ...r }, changeLines("rotated", r));
     }),
   );
@@ -108,7 +120,7 @@ export function registerKeys(program: Command): void {
         throw new PrepcastError("CONFIG_INVALID", keyid === undefined ? "name the key to revoke (KEYID), or pass --old" : "KEYID and --old both given", { where: "KEYID", hint: "`keys revoke KEYID` revokes one key; `keys revoke --old` keeps only the key in signing.key" });
       }
       const expires = expiresOption(opts, false);
-      const change = { rootKeyFile: opts.rootKey, ...(expires !== undefined ? { expires } : {}) };
+      const change = { rootKeyFiles: rootKeyFiles(opts), ...(expires !== undefined ? { expires } : {}) };
       const r = await recorded("keyset_revoked", opts, () => (keyid === undefined ? revokeOldSigningKeys(opts.keys, change) : revokeSigningKey(opts.keys, keyid, change)));
       reportCliSuccess(opts.json === true, { ...r }, changeLines("revoked", r));
     }),
@@ -117,10 +129,41 @@ export function registerKeys(program: Command): void {
   changeOptions(keys.command("renew").description("keyset version N+1 with the same keys and a later expiry (--expires or --keyset-expires-days), signed by the root key")).action(
     action(async (opts: ChangeOptions) => {
       const expires = expiresOption(opts, true)!;
-      const r = await recorded("keyset_renewed", opts, () => renewKeyset(opts.keys, { rootKeyFile: opts.rootKey, expires }));
+      const r = await recorded("keyset_renewed", opts, () => renewKeyset(opts.keys, { rootKeyFiles: rootKeyFiles(opts), expires }));
       reportCliSuccess(opts.json === true, { ...r }, changeLines("renewed", r));
     }),
   );
+
+  keys
+    .command("root-rotate")
+    .description("root version V+1 with --root-keys N fresh root keys (root-v<V+1>-<i>.key, one per official) and --threshold M, signed by the current root's threshold (--root-key, once per official) and by the new keys; the keyset is re-signed by the new root. Receivers upgrade at the next cut")
+    .requiredOption("--keys <KEYS>", "keys directory (holds root.json or root.pub, keyset.json and keyset.sig)")
+    .option("--root-key <FILE>", "a root key of the current root version (repeat once per official present: at least its threshold)", collect, [])
+    .requiredOption("--root-keys <N>", "how many root keys the new version has", positiveInteger)
+    .option("--threshold <M>", "how many of them must sign (default: a majority)", positiveInteger)
+    .option("--audit-log <FILE>", `hash-chained record (default KEYS/${KEYSET_HISTORY_LOG})`)
+    .option("--by <NAME>", "who ran the ceremony, for the record", defaultOperator())
+    .option("--json", "print the result as JSON")
+    .action(
+      action(async (opts: { keys: string; rootKey: string[]; rootKeys: number; threshold?: number; auditLog?: string; by: string; json?: boolean }) => {
+        const files = rootKeyFiles(opts);
+        keysDirStatus(opts.keys); // a mistyped --keys must not become a new directory holding only a log
+        const file = opts.auditLog ?? path.join(opts.keys, KEYSET_HISTORY_LOG);
+        const log = AuditLog.open<KeysetHistoryAuditEvent>(file);
+        try {
+          const r = await rotateRoot(opts.keys, { rootKeyFiles: files, rootKeys: opts.rootKeys, ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}) });
+          log.append("root_rotated", { from: r.previousVersion, to: r.version, threshold: r.threshold, rootKeyIds: r.rootKeyIds, signedByPrevious: r.signedByPrevious, rootSha256: sha256Hex(fs.readFileSync(r.root)), by: opts.by });
+          reportCliSuccess(opts.json === true, { ...r, auditLog: file }, [
+            `root rotated: version ${r.previousVersion} -> ${r.version}, threshold ${r.threshold} of ${r.rootKeyIds.length}, signed by ${r.signedByPrevious.length} key(s) of version ${r.previousVersion} and by the new keys`,
+            ...r.rootKeyIds.map((id, i) => `  ${path.basename(r.rootKeyFiles[i]!)}  ${id}`),
+            `recorded in ${file}`,
+            `each official takes one new root-v${r.version}-N.key offline; copy root.json, root.sig and keyset.sig to the publisher's keys directory: every difusor upgrades to root version ${r.version} with the next cut; publish the new fingerprints`,
+          ]);
+        } finally {
+          log.close();
+        }
+      }),
+    );
 
   keys
     .command("status")
@@ -134,7 +177,11 @@ export function registerKeys(program: Command): void {
         const s = keysDirStatus(opts.keys, { warnDays: opts.warnDays });
         reportCliSuccess(opts.json === true, { ...s }, [
           `keyset version ${s.version} in ${s.dir}: created ${s.createdAt}, expires ${s.expires} (${s.expired ? "EXPIRED" : `${s.daysLeft} days left`})`,
-          `root key ${s.rootKeyId} (${s.verified ? "signature verified against root.pub" : "NOT verified: no root.pub in the directory"})`,
+          s.root === null
+            ? `root key ${s.rootKeyId} (NOT verified: no root.pub or root.json in the directory)`
+            : s.root.file.endsWith(".pub")
+              ? `root key ${s.rootKeyId} (signature verified against root.pub)`
+              : `root version ${s.root.version}: threshold ${s.root.threshold} of ${s.root.keys.length} (${s.root.keys.join(", ")}); keyset signed by ${s.signedBy.length}: ${s.signedBy.join(", ")} (verified against root.json)`,
           renderTable(["signing key", "in signing.key"], s.keys.map((k) => [k.keyid, k.inUse ? "yes" : ""])),
           ...(s.signingKeyId !== null && !s.keys.some((k) => k.inUse) ? [`WARNING: signing.key holds ${s.signingKeyId}, which this keyset does not list: the publisher cannot sign with it`] : []),
           ...(s.warning ? [`WARNING: ${s.warning}`] : []),

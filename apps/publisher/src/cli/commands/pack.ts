@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildDeltaPackage } from "@prepcast/delta";
-import { CHANNELS, DEFAULT_PUBLISH_UNTIL, PUBLISHER_KEY_FILES, formatBytes, packCut, readPublicKeyFile, reportCliSuccess, writeFileAtomic, type Channel } from "@prepcast/protocol";
+import { CHANNELS, DEFAULT_PUBLISH_UNTIL, formatBytes, packCut, reportCliSuccess, requireKeysDirRoot, writeFileAtomic, type Channel } from "@prepcast/protocol";
 import { action, positiveInteger } from "../program";
 import { checkPublisherCorteOrder, finalCutOption } from "../../service/cut-order";
 
@@ -93,7 +93,7 @@ export function registerPack(program: Command): void {
         let delta: Awaited<ReturnType<typeof buildDeltaPackage>> | null = null;
         if (opts.base) {
           try {
-            const rootPublicKey = readPublicKeyFile(path.join(opts.keys, PUBLISHER_KEY_FILES.rootPub)).publicKey;
+            const rootPublicKey = requireKeysDirRoot(opts.keys);
             delta = await buildDeltaPackage({ target: r.out, base: opts.base, rootPublicKey, out: opts.out, workDir: path.dirname(path.resolve(opts.out)) });
           } finally {
             fs.rmSync(r.out, { force: true });

@@ -14,7 +14,7 @@ export function registerInit(program: Command): void {
     .description("create this receiver's identity key, a self-signed TLS certificate and an example config")
     .requiredOption("--dir <DIR>", "directory to create (must not hold keys yet)")
     .requiredOption("--id <ID>", "receiver id as registered with the OPLE")
-    .option("--trust <ROOT.pub>", "path of the OPLE's root public key, for the example config", "./root.pub")
+    .option("--trust <ROOT.pub>", "path of the OPLE's root (root.pub, or root.json of a root set with root.sig beside it), for the example config", "./root.pub")
     .option("--publisher-key <KEY>", "the OPLE's publisher identity public key (base64 or .pub path)", "./publisher-identity.pub")
     .option("--publisher-id <ID>", "the OPLE's publisher id", "ople")
     .option("--process <ID>", "electoral process", "VER-2024")

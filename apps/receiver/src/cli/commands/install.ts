@@ -10,7 +10,7 @@ export function registerInstall(program: Command): void {
     .command("install")
     .description("verify a .prep package (or a delta package from `pack --base`, whose base cut is installed), extract it to staging and switch DIR/current to it atomically")
     .argument("<FILE.prep>", "package to install")
-    .requiredOption("--trust <ROOT.pub>", "the OPLE's root public key")
+    .requiredOption("--trust <ROOT.pub>", "the OPLE's root: root.pub, or root.json of a root set (root.sig beside it)")
     .requiredOption("--root <DIR>", "receiver state directory (created if missing)")
     .option("--retain <N>", "previous cuts to keep for instant revert", positiveIntegerOrZero, 3)
     .option("--process <ID>", "accept only this electoral process")

@@ -1,4 +1,4 @@
-import { CHANNELS, PrepcastError, readTrustedRootKey, type Channel } from "@prepcast/protocol";
+import { CHANNELS, PrepcastError, readTrustedRoot, type Channel, type RootOfTrust } from "@prepcast/protocol";
 
 export interface TrustOptions {
   trust: string;
@@ -6,9 +6,9 @@ export interface TrustOptions {
   channel?: string;
 }
 
-/** The pinned root key and which cuts this receiver accepts. */
-export function loadTrust(opts: TrustOptions): { rootPublicKey: Uint8Array; rootKeyId: string; accept: { process?: string; channels?: Channel[] } } {
-  const root = readTrustedRootKey(opts.trust, "--trust");
+/** The pinned root (root.pub or root.json + root.sig) and which cuts this receiver accepts. */
+export function loadTrust(opts: TrustOptions): { rootPublicKey: RootOfTrust; accept: { process?: string; channels?: Channel[] } } {
+  const root = readTrustedRoot(opts.trust, "--trust");
   const accept: { process?: string; channels?: Channel[] } = {};
   if (opts.process !== undefined) accept.process = opts.process;
   if (opts.channel !== undefined) {
@@ -17,5 +17,5 @@ export function loadTrust(opts: TrustOptions): { rootPublicKey: Uint8Array; root
     }
     accept.channels = [opts.channel as Channel];
   }
-  return { rootPublicKey: root.publicKey, rootKeyId: root.keyid, accept };
+  return { rootPublicKey: root, accept };
 }

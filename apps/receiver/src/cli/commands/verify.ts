@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { isDeltaPackage } from "@prepcast/delta";
-import { formatBytes, inspectStore, reportCliSuccess, verifyPackage } from "@prepcast/protocol";
+import { describeRoot, formatBytes, inspectStore, reportCliSuccess, verifyPackage } from "@prepcast/protocol";
 import { verifyDeltaPackage } from "../../agent/delta-verify";
 import { action } from "../program";
 import { loadTrust, type TrustOptions } from "./trust";
@@ -10,7 +10,7 @@ export function registerVerify(program: Command): void {
     .command("verify")
     .description("check a .prep package completely (signatures, every file's size and hash) without writing anything; exit 0 only when valid. A delta package (pack --base) is checked the way install would: its files only with --root, against the base cut that receiver holds")
     .argument("<FILE.prep>", "package to check (full, or a delta package)")
-    .requiredOption("--trust <ROOT.pub>", "the OPLE's root public key")
+    .requiredOption("--trust <ROOT.pub>", "the OPLE's root: root.pub, or root.json of a root set (root.sig beside it)")
     .option("--process <ID>", "accept only this electoral process")
     .option("--channel <CHANNEL>", "accept only this channel (produccion or simulacro)")
     .option("--root <DIR>", "also check it against what this receiver state directory has accepted (read only): a keyset older than the highest seen (KEYSET_ROLLBACK, e.g. one that still lists a revoked key), an older cut (ROLLBACK)")
@@ -29,7 +29,7 @@ export function registerVerify(program: Command): void {
           [
             `valid: ${m.process}/${m.channel} sequence ${m.sequence}, corte ${m.corte}`,
             `${r.files} files, ${r.bytes} bytes (${formatBytes(r.bytes)}), every size and SHA-256 matches the signed manifest`,
-            `manifest sha256 ${r.verified.manifestSha256}, keyset version ${r.verified.keyset.version}, root key ${trust.rootKeyId}`,
+            `manifest sha256 ${r.verified.manifestSha256}, keyset version ${r.verified.keyset.version}, ${describeRoot(r.verified.root)}`,
             ...(m.final ? [`signed by the OPLE as the FINAL cut of the process: no newer cut will come; keep it online until ${m.final.publishUntil} (the end of publication)`] : []),
             ...(m.retraction ? [`signed by the OPLE as a retraction (its corte may be earlier than the one you show): "${m.retraction.reason}"`] : []),
           ],
@@ -54,7 +54,7 @@ async function verifyDelta(file: string, trust: ReturnType<typeof loadTrust>, op
       r.contents
         ? `${r.contents.files} files, ${r.contents.bytes} bytes (${formatBytes(r.contents.bytes)}) rebuilt against that cut in ${opts.root}: every size and SHA-256 matches the signed manifest`
         : `signatures, manifest and the ${formatBytes(r.base.streamSize)} delta stream check out; its files were NOT checked: pass --root DIR (the receiver holding cut ${b.sequence}) to rebuild and check every one`,
-      `manifest sha256 ${r.verified.manifestSha256}, keyset version ${r.verified.keyset.version}, root key ${trust.rootKeyId}`,
+      `manifest sha256 ${r.verified.manifestSha256}, keyset version ${r.verified.keyset.version}, ${describeRoot(r.verified.root)}`,
       ...(m.final ? [`signed by the OPLE as the FINAL cut of the process: keep it online until ${m.final.publishUntil} (the end of publication)`] : []),
       ...(m.retraction ? [`signed by the OPLE as a retraction (its corte may be earlier than the one you show): "${m.retraction.reason}"`] : []),
     ],
