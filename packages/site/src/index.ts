@@ -25,3 +25,4 @@ export * from "./verify/verify-site";
 export * from "./memoria/report";
 export * from "./cli";
 export * from "./memoria/deployment";
+export * from "./analytics/log-follow";
