@@ -26,3 +26,5 @@ export * from "./memoria/report";
 export * from "./cli";
 export * from "./memoria/deployment";
 export * from "./analytics/log-follow";
+export * from "./nginx/nginx-site";
+export * from "./nginx/nginx-sync";

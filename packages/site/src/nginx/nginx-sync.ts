@@ -1,0 +1,78 @@
+// Keeps the difusor's nginx in step with the live cut: the public files every time, the include
+// only when its text changes, checked with `nginx -t` before nginx is told to reload. A refused
+// include (or a failed reload) puts the previous one back, so nginx keeps serving the previous
+// cut consistently, and the next sync tries again.
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { PrepcastError } from "@prepcast/protocol";
+import { nginxSiteState, NginxSiteMode, NginxSiteOptions, renderNginxInclude, writeFileAtomicSync, writeNginxPublicFiles } from "./nginx-site";
+
+export interface NginxControlOptions extends NginxSiteOptions {
+  /** The include file the difusor's server block includes. */
+  include: string;
+  /** Checks the whole nginx config with the new include in place (default ["nginx", "-t"]; [] = no check). */
+  test?: string[];
+  /** Makes nginx load it (default ["nginx", "-s", "reload"]; [] = no reload). */
+  reload?: string[];
+}
+
+export interface NginxSyncResult {
+  mode: NginxSiteMode;
+  cut: string | null;
+  include: string;
+  /** The include's text changed (and nginx was reloaded when a reload command is set). */
+  changed: boolean;
+  reloaded: boolean;
+}
+
+function readOrUndefined(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function run(cmd: string[], what: string): { ok: boolean; output: string } {
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: "utf8", timeout: 30_000 });
+  if (r.error) return { ok: false, output: `${what} (${cmd.join(" ")}) could not run: ${r.error.message}` };
+  const output = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-8).join("\n");
+  return { ok: r.status === 0, output };
+}
+
+/**
+ * One sync at `now`: prepcast.json and the pages always (`assets`: also the constant banner and
+ * verifier files), the include and the reload only when the include's text changes.
+ */
+export function syncNginxSite(opts: NginxControlOptions, now: number, assets = false): NginxSyncResult {
+  const state = nginxSiteState(opts, now);
+  writeNginxPublicFiles(opts, state, assets);
+  const text = renderNginxInclude(opts, state);
+  const result: NginxSyncResult = { mode: state.mode, cut: state.cut?.id ?? null, include: opts.include, changed: false, reloaded: false };
+  const previous = readOrUndefined(opts.include);
+  if (previous === text) return result;
+  writeFileAtomicSync(opts.include, text);
+  const restore = (): void => {
+    if (previous === undefined) rmSync(opts.include, { force: true });
+    else writeFileAtomicSync(opts.include, previous);
+  };
+  const test = opts.test ?? ["nginx", "-t"];
+  if (test.length > 0) {
+    const t = run(test, "nginx -t");
+    if (!t.ok) {
+      restore();
+      throw new PrepcastError("CONFIG_INVALID", `nginx refused the new include ${opts.include} (${state.mode}${state.cut ? `, cut ${state.cut.id}` : ""}); the previous include is kept and nginx keeps serving it: ${t.output}`, { where: opts.include, hint: "run the test command by hand (nginx -t) and fix what it names; the agent tries again on the next sync" });
+    }
+  }
+  const reload = opts.reload ?? ["nginx", "-s", "reload"];
+  if (reload.length > 0) {
+    const r = run(reload, "nginx reload");
+    if (!r.ok) {
+      restore();
+      throw new PrepcastError("IO_ERROR", `nginx could not be reloaded with the new include ${opts.include}: ${r.output}; the previous include is kept`, { where: opts.include, hint: "give the agent's user the right to reload nginx (docs/operations/nginx.md), e.g. a sudoers line for `nginx -s reload`" });
+    }
+    result.reloaded = true;
+  }
+  result.changed = true;
+  return result;
+}
