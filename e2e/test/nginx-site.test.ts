@@ -58,7 +58,7 @@ maybe("the agent keeps nginx serving the live cut: headers, well-known, banner, 
   // the include for review, before anything is live
   const review = cli(RECEIVER_BIN, ["nginx-config", "--config", r.config]);
   expect(review.stdout).toContain("# mode no-cut");
-  expect(review.stdout).toContain(`access_log "${accessLog}" combined;`);
+  expect(review.stdout).toContain(`access_log "${accessLog}" combined buffer=64k flush=1s;`);
 
   await cluster.startReceiver(r);
   await cluster.startPublisher();
@@ -132,6 +132,7 @@ maybe("the agent keeps nginx serving the live cut: headers, well-known, banner, 
   expect(await noticed.text()).not.toContain(fs.readFileSync(path.join(cut2.dir, data), "utf8").slice(0, 40));
 
   // the access log: every request nginx served, in the agent's analytics store
+  await new Promise((res) => setTimeout(res, 1500)); // the include's access_log is flushed every second
   const served = fs.readFileSync(accessLog, "utf8").split("\n").filter(Boolean).length;
   const db = path.join(r.dir, "data", "analytics.sqlite");
   await waitFor(`${served} hits from nginx's access log`, () => {

@@ -89,7 +89,8 @@ export function renderNginxInclude(opts: NginxSiteOptions, state: NginxSiteState
     `# PREPcast site include: written by prep-receiver for ${opts.root.replace(/\n/g, " ")}; do not edit (rewritten on every cut switch).`,
     `# mode ${state.mode}${state.cut ? `, cut ${state.cut.id}, corte ${state.cut.manifest.corte}` : ""}`,
     `index index.html;`,
-    `access_log ${quoted(opts.accessLog, "site.nginx.accessLog")} combined;`,
+    // buffered (whole lines, flushed at least every second): `ingest-logs --follow` reads them as they land
+    `access_log ${quoted(opts.accessLog, "site.nginx.accessLog")} combined buffer=64k flush=1s;`,
     `types {\n${[...byType].map(([type, exts]) => `  ${type} ${exts.join(" ")};`).join("\n")}\n}`,
     `default_type application/octet-stream;`,
     `charset utf-8;`,
