@@ -15,7 +15,7 @@ export function registerNginxConfig(program: Command): void {
     .action(
       action(async (opts: { config: string; write?: boolean; json?: boolean }) => {
         const c = loadReceiverConfig(opts.config);
-        if (!c.site.nginx) throw new PrepcastError("CONFIG_INVALID", `${opts.config} has no site.nginx section`, { where: "site.nginx", hint: "add site.nginx: { include: /etc/nginx/prepcast/site.conf } (docs/operations/nginx.md)" });
+        if (!c.site.nginx) throw new PrepcastError("CONFIG_INVALID", `${opts.config} has no site.nginx section`, { where: "site.nginx", hint: "add site.nginx: { include: /var/lib/prepcast/nginx/site.conf } (docs/operations/nginx.md)" });
         const site = await import("@prepcast/site");
         const o = nginxControlOptions(c, c.site.nginx);
         if (opts.write === true) {
