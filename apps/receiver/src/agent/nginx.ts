@@ -30,6 +30,8 @@ export function analyticsPathOf(c: ResolvedReceiverConfig): string {
 
 export class NginxKeeper {
   private timer: NodeJS.Timeout | null = null;
+  /** A sync at the exact end of an embargo or notice (the refresh alone could be refreshSeconds late). */
+  private exact: NodeJS.Timeout | null = null;
   private follow: { abort: AbortController; done: Promise<unknown> } | null = null;
   private lastError: string | null = null;
   private site: typeof import("@prepcast/site") | null = null;
@@ -76,6 +78,13 @@ export class NginxKeeper {
     try {
       const r = this.site.syncNginxSite(nginxControlOptions(this.config, this.nginx), this.clock().getTime(), assets);
       this.last = { at: new Date().toISOString(), mode: r.mode, cut: r.cut, reloaded: r.reloaded, error: null };
+      if (this.exact) clearTimeout(this.exact);
+      this.exact = null;
+      const wait = r.nextChangeMs === null ? null : r.nextChangeMs - this.clock().getTime();
+      if (wait !== null && wait < this.nginx.refreshSeconds * 1000) {
+        this.exact = setTimeout(() => this.sync("scheduled"), Math.max(0, wait) + 1);
+        this.exact.unref();
+      }
       if (r.changed) this.log.info({ reason, mode: r.mode, cut: r.cut, include: r.include, reloaded: r.reloaded }, "nginx include updated");
       this.lastError = null;
     } catch (e) {
@@ -92,6 +101,7 @@ export class NginxKeeper {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.exact) clearTimeout(this.exact);
     this.follow?.abort.abort();
     await this.follow?.done;
   }

@@ -23,6 +23,8 @@ export interface NginxSyncResult {
   /** The include's text changed (and nginx was reloaded when a reload command is set). */
   changed: boolean;
   reloaded: boolean;
+  /** When the state changes by itself (the embargo's end, a notice's `until`): sync again then. */
+  nextChangeMs: number | null;
 }
 
 function readOrUndefined(file: string): string | undefined {
@@ -48,7 +50,8 @@ export function syncNginxSite(opts: NginxControlOptions, now: number, assets = f
   const state = nginxSiteState(opts, now);
   writeNginxPublicFiles(opts, state, assets);
   const text = renderNginxInclude(opts, state);
-  const result: NginxSyncResult = { mode: state.mode, cut: state.cut?.id ?? null, include: opts.include, changed: false, reloaded: false };
+  const nextChangeMs = state.mode === "embargo" ? state.cut!.notBeforeMs : state.mode === "notice" ? (state.notice!.untilMs ?? null) : null;
+  const result: NginxSyncResult = { mode: state.mode, cut: state.cut?.id ?? null, include: opts.include, changed: false, reloaded: false, nextChangeMs };
   const previous = readOrUndefined(opts.include);
   if (previous === text) return result;
   writeFileAtomicSync(opts.include, text);
