@@ -302,12 +302,12 @@ http {
           // agent-managed nginx: the include for the live cut, rewritten and reloaded at every switch
           activate(root, ids[0]!);
           rmSync(managedOpts.accessLog, { force: true }); // each round's follower counts this round's lines
-          syncNginxSite(managedOpts, Date.now(), true);
+          await syncNginxSite(managedOpts, Date.now(), true);
           const managed: ChildProcess = spawn("nginx", ["-p", ngx, "-c", managedConf, "-g", "daemon off;"], { stdio: "inherit" });
           await waitForPort(`http://127.0.0.1:${mport}/`);
           const follow = analytics ? { store: createAnalyticsStore(join(root, `analytics-${dbCount++}.sqlite`)), abort: new AbortController() } : undefined;
           const following = follow ? followNginxLog(follow.store, managedOpts.accessLog, { signal: follow.abort.signal, pollMs: 100 }) : undefined;
-          const m = await runWrk(`http://127.0.0.1:${mport}/`, script, root, ids, [], analytics, { master: managed.pid!, onSwitch: () => syncNginxSite({ ...managedOpts, reload: managedReload }, Date.now()) });
+          const m = await runWrk(`http://127.0.0.1:${mport}/`, script, root, ids, [], analytics, { master: managed.pid!, onSwitch: () => void syncNginxSite({ ...managedOpts, reload: managedReload }, Date.now()).catch((e) => console.error(e)) });
           await new Promise((res) => setTimeout(res, 1500)); // nginx flushes its log buffer every second
           follow?.abort.abort();
           const followed = await following;

@@ -48,8 +48,8 @@ export class NginxKeeper {
 
   async start(): Promise<void> {
     this.site = await import("@prepcast/site");
-    this.sync("start", true);
-    this.timer = setInterval(() => this.sync("refresh"), this.nginx.refreshSeconds * 1000);
+    await this.sync("start", true);
+    this.timer = setInterval(() => void this.sync("refresh"), this.nginx.refreshSeconds * 1000);
     this.timer.unref();
     if (this.nginx.followLog && this.config.site.analytics) {
       const store = this.site.createAnalyticsStore(analyticsPathOf(this.config), { maxBytes: this.config.site.analyticsMaxMiB * 1024 * 1024 });
@@ -72,17 +72,24 @@ export class NginxKeeper {
     }
   }
 
-  /** Brings nginx in step now (after a switch or notice); errors are logged, typed, never thrown. */
-  sync(reason: string, assets = false): void {
+  private queue: Promise<void> = Promise.resolve();
+
+  /** Brings nginx in step (after a switch or notice), after any sync still running; errors are logged, typed, never thrown. */
+  sync(reason: string, assets = false): Promise<void> {
+    this.queue = this.queue.then(() => this.syncNow(reason, assets));
+    return this.queue;
+  }
+
+  private async syncNow(reason: string, assets: boolean): Promise<void> {
     if (!this.site) return;
     try {
-      const r = this.site.syncNginxSite(nginxControlOptions(this.config, this.nginx), this.clock().getTime(), assets);
+      const r = await this.site.syncNginxSite(nginxControlOptions(this.config, this.nginx), this.clock().getTime(), assets);
       this.last = { at: new Date().toISOString(), mode: r.mode, cut: r.cut, reloaded: r.reloaded, error: null };
       if (this.exact) clearTimeout(this.exact);
       this.exact = null;
       const wait = r.nextChangeMs === null ? null : r.nextChangeMs - this.clock().getTime();
       if (wait !== null && wait < this.nginx.refreshSeconds * 1000) {
-        this.exact = setTimeout(() => this.sync("scheduled"), Math.max(0, wait) + 1);
+        this.exact = setTimeout(() => void this.sync("scheduled"), Math.max(0, wait) + 1);
         this.exact.unref();
       }
       if (r.changed) this.log.info({ reason, mode: r.mode, cut: r.cut, include: r.include, reloaded: r.reloaded }, "nginx include updated");
@@ -102,6 +109,7 @@ export class NginxKeeper {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.exact) clearTimeout(this.exact);
+    await this.queue;
     this.follow?.abort.abort();
     await this.follow?.done;
   }

@@ -269,7 +269,7 @@ export class ReceiverAgent {
       ...(this.opts.clock ? { clock: this.opts.clock } : {}),
       onNotice: async (doc, signed) => {
         const r = await this.noticeKeeper!.apply(doc, signed);
-        if (r === "applied") this.nginx?.sync("notice");
+        if (r === "applied") void this.nginx?.sync("notice");
         if (r === "applied") this.log.warn({ kind: doc.kind, channel: doc.channel, issuedAt: doc.issuedAt }, doc.kind === "suspension" ? "the OPLE suspended this difusor: the notice replaces the results" : `notice applied: ${doc.kind}`);
       },
       onEvent: (e) => events.record(e),
@@ -309,7 +309,7 @@ export class ReceiverAgent {
       late: e.late,
     });
     this.log.info({ sequence: e.record.sequence, corte: e.record.corte }, "cut live");
-    this.nginx?.sync("activated");
+    void this.nginx?.sync("activated");
     if (e.late) this.incident("late_activation", `cut ${e.record.sequence} went live at ${e.activatedAt.toISOString()}, after its notBefore ${e.record.notBefore}`);
     // An embargoed cut went live on its own timer: tell every connected publisher, signed.
     // (An install that activates at once answers with its own receipt: a second one here would

@@ -2,7 +2,7 @@
 // only when its text changes, checked with `nginx -t` before nginx is told to reload. A refused
 // include (or a failed reload) puts the previous one back, so nginx keeps serving the previous
 // cut consistently, and the next sync tries again.
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { PrepcastError } from "@prepcast/protocol";
 import { nginxSiteState, NginxSiteMode, NginxSiteOptions, renderNginxInclude, writeFileAtomicSync, writeNginxPublicFiles } from "./nginx-site";
@@ -35,18 +35,23 @@ function readOrUndefined(file: string): string | undefined {
   }
 }
 
-function run(cmd: string[], what: string): { ok: boolean; output: string } {
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: "utf8", timeout: 30_000 });
-  if (r.error) return { ok: false, output: `${what} (${cmd.join(" ")}) could not run: ${r.error.message}` };
-  const output = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-8).join("\n");
-  return { ok: r.status === 0, output };
+/** Runs a command without blocking the agent's event loop (nginx -t can take a while on a large config). */
+function run(cmd: string[], what: string): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd[0]!, cmd.slice(1), { encoding: "utf8", timeout: 30_000 }, (err, stdout, stderr) => {
+      const output = `${stdout ?? ""}${stderr ?? ""}`.trim().split("\n").slice(-8).join("\n");
+      const code = (err as NodeJS.ErrnoException | null)?.code;
+      if (err && typeof code === "string") resolve({ ok: false, output: `${what} (${cmd.join(" ")}) could not run: ${err.message}` });
+      else resolve({ ok: err === null, output });
+    });
+  });
 }
 
 /**
  * One sync at `now`: prepcast.json and the pages always (`assets`: also the constant banner and
  * verifier files), the include and the reload only when the include's text changes.
  */
-export function syncNginxSite(opts: NginxControlOptions, now: number, assets = false): NginxSyncResult {
+export async function syncNginxSite(opts: NginxControlOptions, now: number, assets = false): Promise<NginxSyncResult> {
   const state = nginxSiteState(opts, now);
   writeNginxPublicFiles(opts, state, assets);
   const text = renderNginxInclude(opts, state);
@@ -61,7 +66,7 @@ export function syncNginxSite(opts: NginxControlOptions, now: number, assets = f
   };
   const test = opts.test ?? ["nginx", "-t"];
   if (test.length > 0) {
-    const t = run(test, "nginx -t");
+    const t = await run(test, "nginx -t");
     if (!t.ok) {
       restore();
       throw new PrepcastError("CONFIG_INVALID", `nginx refused the new include ${opts.include} (${state.mode}${state.cut ? `, cut ${state.cut.id}` : ""}); the previous include is kept and nginx keeps serving it: ${t.output}`, { where: opts.include, hint: "run the test command by hand (nginx -t) and fix what it names; the agent tries again on the next sync" });
@@ -69,7 +74,7 @@ export function syncNginxSite(opts: NginxControlOptions, now: number, assets = f
   }
   const reload = opts.reload ?? ["nginx", "-s", "reload"];
   if (reload.length > 0) {
-    const r = run(reload, "nginx reload");
+    const r = await run(reload, "nginx reload");
     if (!r.ok) {
       restore();
       throw new PrepcastError("IO_ERROR", `nginx could not be reloaded with the new include ${opts.include}: ${r.output}; the previous include is kept`, { where: opts.include, hint: "give the agent's user the right to reload nginx (docs/operations/nginx.md), e.g. a sudoers line for `nginx -s reload`" });

@@ -19,7 +19,7 @@ export function registerNginxConfig(program: Command): void {
         const site = await import("@prepcast/site");
         const o = nginxControlOptions(c, c.site.nginx);
         if (opts.write === true) {
-          const r = site.syncNginxSite(o, Date.now(), true);
+          const r = await site.syncNginxSite(o, Date.now(), true);
           reportCliSuccess(opts.json === true, { ...r }, [`${r.include}: ${r.changed ? `written${r.reloaded ? ", nginx reloaded" : ""}` : "unchanged (no reload)"}; mode ${r.mode}${r.cut ? `, cut ${r.cut}` : ""}; public files in ${o.publicDir}`]);
           return;
         }
