@@ -2,6 +2,10 @@
 // (cluster workers, analytics on) and against nginx serving the same cut, with a mix of index.html,
 // assets and data JSON, and a cut switch every 2 s during both runs. Then analytics ingestion
 // throughput (direct batched inserts, and nginx's real access log through ingestNginxLog).
+// The third server is "agent-managed nginx" (site.nginx): the same nginx with the include the agent
+// writes (syncNginxSite: headers, cache rules, root on the live cut), reloaded at every cut switch
+// as the agent does, and with analytics on the access log followed into SQLite (followNginxLog)
+// by this process during the run; its ratio to plain nginx is measured in the same rounds.
 //
 //   npm run build   # or: (cd packages/protocol && npx tsc -p tsconfig.build.json) etc. for protocol, testkit, site
 //   npx tsc -p bench/serve/tsconfig.json && node bench/out/serve/run.js [--duration 10] [--rounds 3] [--connections 64] [--threads 2]
@@ -21,7 +25,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { createKeyset, createManifest, encodeSigFile, generateKeyPair, keyIdOf, sha256Hex, signDocument } from "@prepcast/protocol";
 import { generateCut } from "@prepcast/testkit";
-import { createAnalyticsStore, createSiteServer, ingestNginxLog, prepareCompressedVariants, RawHit } from "@prepcast/site";
+import { createAnalyticsStore, createSiteServer, followNginxLog, ingestNginxLog, prepareCompressedVariants, RawHit, syncNginxSite } from "@prepcast/site";
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(name);
@@ -127,6 +131,18 @@ function cpuSeconds(pids: number[]): number {
   return ticks / 100; // USER_HZ is 100 on Linux
 }
 
+/** CPU seconds of a process, the children it reaped (nginx's old workers after a reload) and its live children. */
+function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
+    ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  } catch {
+    /* exited */
+  }
+  return ticks / 100 + cpuSeconds(childrenOf(pid));
+}
+
 function childrenOf(pid: number): number[] {
   const out = spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).stdout.trim();
   return out ? out.split("\n").map(Number) : [];
@@ -152,20 +168,22 @@ interface RunResult extends WrkResult {
  * Runs wrk while switching cuts every 2 s, sampling the RSS of `pids` and measuring the CPU time
  * the server (`pids`, plus this process when `ownCpu`) and wrk spend.
  */
-async function runWrk(url: string, script: string, root: string, cutIds: string[], pids: number[], ownCpu: boolean): Promise<RunResult> {
+async function runWrk(url: string, script: string, root: string, cutIds: string[], pids: number[], ownCpu: boolean, managed?: { master: number; onSwitch: () => void }): Promise<RunResult> {
   let peak = 0;
   let switches = 0;
-  const rssPids = ownCpu ? [process.pid, ...pids] : pids;
-  const cpu0 = cpuSeconds(pids);
+  const rssPids = (): number[] => (managed ? [managed.master, ...childrenOf(managed.master)] : ownCpu ? [process.pid, ...pids] : pids);
+  const serverCpuNow = (): number => (managed ? treeCpuSeconds(managed.master) : cpuSeconds(pids));
+  const cpu0 = serverCpuNow();
   const own0 = process.cpuUsage();
   let wrkCpu = 0;
   const sampler = setInterval(() => {
-    peak = Math.max(peak, rssKiB(rssPids));
+    peak = Math.max(peak, rssKiB(rssPids()));
     if (wrk.pid) wrkCpu = Math.max(wrkCpu, cpuSeconds([wrk.pid]));
   }, 200);
   const switcher = setInterval(() => {
     switches++;
     activate(root, cutIds[switches % cutIds.length]!);
+    managed?.onSwitch();
   }, 2000);
   const wrk = spawn("wrk", [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${DURATION}s`, "--latency", "-H", `User-Agent: ${UA}`, "-s", script, url]);
   let out = "";
@@ -176,8 +194,9 @@ async function runWrk(url: string, script: string, root: string, cutIds: string[
   clearInterval(sampler);
   clearInterval(switcher);
   const own = process.cpuUsage(own0);
-  const serverCpu = cpuSeconds(pids) - cpu0 + (ownCpu ? (own.user + own.system) / 1e6 : 0);
+  const serverCpu = serverCpuNow() - cpu0 + (ownCpu ? (own.user + own.system) / 1e6 : 0);
   activate(root, cutIds[0]!);
+  managed?.onSwitch();
   return { ...parseWrk(out), peakRssMiB: peak / 1024, switches, serverCpu, wrkCpu };
 }
 
@@ -243,20 +262,26 @@ http {
   server { listen 127.0.0.1:${nport}; root ${root}/current/site; location / { index index.html; } }
 }
 `;
+    const mport = nport + 1;
+    const managedConf = join(ngx, "managed.conf");
+    const managedOpts = { root, publicDir: join(ngx, "public"), accessLog: join(ngx, "logs", "managed.access.log"), include: join(ngx, "prepcast.conf"), test: [] as string[], reload: [] as string[] };
+    const managedReload = ["nginx", "-p", ngx, "-c", managedConf, "-s", "reload"];
     type Ours = RunResult & { recorded: number };
     interface ConfigResult {
       workers: number;
       analytics: boolean;
       ours: Ours[];
       nginx: RunResult[];
+      managed: Ours[];
     }
     const results: ConfigResult[] = [];
     let dbCount = 0;
     for (const analytics of ANALYTICS_MODES) {
       for (const workers of WORKER_COUNTS) {
-        const cfg: ConfigResult = { workers, analytics, ours: [], nginx: [] };
+        const cfg: ConfigResult = { workers, analytics, ours: [], nginx: [], managed: [] };
         results.push(cfg);
         writeFileSync(join(ngx, "nginx.conf"), nginxConf(workers));
+        writeFileSync(managedConf, nginxConf(workers).replace(/server \{.*\}\n/, `server { listen 127.0.0.1:${mport}; include ${managedOpts.include}; }\n`).replace(/pid \S+;/, `pid ${ngx}/managed.pid;`));
         for (let round = 0; round < ROUNDS; round++) {
           const db = join(root, `analytics-${dbCount++}.sqlite`);
           const site = await createSiteServer({ root, listen: "127.0.0.1:0", workers, ...(analytics ? { analytics: db } : {}), log: { info() {}, warn() {}, error: (o, m) => console.error(m, o) } });
@@ -274,10 +299,26 @@ http {
           cfg.nginx.push(await runWrk(`http://127.0.0.1:${nport}/`, script, root, ids, [nginx.pid!, ...childrenOf(nginx.pid!)], false));
           nginx.kill("SIGQUIT");
           await new Promise((res) => nginx.on("exit", res));
+          // agent-managed nginx: the include for the live cut, rewritten and reloaded at every switch
+          activate(root, ids[0]!);
+          rmSync(managedOpts.accessLog, { force: true }); // each round's follower counts this round's lines
+          await syncNginxSite(managedOpts, Date.now(), true);
+          const managed: ChildProcess = spawn("nginx", ["-p", ngx, "-c", managedConf, "-g", "daemon off;"], { stdio: "inherit" });
+          await waitForPort(`http://127.0.0.1:${mport}/`);
+          const follow = analytics ? { store: createAnalyticsStore(join(root, `analytics-${dbCount++}.sqlite`)), abort: new AbortController() } : undefined;
+          const following = follow ? followNginxLog(follow.store, managedOpts.accessLog, { signal: follow.abort.signal, pollMs: 100 }) : undefined;
+          const m = await runWrk(`http://127.0.0.1:${mport}/`, script, root, ids, [], analytics, { master: managed.pid!, onSwitch: () => void syncNginxSite({ ...managedOpts, reload: managedReload }, Date.now()).catch((e) => console.error(e)) });
+          await new Promise((res) => setTimeout(res, 1500)); // nginx flushes its log buffer every second
+          follow?.abort.abort();
+          const followed = await following;
+          follow?.store.close();
+          managed.kill("SIGQUIT");
+          await new Promise((res) => managed.on("exit", res));
+          cfg.managed.push({ ...m, recorded: followed?.hits ?? 0 });
           const o = cfg.ours[round]!;
           const n = cfg.nginx[round]!;
           if (o.socketErrors + o.non2xx > 0 || process.argv.includes("--raw")) console.error(o.raw);
-          console.error(`${workers} worker(s), analytics ${analytics ? "on" : "off"}, round ${round + 1}/${ROUNDS}: PREPcast ${o.rps.toFixed(0)} req/s (${((o.serverCpu / o.requests) * 1e6).toFixed(1)} µs CPU/req), nginx ${n.rps.toFixed(0)} req/s (${((n.serverCpu / n.requests) * 1e6).toFixed(1)} µs CPU/req); load ${loadavg()[0]!.toFixed(1)}`);
+          console.error(`${workers} worker(s), analytics ${analytics ? "on" : "off"}, round ${round + 1}/${ROUNDS}: PREPcast ${o.rps.toFixed(0)} req/s (${((o.serverCpu / o.requests) * 1e6).toFixed(1)} µs CPU/req), nginx ${n.rps.toFixed(0)} req/s (${((n.serverCpu / n.requests) * 1e6).toFixed(1)} µs CPU/req), agent-managed nginx ${cfg.managed[round]!.rps.toFixed(0)} req/s (${((cfg.managed[round]!.serverCpu / cfg.managed[round]!.requests) * 1e6).toFixed(1)} µs CPU/req); load ${loadavg()[0]!.toFixed(1)}`);
         }
       }
     }
@@ -306,12 +347,13 @@ http {
     ingestDb.close();
 
     console.log(`\nServing bench (median of ${ROUNDS} alternating rounds per configuration; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(" ")}): ${cpus().length} cores, wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s, mix of ${mix.length} paths (mean ${bytesOfMix.toFixed(0)} B), cut switch every 2 s; nginx with the same worker count`);
-    const header = ["workers", "analytics", "PREPcast req/s", "nginx req/s", "ratio", "p50 / p99 PREPcast", "p50 / p99 nginx", "CPU µs/req PREPcast", "CPU µs/req nginx", "wrk µs/req", "errors", "switches", "hits recorded / requests", "peak RSS PREPcast / nginx"];
+    const header = ["workers", "analytics", "PREPcast req/s", "nginx req/s", "ratio", "p50 / p99 PREPcast", "p50 / p99 nginx", "CPU µs/req PREPcast", "CPU µs/req nginx", "wrk µs/req", "errors", "switches", "hits recorded / requests", "peak RSS PREPcast / nginx", "agent-managed nginx req/s", "managed / nginx", "CPU µs/req managed", "errors managed", "hits followed / requests managed"];
     const table: string[][] = [];
     const summary: Record<string, unknown>[] = [];
     for (const c of results) {
       const ours = median(c.ours, (r) => r.rps);
       const theirs = median(c.nginx, (r) => r.rps);
+      const managed = median(c.managed, (r) => r.rps);
       const cpuOurs = medianOf(c.ours.map((r) => usPerReq(r, r.serverCpu)));
       const cpuTheirs = medianOf(c.nginx.map((r) => usPerReq(r, r.serverCpu)));
       const cpuWrk = medianOf([...c.ours, ...c.nginx].map((r) => usPerReq(r, r.wrkCpu)));
@@ -336,8 +378,13 @@ http {
         `${c.ours.reduce((a, r) => a + r.switches, 0)} / ${c.nginx.reduce((a, r) => a + r.switches, 0)}`,
         c.analytics ? `${recorded} / ${requests}` : "off",
         `${peakOurs.toFixed(0)} / ${peakTheirs.toFixed(0)} MiB`,
+        `${managed.rps.toFixed(0)} (${c.managed.map((r) => r.rps.toFixed(0)).join(", ")})`,
+        `${(managed.rps / theirs.rps).toFixed(2)}x`,
+        medianOf(c.managed.map((r) => usPerReq(r, r.serverCpu))).toFixed(1),
+        String(c.managed.reduce((a, r) => a + r.socketErrors + r.non2xx, 0)),
+        c.analytics ? `${c.managed.reduce((a, r) => a + r.recorded, 0)} / ${c.managed.reduce((a, r) => a + r.requests, 0)}` : "off",
       ]);
-      summary.push({ workers: c.workers, analytics: c.analytics, ours: { ...ours, raw: undefined }, nginx: { ...theirs, raw: undefined }, ratio: ours.rps / theirs.rps, cpuUsPerRequest: { ours: cpuOurs, nginx: cpuTheirs, wrk: cpuWrk }, rounds: { ours: c.ours.map((r) => r.rps), nginx: c.nginx.map((r) => r.rps) }, errors, recorded, requests });
+      summary.push({ workers: c.workers, analytics: c.analytics, ours: { ...ours, raw: undefined }, nginx: { ...theirs, raw: undefined }, ratio: ours.rps / theirs.rps, managed: { ...managed, raw: undefined }, managedRatio: managed.rps / theirs.rps, cpuUsPerRequest: { ours: cpuOurs, nginx: cpuTheirs, wrk: cpuWrk }, rounds: { ours: c.ours.map((r) => r.rps), nginx: c.nginx.map((r) => r.rps) }, errors, recorded, requests });
     }
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
     const line = (cells: string[]): string => `| ${cells.map((x, i) => x.padEnd(widths[i]!)).join(" | ")} |`;

@@ -3,6 +3,7 @@
 //   prep-receiver serve --root DIR [--listen HOST:PORT] [--workers N] [--analytics FILE|--no-analytics] [--admin HOST:PORT] ...
 //   prep-receiver report --from ISO --to ISO --out DIR [--root DIR] [--db FILE] [--audit-log FILE] [--difusor NAME]
 //   prep-receiver ingest-logs FILE... [--root DIR | --db FILE] [--force]
+//   prep-receiver ingest-logs --follow FILE [--root DIR | --db FILE]   (until SIGTERM)
 //   prep-receiver verify-site URL --trust ROOT.pub [--sample N]
 // Every command returns its exit code; errors are printed with reportCliError (code, where, hint).
 import { existsSync } from "node:fs";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 import { installLastResort, PrepcastError, stateDirLayout, processStreams, reportCliError, reportCliSuccess, requireStateDir, type CliStreams } from "@prepcast/protocol";
 import { createAnalyticsStore } from "./analytics/store";
 import { ingestNginxLog, IngestResult } from "./analytics/nginx-log";
+import { followNginxLog, type FollowEvent } from "./analytics/log-follow";
 import { writeMemoria } from "./memoria/report";
 import type { DifusorIdentity, ServiceDeployment } from "./memoria/deployment";
 import { createSiteServer, SiteServer } from "./server/site-server";
@@ -158,8 +160,51 @@ export interface IngestLogsCommandOptions {
   db?: string;
   /** Ingest a file again even if the same content was ingested before. */
   force?: boolean;
+  /** Follow the one FILE live (rotation, restarts: each line once) until SIGTERM/SIGINT or `signal`. */
+  follow?: boolean;
+  /** --follow: poll interval and rotation grace (ms). */
+  pollMs?: number;
+  rotateGraceMs?: number;
+  /** --follow: stops following (default: SIGINT/SIGTERM). */
+  signal?: AbortSignal;
   json?: boolean;
   io?: CliStreams;
+}
+
+const followEventText = (e: FollowEvent): string | undefined =>
+  e.kind === "start" ? `following ${e.file} from byte ${e.offset}${e.resumed ? " (resumed)" : ""}`
+  : e.kind === "rotated" ? `${e.file} was rotated: the old file is read to its end, now following the new one`
+  : e.kind === "truncated" ? `${e.file} was truncated (copytruncate): read the rest of its old content from ${e.copy}`
+  : e.kind === "lost" ? `warning: ${e.message}`
+  : e.kind === "waiting" ? `waiting for ${e.file} to exist`
+  : e.message;
+
+/** `ingest-logs --follow FILE`: runs until the signal; exit code 0 after a clean stop. */
+async function followCommand(opts: IngestLogsCommandOptions, store: ReturnType<typeof createAnalyticsStore>, dbPath: string, io: CliStreams): Promise<number> {
+  const ac = new AbortController();
+  const stop = (): void => ac.abort();
+  if (opts.signal) opts.signal.addEventListener("abort", stop, { once: true });
+  else {
+    installLastResort("prep-receiver ingest-logs --follow");
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  }
+  let waitingShown = false;
+  const stats = await followNginxLog(store, opts.files[0]!, {
+    signal: ac.signal,
+    ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
+    ...(opts.rotateGraceMs !== undefined ? { rotateGraceMs: opts.rotateGraceMs } : {}),
+    onEvent: (e) => {
+      if (e.kind === "waiting" && waitingShown) return;
+      waitingShown ||= e.kind === "waiting";
+      if (opts.json === true) io.stdout(`${JSON.stringify({ event: e.kind, ...e })}\n`);
+      else (e.kind === "lost" || e.kind === "malformed" ? io.stderr : io.stdout)(`${followEventText(e)}\n`);
+    },
+  });
+  process.removeListener("SIGINT", stop);
+  process.removeListener("SIGTERM", stop);
+  reportCliSuccess(opts.json === true, { db: dbPath, ...stats }, [`stopped: ${stats.hits} hits from ${stats.lines} lines of ${stats.file} into ${dbPath} (${stats.rotations} rotation(s), ${stats.truncations} truncation(s), ${stats.errorCount} malformed line(s) skipped)`], io);
+  return 0;
 }
 
 /** Exit codes: 0 all lines ingested; 3 some malformed lines were skipped (the rest is stored); 1 a file could not be ingested. */
@@ -168,10 +213,21 @@ export async function ingestLogsCommand(opts: IngestLogsCommandOptions): Promise
   const dbPath = opts.db ?? join(opts.root ?? "/var/lib/prepcast", "analytics.sqlite");
   let store;
   try {
+    if (opts.follow === true && opts.files.length !== 1) throw new PrepcastError("CONFIG_INVALID", `--follow reads one access log, got ${opts.files.length}`, { where: "--follow", hint: "give the live log (e.g. /var/log/nginx/prepcast.access.log); ingest rotated files without --follow" });
+    if (opts.follow === true && opts.force === true) throw new PrepcastError("CONFIG_INVALID", "--force does not apply to --follow (a followed log is stored once by position)", { where: "--force" });
     if (opts.db === undefined) requireStateDir(opts.root ?? "/var/lib/prepcast", "--root"); // never a new directory from a typo
     store = createAnalyticsStore(dbPath);
   } catch (e) {
     return reportCliError(e, opts.json === true, io);
+  }
+  if (opts.follow === true) {
+    try {
+      return await followCommand(opts, store, dbPath, io);
+    } catch (e) {
+      return reportCliError(e, opts.json === true, io);
+    } finally {
+      store.close();
+    }
   }
   let code = 0;
   const results: (IngestResult | { file: string; error: unknown })[] = [];
@@ -297,8 +353,11 @@ export function registerSiteCommands(program: CommandLike, opts: { resolveReport
     .option("--root <DIR>", "receiver state directory", "/var/lib/prepcast")
     .option("--db <FILE>", "analytics SQLite (default DIR/analytics.sqlite)")
     .option("--force", "ingest a file again even if already ingested")
-    .option("--json", "print the result as JSON")
-    .action(async (files: string[], o: Record<string, any>) => done(await ingestLogsCommand({ files, root: o.root, db: o.db, force: o.force, json: o.json })));
+    .option("--follow", "follow the one FILE live until SIGTERM: each line stored once across rotations and restarts")
+    .option("--poll-ms <MS>", "--follow: check interval when idle", int)
+    .option("--rotate-grace-ms <MS>", "--follow: after a rotation, read the old file until idle this long", int)
+    .option("--json", "print the result as JSON (--follow: one event per line)")
+    .action(async (files: string[], o: Record<string, any>) => done(await ingestLogsCommand({ files, root: o.root, db: o.db, force: o.force, follow: o.follow, pollMs: o.pollMs, rotateGraceMs: o.rotateGraceMs, json: o.json })));
   program
     .command("verify-site")
     .description("check that a difusor's public site serves exactly the cut the OPLE signed")

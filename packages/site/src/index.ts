@@ -26,3 +26,6 @@ export * from "./verify/verify-site";
 export * from "./memoria/report";
 export * from "./cli";
 export * from "./memoria/deployment";
+export * from "./analytics/log-follow";
+export * from "./nginx/nginx-site";
+export * from "./nginx/nginx-sync";

@@ -8,3 +8,4 @@ export type { DocBlock, DocScriptOptions } from "./doc-script";
 export * from "./receiver-state";
 export { readPdf } from "./pdf";
 export type { PdfReadBack } from "./pdf";
+export * from "./nginx";

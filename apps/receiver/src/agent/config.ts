@@ -44,6 +44,25 @@ export const ReceiverConfigSchema = z.strictObject({
       analyticsMaxMiB: z.number().int().min(1).max(1024 * 1024).default(1024),
       /** The reverse proxy or CDN in front of the site, as the memoria técnica's service diagram names it (no effect on the service). */
       frontend: z.string().trim().min(1).max(120).optional(),
+      /** Serve through the difusor's own nginx (docs/operations/nginx.md): the agent keeps this include correct. */
+      nginx: z
+        .strictObject({
+          /** The include file the difusor's server block includes (the agent writes it, temp + rename). */
+          include: z.string().min(1),
+          /** prepcast.json, the pages and the banner/verifier files nginx serves (default ROOT/nginx). */
+          publicDir: z.string().min(1).optional(),
+          /** nginx's access log for the site (combined format), followed into the analytics store. */
+          accessLog: z.string().min(1).default("/var/log/nginx/prepcast.access.log"),
+          /** Checks nginx's config with the new include in place; [] = no check. */
+          test: z.array(z.string().min(1)).default(["nginx", "-t"]),
+          /** Makes nginx load a changed include; [] = no reload. */
+          reload: z.array(z.string().min(1)).default(["nginx", "-s", "reload"]),
+          /** Follow accessLog into the analytics store (ingest-logs --follow inside the agent). */
+          followLog: z.boolean().default(true),
+          /** How often prepcast.json is rewritten and the state checked (seconds). */
+          refreshSeconds: z.number().int().min(1).max(300).default(5),
+        })
+        .optional(),
     })
     .default({ listen: "0.0.0.0:80", tls: null, frameAncestors: ["'self'"], workers: 0, analytics: true, analyticsMaxMiB: 1024 }),
   admin: z
@@ -115,6 +134,8 @@ function checkReceiverConfig(v: unknown, ctx: ConfigCheckContext): void {
   checkConfigDirectory(ctx, "root", configString(v, "root"));
   const analyticsFile = configString(v, "site.analyticsFile");
   if (analyticsFile !== undefined && configValue(v, "site.analytics") !== false) checkConfigDirectory(ctx, "site.analyticsFile", path.dirname(ctx.resolve(analyticsFile)));
+  const nginxInclude = configString(v, "site.nginx.include");
+  if (nginxInclude !== undefined) checkConfigDirectory(ctx, "site.nginx.include", path.dirname(ctx.resolve(nginxInclude)));
   const root = configString(v, "trust.rootPublicKey");
   if (root !== undefined && !INLINE_KEY.test(root)) {
     checkConfigFile(ctx, "trust.rootPublicKey", root, "public", (file) => readTrustedRoot(file, "trust.rootPublicKey"), "copy the root.pub (or root.json and root.sig) the OPLE handed out next to the config, and check the fingerprints with the OPLE");
@@ -173,7 +194,11 @@ export function loadReceiverConfig(file: string, env: NodeJS.ProcessEnv = proces
     trust: { ...config.trust, rootPublicKey: r(config.trust.rootPublicKey) },
     identity: { secretKey: r(config.identity.secretKey) },
     push: { ...config.push, tls: resolveTls(config.push.tls) },
-    site: { ...config.site, tls: resolveTls(config.site.tls) },
+    site: {
+      ...config.site,
+      tls: resolveTls(config.site.tls),
+      ...(config.site.nginx ? { nginx: { ...config.site.nginx, include: r(config.site.nginx.include), publicDir: r(config.site.nginx.publicDir ?? path.join(config.root, "nginx")), accessLog: r(config.site.nginx.accessLog) } } : {}),
+    },
     rootPublicKey: INLINE_KEY.test(config.trust.rootPublicKey) ? Buffer.from(config.trust.rootPublicKey, "base64") : readTrustedRoot(r(config.trust.rootPublicKey), "trust.rootPublicKey"),
     publisherPublicKey: key(config.publisher.identityPublicKey),
   };

@@ -12,6 +12,7 @@ import { NoticeKeeper } from "./notices";
 import { createReceiverMetrics, type ReceiverMetrics } from "./metrics";
 import { SessionEventRecorder } from "./session-events";
 import { bridgeSocketPath, startSite, type SiteHandle } from "./site";
+import { NginxKeeper } from "./nginx";
 
 export const AGENT_VERSION = "0.1.0";
 
@@ -59,6 +60,7 @@ export class ReceiverAgent {
   private throttleTimer: NodeJS.Timeout | null = null;
   private lastTransfer: { at: string; sequence: number; bytes: number; durationMs: number } | null = null;
   private noticeKeeper: NoticeKeeper | null = null;
+  private nginx: NginxKeeper | null = null;
   private readonly metrics: ReceiverMetrics;
 
   private constructor(
@@ -170,6 +172,10 @@ export class ReceiverAgent {
       this.site = await bindListener(c.file, "site.listen", c.site.listen, () => startSite(c, this.decisionClock, (info) => this.onRejected(info)));
       if (c.push.websocket === true) this.endpoints.push(`websocket ${this.site.url}${DEFAULT_WEBSOCKET_PATH} (SNI ${PIN_SERVERNAME})`);
     }
+    if (c.site.nginx) {
+      this.nginx = new NginxKeeper(c, c.site.nginx, this.decisionClock, this.log, (message, code) => this.incident("nginx", message, code));
+      await this.nginx.start();
+    }
     const adminAddr = parseListen(c.admin.listen, `${c.file}: admin.listen`);
     this.admin = await bindListener(c.file, "admin.listen", c.admin.listen, () => startAdminServer({
       ...adminAddr,
@@ -263,6 +269,7 @@ export class ReceiverAgent {
       ...(this.opts.clock ? { clock: this.opts.clock } : {}),
       onNotice: async (doc, signed) => {
         const r = await this.noticeKeeper!.apply(doc, signed);
+        if (r === "applied") void this.nginx?.sync("notice");
         if (r === "applied") this.log.warn({ kind: doc.kind, channel: doc.channel, issuedAt: doc.issuedAt }, doc.kind === "suspension" ? "the OPLE suspended this difusor: the notice replaces the results" : `notice applied: ${doc.kind}`);
       },
       onEvent: (e) => events.record(e),
@@ -302,6 +309,7 @@ export class ReceiverAgent {
       late: e.late,
     });
     this.log.info({ sequence: e.record.sequence, corte: e.record.corte }, "cut live");
+    void this.nginx?.sync("activated");
     if (e.late) this.incident("late_activation", `cut ${e.record.sequence} went live at ${e.activatedAt.toISOString()}, after its notBefore ${e.record.notBefore}`);
     // An embargoed cut went live on its own timer: tell every connected publisher, signed.
     // (An install that activates at once answers with its own receipt: a second one here would
@@ -338,6 +346,7 @@ export class ReceiverAgent {
       peerIncidents: this.peerIncidents.slice(-20),
       site: this.site?.url ?? null,
       notice: this.noticeKeeper?.status() ?? null,
+      ...(this.nginx ? { nginx: this.nginx.last } : {}),
     };
   }
 
@@ -347,6 +356,7 @@ export class ReceiverAgent {
     await Promise.all(this.servers.map((s) => s.close().catch(() => undefined)));
     await Promise.all([...this.connections].map((c) => c.close().catch(() => undefined)));
     await this.site?.close().catch(() => undefined);
+    await this.nginx?.stop().catch(() => undefined);
     await this.admin?.close().catch(() => undefined);
     try {
       this.summarize("auth_failed", this.authFailures.drain());

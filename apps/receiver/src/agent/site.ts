@@ -29,7 +29,8 @@ export async function startSite(c: ResolvedReceiverConfig, clock: () => Date, on
     ...(c.site.tls ? { tls: c.site.tls } : {}),
     frameAncestors: c.site.frameAncestors,
     workers: c.site.workers,
-    ...(c.site.analytics ? { analytics: c.site.analyticsFile ? path.resolve(path.dirname(c.file), c.site.analyticsFile) : path.join(c.root, "analytics.sqlite"), analyticsMaxBytes: c.site.analyticsMaxMiB * 1024 * 1024 } : {}),
+    // with site.nginx.followLog the hits come from nginx's access log (one writer of the store)
+    ...(c.site.analytics && !c.site.nginx?.followLog ? { analytics: c.site.analyticsFile ? path.resolve(path.dirname(c.file), c.site.analyticsFile) : path.join(c.root, "analytics.sqlite"), analyticsMaxBytes: c.site.analyticsMaxMiB * 1024 * 1024 } : {}),
     staleAfterSeconds: c.stalePeriods * c.updatePeriodMinutes * 60,
     clock: () => clock().getTime(),
     ...(c.push.websocket === true && c.push.tls

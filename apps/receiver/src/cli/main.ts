@@ -7,6 +7,7 @@ import { registerAudit } from "./commands/audit";
 import { registerDoctor } from "./commands/doctor";
 import { registerInit } from "./commands/init";
 import { registerInstall } from "./commands/install";
+import { registerNginxConfig } from "./commands/nginx-config";
 import { registerRegister } from "./commands/register";
 import { registerRun } from "./commands/run";
 import { registerStatus } from "./commands/status";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerRegister(program);
   // serve, report (memoria técnica), ingest-logs, verify-site
   registerSiteCommands(program as unknown as CommandLike, { resolveReportConfig: reportConfigContext });
+  registerNginxConfig(program);
   registerVerifyRelease(program);
   registerCheckConfig(program, (file) => loadReceiverConfig(file));
   registerWaitReady(program, (file) => loadReceiverConfig(file).admin.listen, "127.0.0.1:8731");

@@ -1,7 +1,8 @@
 // Content types and cache policy are decided from the manifest path only (never sniffed), so the
 // same file always gets the same headers on every difusor.
 
-const TYPES: Record<string, string> = {
+/** Extension → Content-Type (the nginx include writes the same table as a `types {}` block). */
+export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   html: "text/html; charset=utf-8",
   htm: "text/html; charset=utf-8",
   js: "text/javascript; charset=utf-8",
@@ -28,7 +29,7 @@ const TYPES: Record<string, string> = {
   map: "application/json; charset=utf-8",
 };
 
-const COMPRESSIBLE = new Set(["html", "htm", "js", "mjs", "css", "json", "csv", "svg", "txt", "sha256", "md", "xml", "map", "ico", "ttf"]);
+export const COMPRESSIBLE_EXTENSIONS: ReadonlySet<string> = new Set(["html", "htm", "js", "mjs", "css", "json", "csv", "svg", "txt", "sha256", "md", "xml", "map", "ico", "ttf"]);
 
 export function extensionOf(path: string): string {
   const base = path.slice(path.lastIndexOf("/") + 1);
@@ -37,11 +38,11 @@ export function extensionOf(path: string): string {
 }
 
 export function contentTypeFor(path: string): string {
-  return TYPES[extensionOf(path)] ?? "application/octet-stream";
+  return CONTENT_TYPES[extensionOf(path)] ?? "application/octet-stream";
 }
 
 export function isCompressible(path: string): boolean {
-  return COMPRESSIBLE.has(extensionOf(path));
+  return COMPRESSIBLE_EXTENSIONS.has(extensionOf(path));
 }
 
 export function isHtmlPath(path: string): boolean {
@@ -56,11 +57,22 @@ export const IMMUTABLE_CACHE = "public, max-age=31536000, immutable";
 /** Other static assets (logos, fonts, scripts without a hash in the name). */
 export const ASSET_CACHE = "public, max-age=600";
 
-const DATA_EXT = new Set(["html", "htm", "json", "csv", "zip", "sha256", "txt", "xml", "md", "pdf", ""]);
-const HASHED_NAME = /[.-][0-9a-f]{8,}\.[a-z0-9]+$/i;
+/**
+ * The cache rules as data (cacheControlFor applies them; the nginx include writes them as
+ * locations): data directories and data extensions (and no extension) short, hashed names immutable,
+ * everything else ASSET_CACHE. Case-insensitive.
+ */
+export const CACHE_RULES = {
+  dataDirs: ["data", "datos"],
+  dataExtensions: ["html", "htm", "json", "csv", "zip", "sha256", "txt", "xml", "md", "pdf"],
+  hashedName: "[.-][0-9a-f]{8,}\\.[a-z0-9]+$",
+} as const;
+const DATA_EXT = new Set<string>([...CACHE_RULES.dataExtensions, ""]);
+const DATA_DIR = new RegExp(`^(${CACHE_RULES.dataDirs.join("|")})/`, "i");
+const HASHED_NAME = new RegExp(CACHE_RULES.hashedName, "i");
 
 export function cacheControlFor(path: string): string {
-  if (/^(data|datos)\//i.test(path) || DATA_EXT.has(extensionOf(path))) return SHORT_CACHE;
+  if (DATA_DIR.test(path) || DATA_EXT.has(extensionOf(path))) return SHORT_CACHE;
   if (HASHED_NAME.test(path)) return IMMUTABLE_CACHE;
   return ASSET_CACHE;
 }
