@@ -11,17 +11,16 @@
 //  - no cut / embargo / suspension notice: the same pages as the agent's, from the public directory;
 //  - cache rules: CACHE_RULES (docs/scaling.md) as locations; access log in combined format.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PrepcastError } from "@prepcast/protocol";
 import { CutCache, LoadedCut, resolveCurrentDir } from "../cut/cut";
 import { ASSET_CACHE, CACHE_RULES, COMPRESSIBLE_EXTENSIONS, CONTENT_TYPES, IMMUTABLE_CACHE, SHORT_CACHE } from "../cut/content";
 import { ActiveNotice, createNoticeReader } from "../cut/notice";
-import { BANNER_HTML, BANNER_JS } from "../server/banner";
+import { browserAssets } from "../server/browser-assets";
 import { BANNER_CSP, buildCsp, ownPageCsp } from "../server/headers";
 import { embargoPage, noCutPage, noticePage, notFoundPage } from "../server/pages";
 import { statusOf } from "../server/status";
-import { verifierAssets } from "../verify/verify-page";
 
 export interface NginxSiteOptions {
   /** Receiver state directory (DIR/current, DIR/notice). */
@@ -104,8 +103,10 @@ export function renderNginxInclude(opts: NginxSiteOptions, state: NginxSiteState
     loc(`= /.well-known/prepcast/banner.html`, [`alias ${quoted(join(pub, "well-known", "banner.html"), "site.nginx.publicDir")};`, cors, ...common("public, max-age=300", BANNER_CSP)]),
     loc(`^~ ${PAGES}`, [`internal;`, `alias ${quoted(join(pub, "pages") + "/", "site.nginx.publicDir")};`, ...common("no-store")]),
   ];
-  for (const name of ["keyset.json", "keyset.sig", "manifest.json", "manifest.sig"]) {
-    const signed = state.mode === "live" || state.mode === "notice" ? [`alias ${quoted(join(state.cut!.dir, "prepcast", name), "cut directory")};`, cors, ...common("no-cache")] : [`return 503;`];
+  for (const name of ["keyset.json", "keyset.sig", "manifest.json", "manifest.sig", "root.json", "root.sig"]) {
+    const file = state.mode === "live" || state.mode === "notice" ? join(state.cut!.dir, "prepcast", name) : null;
+    // root.json / root.sig come only with a cut whose OPLE holds a root set (as the agent's own server: 404 otherwise)
+    const signed = !file ? [`return 503;`] : name.startsWith("root.") && !existsSync(file) ? [cors, `return 404;`] : [`alias ${quoted(file, "cut directory")};`, cors, ...common("no-cache")];
     out.push(loc(`= /.well-known/prepcast/${name}`, signed));
   }
   out.push(loc(`^~ /.well-known/prepcast/`, [`alias ${quoted(join(pub, "well-known") + "/", "site.nginx.publicDir")};`, cors, ...common("public, max-age=300", ownPageCsp(fa))]));
@@ -148,8 +149,7 @@ export function writeNginxPublicFiles(opts: NginxSiteOptions, state: NginxSiteSt
   if (state.notice) writeFileAtomicSync(join(pub, "pages", "notice.html"), noticePage(state.notice.title, state.notice.text, state.notice.issuedAtMs));
   if (!assets) return;
   writeFileAtomicSync(join(pub, "pages", "404.html"), notFoundPage());
-  writeFileAtomicSync(join(pub, "well-known", "banner.js"), BANNER_JS);
-  writeFileAtomicSync(join(pub, "well-known", "banner.html"), BANNER_HTML);
-  const verifier = verifierAssets();
-  for (const name of ["verify.html", "verify.js", "nacl.js"]) writeFileAtomicSync(join(pub, "well-known", name), verifier.get(name)!.body);
+  // the same files the agent's own server serves under /.well-known/prepcast/ (server/browser-assets.ts)
+  const files = browserAssets();
+  for (const name of ["banner.js", "banner.html", "verify.html", "verify.js", "nacl.js"]) writeFileAtomicSync(join(pub, "well-known", name), files.get(name)!.body);
 }
