@@ -37,7 +37,9 @@ async function ensureCut(dir, k, scale, actas = false) {
   if (!fs.existsSync(path.join(out, "index.html"))) {
     const gen = path.join(SHARED, "bench", "gen-cuts.mjs");
     if (fs.existsSync(gen)) {
-      execFileSync(process.execPath, [gen, "--out", dir, "--scale", scale, "--cuts", "1", "--from", String(k), ...(actas ? ["--actas"] : [])], { stdio: "ignore" });
+      execFileSync(process.execPath, [gen, "--out", dir, "--scale", scale, "--cuts", "1", "--from", String(k), ...(actas ? ["--actas"] : [])], {
+        stdio: "ignore",
+      });
     } else {
       const { generateCut } = require(path.join(REPO, "packages/cutgen/dist"));
       await generateCut({ outDir: dir, k, scale, actas });

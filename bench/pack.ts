@@ -35,7 +35,15 @@ async function child(step: string): Promise<void> {
   const pkg = path.join(work, "cut.prep");
   const started = process.hrtime.bigint();
   if (step === "pack") {
-    await protocol.packCut({ cutDir: arg("--cut")!, keysDir: path.join(work, "keys"), process: "VER-2024", channel: "produccion", sequence: 1, corte: "2024-06-02T20:00:00-06:00", out: pkg });
+    await protocol.packCut({
+      cutDir: arg("--cut")!,
+      keysDir: path.join(work, "keys"),
+      process: "VER-2024",
+      channel: "produccion",
+      sequence: 1,
+      corte: "2024-06-02T20:00:00-06:00",
+      out: pkg,
+    });
   } else if (step === "verify") {
     const root = protocol.readPublicKeyFile(path.join(work, "keys", "root.pub")).publicKey;
     await protocol.verifyPackage(pkg, { rootPublicKey: root });
@@ -124,9 +132,15 @@ async function mainBench(): Promise<void> {
     "",
     "| step | PREPcast MB/s | PREPcast s | PREPcast peak RSS | baseline | baseline MB/s | baseline s | baseline peak RSS |",
     "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
-    ...results.map(([name, r, bname, b]) => `| ${name} | ${mbps(r)} | ${r.seconds.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} MiB | ${bname} | ${mbps(b)} | ${b.seconds.toFixed(2)} | ${Number.isNaN(b.peakRssMiB) ? "?" : `${b.peakRssMiB.toFixed(0)} MiB`} |`),
+    ...results.map(
+      ([name, r, bname, b]) =>
+        `| ${name} | ${mbps(r)} | ${r.seconds.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} MiB | ${bname} | ${mbps(b)} | ${b.seconds.toFixed(2)} | ${Number.isNaN(b.peakRssMiB) ? "?" : `${b.peakRssMiB.toFixed(0)} MiB`} |`,
+    ),
     "",
-    `load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`,
+    `load average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
     `targets: >= 150 MB/s for pack, verify and install; peak RSS < 150 MiB`,
     `pack ${Number(mbps(pack)) >= 150 ? "meets" : "MISSES"} the speed target, verify ${Number(mbps(verify)) >= 150 ? "meets" : "MISSES"} it, install ${Number(mbps(install)) >= 150 ? "meets" : "MISSES"} it; ` +
       `peak RSS ${Math.max(pack.peakRssMiB, verify.peakRssMiB, install.peakRssMiB) < 150 ? "meets" : "MISSES"} its target`,

@@ -9,11 +9,25 @@ const path = require("node:path");
 const root = path.join(__dirname, "..");
 const tsc = (project) => execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(root, project)], { stdio: "inherit" });
 const BENCHES = {
-  pack: { what: "pack, verify and install throughput and peak RSS on a 1 GB cut (issue 2)", prepare: () => tsc("bench/tsconfig.json"), script: "bench/out/pack.js" },
+  pack: {
+    what: "pack, verify and install throughput and peak RSS on a 1 GB cut (issue 2)",
+    prepare: () => tsc("bench/tsconfig.json"),
+    script: "bench/out/pack.js",
+  },
   transfer: { what: "bytes on the wire, time to all live, publisher CPU/RSS vs rsync and rsync -z, N = 1, 8, 32 (issue 4)", script: "bench/transfer/run.js" },
-  offline: { what: "offline delta package (pack --base, the contingency path) bytes vs rsync -z for the same cut pair (issue 15)", script: "bench/offline/run.js" },
-  serve: { what: "requests/s and p99 vs nginx (and agent-managed nginx, site.nginx) under wrk with analytics on, a cut switch during the run (issue 7, issue 15)", prepare: () => tsc("bench/serve/tsconfig.json"), script: "bench/out/serve/run.js" },
-  zip: { what: "whether a PREP database zip rebuilds byte for byte from its entries (node:zlib vs pako), on the real 2019 package (issue 15)", script: "bench/zip/run.js" },
+  offline: {
+    what: "offline delta package (pack --base, the contingency path) bytes vs rsync -z for the same cut pair (issue 15)",
+    script: "bench/offline/run.js",
+  },
+  serve: {
+    what: "requests/s and p99 vs nginx (and agent-managed nginx, site.nginx) under wrk with analytics on, a cut switch during the run (issue 7, issue 15)",
+    prepare: () => tsc("bench/serve/tsconfig.json"),
+    script: "bench/out/serve/run.js",
+  },
+  zip: {
+    what: "whether a PREP database zip rebuilds byte for byte from its entries (node:zlib vs pako), on the real 2019 package (issue 15)",
+    script: "bench/zip/run.js",
+  },
   transport: { what: "raw frame throughput of gRPC, WebSocket and memory transports", script: "packages/transport/bench/transport.js" },
 };
 

@@ -60,7 +60,11 @@ function entrySize(file, index) {
 function rsync(cutsDir, k, flags) {
   const tmp = path.join(args.work, "tmp");
   fs.mkdirSync(tmp, { recursive: true });
-  const out = execFileSync("bash", [path.join(SHARED, "bench", "rsync-baseline.sh"), cutsDir, String(k), "1", ...flags], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TMPDIR: tmp } });
+  const out = execFileSync("bash", [path.join(SHARED, "bench", "rsync-baseline.sh"), cutsDir, String(k), "1", ...flags], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, TMPDIR: tmp },
+  });
   const f = (name) => Number(new RegExp(`${name}=([0-9.]+)`).exec(out)?.[1] ?? NaN);
   return { bytes: f("sent") + f("received"), sent: f("sent"), received: f("received"), identical: /result=identical/.test(out) };
 }
@@ -82,10 +86,26 @@ async function main() {
   protocol.initPublisherKeys(keys);
   const rootPublicKey = protocol.readPublicKeyFile(path.join(keys, "root.pub")).publicKey;
   const full = {};
-  for (const [seq, dir] of [[k - 1, base], [k, target]]) {
+  for (const [seq, dir] of [
+    [k - 1, base],
+    [k, target],
+  ]) {
     const t0 = process.hrtime.bigint();
-    const r = await protocol.packCut({ cutDir: dir, keysDir: keys, process: "VER-2024", channel: "produccion", sequence: seq, corte: cutInstant(seq).toISOString(), out: path.join(out, `cut${seq}.prep`) });
-    full[seq] = { bytes: r.packageBytes, manifestJson: entrySize(path.join(out, `cut${seq}.prep`), 2), seconds: Number(process.hrtime.bigint() - t0) / 1e9, files: r.manifest.files.length };
+    const r = await protocol.packCut({
+      cutDir: dir,
+      keysDir: keys,
+      process: "VER-2024",
+      channel: "produccion",
+      sequence: seq,
+      corte: cutInstant(seq).toISOString(),
+      out: path.join(out, `cut${seq}.prep`),
+    });
+    full[seq] = {
+      bytes: r.packageBytes,
+      manifestJson: entrySize(path.join(out, `cut${seq}.prep`), 2),
+      seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+      files: r.manifest.files.length,
+    };
   }
 
   const variants = [
@@ -97,7 +117,14 @@ async function main() {
   for (const v of variants) {
     const file = path.join(out, `delta-${rows.length}.prep`);
     const t0 = process.hrtime.bigint();
-    const r = await delta.buildDeltaPackage({ target: path.join(out, `cut${k}.prep`), base: path.join(out, `cut${k - 1}.prep`), rootPublicKey, out: file, workDir: out, ...v.opts });
+    const r = await delta.buildDeltaPackage({
+      target: path.join(out, `cut${k}.prep`),
+      base: path.join(out, `cut${k - 1}.prep`),
+      rootPublicKey,
+      out: file,
+      workDir: out,
+      ...v.opts,
+    });
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     // install it on a receiver holding cut K-1, and check the result byte for byte
     const root = path.join(out, `recv-${rows.length}`);
@@ -130,9 +157,16 @@ async function main() {
     "",
     "| what the difusor copies | MB | vs rsync -z | manifest entry MB | delta.bin MB | pack --base s | install s |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...rows.map((r) => `| ${r.name} | ${mb(r.bytes)} | ${ratio(r.bytes)} | ${mb(r.manifest)} | ${mb(r.stream)} | ${r.seconds.toFixed(2)} | ${r.installS.toFixed(2)} |`),
+    ...rows.map(
+      (r) => `| ${r.name} | ${mb(r.bytes)} | ${ratio(r.bytes)} | ${mb(r.manifest)} | ${mb(r.stream)} | ${r.seconds.toFixed(2)} | ${r.installS.toFixed(2)} |`,
+    ),
     `| full .prep of cut ${k} | ${mb(full[k].bytes)} | ${ratio(full[k].bytes)} | ${mb(full[k].manifestJson)} |  | ${full[k].seconds.toFixed(2)} |  |`,
-    ...(rz ? [`| rsync -z (sent + received) | ${mb(rz.bytes)} | 1.00x |  |  |  |  |`, `| rsync (sent + received) | ${mb(rplain.bytes)} | ${ratio(rplain.bytes)} |  |  |  |  |`] : []),
+    ...(rz
+      ? [
+          `| rsync -z (sent + received) | ${mb(rz.bytes)} | 1.00x |  |  |  |  |`,
+          `| rsync (sent + received) | ${mb(rplain.bytes)} | ${ratio(rplain.bytes)} |  |  |  |  |`,
+        ]
+      : []),
     "",
     ...(rz && (!rz.identical || !rplain.identical) ? ["RESULT DIFFERS: rsync's tree is not the cut"] : []),
     `target: the offline delta package at most 0.6x rsync -z: ${rz ? (rows[0].bytes / rz.bytes <= 0.6 ? "met" : "MISSED") : "not measured"}`,

@@ -37,7 +37,10 @@ const THREADS = arg("--threads", 2);
 const ROUNDS = arg("--rounds", 3);
 const listArg = (name: string, def: string): string[] => {
   const i = process.argv.indexOf(name);
-  return (i === -1 ? def : process.argv[i + 1]!).split(",").map((v) => v.trim()).filter(Boolean);
+  return (i === -1 ? def : process.argv[i + 1]!)
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
 };
 const WORKER_COUNTS = listArg("--workers", "2,1").map(Number);
 const ANALYTICS_MODES = process.argv.includes("--no-analytics") ? [false] : listArg("--analytics", "on,off").map((v) => v === "on");
@@ -47,13 +50,28 @@ function walk(dir: string, base = dir): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name), base) : [relative(base, join(dir, e.name))]));
 }
 
-function install(root: string, srcDir: string, sequence: number, corte: string, keys: { root: ReturnType<typeof generateKeyPair>; signing: ReturnType<typeof generateKeyPair> }): string {
+function install(
+  root: string,
+  srcDir: string,
+  sequence: number,
+  corte: string,
+  keys: { root: ReturnType<typeof generateKeyPair>; signing: ReturnType<typeof generateKeyPair> },
+): string {
   const files = walk(srcDir).map((p) => {
     const bytes = readFileSync(join(srcDir, p));
     return { path: p, size: bytes.length, sha256: sha256Hex(bytes), bytes };
   });
   const keyset = createKeyset({ version: 1, expires: new Date(Date.now() + 86_400_000 * 30), signingPublicKeys: [keys.signing.publicKey] });
-  const manifest = createManifest({ process: "VER-2024", channel: "simulacro", sequence, corte, files, createdAt: new Date(Date.parse(corte) - 60_000), notBefore: new Date(Date.parse(corte) - 60_000), expires: new Date(Date.now() + 86_400_000 * 30) });
+  const manifest = createManifest({
+    process: "VER-2024",
+    channel: "simulacro",
+    sequence,
+    corte,
+    files,
+    createdAt: new Date(Date.parse(corte) - 60_000),
+    notBefore: new Date(Date.parse(corte) - 60_000),
+    expires: new Date(Date.now() + 86_400_000 * 30),
+  });
   const id = `${String(sequence).padStart(6, "0")}-${sha256Hex(manifest).slice(0, 12)}`;
   const dir = join(root, "cuts", id);
   for (const f of files) {
@@ -64,7 +82,10 @@ function install(root: string, srcDir: string, sequence: number, corte: string, 
   writeFileSync(join(dir, "prepcast", "keyset.json"), keyset);
   writeFileSync(join(dir, "prepcast", "keyset.sig"), encodeSigFile(signDocument("keyset", keyset, keys.root.secretKey, keyIdOf(keys.root.publicKey))));
   writeFileSync(join(dir, "prepcast", "manifest.json"), manifest);
-  writeFileSync(join(dir, "prepcast", "manifest.sig"), encodeSigFile(signDocument("manifest", manifest, keys.signing.secretKey, keyIdOf(keys.signing.publicKey))));
+  writeFileSync(
+    join(dir, "prepcast", "manifest.sig"),
+    encodeSigFile(signDocument("manifest", manifest, keys.signing.secretKey, keyIdOf(keys.signing.publicKey))),
+  );
   return id;
 }
 
@@ -122,7 +143,9 @@ function cpuSeconds(pids: number[]): number {
   let ticks = 0;
   for (const pid of pids) {
     try {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
+        .replace(/^.*\) /s, "")
+        .split(" ");
       ticks += Number(fields[11]) + Number(fields[12]);
     } catch {
       /* exited */
@@ -135,7 +158,9 @@ function cpuSeconds(pids: number[]): number {
 function treeCpuSeconds(pid: number): number {
   let ticks = 0;
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
+      .replace(/^.*\) /s, "")
+      .split(" ");
     ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
   } catch {
     /* exited */
@@ -168,7 +193,15 @@ interface RunResult extends WrkResult {
  * Runs wrk while switching cuts every 2 s, sampling the RSS of `pids` and measuring the CPU time
  * the server (`pids`, plus this process when `ownCpu`) and wrk spend.
  */
-async function runWrk(url: string, script: string, root: string, cutIds: string[], pids: number[], ownCpu: boolean, managed?: { master: number; onSwitch: () => void }): Promise<RunResult> {
+async function runWrk(
+  url: string,
+  script: string,
+  root: string,
+  cutIds: string[],
+  pids: number[],
+  ownCpu: boolean,
+  managed?: { master: number; onSwitch: () => void },
+): Promise<RunResult> {
   let peak = 0;
   let switches = 0;
   const rssPids = (): number[] => (managed ? [managed.master, ...childrenOf(managed.master)] : ownCpu ? [process.pid, ...pids] : pids);
@@ -229,7 +262,11 @@ async function main(): Promise<void> {
     for (const id of ids) await prepareCompressedVariants({ root, cutDir: join(root, "cuts", id) });
     activate(root, ids[0]!);
     const all = walk(g1.dir).filter((p) => walk(g2.dir).includes(p));
-    const pick = (re: RegExp, n: number): string[] => all.filter((p) => re.test(p)).sort().slice(0, n);
+    const pick = (re: RegExp, n: number): string[] =>
+      all
+        .filter((p) => re.test(p))
+        .sort()
+        .slice(0, n);
     // ~20% pages, ~30% assets (CSS, a small image, a font), ~50% data JSON
     const mix = [
       ...Array(4).fill("index.html"),
@@ -242,7 +279,13 @@ async function main(): Promise<void> {
       ...pick(/^data\/GUB\/secciones\//, 6),
     ];
     const script = join(work, "mix.lua");
-    writeFileSync(script, readFileSync(join(__dirname, "..", "..", "serve", "mix.lua"), "utf8").replace("--PATHS--", mix.map((p) => `"/${p.split("/").map(encodeURIComponent).join("/")}"`).join(", ")));
+    writeFileSync(
+      script,
+      readFileSync(join(__dirname, "..", "..", "serve", "mix.lua"), "utf8").replace(
+        "--PATHS--",
+        mix.map((p) => `"/${p.split("/").map(encodeURIComponent).join("/")}"`).join(", "),
+      ),
+    );
     const bytesOfMix = mix.reduce((a, p) => a + statSync(join(g1.dir, p)).size, 0) / mix.length;
 
     // For each configuration, alternate PREPcast and nginx runs (ROUNDS each) and report medians:
@@ -264,7 +307,14 @@ http {
 `;
     const mport = nport + 1;
     const managedConf = join(ngx, "managed.conf");
-    const managedOpts = { root, publicDir: join(ngx, "public"), accessLog: join(ngx, "logs", "managed.access.log"), include: join(ngx, "prepcast.conf"), test: [] as string[], reload: [] as string[] };
+    const managedOpts = {
+      root,
+      publicDir: join(ngx, "public"),
+      accessLog: join(ngx, "logs", "managed.access.log"),
+      include: join(ngx, "prepcast.conf"),
+      test: [] as string[],
+      reload: [] as string[],
+    };
     const managedReload = ["nginx", "-p", ngx, "-c", managedConf, "-s", "reload"];
     type Ours = RunResult & { recorded: number };
     interface ConfigResult {
@@ -281,10 +331,21 @@ http {
         const cfg: ConfigResult = { workers, analytics, ours: [], nginx: [], managed: [] };
         results.push(cfg);
         writeFileSync(join(ngx, "nginx.conf"), nginxConf(workers));
-        writeFileSync(managedConf, nginxConf(workers).replace(/server \{.*\}\n/, `server { listen 127.0.0.1:${mport}; include ${managedOpts.include}; }\n`).replace(/pid \S+;/, `pid ${ngx}/managed.pid;`));
+        writeFileSync(
+          managedConf,
+          nginxConf(workers)
+            .replace(/server \{.*\}\n/, `server { listen 127.0.0.1:${mport}; include ${managedOpts.include}; }\n`)
+            .replace(/pid \S+;/, `pid ${ngx}/managed.pid;`),
+        );
         for (let round = 0; round < ROUNDS; round++) {
           const db = join(root, `analytics-${dbCount++}.sqlite`);
-          const site = await createSiteServer({ root, listen: "127.0.0.1:0", workers, ...(analytics ? { analytics: db } : {}), log: { info() {}, warn() {}, error: (o, m) => console.error(m, o) } });
+          const site = await createSiteServer({
+            root,
+            listen: "127.0.0.1:0",
+            workers,
+            ...(analytics ? { analytics: db } : {}),
+            log: { info() {}, warn() {}, error: (o, m) => console.error(m, o) },
+          });
           await waitForPort(`${site.url}/`);
           const before = site.store ? site.store.count() : 0;
           // workers: 1 serves from this process; otherwise this process is the cluster primary (the SQLite writer).
@@ -307,7 +368,10 @@ http {
           await waitForPort(`http://127.0.0.1:${mport}/`);
           const follow = analytics ? { store: createAnalyticsStore(join(root, `analytics-${dbCount++}.sqlite`)), abort: new AbortController() } : undefined;
           const following = follow ? followNginxLog(follow.store, managedOpts.accessLog, { signal: follow.abort.signal, pollMs: 100 }) : undefined;
-          const m = await runWrk(`http://127.0.0.1:${mport}/`, script, root, ids, [], analytics, { master: managed.pid!, onSwitch: () => void syncNginxSite({ ...managedOpts, reload: managedReload }, Date.now()).catch((e) => console.error(e)) });
+          const m = await runWrk(`http://127.0.0.1:${mport}/`, script, root, ids, [], analytics, {
+            master: managed.pid!,
+            onSwitch: () => void syncNginxSite({ ...managedOpts, reload: managedReload }, Date.now()).catch((e) => console.error(e)),
+          });
           await new Promise((res) => setTimeout(res, 1500)); // nginx flushes its log buffer every second
           follow?.abort.abort();
           const followed = await following;
@@ -318,7 +382,9 @@ http {
           const o = cfg.ours[round]!;
           const n = cfg.nginx[round]!;
           if (o.socketErrors + o.non2xx > 0 || process.argv.includes("--raw")) console.error(o.raw);
-          console.error(`${workers} worker(s), analytics ${analytics ? "on" : "off"}, round ${round + 1}/${ROUNDS}: PREPcast ${o.rps.toFixed(0)} req/s (${((o.serverCpu / o.requests) * 1e6).toFixed(1)} µs CPU/req), nginx ${n.rps.toFixed(0)} req/s (${((n.serverCpu / n.requests) * 1e6).toFixed(1)} µs CPU/req), agent-managed nginx ${cfg.managed[round]!.rps.toFixed(0)} req/s (${((cfg.managed[round]!.serverCpu / cfg.managed[round]!.requests) * 1e6).toFixed(1)} µs CPU/req); load ${loadavg()[0]!.toFixed(1)}`);
+          console.error(
+            `${workers} worker(s), analytics ${analytics ? "on" : "off"}, round ${round + 1}/${ROUNDS}: PREPcast ${o.rps.toFixed(0)} req/s (${((o.serverCpu / o.requests) * 1e6).toFixed(1)} µs CPU/req), nginx ${n.rps.toFixed(0)} req/s (${((n.serverCpu / n.requests) * 1e6).toFixed(1)} µs CPU/req), agent-managed nginx ${cfg.managed[round]!.rps.toFixed(0)} req/s (${((cfg.managed[round]!.serverCpu / cfg.managed[round]!.requests) * 1e6).toFixed(1)} µs CPU/req); load ${loadavg()[0]!.toFixed(1)}`,
+          );
         }
       }
     }
@@ -333,7 +399,18 @@ http {
     const batch: RawHit[] = [];
     const start = process.hrtime.bigint();
     for (let i = 0; i < N; i++) {
-      batch.push({ time: t0 + i * 2, ip: `10.0.${((i * 7919) % 25_000) >> 8}.${((i * 7919) % 25_000) & 255}`, ua: UA, method: "GET", path: mix[i % mix.length]!, status: 200, bytes: 1000, referrer: "", dest: "", html: i % 5 === 0 });
+      batch.push({
+        time: t0 + i * 2,
+        ip: `10.0.${((i * 7919) % 25_000) >> 8}.${((i * 7919) % 25_000) & 255}`,
+        ua: UA,
+        method: "GET",
+        path: mix[i % mix.length]!,
+        status: 200,
+        bytes: 1000,
+        referrer: "",
+        dest: "",
+        html: i % 5 === 0,
+      });
       if (batch.length === 1000) {
         ingestDb.insertHits(batch);
         batch.length = 0;
@@ -346,8 +423,34 @@ http {
     const logSeconds = Number(process.hrtime.bigint() - logStart) / 1e9;
     ingestDb.close();
 
-    console.log(`\nServing bench (median of ${ROUNDS} alternating rounds per configuration; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(" ")}): ${cpus().length} cores, wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s, mix of ${mix.length} paths (mean ${bytesOfMix.toFixed(0)} B), cut switch every 2 s; nginx with the same worker count`);
-    const header = ["workers", "analytics", "PREPcast req/s", "nginx req/s", "ratio", "p50 / p99 PREPcast", "p50 / p99 nginx", "CPU µs/req PREPcast", "CPU µs/req nginx", "wrk µs/req", "errors", "switches", "hits recorded / requests", "peak RSS PREPcast / nginx", "agent-managed nginx req/s", "managed / nginx", "CPU µs/req managed", "errors managed", "hits followed / requests managed"];
+    console.log(
+      `\nServing bench (median of ${ROUNDS} alternating rounds per configuration; load average at the end ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(
+          " ",
+        )}): ${cpus().length} cores, wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s, mix of ${mix.length} paths (mean ${bytesOfMix.toFixed(0)} B), cut switch every 2 s; nginx with the same worker count`,
+    );
+    const header = [
+      "workers",
+      "analytics",
+      "PREPcast req/s",
+      "nginx req/s",
+      "ratio",
+      "p50 / p99 PREPcast",
+      "p50 / p99 nginx",
+      "CPU µs/req PREPcast",
+      "CPU µs/req nginx",
+      "wrk µs/req",
+      "errors",
+      "switches",
+      "hits recorded / requests",
+      "peak RSS PREPcast / nginx",
+      "agent-managed nginx req/s",
+      "managed / nginx",
+      "CPU µs/req managed",
+      "errors managed",
+      "hits followed / requests managed",
+    ];
     const table: string[][] = [];
     const summary: Record<string, unknown>[] = [];
     for (const c of results) {
@@ -384,16 +487,50 @@ http {
         String(c.managed.reduce((a, r) => a + r.socketErrors + r.non2xx, 0)),
         c.analytics ? `${c.managed.reduce((a, r) => a + r.recorded, 0)} / ${c.managed.reduce((a, r) => a + r.requests, 0)}` : "off",
       ]);
-      summary.push({ workers: c.workers, analytics: c.analytics, ours: { ...ours, raw: undefined }, nginx: { ...theirs, raw: undefined }, ratio: ours.rps / theirs.rps, managed: { ...managed, raw: undefined }, managedRatio: managed.rps / theirs.rps, cpuUsPerRequest: { ours: cpuOurs, nginx: cpuTheirs, wrk: cpuWrk }, rounds: { ours: c.ours.map((r) => r.rps), nginx: c.nginx.map((r) => r.rps) }, errors, recorded, requests });
+      summary.push({
+        workers: c.workers,
+        analytics: c.analytics,
+        ours: { ...ours, raw: undefined },
+        nginx: { ...theirs, raw: undefined },
+        ratio: ours.rps / theirs.rps,
+        managed: { ...managed, raw: undefined },
+        managedRatio: managed.rps / theirs.rps,
+        cpuUsPerRequest: { ours: cpuOurs, nginx: cpuTheirs, wrk: cpuWrk },
+        rounds: { ours: c.ours.map((r) => r.rps), nginx: c.nginx.map((r) => r.rps) },
+        errors,
+        recorded,
+        requests,
+      });
     }
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
     const line = (cells: string[]): string => `| ${cells.map((x, i) => x.padEnd(widths[i]!)).join(" | ")} |`;
     console.log(line(header));
     console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
     for (const r of table) console.log(line(r));
-    console.log("errors = socket errors + non-2xx responses over all rounds (PREPcast / nginx); CPU = user + system time of every server process and thread (for PREPcast including this bench process, which is the cluster primary or, with 1 worker, the server itself)");
-    console.log(`analytics: batched inserts ${(N / insertSeconds).toFixed(0)} hits/s (${N} hits from 25,000 visitors in ${insertSeconds.toFixed(2)} s); nginx log ingestion ${(ingested.hits / logSeconds).toFixed(0)} lines/s (${ingested.hits} lines, ${ingested.errorCount} malformed)`);
-    writeFileSync(join(__dirname, "..", "serve-results.json"), JSON.stringify({ cores: cpus().length, duration: DURATION, connections: CONNECTIONS, threads: THREADS, mix, configs: summary, insertHitsPerSecond: N / insertSeconds, logLinesPerSecond: ingested.hits / logSeconds, hash: createHash("sha256").update(mix.join()).digest("hex").slice(0, 8) }, null, 2));
+    console.log(
+      "errors = socket errors + non-2xx responses over all rounds (PREPcast / nginx); CPU = user + system time of every server process and thread (for PREPcast including this bench process, which is the cluster primary or, with 1 worker, the server itself)",
+    );
+    console.log(
+      `analytics: batched inserts ${(N / insertSeconds).toFixed(0)} hits/s (${N} hits from 25,000 visitors in ${insertSeconds.toFixed(2)} s); nginx log ingestion ${(ingested.hits / logSeconds).toFixed(0)} lines/s (${ingested.hits} lines, ${ingested.errorCount} malformed)`,
+    );
+    writeFileSync(
+      join(__dirname, "..", "serve-results.json"),
+      JSON.stringify(
+        {
+          cores: cpus().length,
+          duration: DURATION,
+          connections: CONNECTIONS,
+          threads: THREADS,
+          mix,
+          configs: summary,
+          insertHitsPerSecond: N / insertSeconds,
+          logLinesPerSecond: ingested.hits / logSeconds,
+          hash: createHash("sha256").update(mix.join()).digest("hex").slice(0, 8),
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -19,7 +19,8 @@ async function run(chunk, windowBytes) {
   const accepted = [];
   const server = await t.grpcTransport(opts).listen({ host: "127.0.0.1", port: 0, tls: { cert: cert.cert, key: cert.key } }, (c) => accepted.push(c));
   const clients = [];
-  for (let i = 0; i < sessions; i++) clients.push(await t.grpcTransport(opts).connect({ host: "127.0.0.1", port: server.address.port, tls: { expectedFingerprint: cert.fingerprint } }));
+  for (let i = 0; i < sessions; i++)
+    clients.push(await t.grpcTransport(opts).connect({ host: "127.0.0.1", port: server.address.port, tls: { expectedFingerprint: cert.fingerprint } }));
   while (accepted.length < sessions) await new Promise((r) => setTimeout(r, 10));
   const chunks = [];
   for (let off = 0; off < perSession; off += chunk) {
@@ -32,9 +33,11 @@ async function run(chunk, windowBytes) {
     let n = 0;
     for await (const f of r.frames()) if (++n === chunks.length && f.chunk) break;
   });
-  await Promise.all(clients.map(async (c) => {
-    for (const ch of chunks) await c.send({ chunk: ch });
-  }));
+  await Promise.all(
+    clients.map(async (c) => {
+      for (const ch of chunks) await c.send({ chunk: ch });
+    }),
+  );
   await Promise.all(readers);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpu0);
@@ -50,7 +53,9 @@ async function run(chunk, windowBytes) {
   for (const windowBytes of [0, 64 * 1024, 16 * 1024 * 1024]) {
     for (const chunk of [256 * 1024, 512 * 1024, 1024 * 1024]) {
       const r = await run(chunk, windowBytes);
-      console.log(`| ${chunk >> 10} KiB | ${windowBytes ? `${windowBytes >> 10} KiB` : "4096 KiB (transport default)"} | ${r.mibs.toFixed(0)} | ${r.cpuPerGiB.toFixed(2)} |`);
+      console.log(
+        `| ${chunk >> 10} KiB | ${windowBytes ? `${windowBytes >> 10} KiB` : "4096 KiB (transport default)"} | ${r.mibs.toFixed(0)} | ${r.cpuPerGiB.toFixed(2)} |`,
+      );
     }
   }
 })().catch((e) => {

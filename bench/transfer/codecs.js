@@ -36,7 +36,9 @@ const z = (src, dict, level) => {
 };
 const total = files.reduce((s, f) => s + f.data.length, 0);
 const zip = changed.filter((f) => f.p.endsWith(".zip")).reduce((s, f) => s + f.data.length, 0);
-console.log(`${files.length} files, ${(total / 1e6).toFixed(2)} MB; ${changed.length} changed or new (${(changed.reduce((s, f) => s + f.data.length, 0) / 1e6).toFixed(2)} MB, of which zip ${(zip / 1e6).toFixed(2)} MB stored as is)`);
+console.log(
+  `${files.length} files, ${(total / 1e6).toFixed(2)} MB; ${changed.length} changed or new (${(changed.reduce((s, f) => s + f.data.length, 0) / 1e6).toFixed(2)} MB, of which zip ${(zip / 1e6).toFixed(2)} MB stored as is)`,
+);
 const rows = [];
 const time = (label, fn) => {
   const t = process.cpuUsage();
@@ -44,15 +46,18 @@ const time = (label, fn) => {
   const c = process.cpuUsage(t);
   rows.push({ label, bytes, cpuMs: Math.round((c.user + c.system) / 1000) });
 };
-for (const level of [3, 12, 19]) time(`per file, zstd -${level} with old version as dictionary`, () => changed.reduce((s, f) => s + Math.min(z(f.data, f.old, level), f.data.length), 0));
+for (const level of [3, 12, 19])
+  time(`per file, zstd -${level} with old version as dictionary`, () => changed.reduce((s, f) => s + Math.min(z(f.data, f.old, level), f.data.length), 0));
 time("per file, zstd -12 alone", () => changed.reduce((s, f) => s + Math.min(z(f.data, null, 12), f.data.length), 0));
-time("per file, brotli q9", () => changed.reduce((s, f) => s + Math.min(zlib.brotliCompressSync(f.data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9 } }).length, f.data.length), 0));
+time("per file, brotli q9", () =>
+  changed.reduce((s, f) => s + Math.min(zlib.brotliCompressSync(f.data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9 } }).length, f.data.length), 0),
+);
 time("per file, gzip -6", () => changed.reduce((s, f) => s + Math.min(zlib.gzipSync(f.data).length, f.data.length), 0));
 for (const level of [6, 12, 15]) {
   for (const group of [256 << 10, 1 << 20, 4 << 20]) {
     time(`groups of ${group >> 10} KiB, zstd -${level}, old versions as dictionary`, () => {
       let out = 0;
-      for (let i = 0; i < changed.length; ) {
+      for (let i = 0; i < changed.length;) {
         const ns = [];
         const os = [];
         let size = 0;
@@ -71,7 +76,7 @@ for (const level of [6, 12, 15]) {
 }
 time("groups of 1024 KiB, zstd -12, no dictionary (full-zstd@1 of the changed files)", () => {
   let out = 0;
-  for (let i = 0; i < changed.length; ) {
+  for (let i = 0; i < changed.length;) {
     const ns = [];
     let size = 0;
     while (i < changed.length && size < 1 << 20) {

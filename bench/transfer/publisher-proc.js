@@ -47,11 +47,26 @@ const chunkSize = chunkArg ? Number(chunkArg) : undefined;
       const cpu = process.cpuUsage(cpu0);
       const st = svc.status();
       const notLive = st.receivers.filter((r) => (r.live?.sequence ?? 0) < cut.ref.sequence).map((r) => r.id);
-      const offers = require("node:fs").readFileSync(path.join(config.state, "audit.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.event === "offer" && r.data.sequence === cut.ref.sequence).map((r) => r.data);
+      const offers = require("node:fs")
+        .readFileSync(path.join(config.state, "audit.log"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+        .filter((r) => r.event === "offer" && r.data.sequence === cut.ref.sequence)
+        .map((r) => r.data);
       process.send({
-        sequence: cut.ref.sequence, files: cut.manifest.files.length, bytes: cut.manifest.totalSize, ms, preparedMs,
-        sentAllMs: sentTimes.length ? Math.max(...sentTimes) : NaN, sentCount: sentTimes.length,
-        cpuS: (cpu.user + cpu.system) / 1e6, maxRssMB: process.resourceUsage().maxRSS / 1024, notLive, offers, delivered: [...delivered],
+        sequence: cut.ref.sequence,
+        files: cut.manifest.files.length,
+        bytes: cut.manifest.totalSize,
+        ms,
+        preparedMs,
+        sentAllMs: sentTimes.length ? Math.max(...sentTimes) : NaN,
+        sentCount: sentTimes.length,
+        cpuS: (cpu.user + cpu.system) / 1e6,
+        maxRssMB: process.resourceUsage().maxRSS / 1024,
+        notLive,
+        offers,
+        delivered: [...delivered],
       });
     } else if (m.cmd === "stop") {
       await svc.stop();

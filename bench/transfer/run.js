@@ -31,7 +31,19 @@ const PUBLISHER_BIN = path.join(REPO, "apps/publisher/bin/prep-publisher.js");
 const RECEIVER_BIN = path.join(REPO, "apps/receiver/bin/prep-receiver.js");
 
 function parseArgs(argv) {
-  const a = { scale: "veracruz", pairs: [9, 41], receivers: [1, 8, 32], workers: 4, chunk: 0, actas: false, qroo: false, rsync: true, work: path.join(REPO, "bench", "out", "transfer"), fs: null, profile: null };
+  const a = {
+    scale: "veracruz",
+    pairs: [9, 41],
+    receivers: [1, 8, 32],
+    workers: 4,
+    chunk: 0,
+    actas: false,
+    qroo: false,
+    rsync: true,
+    work: path.join(REPO, "bench", "out", "transfer"),
+    fs: null,
+    profile: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
@@ -47,7 +59,9 @@ function parseArgs(argv) {
     else if (k === "--fs") a.fs = v();
     else if (k === "--profile") a.profile = path.resolve(v());
     else {
-      console.error(`unknown option ${k}\nusage: node bench/transfer/run.js [--scale veracruz] [--pairs 9,41] [--receivers 1,8,32] [--workers 4] [--chunk BYTES] [--actas] [--qroo] [--no-rsync] [--work DIR] [--fs loop|dir] [--profile DIR]`);
+      console.error(
+        `unknown option ${k}\nusage: node bench/transfer/run.js [--scale veracruz] [--pairs 9,41] [--receivers 1,8,32] [--workers 4] [--chunk BYTES] [--actas] [--qroo] [--no-rsync] [--work DIR] [--fs loop|dir] [--profile DIR]`,
+      );
       process.exit(2);
     }
   }
@@ -113,7 +127,11 @@ function prepareDataFs(work, mode) {
     fs.rmSync(image, { force: true });
   };
   process.on("exit", cleanup);
-  for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => { cleanup(); process.exit(130); });
+  for (const sig of ["SIGINT", "SIGTERM"])
+    process.once(sig, () => {
+      cleanup();
+      process.exit(130);
+    });
   log(`data file system: fresh journaled ext4 on ${image} (sparse), mounted at ${dir}`);
   return { dir, kind: "ext4 (journaled, loop)", cleanup };
 }
@@ -178,7 +196,22 @@ class Bench {
       let info;
       if (fs.existsSync(infoFile)) info = JSON.parse(fs.readFileSync(infoFile, "utf8"));
       else {
-        info = cli(RECEIVER_BIN, ["init", "--dir", dir, "--id", id, "--trust", "../pub/root.pub", "--publisher-key", "../pub/identity.pub", "--publisher-id", "ople", "--allow", "127.0.0.1/32", "--json"]);
+        info = cli(RECEIVER_BIN, [
+          "init",
+          "--dir",
+          dir,
+          "--id",
+          id,
+          "--trust",
+          "../pub/root.pub",
+          "--publisher-key",
+          "../pub/identity.pub",
+          "--publisher-id",
+          "ople",
+          "--allow",
+          "127.0.0.1/32",
+          "--json",
+        ]);
         fs.writeFileSync(infoFile, JSON.stringify(info));
         fs.copyFileSync(path.join(dir, "receiver.yaml"), path.join(dir, "receiver.template.yaml"));
       }
@@ -215,8 +248,13 @@ class Bench {
     }
     const pubState = path.join(this.data, "publisher-state");
     fs.rmSync(pubState, { recursive: true, force: true });
-    let pub = fs.readFileSync(path.join(this.pubDir, "publisher.yaml"), "utf8").replace(/^state: .*$/m, `state: ${pubState}`).replace(/127\.0\.0\.1:8740/, `127.0.0.1:${await freePort()}`).replace("receivers: []", "receivers:");
-    for (const r of chosen) pub += `  - id: ${r.id}\n    name: Receptor ${r.id}\n    transport: grpc\n    address: 127.0.0.1:${r.port}\n    tlsFingerprint: ${r.info.tlsFingerprint}\n    identityPublicKey: ${r.info.identityPublicKey}\n`;
+    let pub = fs
+      .readFileSync(path.join(this.pubDir, "publisher.yaml"), "utf8")
+      .replace(/^state: .*$/m, `state: ${pubState}`)
+      .replace(/127\.0\.0\.1:8740/, `127.0.0.1:${await freePort()}`)
+      .replace("receivers: []", "receivers:");
+    for (const r of chosen)
+      pub += `  - id: ${r.id}\n    name: Receptor ${r.id}\n    transport: grpc\n    address: 127.0.0.1:${r.port}\n    tlsFingerprint: ${r.info.tlsFingerprint}\n    identityPublicKey: ${r.info.identityPublicKey}\n`;
     const file = path.join(this.pubDir, "publisher.yaml");
     fs.writeFileSync(file, pub);
     return { chosen, pubConfig: file };
@@ -240,13 +278,20 @@ class Bench {
     const workers = [];
     const per = Math.ceil(n / Math.min(n, args.workers));
     for (let i = 0; i < n; i += per) {
-      const w = fork(path.join(__dirname, "receivers-proc.js"), chosen.slice(i, i + per).map((r) => r.config), { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: execArgv("receivers") });
+      const w = fork(
+        path.join(__dirname, "receivers-proc.js"),
+        chosen.slice(i, i + per).map((r) => r.config),
+        { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: execArgv("receivers") },
+      );
       workers.push(w);
       children.push(w);
       w.on("error", () => undefined); // IPC to a dying worker: the run fails through its exit instead
     }
     await Promise.all(workers.map((w) => message(w, (m) => m.ready)));
-    const pub = fork(path.join(__dirname, "publisher-proc.js"), [pubConfig, ...(args.chunk ? [String(args.chunk)] : [])], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: execArgv("publisher") });
+    const pub = fork(path.join(__dirname, "publisher-proc.js"), [pubConfig, ...(args.chunk ? [String(args.chunk)] : [])], {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      execArgv: execArgv("publisher"),
+    });
     children.push(pub);
     pub.on("error", () => undefined);
     await message(pub, (m) => m.ready);
@@ -259,7 +304,8 @@ class Bench {
     const seed = await message(pub, (m) => m.sequence !== undefined);
     const s1 = socketBytes(ports);
     // the receivers' own CPU over the push (the `sync -f` child of each commit not included)
-    const receiverCpu = () => Promise.all(workers.map((w) => (w.send({ cmd: "cpu" }), message(w, (m) => m.cpuS !== undefined)))).then((r) => r.reduce((s, x) => s + x.cpuS, 0));
+    const receiverCpu = () =>
+      Promise.all(workers.map((w) => (w.send({ cmd: "cpu" }), message(w, (m) => m.cpuS !== undefined)))).then((r) => r.reduce((s, x) => s + x.cpuS, 0));
     const cpu0 = await receiverCpu();
     pub.send({ cmd: "publish", dir: next });
     const cut = await message(pub, (m) => m.sequence !== undefined);
@@ -269,7 +315,15 @@ class Bench {
     pub.send({ cmd: "stop" });
     for (const w of workers) w.send({ cmd: "stop" });
     await Promise.all([pub, ...workers].map((p) => new Promise((r) => (p.exitCode !== null ? r() : p.once("exit", r)))));
-    return { seed, cut, seedBytes: bytesBetween(s0, s1), cutBytes: bytesBetween(s1, s2), receiverRss: Math.max(...rss.map((r) => r.maxRssMB)), agentsPerWorker: per, receiverCpuS };
+    return {
+      seed,
+      cut,
+      seedBytes: bytesBetween(s0, s1),
+      cutBytes: bytesBetween(s1, s2),
+      receiverRss: Math.max(...rss.map((r) => r.maxRssMB)),
+      agentsPerWorker: per,
+      receiverCpuS,
+    };
   }
 
   /** rsync-baseline.sh on a CUTS dir holding cut-(K-1) and cut-K. */
@@ -281,7 +335,12 @@ class Bench {
     // (docs/benchmarks.md, "Where the files land"), so both sides must create theirs in one place.
     const tmp = path.join(this.data, "tmp");
     fs.mkdirSync(tmp, { recursive: true });
-    const out = execFileSync("bash", [script, cutsDir, String(k), String(n), ...flags], { encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TMPDIR: tmp } });
+    const out = execFileSync("bash", [script, cutsDir, String(k), String(n), ...flags], {
+      encoding: "utf8",
+      maxBuffer: 1 << 24,
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, TMPDIR: tmp },
+    });
     const f = (name) => Number(new RegExp(`${name}=([0-9.]+)`).exec(out)?.[1] ?? NaN);
     return { sent: f("sent"), received: f("received"), wallS: f("wall_s"), cpuS: f("sender_cpu_s"), identical: /result=identical/.test(out) };
   }
@@ -299,7 +358,10 @@ async function main() {
     process.exit(2);
   }
   const doRsync = args.rsync && haveShared && haveRsync;
-  if (!doRsync) log(`rsync comparison skipped: ${!args.rsync ? "--no-rsync" : !haveShared ? `${SHARED}/bench/rsync-baseline.sh not present` : "rsync not installed (apt-get install -y rsync)"}`);
+  if (!doRsync)
+    log(
+      `rsync comparison skipped: ${!args.rsync ? "--no-rsync" : !haveShared ? `${SHARED}/bench/rsync-baseline.sh not present` : "rsync not installed (apt-get install -y rsync)"}`,
+    );
   const dataFs = prepareDataFs(args.work, args.fs);
   const bench = new Bench(dataFs.dir);
   bench.setupIdentities(Math.max(...args.receivers));
@@ -312,7 +374,12 @@ async function main() {
     return push(...rows);
   };
   const series = [];
-  for (const k of args.pairs) series.push({ label: `${args.scale}${args.actas ? "+actas" : ""} ${k - 1}→${k}`, k, dir: path.join(args.work, `cuts-${args.scale}${args.actas ? "-actas" : ""}`) });
+  for (const k of args.pairs)
+    series.push({
+      label: `${args.scale}${args.actas ? "+actas" : ""} ${k - 1}→${k}`,
+      k,
+      dir: path.join(args.work, `cuts-${args.scale}${args.actas ? "-actas" : ""}`),
+    });
   for (const s of series) {
     s.prev = await ensureCut(s.dir, s.k - 1, args.scale, args.actas);
     s.next = await ensureCut(s.dir, s.k, args.scale, args.actas);
@@ -325,7 +392,10 @@ async function main() {
       const dir = path.join(args.work, "cuts-qroo");
       const { replayQroo2019 } = require(path.join(REPO, "packages/cutgen/dist"));
       if (!fs.existsSync(dir)) await replayQroo2019({ zipPath: path.join(zipDir, zip), outDir: dir, cuts: 40 });
-      const cuts = fs.readdirSync(dir).filter((d) => d.startsWith("cut-")).sort();
+      const cuts = fs
+        .readdirSync(dir)
+        .filter((d) => d.startsWith("cut-"))
+        .sort();
       for (const i of [8, Math.min(cuts.length - 1, 36)]) {
         if (!cuts[i]) continue;
         const k = Number(cuts[i].slice(4));
@@ -352,11 +422,22 @@ async function main() {
       const enc = [...new Set(p.cut.offers.map((o) => o.encoding))].join(",");
       const payload = p.cut.offers[0]?.payloadSize ?? 0;
       results.push({
-        series: s.label, n, system: "PREPcast", encoding: enc, payload,
-        perCut: (p.cutBytes.sent + p.cutBytes.received) / n, perCutSent: p.cutBytes.sent / n, perCutRecv: p.cutBytes.received / n,
-        fromEmpty: (p.seedBytes.sent + p.seedBytes.received) / n, timeS: p.cut.ms / 1000, cpuS: p.cut.cpuS, pubRss: p.cut.maxRssMB, recvRss: p.receiverRss,
+        series: s.label,
+        n,
+        system: "PREPcast",
+        encoding: enc,
+        payload,
+        perCut: (p.cutBytes.sent + p.cutBytes.received) / n,
+        perCutSent: p.cutBytes.sent / n,
+        perCutRecv: p.cutBytes.received / n,
+        fromEmpty: (p.seedBytes.sent + p.seedBytes.received) / n,
+        timeS: p.cut.ms / 1000,
+        cpuS: p.cut.cpuS,
+        pubRss: p.cut.maxRssMB,
+        recvRss: p.receiverRss,
         note: `prepare ${(p.cut.preparedMs / 1000).toFixed(2)} s; publisher done ${(p.cut.sentAllMs / 1000).toFixed(2)} s (${p.cut.sentCount}/${n} payloads sent); receiver CPU ${(p.receiverCpuS / n).toFixed(2)} s each; ${p.agentsPerWorker} agents/worker${p.cut.notLive.length ? `; NOT LIVE: ${p.cut.notLive.join(",")}` : ""}`,
-        files: p.cut.files, bytes: p.cut.bytes,
+        files: p.cut.files,
+        bytes: p.cut.bytes,
       });
       if (doRsync) {
         const empty = path.join(args.work, "rsync-empty");
@@ -372,12 +453,36 @@ async function main() {
             const e = bench.rsync(empty, 2, 1, flags);
             fromEmpty = e.sent + e.received;
           }
-          results.push({ series: s.label, n, system: `rsync${flags.length ? ` ${flags.join(" ")}` : ""}`, perCut: (r.sent + r.received) / n, perCutSent: r.sent / n, perCutRecv: r.received / n, fromEmpty, timeS: r.wallS, cpuS: r.cpuS, pubRss: NaN, recvRss: NaN, note: r.identical ? "" : "RESULT DIFFERS" });
+          results.push({
+            series: s.label,
+            n,
+            system: `rsync${flags.length ? ` ${flags.join(" ")}` : ""}`,
+            perCut: (r.sent + r.received) / n,
+            perCutSent: r.sent / n,
+            perCutRecv: r.received / n,
+            fromEmpty,
+            timeS: r.wallS,
+            cpuS: r.cpuS,
+            pubRss: NaN,
+            recvRss: NaN,
+            note: r.identical ? "" : "RESULT DIFFERS",
+          });
         }
       }
     }
   }
-  const header = ["cuts", "N", "system", "bytes/receiver/cut (sent+recv) MB", "from empty MB", "time to all live s", "sender CPU s", "publisher peak RSS MB", "receiver peak RSS MB", "notes"];
+  const header = [
+    "cuts",
+    "N",
+    "system",
+    "bytes/receiver/cut (sent+recv) MB",
+    "from empty MB",
+    "time to all live s",
+    "sender CPU s",
+    "publisher peak RSS MB",
+    "receiver peak RSS MB",
+    "notes",
+  ];
   const lines = [row(header), row(header.map(() => "---"))];
   for (const r of results) {
     const z = results.find((x) => x.series === r.series && x.n === r.n && x.system === "rsync -z");
@@ -387,13 +492,20 @@ async function main() {
     // rsync does not fsync by default; PREPcast makes every cut durable before it goes live
     const zf = results.find((x) => x.series === r.series && x.n === r.n && x.system === "rsync -z --fsync");
     const durable = r.system === "PREPcast" && zf ? `time ${(r.timeS / zf.timeS).toFixed(2)}x rsync -z --fsync; ` : "";
-    lines.push(row([
-      r.series, r.n, r.system + (r.encoding ? ` ${r.encoding}` : ""),
-      `${mb(r.perCut)} (${mb(r.perCutSent)}+${mb(r.perCutRecv)})${ratio}`,
-      Number.isNaN(r.fromEmpty) ? "" : mb(r.fromEmpty), `${r.timeS.toFixed(2)}${tRatio}`, `${r.cpuS.toFixed(2)}${cRatio}`,
-      Number.isNaN(r.pubRss) ? "" : r.pubRss.toFixed(0), Number.isNaN(r.recvRss) ? "" : r.recvRss.toFixed(0),
-      r.system === "PREPcast" ? `${durable}cut ${r.files} files ${mb(r.bytes)} MB, payload ${mb(r.payload)} MB; ${r.note}` : r.note,
-    ]));
+    lines.push(
+      row([
+        r.series,
+        r.n,
+        r.system + (r.encoding ? ` ${r.encoding}` : ""),
+        `${mb(r.perCut)} (${mb(r.perCutSent)}+${mb(r.perCutRecv)})${ratio}`,
+        Number.isNaN(r.fromEmpty) ? "" : mb(r.fromEmpty),
+        `${r.timeS.toFixed(2)}${tRatio}`,
+        `${r.cpuS.toFixed(2)}${cRatio}`,
+        Number.isNaN(r.pubRss) ? "" : r.pubRss.toFixed(0),
+        Number.isNaN(r.recvRss) ? "" : r.recvRss.toFixed(0),
+        r.system === "PREPcast" ? `${durable}cut ${r.files} files ${mb(r.bytes)} MB, payload ${mb(r.payload)} MB; ${r.note}` : r.note,
+      ]),
+    );
   }
   console.log(`\nbench/transfer — ${new Date().toISOString()} — node bench/transfer/run.js ${process.argv.slice(2).join(" ")} — receivers on ${dataFs.kind}`);
   console.log(lines.join("\n"));

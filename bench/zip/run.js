@@ -32,9 +32,12 @@ function entries(buf) {
   const out = [];
   let off = 0;
   while (off + 30 <= buf.length && buf.readUInt32LE(off) === 0x04034b50) {
-    const flags = buf.readUInt16LE(off + 6), method = buf.readUInt16LE(off + 8);
-    const compressedSize = buf.readUInt32LE(off + 18), size = buf.readUInt32LE(off + 22);
-    const nl = buf.readUInt16LE(off + 26), el = buf.readUInt16LE(off + 28);
+    const flags = buf.readUInt16LE(off + 6),
+      method = buf.readUInt16LE(off + 8);
+    const compressedSize = buf.readUInt32LE(off + 18),
+      size = buf.readUInt32LE(off + 22);
+    const nl = buf.readUInt16LE(off + 26),
+      el = buf.readUInt16LE(off + 28);
     if (flags & 0x08) throw new Error(`${file}: entry at ${off} has a data descriptor (sizes after the data); not handled by this bench`);
     const dataStart = off + 30 + nl + el;
     if (dataStart + compressedSize > buf.length) throw new Error(`${file}: entry at ${off} runs past the end`);
@@ -69,7 +72,8 @@ for (const e of list) {
     const hits = [];
     for (const strategy of [zlib.constants.Z_DEFAULT_STRATEGY, zlib.constants.Z_FILTERED])
       for (let level = 1; level <= 9; level++)
-        for (let memLevel = 1; memLevel <= 9; memLevel++) if (deflate(body, { level, memLevel, strategy }).equals(data)) hits.push({ level, memLevel, strategy });
+        for (let memLevel = 1; memLevel <= 9; memLevel++)
+          if (deflate(body, { level, memLevel, strategy }).equals(data)) hits.push({ level, memLevel, strategy });
     if (hits.length === 0) {
       allRebuilt[name] = false;
       row[name] = "no setting rebuilds it";
@@ -93,4 +97,6 @@ if (allRebuilt.pako) {
   console.log(`whole zip reassembled from its headers and pako's data: sha256 ${sha(rebuilt) === sha(raw) ? "identical" : "DIFFERS"}`);
 }
 const skeleton = raw.length - dataBytes;
-console.log(`skeleton (headers, central directory, end record): ${skeleton} B = ${((100 * skeleton) / raw.length).toFixed(2)} % of the zip; the rest is the entries' deflated data`);
+console.log(
+  `skeleton (headers, central directory, end record): ${skeleton} B = ${((100 * skeleton) / raw.length).toFixed(2)} % of the zip; the rest is the entries' deflated data`,
+);

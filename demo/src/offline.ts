@@ -28,12 +28,22 @@ export async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "prepcast-demo-"));
   process.stdout.write(`PREPcast offline demo in ${work}\n`);
   process.stdout.write("generating two synthetic PREP cuts (small scale)...\n");
-  const cuts = [await generateCut({ outDir: path.join(work, "cortes"), k: 1, scale: "small" }), await generateCut({ outDir: path.join(work, "cortes"), k: 2, scale: "small" })];
+  const cuts = [
+    await generateCut({ outDir: path.join(work, "cortes"), k: 1, scale: "small" }),
+    await generateCut({ outDir: path.join(work, "cortes"), k: 2, scale: "small" }),
+  ];
   for (const c of cuts) process.stdout.write(`  ${path.relative(work, c.dir)}: ${c.files} files, ${c.bytes} bytes, corte ${c.corte}\n`);
 
   must(sh("prep-publisher", ["init", "--dir", "keys"], work), "init");
   cuts.forEach((c, i) => {
-    must(sh("prep-publisher", ["pack", path.relative(work, c.dir), "--keys", "keys", "--sequence", String(i + 1), "--corte", c.corte, "--out", `corte-${i + 1}.prep`], work), `pack ${i + 1}`);
+    must(
+      sh(
+        "prep-publisher",
+        ["pack", path.relative(work, c.dir), "--keys", "keys", "--sequence", String(i + 1), "--corte", c.corte, "--out", `corte-${i + 1}.prep`],
+        work,
+      ),
+      `pack ${i + 1}`,
+    );
   });
   must(sh("prep-receiver", ["verify", "corte-1.prep", "--trust", "keys/root.pub"], work), "verify");
   must(sh("prep-receiver", ["install", "corte-1.prep", "--trust", "keys/root.pub", "--root", "difusor"], work), "install 1");

@@ -69,7 +69,11 @@ export async function runPushDemo(opts: PushDemoOptions): Promise<{ dir: string;
       for (const row of j.table) out(`    ${row.map((c) => c ?? "-").join("  ")}`);
       if (k < opts.cuts) await waitFor("next cut", () => opts.signal?.aborted === true, opts.intervalMs, 100).catch(() => undefined);
     }
-    const receipts = spawnSync(process.execPath, [path.join(__dirname, "../../apps/publisher/bin/prep-publisher.js"), "receipts", "--config", cluster.pubConfig], { encoding: "utf8" });
+    const receipts = spawnSync(
+      process.execPath,
+      [path.join(__dirname, "../../apps/publisher/bin/prep-publisher.js"), "receipts", "--config", cluster.pubConfig],
+      { encoding: "utf8" },
+    );
     receiptsSummary = receipts.stdout;
     out("\nsigned receipts kept by the publisher:");
     out(receipts.stdout);

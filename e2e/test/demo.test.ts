@@ -29,7 +29,11 @@ test("the demo's dashboard logs in with the printed token, its cuts are not stal
     },
     beforeStop: async ({ cluster }) => {
       for (const r of cluster.receivers) {
-        const status = (await (await fetch(`http://127.0.0.1:${r.sitePort}/.well-known/prepcast.json`)).json()) as { sequence: number; stale: boolean; corte: string };
+        const status = (await (await fetch(`http://127.0.0.1:${r.sitePort}/.well-known/prepcast.json`)).json()) as {
+          sequence: number;
+          stale: boolean;
+          corte: string;
+        };
         expect(status).toMatchObject({ sequence: 2, stale: false });
         expect(Math.abs(Date.parse(status.corte) - Date.now())).toBeLessThan(10 * 60_000);
         const agentPage = await (await fetch(`http://127.0.0.1:${r.adminPort}/`)).text();

@@ -46,7 +46,9 @@ describe("disk full during staging", () => {
     expect(cluster.push(cut1).json).toMatchObject({ ok: true, delivered: 1 });
 
     const cut2 = (await generateCut({ outDir: cuts, k: 2, scale: "small" })).dir;
-    const child = spawn(process.execPath, [PUBLISHER_BIN, "push", cut2, "--config", cluster.pubConfig, "--timeout", "15", "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [PUBLISHER_BIN, "push", cut2, "--config", cluster.pubConfig, "--timeout", "15", "--json"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     // another process fills the disk as soon as the new payload starts arriving

@@ -53,7 +53,8 @@ const applyGzipExample: PayloadApplier = async (req, stagingDir) => {
   } catch (e) {
     throw new PrepcastError("PROTOCOL_ERROR", `${GZIP_EXAMPLE} payload does not inflate within the manifest's ${m.totalSize} bytes: ${(e as Error).message}`);
   }
-  if (full.length !== m.totalSize) throw new PrepcastError("TRUNCATED", `${GZIP_EXAMPLE} payload inflates to ${full.length} bytes, the manifest says ${m.totalSize}`);
+  if (full.length !== m.totalSize)
+    throw new PrepcastError("TRUNCATED", `${GZIP_EXAMPLE} payload inflates to ${full.length} bytes, the manifest says ${m.totalSize}`);
   await applyFullPayload(stagingDir, m, Readable.from([full]));
 };
 
@@ -61,7 +62,13 @@ const cluster = new InProcessCluster();
 const cutsDir = path.join(cluster.dir, "cuts");
 const cutDir = (k: number) => path.join(cutsDir, `c${k}`, `cut-${String(k).padStart(4, "0")}`);
 const offersOf = (sequence: number) =>
-  Object.fromEntries(cluster.audit("offer").map((r) => r.data as { receiver: string; sequence: number; encoding: string }).filter((o) => o.sequence === sequence).map((o) => [o.receiver, o.encoding]));
+  Object.fromEntries(
+    cluster
+      .audit("offer")
+      .map((r) => r.data as { receiver: string; sequence: number; encoding: string })
+      .filter((o) => o.sequence === sequence)
+      .map((o) => [o.receiver, o.encoding]),
+  );
 
 /** A transport registered under a new name: gRPC underneath, counting the publisher's dials. */
 const dials: string[] = [];
@@ -105,7 +112,10 @@ test("an encoding and a transport registered from outside: each used where it ap
   expect(offersOf(1)).toEqual({ knows: GZIP_EXAMPLE, plain: ENCODING_FULL_ZSTD, audited: ENCODING_FULL_ZSTD });
   // only the receiver registered with grpc-audited was dialled through it
   expect(new Set(dials)).toEqual(new Set([`127.0.0.1:${cluster.node("audited").pushPort}`]));
-  expect(pub.status().receivers.find((r) => r.id === "audited")).toMatchObject({ transport: "grpc-audited", address: `127.0.0.1:${cluster.node("audited").pushPort}` });
+  expect(pub.status().receivers.find((r) => r.id === "audited")).toMatchObject({
+    transport: "grpc-audited",
+    address: `127.0.0.1:${cluster.node("audited").pushPort}`,
+  });
   for (const id of ["knows", "plain", "audited"]) {
     const live = cluster.node(id).agent!.store.live();
     expect(live?.record.sequence).toBe(1);
@@ -127,7 +137,11 @@ test("a receiver naming a transport the publisher does not know is refused when 
   };
   // the config as the cluster wrote it names grpc-audited for one receiver: the default registry refuses it
   expect(read()).toMatch(/^CONFIG_INVALID: [^]*receivers\.2\.transport[^]*unknown transport "grpc-audited" \(this publisher knows grpc, websocket\)/);
-  expect(loadPublisherConfig(file, {}, { transports: [...defaultTransports(), grpcAudited] }).receiverEntries.map((r) => r.transport)).toEqual(["grpc", "grpc", "grpc-audited"]);
+  expect(loadPublisherConfig(file, {}, { transports: [...defaultTransports(), grpcAudited] }).receiverEntries.map((r) => r.transport)).toEqual([
+    "grpc",
+    "grpc",
+    "grpc-audited",
+  ]);
 });
 
 test("a bad encoder registration is refused before the service starts, with what to change", () => {

@@ -42,10 +42,14 @@ describe("the final cut and the end of publication (real processes)", () => {
 
   test("bad --final / --publish-until input is refused, naming the flag, before anything is signed", async () => {
     const { dir } = await generateCut({ outDir: cutsDir, k: 2, scale: "small" });
-    const alone = cli(PUBLISHER_BIN, ["push", dir, "--config", cluster.pubConfig, "--publish-until", "2030-01-01T00:00:00-06:00", "--json"], { allowFail: true });
+    const alone = cli(PUBLISHER_BIN, ["push", dir, "--config", cluster.pubConfig, "--publish-until", "2030-01-01T00:00:00-06:00", "--json"], {
+      allowFail: true,
+    });
     expect(alone.code).toBe(78); // CONFIG_INVALID, as for a bad --retract
     expect(alone.json).toMatchObject({ ok: false, code: "CONFIG_INVALID", where: "--publish-until" });
-    const early = cli(PUBLISHER_BIN, ["push", dir, "--config", cluster.pubConfig, "--final", "--publish-until", "2024-06-01T00:00:00-06:00", "--json"], { allowFail: true });
+    const early = cli(PUBLISHER_BIN, ["push", dir, "--config", cluster.pubConfig, "--final", "--publish-until", "2024-06-01T00:00:00-06:00", "--json"], {
+      allowFail: true,
+    });
     expect(early.code).toBe(78);
     expect(early.json).toMatchObject({ ok: false, code: "CONFIG_INVALID", where: "--publish-until" });
     expect(early.json.message).toMatch(/not later than the cut's corte/);
@@ -59,7 +63,11 @@ describe("the final cut and the end of publication (real processes)", () => {
     expect(res.json).toMatchObject({ ok: true, sequence: 2, delivered: 1, final: true, publishUntil: until });
     // the corte is from 2024: an ordinary cut would be stale; the final one is not
     expect(await wellKnown()).toMatchObject({ status: "live", sequence: 2, final: true, publishUntil: until, publicationEnded: false, stale: false });
-    expect(await agentStatus()).toMatchObject({ stale: false, live: { sequence: 2, final: true, publishUntil: until }, final: { sequence: 2, publishUntil: until, publicationEnded: false } });
+    expect(await agentStatus()).toMatchObject({
+      stale: false,
+      live: { sequence: 2, final: true, publishUntil: until },
+      final: { sequence: 2, publishUntil: until, publicationEnded: false },
+    });
     const page = await (await fetch(`${agent()}/`)).text();
     expect(page).toContain("Corte final");
     expect(page).not.toContain("Corte desactualizado");
@@ -86,7 +94,14 @@ describe("the final cut and the end of publication (real processes)", () => {
     const { dir } = await generateCut({ outDir: cutsDir, k: 3, scale: "small" });
     const res = cluster.push(dir, ["--final"]);
     expect(res.json).toMatchObject({ ok: true, sequence: 3, final: true, publishUntil: DEFAULT_UNTIL });
-    expect(await wellKnown()).toMatchObject({ sequence: 3, final: true, publishUntil: DEFAULT_UNTIL, publishUntilLocal: "09/06/2024 23:59 (UTC-6)", publicationEnded: true, stale: false });
+    expect(await wellKnown()).toMatchObject({
+      sequence: 3,
+      final: true,
+      publishUntil: DEFAULT_UNTIL,
+      publishUntilLocal: "09/06/2024 23:59 (UTC-6)",
+      publicationEnded: true,
+      stale: false,
+    });
     expect((await fetch(`${site()}/`)).status).toBe(200);
     expect(await agentStatus()).toMatchObject({ stale: false, final: { sequence: 3, publicationEnded: true } });
     const st = await waitFor("the monitor sees the end of publication", async () => {
@@ -100,7 +115,9 @@ describe("the final cut and the end of publication (real processes)", () => {
     // both audit logs record it
     const pubAudit = fs.readFileSync(path.join(cluster.pubDir, "state", "audit.log"), "utf8");
     expect(pubAudit).toMatch(/"final":true.*"event":"cut_prepared"/);
-    await waitFor("publication_ended in the publisher's audit log", () => fs.readFileSync(path.join(cluster.pubDir, "state", "audit.log"), "utf8").includes('"publication_ended"'));
+    await waitFor("publication_ended in the publisher's audit log", () =>
+      fs.readFileSync(path.join(cluster.pubDir, "state", "audit.log"), "utf8").includes('"publication_ended"'),
+    );
     const rxAudit = fs.readFileSync(path.join(cluster.receivers[0]!.dir, "data", "audit.log"), "utf8");
     expect(rxAudit).toMatch(/"final":true.*"event":"cut.committed"/);
   });
@@ -108,11 +125,42 @@ describe("the final cut and the end of publication (real processes)", () => {
   test("offline path: pack --final and verify show it", () => {
     const { dir } = { dir: path.join(cutsDir, "cut-0003") };
     const out = path.join(cluster.dir, "final.prep");
-    const packed = cli(PUBLISHER_BIN, ["pack", dir, "--keys", cluster.pubDir, "--sequence", "9", "--corte", "2024-06-03T12:00:00-06:00", "--out", out, "--final", "--json"]).json;
+    const packed = cli(PUBLISHER_BIN, [
+      "pack",
+      dir,
+      "--keys",
+      cluster.pubDir,
+      "--sequence",
+      "9",
+      "--corte",
+      "2024-06-03T12:00:00-06:00",
+      "--out",
+      out,
+      "--final",
+      "--json",
+    ]).json;
     expect(packed).toMatchObject({ ok: true, final: true, publishUntil: DEFAULT_UNTIL });
     const verified = cli(RECEIVER_BIN, ["verify", out, "--trust", path.join(cluster.pubDir, "root.pub"), "--json"]).json;
     expect(verified).toMatchObject({ ok: true, final: true, publishUntil: DEFAULT_UNTIL });
-    const bad = cli(PUBLISHER_BIN, ["pack", dir, "--keys", cluster.pubDir, "--sequence", "10", "--corte", "2024-06-03T12:15:00-06:00", "--out", out, "--publish-until", "2024-06-09T23:59:00-06:00", "--json"], { allowFail: true });
+    const bad = cli(
+      PUBLISHER_BIN,
+      [
+        "pack",
+        dir,
+        "--keys",
+        cluster.pubDir,
+        "--sequence",
+        "10",
+        "--corte",
+        "2024-06-03T12:15:00-06:00",
+        "--out",
+        out,
+        "--publish-until",
+        "2024-06-09T23:59:00-06:00",
+        "--json",
+      ],
+      { allowFail: true },
+    );
     expect(bad.code).toBe(78); // a configuration problem, as for --retract
     expect(bad.json).toMatchObject({ ok: false, code: "CONFIG_INVALID", where: "--publish-until" });
   });

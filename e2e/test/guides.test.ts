@@ -34,7 +34,10 @@ const DOCS = [
   "README.md",
   ...["apps", "packages"].flatMap((d) => fs.readdirSync(path.join(REPO, d)).map((p) => `${d}/${p}/README.md`)),
   "infra/README.md",
-  ...fs.readdirSync(path.join(REPO, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`),
+  ...fs
+    .readdirSync(path.join(REPO, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
   ...RUNNABLE_PAGES.map((f) => `docs/operations/${f}`),
   ...INSTALL_GUIDES.map((f) => `docs/operations/${f}`),
 ].filter((f) => fs.existsSync(path.join(REPO, f)));
@@ -152,7 +155,10 @@ describe("every PREPcast command in the docs parses", () => {
   });
 
   it("finds the commands it checks (and would catch a wrong one)", async () => {
-    const found = invocations('sudo -u prepcast prep-receiver verify x.prep --trust "$ROOT_PUB"; echo "exit $?"\nprep-publisher drill --config c \\\n  --cuts 8 --interval 15m  # comment', 0);
+    const found = invocations(
+      'sudo -u prepcast prep-receiver verify x.prep --trust "$ROOT_PUB"; echo "exit $?"\nprep-publisher drill --config c \\\n  --cuts 8 --interval 15m  # comment',
+      0,
+    );
     expect(found).toEqual([
       { line: 1, tool: "prep-receiver", args: ["verify", "x.prep", "--trust", "1"] },
       { line: 2, tool: "prep-publisher", args: ["drill", "--config", "c", "--cuts", "8", "--interval", "15m"] },
@@ -175,10 +181,17 @@ describe("docs/operations run as written where they can on one machine", () => {
     (globalThis as { __prepcastTempDirs?: string[] }).__prepcastTempDirs?.push(dir); // removed after the test file (jest.environment.js)
     const bin = path.join(dir, ".bin");
     fs.mkdirSync(bin);
-    const tools: Record<string, string> = { "prep-publisher": "apps/publisher/bin/prep-publisher.js", "prep-receiver": "apps/receiver/bin/prep-receiver.js", "prep-gen-cuts": "packages/cutgen/bin/prep-gen-cuts.js" };
-    for (const [name, file] of Object.entries(tools)) fs.writeFileSync(path.join(bin, name), `#!/bin/sh\nexec "${process.execPath}" "${path.join(REPO, file)}" "$@"\n`, { mode: 0o755 });
+    const tools: Record<string, string> = {
+      "prep-publisher": "apps/publisher/bin/prep-publisher.js",
+      "prep-receiver": "apps/receiver/bin/prep-receiver.js",
+      "prep-gen-cuts": "packages/cutgen/bin/prep-gen-cuts.js",
+    };
+    for (const [name, file] of Object.entries(tools))
+      fs.writeFileSync(path.join(bin, name), `#!/bin/sh\nexec "${process.execPath}" "${path.join(REPO, file)}" "$@"\n`, { mode: 0o755 });
     // sudo -u prepcast CMD: the command, as the current user (the test has no service user)
-    fs.writeFileSync(path.join(bin, "sudo"), '#!/bin/sh\nwhile [ $# -gt 0 ]; do case "$1" in -u|-g) shift 2;; -*) shift;; *) break;; esac; done\nexec "$@"\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "sudo"), '#!/bin/sh\nwhile [ $# -gt 0 ]; do case "$1" in -u|-g) shift 2;; -*) shift;; *) break;; esac; done\nexec "$@"\n', {
+      mode: 0o755,
+    });
     // HOME too: a guide may write under ~ (release.md: ~/prepcast-release-key)
     return { dir, env: { PATH: `${bin}:${process.env.PATH}`, TMPDIR: dir, HOME: dir } };
   }
@@ -197,8 +210,13 @@ describe("docs/operations run as written where they can on one machine", () => {
       // the root set's keys stay where `init --root-keys` wrote them (each official takes one away by hand)
       const set = path.join(dir, "ceremony", "KEYS-SET");
       return {
-        ETC: path.join(dir, "etc"), KEYS: keys, ROOT_KEY: path.join(keys, "root.key"), NEW_EXPIRY: new Date(Date.now() + 500 * 86_400_000).toISOString(),
-        SET: set, ROOT_KEY_1: path.join(set, "root-1.key"), ROOT_KEY_3: path.join(set, "root-3.key"),
+        ETC: path.join(dir, "etc"),
+        KEYS: keys,
+        ROOT_KEY: path.join(keys, "root.key"),
+        NEW_EXPIRY: new Date(Date.now() + 500 * 86_400_000).toISOString(),
+        SET: set,
+        ROOT_KEY_1: path.join(set, "root-1.key"),
+        ROOT_KEY_3: path.join(set, "root-3.key"),
       };
     },
     "runbook-drills.md": (dir, env) => {
@@ -215,7 +233,8 @@ describe("docs/operations run as written where they can on one machine", () => {
     const { dir, env } = harness();
     const values = setups[page]?.(dir, env) ?? {};
     const r = await runGuide(path.join(OPERATIONS, page), dir, env, values);
-    if (r.status !== 0) throw new Error(`docs/operations/${page} did not run as written (exit ${r.status}):\n${r.stderr.slice(-5000)}\n--- stdout ---\n${r.stdout.slice(-3000)}`);
+    if (r.status !== 0)
+      throw new Error(`docs/operations/${page} did not run as written (exit ${r.status}):\n${r.stderr.slice(-5000)}\n--- stdout ---\n${r.stdout.slice(-3000)}`);
     expect(r.stderr).toContain(`docs/operations/${page} ran to the end`);
     if (page === "runbook-drills.md") {
       expect(r.stdout).toContain("exit 0");

@@ -8,7 +8,19 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadPublisherSigningMaterial, packCut, readSecretKeyFile } from "@prepcast/protocol";
-import { auditEntries, cli, Cluster, freePort, generateCut, liveCut, PUBLISHER_BIN, RECEIVER_BIN, waitFor, type GeneratedCut, type ReceiverNode } from "@prepcast/testkit";
+import {
+  auditEntries,
+  cli,
+  Cluster,
+  freePort,
+  generateCut,
+  liveCut,
+  PUBLISHER_BIN,
+  RECEIVER_BIN,
+  waitFor,
+  type GeneratedCut,
+  type ReceiverNode,
+} from "@prepcast/testkit";
 
 jest.setTimeout(240_000);
 
@@ -19,8 +31,12 @@ describe("signing key rotation and revocation (real processes)", () => {
   let oldKeys: string;
   const cuts: GeneratedCut[] = [];
   const state = () => path.join(uv.dir, "data");
-  const receiverKeyset = () => (JSON.parse(fs.readFileSync(path.join(state(), "state.json"), "utf8")) as { trust: { keysetVersion: number } }).trust.keysetVersion;
-  const refusals = () => auditEntries({ id: uv.id, stateDir: state() }).filter((e) => e.event === "refused").map((e) => e.data.code as string);
+  const receiverKeyset = () =>
+    (JSON.parse(fs.readFileSync(path.join(state(), "state.json"), "utf8")) as { trust: { keysetVersion: number } }).trust.keysetVersion;
+  const refusals = () =>
+    auditEntries({ id: uv.id, stateDir: state() })
+      .filter((e) => e.event === "refused")
+      .map((e) => e.data.code as string);
 
   beforeAll(async () => {
     cluster = await Cluster.create([{ id: "uv", transport: "grpc" }]);
@@ -32,7 +48,8 @@ describe("signing key rotation and revocation (real processes)", () => {
     // what a thief of the first signing key holds: that key and keyset 1
     oldKeys = path.join(cluster.dir, "stolen");
     fs.mkdirSync(oldKeys, { mode: 0o700 });
-    for (const f of ["signing.key", "keyset.json", "keyset.sig", "root.pub", "identity.key"]) fs.copyFileSync(path.join(cluster.pubDir, f), path.join(oldKeys, f));
+    for (const f of ["signing.key", "keyset.json", "keyset.sig", "root.pub", "identity.key"])
+      fs.copyFileSync(path.join(cluster.pubDir, f), path.join(oldKeys, f));
     for (let k = 1; k <= 4; k++) cuts.push(await generateCut({ outDir: path.join(cluster.dir, "cuts"), k, scale: "small" }));
     await cluster.startReceiver(uv);
     await cluster.startPublisher();
@@ -120,24 +137,45 @@ describe("signing key rotation and revocation (real processes)", () => {
     cli(PUBLISHER_BIN, ["pack", cuts[2]!.dir, "--keys", oldKeys, "--sequence", "3", "--corte", corte, "--out", stale, "--json"]);
     // a package without a receiver's state is checked on its own: keyset 1 was valid when issued
     expect(cli(RECEIVER_BIN, ["verify", stale, "--trust", rootPub, "--json"]).json).toMatchObject({ ok: true, keysetVersion: 1 });
-    expect(cli(RECEIVER_BIN, ["verify", stale, "--trust", rootPub, "--root", state(), "--json"], { allowFail: true }).json).toMatchObject({ ok: false, code: "KEYSET_ROLLBACK" });
-    expect(cli(RECEIVER_BIN, ["install", stale, "--trust", rootPub, "--root", state(), "--json"], { allowFail: true }).json).toMatchObject({ ok: false, code: "KEYSET_ROLLBACK" });
+    expect(cli(RECEIVER_BIN, ["verify", stale, "--trust", rootPub, "--root", state(), "--json"], { allowFail: true }).json).toMatchObject({
+      ok: false,
+      code: "KEYSET_ROLLBACK",
+    });
+    expect(cli(RECEIVER_BIN, ["install", stale, "--trust", rootPub, "--root", state(), "--json"], { allowFail: true }).json).toMatchObject({
+      ok: false,
+      code: "KEYSET_ROLLBACK",
+    });
 
     // made by the thief with keyset 2 and the revoked key (pack would refuse: signed by hand)
     const current = loadPublisherSigningMaterial(cluster.pubDir);
     const forged = path.join(cluster.dir, "forged.prep");
-    await packCut({ cutDir: cuts[2]!.dir, signing: { ...current, signingKey: readSecretKeyFile(path.join(oldKeys, "signing.key")) }, process: "VER-2024", channel: "produccion", sequence: 3, corte, out: forged });
+    await packCut({
+      cutDir: cuts[2]!.dir,
+      signing: { ...current, signingKey: readSecretKeyFile(path.join(oldKeys, "signing.key")) },
+      process: "VER-2024",
+      channel: "produccion",
+      sequence: 3,
+      corte,
+      out: forged,
+    });
     const verify = cli(RECEIVER_BIN, ["verify", forged, "--trust", rootPub, "--json"], { allowFail: true });
     expect(verify.code).toBe(1);
     expect(verify.json).toMatchObject({ ok: false, code: "KEY_UNKNOWN", message: expect.stringContaining("revoked") });
-    expect(cli(RECEIVER_BIN, ["install", forged, "--trust", rootPub, "--root", state(), "--json"], { allowFail: true }).json).toMatchObject({ ok: false, code: "KEY_UNKNOWN" });
+    expect(cli(RECEIVER_BIN, ["install", forged, "--trust", rootPub, "--root", state(), "--json"], { allowFail: true }).json).toMatchObject({
+      ok: false,
+      code: "KEY_UNKNOWN",
+    });
     expect(liveCut({ id: uv.id, stateDir: state() }).sequence).toBe(2);
 
     // the OPLE's own package with the current keyset installs
     const good = path.join(cluster.dir, "good.prep");
     cli(PUBLISHER_BIN, ["pack", cuts[2]!.dir, "--keys", cluster.pubDir, "--sequence", "3", "--corte", corte, "--out", good, "--json"]);
     expect(cli(RECEIVER_BIN, ["verify", good, "--trust", rootPub, "--root", state(), "--json"]).json).toMatchObject({ ok: true, keysetVersion: 2 });
-    expect(cli(RECEIVER_BIN, ["install", good, "--trust", rootPub, "--root", state(), "--json"]).json).toMatchObject({ ok: true, status: "activated", sequence: 3 });
+    expect(cli(RECEIVER_BIN, ["install", good, "--trust", rootPub, "--root", state(), "--json"]).json).toMatchObject({
+      ok: true,
+      status: "activated",
+      sequence: 3,
+    });
   });
 
   test("a keyset close to its expiry is a warning in prep-publisher status, prep-receiver status and doctor", async () => {
@@ -159,11 +197,21 @@ describe("signing key rotation and revocation (real processes)", () => {
     const rs = cli(RECEIVER_BIN, ["status", "--root", state(), "--json"]).json;
     expect(rs.keyset).toMatchObject({ accepted: 3, live: { version: 3, daysLeft: 4, expiringSoon: true } });
     expect(cli(RECEIVER_BIN, ["status", "--root", state()]).stdout).toContain("WARNING: keyset version 3 expires in 4 day(s)");
-    expect(cli(RECEIVER_BIN, ["status", "--root", state(), "--keyset-warn-days", "3", "--json"]).json.keyset.live).toMatchObject({ expiringSoon: false, warning: null });
+    expect(cli(RECEIVER_BIN, ["status", "--root", state(), "--keyset-warn-days", "3", "--json"]).json.keyset.live).toMatchObject({
+      expiringSoon: false,
+      warning: null,
+    });
 
     const doctor = cli(RECEIVER_BIN, ["doctor", "--config", uv.config, "--only", "keyset", "--json"], { allowFail: true });
     expect(doctor.code).toBe(0);
-    expect(doctor.json.checks).toEqual([expect.objectContaining({ id: "keyset", status: "warn", detail: expect.stringContaining("expires in 4 day(s)"), fix: expect.stringContaining("keys renew") })]);
+    expect(doctor.json.checks).toEqual([
+      expect.objectContaining({
+        id: "keyset",
+        status: "warn",
+        detail: expect.stringContaining("expires in 4 day(s)"),
+        fix: expect.stringContaining("keys renew"),
+      }),
+    ]);
 
     // renewed: the warning is gone at the next cut
     const renewed = cli(PUBLISHER_BIN, ["keys", "renew", "--keys", cluster.pubDir, "--root-key", rootKey, "--keyset-expires-days", "200", "--json"]).json;

@@ -50,8 +50,13 @@ maybe("the agent keeps nginx serving the live cut: headers, well-known, banner, 
   const reloadLog = path.join(cluster.dir, "reloads.log");
   // the reload command also counts the reloads (a shell wrapper around `nginx -s reload`)
   const reload = ["sh", "-c", `echo reload >> '${reloadLog}' && exec '${ctl.join("' '")}' -s reload`];
-  const yaml = fs.readFileSync(r.config, "utf8").replace(`listen: 127.0.0.1:${r.sitePort}`, (m) =>
-    `${m}\n  nginx:\n    include: ${include}\n    accessLog: ${accessLog}\n    test: ${JSON.stringify([...ctl, "-t"])}\n    reload: ${JSON.stringify(reload)}\n    refreshSeconds: 1`);
+  const yaml = fs
+    .readFileSync(r.config, "utf8")
+    .replace(
+      `listen: 127.0.0.1:${r.sitePort}`,
+      (m) =>
+        `${m}\n  nginx:\n    include: ${include}\n    accessLog: ${accessLog}\n    test: ${JSON.stringify([...ctl, "-t"])}\n    reload: ${JSON.stringify(reload)}\n    refreshSeconds: 1`,
+    );
   fs.writeFileSync(r.config, yaml);
   const reloads = (): number => (fs.existsSync(reloadLog) ? fs.readFileSync(reloadLog, "utf8").split("\n").filter(Boolean).length : 0);
 
@@ -70,10 +75,18 @@ maybe("the agent keeps nginx serving the live cut: headers, well-known, banner, 
   const cuts = path.join(cluster.dir, "cuts");
   const cut1 = await generateCut({ outDir: cuts, k: 1, scale: "small" });
   expect(cluster.push(cut1.dir).json).toMatchObject({ ok: true, delivered: 1 });
-  await waitFor("nginx to serve cut 1", async () => (await fetch(`${nginx!.url}/.well-known/prepcast.json`).then((x) => x.json() as Promise<{ sequence?: number }>)).sequence === 1, 10_000, 50);
+  await waitFor(
+    "nginx to serve cut 1",
+    async () => (await fetch(`${nginx!.url}/.well-known/prepcast.json`).then((x) => x.json() as Promise<{ sequence?: number }>)).sequence === 1,
+    10_000,
+    50,
+  );
   const site = `http://127.0.0.1:${r.sitePort}`;
   // the same headers as the agent's own server, for a page, a data file and an asset
-  const files = fs.readdirSync(cut1.dir, { recursive: true }).map(String).filter((f) => fs.statSync(path.join(cut1.dir, f)).isFile());
+  const files = fs
+    .readdirSync(cut1.dir, { recursive: true })
+    .map(String)
+    .filter((f) => fs.statSync(path.join(cut1.dir, f)).isFile());
   const page = files.find((f) => f.endsWith(".html"))!;
   const data = files.find((f) => f.endsWith(".json"))!;
   const byExtension = new Map(files.map((f) => [path.extname(f), f] as const)); // one file of each kind: cache rules, types
@@ -82,19 +95,24 @@ maybe("the agent keeps nginx serving the live cut: headers, well-known, banner, 
     const res = await fetch(`${nginx.url}/${f}`);
     expect(res.status).toBe(200);
     expect(Buffer.from(await res.arrayBuffer()).equals(fs.readFileSync(path.join(cut1.dir, f)))).toBe(true); // published without modification
-    for (const h of ["x-prep-corte", "cache-control", "content-security-policy", "x-content-type-options", "referrer-policy", "content-type"]) expect({ f, h, v: res.headers.get(h) }).toEqual({ f, h, v: ours.get(h) });
+    for (const h of ["x-prep-corte", "cache-control", "content-security-policy", "x-content-type-options", "referrer-policy", "content-type"])
+      expect({ f, h, v: res.headers.get(h) }).toEqual({ f, h, v: ours.get(h) });
   }
   const wk = await fetch(`${nginx.url}/.well-known/prepcast.json`);
   expect(wk.headers.get("access-control-allow-origin")).toBe("*");
   expect(await wk.json()).toMatchObject({ format: "prepcast/site-status@1", status: "live", sequence: 1, corte: cut1.corte });
   const manifest = await fetch(`${nginx.url}/.well-known/prepcast/manifest.json`);
-  expect(Buffer.from(await manifest.arrayBuffer()).equals(Buffer.from(await (await fetch(`${site}/.well-known/prepcast/manifest.json`)).arrayBuffer()))).toBe(true);
+  expect(Buffer.from(await manifest.arrayBuffer()).equals(Buffer.from(await (await fetch(`${site}/.well-known/prepcast/manifest.json`)).arrayBuffer()))).toBe(
+    true,
+  );
   const banner = await fetch(`${nginx.url}/.well-known/prepcast/banner.js`);
   expect(banner.status).toBe(200);
   expect(await banner.text()).toContain("PREPcast banner");
   expect((await fetch(`${nginx.url}/no-such-page.html`)).status).toBe(404);
   // verify-site through nginx: the bytes are exactly the signed cut
-  const verify = cli(RECEIVER_BIN, ["verify-site", nginx.url, "--trust", path.join(cluster.pubDir, "root.pub"), "--sample", "5", "--json"], { allowFail: true });
+  const verify = cli(RECEIVER_BIN, ["verify-site", nginx.url, "--trust", path.join(cluster.pubDir, "root.pub"), "--sample", "5", "--json"], {
+    allowFail: true,
+  });
   expect(verify.json).toMatchObject({ ok: true });
 
   // a switch: nginx serves cut 2 right after the push, one reload; a quiet period: none
@@ -105,17 +123,25 @@ maybe("the agent keeps nginx serving the live cut: headers, well-known, banner, 
   // response is one cut's bytes with that cut's header, and once switched never the old cut again
   const bytesOf = (dir: string): Buffer => fs.readFileSync(path.join(dir, data));
   const switchedAt = Date.now();
-  await waitFor("nginx to serve cut 2", async () => {
-    const res = await fetchRetry(`${nginx!.url}/${data}`);
-    const body = Buffer.from(await res.arrayBuffer());
-    const corte = res.headers.get("x-prep-corte");
-    expect(corte === cut2.corte ? body.equals(bytesOf(cut2.dir)) : corte === cut1.corte && body.equals(bytesOf(cut1.dir))).toBe(true);
-    return corte === cut2.corte;
-  }, 3000, 10);
+  await waitFor(
+    "nginx to serve cut 2",
+    async () => {
+      const res = await fetchRetry(`${nginx!.url}/${data}`);
+      const body = Buffer.from(await res.arrayBuffer());
+      const corte = res.headers.get("x-prep-corte");
+      expect(corte === cut2.corte ? body.equals(bytesOf(cut2.dir)) : corte === cut1.corte && body.equals(bytesOf(cut1.dir))).toBe(true);
+      return corte === cut2.corte;
+    },
+    3000,
+    10,
+  );
   expect(Date.now() - switchedAt).toBeLessThan(2000);
   for (let i = 0; i < 20; i++) {
     const res = await fetchRetry(`${nginx.url}/${data}`);
-    expect({ corte: res.headers.get("x-prep-corte"), same: Buffer.from(await res.arrayBuffer()).equals(bytesOf(cut2.dir)) }).toEqual({ corte: cut2.corte, same: true });
+    expect({ corte: res.headers.get("x-prep-corte"), same: Buffer.from(await res.arrayBuffer()).equals(bytesOf(cut2.dir)) }).toEqual({
+      corte: cut2.corte,
+      same: true,
+    });
   }
   expect(reloads()).toBe(before + 1);
   await new Promise((res) => setTimeout(res, 2500)); // two refreshes: prepcast.json rewritten, include unchanged
@@ -123,7 +149,14 @@ maybe("the agent keeps nginx serving the live cut: headers, well-known, banner, 
 
   // the suspension notice replaces the results on nginx too
   expect(cli(PUBLISHER_BIN, ["suspend", "uv", "--config", cluster.pubConfig, "--reason", "prueba", "--json"]).json).toMatchObject({ ok: true });
-  await waitFor("nginx to show the notice", async () => (await fetchRetry(`${nginx!.url}/.well-known/prepcast.json`).then((x) => x.json() as Promise<{ status?: string }>)).status === "suspended" && (await fetchRetry(`${nginx!.url}/${data}`)).status === 503, 15_000, 100);
+  await waitFor(
+    "nginx to show the notice",
+    async () =>
+      (await fetchRetry(`${nginx!.url}/.well-known/prepcast.json`).then((x) => x.json() as Promise<{ status?: string }>)).status === "suspended" &&
+      (await fetchRetry(`${nginx!.url}/${data}`)).status === 503,
+    15_000,
+    100,
+  );
   const noticePage = await fetchRetry(`${nginx.url}/${page}`);
   expect(noticePage.status).toBe(200);
   expect(await noticePage.text()).toContain("Publicación de resultados suspendida");
@@ -135,14 +168,19 @@ maybe("the agent keeps nginx serving the live cut: headers, well-known, banner, 
   await new Promise((res) => setTimeout(res, 1500)); // the include's access_log is flushed every second
   const served = fs.readFileSync(accessLog, "utf8").split("\n").filter(Boolean).length;
   const db = path.join(r.dir, "data", "analytics.sqlite");
-  await waitFor(`${served} hits from nginx's access log`, () => {
-    const s = openAnalyticsReadOnly(db);
-    try {
-      return s.count() === served;
-    } finally {
-      s.close();
-    }
-  }, 10_000, 100);
+  await waitFor(
+    `${served} hits from nginx's access log`,
+    () => {
+      const s = openAnalyticsReadOnly(db);
+      try {
+        return s.count() === served;
+      } finally {
+        s.close();
+      }
+    },
+    10_000,
+    100,
+  );
   await new Promise((res) => setTimeout(res, 300));
   const s = openAnalyticsReadOnly(db);
   expect(s.count()).toBe(served); // once each

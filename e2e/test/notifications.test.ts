@@ -38,17 +38,30 @@ maybe("notifications: email through the OPLE's SMTP relay and signed webhooks", 
       .readdirSync(mailDir)
       .filter((f) => f.endsWith(".json"))
       .sort()
-      .map((f) => ({ envelope: JSON.parse(fs.readFileSync(path.join(mailDir, f), "utf8")), raw: fs.readFileSync(path.join(mailDir, f.replace(".json", ".eml")), "utf8") }));
+      .map((f) => ({
+        envelope: JSON.parse(fs.readFileSync(path.join(mailDir, f), "utf8")),
+        raw: fs.readFileSync(path.join(mailDir, f.replace(".json", ".eml")), "utf8"),
+      }));
   const audit = () => readAuditLog(path.join(c.pubDir, "state", "audit.log"));
   const publisherKey = () => readPublicKeyFile(path.join(c.pubDir, "identity.pub")).publicKey;
-  const verifyHook = (h: { headers: http.IncomingHttpHeaders; body: Buffer }) => verifyDocument("notification", h.body, { keyid: String(h.headers["x-prepcast-key-id"]), sig: String(h.headers["x-prepcast-signature"]) } as SigFile, publisherKey());
+  const verifyHook = (h: { headers: http.IncomingHttpHeaders; body: Buffer }) =>
+    verifyDocument(
+      "notification",
+      h.body,
+      { keyid: String(h.headers["x-prepcast-key-id"]), sig: String(h.headers["x-prepcast-signature"]) } as SigFile,
+      publisherKey(),
+    );
 
   beforeAll(async () => {
     c = await Cluster.create([{ id: "uv", transport: "grpc" }], { adminToken: true });
     mailDir = path.join(c.dir, "mail");
     fs.mkdirSync(mailDir);
     const smtpPort = await freePort();
-    smtp = spawn(PYTHON, [path.join(__dirname, "support", "smtp_sink.py"), "--dir", mailDir, "--port", String(smtpPort), "--user", "prep-ople", "--password", "relay-s3cret"], { stdio: ["ignore", "pipe", "pipe"] });
+    smtp = spawn(
+      PYTHON,
+      [path.join(__dirname, "support", "smtp_sink.py"), "--dir", mailDir, "--port", String(smtpPort), "--user", "prep-ople", "--password", "relay-s3cret"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     await new Promise<void>((resolve, reject) => {
       smtp.stdout!.once("data", () => resolve());
       smtp.once("exit", (code) => reject(new Error(`smtp_sink.py exited ${code}`)));
@@ -69,13 +82,26 @@ maybe("notifications: email through the OPLE's SMTP relay and signed webhooks", 
     const hookPort = (hook.address() as { port: number }).port;
     fs.writeFileSync(path.join(c.pubDir, "smtp.password"), "relay-s3cret\n", { mode: 0o600 });
     const doc = parseDocument(fs.readFileSync(c.pubConfig, "utf8"));
-    doc.set("notifications", doc.createNode({
-      operators: ["guardia@oplever.org.mx"],
-      email: { host: "127.0.0.1", port: smtpPort, security: "none", from: "PREP OPLE Veracruz <prep@oplever.org.mx>", user: "prep-ople", passwordFile: "./smtp.password" },
-      webhooks: [{ url: `http://127.0.0.1:${hookPort}/prepcast` }, { url: `http://127.0.0.1:${hookPort}/failing?token=not-logged` }],
-      attempts: 2,
-    }));
-    doc.setIn(["receivers", 0, "staff"], doc.createNode([{ name: "Ana Pérez", role: "Responsable técnica", phone: "+52 228 842 1700", email: "ana.perez@uv.mx" }]));
+    doc.set(
+      "notifications",
+      doc.createNode({
+        operators: ["guardia@oplever.org.mx"],
+        email: {
+          host: "127.0.0.1",
+          port: smtpPort,
+          security: "none",
+          from: "PREP OPLE Veracruz <prep@oplever.org.mx>",
+          user: "prep-ople",
+          passwordFile: "./smtp.password",
+        },
+        webhooks: [{ url: `http://127.0.0.1:${hookPort}/prepcast` }, { url: `http://127.0.0.1:${hookPort}/failing?token=not-logged` }],
+        attempts: 2,
+      }),
+    );
+    doc.setIn(
+      ["receivers", 0, "staff"],
+      doc.createNode([{ name: "Ana Pérez", role: "Responsable técnica", phone: "+52 228 842 1700", email: "ana.perez@uv.mx" }]),
+    );
     fs.writeFileSync(c.pubConfig, doc.toString());
     await c.startReceiver(c.receiver("uv"));
     await c.startPublisher();
@@ -92,7 +118,13 @@ maybe("notifications: email through the OPLE's SMTP relay and signed webhooks", 
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ ok: false, code: "UNAVAILABLE" });
     const results = (r.json as { details: { results: Array<{ channel: string; target: string; ok: boolean }> } }).details.results;
-    expect(results).toEqual(expect.arrayContaining([expect.objectContaining({ channel: "email", ok: true }), expect.objectContaining({ channel: "webhook", ok: true }), expect.objectContaining({ channel: "webhook", ok: false })]));
+    expect(results).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ channel: "email", ok: true }),
+        expect.objectContaining({ channel: "webhook", ok: true }),
+        expect.objectContaining({ channel: "webhook", ok: false }),
+      ]),
+    );
     expect(JSON.stringify(r.json)).not.toContain("not-logged"); // a webhook's query string (a token) is never printed
     expect(JSON.stringify(r.json)).not.toContain("relay-s3cret");
     const m = mails().at(-1)!;
@@ -105,7 +137,9 @@ maybe("notifications: email through the OPLE's SMTP relay and signed webhooks", 
 
   test("a suspension reaches the difusor's staff (copy to the operators) and the webhooks, signed; the reinstatement too; every outcome is audited", async () => {
     const before = { mails: mails().length, hooks: hooks.length };
-    expect((await cli(PUBLISHER_BIN, ["suspend", "uv", "--config", c.pubConfig, "--reason", "sitio sin actualizar (prueba)", "--json"])).json).toMatchObject({ ok: true });
+    expect((await cli(PUBLISHER_BIN, ["suspend", "uv", "--config", c.pubConfig, "--reason", "sitio sin actualizar (prueba)", "--json"])).json).toMatchObject({
+      ok: true,
+    });
     await waitFor("the suspension email and webhook", () => mails().length > before.mails && hooks.length > before.hooks, 30_000, 100);
     const mail = mails().at(-1)!;
     expect(mail.envelope.to.sort()).toEqual(["ana.perez@uv.mx", "guardia@oplever.org.mx"]);
@@ -115,7 +149,13 @@ maybe("notifications: email through the OPLE's SMTP relay and signed webhooks", 
     expect(h.headers["x-prepcast-event"]).toBe("suspended");
     expect(() => verifyHook(h)).not.toThrow();
     const doc = JSON.parse(h.body.toString("utf8"));
-    expect(doc).toMatchObject({ format: "prepcast/notification@1", event: "suspended", receiver: "uv", publisher: "ople", detail: { manual: true, reason: "sitio sin actualizar (prueba)" } });
+    expect(doc).toMatchObject({
+      format: "prepcast/notification@1",
+      event: "suspended",
+      receiver: "uv",
+      publisher: "ople",
+      detail: { manual: true, reason: "sitio sin actualizar (prueba)" },
+    });
     // the signed document names the audit entry it reports
     const suspended = audit().find((e) => e.event === "suspended")!;
     expect(doc.cause).toEqual({ seq: suspended.seq, hash: suspended.hash, event: "suspended" });
@@ -124,7 +164,12 @@ maybe("notifications: email through the OPLE's SMTP relay and signed webhooks", 
 
     expect((await cli(PUBLISHER_BIN, ["reinstate", "uv", "--config", c.pubConfig, "--reason", "corregido", "--json"])).json).toMatchObject({ ok: true });
     await waitFor("the reinstatement webhook", () => hooks.some((x) => x.headers["x-prepcast-event"] === "reinstated"), 30_000, 100);
-    await waitFor("notification_failed for the failing webhook, twice (suspended, reinstated)", () => audit().filter((e) => e.event === "notification_failed").length >= 2, 30_000, 200);
+    await waitFor(
+      "notification_failed for the failing webhook, twice (suspended, reinstated)",
+      () => audit().filter((e) => e.event === "notification_failed").length >= 2,
+      30_000,
+      200,
+    );
     const entries = audit();
     const sent = entries.filter((e) => e.event === "notification_sent").map((e) => `${String(e.data.event)}/${String(e.data.channel)}`);
     expect(sent).toEqual(expect.arrayContaining(["suspended/email", "suspended/webhook", "reinstated/webhook"]));

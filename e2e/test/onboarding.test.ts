@@ -20,7 +20,11 @@ describe("onboarding a difusor: signed registration → receivers add / list / r
   let registration: string;
   const receiver = (args: string[]) => cli(RECEIVER_BIN, args, { allowFail: true });
   const publisher = (args: string[]) => cli(PUBLISHER_BIN, args, { allowFail: true });
-  const refusal = (r: ReturnType<typeof cli>) => ({ code: r.code, error: (r.json as { code?: string } | null)?.code, message: (r.json as { message?: string } | null)?.message ?? r.stderr });
+  const refusal = (r: ReturnType<typeof cli>) => ({
+    code: r.code,
+    error: (r.json as { code?: string } | null)?.code,
+    message: (r.json as { message?: string } | null)?.message ?? r.stderr,
+  });
 
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "prepcast-onboarding-"));
@@ -33,22 +37,63 @@ describe("onboarding a difusor: signed registration → receivers add / list / r
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const register = (extra: string[]) =>
-    receiver(["register", "--config", path.join(dir, "difusor", "receiver.yaml"), "--organization", "Universidad Veracruzana", "--public-url", "https://prep.uv.mx/", "--json", ...extra]);
+    receiver([
+      "register",
+      "--config",
+      path.join(dir, "difusor", "receiver.yaml"),
+      "--organization",
+      "Universidad Veracruzana",
+      "--public-url",
+      "https://prep.uv.mx/",
+      "--json",
+      ...extra,
+    ]);
 
   test("the difusor's register refuses a registration without staff, or with a malformed email, naming it", () => {
-    expect(refusal(register(["--out", path.join(dir, "none.json")]))).toMatchObject({ code: 78, error: "CONFIG_INVALID", message: expect.stringContaining("--staff") });
-    expect(refusal(register(["--staff", "Ana Pérez|Responsable técnica|+52 228 842 1700", "--out", path.join(dir, "x.json")]))).toMatchObject({ error: "CONFIG_INVALID", message: expect.stringContaining("Name|Role|Phone|Email") });
-    expect(refusal(register(["--staff", "Ana Pérez|Responsable técnica|+52 228 842 1700|ana-at-uv", "--out", path.join(dir, "x.json")]))).toMatchObject({ error: "REGISTRATION_INVALID", message: expect.stringContaining("staff.0.email") });
+    expect(refusal(register(["--out", path.join(dir, "none.json")]))).toMatchObject({
+      code: 78,
+      error: "CONFIG_INVALID",
+      message: expect.stringContaining("--staff"),
+    });
+    expect(refusal(register(["--staff", "Ana Pérez|Responsable técnica|+52 228 842 1700", "--out", path.join(dir, "x.json")]))).toMatchObject({
+      error: "CONFIG_INVALID",
+      message: expect.stringContaining("Name|Role|Phone|Email"),
+    });
+    expect(refusal(register(["--staff", "Ana Pérez|Responsable técnica|+52 228 842 1700|ana-at-uv", "--out", path.join(dir, "x.json")]))).toMatchObject({
+      error: "REGISTRATION_INVALID",
+      message: expect.stringContaining("staff.0.email"),
+    });
     fs.writeFileSync(path.join(dir, "logo.png"), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0xfe]));
-    expect(refusal(register(["--staff", "Ana|Técnica|+52 228 842 1700|ana@uv.mx", "--logo", path.join(dir, "logo.png"), "--out", path.join(dir, "x.json")]))).toMatchObject({ error: "LOGO_INVALID" });
+    expect(
+      refusal(register(["--staff", "Ana|Técnica|+52 228 842 1700|ana@uv.mx", "--logo", path.join(dir, "logo.png"), "--out", path.join(dir, "x.json")])),
+    ).toMatchObject({ error: "LOGO_INVALID" });
     expect(fs.existsSync(path.join(dir, "x.json"))).toBe(false);
   });
 
   test("register writes the signed file and prints the identity key id to read to the OPLE", () => {
-    const r = register(["--staff", "Ana Pérez|Responsable técnica|+52 228 842 1700|ana.perez@uv.mx", "--staff", "Luis Gómez|Servidores|+52 228 842 1701|luis.gomez@uv.mx", "--logo", path.join(dir, "logo.svg"), "--address", "203.0.113.10:8730", "--out", registration]);
+    const r = register([
+      "--staff",
+      "Ana Pérez|Responsable técnica|+52 228 842 1700|ana.perez@uv.mx",
+      "--staff",
+      "Luis Gómez|Servidores|+52 228 842 1701|luis.gomez@uv.mx",
+      "--logo",
+      path.join(dir, "logo.svg"),
+      "--address",
+      "203.0.113.10:8730",
+      "--out",
+      registration,
+    ]);
     expect(r.code).toBe(0);
     const init = JSON.parse(fs.readFileSync(path.join(dir, "difusor", "identity.pub"), "utf8")) as { keyid: string };
-    expect(r.json).toMatchObject({ ok: true, id: "uv-xalapa", identityKeyId: init.keyid, transport: "grpc", address: "203.0.113.10:8730", staff: 2, logo: true });
+    expect(r.json).toMatchObject({
+      ok: true,
+      id: "uv-xalapa",
+      identityKeyId: init.keyid,
+      transport: "grpc",
+      address: "203.0.113.10:8730",
+      staff: 2,
+      logo: true,
+    });
     // a second register does not overwrite it silently
     expect(refusal(register(["--staff", "Ana|Técnica|+52 228 842 1700|ana@uv.mx", "--out", registration]))).toMatchObject({ error: "STATE_CONFLICT" });
   });
@@ -59,16 +104,36 @@ describe("onboarding a difusor: signed registration → receivers add / list / r
     const edited = path.join(dir, "edited.json");
     fs.writeFileSync(edited, fs.readFileSync(registration, "utf8").replace("203.0.113.10:8730", "198.51.100.66:8730"));
     expect(refusal(publisher(["receivers", "add", edited, "--config", config, "--json"]))).toMatchObject({ code: 1, error: "SIGNATURE_INVALID" });
-    expect(refusal(publisher(["receivers", "add", registration, "--config", config, "--expect-key", "0".repeat(64), "--json"]))).toMatchObject({ error: "SIGNATURE_INVALID", message: expect.stringContaining(keyid) });
+    expect(refusal(publisher(["receivers", "add", registration, "--config", config, "--expect-key", "0".repeat(64), "--json"]))).toMatchObject({
+      error: "SIGNATURE_INVALID",
+      message: expect.stringContaining(keyid),
+    });
     const yaml = path.join(dir, "difusor", "registration.yaml"); // init's unsigned file is not a signed registration
     expect(refusal(publisher(["receivers", "add", yaml, "--config", config, "--json"]))).toMatchObject({ error: "REGISTRATION_INVALID" });
     const big = path.join(dir, "big.json");
     fs.writeFileSync(big, Buffer.alloc(300 * 1024, 0x20));
-    expect(refusal(publisher(["receivers", "add", big, "--config", config, "--json"]))).toMatchObject({ error: "REGISTRATION_INVALID", message: expect.stringContaining("more than") });
+    expect(refusal(publisher(["receivers", "add", big, "--config", config, "--json"]))).toMatchObject({
+      error: "REGISTRATION_INVALID",
+      message: expect.stringContaining("more than"),
+    });
     // signed by the difusor, but its "logo" is not an SVG document the allowlist can rewrite
-    fs.writeFileSync(path.join(dir, "doctype.svg"), '<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg xmlns="http://www.w3.org/2000/svg">&x;</svg>');
+    fs.writeFileSync(
+      path.join(dir, "doctype.svg"),
+      '<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg xmlns="http://www.w3.org/2000/svg">&x;</svg>',
+    );
     const doctype = path.join(dir, "doctype.json");
-    expect(register(["--staff", "Ana|Técnica|+52 228 842 1700|ana@uv.mx", "--logo", path.join(dir, "doctype.svg"), "--address", "203.0.113.10:8730", "--out", doctype]).code).toBe(0);
+    expect(
+      register([
+        "--staff",
+        "Ana|Técnica|+52 228 842 1700|ana@uv.mx",
+        "--logo",
+        path.join(dir, "doctype.svg"),
+        "--address",
+        "203.0.113.10:8730",
+        "--out",
+        doctype,
+      ]).code,
+    ).toBe(0);
     expect(refusal(publisher(["receivers", "add", doctype, "--config", config, "--json"]))).toMatchObject({ error: "LOGO_INVALID" });
     expect(fs.readFileSync(config).equals(before)).toBe(true);
     expect(fs.existsSync(path.join(dir, "ople", "registrations", "uv-xalapa.json"))).toBe(false);

@@ -52,10 +52,21 @@ function entryPoints(m: Manifest): string[] {
 }
 
 test("the libraries and apps are public packages; the test rigs and the demo are not", () => {
-  expect(published.map((w) => w.manifest.name).sort()).toEqual(
-    ["@prepcast/cutgen", "@prepcast/delta", "@prepcast/proto", "@prepcast/protocol", "@prepcast/publisher", "@prepcast/receiver", "@prepcast/runtime", "@prepcast/session", "@prepcast/site", "@prepcast/testkit", "@prepcast/transport"],
-  );
-  for (const w of all.filter((x) => x.manifest.private)) expect(["@prepcast/demo", "@prepcast/e2e", "@prepcast/infra", "@prepcast/hardening"]).toContain(w.manifest.name);
+  expect(published.map((w) => w.manifest.name).sort()).toEqual([
+    "@prepcast/cutgen",
+    "@prepcast/delta",
+    "@prepcast/proto",
+    "@prepcast/protocol",
+    "@prepcast/publisher",
+    "@prepcast/receiver",
+    "@prepcast/runtime",
+    "@prepcast/session",
+    "@prepcast/site",
+    "@prepcast/testkit",
+    "@prepcast/transport",
+  ]);
+  for (const w of all.filter((x) => x.manifest.private))
+    expect(["@prepcast/demo", "@prepcast/e2e", "@prepcast/infra", "@prepcast/hardening"]).toContain(w.manifest.name);
 });
 
 describe.each(published.map((w) => [w.manifest.name, w] as const))("%s", (_name, w) => {

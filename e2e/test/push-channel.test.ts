@@ -54,7 +54,10 @@ describe("push channel end to end (real processes on loopback)", () => {
     }
     const receipts = cli(PUBLISHER_BIN, ["receipts", "--config", cluster.pubConfig, "--sequence", "2", "--json"]).json;
     expect(receipts.invalid).toBe(0);
-    const live = receipts.receipts.filter((r: any) => r.state === "active" && r.valid).map((r: any) => r.receiver).sort();
+    const live = receipts.receipts
+      .filter((r: any) => r.state === "active" && r.valid)
+      .map((r: any) => r.receiver)
+      .sort();
     expect(live).toEqual(["diario-ws", "itesm-ver", "uv-xalapa"]);
   });
 
@@ -64,14 +67,21 @@ describe("push channel end to end (real processes on loopback)", () => {
     const { dir } = await generateCut({ outDir: cutsDir, k: 3, scale: "small", actas: true });
     const total = (await listFiles(dir)).reduce((a, f) => a + f.size, 0);
     // run the push as a child process so this test can act while it streams
-    const child = spawn(process.execPath, [PUBLISHER_BIN, "push", dir, "--config", cluster.pubConfig, "--timeout", "120", "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [PUBLISHER_BIN, "push", dir, "--config", cluster.pubConfig, "--timeout", "120", "--json"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     const payload = path.join(victim.dir, "data", "partial", "payload.bin");
-    const seen = await waitFor("a partial payload on the victim", () => {
-      const st = fs.statSync(payload, { throwIfNoEntry: false });
-      return st && st.size > 1024 * 1024 && st.size < total ? st.size : null;
-    }, 60_000, 5);
+    const seen = await waitFor(
+      "a partial payload on the victim",
+      () => {
+        const st = fs.statSync(payload, { throwIfNoEntry: false });
+        return st && st.size > 1024 * 1024 && st.size < total ? st.size : null;
+      },
+      60_000,
+      5,
+    );
     await cluster.kill(victim, "SIGKILL");
     const liveBefore = fs.readlinkSync(path.join(victim.dir, "data", "current"));
     expect(liveBefore).toMatch(/^cuts\/000002-/); // still exactly the previous signed cut
@@ -82,7 +92,11 @@ describe("push channel end to end (real processes on loopback)", () => {
     expect(JSON.parse(out.trim().split("\n").pop()!)).toMatchObject({ ok: true, sequence: 3, delivered: 3 });
     await expectAllServe(dir, 3);
     // it resumed from its verified prefix instead of starting over
-    const audit = fs.readFileSync(path.join(victim.dir, "data", "audit.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const audit = fs
+      .readFileSync(path.join(victim.dir, "data", "audit.log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const resumed = audit.filter((e) => e.event === "transfer_started" && e.data.sequence === 3 && e.data.resumeOffset > 0);
     expect(resumed.length).toBeGreaterThanOrEqual(1);
     expect(resumed[0].data.resumeOffset).toBeLessThanOrEqual(seen + 8 * 1024 * 1024);
@@ -95,7 +109,8 @@ describe("push channel end to end (real processes on loopback)", () => {
     const res = cluster.push(dir, ["--not-before", notBefore.toISOString()]);
     expect(res.json).toMatchObject({ ok: true, sequence: 4, delivered: 3 });
     // on a loaded machine the push may outlast the lead time; the activation times below decide
-    if (Date.now() < notBefore.getTime() - 1000) expect(res.json.table.map((row: string[]) => row[3])).toEqual(["staged (embargo)", "staged (embargo)", "staged (embargo)"]);
+    if (Date.now() < notBefore.getTime() - 1000)
+      expect(res.json.table.map((row: string[]) => row[3])).toEqual(["staged (embargo)", "staged (embargo)", "staged (embargo)"]);
     // before notBefore every site still serves cut 3
     if (Date.now() < notBefore.getTime() - 500) {
       for (const r of cluster.receivers) {
@@ -103,27 +118,41 @@ describe("push channel end to end (real processes on loopback)", () => {
         expect(wk.sequence).toBe(3);
       }
     }
-    await waitFor("cut 4 live everywhere", async () => {
-      for (const r of cluster.receivers) {
-        const wk = (await (await fetch(`http://127.0.0.1:${r.sitePort}/.well-known/prepcast.json`)).json()) as { sequence: number };
-        if (wk.sequence !== 4) return false;
-      }
-      return true;
-    }, 30_000, 100);
+    await waitFor(
+      "cut 4 live everywhere",
+      async () => {
+        for (const r of cluster.receivers) {
+          const wk = (await (await fetch(`http://127.0.0.1:${r.sitePort}/.well-known/prepcast.json`)).json()) as { sequence: number };
+          if (wk.sequence !== 4) return false;
+        }
+        return true;
+      },
+      30_000,
+      100,
+    );
     await expectAllServe(dir, 4);
     // the agents' own record: activated at notBefore (within a second), not before
     for (const r of cluster.receivers) {
-      const audit = fs.readFileSync(path.join(r.dir, "data", "audit.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      const audit = fs
+        .readFileSync(path.join(r.dir, "data", "audit.log"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
       const act = audit.find((e) => e.event === "activated" && e.data.sequence === 4);
       expect(act).toBeDefined();
       const at = Date.parse(act.data.activatedAt);
       expect(at).toBeGreaterThanOrEqual(notBefore.getTime());
       expect(at - notBefore.getTime()).toBeLessThan(1500);
     }
-    await waitFor("active receipts for cut 4", () => {
-      const rc = cli(PUBLISHER_BIN, ["receipts", "--config", cluster.pubConfig, "--sequence", "4", "--json"]).json;
-      return rc.receipts.filter((x: any) => x.valid && x.state === "active").length === 3;
-    }, 30_000, 500);
+    await waitFor(
+      "active receipts for cut 4",
+      () => {
+        const rc = cli(PUBLISHER_BIN, ["receipts", "--config", cluster.pubConfig, "--sequence", "4", "--json"]).json;
+        return rc.receipts.filter((x: any) => x.valid && x.state === "active").length === 3;
+      },
+      30_000,
+      500,
+    );
     // metrics say the same
     const metrics = await (await fetch(`http://127.0.0.1:${cluster.receivers[0]!.adminPort}/metrics`)).text();
     expect(metrics).toMatch(/prepcast_receiver_live_sequence 4/);

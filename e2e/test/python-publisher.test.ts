@@ -15,7 +15,10 @@ const PYTHON = "/usr/bin/python3";
 const SCRIPT = path.join(__dirname, "..", "..", "conformance", "python", "prepcast_publisher.py");
 const probe = spawnSync(PYTHON, ["-c", "import grpc, google.protobuf, cryptography"], { encoding: "utf8" });
 const available = probe.status === 0;
-if (!available) console.warn(`python-publisher.test.ts skipped: ${PYTHON} lacks grpc/protobuf/cryptography (apt-get install -y python3-grpcio python3-protobuf python3-cryptography)`);
+if (!available)
+  console.warn(
+    `python-publisher.test.ts skipped: ${PYTHON} lacks grpc/protobuf/cryptography (apt-get install -y python3-grpcio python3-protobuf python3-cryptography)`,
+  );
 const maybe = available ? describe : describe.skip;
 
 jest.setTimeout(120_000);
@@ -37,7 +40,26 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
     const r = c.receiver(id);
     const run = spawnSync(
       PYTHON,
-      [SCRIPT, "--address", `127.0.0.1:${r.pushPort}`, "--fingerprint", r.tlsFingerprint, "--receiver-id", id, "--receiver-key", r.identityPublicKey, "--publisher-id", "ople", "--identity", identity, "--package", pkg, "--chunk-size", "1024", ...extra],
+      [
+        SCRIPT,
+        "--address",
+        `127.0.0.1:${r.pushPort}`,
+        "--fingerprint",
+        r.tlsFingerprint,
+        "--receiver-id",
+        id,
+        "--receiver-key",
+        r.identityPublicKey,
+        "--publisher-id",
+        "ople",
+        "--identity",
+        identity,
+        "--package",
+        pkg,
+        "--chunk-size",
+        "1024",
+        ...extra,
+      ],
       { encoding: "utf8", timeout: 60_000 },
     );
     if (run.stdout.trim() === "") throw new Error(`the Python publisher printed nothing (exit ${run.status}): ${run.stderr}`);
@@ -65,7 +87,11 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
     const big = "SECCION|CASILLA|VOTOS\n" + "0001|B1|42\n".repeat(400); // several 1 KiB chunks
     const pkg = pack(1, { "index.html": "<h1>PREP desde Python</h1>\n", "datos/presidencia.csv": big }, "2024-06-02T20:15:00-06:00");
     const { code, out } = python(pkg);
-    expect(out).toMatchObject({ status: "delivered", resumedFrom: 0, receipt: { format: "prepcast/receipt@1", receiverId: id, publisherId: "ople", sequence: 1, state: "active" } });
+    expect(out).toMatchObject({
+      status: "delivered",
+      resumedFrom: 0,
+      receipt: { format: "prepcast/receipt@1", receiverId: id, publisherId: "ople", sequence: 1, state: "active" },
+    });
     expect(code).toBe(0);
     expect(out.framesSent[0]).toBe("publisher_auth");
     const site = await fetch(`http://127.0.0.1:${c.receiver(id).sitePort}/datos/presidencia.csv`);
@@ -85,7 +111,11 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
   });
 
   test("the hostile session cases of conformance/sessions/ get the answers the spec gives (OfferReply codes, one Error frame + gRPC status + trailer)", () => {
-    const pkg = pack(3, { "index.html": "<h1>corte 3</h1>\n", "datos/presidencia.csv": "SECCION|CASILLA|VOTOS\n" + "0001|B1|44\n".repeat(300) }, "2024-06-02T20:45:00-06:00");
+    const pkg = pack(
+      3,
+      { "index.html": "<h1>corte 3</h1>\n", "datos/presidencia.csv": "SECCION|CASILLA|VOTOS\n" + "0001|B1|44\n".repeat(300) },
+      "2024-06-02T20:45:00-06:00",
+    );
     const transcripts = path.join(__dirname, "..", "..", "conformance", "sessions", "hostile-offers.json");
     const { code, out } = python(pkg, ["--transcripts", transcripts]);
     const failed = out.results.filter((r: { ok: boolean }) => !r.ok);

@@ -19,7 +19,10 @@ const PY_PUBLISHER = path.join(KIT, "python", "prepcast_publisher.py");
 const SCENARIOS = path.join(KIT, "sessions", "publisher-scenarios.json");
 const probe = spawnSync(PYTHON, ["-c", "import grpc, google.protobuf, cryptography"], { encoding: "utf8" });
 const available = probe.status === 0;
-if (!available) console.warn(`scripted-receiver.test.ts skipped: ${PYTHON} lacks grpc/protobuf/cryptography (apt-get install -y python3-grpcio python3-protobuf python3-cryptography)`);
+if (!available)
+  console.warn(
+    `scripted-receiver.test.ts skipped: ${PYTHON} lacks grpc/protobuf/cryptography (apt-get install -y python3-grpcio python3-protobuf python3-cryptography)`,
+  );
 const maybe = available ? describe : describe.skip;
 
 jest.setTimeout(300_000); // eight scenarios against the real publisher, each with its own publisher dir and push: ~70 s on an idle machine
@@ -46,7 +49,25 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
   /** Starts the runner for the given scenarios; resolves once it printed its listening line. */
   const startRunner = (scenarios: string[], file = SCENARIOS, pub: Cluster = c) =>
     new Promise<{ listening: Listening; done: Promise<{ code: number | null; summary: Summary; stderr: string }> }>((resolve, reject) => {
-      const args = [RUNNER, "--scenarios", file, "--listen", `127.0.0.1:${port}`, "--keys-dir", keysDir, "--receiver-id", receiverId, "--publisher-id", "ople", "--publisher-key", path.join(pub.pubDir, "identity.pub"), "--root-key", path.join(pub.pubDir, "root.pub"), "--connect-timeout", "60"];
+      const args = [
+        RUNNER,
+        "--scenarios",
+        file,
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--keys-dir",
+        keysDir,
+        "--receiver-id",
+        receiverId,
+        "--publisher-id",
+        "ople",
+        "--publisher-key",
+        path.join(pub.pubDir, "identity.pub"),
+        "--root-key",
+        path.join(pub.pubDir, "root.pub"),
+        "--connect-timeout",
+        "60",
+      ];
       for (const s of scenarios) args.push("--scenario", s);
       const p = spawn(PYTHON, args, { stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
@@ -79,13 +100,27 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
   };
   let corte = 0; // each push a later corte (§5.2: cortes go forward)
   const push = (pub: Cluster, dir: string, timeoutS: number) =>
-    run(process.execPath, [PUBLISHER_BIN, "push", dir, "--config", pub.pubConfig, "--corte", `2024-06-02T20:${String(10 + corte++).padStart(2, "0")}:00-06:00`, "--timeout", String(timeoutS), "--json"]);
+    run(process.execPath, [
+      PUBLISHER_BIN,
+      "push",
+      dir,
+      "--config",
+      pub.pubConfig,
+      "--corte",
+      `2024-06-02T20:${String(10 + corte++).padStart(2, "0")}:00-06:00`,
+      "--timeout",
+      String(timeoutS),
+      "--json",
+    ]);
   const scenarioNames = (): string[] => JSON.parse(fs.readFileSync(SCENARIOS, "utf8")).scenarios.map((s: { name: string }) => s.name);
 
   const publishers: Cluster[] = [];
   /** The scripted receiver registered like any receiver in publisher.yaml: address, pinned TLS fingerprint, identity key. */
   const register = (pub: Cluster, l: Listening) =>
-    fs.appendFileSync(pub.pubConfig, `  - id: ${receiverId}\n    name: Receptor guionizado\n    transport: grpc\n    address: ${l.address}\n    tlsFingerprint: ${l.tlsFingerprint}\n    identityPublicKey: ${l.identityPublicKey}\n`);
+    fs.appendFileSync(
+      pub.pubConfig,
+      `  - id: ${receiverId}\n    name: Receptor guionizado\n    transport: grpc\n    address: ${l.address}\n    tlsFingerprint: ${l.tlsFingerprint}\n    identityPublicKey: ${l.identityPublicKey}\n`,
+    );
 
   beforeAll(async () => {
     c = await Cluster.create([]);
@@ -137,9 +172,38 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
 
   test("the kit's Python publisher passes every scenario (one run per session); one offering chunk_size 1000 (below §7.4's 1024) is caught", async () => {
     const pkg = path.join(c.dir, "python-cut.prep");
-    cli(PUBLISHER_BIN, ["pack", cutDir(20, 1_100_000), "--keys", c.pubDir, "--sequence", "100", "--corte", "2024-06-02T23:00:00-06:00", "--out", pkg, "--json"]);
+    cli(PUBLISHER_BIN, [
+      "pack",
+      cutDir(20, 1_100_000),
+      "--keys",
+      c.pubDir,
+      "--sequence",
+      "100",
+      "--corte",
+      "2024-06-02T23:00:00-06:00",
+      "--out",
+      pkg,
+      "--json",
+    ]);
     const python = (l: Listening, extra: string[]) =>
-      run(PYTHON, [PY_PUBLISHER, "--address", l.address, "--fingerprint", l.tlsFingerprint, "--receiver-id", receiverId, "--receiver-key", l.identityPublicKey, "--publisher-id", "ople", "--identity", path.join(c.pubDir, "identity.key"), "--package", pkg, ...extra]);
+      run(PYTHON, [
+        PY_PUBLISHER,
+        "--address",
+        l.address,
+        "--fingerprint",
+        l.tlsFingerprint,
+        "--receiver-id",
+        receiverId,
+        "--receiver-key",
+        l.identityPublicKey,
+        "--publisher-id",
+        "ople",
+        "--identity",
+        path.join(c.pubDir, "identity.key"),
+        "--package",
+        pkg,
+        ...extra,
+      ]);
     const happy = scenarioNames()[0]!;
     const spec = JSON.parse(fs.readFileSync(SCENARIOS, "utf8"));
 

@@ -8,7 +8,19 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRoot, keyPairFromSeed, keyIdOf, loadPublisherSigningMaterial, packCut, readSecretKeyFile, signWithKeys } from "@prepcast/protocol";
-import { auditEntries, cli, Cluster, freePort, generateCut, liveCut, PUBLISHER_BIN, RECEIVER_BIN, waitFor, type GeneratedCut, type ReceiverNode } from "@prepcast/testkit";
+import {
+  auditEntries,
+  cli,
+  Cluster,
+  freePort,
+  generateCut,
+  liveCut,
+  PUBLISHER_BIN,
+  RECEIVER_BIN,
+  waitFor,
+  type GeneratedCut,
+  type ReceiverNode,
+} from "@prepcast/testkit";
 
 jest.setTimeout(240_000);
 
@@ -18,8 +30,12 @@ describe("threshold root: 2 of 3, rotation over the push channel, forged roots r
   const cuts: GeneratedCut[] = [];
   const usb = (n: number) => path.join(cluster.dir, "usb", `root-${n}.key`);
   const state = () => path.join(uv.dir, "data");
-  const trustState = () => (JSON.parse(fs.readFileSync(path.join(state(), "state.json"), "utf8")) as { trust: { keysetVersion: number; root?: { version: number } } }).trust;
-  const refusals = () => auditEntries({ id: uv.id, stateDir: state() }).filter((e) => e.event === "refused").map((e) => e.data.code as string);
+  const trustState = () =>
+    (JSON.parse(fs.readFileSync(path.join(state(), "state.json"), "utf8")) as { trust: { keysetVersion: number; root?: { version: number } } }).trust;
+  const refusals = () =>
+    auditEntries({ id: uv.id, stateDir: state() })
+      .filter((e) => e.event === "refused")
+      .map((e) => e.data.code as string);
   let stale: string;
 
   beforeAll(async () => {
@@ -44,9 +60,25 @@ describe("threshold root: 2 of 3, rotation over the push channel, forged roots r
     stale = path.join(cluster.dir, "stale.prep");
     cli(PUBLISHER_BIN, ["pack", cuts[1]!.dir, "--keys", cluster.pubDir, "--sequence", "9", "--corte", cuts[1]!.corte, "--out", stale, "--json"]);
 
-    const one = cli(PUBLISHER_BIN, ["keys", "root-rotate", "--keys", cluster.pubDir, "--root-key", usb(2), "--root-keys", "3", "--threshold", "2", "--json"], { allowFail: true });
+    const one = cli(PUBLISHER_BIN, ["keys", "root-rotate", "--keys", cluster.pubDir, "--root-key", usb(2), "--root-keys", "3", "--threshold", "2", "--json"], {
+      allowFail: true,
+    });
     expect(one.json).toMatchObject({ ok: false, code: "SIGNATURE_THRESHOLD", message: expect.stringContaining("needs 2 of its 3 root keys") });
-    const r = cli(PUBLISHER_BIN, ["keys", "root-rotate", "--keys", cluster.pubDir, "--root-key", usb(1), "--root-key", usb(3), "--root-keys", "3", "--threshold", "2", "--json"]).json;
+    const r = cli(PUBLISHER_BIN, [
+      "keys",
+      "root-rotate",
+      "--keys",
+      cluster.pubDir,
+      "--root-key",
+      usb(1),
+      "--root-key",
+      usb(3),
+      "--root-keys",
+      "3",
+      "--threshold",
+      "2",
+      "--json",
+    ]).json;
     expect(r).toMatchObject({ ok: true, previousVersion: 1, version: 2, threshold: 2 });
     expect(r.signedByPrevious).toHaveLength(2);
     expect(fs.readFileSync(path.join(cluster.pubDir, "keyset-history.log"), "utf8")).toContain('"event":"root_rotated"');
@@ -89,15 +121,33 @@ describe("threshold root: 2 of 3, rotation over the push channel, forged roots r
     // the same forgery in a .prep; and a .prep made before the rotation is a root rollback
     await cluster.kill(uv, "SIGTERM"); // install takes the state directory's lock
     const forged = path.join(cluster.dir, "forged.prep");
-    await packCut({ cutDir: cuts[2]!.dir, signing: loadPublisherSigningMaterial(rogue), process: "VER-2024", channel: "produccion", sequence: 3, corte: cuts[2]!.corte, out: forged });
+    await packCut({
+      cutDir: cuts[2]!.dir,
+      signing: loadPublisherSigningMaterial(rogue),
+      process: "VER-2024",
+      channel: "produccion",
+      sequence: 3,
+      corte: cuts[2]!.corte,
+      out: forged,
+    });
     const pinned = path.join(uv.dir, "root.json");
-    expect(cli(RECEIVER_BIN, ["install", forged, "--trust", pinned, "--root", state(), "--json"], { allowFail: true }).json).toMatchObject({ ok: false, code: "ROOT_UNTRUSTED" });
-    expect(cli(RECEIVER_BIN, ["verify", stale, "--trust", pinned, "--root", state(), "--json"], { allowFail: true }).json).toMatchObject({ ok: false, code: "ROOT_ROLLBACK" });
+    expect(cli(RECEIVER_BIN, ["install", forged, "--trust", pinned, "--root", state(), "--json"], { allowFail: true }).json).toMatchObject({
+      ok: false,
+      code: "ROOT_UNTRUSTED",
+    });
+    expect(cli(RECEIVER_BIN, ["verify", stale, "--trust", pinned, "--root", state(), "--json"], { allowFail: true }).json).toMatchObject({
+      ok: false,
+      code: "ROOT_ROLLBACK",
+    });
     // the OPLE's own package: a receiver pinning version 1 and holding no state upgrades through it
     const good = path.join(cluster.dir, "good.prep");
     cli(PUBLISHER_BIN, ["pack", cuts[2]!.dir, "--keys", cluster.pubDir, "--sequence", "3", "--corte", cuts[2]!.corte, "--out", good, "--json"]);
     expect(cli(RECEIVER_BIN, ["verify", good, "--trust", pinned, "--json"]).json).toMatchObject({ ok: true, sequence: 3 });
-    expect(cli(RECEIVER_BIN, ["install", good, "--trust", pinned, "--root", state(), "--json"]).json).toMatchObject({ ok: true, status: "activated", sequence: 3 });
+    expect(cli(RECEIVER_BIN, ["install", good, "--trust", pinned, "--root", state(), "--json"]).json).toMatchObject({
+      ok: true,
+      status: "activated",
+      sequence: 3,
+    });
     expect(cli(RECEIVER_BIN, ["status", "--root", state()]).stdout).toContain("root: version 2, brought by a cut");
   });
 });

@@ -86,7 +86,9 @@ test("the push arrives over WebSocket on the site's HTTPS port (2 site workers) 
     expect(cmp.differences).toEqual([]);
     // a citizen, same port, https: the cut's own file, byte for byte, and the well-known document
     const fetched = await new Promise<Buffer>((resolve, reject) => {
-      const s = tls.connect({ host: "127.0.0.1", port: r().sitePort, servername: "localhost", rejectUnauthorized: false }, () => s.write("GET /data/corte.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+      const s = tls.connect({ host: "127.0.0.1", port: r().sitePort, servername: "localhost", rejectUnauthorized: false }, () =>
+        s.write("GET /data/corte.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+      );
       const parts: Buffer[] = [];
       s.on("data", (d) => parts.push(d));
       s.once("end", () => resolve(Buffer.concat(parts)));
@@ -100,8 +102,16 @@ test("the push arrives over WebSocket on the site's HTTPS port (2 site workers) 
   const status = await cluster.status();
   expect(status.receivers[0]).toMatchObject({ id: "difusor-443", live: { sequence: 2 } });
   // as a WebSocket session, with the publisher's own address (passed by the bridge, not the unix socket's)
-  const events = fs.readFileSync(path.join(r().dir, "data", "audit.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> });
-  expect(events.filter((e) => e.event === "publisher_connected").map((e) => e.data)).toContainEqual({ publisher: "ople", transport: "websocket", address: "127.0.0.1" });
+  const events = fs
+    .readFileSync(path.join(r().dir, "data", "audit.log"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { event: string; data: Record<string, unknown> });
+  expect(events.filter((e) => e.event === "publisher_connected").map((e) => e.data)).toContainEqual({
+    publisher: "ople",
+    transport: "websocket",
+    address: "127.0.0.1",
+  });
 });
 
 test("the push SNI gets the pinned push certificate, any other SNI the site's public certificate", async () => {
@@ -124,14 +134,22 @@ test("an address outside the allowlist asking for the push is dropped before any
   const citizen = await replay(await clientHello("localhost"), "127.0.0.2");
   expect(citizen.bytes).toBeGreaterThan(0);
   // reported by the worker that dropped it, in the agent's audit log
-  await waitFor("the rejection in the audit log", () => fs.readFileSync(path.join(r().dir, "data", "audit.log"), "utf8").includes('"address":"127.0.0.2"'), 10_000);
+  await waitFor(
+    "the rejection in the audit log",
+    () => fs.readFileSync(path.join(r().dir, "data", "audit.log"), "utf8").includes('"address":"127.0.0.2"'),
+    10_000,
+  );
 });
 
 test("a WebSocket upgrade to the push path with another SNI never reaches the push endpoint", async () => {
   const sessions = () => (fs.readFileSync(path.join(r().dir, "data", "audit.log"), "utf8").match(/"event":"(publisher_connected|auth_failed)"/g) ?? []).length;
   const before = sessions();
   const outcome = await new Promise<string>((resolve) => {
-    const ws = new WebSocket(`wss://127.0.0.1:${r().sitePort}/prepcast/v1/push`, { servername: "localhost", rejectUnauthorized: false, handshakeTimeout: 5000 } as ClientOptions); // ws hands servername to tls.connect
+    const ws = new WebSocket(`wss://127.0.0.1:${r().sitePort}/prepcast/v1/push`, {
+      servername: "localhost",
+      rejectUnauthorized: false,
+      handshakeTimeout: 5000,
+    } as ClientOptions); // ws hands servername to tls.connect
     ws.once("open", () => {
       ws.terminate();
       resolve("open");

@@ -42,7 +42,13 @@ describe("faults", () => {
       const cut2 = (await generateCut({ outDir: cutsDir, k: 2, scale: "small", actas: true })).dir;
       const push = pushInBackground(cluster, cut2, 60);
       // kill the publisher once a receiver holds part of the payload, before all are done
-      await waitFor("a partial payload on some receiver", () => cluster.receivers.some((r) => (fs.statSync(path.join(r.dir, "data", "partial", "payload.bin"), { throwIfNoEntry: false })?.size ?? 0) > 600 * 1024), 60_000, 5);
+      await waitFor(
+        "a partial payload on some receiver",
+        () =>
+          cluster.receivers.some((r) => (fs.statSync(path.join(r.dir, "data", "partial", "payload.bin"), { throwIfNoEntry: false })?.size ?? 0) > 600 * 1024),
+        60_000,
+        5,
+      );
       const pid = cluster.publisher!.pid!;
       const exited = new Promise((r) => cluster.publisher!.once("exit", r));
       process.kill(pid, "SIGKILL");
@@ -51,20 +57,47 @@ describe("faults", () => {
       await push.done; // the push CLI talked to the dead service; its outcome does not matter
       const before = cluster.receivers.map((r) => liveState(r).sequence);
       expect(before.some((s) => s !== 2)).toBe(true); // the fan-out really was interrupted
-      for (const r of cluster.receivers) await expectExactlyOneSignedCut(r, new Map([[1, cut1], [2, cut2]]), true);
+      for (const r of cluster.receivers)
+        await expectExactlyOneSignedCut(
+          r,
+          new Map([
+            [1, cut1],
+            [2, cut2],
+          ]),
+          true,
+        );
       await cluster.startPublisher();
       await waitFor("cut 2 live on every receiver", () => cluster.receivers.every((r) => liveState(r).sequence === 2), 90_000, 100);
-      for (const r of cluster.receivers) await expectExactlyOneSignedCut(r, new Map([[1, cut1], [2, cut2]]), true);
+      for (const r of cluster.receivers)
+        await expectExactlyOneSignedCut(
+          r,
+          new Map([
+            [1, cut1],
+            [2, cut2],
+          ]),
+          true,
+        );
       // no receipt lost: every receiver's signed receipt for cut 2 is in receipts.jsonl (verified by the CLI)
-      const receiptsFor2 = () => cli(PUBLISHER_BIN, ["receipts", "--config", cluster.pubConfig, "--sequence", "2", "--json"]).json as { invalid: number; receipts: Array<{ receiver: string; state: string; valid: boolean }> };
-      await waitFor("an active receipt for cut 2 from every receiver", () => {
-        const rc = receiptsFor2();
-        const who = new Set(rc.receipts.filter((x) => x.valid && x.state === "active").map((x) => x.receiver));
-        return cluster.receivers.every((r) => who.has(r.id));
-      }, 60_000, 500);
+      const receiptsFor2 = () =>
+        cli(PUBLISHER_BIN, ["receipts", "--config", cluster.pubConfig, "--sequence", "2", "--json"]).json as {
+          invalid: number;
+          receipts: Array<{ receiver: string; state: string; valid: boolean }>;
+        };
+      await waitFor(
+        "an active receipt for cut 2 from every receiver",
+        () => {
+          const rc = receiptsFor2();
+          const who = new Set(rc.receipts.filter((x) => x.valid && x.state === "active").map((x) => x.receiver));
+          return cluster.receivers.every((r) => who.has(r.id));
+        },
+        60_000,
+        500,
+      );
       expect(receiptsFor2().invalid).toBe(0);
       // and it resumed rather than restarted where a partial payload was left
-      const resumed = cluster.receivers.filter((r) => auditEvents(r).some((e) => e.event === "transfer_started" && e.data.sequence === 2 && e.data.resumeOffset > 0)).map((r) => r.id);
+      const resumed = cluster.receivers
+        .filter((r) => auditEvents(r).some((e) => e.event === "transfer_started" && e.data.sequence === 2 && e.data.resumeOffset > 0))
+        .map((r) => r.id);
       printFigure(`publisher crash: live before restart ${JSON.stringify(before)}, resumed on ${JSON.stringify(resumed)}`);
       expect(resumed.length).toBeGreaterThanOrEqual(1);
     } catch (e) {
@@ -88,11 +121,30 @@ describe("clock skew", () => {
     const clock = () => new Date(Date.now() + SKEW);
     const rig = await startAgentRig({ clock, rootPublicKeyFile: path.join(keysDir, "root.pub"), publisherIdentityFile: path.join(keysDir, "identity.pub") });
     const configFile = path.join(work, "publisher.json");
-    fs.writeFileSync(configFile, JSON.stringify({
-      id: "ople", process: "VER-2024", channel: "produccion", keys: keysDir, identity: { secretKey: path.join(keysDir, "identity.key") },
-      state: path.join(work, "pub-state"), admin: { listen: "127.0.0.1:0" }, updatePeriodMinutes: 15, pingSeconds: 5, log: { level: "fatal" },
-      receivers: [{ id: "uv-xalapa", name: "UV", address: `127.0.0.1:${rig.pushPort}`, tlsFingerprint: rig.tlsFingerprint, identityPublicKey: Buffer.from(rig.receiverIdentity.publicKey).toString("base64") }],
-    }));
+    fs.writeFileSync(
+      configFile,
+      JSON.stringify({
+        id: "ople",
+        process: "VER-2024",
+        channel: "produccion",
+        keys: keysDir,
+        identity: { secretKey: path.join(keysDir, "identity.key") },
+        state: path.join(work, "pub-state"),
+        admin: { listen: "127.0.0.1:0" },
+        updatePeriodMinutes: 15,
+        pingSeconds: 5,
+        log: { level: "fatal" },
+        receivers: [
+          {
+            id: "uv-xalapa",
+            name: "UV",
+            address: `127.0.0.1:${rig.pushPort}`,
+            tlsFingerprint: rig.tlsFingerprint,
+            identityPublicKey: Buffer.from(rig.receiverIdentity.publicKey).toString("base64"),
+          },
+        ],
+      }),
+    );
     const svc = await PublisherService.start({ config: loadPublisherConfig(configFile), log: quietLog(), admin: false, watchInbox: false, monitor: false });
     try {
       const cutDir = path.join(work, "cut");
@@ -103,7 +155,11 @@ describe("clock skew", () => {
       // embargoed until 6 s from now (publisher time); the fast receiver's own clock already says it is past
       const notBefore = new Date(Math.ceil((Date.now() + 6000) / 1000) * 1000);
       const prepared = await svc.publish(cutDir, { notBefore, corte: new Date().toISOString().replace(/\.\d{3}Z$/, "Z") });
-      await waitFor("the cut staged on the receiver", () => rig.agent.status().staged?.sequence === prepared.ref.sequence || rig.agent.status().live?.sequence === prepared.ref.sequence, 20_000);
+      await waitFor(
+        "the cut staged on the receiver",
+        () => rig.agent.status().staged?.sequence === prepared.ref.sequence || rig.agent.status().live?.sequence === prepared.ref.sequence,
+        20_000,
+      );
       const st = svc.status().receivers[0];
       // reported on the publisher: skew measured at the hello, flagged
       expect(Math.abs(st.hello!.clockSkewMs - SKEW)).toBeLessThan(5000);
@@ -121,7 +177,9 @@ describe("clock skew", () => {
       expect(wentLiveAt - notBefore.getTime()).toBeLessThan(3000);
       // staleness is judged on the receiver's own clock: ten minutes fast is still well within two periods
       expect(rig.agent.status().stale).toBe(false);
-      printFigure(`clock skew: publisher reports ${st.hello!.clockSkewMs} ms (warning ${st.clockSkewWarning}); receiver reports ${rig.agent.status().clockSkewMs} ms; embargoed cut live ${wentLiveAt - notBefore.getTime()} ms after notBefore`);
+      printFigure(
+        `clock skew: publisher reports ${st.hello!.clockSkewMs} ms (warning ${st.clockSkewWarning}); receiver reports ${rig.agent.status().clockSkewMs} ms; embargoed cut live ${wentLiveAt - notBefore.getTime()} ms after notBefore`,
+      );
     } finally {
       await svc.stop();
       await rig.close();

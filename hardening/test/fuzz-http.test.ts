@@ -44,20 +44,62 @@ beforeAll(async () => {
   const agentAdmin = rig.agent.adminAddress!.port;
   const sitePort = Number(new URL(rig.agent.siteUrl!).port);
   targets.push({ name: "receiver admin", port: agentAdmin, paths: ["/", "/status", "/status.json", "/livez", "/readyz", "/metrics"], allowed5xx: [] });
-  targets.push({ name: "public site", port: sitePort, paths: ["/", "/index.html", "/datos/s1.json", "/diputaciones", "/diputaciones/", "/.well-known/prepcast.json", "/.well-known/prepcast/manifest.json", "/.well-known/prepcast/beacon", "/.well-known/prepcast/banner.js", "/.well-known/prepcast/verify.html"], allowed5xx: [503] });
+  targets.push({
+    name: "public site",
+    port: sitePort,
+    paths: [
+      "/",
+      "/index.html",
+      "/datos/s1.json",
+      "/diputaciones",
+      "/diputaciones/",
+      "/.well-known/prepcast.json",
+      "/.well-known/prepcast/manifest.json",
+      "/.well-known/prepcast/beacon",
+      "/.well-known/prepcast/banner.js",
+      "/.well-known/prepcast/verify.html",
+    ],
+    allowed5xx: [503],
+  });
   // the site's stats listener (prep-receiver serve --admin), with analytics and a token
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const site = require(path.join(REPO, "packages/site/src")) as { createSiteServer(o: Record<string, unknown>): Promise<{ close(): Promise<void>; adminUrl: string | undefined }> };
-  const srv = await site.createSiteServer({ root: rig.root, listen: "127.0.0.1:0", analytics: path.join(work, "a.sqlite"), admin: { listen: "127.0.0.1:0", token: "fuzz-token-0123456789" }, log: { info() {}, warn() {}, error() {} } });
+  const site = require(path.join(REPO, "packages/site/src")) as {
+    createSiteServer(o: Record<string, unknown>): Promise<{ close(): Promise<void>; adminUrl: string | undefined }>;
+  };
+  const srv = await site.createSiteServer({
+    root: rig.root,
+    listen: "127.0.0.1:0",
+    analytics: path.join(work, "a.sqlite"),
+    admin: { listen: "127.0.0.1:0", token: "fuzz-token-0123456789" },
+    log: { info() {}, warn() {}, error() {} },
+  });
   stats = srv;
-  targets.push({ name: "stats listener", port: Number(new URL(srv.adminUrl!).port), paths: ["/stats", "/stats.json", "/stats.html", "/status.json", "/.well-known/prepcast/stats.json"], allowed5xx: [] });
+  targets.push({
+    name: "stats listener",
+    port: Number(new URL(srv.adminUrl!).port),
+    paths: ["/stats", "/stats.json", "/stats.html", "/status.json", "/.well-known/prepcast/stats.json"],
+    allowed5xx: [],
+  });
   // the publisher's dashboard and operator API (token and password configured)
   spawnSync(process.execPath, [PUBLISHER_BIN, "init", "--dir", path.join(work, "ople"), "--id", "ople", "--process", "VER-2024"], { encoding: "utf8" });
   fs.writeFileSync(path.join(work, "ople", "admin.token"), "token-de-operacion-de-fuzz", { mode: 0o600 });
-  const yaml = fs.readFileSync(path.join(work, "ople", "publisher.yaml"), "utf8").replace(/admin:\n {2}listen: [^\n]*/, "admin:\n  listen: 127.0.0.1:0\n  tokenFile: ./admin.token");
+  const yaml = fs
+    .readFileSync(path.join(work, "ople", "publisher.yaml"), "utf8")
+    .replace(/admin:\n {2}listen: [^\n]*/, "admin:\n  listen: 127.0.0.1:0\n  tokenFile: ./admin.token");
   fs.writeFileSync(path.join(work, "ople", "publisher.yaml"), yaml);
-  publisher = await PublisherService.start({ config: loadPublisherConfig(path.join(work, "ople", "publisher.yaml")), log: quietLog(), admin: true, watchInbox: false, monitor: false });
-  targets.push({ name: "publisher dashboard", port: publisher!.adminAddress!.port, paths: ["/", "/login", "/logout", "/api/status", "/api/overview", "/api/push", "/api/receivers/uv/suspend", "/dashboard.js", "/metrics"], allowed5xx: [] });
+  publisher = await PublisherService.start({
+    config: loadPublisherConfig(path.join(work, "ople", "publisher.yaml")),
+    log: quietLog(),
+    admin: true,
+    watchInbox: false,
+    monitor: false,
+  });
+  targets.push({
+    name: "publisher dashboard",
+    port: publisher!.adminAddress!.port,
+    paths: ["/", "/login", "/logout", "/api/status", "/api/overview", "/api/push", "/api/receivers/uv/suspend", "/dashboard.js", "/metrics"],
+    allowed5xx: [],
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -70,41 +112,167 @@ afterAll(async () => {
 });
 
 // ---- generators: request lines, headers, bodies ------------------------------------------------
-const hostileChars = fc.constantFrom("%", "%zz", "%0", "%00", "%0D%0A", "%E0%A4%A", "%C0%AF", "/", "//", "\\", "..", "?", "#", "[", "]", "@", ":", "*", "\u00ff", "\u0080", "é", "\u202e", ";", "&", "=", "+", " ", "\t");
+const hostileChars = fc.constantFrom(
+  "%",
+  "%zz",
+  "%0",
+  "%00",
+  "%0D%0A",
+  "%E0%A4%A",
+  "%C0%AF",
+  "/",
+  "//",
+  "\\",
+  "..",
+  "?",
+  "#",
+  "[",
+  "]",
+  "@",
+  ":",
+  "*",
+  "\u00ff",
+  "\u0080",
+  "é",
+  "\u202e",
+  ";",
+  "&",
+  "=",
+  "+",
+  " ",
+  "\t",
+);
 const segment = fc.oneof(fc.stringMatching(/^[a-zA-Z0-9._~-]{0,12}$/), hostileChars, fc.string({ maxLength: 8 }));
 
 function targetArb(t: Target): fc.Arbitrary<string> {
   const path = fc.tuple(fc.constantFrom(...t.paths), fc.array(segment, { maxLength: 4 })).map(([p, extra]) => p + extra.join(""));
   return fc.oneof(
     { weight: 4, arbitrary: path },
-    { weight: 2, arbitrary: fc.tuple(path, fc.array(fc.tuple(segment, segment), { maxLength: 4 })).map(([p, q]) => `${p}?${q.map(([k, v]) => `${k}=${v}`).join("&")}`) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom("http://", "https://", "HTTP://", "ftp://", "//"), fc.constantFrom("127.0.0.1", "[::1]", "[::1", "%zz", "evil.example", "", "a@b"), path).map(([s, h, p]) => `${s}${h}${p}`) },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(path, fc.array(fc.tuple(segment, segment), { maxLength: 4 })).map(([p, q]) => `${p}?${q.map(([k, v]) => `${k}=${v}`).join("&")}`),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom("http://", "https://", "HTTP://", "ftp://", "//"),
+          fc.constantFrom("127.0.0.1", "[::1]", "[::1", "%zz", "evil.example", "", "a@b"),
+          path,
+        )
+        .map(([s, h, p]) => `${s}${h}${p}`),
+    },
     { weight: 1, arbitrary: fc.constantFrom("*", "127.0.0.1:1", "", "/" + "a".repeat(9000), "//%zz/", "/%", "/?%") },
     { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((x) => `/${x}`) },
   );
 }
 
-const method = fc.oneof({ weight: 6, arbitrary: fc.constantFrom("GET", "HEAD", "POST") }, { weight: 2, arbitrary: fc.constantFrom("PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", "get", "PRI") }, { weight: 1, arbitrary: fc.stringMatching(/^[A-Z!#$%&'*+.^_`|~-]{1,12}$/) });
-const version = fc.oneof({ weight: 8, arbitrary: fc.constant("HTTP/1.1") }, { weight: 1, arbitrary: fc.constantFrom("HTTP/1.0", "HTTP/2.0", "HTTP/1.2", "http/1.1", "HTTP/9", "") });
+const method = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom("GET", "HEAD", "POST") },
+  { weight: 2, arbitrary: fc.constantFrom("PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", "get", "PRI") },
+  { weight: 1, arbitrary: fc.stringMatching(/^[A-Z!#$%&'*+.^_`|~-]{1,12}$/) },
+);
+const version = fc.oneof(
+  { weight: 8, arbitrary: fc.constant("HTTP/1.1") },
+  { weight: 1, arbitrary: fc.constantFrom("HTTP/1.0", "HTTP/2.0", "HTTP/1.2", "http/1.1", "HTTP/9", "") },
+);
 
 function headersArb(t: Target): fc.Arbitrary<Array<[string, string]>> {
-  const host = fc.constantFrom(`127.0.0.1:${t.port}`, `localhost:${t.port}`, `[::1]:${t.port}`, "evil.example", `127.0.0.1.evil.example:${t.port}`, "[::1", "%zz", "", `127.0.0.1:${t.port}, evil.example`, "a".repeat(300));
-  const value = fc.oneof({ weight: 1, arbitrary: fc.string({ maxLength: 40 }) }, { weight: 4, arbitrary: fc.constantFrom("", " ", "\u00ff\u00fe", "x".repeat(5000), "null", "https://evil.example", "http://127.0.0.1", "Bearer fuzz-token-0123456789", "Bearer token-de-operacion-de-fuzz", "prepcast_session=" + "A".repeat(43), "bytes=0-1,2-3", "bytes=-0", "gzip, br;q=0", "document", "iframe", "chunked", "-1", "99999999999999999999", "https", "1.2.3.4, 5.6.7.8") });
-  const name = fc.oneof({ weight: 5, arbitrary: fc.constantFrom("Host", "Origin", "Referer", "Cookie", "Authorization", "Content-Type", "Content-Length", "Transfer-Encoding", "Range", "If-None-Match", "Accept-Encoding", "Sec-Fetch-Dest", "Sec-Fetch-Site", "X-Forwarded-For", "X-Forwarded-Proto", "X-CSRF-Token", "User-Agent", "Connection", "Expect", "Upgrade") }, { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9-]{1,20}$/) });
-  return fc.tuple(fc.option(host, { freq: 5 }), fc.array(fc.tuple(name, value), { maxLength: 12 })).map(([h, rest]) => (h === null ? rest : [["Host", h] as [string, string], ...rest]));
+  const host = fc.constantFrom(
+    `127.0.0.1:${t.port}`,
+    `localhost:${t.port}`,
+    `[::1]:${t.port}`,
+    "evil.example",
+    `127.0.0.1.evil.example:${t.port}`,
+    "[::1",
+    "%zz",
+    "",
+    `127.0.0.1:${t.port}, evil.example`,
+    "a".repeat(300),
+  );
+  const value = fc.oneof(
+    { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
+    {
+      weight: 4,
+      arbitrary: fc.constantFrom(
+        "",
+        " ",
+        "\u00ff\u00fe",
+        "x".repeat(5000),
+        "null",
+        "https://evil.example",
+        "http://127.0.0.1",
+        "Bearer fuzz-token-0123456789",
+        "Bearer token-de-operacion-de-fuzz",
+        "prepcast_session=" + "A".repeat(43),
+        "bytes=0-1,2-3",
+        "bytes=-0",
+        "gzip, br;q=0",
+        "document",
+        "iframe",
+        "chunked",
+        "-1",
+        "99999999999999999999",
+        "https",
+        "1.2.3.4, 5.6.7.8",
+      ),
+    },
+  );
+  const name = fc.oneof(
+    {
+      weight: 5,
+      arbitrary: fc.constantFrom(
+        "Host",
+        "Origin",
+        "Referer",
+        "Cookie",
+        "Authorization",
+        "Content-Type",
+        "Content-Length",
+        "Transfer-Encoding",
+        "Range",
+        "If-None-Match",
+        "Accept-Encoding",
+        "Sec-Fetch-Dest",
+        "Sec-Fetch-Site",
+        "X-Forwarded-For",
+        "X-Forwarded-Proto",
+        "X-CSRF-Token",
+        "User-Agent",
+        "Connection",
+        "Expect",
+        "Upgrade",
+      ),
+    },
+    { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9-]{1,20}$/) },
+  );
+  return fc
+    .tuple(fc.option(host, { freq: 5 }), fc.array(fc.tuple(name, value), { maxLength: 12 }))
+    .map(([h, rest]) => (h === null ? rest : [["Host", h] as [string, string], ...rest]));
 }
 
 const body = fc.oneof(
   fc.constant(""),
   fc.string({ maxLength: 200 }),
-  fc.constantFrom('{"path":"/","ms":1}', '{"path":"/diputaciones/","ms":-1}', "secreto=x", '{"dir":"/etc"}', '{"reason":"x","by":"y"}', "{", "null", "[]", "0\r\n\r\n"),
+  fc.constantFrom(
+    '{"path":"/","ms":1}',
+    '{"path":"/diputaciones/","ms":-1}',
+    "secreto=x",
+    '{"dir":"/etc"}',
+    '{"reason":"x","by":"y"}',
+    "{",
+    "null",
+    "[]",
+    "0\r\n\r\n",
+  ),
   fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString("latin1")),
 );
 
 function requestArb(t: Target): fc.Arbitrary<{ bytes: string; consistent: boolean }> {
   return fc.tuple(method, targetArb(t), version, headersArb(t), body, fc.boolean()).map(([m, target, v, headers, b, withLength]) => {
     const hasLength = headers.some(([n]) => /^content-length$/i.test(n) || /^transfer-encoding$/i.test(n));
-    const all = withLength && !hasLength && b.length > 0 ? [...headers, ["Content-Length", String(Buffer.byteLength(b, "latin1"))] as [string, string]] : headers;
+    const all =
+      withLength && !hasLength && b.length > 0 ? [...headers, ["Content-Length", String(Buffer.byteLength(b, "latin1"))] as [string, string]] : headers;
     const bytes = `${m} ${target} ${v}\r\n${all.map(([n, val]) => `${n}: ${val}`).join("\r\n")}${all.length ? "\r\n" : ""}\r\n${b}`;
     // a declared length larger than what is sent keeps the server waiting: not a failure
     return { bytes, consistent: !hasLength };
@@ -132,7 +300,8 @@ async function fuzz(t: Target): Promise<Tally> {
           const key = r.status === null ? (r.text === "" ? "no answer in 1 s" : "closed") : String(r.status);
           tally.statuses.set(key, (tally.statuses.get(key) ?? 0) + 1);
           if (r.status === null && r.text === "" && consistent) tally.held++;
-          if (r.status !== null && r.status >= 500 && !t.allowed5xx.includes(r.status)) throw new Error(`${t.name} answered ${r.status} to ${JSON.stringify(bytes.slice(0, 300))}`);
+          if (r.status !== null && r.status >= 500 && !t.allowed5xx.includes(r.status))
+            throw new Error(`${t.name} answered ${r.status} to ${JSON.stringify(bytes.slice(0, 300))}`);
         }),
       );
       if (uncaught.length) throw new Error(`${t.name}: uncaught ${String(uncaught[0])}`);
@@ -156,6 +325,11 @@ for (const name of ["receiver admin", "public site", "stats listener", "publishe
     const tally = await fuzz(t);
     expect(tally.requests).toBeGreaterThan(20);
     expect(uncaught).toEqual([]);
-    figures.push(`${name}: ${tally.requests} requests, ${[...tally.statuses].sort((a, b) => b[1] - a[1]).map(([s, n]) => `${s}×${n}`).join(" ")}; ${tally.held} with a consistent length held open`);
+    figures.push(
+      `${name}: ${tally.requests} requests, ${[...tally.statuses]
+        .sort((a, b) => b[1] - a[1])
+        .map(([s, n]) => `${s}×${n}`)
+        .join(" ")}; ${tally.held} with a consistent length held open`,
+    );
   });
 }

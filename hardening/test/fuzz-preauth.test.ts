@@ -26,15 +26,38 @@ afterAll(async () => rig?.close());
 const text = fc.oneof(
   fc.string({ maxLength: 64 }),
   fc.string({ unit: "binary", maxLength: 200 }),
-  fc.constantFrom("ople", "", "\n", "\u0000", "\u202e", "ople\n{\"level\":50}", "<script>alert(1)</script>", "=cmd|' /C calc'!A0"),
+  fc.constantFrom("ople", "", "\n", "\u0000", "\u202e", 'ople\n{"level":50}', "<script>alert(1)</script>", "=cmd|' /C calc'!A0"),
   fc.tuple(fc.constantFrom("A", "\u00e9", "\ud83d\ude00", "\n"), fc.integer({ min: 1000, max: 300_000 })).map(([c, n]) => c.repeat(n)),
 );
-const bytes = fc.oneof(fc.uint8Array({ maxLength: 80 }), fc.integer({ min: 1, max: 200_000 }).map((n) => new Uint8Array(n)));
+const bytes = fc.oneof(
+  fc.uint8Array({ maxLength: 80 }),
+  fc.integer({ min: 1, max: 200_000 }).map((n) => new Uint8Array(n)),
+);
 
 const preAuthFrame: fc.Arbitrary<prepcast.v1.IFrame> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ publisherId: text, identityPublicKey: bytes, nonce: bytes, signature: bytes, clockUnixMs: fc.oneof(fc.constant(0), fc.integer(), fc.constant(Number.MAX_SAFE_INTEGER)) }).map((publisherAuth) => ({ publisherAuth })) },
+  {
+    weight: 5,
+    arbitrary: fc
+      .record({
+        publisherId: text,
+        identityPublicKey: bytes,
+        nonce: bytes,
+        signature: bytes,
+        clockUnixMs: fc.oneof(fc.constant(0), fc.integer(), fc.constant(Number.MAX_SAFE_INTEGER)),
+      })
+      .map((publisherAuth) => ({ publisherAuth })),
+  },
   { weight: 2, arbitrary: fc.record({ code: text, message: text, retryable: fc.boolean() }).map((error) => ({ error })) },
-  { weight: 1, arbitrary: fc.constantFrom<prepcast.v1.IFrame>({ ping: { unixMs: 1 } }, { payloadEnd: {} }, { status: {} }, { chunk: { offset: 0, data: Buffer.alloc(1000), sha256: Buffer.alloc(32) } }, {}) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<prepcast.v1.IFrame>(
+      { ping: { unixMs: 1 } },
+      { payloadEnd: {} },
+      { status: {} },
+      { chunk: { offset: 0, data: Buffer.alloc(1000), sha256: Buffer.alloc(32) } },
+      {},
+    ),
+  },
 );
 
 const auditBytes = () => fs.statSync(path.join(rig.root, "audit.log")).size;
@@ -58,7 +81,10 @@ test("fuzz pre-auth push frames: nothing a peer sends before authentication reac
             await reader.expect("hello", 5000);
             for (const f of frames) await conn.send(f).catch(() => undefined);
             // the agent's answer, or our own close after 500 ms (a silent peer is cut at the handshake deadline anyway)
-            end = await reader.next(500, "the end").then((fr) => fr.body ?? "?", (e: { code?: string }) => e.code ?? "closed");
+            end = await reader.next(500, "the end").then(
+              (fr) => fr.body ?? "?",
+              (e: { code?: string }) => e.code ?? "closed",
+            );
           } catch (e) {
             end = (e as { code?: string }).code ?? "error";
           } finally {
@@ -88,5 +114,8 @@ test("fuzz pre-auth push frames: nothing a peer sends before authentication reac
   await s.close();
   expect(res).toMatchObject({ status: "delivered" });
   expect(readLive(rig, "index.html")).toContain("after-fuzz");
-  if (LONG || process.env.PREPCAST_FUZZ_SECONDS) process.stderr.write(`fuzz pre-auth: ${sessions} hostile sessions, audit.log +${grown} B (${recorded} auth_failed records), /status.json ${status.length} B, session ends: ${[...codes].map(([c, n]) => `${c}×${n}`).join(" ")}\n`);
+  if (LONG || process.env.PREPCAST_FUZZ_SECONDS)
+    process.stderr.write(
+      `fuzz pre-auth: ${sessions} hostile sessions, audit.log +${grown} B (${recorded} auth_failed records), /status.json ${status.length} B, session ends: ${[...codes].map(([c, n]) => `${c}×${n}`).join(" ")}\n`,
+    );
 });

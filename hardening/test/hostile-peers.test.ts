@@ -52,7 +52,9 @@ describe("hostile peers", () => {
     const it = conn.frames()[Symbol.asyncIterator]();
     expect((await it.next()).value?.body).toBe("hello");
     const c = rig.ople.cut(99, siteFiles("no-auth"));
-    await conn.send({ offer: { transferId: "00".repeat(16), ...c.signed, encoding: "full", payloadSize: c.payload.length, payloadSha256: Buffer.alloc(32), chunkSize: 1024 } });
+    await conn.send({
+      offer: { transferId: "00".repeat(16), ...c.signed, encoding: "full", payloadSize: c.payload.length, payloadSha256: Buffer.alloc(32), chunkSize: 1024 },
+    });
     const frames: string[] = [];
     try {
       for (;;) {
@@ -102,10 +104,16 @@ describe("hostile peers", () => {
 
   test("malformed protobuf frame: bytes that are not a Frame end that session with PROTOCOL_ERROR; the agent keeps serving", async () => {
     const pem = fs.readFileSync(path.join(rig.work, "tls.crt"));
-    const client = new grpc.Client(`127.0.0.1:${rig.pushPort}`, grpc.credentials.createSsl(pem, null, null, { checkServerIdentity: () => undefined }), { "grpc.ssl_target_name_override": "hardening.prepcast" });
+    const client = new grpc.Client(`127.0.0.1:${rig.pushPort}`, grpc.credentials.createSsl(pem, null, null, { checkServerIdentity: () => undefined }), {
+      "grpc.ssl_target_name_override": "hardening.prepcast",
+    });
     try {
       for (const garbage of [Buffer.from([0x0a, 0xff, 0x01]), Buffer.from("GET / HTTP/1.1\r\n\r\n"), Buffer.alloc(1000, 0xff)]) {
-        const call = client.makeBidiStreamRequest<Buffer, Buffer>(GRPC_SESSION_PATH, (b) => b, (b) => b);
+        const call = client.makeBidiStreamRequest<Buffer, Buffer>(
+          GRPC_SESSION_PATH,
+          (b) => b,
+          (b) => b,
+        );
         call.on("error", () => undefined);
         call.on("data", () => undefined);
         const status = new Promise<{ code: number; metadata: grpc.Metadata }>((r) => call.once("status", r));
@@ -140,22 +148,28 @@ describe("hostile peers", () => {
     const sockets: tls.TLSSocket[] = [];
     try {
       await Promise.all(
-        Array.from({ length: FLOOD_CONNECTIONS }, () =>
-          new Promise<void>((resolve) => {
-            const s = tls.connect({ host: "127.0.0.1", port: rig.pushPort, rejectUnauthorized: false, ALPNProtocols: ["h2"] }, () => {
-              // the HTTP/2 preface and nothing else: a connection that never becomes a session
-              s.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-              s.resume(); // read, so that a close by the agent is seen
-              resolve();
-            });
-            s.on("error", () => resolve());
-            sockets.push(s);
-          }),
+        Array.from(
+          { length: FLOOD_CONNECTIONS },
+          () =>
+            new Promise<void>((resolve) => {
+              const s = tls.connect({ host: "127.0.0.1", port: rig.pushPort, rejectUnauthorized: false, ALPNProtocols: ["h2"] }, () => {
+                // the HTTP/2 preface and nothing else: a connection that never becomes a session
+                s.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+                s.resume(); // read, so that a close by the agent is seen
+                resolve();
+              });
+              s.on("error", () => resolve());
+              sockets.push(s);
+            }),
         ),
       );
       // issue 12: connections that never open a session are capped per address (and in total);
       // each new one closes the oldest pending one, so the real publisher's fresh one gets in
-      await waitFor("the agent to close the connections over the cap", () => sockets.filter((s) => !s.destroyed && !s.readableEnded).length <= DEFAULT_PENDING_PER_ADDRESS + 2 || null, 15_000);
+      await waitFor(
+        "the agent to close the connections over the cap",
+        () => sockets.filter((s) => !s.destroyed && !s.readableEnded).length <= DEFAULT_PENDING_PER_ADDRESS + 2 || null,
+        15_000,
+      );
       const open = sockets.filter((s) => !s.destroyed && !s.readableEnded).length;
       expect(open).toBeLessThanOrEqual(DEFAULT_PENDING_PER_ADDRESS + 2);
       const t0 = Date.now();
@@ -164,7 +178,9 @@ describe("hostile peers", () => {
       const grownMb = (process.memoryUsage().rss - rssBefore) / 1048576;
       // both ends of every connection live in this process: the bound covers both
       expect(grownMb).toBeLessThan(300);
-      printFigure(`flood of connections: ${open} of ${FLOOD_CONNECTIONS} still open, real publisher delivered in ${deliverMs} ms, RSS +${grownMb.toFixed(0)} MiB (both ends)`);
+      printFigure(
+        `flood of connections: ${open} of ${FLOOD_CONNECTIONS} still open, real publisher delivered in ${deliverMs} ms, RSS +${grownMb.toFixed(0)} MiB (both ends)`,
+      );
     } finally {
       for (const s of sockets) s.destroy();
     }
@@ -178,7 +194,9 @@ describe("hostile peers", () => {
     // the session survived the ping storm: it still answers an offer (a refused one, cheaply), once
     // the 20 000 pongs ahead of it are out (seconds on a loaded 2-core machine: not a speed check)
     const c = rig.ople.cut(seq + 1, siteFiles("offer-flood"));
-    await conn.send({ offer: { transferId: "ab".repeat(16), ...c.signed, encoding: "full", payloadSize: c.payload.length, payloadSha256: Buffer.alloc(32), chunkSize: 0 } });
+    await conn.send({
+      offer: { transferId: "ab".repeat(16), ...c.signed, encoding: "full", payloadSize: c.payload.length, payloadSha256: Buffer.alloc(32), chunkSize: 0 },
+    });
     expect((await reader.expect("offerReply", 45_000)).code).toBe("PROTOCOL_ERROR");
     const t1 = Date.now();
     for (let i = 0; i < 5000; i++) void conn.send({ status: {} }).catch(() => undefined);
@@ -202,7 +220,13 @@ describe("hostile peers", () => {
     const data = Buffer.alloc(200 * 1024, 0x41);
     let accepted = 0;
     const sends: Array<Promise<void>> = [];
-    for (let i = 0; i < 1000; i++) sends.push(conn.send({ chunk: { offset: i, data, sha256: Buffer.alloc(32) } }).then(() => void accepted++, () => undefined));
+    for (let i = 0; i < 1000; i++)
+      sends.push(
+        conn.send({ chunk: { offset: i, data, sha256: Buffer.alloc(32) } }).then(
+          () => void accepted++,
+          () => undefined,
+        ),
+      );
     const t0 = Date.now();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(sends), conn.closed, new Promise((r) => (timer = setTimeout(r, 25_000)))]).finally(() => clearTimeout(timer));

@@ -45,7 +45,11 @@ async function startReceiverRun(): Promise<{ child: ChildProcess; admin: number;
   if (receiverRun) return receiverRun;
   rig = await startAgentRig({ site: true });
   await rig.agent.stop(); // the same config, now as a real process
-  const { child, match } = await spawnUntil(RECEIVER_BIN, ["run", "--config", rig.configFile], /site http:\/\/127\.0\.0\.1:(\d+), admin http:\/\/127\.0\.0\.1:(\d+)\//);
+  const { child, match } = await spawnUntil(
+    RECEIVER_BIN,
+    ["run", "--config", rig.configFile],
+    /site http:\/\/127\.0\.0\.1:(\d+), admin http:\/\/127\.0\.0\.1:(\d+)\//,
+  );
   children.push(child);
   receiverRun = { child, site: Number(match[1]), admin: Number(match[2]) };
   return receiverRun;
@@ -64,7 +68,11 @@ test("GET //%zz/ does not kill prep-receiver serve --admin (stats listener)", as
   const work = tmpDir("serve");
   dirs.push(work);
   fs.mkdirSync(path.join(work, "state"));
-  const { child, match } = await spawnUntil(RECEIVER_BIN, ["serve", "--root", path.join(work, "state"), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--no-analytics", "--json"], /"url":"http:\/\/127\.0\.0\.1:(\d+)","admin":"http:\/\/127\.0\.0\.1:(\d+)"/);
+  const { child, match } = await spawnUntil(
+    RECEIVER_BIN,
+    ["serve", "--root", path.join(work, "state"), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--no-analytics", "--json"],
+    /"url":"http:\/\/127\.0\.0\.1:(\d+)","admin":"http:\/\/127\.0\.0\.1:(\d+)"/,
+  );
   children.push(child);
   const site = Number(match[1]);
   const admin = Number(match[2]);
@@ -89,7 +97,9 @@ test("GET //%zz/ does not kill prep-publisher run (dashboard and operator API)",
   fs.writeFileSync(path.join(work, "admin.token"), "token-de-operacion-de-prueba", { mode: 0o600 });
   fs.appendFileSync(path.join(work, "publisher.yaml"), "");
   const port = await freePort();
-  const yaml = fs.readFileSync(path.join(work, "publisher.yaml"), "utf8").replace(/admin:\n {2}listen: [^\n]*/, `admin:\n  listen: 127.0.0.1:${port}\n  tokenFile: ./admin.token`);
+  const yaml = fs
+    .readFileSync(path.join(work, "publisher.yaml"), "utf8")
+    .replace(/admin:\n {2}listen: [^\n]*/, `admin:\n  listen: 127.0.0.1:${port}\n  tokenFile: ./admin.token`);
   fs.writeFileSync(path.join(work, "publisher.yaml"), yaml);
   const { child } = await spawnUntil(PUBLISHER_BIN, ["run", "--config", path.join(work, "publisher.yaml")], /prep-publisher running/);
   children.push(child);

@@ -25,7 +25,10 @@ let shaping = "";
 function shape(ns: string, dev: string): string {
   if (sh(["tc", "qdisc", "add", "dev", dev, "root", "netem", ...NETEM], { ns, allowFail: true }).status === 0) return `tc netem ${NETEM.join(" ")}`;
   sh(["tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate", "30mbit", "burst", "64kbit", "latency", "400ms"], { ns });
-  const loss = sh(["iptables", "-A", "INPUT", "-i", dev, "-m", "statistic", "--mode", "random", "--probability", "0.01", "-j", "DROP"], { ns, allowFail: true });
+  const loss = sh(["iptables", "-A", "INPUT", "-i", dev, "-m", "statistic", "--mode", "random", "--probability", "0.01", "-j", "DROP"], {
+    ns,
+    allowFail: true,
+  });
   return `tbf rate 30mbit (latency ≤ 400 ms of queueing)${loss.status === 0 ? " + 1% random loss (iptables statistic)" : ""} — sch_netem is not available in this kernel`;
 }
 
@@ -100,7 +103,10 @@ describe("network faults between real hosts (network namespaces, tc netem)", () 
     c.receivers.forEach((r, i) => {
       const ip = `10.77.${i + 1}.2`;
       let y = fs.readFileSync(r.config, "utf8");
-      y = y.replaceAll(`127.0.0.1:${r.pushPort}`, `${ip}:${r.pushPort}`).replaceAll(`127.0.0.1:${r.sitePort}`, `${ip}:${r.sitePort}`).replace("[127.0.0.1/32]", `[10.77.${i + 1}.1/32]`);
+      y = y
+        .replaceAll(`127.0.0.1:${r.pushPort}`, `${ip}:${r.pushPort}`)
+        .replaceAll(`127.0.0.1:${r.sitePort}`, `${ip}:${r.sitePort}`)
+        .replace("[127.0.0.1/32]", `[10.77.${i + 1}.1/32]`);
       fs.writeFileSync(r.config, y);
     });
     let py = fs.readFileSync(c.pubConfig, "utf8");
@@ -113,9 +119,17 @@ describe("network faults between real hosts (network namespaces, tc netem)", () 
     c.receivers.forEach((r, i) => (r.proc = start(NS.r[i]!, RECEIVER_BIN, r.config, r)));
     await waitFor("receivers started", () => c.receivers.every((r) => auditEvents(r).some((e) => e.event === "agent_started")), 30_000);
     start(NS.pub, PUBLISHER_BIN, c.pubConfig, pubNode);
-    await waitFor("publisher started", () => fs.existsSync(path.join(c.pubDir, "state", "audit.log")) && fs.readFileSync(path.join(c.pubDir, "state", "audit.log"), "utf8").includes("service_started"), 30_000);
+    await waitFor(
+      "publisher started",
+      () =>
+        fs.existsSync(path.join(c.pubDir, "state", "audit.log")) &&
+        fs.readFileSync(path.join(c.pubDir, "state", "audit.log"), "utf8").includes("service_started"),
+      30_000,
+    );
     const push = (dir: string) => {
-      const p = spawn("ip", ["netns", "exec", NS.pub, process.execPath, PUBLISHER_BIN, "push", dir, "--config", c.pubConfig, "--timeout", "400", "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+      const p = spawn("ip", ["netns", "exec", NS.pub, process.execPath, PUBLISHER_BIN, "push", dir, "--config", c.pubConfig, "--timeout", "400", "--json"], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let out = "";
       p.stdout!.on("data", (d) => (out += d));
       p.stderr!.on("data", (d) => (out += d));
@@ -138,10 +152,15 @@ describe("network faults between real hosts (network namespaces, tc netem)", () 
       const pushing = push(cut2);
       const r1 = c.receivers[0]!;
       const partial = path.join(r1.dir, "data", "partial", "payload.bin");
-      const cutAt = await waitFor("r1 mid-transfer", () => {
-        const size = fs.statSync(partial, { throwIfNoEntry: false })?.size ?? 0;
-        return size > 2 * 1024 * 1024 ? size : null;
-      }, 120_000, 20);
+      const cutAt = await waitFor(
+        "r1 mid-transfer",
+        () => {
+          const size = fs.statSync(partial, { throwIfNoEntry: false })?.size ?? 0;
+          return size > 2 * 1024 * 1024 ? size : null;
+        },
+        120_000,
+        20,
+      );
       sh(["ip", "link", "set", `p1${tag}`, "down"], { ns: NS.pub });
       await new Promise((r) => setTimeout(r, LINK_CUT_MS));
       sh(["ip", "link", "set", `p1${tag}`, "up"], { ns: NS.pub });
@@ -150,8 +169,12 @@ describe("network faults between real hosts (network namespaces, tc netem)", () 
       await waitFor("cut 2 live on both", () => bothLive(2), 300_000, 200);
       const cut2Ms = Date.now() - t2;
       for (const r of c.receivers) expect((await compareTrees(cut2, path.join(r.dir, "data", "current", "site"))).equal).toBe(true);
-      const starts = auditEvents(r1).filter((e) => e.event === "transfer_started" && e.data.sequence === 2).map((e) => e.data.resumeOffset as number);
-      console.log(`network faults: ${shaping} on every link, both directions; cut 1 live on both in ${cut1Ms} ms; r1's link cut for ${LINK_CUT_MS / 1000} s at ${cutAt} bytes; cut 2 live on both ${cut2Ms} ms after the push; r1 transfer starts at offsets ${JSON.stringify(starts)}; total ${Math.round((Date.now() - t0) / 1000)} s`);
+      const starts = auditEvents(r1)
+        .filter((e) => e.event === "transfer_started" && e.data.sequence === 2)
+        .map((e) => e.data.resumeOffset as number);
+      console.log(
+        `network faults: ${shaping} on every link, both directions; cut 1 live on both in ${cut1Ms} ms; r1's link cut for ${LINK_CUT_MS / 1000} s at ${cutAt} bytes; cut 2 live on both ${cut2Ms} ms after the push; r1 transfer starts at offsets ${JSON.stringify(starts)}; total ${Math.round((Date.now() - t0) / 1000)} s`,
+      );
       // it resumed (a later session started at a non-zero offset), it did not restart from zero
       expect(starts.length).toBeGreaterThanOrEqual(2);
       expect(starts.slice(1).some((o) => o > 0)).toBe(true);

@@ -36,7 +36,16 @@ async function hostileAuth(publisherId: string, extra: Record<string, unknown> =
   const reader = new FrameReader(conn);
   try {
     await reader.expect("hello", 5000);
-    await conn.send({ publisherAuth: { publisherId, identityPublicKey: Buffer.alloc(32, 1), nonce: Buffer.alloc(32, 2), signature: Buffer.alloc(64, 3), clockUnixMs: Date.now(), ...extra } });
+    await conn.send({
+      publisherAuth: {
+        publisherId,
+        identityPublicKey: Buffer.alloc(32, 1),
+        nonce: Buffer.alloc(32, 2),
+        signature: Buffer.alloc(64, 3),
+        clockUnixMs: Date.now(),
+        ...extra,
+      },
+    });
     await reader.next(10_000, "an error").catch(() => undefined);
   } finally {
     await conn.close().catch(() => undefined);
@@ -61,8 +70,11 @@ test("PublisherAuth with a 1 MiB publisher_id, 10 sessions: not copied into audi
 
 test("publisher_id with control characters, bidi overrides and a fake log line is made inert before it is logged", async () => {
   await rig.restart(); // a fresh agent: its auth-failure records are not throttled yet
-  await hostileAuth("ople\n{\"level\":30,\"msg\":\"publisher connected\"}\u202e\u0000");
-  const last = rig.auditEvents().filter((e) => e.event === "auth_failed").at(-1)!;
+  await hostileAuth('ople\n{"level":30,"msg":"publisher connected"}\u202e\u0000');
+  const last = rig
+    .auditEvents()
+    .filter((e) => e.event === "auth_failed")
+    .at(-1)!;
   for (const c of ["\n", "\u0000", "\u202e"]) expect(last.data.message).not.toContain(c);
   expect(last.data.message).toContain("ople\ufffd{");
 });
@@ -75,7 +87,12 @@ test("an Error frame before authentication with a 1 MiB code and message is boun
   await conn.send({ error: { code: "X".repeat(1 << 20), message: "M".repeat(1 << 20), retryable: false } });
   await reader.next(10_000, "an error").catch(() => undefined);
   await conn.close().catch(() => undefined);
-  const last = await waitFor("the failure", () => rig.auditEvents().filter((e) => e.event === "auth_failed").at(-1));
+  const last = await waitFor("the failure", () =>
+    rig
+      .auditEvents()
+      .filter((e) => e.event === "auth_failed")
+      .at(-1),
+  );
   expect(JSON.stringify(last).length).toBeLessThan(1000);
 });
 

@@ -39,7 +39,10 @@ describe("update-channel attacks through the push channel", () => {
     expect(fs.readFileSync(path.join(rig.root, "state.json"), "utf8")).toBe(before.state);
     expect(fs.readdirSync(path.join(rig.root, "staging"))).toEqual([]);
     expect(verifyAuditLog(path.join(rig.root, "audit.log")).ok).toBe(true);
-    const last = rig.auditEvents().filter((e) => e.event === "refused" || e.event === "transfer_failed").at(-1);
+    const last = rig
+      .auditEvents()
+      .filter((e) => e.event === "refused" || e.event === "transfer_failed")
+      .at(-1);
     expect(last?.data.code).toBe(code);
   }
 
@@ -98,7 +101,9 @@ describe("update-channel attacks through the push channel", () => {
     const c = rig.ople.cut(3, siteFiles("endless-2"));
     const { conn, reader } = await rig.connectRaw();
     const plan = rig.ople.plan(c);
-    await conn.send({ offer: { transferId: plan.transferId, ...c.signed, encoding: "full", payloadSize: c.payload.length, payloadSha256: plan.payload.sha256, chunkSize: 1024 } });
+    await conn.send({
+      offer: { transferId: plan.transferId, ...c.signed, encoding: "full", payloadSize: c.payload.length, payloadSha256: plan.payload.sha256, chunkSize: 1024 },
+    });
     const reply = await reader.expect("offerReply", 5000);
     expect(reply.accept).toBe(true);
     const { createHash } = await import("node:crypto");
@@ -116,8 +121,13 @@ describe("update-channel attacks through the push channel", () => {
     }
     expect(err).toMatchObject({ code: "TOO_LARGE" });
     await conn.close();
-    await waitFor("transfer_failed in the audit", () => rig.auditEvents().some((e) => e.event === "transfer_failed" && e.data.sequence === 3 && e.data.code === "TOO_LARGE"));
-    const failed = rig.auditEvents().filter((e) => e.event === "transfer_failed" && e.data.sequence === 3).at(-1)!;
+    await waitFor("transfer_failed in the audit", () =>
+      rig.auditEvents().some((e) => e.event === "transfer_failed" && e.data.sequence === 3 && e.data.code === "TOO_LARGE"),
+    );
+    const failed = rig
+      .auditEvents()
+      .filter((e) => e.event === "transfer_failed" && e.data.sequence === 3)
+      .at(-1)!;
     // never more than the declared size was kept
     expect(failed.data.offset).toBeLessThanOrEqual(c.payload.length);
     const partial = path.join(rig.root, "partial", "payload.bin");
@@ -134,9 +144,15 @@ describe("update-channel attacks through the push channel", () => {
     const s = await rig.connect();
     expect(await s.deliver(rig.ople.plan(c3))).toMatchObject({ status: "delivered" });
     await s.close();
-    expect(JSON.parse(fs.readFileSync(path.join(rig.root, "state.json"), "utf8")).trust?.keysetVersion ?? JSON.parse(fs.readFileSync(path.join(rig.root, "state.json"), "utf8")).keysetVersion).toBe(2);
+    expect(
+      JSON.parse(fs.readFileSync(path.join(rig.root, "state.json"), "utf8")).trust?.keysetVersion ??
+        JSON.parse(fs.readFileSync(path.join(rig.root, "state.json"), "utf8")).keysetVersion,
+    ).toBe(2);
     // the attacker, holding the old key: with the old keyset that listed it → KEYSET_ROLLBACK
-    await expectRefusedAndLiveIntact(rig.ople.cut(4, siteFiles("stolen"), { keyset: rig.ople.signKeyset(1, [compromised]), signWith: compromised }), "KEYSET_ROLLBACK");
+    await expectRefusedAndLiveIntact(
+      rig.ople.cut(4, siteFiles("stolen"), { keyset: rig.ople.signKeyset(1, [compromised]), signWith: compromised }),
+      "KEYSET_ROLLBACK",
+    );
     // with the current keyset → the key is not listed
     await expectRefusedAndLiveIntact(rig.ople.cut(4, siteFiles("stolen"), { keyset: v2, signWith: compromised }), "KEY_UNKNOWN");
     rig.ople.signing = fresh;
@@ -272,16 +288,29 @@ describe("slow retrieval", () => {
       // a slow payload source: the first 4 chunks flow, then it stalls far longer than the timeout
       let reads = 0;
       const src = new BufferPayloadSource(c.payload);
-      const slow = { size: src.size, sha256: src.sha256, read: async (o: number, n: number) => (++reads > 4 ? new Promise<Buffer>((r) => setTimeout(() => r(src.read(o, n) as never), 4000)) : src.read(o, n)) };
+      const slow = {
+        size: src.size,
+        sha256: src.sha256,
+        read: async (o: number, n: number) => (++reads > 4 ? new Promise<Buffer>((r) => setTimeout(() => r(src.read(o, n) as never), 4000)) : src.read(o, n)),
+      };
       const conn = await transport.connect({ host: "127.0.0.1", port: server.address.port });
-      const s = await PublisherSession.open(conn, { publisherId: "ople", identity: ople.identity, receiver: { id: "uv", publicKey: receiverIdentity.publicKey }, timeouts: { handshakeMs: 1000, transferMs: 8000 } });
+      const s = await PublisherSession.open(conn, {
+        publisherId: "ople",
+        identity: ople.identity,
+        receiver: { id: "uv", publicKey: receiverIdentity.publicKey },
+        timeouts: { handshakeMs: 1000, transferMs: 8000 },
+      });
       const res = await s.deliver({ ...ople.plan(c), payload: slow as never });
       expect(res.status).toBe("failed");
       const failed = events.find((e) => e.type === "transfer_failed");
       expect(failed).toMatchObject({ code: "TIMEOUT", offset: 4096 });
       // the next session resumes from the verified prefix rather than restarting
       const conn2 = await transport.connect({ host: "127.0.0.1", port: server.address.port });
-      const s2 = await PublisherSession.open(conn2, { publisherId: "ople", identity: ople.identity, receiver: { id: "uv", publicKey: receiverIdentity.publicKey } });
+      const s2 = await PublisherSession.open(conn2, {
+        publisherId: "ople",
+        identity: ople.identity,
+        receiver: { id: "uv", publicKey: receiverIdentity.publicKey },
+      });
       const again = await s2.deliver(ople.plan(c));
       expect(again).toMatchObject({ status: "delivered", resumedFrom: 4096 });
       await s2.close();

@@ -22,8 +22,22 @@ const path = require("node:path");
 
 const REPO = path.resolve(__dirname, "..", "..");
 const APPS = [
-  { name: "@prepcast/publisher", dir: "apps/publisher", file: "prepcast-publisher", unit: "prep-publisher", image: "prepcast/publisher", dockerfile: "infra/docker/publisher.Dockerfile" },
-  { name: "@prepcast/receiver", dir: "apps/receiver", file: "prepcast-receiver", unit: "prep-receiver", image: "prepcast/receiver", dockerfile: "infra/docker/receiver.Dockerfile" },
+  {
+    name: "@prepcast/publisher",
+    dir: "apps/publisher",
+    file: "prepcast-publisher",
+    unit: "prep-publisher",
+    image: "prepcast/publisher",
+    dockerfile: "infra/docker/publisher.Dockerfile",
+  },
+  {
+    name: "@prepcast/receiver",
+    dir: "apps/receiver",
+    file: "prepcast-receiver",
+    unit: "prep-receiver",
+    image: "prepcast/receiver",
+    dockerfile: "infra/docker/receiver.Dockerfile",
+  },
 ];
 /** The Node.js line releases run on (the images' base and the tarballs' engines). */
 const NODE_ENGINE = ">=24";
@@ -143,7 +157,8 @@ function stageApp(app, lock, version, tmp) {
   for (const lockPath of registry) {
     // a workspace's own nested node_modules/X lands at the app's node_modules/X: refuse a clash
     const rel = lockPath.replace(/^(?:apps|packages|proto)\/[^/]*\/?(?=node_modules\/)/, "");
-    if (hoisted.has(rel) && hoisted.get(rel) !== lock.packages[lockPath].version) throw new Error(`${rel} is needed at two versions (${hoisted.get(rel)} and ${lock.packages[lockPath].version})`);
+    if (hoisted.has(rel) && hoisted.get(rel) !== lock.packages[lockPath].version)
+      throw new Error(`${rel} is needed at two versions (${hoisted.get(rel)} and ${lock.packages[lockPath].version})`);
     hoisted.set(rel, lock.packages[lockPath].version);
     const native = lock.packages[lockPath].hasInstallScript === true;
     const src = path.join(REPO, lockPath);
@@ -158,12 +173,20 @@ function stageApp(app, lock, version, tmp) {
   }
   // the systemd unit and its example environment file, for the install guide's `install` step
   fs.mkdirSync(path.join(stage, "systemd"));
-  for (const ext of ["service", "env"]) fs.copyFileSync(path.join(REPO, "infra/systemd", `${app.unit}.${ext}`), path.join(stage, "systemd", `${app.unit}.${ext}`));
+  for (const ext of ["service", "env"])
+    fs.copyFileSync(path.join(REPO, "infra/systemd", `${app.unit}.${ext}`), path.join(stage, "systemd", `${app.unit}.${ext}`));
   const pj = publishable(path.join(stage, "package.json"), version);
   pj.files = [...(pj.files ?? []), "systemd"];
   pj.engines = { node: NODE_ENGINE };
   const direct = Object.keys(pj.dependencies ?? {});
-  pj.dependencies = Object.fromEntries(direct.sort().map((d) => [d, d.startsWith("@prepcast/") ? readJson(path.join(stage, "node_modules", ...d.split("/"), "package.json")).version : hoisted.get(`node_modules/${d}`)]));
+  pj.dependencies = Object.fromEntries(
+    direct
+      .sort()
+      .map((d) => [
+        d,
+        d.startsWith("@prepcast/") ? readJson(path.join(stage, "node_modules", ...d.split("/"), "package.json")).version : hoisted.get(`node_modules/${d}`),
+      ]),
+  );
   pj.bundleDependencies = direct.sort();
   fs.writeFileSync(path.join(stage, "package.json"), `${JSON.stringify(pj, null, 2)}\n`);
   return { stage, bundled: used.map((d) => lock.packages[d].name), registry: hoisted.size };

@@ -184,7 +184,10 @@ describe("demo key and config wiring (demo-init.sh)", () => {
   });
 
   it("writes the config files the services' commands point at", () => {
-    const receivers = /RECEIVERS="([^"]+)"/.exec(script)![1].split(" ").map((e) => e.split(":"));
+    const receivers = /RECEIVERS="([^"]+)"/
+      .exec(script)![1]
+      .split(" ")
+      .map((e) => e.split(":"));
     for (const [id, serviceName] of receivers) {
       expect(compose.services[serviceName].command).toEqual(["run", "--config", `/etc/prepcast/${id}/receiver.yaml`]);
     }

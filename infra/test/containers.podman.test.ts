@@ -23,7 +23,7 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
   let d: ContainerDeployment;
   const bySequence = new Map<number, string>();
   let seed = Number(process.env.PREPCAST_SEED ?? Date.now()) >>> 0 || 1;
-  const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 
   beforeAll(async () => {
     d = await ContainerDeployment.create([
@@ -57,7 +57,9 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
 
   async function allLive(seq: number, timeoutMs = 180_000): Promise<void> {
     await waitFor(`every receiver live at ${seq}`, () => d.receivers.every((r) => liveState(r).sequence === seq), timeoutMs, 200).catch((e) => {
-      throw new Error(`${(e as Error).message}: ${d.receivers.map((r) => `${r.id}=${liveState(r).sequence}`).join(" ")}\n--- publisher ---\n${d.logs(d.publisher.name).slice(-3000)}`);
+      throw new Error(
+        `${(e as Error).message}: ${d.receivers.map((r) => `${r.id}=${liveState(r).sequence}`).join(" ")}\n--- publisher ---\n${d.logs(d.publisher.name).slice(-3000)}`,
+      );
     });
   }
 
@@ -98,7 +100,12 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
       const windowMs = windowOf(watch, seq - 1);
       d.feed(dir, `seq-${seq}`);
       const partial = path.join(watch.dir, "data", "partial", "partial.json");
-      await waitFor(`the transfer of ${seq} to start`, () => (fs.existsSync(partial) && fs.readFileSync(partial, "utf8").includes(`"sequence":${seq},`)) || liveState(watch).sequence === seq, 120_000, 5).catch(() => undefined);
+      await waitFor(
+        `the transfer of ${seq} to start`,
+        () => (fs.existsSync(partial) && fs.readFileSync(partial, "utf8").includes(`"sequence":${seq},`)) || liveState(watch).sequence === seq,
+        120_000,
+        5,
+      ).catch(() => undefined);
       // half the kills as soon as the transfer starts, the others anywhere in the transfer-to-receipt window
       if (i % 2 === 1) await new Promise((res) => setTimeout(res, Math.floor(random() * windowMs)));
       d.kill(name);
@@ -128,10 +135,44 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
       expect({ name, exit: podman(["inspect", "--format", "{{.State.ExitCode}}", name]).stdout.trim() }).toEqual({ name, exit: "0" });
     }
     for (const r of d.receivers) {
-      const v = podman(["run", "--rm", ...HARDENING, "--network", "none", "-v", `${r.dir}/data:/var/lib/prepcast:ro`, RECEIVER_IMAGE, "audit", "verify", "--root", "/var/lib/prepcast", "--json"], { allowFail: true });
+      const v = podman(
+        [
+          "run",
+          "--rm",
+          ...HARDENING,
+          "--network",
+          "none",
+          "-v",
+          `${r.dir}/data:/var/lib/prepcast:ro`,
+          RECEIVER_IMAGE,
+          "audit",
+          "verify",
+          "--root",
+          "/var/lib/prepcast",
+          "--json",
+        ],
+        { allowFail: true },
+      );
       expect({ id: r.id, code: v.code, out: v.stdout + v.stderr }).toMatchObject({ code: 0 });
     }
-    const pv = podman(["run", "--rm", ...HARDENING, "--network", "none", "-v", `${d.publisher.dir}/state:/var/lib/prepcast-publisher:ro`, PUBLISHER_IMAGE, "audit", "verify", "--log", "/var/lib/prepcast-publisher/audit.log", "--json"], { allowFail: true });
+    const pv = podman(
+      [
+        "run",
+        "--rm",
+        ...HARDENING,
+        "--network",
+        "none",
+        "-v",
+        `${d.publisher.dir}/state:/var/lib/prepcast-publisher:ro`,
+        PUBLISHER_IMAGE,
+        "audit",
+        "verify",
+        "--log",
+        "/var/lib/prepcast-publisher/audit.log",
+        "--json",
+      ],
+      { allowFail: true },
+    );
     expect({ code: pv.code, out: pv.stdout + pv.stderr }).toMatchObject({ code: 0 });
   });
 
@@ -141,7 +182,10 @@ suite(`containers (${ready.ok ? `${RECEIVER_IMAGE}, ${PUBLISHER_IMAGE}` : `skipp
     fs.cpSync(path.join(r.dir, "etc"), bad, { recursive: true });
     for (const f of [bad, ...fs.readdirSync(bad).map((n) => path.join(bad, n))]) fs.chownSync(f, SERVICE_UID, SERVICE_UID);
     fs.writeFileSync(path.join(bad, "receiver.yaml"), fs.readFileSync(path.join(r.dir, "etc/receiver.yaml"), "utf8").replace("retain: 3", "retain: -1"));
-    const run = podman(["run", "--rm", ...HARDENING, "--network", "none", "-v", `${bad}:/etc/prepcast:ro`, "-v", `${r.dir}/data:/var/lib/prepcast`, RECEIVER_IMAGE], { allowFail: true });
+    const run = podman(
+      ["run", "--rm", ...HARDENING, "--network", "none", "-v", `${bad}:/etc/prepcast:ro`, "-v", `${r.dir}/data:/var/lib/prepcast`, RECEIVER_IMAGE],
+      { allowFail: true },
+    );
     expect(run.code).toBe(78);
     expect(run.stderr + run.stdout).toContain("retain");
   });

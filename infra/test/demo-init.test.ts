@@ -36,7 +36,11 @@ function makeBin(dir: string, options: { omit?: string } = {}): string {
     }
     return bin;
   }
-  const write = (names: string[]) => names.filter((n) => n !== options.omit).map((n) => `echo "stand-in ${n}" > "$2/${n}"`).join("\n");
+  const write = (names: string[]) =>
+    names
+      .filter((n) => n !== options.omit)
+      .map((n) => `echo "stand-in ${n}" > "$2/${n}"`)
+      .join("\n");
   writeExecutable(
     path.join(bin, "prep-publisher"),
     `#!/bin/sh\nset -eu\n[ "$1" = init ] && [ "$2" = --dir ] || exit 64\nshift\nmkdir -p "$2"\n${write(["root.key", "root.pub", "signing.key", "keyset.json", "keyset.sig", "identity.key", "identity.pub"])}\n`,
@@ -54,7 +58,11 @@ function runInit(keys: string, bin: string) {
 }
 
 const itWithOpenssl = openssl ? it : it.skip;
-const note = openssl ? (realInit ? " (real CLIs' init)" : " (stand-in init: the CLIs do not support `init --dir` yet)") : " (skipped: openssl is not installed)";
+const note = openssl
+  ? realInit
+    ? " (real CLIs' init)"
+    : " (stand-in init: the CLIs do not support `init --dir` yet)"
+  : " (skipped: openssl is not installed)";
 
 describe("demo-init.sh", () => {
   let dir: string;
@@ -84,7 +92,14 @@ describe("demo-init.sh", () => {
         push: { listen: "0.0.0.0:8730", allowlist: ["172.28.0.10/32"] },
         admin: { listen: "127.0.0.1:8731" },
       });
-      for (const file of [receiver.trust.rootPublicKey, receiver.identity.secretKey, receiver.push.tls.cert, receiver.push.tls.key, receiverEntry.identityPublicKey, receiverEntry.logo]) {
+      for (const file of [
+        receiver.trust.rootPublicKey,
+        receiver.identity.secretKey,
+        receiver.push.tls.cert,
+        receiver.push.tls.key,
+        receiverEntry.identityPublicKey,
+        receiverEntry.logo,
+      ]) {
         expect([file, fs.existsSync(file)]).toEqual([file, true]);
       }
       const certificate = new X509Certificate(fs.readFileSync(receiver.push.tls.cert));
@@ -93,7 +108,10 @@ describe("demo-init.sh", () => {
     }
 
     // secret keys and the configs are readable by their owner only (public keys may be 0644)
-    const files = fs.readdirSync(keys, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+    const files = fs
+      .readdirSync(keys, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name));
     const secrets = files.filter((f) => f.endsWith(".key") || f.endsWith(".yaml"));
     expect(secrets.length).toBeGreaterThanOrEqual(9);
     expect(secrets.filter((f) => (fs.statSync(f).mode & 0o077) !== 0)).toEqual([]);

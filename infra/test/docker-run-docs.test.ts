@@ -22,7 +22,13 @@ function dockerRuns(markdown: string): DockerRun[] {
     const tokens = match[1].split(/\s+/).filter(Boolean);
     const imageIndex = tokens.findIndex((t) => /^localhost\/prepcast\/(receiver|publisher):/.test(t));
     if (imageIndex < 0) throw new Error(`docker run without a prepcast image: ${line}`);
-    runs.push({ text: line.trim(), image: tokens[imageIndex], app: /^localhost\/prepcast\/(receiver|publisher)/.exec(tokens[imageIndex])![1] as DockerRun["app"], flags: tokens.slice(0, imageIndex), args: tokens.slice(imageIndex + 1) });
+    runs.push({
+      text: line.trim(),
+      image: tokens[imageIndex],
+      app: /^localhost\/prepcast\/(receiver|publisher)/.exec(tokens[imageIndex])![1] as DockerRun["app"],
+      flags: tokens.slice(0, imageIndex),
+      args: tokens.slice(imageIndex + 1),
+    });
   }
   return runs;
 }
@@ -41,7 +47,12 @@ const image = (app: string) => finalStage(parseDockerfile(readRepoFile("infra", 
 describe("docker run lines in docs/operations", () => {
   it("are found in install-ubuntu-docker.md: services, init, install, serve", () => {
     expect(runs.length).toBeGreaterThanOrEqual(5);
-    expect(runs.filter((r) => r.flags.includes("-d")).map((r) => r.app).sort()).toEqual(["publisher", "receiver", "receiver"]);
+    expect(
+      runs
+        .filter((r) => r.flags.includes("-d"))
+        .map((r) => r.app)
+        .sort(),
+    ).toEqual(["publisher", "receiver", "receiver"]);
   });
 
   it.each([...runs, ...otherRuns].map((r) => [r.text.slice(0, 90), r] as const))("%s…: mounts declared volumes, publishes exposed ports", (_label, run) => {
@@ -59,12 +70,15 @@ describe("docker run lines in docs/operations", () => {
     }
   });
 
-  it.each(runs.filter((r) => r.flags.includes("-d")).map((r) => [r.text.slice(0, 90), r] as const))("%s…: long-running, hardened, keys read-only", (_label, run) => {
-    for (const flag of ["--read-only", "--restart", "--cap-drop"]) expect(run.flags).toContain(flag);
-    expect(valuesOf(run.flags, "--cap-drop")).toEqual(["ALL"]);
-    const keys = valuesOf(run.flags, "-v").filter((m) => m.split(":")[1] === "/etc/prepcast");
-    for (const mount of keys) expect(mount.endsWith(":ro")).toBe(true);
-    // the admin listener is published on the host's loopback only, if at all
-    for (const port of valuesOf(run.flags, "-p").filter((p) => p.endsWith(":8740") || p.endsWith(":8731"))) expect(port.startsWith("127.0.0.1:")).toBe(true);
-  });
+  it.each(runs.filter((r) => r.flags.includes("-d")).map((r) => [r.text.slice(0, 90), r] as const))(
+    "%s…: long-running, hardened, keys read-only",
+    (_label, run) => {
+      for (const flag of ["--read-only", "--restart", "--cap-drop"]) expect(run.flags).toContain(flag);
+      expect(valuesOf(run.flags, "--cap-drop")).toEqual(["ALL"]);
+      const keys = valuesOf(run.flags, "-v").filter((m) => m.split(":")[1] === "/etc/prepcast");
+      for (const mount of keys) expect(mount.endsWith(":ro")).toBe(true);
+      // the admin listener is published on the host's loopback only, if at all
+      for (const port of valuesOf(run.flags, "-p").filter((p) => p.endsWith(":8740") || p.endsWith(":8731"))) expect(port.startsWith("127.0.0.1:")).toBe(true);
+    },
+  );
 });

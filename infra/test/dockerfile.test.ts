@@ -14,8 +14,20 @@ interface ImageSpec {
 }
 
 const images: ImageSpec[] = [
-  { file: "infra/docker/receiver.Dockerfile", app: "receiver", ports: ["8730", "80", "443"], adminPort: 8731, volumes: ["/etc/prepcast", "/var/lib/prepcast", "/var/log/prepcast"] },
-  { file: "infra/docker/publisher.Dockerfile", app: "publisher", ports: ["8740"], adminPort: 8740, volumes: ["/etc/prepcast", "/var/lib/prepcast-publisher", "/var/spool/prepcast/inbox", "/var/log/prepcast"] },
+  {
+    file: "infra/docker/receiver.Dockerfile",
+    app: "receiver",
+    ports: ["8730", "80", "443"],
+    adminPort: 8731,
+    volumes: ["/etc/prepcast", "/var/lib/prepcast", "/var/log/prepcast"],
+  },
+  {
+    file: "infra/docker/publisher.Dockerfile",
+    app: "publisher",
+    ports: ["8740"],
+    adminPort: 8740,
+    volumes: ["/etc/prepcast", "/var/lib/prepcast-publisher", "/var/spool/prepcast/inbox", "/var/log/prepcast"],
+  },
 ];
 
 function load(file: string): Dockerfile {
@@ -31,9 +43,21 @@ function imagePathToRepo(imagePath: string): string {
 describe("Dockerfile parser", () => {
   it("joins continuations, reads flags, exec form and stage names", () => {
     const parsed = parseDockerfile(
-      ["# syntax=docker/dockerfile:1", "ARG BASE=node:20", "FROM ${BASE} AS build", "RUN a \\", "  && b", "FROM scratch", "COPY --from=build /x /y", 'CMD ["a", "b"]'].join("\n"),
+      [
+        "# syntax=docker/dockerfile:1",
+        "ARG BASE=node:20",
+        "FROM ${BASE} AS build",
+        "RUN a \\",
+        "  && b",
+        "FROM scratch",
+        "COPY --from=build /x /y",
+        'CMD ["a", "b"]',
+      ].join("\n"),
     );
-    expect(parsed.stages.map((s) => [s.name, s.baseImage])).toEqual([["build", "node:20"], [undefined, "scratch"]]);
+    expect(parsed.stages.map((s) => [s.name, s.baseImage])).toEqual([
+      ["build", "node:20"],
+      [undefined, "scratch"],
+    ]);
     expect(parsed.stages[0].instructions[1].args).toBe("a && b");
     expect(parsed.stages[1].instructions[1].flags).toEqual({ from: "build" });
     expect(parsed.stages[1].instructions[2].exec).toEqual(["a", "b"]);
@@ -158,14 +182,25 @@ describe(".dockerignore", () => {
   const ignored = dockerignoreMatcher(readRepoFile(".dockerignore"));
 
   it("keeps out build outputs, VCS data and key material", () => {
-    for (const p of ["node_modules", "packages/protocol/node_modules/x", "apps/receiver/dist/cli/main.js", ".git/HEAD", "proto/src/gen/prepcast.js", "secrets/identity.key", "tls/server.pem", "infra/systemd/prep-receiver.env"]) {
+    for (const p of [
+      "node_modules",
+      "packages/protocol/node_modules/x",
+      "apps/receiver/dist/cli/main.js",
+      ".git/HEAD",
+      "proto/src/gen/prepcast.js",
+      "secrets/identity.key",
+      "tls/server.pem",
+      "infra/systemd/prep-receiver.env",
+    ]) {
       expect([p, ignored(p)]).toEqual([p, true]);
     }
   });
 
   it("keeps every file the image build needs", () => {
     const needed = ["package.json", "package-lock.json", "turbo.json", "tsconfig.base.json"];
-    const workspaces = ["proto", ...["packages", "apps"].flatMap((d) => fs.readdirSync(repoPath(d)).map((n) => `${d}/${n}`))].filter((w) => fs.existsSync(repoPath(w, "package.json")));
+    const workspaces = ["proto", ...["packages", "apps"].flatMap((d) => fs.readdirSync(repoPath(d)).map((n) => `${d}/${n}`))].filter((w) =>
+      fs.existsSync(repoPath(w, "package.json")),
+    );
     for (const workspace of workspaces) {
       needed.push(`${workspace}/package.json`);
       if (fs.existsSync(repoPath(workspace, "tsconfig.build.json"))) needed.push(`${workspace}/tsconfig.build.json`);

@@ -7,13 +7,21 @@ import { parse } from "yaml";
 import { readRepoFile, repoPath } from "./helpers/repo";
 
 const docs = [
-  ...fs.readdirSync(repoPath("docs", "operations")).filter((f) => f.endsWith(".md")).map((f) => path.join("docs", "operations", f)),
+  ...fs
+    .readdirSync(repoPath("docs", "operations"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => path.join("docs", "operations", f)),
   path.join("docs", "scaling.md"),
 ];
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[`*_]/g, "").replace(/[^\p{L}\p{N} -]/gu, "").replace(/ /g, "-");
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[`*_]/g, "")
+    .replace(/[^\p{L}\p{N} -]/gu, "")
+    .replace(/ /g, "-");
 }
 
 function anchorsOf(markdown: string): Set<string> {
@@ -117,11 +125,22 @@ describe("configuration.md", () => {
     expect(fields.filter((f) => !documented.includes(`\`${f}\``))).toEqual([]);
     const overrides = (module[env] as { env: string; path: string }[]).map((o) => `${o.env} → ${o.path}`);
     expect(overrides.length).toBeGreaterThan(3);
-    expect(overrides.filter((o) => { const [name, field] = o.split(" → "); return !new RegExp(`\\| \`${name}\` \\|[^\\n]*\\| \`${field}\``).test(documented); })).toEqual([]);
+    expect(
+      overrides.filter((o) => {
+        const [name, field] = o.split(" → ");
+        return !new RegExp(`\\| \`${name}\` \\|[^\\n]*\\| \`${field}\``).test(documented);
+      }),
+    ).toEqual([]);
   });
 
   it("documents every PREPCAST_* variable the infra files set", () => {
-    const infraFiles = ["infra/docker/receiver.Dockerfile", "infra/docker/publisher.Dockerfile", "infra/docker/compose.yaml", "infra/systemd/prep-receiver.env", "infra/systemd/prep-publisher.env"];
+    const infraFiles = [
+      "infra/docker/receiver.Dockerfile",
+      "infra/docker/publisher.Dockerfile",
+      "infra/docker/compose.yaml",
+      "infra/systemd/prep-receiver.env",
+      "infra/systemd/prep-publisher.env",
+    ];
     const variables = new Set(infraFiles.flatMap((f) => [...readRepoFile(f).matchAll(/\bPREPCAST_[A-Z_]+/g)].map((m) => m[0])));
     variables.delete("PREPCAST_DEMO_KEYS");
     expect(variables.size).toBeGreaterThanOrEqual(8);

@@ -66,7 +66,9 @@ describe.each(apps)("prep-%s entry commands", (app) => {
   });
 
   it("the compose services' command lines --help exit 0", async () => {
-    const compose = parse(readRepoFile("infra", "docker", "compose.yaml"), { merge: true }) as { services: Record<string, { build: { dockerfile: string }; command: string[]; restart?: string }> };
+    const compose = parse(readRepoFile("infra", "docker", "compose.yaml"), { merge: true }) as {
+      services: Record<string, { build: { dockerfile: string }; command: string[]; restart?: string }>;
+    };
     const mine = Object.values(compose.services).filter((s) => s.build.dockerfile.endsWith(`${app}.Dockerfile`) && s.restart !== "no");
     expect(mine.length).toBeGreaterThan(0);
     for (const service of mine) await expectHelpWorks([...entrypoint, ...service.command]);

@@ -46,9 +46,14 @@ describeIfReady(`the real services started by the images' entry commands${tini ?
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     for (const app of apps) {
-      fs.writeFileSync(path.join(bin, `prep-${app}`), `#!/bin/sh\nexec "${process.execPath}" "${repoPath("apps", app, "bin", `prep-${app}.js`)}" "$@"\n`, { mode: 0o755 });
+      fs.writeFileSync(path.join(bin, `prep-${app}`), `#!/bin/sh\nexec "${process.execPath}" "${repoPath("apps", app, "bin", `prep-${app}.js`)}" "$@"\n`, {
+        mode: 0o755,
+      });
     }
-    const init = run("sh", [repoPath("infra", "docker", "demo-init.sh")], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, PREPCAST_DEMO_KEYS: keys }, timeoutMs: 30_000 });
+    const init = run("sh", [repoPath("infra", "docker", "demo-init.sh")], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, PREPCAST_DEMO_KEYS: keys },
+      timeoutMs: 30_000,
+    });
     if (init.status !== 0) throw new Error(`demo-init.sh failed: ${init.stderr}`);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -66,7 +71,11 @@ describeIfReady(`the real services started by the images' entry commands${tini ?
     // the demo's config names the compose paths: substitute this run's key directory
     const configArgs = compose.services[service].command.map((part) => part.replace("/etc/prepcast", keys));
     if (app === "receiver") {
-      Object.assign(env, { PREPCAST_ROOT: state, PREPCAST_SITE_LISTEN: `127.0.0.1:${await freePort()}`, PREPCAST_PUSH_LISTEN: `127.0.0.1:${await freePort()}` });
+      Object.assign(env, {
+        PREPCAST_ROOT: state,
+        PREPCAST_SITE_LISTEN: `127.0.0.1:${await freePort()}`,
+        PREPCAST_PUSH_LISTEN: `127.0.0.1:${await freePort()}`,
+      });
     } else {
       const inbox = path.join(dir, "inbox");
       fs.mkdirSync(inbox, { recursive: true });
@@ -81,7 +90,7 @@ describeIfReady(`the real services started by the images' entry commands${tini ?
       const [checkCommand, ...checkArgs] = localize(last(runtime, "HEALTHCHECK")!.exec!);
       const healthEnv = { ...process.env, PREPCAST_HEALTH_URL: `http://127.0.0.1:${adminPort}/readyz` };
       let healthy = false;
-      for (const deadline = Date.now() + 20_000; Date.now() < deadline && child.exitCode === null; ) {
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline && child.exitCode === null;) {
         if ((await runAsync(checkCommand, checkArgs, { env: healthEnv })).status === 0) {
           healthy = true;
           break;

@@ -19,8 +19,14 @@ import { ensureServerImage, Server } from "./helpers/server";
 const RELEASE_DIR = process.env.PREPCAST_RELEASE_DIR ?? repoPath("release");
 const RELEASE_PEM = process.env.PREPCAST_RELEASE_KEY_PEM ?? "";
 const files = [`prepcast-publisher-${VERSION}.tgz`, `prepcast-receiver-${VERSION}.tgz`, "SHA256SUMS", "SHA256SUMS.sig"];
-const missing = [...files.filter((f) => !fs.existsSync(path.join(RELEASE_DIR, f))).map((f) => `${RELEASE_DIR}/${f}`), ...(RELEASE_PEM && fs.existsSync(RELEASE_PEM) ? [] : ["PREPCAST_RELEASE_KEY_PEM"])];
-if (missing.length && process.env.PREPCAST_CONTAINERS === "1") throw new Error(`the systemd guides suite needs the release: missing ${missing.join(", ")} (npm run release -- --key KEY, and PREPCAST_RELEASE_KEY_PEM=its release.pem)`);
+const missing = [
+  ...files.filter((f) => !fs.existsSync(path.join(RELEASE_DIR, f))).map((f) => `${RELEASE_DIR}/${f}`),
+  ...(RELEASE_PEM && fs.existsSync(RELEASE_PEM) ? [] : ["PREPCAST_RELEASE_KEY_PEM"]),
+];
+if (missing.length && process.env.PREPCAST_CONTAINERS === "1")
+  throw new Error(
+    `the systemd guides suite needs the release: missing ${missing.join(", ")} (npm run release -- --key KEY, and PREPCAST_RELEASE_KEY_PEM=its release.pem)`,
+  );
 const ready = missing.length ? { ok: false as const, why: `missing ${missing.join(", ")}` } : containerSuitesReady([]);
 const suite = ready.ok ? describe : describe.skip;
 jest.setTimeout(3_600_000);
@@ -40,7 +46,10 @@ suite(`the systemd install guides on fresh servers${ready.ok ? "" : ` (skipped: 
     ople = await Server.boot(`prepcast-guides-${process.pid}-ople`, "ople");
     difusor = await Server.boot(`prepcast-guides-${process.pid}-difusor`, "difusor", ople);
     // the release files, as each side received them from the OPLE's release engineers
-    for (const [server, app] of [[ople, "publisher"], [difusor, "receiver"]] as const) {
+    for (const [server, app] of [
+      [ople, "publisher"],
+      [difusor, "receiver"],
+    ] as const) {
       for (const f of [`prepcast-${app}-${VERSION}.tgz`, "SHA256SUMS", "SHA256SUMS.sig"]) server.put(path.join(RELEASE_DIR, f), `/root/prepcast-release/${f}`);
       server.put(RELEASE_PEM, "/root/prepcast-release/release.pem");
     }
@@ -71,7 +80,9 @@ suite(`the systemd install guides on fresh servers${ready.ok ? "" : ` (skipped: 
       ople.runGuide(OPLE_GUIDE, { sections: ["1.", "2.", "3.", "4."], values: { PREPCAST_VERSION: VERSION } }),
       difusor.runGuide(DIFUSOR_GUIDE, { sections: ["1.", "2.", "3.", "4.", "5."], values: { PREPCAST_VERSION: VERSION } }),
     ]);
-    const failed = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected").map((s) => String(s.reason instanceof Error ? s.reason.message : s.reason));
+    const failed = settled
+      .filter((s): s is PromiseRejectedResult => s.status === "rejected")
+      .map((s) => String(s.reason instanceof Error ? s.reason.message : s.reason));
     if (failed.length > 0) throw new Error(failed.join("\n\n"));
     // the courier: what the OPLE hands every difusor
     ople.get("/root/ople-keys/root.pub", path.join(courier, "root.pub"));
@@ -81,7 +92,10 @@ suite(`the systemd install guides on fresh servers${ready.ok ? "" : ` (skipped: 
   });
 
   it("the difusor follows the rest of its guide: the agent runs under systemd, ready", async () => {
-    await difusor.runGuide(DIFUSOR_GUIDE, { sections: ["6.", "7.", "8."], values: { PREPCAST_VERSION: VERSION, OPLE_ADDRESSES: "127.0.0.1/32", PREP_ADDRESS: "127.0.0.1:8730", PREP_URL: "http://127.0.0.1/" } });
+    await difusor.runGuide(DIFUSOR_GUIDE, {
+      sections: ["6.", "7.", "8."],
+      values: { PREPCAST_VERSION: VERSION, OPLE_ADDRESSES: "127.0.0.1/32", PREP_ADDRESS: "127.0.0.1:8730", PREP_URL: "http://127.0.0.1/" },
+    });
     expect(difusor.exec(["systemctl", "is-active", "prep-receiver"]).stdout.trim()).toBe("active");
     // the courier, the other way: the difusor's registration.yaml (and, for the check below, its certificate)
     difusor.get("/etc/prepcast/keys/registration.yaml", path.join(courier, "uv-xalapa.yaml"));
@@ -91,7 +105,11 @@ suite(`the systemd install guides on fresh servers${ready.ok ? "" : ` (skipped: 
   });
 
   it("the OPLE registers the difusor, starts its unit and pushes a cut that goes live", async () => {
-    const fp = spawnSync("openssl", ["x509", "-in", path.join(courier, "tls.crt"), "-noout", "-fingerprint", "-sha256"], { encoding: "utf8" }).stdout.replace(/.*=/, "").replace(/:/g, "").trim().toLowerCase();
+    const fp = spawnSync("openssl", ["x509", "-in", path.join(courier, "tls.crt"), "-noout", "-fingerprint", "-sha256"], { encoding: "utf8" })
+      .stdout.replace(/.*=/, "")
+      .replace(/:/g, "")
+      .trim()
+      .toLowerCase();
     expect(fp).toMatch(/^[0-9a-f]{64}$/);
     // what the OPLE pins is the certificate the difusor serves, with no fingerprint copied by hand
     expect(fs.readFileSync(path.join(courier, "uv-xalapa.yaml"), "utf8")).toContain(`tlsFingerprint: ${fp}`);
@@ -108,12 +126,33 @@ suite(`the systemd install guides on fresh servers${ready.ok ? "" : ` (skipped: 
   /** What the two units look like, for a failure message. */
   function diagnose(): string {
     const one = (host: Server, unit: string) =>
-      host.sh(`systemctl show -p ActiveState -p SubState -p NRestarts -p ExecMainStatus ${unit} | tr '\\n' ' '; journalctl -u ${unit} -n 12 --no-pager -o cat | cut -c1-300`, { allowFail: true }).stdout;
+      host.sh(
+        `systemctl show -p ActiveState -p SubState -p NRestarts -p ExecMainStatus ${unit} | tr '\\n' ' '; journalctl -u ${unit} -n 12 --no-pager -o cat | cut -c1-300`,
+        { allowFail: true },
+      ).stdout;
     return `${one(difusor, "prep-receiver")}\n${one(ople, "prep-publisher")}`;
   }
 
   it("a unit killed with SIGKILL mid-transfer is restarted by systemd and converges, three times each", async () => {
-    const push = (k: number) => podmanAsync(["exec", ople.name, "sudo", "-u", "prepcast", "prep-publisher", "push", `/var/spool/prepcast/cortes/cut-${String(k).padStart(4, "0")}`, "--config", "/etc/prepcast/publisher.yaml", "--timeout", "300", "--json"], 400_000);
+    const push = (k: number) =>
+      podmanAsync(
+        [
+          "exec",
+          ople.name,
+          "sudo",
+          "-u",
+          "prepcast",
+          "prep-publisher",
+          "push",
+          `/var/spool/prepcast/cortes/cut-${String(k).padStart(4, "0")}`,
+          "--config",
+          "/etc/prepcast/publisher.yaml",
+          "--timeout",
+          "300",
+          "--json",
+        ],
+        400_000,
+      );
     for (let i = 0; i < 6; i++) {
       const k = i + 2;
       const unit = i % 2 === 0 ? "prep-receiver" : "prep-publisher";
@@ -122,15 +161,34 @@ suite(`the systemd install guides on fresh servers${ready.ok ? "" : ` (skipped: 
       const restartsBefore = Number(host.exec(["systemctl", "show", "-p", "NRestarts", "--value", unit]).stdout.trim());
       // the push runs in the OPLE's server while the unit is killed
       const pushing = push(k);
-      await waitFor("the transfer to start", () => difusor.sh(`grep -q '"sequence":${k},' /var/lib/prepcast/partial/partial.json 2>/dev/null`, { allowFail: true }).code === 0 || liveSequence() === k, 120_000, 50).catch(() => undefined);
+      await waitFor(
+        "the transfer to start",
+        () =>
+          difusor.sh(`grep -q '"sequence":${k},' /var/lib/prepcast/partial/partial.json 2>/dev/null`, { allowFail: true }).code === 0 || liveSequence() === k,
+        120_000,
+        50,
+      ).catch(() => undefined);
       host.exec(["systemctl", "kill", "--signal", "SIGKILL", unit]);
-      await waitFor(`${unit} restarted by systemd`, () => Number(host.exec(["systemctl", "show", "-p", "NRestarts", "--value", unit]).stdout.trim()) > restartsBefore && host.exec(["systemctl", "is-active", unit], { allowFail: true }).stdout.trim() === "active", 120_000, 250);
+      await waitFor(
+        `${unit} restarted by systemd`,
+        () =>
+          Number(host.exec(["systemctl", "show", "-p", "NRestarts", "--value", unit]).stdout.trim()) > restartsBefore &&
+          host.exec(["systemctl", "is-active", unit], { allowFail: true }).stdout.trim() === "active",
+        120_000,
+        250,
+      );
       const result = await pushing;
       const live = await waitFor(`cut ${k} live`, () => liveSequence() === k, 30_000, 250).then(
         () => true,
         () => false,
       );
-      const seen = { kill: i + 1, unit, push: { code: result.code, out: (result.stdout + result.stderr).slice(-1500) }, live: liveSequence(), units: diagnose() };
+      const seen = {
+        kill: i + 1,
+        unit,
+        push: { code: result.code, out: (result.stdout + result.stderr).slice(-1500) },
+        live: liveSequence(),
+        units: diagnose(),
+      };
       if (!live) {
         // a push cut short by the publisher's own death is the operator's to repeat
         expect({ ...seen, unit }).toMatchObject({ unit: "prep-publisher" });
@@ -139,7 +197,9 @@ suite(`the systemd install guides on fresh servers${ready.ok ? "" : ` (skipped: 
       await waitFor(`cut ${k} live`, () => liveSequence() === k, 180_000, 500);
     }
     expect(difusor.exec(["sudo", "-u", "prepcast", "prep-receiver", "audit", "verify", "--root", "/var/lib/prepcast"], { allowFail: true }).code).toBe(0);
-    expect(ople.exec(["sudo", "-u", "prepcast", "prep-publisher", "audit", "verify", "--log", "/var/lib/prepcast-publisher/audit.log"], { allowFail: true }).code).toBe(0);
+    expect(
+      ople.exec(["sudo", "-u", "prepcast", "prep-publisher", "audit", "verify", "--log", "/var/lib/prepcast-publisher/audit.log"], { allowFail: true }).code,
+    ).toBe(0);
   });
 
   it("an invalid config ends in exit 78 and systemd does not restart it in a loop", async () => {

@@ -15,7 +15,12 @@ interface UnitSpec {
 }
 const units: UnitSpec[] = [
   { app: "receiver", stateDirectory: "prepcast", readWritePaths: "/var/lib/prepcast /var/log/prepcast", capabilities: "CAP_NET_BIND_SERVICE" },
-  { app: "publisher", stateDirectory: "prepcast-publisher", readWritePaths: "/var/lib/prepcast-publisher /var/log/prepcast /var/spool/prepcast", capabilities: "" },
+  {
+    app: "publisher",
+    stateDirectory: "prepcast-publisher",
+    readWritePaths: "/var/lib/prepcast-publisher /var/log/prepcast /var/spool/prepcast",
+    capabilities: "",
+  },
 ];
 
 /** The bin `npm install -g` of the release tarball puts on systemd's fixed search path. */
@@ -27,12 +32,19 @@ function unitFile(app: string): string {
 
 /** The unit with its commands mapped onto this checkout and this node, so ExecStart exists here. */
 function localizedUnit(app: string): string {
-  return fs.readFileSync(unitFile(app), "utf8").replace(/^(ExecStart(?:Post)?=)prep-(\w+) /gm, (_m, key: string, name: string) => `${key}${process.execPath} ${repoRoot}/apps/${name}/bin/prep-${name}.js `);
+  return fs
+    .readFileSync(unitFile(app), "utf8")
+    .replace(
+      /^(ExecStart(?:Post)?=)prep-(\w+) /gm,
+      (_m, key: string, name: string) => `${key}${process.execPath} ${repoRoot}/apps/${name}/bin/prep-${name}.js `,
+    );
 }
 
 const systemdAnalyze = which("systemd-analyze");
 const itWithSystemd = systemdAnalyze ? it : it.skip;
-const skipNote = systemdAnalyze ? "" : " (skipped: systemd-analyze is not installed; `apt-get install systemd` provides it. The strict parser checks still run)";
+const skipNote = systemdAnalyze
+  ? ""
+  : " (skipped: systemd-analyze is not installed; `apt-get install systemd` provides it. The strict parser checks still run)";
 
 function analyze(args: string[], unitText: string, name: string): ReturnType<typeof run> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prepcast-unit-"));

@@ -74,7 +74,7 @@ export function findUnsafeInteger(message: unknown, path = ""): { field: string;
     return null;
   }
   for (const [key, value] of Object.entries(message)) {
-    if (value === null || (typeof value !== "object")) continue;
+    if (value === null || typeof value !== "object") continue;
     const hit = findUnsafeInteger(value, path ? `${path}.${snake(key)}` : snake(key));
     if (hit) return hit;
   }

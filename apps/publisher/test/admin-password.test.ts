@@ -22,7 +22,8 @@ function run(args: string[], stdin: string): Promise<{ status: number | null; st
   });
 }
 
-const authFor = (passwordFile: string) => AdminAuth.fromConfig({ admin: { listen: "127.0.0.1:0", passwordFile } } as unknown as ResolvedPublisherConfig, { host: "127.0.0.1", port: 0 });
+const authFor = (passwordFile: string) =>
+  AdminAuth.fromConfig({ admin: { listen: "127.0.0.1:0", passwordFile } } as unknown as ResolvedPublisherConfig, { host: "127.0.0.1", port: 0 });
 
 test("the password is stored as an scrypt hash (0600) and the login accepts it, and only it", async () => {
   const file = path.join(work, "dashboard.pass");

@@ -32,13 +32,29 @@ test("push refuses a cut that goes back in time; --retract delivers it, recorded
   expect(back.out.message).toContain(`corte ${c1.corte}, earlier than that of the latest cut, #1 (${c2.corte})`);
   expect(back.out.where).toBe(path.join(c1.dir, "data", "corte.json"));
   expect(back.out.hint).toContain("--retract");
-  expect(auditEvents(state).filter((e) => e.event === "cut_refused").map((e) => e.data.code)).toEqual(["CORTE_ROLLBACK"]);
+  expect(
+    auditEvents(state)
+      .filter((e) => e.event === "cut_refused")
+      .map((e) => e.data.code),
+  ).toEqual(["CORTE_ROLLBACK"]);
 
   const reason = "el corte 1 se publicó con actas de otra elección";
   const retract = await json(["push", c1.dir, "--config", config, "--retract", reason]);
   expect(retract.out).toMatchObject({ ok: true, sequence: 2, delivered: 1 });
-  expect(auditEvents(state).find((e) => e.event === "cut_retraction")?.data).toMatchObject({ sequence: 2, corte: c1.corte, previousSequence: 1, previousCorte: c2.corte, reason });
-  expect(auditEvents(rx.root).find((e) => e.event === "cut.retraction")?.data).toMatchObject({ sequence: 2, corte: c1.corte, previousSequence: 1, previousCorte: c2.corte, reason });
+  expect(auditEvents(state).find((e) => e.event === "cut_retraction")?.data).toMatchObject({
+    sequence: 2,
+    corte: c1.corte,
+    previousSequence: 1,
+    previousCorte: c2.corte,
+    reason,
+  });
+  expect(auditEvents(rx.root).find((e) => e.event === "cut.retraction")?.data).toMatchObject({
+    sequence: 2,
+    corte: c1.corte,
+    previousSequence: 1,
+    previousCorte: c2.corte,
+    reason,
+  });
   expect(JSON.parse(fs.readFileSync(path.join(rx.root, "current", "prepcast", "manifest.json"), "utf8")).retraction).toEqual({ reason });
 }, 120_000);
 
@@ -46,7 +62,8 @@ test("pack refuses a corte earlier than the last cut it packed with these keys, 
   const keys = path.join(work, "pack-keys");
   expect((await json(["init", "--dir", keys])).status).toBe(0);
   const [c1, c2] = [await cut(work, 1), await cut(work, 2)];
-  const pack = (c: { dir: string; corte: string }, seq: number, extra: string[] = []) => json(["pack", c.dir, "--keys", keys, "--sequence", String(seq), "--corte", c.corte, "--out", path.join(work, `p${seq}.prep`), ...extra]);
+  const pack = (c: { dir: string; corte: string }, seq: number, extra: string[] = []) =>
+    json(["pack", c.dir, "--keys", keys, "--sequence", String(seq), "--corte", c.corte, "--out", path.join(work, `p${seq}.prep`), ...extra]);
   expect((await pack(c2, 2)).out).toMatchObject({ ok: true, sequence: 2, retraction: null });
   expect(JSON.parse(fs.readFileSync(path.join(keys, "packed.json"), "utf8")).streams["VER-2024/produccion"]).toMatchObject({ sequence: 2, corte: c2.corte });
 

@@ -15,7 +15,9 @@ describe("the dashboard's browser script", () => {
   let compiled: string;
   beforeAll(async () => {
     compiled = tmpDir("dashboard-tsc");
-    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(PKG, "tsconfig.browser.json"), "--outDir", compiled], { stdio: "pipe" });
+    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(PKG, "tsconfig.browser.json"), "--outDir", compiled], {
+      stdio: "pipe",
+    });
     svc = await startPublisher(writePublisherConfig(work, makePublisherKeys(work), []), { monitor: false });
   }, 60_000);
   afterAll(async () => {

@@ -27,10 +27,27 @@ maybe("operator dashboard in Chromium", () => {
     const keys = makePublisherKeys(work);
     rx = await startReceiver(work, "uv", keys);
     writeFileSync(path.join(work, "admin.pass"), (await hashPassword(password, { N: 1 << 14, r: 8, p: 1 })) + "\n", { mode: 0o600 });
-    const configFile = writePublisherConfig(work, keys, [rx], { publicUrls: { uv: rx.agent.siteUrl! }, admin: { passwordFile: path.join(work, "admin.pass") }, monitor: { autoSuspend: false }, keysetWarnDays: 400 });
+    const configFile = writePublisherConfig(work, keys, [rx], {
+      publicUrls: { uv: rx.agent.siteUrl! },
+      admin: { passwordFile: path.join(work, "admin.pass") },
+      monitor: { autoSuspend: false },
+      keysetWarnDays: 400,
+    });
     svc = await startPublisher(configFile);
     base = `http://127.0.0.1:${svc.adminAddress!.port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
   });
 
   afterAll(async () => {
@@ -115,14 +132,28 @@ maybe("operator dashboard in Chromium", () => {
     const noCsrf = await fetch(`${base}/api/receivers/uv/suspend`, { method: "POST", headers, body: JSON.stringify({ reason: "csrf" }) });
     expect(noCsrf.status).toBe(401);
     const csrf = await page.locator('meta[name="csrf-token"]').getAttribute("content");
-    const foreign = await fetch(`${base}/api/receivers/uv/suspend`, { method: "POST", headers: { ...headers, "x-csrf-token": csrf!, origin: "http://evil.example" }, body: JSON.stringify({ reason: "csrf" }) });
+    const foreign = await fetch(`${base}/api/receivers/uv/suspend`, {
+      method: "POST",
+      headers: { ...headers, "x-csrf-token": csrf!, origin: "http://evil.example" },
+      body: JSON.stringify({ reason: "csrf" }),
+    });
     expect(foreign.status).toBe(401);
     // fetch() cannot set Host: a raw request plays the DNS-rebinding page
     const rebinding = await new Promise<number>((resolve, reject) => {
-      http.get({ host: "127.0.0.1", port: svc.adminAddress!.port, path: "/api/overview", headers: { cookie: headers.cookie, host: `evil.example:${svc.adminAddress!.port}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on("error", reject);
+      http
+        .get(
+          {
+            host: "127.0.0.1",
+            port: svc.adminAddress!.port,
+            path: "/api/overview",
+            headers: { cookie: headers.cookie, host: `evil.example:${svc.adminAddress!.port}` },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
+        .on("error", reject);
     });
     expect(rebinding).toBe(421); // refused by the admin listener itself, before any route (issue 12)
     expect(svc.monitor.isSuspended("uv")).toBe(false);
@@ -130,7 +161,9 @@ maybe("operator dashboard in Chromium", () => {
     // The OPLE's final cut (the call's end of publication, 9 June 2024, is past on this clock).
     await svc.publish((await cut(work, 2)).dir, { final: true });
     await page.locator("#resumen", { hasText: "CORTE FINAL" }).waitFor({ timeout: 20_000 });
-    expect(await page.locator("#resumen").textContent()).toContain("Último corte: #2 (02/06/2024 20:15:00 UTC-6) · CORTE FINAL, en línea hasta 09/06/2024 23:59:00 UTC-6 · publicación concluida");
+    expect(await page.locator("#resumen").textContent()).toContain(
+      "Último corte: #2 (02/06/2024 20:15:00 UTC-6) · CORTE FINAL, en línea hasta 09/06/2024 23:59:00 UTC-6 · publicación concluida",
+    );
     await page.screenshot({ path: path.join(RESULTS, "dashboard-5-corte-final.png"), fullPage: true });
     expect(errors).toEqual([]);
     await context.close();

@@ -3,7 +3,18 @@ import * as path from "node:path";
 import { loadPublisherConfig } from "../src/service/config";
 import type { PublisherService } from "../src/service/publisher-service";
 import { drillReportMarkdown, runDrill } from "../src/drill/drill";
-import { cut, httpGet, makePublisherKeys, quietLog, startPublisher, startReceiver, tmpDir, waitFor, writePublisherConfig, type ReceiverFixture } from "./helpers";
+import {
+  cut,
+  httpGet,
+  makePublisherKeys,
+  quietLog,
+  startPublisher,
+  startReceiver,
+  tmpDir,
+  waitFor,
+  writePublisherConfig,
+  type ReceiverFixture,
+} from "./helpers";
 
 // Drills on the simulacro channel end to end: a receiver that accepts drills gets every drill cut
 // and marks it as such on its site and status page; a production-only receiver refuses them
@@ -76,7 +87,9 @@ test("production never mixes with the drill, and drill notices say SIMULACRO", a
   svc = await startPublisher(configFile, { monitor: false });
   const s = svc;
   await s.publish((await cut(work, 5)).dir);
-  await waitFor("production cut 1 live on both", () => receivers.every((r) => s.link(r.id)!.status().live?.sequence === 1 && s.link(r.id)!.status().live?.channel === "produccion"));
+  await waitFor("production cut 1 live on both", () =>
+    receivers.every((r) => s.link(r.id)!.status().live?.sequence === 1 && s.link(r.id)!.status().live?.channel === "produccion"),
+  );
   const trust = JSON.parse(fs.readFileSync(path.join(drill.root, "state.json"), "utf8")) as Record<string, unknown>;
   expect(JSON.stringify(trust)).toContain("VER-2024/simulacro");
   expect(JSON.stringify(trust)).toContain("VER-2024/produccion");
@@ -97,9 +110,13 @@ test("production never mixes with the drill, and drill notices say SIMULACRO", a
   await waitFor("drill notice", () => fs.existsSync(noticeFile));
   expect(JSON.parse(fs.readFileSync(noticeFile, "utf8")).title).toBe("SIMULACRO · Publicación de resultados suspendida");
   // the site server re-reads the notice file at most every 250 ms (packages/site/src/cut/notice.ts)
-  await waitFor("the drill notice on the site", async () => (await httpGet(`${drill.agent.siteUrl}/`, { "sec-fetch-dest": "document" })).body.includes("SIMULACRO · Publicación de resultados suspendida"));
+  await waitFor("the drill notice on the site", async () =>
+    (await httpGet(`${drill.agent.siteUrl}/`, { "sec-fetch-dest": "document" })).body.includes("SIMULACRO · Publicación de resultados suspendida"),
+  );
   d.monitor.sendTestNotice("ensayo", "Prueba de avisos del simulacro", "prueba");
-  await waitFor("test notice on the status page", async () => (await httpGet(`http://127.0.0.1:${drill.agent.adminAddress!.port}/`)).body.includes("Prueba de avisos del simulacro"));
+  await waitFor("test notice on the status page", async () =>
+    (await httpGet(`http://127.0.0.1:${drill.agent.adminAddress!.port}/`)).body.includes("Prueba de avisos del simulacro"),
+  );
   await d.monitor.reinstate("ensayo", { reason: "fin del ensayo", by: "prueba" });
   await waitFor("drill notice removed", () => !fs.existsSync(noticeFile));
 });

@@ -1,7 +1,18 @@
 import * as fs from "node:fs";
 import { PublisherService } from "../src/service/publisher-service";
 import { loadPublisherConfig } from "../src/service/config";
-import { FrontProxy, auditEvents, cut, makePublisherKeys, quietLog, startReceiver, tmpDir, waitFor, writePublisherConfig, type ReceiverFixture } from "./helpers";
+import {
+  FrontProxy,
+  auditEvents,
+  cut,
+  makePublisherKeys,
+  quietLog,
+  startReceiver,
+  tmpDir,
+  waitFor,
+  writePublisherConfig,
+  type ReceiverFixture,
+} from "./helpers";
 
 // The 45-minute rule and the OPLE's final cut, with periods of one second and the monitor's
 // injected clock: until the signed end of publication a difusor serving the final cut is up to
@@ -27,7 +38,14 @@ test("the final cut is up to date until publishUntil; after it the rule suspends
   const configFile = writePublisherConfig(work, keys, [rx], { publicUrls: { uv: proxy.url }, monitor: { periodSeconds: 1 } });
   const publishUntil = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
   let offsetMs = 0;
-  svc = await PublisherService.start({ config: loadPublisherConfig(configFile), log: quietLog(), admin: true, watchInbox: false, monitor: true, now: () => Date.now() + offsetMs });
+  svc = await PublisherService.start({
+    config: loadPublisherConfig(configFile),
+    log: quietLog(),
+    admin: true,
+    watchInbox: false,
+    monitor: true,
+    now: () => Date.now() + offsetMs,
+  });
   const s = svc;
   const mon = () => s.monitor.status("uv")!;
   const final = await s.publish((await cut(work, 1)).dir, { final: true, publishUntil });

@@ -179,7 +179,13 @@ export function writePublisherConfig(work: string, keys: PublisherKeys, receiver
 }
 
 export async function startPublisher(configFile: string, opts: { admin?: boolean; monitor?: boolean } = {}): Promise<PublisherService> {
-  return PublisherService.start({ config: loadPublisherConfig(configFile), log: quietLog(), admin: opts.admin ?? true, watchInbox: false, monitor: opts.monitor ?? true });
+  return PublisherService.start({
+    config: loadPublisherConfig(configFile),
+    log: quietLog(),
+    admin: opts.admin ?? true,
+    watchInbox: false,
+    monitor: opts.monitor ?? true,
+  });
 }
 
 const cutCache = new Map<string, GeneratedCut>();
@@ -231,7 +237,10 @@ export class FrontProxy {
           return res.end(cached.body);
         }
         try {
-          const up = await fetch(this.origin + key, { headers: { "accept-encoding": "identity", ...(req.headers["sec-fetch-dest"] ? { "sec-fetch-dest": String(req.headers["sec-fetch-dest"]) } : {}) }, redirect: "manual" });
+          const up = await fetch(this.origin + key, {
+            headers: { "accept-encoding": "identity", ...(req.headers["sec-fetch-dest"] ? { "sec-fetch-dest": String(req.headers["sec-fetch-dest"]) } : {}) },
+            redirect: "manual",
+          });
           const body = Buffer.from(await up.arrayBuffer());
           const headers: Record<string, string> = { "content-type": up.headers.get("content-type") ?? "application/octet-stream" };
           this.cache.set(key, { status: up.status, headers, body });

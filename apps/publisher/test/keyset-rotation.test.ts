@@ -6,7 +6,19 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readSecretKeyFile, PUBLISHER_KEY_FILES } from "@prepcast/protocol";
 import type { PublisherService } from "../src/service/publisher-service";
-import { auditEvents, cut, makePublisherKeys, runPublisherCli, startPublisher, startReceiver, tmpDir, waitFor, writePublisherConfig, type PublisherKeys, type ReceiverFixture } from "./helpers";
+import {
+  auditEvents,
+  cut,
+  makePublisherKeys,
+  runPublisherCli,
+  startPublisher,
+  startReceiver,
+  tmpDir,
+  waitFor,
+  writePublisherConfig,
+  type PublisherKeys,
+  type ReceiverFixture,
+} from "./helpers";
 
 jest.setTimeout(120_000);
 
@@ -17,7 +29,8 @@ describe("keyset rotation while the service runs", () => {
   let rx: ReceiverFixture;
   let svc: PublisherService;
   const state = path.join(work, "pub-state");
-  const receiverKeyset = () => (JSON.parse(fs.readFileSync(path.join(rx.root, "state.json"), "utf8")) as { trust: { keysetVersion: number } }).trust.keysetVersion;
+  const receiverKeyset = () =>
+    (JSON.parse(fs.readFileSync(path.join(rx.root, "state.json"), "utf8")) as { trust: { keysetVersion: number } }).trust.keysetVersion;
   const keysCli = (...args: string[]) => runPublisherCli(["keys", ...args, "--json"]);
 
   beforeAll(async () => {
@@ -44,7 +57,13 @@ describe("keyset rotation while the service runs", () => {
   }
 
   test("status warns within keysetWarnDays; rotate is picked up at the next cut, which carries keyset 2 to the receiver", async () => {
-    expect(svc.status().keyset).toMatchObject({ version: 1, expiringSoon: true, warnDays: 400, warning: expect.stringContaining("keys renew"), reloadProblem: null });
+    expect(svc.status().keyset).toMatchObject({
+      version: 1,
+      expiringSoon: true,
+      warnDays: 400,
+      warning: expect.stringContaining("keys renew"),
+      reloadProblem: null,
+    });
     await publishAndWait(1);
     expect(receiverKeyset()).toBe(1);
     const oldKey = svc.status().keyset.signingKeyId;
@@ -67,7 +86,9 @@ describe("keyset rotation while the service runs", () => {
     await waitFor("receiver records keyset 2", () => receiverKeyset() === 2, 10_000);
     expect(svc.status().receivers[0]!.keysetVersion).toBe(2);
     const changed = auditEvents(state).filter((e) => e.event === "keyset_changed");
-    expect(changed).toEqual([expect.objectContaining({ data: expect.objectContaining({ from: 1, to: 2, added: [out.signingKeyId], removed: [], signingKeyId: out.signingKeyId }) })]);
+    expect(changed).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ from: 1, to: 2, added: [out.signingKeyId], removed: [], signingKeyId: out.signingKeyId }) }),
+    ]);
   });
 
   test("a keys directory that does not load together keeps the keyset in use, audited once and shown in status, until fixed", async () => {
@@ -85,7 +106,9 @@ describe("keyset rotation while the service runs", () => {
     await publishAndWait(4);
     expect(svc.status().keyset).toMatchObject({ version: 2, signingKeyId: before.signingKeyId, reloadProblem: { code: "SIGNATURE_INVALID" } });
     expect(receiverKeyset()).toBe(2);
-    expect(auditEvents(state).filter((e) => e.event === "keyset_reload_failed")).toEqual([expect.objectContaining({ data: expect.objectContaining({ code: "SIGNATURE_INVALID", keysetVersion: 2 }) })]);
+    expect(auditEvents(state).filter((e) => e.event === "keyset_reload_failed")).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ code: "SIGNATURE_INVALID", keysetVersion: 2 }) }),
+    ]);
     // the copy completed: keyset 3 from the next cut on
     fs.writeFileSync(sigFile, newSig);
     await publishAndWait(5);
@@ -96,7 +119,13 @@ describe("keyset rotation while the service runs", () => {
   test("keys status reads the directory (no root key); revoke refuses the key in signing.key and the last key with their codes", async () => {
     const s = await keysCli("status", "--keys", keys.dir);
     expect(s.status).toBe(0);
-    const status = JSON.parse(s.stdout) as { version: number; verified: boolean; keys: Array<{ keyid: string; inUse: boolean }>; daysLeft: number; warning: string | null };
+    const status = JSON.parse(s.stdout) as {
+      version: number;
+      verified: boolean;
+      keys: Array<{ keyid: string; inUse: boolean }>;
+      daysLeft: number;
+      warning: string | null;
+    };
     expect(status).toMatchObject({ version: 3, verified: true, warning: null });
     expect(status.keys).toHaveLength(1);
     expect(status.keys[0]!.inUse).toBe(true);
@@ -108,7 +137,11 @@ describe("keyset rotation while the service runs", () => {
     // a mistyped --keys is named and nothing is created there
     const typo = path.join(work, "kyes");
     const mistyped = await keysCli("rotate", "--keys", typo, "--root-key", rootKey);
-    expect(JSON.parse(mistyped.stdout)).toMatchObject({ ok: false, code: "KEY_FILE_INVALID", message: expect.stringContaining(path.join(typo, "keyset.json")) });
+    expect(JSON.parse(mistyped.stdout)).toMatchObject({
+      ok: false,
+      code: "KEY_FILE_INVALID",
+      message: expect.stringContaining(path.join(typo, "keyset.json")),
+    });
     expect(fs.existsSync(typo)).toBe(false);
     const neither = await keysCli("revoke", "--keys", keys.dir, "--root-key", rootKey);
     expect(JSON.parse(neither.stdout)).toMatchObject({ ok: false, code: "CONFIG_INVALID", message: expect.stringContaining("--old") });
@@ -121,8 +154,16 @@ describe("keyset rotation while the service runs", () => {
     await publishAndWait(6);
     // every change is in the keyset's own hash-chained history beside it (refusals changed nothing and are not); --drop-old removed both keys of keyset 2
     const history = auditEvents(keys.dir, "keyset-history.log");
-    expect(history.map((e) => [e.event, e.data.from, e.data.to])).toEqual([["keyset_rotated", 1, 2], ["keyset_rotated", 2, 3], ["keyset_renewed", 3, 4]]);
-    expect(history[1]!.data).toMatchObject({ removed: [expect.any(String), expect.any(String)], by: expect.any(String), keysetSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(history.map((e) => [e.event, e.data.from, e.data.to])).toEqual([
+      ["keyset_rotated", 1, 2],
+      ["keyset_rotated", 2, 3],
+      ["keyset_renewed", 3, 4],
+    ]);
+    expect(history[1]!.data).toMatchObject({
+      removed: [expect.any(String), expect.any(String)],
+      by: expect.any(String),
+      keysetSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     const verified = await runPublisherCli(["audit", "verify", "--log", path.join(keys.dir, "keyset-history.log"), "--json"]);
     expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, entries: 3 });
     // renewed beyond the 400-day window: no warning any more

@@ -45,7 +45,11 @@ test("clock skew, free disk, transfer errors and the probe verdict reach the sta
   // with no credential configured the status stays readable locally, but no action is anonymous
   const base = `http://127.0.0.1:${s.adminAddress!.port}`;
   expect((await fetch(`${base}/api/status`)).status).toBe(200);
-  const anon = await fetch(`${base}/api/receivers/lento/suspend`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ reason: "x" }) });
+  const anon = await fetch(`${base}/api/receivers/lento/suspend`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ reason: "x" }),
+  });
   expect(anon.status).toBe(403);
   expect(await anon.json()).toMatchObject({ code: "AUTH_FAILED" });
   expect(s.monitor.isSuspended("lento")).toBe(false);

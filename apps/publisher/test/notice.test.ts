@@ -36,14 +36,22 @@ test("a notice signed by the pinned publisher for this receiver verifies", () =>
 
 test.each([
   ["signed by another key", () => signNotice(doc(), other.secretKey), "SIGNATURE_INVALID"],
-  ["with one byte changed", () => {
-    const s = signNotice(doc(), publisher.secretKey);
-    return { notice: Buffer.from(s.notice.toString().replace("suspendida", "suspendidA")), signature: s.signature };
-  }, "SIGNATURE_INVALID"],
-  ["with a truncated signature", () => {
-    const s = signNotice(doc(), publisher.secretKey);
-    return { notice: s.notice, signature: s.signature.subarray(0, 63) };
-  }, "SIGNATURE_INVALID"],
+  [
+    "with one byte changed",
+    () => {
+      const s = signNotice(doc(), publisher.secretKey);
+      return { notice: Buffer.from(s.notice.toString().replace("suspendida", "suspendidA")), signature: s.signature };
+    },
+    "SIGNATURE_INVALID",
+  ],
+  [
+    "with a truncated signature",
+    () => {
+      const s = signNotice(doc(), publisher.secretKey);
+      return { notice: s.notice, signature: s.signature.subarray(0, 63) };
+    },
+    "SIGNATURE_INVALID",
+  ],
   ["addressed to another receiver", () => signNotice(doc({ receiverId: "otro" }), publisher.secretKey), "PEER_NOT_ALLOWED"],
   ["naming another publisher", () => signNotice(doc({ publisherId: "intruso" }), publisher.secretKey), "PEER_NOT_ALLOWED"],
   ["for another process", () => signNotice(doc({ process: "PUE-2024" }), publisher.secretKey), "CHANNEL_MISMATCH"],
@@ -60,7 +68,9 @@ interface Keeper {
   noticeFile: string;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { NoticeKeeper } = require(path.join(REPO, "apps/receiver/src/agent/notices")) as { NoticeKeeper: new (root: string, audit: AuditLog, channels: string[]) => Keeper };
+const { NoticeKeeper } = require(path.join(REPO, "apps/receiver/src/agent/notices")) as {
+  NoticeKeeper: new (root: string, audit: AuditLog, channels: string[]) => Keeper;
+};
 
 test("the agent applies notices in order, ignores repeats, refuses replays and other channels", async () => {
   const root = tmpDir("notices");

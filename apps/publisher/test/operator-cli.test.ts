@@ -5,7 +5,19 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort } from "@prepcast/testkit";
-import { PUBLISHER_BIN as BIN, REPO, cut, httpGet, makePublisherKeys, runPublisherCli, startReceiver, tmpDir, waitFor, writePublisherConfig, type ReceiverFixture } from "./helpers";
+import {
+  PUBLISHER_BIN as BIN,
+  REPO,
+  cut,
+  httpGet,
+  makePublisherKeys,
+  runPublisherCli,
+  startReceiver,
+  tmpDir,
+  waitFor,
+  writePublisherConfig,
+  type ReceiverFixture,
+} from "./helpers";
 
 const work = tmpDir("operator-cli");
 let rx: ReceiverFixture | null = null;
@@ -30,7 +42,12 @@ async function startService(configFile: string, adminPort: number): Promise<Chil
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   await waitFor("the service's admin listener", async () => {
     if (child.exitCode !== null) throw new Error(`prep-publisher run exited ${child.exitCode}: ${err}`);
-    return (await fetch(`http://127.0.0.1:${adminPort}/livez`).then((r) => r.ok, () => false)) || null;
+    return (
+      (await fetch(`http://127.0.0.1:${adminPort}/livez`).then(
+        (r) => r.ok,
+        () => false,
+      )) || null
+    );
   });
   return child;
 }
@@ -72,20 +89,28 @@ test("suspend, restart, status, list, test notice and reinstate through the CLI"
   expect(JSON.parse(push.stdout)).toMatchObject({ ok: true, sequence: 1, delivered: 1, via: "service" });
 
   // A wrong difusor id is a clear error (the API the CLI uses).
-  const unknown = await fetch(`http://127.0.0.1:${adminPort}/api/receivers/nadie/suspend`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer token-de-operacion-para-la-prueba" }, body: JSON.stringify({ reason: "x" }) });
+  const unknown = await fetch(`http://127.0.0.1:${adminPort}/api/receivers/nadie/suspend`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer token-de-operacion-para-la-prueba" },
+    body: JSON.stringify({ reason: "x" }),
+  });
   expect(unknown.status).toBe(404);
   expect(await unknown.json()).toMatchObject({ ok: false, code: "NOT_FOUND" });
 
   const s = await cli(["suspend", "uv", "--config", configFile, "--reason", "sitio caído en la prueba", "--by", "ana"]);
   expect(s.status).toBe(0);
   expect(s.json).toMatchObject({ ok: true, receiver: "uv", suspension: { manual: true, by: "cli:ana", reason: "sitio caído en la prueba" } });
-  await waitFor("notice on the site", async () => (await httpGet(rx!.agent.siteUrl + "/", { "sec-fetch-dest": "document" })).body.includes("Publicación de resultados suspendida"));
+  await waitFor("notice on the site", async () =>
+    (await httpGet(rx!.agent.siteUrl + "/", { "sec-fetch-dest": "document" })).body.includes("Publicación de resultados suspendida"),
+  );
 
   // The suspension survives a restart of the service.
   await stopService(service);
   service = await startService(configFile, adminPort);
   // the operator still sees why (incidents rebuilt from the audit log)
-  const overview = (await (await fetch(`http://127.0.0.1:${adminPort}/api/overview`, { headers: { authorization: "Bearer token-de-operacion-para-la-prueba" } })).json()) as { incidents: Array<{ kind: string; message: string }> };
+  const overview = (await (
+    await fetch(`http://127.0.0.1:${adminPort}/api/overview`, { headers: { authorization: "Bearer token-de-operacion-para-la-prueba" } })
+  ).json()) as { incidents: Array<{ kind: string; message: string }> };
   expect(overview.incidents.find((i) => i.kind === "suspended")?.message).toContain("sitio caído en la prueba");
   const st = await cli(["status", "--config", configFile]);
   expect(st.status).toBe(0);
@@ -100,13 +125,17 @@ test("suspend, restart, status, list, test notice and reinstate through the CLI"
 
   const n = await cli(["notice", "uv", "--config", configFile, "--text", "Aviso de prueba desde la CLI"]);
   expect(n.status).toBe(0);
-  await waitFor("test notice on the receiver's status page", async () => (await httpGet(`http://127.0.0.1:${rx!.agent.adminAddress!.port}/`)).body.includes("Aviso de prueba desde la CLI"));
+  await waitFor("test notice on the receiver's status page", async () =>
+    (await httpGet(`http://127.0.0.1:${rx!.agent.adminAddress!.port}/`)).body.includes("Aviso de prueba desde la CLI"),
+  );
 
   const r = await cli(["reinstate", "uv", "--config", configFile, "--reason", "servidor reparado"]);
   expect(r.status).toBe(0);
   expect(r.json).toMatchObject({ ok: true, receiver: "uv", latest: 1 });
   await waitFor("link back once the probe confirms", async () => {
-    const j = (await (await fetch(`http://127.0.0.1:${adminPort}/api/status`, { headers: { authorization: "Bearer token-de-operacion-para-la-prueba" } })).json()) as { receivers: Array<{ monitor: { linkEnabled: boolean } }> };
+    const j = (await (
+      await fetch(`http://127.0.0.1:${adminPort}/api/status`, { headers: { authorization: "Bearer token-de-operacion-para-la-prueba" } })
+    ).json()) as { receivers: Array<{ monitor: { linkEnabled: boolean } }> };
     return j.receivers[0]!.monitor.linkEnabled;
   });
   // the running service keeps its own copy of the list up to date

@@ -17,8 +17,21 @@ afterAll(async () => {
 test("all sites down at once pauses the rule; no difusor is suspended", async () => {
   const keys = makePublisherKeys(work);
   // registered difusores whose push ports and sites are all unreachable from here
-  const ghosts: ReceiverFixture[] = ["a", "b", "c"].map((id) => ({ id, dir: "", root: "", agent: null as never, identityPublicKey: Buffer.alloc(32, id.charCodeAt(0)).toString("base64"), tlsFingerprint: "ab".repeat(32), pushPort: 1, channels: ["produccion"], configFile: "" }));
-  const configFile = writePublisherConfig(work, keys, ghosts, { publicUrls: { a: "http://127.0.0.1:1/", b: "http://127.0.0.1:1/b/", c: "http://127.0.0.1:1/c/" }, monitor: { periodSeconds: 0.3 } });
+  const ghosts: ReceiverFixture[] = ["a", "b", "c"].map((id) => ({
+    id,
+    dir: "",
+    root: "",
+    agent: null as never,
+    identityPublicKey: Buffer.alloc(32, id.charCodeAt(0)).toString("base64"),
+    tlsFingerprint: "ab".repeat(32),
+    pushPort: 1,
+    channels: ["produccion"],
+    configFile: "",
+  }));
+  const configFile = writePublisherConfig(work, keys, ghosts, {
+    publicUrls: { a: "http://127.0.0.1:1/", b: "http://127.0.0.1:1/b/", c: "http://127.0.0.1:1/c/" },
+    monitor: { periodSeconds: 0.3 },
+  });
   svc = await startPublisher(configFile);
   const s = svc;
   await s.publish((await cut(work, 1)).dir);

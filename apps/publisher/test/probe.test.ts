@@ -43,7 +43,17 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-const live = (over: Record<string, unknown> = {}) => ({ format: "prepcast/site-status@1", status: "live", process: "VER-2024", channel: "produccion", simulacro: false, sequence: 7, manifestSha256: "a".repeat(64), corte: expected.corte, ...over });
+const live = (over: Record<string, unknown> = {}) => ({
+  format: "prepcast/site-status@1",
+  status: "live",
+  process: "VER-2024",
+  channel: "produccion",
+  simulacro: false,
+  sequence: 7,
+  manifestSha256: "a".repeat(64),
+  corte: expected.corte,
+  ...over,
+});
 const probe = (exp: ProbeExpectation | null = expected, timeoutMs = 2000) => probeDifusor(base, exp, { timeoutMs, maxFileBytes: 1 << 20 });
 
 test("a site serving the latest cut passes, and the sampled file is checked", async () => {

@@ -23,7 +23,9 @@ beforeAll(async () => {
   writeFileSync(path.join(work, "admin.token"), TOKEN, { mode: 0o600 });
   // the production cost (N = 2^15): what makes a burst of guesses queue
   writeFileSync(path.join(work, "admin.pass"), (await hashPassword(PASSWORD)) + "\n", { mode: 0o600 });
-  const configFile = writePublisherConfig(work, keys, [], { admin: { tokenFile: path.join(work, "admin.token"), passwordFile: path.join(work, "admin.pass"), allowedHosts: ["panel.ople.example:8443"] } });
+  const configFile = writePublisherConfig(work, keys, [], {
+    admin: { tokenFile: path.join(work, "admin.token"), passwordFile: path.join(work, "admin.pass"), allowedHosts: ["panel.ople.example:8443"] },
+  });
   svc = await startPublisher(configFile, { monitor: false });
   base = `http://127.0.0.1:${svc.adminAddress!.port}`;
 });
@@ -33,20 +35,35 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function post(pathname: string, body: string, opts: { localAddress?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; ms: number }> {
+function post(
+  pathname: string,
+  body: string,
+  opts: { localAddress?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; ms: number }> {
   const u = new URL(base + pathname);
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", localAddress: opts.localAddress, headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body), host: u.host, ...opts.headers } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, ms: Date.now() - t0 }));
-    });
+    const req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: "POST",
+        localAddress: opts.localAddress,
+        headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body), host: u.host, ...opts.headers },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, ms: Date.now() - t0 }));
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
 }
 
-const login = (secret: string, opts: { localAddress?: string; headers?: Record<string, string> } = {}) => post("/login", `secreto=${encodeURIComponent(secret)}`, opts);
+const login = (secret: string, opts: { localAddress?: string; headers?: Record<string, string> } = {}) =>
+  post("/login", `secreto=${encodeURIComponent(secret)}`, opts);
 
 test("dashboard login brute force: a burst of 200 wrong passwords gets at most 10 hashed (401), the rest 429/503 at once; the token still logs in, and the lockout is per source", async () => {
   const t0 = Date.now();
@@ -75,7 +92,10 @@ test("dashboard login brute force: a burst of 200 wrong passwords gets at most 1
   const other = await login(PASSWORD, { localAddress: "127.0.0.2" });
   expect(other.status).toBe(303);
   expect(other.ms).toBeLessThan(5000);
-  if (process.env.PREPCAST_HARDENING === "1") process.stderr.write(`login burst: ${by(401)} hashed (401), ${by(429)} × 429, ${by(503)} × 503 in ${burstMs} ms; other source's right password in ${other.ms} ms\n`);
+  if (process.env.PREPCAST_HARDENING === "1")
+    process.stderr.write(
+      `login burst: ${by(401)} hashed (401), ${by(429)} × 429, ${by(503)} × 503 in ${burstMs} ms; other source's right password in ${other.ms} ms\n`,
+    );
 }, 60_000);
 
 test("session cookie: HttpOnly, SameSite=Strict, and Secure when the request came over TLS (X-Forwarded-Proto: https from the terminating proxy)", async () => {
@@ -104,10 +124,12 @@ test("DNS rebinding: Host evil.example gets 421 from every admin route, even /me
   const get = (p: string, host: string) =>
     new Promise<number>((resolve, reject) => {
       const u = new URL(base + p);
-      http.get({ host: "127.0.0.1", port: u.port, path: p, headers: { host, authorization: `Bearer ${TOKEN}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      }).on("error", reject);
+      http
+        .get({ host: "127.0.0.1", port: u.port, path: p, headers: { host, authorization: `Bearer ${TOKEN}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        })
+        .on("error", reject);
     });
   const port = new URL(base).port;
   for (const p of ["/", "/login", "/api/status", "/api/overview", "/metrics"]) {
@@ -147,12 +169,21 @@ describe("difusor logos (allowlist sanitizer)", () => {
     ["script element", `<svg ${NS}><script>alert(document.domain)</script><rect width="1" height="1"/></svg>`],
     ["SCRIPT in another case inside a group", `<svg ${NS}><g><SCRIPT>alert(1)</SCRIPT></g><rect width="1" height="1"/></svg>`],
     ["event handlers in any case", `<svg ${NS} onload="alert(1)" OnLoad="alert(2)"><rect width="1" height="1" onclick="x()" onMouseOver="y()"/></svg>`],
-    ["foreignObject with HTML", `<svg ${NS}><foreignObject width="10" height="10"><div xmlns="http://www.w3.org/1999/xhtml"><img src="x" onerror="alert(1)"/></div></foreignObject><rect width="1" height="1"/></svg>`],
+    [
+      "foreignObject with HTML",
+      `<svg ${NS}><foreignObject width="10" height="10"><div xmlns="http://www.w3.org/1999/xhtml"><img src="x" onerror="alert(1)"/></div></foreignObject><rect width="1" height="1"/></svg>`,
+    ],
     ["javascript: link", `<svg ${NS} xmlns:xlink="http://www.w3.org/1999/xlink"><a xlink:href="javascript:alert(1)"><rect width="1" height="1"/></a></svg>`],
     ["javascript: hidden behind entities", `<svg ${NS}><a href="&#106;avascript&#x3A;alert(1)"><rect width="1" height="1"/></a></svg>`],
     ["external <use href>", `<svg ${NS}><use href="https://evil.example/sprite.svg#a"/><rect width="1" height="1"/></svg>`],
-    ["external xlink:href", `<svg ${NS} xmlns:xlink="http://www.w3.org/1999/xlink"><use xlink:href="//evil.example/s.svg#a"/><rect width="1" height="1"/></svg>`],
-    ["image with a data: SVG", `<svg ${NS}><image href="data:image/svg+xml;base64,PHN2Zz48c2NyaXB0PmFsZXJ0KDEpPC9zY3JpcHQ+PC9zdmc+" width="1" height="1"/><rect width="1" height="1"/></svg>`],
+    [
+      "external xlink:href",
+      `<svg ${NS} xmlns:xlink="http://www.w3.org/1999/xlink"><use xlink:href="//evil.example/s.svg#a"/><rect width="1" height="1"/></svg>`,
+    ],
+    [
+      "image with a data: SVG",
+      `<svg ${NS}><image href="data:image/svg+xml;base64,PHN2Zz48c2NyaXB0PmFsZXJ0KDEpPC9zY3JpcHQ+PC9zdmc+" width="1" height="1"/><rect width="1" height="1"/></svg>`,
+    ],
     ["<style> with @import", `<svg ${NS}><style>@import url(https://evil.example/x.css); rect{fill:red}</style><rect width="1" height="1"/></svg>`],
     ["CSS url() in a style attribute", `<svg ${NS}><rect width="1" height="1" style="fill:url(https://evil.example/p.svg#x);stroke:red"/></svg>`],
     ["CSS url() in a presentation attribute", `<svg ${NS}><rect width="1" height="1" fill="url('https://evil.example/#g')"/></svg>`],
@@ -161,7 +192,10 @@ describe("difusor logos (allowlist sanitizer)", () => {
     ["set adding a handler", `<svg ${NS}><rect width="1" height="1"><set attributeName="onmouseover" to="alert(1)"/></rect></svg>`],
     ["CDATA script", `<svg ${NS}><script><![CDATA[alert(1)]]></script><rect width="1" height="1"/></svg>`],
     ["iframe / embed / object", `<svg ${NS}><iframe src="https://evil.example"/><embed src="x"/><object data="x"/><rect width="1" height="1"/></svg>`],
-    ["xml:base and xml-stylesheet", `<?xml-stylesheet href="https://evil.example/x.xsl" type="text/xsl"?><svg ${NS} xml:base="https://evil.example/"><rect width="1" height="1"/></svg>`],
+    [
+      "xml:base and xml-stylesheet",
+      `<?xml-stylesheet href="https://evil.example/x.xsl" type="text/xsl"?><svg ${NS} xml:base="https://evil.example/"><rect width="1" height="1"/></svg>`,
+    ],
   ];
 
   test.each(hostile)("SVG logo with %s is published without it (no script, no handler, no external reference)", (_name, svg) => {
@@ -171,7 +205,9 @@ describe("difusor logos (allowlist sanitizer)", () => {
     const out = checkSvgLogo(file).bytes.toString("utf8");
     expect(out).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     expect(out).toContain("<rect");
-    expect(out).not.toMatch(/script|javascript|on[a-z]+=|foreignObject|<image|<style|@import|evil|<a[\s>]|animate|<set|iframe|embed|object|xml:base|xml-stylesheet|data:/i);
+    expect(out).not.toMatch(
+      /script|javascript|on[a-z]+=|foreignObject|<image|<style|@import|evil|<a[\s>]|animate|<set|iframe|embed|object|xml:base|xml-stylesheet|data:/i,
+    );
     expect(out).not.toMatch(/(?:href|url\()\s*=?\s*["']?(?!#)[a-z/]/i);
   });
 
@@ -181,7 +217,15 @@ describe("difusor logos (allowlist sanitizer)", () => {
     const good = `<?xml version="1.0"?>\n<svg ${NS} xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10"><defs><linearGradient id="g"><stop offset="0" stop-color="#003"/></linearGradient><path id="p" d="M0 0L10 10"/></defs><title>UV &amp; más</title><rect width="10" height="10" fill="url(#g)" style="stroke:#fff;stroke-width:2"/><use xlink:href="#p"/><text x="1" y="9" font-family="sans-serif">UV</text></svg>`;
     writeFileSync(file, good);
     const out = checkSvgLogo(file).bytes.toString("utf8");
-    for (const kept of ['fill="url(#g)"', 'style="stroke:#fff;stroke-width:2"', 'xlink:href="#p"', "<title>UV &amp; más</title>", ">UV</text>", '<stop offset="0" stop-color="#003"/>']) expect(out).toContain(kept);
+    for (const kept of [
+      'fill="url(#g)"',
+      'style="stroke:#fff;stroke-width:2"',
+      'xlink:href="#p"',
+      "<title>UV &amp; más</title>",
+      ">UV</text>",
+      '<stop offset="0" stop-color="#003"/>',
+    ])
+      expect(out).toContain(kept);
   });
 });
 

@@ -29,9 +29,21 @@ test("init writes publisher.yaml and, with --local, a loopback receiver config a
   const init = run(RECEIVER_BIN, ["init", "--dir", "difusor", "--id", "uv-xalapa", "--local", "--name", "Universidad Veracruzana", "--json"]);
   expect(init.json).toMatchObject({ ok: true, local: true, address: "127.0.0.1:8730", registration: "difusor/registration.yaml" });
   const rc = parse(fs.readFileSync(path.join(work, "difusor", "receiver.yaml"), "utf8"));
-  expect(rc).toMatchObject({ push: { listen: "127.0.0.1:8730", allowlist: ["127.0.0.1/32"] }, site: { listen: "127.0.0.1:8080", workers: 1 }, admin: { listen: "127.0.0.1:8731" } });
+  expect(rc).toMatchObject({
+    push: { listen: "127.0.0.1:8730", allowlist: ["127.0.0.1/32"] },
+    site: { listen: "127.0.0.1:8080", workers: 1 },
+    admin: { listen: "127.0.0.1:8731" },
+  });
   const reg = parse(fs.readFileSync(path.join(work, "difusor", "registration.yaml"), "utf8"));
-  expect(reg).toEqual({ id: "uv-xalapa", name: "Universidad Veracruzana", transport: "grpc", address: "127.0.0.1:8730", tlsFingerprint: init.json.tlsFingerprint, identityPublicKey: init.json.identityPublicKey, publicUrl: "http://127.0.0.1:8080/" });
+  expect(reg).toEqual({
+    id: "uv-xalapa",
+    name: "Universidad Veracruzana",
+    transport: "grpc",
+    address: "127.0.0.1:8730",
+    tlsFingerprint: init.json.tlsFingerprint,
+    identityPublicKey: init.json.identityPublicKey,
+    publicUrl: "http://127.0.0.1:8080/",
+  });
 
   const modeBefore = fs.statSync(config).mode & 0o777;
   // root registers into a config the service's group reads (root:prepcast 0640 in the guides)
@@ -50,7 +62,10 @@ test("init writes publisher.yaml and, with --local, a loopback receiver config a
   expect(again.status).toBe(1);
   expect(again.json).toMatchObject({ code: "STATE_CONFLICT" });
   expect(again.json.hint).toContain("--replace");
-  expect(run(PUBLISHER_BIN, ["register", "difusor/registration.yaml", "--config", "ople/publisher.yaml", "--replace", "--json"]).json).toMatchObject({ ok: true, replaced: true });
+  expect(run(PUBLISHER_BIN, ["register", "difusor/registration.yaml", "--config", "ople/publisher.yaml", "--replace", "--json"]).json).toMatchObject({
+    ok: true,
+    replaced: true,
+  });
   expect(parse(fs.readFileSync(config, "utf8")).receivers).toHaveLength(1);
 
   // a broken registration names every problem and leaves the config as it was

@@ -8,7 +8,19 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort, readPdf } from "@prepcast/testkit";
-import { PUBLISHER_BIN as BIN, FrontProxy, auditEvents, cut, runPublisherCli, startReceiver, makePublisherKeys, tmpDir, waitFor, writePublisherConfig, type ReceiverFixture } from "./helpers";
+import {
+  PUBLISHER_BIN as BIN,
+  FrontProxy,
+  auditEvents,
+  cut,
+  runPublisherCli,
+  startReceiver,
+  makePublisherKeys,
+  tmpDir,
+  waitFor,
+  writePublisherConfig,
+  type ReceiverFixture,
+} from "./helpers";
 
 jest.setTimeout(240_000);
 
@@ -72,15 +84,37 @@ test("receipts, a manual and an automatic suspension with their evidence, timeli
   service.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   await waitFor("the service", async () => {
     if (service!.exitCode !== null) throw new Error(`prep-publisher run exited ${service!.exitCode}: ${err}`);
-    return (await fetch(`http://127.0.0.1:${adminPort}/livez`).then((r) => r.ok, () => false)) || null;
+    return (
+      (await fetch(`http://127.0.0.1:${adminPort}/livez`).then(
+        (r) => r.ok,
+        () => false,
+      )) || null
+    );
   });
   await waitFor("both receipts of cut 1 live", () => auditEvents(state).filter((e) => e.event === "receipt" && e.data.state === "active").length >= 2 || null);
-  await waitFor("both sites confirmed by the probe", () => auditEvents(state).filter((e) => e.event === "probe_state" && e.data.to === "ok").length >= 2 || null);
+  await waitFor(
+    "both sites confirmed by the probe",
+    () => auditEvents(state).filter((e) => e.event === "probe_state" && e.data.to === "ok").length >= 2 || null,
+  );
 
   // the operator suspends uv by hand, and reinstates it
   const s = await cli(["suspend", "uv", "--config", configFile, "--reason", "prueba <b>manual</b>", "--by", "ana"]);
-  expect({ ...s, events: s.status === 0 ? [] : auditEvents(state).filter((e) => e.data.receiver === "uv").map((e) => [e.event, e.data.code ?? e.data.reason ?? ""]) }).toMatchObject({ status: 0, json: { ok: true, receiver: "uv" } });
-  await waitFor("the notice on uv's site", async () => (await fetch(`${uv.agent.siteUrl}/`, { headers: { "sec-fetch-dest": "document" } }).then((r) => r.text())).includes("Publicación de resultados suspendida") || null);
+  expect({
+    ...s,
+    events:
+      s.status === 0
+        ? []
+        : auditEvents(state)
+            .filter((e) => e.data.receiver === "uv")
+            .map((e) => [e.event, e.data.code ?? e.data.reason ?? ""]),
+  }).toMatchObject({ status: 0, json: { ok: true, receiver: "uv" } });
+  await waitFor(
+    "the notice on uv's site",
+    async () =>
+      (await fetch(`${uv.agent.siteUrl}/`, { headers: { "sec-fetch-dest": "document" } }).then((r) => r.text())).includes(
+        "Publicación de resultados suspendida",
+      ) || null,
+  );
   const re = await cli(["reinstate", "uv", "--config", configFile, "--reason", "servidor reparado", "--by", "ana"]);
   expect(re.json).toMatchObject({ ok: true, receiver: "uv" });
   await waitFor("uv's link restored", () => auditEvents(state).some((e) => e.event === "link_restored" && e.data.receiver === "uv") || null, 30_000);
@@ -94,19 +128,44 @@ test("receipts, a manual and an automatic suspension with their evidence, timeli
   const r = await cli(["report", "--config", configFile, "--out", out, "--from", "2024-06-02T20:00-06:00"]);
   expect(r.stderr).toBe("");
   expect(r.status).toBe(0);
-  expect(r.json).toMatchObject({ ok: true, auditLogVerified: true, difusores: 2, cuts: 1, suspensions: 2, invalidReceipts: 0, pdf: path.join(out, "informe.pdf") });
+  expect(r.json).toMatchObject({
+    ok: true,
+    auditLogVerified: true,
+    difusores: 2,
+    cuts: 1,
+    suspensions: 2,
+    invalidReceipts: 0,
+    pdf: path.join(out, "informe.pdf"),
+  });
   expect(r.json.receipts).toBeGreaterThanOrEqual(2);
 
   const report = JSON.parse(fs.readFileSync(path.join(out, "informe.json"), "utf8"));
   expect(report.format).toBe("prepcast/ople-report@1");
   const byId = Object.fromEntries(report.difusores.map((d: any) => [d.id, d]));
   for (const id of ["uv", "diario"]) {
-    expect(byId[id].liveCuts).toEqual([expect.objectContaining({ sequence: 1, manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/), receiptValid: true, activatedAt: expect.any(String), deliveredAt: expect.any(String) })]);
+    expect(byId[id].liveCuts).toEqual([
+      expect.objectContaining({
+        sequence: 1,
+        manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        receiptValid: true,
+        activatedAt: expect.any(String),
+        deliveredAt: expect.any(String),
+      }),
+    ]);
     expect(byId[id].receipts.every((x: any) => x.valid)).toBe(true);
     expect(byId[id].summary.sessions).toBeGreaterThanOrEqual(1);
     expect(byId[id].timeline.map((e: any) => e.event)).toEqual(expect.arrayContaining(["connected", "offer", "delivered", "receipt", "probe_state"]));
   }
-  expect(byId.uv.suspensions).toEqual([expect.objectContaining({ manual: true, by: "cli:ana", reason: "prueba <b>manual</b>", notice: expect.objectContaining({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }), reinstatement: expect.objectContaining({ reason: "servidor reparado" }), linkRestoredAt: expect.any(String) })]);
+  expect(byId.uv.suspensions).toEqual([
+    expect.objectContaining({
+      manual: true,
+      by: "cli:ana",
+      reason: "prueba <b>manual</b>",
+      notice: expect.objectContaining({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }),
+      reinstatement: expect.objectContaining({ reason: "servidor reparado" }),
+      linkRestoredAt: expect.any(String),
+    }),
+  ]);
   const auto = byId.diario.suspensions[0];
   expect(auto).toMatchObject({ manual: false, reinstatement: null, failingSince: expect.any(String) });
   expect(auto.evidence.length).toBeGreaterThanOrEqual(2);
@@ -125,29 +184,75 @@ test("receipts, a manual and an automatic suspension with their evidence, timeli
   expect(html).not.toContain("<b>manual");
   expect(html).toContain("Universidad &#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; =cmd");
   expect(html).toContain("prueba &#60;b&#62;manual&#60;/b&#62;");
-  for (const s of ["por la regla de 45 minutos", "Reinstalado", "servidor reparado", "Evidencia", "Recibos", "Cronología de la conexión", "cadena de hashes verificada"]) expect(html).toContain(s);
+  for (const s of [
+    "por la regla de 45 minutos",
+    "Reinstalado",
+    "servidor reparado",
+    "Evidencia",
+    "Recibos",
+    "Cronología de la conexión",
+    "cadena de hashes verificada",
+  ])
+    expect(html).toContain(s);
   // CSV: the tables, formulas defused
   const csv = (name: string): string => fs.readFileSync(path.join(out, name), "utf8");
-  expect(csv("recibos.csv").split("\n").filter((l) => /^(uv|diario),/.test(l)).length).toBeGreaterThanOrEqual(2);
+  expect(
+    csv("recibos.csv")
+      .split("\n")
+      .filter((l) => /^(uv|diario),/.test(l)).length,
+  ).toBeGreaterThanOrEqual(2);
   expect(csv("suspensiones.csv")).toMatch(/^uv,.*,si,cli:ana,prueba <b>manual<\/b>,/m);
   expect(csv("suspensiones.csv")).toMatch(/^diario,.*,no,/m);
-  expect(csv("evidencia.csv").split("\n").filter((l) => l.startsWith("diario,")).length).toBeGreaterThanOrEqual(2);
+  expect(
+    csv("evidencia.csv")
+      .split("\n")
+      .filter((l) => l.startsWith("diario,")).length,
+  ).toBeGreaterThanOrEqual(2);
   expect(csv("difusores.csv")).toContain(`uv,"${EVIL.replace(/"/g, '""')}","'=HYPERLINK(""http://x"")",`);
   expect(csv("cortes_publicados.csv")).toMatch(/^uv,1,[0-9a-f]{64},/m);
   // PDF: parses, several pages, the same content
   const pdf = readPdf(fs.readFileSync(path.join(out, "informe.pdf")));
   expect(pdf.pages).toBeGreaterThan(2);
-  for (const s of ["Registro de la jornada: difusores del PREP", EVIL, "prueba <b>manual</b>", "por la regla de 45 minutos", "servidor reparado", "Recibos", "Evidencia".toLowerCase()]) expect(pdf.text.toLowerCase()).toContain(s.toLowerCase());
+  for (const s of [
+    "Registro de la jornada: difusores del PREP",
+    EVIL,
+    "prueba <b>manual</b>",
+    "por la regla de 45 minutos",
+    "servidor reparado",
+    "Recibos",
+    "Evidencia".toLowerCase(),
+  ])
+    expect(pdf.text.toLowerCase()).toContain(s.toLowerCase());
 
   // the window filters: nothing of tonight happened in 2024
-  const old = await cli(["report", "--config", configFile, "--out", path.join(work, "viejo"), "--from", "2024-06-02T20:00-06:00", "--to", "2024-06-09T23:59-06:00"]);
+  const old = await cli([
+    "report",
+    "--config",
+    configFile,
+    "--out",
+    path.join(work, "viejo"),
+    "--from",
+    "2024-06-02T20:00-06:00",
+    "--to",
+    "2024-06-09T23:59-06:00",
+  ]);
   expect(old.json).toMatchObject({ ok: true, receipts: 0, suspensions: 0, cuts: 0 });
 
   // bad input: a clear error with a stable code
   const badTime = await cli(["report", "--config", configFile, "--out", path.join(work, "x"), "--from", "junio"]);
   expect(badTime.status).toBe(1);
   expect(badTime.json).toMatchObject({ ok: false, code: "TIME_INVALID", where: "--from" });
-  const reversed = await cli(["report", "--config", configFile, "--out", path.join(work, "x"), "--from", "2024-06-09T00:00-06:00", "--to", "2024-06-02T00:00-06:00"]);
+  const reversed = await cli([
+    "report",
+    "--config",
+    configFile,
+    "--out",
+    path.join(work, "x"),
+    "--from",
+    "2024-06-09T00:00-06:00",
+    "--to",
+    "2024-06-02T00:00-06:00",
+  ]);
   expect(reversed.json).toMatchObject({ ok: false, code: "TIME_INVALID", where: "--to" });
   const noConfig = await cli(["report", "--config", path.join(work, "nope.yaml"), "--out", path.join(work, "x")]);
   expect(noConfig.status).toBe(78);

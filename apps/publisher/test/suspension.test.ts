@@ -3,7 +3,17 @@ import * as path from "node:path";
 import { verifyAuditLog } from "@prepcast/protocol";
 import type { PublisherService } from "../src/service/publisher-service";
 import {
-  FrontProxy, auditEvents, cut, httpGet, makePublisherKeys, startPublisher, startReceiver, tmpDir, waitFor, writePublisherConfig, type ReceiverFixture,
+  FrontProxy,
+  auditEvents,
+  cut,
+  httpGet,
+  makePublisherKeys,
+  startPublisher,
+  startReceiver,
+  tmpDir,
+  waitFor,
+  writePublisherConfig,
+  type ReceiverFixture,
 } from "./helpers";
 
 // The 45-minute rule end to end, with periods of one second: a receiver that is connected and
@@ -30,7 +40,11 @@ test("a stale public site is suspended after 3 periods, shows the notice, and is
   rx = await startReceiver(work, "uv", keys);
   proxy = await new FrontProxy(rx.agent.siteUrl!).start();
   fs.writeFileSync(path.join(work, "admin.token"), token, { mode: 0o600 });
-  const configFile = writePublisherConfig(work, keys, [rx], { publicUrls: { uv: proxy.url }, admin: { tokenFile: path.join(work, "admin.token") }, monitor: { periodSeconds: 2 } });
+  const configFile = writePublisherConfig(work, keys, [rx], {
+    publicUrls: { uv: proxy.url },
+    admin: { tokenFile: path.join(work, "admin.token") },
+    monitor: { periodSeconds: 2 },
+  });
   const [c1, c2, c3] = [await cut(work, 1), await cut(work, 2), await cut(work, 3)];
   // Cut 1 goes out before the monitor runs (a slow first delivery must not count here).
   const first = await startPublisher(configFile, { monitor: false });
@@ -99,7 +113,11 @@ test("a stale public site is suspended after 3 periods, shows the notice, and is
   // The fault is fixed (cache purged) and the operator reinstates through the admin API.
   proxy.mode = "pass";
   const admin = s.adminAddress!;
-  const noAuth = await fetch(`http://127.0.0.1:${admin.port}/api/receivers/uv/reinstate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ reason: "x" }) });
+  const noAuth = await fetch(`http://127.0.0.1:${admin.port}/api/receivers/uv/reinstate`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ reason: "x" }),
+  });
   expect(noAuth.status).toBe(401);
   const res = await fetch(`http://127.0.0.1:${admin.port}/api/receivers/uv/reinstate`, {
     method: "POST",
@@ -117,12 +135,18 @@ test("a stale public site is suspended after 3 periods, shows the notice, and is
   const home = await httpGet(rx.agent.siteUrl! + "/data/corte.json");
   expect(home.status).toBe(200);
   await waitFor("public list shows the link again", () => {
-    const j = JSON.parse(fs.readFileSync(path.join(state, "public", "difusores.json"), "utf8")) as { difusores: Array<{ id: string; enabled: boolean; url: string | null }> };
+    const j = JSON.parse(fs.readFileSync(path.join(state, "public", "difusores.json"), "utf8")) as {
+      difusores: Array<{ id: string; enabled: boolean; url: string | null }>;
+    };
     return j.difusores.find((d) => d.id === "uv")?.url === proxy!.url;
   });
 
   // A second reinstatement is a clear conflict.
-  const again = await fetch(`http://127.0.0.1:${admin.port}/api/receivers/uv/reinstate`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ reason: "otra vez" }) });
+  const again = await fetch(`http://127.0.0.1:${admin.port}/api/receivers/uv/reinstate`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ reason: "otra vez" }),
+  });
   expect(again.status).toBe(409);
   expect(await again.json()).toMatchObject({ code: "STATE_CONFLICT" });
 

@@ -31,8 +31,12 @@ afterAll(async () => {
 test("status, audit verify and report run beside the agent; install is refused with the way out", async () => {
   expect(run(PUBLISHER, ["init", "--dir", "keys"]).status).toBe(0);
   const cuts = [await generateCut({ outDir: path.join(work, "cortes"), k: 1 }), await generateCut({ outDir: path.join(work, "cortes"), k: 2 })];
-  cuts.forEach((c, i) => expect(run(PUBLISHER, ["pack", c.dir, "--keys", "keys", "--sequence", String(i + 1), "--corte", c.corte, "--out", `c${i + 1}.prep`]).status).toBe(0));
-  expect(run(RECEIVER, ["init", "--dir", "difusor", "--id", "uv", "--local", "--trust", "../keys/root.pub", "--publisher-key", "../keys/identity.pub"]).status).toBe(0);
+  cuts.forEach((c, i) =>
+    expect(run(PUBLISHER, ["pack", c.dir, "--keys", "keys", "--sequence", String(i + 1), "--corte", c.corte, "--out", `c${i + 1}.prep`]).status).toBe(0),
+  );
+  expect(
+    run(RECEIVER, ["init", "--dir", "difusor", "--id", "uv", "--local", "--trust", "../keys/root.pub", "--publisher-key", "../keys/identity.pub"]).status,
+  ).toBe(0);
   const config = path.join(work, "difusor", "receiver.yaml");
   // any free ports (the --local ones may be taken by another run on this machine)
   fs.writeFileSync(config, fs.readFileSync(config, "utf8").replace(/127\.0\.0\.1:87\d\d|127\.0\.0\.1:8080/g, "127.0.0.1:0"));
@@ -41,10 +45,14 @@ test("status, audit verify and report run beside the agent; install is refused w
   agent = spawn(process.execPath, [RECEIVER, "run", "--config", config], { cwd: work, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   agent.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  await waitFor("the agent to run", () => {
-    if (agent!.exitCode !== null) throw new Error(`prep-receiver run exited ${agent!.exitCode}: ${stderr}`);
-    return stderr.includes("prep-receiver running");
-  }, 30_000);
+  await waitFor(
+    "the agent to run",
+    () => {
+      if (agent!.exitCode !== null) throw new Error(`prep-receiver run exited ${agent!.exitCode}: ${stderr}`);
+      return stderr.includes("prep-receiver running");
+    },
+    30_000,
+  );
   expect(fs.existsSync(path.join(work, "difusor", "data", "lock"))).toBe(true);
 
   const status = run(RECEIVER, ["status", "--root", "difusor/data", "--json"]);
@@ -53,7 +61,18 @@ test("status, audit verify and report run beside the agent; install is refused w
   const audit = run(RECEIVER, ["audit", "verify", "--root", "difusor/data"]);
   expect(audit.status).toBe(0);
   expect(audit.stdout).toContain("chain intact");
-  const report = run(RECEIVER, ["report", "--root", "difusor/data", "--from", "2024-06-02T20:00-06:00", "--to", "2030-01-01T00:00-06:00", "--out", "memoria", "--json"]);
+  const report = run(RECEIVER, [
+    "report",
+    "--root",
+    "difusor/data",
+    "--from",
+    "2024-06-02T20:00-06:00",
+    "--to",
+    "2030-01-01T00:00-06:00",
+    "--out",
+    "memoria",
+    "--json",
+  ]);
   expect(report.status).toBe(0);
   expect(JSON.parse(report.stdout)).toMatchObject({ ok: true, auditLogVerified: true });
 

@@ -84,7 +84,18 @@ describe("prep-receiver errors", () => {
 
   test("report names a window given backwards", () => {
     fs.mkdirSync(path.join(work, "empty-root"));
-    const r = run(RECEIVER, ["report", "--root", "empty-root", "--from", "2024-06-09T23:59-06:00", "--to", "2024-06-02T20:00-06:00", "--out", "memoria", "--json"]);
+    const r = run(RECEIVER, [
+      "report",
+      "--root",
+      "empty-root",
+      "--from",
+      "2024-06-09T23:59-06:00",
+      "--to",
+      "2024-06-02T20:00-06:00",
+      "--out",
+      "memoria",
+      "--json",
+    ]);
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ code: "TIME_INVALID", where: "--to" });
   });

@@ -139,7 +139,13 @@ describe("prep-receiver run exits 78 on every configuration problem, naming the 
     });
     const dir = path.dirname(file);
     await expectConfigError(file, ["identity.secretKey", "trust.rootPublicKey", "push.tls.key", "push.tls.cert"], {
-      names: [`${dir}/identity.key does not exist`, `${dir}/root.pub`, `${dir}/tls.key is a secret but has mode 0644`, "sudo chmod 0600", `${dir}/other.crt is not a PEM X.509 certificate`],
+      names: [
+        `${dir}/identity.key does not exist`,
+        `${dir}/root.pub`,
+        `${dir}/tls.key is a secret but has mode 0644`,
+        "sudo chmod 0600",
+        `${dir}/other.crt is not a PEM X.509 certificate`,
+      ],
     });
     // the certificate of another init, with this init's key
     const other = path.join(work, "other-init");
@@ -157,7 +163,9 @@ describe("prep-receiver run exits 78 on every configuration problem, naming the 
     const dir = path.dirname(file);
     for (const f of ["receiver.yaml", "root.pub", "publisher-identity.pub", "tls.crt"]) fs.chmodSync(path.join(dir, f), 0o644);
     const stderr = await expectConfigError(file, ["identity.secretKey", "push.tls.key"], { asOther: true });
-    expect(stderr).toContain(`user nobody (uid 65534) cannot read ${dir}/tls.key (owner root:root, mode 0600): run \`sudo chown nobody ${dir}/tls.key && sudo chmod 0600 ${dir}/tls.key\``);
+    expect(stderr).toContain(
+      `user nobody (uid 65534) cannot read ${dir}/tls.key (owner root:root, mode 0600): run \`sudo chown nobody ${dir}/tls.key && sudo chmod 0600 ${dir}/tls.key\``,
+    );
   });
 
   test("invalid listen addresses", async () => {
@@ -268,7 +276,12 @@ describe("init writes what the service user can use", () => {
     const r = await run(RECEIVER, ["init", "--dir", dir, "--id", "uv-xalapa", "--owner", owner, "--json"]);
     expect(r.status).toBe(0);
     const mode = (f: string) => (fs.statSync(path.join(dir, f)).mode & 0o7777).toString(8);
-    expect({ config: mode("receiver.yaml"), identity: mode("identity.key"), tls: mode("tls.key"), dir: mode(".") }).toEqual({ config: "644", identity: "600", tls: "600", dir: "750" });
+    expect({ config: mode("receiver.yaml"), identity: mode("identity.key"), tls: mode("tls.key"), dir: mode(".") }).toEqual({
+      config: "644",
+      identity: "600",
+      tls: "600",
+      dir: "750",
+    });
     const uid = AS_ROOT ? OTHER_USER.uid : process.getuid!();
     expect([fs.statSync(path.join(dir, "identity.key")).uid, fs.statSync(path.join(dir, "tls.key")).uid]).toEqual([uid, uid]);
     fs.copyFileSync(path.join(work, "ople", "root.pub"), path.join(dir, "root.pub"));
@@ -278,7 +291,9 @@ describe("init writes what the service user can use", () => {
     if (AS_ROOT) {
       expect(out.status).toBe(78);
       expect(out.stderr).toContain("1 problem in");
-      expect(out.stderr).toContain(`- root: user nobody (uid 65534) cannot create ${dir}/data: ${dir} is not writable (owner root:nogroup, mode 0750): run \`sudo install -d -o nobody -g nogroup -m 0750 ${dir}/data\``);
+      expect(out.stderr).toContain(
+        `- root: user nobody (uid 65534) cannot create ${dir}/data: ${dir} is not writable (owner root:nogroup, mode 0750): run \`sudo install -d -o nobody -g nogroup -m 0750 ${dir}/data\``,
+      );
     }
   });
 

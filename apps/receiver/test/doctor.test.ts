@@ -67,10 +67,25 @@ let ports: { site: number; push: number; admin: number };
 
 beforeAll(async () => {
   expect((await cli(PUBLISHER, ["init", "--dir", "keys"])).status).toBe(0);
-  const init = await cli(RECEIVER, ["init", "--dir", "difusor", "--id", "uv", "--local", "--trust", "../keys/root.pub", "--publisher-key", "../keys/identity.pub"]);
+  const init = await cli(RECEIVER, [
+    "init",
+    "--dir",
+    "difusor",
+    "--id",
+    "uv",
+    "--local",
+    "--trust",
+    "../keys/root.pub",
+    "--publisher-key",
+    "../keys/identity.pub",
+  ]);
   expect(init.status).toBe(0);
   ports = { site: await freePort(), push: await freePort(), admin: await freePort() };
-  const yaml = fs.readFileSync(config, "utf8").replace("127.0.0.1:8080", `127.0.0.1:${ports.site}`).replace("127.0.0.1:8730", `127.0.0.1:${ports.push}`).replace("127.0.0.1:8731", `127.0.0.1:${ports.admin}`);
+  const yaml = fs
+    .readFileSync(config, "utf8")
+    .replace("127.0.0.1:8080", `127.0.0.1:${ports.site}`)
+    .replace("127.0.0.1:8730", `127.0.0.1:${ports.push}`)
+    .replace("127.0.0.1:8731", `127.0.0.1:${ports.admin}`);
   expect(yaml).toContain(`127.0.0.1:${ports.admin}`);
   fs.writeFileSync(config, yaml);
 });
@@ -146,14 +161,34 @@ test("an expired push certificate fails, saying when it expired and that the OPL
   fs.mkdirSync(path.join(dir, "ca"), { recursive: true });
   fs.writeFileSync(path.join(dir, "ca", "index.txt"), "");
   fs.writeFileSync(path.join(dir, "ca", "serial"), "01\n");
-  fs.writeFileSync(path.join(dir, "ca.cnf"), "[ca]\ndefault_ca=d\n[d]\ndatabase=ca/index.txt\nserial=ca/serial\nnew_certs_dir=ca\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n");
+  fs.writeFileSync(
+    path.join(dir, "ca.cnf"),
+    "[ca]\ndefault_ca=d\n[d]\ndatabase=ca/index.txt\nserial=ca/serial\nnew_certs_dir=ca\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n",
+  );
   const ssl = (args: string[]) => {
     const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stderr}`);
   };
   ssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "tls.key"]);
   ssl(["req", "-new", "-key", "tls.key", "-subj", "/CN=uv-old", "-out", "req.csr"]);
-  ssl(["ca", "-batch", "-config", "ca.cnf", "-selfsign", "-keyfile", "tls.key", "-in", "req.csr", "-out", "tls.crt", "-startdate", "200101000000Z", "-enddate", "200102000000Z", "-notext"]);
+  ssl([
+    "ca",
+    "-batch",
+    "-config",
+    "ca.cnf",
+    "-selfsign",
+    "-keyfile",
+    "tls.key",
+    "-in",
+    "req.csr",
+    "-out",
+    "tls.crt",
+    "-startdate",
+    "200101000000Z",
+    "-enddate",
+    "200102000000Z",
+    "-notext",
+  ]);
   const cert = path.join(work, "difusor", "tls.crt");
   const saved = fs.readFileSync(cert);
   fs.copyFileSync(path.join(dir, "tls.crt"), cert);
@@ -171,12 +206,16 @@ test("an expired push certificate fails, saying when it expired and that the OPL
 
 test("a port held by another process fails, naming it; the same ports held by the running agent pass", async () => {
   // the same port on another address is no conflict
-  const neighbour = spawn(process.execPath, ["-e", `require("net").createServer().listen(${ports.push}, "127.0.0.2", () => console.log("listening"))`], { stdio: ["ignore", "pipe", "inherit"] });
+  const neighbour = spawn(process.execPath, ["-e", `require("net").createServer().listen(${ports.push}, "127.0.0.2", () => console.log("listening"))`], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.push(neighbour);
   await new Promise<void>((resolve) => neighbour.stdout!.once("data", () => resolve()));
   expect(check((await doctor("--only", "port-push")).report, "port-push")).toMatchObject({ status: "pass" });
   await stop(neighbour);
-  const squatter = spawn(process.execPath, ["-e", `require("net").createServer().listen(${ports.push}, "127.0.0.1", () => console.log("listening"))`], { stdio: ["ignore", "pipe", "inherit"] });
+  const squatter = spawn(process.execPath, ["-e", `require("net").createServer().listen(${ports.push}, "127.0.0.1", () => console.log("listening"))`], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.push(squatter);
   await new Promise<void>((resolve) => squatter.stdout!.once("data", () => resolve()));
   const held = await doctor("--only", "port-push");
@@ -190,10 +229,14 @@ test("a port held by another process fails, naming it; the same ports held by th
   children.push(agent);
   let stderr = "";
   agent.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  await waitFor("the agent ready", async () => {
-    if (agent.exitCode !== null) throw new Error(`prep-receiver run exited ${agent.exitCode}: ${stderr}`);
-    return (await fetch(`http://127.0.0.1:${ports.admin}/readyz`).catch(() => null))?.ok;
-  }, 30_000);
+  await waitFor(
+    "the agent ready",
+    async () => {
+      if (agent.exitCode !== null) throw new Error(`prep-receiver run exited ${agent.exitCode}: ${stderr}`);
+      return (await fetch(`http://127.0.0.1:${ports.admin}/readyz`).catch(() => null))?.ok;
+    },
+    30_000,
+  );
   const beside = await doctor("--only", "port-site,port-push,port-admin,keys,config");
   for (const id of ["port-site", "port-push", "port-admin"]) {
     expect([id, check(beside.report, id).status]).toEqual([id, "pass"]);
@@ -234,7 +277,9 @@ test("free space is measured against retain + 3 cuts of the live cut's size and 
   fs.writeFileSync(path.join(dir, "data", "corte.json"), JSON.stringify({ corte: "2024-06-02T20:00:00-06:00" }));
   fs.writeFileSync(path.join(dir, "data", "votos.csv"), "seccion|votos\n".repeat(5000));
   const c = { dir, bytes: ["index.html", "data/corte.json", "data/votos.csv"].reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0) };
-  expect((await cli(PUBLISHER, ["pack", c.dir, "--keys", "keys", "--sequence", "1", "--corte", "2024-06-02T20:00:00-06:00", "--out", "c1.prep"])).status).toBe(0);
+  expect((await cli(PUBLISHER, ["pack", c.dir, "--keys", "keys", "--sequence", "1", "--corte", "2024-06-02T20:00:00-06:00", "--out", "c1.prep"])).status).toBe(
+    0,
+  );
   expect((await cli(RECEIVER, ["install", "c1.prep", "--trust", "keys/root.pub", "--root", "difusor/data"])).status).toBe(0);
   const r = await doctor("--only", "space");
   expect(check(r.report, "space").detail).toContain(`needed: 6 cuts of the live cut's ${formatBytes(c.bytes)} (retain 3 + 3) + the analytics budget 1.0 GiB`);

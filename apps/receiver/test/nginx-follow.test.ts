@@ -39,7 +39,11 @@ maybe("ingest-logs --follow with Debian's nginx", () => {
   });
 
   const startFollower = (): ChildProcess & { out: () => string } => {
-    const p = spawn(process.execPath, [RECEIVER, "ingest-logs", "--follow", nginx.accessLog, "--db", db, "--poll-ms", "50", "--rotate-grace-ms", "300", "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(
+      process.execPath,
+      [RECEIVER, "ingest-logs", "--follow", nginx.accessLog, "--db", db, "--poll-ms", "50", "--rotate-grace-ms", "300", "--json"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let out = "";
     p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     p.stderr!.on("data", (d: Buffer) => (out += d.toString()));

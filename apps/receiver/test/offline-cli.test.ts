@@ -81,7 +81,6 @@ test("install cut 1 then cut 2; the older cut is refused", () => {
   const backHuman = run(RECEIVER, ["install", p1, "--trust", rootPub, "--root", receiver]);
   expect(backHuman.status).toBe(1);
   expect(backHuman.stderr).toMatch(/^error \[ROLLBACK\]: .+\nhint: .+/);
-
 });
 
 test("a tampered package is refused by verify and install, and nothing is left in staging", () => {
@@ -100,7 +99,6 @@ test("a tampered package is refused by verify and install, and nothing is left i
   const it = run(RECEIVER, ["install", p3, "--trust", rootPub, "--root", receiver, "--json"]);
   expect(it.json).toMatchObject({ ok: false, code: "HASH_MISMATCH" });
   expect(fs.readdirSync(path.join(receiver, "staging"))).toEqual([]);
-
 });
 
 test("the live tree is cut 2 byte for byte; the audit log verifies and detects tampering", async () => {
@@ -118,7 +116,15 @@ test("the live tree is cut 2 byte for byte; the audit log verifies and detects t
   const log = path.join(receiver, "audit.log");
   const original = fs.readFileSync(log, "utf8");
   // cutting the last entry keeps a valid chain, but not the one state.json anchored
-  fs.writeFileSync(log, original.split("\n").filter(Boolean).slice(0, -1).map((l) => `${l}\n`).join(""));
+  fs.writeFileSync(
+    log,
+    original
+      .split("\n")
+      .filter(Boolean)
+      .slice(0, -1)
+      .map((l) => `${l}\n`)
+      .join(""),
+  );
   const truncated = run(RECEIVER, ["audit", "verify", "--root", receiver, "--json"]);
   expect(truncated.status).toBe(1);
   expect(truncated.json).toMatchObject({ ok: false, code: "AUDIT_LOG_TAMPERED" });

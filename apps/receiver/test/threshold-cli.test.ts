@@ -14,7 +14,12 @@ const RECEIVER = path.join(REPO, "apps/receiver/bin/prep-receiver.js");
 
 function run(bin: string, args: string[]): { status: number | null; stdout: string; stderr: string; json: Record<string, unknown> } {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", timeout: 30_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, json: args.includes("--json") && r.stdout ? (JSON.parse(r.stdout) as Record<string, unknown>) : {} };
+  return {
+    status: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    json: args.includes("--json") && r.stdout ? (JSON.parse(r.stdout) as Record<string, unknown>) : {},
+  };
 }
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "prepcast-threshold-"));
@@ -29,7 +34,14 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 test("init --root-keys 3 --threshold 2, pack, verify and install against root.json", () => {
   const init = run(PUBLISHER, ["init", "--dir", keys, "--root-keys", "3", "--threshold", "2", "--json"]);
   expect(init.status).toBe(0);
-  expect(init.json).toMatchObject({ ok: true, rootKeyId: null, threshold: 2, rootVersion: 1, rootPub: path.join(keys, "root.json"), rootSig: path.join(keys, "root.sig") });
+  expect(init.json).toMatchObject({
+    ok: true,
+    rootKeyId: null,
+    threshold: 2,
+    rootVersion: 1,
+    rootPub: path.join(keys, "root.json"),
+    rootSig: path.join(keys, "root.sig"),
+  });
   expect((init.json.rootKeyFiles as string[]).map((f) => path.basename(f))).toEqual(["root-1.key", "root-2.key", "root-3.key"]);
   const human = run(PUBLISHER, ["init", "--dir", path.join(work, "k2"), "--root-keys", "3", "--threshold", "4"]);
   expect(human.status).not.toBe(0);
@@ -80,5 +92,9 @@ test("keys status shows the root; rotate needs the threshold of distinct --root-
   expect(history).toContain('"rootKeyIds"');
   const p = path.join(work, "c2.prep");
   expect(run(PUBLISHER, ["pack", cut.dir, "--keys", keys, "--sequence", "2", "--corte", cut.corte, "--out", p]).status).toBe(0);
-  expect(run(RECEIVER, ["install", p, "--trust", path.join(keys, "root.json"), "--root", path.join(work, "receiver"), "--json"]).json).toMatchObject({ ok: true, status: "activated", sequence: 2 });
+  expect(run(RECEIVER, ["install", p, "--trust", path.join(keys, "root.json"), "--root", path.join(work, "receiver"), "--json"]).json).toMatchObject({
+    ok: true,
+    status: "activated",
+    sequence: 2,
+  });
 });

@@ -65,9 +65,19 @@ export class InProcessCluster {
   async startPublisher(extra: Partial<Omit<PublisherServiceOptions, "config">> = {}): Promise<PublisherService> {
     // init's publisher.yaml as written, before the first start rewrites it with the registry
     this.template ??= fs.readFileSync(path.join(this.pubDir, "publisher.yaml"), "utf8");
-    let yaml = publisherYaml(this.template, await freePort(), 1) + registryYaml([...this.nodes.values()].map((n) => ({ ...n, transport: "grpc" as const })), { publicUrl: false });
+    let yaml =
+      publisherYaml(this.template, await freePort(), 1) +
+      registryYaml(
+        [...this.nodes.values()].map((n) => ({ ...n, transport: "grpc" as const })),
+        { publicUrl: false },
+      );
     // a node registered under another transport name (a transport registered from outside: extending-apps.test.ts)
-    for (const n of this.nodes.values()) if (n.transport) yaml = yaml.replace(`  - id: ${n.id}\n    name: Receptor ${n.id}\n    transport: grpc\n`, `  - id: ${n.id}\n    name: Receptor ${n.id}\n    transport: ${n.transport}\n`);
+    for (const n of this.nodes.values())
+      if (n.transport)
+        yaml = yaml.replace(
+          `  - id: ${n.id}\n    name: Receptor ${n.id}\n    transport: grpc\n`,
+          `  - id: ${n.id}\n    name: Receptor ${n.id}\n    transport: ${n.transport}\n`,
+        );
     const file = path.join(this.pubDir, "publisher.yaml");
     fs.writeFileSync(file, yaml);
     // the service dials with the transports its config was read with
@@ -83,7 +93,10 @@ export class InProcessCluster {
 
   /** The publisher's audit records of one kind (offers carry encoding and base). */
   audit(kind: string): Array<Record<string, unknown>> {
-    const lines = fs.readFileSync(path.join(this.pubDir, "state", "audit.log"), "utf8").trim().split("\n");
+    const lines = fs
+      .readFileSync(path.join(this.pubDir, "state", "audit.log"), "utf8")
+      .trim()
+      .split("\n");
     return lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.event === kind || r.kind === kind || r.type === kind);
   }
 

@@ -20,7 +20,12 @@ const cutDir = (k: number) => path.join(cutsDir, `c${k}`, `cut-${String(k).padSt
 
 type Offer = { receiver: string; sequence: number; encoding: string; base: number | null; payloadSize: number };
 const offers = (): Offer[] => cluster.audit("offer").map((r) => r.data as Offer);
-const offersOf = (sequence: number) => Object.fromEntries(offers().filter((o) => o.sequence === sequence).map((o) => [o.receiver, o]));
+const offersOf = (sequence: number) =>
+  Object.fromEntries(
+    offers()
+      .filter((o) => o.sequence === sequence)
+      .map((o) => [o.receiver, o]),
+  );
 
 /** Waits until the publisher has receipts for `k` from exactly these receivers. */
 async function waitLive(ids: string[], k: number, timeoutMs = 30_000): Promise<void> {
@@ -85,7 +90,11 @@ test("after a restart: two cuts behind gets a delta from its own base, a new rec
   await cluster.stopPublisher();
   // Prepare cut 4 and plant a damaged 4-from-3 stream in the publisher's cache, recorded as if it
   // were good: the publisher sends it to a and b, and both receivers must catch it.
-  const repo = await CutRepository.open(path.join(cluster.pubDir, "state"), { process: "VER-2024", channel: "produccion", signing: loadPublisherSigningMaterial(cluster.pubDir) });
+  const repo = await CutRepository.open(path.join(cluster.pubDir, "state"), {
+    process: "VER-2024",
+    channel: "produccion",
+    signing: loadPublisherSigningMaterial(cluster.pubDir),
+  });
   const cut4 = await repo.prepare(cutDir(4));
   const planning = new DeltaPlanning(repo);
   const good = await planning.stream(cut4, repo.get(3)!, ENCODING_DELTA_ZSTD);
@@ -108,9 +117,14 @@ test("after a restart: two cuts behind gets a delta from its own base, a new rec
   expect(encodings("c")).toEqual([`${ENCODING_DELTA_ZSTD}/1`]);
   expect(encodings("d")).toEqual([`${ENCODING_FULL_ZSTD}/null`]);
   for (const id of ["a", "b"]) expect(encodings(id)).toEqual([`${ENCODING_DELTA_ZSTD}/3`, "full/null"]);
-  const failures = cluster.audit("transfer_failed").map((r) => r.data as { receiver: string; sequence: number; code: string }).filter((f) => f.sequence === 4);
+  const failures = cluster
+    .audit("transfer_failed")
+    .map((r) => r.data as { receiver: string; sequence: number; code: string })
+    .filter((f) => f.sequence === 4);
   expect(failures.map((f) => f.receiver).sort()).toEqual(["a", "b"]);
   for (const f of failures) expect(["HASH_MISMATCH", "PROTOCOL_ERROR"]).toContain(f.code);
   // the receiver recorded why it refused, and kept cut 3 live meanwhile
-  expect(fs.readFileSync(path.join(cluster.node("a").dir, "data", "audit.log"), "utf8")).toMatch(/"sequence":4[^\n]*(HASH_MISMATCH|PROTOCOL_ERROR)|(HASH_MISMATCH|PROTOCOL_ERROR)[^\n]*"sequence":4/);
+  expect(fs.readFileSync(path.join(cluster.node("a").dir, "data", "audit.log"), "utf8")).toMatch(
+    /"sequence":4[^\n]*(HASH_MISMATCH|PROTOCOL_ERROR)|(HASH_MISMATCH|PROTOCOL_ERROR)[^\n]*"sequence":4/,
+  );
 });

@@ -4,7 +4,17 @@ import * as path from "node:path";
 import * as tar from "tar-stream";
 import * as zstd from "zstd-napi/binding";
 import {
-  CutStore, MANIFEST_ENTRY, MANIFEST_ZSTD_ENTRY, MAX_MANIFEST_BYTES, compressManifest, initPublisherKeys, installPackage, packCut, readPublicKeyFile, verifyPackage, type ErrorCode,
+  CutStore,
+  MANIFEST_ENTRY,
+  MANIFEST_ZSTD_ENTRY,
+  MAX_MANIFEST_BYTES,
+  compressManifest,
+  initPublisherKeys,
+  installPackage,
+  packCut,
+  readPublicKeyFile,
+  verifyPackage,
+  type ErrorCode,
 } from "@prepcast/protocol";
 import { compareTrees } from "@prepcast/testkit";
 import { installDeltaPackage } from "@prepcast/receiver";
@@ -28,7 +38,8 @@ function writeCut(k: number): string {
   const cutDir = path.join(dir, `cut-${k}`);
   fs.mkdirSync(path.join(cutDir, "datos"), { recursive: true });
   fs.writeFileSync(path.join(cutDir, "index.html"), `<h1>corte ${k}</h1>`);
-  for (let s = 1; s <= 200; s++) fs.writeFileSync(path.join(cutDir, "datos", `seccion-${s}.json`), JSON.stringify({ s, votos: s * (k === 1 ? 3 : s % 7 === 0 ? 5 : 3) }));
+  for (let s = 1; s <= 200; s++)
+    fs.writeFileSync(path.join(cutDir, "datos", `seccion-${s}.json`), JSON.stringify({ s, votos: s * (k === 1 ? 3 : s % 7 === 0 ? 5 : 3) }));
   return cutDir;
 }
 
@@ -36,7 +47,15 @@ beforeAll(async () => {
   initPublisherKeys(keys);
   rootPublicKey = readPublicKeyFile(path.join(keys, "root.pub")).publicKey;
   for (const k of [1, 2]) {
-    await packCut({ cutDir: writeCut(k), keysDir: keys, process: "VER-2024", channel: "produccion", sequence: k, corte: `2024-06-02T2${k}:00:00-06:00`, out: pkg(k) });
+    await packCut({
+      cutDir: writeCut(k),
+      keysDir: keys,
+      process: "VER-2024",
+      channel: "produccion",
+      sequence: k,
+      corte: `2024-06-02T2${k}:00:00-06:00`,
+      out: pkg(k),
+    });
   }
   await buildDeltaPackage({ target: pkg(2), base: pkg(1), rootPublicKey, out: deltaPkg, workDir: dir });
 });
@@ -52,8 +71,17 @@ function entriesOf(file: string): Entry[] {
   const out: Entry[] = [];
   let at = 0;
   while (at + 512 <= b.length && b[at] !== 0) {
-    const name = b.subarray(at, at + 100).toString("latin1").replace(/\0.*$/s, "");
-    const size = parseInt(b.subarray(at + 124, at + 136).toString("latin1").replace(/[\0 ]/g, ""), 8);
+    const name = b
+      .subarray(at, at + 100)
+      .toString("latin1")
+      .replace(/\0.*$/s, "");
+    const size = parseInt(
+      b
+        .subarray(at + 124, at + 136)
+        .toString("latin1")
+        .replace(/[\0 ]/g, ""),
+      8,
+    );
     out.push({ name, data: Buffer.from(b.subarray(at + 512, at + 512 + size)) });
     at += 512 + Math.ceil(size / 512) * 512;
   }
@@ -68,7 +96,9 @@ async function writeEntries(file: string, entries: Entry[]): Promise<void> {
     for await (const c of pack) parts.push(c as Buffer);
   })();
   for (const e of entries) {
-    await new Promise<void>((resolve, reject) => pack.entry({ name: e.name, size: e.data.length, mode: 0o644, mtime: new Date(0) }, e.data, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      pack.entry({ name: e.name, size: e.data.length, mode: 0o644, mtime: new Date(0) }, e.data, (err) => (err ? reject(err) : resolve())),
+    );
   }
   pack.finalize();
   await done;
@@ -171,7 +201,10 @@ describe("a delta package's compressed manifest", () => {
   });
 
   test("a plain .prep reader refuses manifest.json.zst (an old receiver never half-installs @2)", async () => {
-    await expect(verifyPackage(deltaPkg, { rootPublicKey })).rejects.toMatchObject({ code: "UNEXPECTED_ENTRY", hint: expect.stringContaining("delta-package@2") });
+    await expect(verifyPackage(deltaPkg, { rootPublicKey })).rejects.toMatchObject({
+      code: "UNEXPECTED_ENTRY",
+      hint: expect.stringContaining("delta-package@2"),
+    });
   });
 });
 
@@ -189,7 +222,11 @@ describe("hostile compressed manifests are refused before anything parses them",
 
   test("declared size lies low: the frame header says 100 bytes less than the frame holds", async () => {
     const m = signedManifest();
-    await expectRefused(await tampered(MANIFEST_ZSTD_ENTRY, (z) => withDeclaredSize(z, m.length - 100)), "TOO_LARGE", /decompresses to more than the declared content size/);
+    await expectRefused(
+      await tampered(MANIFEST_ZSTD_ENTRY, (z) => withDeclaredSize(z, m.length - 100)),
+      "TOO_LARGE",
+      /decompresses to more than the declared content size/,
+    );
   });
 
   test("declared size lies high: the frame header says 100 bytes more than the frame holds", async () => {
@@ -198,7 +235,11 @@ describe("hostile compressed manifests are refused before anything parses them",
   });
 
   test("no declared size: a frame whose header omits the content size", async () => {
-    await expectRefused(await tampered(MANIFEST_ZSTD_ENTRY, () => frameWithoutContentSize(signedManifest())), "PACKAGE_INVALID", /does not declare the manifest's size/);
+    await expectRefused(
+      await tampered(MANIFEST_ZSTD_ENTRY, () => frameWithoutContentSize(signedManifest())),
+      "PACKAGE_INVALID",
+      /does not declare the manifest's size/,
+    );
   });
 
   test("truncated frame: the compressed manifest cut short by 16 bytes", async () => {
@@ -206,7 +247,11 @@ describe("hostile compressed manifests are refused before anything parses them",
   });
 
   test("two frames: a second frame appended after the manifest's", async () => {
-    await expectRefused(await tampered(MANIFEST_ZSTD_ENTRY, (z) => Buffer.concat([z, compressManifest(Buffer.from("{}"))])), "PACKAGE_INVALID", /exactly one frame is allowed/);
+    await expectRefused(
+      await tampered(MANIFEST_ZSTD_ENTRY, (z) => Buffer.concat([z, compressManifest(Buffer.from("{}"))])),
+      "PACKAGE_INVALID",
+      /exactly one frame is allowed/,
+    );
   });
 
   test("not zstd: the manifest's plain bytes under the .zst name", async () => {
@@ -235,7 +280,11 @@ describe("hostile compressed manifests are refused before anything parses them",
 
   test("unknown version: a base.json saying prepcast/delta-package@3 is named, with the versions this receiver reads", async () => {
     const f = await tampered(BASE_ENTRY, (b) => Buffer.from(b.toString().replace(DELTA_PACKAGE_FORMAT, "prepcast/delta-package@3")));
-    await expectRefused(f, "PACKAGE_INVALID", /delta package format "prepcast\/delta-package@3" is not one this receiver reads \(prepcast\/delta-package@1, prepcast\/delta-package@2\)/);
+    await expectRefused(
+      f,
+      "PACKAGE_INVALID",
+      /delta package format "prepcast\/delta-package@3" is not one this receiver reads \(prepcast\/delta-package@1, prepcast\/delta-package@2\)/,
+    );
   });
 
   test("a compressed manifest renamed manifest.json: the signature is checked over the bytes as they are", async () => {

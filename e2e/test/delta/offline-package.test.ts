@@ -22,7 +22,15 @@ beforeAll(async () => {
   rootPublicKey = readPublicKeyFile(path.join(keys, "root.pub")).publicKey;
   for (const k of [1, 2]) {
     await generateCut({ outDir: path.join(dir, `c${k}`), k, scale: "small" });
-    await packCut({ cutDir: cut(k), keysDir: keys, process: "VER-2024", channel: "produccion", sequence: k, corte: `2024-06-02T2${k}:00:00-06:00`, out: pkg(k) });
+    await packCut({
+      cutDir: cut(k),
+      keysDir: keys,
+      process: "VER-2024",
+      channel: "produccion",
+      sequence: k,
+      corte: `2024-06-02T2${k}:00:00-06:00`,
+      out: pkg(k),
+    });
   }
 });
 
@@ -56,8 +64,26 @@ test("refused without its base, or tampered: the live cut stays and the refusal 
     const bytes = fs.readFileSync(out);
     // flip a byte in the middle of delta.bin, the sixth tar entry
     let at = 0;
-    for (let i = 0; i < 5; i++) at += 512 + Math.ceil(parseInt(bytes.subarray(at + 124, at + 136).toString("latin1").replace(/[\0 ]/g, ""), 8) / 512) * 512;
-    const size = parseInt(bytes.subarray(at + 124, at + 136).toString("latin1").replace(/[\0 ]/g, ""), 8);
+    for (let i = 0; i < 5; i++)
+      at +=
+        512 +
+        Math.ceil(
+          parseInt(
+            bytes
+              .subarray(at + 124, at + 136)
+              .toString("latin1")
+              .replace(/[\0 ]/g, ""),
+            8,
+          ) / 512,
+        ) *
+          512;
+    const size = parseInt(
+      bytes
+        .subarray(at + 124, at + 136)
+        .toString("latin1")
+        .replace(/[\0 ]/g, ""),
+      8,
+    );
     expect(bytes.subarray(at, at + 18).toString("latin1")).toBe("prepcast/delta.bin");
     bytes[at + 512 + Math.floor(size / 2)]! ^= 0x01;
     const bad = path.join(dir, "bad.prep");
@@ -75,5 +101,7 @@ test("refused without its base, or tampered: the live cut stays and the refusal 
   } finally {
     store.close();
   }
-  await expect(buildDeltaPackage({ target: pkg(1), base: pkg(2), rootPublicKey, out: path.join(dir, "backwards.prep"), workDir: dir })).rejects.toMatchObject({ code: "STATE_CONFLICT" });
+  await expect(buildDeltaPackage({ target: pkg(1), base: pkg(2), rootPublicKey, out: path.join(dir, "backwards.prep"), workDir: dir })).rejects.toMatchObject({
+    code: "STATE_CONFLICT",
+  });
 });

@@ -13,17 +13,32 @@ describe("retention of prepared cuts (real processes)", () => {
   let cluster: Cluster;
   let cutsDir: string;
   const state = () => path.join(cluster.pubDir, "state");
-  const cutDirs = () => fs.readdirSync(path.join(state(), "cuts")).filter((n) => !n.startsWith(".")).sort();
+  const cutDirs = () =>
+    fs
+      .readdirSync(path.join(state(), "cuts"))
+      .filter((n) => !n.startsWith("."))
+      .sort();
   const sequences = () => cutDirs().map((n) => Number(n.split("-")[0]));
   const streams = () => (fs.existsSync(path.join(state(), "deltas")) ? fs.readdirSync(path.join(state(), "deltas")).filter((n) => n.endsWith(".bin")) : []);
-  const audit = () => fs.readFileSync(path.join(state(), "audit.log"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
-  const live = async (id: string): Promise<number> => ((await cluster.status()).receivers as Array<{ id: string; live: { sequence: number } | null }>).find((r) => r.id === id)?.live?.sequence ?? 0;
-  const offersTo = (id: string) => audit().filter((e) => (e.event ?? e.type) === "offer" && (e.receiver ?? e.data?.receiver) === id).map((e) => e.data ?? e);
+  const audit = () =>
+    fs
+      .readFileSync(path.join(state(), "audit.log"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>);
+  const live = async (id: string): Promise<number> =>
+    ((await cluster.status()).receivers as Array<{ id: string; live: { sequence: number } | null }>).find((r) => r.id === id)?.live?.sequence ?? 0;
+  const offersTo = (id: string) =>
+    audit()
+      .filter((e) => (e.event ?? e.type) === "offer" && (e.receiver ?? e.data?.receiver) === id)
+      .map((e) => e.data ?? e);
 
   /** Signs and pushes cut k through the running service's API (as `push` does), without waiting. */
   async function push(k: number): Promise<void> {
     const { dir } = await generateCut({ outDir: cutsDir, k, scale: "small" });
-    const res = (await (await fetch(`${cluster.adminUrl}/api/push`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ dir }) })).json()) as { ok: boolean; sequence: number };
+    const res = (await (
+      await fetch(`${cluster.adminUrl}/api/push`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ dir }) })
+    ).json()) as { ok: boolean; sequence: number };
     expect(res).toMatchObject({ ok: true, sequence: k });
   }
 

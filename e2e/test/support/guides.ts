@@ -43,7 +43,12 @@ export function repoLikeDir(prefix: string): string {
   return dir;
 }
 
-export function runGuide(file: string, cwd: string, env: NodeJS.ProcessEnv = {}, values: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string; seconds: number }> {
+export function runGuide(
+  file: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+  values: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string; seconds: number }> {
   const script = path.join(cwd, `${path.basename(file, ".md")}.sh`);
   fs.writeFileSync(script, docScriptFile(file, { source: path.relative(REPO, file), values }));
   const started = Date.now();

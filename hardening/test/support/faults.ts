@@ -25,7 +25,11 @@ export interface PushChild {
 
 /** `prep-publisher push` as a child process, so the test can act while the cut streams. */
 export function pushInBackground(cluster: Cluster, cutDir: string, timeoutSeconds = 120, extra: string[] = []): PushChild {
-  const proc = spawn(process.execPath, [PUBLISHER_BIN, "push", cutDir, "--config", cluster.pubConfig, "--timeout", String(timeoutSeconds), "--json", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(
+    process.execPath,
+    [PUBLISHER_BIN, "push", cutDir, "--config", cluster.pubConfig, "--timeout", String(timeoutSeconds), "--json", ...extra],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let out = "";
   proc.stdout!.on("data", (d) => (out += d));
   proc.stderr!.on("data", (d) => (out += d));

@@ -7,7 +7,11 @@ import { Cluster, cutTime, generateCut, waitFor } from "@prepcast/testkit";
 import { expectExactlyOneSignedCut, liveState, pushInBackground, auditEvents } from "./faults";
 
 function auditLines(r: { dir: string }): Array<{ event: string; time: string; data: any }> {
-  return fs.readFileSync(path.join(r.dir, "data", "audit.log"), "utf8").split("\n").filter((l) => l.endsWith("}")).map((l) => JSON.parse(l) as { event: string; time: string; data: any });
+  return fs
+    .readFileSync(path.join(r.dir, "data", "audit.log"), "utf8")
+    .split("\n")
+    .filter((l) => l.endsWith("}"))
+    .map((l) => JSON.parse(l) as { event: string; time: string; data: any });
 }
 
 export interface KillLoopReport {
@@ -50,9 +54,21 @@ async function restart(cluster: Cluster, r: Cluster["receivers"][number], report
 export async function killReceiverLoop(iterations: number, seed = Date.now()): Promise<KillLoopReport> {
   const t0 = Date.now();
   let rnd = seed >>> 0 || 1;
-  const random = () => ((rnd = (rnd * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const random = () => (rnd = (rnd * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const cluster = await Cluster.create([{ id: "victim", transport: "grpc" }]);
-  const report: KillLoopReport = { iterations, kills: 0, phases: {}, resumedTransfers: 0, checks: 0, mixesFound: 0, emptyAfterLive: 0, converged: 0, seconds: 0, windowMs: 0, portRetries: 0 };
+  const report: KillLoopReport = {
+    iterations,
+    kills: 0,
+    phases: {},
+    resumedTransfers: 0,
+    checks: 0,
+    mixesFound: 0,
+    emptyAfterLive: 0,
+    converged: 0,
+    seconds: 0,
+    windowMs: 0,
+    portRetries: 0,
+  };
   try {
     const r = cluster.receivers[0]!;
     await cluster.startReceiver(r);
@@ -84,15 +100,31 @@ export async function killReceiverLoop(iterations: number, seed = Date.now()): P
       // ten lands before the offer instead
       if (random() >= 0.1) {
         const partialMeta = path.join(r.dir, "data", "partial", "partial.json");
-        await waitFor("the transfer to start", () => fs.existsSync(partialMeta) && fs.readFileSync(partialMeta, "utf8").includes(`"sequence":${seq},`) || liveState(r).sequence === seq, 60_000, 2).catch(() => undefined);
+        await waitFor(
+          "the transfer to start",
+          () => (fs.existsSync(partialMeta) && fs.readFileSync(partialMeta, "utf8").includes(`"sequence":${seq},`)) || liveState(r).sequence === seq,
+          60_000,
+          2,
+        ).catch(() => undefined);
       }
       await new Promise((res) => setTimeout(res, Math.floor(random() * windowMs)));
       await cluster.kill(r, "SIGKILL");
       report.kills++;
       // where did it land? the receiver's own audit and partial payload tell
-      const events = auditEvents(r).filter((e) => e.data?.sequence === seq).map((e) => e.event);
+      const events = auditEvents(r)
+        .filter((e) => e.data?.sequence === seq)
+        .map((e) => e.event);
       const live = liveState(r).sequence;
-      const phase = live === seq ? (events.includes("receipt_sent") ? "after-receipt" : "activated-before-receipt") : events.includes("received") ? "verifying-or-committing" : events.includes("transfer_started") ? "transferring" : "before-transfer";
+      const phase =
+        live === seq
+          ? events.includes("receipt_sent")
+            ? "after-receipt"
+            : "activated-before-receipt"
+          : events.includes("received")
+            ? "verifying-or-committing"
+            : events.includes("transfer_started")
+              ? "transferring"
+              : "before-transfer";
       report.phases[phase] = (report.phases[phase] ?? 0) + 1;
       report.checks++;
       try {

@@ -12,7 +12,11 @@ export interface RawAnswer {
 }
 
 /** Writes `bytes` (all at once, or in the given pieces with `gapMs` between) and reads until close or `timeoutMs`. */
-export function rawRequest(port: number, bytes: string | Buffer | Array<string | Buffer>, opts: { timeoutMs?: number; gapMs?: number; host?: string } = {}): Promise<RawAnswer> {
+export function rawRequest(
+  port: number,
+  bytes: string | Buffer | Array<string | Buffer>,
+  opts: { timeoutMs?: number; gapMs?: number; host?: string } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: opts.host ?? "127.0.0.1", port });
     const first = Array.isArray(bytes) ? bytes[0] : bytes;
@@ -72,8 +76,20 @@ export function hostileRequests(hostHeader: string): Array<{ name: string; bytes
     { name: "GET * (asterisk-form)", bytes: req("GET * HTTP/1.1") },
     { name: "CONNECT authority-form", bytes: req("CONNECT 127.0.0.1:1 HTTP/1.1") },
     { name: "CONNECT origin-form", bytes: req("CONNECT / HTTP/1.1") },
-    { name: "Upgrade: websocket", bytes: req("GET / HTTP/1.1", `Host: ${hostHeader}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n`) },
-    { name: "Upgrade: h2c", bytes: req("GET / HTTP/1.1", `Host: ${hostHeader}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n`) },
+    {
+      name: "Upgrade: websocket",
+      bytes: req(
+        "GET / HTTP/1.1",
+        `Host: ${hostHeader}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n`,
+      ),
+    },
+    {
+      name: "Upgrade: h2c",
+      bytes: req(
+        "GET / HTTP/1.1",
+        `Host: ${hostHeader}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n`,
+      ),
+    },
     { name: "HTTP/2 preface", bytes: "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" },
     { name: "GET /%", bytes: req("GET /% HTTP/1.1") },
     { name: "GET /%E0%A4%A", bytes: req("GET /%E0%A4%A HTTP/1.1") },
@@ -88,14 +104,23 @@ export function hostileRequests(hostHeader: string): Array<{ name: string; bytes
     { name: "a 32 KiB header", bytes: req("GET / HTTP/1.1", `Host: ${hostHeader}\r\nX-Big: ${"b".repeat(32768)}\r\n`) },
     { name: "2 000 headers", bytes: req("GET / HTTP/1.1", `Host: ${hostHeader}\r\n${Array.from({ length: 2000 }, (_, i) => `X-${i}: v`).join("\r\n")}\r\n`) },
     { name: "garbage request line", bytes: "\u0000\u0001\u0002 garbage\r\n\r\n" },
-    { name: "Content-Length and Transfer-Encoding", bytes: `POST /login HTTP/1.1\r\nHost: ${hostHeader}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n` },
+    {
+      name: "Content-Length and Transfer-Encoding",
+      bytes: `POST /login HTTP/1.1\r\nHost: ${hostHeader}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+    },
     { name: "negative Content-Length", bytes: `POST /login HTTP/1.1\r\nHost: ${hostHeader}\r\nContent-Length: -1\r\n\r\n` },
     { name: "bad chunk size", bytes: `POST /api/push HTTP/1.1\r\nHost: ${hostHeader}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n` },
   ];
 }
 
 /** Spawns a CLI and waits for a line of its stderr/stdout matching `ready`. */
-export function spawnUntil(bin: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<{ child: ChildProcess; match: RegExpExecArray; output: () => string }> {
+export function spawnUntil(
+  bin: string,
+  args: string[],
+  ready: RegExp,
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 30_000,
+): Promise<{ child: ChildProcess; match: RegExpExecArray; output: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
     let out = "";

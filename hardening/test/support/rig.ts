@@ -7,9 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { generateKeyPair, writePublicKeyFile, writeSecretKeyFile, type Ed25519KeyPair } from "@prepcast/protocol";
 import { FakeOple, tempDir, type FakeCut } from "@prepcast/protocol/testing";
-import {
-  BufferPayloadSource, ENCODING_FULL, FrameReader, PublisherSession, signAuth, transferIdFor, type OfferPlan,
-} from "@prepcast/session";
+import { BufferPayloadSource, ENCODING_FULL, FrameReader, PublisherSession, signAuth, transferIdFor, type OfferPlan } from "@prepcast/session";
 import { generateSelfSignedCertificate, grpcTransport, type FrameConnection } from "@prepcast/transport";
 import { PROTOCOL_VERSION } from "@prepcast/proto";
 import { loadReceiverConfig, ReceiverAgent, type ReceiverAgentOptions } from "@prepcast/receiver";
@@ -48,13 +46,26 @@ export function quietLog(): NonNullable<ReceiverAgentOptions["log"]> {
 export class Ople extends FakeOple {
   constructor() {
     super({
-      cutDefaults: () => ({ corte: new Date(), createdAt: new Date(), notBefore: new Date(Date.now() - 60_000), expires: new Date(Date.now() + 7 * 86400_000) }),
+      cutDefaults: () => ({
+        corte: new Date(),
+        createdAt: new Date(),
+        notBefore: new Date(Date.now() - 60_000),
+        expires: new Date(Date.now() + 7 * 86400_000),
+      }),
     });
   }
 
   /** The offer of `cut`'s full payload (or of other bytes in its name). */
   plan(cut: TestCut, payload: Buffer = cut.payload, chunkSize = 1024): OfferPlan {
-    return { signed: cut.signed, cut: cut.ref, encoding: ENCODING_FULL, base: null, transferId: transferIdFor(cut.ref, ENCODING_FULL, null), payload: new BufferPayloadSource(payload), chunkSize };
+    return {
+      signed: cut.signed,
+      cut: cut.ref,
+      encoding: ENCODING_FULL,
+      base: null,
+      transferId: transferIdFor(cut.ref, ENCODING_FULL, null),
+      payload: new BufferPayloadSource(payload),
+      chunkSize,
+    };
   }
 }
 
@@ -125,7 +136,12 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
     trust: { rootPublicKey: "./root.pub", process: "VER-2024", channels: ["produccion"] },
     identity: { secretKey: "./identity.key" },
     publisher: { id: "ople", identityPublicKey: "./publisher-identity.pub" },
-    push: { listen: "127.0.0.1:0", tls: { cert: "./tls.crt", key: "./tls.key" }, allowlist: opts.allowlist ?? ["127.0.0.1/32"], ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}) },
+    push: {
+      listen: "127.0.0.1:0",
+      tls: { cert: "./tls.crt", key: "./tls.key" },
+      allowlist: opts.allowlist ?? ["127.0.0.1/32"],
+      ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
+    },
     site: { listen: "127.0.0.1:0", workers: 1, analytics: false },
     admin: { listen: "127.0.0.1:0" },
     updatePeriodMinutes: opts.updatePeriodMinutes ?? 15,
@@ -140,7 +156,12 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
   const root = path.join(work, "data");
   const open: FrameConnection[] = [];
   const rig: AgentRig = {
-    work, root, ople, receiverIdentity, tlsFingerprint: cert.fingerprint, configFile,
+    work,
+    root,
+    ople,
+    receiverIdentity,
+    tlsFingerprint: cert.fingerprint,
+    configFile,
     get agent() {
       return agent;
     },
@@ -166,8 +187,23 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
       const reader = new FrameReader(conn);
       const hello = await reader.expect("hello", 5000);
       const nonce = Buffer.alloc(32, 7);
-      const params = { publisherId: "ople", publisherKey: ople.identity.publicKey, publisherNonce: nonce, receiverId: opts.id ?? "uv-xalapa", receiverKey: receiverIdentity.publicKey, receiverNonce: hello.nonce! };
-      await conn.send({ publisherAuth: { publisherId: "ople", identityPublicKey: ople.identity.publicKey, nonce, signature: signAuth("publisher", params, ople.identity), clockUnixMs: Date.now() } });
+      const params = {
+        publisherId: "ople",
+        publisherKey: ople.identity.publicKey,
+        publisherNonce: nonce,
+        receiverId: opts.id ?? "uv-xalapa",
+        receiverKey: receiverIdentity.publicKey,
+        receiverNonce: hello.nonce!,
+      };
+      await conn.send({
+        publisherAuth: {
+          publisherId: "ople",
+          identityPublicKey: ople.identity.publicKey,
+          nonce,
+          signature: signAuth("publisher", params, ople.identity),
+          clockUnixMs: Date.now(),
+        },
+      });
       await reader.expect("receiverAuth", 5000);
       expect(hello.protocolVersion).toBe(PROTOCOL_VERSION);
       return { conn, reader };
@@ -183,7 +219,11 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
       }
     },
     auditEvents() {
-      return fs.readFileSync(path.join(root, "audit.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { event: string; data: any });
+      return fs
+        .readFileSync(path.join(root, "audit.log"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { event: string; data: any });
     },
     async restart(o = {}) {
       await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));

@@ -35,7 +35,17 @@ export interface ContainerPublisher {
 }
 
 /** The hardening every container gets (infra/docker/compose.yaml's x-hardening). */
-export const HARDENING = ["--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--user", `${SERVICE_UID}:${SERVICE_UID}`];
+export const HARDENING = [
+  "--read-only",
+  "--tmpfs",
+  "/tmp",
+  "--cap-drop",
+  "ALL",
+  "--security-opt",
+  "no-new-privileges",
+  "--user",
+  `${SERVICE_UID}:${SERVICE_UID}`,
+];
 
 function ownedDir(dir: string, mode = 0o700): string {
   fs.mkdirSync(dir, { recursive: true });
@@ -68,7 +78,24 @@ export class ContainerDeployment {
     const pub = d.publisher;
     for (const sub of ["etc", "state", "inbox", "logs"]) ownedDir(path.join(pub.dir, sub), sub === "etc" ? 0o750 : 0o700);
     pub.adminPort = await freePort();
-    podman(["run", "--rm", ...HARDENING, "--network", "none", "-v", `${pub.dir}/etc:/etc/prepcast`, PUBLISHER_IMAGE, "init", "--dir", "/etc/prepcast/keys", "--id", "ople", "--process", PROCESS, "--json"]);
+    podman([
+      "run",
+      "--rm",
+      ...HARDENING,
+      "--network",
+      "none",
+      "-v",
+      `${pub.dir}/etc:/etc/prepcast`,
+      PUBLISHER_IMAGE,
+      "init",
+      "--dir",
+      "/etc/prepcast/keys",
+      "--id",
+      "ople",
+      "--process",
+      PROCESS,
+      "--json",
+    ]);
     ownedDir(path.join(pub.dir, "etc", "receivers"), 0o750);
     for (const s of spec) {
       const r: ContainerReceiver = {
@@ -86,7 +113,30 @@ export class ContainerDeployment {
       ownedDir(path.join(r.dir, "etc"), 0o750);
       ownedDir(path.join(r.dir, "data"));
       ownedDir(path.join(r.dir, "logs"));
-      const init = lastJson(podman(["run", "--rm", ...HARDENING, "--network", "none", "-v", `${r.dir}/etc:/etc/prepcast`, RECEIVER_IMAGE, "init", "--dir", "/etc/prepcast", "--id", s.id, "--process", PROCESS, "--publisher-id", "ople", "--allow", "127.0.0.1/32", "--json"]).stdout);
+      const init = lastJson(
+        podman([
+          "run",
+          "--rm",
+          ...HARDENING,
+          "--network",
+          "none",
+          "-v",
+          `${r.dir}/etc:/etc/prepcast`,
+          RECEIVER_IMAGE,
+          "init",
+          "--dir",
+          "/etc/prepcast",
+          "--id",
+          s.id,
+          "--process",
+          PROCESS,
+          "--publisher-id",
+          "ople",
+          "--allow",
+          "127.0.0.1/32",
+          "--json",
+        ]).stdout,
+      );
       r.identityPublicKey = init.identityPublicKey;
       r.tlsFingerprint = init.tlsFingerprint;
       // what the OPLE hands every difusor: root.pub and its identity key
@@ -155,20 +205,51 @@ export class ContainerDeployment {
 
   private runArgs(name: string, adminPort: number, volumes: string[], image: string): string[] {
     // the images' HEALTHCHECK asks PREPCAST_HEALTH_URL; these containers' admin ports are not the defaults
-    return ["run", "-d", "--name", name, ...HARDENING, "--network", "host", "-e", `PREPCAST_HEALTH_URL=http://127.0.0.1:${adminPort}/readyz`, ...volumes.flatMap((v) => ["-v", v]), image];
+    return [
+      "run",
+      "-d",
+      "--name",
+      name,
+      ...HARDENING,
+      "--network",
+      "host",
+      "-e",
+      `PREPCAST_HEALTH_URL=http://127.0.0.1:${adminPort}/readyz`,
+      ...volumes.flatMap((v) => ["-v", v]),
+      image,
+    ];
   }
 
   /** Creates and starts a receiver container, then waits until its HEALTHCHECK passes. */
   async startReceiver(r: ContainerReceiver): Promise<void> {
     this.names.add(r.name);
-    podman(this.runArgs(r.name, r.adminPort, [`${r.dir}/etc:/etc/prepcast:ro`, `${r.dir}/data:/var/lib/prepcast`, `${r.dir}/logs:/var/log/prepcast`], RECEIVER_IMAGE));
+    podman(
+      this.runArgs(
+        r.name,
+        r.adminPort,
+        [`${r.dir}/etc:/etc/prepcast:ro`, `${r.dir}/data:/var/lib/prepcast`, `${r.dir}/logs:/var/log/prepcast`],
+        RECEIVER_IMAGE,
+      ),
+    );
     await this.waitHealthy(r.name);
   }
 
   async startPublisher(): Promise<void> {
     const p = this.publisher;
     this.names.add(p.name);
-    podman(this.runArgs(p.name, p.adminPort, [`${p.dir}/etc:/etc/prepcast:ro`, `${p.dir}/state:/var/lib/prepcast-publisher`, `${p.dir}/inbox:/var/spool/prepcast/inbox`, `${p.dir}/logs:/var/log/prepcast`], PUBLISHER_IMAGE));
+    podman(
+      this.runArgs(
+        p.name,
+        p.adminPort,
+        [
+          `${p.dir}/etc:/etc/prepcast:ro`,
+          `${p.dir}/state:/var/lib/prepcast-publisher`,
+          `${p.dir}/inbox:/var/spool/prepcast/inbox`,
+          `${p.dir}/logs:/var/log/prepcast`,
+        ],
+        PUBLISHER_IMAGE,
+      ),
+    );
     await this.waitHealthy(p.name);
   }
 

@@ -23,7 +23,26 @@ export interface Dockerfile {
   stages: Stage[];
 }
 
-const KNOWN = new Set(["FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL", "MAINTAINER"]);
+const KNOWN = new Set([
+  "FROM",
+  "RUN",
+  "CMD",
+  "LABEL",
+  "EXPOSE",
+  "ENV",
+  "ADD",
+  "COPY",
+  "ENTRYPOINT",
+  "VOLUME",
+  "USER",
+  "WORKDIR",
+  "ARG",
+  "ONBUILD",
+  "STOPSIGNAL",
+  "HEALTHCHECK",
+  "SHELL",
+  "MAINTAINER",
+]);
 
 export function parseDockerfile(text: string, file = "Dockerfile"): Dockerfile {
   const lines = text.split("\n");

@@ -22,7 +22,12 @@ function argv(args: string[]): string[] {
 
 /** Runs podman to completion; throws with its output unless `allowFail`. */
 export function podman(args: string[], opts: { allowFail?: boolean; timeoutMs?: number; input?: string } = {}): PodmanResult {
-  const r = spawnSync("podman", argv(args), { encoding: "utf8", timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+  const r = spawnSync("podman", argv(args), {
+    encoding: "utf8",
+    timeout: opts.timeoutMs ?? 120_000,
+    maxBuffer: 64 << 20,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+  });
   const res = { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? (r.error ? String(r.error) : "") };
   if (res.code !== 0 && !opts.allowFail) throw new Error(`podman ${args.join(" ")} exited ${res.code}\n${res.stdout.slice(-2000)}\n${res.stderr.slice(-2000)}`);
   return res;
@@ -62,7 +67,12 @@ export const PUBLISHER_IMAGE = process.env.PREPCAST_PUBLISHER_IMAGE ?? `localhos
  * makes a missing podman or image a failure instead of a skip, so CI cannot pass by skipping.
  */
 export function containerSuitesReady(images: string[]): { ok: true } | { ok: false; why: string } {
-  const why = !podmanAvailable() ? "podman is not installed (apt-get install -y podman runc debootstrap)" : images.filter((i) => !imageExists(i)).map((i) => `image ${i} is missing (npm run release, or infra/podman/build-image.sh)`).join("; ");
+  const why = !podmanAvailable()
+    ? "podman is not installed (apt-get install -y podman runc debootstrap)"
+    : images
+        .filter((i) => !imageExists(i))
+        .map((i) => `image ${i} is missing (npm run release, or infra/podman/build-image.sh)`)
+        .join("; ");
   if (!why) return { ok: true };
   if (process.env.PREPCAST_CONTAINERS === "1") throw new Error(`the container suites cannot run: ${why}`);
   return { ok: false, why };

@@ -14,7 +14,9 @@ export const SERVER_IMAGE = process.env.PREPCAST_SERVER_IMAGE ?? "localhost/prep
 /** Builds the server image unless it exists (a few minutes: apt installs systemd). */
 export function ensureServerImage(): void {
   if (imageExists(SERVER_IMAGE)) return;
-  podman(["build", "--network", "host", "--pull=never", "-f", repoPath("infra/podman/server.Containerfile"), "-t", SERVER_IMAGE, repoPath("infra/podman")], { timeoutMs: 900_000 });
+  podman(["build", "--network", "host", "--pull=never", "-f", repoPath("infra/podman/server.Containerfile"), "-t", SERVER_IMAGE, repoPath("infra/podman")], {
+    timeoutMs: 900_000,
+  });
 }
 
 export class Server {
@@ -31,9 +33,28 @@ export class Server {
   static async boot(name: string, role: string, neighbour?: Server): Promise<Server> {
     podman(["rm", "--force", name], { allowFail: true });
     const network = neighbour ? `container:${neighbour.name}` : "slirp4netns";
-    podman(["run", "-d", "--name", name, ...(neighbour ? [] : ["--hostname", role]), "--network", network, "--systemd=always", "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", SERVER_IMAGE]);
+    podman([
+      "run",
+      "-d",
+      "--name",
+      name,
+      ...(neighbour ? [] : ["--hostname", role]),
+      "--network",
+      network,
+      "--systemd=always",
+      "--cap-add",
+      "SYS_ADMIN",
+      "--security-opt",
+      "seccomp=unconfined",
+      SERVER_IMAGE,
+    ]);
     const server = new Server(name, fs.mkdtempSync(path.join(os.tmpdir(), `prepcast-${role}-`)));
-    await waitFor(`${name}: systemd up`, () => /^(running|degraded)/.test(server.exec(["systemctl", "is-system-running"], { allowFail: true }).stdout.trim()), 120_000, 500);
+    await waitFor(
+      `${name}: systemd up`,
+      () => /^(running|degraded)/.test(server.exec(["systemctl", "is-system-running"], { allowFail: true }).stdout.trim()),
+      120_000,
+      500,
+    );
     return server;
   }
 
@@ -64,8 +85,13 @@ export class Server {
     const r = await podmanAsync(["exec", "--workdir", "/root", "-e", "HOME=/root", this.name, "bash", "/root/guide.sh"], timeoutMs);
     if (r.code !== 0) {
       const journal = this.sh("journalctl --no-pager -n 60 -o cat 2>/dev/null | tail -60", { allowFail: true }).stdout;
-      const stderr = r.stderr.split("\n").filter((l) => !/^debconf: |^\s*$/.test(l)).join("\n");
-      throw new Error(`${guide} failed on ${this.name} (exit ${r.code})\n--- stderr ---\n${stderr.slice(-5000)}\n--- stdout ---\n${r.stdout.slice(-2000)}\n--- journal ---\n${journal}`);
+      const stderr = r.stderr
+        .split("\n")
+        .filter((l) => !/^debconf: |^\s*$/.test(l))
+        .join("\n");
+      throw new Error(
+        `${guide} failed on ${this.name} (exit ${r.code})\n--- stderr ---\n${stderr.slice(-5000)}\n--- stdout ---\n${r.stdout.slice(-2000)}\n--- journal ---\n${journal}`,
+      );
     }
     return r;
   }

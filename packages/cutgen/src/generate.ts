@@ -43,10 +43,33 @@ export interface GenerateSeriesOptions extends Omit<GenerateCutOptions, "k"> {
 export const MAX_CUT = 9999;
 
 const CSV_COLUMNS = [
-  "CLAVE_CASILLA", "CLAVE_ACTA", "ID_ENTIDAD", "ENTIDAD", "ID_DISTRITO", "DISTRITO", "SECCION", "ID_CASILLA", "TIPO_CASILLA",
-  "EXT_CONTIGUA", "TIPO_ACTA", ...PARTIES, "NO_REGISTRADOS", "NULOS", "TOTAL_VOTOS_CALCULADOS", "LISTA_NOMINAL", "OBSERVACIONES",
-  "CONTABILIZADA", "MECANISMOS_TRASLADO", "SHA", "FECHA_HORA_ACOPIO", "FECHA_HORA_CAPTURA", "FECHA_HORA_VERIFICACION", "ORIGEN",
-  "DIGITALIZACION", "TIPO_DOCUMENTO", "COTEJADA",
+  "CLAVE_CASILLA",
+  "CLAVE_ACTA",
+  "ID_ENTIDAD",
+  "ENTIDAD",
+  "ID_DISTRITO",
+  "DISTRITO",
+  "SECCION",
+  "ID_CASILLA",
+  "TIPO_CASILLA",
+  "EXT_CONTIGUA",
+  "TIPO_ACTA",
+  ...PARTIES,
+  "NO_REGISTRADOS",
+  "NULOS",
+  "TOTAL_VOTOS_CALCULADOS",
+  "LISTA_NOMINAL",
+  "OBSERVACIONES",
+  "CONTABILIZADA",
+  "MECANISMOS_TRASLADO",
+  "SHA",
+  "FECHA_HORA_ACOPIO",
+  "FECHA_HORA_CAPTURA",
+  "FECHA_HORA_VERIFICACION",
+  "ORIGEN",
+  "DIGITALIZACION",
+  "TIPO_DOCUMENTO",
+  "COTEJADA",
 ].join("|");
 const NOT_CAPTURED_VOTES = PARTIES.map(() => "-").join("|");
 
@@ -56,7 +79,11 @@ function configError(where: string, message: string, hint: string): PrepcastErro
 
 export function checkCutNumber(k: unknown, where: string): number {
   if (typeof k !== "number" || !Number.isSafeInteger(k) || k < 1 || k > MAX_CUT) {
-    throw configError(where, `cut number must be an integer from 1 to ${MAX_CUT}, got ${String(k)}`, "Cut 1 is 20:00 (UTC-6); each further cut adds 15 minutes.");
+    throw configError(
+      where,
+      `cut number must be an integer from 1 to ${MAX_CUT}, got ${String(k)}`,
+      "Cut 1 is 20:00 (UTC-6); each further cut adds 15 minutes.",
+    );
   }
   return k;
 }
@@ -196,7 +223,8 @@ function writeElection(
  * `cut-000k` is never a half-written tree.
  */
 export async function generateCut(opts: GenerateCutOptions): Promise<GeneratedCut> {
-  if (typeof opts.outDir !== "string" || opts.outDir === "") throw configError("outDir", "outDir must be a non-empty path", "Pass the directory that should receive cut-000k/.");
+  if (typeof opts.outDir !== "string" || opts.outDir === "")
+    throw configError("outDir", "outDir must be a non-empty path", "Pass the directory that should receive cut-000k/.");
   const k = checkCutNumber(opts.k, "k");
   const scale = checkScale(opts.scale ?? "small", "scale");
   const seed = checkSeed(opts.seed ?? 1, "seed");
@@ -238,7 +266,11 @@ export async function generateCut(opts: GenerateCutOptions): Promise<GeneratedCu
 export async function generateSeries(opts: GenerateSeriesOptions): Promise<GeneratedCut[]> {
   const from = checkCutNumber(opts.from ?? 1, "from");
   if (!Number.isSafeInteger(opts.cuts) || opts.cuts < 1 || from + opts.cuts - 1 > MAX_CUT) {
-    throw configError("cuts", `cuts must be an integer >= 1 with from + cuts - 1 <= ${MAX_CUT}, got ${String(opts.cuts)}`, "A PREP night is about 100 cuts of 15 minutes.");
+    throw configError(
+      "cuts",
+      `cuts must be an integer >= 1 with from + cuts - 1 <= ${MAX_CUT}, got ${String(opts.cuts)}`,
+      "A PREP night is about 100 cuts of 15 minutes.",
+    );
   }
   const out: GeneratedCut[] = [];
   for (let k = from; k < from + opts.cuts; k++) out.push(await generateCut({ ...opts, k }));

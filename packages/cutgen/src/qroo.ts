@@ -102,7 +102,14 @@ function parseLocal(value: string): number {
 const pad = (n: number): string => String(n).padStart(2, "0");
 function localFields(ms: number): { year: number; month: number; day: number; hour: number; minute: number; second: number } {
   const d = new Date(ms + QROO_OFFSET_MINUTES * 60_000);
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+  };
 }
 
 const truncate4 = (x: number): string => (Math.floor(x * 10_000) / 10_000).toFixed(4);
@@ -235,7 +242,10 @@ export async function replayQroo2019(opts: ReplayQrooOptions): Promise<QrooCut[]
   const last = localBoundary([...captures, ...finite(flat.map((t) => t.verified))].reduce((a, b) => Math.max(a, b)));
   const total = Math.min(opts.cuts ?? Infinity, Math.round((last - first) / step) + 1, MAX_CUTS);
 
-  const zipName = `PREP_${opts.zipPath.replace(/^.*[\\/]/, "").replace(/^\d{8}_\d{4}_PREP_/, "").replace(/\.zip$/i, "")}.zip`;
+  const zipName = `PREP_${opts.zipPath
+    .replace(/^.*[\\/]/, "")
+    .replace(/^\d{8}_\d{4}_PREP_/, "")
+    .replace(/\.zip$/i, "")}.zip`;
   const out: QrooCut[] = [];
   for (let k = 1; k <= total; k++) {
     const cutMs = first + (k - 1) * step;

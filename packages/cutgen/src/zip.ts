@@ -221,7 +221,8 @@ export class ZipArchive {
     const count = b.readUInt16LE(eocd + 10);
     const cdSize = b.readUInt32LE(eocd + 12);
     const cdOffset = b.readUInt32LE(eocd + 16);
-    if (b.readUInt16LE(eocd + 4) !== 0 || b.readUInt16LE(eocd + 6) !== 0 || b.readUInt16LE(eocd + 8) !== count) throw invalid(where, "multi-disk archives are not supported");
+    if (b.readUInt16LE(eocd + 4) !== 0 || b.readUInt16LE(eocd + 6) !== 0 || b.readUInt16LE(eocd + 8) !== count)
+      throw invalid(where, "multi-disk archives are not supported");
     if (cdOffset === MAX_32 || cdSize === MAX_32 || count === 0xffff) throw invalid(where, "zip64 archives are not supported");
     if (cdOffset + cdSize > eocd) throw invalid(where, `central directory (${cdSize} bytes at ${cdOffset}) overlaps the end record or the end of the file`);
     const entries: ZipEntry[] = [];
@@ -246,7 +247,10 @@ export class ZipArchive {
       const entryWhere = `${where}:${name}`;
       if (flags & 0x0001) throw invalid(entryWhere, "entry is encrypted");
       if (compressedSize === MAX_32 || size === MAX_32 || offset === MAX_32) throw invalid(entryWhere, "zip64 entries are not supported");
-      if (size > this.maxEntryBytes) throw new PrepcastError("TOO_LARGE", `${entryWhere}: entry inflates to ${size} bytes, more than the ${this.maxEntryBytes} allowed`, { where: entryWhere });
+      if (size > this.maxEntryBytes)
+        throw new PrepcastError("TOO_LARGE", `${entryWhere}: entry inflates to ${size} bytes, more than the ${this.maxEntryBytes} allowed`, {
+          where: entryWhere,
+        });
       if (offset >= cdOffset) throw invalid(entryWhere, `local header offset ${offset} is not before the central directory`);
       entries.push({ name, rawName, method, crc32: crc, compressedSize, size, offset });
       p = next;

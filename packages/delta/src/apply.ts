@@ -3,8 +3,19 @@ import * as fsp from "node:fs/promises";
 import { EventLoopTurns, PrepcastError, StagingDirs, VerifiedFileWriter, sitePathIn, toPrepcastError, type ManifestFile } from "@prepcast/protocol";
 import type { CutContent } from "./content";
 import {
-  HEADER_SIZE, MAX_GROUP_DICT_BYTES, MAX_GROUP_FILES, MAX_GROUP_LITERAL_BYTES, METHOD_STORED, METHOD_ZSTD, OP_COPY, OP_LITERAL, OP_LITERAL_REF,
-  TAG_END, TAG_GROUP, decodeHeader, protocolError,
+  HEADER_SIZE,
+  MAX_GROUP_DICT_BYTES,
+  MAX_GROUP_FILES,
+  MAX_GROUP_LITERAL_BYTES,
+  METHOD_STORED,
+  METHOD_ZSTD,
+  OP_COPY,
+  OP_LITERAL,
+  OP_LITERAL_REF,
+  TAG_END,
+  TAG_GROUP,
+  decodeHeader,
+  protocolError,
 } from "./format";
 import { compressBound, decompressExactly } from "./zstd";
 
@@ -13,7 +24,11 @@ class StreamReader {
   private buf = Buffer.alloc(0);
   private pos = 0;
   private fileOffset = 0;
-  constructor(private readonly handle: fsp.FileHandle, readonly size: number, readonly where: string) {}
+  constructor(
+    private readonly handle: fsp.FileHandle,
+    readonly size: number,
+    readonly where: string,
+  ) {}
 
   get offset(): number {
     return this.fileOffset - (this.buf.length - this.pos);
@@ -25,7 +40,8 @@ class StreamReader {
 
   private async fill(min: number): Promise<void> {
     if (this.buf.length - this.pos >= min) return;
-    if (min > this.remaining) throw new PrepcastError("TRUNCATED", `delta stream ends at byte ${this.size}, a record needs ${min} more bytes at ${this.offset}`, { where: this.where });
+    if (min > this.remaining)
+      throw new PrepcastError("TRUNCATED", `delta stream ends at byte ${this.size}, a record needs ${min} more bytes at ${this.offset}`, { where: this.where });
     const want = Math.min(Math.max(min, 1 << 20), this.size - this.fileOffset + (this.buf.length - this.pos));
     const next = Buffer.allocUnsafe(want);
     const have = this.buf.length - this.pos;
@@ -104,7 +120,7 @@ async function copyVerified(source: string, writer: VerifiedFileWriter): Promise
   try {
     const buf = (copyBuffer ??= Buffer.allocUnsafe(COPY_PIECE));
     // never more than the manifest's size plus one byte: an object that grew is refused without reading it all
-    for (let n; (n = fs.readSync(fd, buf, 0, Math.min(COPY_PIECE, writer.remaining + 1), null)) > 0; ) {
+    for (let n; (n = fs.readSync(fd, buf, 0, Math.min(COPY_PIECE, writer.remaining + 1), null)) > 0;) {
       await writer.write(Buffer.from(buf.subarray(0, n))); // the writer may keep the chunk until it flushes
     }
   } finally {
@@ -133,10 +149,16 @@ export async function applyDelta(opts: ApplyOptions): Promise<ApplyResult> {
     const r = new StreamReader(handle, size, where);
     const header = decodeHeader(await r.bytes(HEADER_SIZE), where);
     if (header.targetSha256 !== target.manifestSha256 || header.targetCount !== target.files.length) {
-      throw protocolError(`delta stream is for manifest ${header.targetSha256.slice(0, 12)} with ${header.targetCount} files, not the offered ${target.manifestSha256.slice(0, 12)} (${target.files.length} files)`, where);
+      throw protocolError(
+        `delta stream is for manifest ${header.targetSha256.slice(0, 12)} with ${header.targetCount} files, not the offered ${target.manifestSha256.slice(0, 12)} (${target.files.length} files)`,
+        where,
+      );
     }
     if ((header.baseSha256 ?? null) !== (base ? base.manifestSha256 : null) || header.baseCount !== (base ? base.files.length : 0)) {
-      throw protocolError(`delta stream is against base ${header.baseSha256?.slice(0, 12) ?? "none"}, not ${base ? base.manifestSha256.slice(0, 12) : "none"}`, where);
+      throw protocolError(
+        `delta stream is against base ${header.baseSha256?.slice(0, 12) ?? "none"}, not ${base ? base.manifestSha256.slice(0, 12) : "none"}`,
+        where,
+      );
     }
     const files = target.files;
     let next = 0;
@@ -190,7 +212,8 @@ export async function applyDelta(opts: ApplyOptions): Promise<ApplyResult> {
         } catch (e) {
           throw protocolError(`group at file ${first} does not decompress: ${(e as Error).message}`, where);
         }
-        if (out.produced !== literalSize) throw protocolError(`group at file ${first} decompresses to ${out.produced} bytes, its files declare ${literalSize}`, where);
+        if (out.produced !== literalSize)
+          throw protocolError(`group at file ${first} decompresses to ${out.produced} bytes, its files declare ${literalSize}`, where);
         literalData = out.data;
       }
       let at = 0;

@@ -44,7 +44,10 @@ export class DeltaCache {
   }
 
   /** The cached stream, building it with `build(outFile)` the first time. */
-  get(key: { targetId: string; targetSha256: string; baseId: string | null; baseSha256: string | null; encoding: string }, build: (outFile: string) => Promise<StreamStats>): Promise<CachedStream> {
+  get(
+    key: { targetId: string; targetSha256: string; baseId: string | null; baseSha256: string | null; encoding: string },
+    build: (outFile: string) => Promise<StreamStats>,
+  ): Promise<CachedStream> {
     const file = this.fileFor(key.targetId, key.baseId, key.encoding);
     let p = this.inflight.get(file);
     if (!p) {
@@ -52,7 +55,15 @@ export class DeltaCache {
         if (hit) return hit;
         await fsp.mkdir(this.dir, { recursive: true, mode: 0o750 });
         const stats = { ...(await build(file)) } as StreamStats & Record<string, unknown>;
-        const meta: CacheMeta = { format: "prepcast/delta-cache@1", encoding: key.encoding, target: key.targetSha256, base: key.baseSha256, size: stats.size, sha256: stats.sha256, stats };
+        const meta: CacheMeta = {
+          format: "prepcast/delta-cache@1",
+          encoding: key.encoding,
+          target: key.targetSha256,
+          base: key.baseSha256,
+          size: stats.size,
+          sha256: stats.sha256,
+          stats,
+        };
         await writeFileAtomic(`${file}.json`, JSON.stringify(meta, null, 2) + "\n");
         return { file, size: stats.size, sha256: stats.sha256, encoding: key.encoding, stats };
       });
@@ -97,7 +108,8 @@ export class DeltaCache {
     } catch {
       return null;
     }
-    if (meta.format !== "prepcast/delta-cache@1" || meta.target !== key.targetSha256 || meta.base !== key.baseSha256 || meta.encoding !== key.encoding) return null;
+    if (meta.format !== "prepcast/delta-cache@1" || meta.target !== key.targetSha256 || meta.base !== key.baseSha256 || meta.encoding !== key.encoding)
+      return null;
     try {
       const { size, sha256 } = await hashFile(file);
       if (size !== meta.size || sha256 !== meta.sha256) throw new PrepcastError("STATE_INVALID", `${file} does not match its record`);

@@ -111,7 +111,11 @@ export function cutDirContent(manifestSha256: string, files: readonly ManifestFi
       const h = await fsp.open(where, "r");
       try {
         const { size } = await h.stat();
-        if (size !== file.size) throw new PrepcastError("STATE_INVALID", `${where} holds ${size} bytes, its manifest ${file.size}`, { where, hint: "a committed cut was altered on disk" });
+        if (size !== file.size)
+          throw new PrepcastError("STATE_INVALID", `${where} holds ${size} bytes, its manifest ${file.size}`, {
+            where,
+            hint: "a committed cut was altered on disk",
+          });
         return await readFully(h, offset, len, where);
       } finally {
         await h.close();
@@ -131,11 +135,19 @@ export function cutDirContent(manifestSha256: string, files: readonly ManifestFi
         try {
           fd = fs.openSync(where, "r");
         } catch (e) {
-          throw new PrepcastError("STATE_INVALID", `${where} cannot be read: ${(e as Error).message}`, { where, cause: e, hint: "a committed cut was altered on disk" });
+          throw new PrepcastError("STATE_INVALID", `${where} cannot be read: ${(e as Error).message}`, {
+            where,
+            cause: e,
+            hint: "a committed cut was altered on disk",
+          });
         }
         try {
           const { size } = fs.fstatSync(fd);
-          if (size !== file.size) throw new PrepcastError("STATE_INVALID", `${where} holds ${size} bytes, its manifest ${file.size}`, { where, hint: "a committed cut was altered on disk" });
+          if (size !== file.size)
+            throw new PrepcastError("STATE_INVALID", `${where} holds ${size} bytes, its manifest ${file.size}`, {
+              where,
+              hint: "a committed cut was altered on disk",
+            });
           const buf = Buffer.allocUnsafe(file.size);
           let done = 0;
           while (done < file.size) {

@@ -4,8 +4,21 @@ import * as path from "node:path";
 import { PrepcastError, replaceFileDurably } from "@prepcast/protocol";
 import type { CutContent } from "./content";
 import {
-  DEFAULT_GROUP_BYTES, DEFAULT_LEVEL, LARGE_FILE_BYTES, MAX_GROUP_DICT_BYTES, MAX_GROUP_FILES, MAX_GROUP_LITERAL_BYTES, METHOD_STORED, METHOD_ZSTD,
-  OP_COPY, OP_LITERAL, OP_LITERAL_REF, TAG_END, TAG_GROUP, encodeHeader, writeVarint,
+  DEFAULT_GROUP_BYTES,
+  DEFAULT_LEVEL,
+  LARGE_FILE_BYTES,
+  MAX_GROUP_DICT_BYTES,
+  MAX_GROUP_FILES,
+  MAX_GROUP_LITERAL_BYTES,
+  METHOD_STORED,
+  METHOD_ZSTD,
+  OP_COPY,
+  OP_LITERAL,
+  OP_LITERAL_REF,
+  TAG_END,
+  TAG_GROUP,
+  encodeHeader,
+  writeVarint,
 } from "./format";
 import { compressWithDictionary } from "./zstd";
 
@@ -82,7 +95,18 @@ export async function encodeDelta(target: CutContent, base: CutContent | null, o
       baseByPath.set(f.path, i);
     });
   }
-  const stats: EncodeStats = { files: target.files.length, unchanged: 0, referenced: 0, whole: 0, groups: 0, storedGroups: 0, targetBytes: 0, size: 0, sha256: "", cpuMs: 0 };
+  const stats: EncodeStats = {
+    files: target.files.length,
+    unchanged: 0,
+    referenced: 0,
+    whole: 0,
+    groups: 0,
+    storedGroups: 0,
+    targetBytes: 0,
+    size: 0,
+    sha256: "",
+    cpuMs: 0,
+  };
   await fsp.mkdir(path.dirname(outFile), { recursive: true });
   // the stream is written to a temp file, fsynced and renamed over outFile (replaceFileDurably)
   await replaceFileDurably(outFile, 0o640, async (handle) => {

@@ -9,5 +9,14 @@ export type { ApplyOptions, ApplyResult, ApplyTarget } from "./apply";
 export { ObjectIndex } from "./object-index";
 export { DeltaCache } from "./cache";
 export type { CachedStream, StreamStats } from "./cache";
-export { writeDeltaPackage, readDeltaPackage, isDeltaPackage, buildDeltaPackage, DELTA_PACKAGE_FORMAT, DELTA_PACKAGE_FORMAT_V1, BASE_ENTRY, DELTA_ENTRY } from "./package";
+export {
+  writeDeltaPackage,
+  readDeltaPackage,
+  isDeltaPackage,
+  buildDeltaPackage,
+  DELTA_PACKAGE_FORMAT,
+  DELTA_PACKAGE_FORMAT_V1,
+  BASE_ENTRY,
+  DELTA_ENTRY,
+} from "./package";
 export type { DeltaPackageBase, WriteDeltaPackageOptions } from "./package";

@@ -5,8 +5,29 @@ import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import * as tar from "tar-stream";
 import {
-  ENTRY_MODE, ENTRY_MTIME, GuardedTarReader, KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, PrepcastError,
-  MANIFEST_ZSTD_ENTRY, MANIFEST_ZSTD_LEVEL, ROOT_ENTRY, ROOT_SIG_ENTRY, compressManifest, emptyTrustState, readSignedHead, hashFile, readPackage, replaceFileDurably, toPrepcastError, type RootOfTrust, type SignedCut, type TarEntry, type VerifiedCut,
+  ENTRY_MODE,
+  ENTRY_MTIME,
+  GuardedTarReader,
+  KEYSET_ENTRY,
+  KEYSET_SIG_ENTRY,
+  MANIFEST_ENTRY,
+  MANIFEST_SIG_ENTRY,
+  PrepcastError,
+  MANIFEST_ZSTD_ENTRY,
+  MANIFEST_ZSTD_LEVEL,
+  ROOT_ENTRY,
+  ROOT_SIG_ENTRY,
+  compressManifest,
+  emptyTrustState,
+  readSignedHead,
+  hashFile,
+  readPackage,
+  replaceFileDurably,
+  toPrepcastError,
+  type RootOfTrust,
+  type SignedCut,
+  type TarEntry,
+  type VerifiedCut,
 } from "@prepcast/protocol";
 import { cutDirContent } from "./content";
 import { encodeDelta, type EncodeStats } from "./encode";
@@ -58,8 +79,16 @@ export async function writeDeltaPackage(
 ): Promise<{ packageBytes: number; base: DeltaPackageBase; manifestBytes: number }> {
   const st = await fsp.stat(streamFile);
   const v2 = (opts.format ?? 2) === 2;
-  const manifestEntry = v2 ? { name: MANIFEST_ZSTD_ENTRY, data: compressManifest(signed.manifest, opts.manifestLevel ?? MANIFEST_ZSTD_LEVEL) } : { name: MANIFEST_ENTRY, data: signed.manifest };
-  const doc: DeltaPackageBase = { format: v2 ? DELTA_PACKAGE_FORMAT : DELTA_PACKAGE_FORMAT_V1, encoding: ENCODING_DELTA_ZSTD, base, streamSize: st.size, streamSha256: (await hashFile(streamFile)).sha256 };
+  const manifestEntry = v2
+    ? { name: MANIFEST_ZSTD_ENTRY, data: compressManifest(signed.manifest, opts.manifestLevel ?? MANIFEST_ZSTD_LEVEL) }
+    : { name: MANIFEST_ENTRY, data: signed.manifest };
+  const doc: DeltaPackageBase = {
+    format: v2 ? DELTA_PACKAGE_FORMAT : DELTA_PACKAGE_FORMAT_V1,
+    encoding: ENCODING_DELTA_ZSTD,
+    base,
+    streamSize: st.size,
+    streamSha256: (await hashFile(streamFile)).sha256,
+  };
   const header = (name: string, size: number) => ({ name, size, mode: ENTRY_MODE, mtime: ENTRY_MTIME, type: "file" as const, uid: 0, gid: 0 });
   try {
     await replaceFileDurably(out, 0o644, async (handle) => {
@@ -67,7 +96,8 @@ export async function writeDeltaPackage(
       // by its fd: a stream on the FileHandle itself would hold it open (its close() would wait)
       const done = pipeline(pack, fs.createWriteStream("", { fd: handle.fd, autoClose: false }));
       try {
-        const small = async (name: string, data: Buffer) => new Promise<void>((resolve, reject) => pack.entry(header(name, data.length), data, (e) => (e ? reject(e) : resolve())));
+        const small = async (name: string, data: Buffer) =>
+          new Promise<void>((resolve, reject) => pack.entry(header(name, data.length), data, (e) => (e ? reject(e) : resolve())));
         if (signed.root !== undefined && signed.rootSig !== undefined) {
           await small(ROOT_ENTRY, signed.root);
           await small(ROOT_SIG_ENTRY, signed.rootSig);
@@ -125,25 +155,46 @@ function parseBaseDoc(raw: Buffer, manifestCompressed: boolean): DeltaPackageBas
   }
   if (typeof v !== "object" || v === null) throw new PrepcastError("PACKAGE_INVALID", `${BASE_ENTRY} is not a JSON object`, { where: BASE_ENTRY });
   if (typeof v.format === "string" && /^prepcast\/delta-package@/.test(v.format) && !(FORMATS as readonly string[]).includes(v.format)) {
-    throw new PrepcastError("PACKAGE_INVALID", `${BASE_ENTRY}: delta package format ${JSON.stringify(v.format.slice(0, 60))} is not one this receiver reads (${FORMATS.join(", ")})`, {
-      where: BASE_ENTRY,
-      hint: "upgrade prep-receiver, or install the full .prep of this cut instead",
-    });
+    throw new PrepcastError(
+      "PACKAGE_INVALID",
+      `${BASE_ENTRY}: delta package format ${JSON.stringify(v.format.slice(0, 60))} is not one this receiver reads (${FORMATS.join(", ")})`,
+      {
+        where: BASE_ENTRY,
+        hint: "upgrade prep-receiver, or install the full .prep of this cut instead",
+      },
+    );
   }
   // the manifest entry already showed the layout: base.json must name the same one
   const layout = manifestCompressed ? DELTA_PACKAGE_FORMAT : DELTA_PACKAGE_FORMAT_V1;
   if ((FORMATS as readonly unknown[]).includes(v.format) && v.format !== layout) {
-    throw new PrepcastError("PACKAGE_INVALID", `${BASE_ENTRY} says ${String(v.format)} but the package is laid out as ${layout} (${manifestCompressed ? MANIFEST_ZSTD_ENTRY : MANIFEST_ENTRY})`, {
-      where: BASE_ENTRY,
-      hint: "the package is damaged or forged; repack with prep-publisher pack --base",
-    });
+    throw new PrepcastError(
+      "PACKAGE_INVALID",
+      `${BASE_ENTRY} says ${String(v.format)} but the package is laid out as ${layout} (${manifestCompressed ? MANIFEST_ZSTD_ENTRY : MANIFEST_ENTRY})`,
+      {
+        where: BASE_ENTRY,
+        hint: "the package is damaged or forged; repack with prep-publisher pack --base",
+      },
+    );
   }
   const b = v.base as Record<string, unknown> | undefined;
   const ok =
-    v.format === layout && v.encoding === ENCODING_DELTA_ZSTD && !!b && typeof b.process === "string" && typeof b.channel === "string" &&
-    Number.isSafeInteger(b.sequence) && typeof b.manifestSha256 === "string" && /^[0-9a-f]{64}$/.test(b.manifestSha256) &&
-    Number.isSafeInteger(v.streamSize) && (v.streamSize as number) >= 0 && typeof v.streamSha256 === "string" && /^[0-9a-f]{64}$/.test(v.streamSha256);
-  if (!ok) throw new PrepcastError("PACKAGE_INVALID", `${BASE_ENTRY} is not a ${layout} document`, { where: BASE_ENTRY, hint: "repack with prep-publisher pack --base" });
+    v.format === layout &&
+    v.encoding === ENCODING_DELTA_ZSTD &&
+    !!b &&
+    typeof b.process === "string" &&
+    typeof b.channel === "string" &&
+    Number.isSafeInteger(b.sequence) &&
+    typeof b.manifestSha256 === "string" &&
+    /^[0-9a-f]{64}$/.test(b.manifestSha256) &&
+    Number.isSafeInteger(v.streamSize) &&
+    (v.streamSize as number) >= 0 &&
+    typeof v.streamSha256 === "string" &&
+    /^[0-9a-f]{64}$/.test(v.streamSha256);
+  if (!ok)
+    throw new PrepcastError("PACKAGE_INVALID", `${BASE_ENTRY} is not a ${layout} document`, {
+      where: BASE_ENTRY,
+      hint: "repack with prep-publisher pack --base",
+    });
   return v as unknown as DeltaPackageBase;
 }
 
@@ -161,11 +212,16 @@ export async function readDeltaPackage(
     const e = await reader.next();
     if (e === null) throw new PrepcastError("MISSING_ENTRY", `the delta package ends before ${want}`, { where: want });
     if (e.header.type !== "file") throw new PrepcastError("ENTRY_TYPE", `${e.header.name} is a ${e.header.type}, not a regular file`, { where: e.header.name });
-    if (e.header.name !== want) throw new PrepcastError("UNEXPECTED_ENTRY", `expected ${want} but found ${JSON.stringify(e.header.name.slice(0, 200))}`, { where: want, hint: "repack with prep-publisher pack --base" });
+    if (e.header.name !== want)
+      throw new PrepcastError("UNEXPECTED_ENTRY", `expected ${want} but found ${JSON.stringify(e.header.name.slice(0, 200))}`, {
+        where: want,
+        hint: "repack with prep-publisher pack --base",
+      });
     return e;
   };
   const readSmall = async (e: TarEntry, max: number): Promise<Buffer> => {
-    if ((e.header.size ?? 0) > max) throw new PrepcastError("TOO_LARGE", `${e.header.name} is ${e.header.size} bytes, more than ${max}`, { where: e.header.name });
+    if ((e.header.size ?? 0) > max)
+      throw new PrepcastError("TOO_LARGE", `${e.header.name} is ${e.header.size} bytes, more than ${max}`, { where: e.header.name });
     const parts: Buffer[] = [];
     for await (const c of e) parts.push(c as Buffer);
     return Buffer.concat(parts);
@@ -179,7 +235,11 @@ export async function readDeltaPackage(
     const entry = await next(DELTA_ENTRY);
     const limit = opts.maxStreamBytes(verified);
     if ((entry.header.size ?? 0) !== base.streamSize || base.streamSize > limit) {
-      throw new PrepcastError("TOO_LARGE", `${DELTA_ENTRY} is ${entry.header.size} bytes; base.json says ${base.streamSize}, the limit for this manifest is ${limit}`, { where: DELTA_ENTRY });
+      throw new PrepcastError(
+        "TOO_LARGE",
+        `${DELTA_ENTRY} is ${entry.header.size} bytes; base.json says ${base.streamSize}, the limit for this manifest is ${limit}`,
+        { where: DELTA_ENTRY },
+      );
     }
     const h = createHash("sha256");
     const out = await fsp.open(opts.streamOut, "wx", 0o600);
@@ -191,7 +251,8 @@ export async function readDeltaPackage(
     } finally {
       await out.close();
     }
-    if (h.digest("hex") !== base.streamSha256) throw new PrepcastError("HASH_MISMATCH", `${DELTA_ENTRY} does not match the hash in ${BASE_ENTRY}`, { where: DELTA_ENTRY });
+    if (h.digest("hex") !== base.streamSha256)
+      throw new PrepcastError("HASH_MISMATCH", `${DELTA_ENTRY} does not match the hash in ${BASE_ENTRY}`, { where: DELTA_ENTRY });
     const after = await reader.next();
     if (after !== null) throw new PrepcastError("TRAILING_DATA", `the delta package has an entry after ${DELTA_ENTRY}`, { where: after.header.name });
     await reader.finish();
@@ -223,15 +284,26 @@ export async function buildDeltaPackage(
     const tm = t.verified.manifest;
     const bm = b.verified.manifest;
     if (tm.process !== bm.process || tm.channel !== bm.channel || bm.sequence >= tm.sequence) {
-      throw new PrepcastError("STATE_CONFLICT", `base ${bm.process}/${bm.channel} #${bm.sequence} is not an earlier cut of ${tm.process}/${tm.channel} #${tm.sequence}`, {
-        where: opts.base,
-        hint: "--base must be the package of a previous cut of the same process and channel",
-      });
+      throw new PrepcastError(
+        "STATE_CONFLICT",
+        `base ${bm.process}/${bm.channel} #${bm.sequence} is not an earlier cut of ${tm.process}/${tm.channel} #${tm.sequence}`,
+        {
+          where: opts.base,
+          hint: "--base must be the package of a previous cut of the same process and channel",
+        },
+      );
     }
     const stream = path.join(work, "delta.bin");
-    const stats = await encodeDelta(cutDirContent(t.verified.manifestSha256, tm.files, t.dir), cutDirContent(b.verified.manifestSha256, bm.files, b.dir), stream);
+    const stats = await encodeDelta(
+      cutDirContent(t.verified.manifestSha256, tm.files, t.dir),
+      cutDirContent(b.verified.manifestSha256, bm.files, b.dir),
+      stream,
+    );
     const ref = { process: bm.process, channel: bm.channel, sequence: bm.sequence, manifestSha256: b.verified.manifestSha256 };
-    const w = await writeDeltaPackage(opts.out, t.verified.signed, ref, stream, { ...(opts.format !== undefined ? { format: opts.format } : {}), ...(opts.manifestLevel !== undefined ? { manifestLevel: opts.manifestLevel } : {}) });
+    const w = await writeDeltaPackage(opts.out, t.verified.signed, ref, stream, {
+      ...(opts.format !== undefined ? { format: opts.format } : {}),
+      ...(opts.manifestLevel !== undefined ? { manifestLevel: opts.manifestLevel } : {}),
+    });
     return { packageBytes: w.packageBytes, manifestBytes: w.manifestBytes, stats, base: w.base, targetSequence: tm.sequence };
   } finally {
     await fsp.rm(work, { recursive: true, force: true });

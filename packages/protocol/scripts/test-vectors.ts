@@ -56,7 +56,10 @@ export const RETRACTION_REASON = "el corte 1 se publicó con actas de otra elecc
 
 function keyInfo(seedHex: string) {
   const kp = keyPairFromSeed(Buffer.from(seedHex, "hex"));
-  return { kp, info: { seedHex, publicHex: Buffer.from(kp.publicKey).toString("hex"), publicBase64: encodeBase64(kp.publicKey), keyid: keyIdOf(kp.publicKey) } };
+  return {
+    kp,
+    info: { seedHex, publicHex: Buffer.from(kp.publicKey).toString("hex"), publicBase64: encodeBase64(kp.publicKey), keyid: keyIdOf(kp.publicKey) },
+  };
 }
 
 /** Adds L to the little-endian scalar S of a base64 signature: the malleated twin strict verification must refuse. */

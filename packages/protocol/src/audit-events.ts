@@ -90,7 +90,8 @@ export const KEYSET_HISTORY_AUDIT_EVENTS = {
   keyset_rotated: "`keys rotate`: a new signing key and keyset version N+1, signed by the root key",
   keyset_revoked: "`keys revoke`: keyset version N+1 without the revoked signing key(s)",
   keyset_renewed: "`keys renew`: keyset version N+1 with a later expiry, the same keys",
-  root_rotated: "`keys root-rotate`: root version V+1 with new root keys, signed by the threshold of version V and of V+1; the keyset re-signed by the new root",
+  root_rotated:
+    "`keys root-rotate`: root version V+1 with new root keys, signed by the threshold of version V and of V+1; the keyset re-signed by the new root",
 } as const;
 
 export const RECEIVER_AUDIT_EVENTS = { ...LOG_AUDIT_EVENTS, ...STORE_AUDIT_EVENTS, ...AGENT_AUDIT_EVENTS } as const;

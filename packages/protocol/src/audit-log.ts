@@ -65,7 +65,8 @@ function checkLine(file: string, lineNo: number, text: Buffer, prevHash: string,
     throw tampered(file, lineNo, "bad-shape", "does not have the fields data, event, hash, prev, seq, time with the right types");
   }
   const entry = v as AuditEntry;
-  if (entry.seq !== prevSeq + 1) throw tampered(file, lineNo, "seq-mismatch", `has seq ${entry.seq}, expected ${prevSeq + 1} (a line was deleted, inserted or moved)`);
+  if (entry.seq !== prevSeq + 1)
+    throw tampered(file, lineNo, "seq-mismatch", `has seq ${entry.seq}, expected ${prevSeq + 1} (a line was deleted, inserted or moved)`);
   if (entry.prev !== prevHash) throw tampered(file, lineNo, "prev-mismatch", "does not chain to the line before it (a line was deleted, inserted or moved)");
   if (auditEntryHash(entry) !== entry.hash) throw tampered(file, lineNo, "hash-mismatch", "its content does not match its hash (the line was edited)");
   return entry;
@@ -123,13 +124,24 @@ export interface VerifyAuditLogOptions {
 export function verifyAuditLog(file: string, options: VerifyAuditLogOptions = {}): { ok: true; entries: number; lastHash: string } {
   const result = scan(file, readWhole(file), false);
   if (result.tornTail !== undefined) {
-    throw tampered(file, result.lastSeq + 1, "torn-tail", `the last line is incomplete (${result.tornTail.length} bytes without a final newline); the ${result.lastSeq} entries before it are intact`, {
-      intactEntries: result.lastSeq,
-      lastHash: result.lastHash,
-    });
+    throw tampered(
+      file,
+      result.lastSeq + 1,
+      "torn-tail",
+      `the last line is incomplete (${result.tornTail.length} bytes without a final newline); the ${result.lastSeq} entries before it are intact`,
+      {
+        intactEntries: result.lastSeq,
+        lastHash: result.lastHash,
+      },
+    );
   }
   if (options.expectLastHash !== undefined && options.expectLastHash !== result.lastHash) {
-    throw tampered(file, result.lastSeq, "last-hash-mismatch", `the log ends at entry ${result.lastSeq} whose hash differs from the recorded last hash (entries were removed from the end, or the log was replaced)`);
+    throw tampered(
+      file,
+      result.lastSeq,
+      "last-hash-mismatch",
+      `the log ends at entry ${result.lastSeq} whose hash differs from the recorded last hash (entries were removed from the end, or the log was replaced)`,
+    );
   }
   return { ok: true, entries: result.lastSeq, lastHash: result.lastHash };
 }
@@ -138,7 +150,10 @@ export function verifyAuditLog(file: string, options: VerifyAuditLogOptions = {}
 export function readAuditLog(file: string): AuditEntry[] {
   const result = scan(file, readWhole(file), true);
   if (result.tornTail !== undefined) {
-    throw tampered(file, result.lastSeq + 1, "torn-tail", `the last line is incomplete; the ${result.lastSeq} entries before it are intact`, { intactEntries: result.lastSeq, lastHash: result.lastHash });
+    throw tampered(file, result.lastSeq + 1, "torn-tail", `the last line is incomplete; the ${result.lastSeq} entries before it are intact`, {
+      intactEntries: result.lastSeq,
+      lastHash: result.lastHash,
+    });
   }
   return result.entries;
 }
@@ -167,7 +182,8 @@ export function readAuditEvidence(file: string): AuditEvidence {
     for (const line of fs.readFileSync(file, "utf8").split("\n")) {
       try {
         const v = JSON.parse(line) as AuditEntry;
-        if (typeof v.event === "string" && typeof v.time === "string") entries.push({ ...v, data: typeof v.data === "object" && v.data !== null ? v.data : {} });
+        if (typeof v.event === "string" && typeof v.time === "string")
+          entries.push({ ...v, data: typeof v.data === "object" && v.data !== null ? v.data : {} });
       } catch {
         /* unreadable line: the chain check already counts it */
       }
@@ -212,7 +228,10 @@ function tailState(file: string): { lastHash: string; lastSeq: number; size: num
   const content = readWhole(file);
   const result = scan(file, content, false);
   if (result.tornTail !== undefined) {
-    throw tampered(file, result.lastSeq + 1, "torn-tail", `the last line is incomplete; the ${result.lastSeq} entries before it are intact`, { intactEntries: result.lastSeq, lastHash: result.lastHash });
+    throw tampered(file, result.lastSeq + 1, "torn-tail", `the last line is incomplete; the ${result.lastSeq} entries before it are intact`, {
+      intactEntries: result.lastSeq,
+      lastHash: result.lastHash,
+    });
   }
   return { lastHash: result.lastHash, lastSeq: result.lastSeq, size: content.length };
 }
@@ -224,7 +243,8 @@ function tailState(file: string): { lastHash: string; lastSeq: number; size: num
  * strings. Functions and symbols are still refused.
  */
 export function toAuditData(value: unknown, depth = 0): unknown {
-  if (depth > 32) throw new PrepcastError("NOT_CANONICAL", "audit data nests deeper than 32 levels (a cycle?)", { hint: "log a summary instead of the whole object" });
+  if (depth > 32)
+    throw new PrepcastError("NOT_CANONICAL", "audit data nests deeper than 32 levels (a cycle?)", { hint: "log a summary instead of the whole object" });
   if (typeof value === "number") return Number.isSafeInteger(value) ? value : String(value);
   if (typeof value === "bigint") return value.toString();
   if (value instanceof Date) return Number.isFinite(value.getTime()) ? formatIsoOffset(value, 0) : "Invalid Date";
@@ -279,7 +299,10 @@ export class AuditLog<E extends string = string> {
       const result = scan(file, content, false);
       if (result.tornTail !== undefined) {
         if (options.recoverTornTail !== true) {
-          throw tampered(file, result.lastSeq + 1, "torn-tail", `the last line is incomplete; the ${result.lastSeq} entries before it are intact`, { intactEntries: result.lastSeq, lastHash: result.lastHash });
+          throw tampered(file, result.lastSeq + 1, "torn-tail", `the last line is incomplete; the ${result.lastSeq} entries before it are intact`, {
+            intactEntries: result.lastSeq,
+            lastHash: result.lastHash,
+          });
         }
         torn = Buffer.from(result.tornTail);
         fs.ftruncateSync(fd, result.intactLength);
@@ -329,9 +352,18 @@ export class AuditLog<E extends string = string> {
     // Another process may have appended since: re-read and verify before extending the chain.
     const size = fs.fstatSync(w.fd).size;
     if (size !== w.size) Object.assign(w, tailState(this.path));
-    const partial = { seq: w.lastSeq + 1, time: formatIsoOffset(this.options.now(), 0), event, data: toAuditData(data) as Record<string, unknown>, prev: w.lastHash };
+    const partial = {
+      seq: w.lastSeq + 1,
+      time: formatIsoOffset(this.options.now(), 0),
+      event,
+      data: toAuditData(data) as Record<string, unknown>,
+      prev: w.lastHash,
+    };
     const entry: AuditEntry = { ...partial, hash: auditEntryHash(partial) };
-    const line = Buffer.from(`${canonicalize({ data: entry.data, event: entry.event, hash: entry.hash, prev: entry.prev, seq: entry.seq, time: entry.time })}\n`, "utf8");
+    const line = Buffer.from(
+      `${canonicalize({ data: entry.data, event: entry.event, hash: entry.hash, prev: entry.prev, seq: entry.seq, time: entry.time })}\n`,
+      "utf8",
+    );
     try {
       let off = 0;
       while (off < line.length) off += fs.writeSync(w.fd, line, off, line.length - off);

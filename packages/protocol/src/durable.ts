@@ -85,4 +85,3 @@ export async function syncTree(dir: string): Promise<void> {
   };
   await walk(dir);
 }
-

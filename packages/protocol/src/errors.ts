@@ -76,7 +76,8 @@ export const ERROR_CATEGORIES = {
     NOT_FOUND: "The named receiver, cut or resource does not exist.",
     STATE_CONFLICT: "The operation does not apply to the current state (e.g. reinstating a difusor that is not suspended).",
     LOGO_INVALID: "A difusor's logo is not an acceptable SVG file (not SVG, too large, or unreadable).",
-    REGISTRATION_INVALID: "A difusor's registration file is not a valid signed prepcast/registration@1 (malformed, a field wrong, or its signature does not verify).",
+    REGISTRATION_INVALID:
+      "A difusor's registration file is not a valid signed prepcast/registration@1 (malformed, a field wrong, or its signature does not verify).",
     RELEASE_INVALID: "A release directory's SHA256SUMS or signature is missing or malformed, or a listed file is missing.",
   },
   /** a bug */
@@ -90,17 +91,20 @@ export type ErrorCategory = keyof typeof ERROR_CATEGORIES;
 export type ErrorCode = { [K in ErrorCategory]: keyof (typeof ERROR_CATEGORIES)[K] }[ErrorCategory];
 
 /** code → its one-line meaning, all categories together. */
-export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze(Object.assign({}, ...Object.values(ERROR_CATEGORIES)) as Record<ErrorCode, string>);
+export const ERROR_CODES: Readonly<Record<ErrorCode, string>> = Object.freeze(
+  Object.assign({}, ...Object.values(ERROR_CATEGORIES)) as Record<ErrorCode, string>,
+);
 
 const CATEGORY_OF = new Map<string, ErrorCategory>(
-  (Object.entries(ERROR_CATEGORIES) as Array<[ErrorCategory, Record<string, string>]>).flatMap(([category, codes]) => Object.keys(codes).map((code) => [code, category] as const)),
+  (Object.entries(ERROR_CATEGORIES) as Array<[ErrorCategory, Record<string, string>]>).flatMap(([category, codes]) =>
+    Object.keys(codes).map((code) => [code, category] as const),
+  ),
 );
 
 /** The category a code belongs to. */
 export function errorCategory(code: ErrorCode): ErrorCategory {
   return CATEGORY_OF.get(code)!;
 }
-
 
 export interface PrepcastErrorOptions {
   /** What the operator can do about it. */
@@ -150,7 +154,10 @@ const ERRNO_TEXT: Record<string, { says: string; hint: string }> = {
   ENOENT: { says: "does not exist", hint: "check the path (relative paths start from the current directory)" },
   ENOTDIR: { says: "is not a directory (a part of the path is a file)", hint: "check the path" },
   EISDIR: { says: "is a directory, not a file", hint: "give the path of a file" },
-  EACCES: { says: "is not accessible (permission denied)", hint: "check the file's owner and mode, and run the command as the service user (e.g. sudo -u prepcast)" },
+  EACCES: {
+    says: "is not accessible (permission denied)",
+    hint: "check the file's owner and mode, and run the command as the service user (e.g. sudo -u prepcast)",
+  },
   EPERM: { says: "may not be changed (operation not permitted)", hint: "check the file's owner and mode, and run the command as the service user" },
   EEXIST: { says: "already exists", hint: "choose another path, or move the existing one aside" },
   EROFS: { says: "is on a read-only file system", hint: "choose a writable location" },
@@ -169,12 +176,17 @@ export function toPrepcastError(e: unknown, where?: string): PrepcastError {
   const opts: PrepcastErrorOptions = { cause: e };
   const file = err && typeof err.path === "string" ? err.path : where;
   if (file !== undefined) opts.where = file;
-  if (err && err.code === "ENOSPC") return new PrepcastError("DISK_FULL", `disk full${file ? ` writing ${file}` : ""}`, { ...opts, hint: "free disk space; the live site was not touched" });
+  if (err && err.code === "ENOSPC")
+    return new PrepcastError("DISK_FULL", `disk full${file ? ` writing ${file}` : ""}`, { ...opts, hint: "free disk space; the live site was not touched" });
   if (err && typeof err.code === "string" && typeof err.syscall === "string") {
     const text = ERRNO_TEXT[err.code];
     const subject = file ?? "a file";
     const dest = typeof (err as { dest?: unknown }).dest === "string" ? ` -> ${(err as { dest?: string }).dest}` : "";
-    return new PrepcastError("IO_ERROR", text ? `${subject}${dest} ${text.says} (${err.syscall}: ${err.code})` : `${err.syscall} ${subject}${dest} failed: ${err.code}`, { ...opts, ...(text ? { hint: text.hint } : {}) });
+    return new PrepcastError(
+      "IO_ERROR",
+      text ? `${subject}${dest} ${text.says} (${err.syscall}: ${err.code})` : `${err.syscall} ${subject}${dest} failed: ${err.code}`,
+      { ...opts, ...(text ? { hint: text.hint } : {}) },
+    );
   }
   return new PrepcastError("INTERNAL", err instanceof Error ? err.message : String(e), opts);
 }

@@ -70,10 +70,14 @@ export function assertNoCollisions(paths: Iterable<string>, where?: string): voi
     const key = collisionKey(p);
     const other = files.get(key);
     if (other !== undefined) {
-      throw new PrepcastError("PATH_COLLISION", `${where ? `${where}: ` : ""}paths ${JSON.stringify(other)} and ${JSON.stringify(p)} name the same file after case folding and Unicode normalization`, {
-        ...(where === undefined ? {} : { where }),
-        hint: "rename one of the two files so that they differ by more than case or Unicode form",
-      });
+      throw new PrepcastError(
+        "PATH_COLLISION",
+        `${where ? `${where}: ` : ""}paths ${JSON.stringify(other)} and ${JSON.stringify(p)} name the same file after case folding and Unicode normalization`,
+        {
+          ...(where === undefined ? {} : { where }),
+          hint: "rename one of the two files so that they differ by more than case or Unicode form",
+        },
+      );
     }
     files.set(key, p);
   }
@@ -82,10 +86,14 @@ export function assertNoCollisions(paths: Iterable<string>, where?: string): voi
     while (slash !== -1) {
       const dir = files.get(collisionKey(p.slice(0, slash)));
       if (dir !== undefined) {
-        throw new PrepcastError("PATH_COLLISION", `${where ? `${where}: ` : ""}${JSON.stringify(dir)} is a file but ${JSON.stringify(p)} needs it to be a directory`, {
-          ...(where === undefined ? {} : { where }),
-          hint: "a path cannot be both a file and a directory; rename one of them",
-        });
+        throw new PrepcastError(
+          "PATH_COLLISION",
+          `${where ? `${where}: ` : ""}${JSON.stringify(dir)} is a file but ${JSON.stringify(p)} needs it to be a directory`,
+          {
+            ...(where === undefined ? {} : { where }),
+            hint: "a path cannot be both a file and a directory; rename one of them",
+          },
+        );
       }
       slash = p.indexOf("/", slash + 1);
     }

@@ -41,7 +41,9 @@ export function parseIsoWithOffset(s: unknown, where: string): Date {
 /** Formats `date` as seen at UTC offset `offsetMinutes` (e.g. -360 for Mexico City): 2024-06-02T20:15:00-06:00. */
 export function formatIsoOffset(date: Date, offsetMinutes: number): string {
   if (!Number.isInteger(offsetMinutes) || Math.abs(offsetMinutes) > 14 * 60) {
-    throw new PrepcastError("TIME_INVALID", `offset ${offsetMinutes} minutes is not an integer within ±14 hours`, { hint: "pass the offset in minutes, e.g. -360 for UTC-06:00" });
+    throw new PrepcastError("TIME_INVALID", `offset ${offsetMinutes} minutes is not an integer within ±14 hours`, {
+      hint: "pass the offset in minutes, e.g. -360 for UTC-06:00",
+    });
   }
   const ms = date.getTime();
   if (!Number.isFinite(ms)) throw new PrepcastError("TIME_INVALID", "cannot format an invalid Date", { hint: "pass a valid Date" });

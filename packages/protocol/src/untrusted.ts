@@ -118,7 +118,13 @@ function answer(res: ServerResponse, status: number, text: string): void {
   }
   const body = Buffer.from(text);
   try {
-    res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": body.length, "cache-control": "no-store", "x-content-type-options": "nosniff", connection: "close" });
+    res.writeHead(status, {
+      "content-type": "text/plain; charset=utf-8",
+      "content-length": body.length,
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      connection: "close",
+    });
     res.end(body);
   } catch {
     res.destroy();
@@ -140,7 +146,10 @@ type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
 export function safeListener(name: string, handler: Listener, log: GuardLog = stderrGuardLog, maxHeaders = 0): Listener {
   const fail = (req: IncomingMessage, res: ServerResponse, e: unknown): void => {
     try {
-      log.error({ listener: name, code: "INTERNAL", method: peerText(req.method, 16), err: peerText(e instanceof Error ? e.message : String(e), 300) }, "an HTTP handler failed; answered 500, the listener keeps serving");
+      log.error(
+        { listener: name, code: "INTERNAL", method: peerText(req.method, 16), err: peerText(e instanceof Error ? e.message : String(e), 300) },
+        "an HTTP handler failed; answered 500, the listener keeps serving",
+      );
     } catch {
       /* a broken logger must not break the listener either */
     }
@@ -199,7 +208,12 @@ export function guardHttpServer<S extends Server>(server: S, opts: GuardOptions)
       socket.destroy();
       return;
     }
-    const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : err.code === "ERR_HTTP_REQUEST_TIMEOUT" || err.code === "ETIMEDOUT" ? "408 Request Timeout" : "400 Bad Request";
+    const status =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? "431 Request Header Fields Too Large"
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT" || err.code === "ETIMEDOUT"
+          ? "408 Request Timeout"
+          : "400 Bad Request";
     socket.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
     (socket as { destroySoon?: () => void }).destroySoon?.();
   });
@@ -217,7 +231,10 @@ export function isWildcardHost(host: string): boolean {
  * wildcard) and the configured ones. Entries may carry a port; without one the listener's port
  * is required.
  */
-export function hostChecker(listenHost: string, allowedHosts: readonly string[] = []): (hostHeader: string | undefined, localPort: number | undefined) => boolean {
+export function hostChecker(
+  listenHost: string,
+  allowedHosts: readonly string[] = [],
+): (hostHeader: string | undefined, localPort: number | undefined) => boolean {
   const own = isWildcardHost(listenHost) ? [] : [listenHost.includes(":") && !listenHost.startsWith("[") ? `[${listenHost}]` : listenHost];
   const names = new Set<string>();
   const withPort = new Set<string>();
@@ -227,7 +244,11 @@ export function hostChecker(listenHost: string, allowedHosts: readonly string[] 
     else names.add(v);
   }
   return (hostHeader, localPort) => {
-    const m = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+?)\.?(?::(\d{1,5}))?$/.exec(String(hostHeader ?? "").trim().toLowerCase());
+    const m = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+?)\.?(?::(\d{1,5}))?$/.exec(
+      String(hostHeader ?? "")
+        .trim()
+        .toLowerCase(),
+    );
     if (!m) return false;
     const name = m[1]!;
     const port = m[2] === undefined ? undefined : Number(m[2]);
@@ -235,7 +256,6 @@ export function hostChecker(listenHost: string, allowedHosts: readonly string[] 
     return names.has(name) && (port ?? 80) === localPort;
   };
 }
-
 
 /**
  * Aggregates a flood of similar records (auth failures, refused connections): the first
@@ -296,7 +316,9 @@ export function installLastResort(name: string, write: (line: string) => void = 
   const die = (kind: string, e: unknown): void => {
     try {
       const err = e instanceof Error ? e : new Error(String(e));
-      write(`${JSON.stringify({ level: "fatal", time: new Date().toISOString(), name, msg: `${kind}: exiting for a supervised restart`, code: "INTERNAL", err: err.message, stack: err.stack?.split("\n").slice(0, 12).join("\n") })}\n`);
+      write(
+        `${JSON.stringify({ level: "fatal", time: new Date().toISOString(), name, msg: `${kind}: exiting for a supervised restart`, code: "INTERNAL", err: err.message, stack: err.stack?.split("\n").slice(0, 12).join("\n") })}\n`,
+      );
     } finally {
       process.exit(EXIT_UNCAUGHT);
     }

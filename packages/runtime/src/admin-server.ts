@@ -71,13 +71,21 @@ export async function readJsonObject(req: http.IncomingMessage, limit = 16 * 102
 }
 
 /** /livez, /readyz and /metrics (Prometheus), plus the caller's routes. Bind it to localhost. */
-export async function startAdminServer(opts: AdminServerOptions): Promise<{ server: http.Server; address: { host: string; port: number }; close(): Promise<void> }> {
+export async function startAdminServer(
+  opts: AdminServerOptions,
+): Promise<{ server: http.Server; address: { host: string; port: number }; close(): Promise<void> }> {
   const hostOk = hostChecker(opts.host, opts.allowedHosts);
   const server = http.createServer({ connectionsCheckingInterval: 2000 }, (req, res) => {
     const target = parseRequestTarget(req.url);
     if (!target) return badRequest(res);
     // DNS rebinding: a page on an attacker's name that resolves to this address is another origin.
-    if (target.pathname !== "/livez" && target.pathname !== "/readyz" && !hostOk(req.headers.host, req.socket.localPort)) return sendJson(res, 421, { ok: false, code: "PEER_NOT_ALLOWED", message: "this listener does not answer to that Host name", hint: "use http://127.0.0.1:PORT/ (or a tunnel), or list the name in admin.allowedHosts" });
+    if (target.pathname !== "/livez" && target.pathname !== "/readyz" && !hostOk(req.headers.host, req.socket.localPort))
+      return sendJson(res, 421, {
+        ok: false,
+        code: "PEER_NOT_ALLOWED",
+        message: "this listener does not answer to that Host name",
+        hint: "use http://127.0.0.1:PORT/ (or a tunnel), or list the name in admin.allowedHosts",
+      });
     const url = new URL(`http://admin.invalid${target.pathname}${target.searchParams.size ? `?${target.searchParams}` : ""}`);
     void (async () => {
       try {
@@ -109,9 +117,10 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<{ serv
   return {
     server,
     address: { host: a.address, port: a.port },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -14,7 +14,11 @@ export interface EnvOverride {
   parse?: (raw: string) => unknown;
 }
 
-export const commaList = (raw: string): string[] => raw.split(",").map((s) => s.trim()).filter(Boolean);
+export const commaList = (raw: string): string[] =>
+  raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
   const keys = dotted.split(".");
@@ -98,20 +102,30 @@ export function loadConfig<S extends z.ZodType>(
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new PrepcastError("CONFIG_INVALID", `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { where: file, hint: "check the file and its permissions" });
+    throw new PrepcastError("CONFIG_INVALID", `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+      where: file,
+      hint: "check the file and its permissions",
+    });
   }
   let raw: unknown;
   try {
     raw = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
   } catch (e) {
     const where = e instanceof YAMLParseError && e.linePos ? `${file}:${e.linePos[0].line}:${e.linePos[0].col}` : file;
-    throw new PrepcastError("CONFIG_INVALID", `config file ${where} is not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message.split("\n")[0]}`, {
-      where,
-      hint: "fix the syntax at that line (indentation with spaces, `key: value`, quotes around values with `: ` or `#`)",
-    });
+    throw new PrepcastError(
+      "CONFIG_INVALID",
+      `config file ${where} is not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message.split("\n")[0]}`,
+      {
+        where,
+        hint: "fix the syntax at that line (indentation with spaces, `key: value`, quotes around values with `: ` or `#`)",
+      },
+    );
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new PrepcastError("CONFIG_INVALID", `config file ${file} must hold a mapping of settings`, { where: file, hint: "start from the example `init` writes" });
+    throw new PrepcastError("CONFIG_INVALID", `config file ${file} must hold a mapping of settings`, {
+      where: file,
+      hint: "start from the example `init` writes",
+    });
   }
   const env = opts.env ?? process.env;
   const fromEnv = new Map<string, string>();
@@ -170,7 +184,14 @@ export function resolveFrom(baseDir: string, p: string): string {
  * says which user, the file's owner and mode, and the command to run), that a secret is mode 0600,
  * and then `validate(file)` (parse it; a thrown error becomes the field's problem).
  */
-export function checkConfigFile(ctx: ConfigCheckContext, field: string, value: string | undefined, kind: FileKind, validate?: (file: string) => void, missingHint?: string): void {
+export function checkConfigFile(
+  ctx: ConfigCheckContext,
+  field: string,
+  value: string | undefined,
+  kind: FileKind,
+  validate?: (file: string) => void,
+  missingHint?: string,
+): void {
   if (value === undefined) return;
   const file = ctx.resolve(value);
   const access = readAccessProblem(file, kind);

@@ -100,7 +100,11 @@ function directoryProblem(file: string, account: Account): AccessProblem | null 
     try {
       st = fs.statSync(d);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return { message: `directory ${d} does not exist`, fix: `check the path, or create it: run \`sudo install -d -o root -g ${account.group} -m 0750 ${d}\`` };
+      if ((e as NodeJS.ErrnoException).code === "ENOENT")
+        return {
+          message: `directory ${d} does not exist`,
+          fix: `check the path, or create it: run \`sudo install -d -o root -g ${account.group} -m 0750 ${d}\``,
+        };
       continue;
     }
     if (!st.isDirectory()) return { message: `${d} is not a directory`, fix: "check the path" };
@@ -154,7 +158,10 @@ export function secretModeProblem(file: string): AccessProblem | null {
     return null; // reported by readAccessProblem
   }
   if ((st.mode & 0o077) === 0) return null;
-  return { message: `${file} is a secret but has mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}: group and others must have no access`, fix: `run \`sudo chmod 0600 ${file}\`` };
+  return {
+    message: `${file} is a secret but has mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}: group and others must have no access`,
+    fix: `run \`sudo chmod 0600 ${file}\``,
+  };
 }
 
 /**
@@ -184,11 +191,20 @@ export function writableDirectoryProblem(dir: string, account: Account = current
     return null;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EROFS") {
-      return { message: `${existing === abs ? abs : `${abs} cannot be created: ${existing}`} is on a read-only file system (under systemd, ProtectSystem=strict leaves only the unit's ReadWritePaths writable)`, fix: "use a path the service may write, e.g. under /var/lib/prepcast (receiver) or /var/lib/prepcast-publisher (publisher)" };
+      return {
+        message: `${existing === abs ? abs : `${abs} cannot be created: ${existing}`} is on a read-only file system (under systemd, ProtectSystem=strict leaves only the unit's ReadWritePaths writable)`,
+        fix: "use a path the service may write, e.g. under /var/lib/prepcast (receiver) or /var/lib/prepcast-publisher (publisher)",
+      };
     }
     const st = fs.statSync(existing);
     return existing === abs
-      ? { message: `${who(account)} cannot write directory ${abs} (${describeOwnership(st)})`, fix: `run \`sudo chown ${account.user}:${account.group} ${abs} && sudo chmod 0750 ${abs}\`` }
-      : { message: `${who(account)} cannot create ${abs}: ${existing} is not writable (${describeOwnership(st)})`, fix: `run \`sudo install -d -o ${account.user} -g ${account.group} -m 0750 ${abs}\`` };
+      ? {
+          message: `${who(account)} cannot write directory ${abs} (${describeOwnership(st)})`,
+          fix: `run \`sudo chown ${account.user}:${account.group} ${abs} && sudo chmod 0750 ${abs}\``,
+        }
+      : {
+          message: `${who(account)} cannot create ${abs}: ${existing} is not writable (${describeOwnership(st)})`,
+          fix: `run \`sudo install -d -o ${account.user} -g ${account.group} -m 0750 ${abs}\``,
+        };
   }
 }

@@ -13,7 +13,10 @@ export function ownerOption(spec: string | undefined): Account | undefined {
   try {
     return lookupAccount(spec);
   } catch (e) {
-    throw new PrepcastError("CONFIG_INVALID", `--owner ${spec}: ${(e as Error).message}`, { where: "--owner", hint: "give the user the service runs as, e.g. --owner prepcast" });
+    throw new PrepcastError("CONFIG_INVALID", `--owner ${spec}: ${(e as Error).message}`, {
+      where: "--owner",
+      hint: "give the user the service runs as, e.g. --owner prepcast",
+    });
   }
 }
 

@@ -24,7 +24,8 @@ export function parseListenAddress(value: string): { host: string; port: number 
   const port = Number(m[3]);
   if (port > 65535) return `port ${port} in "${value}" is above 65535`;
   const host = (m[1] ?? m[2])!;
-  if (host !== "localhost" && net.isIP(host) === 0) return `"${host}" in "${value}" is not an IP address: listen on an address of this machine (0.0.0.0 for all IPv4, :: for all, 127.0.0.1 for loopback only)`;
+  if (host !== "localhost" && net.isIP(host) === 0)
+    return `"${host}" in "${value}" is not an IP address: listen on an address of this machine (0.0.0.0 for all IPv4, :: for all, 127.0.0.1 for loopback only)`;
   if (m[1] !== undefined && net.isIPv6(host) === false) return `"[${host}]" in "${value}" is not an IPv6 address`;
   if (m[2] !== undefined && net.isIPv6(host)) return `write the IPv6 address in brackets: "[${host}]:${port}"`;
   return { host, port };
@@ -88,7 +89,8 @@ function errnoOf(e: unknown): string | undefined {
 
 const LISTEN_HINTS: Record<string, (host: string, port: number, field: string) => string> = {
   EADDRINUSE: (_h, port, field) => `another process holds this address: find it with \`ss -ltnp 'sport = :${port}'\` and stop it, or change ${field}`,
-  EACCES: (_h, port, field) => `ports below 1024 need root or CAP_NET_BIND_SERVICE (the systemd unit grants it; a container needs it too): grant it, or choose a port >= 1024 in ${field} (${port})`,
+  EACCES: (_h, port, field) =>
+    `ports below 1024 need root or CAP_NET_BIND_SERVICE (the systemd unit grants it; a container needs it too): grant it, or choose a port >= 1024 in ${field} (${port})`,
   EADDRNOTAVAIL: (host, _p, field) => `${host} is not an address of this machine (\`ip -br addr\`): use one of its addresses, or 0.0.0.0, in ${field}`,
 };
 

@@ -62,7 +62,20 @@ const COLORS = { text: "#222222", muted: "#555555", warn: "#a52a1c", ok: "#2a6f3
 
 /** Writes the report; resolves with the PDF bytes. */
 export function renderPdfReport(spec: PdfReportSpec): Promise<Buffer> {
-  const doc = new PDFDocument({ size: "A4", margin: 50, bufferPages: true, compress: spec.compress !== false, info: { Title: pdfText(spec.title), Author: pdfText(spec.author ?? "PREPcast"), Creator: "PREPcast", Producer: "PREPcast (pdfkit)", CreationDate: spec.createdAt, ModDate: spec.createdAt } });
+  const doc = new PDFDocument({
+    size: "A4",
+    margin: 50,
+    bufferPages: true,
+    compress: spec.compress !== false,
+    info: {
+      Title: pdfText(spec.title),
+      Author: pdfText(spec.author ?? "PREPcast"),
+      Creator: "PREPcast",
+      Producer: "PREPcast (pdfkit)",
+      CreationDate: spec.createdAt,
+      ModDate: spec.createdAt,
+    },
+  });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on("data", (c: Buffer) => chunks.push(c));
@@ -86,8 +99,18 @@ export function renderPdfReport(spec: PdfReportSpec): Promise<Buffer> {
   function heading(text: string, level: 1 | 2): void {
     ensure(level === 1 ? 60 : 40);
     doc.moveDown(level === 1 ? 0.8 : 0.5);
-    doc.font("Helvetica-Bold").fontSize(level === 1 ? 15 : 12).fillColor(COLORS.rule).text(pdfText(text), left, doc.y, { width });
-    if (level === 1) doc.moveTo(left, doc.y + 1).lineTo(left + width, doc.y + 1).lineWidth(1.2).strokeColor(COLORS.rule).stroke();
+    doc
+      .font("Helvetica-Bold")
+      .fontSize(level === 1 ? 15 : 12)
+      .fillColor(COLORS.rule)
+      .text(pdfText(text), left, doc.y, { width });
+    if (level === 1)
+      doc
+        .moveTo(left, doc.y + 1)
+        .lineTo(left + width, doc.y + 1)
+        .lineWidth(1.2)
+        .strokeColor(COLORS.rule)
+        .stroke();
     doc.moveDown(0.4);
     doc.fillColor(COLORS.text);
   }
@@ -115,7 +138,11 @@ export function renderPdfReport(spec: PdfReportSpec): Promise<Buffer> {
       cells.forEach((c, i) => {
         if (bold) doc.rect(x, y, widths[i]!, h).fillColor(COLORS.head).fill();
         doc.rect(x, y, widths[i]!, h).lineWidth(0.5).strokeColor(COLORS.grid).stroke();
-        doc.font(bold ? "Helvetica-Bold" : "Helvetica").fontSize(8.5).fillColor(COLORS.text).text(c, x + pad, y + pad, { width: widths[i]! - 2 * pad, align: columns[i]!.align ?? "left" });
+        doc
+          .font(bold ? "Helvetica-Bold" : "Helvetica")
+          .fontSize(8.5)
+          .fillColor(COLORS.text)
+          .text(c, x + pad, y + pad, { width: widths[i]! - 2 * pad, align: columns[i]!.align ?? "left" });
         x += widths[i]!;
       });
       doc.x = left;
@@ -137,7 +164,13 @@ export function renderPdfReport(spec: PdfReportSpec): Promise<Buffer> {
   }
 
   function keyValue(rows: [string, string][]): void {
-    table([{ header: "", width: 1 }, { header: "", width: 2.6 }], rows);
+    table(
+      [
+        { header: "", width: 1 },
+        { header: "", width: 2.6 },
+      ],
+      rows,
+    );
   }
 
   function drawing(d: PdfDrawing, caption: string | undefined): void {
@@ -148,12 +181,33 @@ export function renderPdfReport(spec: PdfReportSpec): Promise<Buffer> {
     const X = (v: number): number => ox + v * scale;
     const Y = (v: number): number => oy + v * scale;
     for (const b of d.boxes) {
-      doc.roundedRect(X(b.x), Y(b.y), b.w * scale, b.h * scale, 6 * scale).lineWidth(1).fillAndStroke(b.fill, COLORS.rule);
-      doc.fillColor(COLORS.text).font("Helvetica-Bold").fontSize(12 * scale).text(pdfText(b.title), X(b.x), Y(b.y + 10), { width: b.w * scale, align: "center", lineBreak: false, ellipsis: true, height: 14 * scale });
-      b.lines.forEach((l, i) => doc.font("Helvetica").fontSize(9.5 * scale).text(pdfText(l), X(b.x + 4), Y(b.y + 31 + i * 15), { width: (b.w - 8) * scale, align: "center", lineBreak: false, ellipsis: true, height: 12 * scale }));
+      doc
+        .roundedRect(X(b.x), Y(b.y), b.w * scale, b.h * scale, 6 * scale)
+        .lineWidth(1)
+        .fillAndStroke(b.fill, COLORS.rule);
+      doc
+        .fillColor(COLORS.text)
+        .font("Helvetica-Bold")
+        .fontSize(12 * scale)
+        .text(pdfText(b.title), X(b.x), Y(b.y + 10), { width: b.w * scale, align: "center", lineBreak: false, ellipsis: true, height: 14 * scale });
+      b.lines.forEach((l, i) =>
+        doc
+          .font("Helvetica")
+          .fontSize(9.5 * scale)
+          .text(pdfText(l), X(b.x + 4), Y(b.y + 31 + i * 15), {
+            width: (b.w - 8) * scale,
+            align: "center",
+            lineBreak: false,
+            ellipsis: true,
+            height: 12 * scale,
+          }),
+      );
     }
     for (const a of d.arrows) {
-      doc.save().lineWidth(1.5 * scale).strokeColor(COLORS.rule);
+      doc
+        .save()
+        .lineWidth(1.5 * scale)
+        .strokeColor(COLORS.rule);
       if (a.dashed) doc.dash(5 * scale, { space: 4 * scale });
       doc.moveTo(X(a.x1), Y(a.y1)).lineTo(X(a.x2), Y(a.y2)).stroke().undash();
       // the arrowhead
@@ -161,13 +215,20 @@ export function renderPdfReport(spec: PdfReportSpec): Promise<Buffer> {
       const hx = X(a.x2);
       const hy = Y(a.y2);
       const len = 8 * scale;
-      doc.polygon([hx, hy], [hx - len * Math.cos(ang - 0.4), hy - len * Math.sin(ang - 0.4)], [hx - len * Math.cos(ang + 0.4), hy - len * Math.sin(ang + 0.4)]).fillColor(COLORS.rule).fill();
+      doc
+        .polygon([hx, hy], [hx - len * Math.cos(ang - 0.4), hy - len * Math.sin(ang - 0.4)], [hx - len * Math.cos(ang + 0.4), hy - len * Math.sin(ang + 0.4)])
+        .fillColor(COLORS.rule)
+        .fill();
       doc.restore();
       const lines = a.label ? a.label.split("\n") : [];
       lines.forEach((l, i) => {
         const cx = (a.x1 + a.x2) / 2;
         const cy = (a.y1 + a.y2) / 2 - 15 - (lines.length - 1 - i) * 12;
-        doc.fillColor(COLORS.text).font("Helvetica").fontSize(9 * scale).text(pdfText(l), X(cx - 110), Y(cy), { width: 220 * scale, align: "center", lineBreak: false });
+        doc
+          .fillColor(COLORS.text)
+          .font("Helvetica")
+          .fontSize(9 * scale)
+          .text(pdfText(l), X(cx - 110), Y(cy), { width: 220 * scale, align: "center", lineBreak: false });
       });
     }
     doc.x = left;
@@ -185,8 +246,15 @@ export function renderPdfReport(spec: PdfReportSpec): Promise<Buffer> {
     for (const r of rows) {
       ensure(13);
       const y = doc.y;
-      doc.font("Helvetica").fontSize(8).fillColor(COLORS.text).text(pdfText(r.label), left, y + 1, { width: labelW - 6, align: "right", lineBreak: false, ellipsis: true, height: 10 });
-      doc.rect(left + labelW, y + 1, Math.max(0.5, (r.value / max) * plotW), 9).fillColor(color).fill();
+      doc
+        .font("Helvetica")
+        .fontSize(8)
+        .fillColor(COLORS.text)
+        .text(pdfText(r.label), left, y + 1, { width: labelW - 6, align: "right", lineBreak: false, ellipsis: true, height: 10 });
+      doc
+        .rect(left + labelW, y + 1, Math.max(0.5, (r.value / max) * plotW), 9)
+        .fillColor(color)
+        .fill();
       doc.fillColor(COLORS.text).text(r.value.toLocaleString("es-MX"), left + labelW + (r.value / max) * plotW + 4, y + 1, { lineBreak: false });
       doc.x = left;
       doc.y = y + 13;
@@ -231,7 +299,11 @@ export function renderPdfReport(spec: PdfReportSpec): Promise<Buffer> {
     const y = doc.page.height - doc.page.margins.bottom + 8;
     const savedBottom = doc.page.margins.bottom;
     doc.page.margins.bottom = 0; // writing in the margin must not add a page
-    doc.font("Helvetica").fontSize(8).fillColor(COLORS.muted).text(`${pdfText(spec.footer)} · página ${i + 1} de ${range.count}`, left, y, { width, align: "center", lineBreak: false });
+    doc
+      .font("Helvetica")
+      .fontSize(8)
+      .fillColor(COLORS.muted)
+      .text(`${pdfText(spec.footer)} · página ${i + 1} de ${range.count}`, left, y, { width, align: "center", lineBreak: false });
     doc.page.margins.bottom = savedBottom;
   }
   doc.end();

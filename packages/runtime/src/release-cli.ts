@@ -4,7 +4,18 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
-import { PrepcastError, cliAction, formatBytes, generateKeyPair, readReleasePublicKey, releaseKeyPem, reportCliSuccess, verifyRelease, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
+import {
+  PrepcastError,
+  cliAction,
+  formatBytes,
+  generateKeyPair,
+  readReleasePublicKey,
+  releaseKeyPem,
+  reportCliSuccess,
+  verifyRelease,
+  writePublicKeyFile,
+  writeSecretKeyFile,
+} from "@prepcast/protocol";
 
 export function registerVerifyRelease(program: Command): void {
   program
@@ -47,11 +58,15 @@ export function registerReleaseKey(program: Command): void {
         const keyid = writeSecretKeyFile(path.join(opts.dir, "release.key"), kp);
         writePublicKeyFile(path.join(opts.dir, "release.pub"), kp.publicKey);
         fs.writeFileSync(path.join(opts.dir, "release.pem"), releaseKeyPem(kp.publicKey), { flag: "wx", mode: 0o644 });
-        reportCliSuccess(opts.json === true, { keyid, key: path.join(opts.dir, "release.key"), pub: path.join(opts.dir, "release.pub"), pem: path.join(opts.dir, "release.pem") }, [
-          `release key fingerprint (SHA-256 of the public key): ${keyid}`,
-          `sign releases with: npm run release -- --key ${path.join(opts.dir, "release.key")}`,
-          `publish ${path.join(opts.dir, "release.pub")} and ${path.join(opts.dir, "release.pem")} with the fingerprint above; keep release.key offline`,
-        ]);
+        reportCliSuccess(
+          opts.json === true,
+          { keyid, key: path.join(opts.dir, "release.key"), pub: path.join(opts.dir, "release.pub"), pem: path.join(opts.dir, "release.pem") },
+          [
+            `release key fingerprint (SHA-256 of the public key): ${keyid}`,
+            `sign releases with: npm run release -- --key ${path.join(opts.dir, "release.key")}`,
+            `publish ${path.join(opts.dir, "release.pub")} and ${path.join(opts.dir, "release.pem")} with the fingerprint above; keep release.key offline`,
+          ],
+        );
       }),
     );
 }

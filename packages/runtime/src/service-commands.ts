@@ -70,7 +70,11 @@ export function registerWaitReady(program: Command, adminListenOf: (configFile: 
     .description("wait until the running service answers ready on its admin /readyz (the systemd unit's ExecStartPost); exit 0 when ready")
     .requiredOption("--config <FILE>", "the service's config (admin.listen says where to ask)")
     .option("--timeout <SECONDS>", "give up after this long", positiveInteger, 80)
-    .option("--pid <PID>", "stop waiting as soon as this process (the service) is gone; default: $MAINPID, which systemd sets for ExecStartPost", positiveInteger)
+    .option(
+      "--pid <PID>",
+      "stop waiting as soon as this process (the service) is gone; default: $MAINPID, which systemd sets for ExecStartPost",
+      positiveInteger,
+    )
     .action(
       cliAction(async (opts: { config: string; timeout: number; pid?: number }) => {
         let listen: string;
@@ -81,7 +85,9 @@ export function registerWaitReady(program: Command, adminListenOf: (configFile: 
           // stops this ExecStartPost. Failing here first would make systemd SIGTERM the service and
           // restart it (Restart=on-failure), the loop RestartPreventExitStatus=78 exists to prevent.
           listen = adminListenAsWritten(opts.config) ?? defaultAdminListen;
-          process.stderr.write(`wait-ready: ${opts.config} does not load (${(e as Error).message.split("\n")[0]}); waiting on ${listen} for the service's own verdict\n`);
+          process.stderr.write(
+            `wait-ready: ${opts.config} does not load (${(e as Error).message.split("\n")[0]}); waiting on ${listen} for the service's own verdict\n`,
+          );
         }
         const url = readyzUrl(listen, `${opts.config}: admin.listen`);
         await waitReady(url, opts.timeout * 1000, 250, opts.pid ?? mainPidFromEnv());
@@ -111,7 +117,9 @@ function adminListenAsWritten(configFile: string): string | undefined {
 export function registerCheckConfig(program: Command, load: (configFile: string) => unknown): void {
   program
     .command("check-config")
-    .description("check a config file exactly as `run` reads it (files, keys, listeners) without starting anything; exit 0 when valid, 78 with every problem listed")
+    .description(
+      "check a config file exactly as `run` reads it (files, keys, listeners) without starting anything; exit 0 when valid, 78 with every problem listed",
+    )
     .requiredOption("--config <FILE>", "the config to check")
     .option("--json", "print the result as JSON")
     .action(async (opts: { config: string; json?: boolean }) => {
@@ -120,7 +128,8 @@ export function registerCheckConfig(program: Command, load: (configFile: string)
         reportCliSuccess(opts.json === true, { config: opts.config }, [`${opts.config}: valid`]);
       } catch (e) {
         const code = reportCliError(e, opts.json === true);
-        process.exitCode = isPrepcastError(e, "CONFIG_INVALID") || isPrepcastError(e, "KEY_FILE_INVALID") || isPrepcastError(e, "KEY_FILE_PERMISSIONS") ? EXIT_CONFIG : code;
+        process.exitCode =
+          isPrepcastError(e, "CONFIG_INVALID") || isPrepcastError(e, "KEY_FILE_INVALID") || isPrepcastError(e, "KEY_FILE_PERMISSIONS") ? EXIT_CONFIG : code;
       }
     });
 }

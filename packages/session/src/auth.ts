@@ -44,7 +44,10 @@ export function verifyAuth(role: "publisher" | "receiver", params: AuthParams, s
   if (!verifyStrict(signedMessage(`auth-${role}`, authTranscript(params)), signature, key)) {
     throw new PrepcastError("AUTH_FAILED", `the ${role} did not prove possession of its registered identity key`, {
       where,
-      hint: role === "publisher" ? "check the publisher identity public key pinned in the receiver config" : "check the receiver's identity public key in the publisher registry",
+      hint:
+        role === "publisher"
+          ? "check the publisher identity public key pinned in the receiver config"
+          : "check the receiver's identity public key in the publisher registry",
     });
   }
 }

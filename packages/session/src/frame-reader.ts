@@ -25,7 +25,10 @@ export class FrameReader {
    * flow control holds the peer back; frames are up to 8 MiB each, and 1024 of them unread would
    * otherwise be 8 GiB in memory.
    */
-  constructor(private readonly conn: FrameConnection, opts: { maxQueued?: number; maxQueuedBytes?: number } = {}) {
+  constructor(
+    private readonly conn: FrameConnection,
+    opts: { maxQueued?: number; maxQueuedBytes?: number } = {},
+  ) {
     this.maxQueued = opts.maxQueued ?? 1024;
     this.maxQueuedBytes = opts.maxQueuedBytes ?? 64 * 1024 * 1024;
     void this.pump();
@@ -48,7 +51,9 @@ export class FrameReader {
           // a flood: end the session now rather than after working through the backlog
           this.queue.length = 0;
           this.bytes = 0;
-          throw new PrepcastError("PROTOCOL_ERROR", `peer sent more than ${this.maxQueued} frames without waiting for an answer`, { where: this.conn.remoteAddress });
+          throw new PrepcastError("PROTOCOL_ERROR", `peer sent more than ${this.maxQueued} frames without waiting for an answer`, {
+            where: this.conn.remoteAddress,
+          });
         }
         this.queue.push(frame);
         this.bytes += frameBytes(frame);
@@ -106,7 +111,11 @@ export class FrameReader {
         throw new PrepcastError("UNAVAILABLE", `connection closed while waiting for ${what}`, { where: this.conn.remoteAddress });
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new PrepcastError("TIMEOUT", `no ${what} within ${Math.round(timeoutMs / 1000)} s`, { where: this.conn.remoteAddress, hint: "the peer stalled; the session will be retried" });
+      if (left <= 0)
+        throw new PrepcastError("TIMEOUT", `no ${what} within ${Math.round(timeoutMs / 1000)} s`, {
+          where: this.conn.remoteAddress,
+          hint: "the peer stalled; the session will be retried",
+        });
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(t);

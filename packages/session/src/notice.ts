@@ -29,7 +29,11 @@ const NoticeSchema = z.strictObject({
   receiverId: z.string().min(1).max(128),
   process: z.string().min(1).max(64),
   channel: z.enum(["produccion", "simulacro"]),
-  issuedAt: z.string().min(1).max(64).refine((s) => isoWithOffsetProblem(s) === undefined, "must be ISO 8601 with an explicit offset"),
+  issuedAt: z
+    .string()
+    .min(1)
+    .max(64)
+    .refine((s) => isoWithOffsetProblem(s) === undefined, "must be ISO 8601 with an explicit offset"),
   text: z.string().min(1).max(8192),
 });
 
@@ -37,7 +41,8 @@ export const MAX_NOTICE_BYTES = 16 * 1024;
 
 export function signNotice(doc: NoticeDoc, secretKey: Uint8Array): { notice: Buffer; signature: Uint8Array } {
   const notice = canonicalBytes(doc);
-  if (notice.length > MAX_NOTICE_BYTES) throw new PrepcastError("TOO_LARGE", `notice is ${notice.length} bytes (limit ${MAX_NOTICE_BYTES})`, { hint: "shorten the notice text" });
+  if (notice.length > MAX_NOTICE_BYTES)
+    throw new PrepcastError("TOO_LARGE", `notice is ${notice.length} bytes (limit ${MAX_NOTICE_BYTES})`, { hint: "shorten the notice text" });
   return { notice, signature: signDetached(signedMessage("notice", notice), secretKey) };
 }
 
@@ -60,11 +65,16 @@ export function verifyNotice(
   }
   const parsed = NoticeSchema.safeParse(parseCanonical(notice, where));
   if (!parsed.success) {
-    throw new PrepcastError("PROTOCOL_ERROR", `notice has the wrong shape: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, { where });
+    throw new PrepcastError("PROTOCOL_ERROR", `notice has the wrong shape: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, {
+      where,
+    });
   }
   const doc = parsed.data as NoticeDoc;
-  if (doc.receiverId !== expect.receiverId) throw new PrepcastError("PEER_NOT_ALLOWED", `notice is addressed to receiver "${doc.receiverId}", not "${expect.receiverId}"`, { where });
-  if (doc.publisherId !== expect.publisherId) throw new PrepcastError("PEER_NOT_ALLOWED", `notice names publisher "${doc.publisherId}", not "${expect.publisherId}"`, { where });
-  if (doc.process !== expect.process) throw new PrepcastError("CHANNEL_MISMATCH", `notice is for process ${doc.process}, this receiver accepts ${expect.process}`, { where });
+  if (doc.receiverId !== expect.receiverId)
+    throw new PrepcastError("PEER_NOT_ALLOWED", `notice is addressed to receiver "${doc.receiverId}", not "${expect.receiverId}"`, { where });
+  if (doc.publisherId !== expect.publisherId)
+    throw new PrepcastError("PEER_NOT_ALLOWED", `notice names publisher "${doc.publisherId}", not "${expect.publisherId}"`, { where });
+  if (doc.process !== expect.process)
+    throw new PrepcastError("CHANNEL_MISMATCH", `notice is for process ${doc.process}, this receiver accepts ${expect.process}`, { where });
   return doc;
 }

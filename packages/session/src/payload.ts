@@ -106,7 +106,10 @@ export class PartialPayload {
   private fd: number | null = null;
   private offset = 0;
 
-  private constructor(readonly dir: string, readonly meta: PartialMeta) {}
+  private constructor(
+    readonly dir: string,
+    readonly meta: PartialMeta,
+  ) {}
 
   static metaPath(dir: string): string {
     return path.join(dir, "partial.json");
@@ -194,7 +197,9 @@ export class PartialPayload {
     const digest = (await hashFile(file)).sha256;
     if (digest !== this.meta.payloadSha256) {
       await this.discard();
-      throw new PrepcastError("HASH_MISMATCH", `payload SHA-256 ${digest} differs from the offered ${this.meta.payloadSha256}`, { hint: "the transfer restarts from zero" });
+      throw new PrepcastError("HASH_MISMATCH", `payload SHA-256 ${digest} differs from the offered ${this.meta.payloadSha256}`, {
+        hint: "the transfer restarts from zero",
+      });
     }
     return file;
   }

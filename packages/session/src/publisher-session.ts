@@ -92,12 +92,18 @@ export class PublisherSession {
     try {
       const h = await reader.expect("hello", timeouts.handshakeMs);
       if (h.protocolVersion !== PROTOCOL_VERSION) {
-        throw new PrepcastError("PROTOCOL_ERROR", `receiver speaks protocol version ${h.protocolVersion}, this publisher ${PROTOCOL_VERSION}`, { hint: "upgrade the older side" });
+        throw new PrepcastError("PROTOCOL_ERROR", `receiver speaks protocol version ${h.protocolVersion}, this publisher ${PROTOCOL_VERSION}`, {
+          hint: "upgrade the older side",
+        });
       }
       if (h.receiverId !== opts.receiver.id || !sameKey(h.identityPublicKey, opts.receiver.publicKey)) {
-        throw new PrepcastError("AUTH_FAILED", `peer at ${conn.remoteAddress} claims to be "${peerText(h.receiverId, 64)}" but "${opts.receiver.id}" with its registered key was expected`, {
-          hint: "check the receiver's address and identity key in the registry",
-        });
+        throw new PrepcastError(
+          "AUTH_FAILED",
+          `peer at ${conn.remoteAddress} claims to be "${peerText(h.receiverId, 64)}" but "${opts.receiver.id}" with its registered key was expected`,
+          {
+            hint: "check the receiver's address and identity key in the registry",
+          },
+        );
       }
       if (!h.nonce || h.nonce.length !== 32) throw new PrepcastError("AUTH_FAILED", "receiver nonce must be 32 bytes");
       const nonce = randomBytes(32);
@@ -174,7 +180,8 @@ export class PublisherSession {
       });
       const reply = await this.expectSkippingVolunteered("offerReply", this.timeouts.transferMs, null);
       // the receiver's words: bounded before the publisher's incidents, audit and dashboard show them
-      if (!reply.accept) return { status: "refused", code: isErrorCode(reply.code) ? reply.code : "PROTOCOL_ERROR", message: peerText(reply.message || "refused", 300) };
+      if (!reply.accept)
+        return { status: "refused", code: isErrorCode(reply.code) ? reply.code : "PROTOCOL_ERROR", message: peerText(reply.message || "refused", 300) };
       const resumedFrom = Number(reply.resumeOffset ?? 0);
       if (resumedFrom > plan.payload.size || (resumedFrom % chunkSize !== 0 && resumedFrom !== plan.payload.size)) {
         throw new PrepcastError("PROTOCOL_ERROR", `receiver asked to resume at ${resumedFrom}, not a chunk boundary within ${plan.payload.size}`);
@@ -214,7 +221,11 @@ export class PublisherSession {
    * going live on its own timer can race an offer): those are verified and kept for
    * takeVolunteeredReceipts() instead of failing the transfer.
    */
-  private async expectSkippingVolunteered<K extends "offerReply" | "receipt">(body: K, timeoutMs: number, offered: CutRefInfo | null): Promise<NonNullable<import("./frame-reader").Frame[K]>> {
+  private async expectSkippingVolunteered<K extends "offerReply" | "receipt">(
+    body: K,
+    timeoutMs: number,
+    offered: CutRefInfo | null,
+  ): Promise<NonNullable<import("./frame-reader").Frame[K]>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const f = await this.reader.next(Math.max(1, deadline - Date.now()), body);
@@ -241,7 +252,10 @@ export class PublisherSession {
    * Waits up to `ms` for something the receiver volunteers while no transfer runs: a later
    * receipt (an embargoed cut went live) or a status. Null on timeout; throws when the session ended.
    */
-  async idle(ms: number, signal?: AbortSignal): Promise<{ receipt: { doc: ReceiptDoc; receiptBytes: Buffer; receiptSignature: Buffer } } | { status: CutRefInfo | null } | null> {
+  async idle(
+    ms: number,
+    signal?: AbortSignal,
+  ): Promise<{ receipt: { doc: ReceiptDoc; receiptBytes: Buffer; receiptSignature: Buffer } } | { status: CutRefInfo | null } | null> {
     let f;
     try {
       f = signal ? await this.reader.next(ms, "anything", signal) : await this.reader.next(ms, "anything");
@@ -253,7 +267,13 @@ export class PublisherSession {
     if (f.body === "receipt" && f.receipt) {
       const receiptBytes = Buffer.from(f.receipt.receipt ?? []);
       const receiptSignature = Buffer.from(f.receipt.signature ?? []);
-      return { receipt: { doc: verifyReceipt(receiptBytes, receiptSignature, this.opts.receiver.publicKey, `receipt from ${this.opts.receiver.id}`), receiptBytes, receiptSignature } };
+      return {
+        receipt: {
+          doc: verifyReceipt(receiptBytes, receiptSignature, this.opts.receiver.publicKey, `receipt from ${this.opts.receiver.id}`),
+          receiptBytes,
+          receiptSignature,
+        },
+      };
     }
     if (f.body === "status") return { status: fromWireRef(f.status?.live) };
     throw new PrepcastError("PROTOCOL_ERROR", `unexpected ${f.body} from an idle receiver`, { where: this.conn.remoteAddress });

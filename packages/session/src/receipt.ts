@@ -42,7 +42,11 @@ export function verifyReceipt(receipt: Uint8Array, signature: Uint8Array, receiv
   }
   const parsed = ReceiptSchema.safeParse(parseCanonical(receipt, where));
   if (!parsed.success) {
-    throw new PrepcastError("PROTOCOL_ERROR", `receipt has the wrong shape: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, { where });
+    throw new PrepcastError(
+      "PROTOCOL_ERROR",
+      `receipt has the wrong shape: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      { where },
+    );
   }
   return parsed.data as ReceiptDoc;
 }

@@ -30,7 +30,10 @@ export class ReceiverSession {
   private readonly clock: () => Date;
   private publisherId = "";
 
-  constructor(private readonly conn: FrameConnection, private readonly opts: ReceiverSessionOptions) {
+  constructor(
+    private readonly conn: FrameConnection,
+    private readonly opts: ReceiverSessionOptions,
+  ) {
     this.reader = new FrameReader(conn);
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     this.clock = opts.clock ?? (() => new Date());
@@ -97,12 +100,18 @@ export class ReceiverSession {
     // Before authentication a peer gets a small frame: an id, a key, a nonce, a signature.
     const authBytes = (pa.publisherId?.length ?? 0) + (pa.identityPublicKey?.length ?? 0) + (pa.nonce?.length ?? 0) + (pa.signature?.length ?? 0);
     if (authBytes > PRE_AUTH_MAX_BYTES) {
-      throw new PrepcastError("MESSAGE_TOO_LARGE", `PublisherAuth of ${authBytes} bytes, over the ${PRE_AUTH_MAX_BYTES} allowed before authentication`, { hint: "an honest publisher sends an id of at most 64 characters, a 32-byte key and nonce and a 64-byte signature" });
+      throw new PrepcastError("MESSAGE_TOO_LARGE", `PublisherAuth of ${authBytes} bytes, over the ${PRE_AUTH_MAX_BYTES} allowed before authentication`, {
+        hint: "an honest publisher sends an id of at most 64 characters, a 32-byte key and nonce and a 64-byte signature",
+      });
     }
     if (pa.publisherId !== o.publisher.id || !sameKey(pa.identityPublicKey, o.publisher.publicKey)) {
-      throw new PrepcastError("AUTH_FAILED", `publisher "${peerText(pa.publisherId, 64)}" is not the pinned publisher "${o.publisher.id}" or presents another key`, {
-        hint: "check publisher.id and publisher.identityPublicKey in the receiver config",
-      });
+      throw new PrepcastError(
+        "AUTH_FAILED",
+        `publisher "${peerText(pa.publisherId, 64)}" is not the pinned publisher "${o.publisher.id}" or presents another key`,
+        {
+          hint: "check publisher.id and publisher.identityPublicKey in the receiver config",
+        },
+      );
     }
     if (!pa.nonce || pa.nonce.length !== 32) throw new PrepcastError("AUTH_FAILED", "publisher nonce must be 32 bytes");
     const params: AuthParams = {
@@ -130,7 +139,12 @@ export class ReceiverSession {
     const o = this.opts;
     let doc: NoticeDoc;
     try {
-      doc = verifyNotice(Buffer.from(frame?.notice ?? []), Buffer.from(frame?.signature ?? []), { publisherKey: o.publisher.publicKey, publisherId: o.publisher.id, receiverId: o.receiverId, process: o.accept.process }, "notice");
+      doc = verifyNotice(
+        Buffer.from(frame?.notice ?? []),
+        Buffer.from(frame?.signature ?? []),
+        { publisherKey: o.publisher.publicKey, publisherId: o.publisher.id, receiverId: o.receiverId, process: o.accept.process },
+        "notice",
+      );
     } catch (e) {
       const err = toPrepcastError(e, "notice");
       this.emit({ type: "notice_rejected", code: err.code, message: err.message });
@@ -162,13 +176,21 @@ export class ReceiverSession {
     const declared = Number(offer.manifestSize ?? 0);
     const hint = "exactly one of Offer.manifest and Offer.manifest_zstd is set (docs/protocol.md, Offer)";
     if (plain.length > 0 && packed.length > 0) throw new PrepcastError("PROTOCOL_ERROR", `${where} carries both manifest and manifest_zstd`, { where, hint });
-    if (plain.length === 0 && packed.length === 0) throw new PrepcastError("PROTOCOL_ERROR", `${where} carries no manifest (neither manifest nor manifest_zstd)`, { where, hint });
+    if (plain.length === 0 && packed.length === 0)
+      throw new PrepcastError("PROTOCOL_ERROR", `${where} carries no manifest (neither manifest nor manifest_zstd)`, { where, hint });
     if (plain.length > 0) {
-      if (declared !== 0) throw new PrepcastError("PROTOCOL_ERROR", `${where} sets manifest_size ${declared} beside a plain manifest`, { where, hint: "manifest_size only goes with manifest_zstd" });
+      if (declared !== 0)
+        throw new PrepcastError("PROTOCOL_ERROR", `${where} sets manifest_size ${declared} beside a plain manifest`, {
+          where,
+          hint: "manifest_size only goes with manifest_zstd",
+        });
       return Buffer.from(plain);
     }
     if (!(this.opts.features ?? SUPPORTED_FEATURES).includes(FEATURE_OFFER_MANIFEST_ZSTD)) {
-      throw new PrepcastError("PROTOCOL_ERROR", `${where} carries manifest_zstd, but this receiver did not advertise ${FEATURE_OFFER_MANIFEST_ZSTD}`, { where, hint });
+      throw new PrepcastError("PROTOCOL_ERROR", `${where} carries manifest_zstd, but this receiver did not advertise ${FEATURE_OFFER_MANIFEST_ZSTD}`, {
+        where,
+        hint,
+      });
     }
     return decompressManifest(packed, declared, where);
   }
@@ -228,23 +250,46 @@ export class ReceiverSession {
         const receivedAt = (done.state === "active" ? o.backend.snapshot().liveReceivedAt : null) ?? this.clock();
         await this.conn.send({ offerReply: { accept: true, resumeOffset: payloadSize } });
         await this.reader.expect("payloadEnd", this.timeouts.transferMs);
-        this.emit({ type: "installed", sequence: m.sequence, manifestSha256: verified.manifestSha256, state: done.state, activatedAt: done.activatedAt, receivedAt, corte: m.corte });
+        this.emit({
+          type: "installed",
+          sequence: m.sequence,
+          manifestSha256: verified.manifestSha256,
+          state: done.state,
+          activatedAt: done.activatedAt,
+          receivedAt,
+          corte: m.corte,
+        });
         await this.sendReceipt(verified, done.state, receivedAt, done.activatedAt);
         return;
       }
     }
     if (cur && cur.sequence === m.sequence) {
-      await this.refuse(new PrepcastError(cur.manifestSha256 === verified.manifestSha256 ? "ALREADY_INSTALLED" : "REPLAY", `sequence ${m.sequence} is already installed${cur.manifestSha256 === verified.manifestSha256 ? "" : " with other content"}`), m.sequence);
+      await this.refuse(
+        new PrepcastError(
+          cur.manifestSha256 === verified.manifestSha256 ? "ALREADY_INSTALLED" : "REPLAY",
+          `sequence ${m.sequence} is already installed${cur.manifestSha256 === verified.manifestSha256 ? "" : " with other content"}`,
+        ),
+        m.sequence,
+      );
       return;
     }
     const encodings = o.encodings ?? [ENCODING_FULL];
     if (!encodings.includes(encoding)) {
-      await this.refuse(new PrepcastError("PROTOCOL_ERROR", `payload encoding "${encoding}" is not one this receiver accepts (${encodings.join(", ")})`), m.sequence);
+      await this.refuse(
+        new PrepcastError("PROTOCOL_ERROR", `payload encoding "${encoding}" is not one this receiver accepts (${encodings.join(", ")})`),
+        m.sequence,
+      );
       return;
     }
-    const limit = Math.min(o.maxPayloadBytes ?? Number.MAX_SAFE_INTEGER, encoding === ENCODING_FULL ? m.totalSize : m.totalSize + 1024 * m.files.length + (1 << 20));
+    const limit = Math.min(
+      o.maxPayloadBytes ?? Number.MAX_SAFE_INTEGER,
+      encoding === ENCODING_FULL ? m.totalSize : m.totalSize + 1024 * m.files.length + (1 << 20),
+    );
     if (encoding === ENCODING_FULL ? payloadSize !== m.totalSize : payloadSize > limit) {
-      await this.refuse(new PrepcastError("TOO_LARGE", `offered payload of ${payloadSize} bytes does not fit the manifest (${m.totalSize} bytes of files)`), m.sequence);
+      await this.refuse(
+        new PrepcastError("TOO_LARGE", `offered payload of ${payloadSize} bytes does not fit the manifest (${m.totalSize} bytes of files)`),
+        m.sequence,
+      );
       return;
     }
     if (chunkSize < 1024 || chunkSize > MAX_CHUNK) {
@@ -259,7 +304,12 @@ export class ReceiverSession {
     }
     const free = await o.backend.freeDiskBytes();
     if (free < payloadSize + m.totalSize) {
-      await this.refuse(new PrepcastError("DISK_FULL", `needs ${payloadSize + m.totalSize} bytes free, has ${free}`, { hint: "free disk space on the receiver; the live site is untouched" }), m.sequence);
+      await this.refuse(
+        new PrepcastError("DISK_FULL", `needs ${payloadSize + m.totalSize} bytes free, has ${free}`, {
+          hint: "free disk space on the receiver; the live site is untouched",
+        }),
+        m.sequence,
+      );
       return;
     }
 
@@ -286,7 +336,9 @@ export class ReceiverSession {
         const data = f.chunk.data ?? new Uint8Array();
         const digest = createHash("sha256").update(data).digest();
         if (!f.chunk.sha256 || Buffer.compare(digest, Buffer.from(f.chunk.sha256)) !== 0) {
-          throw new PrepcastError("HASH_MISMATCH", `chunk at offset ${Number(f.chunk.offset)} does not match its SHA-256`, { hint: "the transfer resumes from the last verified chunk" });
+          throw new PrepcastError("HASH_MISMATCH", `chunk at offset ${Number(f.chunk.offset)} does not match its SHA-256`, {
+            hint: "the transfer resumes from the last verified chunk",
+          });
         }
         partial.append(Number(f.chunk.offset ?? 0), data);
       }
@@ -317,7 +369,15 @@ export class ReceiverSession {
       return;
     }
     await partial.discard();
-    this.emit({ type: "installed", sequence: m.sequence, manifestSha256: verified.manifestSha256, state: result.state, activatedAt: result.activatedAt, receivedAt, corte: m.corte });
+    this.emit({
+      type: "installed",
+      sequence: m.sequence,
+      manifestSha256: verified.manifestSha256,
+      state: result.state,
+      activatedAt: result.activatedAt,
+      receivedAt,
+      corte: m.corte,
+    });
     await this.sendReceipt(verified, result.state, receivedAt, result.activatedAt);
   }
 

@@ -43,7 +43,15 @@ const CHECK_ID = /^[a-z][a-z0-9-]{0,31}$/;
 
 export function toWireDoctor(d: DoctorSummaryInfo | null | undefined): prepcast.v1.IDoctorSummary | null {
   if (!d) return null;
-  return { checkedUnixMs: Date.parse(d.checkedAt), passed: d.passed, warnings: d.warnings, failed: d.failed, skipped: d.skipped, failedChecks: d.failedChecks.slice(0, 32), warningChecks: d.warningChecks.slice(0, 32) };
+  return {
+    checkedUnixMs: Date.parse(d.checkedAt),
+    passed: d.passed,
+    warnings: d.warnings,
+    failed: d.failed,
+    skipped: d.skipped,
+    failedChecks: d.failedChecks.slice(0, 32),
+    warningChecks: d.warningChecks.slice(0, 32),
+  };
 }
 
 /** The peer's summary, bounded: counts clamped, at most 32 ids each, and only ids shaped like a check's (nothing else reaches logs or pages). */

@@ -8,7 +8,16 @@
 // Every command returns its exit code; errors are printed with reportCliError (code, where, hint).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { installLastResort, PrepcastError, stateDirLayout, processStreams, reportCliError, reportCliSuccess, requireStateDir, type CliStreams } from "@prepcast/protocol";
+import {
+  installLastResort,
+  PrepcastError,
+  stateDirLayout,
+  processStreams,
+  reportCliError,
+  reportCliSuccess,
+  requireStateDir,
+  type CliStreams,
+} from "@prepcast/protocol";
 import { createAnalyticsStore } from "./analytics/store";
 import { ingestNginxLog, IngestResult } from "./analytics/nginx-log";
 import { followNginxLog, type FollowEvent } from "./analytics/log-follow";
@@ -55,7 +64,10 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<number> {
     requireStateDir(opts.root, "--root");
     const token = opts.adminToken ?? process.env.PREPCAST_ADMIN_TOKEN;
     if (opts.admin && !isLoopback(opts.admin) && !token) {
-      throw new PrepcastError("CONFIG_INVALID", `--admin ${opts.admin} is not a loopback address and no token is set`, { where: "--admin", hint: "bind the stats to 127.0.0.1:PORT, or set PREPCAST_ADMIN_TOKEN / --admin-token" });
+      throw new PrepcastError("CONFIG_INVALID", `--admin ${opts.admin} is not a loopback address and no token is set`, {
+        where: "--admin",
+        hint: "bind the stats to 127.0.0.1:PORT, or set PREPCAST_ADMIN_TOKEN / --admin-token",
+      });
     }
     if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
       throw new PrepcastError("CONFIG_INVALID", "--tls-cert and --tls-key go together", { where: opts.tlsCert ? "--tls-key" : "--tls-cert" });
@@ -71,8 +83,14 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<number> {
       ...(opts.staleAfter !== undefined ? { staleAfterSeconds: opts.staleAfter } : {}),
       trustProxy: opts.trustProxy === true,
     });
-    if (!existsSync(stateDirLayout(opts.root).current)) io.stderr(`warning: ${stateDirLayout(opts.root).current} does not exist yet; the site answers 503 until a cut is installed\n`);
-    reportCliSuccess(opts.json === true, { url: server.url, admin: server.adminUrl ?? null, workers: server.workers }, [`serving ${opts.root}/current at ${server.url} with ${server.workers} process(es)${server.adminUrl ? `; stats at ${server.adminUrl}/stats` : ""}`], io);
+    if (!existsSync(stateDirLayout(opts.root).current))
+      io.stderr(`warning: ${stateDirLayout(opts.root).current} does not exist yet; the site answers 503 until a cut is installed\n`);
+    reportCliSuccess(
+      opts.json === true,
+      { url: server.url, admin: server.adminUrl ?? null, workers: server.workers },
+      [`serving ${opts.root}/current at ${server.url} with ${server.workers} process(es)${server.adminUrl ? `; stats at ${server.adminUrl}/stats` : ""}`],
+      io,
+    );
     opts.onListening?.(server);
     await new Promise<void>((resolve) => {
       if (opts.signal) {
@@ -130,22 +148,59 @@ export type ReportConfigResolver = (config: string, registration: string | undef
 export async function reportCommand(opts: ReportCommandOptions): Promise<number> {
   const io = opts.io ?? processStreams;
   try {
-    if (opts.registration !== undefined && opts.config === undefined) throw new PrepcastError("CONFIG_INVALID", "--registration needs --config (the registration is checked against the config's id)", { where: "--registration", hint: "add --config /etc/prepcast/receiver.yaml" });
-    if (opts.config !== undefined && !opts.resolveConfig) throw new PrepcastError("CONFIG_INVALID", "--config is read by prep-receiver report only", { where: "--config" });
+    if (opts.registration !== undefined && opts.config === undefined)
+      throw new PrepcastError("CONFIG_INVALID", "--registration needs --config (the registration is checked against the config's id)", {
+        where: "--registration",
+        hint: "add --config /etc/prepcast/receiver.yaml",
+      });
+    if (opts.config !== undefined && !opts.resolveConfig)
+      throw new PrepcastError("CONFIG_INVALID", "--config is read by prep-receiver report only", { where: "--config" });
     const ctx = opts.config !== undefined ? opts.resolveConfig!(opts.config, opts.registration) : null;
     const root = opts.root ?? ctx?.root ?? "/var/lib/prepcast";
     const db = opts.db ?? ctx?.db;
     // the state directory must exist unless both files it provides are named (read-only: beside the agent)
     if (db === undefined || opts.auditLog === undefined) requireStateDir(root, opts.root === undefined && ctx ? "root" : "--root");
-    const r = await writeMemoria({ root, from: opts.from, to: opts.to, out: opts.out, ...(db ? { db } : {}), ...(opts.auditLog ? { auditLogPath: opts.auditLog } : {}), ...(opts.difusor ? { difusor: opts.difusor } : {}), ...(ctx ? { identity: ctx.identity, deployment: ctx.deployment } : {}) });
+    const r = await writeMemoria({
+      root,
+      from: opts.from,
+      to: opts.to,
+      out: opts.out,
+      ...(db ? { db } : {}),
+      ...(opts.auditLog ? { auditLogPath: opts.auditLog } : {}),
+      ...(opts.difusor ? { difusor: opts.difusor } : {}),
+      ...(ctx ? { identity: ctx.identity, deployment: ctx.deployment } : {}),
+    });
     const m = r.memoria;
-    reportCliSuccess(opts.json === true, { html: r.html, pdf: r.pdf, json: r.json, csv: r.csv, improvements: r.improvementsFile, incidents: m.incidents.length, cuts: m.cuts.length, auditLogVerified: m.auditLog.verified, visitors: m.stats?.visitors ?? null, pageviews: m.stats?.pageviews ?? null, difusor: m.difusor, staff: m.identity?.staff.length ?? null, registration: m.identity?.registration?.file ?? null, identityProblem: m.identity?.problem ?? null, diagram: m.deployment ? "deployment" : "generic" }, [
-      `memoria técnica: ${r.html} and ${r.pdf}`,
-      m.identity ? `${m.difusor}: ${m.identity.staff.length} person(s) of technical staff${m.identity.problem ? ` (WARNING: ${m.identity.problem})` : ""}; service diagram from ${m.deployment?.config}` : "no --config: generic service diagram, no registration or technical staff",
-      `${m.incidents.length} incident(s), ${m.cuts.length} cut(s) published, audit log ${m.auditLog.verified ? "verified" : `NOT verified (${m.auditLog.problem})`}`,
-      m.stats ? `${m.stats.visitors} visitors, ${m.stats.pageviews} pageviews, ${m.stats.hits} hits` : `no analytics: ${m.statsProblem}`,
-      `improvement criteria: edit ${r.improvementsFile} (kept between runs), then run report again`,
-    ], io);
+    reportCliSuccess(
+      opts.json === true,
+      {
+        html: r.html,
+        pdf: r.pdf,
+        json: r.json,
+        csv: r.csv,
+        improvements: r.improvementsFile,
+        incidents: m.incidents.length,
+        cuts: m.cuts.length,
+        auditLogVerified: m.auditLog.verified,
+        visitors: m.stats?.visitors ?? null,
+        pageviews: m.stats?.pageviews ?? null,
+        difusor: m.difusor,
+        staff: m.identity?.staff.length ?? null,
+        registration: m.identity?.registration?.file ?? null,
+        identityProblem: m.identity?.problem ?? null,
+        diagram: m.deployment ? "deployment" : "generic",
+      },
+      [
+        `memoria técnica: ${r.html} and ${r.pdf}`,
+        m.identity
+          ? `${m.difusor}: ${m.identity.staff.length} person(s) of technical staff${m.identity.problem ? ` (WARNING: ${m.identity.problem})` : ""}; service diagram from ${m.deployment?.config}`
+          : "no --config: generic service diagram, no registration or technical staff",
+        `${m.incidents.length} incident(s), ${m.cuts.length} cut(s) published, audit log ${m.auditLog.verified ? "verified" : `NOT verified (${m.auditLog.problem})`}`,
+        m.stats ? `${m.stats.visitors} visitors, ${m.stats.pageviews} pageviews, ${m.stats.hits} hits` : `no analytics: ${m.statsProblem}`,
+        `improvement criteria: edit ${r.improvementsFile} (kept between runs), then run report again`,
+      ],
+      io,
+    );
     return 0;
   } catch (e) {
     return reportCliError(e, opts.json === true, io);
@@ -172,12 +227,17 @@ export interface IngestLogsCommandOptions {
 }
 
 const followEventText = (e: FollowEvent): string | undefined =>
-  e.kind === "start" ? `following ${e.file} from byte ${e.offset}${e.resumed ? " (resumed)" : ""}`
-  : e.kind === "rotated" ? `${e.file} was rotated: the old file is read to its end, now following the new one`
-  : e.kind === "truncated" ? `${e.file} was truncated (copytruncate): read the rest of its old content from ${e.copy}`
-  : e.kind === "lost" ? `warning: ${e.message}`
-  : e.kind === "waiting" ? `waiting for ${e.file} to exist`
-  : e.message;
+  e.kind === "start"
+    ? `following ${e.file} from byte ${e.offset}${e.resumed ? " (resumed)" : ""}`
+    : e.kind === "rotated"
+      ? `${e.file} was rotated: the old file is read to its end, now following the new one`
+      : e.kind === "truncated"
+        ? `${e.file} was truncated (copytruncate): read the rest of its old content from ${e.copy}`
+        : e.kind === "lost"
+          ? `warning: ${e.message}`
+          : e.kind === "waiting"
+            ? `waiting for ${e.file} to exist`
+            : e.message;
 
 /** `ingest-logs --follow FILE`: runs until the signal; exit code 0 after a clean stop. */
 async function followCommand(opts: IngestLogsCommandOptions, store: ReturnType<typeof createAnalyticsStore>, dbPath: string, io: CliStreams): Promise<number> {
@@ -203,7 +263,14 @@ async function followCommand(opts: IngestLogsCommandOptions, store: ReturnType<t
   });
   process.removeListener("SIGINT", stop);
   process.removeListener("SIGTERM", stop);
-  reportCliSuccess(opts.json === true, { db: dbPath, ...stats }, [`stopped: ${stats.hits} hits from ${stats.lines} lines of ${stats.file} into ${dbPath} (${stats.rotations} rotation(s), ${stats.truncations} truncation(s), ${stats.errorCount} malformed line(s) skipped)`], io);
+  reportCliSuccess(
+    opts.json === true,
+    { db: dbPath, ...stats },
+    [
+      `stopped: ${stats.hits} hits from ${stats.lines} lines of ${stats.file} into ${dbPath} (${stats.rotations} rotation(s), ${stats.truncations} truncation(s), ${stats.errorCount} malformed line(s) skipped)`,
+    ],
+    io,
+  );
   return 0;
 }
 
@@ -213,8 +280,13 @@ export async function ingestLogsCommand(opts: IngestLogsCommandOptions): Promise
   const dbPath = opts.db ?? join(opts.root ?? "/var/lib/prepcast", "analytics.sqlite");
   let store;
   try {
-    if (opts.follow === true && opts.files.length !== 1) throw new PrepcastError("CONFIG_INVALID", `--follow reads one access log, got ${opts.files.length}`, { where: "--follow", hint: "give the live log (e.g. /var/log/nginx/prepcast.access.log); ingest rotated files without --follow" });
-    if (opts.follow === true && opts.force === true) throw new PrepcastError("CONFIG_INVALID", "--force does not apply to --follow (a followed log is stored once by position)", { where: "--force" });
+    if (opts.follow === true && opts.files.length !== 1)
+      throw new PrepcastError("CONFIG_INVALID", `--follow reads one access log, got ${opts.files.length}`, {
+        where: "--follow",
+        hint: "give the live log (e.g. /var/log/nginx/prepcast.access.log); ingest rotated files without --follow",
+      });
+    if (opts.follow === true && opts.force === true)
+      throw new PrepcastError("CONFIG_INVALID", "--force does not apply to --follow (a followed log is stored once by position)", { where: "--force" });
     if (opts.db === undefined) requireStateDir(opts.root ?? "/var/lib/prepcast", "--root"); // never a new directory from a typo
     store = createAnalyticsStore(dbPath);
   } catch (e) {
@@ -251,7 +323,10 @@ export async function ingestLogsCommand(opts: IngestLogsCommandOptions): Promise
   } finally {
     store.close();
   }
-  if (opts.json === true) io.stdout(`${JSON.stringify({ ok: code === 0, db: dbPath, files: results.map((r) => ("error" in r ? { file: r.file, error: (r.error as Error).message } : r)) })}\n`);
+  if (opts.json === true)
+    io.stdout(
+      `${JSON.stringify({ ok: code === 0, db: dbPath, files: results.map((r) => ("error" in r ? { file: r.file, error: (r.error as Error).message } : r)) })}\n`,
+    );
   return code;
 }
 
@@ -271,7 +346,12 @@ export interface VerifySiteCommandOptions {
 export async function verifySiteCommand(opts: VerifySiteCommandOptions): Promise<number> {
   const io = opts.io ?? processStreams;
   try {
-    const r = await verifySite({ url: opts.url, trust: opts.trust, ...(opts.sample !== undefined ? { sample: opts.sample } : {}), ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) });
+    const r = await verifySite({
+      url: opts.url,
+      trust: opts.trust,
+      ...(opts.sample !== undefined ? { sample: opts.sample } : {}),
+      ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    });
     if (opts.json === true) io.stdout(`${JSON.stringify(r)}\n`);
     else {
       io.stdout(`${r.url}: ${r.process}/${r.channel} sequence ${r.sequence}, corte ${r.corte}, manifest ${r.manifestSha256}\n`);
@@ -326,7 +406,21 @@ export function registerSiteCommands(program: CommandLike, opts: { resolveReport
     .option("--trust-proxy", "client address from X-Forwarded-For (behind your own proxy only)")
     .option("--json", "print the start-up line as JSON")
     .action(async (o: Record<string, any>) =>
-      done(await serveCommand({ root: o.root, listen: o.listen, workers: o.workers, analytics: o.analytics === false ? false : o.analytics, admin: o.admin, frameAncestors: o.frameAncestor ? ["'self'", ...o.frameAncestor] : undefined, tlsCert: o.tlsCert, tlsKey: o.tlsKey, staleAfter: o.staleAfter, trustProxy: o.trustProxy, json: o.json })),
+      done(
+        await serveCommand({
+          root: o.root,
+          listen: o.listen,
+          workers: o.workers,
+          analytics: o.analytics === false ? false : o.analytics,
+          admin: o.admin,
+          frameAncestors: o.frameAncestor ? ["'self'", ...o.frameAncestor] : undefined,
+          tlsCert: o.tlsCert,
+          tlsKey: o.tlsKey,
+          staleAfter: o.staleAfter,
+          trustProxy: o.trustProxy,
+          json: o.json,
+        }),
+      ),
     );
   const report = program
     .command("report")
@@ -345,7 +439,23 @@ export function registerSiteCommands(program: CommandLike, opts: { resolveReport
     .option("--audit-log <FILE>", "audit log (default DIR/audit.log)")
     .option("--difusor <NAME>", "difusor name for the cover (default: the name in the registration)")
     .option("--json", "print the result as JSON")
-    .action(async (o: Record<string, any>) => done(await reportCommand({ from: o.from, to: o.to, out: o.out, root: o.root, db: o.db, auditLog: o.auditLog, difusor: o.difusor, config: o.config, registration: o.registration, ...(opts.resolveReportConfig ? { resolveConfig: opts.resolveReportConfig } : {}), json: o.json })));
+    .action(async (o: Record<string, any>) =>
+      done(
+        await reportCommand({
+          from: o.from,
+          to: o.to,
+          out: o.out,
+          root: o.root,
+          db: o.db,
+          auditLog: o.auditLog,
+          difusor: o.difusor,
+          config: o.config,
+          registration: o.registration,
+          ...(opts.resolveReportConfig ? { resolveConfig: opts.resolveReportConfig } : {}),
+          json: o.json,
+        }),
+      ),
+    );
   program
     .command("ingest-logs")
     .description("read nginx access logs (combined format) into the analytics store")
@@ -357,7 +467,20 @@ export function registerSiteCommands(program: CommandLike, opts: { resolveReport
     .option("--poll-ms <MS>", "--follow: check interval when idle", int)
     .option("--rotate-grace-ms <MS>", "--follow: after a rotation, read the old file until idle this long", int)
     .option("--json", "print the result as JSON (--follow: one event per line)")
-    .action(async (files: string[], o: Record<string, any>) => done(await ingestLogsCommand({ files, root: o.root, db: o.db, force: o.force, follow: o.follow, pollMs: o.pollMs, rotateGraceMs: o.rotateGraceMs, json: o.json })));
+    .action(async (files: string[], o: Record<string, any>) =>
+      done(
+        await ingestLogsCommand({
+          files,
+          root: o.root,
+          db: o.db,
+          force: o.force,
+          follow: o.follow,
+          pollMs: o.pollMs,
+          rotateGraceMs: o.rotateGraceMs,
+          json: o.json,
+        }),
+      ),
+    );
   program
     .command("verify-site")
     .description("check that a difusor's public site serves exactly the cut the OPLE signed")
@@ -366,5 +489,7 @@ export function registerSiteCommands(program: CommandLike, opts: { resolveReport
     .option("--sample <N>", "check N random files instead of all", int)
     .option("--concurrency <N>", "parallel downloads", int)
     .option("--json", "print the result as JSON")
-    .action(async (url: string, o: Record<string, any>) => done(await verifySiteCommand({ url, trust: o.trust, sample: o.sample, concurrency: o.concurrency, json: o.json })));
+    .action(async (url: string, o: Record<string, any>) =>
+      done(await verifySiteCommand({ url, trust: o.trust, sample: o.sample, concurrency: o.concurrency, json: o.json })),
+    );
 }

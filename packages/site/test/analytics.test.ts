@@ -52,7 +52,11 @@ describe("analytics store and stats", () => {
     // sessions: 125 s, 0 s (single view, no beacon), 0 s
     expect(s.timeOnSite.find((b) => b.bucket === "1-3 min")!.sessions).toBe(1);
     expect(s.timeOnSite.find((b) => b.bucket === "0-10 s")!.sessions).toBe(2);
-    expect(s.statusCodes).toEqual([{ status: 200, hits: 8 }, { status: 304, hits: 1 }, { status: 404, hits: 1 }]);
+    expect(s.statusCodes).toEqual([
+      { status: 200, hits: 8 },
+      { status: 304, hits: 1 },
+      { status: 404, hits: 1 },
+    ]);
     expect(s.hourly[0]).toEqual({ hour: "2024-06-02T20:00:00-06:00", visitors: 2, pageviews: 5, hits: 8 });
     expect(s.hourly[1]).toEqual({ hour: "2024-06-02T21:00:00-06:00", visitors: 0, pageviews: 0, hits: 0 });
     expect(s.hourly).toHaveLength(4);
@@ -95,7 +99,14 @@ describe("analytics store and stats", () => {
     expect(classifyUserAgent(DESKTOP)).toBe("desktop");
     expect(classifyUserAgent(MOBILE)).toBe("mobile");
     expect(classifyUserAgent("Mozilla/5.0 (iPad; CPU OS 16_0 like Mac OS X)")).toBe("tablet");
-    for (const ua of [GOOGLEBOT, "curl/8.5.0", "", "python-requests/2.31", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0"]) expect(classifyUserAgent(ua)).toBe("bot");
+    for (const ua of [
+      GOOGLEBOT,
+      "curl/8.5.0",
+      "",
+      "python-requests/2.31",
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0",
+    ])
+      expect(classifyUserAgent(ua)).toBe("bot");
   });
 
   test("nginx combined log: parsed, malformed lines named by number and skipped, same file refused twice", async () => {
@@ -116,7 +127,9 @@ describe("analytics store and stats", () => {
     const r = await ingestNginxLog(store, log);
     expect(r.hits).toBe(4);
     expect(r.errorCount).toBe(2);
-    expect(r.errors[0]!.message).toBe(`${log} line 3: not in nginx combined format (expected: IP - USER [dd/Mon/yyyy:hh:mm:ss +zzzz] "METHOD PATH PROTO" STATUS BYTES "REFERER" "USER-AGENT")`);
+    expect(r.errors[0]!.message).toBe(
+      `${log} line 3: not in nginx combined format (expected: IP - USER [dd/Mon/yyyy:hh:mm:ss +zzzz] "METHOD PATH PROTO" STATUS BYTES "REFERER" "USER-AGENT")`,
+    );
     expect(r.errors[1]).toMatchObject({ line: 5 });
     const s = stats(store, { from: "2024-06-02T20:00-06:00", to: "2024-06-02T22:00-06:00" });
     expect(s.pageviews).toBe(2);
@@ -124,7 +137,9 @@ describe("analytics store and stats", () => {
     expect(s.bots.hits).toBe(1);
     await expect(ingestNginxLog(store, log)).rejects.toMatchObject({ code: "ALREADY_INSTALLED" });
     await expect(ingestNginxLog(store, join(dir, "missing.log"))).rejects.toMatchObject({ code: "IO_ERROR" });
-    expect(parseCombinedLine(`1.2.3.4 - - [02/Jun/2024:20:15:03 +0000] "GET / HTTP/1.1" 200 1 "-" "ua"`)).toMatchObject({ time: Date.parse("2024-06-02T20:15:03Z") });
+    expect(parseCombinedLine(`1.2.3.4 - - [02/Jun/2024:20:15:03 +0000] "GET / HTTP/1.1" 200 1 "-" "ua"`)).toMatchObject({
+      time: Date.parse("2024-06-02T20:15:03Z"),
+    });
     store.close();
   });
 
@@ -133,14 +148,24 @@ describe("analytics store and stats", () => {
     const keys = makeKeys();
     const cut = writeCut(root, keys, { sequence: 1, corte: "2024-06-02T20:15:00-06:00", notBefore: "2024-06-02T20:00:00-06:00", files: sampleSite("S") });
     activate(root, cut.id);
-    const server = await createSiteServer({ root, listen: "127.0.0.1:0", analytics: join(root, "analytics.sqlite"), admin: { listen: "127.0.0.1:0", token: "s3cret" }, log: { info() {}, warn() {}, error() {} } });
+    const server = await createSiteServer({
+      root,
+      listen: "127.0.0.1:0",
+      analytics: join(root, "analytics.sqlite"),
+      admin: { listen: "127.0.0.1:0", token: "s3cret" },
+      log: { info() {}, warn() {}, error() {} },
+    });
     try {
       await request(`${server.url}/`, { headers: { "User-Agent": DESKTOP, "Sec-Fetch-Dest": "document" } });
       await request(`${server.url}/assets/app.css`, { headers: { "User-Agent": DESKTOP, "Sec-Fetch-Dest": "style" } });
       await request(`${server.url}/datos/entidad.json`, { headers: { "User-Agent": DESKTOP, "Sec-Fetch-Dest": "empty" } });
       await request(`${server.url}/diputaciones/`, { headers: { "User-Agent": DESKTOP } });
       await request(`${server.url}/`, { headers: { "User-Agent": "curl/8.0" } });
-      const beacon = await request(`${server.url}/.well-known/prepcast/beacon`, { method: "POST", headers: { "User-Agent": DESKTOP, "Content-Type": "text/plain" }, body: JSON.stringify({ path: "/diputaciones/", ms: 42_000 }) });
+      const beacon = await request(`${server.url}/.well-known/prepcast/beacon`, {
+        method: "POST",
+        headers: { "User-Agent": DESKTOP, "Content-Type": "text/plain" },
+        body: JSON.stringify({ path: "/diputaciones/", ms: 42_000 }),
+      });
       expect(beacon.status).toBe(204);
       expect((await request(`${server.url}/.well-known/prepcast/beacon`, { method: "POST", body: "{nope" })).status).toBe(400);
       await server.flushAnalytics();

@@ -13,7 +13,6 @@ const RESULTS = join(__dirname, "..", "test-results");
 if (!haveChromium) console.warn(`browser tests skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
 const maybe = haveChromium ? describe : describe.skip;
 
-
 maybe("in a real browser", () => {
   const keys = makeKeys();
   let root: string;
@@ -25,19 +24,33 @@ maybe("in a real browser", () => {
   beforeAll(async () => {
     mkdirSync(RESULTS, { recursive: true });
     root = tempRoot();
-    cut = writeCut(root, keys, { sequence: 9, corte: "2024-05-26T20:45:00-06:00", notBefore: "2024-05-26T20:00:00-06:00", channel: "simulacro", files: sampleSite("B") });
+    cut = writeCut(root, keys, {
+      sequence: 9,
+      corte: "2024-05-26T20:45:00-06:00",
+      notBefore: "2024-05-26T20:00:00-06:00",
+      channel: "simulacro",
+      files: sampleSite("B"),
+    });
     activate(root, cut.id);
     // The difusor's own portal, on another origin, embedding the banner (listed in frameAncestors:
     // beacons are accepted from the site's own pages and the configured portals only).
     portal = createServer((req, res) => {
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
-      res.end(req.url === "/iframe.html"
-        ? `<!doctype html><html><body><iframe id="b" src="${server.url}/.well-known/prepcast/banner.html" style="border:0;width:100%;height:40px"></iframe></body></html>`
-        : `<!doctype html><html><head><title>Portal</title></head><body><h1>Portal del difusor</h1><script src="${server.url}/.well-known/prepcast/banner.js"></script></body></html>`);
+      res.end(
+        req.url === "/iframe.html"
+          ? `<!doctype html><html><body><iframe id="b" src="${server.url}/.well-known/prepcast/banner.html" style="border:0;width:100%;height:40px"></iframe></body></html>`
+          : `<!doctype html><html><head><title>Portal</title></head><body><h1>Portal del difusor</h1><script src="${server.url}/.well-known/prepcast/banner.js"></script></body></html>`,
+      );
     });
     await new Promise<void>((r) => portal.listen(0, "127.0.0.1", r));
     portalUrl = `http://127.0.0.1:${(portal.address() as AddressInfo).port}`;
-    server = await createSiteServer({ root, listen: "127.0.0.1:0", analytics: join(root, "analytics.sqlite"), frameAncestors: ["'self'", portalUrl], log: { info() {}, warn() {}, error() {} } });
+    server = await createSiteServer({
+      root,
+      listen: "127.0.0.1:0",
+      analytics: join(root, "analytics.sqlite"),
+      frameAncestors: ["'self'", portalUrl],
+      log: { info() {}, warn() {}, error() {} },
+    });
     browser = await launchChromium();
   }, 30_000);
   afterAll(async () => {
@@ -82,7 +95,7 @@ maybe("in a real browser", () => {
   test("verifier page is as strict as verify-site: a malleated S, a small-order R, another kind's signature are refused", async () => {
     // What tweetnacl alone accepts (S + L verifies) or what only the domain separation tells apart,
     // served in place of the real manifest.sig: the page must name each one.
-    const real = JSON.parse((await (await fetch(`${server.url}/.well-known/prepcast/manifest.sig`)).text())) as { keyid: string; sig: string };
+    const real = JSON.parse(await (await fetch(`${server.url}/.well-known/prepcast/manifest.sig`)).text()) as { keyid: string; sig: string };
     const L = (1n << 252n) + 27742317777372353535851937790883648493n;
     const sig = Buffer.from(real.sig, "base64");
     let s = 0n;
@@ -114,7 +127,9 @@ maybe("in a real browser", () => {
     const page = await browser.newPage();
     await page.goto(`${portalUrl}/portal.html`);
     await page.locator("#prepcast-banner .prepcast-corte", { hasText: /^Corte: 26/ }).waitFor({ timeout: 10_000 });
-    expect(await page.textContent("#prepcast-banner .prepcast-corte")).toBe(`Corte: 26/05/2024 20:45 (UTC-6) · sin actualizar desde hace ${Math.floor((Date.now() - Date.parse("2024-05-26T20:45:00-06:00")) / 86_400_000)} días`);
+    expect(await page.textContent("#prepcast-banner .prepcast-corte")).toBe(
+      `Corte: 26/05/2024 20:45 (UTC-6) · sin actualizar desde hace ${Math.floor((Date.now() - Date.parse("2024-05-26T20:45:00-06:00")) / 86_400_000)} días`,
+    );
     expect(await page.isVisible("#prepcast-banner .prepcast-simulacro")).toBe(true);
     await page.screenshot({ path: join(RESULTS, "banner-script.png") });
     await page.waitForTimeout(300);
@@ -137,7 +152,14 @@ maybe("in a real browser", () => {
   }, 30_000);
 
   test("banner with the OPLE's final cut: says so and until when, never 'sin actualizar'", async () => {
-    const last = writeCut(root, keys, { sequence: 10, corte: "2024-05-26T21:00:00-06:00", notBefore: "2024-05-26T20:00:00-06:00", channel: "simulacro", publishUntil: "2024-06-09T23:59:00-06:00", files: sampleSite("B") });
+    const last = writeCut(root, keys, {
+      sequence: 10,
+      corte: "2024-05-26T21:00:00-06:00",
+      notBefore: "2024-05-26T20:00:00-06:00",
+      channel: "simulacro",
+      publishUntil: "2024-06-09T23:59:00-06:00",
+      files: sampleSite("B"),
+    });
     activate(root, last.id);
     const page = await browser.newPage();
     try {

@@ -70,6 +70,20 @@ describe("CLI commands", () => {
     registerSiteCommands(program);
     expect(program.commands.map((c) => c.name())).toEqual(["serve", "report", "ingest-logs", "verify-site"]);
     const serve = program.commands[0]!;
-    expect(serve.options.map((o) => o.long)).toEqual(expect.arrayContaining(["--root", "--listen", "--workers", "--analytics", "--no-analytics", "--admin", "--frame-ancestor", "--tls-cert", "--tls-key", "--stale-after", "--trust-proxy"]));
+    expect(serve.options.map((o) => o.long)).toEqual(
+      expect.arrayContaining([
+        "--root",
+        "--listen",
+        "--workers",
+        "--analytics",
+        "--no-analytics",
+        "--admin",
+        "--frame-ancestor",
+        "--tls-cert",
+        "--tls-key",
+        "--stale-after",
+        "--trust-proxy",
+      ]),
+    );
   });
 });

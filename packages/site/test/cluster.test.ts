@@ -14,7 +14,13 @@ test("cluster mode: workers serve, hits reach the single SQLite writer over IPC,
   const a = writeCut(root, keys, { sequence: 1, corte: "2024-06-02T20:15:00-06:00", notBefore: "2024-06-02T20:00:00-06:00", files: sampleSite("one") });
   const b = writeCut(root, keys, { sequence: 2, corte: "2024-06-02T20:30:00-06:00", notBefore: "2024-06-02T20:00:00-06:00", files: sampleSite("two") });
   activate(root, a.id);
-  const server = await createSiteServer({ root, listen: "127.0.0.1:0", workers: 2, analytics: join(root, "analytics.sqlite"), log: { info() {}, warn() {}, error() {} } });
+  const server = await createSiteServer({
+    root,
+    listen: "127.0.0.1:0",
+    workers: 2,
+    analytics: join(root, "analytics.sqlite"),
+    log: { info() {}, warn() {}, error() {} },
+  });
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   try {
     expect(server.workers).toBe(2);

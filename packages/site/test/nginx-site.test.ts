@@ -24,26 +24,35 @@ test("sync: written once per change, refused or unreloadable includes put back, 
   const noticeDir = join(root, "notice");
   mkdirSync(noticeDir, { recursive: true });
   writeFileSync(join(noticeDir, "notice.json"), JSON.stringify({ text: "suspendido" }));
-  await expect(syncNginxSite({ ...opts, test: ["false"] }, Date.now())).rejects.toThrow(expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining("the previous include is kept") }));
+  await expect(syncNginxSite({ ...opts, test: ["false"] }, Date.now())).rejects.toThrow(
+    expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining("the previous include is kept") }),
+  );
   expect(readFileSync(include, "utf8")).toBe(live);
   await expect(syncNginxSite({ ...opts, reload: ["false"] }, Date.now())).rejects.toThrow(expect.objectContaining({ code: "IO_ERROR" }));
   expect(readFileSync(include, "utf8")).toBe(live);
   expect(await syncNginxSite(opts, Date.now())).toMatchObject({ mode: "notice", changed: true });
   expect(readFileSync(include, "utf8")).toContain("notice.html");
 
-  expect(() => renderNginxInclude({ ...opts, accessLog: "/var/log/$host.log" }, nginxSiteState(opts, Date.now()))).toThrow(expect.objectContaining({ code: "CONFIG_INVALID" }));
+  expect(() => renderNginxInclude({ ...opts, accessLog: "/var/log/$host.log" }, nginxSiteState(opts, Date.now()))).toThrow(
+    expect.objectContaining({ code: "CONFIG_INVALID" }),
+  );
 });
 
 test("embargo: 503 with the embargo page until notBefore, then live (nextChangeMs says when)", async () => {
   const root = tempRoot();
   const keys = makeKeys();
   const notBefore = Date.now() + 60_000;
-  const cut = writeCut(root, keys, { sequence: 1, corte: new Date(notBefore + 60_000).toISOString(), notBefore: new Date(notBefore).toISOString(), files: { "index.html": "<p>hola</p>" } });
+  const cut = writeCut(root, keys, {
+    sequence: 1,
+    corte: new Date(notBefore + 60_000).toISOString(),
+    notBefore: new Date(notBefore).toISOString(),
+    files: { "index.html": "<p>hola</p>" },
+  });
   activate(root, cut.id);
   const opts = { root, publicDir: join(root, "nginx"), accessLog: join(root, "access.log"), include: join(root, "site.conf"), test: [], reload: [] };
   expect(await syncNginxSite(opts, Date.now(), true)).toMatchObject({ mode: "embargo", nextChangeMs: notBefore });
   expect(readFileSync(opts.include, "utf8")).toMatch(/location \/ \{\n {2}return 503;\n\}/);
   expect(readFileSync(join(root, "nginx", "pages", "unavailable.html"), "utf8")).toContain("Resultados disponibles a partir de");
   expect(await syncNginxSite(opts, notBefore)).toMatchObject({ mode: "live", changed: true, nextChangeMs: null });
-  expect(readFileSync(opts.include, "utf8")).toContain('add_header X-PREP-Corte');
+  expect(readFileSync(opts.include, "utf8")).toContain("add_header X-PREP-Corte");
 });

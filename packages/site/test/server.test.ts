@@ -25,7 +25,14 @@ describe("site server", () => {
     cut = writeCut(root, keys, { sequence: 5, corte: CORTE, notBefore: NOT_BEFORE, files: site });
     activate(root, cut.id);
     await prepareCompressedVariants({ root, cutDir: cut.dir });
-    server = await createSiteServer({ root, listen: "127.0.0.1:0", clock: () => now, frameAncestors: ["'self'", "https://portal.example.mx"], analytics: undefined, log: { info() {}, warn() {}, error() {} } });
+    server = await createSiteServer({
+      root,
+      listen: "127.0.0.1:0",
+      clock: () => now,
+      frameAncestors: ["'self'", "https://portal.example.mx"],
+      analytics: undefined,
+      log: { info() {}, warn() {}, error() {} },
+    });
   });
   afterAll(async () => {
     await server.close();
@@ -70,7 +77,16 @@ describe("site server", () => {
   });
 
   test("denies everything not listed in the manifest", async () => {
-    for (const path of ["/missing.html", "/prepcast/manifest.json", "/site/index.html", "/../prepcast/keyset.sig", "/%2e%2e/prepcast/manifest.json", "/datos/", "/.well-known/prepcast/nope", "/index.html/"]) {
+    for (const path of [
+      "/missing.html",
+      "/prepcast/manifest.json",
+      "/site/index.html",
+      "/../prepcast/keyset.sig",
+      "/%2e%2e/prepcast/manifest.json",
+      "/datos/",
+      "/.well-known/prepcast/nope",
+      "/index.html/",
+    ]) {
       const r = await request(`${server.url}${path}`);
       expect([path, r.status]).toEqual([path, 404]);
       expect(r.headers["x-prep-corte"]).toBe(CORTE);
@@ -142,7 +158,9 @@ describe("site server", () => {
     expect(refused.headers["content-encoding"]).toBeUndefined();
     expect(refused.body.equals(original)).toBe(true);
     // 304 for a client holding the compressed representation
-    expect((await request(`${server.url}/datos/entidad.json`, { headers: { "Accept-Encoding": "br", "If-None-Match": br.headers["etag"] as string } })).status).toBe(304);
+    expect(
+      (await request(`${server.url}/datos/entidad.json`, { headers: { "Accept-Encoding": "br", "If-None-Match": br.headers["etag"] as string } })).status,
+    ).toBe(304);
     // binary types are never compressed; the signed cut holds only the signed files
     const zip = await request(`${server.url}/bd/resultados.zip`, { headers: { "Accept-Encoding": "br, gzip" } });
     expect(zip.headers["content-encoding"]).toBeUndefined();
@@ -155,7 +173,19 @@ describe("site server", () => {
     expect(r.status).toBe(200);
     expect(r.headers["access-control-allow-origin"]).toBe("*");
     const st = JSON.parse(r.body.toString());
-    expect(st).toMatchObject({ status: "live", process: "VER-2024", channel: "produccion", simulacro: false, sequence: 5, corte: CORTE, manifestSha256: cut.manifestSha256, notBefore: NOT_BEFORE, corteLocal: "02/06/2024 20:15 (UTC-6)", staleSeconds: 300, stale: false });
+    expect(st).toMatchObject({
+      status: "live",
+      process: "VER-2024",
+      channel: "produccion",
+      simulacro: false,
+      sequence: 5,
+      corte: CORTE,
+      manifestSha256: cut.manifestSha256,
+      notBefore: NOT_BEFORE,
+      corteLocal: "02/06/2024 20:15 (UTC-6)",
+      staleSeconds: 300,
+      stale: false,
+    });
     for (const name of ["keyset.json", "keyset.sig", "manifest.json", "manifest.sig"]) {
       const f = await request(`${server.url}/.well-known/prepcast/${name}`);
       expect(f.status).toBe(200);
@@ -177,10 +207,25 @@ describe("site server", () => {
     const fc = writeCut(finalRoot, keys, { sequence: 9, corte: "2024-06-03T12:00:00-06:00", publishUntil: until, files: site });
     activate(finalRoot, fc.id);
     let t = Date.parse("2024-06-03T12:05:00-06:00");
-    const s = await createSiteServer({ root: finalRoot, listen: "127.0.0.1:0", clock: () => t, analytics: undefined, prepareVariants: false, log: { info() {}, warn() {}, error() {} } });
+    const s = await createSiteServer({
+      root: finalRoot,
+      listen: "127.0.0.1:0",
+      clock: () => t,
+      analytics: undefined,
+      prepareVariants: false,
+      log: { info() {}, warn() {}, error() {} },
+    });
     try {
       const get = async () => JSON.parse((await request(`${s.url}/.well-known/prepcast.json`)).body.toString());
-      expect(await get()).toMatchObject({ status: "live", sequence: 9, final: true, publishUntil: until, publishUntilLocal: "09/06/2024 23:59 (UTC-6)", publicationEnded: false, stale: false });
+      expect(await get()).toMatchObject({
+        status: "live",
+        sequence: 9,
+        final: true,
+        publishUntil: until,
+        publishUntilLocal: "09/06/2024 23:59 (UTC-6)",
+        publicationEnded: false,
+        stale: false,
+      });
       t = Date.parse("2024-06-08T12:00:00-06:00"); // five days without a new cut: no alarm for the last one
       expect(await get()).toMatchObject({ final: true, stale: false, publicationEnded: false, staleSeconds: 5 * 86_400 });
       t = Date.parse(until) + 60_000;
@@ -215,7 +260,14 @@ describe("site server", () => {
 
   test("suspension notice replaces every results page; /.well-known stays available", async () => {
     mkdirSync(join(root, "notice"), { recursive: true });
-    writeFileSync(join(root, "notice", "notice.json"), JSON.stringify({ title: "Publicación suspendida", text: "El OPLE suspendió la transmisión de resultados a este sitio.\n\nConsulte el sitio oficial.", issuedAt: "2024-06-02T21:00:00-06:00" }));
+    writeFileSync(
+      join(root, "notice", "notice.json"),
+      JSON.stringify({
+        title: "Publicación suspendida",
+        text: "El OPLE suspendió la transmisión de resultados a este sitio.\n\nConsulte el sitio oficial.",
+        issuedAt: "2024-06-02T21:00:00-06:00",
+      }),
+    );
     await new Promise((r) => setTimeout(r, 300));
     try {
       const home = await request(`${server.url}/`);
@@ -288,11 +340,17 @@ describe("site server", () => {
     const cortes = ["2024-06-02T20:15:00-06:00", "2024-06-02T20:30:00-06:00"];
     const cuts = cortes.map((corte, i) => writeCut(sw, keys, { sequence: i + 1, corte, notBefore: NOT_BEFORE, files: sampleSite(`keepalive-${i}-`) }));
     for (const c of cuts) await prepareCompressedVariants({ root: sw, cutDir: c.dir });
-    const shaByCorte = new Map(cortes.map((corte, i) => [corte, new Map(Object.entries(sampleSite(`keepalive-${i}-`)).map(([p, b]) => [p, sha(Buffer.from(b))]))]));
+    const shaByCorte = new Map(
+      cortes.map((corte, i) => [corte, new Map(Object.entries(sampleSite(`keepalive-${i}-`)).map(([p, b]) => [p, sha(Buffer.from(b))]))]),
+    );
     activate(sw, cuts[0]!.id);
     const s = await createSiteServer({ root: sw, listen: "127.0.0.1:0", clock: () => now, log: { info() {}, warn() {}, error() {} } });
     const agent = new Agent({ keepAlive: true, maxSockets: 6 });
-    const paths: [string, string][] = [["/", "index.html"], ["/datos/entidad.json", "datos/entidad.json"], ["/assets/app.css", "assets/app.css"]];
+    const paths: [string, string][] = [
+      ["/", "index.html"],
+      ["/datos/entidad.json", "datos/entidad.json"],
+      ["/assets/app.css", "assets/app.css"],
+    ];
     const check = async (expectedCorte: string, problems: string[]): Promise<void> => {
       await Promise.all(
         Array.from({ length: 6 }, async (_, k) => {
@@ -305,7 +363,8 @@ describe("site server", () => {
             const expectedSha = shaByCorte.get(corte)?.get(file);
             if (r.status !== 200) problems.push(`${url} ${r.status}`);
             else if (corte !== expectedCorte) problems.push(`${url}: served corte ${corte} after switching to ${expectedCorte}`);
-            else if (etag !== (r.headers["content-encoding"] === "br" ? `"${expectedSha}.br"` : `"${expectedSha}"`)) problems.push(`${url}: ETag ${etag} is not the ${corte} cut's`);
+            else if (etag !== (r.headers["content-encoding"] === "br" ? `"${expectedSha}.br"` : `"${expectedSha}"`))
+              problems.push(`${url}: ETag ${etag} is not the ${corte} cut's`);
             else if (sha(body) !== expectedSha) problems.push(`${url}: body is not the ${corte} cut's`);
           }
         }),
@@ -335,7 +394,9 @@ describe("site server", () => {
 
   test("switching cuts under load: no errors, no 404, every body matches the ETag it came with", async () => {
     const sw = tempRoot();
-    const cuts = [1, 2, 3, 4].map((seq) => writeCut(sw, keys, { sequence: seq, corte: CORTE, notBefore: NOT_BEFORE, files: sampleSite(`cut${seq}-`.repeat(seq)) }));
+    const cuts = [1, 2, 3, 4].map((seq) =>
+      writeCut(sw, keys, { sequence: seq, corte: CORTE, notBefore: NOT_BEFORE, files: sampleSite(`cut${seq}-`.repeat(seq)) }),
+    );
     activate(sw, cuts[0]!.id);
     const s = await createSiteServer({ root: sw, listen: "127.0.0.1:0", clock: () => now, log: { info() {}, warn() {}, error() {} } });
     const agent = new Agent({ keepAlive: true, maxSockets: 16 });

@@ -25,7 +25,17 @@ describe("verifySite", () => {
   test("an unmodified site verifies: signatures and every file", async () => {
     const seen: string[] = [];
     const r = await verifySite({ url: server.url, trust, onFile: (f) => seen.push(f.path) });
-    expect(r).toMatchObject({ ok: true, process: "VER-2024", channel: "produccion", sequence: 7, corte: "2024-06-02T21:00:00-06:00", manifestSha256: cut.manifestSha256, checked: 11, totalFiles: 11, differing: [] });
+    expect(r).toMatchObject({
+      ok: true,
+      process: "VER-2024",
+      channel: "produccion",
+      sequence: 7,
+      corte: "2024-06-02T21:00:00-06:00",
+      manifestSha256: cut.manifestSha256,
+      checked: 11,
+      totalFiles: 11,
+      differing: [],
+    });
     expect(seen.sort()).toEqual(Object.keys(sampleSite("V")).sort());
   });
 

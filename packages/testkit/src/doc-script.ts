@@ -195,7 +195,9 @@ export function docScript(markdown: string, options: DocScriptOptions = {}): str
       // without the ERR trap (the failure is expected, and checked below); not in a `||` list,
       // where bash would switch set -e off inside the subshell
       out.push("trap - ERR", "set +e", "(", "set -e", body, ")", "doc_rc=$?", "set -e", "trap doc_on_err ERR");
-      out.push(`if [ "$doc_rc" -ne ${block.exit} ]; then echo "doc-script: the block at ${where} ended with exit $doc_rc, the guide says ${block.exit}" >&2; exit 1; fi`);
+      out.push(
+        `if [ "$doc_rc" -ne ${block.exit} ]; then echo "doc-script: the block at ${where} ended with exit $doc_rc, the guide says ${block.exit}" >&2; exit 1; fi`,
+      );
     } else {
       out.push(body);
     }

@@ -104,7 +104,13 @@ export async function freePort(): Promise<number> {
  * Polls `fn` until it returns something truthy. An error it throws counts as "not yet" (and is
  * reported on timeout) unless `fatal(error)` says it ends the wait at once.
  */
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 30_000, everyMs = 100, fatal: (e: unknown) => boolean = () => false): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  timeoutMs = 30_000,
+  everyMs = 100,
+  fatal: (e: unknown) => boolean = () => false,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -127,10 +133,17 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | null | unde
 async function waitUntilReady(what: string, proc: ChildProcess, url: string, log: () => string, timeoutMs = 45_000): Promise<void> {
   const tail = () => `\n--- ${what} log (last 3000 characters) ---\n${log().slice(-3000)}`;
   try {
-    await waitFor(`${what} ready`, async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new ExitedError(`${what} exited (${proc.exitCode ?? proc.signalCode}) before it was ready`);
-      return (await fetch(url)).ok;
-    }, timeoutMs, 100, (e) => e instanceof ExitedError);
+    await waitFor(
+      `${what} ready`,
+      async () => {
+        if (proc.exitCode !== null || proc.signalCode !== null)
+          throw new ExitedError(`${what} exited (${proc.exitCode ?? proc.signalCode}) before it was ready`);
+        return (await fetch(url)).ok;
+      },
+      timeoutMs,
+      100,
+      (e) => e instanceof ExitedError,
+    );
   } catch (e) {
     throw new Error(`${(e as Error).message}${tail()}`);
   }
@@ -177,11 +190,27 @@ export function initReceiver(
   ports: Pick<ReceiverNode, "pushPort" | "wsPort" | "sitePort" | "adminPort">,
   opts: { transport?: ClusterTransport; siteWorkers?: number; trust?: string } = {},
 ): Pick<ReceiverNode, "config" | "identityPublicKey" | "tlsFingerprint"> {
-  const init = cli(RECEIVER_BIN, ["init", "--dir", dir, "--id", id, "--trust", opts.trust ?? "../pub/root.pub", "--publisher-key", "../pub/identity.pub", "--publisher-id", "ople", "--allow", "127.0.0.1/32", "--json"]).json;
+  const init = cli(RECEIVER_BIN, [
+    "init",
+    "--dir",
+    dir,
+    "--id",
+    id,
+    "--trust",
+    opts.trust ?? "../pub/root.pub",
+    "--publisher-key",
+    "../pub/identity.pub",
+    "--publisher-id",
+    "ople",
+    "--allow",
+    "127.0.0.1/32",
+    "--json",
+  ]).json;
   const config = path.join(dir, "receiver.yaml");
   const transport = opts.transport ?? "grpc";
   let yaml = fs.readFileSync(config, "utf8");
-  const websocket = transport === "websocket" ? `websocket: { listen: 127.0.0.1:${ports.wsPort} }` : transport === "websocket-site" ? "websocket: true" : "websocket: false";
+  const websocket =
+    transport === "websocket" ? `websocket: { listen: 127.0.0.1:${ports.wsPort} }` : transport === "websocket-site" ? "websocket: true" : "websocket: false";
   yaml = yaml
     .replace("listen: 0.0.0.0:8730", `listen: 127.0.0.1:${ports.pushPort}`)
     .replace("websocket: false", websocket)
@@ -190,7 +219,29 @@ export function initReceiver(
   if (opts.siteWorkers !== undefined) yaml = yaml.replace("workers: 0", `workers: ${opts.siteWorkers}`);
   if (transport === "websocket-site") {
     // the site's own (public) certificate, distinct from the push certificate init made
-    const made = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "site.key", "-out", "site.crt", "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { cwd: dir, encoding: "utf8" });
+    const made = spawnSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "site.key",
+        "-out",
+        "site.crt",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      ],
+      { cwd: dir, encoding: "utf8" },
+    );
     if (made.status !== 0) throw new Error(`openssl could not make the site certificate: ${made.stderr}`);
     fs.chmodSync(path.join(dir, "site.key"), 0o600);
     yaml = yaml.replace("  # tls: { cert: ./site.crt, key: ./site.key }", "  tls: { cert: ./site.crt, key: ./site.key }");
@@ -209,7 +260,9 @@ export function publisherYaml(initYaml: string, adminPort: number, pingSeconds: 
  * default) a node on plain http gets its site as publicUrl, which the publisher then probes.
  */
 export function registryYaml(
-  nodes: Array<Pick<ReceiverNode, "id" | "transport" | "pushPort" | "tlsFingerprint" | "identityPublicKey"> & Partial<Pick<ReceiverNode, "wsPort" | "sitePort">>>,
+  nodes: Array<
+    Pick<ReceiverNode, "id" | "transport" | "pushPort" | "tlsFingerprint" | "identityPublicKey"> & Partial<Pick<ReceiverNode, "wsPort" | "sitePort">>
+  >,
   opts: { publicUrl?: boolean } = {},
 ): string {
   let out = "";
@@ -250,7 +303,10 @@ export class Cluster {
    * `adminToken`: give the publisher's admin listener a random operator token (admin.tokenFile,
    * pub/admin.token), so its dashboard can be logged into; status() and the CLIs then send it.
    */
-  static async create(spec: Array<{ id: string; transport: ClusterTransport; siteWorkers?: number }>, opts: { dir?: string; pingSeconds?: number; adminToken?: boolean; rootKeys?: { n: number; threshold: number } } = {}): Promise<Cluster> {
+  static async create(
+    spec: Array<{ id: string; transport: ClusterTransport; siteWorkers?: number }>,
+    opts: { dir?: string; pingSeconds?: number; adminToken?: boolean; rootKeys?: { n: number; threshold: number } } = {},
+  ): Promise<Cluster> {
     const c = new Cluster(opts.dir);
     // rootKeys: a root set (root-1.key … root-n.key, root.json + root.sig), which the receivers pin
     initPublisher(c.pubDir, opts.rootKeys ? { rootKeys: opts.rootKeys } : {});
@@ -258,7 +314,11 @@ export class Cluster {
     for (const s of spec) {
       const dir = path.join(c.dir, s.id);
       const ports = { pushPort: await freePort(), wsPort: await freePort(), sitePort: await freePort(), adminPort: await freePort() };
-      const init = initReceiver(dir, s.id, ports, { transport: s.transport, siteWorkers: s.siteWorkers ?? 1, ...(opts.rootKeys ? { trust: "./root.json" } : {}) });
+      const init = initReceiver(dir, s.id, ports, {
+        transport: s.transport,
+        siteWorkers: s.siteWorkers ?? 1,
+        ...(opts.rootKeys ? { trust: "./root.json" } : {}),
+      });
       // a root set is pinned from the receiver's own copy, as handed out at the ceremony: later root versions reach it only through cuts
       if (opts.rootKeys) for (const f of ["root.json", "root.sig"]) fs.copyFileSync(path.join(c.pubDir, f), path.join(dir, f));
       c.receivers.push({ id: s.id, dir, transport: s.transport, ...ports, ...init, proc: null, log: "" });
@@ -297,7 +357,9 @@ export class Cluster {
   }
 
   async status(): Promise<any> {
-    return (await fetch(`http://127.0.0.1:${this.adminPort}/api/status`, { headers: this.adminToken ? { authorization: `Bearer ${this.adminToken}` } : {} })).json();
+    return (
+      await fetch(`http://127.0.0.1:${this.adminPort}/api/status`, { headers: this.adminToken ? { authorization: `Bearer ${this.adminToken}` } : {} })
+    ).json();
   }
 
   push(cutDir: string, extra: string[] = []): ReturnType<typeof cli> {

@@ -3,7 +3,35 @@
 // WinAnsi). Not a PDF parser: enough for what renderPdfReport writes, and failing loudly otherwise.
 import { inflateSync } from "node:zlib";
 
-const CP1252: Record<number, string> = { 0x80: "€", 0x82: "‚", 0x83: "ƒ", 0x84: "„", 0x85: "…", 0x86: "†", 0x87: "‡", 0x88: "ˆ", 0x89: "‰", 0x8a: "Š", 0x8b: "‹", 0x8c: "Œ", 0x8e: "Ž", 0x91: "‘", 0x92: "’", 0x93: "“", 0x94: "”", 0x95: "•", 0x96: "–", 0x97: "—", 0x98: "˜", 0x99: "™", 0x9a: "š", 0x9b: "›", 0x9c: "œ", 0x9e: "ž", 0x9f: "Ÿ" };
+const CP1252: Record<number, string> = {
+  0x80: "€",
+  0x82: "‚",
+  0x83: "ƒ",
+  0x84: "„",
+  0x85: "…",
+  0x86: "†",
+  0x87: "‡",
+  0x88: "ˆ",
+  0x89: "‰",
+  0x8a: "Š",
+  0x8b: "‹",
+  0x8c: "Œ",
+  0x8e: "Ž",
+  0x91: "‘",
+  0x92: "’",
+  0x93: "“",
+  0x94: "”",
+  0x95: "•",
+  0x96: "–",
+  0x97: "—",
+  0x98: "˜",
+  0x99: "™",
+  0x9a: "š",
+  0x9b: "›",
+  0x9c: "œ",
+  0x9e: "ž",
+  0x9f: "Ÿ",
+};
 const winAnsi = (bytes: Buffer): string => Array.from(bytes, (b) => CP1252[b] ?? String.fromCharCode(b)).join("");
 
 function literal(s: string): Buffer {
@@ -54,7 +82,10 @@ export function readPdf(bytes: Buffer): PdfReadBack {
     const content = data.toString("latin1");
     if (!/\bT[Jj]\b/.test(content)) continue;
     for (const op of content.matchAll(/\[((?:[^\]\\]|\\.)*)\]\s*TJ|(<[0-9a-fA-F]*>|\((?:[^)\\]|\\.)*\))\s*Tj/g)) {
-      const parts = op[1] !== undefined ? [...op[1].matchAll(/<([0-9a-fA-F]*)>|\(((?:[^)\\]|\\.)*)\)/g)] : [op[2]!.startsWith("<") ? [op[2]!, op[2]!.slice(1, -1), undefined] : [op[2]!, undefined, op[2]!.slice(1, -1)]];
+      const parts =
+        op[1] !== undefined
+          ? [...op[1].matchAll(/<([0-9a-fA-F]*)>|\(((?:[^)\\]|\\.)*)\)/g)]
+          : [op[2]!.startsWith("<") ? [op[2]!, op[2]!.slice(1, -1), undefined] : [op[2]!, undefined, op[2]!.slice(1, -1)]];
       texts.push(parts.map((p) => winAnsi(p[1] !== undefined ? Buffer.from(p[1], "hex") : literal(p[2] ?? ""))).join(""));
     }
   }

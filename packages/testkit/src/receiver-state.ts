@@ -43,11 +43,13 @@ export async function expectLiveCutIsOneSignedCut(r: ReceiverStateRef, contentBy
   const dir = path.join(r.stateDir, live.target!);
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, "prepcast", "manifest.json"), "utf8")) as { sequence: number };
   if (manifest.sequence !== live.sequence) throw new Error(`${r.id}: ${live.target} holds the manifest of sequence ${manifest.sequence}`);
-  for (const f of ["keyset.json", "keyset.sig", "manifest.sig"]) if (!fs.existsSync(path.join(dir, "prepcast", f))) throw new Error(`${r.id}: ${live.target} lacks prepcast/${f}`);
+  for (const f of ["keyset.json", "keyset.sig", "manifest.sig"])
+    if (!fs.existsSync(path.join(dir, "prepcast", f))) throw new Error(`${r.id}: ${live.target} lacks prepcast/${f}`);
   const expected = contentBySequence.get(live.sequence);
   if (!expected) throw new Error(`${r.id}: live sequence ${live.sequence} was never published`);
   const cmp = await compareTrees(expected, path.join(dir, "site"));
-  if (!cmp.equal) throw new Error(`${r.id}: live tree of sequence ${live.sequence} differs from the published cut: ${JSON.stringify(cmp.differences.slice(0, 5))}`);
+  if (!cmp.equal)
+    throw new Error(`${r.id}: live tree of sequence ${live.sequence} differs from the published cut: ${JSON.stringify(cmp.differences.slice(0, 5))}`);
   return live.sequence;
 }
 

@@ -61,11 +61,20 @@ async function setupTime(factory, cert, allowlist) {
 (async () => {
   const cert = await t.generateSelfSignedCertificate({ commonName: "bench" });
   const rows = [];
-  for (const [name, make] of [["grpc", () => t.grpcTransport()], ["websocket", () => t.websocketTransport()], ["memory", () => t.memoryTransport()]]) {
+  for (const [name, make] of [
+    ["grpc", () => t.grpcTransport()],
+    ["websocket", () => t.websocketTransport()],
+    ["memory", () => t.memoryTransport()],
+  ]) {
     const mbps = await throughput(make(), cert);
     const open = name === "memory" ? NaN : await setupTime(make(), cert, undefined);
     const listed = name === "memory" ? NaN : await setupTime(make(), cert, ["10.0.0.0/8", "192.168.0.0/16", "2001:db8::/32", "127.0.0.0/8"]);
-    rows.push({ transport: name, "MiB/s (256 KiB chunks, TLS)": mbps.toFixed(0), "session setup ms (median)": open.toFixed(2), "setup ms with 4-CIDR allowlist": listed.toFixed(2) });
+    rows.push({
+      transport: name,
+      "MiB/s (256 KiB chunks, TLS)": mbps.toFixed(0),
+      "session setup ms (median)": open.toFixed(2),
+      "setup ms with 4-CIDR allowlist": listed.toFixed(2),
+    });
   }
   console.log(`PREPcast transports on loopback, ${totalMiB} MiB per transport, node ${process.version}`);
   console.table(rows);

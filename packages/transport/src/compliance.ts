@@ -23,10 +23,39 @@ export function sampleFrames(): prepcast.v1.IFrame[] {
   const b = (n: number, fill: number) => Buffer.alloc(n, fill);
   const cut = { process: "VER-2024", channel: "produccion", sequence: 42, manifestSha256: b(32, 7) };
   return [
-    { hello: { protocolVersion: 1, receiverId: "unam", identityPublicKey: b(32, 1), nonce: b(32, 2), live: cut, partial: { ...cut, sequence: 43 }, partialOffset: 1 << 20, freeDiskBytes: 5e12, clockUnixMs: 1_732_000_000_000, agentVersion: "0.1.0", keysetVersion: 3, acceptedEncodings: ["full", "delta-zstd@1"], staged: { ...cut, sequence: 44 } } },
+    {
+      hello: {
+        protocolVersion: 1,
+        receiverId: "unam",
+        identityPublicKey: b(32, 1),
+        nonce: b(32, 2),
+        live: cut,
+        partial: { ...cut, sequence: 43 },
+        partialOffset: 1 << 20,
+        freeDiskBytes: 5e12,
+        clockUnixMs: 1_732_000_000_000,
+        agentVersion: "0.1.0",
+        keysetVersion: 3,
+        acceptedEncodings: ["full", "delta-zstd@1"],
+        staged: { ...cut, sequence: 44 },
+      },
+    },
     { publisherAuth: { publisherId: "ople-ver", identityPublicKey: b(32, 3), nonce: b(32, 4), signature: b(64, 5), clockUnixMs: -5 } },
     { receiverAuth: { signature: b(64, 6) } },
-    { offer: { transferId: "t-1", keyset: Buffer.from('{"k":1}'), keysetSig: b(64, 8), manifest: Buffer.from('{"m":"ñ"}'), manifestSig: b(64, 9), encoding: "full", base: cut, payloadSize: 123456789, payloadSha256: b(32, 10), chunkSize: 262144 } },
+    {
+      offer: {
+        transferId: "t-1",
+        keyset: Buffer.from('{"k":1}'),
+        keysetSig: b(64, 8),
+        manifest: Buffer.from('{"m":"ñ"}'),
+        manifestSig: b(64, 9),
+        encoding: "full",
+        base: cut,
+        payloadSize: 123456789,
+        payloadSha256: b(32, 10),
+        chunkSize: 262144,
+      },
+    },
     { offerReply: { accept: true, resumeOffset: 262144, code: "ROLLBACK", message: "sequence 41 < 42" } },
     { chunk: { offset: 524288, data: randomBytes(1000), sha256: b(32, 11) } },
     { payloadEnd: {} },
@@ -116,7 +145,12 @@ export function describeTransportCompliance(name: string, makeFixture: () => Pro
         else accepted.push(c);
       });
       servers.push(server);
-      const next = () => within(accepted.length > 0 ? Promise.resolve(accepted.shift()!) : new Promise<FrameConnection>((r) => waiters.push(r)), 5000, "the server side of a connection");
+      const next = () =>
+        within(
+          accepted.length > 0 ? Promise.resolve(accepted.shift()!) : new Promise<FrameConnection>((r) => waiters.push(r)),
+          5000,
+          "the server side of a connection",
+        );
       return { server, next };
     }
 
@@ -146,7 +180,21 @@ export function describeTransportCompliance(name: string, makeFixture: () => Pro
       const [got1, got2] = await within(Promise.all([atServer, atClient]), 10_000, "the sample frames");
       expect(got1.map(canonical)).toEqual(samples.map(canonical));
       expect(got2.map(canonical)).toEqual(samples.map(canonical));
-      expect(got1.map((f) => f.body)).toEqual(["hello", "publisherAuth", "receiverAuth", "offer", "offerReply", "chunk", "payloadEnd", "receipt", "error", "notice", "ping", "pong", "status"]);
+      expect(got1.map((f) => f.body)).toEqual([
+        "hello",
+        "publisherAuth",
+        "receiverAuth",
+        "offer",
+        "offerReply",
+        "chunk",
+        "payloadEnd",
+        "receipt",
+        "error",
+        "notice",
+        "ping",
+        "pong",
+        "status",
+      ]);
     });
 
     it("keeps the order of 10 000 frames each way at once", async () => {
@@ -254,7 +302,7 @@ export function describeTransportCompliance(name: string, makeFixture: () => Pro
       const a = await pair();
       const atClient = collectToEnd(a.client);
       await a.serverSide.send({ pong: { unixMs: 3 } });
-      await within(a.serverSide.close({ code: "AUTH_FAILED", message: "publisher \"x\" is not the pinned publisher" }), 5000, "server close");
+      await within(a.serverSide.close({ code: "AUTH_FAILED", message: 'publisher "x" is not the pinned publisher' }), 5000, "server close");
       const { frames, ending } = await within(atClient, 5000, "client frames to end");
       expect(frames.map((f) => f.body)).toEqual(["pong", "error"]);
       expect(frames[1]!.error).toMatchObject({ code: "AUTH_FAILED", retryable: false });
@@ -284,7 +332,9 @@ export function describeTransportCompliance(name: string, makeFixture: () => Pro
       let accepted = 0;
       const { server } = await listen({}, () => accepted++);
       const wrong = "ab".repeat(32);
-      const e = await failureOf(fx.factory.connect({ ...fx.connect, tls: { expectedFingerprint: wrong }, host: HOST, port: server.address.port } as ConnectOptions));
+      const e = await failureOf(
+        fx.factory.connect({ ...fx.connect, tls: { expectedFingerprint: wrong }, host: HOST, port: server.address.port } as ConnectOptions),
+      );
       expect(e.code).toBe("AUTH_FAILED");
       expect(e.message).toContain(wrong);
       expect(e.message).toContain(fx.connect.tls.expectedFingerprint);

@@ -14,7 +14,14 @@ export const INBOX_HIGH_FRAMES = 256;
 export const CLOSE_GRACE_MS = 2000;
 
 const KNOWN_CODES = new Set<string>([
-  "AUTH_FAILED", "PEER_NOT_ALLOWED", "PROTOCOL_ERROR", "MESSAGE_TOO_LARGE", "TIMEOUT", "UNAVAILABLE", "INTERNAL", "INTEGER_OUT_OF_RANGE",
+  "AUTH_FAILED",
+  "PEER_NOT_ALLOWED",
+  "PROTOCOL_ERROR",
+  "MESSAGE_TOO_LARGE",
+  "TIMEOUT",
+  "UNAVAILABLE",
+  "INTERNAL",
+  "INTEGER_OUT_OF_RANGE",
 ]);
 
 export function asErrorCode(code: string | undefined, fallback: ErrorCode): ErrorCode {
@@ -114,7 +121,12 @@ export abstract class BaseConnection implements FrameConnection {
     try {
       frame = prepcast.v1.Frame.decode(bytes);
     } catch (e) {
-      this.fail(new PrepcastError("PROTOCOL_ERROR", `${this.where} sent ${bytes.length} bytes that are not a prepcast.v1.Frame: ${(e as Error).message}`, { where: this.where }), true);
+      this.fail(
+        new PrepcastError("PROTOCOL_ERROR", `${this.where} sent ${bytes.length} bytes that are not a prepcast.v1.Frame: ${(e as Error).message}`, {
+          where: this.where,
+        }),
+        true,
+      );
       return;
     }
     // A 64-bit value a JS number cannot hold exactly is refused here, for every field, before the
@@ -122,11 +134,15 @@ export abstract class BaseConnection implements FrameConnection {
     const unsafe = findUnsafeInteger(frame);
     if (unsafe) {
       this.fail(
-        new PrepcastError("INTEGER_OUT_OF_RANGE", `${this.where} sent ${unsafe.field} = ${unsafe.value}, outside ±9007199254740991 (2^53 − 1), the range of every PREPcast 64-bit field; the frame is refused, not rounded`, {
-          where: this.where,
-          hint: "a peer must never send a 64-bit value above 2^53 − 1 (docs/protocol.md, Encodings on the wire)",
-          details: { field: unsafe.field, value: unsafe.value },
-        }),
+        new PrepcastError(
+          "INTEGER_OUT_OF_RANGE",
+          `${this.where} sent ${unsafe.field} = ${unsafe.value}, outside ±9007199254740991 (2^53 − 1), the range of every PREPcast 64-bit field; the frame is refused, not rounded`,
+          {
+            where: this.where,
+            hint: "a peer must never send a 64-bit value above 2^53 − 1 (docs/protocol.md, Encodings on the wire)",
+            details: { field: unsafe.field, value: unsafe.value },
+          },
+        ),
         true,
       );
       return;
@@ -207,7 +223,9 @@ export abstract class BaseConnection implements FrameConnection {
       this.finishInbox(undefined);
       this.startGraceTimer();
       if (reason) {
-        const bytes = prepcast.v1.Frame.encode({ error: { code: reason.code, message: String(reason.message).slice(0, 4096), retryable: reason.retryable === true } }).finish();
+        const bytes = prepcast.v1.Frame.encode({
+          error: { code: reason.code, message: String(reason.message).slice(0, 4096), retryable: reason.retryable === true },
+        }).finish();
         await this.sendBytes(bytes).catch(() => undefined);
       }
       this.rejectWaitingSends(this.closedError());
@@ -234,7 +252,12 @@ export abstract class BaseConnection implements FrameConnection {
         if (settled) return;
         settled = true;
         this.waitingSends.delete(waiter);
-        if (err) reject(this.state === "closed" ? this.closedError() : new PrepcastError("UNAVAILABLE", `write to ${this.where} failed: ${err.message}`, { where: this.where, cause: err }));
+        if (err)
+          reject(
+            this.state === "closed"
+              ? this.closedError()
+              : new PrepcastError("UNAVAILABLE", `write to ${this.where} failed: ${err.message}`, { where: this.where, cause: err }),
+          );
         else resolve();
       });
     });
@@ -311,16 +334,25 @@ export abstract class BaseConnection implements FrameConnection {
   private armIdleTimer(): void {
     if (this.idleTimeoutMs <= 0) return;
     const due = this.lastActivity + this.idleTimeoutMs - Date.now();
-    this.idleTimer = setTimeout(() => {
-      if (this.state === "closed") return;
-      // Our own reader being slow is not the peer stalling.
-      if (this.inputPaused) this.touch();
-      if (Date.now() - this.lastActivity >= this.idleTimeoutMs) {
-        this.fail(new PrepcastError("TIMEOUT", `no frame moved to or from ${this.where} for ${this.idleTimeoutMs} ms`, { where: this.where, hint: "the peer is stalled or gone; the session can be resumed" }), true);
-      } else {
-        this.armIdleTimer();
-      }
-    }, Math.max(due, 10));
+    this.idleTimer = setTimeout(
+      () => {
+        if (this.state === "closed") return;
+        // Our own reader being slow is not the peer stalling.
+        if (this.inputPaused) this.touch();
+        if (Date.now() - this.lastActivity >= this.idleTimeoutMs) {
+          this.fail(
+            new PrepcastError("TIMEOUT", `no frame moved to or from ${this.where} for ${this.idleTimeoutMs} ms`, {
+              where: this.where,
+              hint: "the peer is stalled or gone; the session can be resumed",
+            }),
+            true,
+          );
+        } else {
+          this.armIdleTimer();
+        }
+      },
+      Math.max(due, 10),
+    );
   }
 }
 

@@ -125,7 +125,12 @@ class GrpcConnection extends BaseConnection {
   /** Server side: the call was cancelled (by the client, or by grpc-js refusing an oversized frame). */
   serverCancelled(refusedStatus: grpc.StatusObject | undefined): void {
     if (refusedStatus?.code === grpc.status.RESOURCE_EXHAUSTED) {
-      this.transportClosed(new PrepcastError("MESSAGE_TOO_LARGE", `${this.where} sent a frame over the limit of ${this.maxFrameBytes} bytes (${refusedStatus.details})`, { where: this.where, details: { limit: this.maxFrameBytes } }));
+      this.transportClosed(
+        new PrepcastError("MESSAGE_TOO_LARGE", `${this.where} sent a frame over the limit of ${this.maxFrameBytes} bytes (${refusedStatus.details})`, {
+          where: this.where,
+          details: { limit: this.maxFrameBytes },
+        }),
+      );
     } else {
       this.transportClosed(new PrepcastError("UNAVAILABLE", `${this.where} cancelled the session`, { where: this.where }));
     }
@@ -147,9 +152,19 @@ class GrpcConnection extends BaseConnection {
     const code = status.metadata?.get(ERROR_CODE_KEY)[0];
     let error: PrepcastError;
     if (typeof code === "string") error = peerError(code, status.details, this.where);
-    else if (status.code === grpc.status.RESOURCE_EXHAUSTED) error = new PrepcastError("MESSAGE_TOO_LARGE", `a frame was refused as too large on the session with ${this.where}: ${status.details} (this side's limit is ${this.maxFrameBytes} bytes)`, { where: this.where, details: { limit: this.maxFrameBytes } });
+    else if (status.code === grpc.status.RESOURCE_EXHAUSTED)
+      error = new PrepcastError(
+        "MESSAGE_TOO_LARGE",
+        `a frame was refused as too large on the session with ${this.where}: ${status.details} (this side's limit is ${this.maxFrameBytes} bytes)`,
+        { where: this.where, details: { limit: this.maxFrameBytes } },
+      );
     else if (status.code === grpc.status.CANCELLED) error = new PrepcastError("UNAVAILABLE", `session with ${this.where} was cancelled`, { where: this.where });
-    else error = new PrepcastError(status.code === grpc.status.DEADLINE_EXCEEDED ? "TIMEOUT" : "UNAVAILABLE", `session with ${this.where} failed: ${grpc.status[status.code]} ${status.details}`, { where: this.where });
+    else
+      error = new PrepcastError(
+        status.code === grpc.status.DEADLINE_EXCEEDED ? "TIMEOUT" : "UNAVAILABLE",
+        `session with ${this.where} failed: ${grpc.status[status.code]} ${status.details}`,
+        { where: this.where },
+      );
     this.transportClosed(error);
   }
 
@@ -284,7 +299,9 @@ export function grpcTransport(transportOptions: GrpcTransportOptions = {}): Tran
         },
       });
 
-      const credentials = opts.tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(opts.tls.cert), private_key: Buffer.from(opts.tls.key) }], false) : grpc.ServerCredentials.createInsecure();
+      const credentials = opts.tls
+        ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(opts.tls.cert), private_key: Buffer.from(opts.tls.key) }], false)
+        : grpc.ServerCredentials.createInsecure();
       const injector = server.createConnectionInjector(credentials);
       const front = net.createServer({ noDelay: true }, (socket) => {
         const address = normalizeAddress(socket.remoteAddress ?? "");
@@ -302,7 +319,13 @@ export function grpcTransport(transportOptions: GrpcTransportOptions = {}): Tran
       });
       await new Promise<void>((resolve, reject) => {
         front.once("error", (e: NodeJS.ErrnoException) =>
-          reject(new PrepcastError("UNAVAILABLE", `cannot listen on ${formatHostPort(opts.host, opts.port)}: ${e.code ?? e.message}`, { where: formatHostPort(opts.host, opts.port), cause: e, hint: e.code === "EADDRINUSE" ? "another process uses this port; pick another push port" : undefined })),
+          reject(
+            new PrepcastError("UNAVAILABLE", `cannot listen on ${formatHostPort(opts.host, opts.port)}: ${e.code ?? e.message}`, {
+              where: formatHostPort(opts.host, opts.port),
+              cause: e,
+              hint: e.code === "EADDRINUSE" ? "another process uses this port; pick another push port" : undefined,
+            }),
+          ),
         );
         front.listen(opts.port, opts.host, () => resolve());
       });
@@ -351,7 +374,10 @@ export function grpcTransport(transportOptions: GrpcTransportOptions = {}): Tran
       call.on("error", () => undefined);
       try {
         await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new PrepcastError("TIMEOUT", `no gRPC session with ${target} within ${timeoutMs} ms`, { where: target })), timeoutMs);
+          const timer = setTimeout(
+            () => reject(new PrepcastError("TIMEOUT", `no gRPC session with ${target} within ${timeoutMs} ms`, { where: target })),
+            timeoutMs,
+          );
           call.once("metadata", () => {
             clearTimeout(timer);
             resolve();

@@ -61,7 +61,11 @@ class MemoryConnection extends BaseConnection {
     this.dropIncoming();
     this.peer.gone = true;
     this.peer.dropIncoming();
-    this.peer.transportClosed(error ? peerError(error.code, error.message, this.peer.where) : new PrepcastError("UNAVAILABLE", `${this.peer.where} reset the connection`, { where: this.peer.where }));
+    this.peer.transportClosed(
+      error
+        ? peerError(error.code, error.message, this.peer.where)
+        : new PrepcastError("UNAVAILABLE", `${this.peer.where} reset the connection`, { where: this.peer.where }),
+    );
   }
 
   private dropIncoming(): void {
@@ -133,7 +137,10 @@ export function memoryTransport(options: MemoryTransportOptions = {}): Transport
       if (!server) throw new PrepcastError("UNAVAILABLE", `cannot reach ${key}: nothing listens there`, { where: key });
       if (server.allowlist && !server.allowlist.allows(clientAddress)) {
         server.listen.onRejected?.({ address: clientAddress, reason: "address not in allowlist" });
-        throw new PrepcastError("UNAVAILABLE", `cannot reach ${key}: connection reset`, { where: key, hint: "the receiver dropped the connection: is this publisher's address in its allowlist?" });
+        throw new PrepcastError("UNAVAILABLE", `cannot reach ${key}: connection reset`, {
+          where: key,
+          hint: "the receiver dropped the connection: is this publisher's address in its allowlist?",
+        });
       }
       let fingerprint: string | undefined;
       if (server.listen.tls) {

@@ -212,11 +212,17 @@ export async function listenBridgeSocket(server: net.Server, socketPath: string)
   } catch {
     st = undefined;
   }
-  if (st && !st.isSocket()) throw new PrepcastError("STATE_INVALID", `${socketPath} exists and is not a socket`, { where: socketPath, hint: "move it aside: the agent creates its push bridge socket there" });
+  if (st && !st.isSocket())
+    throw new PrepcastError("STATE_INVALID", `${socketPath} exists and is not a socket`, {
+      where: socketPath,
+      hint: "move it aside: the agent creates its push bridge socket there",
+    });
   if (st) fs.rmSync(socketPath, { force: true });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) =>
-      reject(new PrepcastError("UNAVAILABLE", `cannot listen on the push bridge socket ${socketPath}: ${e.code ?? e.message}`, { where: socketPath, cause: e })),
+      reject(
+        new PrepcastError("UNAVAILABLE", `cannot listen on the push bridge socket ${socketPath}: ${e.code ?? e.message}`, { where: socketPath, cause: e }),
+      ),
     );
     server.listen(socketPath, () => resolve());
   });

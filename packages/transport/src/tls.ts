@@ -77,7 +77,10 @@ export function subjectAltNames(commonName: string, dnsNames: readonly string[] 
   if (net.isIP(commonName)) ip(commonName);
   else if (DNS_NAME.test(commonName)) add(`DNS:${commonName.toLowerCase()}`);
   for (const d of dnsNames) {
-    if (!DNS_NAME.test(d)) throw new PrepcastError("CONFIG_INVALID", `certificate DNS name ${JSON.stringify(d)} is not a host name`, { hint: "letters, digits and dashes, in dot-separated labels" });
+    if (!DNS_NAME.test(d))
+      throw new PrepcastError("CONFIG_INVALID", `certificate DNS name ${JSON.stringify(d)} is not a host name`, {
+        hint: "letters, digits and dashes, in dot-separated labels",
+      });
     add(`DNS:${d.toLowerCase()}`);
   }
   for (const a of ipAddresses) ip(a);
@@ -91,11 +94,20 @@ export function subjectAltNames(commonName: string, dnsNames: readonly string[] 
  * fingerprint with custom verification trust the certificate itself as their only root and
  * check the name, and Go's and other modern TLS stacks ignore a CN-only certificate's name.
  */
-export async function generateSelfSignedCertificate(opts: { commonName: string; days?: number; dnsNames?: string[]; ipAddresses?: string[] }): Promise<SelfSignedCertificate> {
+export async function generateSelfSignedCertificate(opts: {
+  commonName: string;
+  days?: number;
+  dnsNames?: string[];
+  ipAddresses?: string[];
+}): Promise<SelfSignedCertificate> {
   const days = opts.days ?? 825;
-  if (!Number.isInteger(days) || days < 1 || days > 36500) throw new PrepcastError("CONFIG_INVALID", `certificate validity ${days} days must be an integer between 1 and 36500`);
+  if (!Number.isInteger(days) || days < 1 || days > 36500)
+    throw new PrepcastError("CONFIG_INVALID", `certificate validity ${days} days must be an integer between 1 and 36500`);
   if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/.test(opts.commonName)) {
-    throw new PrepcastError("CONFIG_INVALID", `certificate common name ${JSON.stringify(opts.commonName)} must be 1-63 letters, digits, spaces, dots, dashes or underscores`);
+    throw new PrepcastError(
+      "CONFIG_INVALID",
+      `certificate common name ${JSON.stringify(opts.commonName)} must be 1-63 letters, digits, spaces, dots, dashes or underscores`,
+    );
   }
   const san = subjectAltNames(opts.commonName, opts.dnsNames, opts.ipAddresses);
   const dir = await mkdtemp(path.join(tmpdir(), "prepcast-tls-"));
@@ -108,8 +120,23 @@ export async function generateSelfSignedCertificate(opts: { commonName: string; 
     }
     await runOpenssl(
       [
-        "req", "-new", "-x509", "-key", "key.pem", "-out", "cert.pem", "-days", String(days), "-subj", `/CN=${opts.commonName}`,
-        "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=serverAuth",
+        "req",
+        "-new",
+        "-x509",
+        "-key",
+        "key.pem",
+        "-out",
+        "cert.pem",
+        "-days",
+        String(days),
+        "-subj",
+        `/CN=${opts.commonName}`,
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+        "-addext",
+        "keyUsage=critical,digitalSignature",
+        "-addext",
+        "extendedKeyUsage=serverAuth",
         ...(san.length > 0 ? ["-addext", `subjectAltName=${san.join(",")}`] : []),
       ],
       dir,
@@ -193,7 +220,10 @@ export function probePinnedCertificate(host: string, port: number, expectedFinge
 export function unreachable(host: string, port: number, e: NodeJS.ErrnoException): PrepcastError {
   return new PrepcastError("UNAVAILABLE", `cannot reach ${host}:${port}: ${e.code ?? e.message}`, {
     where: `${host}:${port}`,
-    hint: e.code === "ECONNRESET" ? "the receiver dropped the connection: is this publisher's address in its allowlist?" : "check the receiver's push address and that its agent is running",
+    hint:
+      e.code === "ECONNRESET"
+        ? "the receiver dropped the connection: is this publisher's address in its allowlist?"
+        : "check the receiver's push address and that its agent is running",
     cause: e,
   });
 }

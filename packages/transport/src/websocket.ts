@@ -52,11 +52,18 @@ class WebsocketConnection extends BaseConnection {
   private killTimer: NodeJS.Timeout | undefined;
   private pongSeen = true;
 
-  constructor(init: ConnectionInit, private readonly ws: WebSocket, keepaliveMs: number) {
+  constructor(
+    init: ConnectionInit,
+    private readonly ws: WebSocket,
+    keepaliveMs: number,
+  ) {
     super(init);
     ws.on("message", (data: RawData, isBinary: boolean) => {
       if (!isBinary) {
-        this.fail(new PrepcastError("PROTOCOL_ERROR", `${this.where} sent a text WebSocket message; frames travel as binary messages`, { where: this.where }), true);
+        this.fail(
+          new PrepcastError("PROTOCOL_ERROR", `${this.where} sent a text WebSocket message; frames travel as binary messages`, { where: this.where }),
+          true,
+        );
         return;
       }
       this.receiveBytes(data as Buffer);
@@ -64,7 +71,10 @@ class WebsocketConnection extends BaseConnection {
     ws.on("error", (err: Error & { code?: string }) => {
       this.localError ??=
         err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH"
-          ? new PrepcastError("MESSAGE_TOO_LARGE", `${this.where} sent a frame over the limit of ${this.maxFrameBytes} bytes`, { where: this.where, details: { limit: this.maxFrameBytes } })
+          ? new PrepcastError("MESSAGE_TOO_LARGE", `${this.where} sent a frame over the limit of ${this.maxFrameBytes} bytes`, {
+              where: this.where,
+              details: { limit: this.maxFrameBytes },
+            })
           : new PrepcastError("PROTOCOL_ERROR", `WebSocket error on the session with ${this.where}: ${err.message}`, { where: this.where });
     });
     ws.on("pong", () => (this.pongSeen = true));
@@ -95,7 +105,9 @@ class WebsocketConnection extends BaseConnection {
     }
     if (code === 1009) return this.transportClosed(peerError("MESSAGE_TOO_LARGE", reason, this.where));
     if (code >= ERROR_CLOSE_CODE && code < 5000) return this.transportClosed(peerError(reason, undefined, this.where));
-    this.transportClosed(new PrepcastError("UNAVAILABLE", `connection with ${this.where} dropped (WebSocket close ${code}${reason ? ` ${reason}` : ""})`, { where: this.where }));
+    this.transportClosed(
+      new PrepcastError("UNAVAILABLE", `connection with ${this.where} dropped (WebSocket close ${code}${reason ? ` ${reason}` : ""})`, { where: this.where }),
+    );
   }
 
   protected writeBytes(bytes: Uint8Array, done: (err?: Error | null) => void): void {
@@ -137,7 +149,9 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
       const attached = transportOptions.attachTo;
       const bridge = transportOptions.bridgeSocket;
       // behind the bridge, TLS was terminated by the site's push gateway: plain HTTP here
-      const httpServer: http.Server = attached ?? (opts.tls && bridge === undefined ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: 10_000 }) : http.createServer());
+      const httpServer: http.Server =
+        attached ??
+        (opts.tls && bridge === undefined ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: 10_000 }) : http.createServer());
       const open = new Set<WebsocketConnection>();
       const gate = new ConnectionGate({
         ...opts.pending,
@@ -163,7 +177,13 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
         wss.handleUpgrade(req, socket, head, (ws) => {
           gate.established(bridged?.key ?? `${address}:${req.socket.remotePort}`);
           const conn = new WebsocketConnection(
-            { transport: "websocket", remoteAddress: address, where: `publisher ${address}`, maxFrameBytes, idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS },
+            {
+              transport: "websocket",
+              remoteAddress: address,
+              where: `publisher ${address}`,
+              maxFrameBytes,
+              idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+            },
             ws,
             opts.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
           );
@@ -176,7 +196,10 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
 
       if (attached) {
         const info = attached.address();
-        if (!info || typeof info === "string") throw new PrepcastError("CONFIG_INVALID", "the server to attach the WebSocket endpoint to is not listening on a TCP port", { hint: "call listen() on it first" });
+        if (!info || typeof info === "string")
+          throw new PrepcastError("CONFIG_INVALID", "the server to attach the WebSocket endpoint to is not listening on a TCP port", {
+            hint: "call listen() on it first",
+          });
         return {
           address: { host: info.address, port: info.port },
           async close() {
@@ -232,7 +255,12 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
       });
       await new Promise<void>((resolve, rejectListen) => {
         front.once("error", (e: NodeJS.ErrnoException) =>
-          rejectListen(new PrepcastError("UNAVAILABLE", `cannot listen on ${formatHostPort(opts.host, opts.port)}: ${e.code ?? e.message}`, { where: formatHostPort(opts.host, opts.port), cause: e })),
+          rejectListen(
+            new PrepcastError("UNAVAILABLE", `cannot listen on ${formatHostPort(opts.host, opts.port)}: ${e.code ?? e.message}`, {
+              where: formatHostPort(opts.host, opts.port),
+              cause: e,
+            }),
+          ),
         );
         front.listen(opts.port, opts.host, () => resolve());
       });
@@ -261,7 +289,14 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
         handshakeTimeout: timeoutMs,
         followRedirects: false,
         // ws passes these to tls.connect; its typings describe checkServerIdentity differently from Node's.
-        ...(pin ? { ca: pin.ca, checkServerIdentity: pin.checkServerIdentity as unknown as NonNullable<ClientOptions["checkServerIdentity"]>, servername: PIN_SERVERNAME, rejectUnauthorized: true } : {}),
+        ...(pin
+          ? {
+              ca: pin.ca,
+              checkServerIdentity: pin.checkServerIdentity as unknown as NonNullable<ClientOptions["checkServerIdentity"]>,
+              servername: PIN_SERVERNAME,
+              rejectUnauthorized: true,
+            }
+          : {}),
       });
       // The connection (and its "message" listener) is made inside the "open" handler, in the same
       // tick: a Hello that arrives in the same read as the 101 response is emitted right after
@@ -290,9 +325,22 @@ export function websocketTransport(transportOptions: WebsocketTransportOptions =
             ),
           );
         });
-        ws.once("error", (e: NodeJS.ErrnoException) => fail(e instanceof PrepcastError ? e : /handshake has timed out/i.test(e.message) ? new PrepcastError("TIMEOUT", `WebSocket handshake with ${target} did not finish within ${timeoutMs} ms`, { where: target }) : unreachable(opts.host, opts.port, e)));
+        ws.once("error", (e: NodeJS.ErrnoException) =>
+          fail(
+            e instanceof PrepcastError
+              ? e
+              : /handshake has timed out/i.test(e.message)
+                ? new PrepcastError("TIMEOUT", `WebSocket handshake with ${target} did not finish within ${timeoutMs} ms`, { where: target })
+                : unreachable(opts.host, opts.port, e),
+          ),
+        );
         ws.once("unexpected-response", (_req, res) =>
-          fail(new PrepcastError("UNAVAILABLE", `${url} answered HTTP ${res.statusCode} instead of a WebSocket upgrade`, { where: url, hint: "check the receiver's WebSocket path and that it runs the PREPcast agent" })),
+          fail(
+            new PrepcastError("UNAVAILABLE", `${url} answered HTTP ${res.statusCode} instead of a WebSocket upgrade`, {
+              where: url,
+              hint: "check the receiver's WebSocket path and that it runs the PREPcast agent",
+            }),
+          ),
         );
       });
     },

@@ -9,11 +9,59 @@ const ReflectedFrame = reflected.lookupType("prepcast.v1.Frame");
 
 const ref = { process: "VER-2024", channel: "produccion", sequence: 42, manifestSha256: Buffer.alloc(32, 7) };
 const samples: prepcast.v1.IFrame[] = [
-  { hello: { protocolVersion: 1, receiverId: "uv", identityPublicKey: Buffer.alloc(32, 1), nonce: Buffer.alloc(32, 2), live: ref, partial: ref, partialOffset: 2 ** 40, freeDiskBytes: 2 ** 45, clockUnixMs: 1_717_380_000_000, agentVersion: "0.1.0", keysetVersion: 3, acceptedEncodings: ["full", "delta-zstd@1"], staged: ref, features: ["offer-manifest-zstd@1", "x-future@2"], doctor: { checkedUnixMs: 1_717_300_000_000, passed: 12, warnings: 2, failed: 1, skipped: 2, failedChecks: ["keys"], warningChecks: ["os", "ntp"] } } },
-  { publisherAuth: { publisherId: "ople", identityPublicKey: Buffer.alloc(32, 3), nonce: Buffer.alloc(32, 4), signature: Buffer.alloc(64, 5), clockUnixMs: -1 } },
+  {
+    hello: {
+      protocolVersion: 1,
+      receiverId: "uv",
+      identityPublicKey: Buffer.alloc(32, 1),
+      nonce: Buffer.alloc(32, 2),
+      live: ref,
+      partial: ref,
+      partialOffset: 2 ** 40,
+      freeDiskBytes: 2 ** 45,
+      clockUnixMs: 1_717_380_000_000,
+      agentVersion: "0.1.0",
+      keysetVersion: 3,
+      acceptedEncodings: ["full", "delta-zstd@1"],
+      staged: ref,
+      features: ["offer-manifest-zstd@1", "x-future@2"],
+      doctor: { checkedUnixMs: 1_717_300_000_000, passed: 12, warnings: 2, failed: 1, skipped: 2, failedChecks: ["keys"], warningChecks: ["os", "ntp"] },
+    },
+  },
+  {
+    publisherAuth: { publisherId: "ople", identityPublicKey: Buffer.alloc(32, 3), nonce: Buffer.alloc(32, 4), signature: Buffer.alloc(64, 5), clockUnixMs: -1 },
+  },
   { receiverAuth: { signature: Buffer.alloc(64, 6) } },
-  { offer: { transferId: "ab".repeat(16), keyset: Buffer.from("{}"), keysetSig: Buffer.from("{}"), manifest: Buffer.from("{}"), manifestSig: Buffer.from("{}"), encoding: "full", base: ref, payloadSize: 5 * 2 ** 32, payloadSha256: Buffer.alloc(32, 8), chunkSize: 512 * 1024 } },
-  { offer: { transferId: "cd".repeat(16), keyset: Buffer.from("{}"), keysetSig: Buffer.from("{}"), manifestZstd: Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2]), manifestSize: 32 * 2 ** 20, manifestSig: Buffer.from("{}"), root: Buffer.from("{}"), rootSig: Buffer.from("{}"), encoding: "delta-zstd@1", payloadSize: 1, payloadSha256: Buffer.alloc(32, 8), chunkSize: 1024 } },
+  {
+    offer: {
+      transferId: "ab".repeat(16),
+      keyset: Buffer.from("{}"),
+      keysetSig: Buffer.from("{}"),
+      manifest: Buffer.from("{}"),
+      manifestSig: Buffer.from("{}"),
+      encoding: "full",
+      base: ref,
+      payloadSize: 5 * 2 ** 32,
+      payloadSha256: Buffer.alloc(32, 8),
+      chunkSize: 512 * 1024,
+    },
+  },
+  {
+    offer: {
+      transferId: "cd".repeat(16),
+      keyset: Buffer.from("{}"),
+      keysetSig: Buffer.from("{}"),
+      manifestZstd: Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2]),
+      manifestSize: 32 * 2 ** 20,
+      manifestSig: Buffer.from("{}"),
+      root: Buffer.from("{}"),
+      rootSig: Buffer.from("{}"),
+      encoding: "delta-zstd@1",
+      payloadSize: 1,
+      payloadSha256: Buffer.alloc(32, 8),
+      chunkSize: 1024,
+    },
+  },
   { offerReply: { accept: false, resumeOffset: 1024, code: "ROLLBACK", message: "older" } },
   { chunk: { offset: 2 ** 33, data: Buffer.alloc(1000, 9), sha256: Buffer.alloc(32, 10) } },
   { payloadEnd: {} },
@@ -131,7 +179,12 @@ describe("64-bit fields above 2^53 − 1", () => {
     expect(ok.publisherAuth!.clockUnixMs).toBe(-5);
     expect(findUnsafeInteger(ok)).toBeNull();
     // chunk.offset, status.free_disk_bytes, offer_reply.resume_offset, ping.unix_ms
-    for (const [frameField, inner, name] of [[6, 1, "chunk.offset"], [13, 4, "status.free_disk_bytes"], [5, 2, "offer_reply.resume_offset"], [11, 1, "ping.unix_ms"]] as const) {
+    for (const [frameField, inner, name] of [
+      [6, 1, "chunk.offset"],
+      [13, 4, "status.free_disk_bytes"],
+      [5, 2, "offer_reply.resume_offset"],
+      [11, 1, "ping.unix_ms"],
+    ] as const) {
       const bytes = Uint8Array.from(field(frameField, 2, field(inner, 0, varint(2n ** 53n + 1n))));
       expect(findUnsafeInteger(Frame.decode(bytes))).toEqual({ field: name, value: "9007199254740993" });
     }

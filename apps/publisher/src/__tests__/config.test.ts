@@ -30,22 +30,33 @@ ${receivers}`;
 describe("publisher config", () => {
   test("gRPC and WebSocket receivers with pinned fingerprints and inline keys", () => {
     const c = loadPublisherConfig(
-      write(base(`  - { id: uv, name: UV, address: "203.0.113.10:8730", tlsFingerprint: "${fp}", identityPublicKey: "${key}" }
+      write(
+        base(`  - { id: uv, name: UV, address: "203.0.113.10:8730", tlsFingerprint: "${fp}", identityPublicKey: "${key}" }
   - { id: diario, name: Diario, transport: websocket, address: "wss://prep.diario.mx/prepcast/v1/push", tlsFingerprint: "${fp.toUpperCase()}", identityPublicKey: "${key}" }
-`)),
+`),
+      ),
       {},
     );
     expect(c.receiverEntries[0]).toMatchObject({ id: "uv", transport: "grpc", host: "203.0.113.10", port: 8730, tlsFingerprint: fp });
-    expect(c.receiverEntries[1]).toMatchObject({ id: "diario", transport: "websocket", host: "prep.diario.mx", port: 443, path: "/prepcast/v1/push", tlsFingerprint: fp });
+    expect(c.receiverEntries[1]).toMatchObject({
+      id: "diario",
+      transport: "websocket",
+      host: "prep.diario.mx",
+      port: 443,
+      path: "/prepcast/v1/push",
+      tlsFingerprint: fp,
+    });
     expect(c.admin.listen).toBe("127.0.0.1:8740");
   });
 
   test("unpinned receivers, duplicates and bad addresses are refused, all at once", () => {
     try {
       loadPublisherConfig(
-        write(base(`  - { id: uv, name: UV, address: "203.0.113.10:8730", identityPublicKey: "${key}" }
+        write(
+          base(`  - { id: uv, name: UV, address: "203.0.113.10:8730", identityPublicKey: "${key}" }
   - { id: uv, name: UV2, address: "nope", tlsFingerprint: "${fp}", identityPublicKey: "${key}" }
-`)),
+`),
+        ),
         {},
       );
       throw new Error("accepted");

@@ -1,4 +1,14 @@
-import { addEvidence, automaticSuspensionReason, dueForSuspension, isProbeOutage, MAX_EVIDENCE, ruleActive, stepProbe, suspensionEvidence, type RunState } from "../monitor/rule";
+import {
+  addEvidence,
+  automaticSuspensionReason,
+  dueForSuspension,
+  isProbeOutage,
+  MAX_EVIDENCE,
+  ruleActive,
+  stepProbe,
+  suspensionEvidence,
+  type RunState,
+} from "../monitor/rule";
 
 // The call's numbers: 15-minute update periods, suspension after 3 of them (45 minutes).
 const PERIOD_MS = 15 * 60_000;
@@ -11,7 +21,17 @@ const never = () => false;
 function run(probes: Array<[number, string]>, start: RunState = { failingSince: null, failedPeriods: 0 }): RunState {
   let state = start;
   for (const [minute, verdict] of probes) {
-    state = stepProbe({ run: state, suspended: false, verdict, probeAt: at(minute), expected: true, now: T0 + minute * 60_000, periodMs: PERIOD_MS, awaitingPush: never, publicationEnded: never }).run;
+    state = stepProbe({
+      run: state,
+      suspended: false,
+      verdict,
+      probeAt: at(minute),
+      expected: true,
+      now: T0 + minute * 60_000,
+      periodMs: PERIOD_MS,
+      awaitingPush: never,
+      publicationEnded: never,
+    }).run;
   }
   return state;
 }
@@ -19,45 +39,123 @@ const due = (r: RunState) => dueForSuspension({ run: r, suspended: false, probed
 
 describe("the 45-minute rule (pure)", () => {
   test("3 consecutive failed 15-minute periods are due for suspension", () => {
-    const r = run([[0, "stale"], [15, "stale"], [30, "down"], [45, "stale"]]);
+    const r = run([
+      [0, "stale"],
+      [15, "stale"],
+      [30, "down"],
+      [45, "stale"],
+    ]);
     expect(r).toEqual({ failingSince: at(0), failedPeriods: 3 });
     expect(due(r)).toBe(true);
   });
 
   test("2 periods (44 minutes) are not", () => {
-    const r = run([[0, "stale"], [15, "wrong"], [30, "stale"], [44, "down"]]);
+    const r = run([
+      [0, "stale"],
+      [15, "wrong"],
+      [30, "stale"],
+      [44, "down"],
+    ]);
     expect(r).toEqual({ failingSince: at(0), failedPeriods: 2 });
     expect(due(r)).toBe(false);
   });
 
   test("a served probe resets the run: failures before and after it do not add up", () => {
-    const r = run([[0, "stale"], [30, "stale"], [40, "ok"], [41, "stale"], [85, "stale"]]);
+    const r = run([
+      [0, "stale"],
+      [30, "stale"],
+      [40, "ok"],
+      [41, "stale"],
+      [85, "stale"],
+    ]);
     expect(r).toEqual({ failingSince: at(41), failedPeriods: 2 });
     expect(due(r)).toBe(false);
-    const served = stepProbe({ run: { failingSince: at(0), failedPeriods: 5 }, suspended: false, verdict: "ok", probeAt: at(80), expected: true, now: T0, periodMs: PERIOD_MS, awaitingPush: never, publicationEnded: never });
+    const served = stepProbe({
+      run: { failingSince: at(0), failedPeriods: 5 },
+      suspended: false,
+      verdict: "ok",
+      probeAt: at(80),
+      expected: true,
+      now: T0,
+      periodMs: PERIOD_MS,
+      awaitingPush: never,
+      publicationEnded: never,
+    });
     expect(served).toEqual({ outcome: "served", run: { failingSince: null, failedPeriods: 0 } });
   });
 
   test("a failure only counts with a public cut to serve, and not while suspended", () => {
-    const base = { run: { failingSince: null, failedPeriods: 0 }, verdict: "down", probeAt: at(0), now: T0 + 60 * 60_000, periodMs: PERIOD_MS, awaitingPush: never, publicationEnded: never };
+    const base = {
+      run: { failingSince: null, failedPeriods: 0 },
+      verdict: "down",
+      probeAt: at(0),
+      now: T0 + 60 * 60_000,
+      periodMs: PERIOD_MS,
+      awaitingPush: never,
+      publicationEnded: never,
+    };
     expect(stepProbe({ ...base, suspended: false, expected: false })).toEqual({ outcome: "not-counted", run: { failingSince: null, failedPeriods: 0 } });
     expect(stepProbe({ ...base, suspended: true, expected: true }).outcome).toBe("not-counted");
     expect(stepProbe({ ...base, suspended: false, expected: true })).toEqual({ outcome: "failing", run: { failingSince: at(0), failedPeriods: 4 } });
   });
 
   test("awaiting the push after a reinstatement, and after the end of publication, nothing is counted", () => {
-    const base = { run: { failingSince: at(0), failedPeriods: 2 }, suspended: false, verdict: "stale", probeAt: at(40), expected: true, now: T0 + 40 * 60_000, periodMs: PERIOD_MS };
-    expect(stepProbe({ ...base, awaitingPush: () => true, publicationEnded: never })).toEqual({ outcome: "awaiting-push", run: { failingSince: null, failedPeriods: 0 } });
-    expect(stepProbe({ ...base, awaitingPush: never, publicationEnded: () => true })).toEqual({ outcome: "publication-ended", run: { failingSince: null, failedPeriods: 0 } });
+    const base = {
+      run: { failingSince: at(0), failedPeriods: 2 },
+      suspended: false,
+      verdict: "stale",
+      probeAt: at(40),
+      expected: true,
+      now: T0 + 40 * 60_000,
+      periodMs: PERIOD_MS,
+    };
+    expect(stepProbe({ ...base, awaitingPush: () => true, publicationEnded: never })).toEqual({
+      outcome: "awaiting-push",
+      run: { failingSince: null, failedPeriods: 0 },
+    });
+    expect(stepProbe({ ...base, awaitingPush: never, publicationEnded: () => true })).toEqual({
+      outcome: "publication-ended",
+      run: { failingSince: null, failedPeriods: 0 },
+    });
   });
 
   test("the end of publication is asked only when a failure would count", () => {
     let asked = 0;
     const publicationEnded = () => (asked++, false);
-    stepProbe({ run: { failingSince: null, failedPeriods: 0 }, suspended: false, verdict: "ok", probeAt: at(0), expected: true, now: T0, periodMs: PERIOD_MS, awaitingPush: never, publicationEnded });
-    stepProbe({ run: { failingSince: null, failedPeriods: 0 }, suspended: true, verdict: "down", probeAt: at(0), expected: true, now: T0, periodMs: PERIOD_MS, awaitingPush: never, publicationEnded });
+    stepProbe({
+      run: { failingSince: null, failedPeriods: 0 },
+      suspended: false,
+      verdict: "ok",
+      probeAt: at(0),
+      expected: true,
+      now: T0,
+      periodMs: PERIOD_MS,
+      awaitingPush: never,
+      publicationEnded,
+    });
+    stepProbe({
+      run: { failingSince: null, failedPeriods: 0 },
+      suspended: true,
+      verdict: "down",
+      probeAt: at(0),
+      expected: true,
+      now: T0,
+      periodMs: PERIOD_MS,
+      awaitingPush: never,
+      publicationEnded,
+    });
     expect(asked).toBe(0);
-    stepProbe({ run: { failingSince: null, failedPeriods: 0 }, suspended: false, verdict: "down", probeAt: at(0), expected: true, now: T0, periodMs: PERIOD_MS, awaitingPush: never, publicationEnded });
+    stepProbe({
+      run: { failingSince: null, failedPeriods: 0 },
+      suspended: false,
+      verdict: "down",
+      probeAt: at(0),
+      expected: true,
+      now: T0,
+      periodMs: PERIOD_MS,
+      awaitingPush: never,
+      publicationEnded,
+    });
     expect(asked).toBe(1);
   });
 

@@ -11,7 +11,12 @@ export async function adminRequest(config: ResolvedPublisherConfig, method: "GET
   if (config.admin.tokenFile) headers.authorization = `Bearer ${fs.readFileSync(config.admin.tokenFile, "utf8").trim()}`;
   let res: Response;
   try {
-    res = await fetch(`http://${h}:${port}${pathname}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(method === "POST" ? 600_000 : 5000) });
+    res = await fetch(`http://${h}:${port}${pathname}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(method === "POST" ? 600_000 : 5000),
+    });
   } catch (e) {
     throw new PrepcastError("UNAVAILABLE", `the publisher service is not answering on ${h}:${port} (admin.listen in ${config.file})`, {
       cause: e,

@@ -14,7 +14,10 @@ export class ProgressView {
   private sequence = 0;
   private stopped = false;
 
-  constructor(private readonly ids: string[], private readonly quiet: boolean) {
+  constructor(
+    private readonly ids: string[],
+    private readonly quiet: boolean,
+  ) {
     this.multi =
       !quiet && process.stderr.isTTY
         ? new cliProgress.MultiBar(
@@ -33,7 +36,12 @@ export class ProgressView {
   setTotal(total: number, sequence: number): void {
     this.total = total;
     this.sequence = sequence;
-    if (this.multi) for (const id of this.ids) this.bars.set(id, this.multi.create(Math.max(1, total), 0, { id: id.padEnd(16), done: "0 B", size: formatBytes(total), rate: "0 B", state: "waiting" }));
+    if (this.multi)
+      for (const id of this.ids)
+        this.bars.set(
+          id,
+          this.multi.create(Math.max(1, total), 0, { id: id.padEnd(16), done: "0 B", size: formatBytes(total), rate: "0 B", state: "waiting" }),
+        );
   }
 
   update(s: LinkStatus): void {
@@ -44,7 +52,12 @@ export class ProgressView {
     if (bar) {
       const total = p?.total ?? this.total;
       bar.setTotal(Math.max(1, total));
-      bar.update(has ? total : (p?.sent ?? 0), { done: formatBytes(has ? total : (p?.sent ?? 0)), size: formatBytes(total), rate: formatBytes(Math.round(p?.bytesPerSecond ?? 0)), state: has ? "live" : s.lastError ? s.lastError.code : s.state });
+      bar.update(has ? total : (p?.sent ?? 0), {
+        done: formatBytes(has ? total : (p?.sent ?? 0)),
+        size: formatBytes(total),
+        rate: formatBytes(Math.round(p?.bytesPerSecond ?? 0)),
+        state: has ? "live" : s.lastError ? s.lastError.code : s.state,
+      });
       return;
     }
     const now = Date.now();
@@ -52,7 +65,9 @@ export class ProgressView {
     this.lastLine.set(s.id, now);
     const pct = p ? Math.round((100 * p.sent) / Math.max(1, p.total)) : has ? 100 : 0;
     const eta = p && p.bytesPerSecond > 0 ? Math.round((p.total - p.sent) / p.bytesPerSecond) : null;
-    process.stderr.write(`${s.id}: ${pct}% ${p ? `${formatBytes(p.sent)}/${formatBytes(p.total)} ${formatBytes(Math.round(p.bytesPerSecond))}/s${eta !== null ? ` ETA ${eta}s` : ""}` : ""} ${has ? "live" : s.state}\n`);
+    process.stderr.write(
+      `${s.id}: ${pct}% ${p ? `${formatBytes(p.sent)}/${formatBytes(p.total)} ${formatBytes(Math.round(p.bytesPerSecond))}/s${eta !== null ? ` ETA ${eta}s` : ""}` : ""} ${has ? "live" : s.state}\n`,
+    );
   }
 
   stop(): void {

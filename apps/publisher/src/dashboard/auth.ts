@@ -77,7 +77,10 @@ export class AdminAuth {
       }
     };
     const token = config.admin.tokenFile ? read(config.admin.tokenFile) : null;
-    if (token !== null && token.length < 16) throw new PrepcastError("CONFIG_INVALID", `${config.admin.tokenFile}: the admin token must have at least 16 characters`, { where: config.admin.tokenFile });
+    if (token !== null && token.length < 16)
+      throw new PrepcastError("CONFIG_INVALID", `${config.admin.tokenFile}: the admin token must have at least 16 characters`, {
+        where: config.admin.tokenFile,
+      });
     const password = config.admin.passwordFile ? parsePasswordHash(read(config.admin.passwordFile), config.admin.passwordFile) : null;
     if (isWildcardHost(listen.host) && token === null && password === null) {
       throw new PrepcastError("CONFIG_INVALID", `${config.file}: admin.listen ${listen.host}:${listen.port} is every interface, and no credential is set`, {
@@ -157,7 +160,8 @@ export class AdminAuth {
     }
     if (this.configured) return false;
     // no credential configured: only requests a web page cannot forge (JSON bodies need a preflight)
-    if (req.method === "GET" || req.method === "HEAD") return req.headers["sec-fetch-site"] === undefined || req.headers["sec-fetch-site"] === "same-origin" || req.headers["sec-fetch-site"] === "none";
+    if (req.method === "GET" || req.method === "HEAD")
+      return req.headers["sec-fetch-site"] === undefined || req.headers["sec-fetch-site"] === "same-origin" || req.headers["sec-fetch-site"] === "none";
     return String(req.headers["content-type"] ?? "").startsWith("application/json") && req.headers.origin === undefined;
   }
 
@@ -211,10 +215,12 @@ export class AdminAuth {
       this.hashing++;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.waiting.push(() => {
-      this.hashing++;
-      resolve();
-    }));
+    return new Promise((resolve) =>
+      this.waiting.push(() => {
+        this.hashing++;
+        resolve();
+      }),
+    );
   }
 
   private releaseHashSlot(): void {

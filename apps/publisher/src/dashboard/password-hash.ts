@@ -27,7 +27,10 @@ export function parsePasswordHash(line: string, file: string): PasswordHash {
   const m = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(line.trim());
   const N = Number(m?.[1]);
   if (!m || N < 1024 || (N & (N - 1)) !== 0 || Number(m[2]) < 1 || Number(m[3]) < 1) {
-    throw new PrepcastError("CONFIG_INVALID", `${file} is not a dashboard password hash`, { where: file, hint: "create it with `prep-publisher admin-password --out FILE`" });
+    throw new PrepcastError("CONFIG_INVALID", `${file} is not a dashboard password hash`, {
+      where: file,
+      hint: "create it with `prep-publisher admin-password --out FILE`",
+    });
   }
   return { N, r: Number(m[2]), p: Number(m[3]), salt: Buffer.from(m[4]!, "base64"), key: Buffer.from(m[5]!, "base64") };
 }

@@ -67,17 +67,39 @@ class Journal {
   readonly timeline: TimelineItem[] = [];
 
   constructor(svc: OperatorService) {
-    for (const c of svc.repo.list().slice(-50)) this.add({ at: c.preparedAt, kind: "cut", receiver: null, sequence: c.ref.sequence, text: `corte ${c.ref.sequence} firmado (${c.summary.corte})` });
-    svc.on("cut", (c: { ref: { sequence: number }; summary: { corte: string }; preparedAt: string }) => this.add({ at: c.preparedAt, kind: "cut", receiver: null, sequence: c.ref.sequence, text: `corte ${c.ref.sequence} firmado (${c.summary.corte})` }));
-    svc.on("receipt", (p: { id: string; receipt: { sequence: number; state: string; activatedAt: string | null; receivedAt: string } }) =>
-      this.add({ at: p.receipt.activatedAt ?? p.receipt.receivedAt, kind: "receipt", receiver: p.id, sequence: p.receipt.sequence, text: p.receipt.state === "active" ? `${p.id}: corte ${p.receipt.sequence} en línea` : `${p.id}: corte ${p.receipt.sequence} en espera (embargo)` }),
+    for (const c of svc.repo.list().slice(-50))
+      this.add({ at: c.preparedAt, kind: "cut", receiver: null, sequence: c.ref.sequence, text: `corte ${c.ref.sequence} firmado (${c.summary.corte})` });
+    svc.on("cut", (c: { ref: { sequence: number }; summary: { corte: string }; preparedAt: string }) =>
+      this.add({ at: c.preparedAt, kind: "cut", receiver: null, sequence: c.ref.sequence, text: `corte ${c.ref.sequence} firmado (${c.summary.corte})` }),
     );
-    svc.on("notice-sent", (p: { id: string; kind: string; issuedAt: string }) => this.add({ at: new Date().toISOString(), kind: "notice", receiver: p.id, sequence: null, text: `${p.id}: aviso firmado entregado (${NOTICE_KIND[p.kind] ?? p.kind})` }));
+    svc.on("receipt", (p: { id: string; receipt: { sequence: number; state: string; activatedAt: string | null; receivedAt: string } }) =>
+      this.add({
+        at: p.receipt.activatedAt ?? p.receipt.receivedAt,
+        kind: "receipt",
+        receiver: p.id,
+        sequence: p.receipt.sequence,
+        text: p.receipt.state === "active" ? `${p.id}: corte ${p.receipt.sequence} en línea` : `${p.id}: corte ${p.receipt.sequence} en espera (embargo)`,
+      }),
+    );
+    svc.on("notice-sent", (p: { id: string; kind: string; issuedAt: string }) =>
+      this.add({
+        at: new Date().toISOString(),
+        kind: "notice",
+        receiver: p.id,
+        sequence: null,
+        text: `${p.id}: aviso firmado entregado (${NOTICE_KIND[p.kind] ?? p.kind})`,
+      }),
+    );
   }
 
   private add(item: TimelineItem): void {
     // an agent may confirm the same activation twice (delivery receipt, then its volunteered one)
-    if (this.timeline.slice(0, 20).some((t) => t.kind === item.kind && t.receiver === item.receiver && t.sequence === item.sequence && t.text === item.text && item.kind !== "notice")) return;
+    if (
+      this.timeline
+        .slice(0, 20)
+        .some((t) => t.kind === item.kind && t.receiver === item.receiver && t.sequence === item.sequence && t.text === item.text && item.kind !== "notice")
+    )
+      return;
     this.timeline.unshift(item);
     if (this.timeline.length > 300) this.timeline.pop();
   }
@@ -118,12 +140,12 @@ export function operatorRoutes(svc: OperatorService, auth: AdminAuth): AdminRout
 
   const pages: AdminRoute = async (req, res, url) => {
     const p = url.pathname;
-    if (p === "/dashboard.css") return send(res, 200, "text/css; charset=utf-8", DASHBOARD_CSS), true;
-    if (p === "/dashboard.js") return send(res, 200, "text/javascript; charset=utf-8", dashboardJs), true;
-    if (p === "/favicon.ico") return res.writeHead(204, SECURITY_HEADERS), res.end(), true;
+    if (p === "/dashboard.css") return (send(res, 200, "text/css; charset=utf-8", DASHBOARD_CSS), true);
+    if (p === "/dashboard.js") return (send(res, 200, "text/javascript; charset=utf-8", dashboardJs), true);
+    if (p === "/favicon.ico") return (res.writeHead(204, SECURITY_HEADERS), res.end(), true);
     if (p !== "/" && p !== "/login" && p !== "/logout") return false;
-    if (!auth.hostOk(req)) return send(res, 421, "text/plain; charset=utf-8", "host no permitido\n"), true;
-    if (!auth.configured) return send(res, 503, "text/html; charset=utf-8", lockedHtml()), true;
+    if (!auth.hostOk(req)) return (send(res, 421, "text/plain; charset=utf-8", "host no permitido\n"), true);
+    if (!auth.configured) return (send(res, 503, "text/html; charset=utf-8", lockedHtml()), true);
     if (p === "/logout" && req.method === "POST") {
       auth.logout(req);
       res.writeHead(303, { ...SECURITY_HEADERS, location: "/login", "set-cookie": auth.clearCookie(req) });
@@ -131,17 +153,31 @@ export function operatorRoutes(svc: OperatorService, auth: AdminAuth): AdminRout
       return true;
     }
     if (p === "/login" && req.method === "POST") {
-      if (!auth.originOk(req)) return send(res, 403, "text/plain; charset=utf-8", "origen no permitido\n"), true;
+      if (!auth.originOk(req)) return (send(res, 403, "text/plain; charset=utf-8", "origen no permitido\n"), true);
       const form = new URLSearchParams(await readRequestBody(req, 4096));
       const source = req.socket.remoteAddress ?? "unknown";
       const s = await auth.login(form.get("secreto") ?? "", source);
-      if (s === "locked") return send(res, 429, "text/html; charset=utf-8", loginHtml("Demasiados intentos fallidos desde esta dirección. Espere un minuto (el token de operación siempre entra)."), { "retry-after": "60" }), true;
-      if (s === "busy") return send(res, 503, "text/html; charset=utf-8", loginHtml("Demasiados intentos en curso. Intente de nuevo en unos segundos."), { "retry-after": "2" }), true;
+      if (s === "locked")
+        return (
+          send(
+            res,
+            429,
+            "text/html; charset=utf-8",
+            loginHtml("Demasiados intentos fallidos desde esta dirección. Espere un minuto (el token de operación siempre entra)."),
+            { "retry-after": "60" },
+          ),
+          true
+        );
+      if (s === "busy")
+        return (
+          send(res, 503, "text/html; charset=utf-8", loginHtml("Demasiados intentos en curso. Intente de nuevo en unos segundos."), { "retry-after": "2" }),
+          true
+        );
       if (!s) {
         const t = loginFailures.take();
         if (t.summary > 0) svc.audit.append("dashboard_login_failed_suppressed", { count: t.summary });
         if (t.record) svc.audit.append("dashboard_login_failed", { address: peerText(source, 64) });
-        return send(res, 401, "text/html; charset=utf-8", loginHtml("Contraseña o token incorrecto.")), true;
+        return (send(res, 401, "text/html; charset=utf-8", loginHtml("Contraseña o token incorrecto.")), true);
       }
       svc.audit.append("dashboard_login", { address: peerText(source, 64) });
       res.writeHead(303, { ...SECURITY_HEADERS, location: "/", "set-cookie": auth.cookieFor(s, req) });
@@ -149,7 +185,7 @@ export function operatorRoutes(svc: OperatorService, auth: AdminAuth): AdminRout
       return true;
     }
     const session = auth.session(req);
-    if (p === "/login" || !session) return send(res, 200, "text/html; charset=utf-8", loginHtml(null)), true;
+    if (p === "/login" || !session) return (send(res, 200, "text/html; charset=utf-8", loginHtml(null)), true);
     send(res, 200, "text/html; charset=utf-8", dashboardHtml(session.csrf, svc.config.channel === "simulacro"));
     return true;
   };
@@ -157,10 +193,10 @@ export function operatorRoutes(svc: OperatorService, auth: AdminAuth): AdminRout
   const api: AdminRoute = async (req, res, url) => {
     const p = url.pathname;
     if (p !== "/api/overview" && p !== "/api/events" && !p.startsWith("/api/receivers/")) return false;
-    if (!auth.allows(req)) return sendJson(res, 401, { ok: false, code: "AUTH_FAILED", message: "login or bearer token required" }), true;
-    if (p === "/api/overview") return sendJson(res, 200, overview(svc, journal)), true;
+    if (!auth.allows(req)) return (sendJson(res, 401, { ok: false, code: "AUTH_FAILED", message: "login or bearer token required" }), true);
+    if (p === "/api/overview") return (sendJson(res, 200, overview(svc, journal)), true);
     if (p === "/api/events") {
-      if (sseClients >= 32) return sendJson(res, 503, { ok: false, code: "UNAVAILABLE", message: "too many dashboard connections" }), true;
+      if (sseClients >= 32) return (sendJson(res, 503, { ok: false, code: "UNAVAILABLE", message: "too many dashboard connections" }), true);
       sseClients++;
       res.writeHead(200, { ...SECURITY_HEADERS, "content-type": "text/event-stream; charset=utf-8", connection: "keep-alive" });
       let timer: NodeJS.Timeout | null = null;
@@ -189,9 +225,18 @@ export function operatorRoutes(svc: OperatorService, auth: AdminAuth): AdminRout
       return true;
     }
     // actions on difusores are never anonymous, even from localhost
-    if (!auth.configured) return sendJson(res, 403, { ok: false, code: "AUTH_FAILED", message: "operator actions need a credential", hint: "set admin.tokenFile (and/or admin.passwordFile) in the publisher config and restart" }), true;
+    if (!auth.configured)
+      return (
+        sendJson(res, 403, {
+          ok: false,
+          code: "AUTH_FAILED",
+          message: "operator actions need a credential",
+          hint: "set admin.tokenFile (and/or admin.passwordFile) in the publisher config and restart",
+        }),
+        true
+      );
     const m = /^\/api\/receivers\/([a-z0-9][a-z0-9_.-]{0,63})\/(suspend|reinstate|notice|push)$/.exec(p);
-    if (!m || req.method !== "POST") return sendJson(res, 404, { ok: false, code: "NOT_FOUND", message: `no route ${req.method} ${p}` }), true;
+    if (!m || req.method !== "POST") return (sendJson(res, 404, { ok: false, code: "NOT_FOUND", message: `no route ${req.method} ${p}` }), true);
     const [, id, action] = m as unknown as [string, string, string];
     try {
       const body = await readJsonObject(req);
@@ -199,17 +244,23 @@ export function operatorRoutes(svc: OperatorService, auth: AdminAuth): AdminRout
       const by = operator(req, body);
       const link = svc.link(id);
       if (!link) throw new PrepcastError("NOT_FOUND", `no difusor "${id}" in the registry`, { hint: `registered: ${svc.linkIds().join(", ")}` });
-      if (action === "suspend") return sendJson(res, 200, { ok: true, suspension: await svc.monitor.suspend(id, { reason, manual: true, by }) }), true;
-      if (action === "reinstate") return sendJson(res, 200, { ok: true, ...(await svc.monitor.reinstate(id, { reason, by })), latest: svc.repo.latest()?.ref.sequence ?? null }), true;
-      if (action === "notice") return sendJson(res, 200, { ok: true, notice: svc.monitor.sendTestNotice(id, typeof body.text === "string" ? body.text.slice(0, 2000) : "", by) }), true;
-      if (svc.monitor.isSuspended(id)) throw new PrepcastError("STATE_CONFLICT", `difusor "${id}" is suspended: no results are sent to it`, { hint: "reinstate it first" });
+      if (action === "suspend") return (sendJson(res, 200, { ok: true, suspension: await svc.monitor.suspend(id, { reason, manual: true, by }) }), true);
+      if (action === "reinstate")
+        return (sendJson(res, 200, { ok: true, ...(await svc.monitor.reinstate(id, { reason, by })), latest: svc.repo.latest()?.ref.sequence ?? null }), true);
+      if (action === "notice")
+        return (
+          sendJson(res, 200, { ok: true, notice: svc.monitor.sendTestNotice(id, typeof body.text === "string" ? body.text.slice(0, 2000) : "", by) }),
+          true
+        );
+      if (svc.monitor.isSuspended(id))
+        throw new PrepcastError("STATE_CONFLICT", `difusor "${id}" is suspended: no results are sent to it`, { hint: "reinstate it first" });
       link.poke();
       svc.audit.append("push_again", { receiver: id, by, latest: svc.repo.latest()?.ref.sequence ?? null });
-      return sendJson(res, 200, { ok: true, latest: svc.repo.latest()?.ref.sequence ?? null }), true;
+      return (sendJson(res, 200, { ok: true, latest: svc.repo.latest()?.ref.sequence ?? null }), true);
     } catch (e) {
       const err = toPrepcastError(e);
       const status = err.code === "NOT_FOUND" ? 404 : err.code === "STATE_CONFLICT" ? 409 : 400;
-      return sendJson(res, status, err.toJSON()), true;
+      return (sendJson(res, status, err.toJSON()), true);
     }
   };
   return [pages, api];

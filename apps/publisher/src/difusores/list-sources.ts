@@ -30,7 +30,14 @@ export async function serviceListInput(config: ResolvedPublisherConfig): Promise
     difusores: config.receiverEntries.map((e) => {
       const m = byId.get(e.id)?.monitor;
       const probe = m?.probe;
-      return { id: e.id, name: e.name, publicUrl: e.publicUrl ?? null, logo: e.logo ?? null, linkEnabled: m?.linkEnabled ?? true, corte: probe && probe.verdict !== "down" && probe.verdict !== "notice" ? (probe.served?.corte ?? null) : null };
+      return {
+        id: e.id,
+        name: e.name,
+        publicUrl: e.publicUrl ?? null,
+        logo: e.logo ?? null,
+        linkEnabled: m?.linkEnabled ?? true,
+        corte: probe && probe.verdict !== "down" && probe.verdict !== "notice" ? (probe.served?.corte ?? null) : null,
+      };
     }),
   };
 }
@@ -43,12 +50,21 @@ export async function offlineListInput(config: ResolvedPublisherConfig): Promise
     try {
       saved = JSON.parse(fs.readFileSync(stateFile, "utf8")) as typeof saved;
     } catch (e) {
-      throw new PrepcastError("STATE_INVALID", `${stateFile}: ${(e as Error).message}`, { where: stateFile, hint: "a damaged state file must not re-enable a suspended difusor's link: restore it from backup" });
+      throw new PrepcastError("STATE_INVALID", `${stateFile}: ${(e as Error).message}`, {
+        where: stateFile,
+        hint: "a damaged state file must not re-enable a suspended difusor's link: restore it from backup",
+      });
     }
   }
   let latest: PublicListInput["latest"] = null;
   const cutsDir = path.join(config.state, "cuts");
-  const names = fs.existsSync(cutsDir) ? fs.readdirSync(cutsDir).filter((n) => /^\d{6,}-[0-9a-f]{12}$/.test(n)).sort().reverse() : [];
+  const names = fs.existsSync(cutsDir)
+    ? fs
+        .readdirSync(cutsDir)
+        .filter((n) => /^\d{6,}-[0-9a-f]{12}$/.test(n))
+        .sort()
+        .reverse()
+    : [];
   for (const name of names) {
     try {
       const m = parseManifest(fs.readFileSync(path.join(cutsDir, name, "prepcast", "manifest.json")));
@@ -66,6 +82,13 @@ export async function offlineListInput(config: ResolvedPublisherConfig): Promise
     channel: config.channel,
     generatedAt: new Date(),
     latest,
-    difusores: config.receiverEntries.map((e) => ({ id: e.id, name: e.name, publicUrl: e.publicUrl ?? null, logo: e.logo ?? null, linkEnabled: saved.receivers?.[e.id]?.linkEnabled ?? true, corte: null })),
+    difusores: config.receiverEntries.map((e) => ({
+      id: e.id,
+      name: e.name,
+      publicUrl: e.publicUrl ?? null,
+      logo: e.logo ?? null,
+      linkEnabled: saved.receivers?.[e.id]?.linkEnabled ?? true,
+      corte: null,
+    })),
   };
 }

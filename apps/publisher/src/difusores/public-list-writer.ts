@@ -34,7 +34,14 @@ export function publicListInput(svc: PublicListService, now = new Date()): Publi
     const fromReceipt = live ? (svc.repo.get(live.sequence)?.summary.corte ?? null) : null;
     return { id: e.id, name: e.name, publicUrl: e.publicUrl ?? null, logo: e.logo ?? null, linkEnabled: m?.linkEnabled ?? true, corte: probed ?? fromReceipt };
   });
-  return { title: c.publicList.title, process: c.process, channel: c.channel, generatedAt: now, latest: latest ? { sequence: latest.ref.sequence, corte: latest.summary.corte } : null, difusores };
+  return {
+    title: c.publicList.title,
+    process: c.process,
+    channel: c.channel,
+    generatedAt: now,
+    latest: latest ? { sequence: latest.ref.sequence, corte: latest.summary.corte } : null,
+    difusores,
+  };
 }
 
 /**
@@ -48,7 +55,10 @@ export class PublicListWriter {
   private closed = false;
   last: PublicListResult | null = null;
 
-  constructor(private readonly svc: PublicListService, private readonly delayMs = 200) {}
+  constructor(
+    private readonly svc: PublicListService,
+    private readonly delayMs = 200,
+  ) {}
 
   schedule(): void {
     if (this.closed || this.timer) return;

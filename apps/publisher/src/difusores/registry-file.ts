@@ -26,7 +26,11 @@ export async function addRegistryEntry(configFile: string, entry: Record<string,
     if (isSeq(node) && node.items.length > 0) {
       const at = node.items.findIndex((item) => idOf(item) === id);
       if (at >= 0) {
-        if (!replace) throw new PrepcastError("STATE_CONFLICT", `${id} is already registered in ${configFile}`, { where: `${configFile}: receivers.${at}`, hint: "add --replace to replace its entry (e.g. a new identity key or certificate)" });
+        if (!replace)
+          throw new PrepcastError("STATE_CONFLICT", `${id} is already registered in ${configFile}`, {
+            where: `${configFile}: receivers.${at}`,
+            hint: "add --replace to replace its entry (e.g. a new identity key or certificate)",
+          });
         node.items[at] = doc.createNode(entry);
         replaced = true;
       } else node.items.push(doc.createNode(entry));
@@ -44,7 +48,11 @@ export async function removeRegistryEntry(configFile: string, id: string): Promi
   await rewrite(configFile, (doc) => {
     const node = doc.get("receivers", true);
     const at = isSeq(node) ? node.items.findIndex((item) => idOf(item) === id) : -1;
-    if (!isSeq(node) || at < 0) throw new PrepcastError("NOT_FOUND", `${id} is not in the registry of ${configFile}`, { where: `${configFile}: receivers`, hint: "`prep-publisher receivers list --config …` shows the registered ids" });
+    if (!isSeq(node) || at < 0)
+      throw new PrepcastError("NOT_FOUND", `${id} is not in the registry of ${configFile}`, {
+        where: `${configFile}: receivers`,
+        hint: "`prep-publisher receivers list --config …` shows the registered ids",
+      });
     removed = (node.items[at] as { toJSON(): Record<string, unknown> }).toJSON();
     node.items.splice(at, 1);
     if (node.items.length === 0) doc.set("receivers", doc.createNode([]));

@@ -28,7 +28,11 @@ export function checkSvgLogo(file: string): CheckedLogo {
   try {
     st = fs.statSync(file);
   } catch (e) {
-    throw invalid(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, "check the logo path in the receivers list of the config");
+    throw invalid(
+      file,
+      `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      "check the logo path in the receivers list of the config",
+    );
   }
   if (!st.isFile()) throw invalid(file, "is not a regular file");
   if (st.size > MAX_LOGO_BYTES) throw invalid(file, `is ${st.size} bytes, more than the ${MAX_LOGO_BYTES} allowed`);
@@ -56,7 +60,8 @@ function checkSvgShape(text: string, file: string): void {
   while (i < text.length) {
     const lt = text.indexOf("<", i);
     const between = text.slice(i, lt === -1 ? text.length : lt);
-    if (stack.length === 0 && between.trim() !== "") throw invalid(file, rootClosed ? "has text after the closing </svg>" : "has text before the root element: it is not an SVG document");
+    if (stack.length === 0 && between.trim() !== "")
+      throw invalid(file, rootClosed ? "has text after the closing </svg>" : "has text before the root element: it is not an SVG document");
     if (lt === -1) break;
     if (text.startsWith("<!--", lt)) {
       const end = text.indexOf("-->", lt + 4);
@@ -105,7 +110,11 @@ function checkSvgShape(text: string, file: string): void {
   if (root === null) throw invalid(file, "has no root element: it is not an SVG document");
   if (stack.length > 0) throw invalid(file, `ends with <${stack[stack.length - 1]}> still open: truncated or not well-formed`);
   if (!/xmlns(:[A-Za-z_][\w.-]*)?\s*=\s*["']http:\/\/www\.w3\.org\/2000\/svg["']/.test(rootTag)) {
-    throw invalid(file, 'root <svg> lacks xmlns="http://www.w3.org/2000/svg" (browsers do not show such a file as an image)', 'add xmlns="http://www.w3.org/2000/svg" to the <svg> element');
+    throw invalid(
+      file,
+      'root <svg> lacks xmlns="http://www.w3.org/2000/svg" (browsers do not show such a file as an image)',
+      'add xmlns="http://www.w3.org/2000/svg" to the <svg> element',
+    );
   }
 }
 
@@ -134,11 +143,41 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const XLINK_NS = "http://www.w3.org/1999/xlink";
 
 const ELEMENTS = new Set([
-  "svg", "g", "defs", "symbol", "use", "title", "desc",
-  "path", "rect", "circle", "ellipse", "line", "polyline", "polygon",
-  "text", "tspan", "textPath",
-  "linearGradient", "radialGradient", "stop", "pattern", "clipPath", "mask", "marker",
-  "filter", "feGaussianBlur", "feOffset", "feBlend", "feColorMatrix", "feFlood", "feComposite", "feMerge", "feMergeNode", "feMorphology", "feDropShadow",
+  "svg",
+  "g",
+  "defs",
+  "symbol",
+  "use",
+  "title",
+  "desc",
+  "path",
+  "rect",
+  "circle",
+  "ellipse",
+  "line",
+  "polyline",
+  "polygon",
+  "text",
+  "tspan",
+  "textPath",
+  "linearGradient",
+  "radialGradient",
+  "stop",
+  "pattern",
+  "clipPath",
+  "mask",
+  "marker",
+  "filter",
+  "feGaussianBlur",
+  "feOffset",
+  "feBlend",
+  "feColorMatrix",
+  "feFlood",
+  "feComposite",
+  "feMerge",
+  "feMergeNode",
+  "feMorphology",
+  "feDropShadow",
 ]);
 
 /** Wrappers whose tag is dropped but whose children are kept (a link around the drawing, a switch). */
@@ -148,24 +187,135 @@ const UNWRAP = new Set(["a", "switch"]);
 const TEXT_ELEMENTS = new Set(["title", "desc", "text", "tspan", "textPath"]);
 
 const PRESENTATION = [
-  "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin", "stroke-miterlimit", "stroke-dasharray", "stroke-dashoffset", "stroke-opacity",
-  "opacity", "clip-path", "clip-rule", "mask", "filter", "color", "display", "visibility", "overflow",
-  "stop-color", "stop-opacity", "flood-color", "flood-opacity", "lighting-color",
-  "font-family", "font-size", "font-weight", "font-style", "font-variant", "font-stretch", "text-anchor", "dominant-baseline", "alignment-baseline", "baseline-shift", "letter-spacing", "word-spacing", "text-decoration", "writing-mode",
-  "marker-start", "marker-mid", "marker-end", "shape-rendering", "text-rendering", "image-rendering", "color-interpolation", "color-interpolation-filters", "vector-effect", "paint-order", "mix-blend-mode", "isolation",
+  "fill",
+  "fill-opacity",
+  "fill-rule",
+  "stroke",
+  "stroke-width",
+  "stroke-linecap",
+  "stroke-linejoin",
+  "stroke-miterlimit",
+  "stroke-dasharray",
+  "stroke-dashoffset",
+  "stroke-opacity",
+  "opacity",
+  "clip-path",
+  "clip-rule",
+  "mask",
+  "filter",
+  "color",
+  "display",
+  "visibility",
+  "overflow",
+  "stop-color",
+  "stop-opacity",
+  "flood-color",
+  "flood-opacity",
+  "lighting-color",
+  "font-family",
+  "font-size",
+  "font-weight",
+  "font-style",
+  "font-variant",
+  "font-stretch",
+  "text-anchor",
+  "dominant-baseline",
+  "alignment-baseline",
+  "baseline-shift",
+  "letter-spacing",
+  "word-spacing",
+  "text-decoration",
+  "writing-mode",
+  "marker-start",
+  "marker-mid",
+  "marker-end",
+  "shape-rendering",
+  "text-rendering",
+  "image-rendering",
+  "color-interpolation",
+  "color-interpolation-filters",
+  "vector-effect",
+  "paint-order",
+  "mix-blend-mode",
+  "isolation",
 ];
 
 const ATTRIBUTES = new Set([
   ...PRESENTATION,
-  "id", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx", "ry", "fx", "fy", "fr", "width", "height", "d", "points", "pathLength",
-  "transform", "viewBox", "preserveAspectRatio", "version", "baseProfile",
-  "gradientUnits", "gradientTransform", "spreadMethod", "offset",
-  "patternUnits", "patternContentUnits", "patternTransform", "clipPathUnits", "maskUnits", "maskContentUnits",
-  "markerWidth", "markerHeight", "markerUnits", "refX", "refY", "orient",
-  "dx", "dy", "rotate", "textLength", "lengthAdjust", "startOffset", "side", "method", "spacing",
-  "filterUnits", "primitiveUnits", "in", "in2", "result", "stdDeviation", "mode", "type", "values", "operator", "k1", "k2", "k3", "k4", "radius",
-  "role", "aria-label", "aria-hidden", "xml:space", "xml:lang", "lang",
-  "style", "href", "xlink:href",
+  "id",
+  "x",
+  "y",
+  "x1",
+  "y1",
+  "x2",
+  "y2",
+  "cx",
+  "cy",
+  "r",
+  "rx",
+  "ry",
+  "fx",
+  "fy",
+  "fr",
+  "width",
+  "height",
+  "d",
+  "points",
+  "pathLength",
+  "transform",
+  "viewBox",
+  "preserveAspectRatio",
+  "version",
+  "baseProfile",
+  "gradientUnits",
+  "gradientTransform",
+  "spreadMethod",
+  "offset",
+  "patternUnits",
+  "patternContentUnits",
+  "patternTransform",
+  "clipPathUnits",
+  "maskUnits",
+  "maskContentUnits",
+  "markerWidth",
+  "markerHeight",
+  "markerUnits",
+  "refX",
+  "refY",
+  "orient",
+  "dx",
+  "dy",
+  "rotate",
+  "textLength",
+  "lengthAdjust",
+  "startOffset",
+  "side",
+  "method",
+  "spacing",
+  "filterUnits",
+  "primitiveUnits",
+  "in",
+  "in2",
+  "result",
+  "stdDeviation",
+  "mode",
+  "type",
+  "values",
+  "operator",
+  "k1",
+  "k2",
+  "k3",
+  "k4",
+  "radius",
+  "role",
+  "aria-label",
+  "aria-hidden",
+  "xml:space",
+  "xml:lang",
+  "lang",
+  "style",
+  "href",
+  "xlink:href",
 ]);
 
 const NAMED_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
@@ -294,11 +444,13 @@ export function sanitizeSvg(text: string, file = "logo"): string {
       if (clean !== null) attrs.push(`${an}="${escapeXml(clean)}"`);
     }
     if (stack.length <= 1 && name === "svg" && !attrs.some((a) => a.startsWith("xmlns="))) attrs.unshift(`xmlns="${SVG_NS}"`);
-    if (attrs.some((a) => a.startsWith("xlink:href=")) && !attrs.some((a) => a.startsWith("xmlns:xlink=")) && name === "svg") attrs.push(`xmlns:xlink="${XLINK_NS}"`);
+    if (attrs.some((a) => a.startsWith("xlink:href=")) && !attrs.some((a) => a.startsWith("xmlns:xlink=")) && name === "svg")
+      attrs.push(`xmlns:xlink="${XLINK_NS}"`);
     out.push(`<${name}${attrs.length ? " " + attrs.join(" ") : ""}${selfClosing ? "/>" : ">"}`);
   }
   const doc = out.join("").trim();
-  if (!doc.startsWith("<svg")) throw invalid(file, "has no drawable <svg> left after removing what logos may not carry (script, links, external references, styles)");
+  if (!doc.startsWith("<svg"))
+    throw invalid(file, "has no drawable <svg> left after removing what logos may not carry (script, links, external references, styles)");
   // xlink:href anywhere needs the prefix declared on the root
   const fixed = /\sxlink:href=/.test(doc) && !/^<svg[^>]*xmlns:xlink=/.test(doc) ? doc.replace(/^<svg/, `<svg xmlns:xlink="${XLINK_NS}"`) : doc;
   return `${fixed}\n`;

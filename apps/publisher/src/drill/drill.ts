@@ -51,7 +51,14 @@ export interface DrillReport {
   intervalSeconds: number;
   scale: Scale;
   cuts: DrillCutRow[];
-  receivers: Array<{ id: string; name: string; received: number; expected: number; cuts: DrillReceiverCut[]; failures: Array<{ at: string; code: string; message: string }> }>;
+  receivers: Array<{
+    id: string;
+    name: string;
+    received: number;
+    expected: number;
+    cuts: DrillReceiverCut[];
+    failures: Array<{ at: string; code: string; message: string }>;
+  }>;
   ok: boolean;
 }
 
@@ -63,11 +70,13 @@ export interface DrillReport {
  */
 export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const c = opts.config;
-  if (!Number.isInteger(opts.cuts) || opts.cuts < 1 || opts.cuts > 500) throw new PrepcastError("CONFIG_INVALID", `--cuts must be 1..500, got ${opts.cuts}`, { where: "--cuts" });
+  if (!Number.isInteger(opts.cuts) || opts.cuts < 1 || opts.cuts > 500)
+    throw new PrepcastError("CONFIG_INVALID", `--cuts must be 1..500, got ${opts.cuts}`, { where: "--cuts" });
   if (!(opts.intervalSeconds > 0)) throw new PrepcastError("CONFIG_INVALID", "--interval must be a positive number of seconds", { where: "--interval" });
   const known = new Set(c.receiverEntries.map((r) => r.id));
   const unknown = (opts.receivers ?? []).filter((r) => !known.has(r));
-  if (unknown.length > 0) throw new PrepcastError("NOT_FOUND", `unknown difusor(es): ${unknown.join(", ")}`, { where: "--receivers", hint: `registered: ${[...known].join(", ")}` });
+  if (unknown.length > 0)
+    throw new PrepcastError("NOT_FOUND", `unknown difusor(es): ${unknown.join(", ")}`, { where: "--receivers", hint: `registered: ${[...known].join(", ")}` });
   const chosen = opts.receivers && opts.receivers.length > 0 ? c.receiverEntries.filter((r) => opts.receivers!.includes(r.id)) : c.receiverEntries;
   if (chosen.length === 0) throw new PrepcastError("CONFIG_INVALID", "no difusor to drill: the registry is empty", { where: c.file });
   const state = c.channel === "simulacro" ? c.state : path.join(c.state, "simulacro");
@@ -123,10 +132,11 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     if (f && !f.some((x) => x.code === p.code && x.message === p.message)) f.push({ at: new Date().toISOString(), code: p.code, message: p.message });
   });
   const cuts: DrillCutRow[] = [];
-  const settled = (sequence: number) => chosen.every((r) => {
-    const x = rows.get(r.id)!.get(sequence);
-    return x && x.outcome !== "missing";
-  });
+  const settled = (sequence: number) =>
+    chosen.every((r) => {
+      const x = rows.get(r.id)!.get(sequence);
+      return x && x.outcome !== "missing";
+    });
   const waitUntil = (deadline: number, done: () => boolean) =>
     new Promise<void>((resolve) => {
       const tick = () => (done() || Date.now() >= deadline ? resolve() : setTimeout(tick, 50));
@@ -144,7 +154,13 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       const cut = await svc.publish(g.dir, { corte: cutTimeAt(new Date()).iso });
       prepared.set(cut.ref.sequence, Date.parse(cut.preparedAt));
       for (const r of chosen) row(r.id, cut.ref.sequence);
-      cuts.push({ sequence: cut.ref.sequence, corte: cut.summary.corte, preparedAt: cut.preparedAt, files: cut.summary.fileCount, bytes: cut.summary.totalSize });
+      cuts.push({
+        sequence: cut.ref.sequence,
+        corte: cut.summary.corte,
+        preparedAt: cut.preparedAt,
+        files: cut.summary.fileCount,
+        bytes: cut.summary.totalSize,
+      });
       say(`simulacro: corte ${cut.ref.sequence} firmado (${cut.summary.corte}), enviado a ${chosen.length} difusor(es)`);
       await waitUntil(next, () => settled(cut.ref.sequence));
     }
@@ -156,7 +172,14 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   }
   const receivers = chosen.map((r) => {
     const list = cuts.map((x) => row(r.id, x.sequence));
-    return { id: r.id, name: r.name, received: list.filter((x) => x.outcome === "live" || x.outcome === "staged").length, expected: cuts.length, cuts: list, failures: failures.get(r.id)! };
+    return {
+      id: r.id,
+      name: r.name,
+      received: list.filter((x) => x.outcome === "live" || x.outcome === "staged").length,
+      expected: cuts.length,
+      cuts: list,
+      failures: failures.get(r.id)!,
+    };
   });
   return {
     format: "prepcast/drill-report@1",
@@ -173,7 +196,13 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   };
 }
 
-const OUTCOME: Record<DrillReceiverCut["outcome"], string> = { live: "en línea", staged: "en espera", refused: "rechazado", failed: "fallido", missing: "sin recibo" };
+const OUTCOME: Record<DrillReceiverCut["outcome"], string> = {
+  live: "en línea",
+  staged: "en espera",
+  refused: "rechazado",
+  failed: "fallido",
+  missing: "sin recibo",
+};
 
 export function drillReportMarkdown(r: DrillReport): string {
   const lines = [
@@ -197,8 +226,15 @@ export function drillReportMarkdown(r: DrillReport): string {
     ...r.receivers.map((x) => `| ${x.name} (${x.id}) | ${x.received} de ${x.expected} | ${x.failures.length} |`),
   ];
   for (const x of r.receivers) {
-    lines.push(``, `### ${x.name} (${x.id})`, ``, `| secuencia | resultado | recibido | en línea | latencia (ms) | código |`, `| ---: | --- | --- | --- | ---: | --- |`);
-    for (const c of x.cuts) lines.push(`| ${c.sequence} | ${OUTCOME[c.outcome]} | ${c.receivedAt ?? ""} | ${c.activatedAt ?? ""} | ${c.latencyMs ?? ""} | ${c.code ?? ""} |`);
+    lines.push(
+      ``,
+      `### ${x.name} (${x.id})`,
+      ``,
+      `| secuencia | resultado | recibido | en línea | latencia (ms) | código |`,
+      `| ---: | --- | --- | --- | ---: | --- |`,
+    );
+    for (const c of x.cuts)
+      lines.push(`| ${c.sequence} | ${OUTCOME[c.outcome]} | ${c.receivedAt ?? ""} | ${c.activatedAt ?? ""} | ${c.latencyMs ?? ""} | ${c.code ?? ""} |`);
     if (x.failures.length > 0) {
       lines.push(``, `Fallas:`, ``);
       for (const f of x.failures) lines.push(`- ${f.at} \`${f.code}\`: ${f.message.replace(/\n/g, " ")}`);

@@ -8,7 +8,8 @@ import type { OfferPlanner } from "./offer-planner";
 import { SharedPayloadSource } from "./shared-payload-source";
 import { checkEncoders, defaultEncoders, type PayloadEncoder } from "./encoders";
 
-const pick = (o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> => Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+const pick = (o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> =>
+  Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
 
 /** Failures after which a receiver gets the plain `full` payload for that cut. */
 const FALLBACK_CODES = new Set(["HASH_MISMATCH", "SIZE_MISMATCH", "PROTOCOL_ERROR", "TRUNCATED", "STATE_INVALID", "NOT_FOUND", "INTERNAL", "IO_ERROR"]);
@@ -40,7 +41,10 @@ export class DeltaPlanning {
 
   private readonly encoders: readonly PayloadEncoder[];
 
-  constructor(private readonly repo: CutRepository, private readonly opts: DeltaPlanningOptions = {}) {
+  constructor(
+    private readonly repo: CutRepository,
+    private readonly opts: DeltaPlanningOptions = {},
+  ) {
     this.cache = new DeltaCache(opts.cacheDir ?? path.join(repo.stateDir, "deltas"));
     this.encoders = opts.encoders ?? defaultEncoders(opts.encode ?? {});
     checkEncoders(this.encoders);
@@ -64,7 +68,10 @@ export class DeltaPlanning {
     let set = this.fallback.get(receiverId);
     if (!set) this.fallback.set(receiverId, (set = new Set()));
     set.add(cut.ref.manifestSha256);
-    this.opts.log?.warn({ receiver: receiverId, sequence: failure.sequence, encoding: last.encoding, code: failure.code }, "delta failed; falling back to the full payload for this receiver");
+    this.opts.log?.warn(
+      { receiver: receiverId, sequence: failure.sequence, encoding: last.encoding, code: failure.code },
+      "delta failed; falling back to the full payload for this receiver",
+    );
   }
 
   /** Whether this receiver was switched to `full` for this cut after a failed delta. */
@@ -119,7 +126,10 @@ export class DeltaPlanning {
   /** The cached stream for (target, base) in a registered encoding, computed on first use. */
   stream(target: PreparedCut, base: PreparedCut | null, encoding: string): Promise<CachedStream> {
     const encoder = this.encoders.find((e) => e.encoding === encoding);
-    if (!encoder) return Promise.reject(new PrepcastError("INTERNAL", `no payload encoder registered for "${encoding}"`, { hint: `registered: ${this.encodings().join(", ")}` }));
+    if (!encoder)
+      return Promise.reject(
+        new PrepcastError("INTERNAL", `no payload encoder registered for "${encoding}"`, { hint: `registered: ${this.encodings().join(", ")}` }),
+      );
     return this.cache.get(
       { targetId: target.id, targetSha256: target.ref.manifestSha256, baseId: base?.id ?? null, baseSha256: base?.ref.manifestSha256 ?? null, encoding },
       async (outFile) => {
@@ -127,7 +137,10 @@ export class DeltaPlanning {
         const b = base ? await payloadFileContent(base.ref.manifestSha256, base.manifest.files, base.payloadPath) : null;
         try {
           const stats = await encoder.encode(t, b, outFile);
-          this.opts.log?.info({ sequence: target.ref.sequence, base: base?.ref.sequence ?? null, encoding, bytes: stats.size, ...pick(stats, ["files", "unchanged", "cpuMs"]) }, "payload stream computed");
+          this.opts.log?.info(
+            { sequence: target.ref.sequence, base: base?.ref.sequence ?? null, encoding, bytes: stats.size, ...pick(stats, ["files", "unchanged", "cpuMs"]) },
+            "payload stream computed",
+          );
           return stats;
         } finally {
           await t.close();

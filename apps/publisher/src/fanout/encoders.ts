@@ -39,9 +39,14 @@ export function checkEncoders(encoders: readonly PayloadEncoder[]): void {
   const seen = new Set<string>();
   for (const e of encoders) {
     const hint = "an encoding is name@version (lower case, e.g. gzip-example@1), registered once; `full` is built in";
-    if (e.encoding === ENCODING_FULL || !ENCODING_NAME.test(e.encoding)) throw new PrepcastError("CONFIG_INVALID", `payload encoder "${e.encoding}" has an invalid name`, { where: "encoders", hint });
+    if (e.encoding === ENCODING_FULL || !ENCODING_NAME.test(e.encoding))
+      throw new PrepcastError("CONFIG_INVALID", `payload encoder "${e.encoding}" has an invalid name`, { where: "encoders", hint });
     if (seen.has(e.encoding)) throw new PrepcastError("CONFIG_INVALID", `payload encoder "${e.encoding}" is registered twice`, { where: "encoders", hint });
-    if (e.kind !== "delta" && e.kind !== "whole") throw new PrepcastError("CONFIG_INVALID", `payload encoder "${e.encoding}" has kind "${String(e.kind)}"`, { where: "encoders", hint: 'kind is "delta" or "whole"' });
+    if (e.kind !== "delta" && e.kind !== "whole")
+      throw new PrepcastError("CONFIG_INVALID", `payload encoder "${e.encoding}" has kind "${String(e.kind)}"`, {
+        where: "encoders",
+        hint: 'kind is "delta" or "whole"',
+      });
     seen.add(e.encoding);
   }
 }

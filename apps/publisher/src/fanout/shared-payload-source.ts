@@ -8,7 +8,10 @@ import { hashChunk, type FilePayloadSource, type PayloadChunk, type PayloadSourc
 export class SharedPayloadSource implements PayloadSource {
   private readonly chunks = new Map<string, Promise<PayloadChunk>>();
   private cached = 0;
-  constructor(private readonly inner: FilePayloadSource, private readonly maxBytes = 64 << 20) {}
+  constructor(
+    private readonly inner: FilePayloadSource,
+    private readonly maxBytes = 64 << 20,
+  ) {}
   get size(): number {
     return this.inner.size;
   }

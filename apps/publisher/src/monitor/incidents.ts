@@ -49,12 +49,14 @@ export class IncidentList {
       const receiver = typeof d.receiver === "string" ? d.receiver : null;
       const at = e.time ?? new Date(0).toISOString();
       const add = (severity: Incident["severity"], kind: string, message: string) => this.items.push({ at, receiver, severity, kind, message });
-      if (e.event === "suspended") add("critical", "suspended", `${d.manual ? "suspendido por el operador" : "suspendido por la regla de 45 minutos"}: ${String(d.reason)}`);
+      if (e.event === "suspended")
+        add("critical", "suspended", `${d.manual ? "suspendido por el operador" : "suspendido por la regla de 45 minutos"}: ${String(d.reason)}`);
       else if (e.event === "reinstated") add("info", "reinstated", `reinstalado por ${String(d.by)}: ${String(d.reason)}`);
       else if (e.event === "link_restored") add("info", "link_restored", "enlace restablecido en la lista pública");
       else if (e.event === "probe_state" && d.to !== "ok") add("warning", "probe_failed", `${String(d.code)}: ${String(d.message)}`);
       else if (e.event === "refused") add("warning", "refused", `corte ${String(d.sequence)} rechazado: ${String(d.code)} ${String(d.message)}`);
-      else if (e.event === "transfer_failed") add("warning", "transfer_failed", `transferencia del corte ${String(d.sequence)} fallida: ${String(d.code)} ${String(d.message)}`);
+      else if (e.event === "transfer_failed")
+        add("warning", "transfer_failed", `transferencia del corte ${String(d.sequence)} fallida: ${String(d.code)} ${String(d.message)}`);
     }
     this.items.splice(0, Math.max(0, this.items.length - 200));
   }

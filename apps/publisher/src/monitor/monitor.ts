@@ -128,7 +128,15 @@ export class DifusorMonitor extends EventEmitter {
   expectation(): ProbeExpectation | null {
     const c = this.latestPublic();
     if (!c) return null;
-    return { process: c.ref.process, channel: c.ref.channel, sequence: c.ref.sequence, manifestSha256: c.ref.manifestSha256, corte: c.summary.corte, files: c.manifest.files, ...(c.summary.final ? { final: { publishUntil: c.summary.final.publishUntil } } : {}) };
+    return {
+      process: c.ref.process,
+      channel: c.ref.channel,
+      sequence: c.ref.sequence,
+      manifestSha256: c.ref.manifestSha256,
+      corte: c.summary.corte,
+      files: c.manifest.files,
+      ...(c.summary.final ? { final: { publishUntil: c.summary.final.publishUntil } } : {}),
+    };
   }
 
   private latestPublic() {
@@ -182,7 +190,18 @@ export class DifusorMonitor extends EventEmitter {
     try {
       r = await probe(s.publicUrl, this.expectation(), { timeoutMs: m.probeTimeoutSeconds * 1000, maxFileBytes: m.maxProbeFileBytes, now: () => this.now() });
     } catch (e) {
-      r = { url: s.publicUrl, at: new Date(this.now()).toISOString(), durationMs: 0, verdict: "down", code: "PROBE_ERROR", message: (e as Error).message, httpStatus: null, served: null, expected: null, file: null };
+      r = {
+        url: s.publicUrl,
+        at: new Date(this.now()).toISOString(),
+        durationMs: 0,
+        verdict: "down",
+        code: "PROBE_ERROR",
+        message: (e as Error).message,
+        httpStatus: null,
+        served: null,
+        expected: null,
+        file: null,
+      };
     }
     if (this.stopped) return r;
     this.record(id, r);
@@ -198,7 +217,18 @@ export class DifusorMonitor extends EventEmitter {
     if (r.served?.sequence != null) this.metrics.servedSequence.set({ receiver: id }, r.served.sequence);
     const changed = !prev || prev.verdict !== r.verdict || prev.code !== r.code;
     if (changed) {
-      this.deps.audit.append("probe_state", { receiver: id, from: prev ? prev.verdict : null, to: r.verdict, code: r.code, message: r.message, url: r.url, served: r.served?.sequence ?? null, expected: r.expected?.sequence ?? null, file: r.file?.path ?? null, at: r.at });
+      this.deps.audit.append("probe_state", {
+        receiver: id,
+        from: prev ? prev.verdict : null,
+        to: r.verdict,
+        code: r.code,
+        message: r.message,
+        url: r.url,
+        served: r.served?.sequence ?? null,
+        expected: r.expected?.sequence ?? null,
+        file: r.file?.path ?? null,
+        at: r.at,
+      });
       if (r.verdict !== "ok") this.incident(id, s.suspended ? "info" : "warning", "probe_failed", `${r.code}: ${r.message}`);
       else if (prev && prev.verdict !== "ok") this.incident(id, "info", "probe_ok", r.message);
     }
@@ -256,8 +286,16 @@ export class DifusorMonitor extends EventEmitter {
     if (allDown && !this.outageSince) {
       this.outageSince = new Date(this.now()).toISOString();
       this.deps.audit.append("probe_outage", { since: this.outageSince, difusores: probed.length, codes: [...new Set(probed.map(([, s]) => s.probe!.code))] });
-      this.deps.log.error({ difusores: probed.length }, "every difusor's public site is unreachable at once: the 45-minute rule is paused (check the OPLE's own network)");
-      this.incident(null, "critical", "probe_outage", `ningún sitio de difusor responde a la verificación (${probed.length}): probable falla de la red del OPLE; la regla de 45 minutos queda en pausa`);
+      this.deps.log.error(
+        { difusores: probed.length },
+        "every difusor's public site is unreachable at once: the 45-minute rule is paused (check the OPLE's own network)",
+      );
+      this.incident(
+        null,
+        "critical",
+        "probe_outage",
+        `ningún sitio de difusor responde a la verificación (${probed.length}): probable falla de la red del OPLE; la regla de 45 minutos queda en pausa`,
+      );
     } else if (!allDown && this.outageSince) {
       this.deps.audit.append("probe_outage_over", { since: this.outageSince });
       this.incident(null, "info", "probe_outage_over", "la verificación vuelve a alcanzar a los difusores; la regla de 45 minutos se reanuda");
@@ -276,7 +314,12 @@ export class DifusorMonitor extends EventEmitter {
     if (p.ended && !this.endNoted) {
       this.endNoted = true;
       this.deps.audit.append("publication_ended", { finalSequence: p.finalSequence, publishUntil: p.publishUntil });
-      this.incident(null, "info", "publication_ended", `concluyó el periodo de publicación (corte final ${p.finalSequence}, hasta ${p.publishUntil}): la regla de 45 minutos ya no se aplica`);
+      this.incident(
+        null,
+        "info",
+        "publication_ended",
+        `concluyó el periodo de publicación (corte final ${p.finalSequence}, hasta ${p.publishUntil}): la regla de 45 minutos ya no se aplica`,
+      );
     }
     return p.ended;
   }

@@ -30,7 +30,16 @@ export class NoticeSigner {
     const floor = Math.max(this.lastIssued.get(receiverId) ?? 0, previousIssuedAt ? Date.parse(previousIssuedAt) : 0);
     const t = Math.max(this.now(), floor + 1);
     this.lastIssued.set(receiverId, t);
-    const doc: NoticeDoc = { format: "prepcast/notice@1", kind, publisherId: c.id, receiverId, process: c.process, channel: c.channel, issuedAt: new Date(t).toISOString(), text };
+    const doc: NoticeDoc = {
+      format: "prepcast/notice@1",
+      kind,
+      publisherId: c.id,
+      receiverId,
+      process: c.process,
+      channel: c.channel,
+      issuedAt: new Date(t).toISOString(),
+      text,
+    };
     const { notice, signature } = signNotice(doc, this.secretKey);
     return { kind, issuedAt: doc.issuedAt, sha256: sha256Hex(notice), notice, signature };
   }

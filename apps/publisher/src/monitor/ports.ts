@@ -17,7 +17,14 @@ export interface MonitorConfig {
   state: string;
   updatePeriodMinutes: number;
   suspendAfterPeriods: number;
-  monitor: { enabled: boolean; probeIntervalSeconds: number; probeTimeoutSeconds: number; periodSeconds?: number | undefined; autoSuspend: boolean; maxProbeFileBytes: number };
+  monitor: {
+    enabled: boolean;
+    probeIntervalSeconds: number;
+    probeTimeoutSeconds: number;
+    periodSeconds?: number | undefined;
+    autoSuspend: boolean;
+    maxProbeFileBytes: number;
+  };
   notices: { suspensionText: string; reinstatementText: string };
   receiverEntries: ReadonlyArray<{ id: string; publicUrl?: string | undefined }>;
 }

@@ -30,7 +30,15 @@ export interface ProbeResult {
   code: string;
   message: string;
   httpStatus: number | null;
-  served: { status: string | null; process: string | null; channel: string | null; simulacro: boolean; sequence: number | null; manifestSha256: string | null; corte: string | null } | null;
+  served: {
+    status: string | null;
+    process: string | null;
+    channel: string | null;
+    simulacro: boolean;
+    sequence: number | null;
+    manifestSha256: string | null;
+    corte: string | null;
+  } | null;
   expected: { sequence: number; manifestSha256: string } | null;
   file: { path: string; ok: boolean; sha256: string | null; httpStatus: number | null } | null;
 }
@@ -103,8 +111,12 @@ async function probeFetch(url: string, publicUrl: string, init: RequestInit): Pr
     } catch {
       throw new RedirectRefused(`redirección HTTP ${res.status} con Location inválido`);
     }
-    const sameSite = next.hostname === home.hostname && (next.protocol === home.protocol ? next.port === home.port : home.protocol === "http:" && next.protocol === "https:");
-    if (!sameSite) throw new RedirectRefused(`el sitio redirige fuera de ${home.origin} (a ${peerText(next.origin, 80)}); el sondeo no sigue redirecciones a otros sitios: corrija publicUrl`);
+    const sameSite =
+      next.hostname === home.hostname && (next.protocol === home.protocol ? next.port === home.port : home.protocol === "http:" && next.protocol === "https:");
+    if (!sameSite)
+      throw new RedirectRefused(
+        `el sitio redirige fuera de ${home.origin} (a ${peerText(next.origin, 80)}); el sondeo no sigue redirecciones a otros sitios: corrija publicUrl`,
+      );
     if (hop >= MAX_PROBE_REDIRECTS) throw new RedirectRefused(`más de ${MAX_PROBE_REDIRECTS} redirecciones`);
     current = next.href;
   }
@@ -142,7 +154,11 @@ export async function probeDifusor(publicUrl: string, expected: ProbeExpectation
     if (e instanceof RedirectRefused) return result("down", "REDIRECT_REFUSED", e.message);
     const err = e as Error & { cause?: { code?: string; message?: string } };
     const timedOut = err.name === "TimeoutError" || err.name === "AbortError";
-    return result("down", timedOut ? "TIMEOUT" : "UNREACHABLE", timedOut ? `sin respuesta en ${opts.timeoutMs} ms` : `no se puede conectar con el sitio: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
+    return result(
+      "down",
+      timedOut ? "TIMEOUT" : "UNREACHABLE",
+      timedOut ? `sin respuesta en ${opts.timeoutMs} ms` : `no se puede conectar con el sitio: ${err.cause?.code ?? err.cause?.message ?? err.message}`,
+    );
   }
   let body: Buffer | null;
   try {
@@ -158,7 +174,12 @@ export async function probeDifusor(publicUrl: string, expected: ProbeExpectation
     if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not an object");
     doc = v as Record<string, unknown>;
   } catch {
-    return result("down", "BAD_STATUS_DOC", "el sitio no sirve el documento de estado de PREPcast (/.well-known/prepcast.json no es JSON): ¿proxy o sitio virtual equivocado?", { httpStatus: res.status });
+    return result(
+      "down",
+      "BAD_STATUS_DOC",
+      "el sitio no sirve el documento de estado de PREPcast (/.well-known/prepcast.json no es JSON): ¿proxy o sitio virtual equivocado?",
+      { httpStatus: res.status },
+    );
   }
   // the difusor's document: its strings are bounded before they reach incidents, logs and the audit
   const str = (k: string) => (typeof doc[k] === "string" ? peerText(doc[k], 96) : null);
@@ -172,18 +193,29 @@ export async function probeDifusor(publicUrl: string, expected: ProbeExpectation
     corte: str("corte"),
   };
   const base = { httpStatus: res.status, served };
-  if (!expected) return result(served.status === "suspended" ? "notice" : "ok", "NO_CUT_YET", "aún no hay cortes publicados: sólo se verificó que el sitio responde", base);
+  if (!expected)
+    return result(served.status === "suspended" ? "notice" : "ok", "NO_CUT_YET", "aún no hay cortes publicados: sólo se verificó que el sitio responde", base);
   if (served.status === "suspended") return result("notice", "NOTICE_SHOWN", "el sitio muestra el aviso de suspensión en lugar de resultados", base);
   if (served.status === "no-cut") return result("stale", "NO_CUT", "el sitio no tiene ningún corte en línea", base);
   if (served.status === "embargo") return result("stale", "EMBARGO", "el sitio muestra la página de embargo", base);
   if (served.process !== expected.process || served.channel !== expected.channel) {
-    return result("wrong", "WRONG_CHANNEL", `el sitio sirve ${served.process ?? "?"}/${served.channel ?? "?"}, se esperaba ${expected.process}/${expected.channel}`, base);
+    return result(
+      "wrong",
+      "WRONG_CHANNEL",
+      `el sitio sirve ${served.process ?? "?"}/${served.channel ?? "?"}, se esperaba ${expected.process}/${expected.channel}`,
+      base,
+    );
   }
   if (served.sequence === null || served.sequence < expected.sequence) {
     return result("stale", "STALE_CUT", `el sitio sirve el corte ${served.sequence ?? "?"}, el más reciente es el ${expected.sequence}`, base);
   }
   if (served.sequence !== expected.sequence || served.manifestSha256 !== expected.manifestSha256) {
-    return result("wrong", "WRONG_CUT", `el sitio sirve el corte ${served.sequence} con manifiesto ${String(served.manifestSha256).slice(0, 12)}, se esperaba ${expected.sequence} / ${expected.manifestSha256.slice(0, 12)}`, base);
+    return result(
+      "wrong",
+      "WRONG_CUT",
+      `el sitio sirve el corte ${served.sequence} con manifiesto ${String(served.manifestSha256).slice(0, 12)}, se esperaba ${expected.sequence} / ${expected.manifestSha256.slice(0, 12)}`,
+      base,
+    );
   }
   const file = (opts.pickFile ?? defaultPickFile(opts.maxFileBytes))(expected.files);
   const what = expected.final ? `el corte final ${expected.sequence} (en línea hasta ${expected.final.publishUntil})` : `el corte ${expected.sequence}`;
@@ -193,20 +225,42 @@ export async function probeDifusor(publicUrl: string, expected: ProbeExpectation
   try {
     fres = await probeFetch(fileUrl, publicUrl, { signal, headers: { "user-agent": "PREPcast-probe/1 (OPLE)", "accept-encoding": "identity" } });
   } catch (e) {
-    if (e instanceof RedirectRefused) return result("down", "REDIRECT_REFUSED", `${file.path}: ${e.message}`, { ...base, file: { path: file.path, ok: false, sha256: null, httpStatus: null } });
+    if (e instanceof RedirectRefused)
+      return result("down", "REDIRECT_REFUSED", `${file.path}: ${e.message}`, {
+        ...base,
+        file: { path: file.path, ok: false, sha256: null, httpStatus: null },
+      });
     const timedOut = (e as Error).name === "TimeoutError" || (e as Error).name === "AbortError";
-    return result("down", timedOut ? "TIMEOUT" : "UNREACHABLE", `${file.path}: ${timedOut ? `sin respuesta en ${opts.timeoutMs} ms` : (e as Error).message}`, { ...base, file: { path: file.path, ok: false, sha256: null, httpStatus: null } });
+    return result("down", timedOut ? "TIMEOUT" : "UNREACHABLE", `${file.path}: ${timedOut ? `sin respuesta en ${opts.timeoutMs} ms` : (e as Error).message}`, {
+      ...base,
+      file: { path: file.path, ok: false, sha256: null, httpStatus: null },
+    });
   }
   let bytes: Buffer | null;
   try {
     bytes = fres.status === 200 ? await readLimited(fres, file.size) : (await fres.body?.cancel().catch(() => undefined), Buffer.alloc(0));
   } catch (e) {
-    return result("down", "TIMEOUT", `${file.path}: lectura incompleta (${(e as Error).message})`, { ...base, file: { path: file.path, ok: false, sha256: null, httpStatus: fres.status } });
+    return result("down", "TIMEOUT", `${file.path}: lectura incompleta (${(e as Error).message})`, {
+      ...base,
+      file: { path: file.path, ok: false, sha256: null, httpStatus: fres.status },
+    });
   }
-  if (fres.status !== 200) return result("down", "FILE_HTTP_STATUS", `GET ${file.path} respondió HTTP ${fres.status}`, { ...base, file: { path: file.path, ok: false, sha256: null, httpStatus: fres.status } });
+  if (fres.status !== 200)
+    return result("down", "FILE_HTTP_STATUS", `GET ${file.path} respondió HTTP ${fres.status}`, {
+      ...base,
+      file: { path: file.path, ok: false, sha256: null, httpStatus: fres.status },
+    });
   const sha256 = bytes === null ? null : createHash("sha256").update(bytes).digest("hex");
   if (sha256 !== file.sha256) {
-    return result("wrong", "FILE_MISMATCH", `${file.path} servido por el sitio ${bytes === null ? "es más grande que en el manifiesto" : `tiene SHA-256 ${sha256!.slice(0, 12)}…, el manifiesto dice ${file.sha256.slice(0, 12)}…`}`, { ...base, file: { path: file.path, ok: false, sha256, httpStatus: fres.status } });
+    return result(
+      "wrong",
+      "FILE_MISMATCH",
+      `${file.path} servido por el sitio ${bytes === null ? "es más grande que en el manifiesto" : `tiene SHA-256 ${sha256!.slice(0, 12)}…, el manifiesto dice ${file.sha256.slice(0, 12)}…`}`,
+      { ...base, file: { path: file.path, ok: false, sha256, httpStatus: fres.status } },
+    );
   }
-  return result("ok", "OK", `sirve ${what}; ${file.path} coincide con el manifiesto`, { ...base, file: { path: file.path, ok: true, sha256, httpStatus: fres.status } });
+  return result("ok", "OK", `sirve ${what}; ${file.path} coincide con el manifiesto`, {
+    ...base,
+    file: { path: file.path, ok: true, sha256, httpStatus: fres.status },
+  });
 }

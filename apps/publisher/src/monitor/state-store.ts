@@ -58,7 +58,11 @@ export class MonitorStateStore {
   private persisting: Promise<void> = Promise.resolve();
 
   /** Loads STATE/monitor-state.json; a damaged file refuses to start (STATE_INVALID). */
-  constructor(stateDir: string, entries: ReadonlyArray<{ id: string; publicUrl?: string | undefined }>, private readonly log: Logger) {
+  constructor(
+    stateDir: string,
+    entries: ReadonlyArray<{ id: string; publicUrl?: string | undefined }>,
+    private readonly log: Logger,
+  ) {
     this.file = path.join(stateDir, "monitor-state.json");
     const persisted = this.load();
     for (const entry of entries) {
@@ -74,7 +78,13 @@ export class MonitorStateStore {
         lastNotice: p?.notice ? { kind: p.notice.kind, issuedAt: p.notice.issuedAt, sha256: p.notice.sha256 } : null,
       });
       if (p?.notice) {
-        this.notices.set(entry.id, { kind: p.notice.kind, issuedAt: p.notice.issuedAt, sha256: p.notice.sha256, notice: Buffer.from(p.notice.notice, "base64"), signature: Buffer.from(p.notice.signature, "base64") });
+        this.notices.set(entry.id, {
+          kind: p.notice.kind,
+          issuedAt: p.notice.issuedAt,
+          sha256: p.notice.sha256,
+          notice: Buffer.from(p.notice.notice, "base64"),
+          signature: Buffer.from(p.notice.signature, "base64"),
+        });
       }
     }
   }
@@ -128,7 +138,10 @@ export class MonitorStateStore {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return { format: "prepcast/monitor-state@1", receivers: {} };
       // a damaged state file must not silently reinstate anyone: refuse to start
-      throw new PrepcastError("STATE_INVALID", `${this.file} cannot be read: ${(e as Error).message}`, { where: this.file, hint: "restore it from backup; the audit log records every suspension and reinstatement" });
+      throw new PrepcastError("STATE_INVALID", `${this.file} cannot be read: ${(e as Error).message}`, {
+        where: this.file,
+        hint: "restore it from backup; the audit log records every suspension and reinstatement",
+      });
     }
   }
 
@@ -141,11 +154,21 @@ export class MonitorStateStore {
         suspended: s.suspended,
         reinstating: s.reinstating,
         linkEnabled: s.linkEnabled,
-        notice: n ? { kind: n.kind, issuedAt: n.issuedAt, sha256: n.sha256, notice: n.notice.toString("base64"), signature: Buffer.from(n.signature).toString("base64") } : null,
+        notice: n
+          ? {
+              kind: n.kind,
+              issuedAt: n.issuedAt,
+              sha256: n.sha256,
+              notice: n.notice.toString("base64"),
+              signature: Buffer.from(n.signature).toString("base64"),
+            }
+          : null,
       };
     }
     const data = JSON.stringify(out, null, 2) + "\n";
-    this.persisting = this.persisting.then(() => writeFileAtomic(this.file, data, 0o640)).catch((e) => this.log.error({ err: (e as Error).message }, "monitor state not saved"));
+    this.persisting = this.persisting
+      .then(() => writeFileAtomic(this.file, data, 0o640))
+      .catch((e) => this.log.error({ err: (e as Error).message }, "monitor state not saved"));
   }
 
   /** Resolves when every state change so far is on disk. */

@@ -44,7 +44,8 @@ export class SuspensionDesk {
   async suspend(id: string, opts: { reason: string; manual: boolean; by: string }): Promise<Suspension> {
     const { store } = this.deps;
     const s = this.requireReceiver(id);
-    if (s.suspended) throw new PrepcastError("STATE_CONFLICT", `difusor "${id}" is already suspended (since ${s.suspended.at})`, { hint: "reinstate it first" });
+    if (s.suspended)
+      throw new PrepcastError("STATE_CONFLICT", `difusor "${id}" is already suspended (since ${s.suspended.at})`, { hint: "reinstate it first" });
     if (!opts.reason.trim()) throw new PrepcastError("CONFIG_INVALID", "a suspension needs a reason", { hint: '--reason "..."' });
     const link = this.deps.link(id);
     const evidence = suspensionEvidence(store.evidence(id) ?? [], s.probe);
@@ -97,7 +98,15 @@ export class SuspensionDesk {
     link?.setSuspended(false);
     store.save();
     this.deps.metrics.suspended.set({ receiver: id }, 0);
-    this.deps.audit.append("reinstated", { receiver: id, by: opts.by, reason: opts.reason, suspendedAt: was.at, suspendedReason: was.reason, notice: { issuedAt: notice.issuedAt, sha256: notice.sha256 }, latest: this.deps.latestSequence() });
+    this.deps.audit.append("reinstated", {
+      receiver: id,
+      by: opts.by,
+      reason: opts.reason,
+      suspendedAt: was.at,
+      suspendedReason: was.reason,
+      notice: { issuedAt: notice.issuedAt, sha256: notice.sha256 },
+      latest: this.deps.latestSequence(),
+    });
     this.deps.log.info({ receiver: id, reason: opts.reason }, "difusor reinstated; public link returns after a good probe");
     this.deps.incident(id, "info", "reinstated", `reinstalado por ${opts.by}: ${opts.reason}; el enlace vuelve cuando la verificación confirme el corte`);
     this.deps.changed(id);

@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { NOTIFICATION_EVENTS } from "./rules";
 
-const email = z.string().max(254).regex(/^[^\s@<>"]+@[^\s@<>"]+\.[A-Za-z]{2,}$/, "must be an email address");
+const email = z
+  .string()
+  .max(254)
+  .regex(/^[^\s@<>"]+@[^\s@<>"]+\.[A-Za-z]{2,}$/, "must be an email address");
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /** `notifications:` in publisher.yaml: who hears about suspensions and failures, and through what. */
@@ -26,13 +29,29 @@ export const NotificationsSchema = z
         passwordFile: z.string().min(1).optional(),
       })
       .superRefine((e, ctx) => {
-        if (e.security === "none" && !LOOPBACK.test(e.host)) ctx.addIssue({ code: "custom", path: ["security"], message: "none sends the staff's addresses (and a password) in clear: only for a relay on this machine (127.0.0.1); use starttls or tls" });
-        if ((e.user === undefined) !== (e.passwordFile === undefined)) ctx.addIssue({ code: "custom", path: ["passwordFile"], message: "user and passwordFile go together" });
+        if (e.security === "none" && !LOOPBACK.test(e.host))
+          ctx.addIssue({
+            code: "custom",
+            path: ["security"],
+            message: "none sends the staff's addresses (and a password) in clear: only for a relay on this machine (127.0.0.1); use starttls or tls",
+          });
+        if ((e.user === undefined) !== (e.passwordFile === undefined))
+          ctx.addIssue({ code: "custom", path: ["passwordFile"], message: "user and passwordFile go together" });
       })
       .nullable()
       .default(null),
     /** POSTed the signed notification (body: prepcast/notification@1, header x-prepcast-signature). */
-    webhooks: z.array(z.strictObject({ url: z.string().url().regex(/^https?:\/\//, "must be an http(s) URL") })).max(20).default([]),
+    webhooks: z
+      .array(
+        z.strictObject({
+          url: z
+            .string()
+            .url()
+            .regex(/^https?:\/\//, "must be an http(s) URL"),
+        }),
+      )
+      .max(20)
+      .default([]),
     timeoutSeconds: z.number().int().min(1).max(120).default(15),
     /** Attempts per target before notification_failed (with 2 s, 10 s, 30 s… between them). */
     attempts: z.number().int().min(1).max(10).default(4),

@@ -133,15 +133,28 @@ export class Notifier {
     const c = this.deps.config.notifications;
     const jobs: Array<Promise<DeliveryResult>> = [];
     const recipients = this.recipients(n);
-    if (this.transport && (recipients.to.length > 0 || recipients.cc.length > 0)) jobs.push(this.withRetries("email", c.email!.host, () => this.sendEmail(n, signed, recipients)));
+    if (this.transport && (recipients.to.length > 0 || recipients.cc.length > 0))
+      jobs.push(this.withRetries("email", c.email!.host, () => this.sendEmail(n, signed, recipients)));
     for (const w of c.webhooks) jobs.push(this.withRetries("webhook", originOf(w.url), () => this.postWebhook(w.url, n, signed)));
     const results = await Promise.all(jobs);
     for (const r of results) {
-      const data = { notification: signed.id, event: n.event, receiver: n.receiver, channel: r.channel, target: r.target, attempts: r.attempts, cause: n.cause?.seq ?? null, ...(r.channel === "email" ? { to: recipients.to.length, cc: recipients.cc.length } : {}) };
+      const data = {
+        notification: signed.id,
+        event: n.event,
+        receiver: n.receiver,
+        channel: r.channel,
+        target: r.target,
+        attempts: r.attempts,
+        cause: n.cause?.seq ?? null,
+        ...(r.channel === "email" ? { to: recipients.to.length, cc: recipients.cc.length } : {}),
+      };
       if (r.ok) this.deps.audit?.append("notification_sent", data);
       else {
         this.deps.audit?.append("notification_failed", { ...data, code: r.code, message: r.message });
-        this.deps.log.error({ event: n.event, receiver: n.receiver, channel: r.channel, target: r.target, code: r.code, err: r.message }, "notification not delivered");
+        this.deps.log.error(
+          { event: n.event, receiver: n.receiver, channel: r.channel, target: r.target, code: r.code, err: r.message },
+          "notification not delivered",
+        );
       }
     }
     return results;

@@ -19,11 +19,15 @@ export interface Notification {
 }
 
 const SUMMARY: Record<NotificationEvent, (r: string | null, d: Record<string, unknown>) => string> = {
-  suspended: (r, d) => `El difusor ${r} fue suspendido${d.manual ? " por el operador" : " por la regla de 45 minutos"}: ${String(d.reason ?? "")}. Su sitio muestra el aviso del OPLE y su enlace quedó deshabilitado en la lista de difusores.`,
-  reinstated: (r, d) => `El difusor ${r} fue reinstalado por ${String(d.by ?? "el OPLE")}: ${String(d.reason ?? "")}. El enlace vuelve cuando la verificación confirme el corte.`,
-  site_failing: (r, d) => `El sitio público del difusor ${r} no pasa la verificación del OPLE (${String(d.code ?? d.verdict)}): ${String(d.message ?? "")}. Tres periodos de 15 minutos seguidos con falla suspenden al difusor.`,
+  suspended: (r, d) =>
+    `El difusor ${r} fue suspendido${d.manual ? " por el operador" : " por la regla de 45 minutos"}: ${String(d.reason ?? "")}. Su sitio muestra el aviso del OPLE y su enlace quedó deshabilitado en la lista de difusores.`,
+  reinstated: (r, d) =>
+    `El difusor ${r} fue reinstalado por ${String(d.by ?? "el OPLE")}: ${String(d.reason ?? "")}. El enlace vuelve cuando la verificación confirme el corte.`,
+  site_failing: (r, d) =>
+    `El sitio público del difusor ${r} no pasa la verificación del OPLE (${String(d.code ?? d.verdict)}): ${String(d.message ?? "")}. Tres periodos de 15 minutos seguidos con falla suspenden al difusor.`,
   site_recovered: (r) => `El sitio público del difusor ${r} vuelve a pasar la verificación del OPLE.`,
-  push_failing: (r, d) => `El OPLE no logra entregar el corte ${String(d.sequence ?? "")} al agente del difusor ${r} (${String(d.failures)} intentos seguidos, último: ${String(d.code)}: ${String(d.message ?? "")}).`,
+  push_failing: (r, d) =>
+    `El OPLE no logra entregar el corte ${String(d.sequence ?? "")} al agente del difusor ${r} (${String(d.failures)} intentos seguidos, último: ${String(d.code)}: ${String(d.message ?? "")}).`,
   push_recovered: (r, d) => `El agente del difusor ${r} vuelve a recibir cortes (corte ${String(d.sequence ?? "")} entregado).`,
   test: () => "Prueba de notificaciones del PREP: si recibe este mensaje, el canal funciona.",
 };
@@ -46,7 +50,9 @@ export class NotificationRules {
     if (r === null) return [];
     switch (e.event) {
       case "suspended":
-        return [notification("suspended", r, { manual: d.manual, by: d.by, reason: d.reason, failingSince: d.failingSince, failedPeriods: d.failedPeriods }, e)];
+        return [
+          notification("suspended", r, { manual: d.manual, by: d.by, reason: d.reason, failingSince: d.failingSince, failedPeriods: d.failedPeriods }, e),
+        ];
       case "reinstated":
         return [notification("reinstated", r, { by: d.by, reason: d.reason }, e)];
       case "probe_state": {

@@ -9,7 +9,15 @@ import { PrepcastError, readAuditEvidence, type AuditEntry, type PublisherAuditE
 import { formatMxSeconds, isoMx, toEpochMs } from "@prepcast/runtime";
 import type { ResolvedPublisherConfig } from "../service/config";
 import { readReceipts } from "../service/receipts";
-import { OPLE_REPORT_FORMAT, type DifusorRecord, type OpleReport, type OpleReportOptions, type ProbeEvidence, type SuspensionRecord, type TimelineEvent } from "./types";
+import {
+  OPLE_REPORT_FORMAT,
+  type DifusorRecord,
+  type OpleReport,
+  type OpleReportOptions,
+  type ProbeEvidence,
+  type SuspensionRecord,
+  type TimelineEvent,
+} from "./types";
 
 export { OPLE_REPORT_FORMAT } from "./types";
 export type { DifusorRecord, LiveCut, OpleReport, OpleReportOptions, ProbeEvidence, ReceiptRow, SuspensionRecord, TimelineEvent } from "./types";
@@ -46,7 +54,10 @@ function windowEnd(value: string, flag: string): number {
   try {
     return toEpochMs(value, flag);
   } catch (e) {
-    throw new PrepcastError("TIME_INVALID", (e as Error).message, { where: flag, hint: "write it as ISO 8601, e.g. 2024-06-02T20:00-06:00 (a time without offset is read as UTC-6)" });
+    throw new PrepcastError("TIME_INVALID", (e as Error).message, {
+      where: flag,
+      hint: "write it as ISO 8601, e.g. 2024-06-02T20:00-06:00 (a time without offset is read as UTC-6)",
+    });
   }
 }
 
@@ -118,24 +129,53 @@ function detailOf(e: AuditEntry): string {
   }
 }
 
-const PER_DIFUSOR = new Set<PublisherAuditEvent>(["connected", "session_failed", "auth_failed", "offer", "delivered", "refused", "transfer_failed", "receipt", "notice_sent", "probe_state", "suspended", "reinstated", "link_restored", "push_again", "test_notice"]);
+const PER_DIFUSOR = new Set<PublisherAuditEvent>([
+  "connected",
+  "session_failed",
+  "auth_failed",
+  "offer",
+  "delivered",
+  "refused",
+  "transfer_failed",
+  "receipt",
+  "notice_sent",
+  "probe_state",
+  "suspended",
+  "reinstated",
+  "link_restored",
+  "push_again",
+  "test_notice",
+]);
 const GENERAL = new Set<PublisherAuditEvent>(["probe_outage", "probe_outage_over", "publication_ended", "cut_refused", "inbox_rejected"]);
 
 export function buildOpleReport(config: ResolvedPublisherConfig, opts: OpleReportOptions = {}): OpleReport {
   const clock = opts.clock ?? Date.now;
   const from = opts.from === undefined ? -Infinity : windowEnd(opts.from, "--from");
   const to = opts.to === undefined ? Infinity : windowEnd(opts.to, "--to");
-  if (to < from) throw new PrepcastError("TIME_INVALID", `--to (${isoMx(to)}) is before --from (${isoMx(from)})`, { where: "--to", hint: "the window runs from --from to --to, e.g. --from 2024-06-02T20:00-06:00 --to 2024-06-09T23:59-06:00" });
+  if (to < from)
+    throw new PrepcastError("TIME_INVALID", `--to (${isoMx(to)}) is before --from (${isoMx(from)})`, {
+      where: "--to",
+      hint: "the window runs from --from to --to, e.g. --from 2024-06-02T20:00-06:00 --to 2024-06-09T23:59-06:00",
+    });
   const now = clock();
   const inWindow = (t: number): boolean => t >= from && t <= to;
   const auditFile = path.join(config.state, "audit.log");
   const log = readAuditEvidence(auditFile);
   const entries = log.entries.filter((e) => Number.isFinite(Date.parse(e.time)));
-  const ev = (e: AuditEntry): TimelineEvent => ({ time: e.time, event: e.event, title: TITLES[e.event as PublisherAuditEvent] ?? e.event, detail: detailOf(e) });
+  const ev = (e: AuditEntry): TimelineEvent => ({
+    time: e.time,
+    event: e.event,
+    title: TITLES[e.event as PublisherAuditEvent] ?? e.event,
+    detail: detailOf(e),
+  });
 
   // the registry now, then anyone the log names who is no longer in it
   const records = new Map<string, DifusorRecord>();
-  const blank = (id: string, registered: boolean, r?: { name?: string; organization?: string; publicUrl?: string; transport?: string; address?: string }): DifusorRecord => ({
+  const blank = (
+    id: string,
+    registered: boolean,
+    r?: { name?: string; organization?: string; publicUrl?: string; transport?: string; address?: string },
+  ): DifusorRecord => ({
     id,
     name: r?.name ?? id,
     organization: r?.organization ?? null,
@@ -143,14 +183,37 @@ export function buildOpleReport(config: ResolvedPublisherConfig, opts: OpleRepor
     transport: r?.transport ?? null,
     address: r?.address ?? null,
     registered,
-    summary: { sessions: 0, sessionFailures: 0, delivered: 0, refused: 0, transferFailed: 0, liveCuts: 0, lastLiveSequence: null, receipts: 0, invalidReceipts: 0, suspensions: 0, probeChanges: 0, probeTimeMs: {} },
+    summary: {
+      sessions: 0,
+      sessionFailures: 0,
+      delivered: 0,
+      refused: 0,
+      transferFailed: 0,
+      liveCuts: 0,
+      lastLiveSequence: null,
+      receipts: 0,
+      invalidReceipts: 0,
+      suspensions: 0,
+      probeChanges: 0,
+      probeTimeMs: {},
+    },
     timeline: [],
     liveCuts: [],
     probes: [],
     suspensions: [],
     receipts: [],
   });
-  for (const r of config.receivers) records.set(r.id, blank(r.id, true, { name: r.name, ...(r.organization ? { organization: r.organization } : {}), ...(r.publicUrl ? { publicUrl: r.publicUrl } : {}), transport: r.transport, address: r.address }));
+  for (const r of config.receivers)
+    records.set(
+      r.id,
+      blank(r.id, true, {
+        name: r.name,
+        ...(r.organization ? { organization: r.organization } : {}),
+        ...(r.publicUrl ? { publicUrl: r.publicUrl } : {}),
+        transport: r.transport,
+        address: r.address,
+      }),
+    );
   const recordOf = (id: string): DifusorRecord => {
     let r = records.get(id);
     if (!r) records.set(id, (r = blank(id, false)));
@@ -184,7 +247,18 @@ export function buildOpleReport(config: ResolvedPublisherConfig, opts: OpleRepor
     const d = e.data;
     if (e.event === "cut_prepared") {
       if (typeof d.manifestSha256 === "string") prepared.set(d.manifestSha256, { time: e.time, corte: str(d.corte) });
-      if (inWindow(t)) cuts.push({ time: e.time, sequence: Number(d.sequence), corte: str(d.corte), notBefore: str(d.notBefore), manifestSha256: String(d.manifestSha256 ?? ""), files: int(d.files), bytes: int(d.bytes), final: d.final === true, retraction: str(d.retraction) });
+      if (inWindow(t))
+        cuts.push({
+          time: e.time,
+          sequence: Number(d.sequence),
+          corte: str(d.corte),
+          notBefore: str(d.notBefore),
+          manifestSha256: String(d.manifestSha256 ?? ""),
+          files: int(d.files),
+          bytes: int(d.bytes),
+          final: d.final === true,
+          retraction: str(d.retraction),
+        });
       continue;
     }
     if (e.event === "service_started" || e.event === "service_stopped") {
@@ -217,7 +291,10 @@ export function buildOpleReport(config: ResolvedPublisherConfig, opts: OpleRepor
         failedPeriods: int(d.failedPeriods),
         periodSeconds: int(d.periodSeconds),
         suspendAfterPeriods: int(d.suspendAfterPeriods),
-        notice: typeof d.notice === "object" && d.notice !== null ? { issuedAt: String((d.notice as Record<string, unknown>).issuedAt ?? ""), sha256: String((d.notice as Record<string, unknown>).sha256 ?? "") } : null,
+        notice:
+          typeof d.notice === "object" && d.notice !== null
+            ? { issuedAt: String((d.notice as Record<string, unknown>).issuedAt ?? ""), sha256: String((d.notice as Record<string, unknown>).sha256 ?? "") }
+            : null,
         evidence: Array.isArray(d.evidence) ? d.evidence.map(evidenceOf).filter((x): x is ProbeEvidence => x !== null) : [],
         reinstatement: null,
         linkRestoredAt: null,
@@ -229,7 +306,15 @@ export function buildOpleReport(config: ResolvedPublisherConfig, opts: OpleRepor
     if (e.event === "reinstated") {
       const s = openSuspension.get(id);
       if (s) {
-        s.reinstatement = { at: e.time, by: String(d.by ?? ""), reason: String(d.reason ?? ""), notice: typeof d.notice === "object" && d.notice !== null ? { issuedAt: String((d.notice as Record<string, unknown>).issuedAt ?? ""), sha256: String((d.notice as Record<string, unknown>).sha256 ?? "") } : null };
+        s.reinstatement = {
+          at: e.time,
+          by: String(d.by ?? ""),
+          reason: String(d.reason ?? ""),
+          notice:
+            typeof d.notice === "object" && d.notice !== null
+              ? { issuedAt: String((d.notice as Record<string, unknown>).issuedAt ?? ""), sha256: String((d.notice as Record<string, unknown>).sha256 ?? "") }
+              : null,
+        };
         s.durationMs = t - Date.parse(s.at);
       }
     }
@@ -267,10 +352,25 @@ export function buildOpleReport(config: ResolvedPublisherConfig, opts: OpleRepor
     if (!inWindow(t)) continue;
     const r = recordOf(c.stored.receiverId);
     const doc = c.doc;
-    r.receipts.push({ storedAt: c.stored.storedAt, sequence: doc?.sequence ?? null, manifestSha256: doc?.manifestSha256 ?? null, state: doc?.state ?? null, receivedAt: doc?.receivedAt ?? null, activatedAt: doc?.activatedAt ?? null, valid: c.valid, problem: c.problem ?? null });
+    r.receipts.push({
+      storedAt: c.stored.storedAt,
+      sequence: doc?.sequence ?? null,
+      manifestSha256: doc?.manifestSha256 ?? null,
+      state: doc?.state ?? null,
+      receivedAt: doc?.receivedAt ?? null,
+      activatedAt: doc?.activatedAt ?? null,
+      valid: c.valid,
+      problem: c.problem ?? null,
+    });
     r.summary.receipts++;
     if (!c.valid) r.summary.invalidReceipts++;
-    if (c.valid && doc && doc.state === "active" && doc.activatedAt && !r.liveCuts.some((l) => l.sequence === doc.sequence && l.manifestSha256 === doc.manifestSha256)) {
+    if (
+      c.valid &&
+      doc &&
+      doc.state === "active" &&
+      doc.activatedAt &&
+      !r.liveCuts.some((l) => l.sequence === doc.sequence && l.manifestSha256 === doc.manifestSha256)
+    ) {
       const p = prepared.get(doc.manifestSha256) ?? null;
       r.liveCuts.push({
         sequence: doc.sequence,

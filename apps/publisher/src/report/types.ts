@@ -102,7 +102,17 @@ export interface OpleReport {
   auditLog: { file: string; found: boolean; verified: boolean; entries: number; problem: string | null };
   receiptsFile: string;
   service: TimelineEvent[];
-  cuts: { time: string; sequence: number; corte: string | null; notBefore: string | null; manifestSha256: string; files: number | null; bytes: number | null; final: boolean; retraction: string | null }[];
+  cuts: {
+    time: string;
+    sequence: number;
+    corte: string | null;
+    notBefore: string | null;
+    manifestSha256: string;
+    files: number | null;
+    bytes: number | null;
+    final: boolean;
+    retraction: string | null;
+  }[];
   general: TimelineEvent[];
   difusores: DifusorRecord[];
 }

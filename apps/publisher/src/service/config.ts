@@ -1,10 +1,27 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { DEFAULT_PUBLISH_UNTIL, isoWithOffsetProblem, loadPublisherSigningMaterial, PrepcastError, PUBLISHER_KEY_FILES, readPublicKeyFile, readSecretKeyFile } from "@prepcast/protocol";
 import {
-  checkConfigDirectory, checkConfigFile, checkListeners, commaList, configString, configValue, loadConfig, resolveFrom,
-  type ConfigCheckContext, type EnvOverride, type FileKind,
+  DEFAULT_PUBLISH_UNTIL,
+  isoWithOffsetProblem,
+  loadPublisherSigningMaterial,
+  PrepcastError,
+  PUBLISHER_KEY_FILES,
+  readPublicKeyFile,
+  readSecretKeyFile,
+} from "@prepcast/protocol";
+import {
+  checkConfigDirectory,
+  checkConfigFile,
+  checkListeners,
+  commaList,
+  configString,
+  configValue,
+  loadConfig,
+  resolveFrom,
+  type ConfigCheckContext,
+  type EnvOverride,
+  type FileKind,
 } from "@prepcast/runtime";
 import { parsePasswordHash } from "../dashboard/password-hash";
 import { NotificationsSchema } from "../notify/config";
@@ -75,7 +92,11 @@ export const PublisherConfigSchema = z.strictObject({
       /** Suspend automatically after suspendAfterPeriods failing periods (false: only report). */
       autoSuspend: z.boolean().default(true),
       /** The probe fetches one data file no larger than this. */
-      maxProbeFileBytes: z.number().int().positive().default(4 * 1024 * 1024),
+      maxProbeFileBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(4 * 1024 * 1024),
     })
     .prefault({}),
   /** The OPLE's texts, in Spanish, sent in signed notices. */
@@ -96,9 +117,15 @@ export const PublisherConfigSchema = z.strictObject({
         id,
         name: z.string().min(1).max(200),
         /** A registered transport (service/transports.ts): grpc and websocket by default. */
-        transport: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be a transport name, e.g. grpc or websocket").default("grpc"),
+        transport: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]{0,31}$/, "must be a transport name, e.g. grpc or websocket")
+          .default("grpc"),
         address: z.string().min(1),
-        tlsFingerprint: z.string().regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, "must be the SHA-256 of the receiver certificate (64 hex digits)").optional(),
+        tlsFingerprint: z
+          .string()
+          .regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, "must be the SHA-256 of the receiver certificate (64 hex digits)")
+          .optional(),
         insecurePlaintext: z.boolean().default(false),
         identityPublicKey: z.string().min(1),
         publicUrl: z.string().url().optional(),
@@ -106,7 +133,10 @@ export const PublisherConfigSchema = z.strictObject({
         logo: z.string().optional(),
         /** From the difusor's signed registration (`receivers add`): its organization and technical staff. */
         organization: z.string().min(1).max(200).optional(),
-        staff: z.array(z.strictObject({ name: z.string().min(1), role: z.string().min(1), phone: z.string().min(1), email: z.string().min(1) })).max(20).optional(),
+        staff: z
+          .array(z.strictObject({ name: z.string().min(1), role: z.string().min(1), phone: z.string().min(1), email: z.string().min(1) }))
+          .max(20)
+          .optional(),
       }),
     )
     .default([])
@@ -115,7 +145,12 @@ export const PublisherConfigSchema = z.strictObject({
       list.forEach((r, i) => {
         if (seen.has(r.id)) ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate receiver id "${r.id}"` });
         seen.add(r.id);
-        if (!r.tlsFingerprint && !r.insecurePlaintext) ctx.addIssue({ code: "custom", path: [i, "tlsFingerprint"], message: "required (pin the receiver's certificate); insecurePlaintext: true only for loopback tests" });
+        if (!r.tlsFingerprint && !r.insecurePlaintext)
+          ctx.addIssue({
+            code: "custom",
+            path: [i, "tlsFingerprint"],
+            message: "required (pin the receiver's certificate); insecurePlaintext: true only for loopback tests",
+          });
       });
     }),
 });
@@ -142,74 +177,94 @@ function receiverKey(value: string, baseDir: string): Uint8Array {
 }
 
 /** The publisher's checks beyond the schema: every file and directory it names, the admin listener, the receivers' transports and addresses. */
-const publisherConfigChecks = (transports: ReadonlyMap<string, PublisherTransport>) => (v: unknown, checks: ConfigCheckContext): void => {
-  let count = 0;
-  const ctx: ConfigCheckContext = {
-    ...checks,
-    problem: (field, message) => {
-      count++;
-      checks.problem(field, message);
-    },
-  };
-  const keys = configString(v, "keys");
-  if (keys !== undefined) {
-    const dir = ctx.resolve(keys);
-    const before = count;
-    const init = `run \`prep-publisher init --dir ${dir}\` first, or point keys at the directory it created`;
-    if (!fs.existsSync(dir)) ctx.problem("keys", `directory ${dir} does not exist: ${init}`);
-    else if (!fs.statSync(dir).isDirectory()) ctx.problem("keys", `${dir} is not a directory: ${init}`);
-    else {
-      const files: Array<[string, FileKind]> = [[PUBLISHER_KEY_FILES.signingKey, "secret"], [PUBLISHER_KEY_FILES.keyset, "public"], [PUBLISHER_KEY_FILES.keysetSig, "public"]];
-      for (const [name, kind] of files) if (count === before) checkConfigFile(ctx, "keys", path.join(dir, name), kind, undefined, init);
-    }
-    if (count === before) {
-      try {
-        loadPublisherSigningMaterial(dir);
-      } catch (e) {
-        const err = e as PrepcastError;
-        ctx.problem("keys", `${err.message}${err.hint ? ` (${err.hint})` : ""}`);
+const publisherConfigChecks =
+  (transports: ReadonlyMap<string, PublisherTransport>) =>
+  (v: unknown, checks: ConfigCheckContext): void => {
+    let count = 0;
+    const ctx: ConfigCheckContext = {
+      ...checks,
+      problem: (field, message) => {
+        count++;
+        checks.problem(field, message);
+      },
+    };
+    const keys = configString(v, "keys");
+    if (keys !== undefined) {
+      const dir = ctx.resolve(keys);
+      const before = count;
+      const init = `run \`prep-publisher init --dir ${dir}\` first, or point keys at the directory it created`;
+      if (!fs.existsSync(dir)) ctx.problem("keys", `directory ${dir} does not exist: ${init}`);
+      else if (!fs.statSync(dir).isDirectory()) ctx.problem("keys", `${dir} is not a directory: ${init}`);
+      else {
+        const files: Array<[string, FileKind]> = [
+          [PUBLISHER_KEY_FILES.signingKey, "secret"],
+          [PUBLISHER_KEY_FILES.keyset, "public"],
+          [PUBLISHER_KEY_FILES.keysetSig, "public"],
+        ];
+        for (const [name, kind] of files) if (count === before) checkConfigFile(ctx, "keys", path.join(dir, name), kind, undefined, init);
+      }
+      if (count === before) {
+        try {
+          loadPublisherSigningMaterial(dir);
+        } catch (e) {
+          const err = e as PrepcastError;
+          ctx.problem("keys", `${err.message}${err.hint ? ` (${err.hint})` : ""}`);
+        }
       }
     }
-  }
-  checkConfigFile(ctx, "identity.secretKey", configString(v, "identity.secretKey"), "secret", (file) => readSecretKeyFile(file));
-  checkConfigDirectory(ctx, "state", configString(v, "state"));
-  checkConfigDirectory(ctx, "inbox", configString(v, "inbox"));
-  checkConfigDirectory(ctx, "publicList.dir", configString(v, "publicList.dir"));
-  checkConfigFile(ctx, "admin.tokenFile", configString(v, "admin.tokenFile"), "secret", (file) => {
-    if (fs.readFileSync(file, "utf8").trim().length < 16) throw new PrepcastError("CONFIG_INVALID", `${file}: the admin token must have at least 16 characters`, { hint: "write a long random token, e.g. `openssl rand -hex 32`" });
-  });
-  checkConfigFile(ctx, "admin.passwordFile", configString(v, "admin.passwordFile"), "secret", (file) => parsePasswordHash(fs.readFileSync(file, "utf8"), file));
-  checkConfigFile(ctx, "notifications.email.passwordFile", configString(v, "notifications.email.passwordFile"), "secret", (file) => {
-    if (fs.readFileSync(file, "utf8").trim() === "") throw new PrepcastError("CONFIG_INVALID", `${file} is empty`, { hint: "write the SMTP relay's password in it (one line)" });
-  });
-  const admin = configString(v, "admin.listen");
-  if (admin !== undefined) checkListeners([{ field: "admin.listen", value: admin }], ctx.problem);
-  const receivers = configValue(v, "receivers");
-  if (!Array.isArray(receivers)) return;
-  receivers.forEach((r: unknown, i) => {
-    const key = configString(r, "identityPublicKey");
-    if (key !== undefined && !INLINE_KEY.test(key)) checkConfigFile(ctx, `receivers.${i}.identityPublicKey`, key, "public", (file) => readPublicKeyFile(file), "use the .pub file the receiver's `init` wrote, or its base64 public key");
-    checkConfigFile(ctx, `receivers.${i}.logo`, configString(r, "logo"), "public");
-    const address = configString(r, "address");
-    const name = configValue(r, "transport") ?? "grpc";
-    if (typeof name !== "string") return;
-    let transport: PublisherTransport;
-    try {
-      transport = transportNamed(transports, name, `receivers.${i}.transport`);
-    } catch (e) {
-      const err = e as PrepcastError;
-      ctx.problem(`receivers.${i}.transport`, `${err.message} (${err.hint})`);
-      return;
-    }
-    if (address === undefined) return;
-    try {
-      transport.parseAddress(address, `receivers.${i}.address`, { insecurePlaintext: configValue(r, "insecurePlaintext") === true });
-    } catch (e) {
-      const err = e as PrepcastError;
-      ctx.problem(`receivers.${i}.address`, `${err.message} (${err.hint ?? `e.g. ${transport.example}`})`);
-    }
-  });
-};
+    checkConfigFile(ctx, "identity.secretKey", configString(v, "identity.secretKey"), "secret", (file) => readSecretKeyFile(file));
+    checkConfigDirectory(ctx, "state", configString(v, "state"));
+    checkConfigDirectory(ctx, "inbox", configString(v, "inbox"));
+    checkConfigDirectory(ctx, "publicList.dir", configString(v, "publicList.dir"));
+    checkConfigFile(ctx, "admin.tokenFile", configString(v, "admin.tokenFile"), "secret", (file) => {
+      if (fs.readFileSync(file, "utf8").trim().length < 16)
+        throw new PrepcastError("CONFIG_INVALID", `${file}: the admin token must have at least 16 characters`, {
+          hint: "write a long random token, e.g. `openssl rand -hex 32`",
+        });
+    });
+    checkConfigFile(ctx, "admin.passwordFile", configString(v, "admin.passwordFile"), "secret", (file) =>
+      parsePasswordHash(fs.readFileSync(file, "utf8"), file),
+    );
+    checkConfigFile(ctx, "notifications.email.passwordFile", configString(v, "notifications.email.passwordFile"), "secret", (file) => {
+      if (fs.readFileSync(file, "utf8").trim() === "")
+        throw new PrepcastError("CONFIG_INVALID", `${file} is empty`, { hint: "write the SMTP relay's password in it (one line)" });
+    });
+    const admin = configString(v, "admin.listen");
+    if (admin !== undefined) checkListeners([{ field: "admin.listen", value: admin }], ctx.problem);
+    const receivers = configValue(v, "receivers");
+    if (!Array.isArray(receivers)) return;
+    receivers.forEach((r: unknown, i) => {
+      const key = configString(r, "identityPublicKey");
+      if (key !== undefined && !INLINE_KEY.test(key))
+        checkConfigFile(
+          ctx,
+          `receivers.${i}.identityPublicKey`,
+          key,
+          "public",
+          (file) => readPublicKeyFile(file),
+          "use the .pub file the receiver's `init` wrote, or its base64 public key",
+        );
+      checkConfigFile(ctx, `receivers.${i}.logo`, configString(r, "logo"), "public");
+      const address = configString(r, "address");
+      const name = configValue(r, "transport") ?? "grpc";
+      if (typeof name !== "string") return;
+      let transport: PublisherTransport;
+      try {
+        transport = transportNamed(transports, name, `receivers.${i}.transport`);
+      } catch (e) {
+        const err = e as PrepcastError;
+        ctx.problem(`receivers.${i}.transport`, `${err.message} (${err.hint})`);
+        return;
+      }
+      if (address === undefined) return;
+      try {
+        transport.parseAddress(address, `receivers.${i}.address`, { insecurePlaintext: configValue(r, "insecurePlaintext") === true });
+      } catch (e) {
+        const err = e as PrepcastError;
+        ctx.problem(`receivers.${i}.address`, `${err.message} (${err.hint ?? `e.g. ${transport.example}`})`);
+      }
+    });
+  };
 
 export interface LoadPublisherConfigOptions {
   /** The transports receivers may name (default `defaultTransports()`: grpc, websocket). */
@@ -249,7 +304,12 @@ export function loadPublisherConfig(file: string, env: NodeJS.ProcessEnv = proce
       ...(config.admin.passwordFile ? { passwordFile: resolveFrom(baseDir, config.admin.passwordFile) } : {}),
     },
     publicList: { ...config.publicList, dir: resolveFrom(baseDir, config.publicList.dir ?? path.join(config.state, "public")) },
-    notifications: { ...config.notifications, email: config.notifications.email?.passwordFile ? { ...config.notifications.email, passwordFile: resolveFrom(baseDir, config.notifications.email.passwordFile) } : config.notifications.email },
+    notifications: {
+      ...config.notifications,
+      email: config.notifications.email?.passwordFile
+        ? { ...config.notifications.email, passwordFile: resolveFrom(baseDir, config.notifications.email.passwordFile) }
+        : config.notifications.email,
+    },
     receiverEntries,
   };
 }

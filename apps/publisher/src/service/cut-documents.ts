@@ -23,7 +23,13 @@ export function summaryOf(m: Manifest): ManifestSummary {
 export function readDocuments(dir: string, manifestSha256: string, validate: boolean): CutDocuments {
   const read = (n: string) => fs.readFileSync(path.join(dir, "prepcast", n));
   const rootDocs = fs.existsSync(path.join(dir, "prepcast", "root.json")) ? { root: read("root.json"), rootSig: read("root.sig") } : {};
-  const signed: SignedCut = { ...rootDocs, keyset: read("keyset.json"), keysetSig: read("keyset.sig"), manifest: read("manifest.json"), manifestSig: read("manifest.sig") };
+  const signed: SignedCut = {
+    ...rootDocs,
+    keyset: read("keyset.json"),
+    keysetSig: read("keyset.sig"),
+    manifest: read("manifest.json"),
+    manifestSig: read("manifest.sig"),
+  };
   if (sha256Hex(signed.manifest) !== manifestSha256) {
     throw new PrepcastError("STATE_INVALID", `${dir}/prepcast/manifest.json does not match the hash recorded when it was signed`, {
       where: dir,

@@ -13,9 +13,18 @@ import { PrepcastError, checkCorteOrder, parseIsoWithOffset, retractionReasonPro
  * must be a timestamp with offset later than the cut's corte (checked here so that the error names
  * the flag, not a field of a manifest about to be signed).
  */
-export function finalCutOption(opts: { final?: boolean | undefined; publishUntil?: string | undefined }, corte: string, defaultPublishUntil: string, defaultWhere: string): { publishUntil: string } | undefined {
+export function finalCutOption(
+  opts: { final?: boolean | undefined; publishUntil?: string | undefined },
+  corte: string,
+  defaultPublishUntil: string,
+  defaultWhere: string,
+): { publishUntil: string } | undefined {
   if (opts.final !== true) {
-    if (opts.publishUntil !== undefined) throw new PrepcastError("CONFIG_INVALID", "--publish-until is only for the final cut", { where: "--publish-until", hint: "add --final to sign this cut as the last one of the process, or drop --publish-until" });
+    if (opts.publishUntil !== undefined)
+      throw new PrepcastError("CONFIG_INVALID", "--publish-until is only for the final cut", {
+        where: "--publish-until",
+        hint: "add --final to sign this cut as the last one of the process, or drop --publish-until",
+      });
     return undefined;
   }
   const publishUntil = opts.publishUntil ?? defaultPublishUntil;
@@ -31,7 +40,8 @@ export function finalCutOption(opts: { final?: boolean | undefined; publishUntil
 }
 
 /** Where the publisher's own refusal of a cut that goes back in time points the OPLE. */
-const CORTE_HINT = 'if this cut withdraws a wrong one, sign it as a retraction: add --retract "REASON" (recorded in both audit logs); otherwise check --corte or the cut\'s data/corte.json';
+const CORTE_HINT =
+  'if this cut withdraws a wrong one, sign it as a retraction: add --retract "REASON" (recorded in both audit logs); otherwise check --corte or the cut\'s data/corte.json';
 
 /**
  * The publisher's side of the cut order: the corte must not be earlier than the latest prepared
@@ -46,12 +56,20 @@ export function checkPublisherCorteOrder(
   parseIsoWithOffset(cut.corte, where);
   if (cut.retract !== undefined) {
     const problem = retractionReasonProblem(cut.retract);
-    if (problem !== undefined) throw new PrepcastError("CONFIG_INVALID", `--retract ${problem}`, { where: "--retract", hint: 'e.g. --retract "el corte 42 publicó actas de otra elección"' });
-    if (latest !== null && Date.parse(cut.corte) >= Date.parse(latest.corte)) {
-      throw new PrepcastError("CONFIG_INVALID", `--retract is for a cut that goes back in time, but corte ${cut.corte} is not earlier than the latest cut's (#${latest.sequence}, ${latest.corte})`, {
+    if (problem !== undefined)
+      throw new PrepcastError("CONFIG_INVALID", `--retract ${problem}`, {
         where: "--retract",
-        hint: "publish this cut without --retract",
+        hint: 'e.g. --retract "el corte 42 publicó actas de otra elección"',
       });
+    if (latest !== null && Date.parse(cut.corte) >= Date.parse(latest.corte)) {
+      throw new PrepcastError(
+        "CONFIG_INVALID",
+        `--retract is for a cut that goes back in time, but corte ${cut.corte} is not earlier than the latest cut's (#${latest.sequence}, ${latest.corte})`,
+        {
+          where: "--retract",
+          hint: "publish this cut without --retract",
+        },
+      );
     }
     return;
   }

@@ -2,8 +2,21 @@ import { randomBytes } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import {
-  DEFAULT_PUBLISH_UNTIL, PrepcastError, checkCorteOrder, createManifestDocument, encodeSigFile, sha256Hex, signDocument, walkCutDir, writeFileAtomic, readPackage,
-  type Channel, type Manifest, type PublisherSigningMaterial, type SignedCut, type VerifySignedCutOptions,
+  DEFAULT_PUBLISH_UNTIL,
+  PrepcastError,
+  checkCorteOrder,
+  createManifestDocument,
+  encodeSigFile,
+  sha256Hex,
+  signDocument,
+  walkCutDir,
+  writeFileAtomic,
+  readPackage,
+  type Channel,
+  type Manifest,
+  type PublisherSigningMaterial,
+  type SignedCut,
+  type VerifySignedCutOptions,
 } from "@prepcast/protocol";
 import { FilePayloadSource, type CutRefInfo } from "@prepcast/session";
 import { checkPublisherCorteOrder, corteFromCut, finalCutOption } from "./cut-order";
@@ -109,7 +122,10 @@ export class CutRepository {
     readonly publishUntil: string,
   ) {}
 
-  static async open(stateDir: string, opts: { process: string; channel: Channel; signing: PublisherSigningMaterial; publishUntil?: string }): Promise<CutRepository> {
+  static async open(
+    stateDir: string,
+    opts: { process: string; channel: Channel; signing: PublisherSigningMaterial; publishUntil?: string },
+  ): Promise<CutRepository> {
     const repo = new CutRepository(stateDir, opts.process, opts.channel, opts.signing, opts.publishUntil ?? DEFAULT_PUBLISH_UNTIL);
     const root = path.join(stateDir, "cuts");
     await fsp.mkdir(root, { recursive: true, mode: 0o750 });
@@ -246,7 +262,10 @@ export class CutRepository {
     for (const c of victims) {
       const source = this.sources.get(c.id);
       this.sources.delete(c.id);
-      await source?.then((s) => s.close(), () => undefined);
+      await source?.then(
+        (s) => s.close(),
+        () => undefined,
+      );
       const doomed = path.join(root, `.tmp-pruned-${randomBytes(6).toString("hex")}`);
       try {
         await fsp.rename(c.dir, doomed);
@@ -262,7 +281,14 @@ export class CutRepository {
   async close(): Promise<void> {
     const open = [...this.sources.values()];
     this.sources.clear();
-    await Promise.all(open.map((p) => p.then((s) => s.close(), () => undefined)));
+    await Promise.all(
+      open.map((p) =>
+        p.then(
+          (s) => s.close(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   private nextSequence(requested?: number): number {
@@ -331,7 +357,11 @@ export class CutRepository {
     await fsp.mkdir(path.join(tmp, "prepcast"), { recursive: true });
     try {
       // Extract (verifying every file), then lay the files end to end as the full payload.
-      const result = await readPackage(file, { ...verify, accept: { process: this.process, channels: [this.channel] }, extractInto: () => path.join(tmp, "extract") });
+      const result = await readPackage(file, {
+        ...verify,
+        accept: { process: this.process, channels: [this.channel] },
+        extractInto: () => path.join(tmp, "extract"),
+      });
       const extracted = result.verified.manifest.files.map((f) => ({ path: f.path, absolute: path.join(tmp, "extract", "site", ...f.path.split("/")) }));
       const { sha256: payloadSha256 } = await copyIntoPayload(extracted, path.join(tmp, "payload.full"));
       await fsp.rm(path.join(tmp, "extract"), { recursive: true, force: true });
@@ -339,7 +369,10 @@ export class CutRepository {
       this.nextSequence(manifest.sequence);
       const latest = this.latest();
       // a package signed elsewhere carries its own retraction (or not): the same rule as the receivers'
-      checkCorteOrder(manifest, latest ? { corte: latest.summary.corte, label: `the latest cut, #${latest.ref.sequence}` } : null, { where: file, hint: "a package that goes back in time must be signed as a retraction (pack --retract REASON)" });
+      checkCorteOrder(manifest, latest ? { corte: latest.summary.corte, label: `the latest cut, #${latest.ref.sequence}` } : null, {
+        where: file,
+        hint: "a package that goes back in time must be signed as a retraction (pack --retract REASON)",
+      });
       return await this.commit(tmp, result.verified.signed, manifest, payloadSha256, file);
     } catch (e) {
       await fsp.rm(tmp, { recursive: true, force: true });

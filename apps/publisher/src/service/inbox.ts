@@ -71,7 +71,12 @@ export class InboxWatcher {
         if (!st) continue;
         const kind = st.isDirectory() ? "dir" : name.endsWith(".prep") ? "prep" : null;
         if (!kind) continue;
-        const ready = kind === "dir" && (await fsp.stat(path.join(full, "READY")).then(() => true, () => false));
+        const ready =
+          kind === "dir" &&
+          (await fsp.stat(path.join(full, "READY")).then(
+            () => true,
+            () => false,
+          ));
         if (!ready) {
           const sig = await this.signature(full);
           const prev = this.seen.get(name);

@@ -6,8 +6,16 @@
 // the files are fixed.
 import * as path from "node:path";
 import {
-  PrepcastError, keysetExpiry, loadPublisherSigningMaterial, parseKeyset, toPrepcastError, PUBLISHER_KEY_FILES,
-  type AuditLog, type Keyset, type PublisherAuditEvent, type PublisherSigningMaterial,
+  PrepcastError,
+  keysetExpiry,
+  loadPublisherSigningMaterial,
+  parseKeyset,
+  toPrepcastError,
+  PUBLISHER_KEY_FILES,
+  type AuditLog,
+  type Keyset,
+  type PublisherAuditEvent,
+  type PublisherSigningMaterial,
 } from "@prepcast/protocol";
 import type { Logger } from "@prepcast/runtime";
 import type { StatusReport } from "./status-report";
@@ -41,7 +49,12 @@ export class KeysetReloader {
     const m = this.deps.material.signingMaterial;
     if (this.parsed?.material !== m) this.parsed = { material: m, keyset: keysetOf(m.keyset) };
     const keyset = this.parsed.keyset;
-    return { ...keysetExpiry(keyset, new Date(this.deps.now()), this.deps.warnDays), keys: keyset.keys.map((k) => k.keyid), signingKeyId: m.signingKey.keyid, reloadProblem: this.problem };
+    return {
+      ...keysetExpiry(keyset, new Date(this.deps.now()), this.deps.warnDays),
+      keys: keyset.keys.map((k) => k.keyid),
+      signingKeyId: m.signingKey.keyid,
+      reloadProblem: this.problem,
+    };
   }
 
   /** Reads the keys directory again; switches to a newer keyset, or keeps the one in use and says why. */
@@ -64,7 +77,12 @@ export class KeysetReloader {
     } catch (e) {
       const err = toPrepcastError(e, keysDir);
       if (this.problem?.message !== err.message) {
-        audit.append("keyset_reload_failed", { code: err.code, message: err.message.slice(0, 2000), where: err.where ?? null, keysetVersion: keysetOf(current.keyset).version });
+        audit.append("keyset_reload_failed", {
+          code: err.code,
+          message: err.message.slice(0, 2000),
+          where: err.where ?? null,
+          keysetVersion: keysetOf(current.keyset).version,
+        });
         log.error({ code: err.code, err: err.message }, "the keys directory does not load: signing with the keyset in use");
       }
       this.problem = { code: err.code, message: err.message, at: new Date(this.deps.now()).toISOString() };
@@ -80,7 +98,15 @@ export class KeysetReloader {
   recordChange(from: Keyset, to: Keyset, material: PublisherSigningMaterial): void {
     const removed = from.keys.filter((k) => !to.keys.some((n) => n.keyid === k.keyid)).map((k) => k.keyid);
     const added = to.keys.filter((k) => !from.keys.some((o) => o.keyid === k.keyid)).map((k) => k.keyid);
-    this.deps.audit.append("keyset_changed", { from: from.version, to: to.version, expires: to.expires, keys: to.keys.map((k) => k.keyid), added, removed, signingKeyId: material.signingKey.keyid });
+    this.deps.audit.append("keyset_changed", {
+      from: from.version,
+      to: to.version,
+      expires: to.expires,
+      keys: to.keys.map((k) => k.keyid),
+      added,
+      removed,
+      signingKeyId: material.signingKey.keyid,
+    });
     this.deps.log.warn({ from: from.version, to: to.version, added, removed, signingKeyId: material.signingKey.keyid }, "signing with a new keyset");
   }
 }

@@ -2,10 +2,26 @@ import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  AuditLog, loadPublisherSigningMaterial, parseKeyset, readSecretKeyFile, toPrepcastError, PUBLISHER_KEY_FILES, requireKeysDirRoot,
+  AuditLog,
+  loadPublisherSigningMaterial,
+  parseKeyset,
+  readSecretKeyFile,
+  toPrepcastError,
+  PUBLISHER_KEY_FILES,
+  requireKeysDirRoot,
   type PublisherAuditEvent,
 } from "@prepcast/protocol";
-import { bindListener, createLogger, createMetricsRegistry, parseListen, readJsonObject, startAdminServer, sendJson, type Logger, type AdminRoute } from "@prepcast/runtime";
+import {
+  bindListener,
+  createLogger,
+  createMetricsRegistry,
+  parseListen,
+  readJsonObject,
+  startAdminServer,
+  sendJson,
+  type Logger,
+  type AdminRoute,
+} from "@prepcast/runtime";
 import type { TransportFactory } from "@prepcast/transport";
 import type { Registry } from "prom-client";
 import type { ResolvedPublisherConfig } from "./config";
@@ -108,9 +124,19 @@ export class PublisherService extends EventEmitter {
     const identity = readSecretKeyFile(c.identity.secretKey);
     const registry = transportRegistry(opts.transports ?? defaultTransports());
     const transports = new Map<string, TransportFactory>();
-    for (const entry of c.receiverEntries) if (!transports.has(entry.transport)) transports.set(entry.transport, transportNamed(registry, entry.transport, `${c.file}: receivers ${entry.id}`).create());
+    for (const entry of c.receiverEntries)
+      if (!transports.has(entry.transport))
+        transports.set(entry.transport, transportNamed(registry, entry.transport, `${c.file}: receivers ${entry.id}`).create());
     const keyset = parseKeyset(signing.keyset, path.join(c.keys, PUBLISHER_KEY_FILES.keyset));
-    audit.append("service_started", { publisher: c.id, process: c.process, channel: c.channel, receivers: c.receiverEntries.map((r) => r.id), latest: repo.latest()?.ref.sequence ?? null, keysetVersion: keyset.version, signingKeyId: signing.signingKey.keyid });
+    audit.append("service_started", {
+      publisher: c.id,
+      process: c.process,
+      channel: c.channel,
+      receivers: c.receiverEntries.map((r) => r.id),
+      latest: repo.latest()?.ref.sequence ?? null,
+      keysetVersion: keyset.version,
+      signingKeyId: signing.signingKey.keyid,
+    });
     const latest = repo.latest();
     // a keyset copied in while the service was stopped: recorded against the one the latest cut carries
     const before = latest ? keysetOf(latest.signed.keyset) : null;
@@ -137,12 +163,22 @@ export class PublisherService extends EventEmitter {
       link.on("settled", (p: { status: string }) => {
         if (p.status === "delivered") svc.retention.schedule();
       });
-      for (const ev of ["state", "progress", "delivered", "refused", "failed", "receipt", "hello", "error-event", "notice-sent"]) link.on(ev, (p) => svc.emit(ev, p));
+      for (const ev of ["state", "progress", "delivered", "refused", "failed", "receipt", "hello", "error-event", "notice-sent"])
+        link.on(ev, (p) => svc.emit(ev, p));
       svc.links.set(entry.id, link);
       link.start();
     }
     // Synchronously after the links start (they are still dialing): suspended ones never get a cut.
-    svc.monitor = new DifusorMonitor({ config: c, repo, audit, log: svc.log, registry: svc.registry, identitySecretKey: identity.secretKey, links: () => svc.links, ...(opts.now ? { now: opts.now } : {}) });
+    svc.monitor = new DifusorMonitor({
+      config: c,
+      repo,
+      audit,
+      log: svc.log,
+      registry: svc.registry,
+      identitySecretKey: identity.secretKey,
+      links: () => svc.links,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
     svc.monitor.applyToLinks();
     // notices to people (staff, operators) follow the audit log: suspensions, failing sites and pushes
     svc.notifier = new Notifier({ config: c, audit, log: svc.log, identity: { publicKey: identity.publicKey, secretKey: identity.secretKey } });
@@ -156,17 +192,21 @@ export class PublisherService extends EventEmitter {
       throw e;
     }
     if (opts.watchInbox && c.inbox) {
-      svc.inbox = new InboxWatcher(c.inbox, async (item) => {
-        try {
-          const cut = item.kind === "dir" ? await svc.publish(item.path) : await svc.importPackage(item.path);
-          return { ok: true, sequence: cut.ref.sequence };
-        } catch (e) {
-          const err = toPrepcastError(e, item.path);
-          svc.audit.append("inbox_rejected", { path: item.path, code: err.code, message: err.message });
-          svc.log.error({ path: item.path, code: err.code, err: err.message }, "inbox item rejected");
-          return { ok: false, code: err.code, message: err.message };
-        }
-      }, svc.log);
+      svc.inbox = new InboxWatcher(
+        c.inbox,
+        async (item) => {
+          try {
+            const cut = item.kind === "dir" ? await svc.publish(item.path) : await svc.importPackage(item.path);
+            return { ok: true, sequence: cut.ref.sequence };
+          } catch (e) {
+            const err = toPrepcastError(e, item.path);
+            svc.audit.append("inbox_rejected", { path: item.path, code: err.code, message: err.message });
+            svc.log.error({ path: item.path, code: err.code, err: err.message }, "inbox item rejected");
+            return { ok: false, code: err.code, message: err.message };
+          }
+        },
+        svc.log,
+      );
       await svc.inbox.start();
     }
     svc.log.info({ receivers: svc.links.size, latest: latest?.ref.sequence ?? null, admin: svc.admin?.address ?? null }, "publisher started");
@@ -228,9 +268,25 @@ export class PublisherService extends EventEmitter {
     const retraction = cut.summary.retraction;
     if (retraction !== undefined) {
       // the OPLE's explicit override of the cut order, with its reason; the receivers log it too
-      this.audit.append("cut_retraction", { sequence: cut.ref.sequence, corte: cut.summary.corte, previousSequence: previous?.ref.sequence ?? null, previousCorte: previous?.summary.corte ?? null, reason: retraction.reason });
+      this.audit.append("cut_retraction", {
+        sequence: cut.ref.sequence,
+        corte: cut.summary.corte,
+        previousSequence: previous?.ref.sequence ?? null,
+        previousCorte: previous?.summary.corte ?? null,
+        reason: retraction.reason,
+      });
     }
-    this.audit.append("cut_prepared", { sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, corte: cut.summary.corte, notBefore: cut.summary.notBefore, files: cut.summary.fileCount, bytes: cut.summary.totalSize, ...(retraction ? { retraction: retraction.reason } : {}), ...(cut.summary.final ? { final: true, publishUntil: cut.summary.final.publishUntil } : {}), ...extra });
+    this.audit.append("cut_prepared", {
+      sequence: cut.ref.sequence,
+      manifestSha256: cut.ref.manifestSha256,
+      corte: cut.summary.corte,
+      notBefore: cut.summary.notBefore,
+      files: cut.summary.fileCount,
+      bytes: cut.summary.totalSize,
+      ...(retraction ? { retraction: retraction.reason } : {}),
+      ...(cut.summary.final ? { final: true, publishUntil: cut.summary.final.publishUntil } : {}),
+      ...extra,
+    });
     this.log.info({ sequence: cut.ref.sequence, corte: cut.summary.corte, files: cut.summary.fileCount }, "cut prepared");
     this.emit("cut", cut);
     for (const link of this.links.values()) link.poke();
@@ -252,7 +308,16 @@ export class PublisherService extends EventEmitter {
       process: this.config.process,
       channel: this.config.channel,
       latest: latest
-        ? { sequence: latest.ref.sequence, corte: latest.summary.corte, manifestSha256: latest.ref.manifestSha256, preparedAt: latest.preparedAt, files: latest.summary.fileCount, bytes: latest.summary.totalSize, final: latest.summary.final !== undefined, publishUntil: latest.summary.final?.publishUntil ?? null }
+        ? {
+            sequence: latest.ref.sequence,
+            corte: latest.summary.corte,
+            manifestSha256: latest.ref.manifestSha256,
+            preparedAt: latest.preparedAt,
+            files: latest.summary.fileCount,
+            bytes: latest.summary.totalSize,
+            final: latest.summary.final !== undefined,
+            publishUntil: latest.summary.final?.publishUntil ?? null,
+          }
         : null,
       publication: this.monitor.publication(),
       keyset: this.keysetStatus(),
@@ -262,7 +327,14 @@ export class PublisherService extends EventEmitter {
         const s = l.status();
         const lagCuts = latest ? latest.ref.sequence - (s.live?.sequence ?? 0) : null;
         const liveCut = s.live ? this.repo.get(s.live.sequence) : undefined;
-        const lagMinutes = latest && lagCuts ? Math.round((Date.parse(latest.preparedAt) - (liveCut ? Date.parse(liveCut.preparedAt) : Date.parse(latest.preparedAt) - lagCuts * periodMs)) / 60_000) : latest ? 0 : null;
+        const lagMinutes =
+          latest && lagCuts
+            ? Math.round(
+                (Date.parse(latest.preparedAt) - (liveCut ? Date.parse(liveCut.preparedAt) : Date.parse(latest.preparedAt) - lagCuts * periodMs)) / 60_000,
+              )
+            : latest
+              ? 0
+              : null;
         // the highest keyset the receiver has accepted: what it said in its hello, or the one its live cut carries
         const keysetVersion = Math.max(s.hello?.keysetVersion ?? 0, liveCut ? this.keysetVersionOf(liveCut) : 0) || null;
         return { ...s, lagCuts, lagMinutes, clockSkewWarning, monitor, keysetVersion };
@@ -283,10 +355,11 @@ export class PublisherService extends EventEmitter {
   /** Resolves when every receiver has `sequence` live or staged, or the deadline passes. */
   async waitForDelivery(sequence: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const done = () => [...this.links.values()].every((l) => {
-      const s = l.status();
-      return (s.live?.sequence ?? 0) >= sequence || (s.staged?.sequence ?? 0) >= sequence || s.suspended;
-    });
+    const done = () =>
+      [...this.links.values()].every((l) => {
+        const s = l.status();
+        return (s.live?.sequence ?? 0) >= sequence || (s.staged?.sequence ?? 0) >= sequence || s.suspended;
+      });
     while (!done() && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         const events = ["receipt", "refused", "failed", "state"];
@@ -308,16 +381,16 @@ export class PublisherService extends EventEmitter {
     const routes: AdminRoute[] = [
       (req, res, url) => {
         if (url.pathname !== "/api/status") return false;
-        if (!authorized(req)) return sendJson(res, 401, { ok: false, code: "AUTH_FAILED", message: "bearer token required" }), true;
+        if (!authorized(req)) return (sendJson(res, 401, { ok: false, code: "AUTH_FAILED", message: "bearer token required" }), true);
         sendJson(res, 200, this.status());
         return true;
       },
       async (req, res, url) => {
         if (url.pathname !== "/api/push" || req.method !== "POST") return false;
-        if (!authorized(req)) return sendJson(res, 401, { ok: false, code: "AUTH_FAILED", message: "bearer token required" }), true;
+        if (!authorized(req)) return (sendJson(res, 401, { ok: false, code: "AUTH_FAILED", message: "bearer token required" }), true);
         try {
           const body = await readJsonObject(req, 64 * 1024);
-          if (typeof body.dir !== "string") throw toPrepcastError(new Error("body must be {\"dir\": \"/path/to/cut\"}"));
+          if (typeof body.dir !== "string") throw toPrepcastError(new Error('body must be {"dir": "/path/to/cut"}'));
           const cut = await this.publish(body.dir, {
             ...(typeof body.corte === "string" ? { corte: body.corte } : {}),
             ...(typeof body.notBefore === "string" ? { notBefore: body.notBefore } : {}),
@@ -326,7 +399,13 @@ export class PublisherService extends EventEmitter {
             ...(body.final === true ? { final: true } : {}),
             ...(typeof body.publishUntil === "string" ? { publishUntil: body.publishUntil } : {}),
           });
-          sendJson(res, 200, { ok: true, sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, final: cut.summary.final !== undefined, publishUntil: cut.summary.final?.publishUntil ?? null });
+          sendJson(res, 200, {
+            ok: true,
+            sequence: cut.ref.sequence,
+            manifestSha256: cut.ref.manifestSha256,
+            final: cut.summary.final !== undefined,
+            publishUntil: cut.summary.final?.publishUntil ?? null,
+          });
         } catch (e) {
           sendJson(res, 400, toPrepcastError(e).toJSON());
         }
@@ -335,30 +414,49 @@ export class PublisherService extends EventEmitter {
       ...operatorRoutes(this, auth),
     ];
     this.adminAuth = auth;
-    this.admin = await bindListener(this.config.file, "admin.listen", this.config.admin.listen, () => startAdminServer({
-      host,
-      port,
-      allowedHosts: this.config.admin.allowedHosts ?? [],
-      log: this.log,
-      registry: this.registry,
-      ready: () => ({ ok: true, reasons: [] }),
-      routes,
-    }));
+    this.admin = await bindListener(this.config.file, "admin.listen", this.config.admin.listen, () =>
+      startAdminServer({
+        host,
+        port,
+        allowedHosts: this.config.admin.allowedHosts ?? [],
+        log: this.log,
+        registry: this.registry,
+        ready: () => ({ ok: true, reasons: [] }),
+        routes,
+      }),
+    );
   }
 
   /** Monitor wiring: probes (when `probing`), incidents from the links, public list regeneration. */
   private wireMonitor(probing: boolean): void {
     const m = this.monitor;
-    this.on("refused", (p: { id: string; sequence: number; code: string; message: string }) => m.noteIncident(p.id, "warning", "refused", `corte ${p.sequence} rechazado: ${p.code} ${p.message}`));
-    this.on("failed", (p: { id: string; sequence: number; code: string; message: string }) => m.noteIncident(p.id, "warning", "transfer_failed", `transferencia del corte ${p.sequence} fallida: ${p.code} ${p.message}`));
+    this.on("refused", (p: { id: string; sequence: number; code: string; message: string }) =>
+      m.noteIncident(p.id, "warning", "refused", `corte ${p.sequence} rechazado: ${p.code} ${p.message}`),
+    );
+    this.on("failed", (p: { id: string; sequence: number; code: string; message: string }) =>
+      m.noteIncident(p.id, "warning", "transfer_failed", `transferencia del corte ${p.sequence} fallida: ${p.code} ${p.message}`),
+    );
     this.on("error-event", (p: { id: string; code: string; message: string }) => m.noteIncident(p.id, "warning", "session_failed", `${p.code}: ${p.message}`));
     this.on("hello", (st: LinkStatus) => {
       const h = st.hello;
       if (!h) return;
-      if (Math.abs(h.clockSkewMs) > 2000) m.noteIncident(st.id, "warning", "clock_skew", `reloj desfasado ${(h.clockSkewMs / 1000).toFixed(1)} s respecto del OPLE: revise NTP (chrony)`);
+      if (Math.abs(h.clockSkewMs) > 2000)
+        m.noteIncident(st.id, "warning", "clock_skew", `reloj desfasado ${(h.clockSkewMs / 1000).toFixed(1)} s respecto del OPLE: revise NTP (chrony)`);
       const latest = this.repo.latest();
-      if (h.doctor && h.doctor.failed > 0) m.noteIncident(st.id, "warning", "preflight_failed", `prep-receiver doctor (${h.doctor.checkedAt}): ${h.doctor.failed} requisito(s) sin cumplir: ${h.doctor.failedChecks.join(", ")}`);
-      if (latest && h.freeDiskBytes < 2 * latest.summary.totalSize) m.noteIncident(st.id, "warning", "disk_low", `espacio libre ${h.freeDiskBytes} bytes: menos del doble del último corte (${latest.summary.totalSize} bytes)`);
+      if (h.doctor && h.doctor.failed > 0)
+        m.noteIncident(
+          st.id,
+          "warning",
+          "preflight_failed",
+          `prep-receiver doctor (${h.doctor.checkedAt}): ${h.doctor.failed} requisito(s) sin cumplir: ${h.doctor.failedChecks.join(", ")}`,
+        );
+      if (latest && h.freeDiskBytes < 2 * latest.summary.totalSize)
+        m.noteIncident(
+          st.id,
+          "warning",
+          "disk_low",
+          `espacio libre ${h.freeDiskBytes} bytes: menos del doble del último corte (${latest.summary.totalSize} bytes)`,
+        );
     });
     m.on("changed", () => this.publicList.schedule());
     this.on("cut", () => this.publicList.schedule());

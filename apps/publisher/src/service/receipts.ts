@@ -33,7 +33,12 @@ export class ReceiptLog {
   }
 
   append(receiverId: string, receipt: Uint8Array, signature: Uint8Array): StoredReceipt {
-    const rec: StoredReceipt = { storedAt: new Date().toISOString(), receiverId, receipt: Buffer.from(receipt).toString("base64"), signature: Buffer.from(signature).toString("base64") };
+    const rec: StoredReceipt = {
+      storedAt: new Date().toISOString(),
+      receiverId,
+      receipt: Buffer.from(receipt).toString("base64"),
+      signature: Buffer.from(signature).toString("base64"),
+    };
     try {
       fs.writeSync(this.fd, JSON.stringify(rec) + "\n");
       fs.fsyncSync(this.fd);
@@ -76,7 +81,12 @@ export function readReceipts(stateDir: string, keys: (receiverId: string) => Uin
     if (!key) return { stored, doc: null, valid: false, problem: `receiver ${stored.receiverId} is not in the registry` };
     try {
       const doc = verifyReceipt(Buffer.from(stored.receipt, "base64"), Buffer.from(stored.signature, "base64"), key, `receipt of ${stored.receiverId}`);
-      return { stored, doc, valid: doc.receiverId === stored.receiverId, ...(doc.receiverId === stored.receiverId ? {} : { problem: "receipt names another receiver" }) };
+      return {
+        stored,
+        doc,
+        valid: doc.receiverId === stored.receiverId,
+        ...(doc.receiverId === stored.receiverId ? {} : { problem: "receipt names another receiver" }),
+      };
     } catch (e) {
       return { stored, doc: null, valid: false, problem: (e as Error).message };
     }

@@ -1,8 +1,6 @@
 import { EventEmitter } from "node:events";
 import { PrepcastError, isErrorCode, toPrepcastError, type AuditLog, type PublisherAuditEvent } from "@prepcast/protocol";
-import {
-  PublisherSession, type CutRefInfo, type DeliveryResult, type Identity, type ReceiptDoc, type ReceiverHello,
-} from "@prepcast/session";
+import { PublisherSession, type CutRefInfo, type DeliveryResult, type Identity, type ReceiptDoc, type ReceiverHello } from "@prepcast/session";
 import type { FrameConnection, TransportFactory } from "@prepcast/transport";
 import type { Logger } from "@prepcast/runtime";
 import type { CutRepository, PreparedCut } from "./cut-repository";
@@ -106,7 +104,10 @@ export class ReceiverLink extends EventEmitter {
   /** One-shot notices (tests) waiting for a session. */
   private readonly queuedNotices: SignedNotice[] = [];
 
-  constructor(readonly entry: ReceiverEntry, private readonly deps: LinkDeps) {
+  constructor(
+    readonly entry: ReceiverEntry,
+    private readonly deps: LinkDeps,
+  ) {
     super();
     this.status_ = {
       id: entry.id,
@@ -221,7 +222,12 @@ export class ReceiverLink extends EventEmitter {
         const err = toPrepcastError(e, this.status_.address);
         this.failures++;
         this.fail(err.code, err.message);
-        this.deps.audit.append(err.code === "AUTH_FAILED" ? "auth_failed" : "session_failed", { receiver: this.entry.id, code: err.code, message: err.message, address: this.status_.address });
+        this.deps.audit.append(err.code === "AUTH_FAILED" ? "auth_failed" : "session_failed", {
+          receiver: this.entry.id,
+          code: err.code,
+          message: err.message,
+          address: this.status_.address,
+        });
         this.deps.log.warn({ receiver: this.entry.id, code: err.code, err: err.message }, "receiver session failed");
       } finally {
         // a session this link gives up on is closed, never left open (a no-op when it already ended)
@@ -241,7 +247,11 @@ export class ReceiverLink extends EventEmitter {
     const e = this.entry;
     this.setState("connecting");
     const transport = this.deps.transports.get(e.transport);
-    if (!transport) throw new PrepcastError("CONFIG_INVALID", `no transport "${e.transport}" is registered for receiver ${e.id}`, { where: `receivers.${e.id}.transport`, hint: `registered: ${[...this.deps.transports.keys()].join(", ")}` });
+    if (!transport)
+      throw new PrepcastError("CONFIG_INVALID", `no transport "${e.transport}" is registered for receiver ${e.id}`, {
+        where: `receivers.${e.id}.transport`,
+        hint: `registered: ${[...this.deps.transports.keys()].join(", ")}`,
+      });
     const conn: FrameConnection = await transport.connect({
       host: e.host,
       port: e.port,
@@ -335,7 +345,14 @@ export class ReceiverLink extends EventEmitter {
     } else {
       this.status_.staged = ref;
     }
-    this.deps.audit.append("receipt", { receiver: this.entry.id, sequence: doc.sequence, manifestSha256: doc.manifestSha256, state: doc.state, receivedAt: doc.receivedAt, activatedAt: doc.activatedAt });
+    this.deps.audit.append("receipt", {
+      receiver: this.entry.id,
+      sequence: doc.sequence,
+      manifestSha256: doc.manifestSha256,
+      state: doc.state,
+      receivedAt: doc.receivedAt,
+      activatedAt: doc.activatedAt,
+    });
     this.emit("receipt", { id: this.entry.id, receipt: doc });
   }
 
@@ -355,16 +372,33 @@ export class ReceiverLink extends EventEmitter {
   }
 
   private async deliverPinned(session: PublisherSession, target: PreparedCut): Promise<DeliveryResult> {
-    const plan = await (this.deps.planner ?? fullPayloadPlanner(this.deps.repo))(target, { live: this.status_.live, acceptedEncodings: session.hello.acceptedEncodings });
+    const plan = await (this.deps.planner ?? fullPayloadPlanner(this.deps.repo))(target, {
+      live: this.status_.live,
+      acceptedEncodings: session.hello.acceptedEncodings,
+    });
     this.setState("transferring");
     const startedAt = Date.now();
     this.status_.progress = { sequence: target.ref.sequence, sent: 0, total: plan.payload.size, resumedFrom: 0, startedAt, bytesPerSecond: 0 };
-    this.deps.audit.append("offer", { receiver: this.entry.id, sequence: target.ref.sequence, manifestSha256: target.ref.manifestSha256, encoding: plan.encoding, base: plan.base?.sequence ?? null, payloadSize: plan.payload.size });
+    this.deps.audit.append("offer", {
+      receiver: this.entry.id,
+      sequence: target.ref.sequence,
+      manifestSha256: target.ref.manifestSha256,
+      encoding: plan.encoding,
+      base: plan.base?.sequence ?? null,
+      payloadSize: plan.payload.size,
+    });
     this.emit("progress", this.status());
     let lastEmit = 0;
     const result = await session.deliver(plan, (p) => {
       const secs = Math.max(0.001, (Date.now() - startedAt) / 1000);
-      this.status_.progress = { sequence: target.ref.sequence, sent: p.sent, total: p.total, resumedFrom: p.resumedFrom, startedAt, bytesPerSecond: (p.sent - p.resumedFrom) / secs };
+      this.status_.progress = {
+        sequence: target.ref.sequence,
+        sent: p.sent,
+        total: p.total,
+        resumedFrom: p.resumedFrom,
+        startedAt,
+        bytesPerSecond: (p.sent - p.resumedFrom) / secs,
+      };
       if (Date.now() - lastEmit > 200 || p.sent === p.total) {
         lastEmit = Date.now();
         this.emit("progress", this.status());
@@ -375,10 +409,23 @@ export class ReceiverLink extends EventEmitter {
     this.setState("connected");
     if (result.status === "delivered") {
       this.status_.bytesSent += result.bytesSent;
-      this.status_.lastDelivery = { sequence: target.ref.sequence, encoding: plan.encoding, bytes: result.bytesSent, resumedFrom: result.resumedFrom, durationMs: result.durationMs, at: new Date().toISOString() };
+      this.status_.lastDelivery = {
+        sequence: target.ref.sequence,
+        encoding: plan.encoding,
+        bytes: result.bytesSent,
+        resumedFrom: result.resumedFrom,
+        durationMs: result.durationMs,
+        at: new Date().toISOString(),
+      };
       this.deps.metrics?.bytesSent.inc({ receiver: this.entry.id }, result.bytesSent);
       this.deps.metrics?.transferSeconds.observe(result.durationMs / 1000);
-      this.deps.audit.append("delivered", { receiver: this.entry.id, sequence: target.ref.sequence, bytes: result.bytesSent, resumedFrom: result.resumedFrom, durationMs: result.durationMs });
+      this.deps.audit.append("delivered", {
+        receiver: this.entry.id,
+        sequence: target.ref.sequence,
+        bytes: result.bytesSent,
+        resumedFrom: result.resumedFrom,
+        durationMs: result.durationMs,
+      });
       this.recordReceipt(result.receipt, result.receiptBytes, result.receiptSignature);
       this.emit("delivered", { id: this.entry.id, sequence: target.ref.sequence, result });
     } else if (result.status === "refused") {
@@ -392,7 +439,13 @@ export class ReceiverLink extends EventEmitter {
       this.status_.transferErrors++;
       this.status_.bytesSent += result.bytesSent;
       this.deps.metrics?.bytesSent.inc({ receiver: this.entry.id }, result.bytesSent);
-      this.deps.audit.append("transfer_failed", { receiver: this.entry.id, sequence: target.ref.sequence, code: result.code, message: result.message, bytesSent: result.bytesSent });
+      this.deps.audit.append("transfer_failed", {
+        receiver: this.entry.id,
+        sequence: target.ref.sequence,
+        code: result.code,
+        message: result.message,
+        bytesSent: result.bytesSent,
+      });
       this.emit("failed", { id: this.entry.id, sequence: target.ref.sequence, code: result.code, message: result.message });
     }
     return result;

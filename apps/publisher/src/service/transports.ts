@@ -63,7 +63,11 @@ const websocket: PublisherTransport = {
     } catch {
       throw new PrepcastError("CONFIG_INVALID", `"${address}" is not a wss:// URL`, { where, hint: "e.g. wss://prep.uv.mx:443/prepcast/v1/push" });
     }
-    if (u.protocol !== "wss:" && !(u.protocol === "ws:" && o.insecurePlaintext)) throw new PrepcastError("CONFIG_INVALID", `WebSocket address must be wss:// (got ${u.protocol})`, { where, hint: "e.g. wss://prep.uv.mx:443/prepcast/v1/push" });
+    if (u.protocol !== "wss:" && !(u.protocol === "ws:" && o.insecurePlaintext))
+      throw new PrepcastError("CONFIG_INVALID", `WebSocket address must be wss:// (got ${u.protocol})`, {
+        where,
+        hint: "e.g. wss://prep.uv.mx:443/prepcast/v1/push",
+      });
     return { host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 443), path: u.pathname || DEFAULT_WEBSOCKET_PATH };
   },
   display: (a) => `wss://${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}${a.path ?? DEFAULT_WEBSOCKET_PATH}`,

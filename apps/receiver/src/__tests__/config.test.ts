@@ -38,7 +38,11 @@ describe("receiver config", () => {
   });
 
   test("PREPCAST_* environment variables override the file", () => {
-    const c = loadReceiverConfig(setup(VALID), { PREPCAST_ALLOWLIST: "198.51.100.7/32,2001:db8::/32", PREPCAST_SITE_LISTEN: "127.0.0.1:8080", PREPCAST_ROOT: "/srv/prep" });
+    const c = loadReceiverConfig(setup(VALID), {
+      PREPCAST_ALLOWLIST: "198.51.100.7/32,2001:db8::/32",
+      PREPCAST_SITE_LISTEN: "127.0.0.1:8080",
+      PREPCAST_ROOT: "/srv/prep",
+    });
     expect(c.push.allowlist).toEqual(["198.51.100.7/32", "2001:db8::/32"]);
     expect(c.site.listen).toBe("127.0.0.1:8080");
     expect(c.root).toBe("/srv/prep");
@@ -60,7 +64,8 @@ unknown: 1
     } catch (e) {
       expect(isPrepcastError(e, "CONFIG_INVALID")).toBe(true);
       const msg = (e as Error).message;
-      for (const where of ["id", "trust.process", "trust.channels.0", "identity.secretKey", "push.allowlist", "push.listen", "site.workers", "(top level)"]) expect(msg).toContain(`- ${where}`);
+      for (const where of ["id", "trust.process", "trust.channels.0", "identity.secretKey", "push.allowlist", "push.listen", "site.workers", "(top level)"])
+        expect(msg).toContain(`- ${where}`);
     }
   });
 

@@ -44,6 +44,9 @@ test("an oversized file or a symlink is no summary", () => {
 
 test("on the wire: round trip, and a peer's summary bounded (ids shaped like checks, counts clamped)", () => {
   expect(fromWireDoctor(toWireDoctor(good))).toEqual(good);
-  expect(fromWireDoctor({ checkedUnixMs: 1, passed: 5_000_000, failed: 1, failedChecks: ["keys", "\u001b[31mrojo", "x".repeat(40)] })).toMatchObject({ passed: 1000, failedChecks: ["keys"] });
+  expect(fromWireDoctor({ checkedUnixMs: 1, passed: 5_000_000, failed: 1, failedChecks: ["keys", "\u001b[31mrojo", "x".repeat(40)] })).toMatchObject({
+    passed: 1000,
+    failedChecks: ["keys"],
+  });
   expect(fromWireDoctor(null)).toBeNull();
 });

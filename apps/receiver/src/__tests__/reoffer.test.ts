@@ -15,7 +15,15 @@ const ople = new FakeOple({ keyset: { expires: new Date(Date.now() + 86400_000) 
 
 function plan(sequence: number, files: Record<string, string>): OfferPlan {
   const { signed, ref, payload } = ople.cut(sequence, files);
-  return { signed, cut: ref, encoding: ENCODING_FULL, base: null, transferId: transferIdFor(ref, ENCODING_FULL, null), payload: new BufferPayloadSource(payload), chunkSize: 1024 };
+  return {
+    signed,
+    cut: ref,
+    encoding: ENCODING_FULL,
+    base: null,
+    transferId: transferIdFor(ref, ENCODING_FULL, null),
+    payload: new BufferPayloadSource(payload),
+    chunkSize: 1024,
+  };
 }
 
 test("re-offer of a cut committed but not switched live: the switch is completed and the receipt says active", async () => {
@@ -49,7 +57,11 @@ test("re-offer of a cut committed but not switched live: the switch is completed
       },
     }).run();
   });
-  const session = await PublisherSession.open(await transport.connect({ host: "127.0.0.1", port: server.address.port }), { publisherId: "ople", identity: publisher, receiver: { id: "uv", publicKey: receiver.publicKey } });
+  const session = await PublisherSession.open(await transport.connect({ host: "127.0.0.1", port: server.address.port }), {
+    publisherId: "ople",
+    identity: publisher,
+    receiver: { id: "uv", publicKey: receiver.publicKey },
+  });
   try {
     expect(await session.deliver(plan(1, { "index.html": "<h1>1</h1>" }))).toMatchObject({ status: "delivered", receipt: { state: "active" } });
     const cut2 = plan(2, { "index.html": "<h1>2</h1>", "datos/a.json": '{"a":2}' });

@@ -2,7 +2,15 @@
 export const LOCAL_LISTENERS = { push: "127.0.0.1:8730", site: "127.0.0.1:8080", admin: "127.0.0.1:8731" } as const;
 
 /** The commented example config `prep-receiver init` writes. */
-export function receiverConfigTemplate(o: { id: string; allow: string[]; trust: string; publisherKey: string; publisherId: string; process: string; local?: boolean }): string {
+export function receiverConfigTemplate(o: {
+  id: string;
+  allow: string[];
+  trust: string;
+  publisherKey: string;
+  publisherId: string;
+  process: string;
+  local?: boolean;
+}): string {
   const local = o.local === true;
   return `# prep-receiver run --config receiver.yaml
 # Every field is checked at start-up; all problems are listed at once.
@@ -38,7 +46,15 @@ retain: 3
  * The registry entry `init` writes next to the config for the OPLE (registration.yaml): what
  * `prep-publisher register` adds to the publisher's `receivers:`.
  */
-export function receiverRegistration(o: { id: string; name: string; address: string; tlsFingerprint: string; identityPublicKey: string; publicUrl?: string; contact?: string }): string {
+export function receiverRegistration(o: {
+  id: string;
+  name: string;
+  address: string;
+  tlsFingerprint: string;
+  identityPublicKey: string;
+  publicUrl?: string;
+  contact?: string;
+}): string {
   return `# ${o.id}: hand this file to the OPLE; it adds it to its registry with
 #   prep-publisher register registration.yaml --config publisher.yaml
 # Check the address (where the OPLE reaches your push port) and the public URL first.

@@ -4,8 +4,17 @@ import * as path from "node:path";
 import { z } from "zod";
 import { PrepcastError, readPublicKeyFile, readSecretKeyFile, readTrustedRoot, stateDirLayout, type RootOfTrust } from "@prepcast/protocol";
 import {
-  checkConfigDirectory, checkConfigFile, checkListeners, commaList, configString, configValue, loadConfig, resolveFrom,
-  type ConfigCheckContext, type EnvOverride, type ListenerField,
+  checkConfigDirectory,
+  checkConfigFile,
+  checkListeners,
+  commaList,
+  configString,
+  configValue,
+  loadConfig,
+  resolveFrom,
+  type ConfigCheckContext,
+  type EnvOverride,
+  type ListenerField,
 } from "@prepcast/runtime";
 import { parseCidr } from "@prepcast/transport";
 
@@ -19,7 +28,10 @@ export const ReceiverConfigSchema = z.strictObject({
   trust: z.strictObject({
     rootPublicKey: z.string().min(1),
     process: z.string().regex(/^[A-Z0-9][A-Z0-9_-]{0,63}$/, "must look like VER-2024"),
-    channels: z.array(z.enum(["produccion", "simulacro"])).min(1).default(["produccion"]),
+    channels: z
+      .array(z.enum(["produccion", "simulacro"]))
+      .min(1)
+      .default(["produccion"]),
   }),
   identity: z.strictObject({ secretKey: z.string().min(1) }),
   publisher: z.strictObject({ id: z.string().min(1), identityPublicKey: z.string().min(1) }),
@@ -29,7 +41,12 @@ export const ReceiverConfigSchema = z.strictObject({
     websocket: z.union([z.boolean(), z.strictObject({ listen: hostPort })]).default(false),
     tls: tls.nullable().default(null),
     allowlist: z.array(z.string().min(1)).min(1, "list the publisher's addresses (CIDRs); everything else is dropped"),
-    maxFrameBytes: z.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(8 * 1024 * 1024),
+    maxFrameBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(64 * 1024 * 1024)
+      .default(8 * 1024 * 1024),
   }),
   site: z
     .strictObject({
@@ -41,7 +58,12 @@ export const ReceiverConfigSchema = z.strictObject({
       /** The analytics database (default ROOT/analytics.sqlite); put it on its own volume if you can. */
       analyticsFile: z.string().min(1).optional(),
       /** Disk budget of the analytics database; past it hits are counted as dropped, not written. */
-      analyticsMaxMiB: z.number().int().min(1).max(1024 * 1024).default(1024),
+      analyticsMaxMiB: z
+        .number()
+        .int()
+        .min(1)
+        .max(1024 * 1024)
+        .default(1024),
       /** The reverse proxy or CDN in front of the site, as the memoria técnica's service diagram names it (no effect on the service). */
       frontend: z.string().trim().min(1).max(120).optional(),
       /** Serve through the difusor's own nginx (docs/operations/nginx.md): the agent keeps this include correct. */
@@ -115,7 +137,9 @@ function checkTlsPair(ctx: ConfigCheckContext, field: string, v: unknown): void 
     try {
       cert = new X509Certificate(fs.readFileSync(file));
     } catch (e) {
-      throw new PrepcastError("CONFIG_INVALID", `${file} is not a PEM X.509 certificate (${(e as Error).message})`, { hint: "give the certificate (-----BEGIN CERTIFICATE-----), not the key" });
+      throw new PrepcastError("CONFIG_INVALID", `${file} is not a PEM X.509 certificate (${(e as Error).message})`, {
+        hint: "give the certificate (-----BEGIN CERTIFICATE-----), not the key",
+      });
     }
   });
   checkConfigFile(ctx, `${field}.key`, keyPath, "secret", (file) => {
@@ -123,24 +147,40 @@ function checkTlsPair(ctx: ConfigCheckContext, field: string, v: unknown): void 
       key = createPrivateKey(fs.readFileSync(file));
     } catch {
       // the parser's message could quote the key: say only what is wrong
-      throw new PrepcastError("CONFIG_INVALID", `${file} is not a PEM private key`, { hint: "give the private key (-----BEGIN PRIVATE KEY-----) that goes with the certificate" });
+      throw new PrepcastError("CONFIG_INVALID", `${file} is not a PEM private key`, {
+        hint: "give the private key (-----BEGIN PRIVATE KEY-----) that goes with the certificate",
+      });
     }
   });
-  if (cert && key && !cert.checkPrivateKey(key)) ctx.problem(`${field}.key`, `${ctx.resolve(keyPath!)} is not the private key of the certificate ${ctx.resolve(certPath!)} (${field}.cert)`);
+  if (cert && key && !cert.checkPrivateKey(key))
+    ctx.problem(`${field}.key`, `${ctx.resolve(keyPath!)} is not the private key of the certificate ${ctx.resolve(certPath!)} (${field}.cert)`);
 }
 
 /** The receiver's checks beyond the schema: every file it names, the listeners, combinations. */
 function checkReceiverConfig(v: unknown, ctx: ConfigCheckContext): void {
   checkConfigDirectory(ctx, "root", configString(v, "root"));
   const analyticsFile = configString(v, "site.analyticsFile");
-  if (analyticsFile !== undefined && configValue(v, "site.analytics") !== false) checkConfigDirectory(ctx, "site.analyticsFile", path.dirname(ctx.resolve(analyticsFile)));
+  if (analyticsFile !== undefined && configValue(v, "site.analytics") !== false)
+    checkConfigDirectory(ctx, "site.analyticsFile", path.dirname(ctx.resolve(analyticsFile)));
   const nginxInclude = configString(v, "site.nginx.include");
   if (nginxInclude !== undefined) checkConfigDirectory(ctx, "site.nginx.include", path.dirname(ctx.resolve(nginxInclude)));
   const root = configString(v, "trust.rootPublicKey");
   if (root !== undefined && !INLINE_KEY.test(root)) {
-    checkConfigFile(ctx, "trust.rootPublicKey", root, "public", (file) => readTrustedRoot(file, "trust.rootPublicKey"), "copy the root.pub (or root.json and root.sig) the OPLE handed out next to the config, and check the fingerprints with the OPLE");
+    checkConfigFile(
+      ctx,
+      "trust.rootPublicKey",
+      root,
+      "public",
+      (file) => readTrustedRoot(file, "trust.rootPublicKey"),
+      "copy the root.pub (or root.json and root.sig) the OPLE handed out next to the config, and check the fingerprints with the OPLE",
+    );
   }
-  checkPublicKey(ctx, "publisher.identityPublicKey", configString(v, "publisher.identityPublicKey"), "copy the publisher identity .pub the OPLE handed out next to the config");
+  checkPublicKey(
+    ctx,
+    "publisher.identityPublicKey",
+    configString(v, "publisher.identityPublicKey"),
+    "copy the publisher identity .pub the OPLE handed out next to the config",
+  );
   checkConfigFile(ctx, "identity.secretKey", configString(v, "identity.secretKey"), "secret", (file) => readSecretKeyFile(file));
   if (configValue(v, "push.tls") != null) checkTlsPair(ctx, "push.tls", v);
   if (configValue(v, "site.tls") != null) checkTlsPair(ctx, "site.tls", v);
@@ -158,15 +198,24 @@ function checkReceiverConfig(v: unknown, ctx: ConfigCheckContext): void {
   const websocket = configValue(v, "push.websocket");
   if (websocket === true) {
     if (configValue(v, "site.tls") == null) {
-      ctx.problem("push.websocket", "true serves the push on the site's HTTPS listener, but site.tls is not set: set site.tls { cert, key } (the site then serves HTTPS on site.listen, e.g. 0.0.0.0:443), or give the WebSocket push a listener of its own: push.websocket: { listen: 0.0.0.0:8443 }");
+      ctx.problem(
+        "push.websocket",
+        "true serves the push on the site's HTTPS listener, but site.tls is not set: set site.tls { cert, key } (the site then serves HTTPS on site.listen, e.g. 0.0.0.0:443), or give the WebSocket push a listener of its own: push.websocket: { listen: 0.0.0.0:8443 }",
+      );
     }
     if (configValue(v, "push.tls") == null) {
-      ctx.problem("push.tls", "push.websocket: true needs the push certificate (the OPLE pins it): set push.tls { cert, key } (`prep-receiver init` writes tls.crt and tls.key)");
+      ctx.problem(
+        "push.tls",
+        "push.websocket: true needs the push certificate (the OPLE pins it): set push.tls { cert, key } (`prep-receiver init` writes tls.crt and tls.key)",
+      );
     }
     const root = configString(v, "root");
     const socket = root === undefined ? undefined : stateDirLayout(ctx.resolve(root)).pushSocket;
     if (socket !== undefined && Buffer.byteLength(socket) > 107) {
-      ctx.problem("root", `push.websocket: true puts the push bridge socket at ${socket}, longer than the 107 bytes a unix socket path may have: use a shorter state directory`);
+      ctx.problem(
+        "root",
+        `push.websocket: true puts the push bridge socket at ${socket}, longer than the 107 bytes a unix socket path may have: use a shorter state directory`,
+      );
     }
   }
   const listeners: ListenerField[] = [];
@@ -197,9 +246,20 @@ export function loadReceiverConfig(file: string, env: NodeJS.ProcessEnv = proces
     site: {
       ...config.site,
       tls: resolveTls(config.site.tls),
-      ...(config.site.nginx ? { nginx: { ...config.site.nginx, include: r(config.site.nginx.include), publicDir: r(config.site.nginx.publicDir ?? path.join(config.root, "nginx")), accessLog: r(config.site.nginx.accessLog) } } : {}),
+      ...(config.site.nginx
+        ? {
+            nginx: {
+              ...config.site.nginx,
+              include: r(config.site.nginx.include),
+              publicDir: r(config.site.nginx.publicDir ?? path.join(config.root, "nginx")),
+              accessLog: r(config.site.nginx.accessLog),
+            },
+          }
+        : {}),
     },
-    rootPublicKey: INLINE_KEY.test(config.trust.rootPublicKey) ? Buffer.from(config.trust.rootPublicKey, "base64") : readTrustedRoot(r(config.trust.rootPublicKey), "trust.rootPublicKey"),
+    rootPublicKey: INLINE_KEY.test(config.trust.rootPublicKey)
+      ? Buffer.from(config.trust.rootPublicKey, "base64")
+      : readTrustedRoot(r(config.trust.rootPublicKey), "trust.rootPublicKey"),
     publisherPublicKey: key(config.publisher.identityPublicKey),
   };
 }

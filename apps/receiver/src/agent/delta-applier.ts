@@ -3,7 +3,20 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD, ObjectIndex, applyDelta, cutDirContent, readDeltaPackage, type CutContent } from "@prepcast/delta";
 import {
-  MANIFEST_ENTRY, PrepcastError, isEmbargoed, stateDirLayout, type ManifestFile, parseManifest, sha256Hex, toPrepcastError, verifySignedCut, type CutStore, type InstallOptions, type InstallResult, type Staging, type VerifiedCut,
+  MANIFEST_ENTRY,
+  PrepcastError,
+  isEmbargoed,
+  stateDirLayout,
+  type ManifestFile,
+  parseManifest,
+  sha256Hex,
+  toPrepcastError,
+  verifySignedCut,
+  type CutStore,
+  type InstallOptions,
+  type InstallResult,
+  type Staging,
+  type VerifiedCut,
 } from "@prepcast/protocol";
 import type { InstallRequest } from "@prepcast/session";
 import type { PayloadApplier } from "./store-backend";
@@ -33,10 +46,14 @@ function heldBase(req: InstallRequest, store: CutStore, memo: ManifestMemo | nul
   if (!want) throw new PrepcastError("PROTOCOL_ERROR", `a ${ENCODING_DELTA_ZSTD} offer must name its base cut`, { where: "offer" });
   const record = store.snapshot().cuts.find((c) => c.sequence === want.sequence && c.manifestSha256 === want.manifestSha256);
   if (!record) {
-    throw new PrepcastError("NOT_FOUND", `the delta is against cut ${want.sequence} (${want.manifestSha256.slice(0, 12)}), which this receiver no longer holds`, {
-      where: "offer",
-      hint: "install that cut first (or the full package of this one); over the push channel the publisher falls back to the full payload",
-    });
+    throw new PrepcastError(
+      "NOT_FOUND",
+      `the delta is against cut ${want.sequence} (${want.manifestSha256.slice(0, 12)}), which this receiver no longer holds`,
+      {
+        where: "offer",
+        hint: "install that cut first (or the full package of this one); over the push channel the publisher falls back to the full payload",
+      },
+    );
   }
   const dir = store.cutDir(record.id);
   const known = memo?.get(record.manifestSha256);
@@ -50,7 +67,10 @@ function heldBase(req: InstallRequest, store: CutStore, memo: ManifestMemo | nul
 export function committedCutContent(dir: string, manifestSha256: string): CutContent {
   const bytes = fs.readFileSync(path.join(dir, ...MANIFEST_ENTRY.split("/")));
   if (sha256Hex(bytes) !== manifestSha256) {
-    throw new PrepcastError("STATE_INVALID", `${dir} holds a manifest that is not the one recorded for it`, { where: dir, hint: "the cut directory was altered; reinstall from a full payload" });
+    throw new PrepcastError("STATE_INVALID", `${dir} holds a manifest that is not the one recorded for it`, {
+      where: dir,
+      hint: "the cut directory was altered; reinstall from a full payload",
+    });
   }
   return cutDirContent(manifestSha256, parseManifest(bytes).files, dir);
 }
@@ -104,7 +124,13 @@ export async function installDeltaPackage(store: CutStore, file: string, options
   let staging: Staging | undefined;
   try {
     const { verified, base } = await readDeltaPackage(file, {
-      verify: (signed) => verifySignedCut(signed, { rootPublicKey: options.rootPublicKey, state: store.trustState(), now, ...(options.accept ? { accept: options.accept } : {}) }),
+      verify: (signed) =>
+        verifySignedCut(signed, {
+          rootPublicKey: options.rootPublicKey,
+          state: store.trustState(),
+          now,
+          ...(options.accept ? { accept: options.accept } : {}),
+        }),
       streamOut,
       maxStreamBytes: maxDeltaStreamBytes,
     });

@@ -10,8 +10,14 @@ import * as path from "node:path";
 import { ObjectIndex, applyDelta, readDeltaPackage, type DeltaPackageBase } from "@prepcast/delta";
 import { committedCutContent, maxDeltaStreamBytes } from "./delta-applier";
 import {
-  PrepcastError, inspectStore, stateDirLayout, verifySignedCut,
-  type Channel, type RootOfTrust, type TrustState, type VerifiedCut,
+  PrepcastError,
+  inspectStore,
+  stateDirLayout,
+  verifySignedCut,
+  type Channel,
+  type RootOfTrust,
+  type TrustState,
+  type VerifiedCut,
 } from "@prepcast/protocol";
 
 export interface VerifyDeltaOptions {
@@ -37,7 +43,13 @@ export async function verifyDeltaPackage(file: string, opts: VerifyDeltaOptions)
   try {
     const streamOut = path.join(work, "delta.bin");
     const { verified, base } = await readDeltaPackage(file, {
-      verify: (signed) => verifySignedCut(signed, { rootPublicKey: opts.rootPublicKey, now, ...(opts.accept ? { accept: opts.accept } : {}), ...(state ? { state, allowSameSequence: true } : {}) }),
+      verify: (signed) =>
+        verifySignedCut(signed, {
+          rootPublicKey: opts.rootPublicKey,
+          now,
+          ...(opts.accept ? { accept: opts.accept } : {}),
+          ...(state ? { state, allowSameSequence: true } : {}),
+        }),
       streamOut,
       maxStreamBytes: maxDeltaStreamBytes,
     });
@@ -45,10 +57,14 @@ export async function verifyDeltaPackage(file: string, opts: VerifyDeltaOptions)
     const want = base.base;
     const record = view.state.cuts.find((c) => c.sequence === want.sequence && c.manifestSha256 === want.manifestSha256);
     if (!record) {
-      throw new PrepcastError("NOT_FOUND", `${file} is a delta against cut ${want.sequence} (${want.manifestSha256.slice(0, 12)}), which ${view.root} does not hold`, {
-        where: file,
-        hint: "verify it on the receiver that holds that cut, or ask the OPLE for the full .prep of this cut",
-      });
+      throw new PrepcastError(
+        "NOT_FOUND",
+        `${file} is a delta against cut ${want.sequence} (${want.manifestSha256.slice(0, 12)}), which ${view.root} does not hold`,
+        {
+          where: file,
+          hint: "verify it on the receiver that holds that cut, or ask the OPLE for the full .prep of this cut",
+        },
+      );
     }
     const dir = path.join(stateDirLayout(view.root).cuts, record.id);
     const baseContent = committedCutContent(dir, record.manifestSha256);
@@ -65,4 +81,3 @@ export async function verifyDeltaPackage(file: string, opts: VerifyDeltaOptions)
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
-

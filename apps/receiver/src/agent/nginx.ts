@@ -96,7 +96,13 @@ export class NginxKeeper {
       this.lastError = null;
     } catch (e) {
       const err = toPrepcastError(e);
-      this.last = { at: new Date().toISOString(), mode: this.last?.mode ?? "unknown", cut: this.last?.cut ?? null, reloaded: false, error: `${err.code}: ${err.message}` };
+      this.last = {
+        at: new Date().toISOString(),
+        mode: this.last?.mode ?? "unknown",
+        cut: this.last?.cut ?? null,
+        reloaded: false,
+        error: `${err.code}: ${err.message}`,
+      };
       if (err.message !== this.lastError) {
         // once per distinct failure, not every refresh
         this.lastError = err.message;

@@ -84,7 +84,11 @@ export class NoticeKeeper {
     const prev = doc.kind === "test" ? this.state.lastTest : this.state.last;
     if (prev && prev.sha256 === sha256) return "duplicate";
     if (prev && Date.parse(doc.issuedAt) <= Date.parse(prev.issuedAt)) {
-      throw new PrepcastError("REPLAY", `${doc.kind} notice issued at ${doc.issuedAt} is not newer than the last one applied (${prev.kind}, ${prev.issuedAt})`, { where: "notice" });
+      throw new PrepcastError(
+        "REPLAY",
+        `${doc.kind} notice issued at ${doc.issuedAt} is not newer than the last one applied (${prev.kind}, ${prev.issuedAt})`,
+        { where: "notice" },
+      );
     }
     const stored: StoredNotice = {
       kind: doc.kind,

@@ -1,8 +1,25 @@
 import * as fs from "node:fs";
-import { CutStore, EventThrottle, peerText, readSecretKeyFile, stateDirLayout, toPrepcastError, type AuditLog, type ReceiverAuditEvent } from "@prepcast/protocol";
+import {
+  CutStore,
+  EventThrottle,
+  peerText,
+  readSecretKeyFile,
+  stateDirLayout,
+  toPrepcastError,
+  type AuditLog,
+  type ReceiverAuditEvent,
+} from "@prepcast/protocol";
 import { bindListener, createLogger, createMetricsRegistry, parseListen, sendJson, startAdminServer, type Logger } from "@prepcast/runtime";
 import { ReceiverSession } from "@prepcast/session";
-import { DEFAULT_WEBSOCKET_PATH, grpcTransport, PIN_SERVERNAME, websocketTransport, type FrameConnection, type FrameServer, type TransportFactory } from "@prepcast/transport";
+import {
+  DEFAULT_WEBSOCKET_PATH,
+  grpcTransport,
+  PIN_SERVERNAME,
+  websocketTransport,
+  type FrameConnection,
+  type FrameServer,
+  type TransportFactory,
+} from "@prepcast/transport";
 import type { Registry } from "prom-client";
 import type { ResolvedReceiverConfig } from "./config";
 import { StoreBackend, type ActivationEvent, type PayloadApplier } from "./store-backend";
@@ -114,7 +131,10 @@ export class ReceiverAgent {
   /** One line for the records a throttle held back (never lost: counted, in the audit log and the log). */
   private summarize(kind: "auth_failed" | "connection_rejected", suppressed: number): void {
     if (suppressed <= 0) return;
-    this.incident(`${kind}_suppressed`, `${suppressed} more ${kind === "auth_failed" ? "authentication failures" : "refused connections"} in the last minute (not recorded one by one)`);
+    this.incident(
+      `${kind}_suppressed`,
+      `${suppressed} more ${kind === "auth_failed" ? "authentication failures" : "refused connections"} in the last minute (not recorded one by one)`,
+    );
     this.audit.append(`${kind}_suppressed`, { count: suppressed });
     this.log.warn({ count: suppressed }, `${suppressed} more ${kind} events in the last minute were counted, not recorded one by one`);
   }
@@ -177,29 +197,36 @@ export class ReceiverAgent {
       await this.nginx.start();
     }
     const adminAddr = parseListen(c.admin.listen, `${c.file}: admin.listen`);
-    this.admin = await bindListener(c.file, "admin.listen", c.admin.listen, () => startAdminServer({
-      ...adminAddr,
-      allowedHosts: c.admin.allowedHosts ?? [],
-      log: this.log,
-      registry: this.registry,
-      ready: () => {
-        const reasons: string[] = [];
-        if (this.servers.length === 0) reasons.push("push endpoint not listening");
-        return { ok: reasons.length === 0, reasons };
-      },
-      routes: [
-        (_req, res, url) => {
-          if (url.pathname === "/status.json") return sendJson(res, 200, this.status()), true;
-          if (url.pathname === "/" || url.pathname === "/status") {
-            const body = Buffer.from(statusPage(this.status()));
-            res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": body.length, "cache-control": "no-store", "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'" });
-            res.end(body);
-            return true;
-          }
-          return false;
+    this.admin = await bindListener(c.file, "admin.listen", c.admin.listen, () =>
+      startAdminServer({
+        ...adminAddr,
+        allowedHosts: c.admin.allowedHosts ?? [],
+        log: this.log,
+        registry: this.registry,
+        ready: () => {
+          const reasons: string[] = [];
+          if (this.servers.length === 0) reasons.push("push endpoint not listening");
+          return { ok: reasons.length === 0, reasons };
         },
-      ],
-    }));
+        routes: [
+          (_req, res, url) => {
+            if (url.pathname === "/status.json") return (sendJson(res, 200, this.status()), true);
+            if (url.pathname === "/" || url.pathname === "/status") {
+              const body = Buffer.from(statusPage(this.status()));
+              res.writeHead(200, {
+                "content-type": "text/html; charset=utf-8",
+                "content-length": body.length,
+                "cache-control": "no-store",
+                "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+              });
+              res.end(body);
+              return true;
+            }
+            return false;
+          },
+        ],
+      }),
+    );
     this.audit.append("agent_started", {
       receiver: c.id,
       push: this.endpoints,
@@ -207,7 +234,10 @@ export class ReceiverAgent {
       live: live?.record.sequence ?? null,
       version: AGENT_VERSION,
     });
-    this.log.info({ push: this.pushAddresses(), site: this.site?.url ?? null, admin: this.adminAddress, live: live?.record.sequence ?? null }, "receiver agent started");
+    this.log.info(
+      { push: this.pushAddresses(), site: this.site?.url ?? null, admin: this.adminAddress, live: live?.record.sequence ?? null },
+      "receiver agent started",
+    );
   }
 
   /** A peer dropped by the allowlist (on the push port, or by a site worker for the push on the site's port). */
@@ -241,21 +271,24 @@ export class ReceiverAgent {
   private onConnection(conn: FrameConnection, identity: { publicKey: Uint8Array; secretKey: Uint8Array }): void {
     const c = this.config;
     this.connections.add(conn);
-    const events = new SessionEventRecorder({
-      audit: this.audit,
-      log: this.log,
-      metrics: this.metrics,
-      incident: (kind, message, code) => this.incident(kind, message, code),
-      recordAuthFailure: () => {
-        const t = this.authFailures.take();
-        this.summarize("auth_failed", t.summary);
-        return t.record;
+    const events = new SessionEventRecorder(
+      {
+        audit: this.audit,
+        log: this.log,
+        metrics: this.metrics,
+        incident: (kind, message, code) => this.incident(kind, message, code),
+        recordAuthFailure: () => {
+          const t = this.authFailures.take();
+          this.summarize("auth_failed", t.summary);
+          return t.record;
+        },
+        publisherClock: (offsetMs) => this.onPublisherClock(offsetMs),
+        transferred: (t) => {
+          this.lastTransfer = t;
+        },
       },
-      publisherClock: (offsetMs) => this.onPublisherClock(offsetMs),
-      transferred: (t) => {
-        this.lastTransfer = t;
-      },
-    }, () => ({ address: conn.remoteAddress, transport: conn.transport }));
+      () => ({ address: conn.remoteAddress, transport: conn.transport }),
+    );
     const session = new ReceiverSession(conn, {
       receiverId: c.id,
       identity,
@@ -270,7 +303,11 @@ export class ReceiverAgent {
       onNotice: async (doc, signed) => {
         const r = await this.noticeKeeper!.apply(doc, signed);
         if (r === "applied") void this.nginx?.sync("notice");
-        if (r === "applied") this.log.warn({ kind: doc.kind, channel: doc.channel, issuedAt: doc.issuedAt }, doc.kind === "suspension" ? "the OPLE suspended this difusor: the notice replaces the results" : `notice applied: ${doc.kind}`);
+        if (r === "applied")
+          this.log.warn(
+            { kind: doc.kind, channel: doc.channel, issuedAt: doc.issuedAt },
+            doc.kind === "suspension" ? "the OPLE suspended this difusor: the notice replaces the results" : `notice applied: ${doc.kind}`,
+          );
       },
       onEvent: (e) => events.record(e),
     });
@@ -290,7 +327,10 @@ export class ReceiverAgent {
     this.skew.ms = ms;
     this.backend.armPending();
     if (ms !== 0) {
-      this.incident("clock_skew", `this machine's clock differs from the publisher's by ${(-ms / 1000).toFixed(1)} s; embargo and freshness use the publisher's time when ours is ahead (check NTP)`);
+      this.incident(
+        "clock_skew",
+        `this machine's clock differs from the publisher's by ${(-ms / 1000).toFixed(1)} s; embargo and freshness use the publisher's time when ours is ahead (check NTP)`,
+      );
       this.audit.append("clock_skew", { clockSkewMs: -ms });
       this.log.warn({ clockSkewMs: -ms }, "clock skew against the publisher");
     }
@@ -310,7 +350,8 @@ export class ReceiverAgent {
     });
     this.log.info({ sequence: e.record.sequence, corte: e.record.corte }, "cut live");
     void this.nginx?.sync("activated");
-    if (e.late) this.incident("late_activation", `cut ${e.record.sequence} went live at ${e.activatedAt.toISOString()}, after its notBefore ${e.record.notBefore}`);
+    if (e.late)
+      this.incident("late_activation", `cut ${e.record.sequence} went live at ${e.activatedAt.toISOString()}, after its notBefore ${e.record.notBefore}`);
     // An embargoed cut went live on its own timer: tell every connected publisher, signed.
     // (An install that activates at once answers with its own receipt: a second one here would
     // arrive where the publisher expects the reply to its next offer.)
@@ -333,12 +374,28 @@ export class ReceiverAgent {
       process: this.config.trust.process,
       channels: this.config.trust.channels,
       live: live
-        ? { sequence: live.record.sequence, corte: live.manifest.corte, channel: live.manifest.channel, manifestSha256: live.record.manifestSha256, files: live.record.files, bytes: live.record.totalSize, committedAt: live.record.committedAt, final: live.manifest.final !== undefined, ...(live.manifest.final ? { publishUntil: live.manifest.final.publishUntil } : {}) }
+        ? {
+            sequence: live.record.sequence,
+            corte: live.manifest.corte,
+            channel: live.manifest.channel,
+            manifestSha256: live.record.manifestSha256,
+            files: live.record.files,
+            bytes: live.record.totalSize,
+            committedAt: live.record.committedAt,
+            final: live.manifest.final !== undefined,
+            ...(live.manifest.final ? { publishUntil: live.manifest.final.publishUntil } : {}),
+          }
         : null,
       staged: pending ? { sequence: pending.sequence, corte: pending.corte, notBefore: pending.notBefore } : null,
       // the OPLE's final cut is never stale: no newer one will come (it stays up until publishUntil)
       stale: corteAge !== null && live?.manifest.final === undefined && corteAge > this.config.stalePeriods * periodMs,
-      final: live?.manifest.final ? { sequence: live.record.sequence, publishUntil: live.manifest.final.publishUntil, publicationEnded: now > Date.parse(live.manifest.final.publishUntil) } : null,
+      final: live?.manifest.final
+        ? {
+            sequence: live.record.sequence,
+            publishUntil: live.manifest.final.publishUntil,
+            publicationEnded: now > Date.parse(live.manifest.final.publishUntil),
+          }
+        : null,
       clockSkewMs: -this.skew.ms,
       lastTransfer: this.lastTransfer,
       connectedPublishers: this.sessions.size,

@@ -25,7 +25,10 @@ export class SessionEventRecorder {
   authenticated = false;
   private transferStarted = 0;
 
-  constructor(private readonly sink: SessionEventSink, private readonly where: () => { address: string; transport: string }) {}
+  constructor(
+    private readonly sink: SessionEventSink,
+    private readonly where: () => { address: string; transport: string },
+  ) {}
 
   record(e: ReceiverSessionEvent): void {
     const { audit, log, metrics } = this.sink;
@@ -72,13 +75,23 @@ export class SessionEventRecorder {
         audit.append("received", { sequence: e.sequence, bytes: e.bytes, durationMs: e.durationMs });
         break;
       case "installed":
-        audit.append(e.state === "active" ? "installed" : "staged", { sequence: e.sequence, manifestSha256: e.manifestSha256, corte: e.corte, receivedAt: e.receivedAt.toISOString(), activatedAt: e.activatedAt?.toISOString() ?? null });
+        audit.append(e.state === "active" ? "installed" : "staged", {
+          sequence: e.sequence,
+          manifestSha256: e.manifestSha256,
+          corte: e.corte,
+          receivedAt: e.receivedAt.toISOString(),
+          activatedAt: e.activatedAt?.toISOString() ?? null,
+        });
         break;
       case "receipt_sent":
         audit.append("receipt_sent", { sequence: e.sequence, state: e.state });
         break;
       case "notice":
-        if (e.kind !== "reinstatement") this.sink.incident(e.kind === "suspension" ? "suspended" : "test_notice", e.kind === "suspension" ? `suspendido por el OPLE (aviso del ${e.issuedAt})` : `aviso de prueba del ${e.issuedAt}`);
+        if (e.kind !== "reinstatement")
+          this.sink.incident(
+            e.kind === "suspension" ? "suspended" : "test_notice",
+            e.kind === "suspension" ? `suspendido por el OPLE (aviso del ${e.issuedAt})` : `aviso de prueba del ${e.issuedAt}`,
+          );
         break;
       case "notice_rejected":
         this.sink.incident("notice_rejected", e.message, e.code);

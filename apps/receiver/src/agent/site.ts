@@ -20,7 +20,11 @@ export interface SiteHandle {
  * and the WebSocket push relayed from the site's port (push.websocket: true) to bridgeSocketPath.
  * `clock`: the agent's decision clock (never ahead of the publisher's).
  */
-export async function startSite(c: ResolvedReceiverConfig, clock: () => Date, onPushRejected: (info: { address: string; reason: string }) => void): Promise<SiteHandle> {
+export async function startSite(
+  c: ResolvedReceiverConfig,
+  clock: () => Date,
+  onPushRejected: (info: { address: string; reason: string }) => void,
+): Promise<SiteHandle> {
   // Loaded lazily: the site package opens SQLite and may fork workers.
   const site = await import("@prepcast/site");
   const srv = await site.createSiteServer({
@@ -30,7 +34,12 @@ export async function startSite(c: ResolvedReceiverConfig, clock: () => Date, on
     frameAncestors: c.site.frameAncestors,
     workers: c.site.workers,
     // with site.nginx.followLog the hits come from nginx's access log (one writer of the store)
-    ...(c.site.analytics && !c.site.nginx?.followLog ? { analytics: c.site.analyticsFile ? path.resolve(path.dirname(c.file), c.site.analyticsFile) : path.join(c.root, "analytics.sqlite"), analyticsMaxBytes: c.site.analyticsMaxMiB * 1024 * 1024 } : {}),
+    ...(c.site.analytics && !c.site.nginx?.followLog
+      ? {
+          analytics: c.site.analyticsFile ? path.resolve(path.dirname(c.file), c.site.analyticsFile) : path.join(c.root, "analytics.sqlite"),
+          analyticsMaxBytes: c.site.analyticsMaxMiB * 1024 * 1024,
+        }
+      : {}),
     staleAfterSeconds: c.stalePeriods * c.updatePeriodMinutes * 60,
     clock: () => clock().getTime(),
     ...(c.push.websocket === true && c.push.tls

@@ -18,7 +18,10 @@ export function statusPage(status: Record<string, unknown>): string {
     : !live
       ? ["Sin corte publicado", "#6b7280"]
       : final
-        ? [final.publicationEnded ? `✔ Corte final · publicación concluida (${final.publishUntil})` : `✔ Corte final · en línea hasta ${final.publishUntil}`, "#15803d"]
+        ? [
+            final.publicationEnded ? `✔ Corte final · publicación concluida (${final.publishUntil})` : `✔ Corte final · en línea hasta ${final.publishUntil}`,
+            "#15803d",
+          ]
         : stale
           ? ["⚠ Corte desactualizado", "#b45309"]
           : ["✔ Publicando", "#15803d"];
@@ -44,16 +47,24 @@ ${notice.lastTest ? `<div class="test" id="test-notice"><strong>Último aviso de
 <tr><th>Sitio público</th><td>${esc(status.site ?? "no iniciado")}</td></tr>
 </table>
 <h2>Incidentes</h2>
-${incidents.length === 0 ? "<p>Sin incidentes.</p>" : `<table><tr><th>Hora</th><th>Tipo</th><th>Código</th><th>Detalle</th></tr>${incidents
-    .slice()
-    .reverse()
-    .map((i) => `<tr><td>${esc(i.at)}</td><td>${esc(i.kind)}</td><td>${esc(i.code ?? "")}</td><td>${esc(i.message)}</td></tr>`)
-    .join("")}</table>`}
+${
+  incidents.length === 0
+    ? "<p>Sin incidentes.</p>"
+    : `<table><tr><th>Hora</th><th>Tipo</th><th>Código</th><th>Detalle</th></tr>${incidents
+        .slice()
+        .reverse()
+        .map((i) => `<tr><td>${esc(i.at)}</td><td>${esc(i.kind)}</td><td>${esc(i.code ?? "")}</td><td>${esc(i.message)}</td></tr>`)
+        .join("")}</table>`
+}
 <h2>Conexiones no autenticadas rechazadas</h2>
-${peerIncidents.length === 0 ? "<p>Ninguna.</p>" : `<p>Las más recientes (una ráfaga se resume en una línea por minuto; la métrica las cuenta todas).</p><table><tr><th>Hora</th><th>Tipo</th><th>Código</th><th>Detalle</th></tr>${peerIncidents
-    .slice()
-    .reverse()
-    .map((i) => `<tr><td>${esc(i.at)}</td><td>${esc(i.kind)}</td><td>${esc(i.code ?? "")}</td><td>${esc(i.message)}</td></tr>`)
-    .join("")}</table>`}
+${
+  peerIncidents.length === 0
+    ? "<p>Ninguna.</p>"
+    : `<p>Las más recientes (una ráfaga se resume en una línea por minuto; la métrica las cuenta todas).</p><table><tr><th>Hora</th><th>Tipo</th><th>Código</th><th>Detalle</th></tr>${peerIncidents
+        .slice()
+        .reverse()
+        .map((i) => `<tr><td>${esc(i.at)}</td><td>${esc(i.kind)}</td><td>${esc(i.code ?? "")}</td><td>${esc(i.message)}</td></tr>`)
+        .join("")}</table>`
+}
 </body></html>`;
 }

@@ -1,9 +1,7 @@
 import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
-import {
-  applyFullPayload, isEmbargoed, toPrepcastError, type CutRecord, type CutStore, type Staging, type VerifiedCut,
-} from "@prepcast/protocol";
+import { applyFullPayload, isEmbargoed, toPrepcastError, type CutRecord, type CutStore, type Staging, type VerifiedCut } from "@prepcast/protocol";
 import { prepareCompressedVariants } from "@prepcast/site";
 import { ENCODING_FULL, type CutRefInfo, type InstallRequest, type InstallResult, type ReceiverBackend } from "@prepcast/session";
 import type { DoctorSummaryInfo } from "@prepcast/session";
@@ -26,7 +24,8 @@ export interface ActivationEvent {
   fromTimer: boolean;
 }
 
-const refOf = (r: CutRecord | null | undefined): CutRefInfo | null => (r ? { process: r.process, channel: r.channel, sequence: r.sequence, manifestSha256: r.manifestSha256 } : null);
+const refOf = (r: CutRecord | null | undefined): CutRefInfo | null =>
+  r ? { process: r.process, channel: r.channel, sequence: r.sequence, manifestSha256: r.manifestSha256 } : null;
 
 /**
  * The receiver session's view of the cut store: stage, verify, commit, then switch `current` now
@@ -139,7 +138,14 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
   complete(cut: CutRefInfo): Promise<InstallResult | null> {
     const run = this.serial.then(async (): Promise<InstallResult | null> => {
       const record = this.store.unsettled();
-      if (!record || record.sequence !== cut.sequence || record.manifestSha256 !== cut.manifestSha256 || record.process !== cut.process || record.channel !== cut.channel) return null;
+      if (
+        !record ||
+        record.sequence !== cut.sequence ||
+        record.manifestSha256 !== cut.manifestSha256 ||
+        record.process !== cut.process ||
+        record.channel !== cut.channel
+      )
+        return null;
       if ((await this.store.settle(record, "re-offer", this.now())) === "pending") {
         this.armPending();
         return { state: "staged", activatedAt: null };
@@ -162,8 +168,18 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
   private announce(record: CutRecord, fromTimer: boolean): Date {
     const at = this.now();
     this.lastActivation = { id: record.id, at };
-    const late = at.getTime() - Date.parse(record.notBefore) > 60_000 && this.receivedAt.has(record.id) && this.receivedAt.get(record.id)!.getTime() < Date.parse(record.notBefore);
-    this.emit("activated", { record, verified: this.verifiedById.get(record.id) ?? null, activatedAt: at, receivedAt: this.receivedAt.get(record.id) ?? null, late, fromTimer } satisfies ActivationEvent);
+    const late =
+      at.getTime() - Date.parse(record.notBefore) > 60_000 &&
+      this.receivedAt.has(record.id) &&
+      this.receivedAt.get(record.id)!.getTime() < Date.parse(record.notBefore);
+    this.emit("activated", {
+      record,
+      verified: this.verifiedById.get(record.id) ?? null,
+      activatedAt: at,
+      receivedAt: this.receivedAt.get(record.id) ?? null,
+      late,
+      fromTimer,
+    } satisfies ActivationEvent);
     return at;
   }
 
@@ -184,18 +200,21 @@ export class StoreBackend extends EventEmitter implements ReceiverBackend {
     if (!pending) return;
     const due = Date.parse(pending.notBefore) - this.now().getTime();
     // long waits are re-checked every minute: a changed clock (NTP step) is followed
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      if (isEmbargoed(pending, this.now())) return this.armPending();
-      const run = this.serial.then(async () => {
-        const still = this.store.pending();
-        if (still && still.id === pending.id) {
-          await this.activate(still, true);
-          await this.retainQuietly();
-        }
-      });
-      this.serial = run.catch((e) => this.emit("error", e));
-    }, Math.max(0, Math.min(due, 60_000)));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        if (isEmbargoed(pending, this.now())) return this.armPending();
+        const run = this.serial.then(async () => {
+          const still = this.store.pending();
+          if (still && still.id === pending.id) {
+            await this.activate(still, true);
+            await this.retainQuietly();
+          }
+        });
+        this.serial = run.catch((e) => this.emit("error", e));
+      },
+      Math.max(0, Math.min(due, 60_000)),
+    );
     this.timer.unref?.();
   }
 

@@ -11,7 +11,11 @@ export const DOCTOR_SUMMARY_FILE = "doctor.json";
 const MAX_BYTES = 16 * 1024;
 const CHECK_ID = /^[a-z][a-z0-9-]{0,31}$/;
 
-export function summaryOf(report: { checkedAt: string; summary: Record<"pass" | "warn" | "fail" | "skip", number>; checks: Array<{ id: string; status: string }> }): DoctorSummaryInfo {
+export function summaryOf(report: {
+  checkedAt: string;
+  summary: Record<"pass" | "warn" | "fail" | "skip", number>;
+  checks: Array<{ id: string; status: string }>;
+}): DoctorSummaryInfo {
   return {
     checkedAt: report.checkedAt,
     passed: report.summary.pass,
@@ -28,7 +32,9 @@ export async function writeDoctorSummary(root: string, summary: DoctorSummaryInf
   const file = path.join(root, DOCTOR_SUMMARY_FILE);
   // only into a receiver state directory: a lone doctor.json in an empty directory would make the
   // read-only commands take it for something else (requireStateDir)
-  if (![STATE_DIR_ENTRIES.state, STATE_DIR_ENTRIES.cuts, STATE_DIR_ENTRIES.current, STATE_DIR_ENTRIES.auditLog].some((n) => fs.existsSync(path.join(root, n)))) {
+  if (
+    ![STATE_DIR_ENTRIES.state, STATE_DIR_ENTRIES.cuts, STATE_DIR_ENTRIES.current, STATE_DIR_ENTRIES.auditLog].some((n) => fs.existsSync(path.join(root, n)))
+  ) {
     return { file: null, problem: `${root} holds no agent state yet (the agent creates it at its first start): run doctor again after it` };
   }
   try {

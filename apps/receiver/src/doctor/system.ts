@@ -134,7 +134,10 @@ function hexAddress(hex: string): string {
     const bytes = [3, 2, 1, 0].map((i) => chunk.slice(i * 2, i * 2 + 2)).join("");
     words.push(bytes.slice(0, 4), bytes.slice(4, 8));
   }
-  return words.map((x) => x.replace(/^0+(?=.)/, "")).join(":").replace(/(^|:)(0(:|$)){2,}/, "::");
+  return words
+    .map((x) => x.replace(/^0+(?=.)/, ""))
+    .join(":")
+    .replace(/(^|:)(0(:|$)){2,}/, "::");
 }
 
 /** TCP sockets listening on `port` (any address), from /proc/net/tcp and tcp6; null when unreadable. */

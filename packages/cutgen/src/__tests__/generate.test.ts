@@ -110,7 +110,11 @@ describe("a series evolves like a PREP night", () => {
         expect(r[col("FECHA_HORA_ACOPIO")]).toMatch(/^\d{2}\/\d{2}\/2024 \d{2}:\d{2}:\d{2}$/);
       }
       const corte = JSON.parse(readFileSync(join(dirs.get(k)!, "data/corte.json"), "utf8"));
-      expect(corte).toMatchObject({ corte: cutTime(k).iso, numero: k, elecciones: { GUB: { actasRegistradas: csv.rows.size, actasCapturadas: capturedRows.length } } });
+      expect(corte).toMatchObject({
+        corte: cutTime(k).iso,
+        numero: k,
+        elecciones: { GUB: { actasRegistradas: csv.rows.size, actasCapturadas: capturedRows.length } },
+      });
       if (previous) {
         expect(csv.rows.size).toBeGreaterThanOrEqual(previous.rows.size);
         expect(Number(csv.counters.ACTAS_CAPTURADAS)).toBeGreaterThanOrEqual(Number(previous.counters.ACTAS_CAPTURADAS));

@@ -46,7 +46,17 @@ describe("replayQroo2019 on the real Quintana Roo 2019 database", () => {
     expect(lastCsv.rows).toEqual(parsed.rows);
     const counters = Object.fromEntries(lastCsv.countersHeader.map((n, i) => [n, lastCsv.counters[i]]));
     const published = Object.fromEntries(parsed.countersHeader.map((n, i) => [n, parsed.counters[i]]));
-    for (const name of ["ACTAS_ESPERADAS", "ACTAS_REGISTRADAS", "ACTAS_CAPTURADAS", "ACTAS_CONTABILIZADAS", "PORCENTAJE_ACTAS_CONTABILIZADAS", "ACTAS_NO_CONTABILIZADAS", "LISTA_NOMINAL_ACTAS_CONTABILIZADAS", "TOTAL_VOTOS_C_CS", "PORCENTAJE_ACTAS_INCONSISTENCIAS"]) {
+    for (const name of [
+      "ACTAS_ESPERADAS",
+      "ACTAS_REGISTRADAS",
+      "ACTAS_CAPTURADAS",
+      "ACTAS_CONTABILIZADAS",
+      "PORCENTAJE_ACTAS_CONTABILIZADAS",
+      "ACTAS_NO_CONTABILIZADAS",
+      "LISTA_NOMINAL_ACTAS_CONTABILIZADAS",
+      "TOTAL_VOTOS_C_CS",
+      "PORCENTAJE_ACTAS_INCONSISTENCIAS",
+    ]) {
       expect([name, counters[name]]).toEqual([name, published[name]]);
     }
 

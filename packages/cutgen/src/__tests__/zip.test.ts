@@ -12,7 +12,14 @@ describe("zip", () => {
   const b = Buffer.from("sección ñ\r\n");
   let zip: Buffer;
   beforeAll(async () => {
-    zip = await buildZip([{ name: "A_2024.csv", data: a }, { name: "b-ñ.csv", data: b }, { name: "empty.csv", data: Buffer.alloc(0) }], when);
+    zip = await buildZip(
+      [
+        { name: "A_2024.csv", data: a },
+        { name: "b-ñ.csv", data: b },
+        { name: "empty.csv", data: Buffer.alloc(0) },
+      ],
+      when,
+    );
   });
 
   test("crc32 matches the IEEE check value", () => {
@@ -23,7 +30,11 @@ describe("zip", () => {
     const path = join(tmp(), "x.zip");
     writeFileSync(path, zip);
     const archive = await ZipArchive.open(path);
-    expect(archive.entries.map((e) => [e.name, e.size, e.method])).toEqual([["A_2024.csv", a.length, 8], ["b-ñ.csv", b.length, 8], ["empty.csv", 0, 8]]);
+    expect(archive.entries.map((e) => [e.name, e.size, e.method])).toEqual([
+      ["A_2024.csv", a.length, 8],
+      ["b-ñ.csv", b.length, 8],
+      ["empty.csv", 0, 8],
+    ]);
     expect(archive.read(archive.find("A_2024.csv")!).equals(a)).toBe(true);
     expect(archive.read(archive.find("b-ñ.csv")!).equals(b)).toBe(true);
     expect(archive.read(archive.find("empty.csv")!).length).toBe(0);

@@ -28,31 +28,27 @@ describe("CutContent.readMany", () => {
   it("returns exactly the files asked for, in order, from a payload file and from a cut directory", async () => {
     const dir = tmpDir("content");
     await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.constantFrom(...SIZES), { minLength: 1, maxLength: 40 }),
-        fc.array(fc.nat(), { maxLength: 60 }),
-        async (sizes, picks) => {
-          const run = fs.mkdtempSync(path.join(dir, "run-"));
-          const files = cutOf(sizes);
-          const cut = writeCut(run, files);
-          const payload = path.join(run, "payload.full");
-          writePayload(payload, cut.files, files);
-          const indices = picks.map((p) => p % cut.files.length);
-          // mostly increasing (as groups ask), sometimes not
-          if (indices.length % 2 === 0) indices.sort((a, b) => a - b);
-          const fromPayload = await payloadFileContent("p".repeat(64), cut.files, payload);
-          try {
-            for (const content of [fromPayload, cutDirContent("c".repeat(64), cut.files, run)]) {
-              const got = await content.readMany(indices);
-              expect(got.length).toBe(indices.length);
-              got.forEach((b, k) => expect(createHash("sha256").update(b).digest("hex")).toBe(cut.files[indices[k]!]!.sha256));
-            }
-          } finally {
-            await fromPayload.close();
+      fc.asyncProperty(fc.array(fc.constantFrom(...SIZES), { minLength: 1, maxLength: 40 }), fc.array(fc.nat(), { maxLength: 60 }), async (sizes, picks) => {
+        const run = fs.mkdtempSync(path.join(dir, "run-"));
+        const files = cutOf(sizes);
+        const cut = writeCut(run, files);
+        const payload = path.join(run, "payload.full");
+        writePayload(payload, cut.files, files);
+        const indices = picks.map((p) => p % cut.files.length);
+        // mostly increasing (as groups ask), sometimes not
+        if (indices.length % 2 === 0) indices.sort((a, b) => a - b);
+        const fromPayload = await payloadFileContent("p".repeat(64), cut.files, payload);
+        try {
+          for (const content of [fromPayload, cutDirContent("c".repeat(64), cut.files, run)]) {
+            const got = await content.readMany(indices);
+            expect(got.length).toBe(indices.length);
+            got.forEach((b, k) => expect(createHash("sha256").update(b).digest("hex")).toBe(cut.files[indices[k]!]!.sha256));
           }
-          fs.rmSync(run, { recursive: true, force: true });
-        },
-      ),
+        } finally {
+          await fromPayload.close();
+        }
+        fs.rmSync(run, { recursive: true, force: true });
+      }),
       { numRuns: 40 },
     );
     fs.rmSync(dir, { recursive: true, force: true });

@@ -35,7 +35,8 @@ function findIn(files: Array<{ path: string; sha256: string }>, sha: string, dir
   return f ? path.join(dir, "site", ...f.path.split("/")) : null;
 }
 
-const json = (corte: string, extra: Record<string, unknown> = {}) => Buffer.from(JSON.stringify({ corte, actas: 1234, votos: [10, 20, 30], ...extra }, null, 2));
+const json = (corte: string, extra: Record<string, unknown> = {}) =>
+  Buffer.from(JSON.stringify({ corte, actas: 1234, votos: [10, 20, 30], ...extra }, null, 2));
 
 describe("delta-zstd@1 round trips", () => {
   test("unchanged files cost no data; changed JSON costs its differences", async () => {
@@ -140,15 +141,22 @@ describe("a damaged or forged stream never yields a wrong file", () => {
         base: "base" in over ? null : good.base!.content,
         findObject: (sha) => (over.noObjects ? null : findIn(good.base!.files, sha, good.base!.dir)),
         stagingDir: fresh("staging"),
-      }).then(() => "applied", (e: { code: string; message: string }) => `${e.code}: ${e.message}`);
+      }).then(
+        () => "applied",
+        (e: { code: string; message: string }) => `${e.code}: ${e.message}`,
+      );
     };
     expect(await attempt(bytes.subarray(0, bytes.length - 5))).toMatch(/^(TRUNCATED|PROTOCOL_ERROR)/);
     expect(await attempt(Buffer.concat([bytes, Buffer.from([0])]))).toMatch(/^PROTOCOL_ERROR: 1 bytes after the end record/);
     expect(await attempt(bytes, { base: null })).toMatch(/^PROTOCOL_ERROR: delta stream is against base/);
-    expect(await attempt(Buffer.from("not a delta at all, just some text......................................................"))).toMatch(/^PROTOCOL_ERROR: not a PREPcast delta stream/);
+    expect(await attempt(Buffer.from("not a delta at all, just some text......................................................"))).toMatch(
+      /^PROTOCOL_ERROR: not a PREPcast delta stream/,
+    );
     // a group claiming 2^40 files, or a varint that never ends
     const header = bytes.subarray(0, 78);
-    expect(await attempt(Buffer.concat([header, Buffer.from([0x47, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20])]))).toMatch(/^PROTOCOL_ERROR: group file count \d+ exceeds 41/);
+    expect(await attempt(Buffer.concat([header, Buffer.from([0x47, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20])]))).toMatch(
+      /^PROTOCOL_ERROR: group file count \d+ exceeds 41/,
+    );
     expect(await attempt(Buffer.concat([header, Buffer.from([0x47, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])]))).toMatch(/^PROTOCOL_ERROR: group start/);
     // "unchanged" for an object this receiver does not hold
     expect(await attempt(bytes, { noObjects: true })).toMatch(/^PROTOCOL_ERROR: d\/0.json is marked unchanged but no held cut/);

@@ -13,7 +13,7 @@ describe("canonicalize", () => {
   });
 
   it("escapes like JCS: only quote, backslash and controls; non-ASCII stays raw UTF-8", () => {
-    expect(canonicalize("a\"b\\c\n\u0001\u2028ñ")).toBe('"a\\"b\\\\c\\n\\u0001\u2028ñ"');
+    expect(canonicalize('a"b\\c\n\u0001\u2028ñ')).toBe('"a\\"b\\\\c\\n\\u0001\u2028ñ"');
     expect(canonicalBytes("ñ")).toEqual(Buffer.from([0x22, 0xc3, 0xb1, 0x22]));
   });
 
@@ -121,7 +121,8 @@ function reverseKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(reverseKeys);
   if (v !== null && typeof v === "object") {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).reverse()) Object.defineProperty(out, k, { value: reverseKeys((v as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
+    for (const k of Object.keys(v).reverse())
+      Object.defineProperty(out, k, { value: reverseKeys((v as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return v;

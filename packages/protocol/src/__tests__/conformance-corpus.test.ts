@@ -24,7 +24,10 @@ if (process.env.PREPCAST_WRITE_CORPUS === "1") {
 describe("conformance/packages: the hostile package corpus", () => {
   it("is what the generator builds, byte for byte (PREPCAST_WRITE_CORPUS=1 rewrites it)", () => {
     expect(fs.readFileSync(path.join(DIR, "expected.json"), "utf8")).toBe(expectedJson);
-    const onDisk = fs.readdirSync(DIR).filter((f) => f !== "expected.json" && f !== "README.md").sort();
+    const onDisk = fs
+      .readdirSync(DIR)
+      .filter((f) => f !== "expected.json" && f !== "README.md")
+      .sort();
     expect(onDisk).toEqual(Object.keys(corpus.files).sort());
     for (const [name, bytes] of Object.entries(corpus.files)) expect(fs.readFileSync(path.join(DIR, name)).equals(bytes)).toBe(true);
   });

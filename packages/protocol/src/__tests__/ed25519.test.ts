@@ -1,7 +1,18 @@
 import * as crypto from "node:crypto";
 import nacl from "tweetnacl";
 import fc from "fast-check";
-import { FIELD_PRIME_P, GROUP_ORDER_L, assertSignatureShape, malleateSignature, generateKeyPair, keyPairFromSeed, pointEncodingProblem, signDetached, signatureProblem, verifyStrict } from "../index";
+import {
+  FIELD_PRIME_P,
+  GROUP_ORDER_L,
+  assertSignatureShape,
+  malleateSignature,
+  generateKeyPair,
+  keyPairFromSeed,
+  pointEncodingProblem,
+  signDetached,
+  signatureProblem,
+  verifyStrict,
+} from "../index";
 import { codeOf } from "./helpers";
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, "hex"));
@@ -163,11 +174,14 @@ describe("small-order and non-canonical keys", () => {
     expect(times8(real!)).not.toEqual([0n, 1n]);
   });
 
-  it.each(SMALL_ORDER_Y.flatMap((y) => [0, 1].map((s) => [y.toString(16).slice(0, 8), s, y] as const)))("refuses the small-order key y=%s… sign %i", (_label, sign, y) => {
-    const pk = encodeY(y, sign as 0 | 1);
-    expect(pointEncodingProblem(pk)).toMatch(/small-order/);
-    expect(verifyStrict(hex(RFC8032[0]!.message), hex(RFC8032[0]!.signature), pk)).toBe(false);
-  });
+  it.each(SMALL_ORDER_Y.flatMap((y) => [0, 1].map((s) => [y.toString(16).slice(0, 8), s, y] as const)))(
+    "refuses the small-order key y=%s… sign %i",
+    (_label, sign, y) => {
+      const pk = encodeY(y, sign as 0 | 1);
+      expect(pointEncodingProblem(pk)).toMatch(/small-order/);
+      expect(verifyStrict(hex(RFC8032[0]!.message), hex(RFC8032[0]!.signature), pk)).toBe(false);
+    },
+  );
 
   it("refuses the identity key even though tweetnacl accepts a universal forgery for it", () => {
     const identity = encodeY(1n, 0);

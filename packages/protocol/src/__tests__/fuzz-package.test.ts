@@ -149,7 +149,8 @@ describe("fuzzing the .prep reader and the manifest parser", () => {
         parseManifest(bytes);
         codes.set("ok", (codes.get("ok") ?? 0) + 1);
       } catch (e) {
-        if (!isPrepcastError(e) || !(e.code in ERROR_CODES)) throw new Error(`untyped failure for ${Buffer.from(bytes).toString("utf8").slice(0, 300)}: ${String(e)}`);
+        if (!isPrepcastError(e) || !(e.code in ERROR_CODES))
+          throw new Error(`untyped failure for ${Buffer.from(bytes).toString("utf8").slice(0, 300)}: ${String(e)}`);
         codes.set(e.code, (codes.get(e.code) ?? 0) + 1);
       }
     };
@@ -162,7 +163,14 @@ describe("fuzzing the .prep reader and the manifest parser", () => {
       { numRuns: RUNS, interruptAfterTimeLimit: half, markInterruptAsFailure: false },
     );
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 512 }), fc.json().map((j) => Buffer.from(j)), fc.jsonValue().map((v) => Buffer.from(JSON.stringify({ ...JSON.parse(text), files: v })))), (bytes) => check(bytes)),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 512 }),
+          fc.json().map((j) => Buffer.from(j)),
+          fc.jsonValue().map((v) => Buffer.from(JSON.stringify({ ...JSON.parse(text), files: v }))),
+        ),
+        (bytes) => check(bytes),
+      ),
       { numRuns: RUNS, interruptAfterTimeLimit: half, markInterruptAsFailure: false },
     );
     printFigure(`fuzz manifest parser: ${n} inputs, outcomes ${JSON.stringify(Object.fromEntries(codes))}`);

@@ -1,5 +1,15 @@
 import { signKeyset, tempDir as newTempDir, type SignedKeyset } from "../testing";
-import { createManifest, encodeSigFile, keyIdOf, keyPairFromSeed, sha256Hex, signDocument, type CreateManifestInput, type Ed25519KeyPair, type SignedCut } from "../index";
+import {
+  createManifest,
+  encodeSigFile,
+  keyIdOf,
+  keyPairFromSeed,
+  sha256Hex,
+  signDocument,
+  type CreateManifestInput,
+  type Ed25519KeyPair,
+  type SignedCut,
+} from "../index";
 
 /** A key pair from a one-byte-repeated seed: reproducible and distinct per label. */
 export function seededKey(byte: number): Ed25519KeyPair & { keyid: string } {
@@ -50,12 +60,19 @@ export function manifestInput(overrides: Partial<CreateManifestInput> = {}): Cre
   };
 }
 
-export function signedCut(options: { keysetVersion?: number; signers?: Ed25519KeyPair[]; signWith?: Ed25519KeyPair; manifest?: Partial<CreateManifestInput> } = {}): SignedCut {
+export function signedCut(
+  options: { keysetVersion?: number; signers?: Ed25519KeyPair[]; signWith?: Ed25519KeyPair; manifest?: Partial<CreateManifestInput> } = {},
+): SignedCut {
   const key = `cut|${options.keysetVersion ?? 1}|${(options.signers ?? [SIGNER]).map(keyLabel).join(",")}|${keyLabel(options.signWith ?? SIGNER)}|${JSON.stringify(options.manifest ?? {})}`;
   return memoized(key, () => makeSignedCut(options));
 }
 
-function makeSignedCut(options: { keysetVersion?: number; signers?: Ed25519KeyPair[]; signWith?: Ed25519KeyPair; manifest?: Partial<CreateManifestInput> }): SignedCut {
+function makeSignedCut(options: {
+  keysetVersion?: number;
+  signers?: Ed25519KeyPair[];
+  signWith?: Ed25519KeyPair;
+  manifest?: Partial<CreateManifestInput>;
+}): SignedCut {
   const signer = options.signWith ?? SIGNER;
   const { keyset, keysetSig } = signedKeyset(options.keysetVersion ?? 1, options.signers ?? [SIGNER]);
   const manifest = createManifest(manifestInput(options.manifest));

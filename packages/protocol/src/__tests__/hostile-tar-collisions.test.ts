@@ -49,13 +49,16 @@ async function expectCollisionRefused(files: Record<string, string>): Promise<vo
     await installPackage(store, good, { rootPublicKey: keys.root.publicKey, now: NOW });
     const m = signedManifestWith(files);
     const hostile = path.join(work, "hostile.prep");
-    fs.writeFileSync(hostile, buildTar([
-      { name: "prepcast/keyset.json", data: keys.keyset },
-      { name: "prepcast/keyset.sig", data: keys.keysetSig },
-      { name: "prepcast/manifest.json", data: m.bytes },
-      { name: "prepcast/manifest.sig", data: m.sig },
-      ...m.entries,
-    ]));
+    fs.writeFileSync(
+      hostile,
+      buildTar([
+        { name: "prepcast/keyset.json", data: keys.keyset },
+        { name: "prepcast/keyset.sig", data: keys.keysetSig },
+        { name: "prepcast/manifest.json", data: m.bytes },
+        { name: "prepcast/manifest.sig", data: m.sig },
+        ...m.entries,
+      ]),
+    );
     await expect(installPackage(store, hostile, { rootPublicKey: keys.root.publicKey, now: NOW })).rejects.toMatchObject({ code: "PATH_COLLISION" });
     expect(fs.readlinkSync(path.join(root, "current"))).toMatch(/^cuts\/000001-/);
     expect(fs.readdirSync(path.join(root, "staging"))).toEqual([]);
@@ -73,7 +76,7 @@ describe("hostile archives: collisions after case folding and NFKD", () => {
   });
 
   test("NFKD collision: ﬁle.json (ligature) and file.json", async () => {
-    await expectCollisionRefused({ "datos/\ufb01le.json": "{}", "datos/file.json": "{\"x\":1}" });
+    await expectCollisionRefused({ "datos/\ufb01le.json": "{}", "datos/file.json": '{"x":1}' });
   });
 
   test("NFKD + case collision: straße.csv and STRASSE.csv", async () => {

@@ -14,8 +14,8 @@ import { makeCut, makeKeys, NOW, packageEntries, tempDir, type TestCut } from ".
 // directory is gone, the live site is untouched, and the refusal is in the audit log.
 
 const keys = makeKeys();
-const CUT1 = makeCut(keys, 1, { "index.html": "<h1>corte 1</h1>", "datos/a.json": "{\"a\":1}" });
-const CUT2 = makeCut(keys, 2, { "index.html": "<h1>corte 2</h1>", "datos/a.json": "{\"a\":2}", "datos/b.json": "{\"b\":2}", "zeta.csv": "X|Y\n1|2\n" });
+const CUT1 = makeCut(keys, 1, { "index.html": "<h1>corte 1</h1>", "datos/a.json": '{"a":1}' });
+const CUT2 = makeCut(keys, 2, { "index.html": "<h1>corte 2</h1>", "datos/a.json": '{"a":2}', "datos/b.json": '{"b":2}', "zeta.csv": "X|Y\n1|2\n" });
 const opts = { rootPublicKey: keys.root.publicKey, now: NOW };
 
 /** Snapshot of a directory tree: files by content, symlinks by target. */

@@ -79,7 +79,14 @@ describe("key files", () => {
     ["a keyid of another key", JSON.stringify({ ...good, keyid: seededKey(7).keyid })],
     ["a public key that is not the secret's", JSON.stringify({ ...good, public: encodeBase64(seededKey(7).publicKey), keyid: seededKey(7).keyid })],
     ["base64 with whitespace", JSON.stringify({ ...good, secret: secretText.slice(0, 10) + " " + secretText.slice(10) })],
-    ["a small-order public key", JSON.stringify({ ...good, public: encodeBase64(Uint8Array.from([1, ...new Uint8Array(31)])), keyid: keyIdOf(Uint8Array.from([1, ...new Uint8Array(31)])) })],
+    [
+      "a small-order public key",
+      JSON.stringify({
+        ...good,
+        public: encodeBase64(Uint8Array.from([1, ...new Uint8Array(31)])),
+        keyid: keyIdOf(Uint8Array.from([1, ...new Uint8Array(31)])),
+      }),
+    ],
   ])("refuses a secret key file with %s and never echoes the secret", (_label, text) => {
     const file = path.join(dir, "bad.key");
     fs.writeFileSync(file, text, { mode: 0o600 });

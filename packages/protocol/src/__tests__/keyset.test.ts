@@ -3,7 +3,12 @@ import { NOW, OTHER_SIGNER, ROOT, SIGNER, codeOf, errorOf, seededKey, signedKeys
 
 describe("keyset", () => {
   it("is canonical, sorted by keyid, and lists role signing", () => {
-    const bytes = createKeyset({ version: 3, expires: "2025-01-01T00:00:00Z", createdAt: "2024-01-01T00:00:00Z", signingPublicKeys: [SIGNER.publicKey, OTHER_SIGNER.publicKey] });
+    const bytes = createKeyset({
+      version: 3,
+      expires: "2025-01-01T00:00:00Z",
+      createdAt: "2024-01-01T00:00:00Z",
+      signingPublicKeys: [SIGNER.publicKey, OTHER_SIGNER.publicKey],
+    });
     const ks = parseKeyset(bytes);
     expect(ks.format).toBe("prepcast/keyset@1");
     expect(ks.version).toBe(3);
@@ -14,13 +19,17 @@ describe("keyset", () => {
   });
 
   it("refuses duplicate keys, an empty key list and version 0", () => {
-    expect(codeOf(() => createKeyset({ version: 1, expires: "2025-01-01T00:00:00Z", signingPublicKeys: [SIGNER.publicKey, SIGNER.publicKey] }))).toBe("KEYSET_INVALID");
+    expect(codeOf(() => createKeyset({ version: 1, expires: "2025-01-01T00:00:00Z", signingPublicKeys: [SIGNER.publicKey, SIGNER.publicKey] }))).toBe(
+      "KEYSET_INVALID",
+    );
     expect(codeOf(() => createKeyset({ version: 1, expires: "2025-01-01T00:00:00Z", signingPublicKeys: [] }))).toBe("KEYSET_INVALID");
     expect(codeOf(() => createKeyset({ version: 0, expires: "2025-01-01T00:00:00Z", signingPublicKeys: [SIGNER.publicKey] }))).toBe("KEYSET_INVALID");
   });
 
   it("names the offending field", () => {
-    const good = JSON.parse(createKeyset({ version: 1, expires: "2025-01-01T00:00:00Z", createdAt: "2024-01-01T00:00:00Z", signingPublicKeys: [SIGNER.publicKey] }).toString());
+    const good = JSON.parse(
+      createKeyset({ version: 1, expires: "2025-01-01T00:00:00Z", createdAt: "2024-01-01T00:00:00Z", signingPublicKeys: [SIGNER.publicKey] }).toString(),
+    );
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ ...good, version: -1 }, /field version/],
       [{ ...good, expires: "2025-01-01T00:00:00" }, /field expires timestamp/],
@@ -32,7 +41,15 @@ describe("keyset", () => {
     ];
     for (const [doc, message] of cases) {
       const keys = Object.keys(doc).sort();
-      const text = JSON.stringify(Object.fromEntries(keys.map((k) => [k, doc[k]])), (_k, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
+      const text = JSON.stringify(Object.fromEntries(keys.map((k) => [k, doc[k]])), (_k, v) =>
+        v && typeof v === "object" && !Array.isArray(v)
+          ? Object.fromEntries(
+              Object.keys(v)
+                .sort()
+                .map((k) => [k, v[k]]),
+            )
+          : v,
+      );
       const e = errorOf(() => parseKeyset(Buffer.from(text)));
       expect(e.code).toBe("KEYSET_INVALID");
       expect(e.message).toMatch(message);

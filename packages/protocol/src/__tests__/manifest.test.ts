@@ -44,7 +44,15 @@ describe("manifest", () => {
     expect(parseManifest(f).final).toEqual({ publishUntil: "2024-06-09T23:59:00-06:00" });
     expect(f.toString()).toContain('"final":{"publishUntil":"2024-06-09T23:59:00-06:00"}');
     // without expires, a final cut stays valid at least until the end of publication
-    const long = parseManifest(createManifest({ ...m, expires: undefined, createdAt: "2024-06-03T00:00:00Z", corte: "2024-06-02T23:45:00-06:00", final: { publishUntil: "2024-08-01T00:00:00-06:00" } }));
+    const long = parseManifest(
+      createManifest({
+        ...m,
+        expires: undefined,
+        createdAt: "2024-06-03T00:00:00Z",
+        corte: "2024-06-02T23:45:00-06:00",
+        final: { publishUntil: "2024-08-01T00:00:00-06:00" },
+      }),
+    );
     expect(long.expires).toBe("2024-08-01T00:00:00-06:00");
   });
 
@@ -89,11 +97,15 @@ describe("manifest", () => {
     ["a missing field", (m: Record<string, unknown>) => delete m.notBefore, /field notBefore/],
     ["a wrong totalSize", (m: Record<string, unknown>) => (m.totalSize = (m.totalSize as number) + 1), /totalSize is \d+ but the files add up to \d+ bytes/],
     ["files out of order", (m: Record<string, unknown>) => (m.files as unknown[]).reverse(), /must be sorted/],
-    ["a duplicate file", (m: Record<string, unknown>) => {
-      const files = m.files as unknown[];
-      files.splice(1, 0, files[0]);
-      m.totalSize = (m.totalSize as number) + (files[0] as { size: number }).size;
-    }, /without duplicates/],
+    [
+      "a duplicate file",
+      (m: Record<string, unknown>) => {
+        const files = m.files as unknown[];
+        files.splice(1, 0, files[0]);
+        m.totalSize = (m.totalSize as number) + (files[0] as { size: number }).size;
+      },
+      /without duplicates/,
+    ],
     ["expires before notBefore", (m: Record<string, unknown>) => (m.notBefore = "2025-01-01T00:00:00Z"), /must be later than notBefore/],
   ])("refuses %s (MANIFEST_INVALID, naming the field)", (_label, change, message) => {
     const e = errorOf(() => parseManifest(rewrite(bytes, change)));

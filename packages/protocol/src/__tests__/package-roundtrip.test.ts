@@ -31,7 +31,14 @@ function setup() {
   return { work, keys, init, cutDir, root };
 }
 
-const packOpts = { process: "VER-2024", channel: "produccion" as const, corte: "2024-06-02T20:15:00-06:00", createdAt: "2024-06-02T20:16:00-06:00", expires: "2024-06-20T00:00:00-06:00", now: NOW };
+const packOpts = {
+  process: "VER-2024",
+  channel: "produccion" as const,
+  corte: "2024-06-02T20:15:00-06:00",
+  createdAt: "2024-06-02T20:16:00-06:00",
+  expires: "2024-06-20T00:00:00-06:00",
+  now: NOW,
+};
 
 describe("prep-publisher keys directory", () => {
   test("init writes root and signing keys (secrets 0600) and a keyset that lists the signing key", () => {
@@ -82,7 +89,12 @@ describe("packCut + readPackage", () => {
     const out = path.join(work, "c.prep");
     await packCut({ ...packOpts, cutDir, keysDir: keys, sequence: 2, out });
     const listing = execFileSync("tar", ["-tvf", out], { encoding: "utf8" }).trim().split("\n");
-    expect(listing.slice(0, 4).map((l) => l.split(/\s+/).pop())).toEqual(["prepcast/keyset.json", "prepcast/keyset.sig", "prepcast/manifest.json", "prepcast/manifest.sig"]);
+    expect(listing.slice(0, 4).map((l) => l.split(/\s+/).pop())).toEqual([
+      "prepcast/keyset.json",
+      "prepcast/keyset.sig",
+      "prepcast/manifest.json",
+      "prepcast/manifest.sig",
+    ]);
     for (const line of listing) expect(line.startsWith("-rw-r--r--")).toBe(true);
     expect(listing.some((l) => l.endsWith(`site/${LONG_PATH}`))).toBe(true);
   });
@@ -90,7 +102,10 @@ describe("packCut + readPackage", () => {
   test("packing refuses a symlink in the cut directory and names it", async () => {
     const { work, keys, cutDir } = setup();
     fs.symlinkSync("/etc/passwd", path.join(cutDir, "assets", "passwd"));
-    await expect(packCut({ ...packOpts, cutDir, keysDir: keys, sequence: 1, out: path.join(work, "x.prep") })).rejects.toMatchObject({ code: "ENTRY_TYPE", where: expect.stringContaining("assets/passwd") });
+    await expect(packCut({ ...packOpts, cutDir, keysDir: keys, sequence: 1, out: path.join(work, "x.prep") })).rejects.toMatchObject({
+      code: "ENTRY_TYPE",
+      where: expect.stringContaining("assets/passwd"),
+    });
     expect(fs.existsSync(path.join(work, "x.prep"))).toBe(false);
   });
 
@@ -130,7 +145,7 @@ describe("TarHeaderGuard", () => {
 
 describe("applyFullPayload (files concatenated in manifest order)", () => {
   const keys = makeKeys();
-  const cut = makeCut(keys, 1, { "a.txt": "alpha", "b/empty": "", "b/c.json": "{\"x\":1}", "z.bin": Buffer.alloc(70_000, 7) });
+  const cut = makeCut(keys, 1, { "a.txt": "alpha", "b/empty": "", "b/c.json": '{"x":1}', "z.bin": Buffer.alloc(70_000, 7) });
   const payload = Buffer.concat(cut.manifest.files.map((f) => cut.files[f.path]!));
 
   test("splits the stream into verified files", async () => {
@@ -146,7 +161,10 @@ describe("applyFullPayload (files concatenated in manifest order)", () => {
   });
 
   test("a short stream is TRUNCATED, naming the file it stopped in", async () => {
-    await expect(applyFullPayload(null, cut.manifest, Readable.from([payload.subarray(0, payload.length - 1)]))).rejects.toMatchObject({ code: "TRUNCATED", where: "z.bin" });
+    await expect(applyFullPayload(null, cut.manifest, Readable.from([payload.subarray(0, payload.length - 1)]))).rejects.toMatchObject({
+      code: "TRUNCATED",
+      where: "z.bin",
+    });
   });
 
   test("a flipped byte is HASH_MISMATCH for that file", async () => {

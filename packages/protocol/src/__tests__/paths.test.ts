@@ -17,9 +17,12 @@ function ruleHolds(p: string): boolean {
 }
 
 describe("validateSitePath", () => {
-  it.each(["index.html", "datos/presidencia.csv", "a/b/c/d.json", "sección/índice.html", ".well-known/x", "..a/b..", "a b/c", "日本/語.txt", "x".repeat(255)])("accepts %j", (p) => {
-    expect(() => validateSitePath(p)).not.toThrow();
-  });
+  it.each(["index.html", "datos/presidencia.csv", "a/b/c/d.json", "sección/índice.html", ".well-known/x", "..a/b..", "a b/c", "日本/語.txt", "x".repeat(255)])(
+    "accepts %j",
+    (p) => {
+      expect(() => validateSitePath(p)).not.toThrow();
+    },
+  );
 
   it.each([
     ["empty", ""],
@@ -54,18 +57,42 @@ describe("validateSitePath", () => {
     expect(codeOf(() => validateSitePath(`${p}z`))).toBe("PATH_UNSAFE");
   });
 
-  const interesting = fc.constantFrom("a", "B", "z", "/", ".", "..", "\\", "\u0000", "\u001f", "\u007f", " ", "é", "e\u0301", "ﬁ", "Ä", "\ud800", "\udc00", "😀", "~", "-");
+  const interesting = fc.constantFrom(
+    "a",
+    "B",
+    "z",
+    "/",
+    ".",
+    "..",
+    "\\",
+    "\u0000",
+    "\u001f",
+    "\u007f",
+    " ",
+    "é",
+    "e\u0301",
+    "ﬁ",
+    "Ä",
+    "\ud800",
+    "\udc00",
+    "😀",
+    "~",
+    "-",
+  );
   it("accepts a random string iff the rule predicate holds", () => {
     fc.assert(
-      fc.property(fc.array(interesting, { maxLength: 12 }).map((parts) => parts.join("")), (p) => {
-        let outcome = "accepted";
-        try {
-          validateSitePath(p);
-        } catch (e) {
-          outcome = (e as { code: string }).code;
-        }
-        expect(outcome).toBe(ruleHolds(p) ? "accepted" : "PATH_UNSAFE");
-      }),
+      fc.property(
+        fc.array(interesting, { maxLength: 12 }).map((parts) => parts.join("")),
+        (p) => {
+          let outcome = "accepted";
+          try {
+            validateSitePath(p);
+          } catch (e) {
+            outcome = (e as { code: string }).code;
+          }
+          expect(outcome).toBe(ruleHolds(p) ? "accepted" : "PATH_UNSAFE");
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -111,12 +138,15 @@ describe("collisions", () => {
 
   it("property: any valid path collides with its upper-cased and NFKD-variant twins", () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom("a", "b", "ñ", "ß", "ﬁ", "/", "x", "É"), { minLength: 1, maxLength: 10 }).map((p) => p.join("")), (p) => {
-        fc.pre(ruleHolds(p));
-        const upper = p.toUpperCase();
-        if (upper !== p) expect(codeOf(() => assertNoCollisions([p, upper]))).toBe("PATH_COLLISION");
-        expect(codeOf(() => assertNoCollisions([p, p]))).toBe("PATH_COLLISION");
-      }),
+      fc.property(
+        fc.array(fc.constantFrom("a", "b", "ñ", "ß", "ﬁ", "/", "x", "É"), { minLength: 1, maxLength: 10 }).map((p) => p.join("")),
+        (p) => {
+          fc.pre(ruleHolds(p));
+          const upper = p.toUpperCase();
+          if (upper !== p) expect(codeOf(() => assertNoCollisions([p, upper]))).toBe("PATH_COLLISION");
+          expect(codeOf(() => assertNoCollisions([p, p]))).toBe("PATH_COLLISION");
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -144,18 +174,25 @@ describe("the printable-ASCII fast path decides as the full Unicode rules do", (
     p.split("/").every((s) => s !== "" && s !== "." && s !== ".." && Buffer.byteLength(s) <= 255);
 
   it("on random ASCII and non-ASCII strings (collision key and acceptance)", () => {
-    const chars = fc.oneof(fc.constantFrom("a", "Z", "/", ".", "-", "_", "\\", " ", "~", "\u007f", "\u0000", "é", "e\u0301", "ﬁ", "K", "ß"), fc.string({ unit: "binary", minLength: 1, maxLength: 1 }), fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 1 }));
+    const chars = fc.oneof(
+      fc.constantFrom("a", "Z", "/", ".", "-", "_", "\\", " ", "~", "\u007f", "\u0000", "é", "e\u0301", "ﬁ", "K", "ß"),
+      fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
+      fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 1 }),
+    );
     fc.assert(
-      fc.property(fc.array(chars, { maxLength: 40 }).map((a) => a.join("")), (p) => {
-        expect(collisionKey(p)).toBe(fullCollisionKey(p));
-        let ok = true;
-        try {
-          validateSitePath(p);
-        } catch {
-          ok = false;
-        }
-        expect(ok).toBe(fullProblemFree(p));
-      }),
+      fc.property(
+        fc.array(chars, { maxLength: 40 }).map((a) => a.join("")),
+        (p) => {
+          expect(collisionKey(p)).toBe(fullCollisionKey(p));
+          let ok = true;
+          try {
+            validateSitePath(p);
+          } catch {
+            ok = false;
+          }
+          expect(ok).toBe(fullProblemFree(p));
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -172,18 +209,25 @@ describe("sitePathIn", () => {
   it("is path.resolve(staging, 'site', ...segments) for every valid path, whichever staging directory came before", () => {
     const segment = fc.stringMatching(/^[A-Za-z0-9_é -]{1,12}$/).filter((s) => s !== "." && s !== "..");
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom("/srv/a/staging/x1", "/srv/b/staging/x2", "relative/dir"), fc.array(segment, { minLength: 1, maxLength: 5 })), { minLength: 1, maxLength: 20 }), (calls) => {
-        for (const [dir, segs] of calls) {
-          const p = segs.join("/").normalize("NFC");
-          expect(sitePathIn(dir, p)).toBe(nodePath.resolve(dir, "site", ...p.split("/")));
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom("/srv/a/staging/x1", "/srv/b/staging/x2", "relative/dir"), fc.array(segment, { minLength: 1, maxLength: 5 })), {
+          minLength: 1,
+          maxLength: 20,
+        }),
+        (calls) => {
+          for (const [dir, segs] of calls) {
+            const p = segs.join("/").normalize("NFC");
+            expect(sitePathIn(dir, p)).toBe(nodePath.resolve(dir, "site", ...p.split("/")));
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it("still refuses unsafe paths under a cached staging directory", () => {
     expect(sitePathIn("/srv/a/staging/x1", "ok.json")).toBe("/srv/a/staging/x1/site/ok.json");
-    for (const bad of ["../x", "a/../../x", "/etc/passwd", "a//b", "a\\b", "./a"]) expect(codeOf(() => sitePathIn("/srv/a/staging/x1", bad))).toBe("PATH_UNSAFE");
+    for (const bad of ["../x", "a/../../x", "/etc/passwd", "a//b", "a\\b", "./a"])
+      expect(codeOf(() => sitePathIn("/srv/a/staging/x1", bad))).toBe("PATH_UNSAFE");
   });
 });

@@ -2,7 +2,28 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import nacl from "tweetnacl";
 import { PROTOCOL_DOC, RETRACTION_REASON, VECTORS_BEGIN, VECTORS_END, buildTestVectors, renderTestVectors } from "../../scripts/test-vectors";
-import { AGENT_AUDIT_EVENTS, KEYSET_HISTORY_AUDIT_EVENTS, LOG_AUDIT_EVENTS, PUBLISHER_AUDIT_EVENTS, PUBLISHER_SERVICE_AUDIT_EVENTS, RECEIVER_AUDIT_EVENTS, STORE_AUDIT_EVENTS, advanceTrustState, canonicalize, createManifest, emptyTrustState, isEmbargoed, keyPairFromSeed, parseManifest, parseSigFile, readPublicKeyFile, sha256Hex, signDocument, encodeSigFile, verifySignedCut } from "../index";
+import {
+  AGENT_AUDIT_EVENTS,
+  KEYSET_HISTORY_AUDIT_EVENTS,
+  LOG_AUDIT_EVENTS,
+  PUBLISHER_AUDIT_EVENTS,
+  PUBLISHER_SERVICE_AUDIT_EVENTS,
+  RECEIVER_AUDIT_EVENTS,
+  STORE_AUDIT_EVENTS,
+  advanceTrustState,
+  canonicalize,
+  createManifest,
+  emptyTrustState,
+  isEmbargoed,
+  keyPairFromSeed,
+  parseManifest,
+  parseSigFile,
+  readPublicKeyFile,
+  sha256Hex,
+  signDocument,
+  encodeSigFile,
+  verifySignedCut,
+} from "../index";
 import { codeOf, tempDir } from "./helpers";
 
 // docs/protocol.md publishes test vectors for other implementations; this keeps them true.
@@ -18,7 +39,12 @@ describe("docs/protocol.md test vectors", () => {
 
   const [rootPub, keysetJson, keysetSig, manifestJson, manifestSig, malleatedSig, retractionJson, retractionSig] = blocks("json");
   const [keysetMessageHex, , manifestMessageHex] = blocks("text").map((b) => b.replace(/\n/g, ""));
-  const cut = { keyset: Buffer.from(keysetJson!), keysetSig: Buffer.from(keysetSig!), manifest: Buffer.from(manifestJson!), manifestSig: Buffer.from(manifestSig!) };
+  const cut = {
+    keyset: Buffer.from(keysetJson!),
+    keysetSig: Buffer.from(keysetSig!),
+    manifest: Buffer.from(manifestJson!),
+    manifestSig: Buffer.from(manifestSig!),
+  };
   const v = buildTestVectors();
 
   it("as printed, verify with an independent Ed25519 implementation (OpenSSL via node:crypto)", () => {
@@ -55,7 +81,9 @@ describe("docs/protocol.md test vectors", () => {
     const malleated = Buffer.from(parseSigFile(Buffer.from(malleatedSig!), "doc").sig, "base64");
     expect(nacl.sign.detached.verify(Buffer.from(manifestMessageHex!, "hex"), malleated, signingPublic)).toBe(true);
     const rootPublic = Buffer.from(JSON.parse(rootPub!).public, "base64");
-    expect(codeOf(() => verifySignedCut({ ...cut, manifestSig: Buffer.from(malleatedSig!) }, { rootPublicKey: rootPublic, now: new Date(v.verifyAt) }))).toBe("SIGNATURE_INVALID");
+    expect(codeOf(() => verifySignedCut({ ...cut, manifestSig: Buffer.from(malleatedSig!) }, { rootPublicKey: rootPublic, now: new Date(v.verifyAt) }))).toBe(
+      "SIGNATURE_INVALID",
+    );
   });
 
   it("as printed, the retraction is accepted after cut 1 although its corte is earlier; without its retraction field it is CORTE_ROLLBACK", () => {
@@ -72,7 +100,9 @@ describe("docs/protocol.md test vectors", () => {
     expect(bytes.equals(createManifest(plain))).toBe(true);
     const signing = keyPairFromSeed(Buffer.from("202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f", "hex"));
     const sig = encodeSigFile(signDocument("manifest", bytes, signing.secretKey, JSON.parse(retractionSig!).keyid));
-    expect(() => verifySignedCut({ ...cut, manifest: bytes, manifestSig: sig }, { ...opts, state: afterCut1 })).toThrow(expect.objectContaining({ code: "CORTE_ROLLBACK" }));
+    expect(() => verifySignedCut({ ...cut, manifest: bytes, manifestSig: sig }, { ...opts, state: afterCut1 })).toThrow(
+      expect.objectContaining({ code: "CORTE_ROLLBACK" }),
+    );
   });
 });
 
@@ -94,6 +124,7 @@ describe("docs/protocol.md §10.1 audit events", () => {
   });
 
   it("every listed name is a valid event name (§10)", () => {
-    for (const name of [...Object.keys(RECEIVER_AUDIT_EVENTS), ...Object.keys(PUBLISHER_AUDIT_EVENTS), ...Object.keys(KEYSET_HISTORY_AUDIT_EVENTS)]) expect(name).toMatch(/^[a-z0-9][a-z0-9._-]{0,127}$/);
+    for (const name of [...Object.keys(RECEIVER_AUDIT_EVENTS), ...Object.keys(PUBLISHER_AUDIT_EVENTS), ...Object.keys(KEYSET_HISTORY_AUDIT_EVENTS)])
+      expect(name).toMatch(/^[a-z0-9][a-z0-9._-]{0,127}$/);
   });
 });

@@ -39,7 +39,9 @@ describe("signed registration", () => {
     expect(Object.keys(envelope(file))).toEqual(["document", "format", "signature"]);
     expect(canonicalBytes(envelope(file)).equals(file)).toBe(true);
     const sig = decodeBase64Strict(envelope(file).signature.sig, 64)!;
-    expect(nacl.sign.detached.verify(Buffer.concat([Buffer.from("prepcast/v1/registration\n"), Buffer.from(envelope(file).document, "utf8")]), sig, ID.publicKey)).toBe(true);
+    expect(
+      nacl.sign.detached.verify(Buffer.concat([Buffer.from("prepcast/v1/registration\n"), Buffer.from(envelope(file).document, "utf8")]), sig, ID.publicKey),
+    ).toBe(true);
   });
 
   it("refuses to sign with an identity key other than the one it names, or with a field wrong", () => {
@@ -58,7 +60,10 @@ describe("signed registration", () => {
     const bySomeoneElse = signRegistration({ ...fields, identityPublicKey: encodeBase64(OTHER.publicKey) }, OTHER.secretKey);
     const swapped = canonicalBytes({ ...e, signature: envelope(bySomeoneElse).signature });
     expect(codeOf(() => verifyRegistration(swapped, "r.json"))).toBe("SIGNATURE_INVALID");
-    const malleated = canonicalBytes({ ...e, signature: { keyid: e.signature.keyid, sig: encodeBase64(malleateSignature(decodeBase64Strict(e.signature.sig, 64)!)) } });
+    const malleated = canonicalBytes({
+      ...e,
+      signature: { keyid: e.signature.keyid, sig: encodeBase64(malleateSignature(decodeBase64Strict(e.signature.sig, 64)!)) },
+    });
     expect(codeOf(() => verifyRegistration(malleated, "r.json"))).toBe("SIGNATURE_INVALID");
   });
 
@@ -66,7 +71,11 @@ describe("signed registration", () => {
     // a hand-made document that the signer would not have produced: signed correctly, invalid content
     const doc = canonicalBytes({ ...fields, format: "prepcast/registration@1", tlsFingerprint: "not-hex" });
     const sig = nacl.sign.detached(Buffer.concat([Buffer.from("prepcast/v1/registration\n"), doc]), ID.secretKey);
-    const file = canonicalBytes({ document: doc.toString("utf8"), format: "prepcast/signed-registration@1", signature: { keyid: ID.keyid, sig: encodeBase64(sig) } });
+    const file = canonicalBytes({
+      document: doc.toString("utf8"),
+      format: "prepcast/signed-registration@1",
+      signature: { keyid: ID.keyid, sig: encodeBase64(sig) },
+    });
     let message = "";
     try {
       verifyRegistration(file, "r.json");

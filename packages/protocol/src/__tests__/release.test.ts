@@ -41,7 +41,10 @@ describe("signed releases (SHA256SUMS + SHA256SUMS.sig)", () => {
     fs.appendFileSync(path.join(dir, "prepcast-receiver-1.0.0.tgz"), "!");
     expect(errorOf(() => verifyRelease(dir, signer))).toMatchObject({ code: "HASH_MISMATCH", where: path.join(dir, "prepcast-receiver-1.0.0.tgz") });
     const sums = fs.readFileSync(path.join(dir, RELEASE_SUMS), "utf8");
-    fs.writeFileSync(path.join(dir, RELEASE_SUMS), sums.replace(/^[0-9a-f]/, (c) => (c === "0" ? "1" : "0")));
+    fs.writeFileSync(
+      path.join(dir, RELEASE_SUMS),
+      sums.replace(/^[0-9a-f]/, (c) => (c === "0" ? "1" : "0")),
+    );
     expect(errorOf(() => verifyRelease(dir, signer)).code).toBe("SIGNATURE_INVALID");
   });
 
@@ -53,7 +56,10 @@ describe("signed releases (SHA256SUMS + SHA256SUMS.sig)", () => {
     // a difusor keeps only the receiver's files: the rest is reported absent, not an error...
     expect(verifyRelease(dir, signer)).toMatchObject({ files: [{ name: "prepcast-receiver-1.0.0.tgz" }], absent: ["prepcast-publisher-1.0.0.tgz"] });
     // ...unless the whole release is required (the OPLE checking it before handing it out)
-    expect(errorOf(() => verifyRelease(dir, signer, { requireAll: true }))).toMatchObject({ code: "RELEASE_INVALID", message: expect.stringContaining("prepcast-publisher-1.0.0.tgz is listed") });
+    expect(errorOf(() => verifyRelease(dir, signer, { requireAll: true }))).toMatchObject({
+      code: "RELEASE_INVALID",
+      message: expect.stringContaining("prepcast-publisher-1.0.0.tgz is listed"),
+    });
     fs.rmSync(path.join(dir, "prepcast-receiver-1.0.0.tgz"));
     expect(errorOf(() => verifyRelease(dir, signer))).toMatchObject({ code: "RELEASE_INVALID", message: expect.stringContaining("none of the files") });
     fs.rmSync(path.join(dir, RELEASE_SIG));

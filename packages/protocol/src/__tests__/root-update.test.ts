@@ -1,5 +1,17 @@
 import {
-  advanceTrustState, createKeyset, createManifest, createRoot, effectiveRoot, emptyTrustState, encodeSigFile, signDocument, signWithKeys, verifyRootUpdate, verifySelfSignedRoot, verifySignedCut, type SignedCut,
+  advanceTrustState,
+  createKeyset,
+  createManifest,
+  createRoot,
+  effectiveRoot,
+  emptyTrustState,
+  encodeSigFile,
+  signDocument,
+  signWithKeys,
+  verifyRootUpdate,
+  verifySelfSignedRoot,
+  verifySignedCut,
+  type SignedCut,
 } from "../index";
 import { ROOT, SIGNER, manifestInput, NOW, seededKey } from "./helpers";
 
@@ -23,7 +35,10 @@ function codeOf(f: () => unknown): string {
 
 describe("root rotation (version N+1 signed by the thresholds of N and N+1)", () => {
   test("accepted with both thresholds; refused without the old one, without its own, or going back", () => {
-    expect(verifyRootUpdate(root1, root2Bytes, signWithKeys("root", root2Bytes, [V1[0]!, V1[2]!, V2[0]!, V2[1]!]), { now: NOW })).toMatchObject({ version: 2, threshold: 2 });
+    expect(verifyRootUpdate(root1, root2Bytes, signWithKeys("root", root2Bytes, [V1[0]!, V1[2]!, V2[0]!, V2[1]!]), { now: NOW })).toMatchObject({
+      version: 2,
+      threshold: 2,
+    });
     expect(codeOf(() => verifyRootUpdate(root1, root2Bytes, signWithKeys("root", root2Bytes, [V1[0]!, V2[0]!, V2[1]!])))).toBe("ROOT_UNTRUSTED");
     expect(codeOf(() => verifyRootUpdate(root1, root2Bytes, signWithKeys("root", root2Bytes, [V1[0]!, V1[1]!, V2[0]!])))).toBe("ROOT_UNTRUSTED");
     expect(codeOf(() => verifyRootUpdate(root1, root2Bytes, signWithKeys("root", root2Bytes, V2)))).toBe("ROOT_UNTRUSTED");
@@ -45,7 +60,10 @@ describe("root rotation (version N+1 signed by the thresholds of N and N+1)", ()
     const oldStyle: SignedCut = { keyset, keysetSig: signWithKeys("keyset", keyset, [ROOT]), manifest, manifestSig };
     expect(codeOf(() => verifySignedCut(oldStyle, { rootPublicKey: ROOT.publicKey, state, now: NOW }))).toBe("KEY_UNKNOWN");
     // a cut without a root document keeps the state's root
-    const plain = verifySignedCut({ keyset, keysetSig: cut.keysetSig, manifest, manifestSig }, { rootPublicKey: ROOT.publicKey, state, now: NOW, allowSameSequence: true });
+    const plain = verifySignedCut(
+      { keyset, keysetSig: cut.keysetSig, manifest, manifestSig },
+      { rootPublicKey: ROOT.publicKey, state, now: NOW, allowSameSequence: true },
+    );
     expect(plain.rootUpgrade).toBeUndefined();
     expect(advanceTrustState(state, plain).root).toEqual(state.root);
   });

@@ -27,7 +27,9 @@ function section(): string {
   const root2 = createRoot({ version: 2, threshold: 2, publicKeys: [k2.publicKey, k3.publicKey, k4.publicKey] });
   const root2Sig = signWithKeys("root", root2, [k1, k2, k4]);
   verifyRootUpdate(pinned, root2, root2Sig, { now: AT });
-  expect(() => verifyRootUpdate(pinned, root2, signWithKeys("root", root2, [k1, k4]), { now: AT })).toThrow(expect.objectContaining({ code: "ROOT_UNTRUSTED" }));
+  expect(() => verifyRootUpdate(pinned, root2, signWithKeys("root", root2, [k1, k4]), { now: AT })).toThrow(
+    expect.objectContaining({ code: "ROOT_UNTRUSTED" }),
+  );
   const block = (lang: string, text: string) => "```" + lang + "\n" + text + "\n```\n";
   return [
     BEGIN,
@@ -57,7 +59,10 @@ test("docs/protocol.md §13.3 holds the threshold root vectors the code computes
   if (process.env.PREPCAST_WRITE_ROOT_VECTORS === "1") {
     const start = doc.indexOf(BEGIN);
     const end = doc.indexOf(END);
-    fs.writeFileSync(DOC, start >= 0 && end > start ? doc.slice(0, start) + expected + doc.slice(end + END.length) : `${doc.trimEnd()}\n\n### 13.3 Threshold root\n\n${expected}\n`);
+    fs.writeFileSync(
+      DOC,
+      start >= 0 && end > start ? doc.slice(0, start) + expected + doc.slice(end + END.length) : `${doc.trimEnd()}\n\n### 13.3 Threshold root\n\n${expected}\n`,
+    );
     return;
   }
   expect(doc).toContain(expected);

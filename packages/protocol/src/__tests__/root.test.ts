@@ -2,8 +2,27 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
 import {
-  createKeyset, createManifest, createRoot, encodeSigFile, encodeSignatures, implicitRoot, initPublisherKeys, loadPublisherSigningMaterial, malleateSignature, encodeBase64,
-  parseRoot, parseSignatures, readTrustedRoot, signDocument, signWithKeys, verifyKeyset, verifySelfSignedRoot, verifySignedCut, verifyThreshold, PUBLISHER_KEY_FILES, type TrustRoot,
+  createKeyset,
+  createManifest,
+  createRoot,
+  encodeSigFile,
+  encodeSignatures,
+  implicitRoot,
+  initPublisherKeys,
+  loadPublisherSigningMaterial,
+  malleateSignature,
+  encodeBase64,
+  parseRoot,
+  parseSignatures,
+  readTrustedRoot,
+  signDocument,
+  signWithKeys,
+  verifyKeyset,
+  verifySelfSignedRoot,
+  verifySignedCut,
+  verifyThreshold,
+  PUBLISHER_KEY_FILES,
+  type TrustRoot,
 } from "../index";
 import { ROOT, SIGNER, manifestInput, NOW, seededKey, tempDir } from "./helpers";
 
@@ -14,7 +33,12 @@ const KEYSET = createKeyset({ version: 1, expires: "2025-01-01T00:00:00Z", creat
 const SIG = new Map([...R, STRANGER].map((k) => [k.keyid, signDocument("keyset", KEYSET, k.secretKey, k.keyid)]));
 
 function rootOf(threshold: number, keys = R.slice(0, 3)): TrustRoot {
-  return { version: 1, threshold, keys: keys.map((k) => ({ keyid: k.keyid, publicKey: k.publicKey })).sort((a, b) => (a.keyid < b.keyid ? -1 : 1)), signed: { root: Buffer.alloc(0), rootSig: Buffer.alloc(0) } };
+  return {
+    version: 1,
+    threshold,
+    keys: keys.map((k) => ({ keyid: k.keyid, publicKey: k.publicKey })).sort((a, b) => (a.keyid < b.keyid ? -1 : 1)),
+    signed: { root: Buffer.alloc(0), rootSig: Buffer.alloc(0) },
+  };
 }
 
 function errorOf(f: () => unknown): { code: string; message: string; details?: Record<string, unknown> } {
@@ -32,14 +56,23 @@ describe("root document (prepcast/root@1)", () => {
     const doc = parseRoot(bytes);
     expect(doc).toMatchObject({ format: "prepcast/root@1", version: 1, threshold: 2 });
     expect(doc.keys.map((k) => k.keyid)).toEqual([...doc.keys.map((k) => k.keyid)].sort());
-    expect(errorOf(() => createRoot({ version: 1, threshold: 3, publicKeys: [R[0]!.publicKey, R[1]!.publicKey] }))).toMatchObject({ code: "ROOT_INVALID", message: expect.stringContaining("threshold is 3, more than the 2 root key(s)") });
-    expect(errorOf(() => createRoot({ version: 1, threshold: 1, publicKeys: [R[0]!.publicKey, R[0]!.publicKey] }))).toMatchObject({ code: "ROOT_INVALID", message: expect.stringContaining("without duplicates") });
-    expect(errorOf(() => createRoot({ version: 1, threshold: 0, publicKeys: [R[0]!.publicKey] }))).toMatchObject({ code: "ROOT_INVALID", message: expect.stringContaining("field threshold") });
+    expect(errorOf(() => createRoot({ version: 1, threshold: 3, publicKeys: [R[0]!.publicKey, R[1]!.publicKey] }))).toMatchObject({
+      code: "ROOT_INVALID",
+      message: expect.stringContaining("threshold is 3, more than the 2 root key(s)"),
+    });
+    expect(errorOf(() => createRoot({ version: 1, threshold: 1, publicKeys: [R[0]!.publicKey, R[0]!.publicKey] }))).toMatchObject({
+      code: "ROOT_INVALID",
+      message: expect.stringContaining("without duplicates"),
+    });
+    expect(errorOf(() => createRoot({ version: 1, threshold: 0, publicKeys: [R[0]!.publicKey] }))).toMatchObject({
+      code: "ROOT_INVALID",
+      message: expect.stringContaining("field threshold"),
+    });
     const extra = Buffer.from(bytes.toString().replace('"format"', '"extra":1,"format"'));
     expect(errorOf(() => parseRoot(extra))).toMatchObject({ code: "ROOT_INVALID" });
   });
 
-  test("a 1-signature keyset.sig is the plain sig file, byte for byte; several are {\"signatures\":[…]} sorted by keyid", () => {
+  test('a 1-signature keyset.sig is the plain sig file, byte for byte; several are {"signatures":[…]} sorted by keyid', () => {
     const one = signWithKeys("keyset", KEYSET, [ROOT]);
     expect(one.equals(encodeSigFile(signDocument("keyset", KEYSET, ROOT.secretKey, ROOT.keyid)))).toBe(true);
     expect(parseSignatures(one, "x")).toHaveLength(1);
@@ -47,13 +80,18 @@ describe("root document (prepcast/root@1)", () => {
     const parsed = JSON.parse(two.toString()) as { signatures: Array<{ keyid: string }> };
     expect(parsed.signatures.map((s) => s.keyid)).toEqual([R[0]!.keyid, R[1]!.keyid].sort());
     expect(errorOf(() => parseSignatures(Buffer.from('{"signatures":[]}'), "keyset.sig"))).toMatchObject({ code: "SIGNATURE_MALFORMED" });
-    expect(errorOf(() => parseSignatures(Buffer.from('{"signatures":[{"keyid":"ab","sig":"x"}]}'), "keyset.sig"))).toMatchObject({ code: "SIGNATURE_MALFORMED", message: expect.stringContaining("keyset.sig#signatures.0") });
+    expect(errorOf(() => parseSignatures(Buffer.from('{"signatures":[{"keyid":"ab","sig":"x"}]}'), "keyset.sig"))).toMatchObject({
+      code: "SIGNATURE_MALFORMED",
+      message: expect.stringContaining("keyset.sig#signatures.0"),
+    });
   });
 
   test("property: the keyset verifies iff at least `threshold` DISTINCT root keys signed; duplicates count once, unknown keys never", () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 5 }).chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 1, max: n }), fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 9 }))),
+        fc
+          .integer({ min: 1, max: 5 })
+          .chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 1, max: n }), fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 9 }))),
         ([n, threshold, picks]) => {
           const root = rootOf(threshold, R.slice(0, n));
           // index 5 is the stranger; an index >= n is a real key that this root does not list
@@ -90,7 +128,9 @@ describe("root document (prepcast/root@1)", () => {
     const good = SIG.get(R[0]!.keyid)!;
     const bad = SIG.get(R[1]!.keyid)!;
     const malleated = { keyid: bad.keyid, sig: encodeBase64(malleateSignature(Buffer.from(bad.sig, "base64"))) };
-    const e = errorOf(() => verifyThreshold("keyset", KEYSET, encodeSignatures([good, malleated]), rootOf(2), { where: "keyset.json", sigWhere: "keyset.sig" }));
+    const e = errorOf(() =>
+      verifyThreshold("keyset", KEYSET, encodeSignatures([good, malleated]), rootOf(2), { where: "keyset.json", sigWhere: "keyset.sig" }),
+    );
     expect(e).toMatchObject({ code: "SIGNATURE_INVALID", message: expect.stringContaining(`root key(s) ${R[1]!.keyid} do not verify`) });
     // a keyset signature is never a root signature: the kind is part of the message
     const asRoot = signWithKeys("root", KEYSET, [R[0]!, R[1]!]);
@@ -117,7 +157,13 @@ describe("root document (prepcast/root@1)", () => {
   test("init --root-keys 3 --threshold 2: root-N.key files, root.json/root.sig, a keyset every pinning receiver accepts", () => {
     const dir = path.join(tempDir(), "keys");
     const r = initPublisherKeys(dir, { rootKeys: 3, threshold: 2, now: new Date("2024-05-01T00:00:00Z") });
-    expect(r).toMatchObject({ rootKeyId: null, threshold: 2, rootVersion: 1, rootPubPath: path.join(dir, "root.json"), rootSigPath: path.join(dir, "root.sig") });
+    expect(r).toMatchObject({
+      rootKeyId: null,
+      threshold: 2,
+      rootVersion: 1,
+      rootPubPath: path.join(dir, "root.json"),
+      rootSigPath: path.join(dir, "root.sig"),
+    });
     expect(r.rootKeyFiles.map((f) => path.basename(f))).toEqual(["root-1.key", "root-2.key", "root-3.key"]);
     for (const f of r.rootKeyFiles) expect(fs.statSync(f).mode & 0o777).toBe(0o600);
     expect(fs.existsSync(path.join(dir, PUBLISHER_KEY_FILES.rootKey))).toBe(false);
@@ -126,7 +172,12 @@ describe("root document (prepcast/root@1)", () => {
     expect(pinned).toMatchObject({ version: 1, threshold: 2 });
     const m = loadPublisherSigningMaterial(dir, NOW);
     const manifest = createManifest(manifestInput());
-    const cut = { keyset: m.keyset, keysetSig: m.keysetSig, manifest, manifestSig: encodeSigFile(signDocument("manifest", manifest, m.signingKey.secretKey, m.signingKey.keyid)) };
+    const cut = {
+      keyset: m.keyset,
+      keysetSig: m.keysetSig,
+      manifest,
+      manifestSig: encodeSigFile(signDocument("manifest", manifest, m.signingKey.secretKey, m.signingKey.keyid)),
+    };
     expect(verifySignedCut(cut, { rootPublicKey: pinned, now: NOW }).keyset.version).toBe(1);
     // the keyset alone with one official's signature is short of the threshold
     const one = readTrustedRoot(r.rootPubPath);
@@ -138,7 +189,10 @@ describe("root document (prepcast/root@1)", () => {
     const dir = tempDir();
     const bytes = createRoot({ version: 1, threshold: 2, publicKeys: R.slice(0, 3).map((k) => k.publicKey) });
     fs.writeFileSync(path.join(dir, "root.json"), bytes);
-    expect(errorOf(() => readTrustedRoot(path.join(dir, "root.json")))).toMatchObject({ code: "KEY_FILE_INVALID", message: expect.stringContaining("root.sig, which does not exist") });
+    expect(errorOf(() => readTrustedRoot(path.join(dir, "root.json")))).toMatchObject({
+      code: "KEY_FILE_INVALID",
+      message: expect.stringContaining("root.sig, which does not exist"),
+    });
     fs.writeFileSync(path.join(dir, "root.sig"), signWithKeys("root", bytes, [R[3]!, R[4]!]));
     expect(errorOf(() => readTrustedRoot(path.join(dir, "root.json"))).code).toBe("KEY_UNKNOWN");
   });

@@ -42,7 +42,10 @@ describe("state directory lock", () => {
   it("a live holder keeps the directory; once it is killed with SIGKILL the lock is taken at once", async () => {
     const root = tempDir();
     const h = await holder(root);
-    await expect(acquireStateLock(root, { waitMs: 300 })).rejects.toMatchObject({ code: "STATE_INVALID", message: expect.stringContaining(`in use by process ${h.pid}`) });
+    await expect(acquireStateLock(root, { waitMs: 300 })).rejects.toMatchObject({
+      code: "STATE_INVALID",
+      message: expect.stringContaining(`in use by process ${h.pid}`),
+    });
     await kill9(h);
     const lock = await acquireStateLock(root, { waitMs: 0 });
     lock.release();
@@ -51,7 +54,10 @@ describe("state directory lock", () => {
 
   it("a lock naming our own PID is an earlier incarnation's (a restarted container reuses PIDs)", async () => {
     const root = tempDir();
-    fs.writeFileSync(path.join(root, "lock"), `${JSON.stringify({ pid: process.pid, start: "1", pidns: fs.readlinkSync("/proc/self/ns/pid"), boot: fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() })}\n`);
+    fs.writeFileSync(
+      path.join(root, "lock"),
+      `${JSON.stringify({ pid: process.pid, start: "1", pidns: fs.readlinkSync("/proc/self/ns/pid"), boot: fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() })}\n`,
+    );
     (await acquireStateLock(root, { waitMs: 0 })).release();
     fs.writeFileSync(path.join(root, "lock"), `${process.pid}\n`); // the format before this one
     (await acquireStateLock(root, { waitMs: 0 })).release();
@@ -71,16 +77,22 @@ describe("state directory lock", () => {
   });
 
   const unshare = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "true"]).status === 0;
-  (unshare ? it : it.skip)(`a holder in another PID namespace (another container) keeps it while it refreshes it, and loses it once killed${unshare ? "" : " (skipped: unshare --pid needs root)"}`, async () => {
-    const root = tempDir();
-    const h = await holder(root, ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]);
-    const record = JSON.parse(fs.readFileSync(path.join(root, "lock"), "utf8"));
-    expect(record.pidns).not.toBe(fs.readlinkSync("/proc/self/ns/pid"));
-    await expect(acquireStateLock(root, { waitMs: 1500, staleMs: 1000 })).rejects.toMatchObject({ code: "STATE_INVALID", message: expect.stringContaining("another container or PID namespace") });
-    await kill9(h);
-    const t0 = Date.now();
-    const lock = await acquireStateLock(root, { waitMs: 5000, staleMs: 1000 });
-    expect(Date.now() - t0).toBeLessThan(4000);
-    lock.release();
-  });
+  (unshare ? it : it.skip)(
+    `a holder in another PID namespace (another container) keeps it while it refreshes it, and loses it once killed${unshare ? "" : " (skipped: unshare --pid needs root)"}`,
+    async () => {
+      const root = tempDir();
+      const h = await holder(root, ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]);
+      const record = JSON.parse(fs.readFileSync(path.join(root, "lock"), "utf8"));
+      expect(record.pidns).not.toBe(fs.readlinkSync("/proc/self/ns/pid"));
+      await expect(acquireStateLock(root, { waitMs: 1500, staleMs: 1000 })).rejects.toMatchObject({
+        code: "STATE_INVALID",
+        message: expect.stringContaining("another container or PID namespace"),
+      });
+      await kill9(h);
+      const t0 = Date.now();
+      const lock = await acquireStateLock(root, { waitMs: 5000, staleMs: 1000 });
+      expect(Date.now() - t0).toBeLessThan(4000);
+      lock.release();
+    },
+  );
 });

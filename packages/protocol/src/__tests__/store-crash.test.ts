@@ -40,7 +40,11 @@ async function crashAt(step: StoreStep, next: TestCut, label: string): Promise<s
   const store = await CutStore.open(root, { now: () => NOW });
   await installPackage(store, writePackage(cut1, `${label}-1`), opts);
   store.close();
-  const r = spawnSync(process.execPath, ["-r", REGISTER, CHILD, root, writePackage(next, `${label}-2`), Buffer.from(keys.root.publicKey).toString("base64"), NOW.toISOString(), step], { encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(
+    process.execPath,
+    ["-r", REGISTER, CHILD, root, writePackage(next, `${label}-2`), Buffer.from(keys.root.publicKey).toString("base64"), NOW.toISOString(), step],
+    { encoding: "utf8", timeout: 60_000 },
+  );
   if (r.signal !== "SIGKILL") throw new Error(`the child was not killed at ${step} (status ${r.status}): ${r.stdout}${r.stderr}`);
   return root;
 }

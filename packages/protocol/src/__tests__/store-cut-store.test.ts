@@ -9,7 +9,9 @@ import { makeCut, makeKeys, NOW, packageEntries, readTree, tempDir, type TestCut
 
 const keys = makeKeys();
 const opts = { rootPublicKey: keys.root.publicKey, now: NOW };
-const cuts: TestCut[] = [1, 2, 3, 4, 5, 6].map((n) => makeCut(keys, n, { "index.html": `<h1>corte ${n}</h1>`, [`datos/corte-${n}.json`]: JSON.stringify({ n }) }));
+const cuts: TestCut[] = [1, 2, 3, 4, 5, 6].map((n) =>
+  makeCut(keys, n, { "index.html": `<h1>corte ${n}</h1>`, [`datos/corte-${n}.json`]: JSON.stringify({ n }) }),
+);
 
 function writePackage(dir: string, cut: TestCut): string {
   const file = path.join(dir, `cut-${cut.manifest.sequence}.prep`);
@@ -58,7 +60,11 @@ describe("CutStore", () => {
     expect(store.live()!.record.sequence).toBe(6);
     expect(store.snapshot().cuts.map((c) => c.sequence)).toEqual([4, 5, 6]);
     store.close();
-    expect(readAuditLog(path.join(root, "audit.log")).filter((e) => e.event === "cut.removed").map((e) => e.data.sequence)).toEqual([1, 2, 3]);
+    expect(
+      readAuditLog(path.join(root, "audit.log"))
+        .filter((e) => e.event === "cut.removed")
+        .map((e) => e.data.sequence),
+    ).toEqual([1, 2, 3]);
   });
 
   test("an older cut is refused as ROLLBACK even after its directory was pruned", async () => {
@@ -81,14 +87,25 @@ describe("CutStore", () => {
     try {
       await expect(installPackage(store, writePackage(work, back), opts)).rejects.toMatchObject({ code: "CORTE_ROLLBACK" });
       expect(fs.readlinkSync(path.join(root, "current"))).toBe(`cuts/${idOf(cuts[1]!)}`);
-      const retraction = makeCut(keys, 3, { "index.html": "<h1>corte 3</h1>" }, { corte: "2024-06-02T20:01:00-06:00", retraction: { reason: "el corte 2 se publicó con un error de captura" } });
+      const retraction = makeCut(
+        keys,
+        3,
+        { "index.html": "<h1>corte 3</h1>" },
+        { corte: "2024-06-02T20:01:00-06:00", retraction: { reason: "el corte 2 se publicó con un error de captura" } },
+      );
       expect((await installPackage(store, writePackage(work, retraction), opts)).status).toBe("activated");
     } finally {
       store.close();
     }
     const log = readAuditLog(path.join(root, "audit.log"));
     expect(log.find((e) => e.event === "cut.refused")?.data).toMatchObject({ code: "CORTE_ROLLBACK" });
-    expect(log.find((e) => e.event === "cut.retraction")?.data).toMatchObject({ sequence: 3, corte: "2024-06-02T20:01:00-06:00", previousSequence: 2, previousCorte: "2024-06-02T20:02:00-06:00", reason: "el corte 2 se publicó con un error de captura" });
+    expect(log.find((e) => e.event === "cut.retraction")?.data).toMatchObject({
+      sequence: 3,
+      corte: "2024-06-02T20:01:00-06:00",
+      previousSequence: 2,
+      previousCorte: "2024-06-02T20:02:00-06:00",
+      reason: "el corte 2 se publicó con un error de captura",
+    });
   });
 
   test("a state directory written before cortes were recorded gets them from its cut records", async () => {
@@ -211,7 +228,13 @@ describe("verifyStoreAudit", () => {
     expect(verifyStoreAudit(root)).toMatchObject({ entries: 5, anchoredEntries: 5 });
     const log = path.join(root, "audit.log");
     const lines = fs.readFileSync(log, "utf8").split("\n").filter(Boolean);
-    fs.writeFileSync(log, lines.slice(0, -1).map((l) => `${l}\n`).join("")); // drop the refusal
+    fs.writeFileSync(
+      log,
+      lines
+        .slice(0, -1)
+        .map((l) => `${l}\n`)
+        .join(""),
+    ); // drop the refusal
     expect(verifyAuditLog(log).entries).toBe(4); // still a valid chain on its own
     expect(() => verifyStoreAudit(root)).toThrow(expect.objectContaining({ code: "AUDIT_LOG_TAMPERED" }));
   });

@@ -9,7 +9,10 @@ describe("verifySignedCut", () => {
     expect(v.manifest.sequence).toBe(1);
     expect(v.keyset.version).toBe(1);
     const state = advanceTrustState(emptyTrustState(), v);
-    expect(state).toEqual({ keysetVersion: 1, cuts: { "VER-2024/produccion": { sequence: 1, manifestSha256: v.manifestSha256, corte: "2024-06-02T20:15:00-06:00" } } });
+    expect(state).toEqual({
+      keysetVersion: 1,
+      cuts: { "VER-2024/produccion": { sequence: 1, manifestSha256: v.manifestSha256, corte: "2024-06-02T20:15:00-06:00" } },
+    });
   });
 
   it("advanceTrustState is pure", () => {
@@ -64,12 +67,19 @@ describe("verifySignedCut", () => {
     });
 
     it("accepts an earlier corte the OPLE signed as a retraction, and the state then follows it", () => {
-      const v = verifySignedCut(signedCut({ manifest: { sequence: 6, corte: "2024-06-02T20:00:00-06:00", retraction: { reason: "el corte 5 se publicó con actas de otra elección" } } }), { ...opts, state });
+      const v = verifySignedCut(
+        signedCut({
+          manifest: { sequence: 6, corte: "2024-06-02T20:00:00-06:00", retraction: { reason: "el corte 5 se publicó con actas de otra elección" } },
+        }),
+        { ...opts, state },
+      );
       expect(v.manifest.retraction).toEqual({ reason: "el corte 5 se publicó con actas de otra elección" });
       const after = advanceTrustState(state, v);
       expect(after.cuts["VER-2024/produccion"]).toMatchObject({ sequence: 6, corte: "2024-06-02T20:00:00-06:00" });
       // the next regular cut is compared with the retraction's corte
-      expect(verifySignedCut(signedCut({ manifest: { sequence: 7, corte: "2024-06-02T20:15:00-06:00" } }), { ...opts, state: after }).manifest.sequence).toBe(7);
+      expect(verifySignedCut(signedCut({ manifest: { sequence: 7, corte: "2024-06-02T20:15:00-06:00" } }), { ...opts, state: after }).manifest.sequence).toBe(
+        7,
+      );
     });
 
     it("does not check state written before cortes were recorded", () => {

@@ -3,7 +3,18 @@ import type { Readable } from "node:stream";
 import * as tar from "tar-stream";
 import { PrepcastError, toPrepcastError } from "../errors";
 import type { SignedCut } from "../trust/trust";
-import { KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, MANIFEST_ZSTD_ENTRY, MAX_ROOT_ENTRY_SIZE, ROOT_ENTRY, ROOT_SIG_ENTRY, SIGNED_ENTRIES, SITE_PREFIX } from "./format";
+import {
+  KEYSET_ENTRY,
+  KEYSET_SIG_ENTRY,
+  MANIFEST_ENTRY,
+  MANIFEST_SIG_ENTRY,
+  MANIFEST_ZSTD_ENTRY,
+  MAX_ROOT_ENTRY_SIZE,
+  ROOT_ENTRY,
+  ROOT_SIG_ENTRY,
+  SIGNED_ENTRIES,
+  SITE_PREFIX,
+} from "./format";
 import { decompressManifestFrame, manifestFrameContentSize } from "./manifest-zstd";
 import { notAPackage, TarHeaderGuard } from "./tar-guard";
 
@@ -32,7 +43,8 @@ function tarError(e: unknown, where?: string): PrepcastError {
   if (e instanceof PrepcastError) return e;
   const msg = e instanceof Error ? e.message : String(e);
   const systemError = typeof (e as NodeJS.ErrnoException | null)?.code === "string";
-  if (!systemError && /Unexpected end of data/i.test(msg)) return new PrepcastError("TRUNCATED", "the package ends in the middle of an entry", { cause: e, hint: "the package was cut short; copy it again" });
+  if (!systemError && /Unexpected end of data/i.test(msg))
+    return new PrepcastError("TRUNCATED", "the package ends in the middle of an entry", { cause: e, hint: "the package was cut short; copy it again" });
   if (!systemError && /tar|header/i.test(msg)) return new PrepcastError("PACKAGE_INVALID", `not a valid .prep package: ${msg}`, { cause: e });
   return toPrepcastError(e, where);
 }
@@ -115,7 +127,10 @@ export class GuardedTarReader {
 /** Reads an entry of at most `maxSize` bytes into memory. */
 export async function readSmallEntry(entry: TarEntry, name: string, maxSize: number): Promise<Buffer> {
   if (entry.header.size === undefined || entry.header.size > maxSize) {
-    throw new PrepcastError("TOO_LARGE", `${name} is ${entry.header.size} bytes; at most ${maxSize} are allowed`, { where: name, hint: "this is not a package written by prep-publisher pack" });
+    throw new PrepcastError("TOO_LARGE", `${name} is ${entry.header.size} bytes; at most ${maxSize} are allowed`, {
+      where: name,
+      hint: "this is not a package written by prep-publisher pack",
+    });
   }
   const parts: Buffer[] = [];
   for await (const chunk of entry) parts.push(chunk as Buffer);
@@ -154,31 +169,44 @@ export async function readSignedHead(reader: GuardedTarReader, opts: { manifestZ
   let first = await reader.next();
   if (first !== null && first.header.name === ROOT_ENTRY) {
     // a root set's root document and its signatures, ahead of the keyset (verified with it)
-    if (first.header.type !== "file") throw new PrepcastError("ENTRY_TYPE", `${ROOT_ENTRY} is a ${first.header.type}, not a regular file`, { where: ROOT_ENTRY });
+    if (first.header.type !== "file")
+      throw new PrepcastError("ENTRY_TYPE", `${ROOT_ENTRY} is a ${first.header.type}, not a regular file`, { where: ROOT_ENTRY });
     const rootBytes = await readSmallEntry(first, ROOT_ENTRY, MAX_ROOT_ENTRY_SIZE);
     const sigEntry = await reader.next();
     if (sigEntry === null || sigEntry.header.name !== ROOT_SIG_ENTRY || sigEntry.header.type !== "file") {
-      throw new PrepcastError("UNEXPECTED_ENTRY", `${ROOT_ENTRY} must be followed by ${ROOT_SIG_ENTRY}`, { where: ROOT_SIG_ENTRY, hint: "repack with prep-publisher pack" });
+      throw new PrepcastError("UNEXPECTED_ENTRY", `${ROOT_ENTRY} must be followed by ${ROOT_SIG_ENTRY}`, {
+        where: ROOT_SIG_ENTRY,
+        hint: "repack with prep-publisher pack",
+      });
     }
     root = { root: rootBytes, rootSig: await readSmallEntry(sigEntry, ROOT_SIG_ENTRY, MAX_ROOT_ENTRY_SIZE) };
     first = await reader.next();
   }
   for (const { name, maxSize } of SIGNED_ENTRIES) {
     const entry = signed.length === 0 ? first : await reader.next();
-    if (entry === null) throw new PrepcastError(signed.length === 0 ? "PACKAGE_INVALID" : "MISSING_ENTRY", `the package ends before ${name}`, { where: name, hint: "this is not a complete .prep package" });
+    if (entry === null)
+      throw new PrepcastError(signed.length === 0 ? "PACKAGE_INVALID" : "MISSING_ENTRY", `the package ends before ${name}`, {
+        where: name,
+        hint: "this is not a complete .prep package",
+      });
     if (signed.length === 0 && !entry.header.name.startsWith("prepcast/") && !entry.header.name.startsWith(SITE_PREFIX)) {
       throw notAPackage(`a tar archive whose first entry is ${JSON.stringify(entry.header.name.slice(0, 200))}, not ${KEYSET_ENTRY}`);
     }
-    if (entry.header.type !== "file") throw new PrepcastError("ENTRY_TYPE", `${entry.header.name} is a ${entry.header.type}, not a regular file`, { where: entry.header.name });
+    if (entry.header.type !== "file")
+      throw new PrepcastError("ENTRY_TYPE", `${entry.header.name} is a ${entry.header.type}, not a regular file`, { where: entry.header.name });
     const asZstd = opts.manifestZstd && name === MANIFEST_ENTRY && entry.header.name === MANIFEST_ZSTD_ENTRY;
     if (entry.header.name !== name && !asZstd) {
-      throw new PrepcastError("UNEXPECTED_ENTRY", `expected ${name} but found ${JSON.stringify(entry.header.name.slice(0, 200))}: a package starts with ${KEYSET_ENTRY}, ${KEYSET_SIG_ENTRY}, ${MANIFEST_ENTRY}, ${MANIFEST_SIG_ENTRY}`, {
-        where: entry.header.name.slice(0, 300),
-        hint:
-          entry.header.name === MANIFEST_ZSTD_ENTRY
-            ? "this is an offline delta package (prepcast/delta-package@2, its manifest compressed): `prep-receiver install` applies it on top of its base cut; `prep-receiver verify` checks it; a receiver older than this format refuses it, so ask the OPLE for the full .prep or upgrade"
-            : "the signed documents must come before any site file; repack with prep-publisher pack",
-      });
+      throw new PrepcastError(
+        "UNEXPECTED_ENTRY",
+        `expected ${name} but found ${JSON.stringify(entry.header.name.slice(0, 200))}: a package starts with ${KEYSET_ENTRY}, ${KEYSET_SIG_ENTRY}, ${MANIFEST_ENTRY}, ${MANIFEST_SIG_ENTRY}`,
+        {
+          where: entry.header.name.slice(0, 300),
+          hint:
+            entry.header.name === MANIFEST_ZSTD_ENTRY
+              ? "this is an offline delta package (prepcast/delta-package@2, its manifest compressed): `prep-receiver install` applies it on top of its base cut; `prep-receiver verify` checks it; a receiver older than this format refuses it, so ask the OPLE for the full .prep or upgrade"
+              : "the signed documents must come before any site file; repack with prep-publisher pack",
+        },
+      );
     }
     compressed ||= asZstd;
     signed.push(await readSmallEntry(entry, asZstd ? MANIFEST_ZSTD_ENTRY : name, maxSize));
@@ -194,7 +222,11 @@ export async function readSignedHead(reader: GuardedTarReader, opts: { manifestZ
       hint: "the package is damaged or forged: its manifest must be one zstd frame of the exact manifest.json bytes, with their size in the frame header; ask the OPLE for a fresh copy",
     };
     const declared = manifestFrameContentSize(manifest, names);
-    if (declared === null) throw new PrepcastError("PACKAGE_INVALID", `${MANIFEST_ZSTD_ENTRY}: its zstd frame header does not declare the manifest's size`, { where: MANIFEST_ZSTD_ENTRY, hint: names.hint });
+    if (declared === null)
+      throw new PrepcastError("PACKAGE_INVALID", `${MANIFEST_ZSTD_ENTRY}: its zstd frame header does not declare the manifest's size`, {
+        where: MANIFEST_ZSTD_ENTRY,
+        hint: names.hint,
+      });
     manifest = decompressManifestFrame(manifest, declared, names);
   }
   return { signed: { ...(root !== undefined ? root : {}), keyset: signed[0]!, keysetSig: signed[1]!, manifest, manifestSig: signed[3]! }, manifestZstdBytes };

@@ -59,7 +59,10 @@ export function manifestFrameContentSize(frame: Uint8Array, names: ManifestZstdN
   try {
     return zstd.getFrameContentSize(src);
   } catch (e) {
-    throw new PrepcastError(names.invalid, `${names.where}: ${names.frame} is not a valid zstd frame (${(e as Error).message})`, { where: names.where, hint: names.hint });
+    throw new PrepcastError(names.invalid, `${names.where}: ${names.frame} is not a valid zstd frame (${(e as Error).message})`, {
+      where: names.where,
+      hint: names.hint,
+    });
   }
 }
 
@@ -74,7 +77,10 @@ export function decompressManifestFrame(frame: Uint8Array, declaredSize: number,
     throw new PrepcastError(names.invalid, `${where}: ${names.frame} without a ${names.size} (got ${declaredSize})`, { where, hint });
   }
   if (declaredSize > MAX_MANIFEST_BYTES) {
-    throw new PrepcastError("TOO_LARGE", `${where}: ${names.size} ${declaredSize} exceeds the ${MAX_MANIFEST_BYTES}-byte manifest limit`, { where, hint: "split the process or raise the limit on both sides" });
+    throw new PrepcastError("TOO_LARGE", `${where}: ${names.size} ${declaredSize} exceeds the ${MAX_MANIFEST_BYTES}-byte manifest limit`, {
+      where,
+      hint: "split the process or raise the limit on both sides",
+    });
   }
   const src = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
   if (src.length < ZSTD_MAGIC.length || !src.subarray(0, ZSTD_MAGIC.length).equals(ZSTD_MAGIC)) {
@@ -91,7 +97,11 @@ export function decompressManifestFrame(frame: Uint8Array, declaredSize: number,
     throw new PrepcastError(names.invalid, `${where}: ${names.frame} is not a valid zstd frame (${(e as Error).message})`, { where, hint });
   }
   if (frameSize !== src.length) {
-    throw new PrepcastError(names.invalid, `${where}: ${names.frame} holds ${src.length - frameSize} bytes after its first zstd frame; exactly one frame is allowed`, { where, hint });
+    throw new PrepcastError(
+      names.invalid,
+      `${where}: ${names.frame} holds ${src.length - frameSize} bytes after its first zstd frame; exactly one frame is allowed`,
+      { where, hint },
+    );
   }
   if (dictId !== 0) {
     throw new PrepcastError(names.invalid, `${where}: ${names.frame} needs zstd dictionary ${dictId}; the manifest is compressed without one`, { where, hint });
@@ -117,6 +127,13 @@ function sizeCheck(actual: number, declaredSize: number, names: ManifestZstdName
   if (actual === declaredSize) return;
   const { where } = names;
   const hint = "the publisher must declare the exact size of manifest.json";
-  if (actual > declaredSize) throw new PrepcastError("TOO_LARGE", `${where}: ${names.frame} ${what} ${actual} bytes, more than the declared ${names.size} ${declaredSize}`, { where, hint });
-  throw new PrepcastError("TRUNCATED", `${where}: ${names.frame} ${what} ${actual} bytes, fewer than the declared ${names.size} ${declaredSize}`, { where, hint });
+  if (actual > declaredSize)
+    throw new PrepcastError("TOO_LARGE", `${where}: ${names.frame} ${what} ${actual} bytes, more than the declared ${names.size} ${declaredSize}`, {
+      where,
+      hint,
+    });
+  throw new PrepcastError("TRUNCATED", `${where}: ${names.frame} ${what} ${actual} bytes, fewer than the declared ${names.size} ${declaredSize}`, {
+    where,
+    hint,
+  });
 }

@@ -27,14 +27,23 @@ function unexpected(name: string, expected: string, files: ManifestFile[], seen:
   const shown = JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name);
   if (name.startsWith("/") || !name.startsWith(SITE_PREFIX) || sitePathProblem(name.slice(SITE_PREFIX.length)) !== undefined) {
     if (name.startsWith("/") || name.split("/").some((s) => s === ".." || s === ".")) {
-      return new PrepcastError("PATH_UNSAFE", `entry ${shown} is absolute or escapes the package root`, { where: name.slice(0, 300), hint: "the package is hostile or damaged; refuse it and report it to the OPLE" });
+      return new PrepcastError("PATH_UNSAFE", `entry ${shown} is absolute or escapes the package root`, {
+        where: name.slice(0, 300),
+        hint: "the package is hostile or damaged; refuse it and report it to the OPLE",
+      });
     }
   }
-  if (seen.has(name)) return new PrepcastError("DUPLICATE_ENTRY", `entry ${shown} appears twice`, { where: name.slice(0, 300), hint: "the package is hostile or damaged; refuse it" });
+  if (seen.has(name))
+    return new PrepcastError("DUPLICATE_ENTRY", `entry ${shown} appears twice`, {
+      where: name.slice(0, 300),
+      hint: "the package is hostile or damaged; refuse it",
+    });
   const inManifest = name.startsWith(SITE_PREFIX) && files.some((f) => siteEntryName(f.path) === name);
   return new PrepcastError(
     "UNEXPECTED_ENTRY",
-    inManifest ? `expected ${expected} next but found ${shown}: files must come in manifest order (${expected} is missing or out of order)` : `expected ${expected} next but found ${shown}, which the manifest does not list`,
+    inManifest
+      ? `expected ${expected} next but found ${shown}: files must come in manifest order (${expected} is missing or out of order)`
+      : `expected ${expected} next but found ${shown}, which the manifest does not list`,
     { where: name.slice(0, 300), hint: "the package does not match its signed manifest; refuse it and ask the OPLE for a fresh copy" },
   );
 }
@@ -98,7 +107,9 @@ async function readPackageStream(source: Readable | string, options: ReadPackage
         });
       }
       if (bytes + file.size > verified.manifest.totalSize) {
-        throw new PrepcastError("TOO_LARGE", `the package holds more than the manifest's totalSize of ${verified.manifest.totalSize} bytes`, { where: expected });
+        throw new PrepcastError("TOO_LARGE", `the package holds more than the manifest's totalSize of ${verified.manifest.totalSize} bytes`, {
+          where: expected,
+        });
       }
       current = await VerifiedFileWriter.open(file, stagingDir === null ? null : sitePathIn(stagingDir, file.path), expected, dirs);
       for await (const chunk of entry) await current.write(chunk as Buffer);

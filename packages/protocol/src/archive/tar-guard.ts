@@ -48,7 +48,10 @@ function parseOctalField(block: Buffer, offset: number, length: number, what: st
   }
   if (digits.length === 0) {
     if (what === "size") return 0;
-    throw new PrepcastError("PACKAGE_INVALID", `tar header at byte ${at}: the ${what} field is empty`, { where: `byte ${at}`, hint: "the file is damaged or was not written by prep-publisher pack" });
+    throw new PrepcastError("PACKAGE_INVALID", `tar header at byte ${at}: the ${what} field is empty`, {
+      where: `byte ${at}`,
+      hint: "the file is damaged or was not written by prep-publisher pack",
+    });
   }
   return parseInt(digits, 8);
 }
@@ -71,7 +74,10 @@ export function parsePaxRecords(data: Buffer, at: number): { path?: string } {
   const out: { path?: string } = {};
   let pos = 0;
   const bad = (why: string) =>
-    new PrepcastError("PACKAGE_INVALID", `pax header at byte ${at}: ${why}`, { where: `byte ${at}`, hint: "the file is damaged or was not written by prep-publisher pack" });
+    new PrepcastError("PACKAGE_INVALID", `pax header at byte ${at}: ${why}`, {
+      where: `byte ${at}`,
+      hint: "the file is damaged or was not written by prep-publisher pack",
+    });
   while (pos < data.length) {
     const space = data.indexOf(0x20, pos);
     if (space === -1 || space - pos > 10) throw bad("a record has no length");
@@ -149,9 +155,12 @@ export class TarHeaderGuard {
           const records = parsePaxRecords(this.paxData, this.paxAt);
           this.skip = padding(this.paxData.length);
           this.paxData = null;
-          if (records.path === undefined) throw new PrepcastError("PACKAGE_INVALID", `pax header at byte ${this.paxAt} has no path`, { where: `byte ${this.paxAt}` });
+          if (records.path === undefined)
+            throw new PrepcastError("PACKAGE_INVALID", `pax header at byte ${this.paxAt} has no path`, { where: `byte ${this.paxAt}` });
           if (Buffer.byteLength(records.path) > this.limits.maxNameBytes) {
-            throw new PrepcastError("HEADER_TOO_LARGE", `entry name of ${Buffer.byteLength(records.path)} bytes exceeds ${this.limits.maxNameBytes}`, { where: `byte ${this.paxAt}` });
+            throw new PrepcastError("HEADER_TOO_LARGE", `entry name of ${Buffer.byteLength(records.path)} bytes exceeds ${this.limits.maxNameBytes}`, {
+              where: `byte ${this.paxAt}`,
+            });
           }
           this.paxPath = records.path;
         }
@@ -180,17 +189,29 @@ export class TarHeaderGuard {
   end(): void {
     if (this.endZeros >= BLOCK) return;
     const where = `byte ${this.offset}`;
-    if (this.offset === 0) throw new PrepcastError("TRUNCATED", "the package is empty (0 bytes)", { hint: "the copy failed or was cut short; copy it again and compare its size with the original" });
-    if (this.offset < BLOCK && !this.header.subarray(0, Math.min(this.offset, FIRST_NAME.length)).equals(FIRST_NAME.subarray(0, Math.min(this.offset, FIRST_NAME.length)))) {
+    if (this.offset === 0)
+      throw new PrepcastError("TRUNCATED", "the package is empty (0 bytes)", {
+        hint: "the copy failed or was cut short; copy it again and compare its size with the original",
+      });
+    if (
+      this.offset < BLOCK &&
+      !this.header.subarray(0, Math.min(this.offset, FIRST_NAME.length)).equals(FIRST_NAME.subarray(0, Math.min(this.offset, FIRST_NAME.length)))
+    ) {
       throw notAPackage(`${this.offset} bytes, shorter than one tar header, and not the start of one`);
     }
     if (this.endZeros >= 0) {
       throw new PrepcastError("TRUNCATED", "the end-of-archive marker is incomplete", { where, hint: "the package was cut short; copy it again" });
     }
-    throw new PrepcastError("TRUNCATED", this.skip > 0 || this.headerFill > 0 || this.paxData !== null ? "the package ends in the middle of an entry" : "the package ends without its end-of-archive marker", {
-      where,
-      hint: "the package was cut short; copy it again and compare its size with the original",
-    });
+    throw new PrepcastError(
+      "TRUNCATED",
+      this.skip > 0 || this.headerFill > 0 || this.paxData !== null
+        ? "the package ends in the middle of an entry"
+        : "the package ends without its end-of-archive marker",
+      {
+        where,
+        hint: "the package was cut short; copy it again and compare its size with the original",
+      },
+    );
   }
 
   private onHeader(at: number): void {
@@ -221,7 +242,10 @@ export class TarHeaderGuard {
       });
     }
     if (h.toString("latin1", 257, 265) !== "ustar\u000000") {
-      throw new PrepcastError("PACKAGE_INVALID", `tar header at byte ${at} is not a POSIX ustar header`, { where, hint: "packages are POSIX (pax) tar files written by prep-publisher pack" });
+      throw new PrepcastError("PACKAGE_INVALID", `tar header at byte ${at} is not a POSIX ustar header`, {
+        where,
+        hint: "packages are POSIX (pax) tar files written by prep-publisher pack",
+      });
     }
     const flag = h[156] === 0 ? "0" : String.fromCharCode(h[156]!);
     const prefix = cString(h, 345, 155);
@@ -232,10 +256,14 @@ export class TarHeaderGuard {
     const size = parseOctalField(h, 124, 12, "size", at);
     if (flag === "x" || flag === "g" || flag === "L" || flag === "K") {
       if (size > this.limits.maxPaxHeaderSize) {
-        throw new PrepcastError("HEADER_TOO_LARGE", `${flag === "x" ? "pax header" : TYPE_NAMES[flag]} of ${size} bytes exceeds ${this.limits.maxPaxHeaderSize}`, {
-          where,
-          hint: "the package was not written by prep-publisher pack; refuse it",
-        });
+        throw new PrepcastError(
+          "HEADER_TOO_LARGE",
+          `${flag === "x" ? "pax header" : TYPE_NAMES[flag]} of ${size} bytes exceeds ${this.limits.maxPaxHeaderSize}`,
+          {
+            where,
+            hint: "the package was not written by prep-publisher pack; refuse it",
+          },
+        );
       }
       if (flag !== "x") {
         throw new PrepcastError("ENTRY_TYPE", `${TYPE_NAMES[flag]} found; .prep packages hold only regular files named by pax "path" records`, { where });
@@ -250,10 +278,14 @@ export class TarHeaderGuard {
     const name = this.paxPath ?? ustarName;
     this.paxPath = undefined;
     if (flag !== "0") {
-      throw new PrepcastError("ENTRY_TYPE", `${TYPE_NAMES[flag] ?? `entry of unknown type '${flag}'`} "${name.slice(0, 200)}": only regular files are allowed`, {
-        where: name.slice(0, 300),
-        hint: "packages never contain links, devices, FIFOs or directories; refuse this file",
-      });
+      throw new PrepcastError(
+        "ENTRY_TYPE",
+        `${TYPE_NAMES[flag] ?? `entry of unknown type '${flag}'`} "${name.slice(0, 200)}": only regular files are allowed`,
+        {
+          where: name.slice(0, 300),
+          hint: "packages never contain links, devices, FIFOs or directories; refuse this file",
+        },
+      );
     }
     if (name.endsWith("/")) {
       throw new PrepcastError("ENTRY_TYPE", `directory entry "${name.slice(0, 200)}": only regular files are allowed`, { where: name.slice(0, 300) });

@@ -10,7 +10,18 @@ import { assertNoCollisions, validateSitePath } from "../paths";
 import { encodeSigFile, signDocument } from "../trust/signing";
 import { hashFileSync, sha256Hex } from "../hash";
 import { replaceFileDurably } from "../durable";
-import { ENTRY_MODE, ENTRY_MTIME, KEYSET_ENTRY, KEYSET_SIG_ENTRY, MANIFEST_ENTRY, MANIFEST_SIG_ENTRY, MAX_FILE_SIZE, ROOT_ENTRY, ROOT_SIG_ENTRY, siteEntryName } from "./format";
+import {
+  ENTRY_MODE,
+  ENTRY_MTIME,
+  KEYSET_ENTRY,
+  KEYSET_SIG_ENTRY,
+  MANIFEST_ENTRY,
+  MANIFEST_SIG_ENTRY,
+  MAX_FILE_SIZE,
+  ROOT_ENTRY,
+  ROOT_SIG_ENTRY,
+  siteEntryName,
+} from "./format";
 import { loadPublisherSigningMaterial, type PublisherSigningMaterial } from "../trust/publisher-keys";
 
 const READ_CHUNK = 1 << 20;
@@ -38,7 +49,8 @@ export async function walkCutDir(cutDir: string): Promise<CutFile[]> {
   } catch (e) {
     throw toPrepcastError(e, cutDir);
   }
-  if (!st.isDirectory()) throw new PrepcastError("ENTRY_TYPE", `${cutDir} is not a directory`, { where: cutDir, hint: "give the directory holding the cut's site files" });
+  if (!st.isDirectory())
+    throw new PrepcastError("ENTRY_TYPE", `${cutDir} is not a directory`, { where: cutDir, hint: "give the directory holding the cut's site files" });
   const out: CutFile[] = [];
   const walk = async (dir: string, rel: string): Promise<void> => {
     const entries = await fsp.readdir(dir, { withFileTypes: true });
@@ -272,7 +284,9 @@ export async function packCut(options: PackCutOptions): Promise<PackCutResult> {
       const produce = (async () => {
         const small = (name: string, data: Buffer) =>
           new Promise<void>((resolve, reject) => {
-            pack.entry({ name, size: data.length, mode: ENTRY_MODE, mtime: ENTRY_MTIME, type: "file", uid: 0, gid: 0 }, data, (err) => (err ? reject(err) : resolve()));
+            pack.entry({ name, size: data.length, mode: ENTRY_MODE, mtime: ENTRY_MTIME, type: "file", uid: 0, gid: 0 }, data, (err) =>
+              err ? reject(err) : resolve(),
+            );
           });
         if (signing.root !== undefined && signing.rootSig !== undefined) {
           await small(ROOT_ENTRY, signing.root);

@@ -76,7 +76,8 @@ export function unsettledCut(core: StoreCore): CutRecord | null {
  * before the commit; the signed manifest is checked against the record once more here.
  */
 export async function settleCut(core: StoreCore, record: CutRecord, reason: "recovery" | "re-offer", now: Date): Promise<"activated" | "pending"> {
-  if (unsettledCut(core)?.id !== record.id) throw new PrepcastError("STATE_INVALID", `cut ${record.id} is not waiting for its activation`, { where: core.cutDir(record.id) });
+  if (unsettledCut(core)?.id !== record.id)
+    throw new PrepcastError("STATE_INVALID", `cut ${record.id} is not waiting for its activation`, { where: core.cutDir(record.id) });
   const manifestFile = path.join(core.cutDir(record.id), MANIFEST_ENTRY);
   let bytes: Buffer;
   try {
@@ -85,7 +86,11 @@ export async function settleCut(core: StoreCore, record: CutRecord, reason: "rec
     throw toPrepcastError(e, manifestFile);
   }
   if (sha256Hex(bytes) !== record.manifestSha256) {
-    throw stateInvalid(`${manifestFile} is not the manifest recorded for cut ${record.id}`, manifestFile, "the state directory was altered; move it aside and reinstall the latest cut");
+    throw stateInvalid(
+      `${manifestFile} is not the manifest recorded for cut ${record.id}`,
+      manifestFile,
+      "the state directory was altered; move it aside and reinstall the latest cut",
+    );
   }
   const embargoed = isEmbargoed(record, now);
   core.audit.append("store.completed", { id: record.id, sequence: record.sequence, reason, as: embargoed ? "pending" : "live" });

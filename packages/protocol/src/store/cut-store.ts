@@ -185,7 +185,12 @@ export class CutStore {
       await fsp.mkdir(path.join(dir, "prepcast"), { mode: 0o755 });
       await fsp.mkdir(path.join(dir, SITE_DIR), { mode: 0o755 });
       const docs: [string, Buffer][] = [
-        ...(verified.signed.root !== undefined && verified.signed.rootSig !== undefined ? ([[ROOT_ENTRY, verified.signed.root], [ROOT_SIG_ENTRY, verified.signed.rootSig]] as [string, Buffer][]) : []),
+        ...(verified.signed.root !== undefined && verified.signed.rootSig !== undefined
+          ? ([
+              [ROOT_ENTRY, verified.signed.root],
+              [ROOT_SIG_ENTRY, verified.signed.rootSig],
+            ] as [string, Buffer][])
+          : []),
         [KEYSET_ENTRY, verified.signed.keyset],
         [KEYSET_SIG_ENTRY, verified.signed.keysetSig],
         [MANIFEST_ENTRY, verified.signed.manifest],
@@ -235,10 +240,35 @@ export class CutStore {
     core.state.trust = advanceTrustState(core.state.trust, v);
     if (v.manifest.retraction !== undefined) {
       // the OPLE's signed statement that the results go back in time, with its reason
-      this.audit.append("cut.retraction", { id, sequence: record.sequence, corte: record.corte, previousSequence: before?.sequence ?? null, previousCorte: before?.corte ?? null, reason: v.manifest.retraction.reason });
+      this.audit.append("cut.retraction", {
+        id,
+        sequence: record.sequence,
+        corte: record.corte,
+        previousSequence: before?.sequence ?? null,
+        previousCorte: before?.corte ?? null,
+        reason: v.manifest.retraction.reason,
+      });
     }
-    if (v.rootUpgrade !== undefined) this.audit.append("root.upgraded", { id, from: v.rootUpgrade.from, to: v.rootUpgrade.to, threshold: v.rootUpgrade.threshold, keys: v.rootUpgrade.keys, rootSha256: sha256Hex(v.signed.root!) });
-    this.audit.append("cut.committed", { id, process: record.process, channel: record.channel, sequence: record.sequence, corte: record.corte, manifestSha256: record.manifestSha256, files: record.files, bytes: record.totalSize, ...(v.manifest.final ? { final: true, publishUntil: v.manifest.final.publishUntil } : {}) });
+    if (v.rootUpgrade !== undefined)
+      this.audit.append("root.upgraded", {
+        id,
+        from: v.rootUpgrade.from,
+        to: v.rootUpgrade.to,
+        threshold: v.rootUpgrade.threshold,
+        keys: v.rootUpgrade.keys,
+        rootSha256: sha256Hex(v.signed.root!),
+      });
+    this.audit.append("cut.committed", {
+      id,
+      process: record.process,
+      channel: record.channel,
+      sequence: record.sequence,
+      corte: record.corte,
+      manifestSha256: record.manifestSha256,
+      files: record.files,
+      bytes: record.totalSize,
+      ...(v.manifest.final ? { final: true, publishUntil: v.manifest.final.publishUntil } : {}),
+    });
     await core.saveState();
     await core.afterStep?.("recorded", id);
     return record;

@@ -103,11 +103,17 @@ export function verifyStoreAudit(root: string, flag = "--root"): { entries: numb
   const statePath = layout.state;
   if (fs.existsSync(statePath)) head = parseState(fs.readFileSync(statePath), statePath).auditHead;
   if (!fs.existsSync(log)) {
-    throw new PrepcastError(head ? "AUDIT_LOG_TAMPERED" : "STATE_INVALID", `${log} is missing${head ? ` but state.json recorded ${head.entries} entries` : ""}`, {
-      where: log,
-      hint: head ? "the audit log was removed; restore it from your backups and keep the state directory as evidence" : "the agent creates it at its first start; check the --root",
-      details: { reason: "missing" },
-    });
+    throw new PrepcastError(
+      head ? "AUDIT_LOG_TAMPERED" : "STATE_INVALID",
+      `${log} is missing${head ? ` but state.json recorded ${head.entries} entries` : ""}`,
+      {
+        where: log,
+        hint: head
+          ? "the audit log was removed; restore it from your backups and keep the state directory as evidence"
+          : "the agent creates it at its first start; check the --root",
+        details: { reason: "missing" },
+      },
+    );
   }
   const entries = readAuditLogSettled(log);
   if (head !== undefined && head.entries > 0) {
@@ -118,7 +124,11 @@ export function verifyStoreAudit(root: string, flag = "--root"): { entries: numb
         at === undefined
           ? `${log} has ${entries.length} entries, but state.json recorded ${head.entries}: entries were removed from its end`
           : `entry ${head.entries} of ${log} is not the one state.json recorded: the log was replaced or rewritten`,
-        { where: `${log}:${Math.min(entries.length, head.entries)}`, hint: "keep this copy as evidence and compare it with your backups; the chain no longer proves what happened", details: { reason: "truncated", recorded: head.entries, found: entries.length } },
+        {
+          where: `${log}:${Math.min(entries.length, head.entries)}`,
+          hint: "keep this copy as evidence and compare it with your backups; the chain no longer proves what happened",
+          details: { reason: "truncated", recorded: head.entries, found: entries.length },
+        },
       );
     }
   }

@@ -45,7 +45,17 @@ export interface StateDirLayout {
 export function stateDirLayout(root: string): StateDirLayout {
   const at = (name: string) => path.join(root, name);
   const e = STATE_DIR_ENTRIES;
-  return { root, current: at(e.current), cuts: at(e.cuts), staging: at(e.staging), state: at(e.state), auditLog: at(e.auditLog), partial: at(e.partial), lock: at(e.lock), pushSocket: at(e.pushSocket) };
+  return {
+    root,
+    current: at(e.current),
+    cuts: at(e.cuts),
+    staging: at(e.staging),
+    state: at(e.state),
+    auditLog: at(e.auditLog),
+    partial: at(e.partial),
+    lock: at(e.lock),
+    pushSocket: at(e.pushSocket),
+  };
 }
 
 /** The target `current` holds for the cut `id`: `cuts/<id>`, relative so the directory can move. */

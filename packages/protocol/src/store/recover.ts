@@ -30,13 +30,18 @@ export async function recoverStore(core: StoreCore): Promise<void> {
   let currentTarget: string | null = null;
   try {
     const st = await fsp.lstat(layout.current);
-    if (!st.isSymbolicLink()) throw stateInvalid(`${layout.current} is not a symbolic link`, layout.current, "move it aside; `current` is managed by prep-receiver");
+    if (!st.isSymbolicLink())
+      throw stateInvalid(`${layout.current} is not a symbolic link`, layout.current, "move it aside; `current` is managed by prep-receiver");
     currentTarget = await fsp.readlink(layout.current);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
   if (!haveState && currentTarget !== null) {
-    throw stateInvalid(`${layout.state} is missing but ${layout.current} exists`, layout.state, "restore state.json from a backup, or move the directory aside and reinstall the latest cut");
+    throw stateInvalid(
+      `${layout.state} is missing but ${layout.current} exists`,
+      layout.state,
+      "restore state.json from a backup, or move the directory aside and reinstall the latest cut",
+    );
   }
   // 3. cut directories the state does not know: committed by a crashed install, never live
   const known = new Set(state.cuts.map((c) => c.id));
@@ -51,7 +56,11 @@ export async function recoverStore(core: StoreCore): Promise<void> {
   for (const c of state.cuts) {
     if (fs.existsSync(path.join(layout.cuts, c.id, MANIFEST_ENTRY))) present.push(c);
     else if (c.id === state.live || (currentTarget !== null && currentTarget === liveTargetOf(c.id))) {
-      throw stateInvalid(`the live cut ${c.id} is missing from ${layout.cuts}`, path.join(layout.cuts, c.id), "reinstall the latest cut into a fresh --root directory");
+      throw stateInvalid(
+        `the live cut ${c.id} is missing from ${layout.cuts}`,
+        path.join(layout.cuts, c.id),
+        "reinstall the latest cut into a fresh --root directory",
+      );
     } else audit.append("store.record-dropped", { id: c.id });
   }
   let changed = present.length !== state.cuts.length;
@@ -73,7 +82,11 @@ export async function recoverStore(core: StoreCore): Promise<void> {
   if (currentTarget !== null) {
     const id = cutIdOfLiveTarget(currentTarget);
     if (id === undefined || !present.some((c) => c.id === id)) {
-      throw stateInvalid(`${layout.current} points to ${currentTarget}, which is not a committed cut`, layout.current, "repoint it to a directory under cuts/ or reinstall the latest cut");
+      throw stateInvalid(
+        `${layout.current} points to ${currentTarget}, which is not a committed cut`,
+        layout.current,
+        "repoint it to a directory under cuts/ or reinstall the latest cut",
+      );
     }
     if (state.live !== id) {
       audit.append("store.recovered", { live: id, stateSaid: state.live });

@@ -53,7 +53,11 @@ export function parseState(bytes: Buffer, file: string): StoreState {
   try {
     v = JSON.parse(bytes.toString("utf8"));
   } catch (e) {
-    throw new PrepcastError("STATE_INVALID", `${file} is not valid JSON`, { where: file, cause: e, hint: "restore it from a backup; the cuts under cuts/ are intact" });
+    throw new PrepcastError("STATE_INVALID", `${file} is not valid JSON`, {
+      where: file,
+      cause: e,
+      hint: "restore it from a backup; the cuts under cuts/ are intact",
+    });
   }
   const s = v as StoreState;
   const ok =
@@ -70,7 +74,8 @@ export function parseState(bytes: Buffer, file: string): StoreState {
     Array.isArray(s.cuts) &&
     (s.auditHead === undefined || (Number.isInteger(s.auditHead.entries) && typeof s.auditHead.lastHash === "string")) &&
     s.cuts.every((c) => c && typeof c.id === "string" && CUT_ID.test(c.id) && Number.isInteger(c.sequence));
-  if (!ok) throw stateInvalid(`${file} does not have the expected shape (${STORE_STATE_FORMAT})`, file, "restore it from a backup; the cuts under cuts/ are intact");
+  if (!ok)
+    throw stateInvalid(`${file} does not have the expected shape (${STORE_STATE_FORMAT})`, file, "restore it from a backup; the cuts under cuts/ are intact");
   return s;
 }
 

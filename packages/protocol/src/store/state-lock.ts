@@ -71,9 +71,12 @@ function judge(lock: string, record: LockRecord | null, mtimeMs: number, me: Loc
   const holder = `process ${record.pid}`;
   if (record.pidns && me.pidns && record.pidns !== me.pidns) {
     const ageMs = now - mtimeMs;
-    return ageMs > staleMs ? { state: "stale", why: `not refreshed for ${Math.round(ageMs / 1000)} s` } : { state: "elsewhere", holder: `${holder} of another container or PID namespace`, ageMs };
+    return ageMs > staleMs
+      ? { state: "stale", why: `not refreshed for ${Math.round(ageMs / 1000)} s` }
+      : { state: "elsewhere", holder: `${holder} of another container or PID namespace`, ageMs };
   }
-  if (record.pid === me.pid) return heldHere.has(lock) ? { state: "alive", holder: `${holder} (this process)` } : { state: "stale", why: "left by an earlier process with our PID" };
+  if (record.pid === me.pid)
+    return heldHere.has(lock) ? { state: "alive", holder: `${holder} (this process)` } : { state: "stale", why: "left by an earlier process with our PID" };
   let exists = false;
   try {
     process.kill(record.pid, 0);
@@ -98,7 +101,10 @@ export interface StateLock {
  * Takes DIR/lock, waiting up to `waitMs` for a holder in another PID namespace whose heartbeat may
  * still be fresh; STATE_INVALID when the directory is in use.
  */
-export async function acquireStateLock(root: string, options: { waitMs?: number; staleMs?: number; heartbeatMs?: number; what?: string } = {}): Promise<StateLock> {
+export async function acquireStateLock(
+  root: string,
+  options: { waitMs?: number; staleMs?: number; heartbeatMs?: number; what?: string } = {},
+): Promise<StateLock> {
   const lock = path.join(root, "lock");
   const me = ourRecord();
   const staleMs = options.staleMs ?? LOCK_STALE_MS;
@@ -144,10 +150,14 @@ export async function acquireStateLock(root: string, options: { waitMs?: number;
       continue;
     }
     if (verdict.state === "alive" || Date.now() >= deadline) {
-      throw new PrepcastError("STATE_INVALID", `${root} is in use by ${verdict.holder}${verdict.state === "elsewhere" ? ` (its lock was refreshed ${Math.round(verdict.ageMs / 1000)} s ago)` : ""}`, {
-        where: lock,
-        hint: `one ${options.what ?? "prep-receiver"} at a time writes a state directory: stop the other one (to install a .prep by hand, stop the agent first: docs/operations/contingency.md); read-only commands such as status, audit verify and report need no lock`,
-      });
+      throw new PrepcastError(
+        "STATE_INVALID",
+        `${root} is in use by ${verdict.holder}${verdict.state === "elsewhere" ? ` (its lock was refreshed ${Math.round(verdict.ageMs / 1000)} s ago)` : ""}`,
+        {
+          where: lock,
+          hint: `one ${options.what ?? "prep-receiver"} at a time writes a state directory: stop the other one (to install a .prep by hand, stop the agent first: docs/operations/contingency.md); read-only commands such as status, audit verify and report need no lock`,
+        },
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }

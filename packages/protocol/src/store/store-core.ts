@@ -7,7 +7,6 @@ import type { CutStoreOptions } from "./cut-store";
 import type { StateDirLayout } from "./layout";
 import type { CutRecord, StoreState } from "./state-file";
 
-
 /**
  * What the store's modules share (the cut store, its crash recovery and activation): the state
  * directory's paths, the state as last written to state.json, the audit log. Internal to the store.

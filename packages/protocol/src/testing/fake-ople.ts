@@ -92,7 +92,13 @@ export function signKeyset(root: Ed25519KeyPair, signers: Ed25519KeyPair[], term
 }
 
 /** Signs `files` as cut `sequence` of `terms.process` (default VER-2024) on `terms.channel` (default produccion). */
-export function signCut(signer: Ed25519KeyPair, keyset: SignedKeyset, sequence: number, files: Record<string, string | Buffer>, terms: ManifestTerms = {}): FakeCut {
+export function signCut(
+  signer: Ed25519KeyPair,
+  keyset: SignedKeyset,
+  sequence: number,
+  files: Record<string, string | Buffer>,
+  terms: ManifestTerms = {},
+): FakeCut {
   const bufs: Record<string, Buffer> = {};
   for (const [p, v] of Object.entries(files)) bufs[p] = Buffer.isBuffer(v) ? v : Buffer.from(v);
   const { corte, ...rest } = terms;
@@ -141,8 +147,16 @@ export class FakeOple {
   }
 
   /** An OPLE whose keys come from hex seeds (reproducible signatures). */
-  static fromSeeds(seeds: { root: string; signing: string; identity?: string }, options: Omit<FakeOpleOptions, "root" | "signing" | "identity"> = {}): FakeOple {
-    return new FakeOple({ ...options, root: keyPairFromHex(seeds.root), signing: keyPairFromHex(seeds.signing), ...(seeds.identity ? { identity: keyPairFromHex(seeds.identity) } : {}) });
+  static fromSeeds(
+    seeds: { root: string; signing: string; identity?: string },
+    options: Omit<FakeOpleOptions, "root" | "signing" | "identity"> = {},
+  ): FakeOple {
+    return new FakeOple({
+      ...options,
+      root: keyPairFromHex(seeds.root),
+      signing: keyPairFromHex(seeds.signing),
+      ...(seeds.identity ? { identity: keyPairFromHex(seeds.identity) } : {}),
+    });
   }
 
   /** The keyset the OPLE publishes now (signed once per signing key). */
@@ -174,5 +188,9 @@ export class FakeOple {
 
 /** Manifest times that never read the clock: created 20:00 on election night (UTC-6), cut n at 20:n, expiring at the end of 2024. */
 export function fixedClockTerms(sequence: number): ManifestTerms {
-  return { createdAt: "2024-06-02T20:00:00-06:00", expires: "2024-12-31T00:00:00-06:00", corte: `2024-06-02T20:${String(sequence % 60).padStart(2, "0")}:00-06:00` };
+  return {
+    createdAt: "2024-06-02T20:00:00-06:00",
+    expires: "2024-12-31T00:00:00-06:00",
+    corte: `2024-06-02T20:${String(sequence % 60).padStart(2, "0")}:00-06:00`,
+  };
 }

@@ -30,7 +30,12 @@ export function writeCutState(root: string, cut: FakeCut): { dir: string; id: st
   const id = cutIdOf(cut.manifest.sequence, cut.manifestSha256);
   const dir = path.join(root, "cuts", id);
   writeFiles(path.join(dir, "site"), cut.files);
-  writeFiles(path.join(dir, "prepcast"), { "keyset.json": cut.signed.keyset, "keyset.sig": cut.signed.keysetSig, "manifest.json": cut.manifestBytes, "manifest.sig": cut.manifestSig });
+  writeFiles(path.join(dir, "prepcast"), {
+    "keyset.json": cut.signed.keyset,
+    "keyset.sig": cut.signed.keysetSig,
+    "manifest.json": cut.manifestBytes,
+    "manifest.sig": cut.manifestSig,
+  });
   return { dir, id };
 }
 

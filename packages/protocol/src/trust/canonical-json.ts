@@ -43,7 +43,8 @@ function serialize(value: unknown, path: string, depth: number): string {
       }
       // A plain object has Object.prototype (of any realm: jest and vm contexts have their own) or null as prototype.
       const proto = Object.getPrototypeOf(value);
-      if (proto !== null && Object.getPrototypeOf(proto) !== null) throw notCanonical(`value at ${path} is a ${(value as object).constructor?.name ?? "non-plain object"}, not a plain object`);
+      if (proto !== null && Object.getPrototypeOf(proto) !== null)
+        throw notCanonical(`value at ${path} is a ${(value as object).constructor?.name ?? "non-plain object"}, not a plain object`);
       const keys = Object.keys(value).sort(); // default sort compares UTF-16 code units, as JCS requires
       const members: string[] = [];
       for (const key of keys) {
@@ -99,8 +100,15 @@ export function parseCanonical(bytes: Uint8Array, where: string): unknown {
     let i = 0;
     while (i < again.length && i < text.length && again[i] === text[i]) i++;
     const hasDuplicateKeys = again.length < text.length && !/\s/.test(text.slice(i, i + 1));
-    const cause = /\s/.test(text[i] ?? "") ? "insignificant whitespace" : hasDuplicateKeys ? "a duplicate key, a non-canonical escape or number" : "keys out of order or a value written in another form";
-    throw notCanonical(`differs from its canonical form at character ${i} (${cause}): found ${JSON.stringify(text.slice(i, i + 16))}, expected ${JSON.stringify(again.slice(i, i + 16))}`, where);
+    const cause = /\s/.test(text[i] ?? "")
+      ? "insignificant whitespace"
+      : hasDuplicateKeys
+        ? "a duplicate key, a non-canonical escape or number"
+        : "keys out of order or a value written in another form";
+    throw notCanonical(
+      `differs from its canonical form at character ${i} (${cause}): found ${JSON.stringify(text.slice(i, i + 16))}, expected ${JSON.stringify(again.slice(i, i + 16))}`,
+      where,
+    );
   }
   return parsed;
 }

@@ -55,7 +55,9 @@ function invalid(file: string, what: string): PrepcastError {
 }
 
 function readSmallFile(file: string, fd: number): Buffer {
-  return readBoundedFd(fd, MAX_KEY_FILE_BYTES, (problem, size) => invalid(file, problem === "not-a-file" ? "is not a regular file" : `is ${size} bytes; a key file is under ${MAX_KEY_FILE_BYTES}`));
+  return readBoundedFd(fd, MAX_KEY_FILE_BYTES, (problem, size) =>
+    invalid(file, problem === "not-a-file" ? "is not a regular file" : `is ${size} bytes; a key file is under ${MAX_KEY_FILE_BYTES}`),
+  );
 }
 
 function openForRead(file: string): number {
@@ -63,7 +65,12 @@ function openForRead(file: string): number {
     return fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new PrepcastError("KEY_FILE_INVALID", `key file ${file} does not exist`, { where: file, hint: "check the path, or create keys with `prep-publisher init`", cause: e });
+    if (code === "ENOENT")
+      throw new PrepcastError("KEY_FILE_INVALID", `key file ${file} does not exist`, {
+        where: file,
+        hint: "check the path, or create keys with `prep-publisher init`",
+        cause: e,
+      });
     if (code === "ELOOP") throw invalid(file, "is a symbolic link; key files must be regular files");
     throw new PrepcastError("KEY_FILE_INVALID", `cannot open key file ${file}: ${code ?? String(e)}`, { where: file, cause: e });
   }
@@ -115,7 +122,7 @@ export function readPublicKeyFile(file: string): PublicKeyInfo {
   }
   const parsed = publicKeyFileSchema.safeParse(parseJson(file, bytes));
   if (!parsed.success) {
-    const maybeSecret = (parsed.error.issues[0]?.path[0] === "type") ? " (is this a secret key file? give the .pub file)" : "";
+    const maybeSecret = parsed.error.issues[0]?.path[0] === "type" ? " (is this a secret key file? give the .pub file)" : "";
     throw invalid(file, describeZod(parsed.error) + maybeSecret);
   }
   return { publicKey: decodePublic(file, parsed.data.public, parsed.data.keyid), keyid: parsed.data.keyid };
@@ -152,10 +159,14 @@ export function readSecretKeyFile(file: string): SecretKeyInfo {
   try {
     const st = fs.fstatSync(fd);
     if (process.platform !== "win32" && (st.mode & 0o077) !== 0) {
-      throw new PrepcastError("KEY_FILE_PERMISSIONS", `secret key file ${file} has mode ${(st.mode & 0o777).toString(8).padStart(3, "0")}; group and others must have no access`, {
-        where: file,
-        hint: `run: chmod 600 ${file}`,
-      });
+      throw new PrepcastError(
+        "KEY_FILE_PERMISSIONS",
+        `secret key file ${file} has mode ${(st.mode & 0o777).toString(8).padStart(3, "0")}; group and others must have no access`,
+        {
+          where: file,
+          hint: `run: chmod 600 ${file}`,
+        },
+      );
     }
     bytes = readSmallFile(file, fd);
   } finally {
@@ -177,7 +188,10 @@ function writeFileDurably(file: string, content: string, mode: number, overwrite
   // Write a sibling temp file and rename, so an interrupted write never leaves half a key behind
   // and an existing key is only replaced when the caller asked for it.
   if (!overwrite && fs.existsSync(file)) {
-    throw new PrepcastError("KEY_FILE_INVALID", `refusing to overwrite existing key file ${file}`, { where: file, hint: "move the existing key aside first, or pass overwrite explicitly" });
+    throw new PrepcastError("KEY_FILE_INVALID", `refusing to overwrite existing key file ${file}`, {
+      where: file,
+      hint: "move the existing key aside first, or pass overwrite explicitly",
+    });
   }
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   const fd = fs.openSync(tmp, "wx", mode);
@@ -201,7 +215,10 @@ function writeFileDurably(file: string, content: string, mode: number, overwrite
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     if ((e as NodeJS.ErrnoException).code === "EEXIST") {
-      throw new PrepcastError("KEY_FILE_INVALID", `refusing to overwrite existing key file ${file}`, { where: file, hint: "move the existing key aside first, or pass overwrite explicitly" });
+      throw new PrepcastError("KEY_FILE_INVALID", `refusing to overwrite existing key file ${file}`, {
+        where: file,
+        hint: "move the existing key aside first, or pass overwrite explicitly",
+      });
     }
     throw e;
   }

@@ -8,7 +8,16 @@ import * as path from "node:path";
 import { writeFileAtomic } from "../durable";
 import { PrepcastError } from "../errors";
 import { generateKeyPair } from "./ed25519";
-import { decodeBase64Strict, keyIdOf, readPublicKeyFile, readSecretKeyFile, writePublicKeyFile, writeSecretKeyFile, type KeyId, type SecretKeyInfo } from "./keys";
+import {
+  decodeBase64Strict,
+  keyIdOf,
+  readPublicKeyFile,
+  readSecretKeyFile,
+  writePublicKeyFile,
+  writeSecretKeyFile,
+  type KeyId,
+  type SecretKeyInfo,
+} from "./keys";
 import { createKeyset, parseKeyset, verifyKeysetSignature, type Keyset, type KeysetKey } from "./keyset";
 import { PUBLISHER_KEY_FILES, readKeysDirRoot } from "./publisher-keys";
 import { parseSignatures, signWithKeys, trustRootOf, verifyThreshold, type TrustRoot } from "./root";
@@ -98,7 +107,12 @@ export function keysDirStatus(dir: string, options: { now?: Date; warnDays?: num
   let root: TrustRoot | null = null;
   if (found !== undefined) {
     root = trustRootOf(found.root);
-    signedBy = verifyThreshold("keyset", bytes, sig, root, { where, sigWhere, rootLabel: `the root in ${found.file}`, hint: `${found.file} is not the root that signed this keyset: check both came from the same ceremony` });
+    signedBy = verifyThreshold("keyset", bytes, sig, root, {
+      where,
+      sigWhere,
+      rootLabel: `the root in ${found.file}`,
+      hint: `${found.file} is not the root that signed this keyset: check both came from the same ceremony`,
+    });
     keyset = parseKeyset(bytes, where);
   } else {
     keyset = parseKeyset(bytes, where);
@@ -160,30 +174,48 @@ interface Current {
  */
 function loadCurrent(dir: string, opts: KeysetChangeOptions): Current {
   const files = [...(opts.rootKeyFiles ?? []), ...(opts.rootKeyFile !== undefined ? [opts.rootKeyFile] : [])];
-  if (files.length === 0) throw new PrepcastError("CONFIG_INVALID", "no root key given", { where: "--root-key", hint: "pass --root-key FILE once per root key holder present (root.key, or root-N.key of a root set)" });
+  if (files.length === 0)
+    throw new PrepcastError("CONFIG_INVALID", "no root key given", {
+      where: "--root-key",
+      hint: "pass --root-key FILE once per root key holder present (root.key, or root-N.key of a root set)",
+    });
   const { bytes, sig } = readKeysetFiles(dir);
   const keys = files.map((f) => ({ file: f, key: readSecretKeyFile(f) }));
   const found = readKeysDirRoot(dir);
   if (found === undefined && keys.length > 1) {
-    throw new PrepcastError("KEY_FILE_INVALID", `${dir} holds neither root.json nor root.pub, and ${keys.length} root keys were given: the root they belong to is unknown`, { where: dir, hint: "copy root.json and root.sig from the ceremony into the keys directory (they are public)" });
+    throw new PrepcastError(
+      "KEY_FILE_INVALID",
+      `${dir} holds neither root.json nor root.pub, and ${keys.length} root keys were given: the root they belong to is unknown`,
+      { where: dir, hint: "copy root.json and root.sig from the ceremony into the keys directory (they are public)" },
+    );
   }
   const root = found !== undefined ? trustRootOf(found.root) : trustRootOf(keys[0]!.key.publicKey);
   const rootFile = found?.file ?? keys[0]!.file;
   const signers = new Map<KeyId, SecretKeyInfo>();
   for (const { file: f, key } of keys) {
     if (!root.keys.some((k) => k.keyid === key.keyid)) {
-      throw new PrepcastError("KEY_UNKNOWN", root.keys.length === 1 && found?.file.endsWith(".pub") ? `${f} is root key ${key.keyid}, but ${rootFile} (the key the difusores pinned) is ${root.keys[0]!.keyid}` : `${f} is key ${key.keyid}, which is not one of the ${root.keys.length} root keys of root version ${root.version} in ${rootFile}`, {
-        where: f,
-        hint: "bring the root key(s) of this process's ceremony (their fingerprints are in the minutes); a keyset signed by other keys is refused by every difusor",
-      });
+      throw new PrepcastError(
+        "KEY_UNKNOWN",
+        root.keys.length === 1 && found?.file.endsWith(".pub")
+          ? `${f} is root key ${key.keyid}, but ${rootFile} (the key the difusores pinned) is ${root.keys[0]!.keyid}`
+          : `${f} is key ${key.keyid}, which is not one of the ${root.keys.length} root keys of root version ${root.version} in ${rootFile}`,
+        {
+          where: f,
+          hint: "bring the root key(s) of this process's ceremony (their fingerprints are in the minutes); a keyset signed by other keys is refused by every difusor",
+        },
+      );
     }
     signers.set(key.keyid, key);
   }
   if (signers.size < root.threshold) {
-    throw new PrepcastError("SIGNATURE_THRESHOLD", `root version ${root.version} needs ${root.threshold} of its ${root.keys.length} root keys to sign; ${signers.size} distinct key(s) given (${[...signers.keys()].join(", ")})`, {
-      where: "--root-key",
-      hint: `${root.threshold - signers.size} more official(s) must bring their root-N.key: pass --root-key FILE once per key; the same key twice counts once`,
-    });
+    throw new PrepcastError(
+      "SIGNATURE_THRESHOLD",
+      `root version ${root.version} needs ${root.threshold} of its ${root.keys.length} root keys to sign; ${signers.size} distinct key(s) given (${[...signers.keys()].join(", ")})`,
+      {
+        where: "--root-key",
+        hint: `${root.threshold - signers.size} more official(s) must bring their root-N.key: pass --root-key FILE once per key; the same key twice counts once`,
+      },
+    );
   }
   verifyKeysetSignature(bytes, sig, root, {
     where: file(dir, PUBLISHER_KEY_FILES.keyset),
@@ -196,10 +228,16 @@ function loadCurrent(dir: string, opts: KeysetChangeOptions): Current {
 function newExpiry(current: Keyset, opts: KeysetChangeOptions, now: Date): string {
   const expires = opts.expires !== undefined ? toIsoTimestamp(opts.expires, "--expires") : current.expires;
   if (parseIsoWithOffset(expires, "--expires").getTime() <= now.getTime()) {
-    throw new PrepcastError("CONFIG_INVALID", opts.expires !== undefined ? `--expires ${expires} is not in the future` : `the current keyset version ${current.version} expired at ${current.expires}; the new one needs a new expiry`, {
-      where: "--expires",
-      hint: "pass --expires with a date after the end of the publication window plus a margin, e.g. --expires 2024-06-30T23:59:00-06:00",
-    });
+    throw new PrepcastError(
+      "CONFIG_INVALID",
+      opts.expires !== undefined
+        ? `--expires ${expires} is not in the future`
+        : `the current keyset version ${current.version} expired at ${current.expires}; the new one needs a new expiry`,
+      {
+        where: "--expires",
+        hint: "pass --expires with a date after the end of the publication window plus a margin, e.g. --expires 2024-06-30T23:59:00-06:00",
+      },
+    );
   }
   return expires;
 }
@@ -268,16 +306,27 @@ export async function rotateSigningKey(dir: string, opts: KeysetChangeOptions & 
 function resolveKeyId(keyset: Keyset, keyid: string): KeyId {
   const wanted = keyid.trim().toLowerCase();
   if (!/^[0-9a-f]{8,64}$/.test(wanted)) {
-    throw new PrepcastError("CONFIG_INVALID", `${JSON.stringify(keyid)} is not a key id (64 hex digits, or a unique prefix of at least 8)`, { where: "KEYID", hint: "copy the key id from `prep-publisher keys status --keys DIR`" });
+    throw new PrepcastError("CONFIG_INVALID", `${JSON.stringify(keyid)} is not a key id (64 hex digits, or a unique prefix of at least 8)`, {
+      where: "KEYID",
+      hint: "copy the key id from `prep-publisher keys status --keys DIR`",
+    });
   }
   const matches = keyset.keys.filter((k) => k.keyid.startsWith(wanted));
   if (matches.length === 0) {
-    throw new PrepcastError("NOT_FOUND", `keyset version ${keyset.version} does not list signing key ${wanted}; it lists ${keyset.keys.map((k) => k.keyid).join(", ")}`, {
-      where: "KEYID",
-      hint: "a key that is not listed is already refused by every receiver that has this keyset; check the id with `prep-publisher keys status --keys DIR`",
-    });
+    throw new PrepcastError(
+      "NOT_FOUND",
+      `keyset version ${keyset.version} does not list signing key ${wanted}; it lists ${keyset.keys.map((k) => k.keyid).join(", ")}`,
+      {
+        where: "KEYID",
+        hint: "a key that is not listed is already refused by every receiver that has this keyset; check the id with `prep-publisher keys status --keys DIR`",
+      },
+    );
   }
-  if (matches.length > 1) throw new PrepcastError("CONFIG_INVALID", `key id prefix ${wanted} matches ${matches.length} keys of keyset version ${keyset.version}`, { where: "KEYID", hint: "give more digits, or the full key id" });
+  if (matches.length > 1)
+    throw new PrepcastError("CONFIG_INVALID", `key id prefix ${wanted} matches ${matches.length} keys of keyset version ${keyset.version}`, {
+      where: "KEYID",
+      hint: "give more digits, or the full key id",
+    });
   return matches[0]!.keyid;
 }
 
@@ -288,17 +337,25 @@ export async function revokeSigningKey(dir: string, keyid: string, opts: KeysetC
   const revoked = resolveKeyId(current.keyset, keyid);
   const remaining = current.keyset.keys.filter((k) => k.keyid !== revoked);
   if (remaining.length === 0) {
-    throw new PrepcastError("STATE_CONFLICT", `signing key ${revoked} is the only key of keyset version ${current.keyset.version}; a keyset without keys cannot sign anything`, {
-      where: "KEYID",
-      hint: "to replace it, run `prep-publisher keys rotate --drop-old`: a new key and keyset N+1 without this one",
-    });
+    throw new PrepcastError(
+      "STATE_CONFLICT",
+      `signing key ${revoked} is the only key of keyset version ${current.keyset.version}; a keyset without keys cannot sign anything`,
+      {
+        where: "KEYID",
+        hint: "to replace it, run `prep-publisher keys rotate --drop-old`: a new key and keyset N+1 without this one",
+      },
+    );
   }
   const signingKeyId = signingKeyIdOf(dir);
   if (signingKeyId === revoked) {
-    throw new PrepcastError("STATE_CONFLICT", `signing key ${revoked} is the key in ${file(dir, PUBLISHER_KEY_FILES.signingKey)}: after revoking it the publisher could not sign`, {
-      where: "KEYID",
-      hint: "run `prep-publisher keys rotate --drop-old` instead: a new signing key and keyset N+1 without this one",
-    });
+    throw new PrepcastError(
+      "STATE_CONFLICT",
+      `signing key ${revoked} is the key in ${file(dir, PUBLISHER_KEY_FILES.signingKey)}: after revoking it the publisher could not sign`,
+      {
+        where: "KEYID",
+        hint: "run `prep-publisher keys rotate --drop-old` instead: a new signing key and keyset N+1 without this one",
+      },
+    );
   }
   const expires = newExpiry(current.keyset, opts, now);
   const next = signNext(current, publicKeysOf(remaining), expires, now);
@@ -316,13 +373,23 @@ export async function revokeOldSigningKeys(dir: string, opts: KeysetChangeOption
   const signingKeyId = signingKeyIdOf(dir);
   const keep = current.keyset.keys.find((k) => k.keyid === signingKeyId);
   if (signingKeyId === null || !keep) {
-    throw new PrepcastError("STATE_CONFLICT", signingKeyId === null ? `${dir} holds no signing.key or signing.pub: the key to keep is unknown` : `the key in ${file(dir, PUBLISHER_KEY_FILES.signingKey)} (${signingKeyId}) is not listed by keyset version ${current.keyset.version}`, {
-      where: "--old",
-      hint: "name the key to revoke (prep-publisher keys revoke KEYID), or run --old in the directory where `keys rotate` wrote the new signing key",
-    });
+    throw new PrepcastError(
+      "STATE_CONFLICT",
+      signingKeyId === null
+        ? `${dir} holds no signing.key or signing.pub: the key to keep is unknown`
+        : `the key in ${file(dir, PUBLISHER_KEY_FILES.signingKey)} (${signingKeyId}) is not listed by keyset version ${current.keyset.version}`,
+      {
+        where: "--old",
+        hint: "name the key to revoke (prep-publisher keys revoke KEYID), or run --old in the directory where `keys rotate` wrote the new signing key",
+      },
+    );
   }
   if (current.keyset.keys.length === 1) {
-    throw new PrepcastError("STATE_CONFLICT", `keyset version ${current.keyset.version} lists only the current signing key ${signingKeyId}: nothing to revoke`, { where: "--old", hint: "to replace the current key, run `prep-publisher keys rotate --drop-old`" });
+    throw new PrepcastError(
+      "STATE_CONFLICT",
+      `keyset version ${current.keyset.version} lists only the current signing key ${signingKeyId}: nothing to revoke`,
+      { where: "--old", hint: "to replace the current key, run `prep-publisher keys rotate --drop-old`" },
+    );
   }
   const expires = newExpiry(current.keyset, opts, now);
   const next = signNext(current, publicKeysOf([keep]), expires, now);
@@ -336,7 +403,10 @@ export async function renewKeyset(dir: string, opts: KeysetChangeOptions & { exp
   const current = loadCurrent(dir, opts);
   const expires = newExpiry(current.keyset, opts, now);
   if (parseIsoWithOffset(expires, "--expires").getTime() <= parseIsoWithOffset(current.keyset.expires, "keyset expires").getTime()) {
-    throw new PrepcastError("CONFIG_INVALID", `--expires ${expires} is not later than the current expiry ${current.keyset.expires}`, { where: "--expires", hint: "renewing extends the expiry: give a later date" });
+    throw new PrepcastError("CONFIG_INVALID", `--expires ${expires} is not later than the current expiry ${current.keyset.expires}`, {
+      where: "--expires",
+      hint: "renewing extends the expiry: give a later date",
+    });
   }
   const next = signNext(current, publicKeysOf(current.keyset.keys), expires, now);
   await writeKeyset(dir, next);

@@ -52,8 +52,10 @@ const keysetSchema = z
     if (Date.parse(ks.expires) <= Date.parse(ks.createdAt)) ctx.addIssue({ code: "custom", path: ["expires"], message: "must be later than createdAt" });
     ks.keys.forEach((k, i) => {
       const bytes = decodeBase64Strict(k.public, PUBLIC_KEY_LENGTH);
-      if (bytes && keyIdOf(bytes) !== k.keyid) ctx.addIssue({ code: "custom", path: ["keys", i, "keyid"], message: "is not the SHA-256 of the key's public bytes" });
-      if (i > 0 && !(ks.keys[i - 1]!.keyid < k.keyid)) ctx.addIssue({ code: "custom", path: ["keys", i, "keyid"], message: "keys must be sorted by keyid without duplicates" });
+      if (bytes && keyIdOf(bytes) !== k.keyid)
+        ctx.addIssue({ code: "custom", path: ["keys", i, "keyid"], message: "is not the SHA-256 of the key's public bytes" });
+      if (i > 0 && !(ks.keys[i - 1]!.keyid < k.keyid))
+        ctx.addIssue({ code: "custom", path: ["keys", i, "keyid"], message: "keys must be sorted by keyid without duplicates" });
     });
   });
 
@@ -68,7 +70,10 @@ export function parseKeyset(bytes: Uint8Array, where = "prepcast/keyset.json"): 
   const parsed = keysetSchema.safeParse(value);
   if (!parsed.success) {
     const { path, message } = zodProblem(parsed.error);
-    throw new PrepcastError("KEYSET_INVALID", `${where}: field ${path} ${message}`, { where: `${where}#${path}`, hint: "regenerate the keyset with the PREPcast tools" });
+    throw new PrepcastError("KEYSET_INVALID", `${where}: field ${path} ${message}`, {
+      where: `${where}#${path}`,
+      hint: "regenerate the keyset with the PREPcast tools",
+    });
   }
   return parsed.data as Keyset;
 }
@@ -115,7 +120,12 @@ export interface VerifyKeysetOptions {
  * have signed the exact bytes, then parse. No expiry or version check (the key tools read an
  * expired keyset to renew it; status shows it as expired).
  */
-export function verifyKeysetSignature(keysetBytes: Uint8Array, sigBytes: Uint8Array, root: RootOfTrust, options: { where?: string; sigWhere?: string; hint?: string } = {}): Keyset {
+export function verifyKeysetSignature(
+  keysetBytes: Uint8Array,
+  sigBytes: Uint8Array,
+  root: RootOfTrust,
+  options: { where?: string; sigWhere?: string; hint?: string } = {},
+): Keyset {
   const where = options.where ?? "prepcast/keyset.json";
   const sigWhere = options.sigWhere ?? "prepcast/keyset.sig";
   verifyThreshold("keyset", keysetBytes, sigBytes, trustRootOf(root), { where, sigWhere, ...(options.hint !== undefined ? { hint: options.hint } : {}) });

@@ -43,7 +43,8 @@ export interface FinalCut {
 export function retractionReasonProblem(reason: string): string | undefined {
   if (reason.length === 0) return "must say why the cut goes back in time";
   if (reason.length > MAX_RETRACTION_REASON) return `must have at most ${MAX_RETRACTION_REASON} characters`;
-  if (reason.trim() !== reason || [...reason].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return "must be one line of text without leading or trailing spaces";
+  if (reason.trim() !== reason || [...reason].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+    return "must be one line of text without leading or trailing spaces";
   return undefined;
 }
 
@@ -114,8 +115,14 @@ const manifestSchema = z
     if (Date.parse(m.expires) <= Date.parse(m.notBefore)) ctx.addIssue({ code: "custom", path: ["expires"], message: "must be later than notBefore" });
     if (m.final !== undefined) {
       const until = Date.parse(m.final.publishUntil);
-      if (until <= Date.parse(m.corte)) ctx.addIssue({ code: "custom", path: ["final", "publishUntil"], message: `must be later than the cut's corte (${m.corte})` });
-      if (until > Date.parse(m.expires)) ctx.addIssue({ code: "custom", path: ["final", "publishUntil"], message: `must not be later than expires (${m.expires}): the final cut has to stay valid until the end of publication` });
+      if (until <= Date.parse(m.corte))
+        ctx.addIssue({ code: "custom", path: ["final", "publishUntil"], message: `must be later than the cut's corte (${m.corte})` });
+      if (until > Date.parse(m.expires))
+        ctx.addIssue({
+          code: "custom",
+          path: ["final", "publishUntil"],
+          message: `must not be later than expires (${m.expires}): the final cut has to stay valid until the end of publication`,
+        });
     }
   });
 
@@ -124,7 +131,10 @@ function where(base: string, path: ReadonlyArray<PropertyKey>): string {
 }
 
 function invalid(at: string, message: string): PrepcastError {
-  return new PrepcastError("MANIFEST_INVALID", `${at}: ${message}`, { where: at, hint: "repack the cut with `prep-publisher pack`; never edit a signed manifest by hand" });
+  return new PrepcastError("MANIFEST_INVALID", `${at}: ${message}`, {
+    where: at,
+    hint: "repack the cut with `prep-publisher pack`; never edit a signed manifest by hand",
+  });
 }
 
 /**
@@ -147,11 +157,17 @@ export function parseManifest(bytes: Uint8Array, base = "prepcast/manifest.json"
     const at = `${base}#files.${i}.path`;
     const problem = sitePathProblem(f.path);
     if (problem !== undefined) {
-      throw new PrepcastError("PATH_UNSAFE", `${at}: path ${JSON.stringify(f.path)} ${problem}`, { where: at, hint: "rename the file in the cut directory so that its path follows the site path rules, then pack again" });
+      throw new PrepcastError("PATH_UNSAFE", `${at}: path ${JSON.stringify(f.path)} ${problem}`, {
+        where: at,
+        hint: "rename the file in the cut directory so that its path follows the site path rules, then pack again",
+      });
     }
     const current = Buffer.from(f.path, "utf8");
     if (previous !== undefined && Buffer.compare(previous, current) >= 0) {
-      throw invalid(at, `files must be sorted by the UTF-8 bytes of their path without duplicates, but ${JSON.stringify(f.path)} follows ${JSON.stringify(previous.toString("utf8"))}`);
+      throw invalid(
+        at,
+        `files must be sorted by the UTF-8 bytes of their path without duplicates, but ${JSON.stringify(f.path)} follows ${JSON.stringify(previous.toString("utf8"))}`,
+      );
     }
     previous = current;
     total += f.size;

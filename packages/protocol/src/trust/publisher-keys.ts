@@ -110,7 +110,8 @@ export function initPublisherKeys(dir: string, options: InitPublisherKeysOptions
   const roots = Array.from({ length: set?.n ?? 1 }, () => generateKeyPair());
   const rootKeyFiles = set === undefined ? [file(PUBLISHER_KEY_FILES.rootKey)] : roots.map((_, i) => file(rootKeyFileName(i + 1)));
   for (const f of rootKeyFiles) {
-    if (fs.existsSync(f)) throw new PrepcastError("KEY_FILE_INVALID", `${f} already exists; refusing to replace keys`, { where: f, hint: "use a new, empty directory" });
+    if (fs.existsSync(f))
+      throw new PrepcastError("KEY_FILE_INVALID", `${f} already exists; refusing to replace keys`, { where: f, hint: "use a new, empty directory" });
   }
   const rootKeyIds = roots.map((kp, i) => writeSecretKeyFile(rootKeyFiles[i]!, kp));
   const signers = roots.map((kp, i) => ({ secretKey: kp.secretKey, keyid: rootKeyIds[i]! }));
@@ -147,14 +148,22 @@ export function initPublisherKeys(dir: string, options: InitPublisherKeysOptions
 /** n and m of `init --root-keys n --threshold m`, or undefined for the single root.key. */
 function rootSetShape(options: InitPublisherKeysOptions): { n: number; m: number } | undefined {
   if (options.rootKeys === undefined) {
-    if (options.threshold !== undefined) throw new PrepcastError("CONFIG_INVALID", "--threshold needs --root-keys", { where: "--threshold", hint: "e.g. --root-keys 3 --threshold 2: three root keys, any two of which sign" });
+    if (options.threshold !== undefined)
+      throw new PrepcastError("CONFIG_INVALID", "--threshold needs --root-keys", {
+        where: "--threshold",
+        hint: "e.g. --root-keys 3 --threshold 2: three root keys, any two of which sign",
+      });
     return undefined;
   }
   const n = options.rootKeys;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_ROOT_KEYS) throw new PrepcastError("CONFIG_INVALID", `--root-keys ${n} is not an integer between 1 and ${MAX_ROOT_KEYS}`, { where: "--root-keys" });
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ROOT_KEYS)
+    throw new PrepcastError("CONFIG_INVALID", `--root-keys ${n} is not an integer between 1 and ${MAX_ROOT_KEYS}`, { where: "--root-keys" });
   const m = options.threshold ?? Math.floor(n / 2) + 1;
   if (!Number.isInteger(m) || m < 1 || m > n) {
-    throw new PrepcastError("CONFIG_INVALID", `--threshold ${m} is not an integer between 1 and the ${n} root keys`, { where: "--threshold", hint: "the threshold is how many of the root key holders must sign; it cannot exceed --root-keys" });
+    throw new PrepcastError("CONFIG_INVALID", `--threshold ${m} is not an integer between 1 and the ${n} root keys`, {
+      where: "--threshold",
+      hint: "the threshold is how many of the root key holders must sign; it cannot exceed --root-keys",
+    });
   }
   return { n, m };
 }
@@ -190,7 +199,10 @@ export function loadPublisherSigningMaterial(dir: string, now: Date = new Date()
   const keyset = readDoc(PUBLISHER_KEY_FILES.keyset);
   const keysetSig = readDoc(PUBLISHER_KEY_FILES.keysetSig);
   const root = readKeysDirRoot(dir);
-  const parsed = root !== undefined ? verifyKeyset(keyset, keysetSig, root.root, { now, where: file(PUBLISHER_KEY_FILES.keyset) }) : parseKeyset(keyset, file(PUBLISHER_KEY_FILES.keyset));
+  const parsed =
+    root !== undefined
+      ? verifyKeyset(keyset, keysetSig, root.root, { now, where: file(PUBLISHER_KEY_FILES.keyset) })
+      : parseKeyset(keyset, file(PUBLISHER_KEY_FILES.keyset));
   if (!parsed.keys.some((k) => k.keyid === signingKey.keyid)) {
     throw new PrepcastError("KEY_UNKNOWN", `signing key ${signingKey.keyid} is not listed in ${file(PUBLISHER_KEY_FILES.keyset)}`, {
       where: file(PUBLISHER_KEY_FILES.signingKey),

@@ -27,7 +27,10 @@ const staffMember = z.strictObject({
   name: text(200),
   role: text(200),
   phone: z.string().regex(/^\+?[0-9][0-9 ().-]{6,24}$/, "must be a telephone number (digits, spaces, + ( ) . -), e.g. +52 228 842 1700"),
-  email: z.string().max(254).regex(/^[^\s@<>"]+@[^\s@<>"]+\.[A-Za-z]{2,}$/, "must be an email address, e.g. soporte@uv.mx"),
+  email: z
+    .string()
+    .max(254)
+    .regex(/^[^\s@<>"]+@[^\s@<>"]+\.[A-Za-z]{2,}$/, "must be an email address, e.g. soporte@uv.mx"),
 });
 export type StaffMember = z.infer<typeof staffMember>;
 
@@ -41,15 +44,22 @@ const RegistrationSchema = z
     address: z.string().min(1).max(300),
     tlsFingerprint: z.string().regex(/^[0-9a-f]{64}$/, "must be the SHA-256 of the receiver's push certificate (64 lower-case hex digits)"),
     identityPublicKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, "must be the base64 of a 32-byte Ed25519 public key"),
-    publicUrl: z.string().url().regex(/^https?:\/\//, "must be an http(s) URL").max(500),
+    publicUrl: z
+      .string()
+      .url()
+      .regex(/^https?:\/\//, "must be an http(s) URL")
+      .max(500),
     staff: z.array(staffMember).min(1, "name at least one person of the technical staff (the call asks for them)").max(20),
     logo: z.string().max(MAX_REGISTRATION_LOGO_BYTES).nullable(),
     signedAt: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, "must be ISO 8601 with an offset"),
   })
   .superRefine((r, ctx) => {
-    if (r.transport === "grpc" && !/^(\[[0-9a-fA-F:.]+\]|[^:[\]\s/]+):\d{1,5}$/.test(r.address)) ctx.addIssue({ code: "custom", path: ["address"], message: "must be HOST:PORT of the push port for transport grpc" });
-    if (r.transport === "websocket" && !/^wss:\/\/[^\s]+$/.test(r.address)) ctx.addIssue({ code: "custom", path: ["address"], message: "must be a wss:// URL for transport websocket" });
-    if (r.logo !== null && Buffer.byteLength(r.logo, "utf8") > MAX_REGISTRATION_LOGO_BYTES) ctx.addIssue({ code: "custom", path: ["logo"], message: `is more than ${MAX_REGISTRATION_LOGO_BYTES} bytes` });
+    if (r.transport === "grpc" && !/^(\[[0-9a-fA-F:.]+\]|[^:[\]\s/]+):\d{1,5}$/.test(r.address))
+      ctx.addIssue({ code: "custom", path: ["address"], message: "must be HOST:PORT of the push port for transport grpc" });
+    if (r.transport === "websocket" && !/^wss:\/\/[^\s]+$/.test(r.address))
+      ctx.addIssue({ code: "custom", path: ["address"], message: "must be a wss:// URL for transport websocket" });
+    if (r.logo !== null && Buffer.byteLength(r.logo, "utf8") > MAX_REGISTRATION_LOGO_BYTES)
+      ctx.addIssue({ code: "custom", path: ["logo"], message: `is more than ${MAX_REGISTRATION_LOGO_BYTES} bytes` });
   });
 export type Registration = z.infer<typeof RegistrationSchema>;
 
@@ -59,7 +69,11 @@ const envelopeSchema = z.strictObject({
   signature: z.strictObject({ keyid: z.string(), sig: z.string() }),
 });
 
-function invalid(where: string, what: string, hint = "ask the difusor for a new file (`prep-receiver register`); do not edit it by hand: the signature covers every byte"): PrepcastError {
+function invalid(
+  where: string,
+  what: string,
+  hint = "ask the difusor for a new file (`prep-receiver register`); do not edit it by hand: the signature covers every byte",
+): PrepcastError {
   return new PrepcastError("REGISTRATION_INVALID", `${where}: ${what}`, { where, hint });
 }
 
@@ -71,9 +85,15 @@ function problems(error: z.ZodError): string {
 export function signRegistration(fields: Omit<Registration, "format" | "signedAt"> & { signedAt?: string }, secretKey: Uint8Array): Buffer {
   const doc = { ...fields, format: REGISTRATION_FORMAT, signedAt: fields.signedAt ?? new Date().toISOString() };
   const parsed = RegistrationSchema.safeParse(doc);
-  if (!parsed.success) throw new PrepcastError("REGISTRATION_INVALID", `the registration is not valid: ${problems(parsed.error)}`, { hint: "fix the option named in the message" });
+  if (!parsed.success)
+    throw new PrepcastError("REGISTRATION_INVALID", `the registration is not valid: ${problems(parsed.error)}`, {
+      hint: "fix the option named in the message",
+    });
   const publicKey = secretKey.subarray(32, 64);
-  if (encodeBase64(publicKey) !== parsed.data.identityPublicKey) throw new PrepcastError("REGISTRATION_INVALID", "identityPublicKey is not the public key of the identity key signing the registration", { where: "identityPublicKey" });
+  if (encodeBase64(publicKey) !== parsed.data.identityPublicKey)
+    throw new PrepcastError("REGISTRATION_INVALID", "identityPublicKey is not the public key of the identity key signing the registration", {
+      where: "identityPublicKey",
+    });
   const document = canonicalBytes(parsed.data);
   const signature: SigFile = signDocument("registration", document, secretKey, keyIdOf(publicKey));
   return canonicalBytes({ format: SIGNED_REGISTRATION_FORMAT, document: document.toString("utf8"), signature });
@@ -96,7 +116,10 @@ export function readRegistrationFile(file: string, hint: string): Buffer {
     return readBoundedFd(fd, MAX_REGISTRATION_BYTES, (problem, size) =>
       problem === "not-a-file"
         ? new PrepcastError("REGISTRATION_INVALID", `${file} is not a regular file`, { where: file })
-        : new PrepcastError("REGISTRATION_INVALID", `${file} is ${size} bytes, more than the ${MAX_REGISTRATION_BYTES} a registration may have`, { where: file, hint }),
+        : new PrepcastError("REGISTRATION_INVALID", `${file} is ${size} bytes, more than the ${MAX_REGISTRATION_BYTES} a registration may have`, {
+            where: file,
+            hint,
+          }),
     );
   } finally {
     fs.closeSync(fd);
@@ -135,7 +158,10 @@ export function verifyRegistration(bytes: Uint8Array, where: string): VerifiedRe
     verifyDocument("registration", documentBytes, envelope.data.signature as SigFile, publicKey, `${where}: signature`);
   } catch (e) {
     const err = e as PrepcastError;
-    throw new PrepcastError(err.code, `${where}: ${err.message}`, { where: `${where}: signature`, hint: "the file was altered after the difusor signed it, or signed by another key: do not add it; ask the difusor for a new one (`prep-receiver register`)" });
+    throw new PrepcastError(err.code, `${where}: ${err.message}`, {
+      where: `${where}: signature`,
+      hint: "the file was altered after the difusor signed it, or signed by another key: do not add it; ask the difusor for a new one (`prep-receiver register`)",
+    });
   }
   const parsed = RegistrationSchema.safeParse(doc);
   if (!parsed.success) throw invalid(where, `its document is not a valid ${REGISTRATION_FORMAT}: ${problems(parsed.error)}`);

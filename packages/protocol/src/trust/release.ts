@@ -71,7 +71,10 @@ export function readReleasePublicKey(file: string): PublicKeyInfo {
     if (key.asymmetricKeyType !== "ed25519") throw new Error(`it is a ${key.asymmetricKeyType} key, not Ed25519`);
     der = key.export({ format: "der", type: "spki" });
   } catch (e) {
-    throw new PrepcastError("KEY_FILE_INVALID", `key file ${file} is not an Ed25519 PEM public key: ${(e as Error).message}`, { where: file, hint: "use the release.pub or release.pem the OPLE published with its release key fingerprint" });
+    throw new PrepcastError("KEY_FILE_INVALID", `key file ${file} is not an Ed25519 PEM public key: ${(e as Error).message}`, {
+      where: file,
+      hint: "use the release.pub or release.pem the OPLE published with its release key fingerprint",
+    });
   }
   const publicKey = new Uint8Array(der.subarray(SPKI_ED25519_PREFIX.length));
   return { publicKey, keyid: keyIdOf(publicKey) };
@@ -81,7 +84,8 @@ export function readReleasePublicKey(file: string): PublicKeyInfo {
 export function signRelease(dir: string, names: string[], key: SecretKeyInfo): VerifiedRelease {
   const files: ReleaseFile[] = [];
   for (const name of [...names].sort()) {
-    if (!RELEASE_NAME.test(name) || name === RELEASE_SUMS || name === RELEASE_SIG) throw releaseError(`cannot release a file named ${JSON.stringify(name)}`, name, "release files are plain names: letters, digits, . _ + -");
+    if (!RELEASE_NAME.test(name) || name === RELEASE_SUMS || name === RELEASE_SIG)
+      throw releaseError(`cannot release a file named ${JSON.stringify(name)}`, name, "release files are plain names: letters, digits, . _ + -");
     const file = path.join(dir, name);
     files.push({ name, sha256: hashFile(file), size: fs.statSync(file).size });
   }
@@ -98,7 +102,8 @@ function readBounded(file: string, max: number, what: string, hint: string): Buf
   try {
     st = fs.lstatSync(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw releaseError(`${file} does not exist: a release directory holds ${RELEASE_SUMS} and ${RELEASE_SIG} beside its files`, file, hint);
+    if ((e as NodeJS.ErrnoException).code === "ENOENT")
+      throw releaseError(`${file} does not exist: a release directory holds ${RELEASE_SUMS} and ${RELEASE_SIG} beside its files`, file, hint);
     throw releaseError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, file, hint);
   }
   if (!st.isFile()) throw releaseError(`${file} is not a regular file`, file, hint);
@@ -127,30 +132,41 @@ export function verifyRelease(dir: string, key: PublicKeyInfo, options: { requir
     verifyDocument("release", sums, sig, key.publicKey, sigWhere);
   } catch (e) {
     const err = e as PrepcastError;
-    throw new PrepcastError(err.code, `${RELEASE_SUMS} is not signed by the release key ${key.keyid}: ${err.message}`, { where: sigWhere, hint: `check that you hold the OPLE's release key (its fingerprint is ${sha256Hex(key.publicKey).slice(0, 16)}…); otherwise ${fetchAgain}`, cause: e });
+    throw new PrepcastError(err.code, `${RELEASE_SUMS} is not signed by the release key ${key.keyid}: ${err.message}`, {
+      where: sigWhere,
+      hint: `check that you hold the OPLE's release key (its fingerprint is ${sha256Hex(key.publicKey).slice(0, 16)}…); otherwise ${fetchAgain}`,
+      cause: e,
+    });
   }
   const text = sums.toString("utf8");
   if (!text.endsWith("\n")) throw releaseError(`${RELEASE_SUMS} does not end with a newline`, path.join(dir, RELEASE_SUMS), fetchAgain);
   const files: ReleaseFile[] = [];
   const absent: string[] = [];
   const seen = new Set<string>();
-  text.slice(0, -1).split("\n").forEach((line, i) => {
-    const where = `${path.join(dir, RELEASE_SUMS)}:${i + 1}`;
-    const m = SUMS_LINE.exec(line);
-    if (!m || !RELEASE_NAME.test(m[2]!) || m[2] === RELEASE_SUMS || m[2] === RELEASE_SIG) throw releaseError(`line ${i + 1} of ${RELEASE_SUMS} is not "<sha256>  <file name>"`, where, fetchAgain);
-    if (seen.has(m[2]!)) throw releaseError(`${RELEASE_SUMS} lists ${m[2]} twice`, where, fetchAgain);
-    seen.add(m[2]!);
-    const file = path.join(dir, m[2]!);
-    if (!fs.existsSync(file)) {
-      if (options.requireAll) throw releaseError(`${m[2]} is listed in ${RELEASE_SUMS} but missing from ${dir}`, file, "copy every file of the release into one directory");
-      absent.push(m[2]!);
-      return;
-    }
-    const actual = hashFile(file);
-    if (actual !== m[1]) throw new PrepcastError("HASH_MISMATCH", `${m[2]} has SHA-256 ${actual}, the signed ${RELEASE_SUMS} says ${m[1]}`, { where: file, hint: fetchAgain });
-    files.push({ name: m[2]!, sha256: actual, size: fs.statSync(file).size });
-  });
-  if (files.length === 0) throw releaseError(`none of the files ${RELEASE_SUMS} lists is in ${dir}`, dir, "copy the release files you were given next to SHA256SUMS");
+  text
+    .slice(0, -1)
+    .split("\n")
+    .forEach((line, i) => {
+      const where = `${path.join(dir, RELEASE_SUMS)}:${i + 1}`;
+      const m = SUMS_LINE.exec(line);
+      if (!m || !RELEASE_NAME.test(m[2]!) || m[2] === RELEASE_SUMS || m[2] === RELEASE_SIG)
+        throw releaseError(`line ${i + 1} of ${RELEASE_SUMS} is not "<sha256>  <file name>"`, where, fetchAgain);
+      if (seen.has(m[2]!)) throw releaseError(`${RELEASE_SUMS} lists ${m[2]} twice`, where, fetchAgain);
+      seen.add(m[2]!);
+      const file = path.join(dir, m[2]!);
+      if (!fs.existsSync(file)) {
+        if (options.requireAll)
+          throw releaseError(`${m[2]} is listed in ${RELEASE_SUMS} but missing from ${dir}`, file, "copy every file of the release into one directory");
+        absent.push(m[2]!);
+        return;
+      }
+      const actual = hashFile(file);
+      if (actual !== m[1])
+        throw new PrepcastError("HASH_MISMATCH", `${m[2]} has SHA-256 ${actual}, the signed ${RELEASE_SUMS} says ${m[1]}`, { where: file, hint: fetchAgain });
+      files.push({ name: m[2]!, sha256: actual, size: fs.statSync(file).size });
+    });
+  if (files.length === 0)
+    throw releaseError(`none of the files ${RELEASE_SUMS} lists is in ${dir}`, dir, "copy the release files you were given next to SHA256SUMS");
   const unlisted = fs
     .readdirSync(dir)
     .filter((n) => !seen.has(n) && n !== RELEASE_SUMS && n !== RELEASE_SIG)

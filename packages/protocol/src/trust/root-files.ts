@@ -21,14 +21,27 @@ function readBounded(file: string, flag: string): Buffer {
     fd = fs.openSync(file, fs.constants.O_RDONLY);
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
-    throw new PrepcastError("KEY_FILE_INVALID", `${flag} ${file}: ${missing ? "no such file" : `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`}`, {
-      where: flag,
-      cause: e,
-      hint: "root.pub (one root key), or root.json with root.sig beside it (a root set), is the OPLE's root: get it from the OPLE (and check its fingerprints with them by a second channel), then pass its path",
-    });
+    throw new PrepcastError(
+      "KEY_FILE_INVALID",
+      `${flag} ${file}: ${missing ? "no such file" : `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`}`,
+      {
+        where: flag,
+        cause: e,
+        hint: "root.pub (one root key), or root.json with root.sig beside it (a root set), is the OPLE's root: get it from the OPLE (and check its fingerprints with them by a second channel), then pass its path",
+      },
+    );
   }
   try {
-    return readBoundedFd(fd, MAX_ROOT_FILE_BYTES, (problem, size) => new PrepcastError("KEY_FILE_INVALID", `${flag} ${file}: ${problem === "not-a-file" ? "is not a regular file" : `is ${size} bytes; a root file is under ${MAX_ROOT_FILE_BYTES}`}`, { where: flag }));
+    return readBoundedFd(
+      fd,
+      MAX_ROOT_FILE_BYTES,
+      (problem, size) =>
+        new PrepcastError(
+          "KEY_FILE_INVALID",
+          `${flag} ${file}: ${problem === "not-a-file" ? "is not a regular file" : `is ${size} bytes; a root file is under ${MAX_ROOT_FILE_BYTES}`}`,
+          { where: flag },
+        ),
+    );
   } finally {
     fs.closeSync(fd);
   }

@@ -45,27 +45,41 @@ export function rootSigners(root: TrustRoot, files: string[], rootFile: string):
   for (const f of files) {
     const key = readSecretKeyFile(f);
     if (!root.keys.some((k) => k.keyid === key.keyid)) {
-      throw new PrepcastError("KEY_UNKNOWN", `${f} is key ${key.keyid}, which is not one of the ${root.keys.length} root keys of root version ${root.version} in ${rootFile}`, { where: f, hint: "bring the root keys of the current root (their fingerprints are in the minutes)" });
+      throw new PrepcastError(
+        "KEY_UNKNOWN",
+        `${f} is key ${key.keyid}, which is not one of the ${root.keys.length} root keys of root version ${root.version} in ${rootFile}`,
+        { where: f, hint: "bring the root keys of the current root (their fingerprints are in the minutes)" },
+      );
     }
     signers.set(key.keyid, key);
   }
   if (signers.size < root.threshold) {
-    throw new PrepcastError("SIGNATURE_THRESHOLD", `root version ${root.version} needs ${root.threshold} of its ${root.keys.length} root keys to sign; ${signers.size} distinct key(s) given${signers.size ? ` (${[...signers.keys()].join(", ")})` : ""}`, {
-      where: "--root-key",
-      hint: `${root.threshold - signers.size} more official(s) must bring their root key: pass --root-key FILE once per key; the same key twice counts once`,
-    });
+    throw new PrepcastError(
+      "SIGNATURE_THRESHOLD",
+      `root version ${root.version} needs ${root.threshold} of its ${root.keys.length} root keys to sign; ${signers.size} distinct key(s) given${signers.size ? ` (${[...signers.keys()].join(", ")})` : ""}`,
+      {
+        where: "--root-key",
+        hint: `${root.threshold - signers.size} more official(s) must bring their root key: pass --root-key FILE once per key; the same key twice counts once`,
+      },
+    );
   }
   return [...signers.values()];
 }
 
 export async function rotateRoot(dir: string, opts: RootRotateOptions): Promise<RootRotateResult> {
   const found = readKeysDirRoot(dir);
-  if (found === undefined) throw new PrepcastError("KEY_FILE_INVALID", `${dir} holds neither root.json nor root.pub`, { where: dir, hint: "point --keys at the keys directory of the ceremony" });
+  if (found === undefined)
+    throw new PrepcastError("KEY_FILE_INVALID", `${dir} holds neither root.json nor root.pub`, {
+      where: dir,
+      hint: "point --keys at the keys directory of the ceremony",
+    });
   const current = trustRootOf(found.root);
   const n = opts.rootKeys;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_ROOT_KEYS) throw new PrepcastError("CONFIG_INVALID", `--root-keys ${n} is not an integer between 1 and ${MAX_ROOT_KEYS}`, { where: "--root-keys" });
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ROOT_KEYS)
+    throw new PrepcastError("CONFIG_INVALID", `--root-keys ${n} is not an integer between 1 and ${MAX_ROOT_KEYS}`, { where: "--root-keys" });
   const m = opts.threshold ?? Math.floor(n / 2) + 1;
-  if (!Number.isInteger(m) || m < 1 || m > n) throw new PrepcastError("CONFIG_INVALID", `--threshold ${m} is not an integer between 1 and the ${n} root keys`, { where: "--threshold" });
+  if (!Number.isInteger(m) || m < 1 || m > n)
+    throw new PrepcastError("CONFIG_INVALID", `--threshold ${m} is not an integer between 1 and the ${n} root keys`, { where: "--threshold" });
   const previous = rootSigners(current, opts.rootKeyFiles, found.file);
   const keysetFile = path.join(dir, PUBLISHER_KEY_FILES.keyset);
   const keyset = fs.readFileSync(keysetFile);
@@ -74,13 +88,27 @@ export async function rotateRoot(dir: string, opts: RootRotateOptions): Promise<
   const version = current.version + 1;
   const fresh = Array.from({ length: n }, () => generateKeyPair());
   const files = fresh.map((_, i) => path.join(dir, `root-v${version}-${i + 1}.key`));
-  for (const f of files) if (fs.existsSync(f)) throw new PrepcastError("KEY_FILE_INVALID", `${f} already exists; refusing to replace it`, { where: f, hint: "move it aside: it may be a root key of an interrupted rotation" });
-  const bytes = createRoot({ version, threshold: m, publicKeys: fresh.map((k) => k.publicKey), ...(opts.expires !== undefined ? { expires: opts.expires } : {}) });
+  for (const f of files)
+    if (fs.existsSync(f))
+      throw new PrepcastError("KEY_FILE_INVALID", `${f} already exists; refusing to replace it`, {
+        where: f,
+        hint: "move it aside: it may be a root key of an interrupted rotation",
+      });
+  const bytes = createRoot({
+    version,
+    threshold: m,
+    publicKeys: fresh.map((k) => k.publicKey),
+    ...(opts.expires !== undefined ? { expires: opts.expires } : {}),
+  });
   const newSigners = fresh.map((kp) => ({ secretKey: kp.secretKey, keyid: writeSecretKeyFile(files[fresh.indexOf(kp)]!, kp) }));
   fresh.forEach((kp, i) => writePublicKeyFile(files[i]!.replace(/\.key$/, ".pub"), kp.publicKey));
   const sig = signWithKeys("root", bytes, [...previous, ...newSigners]);
   // what every receiver will do with it, done here first with the same code
-  const next = verifyRootUpdate(current, bytes, sig, { ...(opts.now !== undefined ? { now: opts.now } : {}), where: "new root.json", sigWhere: "new root.sig" })!;
+  const next = verifyRootUpdate(current, bytes, sig, {
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
+    where: "new root.json",
+    sigWhere: "new root.sig",
+  })!;
   const keysetSig = signWithKeys("keyset", keyset, newSigners);
   verifyKeysetSignature(keyset, keysetSig, next, { where: "re-signed keyset" });
 

@@ -21,7 +21,15 @@ export function pinnedRootRecord(root: TrustRoot): PinnedRootRecord {
 /** True when `v` has the shape of a PinnedRootRecord (state.json is checked with it). */
 export function isPinnedRootRecord(v: unknown): v is PinnedRootRecord {
   const r = v as PinnedRootRecord;
-  return r !== null && typeof r === "object" && Number.isInteger(r.version) && typeof r.root === "string" && typeof r.rootSig === "string" && decodeBase64Strict(r.root) !== undefined && decodeBase64Strict(r.rootSig) !== undefined;
+  return (
+    r !== null &&
+    typeof r === "object" &&
+    Number.isInteger(r.version) &&
+    typeof r.root === "string" &&
+    typeof r.rootSig === "string" &&
+    decodeBase64Strict(r.root) !== undefined &&
+    decodeBase64Strict(r.rootSig) !== undefined
+  );
 }
 
 /**
@@ -73,10 +81,14 @@ export function verifyRootUpdate(pinned: TrustRoot, rootBytes: Buffer, rootSig: 
 }
 
 function untrusted(version: number, pinned: TrustRoot, why: string, cause: unknown): PrepcastError {
-  return new PrepcastError("ROOT_UNTRUSTED", `root version ${version} is not signed by the threshold of the pinned root version ${pinned.version} (${pinned.threshold} of ${pinned.keys.length}) and of itself: ${why}`, {
-    where: "prepcast/root.sig",
-    cause,
-    hint: "a new root must be signed by the holders of the current root keys (prep-publisher keys root-rotate); if the OPLE rotated more than once since this receiver last heard from it, pin the OPLE's current root.json by hand after checking its fingerprints",
-    ...(cause instanceof PrepcastError && cause.details ? { details: cause.details } : {}),
-  });
+  return new PrepcastError(
+    "ROOT_UNTRUSTED",
+    `root version ${version} is not signed by the threshold of the pinned root version ${pinned.version} (${pinned.threshold} of ${pinned.keys.length}) and of itself: ${why}`,
+    {
+      where: "prepcast/root.sig",
+      cause,
+      hint: "a new root must be signed by the holders of the current root keys (prep-publisher keys root-rotate); if the OPLE rotated more than once since this receiver last heard from it, pin the OPLE's current root.json by hand after checking its fingerprints",
+      ...(cause instanceof PrepcastError && cause.details ? { details: cause.details } : {}),
+    },
+  );
 }

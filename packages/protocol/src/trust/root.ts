@@ -78,11 +78,14 @@ const rootSchema = z
       .optional(),
   })
   .superRefine((r, ctx) => {
-    if (r.threshold > r.keys.length) ctx.addIssue({ code: "custom", path: ["threshold"], message: `is ${r.threshold}, more than the ${r.keys.length} root key(s) listed` });
+    if (r.threshold > r.keys.length)
+      ctx.addIssue({ code: "custom", path: ["threshold"], message: `is ${r.threshold}, more than the ${r.keys.length} root key(s) listed` });
     r.keys.forEach((k, i) => {
       const bytes = decodeBase64Strict(k.public, PUBLIC_KEY_LENGTH);
-      if (bytes && keyIdOf(bytes) !== k.keyid) ctx.addIssue({ code: "custom", path: ["keys", i, "keyid"], message: "is not the SHA-256 of the key's public bytes" });
-      if (i > 0 && !(r.keys[i - 1]!.keyid < k.keyid)) ctx.addIssue({ code: "custom", path: ["keys", i, "keyid"], message: "keys must be sorted by keyid without duplicates" });
+      if (bytes && keyIdOf(bytes) !== k.keyid)
+        ctx.addIssue({ code: "custom", path: ["keys", i, "keyid"], message: "is not the SHA-256 of the key's public bytes" });
+      if (i > 0 && !(r.keys[i - 1]!.keyid < k.keyid))
+        ctx.addIssue({ code: "custom", path: ["keys", i, "keyid"], message: "keys must be sorted by keyid without duplicates" });
     });
   });
 
@@ -92,7 +95,10 @@ export function parseRoot(bytes: Uint8Array, where = "root.json"): RootDocument 
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const at = issue && issue.path.length ? issue.path.join(".") : "(top level)";
-    throw new PrepcastError("ROOT_INVALID", `${where}: field ${at} ${issue?.message ?? "unexpected shape"}`, { where: `${where}#${at}`, hint: "regenerate the root document with the PREPcast tools (prep-publisher init --root-keys, keys root-rotate)" });
+    throw new PrepcastError("ROOT_INVALID", `${where}: field ${at} ${issue?.message ?? "unexpected shape"}`, {
+      where: `${where}#${at}`,
+      hint: "regenerate the root document with the PREPcast tools (prep-publisher init --root-keys, keys root-rotate)",
+    });
   }
   return parsed.data as RootDocument;
 }
@@ -108,7 +114,13 @@ export interface CreateRootInput {
 export function createRoot(input: CreateRootInput): Buffer {
   const keys = input.publicKeys.map((pk) => ({ keyid: keyIdOf(pk), public: encodeBase64(pk) }));
   keys.sort((a, b) => (a.keyid < b.keyid ? -1 : a.keyid > b.keyid ? 1 : 0));
-  const doc = { format: ROOT_FORMAT, version: input.version, threshold: input.threshold, keys, ...(input.expires !== undefined ? { expires: toIsoTimestamp(input.expires, "expires") } : {}) };
+  const doc = {
+    format: ROOT_FORMAT,
+    version: input.version,
+    threshold: input.threshold,
+    keys,
+    ...(input.expires !== undefined ? { expires: toIsoTimestamp(input.expires, "expires") } : {}),
+  };
   const bytes = canonicalBytes(doc);
   parseRoot(bytes, "new root");
   return bytes;
@@ -126,7 +138,9 @@ function rootFromDocument(doc: RootDocument, signed?: { root: Buffer; rootSig: B
 
 // ---- threshold signature files ----
 
-const signaturesSchema = z.strictObject({ signatures: z.array(z.unknown()).min(1, "must hold at least one signature").max(MAX_ROOT_KEYS, `must hold at most ${MAX_ROOT_KEYS} signatures`) });
+const signaturesSchema = z.strictObject({
+  signatures: z.array(z.unknown()).min(1, "must hold at least one signature").max(MAX_ROOT_KEYS, `must hold at most ${MAX_ROOT_KEYS} signatures`),
+});
 
 /**
  * Parses a signature file that is either one sig file `{"keyid","sig"}` or, for a threshold,
@@ -143,7 +157,10 @@ export function parseSignatures(bytes: Uint8Array, where: string): SigFile[] {
   const parsed = signaturesSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new PrepcastError("SIGNATURE_MALFORMED", `${where}: field ${issue?.path.join(".") || "(top level)"}: ${issue?.message ?? "unexpected shape"}`, { where, hint: "the signature file is damaged or was not made by PREPcast; obtain it again from the OPLE" });
+    throw new PrepcastError("SIGNATURE_MALFORMED", `${where}: field ${issue?.path.join(".") || "(top level)"}: ${issue?.message ?? "unexpected shape"}`, {
+      where,
+      hint: "the signature file is damaged or was not made by PREPcast; obtain it again from the OPLE",
+    });
   }
   return parsed.data.signatures.map((entry, i) => parseSigFile(canonicalBytes(entry), `${where}#signatures.${i}`));
 }
@@ -198,28 +215,50 @@ export function verifyThreshold(kind: SignedKind, bytes: Uint8Array, sigBytes: U
   if (valid.size >= root.threshold) return [...valid].sort();
   const label = opts.rootLabel ?? "the pinned root";
   const single = root.threshold === 1 && root.keys.length === 1 && root.signed === undefined;
-  const details = { threshold: root.threshold, rootKeys: root.keys.length, valid: [...valid].sort(), invalid: [...invalid].sort(), unknown: [...unknown].sort() };
+  const details = {
+    threshold: root.threshold,
+    rootKeys: root.keys.length,
+    valid: [...valid].sort(),
+    invalid: [...invalid].sort(),
+    unknown: [...unknown].sort(),
+  };
   if (invalid.size > 0) {
     const ids = [...invalid].join(", ");
-    throw new PrepcastError("SIGNATURE_INVALID", single ? `${kind} signature by key ${ids} does not verify over the ${kind} bytes` : `${kind} signature(s) by root key(s) ${ids} do not verify over the ${kind} bytes (${valid.size} valid of the ${root.threshold} needed)`, {
-      where: opts.where,
-      hint: `the ${kind} or its signature was altered after signing (or the signature is malleated); do not use it and obtain it again from the OPLE`,
-      details,
-    });
+    throw new PrepcastError(
+      "SIGNATURE_INVALID",
+      single
+        ? `${kind} signature by key ${ids} does not verify over the ${kind} bytes`
+        : `${kind} signature(s) by root key(s) ${ids} do not verify over the ${kind} bytes (${valid.size} valid of the ${root.threshold} needed)`,
+      {
+        where: opts.where,
+        hint: `the ${kind} or its signature was altered after signing (or the signature is malleated); do not use it and obtain it again from the OPLE`,
+        details,
+      },
+    );
   }
   if (valid.size === 0) {
     const rootIds = root.keys.map((k) => k.keyid).join(", ");
-    throw new PrepcastError("KEY_UNKNOWN", single ? `the ${kind} is signed by key ${[...unknown].join(", ")}, not by the pinned root key ${rootIds}` : `the ${kind} is signed by key(s) ${[...unknown].join(", ")}, none of them a key of ${label} (${rootIds})`, {
-      where: opts.sigWhere,
-      hint: opts.hint ?? "check that --trust names the OPLE's root (root.pub or root.json; compare its fingerprints with the ones the OPLE published)",
-      details,
-    });
+    throw new PrepcastError(
+      "KEY_UNKNOWN",
+      single
+        ? `the ${kind} is signed by key ${[...unknown].join(", ")}, not by the pinned root key ${rootIds}`
+        : `the ${kind} is signed by key(s) ${[...unknown].join(", ")}, none of them a key of ${label} (${rootIds})`,
+      {
+        where: opts.sigWhere,
+        hint: opts.hint ?? "check that --trust names the OPLE's root (root.pub or root.json; compare its fingerprints with the ones the OPLE published)",
+        details,
+      },
+    );
   }
-  throw new PrepcastError("SIGNATURE_THRESHOLD", `the ${kind} has ${valid.size} valid signature(s) by distinct keys of ${label}, ${root.threshold} needed (threshold ${root.threshold} of ${root.keys.length}); signed by ${[...valid].join(", ")}${unknown.size > 0 ? `; ignored, not root keys: ${[...unknown].join(", ")}` : ""}`, {
-    where: opts.sigWhere,
-    hint: `${root.threshold} of the ${root.keys.length} root key holders must each sign (prep-publisher keys … --root-key FILE, once per key); ask the OPLE for a ${kind} with enough signatures`,
-    details,
-  });
+  throw new PrepcastError(
+    "SIGNATURE_THRESHOLD",
+    `the ${kind} has ${valid.size} valid signature(s) by distinct keys of ${label}, ${root.threshold} needed (threshold ${root.threshold} of ${root.keys.length}); signed by ${[...valid].join(", ")}${unknown.size > 0 ? `; ignored, not root keys: ${[...unknown].join(", ")}` : ""}`,
+    {
+      where: opts.sigWhere,
+      hint: `${root.threshold} of the ${root.keys.length} root key holders must each sign (prep-publisher keys … --root-key FILE, once per key); ask the OPLE for a ${kind} with enough signatures`,
+      details,
+    },
+  );
 }
 
 /** Refuses a root whose optional expiry is past (ROOT_EXPIRED). */

@@ -5,9 +5,21 @@ import { PrepcastError } from "../errors";
 import { KEY_ID_PATTERN, decodeBase64Strict, encodeBase64, keyIdOf, type KeyId } from "./keys";
 
 /** What a signature is about. The kind is part of the signed message, so a signature made for one kind never verifies as another. */
-export type SignedKind = "keyset" | "manifest" | "receipt" | "notice" | "auth-publisher" | "auth-receiver" | "release" | "registration" | "notification" | "root";
+export type SignedKind =
+  "keyset" | "manifest" | "receipt" | "notice" | "auth-publisher" | "auth-receiver" | "release" | "registration" | "notification" | "root";
 
-export const SIGNED_KINDS: readonly SignedKind[] = ["keyset", "manifest", "receipt", "notice", "auth-publisher", "auth-receiver", "release", "registration", "notification", "root"];
+export const SIGNED_KINDS: readonly SignedKind[] = [
+  "keyset",
+  "manifest",
+  "receipt",
+  "notice",
+  "auth-publisher",
+  "auth-receiver",
+  "release",
+  "registration",
+  "notification",
+  "root",
+];
 
 /** Contents of a `.sig` file: `{"keyid":"<hex>","sig":"<base64 of 64 bytes>"}`. */
 export interface SigFile {
@@ -24,7 +36,10 @@ export function signedMessage(kind: SignedKind, bytes: Uint8Array): Buffer {
 /** Signs `bytes` as a document of `kind`. */
 export function signDocument(kind: SignedKind, bytes: Uint8Array, secretKey: Uint8Array, keyid: KeyId): SigFile {
   if (!KEY_ID_PATTERN.test(keyid)) throw new PrepcastError("KEY_FILE_INVALID", `key id ${JSON.stringify(keyid)} is not 64 lower-case hex digits`);
-  if (keyIdOf(secretKey.subarray(32, 64)) !== keyid) throw new PrepcastError("KEY_FILE_INVALID", `key id ${keyid} does not belong to the secret key used to sign`, { hint: "load the key pair with readSecretKeyFile and pass its keyid" });
+  if (keyIdOf(secretKey.subarray(32, 64)) !== keyid)
+    throw new PrepcastError("KEY_FILE_INVALID", `key id ${keyid} does not belong to the secret key used to sign`, {
+      hint: "load the key pair with readSecretKeyFile and pass its keyid",
+    });
   return { keyid, sig: encodeBase64(signDetached(signedMessage(kind, bytes), secretKey)) };
 }
 
@@ -39,7 +54,10 @@ const sigFileSchema = z.strictObject({
 });
 
 function malformed(where: string, what: string): PrepcastError {
-  return new PrepcastError("SIGNATURE_MALFORMED", `${where}: ${what}`, { where, hint: "the signature file is damaged or was not made by PREPcast; obtain the package again from the OPLE" });
+  return new PrepcastError("SIGNATURE_MALFORMED", `${where}: ${what}`, {
+    where,
+    hint: "the signature file is damaged or was not made by PREPcast; obtain the package again from the OPLE",
+  });
 }
 
 /** Parses a `.sig` file strictly: canonical JSON, exactly the keys keyid and sig, sig = base64 of 64 bytes. */
@@ -64,7 +82,10 @@ export function verifyDocument(kind: SignedKind, bytes: Uint8Array, sigFile: Sig
   const at = where ?? kind;
   const expected = keyIdOf(publicKey);
   if (sigFile.keyid !== expected) {
-    throw new PrepcastError("SIGNATURE_INVALID", `${kind} signature names key ${sigFile.keyid}, but is being checked against key ${expected}`, { where: at, hint: "the document was signed by another key than the one trusted for it" });
+    throw new PrepcastError("SIGNATURE_INVALID", `${kind} signature names key ${sigFile.keyid}, but is being checked against key ${expected}`, {
+      where: at,
+      hint: "the document was signed by another key than the one trusted for it",
+    });
   }
   const signature = decodeBase64Strict(sigFile.sig, SIGNATURE_LENGTH);
   if (!signature || !verifyStrict(signedMessage(kind, bytes), signature, publicKey)) {

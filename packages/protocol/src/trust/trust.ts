@@ -95,10 +95,14 @@ export function verifySignedCut(cut: SignedCut, opts: VerifySignedCutOptions): V
   const sig = parseSigFile(cut.manifestSig, "prepcast/manifest.sig");
   const signingKey = keysetPublicKey(keyset, sig.keyid);
   if (!signingKey) {
-    throw new PrepcastError("KEY_UNKNOWN", `the manifest is signed by key ${sig.keyid}, which keyset version ${keyset.version} does not list (revoked or foreign key)`, {
-      where: "prepcast/manifest.sig",
-      hint: "the signing key may have been revoked; ask the OPLE for a package signed with a current key",
-    });
+    throw new PrepcastError(
+      "KEY_UNKNOWN",
+      `the manifest is signed by key ${sig.keyid}, which keyset version ${keyset.version} does not list (revoked or foreign key)`,
+      {
+        where: "prepcast/manifest.sig",
+        hint: "the signing key may have been revoked; ask the OPLE for a package signed with a current key",
+      },
+    );
   }
   verifyDocument("manifest", cut.manifest, sig, signingKey, "prepcast/manifest.json");
   const manifest = parseManifest(cut.manifest);
@@ -117,10 +121,14 @@ export function verifySignedCut(cut: SignedCut, opts: VerifySignedCutOptions): V
     });
   }
   if (opts.accept?.channels !== undefined && !opts.accept.channels.includes(manifest.channel)) {
-    throw new PrepcastError("CHANNEL_MISMATCH", `the cut is for channel ${manifest.channel}, but this receiver accepts only ${opts.accept.channels.join(", ") || "no channel"}`, {
-      where: "prepcast/manifest.json#channel",
-      hint: "a simulacro cut must never replace produccion results (and vice versa); check the receiver's channel setting",
-    });
+    throw new PrepcastError(
+      "CHANNEL_MISMATCH",
+      `the cut is for channel ${manifest.channel}, but this receiver accepts only ${opts.accept.channels.join(", ") || "no channel"}`,
+      {
+        where: "prepcast/manifest.json#channel",
+        hint: "a simulacro cut must never replace produccion results (and vice versa); check the receiver's channel setting",
+      },
+    );
   }
 
   const manifestSha256 = sha256Hex(cut.manifest);
@@ -136,11 +144,15 @@ export function verifySignedCut(cut: SignedCut, opts: VerifySignedCutOptions): V
     }
     if (manifest.sequence === seen.sequence) {
       if (manifestSha256 !== seen.manifestSha256) {
-        throw new PrepcastError("REPLAY", `cut ${stream} #${manifest.sequence} has the same sequence as the installed cut but different content (manifest ${manifestSha256.slice(0, 12)} vs ${seen.manifestSha256.slice(0, 12)})`, {
-          where: "prepcast/manifest.json#sequence",
-          hint: "each sequence number may be signed only once; report this to the OPLE",
-          details: { sequence: manifest.sequence, manifestSha256, installedSha256: seen.manifestSha256 },
-        });
+        throw new PrepcastError(
+          "REPLAY",
+          `cut ${stream} #${manifest.sequence} has the same sequence as the installed cut but different content (manifest ${manifestSha256.slice(0, 12)} vs ${seen.manifestSha256.slice(0, 12)})`,
+          {
+            where: "prepcast/manifest.json#sequence",
+            hint: "each sequence number may be signed only once; report this to the OPLE",
+            details: { sequence: manifest.sequence, manifestSha256, installedSha256: seen.manifestSha256 },
+          },
+        );
       }
       if (opts.allowSameSequence !== true) {
         throw new PrepcastError("ALREADY_INSTALLED", `cut ${stream} #${manifest.sequence} is already installed`, {
@@ -170,11 +182,15 @@ export function checkCorteOrder(
   const at = parseIsoWithOffset(manifest.corte, where).getTime();
   const before = parseIsoWithOffset(previous.corte, "previous corte").getTime();
   if (at >= before) return;
-  throw new PrepcastError("CORTE_ROLLBACK", `cut ${cutStreamKey(manifest)} #${manifest.sequence} has corte ${manifest.corte}, earlier than that of ${previous.label} (${previous.corte}): the results would go back in time`, {
-    where,
-    hint: opts.hint ?? "only the OPLE can withdraw a cut, by signing a retraction (prep-publisher push/pack --retract REASON); tell the OPLE",
-    details: { sequence: manifest.sequence, corte: manifest.corte, previousCorte: previous.corte },
-  });
+  throw new PrepcastError(
+    "CORTE_ROLLBACK",
+    `cut ${cutStreamKey(manifest)} #${manifest.sequence} has corte ${manifest.corte}, earlier than that of ${previous.label} (${previous.corte}): the results would go back in time`,
+    {
+      where,
+      hint: opts.hint ?? "only the OPLE can withdraw a cut, by signing a retraction (prep-publisher push/pack --retract REASON); tell the OPLE",
+      details: { sequence: manifest.sequence, corte: manifest.corte, previousCorte: previous.corte },
+    },
+  );
 }
 
 /** True while the cut's notBefore lies in the future: it may be staged but not shown. */

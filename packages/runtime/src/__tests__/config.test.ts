@@ -25,7 +25,10 @@ describe("loadConfig", () => {
     const f = write("r.yaml", "id: uv\nsite:\n  listen: 0.0.0.0:80\n  workers: 2\n");
     const { config } = loadConfig(f, Schema, {
       env: { PREPCAST_SITE_LISTEN: "127.0.0.1:8080", PREPCAST_ALLOWLIST: "10.0.0.0/8, 192.0.2.1/32" },
-      overrides: [{ env: "PREPCAST_SITE_LISTEN", path: "site.listen" }, { env: "PREPCAST_ALLOWLIST", path: "allowlist", parse: commaList }],
+      overrides: [
+        { env: "PREPCAST_SITE_LISTEN", path: "site.listen" },
+        { env: "PREPCAST_ALLOWLIST", path: "allowlist", parse: commaList },
+      ],
     });
     expect(config.site.listen).toBe("127.0.0.1:8080");
     expect(config.allowlist).toEqual(["10.0.0.0/8", "192.0.2.1/32"]);

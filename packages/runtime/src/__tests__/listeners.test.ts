@@ -36,6 +36,8 @@ describe("listeners", () => {
     );
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatch(/^push\.websocket\.listen: "bad" is not HOST:PORT/);
-    expect(problems[1]).toMatch(/^admin\.listen: 127\.0\.0\.1:8730 collides with push\.listen 0\.0\.0\.0:8730: both would listen on port 8730 \(0\.0\.0\.0 takes every address/);
+    expect(problems[1]).toMatch(
+      /^admin\.listen: 127\.0\.0\.1:8730 collides with push\.listen 0\.0\.0\.0:8730: both would listen on port 8730 \(0\.0\.0\.0 takes every address/,
+    );
   });
 });

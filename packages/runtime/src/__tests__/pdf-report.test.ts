@@ -13,7 +13,8 @@ function textOf(pdf: Buffer): string {
     } catch {
       continue;
     }
-    for (const tj of data.toString("latin1").matchAll(/\[([^\]]*)\]\s*TJ/g)) out.push([...tj[1]!.matchAll(/<([0-9a-f]*)>/gi)].map((h) => Buffer.from(h[1]!, "hex").toString("latin1")).join(""));
+    for (const tj of data.toString("latin1").matchAll(/\[([^\]]*)\]\s*TJ/g))
+      out.push([...tj[1]!.matchAll(/<([0-9a-f]*)>/gi)].map((h) => Buffer.from(h[1]!, "hex").toString("latin1")).join(""));
   }
   return out.join("\n");
 }
@@ -28,7 +29,10 @@ test("a long table continues on new pages with its header; every page has its fo
     title: "Informe de prueba",
     subtitle: ["Difusor <b>"],
     cover: [["Periodo", "2 a 9 de junio"]] as [string, string][],
-    blocks: [{ kind: "heading" as const, text: "Tabla" }, { kind: "table" as const, columns: [{ header: "Fila" }, { header: "Valor" }], rows: Array.from({ length: 150 }, (_, i) => [`fila ${i}`, i]) }],
+    blocks: [
+      { kind: "heading" as const, text: "Tabla" },
+      { kind: "table" as const, columns: [{ header: "Fila" }, { header: "Valor" }], rows: Array.from({ length: 150 }, (_, i) => [`fila ${i}`, i]) },
+    ],
     footer: "pie",
     createdAt: new Date("2024-06-10T12:00:00Z"),
   };

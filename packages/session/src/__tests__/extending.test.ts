@@ -10,7 +10,14 @@ import { Readable } from "node:stream";
 import { advanceTrustState, applyFullPayload, generateKeyPair, PrepcastError } from "@prepcast/protocol";
 import { grpcTransport, type FrameConnection, type FrameServer } from "@prepcast/transport";
 import {
-  BufferPayloadSource, ENCODING_FULL, PublisherSession, ReceiverSession, transferIdFor, type InstallRequest, type InstallResult, type OfferPlan,
+  BufferPayloadSource,
+  ENCODING_FULL,
+  PublisherSession,
+  ReceiverSession,
+  transferIdFor,
+  type InstallRequest,
+  type InstallResult,
+  type OfferPlan,
 } from "../index";
 import { DirBackend, TestOple, testReceiverOptions, tmpDir } from "./fixtures";
 
@@ -25,7 +32,8 @@ async function applyGzipExample(req: InstallRequest, siteDir: string): Promise<v
   } catch (e) {
     throw new PrepcastError("PROTOCOL_ERROR", `${GZIP_EXAMPLE} payload does not inflate within the manifest's ${m.totalSize} bytes: ${(e as Error).message}`);
   }
-  if (full.length !== m.totalSize) throw new PrepcastError("TRUNCATED", `${GZIP_EXAMPLE} payload inflates to ${full.length} bytes, the manifest says ${m.totalSize}`);
+  if (full.length !== m.totalSize)
+    throw new PrepcastError("TRUNCATED", `${GZIP_EXAMPLE} payload inflates to ${full.length} bytes, the manifest says ${m.totalSize}`);
   // the rest is `full`: every file checked against its signed hash as it is written
   await applyFullPayload(siteDir, m, Readable.from([full]));
 }
@@ -49,7 +57,15 @@ class ExampleBackend extends DirBackend {
 function planFor(ople: TestOple, cut: ReturnType<TestOple["cut"]>, accepted: string[], force?: string): OfferPlan {
   const encoding = force ?? (accepted.includes(GZIP_EXAMPLE) ? GZIP_EXAMPLE : ENCODING_FULL);
   if (encoding !== GZIP_EXAMPLE) return ople.plan(cut);
-  return { signed: cut.signed, cut: cut.ref, encoding, base: null, transferId: transferIdFor(cut.ref, encoding, null), payload: new BufferPayloadSource(zlib.gzipSync(cut.payload)), chunkSize: 4096 };
+  return {
+    signed: cut.signed,
+    cut: cut.ref,
+    encoding,
+    base: null,
+    transferId: transferIdFor(cut.ref, encoding, null),
+    payload: new BufferPayloadSource(zlib.gzipSync(cut.payload)),
+    chunkSize: 4096,
+  };
 }
 
 async function rig(encodings: string[]) {
@@ -78,7 +94,8 @@ async function rig(encodings: string[]) {
 
 const site = (tag: string): Record<string, string> => {
   const out: Record<string, string> = { "index.html": `<h1>${tag}</h1>` };
-  for (let i = 0; i < 40; i++) out[`distritos/d${i}.json`] = JSON.stringify({ distrito: i, tag, votos: Array.from({ length: 50 }, (_, k) => (k * 7 + i) % 97) });
+  for (let i = 0; i < 40; i++)
+    out[`distritos/d${i}.json`] = JSON.stringify({ distrito: i, tag, votos: Array.from({ length: 50 }, (_, k) => (k * 7 + i) % 97) });
   return out;
 };
 
@@ -107,7 +124,10 @@ describe("docs/extending.md: a new payload encoding, end to end over gRPC", () =
       const s = await r.open();
       const cut = r.ople.cut(1, site("c1"));
       expect(planFor(r.ople, cut, s.hello.acceptedEncodings).encoding).toBe(ENCODING_FULL);
-      await expect(s.deliver(planFor(r.ople, cut, s.hello.acceptedEncodings, GZIP_EXAMPLE))).resolves.toMatchObject({ status: "refused", code: "PROTOCOL_ERROR" });
+      await expect(s.deliver(planFor(r.ople, cut, s.hello.acceptedEncodings, GZIP_EXAMPLE))).resolves.toMatchObject({
+        status: "refused",
+        code: "PROTOCOL_ERROR",
+      });
       await expect(s.deliver(planFor(r.ople, cut, s.hello.acceptedEncodings))).resolves.toMatchObject({ status: "delivered" });
       await s.close();
     } finally {

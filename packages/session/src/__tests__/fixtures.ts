@@ -3,7 +3,15 @@ import * as path from "node:path";
 import { advanceTrustState, applyFullPayload, emptyTrustState, type Ed25519KeyPair, type SignedCut, type TrustState } from "@prepcast/protocol";
 import { FakeOple, tempDir } from "@prepcast/protocol/testing";
 import {
-  BufferPayloadSource, type CutRefInfo, type InstallRequest, type InstallResult, type ReceiverBackend, type ReceiverSessionOptions, ENCODING_FULL, transferIdFor, type OfferPlan,
+  BufferPayloadSource,
+  type CutRefInfo,
+  type InstallRequest,
+  type InstallResult,
+  type ReceiverBackend,
+  type ReceiverSessionOptions,
+  ENCODING_FULL,
+  transferIdFor,
+  type OfferPlan,
 } from "../index";
 
 export function tmpDir(prefix = "sess-"): string {
@@ -34,11 +42,22 @@ export function testReceiverOptions(
 /** protocol/testing's FakeOple with this package's defaults (a keyset for 30 days, cuts out of embargo an hour ago) and offer plans. */
 export class TestOple extends FakeOple {
   constructor(opts: { keysetVersion?: number } = {}) {
-    super({ keyset: { version: opts.keysetVersion ?? 1, expires: new Date(Date.now() + 30 * 86400_000) }, cutDefaults: () => ({ notBefore: new Date(Date.now() - 3600_000) }) });
+    super({
+      keyset: { version: opts.keysetVersion ?? 1, expires: new Date(Date.now() + 30 * 86400_000) },
+      cutDefaults: () => ({ notBefore: new Date(Date.now() - 3600_000) }),
+    });
   }
 
   plan(cut: { signed: SignedCut; ref: CutRefInfo; payload: Buffer }, chunkSize = 1024): OfferPlan {
-    return { signed: cut.signed, cut: cut.ref, encoding: ENCODING_FULL, base: null, transferId: transferIdFor(cut.ref, ENCODING_FULL, null), payload: new BufferPayloadSource(cut.payload), chunkSize };
+    return {
+      signed: cut.signed,
+      cut: cut.ref,
+      encoding: ENCODING_FULL,
+      base: null,
+      transferId: transferIdFor(cut.ref, ENCODING_FULL, null),
+      payload: new BufferPayloadSource(cut.payload),
+      chunkSize,
+    };
   }
 }
 

@@ -25,9 +25,18 @@ const TIME_MS = Number(process.env.PREPCAST_FUZZ_SECONDS ?? (LONG ? 120 : 5)) * 
 jest.setTimeout(TIME_MS * 3 + 30_000);
 
 const ople = new TestOple();
-const valid = ople.cut(1, { "index.html": "<h1>x</h1>", "datos/a.json": "{\"a\":1}" });
+const valid = ople.cut(1, { "index.html": "<h1>x</h1>", "datos/a.json": '{"a":1}' });
 const validFrames: prepcast.v1.IFrame[] = [
-  { offer: { transferId: "ab".repeat(16), ...valid.signed, encoding: "full", payloadSize: valid.payload.length, payloadSha256: Buffer.alloc(32), chunkSize: 1024 } },
+  {
+    offer: {
+      transferId: "ab".repeat(16),
+      ...valid.signed,
+      encoding: "full",
+      payloadSize: valid.payload.length,
+      payloadSha256: Buffer.alloc(32),
+      chunkSize: 1024,
+    },
+  },
   { chunk: { offset: 0, data: valid.payload, sha256: Buffer.alloc(32) } },
   { payloadEnd: {} },
   { notice: { notice: Buffer.from("{}"), signature: Buffer.alloc(64) } },
@@ -40,10 +49,17 @@ const zstdLike = fc.oneof(
   fc.constant(validZstd),
   fc.constant(compressManifest(Buffer.alloc(1 << 20, 0x20))), // a small bomb: 1 MiB of spaces
   fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), b])), // garbage after the magic
-  fc.tuple(fc.nat(), fc.nat({ max: 255 })).map(([at, v]) => { const m = Buffer.from(validZstd); m[at % m.length] = v; return m; }),
+  fc.tuple(fc.nat(), fc.nat({ max: 255 })).map(([at, v]) => {
+    const m = Buffer.from(validZstd);
+    m[at % m.length] = v;
+    return m;
+  }),
   fc.constant(Buffer.alloc(0)),
 );
-const bytesLike = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.constantFrom(valid.signed.keyset, valid.signed.manifest, valid.signed.manifestSig, Buffer.alloc(0)));
+const bytesLike = fc.oneof(
+  fc.uint8Array({ maxLength: 64 }),
+  fc.constantFrom(valid.signed.keyset, valid.signed.manifest, valid.signed.manifestSig, Buffer.alloc(0)),
+);
 const u64 = fc.oneof(fc.nat(), fc.constantFrom(0, 1, 1023, 1024, valid.payload.length, 2 ** 32, Number.MAX_SAFE_INTEGER));
 const frameArb: fc.Arbitrary<prepcast.v1.IFrame> = fc.oneof(
   fc.record({
@@ -65,7 +81,13 @@ const frameArb: fc.Arbitrary<prepcast.v1.IFrame> = fc.oneof(
   fc.constant({ payloadEnd: {} }),
   fc.record({ notice: fc.record({ notice: bytesLike, signature: fc.uint8Array({ maxLength: 70 }) }) }),
   fc.record({ hello: fc.record({ receiverId: fc.string({ maxLength: 20 }), nonce: fc.uint8Array({ maxLength: 40 }) }) }),
-  fc.record({ publisherAuth: fc.record({ publisherId: fc.constantFrom("ople", "x"), nonce: fc.uint8Array({ maxLength: 40 }), signature: fc.uint8Array({ maxLength: 70 }) }) }),
+  fc.record({
+    publisherAuth: fc.record({
+      publisherId: fc.constantFrom("ople", "x"),
+      nonce: fc.uint8Array({ maxLength: 40 }),
+      signature: fc.uint8Array({ maxLength: 70 }),
+    }),
+  }),
   fc.record({ receipt: fc.record({ receipt: bytesLike, signature: fc.uint8Array({ maxLength: 70 }) }) }),
   fc.record({ error: fc.record({ code: fc.constantFrom("DISK_FULL", "NOPE", ""), message: fc.string({ maxLength: 20 }) }) }),
   fc.record({ ping: fc.record({ unixMs: u64 }) }),
@@ -119,11 +141,14 @@ describe("fuzzing the frame decoder and the receiver session", () => {
       runs.push(
         new ReceiverSession(
           conn,
-          testReceiverOptions({ ople, receiver, publisher, backend, partialDir }, {
-            agentVersion: "fuzz",
-            // a generous handshake (a loaded machine must not fail the setup), short waits after it
-            timeouts: { handshakeMs: 5000, transferMs: 200, idleMs: 200 },
-          }),
+          testReceiverOptions(
+            { ople, receiver, publisher, backend, partialDir },
+            {
+              agentVersion: "fuzz",
+              // a generous handshake (a loaded machine must not fail the setup), short waits after it
+              timeouts: { handshakeMs: 5000, transferMs: 200, idleMs: 200 },
+            },
+          ),
         ).run(),
       );
     });
@@ -138,8 +163,17 @@ describe("fuzzing the frame decoder and the receiver session", () => {
           const hello = await reader.expect("hello", 5000);
           if (authenticate) {
             const nonce = Buffer.alloc(32, 1);
-            const params = { publisherId: "ople", publisherKey: publisher.publicKey, publisherNonce: nonce, receiverId: "uv", receiverKey: receiver.publicKey, receiverNonce: hello.nonce! };
-            await conn.send({ publisherAuth: { publisherId: "ople", identityPublicKey: publisher.publicKey, nonce, signature: signAuth("publisher", params, publisher) } });
+            const params = {
+              publisherId: "ople",
+              publisherKey: publisher.publicKey,
+              publisherNonce: nonce,
+              receiverId: "uv",
+              receiverKey: receiver.publicKey,
+              receiverNonce: hello.nonce!,
+            };
+            await conn.send({
+              publisherAuth: { publisherId: "ople", identityPublicKey: publisher.publicKey, nonce, signature: signAuth("publisher", params, publisher) },
+            });
             await reader.expect("receiverAuth", 5000);
           }
           for (const f of frames) await conn.send(f).catch(() => undefined);

@@ -14,7 +14,10 @@ class SlowActivationBackend implements ReceiverBackend {
   trust: TrustState = emptyTrustState();
   live: CutRefInfo | null = null;
   private serial: Promise<unknown> = Promise.resolve();
-  constructor(private readonly dir: string, private readonly activationDelayMs: number) {}
+  constructor(
+    private readonly dir: string,
+    private readonly activationDelayMs: number,
+  ) {}
   snapshot() {
     return { live: this.live, staged: null, trust: this.trust };
   }
@@ -48,12 +51,20 @@ test("install race: an offer that arrives between commit and activation waits an
   const receiver = generateKeyPair();
   const transport = memoryTransport();
   const server = await transport.listen({ host: "127.0.0.1", port: 0 }, (conn) => {
-    void new ReceiverSession(conn, testReceiverOptions({ ople, receiver, publisher, backend, partialDir: path.join(dir, "partial") }, { timeouts: { transferMs: 8000 } })).run();
+    void new ReceiverSession(
+      conn,
+      testReceiverOptions({ ople, receiver, publisher, backend, partialDir: path.join(dir, "partial") }, { timeouts: { transferMs: 8000 } }),
+    ).run();
   });
   const open = async (transferMs: number) =>
-    PublisherSession.open(await transport.connect({ host: "127.0.0.1", port: server.address.port }), { publisherId: "ople", identity: publisher, receiver: { id: "uv", publicKey: receiver.publicKey }, timeouts: { handshakeMs: 2000, transferMs } });
+    PublisherSession.open(await transport.connect({ host: "127.0.0.1", port: server.address.port }), {
+      publisherId: "ople",
+      identity: publisher,
+      receiver: { id: "uv", publicKey: receiver.publicKey },
+      timeouts: { handshakeMs: 2000, transferMs },
+    });
   try {
-    const cut = ople.cut(1, { "index.html": "<h1>1</h1>", "datos/a.json": "{\"a\":1}".repeat(300) });
+    const cut = ople.cut(1, { "index.html": "<h1>1</h1>", "datos/a.json": '{"a":1}'.repeat(300) });
     // the first publisher session gives up before the slow activation ends (its receipt is lost)
     const first = await open(1000);
     const r1 = await first.deliver(ople.plan(cut));

@@ -9,7 +9,13 @@ import { generateKeyPair, type ErrorCode } from "@prepcast/protocol";
 import { Frame, type prepcast } from "@prepcast/proto";
 import { grpcTransport, websocketTransport, type FrameConnection, type FrameServer, type TransportFactory } from "@prepcast/transport";
 import {
-  FEATURE_OFFER_MANIFEST_ZSTD, MAX_MANIFEST_BYTES, PublisherSession, ReceiverSession, compressManifest, decompressManifest, offerManifestZstd,
+  FEATURE_OFFER_MANIFEST_ZSTD,
+  MAX_MANIFEST_BYTES,
+  PublisherSession,
+  ReceiverSession,
+  compressManifest,
+  decompressManifest,
+  offerManifestZstd,
   type ReceiverSessionEvent,
 } from "../index";
 import { DirBackend, TestOple, testReceiverOptions, tmpDir } from "./fixtures";
@@ -55,15 +61,22 @@ async function rig(make: () => TransportFactory, receiver: { features?: string[]
     conns.push(conn);
     void new ReceiverSession(
       conn,
-      testReceiverOptions({ ople, receiver: receiverIdentity, publisher: publisherIdentity, backend, partialDir: path.join(dir, "partial") }, {
-        ...(receiver.features ? { features: receiver.features } : {}),
-        onEvent: (e) => events.push(e),
-        timeouts: { handshakeMs: 15_000, transferMs: 15_000 },
-      }),
+      testReceiverOptions(
+        { ople, receiver: receiverIdentity, publisher: publisherIdentity, backend, partialDir: path.join(dir, "partial") },
+        {
+          ...(receiver.features ? { features: receiver.features } : {}),
+          onEvent: (e) => events.push(e),
+          timeouts: { handshakeMs: 15_000, transferMs: 15_000 },
+        },
+      ),
     ).run();
   });
   return {
-    ople, backend, events, server, offers,
+    ople,
+    backend,
+    events,
+    server,
+    offers,
     async connect(o = {}) {
       const raw = await (o.transport ?? transport).connect({ host: "127.0.0.1", port: o.port ?? server.address.port });
       conns.push(raw);
@@ -154,7 +167,9 @@ describe.each(TRANSPORTS)("manifest in the offer over %s", (_name, make) => {
       expect(offer.manifestSize).toBe(cut.signed.manifest.length);
       expect(offer.manifestZstd!.length).toBeLessThan(cut.signed.manifest.length * 0.4);
       expect(r.events).toContainEqual(expect.objectContaining({ type: "installed", sequence: 1, manifestSha256: cut.ref.manifestSha256 }));
-      expect(fs.readFileSync(path.join(r.backend.installs[0]!, "site", "data/GUB/secciones/17.json"), "utf8")).toBe(JSON.stringify({ e: "GUB", s: 17, tag: "c1" }));
+      expect(fs.readFileSync(path.join(r.backend.installs[0]!, "site", "data/GUB/secciones/17.json"), "utf8")).toBe(
+        JSON.stringify({ e: "GUB", s: 17, tag: "c1" }),
+      );
     } finally {
       await r.close();
     }
@@ -196,20 +211,40 @@ describe("hostile compressed manifests are refused before signature verification
     ["manifest_size of 2^40 (nothing is allocated for it)", "TOO_LARGE", (o) => (o.manifestSize = 2 ** 40)],
     ["a frame whose header declares more bytes than manifest_size", "TOO_LARGE", (o) => (o.manifestSize = size() - 1)],
     ["a frame whose header declares fewer bytes than manifest_size", "TRUNCATED", (o) => (o.manifestSize = size() + 1)],
-    ["a frame without a content size that decompresses to more than manifest_size", "TOO_LARGE", (o) => ((o.manifestZstd = frameWithoutContentSize(cut.signed.manifest)), (o.manifestSize = size() - 1))],
-    ["a frame without a content size that decompresses to fewer than manifest_size", "TRUNCATED", (o) => ((o.manifestZstd = frameWithoutContentSize(cut.signed.manifest)), (o.manifestSize = size() + 100))],
-    ["garbage after the zstd magic number", "PROTOCOL_ERROR", (o) => (o.manifestZstd = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(200, 0x5a)]))],
+    [
+      "a frame without a content size that decompresses to more than manifest_size",
+      "TOO_LARGE",
+      (o) => ((o.manifestZstd = frameWithoutContentSize(cut.signed.manifest)), (o.manifestSize = size() - 1)),
+    ],
+    [
+      "a frame without a content size that decompresses to fewer than manifest_size",
+      "TRUNCATED",
+      (o) => ((o.manifestZstd = frameWithoutContentSize(cut.signed.manifest)), (o.manifestSize = size() + 100)),
+    ],
+    [
+      "garbage after the zstd magic number",
+      "PROTOCOL_ERROR",
+      (o) => (o.manifestZstd = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(200, 0x5a)])),
+    ],
     ["bytes that are not zstd at all (the plain manifest in the zstd field)", "PROTOCOL_ERROR", (o) => (o.manifestZstd = cut.signed.manifest)],
-    ["two frames (the second would add bytes the size check did not see)", "PROTOCOL_ERROR", (o) => (o.manifestZstd = Buffer.concat([compressManifest(cut.signed.manifest), compressManifest(Buffer.from("{}"))]))],
+    [
+      "two frames (the second would add bytes the size check did not see)",
+      "PROTOCOL_ERROR",
+      (o) => (o.manifestZstd = Buffer.concat([compressManifest(cut.signed.manifest), compressManifest(Buffer.from("{}"))])),
+    ],
     ["manifest_zstd without manifest_size", "PROTOCOL_ERROR", (o) => delete o.manifestSize],
     ["both manifest and manifest_zstd", "PROTOCOL_ERROR", (o) => (o.manifest = cut.signed.manifest)],
     ["neither manifest nor manifest_zstd", "PROTOCOL_ERROR", (o) => (delete o.manifestZstd, delete o.manifestSize)],
     ["manifest_size beside a plain manifest", "PROTOCOL_ERROR", (o) => (delete o.manifestZstd, (o.manifest = cut.signed.manifest))],
-    ["decompressed bytes that are not the signed ones (same size)", "SIGNATURE_INVALID", (o) => {
-      const forged = Buffer.from(cut.signed.manifest);
-      forged[forged.indexOf("data/GUB")] = "D".charCodeAt(0);
-      o.manifestZstd = compressManifest(forged);
-    }],
+    [
+      "decompressed bytes that are not the signed ones (same size)",
+      "SIGNATURE_INVALID",
+      (o) => {
+        const forged = Buffer.from(cut.signed.manifest);
+        forged[forged.indexOf("data/GUB")] = "D".charCodeAt(0);
+        o.manifestZstd = compressManifest(forged);
+      },
+    ],
   ];
 
   test.each(cases)("%s: refused with %s, nothing transferred", async (_what, code, tamper) => {
@@ -305,7 +340,10 @@ describe("bytes on the wire for one veracruz-scale offer (session: handshake, of
         await r.close();
       }
     }
-    for (const [name, features] of [["websocket plain manifest (before)", []], ["websocket zstd manifest (after)", undefined]] as const) {
+    for (const [name, features] of [
+      ["websocket plain manifest (before)", []],
+      ["websocket zstd manifest (after)", undefined],
+    ] as const) {
       const r = await rig(() => websocketTransport(), features ? { features: [...features] } : {}, ople);
       try {
         r.backend.live = cut.ref;
@@ -315,7 +353,10 @@ describe("bytes on the wire for one veracruz-scale offer (session: handshake, of
         await r.close();
       }
     }
-    const table = [...Object.entries(rows).map(([k, v]) => `  ${k.padEnd(42)} ${v} (whole session, TCP)`), ...Object.entries(wsOffers).map(([k, v]) => `  ${k.padEnd(42)} ${v} (Offer frame)`)];
+    const table = [
+      ...Object.entries(rows).map(([k, v]) => `  ${k.padEnd(42)} ${v} (whole session, TCP)`),
+      ...Object.entries(wsOffers).map(([k, v]) => `  ${k.padEnd(42)} ${v} (Offer frame)`),
+    ];
     printFigure(`bytes on the wire, one session re-offering a live cut (manifest of ${Object.keys(files).length} files):\n${table.join("\n")}`);
     expect(rows["grpc zstd manifest (after)"]!).toBeLessThan(rows["grpc plain manifest"]! * 0.4);
     expect(wsOffers["websocket zstd manifest (after)"]!).toBeLessThan(wsOffers["websocket plain manifest (before)"]! * 0.4);

@@ -15,27 +15,46 @@ import { DirBackend, TestOple, testReceiverOptions, tmpDir } from "./fixtures";
 const Frame = prepcast.v1.Frame;
 const enc = (f: prepcast.v1.IFrame): Buffer => Buffer.from(Frame.encode(f).finish());
 
-async function startReceiver(kind: "grpc" | "websocket", publisher = generateKeyPair(), events: ReceiverSessionEvent[] = []): Promise<{ server: FrameServer; done: Promise<void>[] }> {
+async function startReceiver(
+  kind: "grpc" | "websocket",
+  publisher = generateKeyPair(),
+  events: ReceiverSessionEvent[] = [],
+): Promise<{ server: FrameServer; done: Promise<void>[] }> {
   const ople = new TestOple();
   const receiver = generateKeyPair();
   const backend = new DirBackend(tmpDir());
   const done: Promise<void>[] = [];
   const factory = kind === "grpc" ? grpcTransport() : websocketTransport();
   const server = await factory.listen({ host: "127.0.0.1", port: 0 }, (conn: FrameConnection) => {
-    done.push(new ReceiverSession(conn, testReceiverOptions({ ople, receiver, publisher, backend, partialDir: tmpDir() }, { onEvent: (e) => events.push(e) })).run());
+    done.push(
+      new ReceiverSession(conn, testReceiverOptions({ ople, receiver, publisher, backend, partialDir: tmpDir() }, { onEvent: (e) => events.push(e) })).run(),
+    );
   });
   return { server, done };
 }
 
 /** A PublisherAuth from an impostor: the receiver pins publisher "ople", this says "mallory". */
-const impostorAuth = (): Buffer => enc({ publisherAuth: { publisherId: "mallory", identityPublicKey: Buffer.alloc(32, 1), nonce: Buffer.alloc(32, 2), signature: Buffer.alloc(64, 3), clockUnixMs: Date.now() } });
+const impostorAuth = (): Buffer =>
+  enc({
+    publisherAuth: {
+      publisherId: "mallory",
+      identityPublicKey: Buffer.alloc(32, 1),
+      nonce: Buffer.alloc(32, 2),
+      signature: Buffer.alloc(64, 3),
+      clockUnixMs: Date.now(),
+    },
+  });
 
 describe("a refused session on the wire", () => {
   it("gRPC receiver: Hello, then exactly one Error frame, then UNAUTHENTICATED with the code in the trailer", async () => {
     const { server, done } = await startReceiver("grpc");
     const client = new grpc.Client(`127.0.0.1:${server.address.port}`, grpc.credentials.createInsecure());
     try {
-      const call = client.makeBidiStreamRequest<Buffer, Buffer>(GRPC_SESSION_PATH, (b) => b, (b) => b);
+      const call = client.makeBidiStreamRequest<Buffer, Buffer>(
+        GRPC_SESSION_PATH,
+        (b) => b,
+        (b) => b,
+      );
       call.on("error", () => undefined);
       const frames: prepcast.v1.Frame[] = [];
       call.on("data", (b: Buffer) => {
@@ -82,7 +101,17 @@ describe("a refused session on the wire", () => {
     const seen: prepcast.v1.Frame[] = [];
     const ended = new Promise<void>((resolve) => {
       server.addService(
-        { Session: { path: GRPC_SESSION_PATH, requestStream: true, responseStream: true, requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b } },
+        {
+          Session: {
+            path: GRPC_SESSION_PATH,
+            requestStream: true,
+            responseStream: true,
+            requestSerialize: (b: Buffer) => b,
+            requestDeserialize: (b: Buffer) => b,
+            responseSerialize: (b: Buffer) => b,
+            responseDeserialize: (b: Buffer) => b,
+          },
+        },
         {
           Session: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
             call.on("data", (b: Buffer) => seen.push(Frame.decode(b)));
@@ -95,11 +124,15 @@ describe("a refused session on the wire", () => {
         },
       );
     });
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
     try {
       const conn = await grpcTransport().connect({ host: "127.0.0.1", port });
       const me = generateKeyPair();
-      await expect(PublisherSession.open(conn, { publisherId: "ople", identity: me, receiver: { id: "uv", publicKey: generateKeyPair().publicKey } })).rejects.toMatchObject({ code: "AUTH_FAILED" });
+      await expect(
+        PublisherSession.open(conn, { publisherId: "ople", identity: me, receiver: { id: "uv", publicKey: generateKeyPair().publicKey } }),
+      ).rejects.toMatchObject({ code: "AUTH_FAILED" });
       await ended;
       expect(seen.map((f) => f.body)).toEqual(["error"]);
       expect(seen[0]!.error!.code).toBe("AUTH_FAILED");
@@ -121,7 +154,9 @@ describe("a refused session on the wire", () => {
     });
     try {
       const conn = await websocketTransport().connect({ host: "127.0.0.1", port: (wss.address() as { port: number }).port });
-      await expect(PublisherSession.open(conn, { publisherId: "ople", identity: generateKeyPair(), receiver: { id: "uv", publicKey: generateKeyPair().publicKey } })).rejects.toMatchObject({ code: "AUTH_FAILED" });
+      await expect(
+        PublisherSession.open(conn, { publisherId: "ople", identity: generateKeyPair(), receiver: { id: "uv", publicKey: generateKeyPair().publicKey } }),
+      ).rejects.toMatchObject({ code: "AUTH_FAILED" });
       const [code, reason] = await closed;
       expect(seen.map((f) => f.body)).toEqual(["error"]);
       expect(code).toBe(4000);
@@ -137,19 +172,43 @@ describe("a refused session on the wire", () => {
     const { server, done } = await startReceiver("grpc", publisher, events);
     const client = new grpc.Client(`127.0.0.1:${server.address.port}`, grpc.credentials.createInsecure());
     try {
-      const call = client.makeBidiStreamRequest<Buffer, Buffer>(GRPC_SESSION_PATH, (b) => b, (b) => b);
+      const call = client.makeBidiStreamRequest<Buffer, Buffer>(
+        GRPC_SESSION_PATH,
+        (b) => b,
+        (b) => b,
+      );
       call.on("error", () => undefined);
       const frames: prepcast.v1.Frame[] = [];
       const nonce = Buffer.alloc(32, 5);
       // Offer{transfer_id, payload_size = 2^53 + 1}, hand-encoded: field 8, varint 0x81 0x80 ... 0x10
-      const offerBody = Buffer.concat([enc({ offer: { transferId: "ab".repeat(16), encoding: "full", chunkSize: 1024 } }).subarray(2), Buffer.from([0x40, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10])]);
+      const offerBody = Buffer.concat([
+        enc({ offer: { transferId: "ab".repeat(16), encoding: "full", chunkSize: 1024 } }).subarray(2),
+        Buffer.from([0x40, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10]),
+      ]);
       const offer = Buffer.concat([Buffer.from([0x22, offerBody.length]), offerBody]);
       call.on("data", (b: Buffer) => {
         const f = Frame.decode(b);
         frames.push(f);
         if (f.body === "hello") {
-          const params = { publisherId: "ople", publisherKey: publisher.publicKey, publisherNonce: nonce, receiverId: f.hello!.receiverId!, receiverKey: f.hello!.identityPublicKey!, receiverNonce: f.hello!.nonce! };
-          call.write(enc({ publisherAuth: { publisherId: "ople", identityPublicKey: publisher.publicKey, nonce, signature: signAuth("publisher", params, publisher), clockUnixMs: Date.now() } }));
+          const params = {
+            publisherId: "ople",
+            publisherKey: publisher.publicKey,
+            publisherNonce: nonce,
+            receiverId: f.hello!.receiverId!,
+            receiverKey: f.hello!.identityPublicKey!,
+            receiverNonce: f.hello!.nonce!,
+          };
+          call.write(
+            enc({
+              publisherAuth: {
+                publisherId: "ople",
+                identityPublicKey: publisher.publicKey,
+                nonce,
+                signature: signAuth("publisher", params, publisher),
+                clockUnixMs: Date.now(),
+              },
+            }),
+          );
         }
         if (f.body === "receiverAuth") call.write(offer);
       });

@@ -13,7 +13,12 @@ interface Rig {
   publisherIdentity: ReturnType<typeof generateKeyPair>;
   receiverIdentity: ReturnType<typeof generateKeyPair>;
   partialDir: string;
-  connect(opts?: { publisherIdentity?: ReturnType<typeof generateKeyPair>; receiverKey?: Uint8Array; tamper?: (f: prepcast.v1.IFrame) => void; injectBeforeFirst?: { body: string; frame: prepcast.v1.IFrame } }): Promise<PublisherSession>;
+  connect(opts?: {
+    publisherIdentity?: ReturnType<typeof generateKeyPair>;
+    receiverKey?: Uint8Array;
+    tamper?: (f: prepcast.v1.IFrame) => void;
+    injectBeforeFirst?: { body: string; frame: prepcast.v1.IFrame };
+  }): Promise<PublisherSession>;
   close(): Promise<void>;
 }
 
@@ -31,14 +36,22 @@ async function rig(): Promise<Rig> {
     conns.push(conn);
     void new ReceiverSession(
       conn,
-      testReceiverOptions({ ople, receiver: receiverIdentity, publisher: publisherIdentity, backend, partialDir }, {
-        onEvent: (e) => events.push(e),
-        timeouts: { handshakeMs: 2000, transferMs: 2000 },
-      }),
+      testReceiverOptions(
+        { ople, receiver: receiverIdentity, publisher: publisherIdentity, backend, partialDir },
+        {
+          onEvent: (e) => events.push(e),
+          timeouts: { handshakeMs: 2000, transferMs: 2000 },
+        },
+      ),
     ).run();
   });
   return {
-    ople, backend, events, publisherIdentity, receiverIdentity, partialDir,
+    ople,
+    backend,
+    events,
+    publisherIdentity,
+    receiverIdentity,
+    partialDir,
     async connect(o = {}) {
       const raw = await transport.connect({ host: "127.0.0.1", port: server.address.port });
       conns.push(raw);
@@ -132,7 +145,9 @@ describe("push session over the memory transport", () => {
       expect(back).toMatchObject({ status: "refused", code: "CORTE_ROLLBACK" });
       expect(r.backend.live?.sequence).toBe(5);
       expect(r.backend.installs).toHaveLength(1);
-      const retraction = await s.deliver(r.ople.plan(r.ople.cut(6, files(3, "c6"), { corte: "2024-06-02T20:45:00-06:00", retraction: { reason: "el corte 5 tenía un error" } })));
+      const retraction = await s.deliver(
+        r.ople.plan(r.ople.cut(6, files(3, "c6"), { corte: "2024-06-02T20:45:00-06:00", retraction: { reason: "el corte 5 tenía un error" } })),
+      );
       expect(retraction.status).toBe("delivered");
       expect(r.backend.live?.sequence).toBe(6);
     } finally {

@@ -9,7 +9,15 @@ import { applyDelta, cutDirContent } from "@prepcast/delta";
 import { parseManifest, sha256Hex } from "@prepcast/protocol";
 import { prepcast } from "@prepcast/proto";
 import { verifyReceipt } from "../receipt";
-import { CUT_FILES, CUT_MANIFEST_SHA256, CUT2_CSV, SESSION_VECTORS_BEGIN, SESSION_VECTORS_END, buildSessionVectors, renderSessionVectors } from "./spec-vectors";
+import {
+  CUT_FILES,
+  CUT_MANIFEST_SHA256,
+  CUT2_CSV,
+  SESSION_VECTORS_BEGIN,
+  SESSION_VECTORS_END,
+  buildSessionVectors,
+  renderSessionVectors,
+} from "./spec-vectors";
 import { tmpDir } from "./fixtures";
 
 const DOC = path.join(__dirname, "..", "..", "..", "..", "docs", "protocol.md");
@@ -30,11 +38,21 @@ describe("docs/protocol.md session test vectors", () => {
     expect(doc.slice(start, doc.indexOf(SESSION_VECTORS_END) + SESSION_VECTORS_END.length)).toBe(rendered);
   });
 
-  const ed25519 = (publicHex: string) => crypto.createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(publicHex, "hex").toString("base64url") }, format: "jwk" });
+  const ed25519 = (publicHex: string) =>
+    crypto.createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(publicHex, "hex").toString("base64url") }, format: "jwk" });
 
   it("the auth transcript is canonical JSON of the documented fields, and both signatures verify under their domains (OpenSSL)", () => {
     const t = JSON.parse(v.transcript);
-    expect(Object.keys(t)).toEqual(["format", "protocolVersion", "publisherId", "publisherKey", "publisherNonce", "receiverId", "receiverKey", "receiverNonce"]);
+    expect(Object.keys(t)).toEqual([
+      "format",
+      "protocolVersion",
+      "publisherId",
+      "publisherKey",
+      "publisherNonce",
+      "receiverId",
+      "receiverKey",
+      "receiverNonce",
+    ]);
     expect(t.protocolVersion).toBe(1);
     expect(Buffer.from(t.publisherKey, "base64").toString("hex")).toBe(v.publisher.publicHex);
     expect(Buffer.from(t.receiverNonce, "base64").toString("hex")).toBe(v.receiverNonceHex);
@@ -48,7 +66,14 @@ describe("docs/protocol.md session test vectors", () => {
   it("the printed frames decode to what the text says", () => {
     const d = (hex: string) => prepcast.v1.Frame.decode(Buffer.from(hex.replace(/\s/g, ""), "hex"));
     const hello = d(v.helloHex).hello!;
-    expect(hello).toMatchObject({ protocolVersion: 1, receiverId: "uv-xalapa", freeDiskBytes: 2 ** 34, clockUnixMs: Date.parse("2024-06-03T02:20:00Z"), keysetVersion: 1, features: ["offer-manifest-zstd@1"] });
+    expect(hello).toMatchObject({
+      protocolVersion: 1,
+      receiverId: "uv-xalapa",
+      freeDiskBytes: 2 ** 34,
+      clockUnixMs: Date.parse("2024-06-03T02:20:00Z"),
+      keysetVersion: 1,
+      features: ["offer-manifest-zstd@1"],
+    });
     expect(Buffer.from(hello.nonce!).toString("hex")).toBe(v.receiverNonceHex);
     const pa = d(v.publisherAuthHex).publisherAuth!;
     expect(Buffer.from(pa.signature!).toString("hex")).toBe(v.publisherSigHex);
@@ -92,7 +117,15 @@ describe("docs/protocol.md session test vectors", () => {
     const full = path.join(dir, "full.bin");
     fs.writeFileSync(full, Buffer.from(v.fullZstdHex.replace(/\s/g, ""), "hex"));
     const staged1 = path.join(dir, "cut1");
-    expect(await applyDelta({ streamPath: full, target: { manifestSha256: CUT_MANIFEST_SHA256, files: c1Files }, base: null, findObject: () => null, stagingDir: staged1 })).toMatchObject({ files: 2, rebuilt: 2 });
+    expect(
+      await applyDelta({
+        streamPath: full,
+        target: { manifestSha256: CUT_MANIFEST_SHA256, files: c1Files },
+        base: null,
+        findObject: () => null,
+        stagingDir: staged1,
+      }),
+    ).toMatchObject({ files: 2, rebuilt: 2 });
     for (const f of CUT_FILES) expect(fs.readFileSync(path.join(staged1, "site", f.path), "utf8")).toBe(f.content);
 
     const c2 = parseManifest(Buffer.from(v.cut2Manifest));
@@ -101,7 +134,13 @@ describe("docs/protocol.md session test vectors", () => {
     fs.writeFileSync(deltaFile, Buffer.from(v.deltaHex, "hex"));
     const staged2 = path.join(dir, "cut2");
     const held = new Map(c1Files.map((f) => [f.sha256, path.join(staged1, "site", f.path)]));
-    const r = await applyDelta({ streamPath: deltaFile, target: { manifestSha256: v.cut2ManifestSha256, files: c2.files }, base: cutDirContent(CUT_MANIFEST_SHA256, c1Files, staged1), findObject: (sha) => held.get(sha) ?? null, stagingDir: staged2 });
+    const r = await applyDelta({
+      streamPath: deltaFile,
+      target: { manifestSha256: v.cut2ManifestSha256, files: c2.files },
+      base: cutDirContent(CUT_MANIFEST_SHA256, c1Files, staged1),
+      findObject: (sha) => held.get(sha) ?? null,
+      stagingDir: staged2,
+    });
     expect(r).toMatchObject({ files: 2, copied: 1, rebuilt: 1 });
     expect(fs.readFileSync(path.join(staged2, "site", "datos/presidencia.csv"), "utf8")).toBe(CUT2_CSV);
   });

@@ -153,12 +153,22 @@ export function buildSessionVectors(): SessionVectors {
   });
 
   // full-zstd@1 with one stored group: both files as literals.
-  const fullZstd = Buffer.concat([streamHeader(CUT_MANIFEST_SHA256, null, 2, 0), Buffer.from([0x47, ...varint(0), ...varint(2), 1, 1, 0, ...varint(payload.length)]), payload, Buffer.from([0x45])]);
+  const fullZstd = Buffer.concat([
+    streamHeader(CUT_MANIFEST_SHA256, null, 2, 0),
+    Buffer.from([0x47, ...varint(0), ...varint(2), 1, 1, 0, ...varint(payload.length)]),
+    payload,
+    Buffer.from([0x45]),
+  ]);
   // delta-zstd@1 from cut 1 to cut 2: file 0 (the CSV) a stored literal, file 1 (index.html) COPY.
   const c2 = cut2();
   const c2sha = sha256Hex(c2.manifest);
   const csv2 = Buffer.from(CUT2_CSV);
-  const delta = Buffer.concat([streamHeader(c2sha, CUT_MANIFEST_SHA256, 2, 2), Buffer.from([0x47, ...varint(0), ...varint(2), 1, 0, 0, ...varint(csv2.length)]), csv2, Buffer.from([0x45])]);
+  const delta = Buffer.concat([
+    streamHeader(c2sha, CUT_MANIFEST_SHA256, 2, 2),
+    Buffer.from([0x47, ...varint(0), ...varint(2), 1, 0, 0, ...varint(csv2.length)]),
+    csv2,
+    Buffer.from([0x45]),
+  ]);
 
   return {
     publisher: pub.info,
@@ -182,7 +192,15 @@ export function buildSessionVectors(): SessionVectors {
         features: ["offer-manifest-zstd@1"],
       },
     }),
-    publisherAuthHex: frameHex({ publisherAuth: { publisherId: "ople-ver", identityPublicKey: pub.kp.publicKey, nonce: PUBLISHER_NONCE, signature: publisherSig, clockUnixMs: Date.parse("2024-06-03T02:20:00.250Z") } }),
+    publisherAuthHex: frameHex({
+      publisherAuth: {
+        publisherId: "ople-ver",
+        identityPublicKey: pub.kp.publicKey,
+        nonce: PUBLISHER_NONCE,
+        signature: publisherSig,
+        clockUnixMs: Date.parse("2024-06-03T02:20:00.250Z"),
+      },
+    }),
     receiverAuthHex: frameHex({ receiverAuth: { signature: receiverSig } }),
     offerReplyHex: frameHex({ offerReply: { accept: true } }),
     chunkHex: frameHex({ chunk: { data: payload, sha256: createHash("sha256").update(payload).digest() } }),
@@ -225,7 +243,10 @@ export function renderSessionVectors(v: SessionVectors): string {
     "",
     "PublisherAuth.signature = Ed25519 over `prepcast/v1/auth-publisher\\n` ‖ transcript, and ReceiverAuth.signature over `prepcast/v1/auth-receiver\\n` ‖ transcript (64 raw bytes each, hex):",
     "",
-    block("text", `publisher: ${v.publisherSigHex.slice(0, 64)}\n           ${v.publisherSigHex.slice(64)}\nreceiver:  ${v.receiverSigHex.slice(0, 64)}\n           ${v.receiverSigHex.slice(64)}`),
+    block(
+      "text",
+      `publisher: ${v.publisherSigHex.slice(0, 64)}\n           ${v.publisherSigHex.slice(64)}\nreceiver:  ${v.receiverSigHex.slice(0, 64)}\n           ${v.receiverSigHex.slice(64)}`,
+    ),
     "",
     "Encoded frames (`prepcast.v1.Frame`, protobuf, hex), in proto3's canonical form: fields in number order, fields holding their default value (0, false, empty) omitted (§2.2). Hello (clock 2024-06-03T02:20:00Z, 16 GiB free, keyset version 1, three encodings, one feature):",
     "",

@@ -3,7 +3,8 @@
 import { extensionOf } from "../cut/content";
 import type { RawHit } from "./hit";
 
-const BOT_UA = /bot\b|bot\/|crawl|spider|slurp|bingpreview|facebookexternalhit|embedly|quora link|whatsapp|telegrambot|discordbot|preview|monitor|uptime|pingdom|statuscake|nagios|zabbix|curl\/|wget\/|python-requests|python-urllib|aiohttp|httpx|go-http-client|java\/|okhttp|libwww|lwp-|httpclient|apache-http|node-fetch|undici|axios|headlesschrome|phantomjs|scrapy|ahrefs|semrush|mj12|dotbot|petalbot|yandex|baiduspider|wrk\b|apachebench|\bab\/|siege|jmeter|k6\/|prep-receiver|prepcast/i;
+const BOT_UA =
+  /bot\b|bot\/|crawl|spider|slurp|bingpreview|facebookexternalhit|embedly|quora link|whatsapp|telegrambot|discordbot|preview|monitor|uptime|pingdom|statuscake|nagios|zabbix|curl\/|wget\/|python-requests|python-urllib|aiohttp|httpx|go-http-client|java\/|okhttp|libwww|lwp-|httpclient|apache-http|node-fetch|undici|axios|headlesschrome|phantomjs|scrapy|ahrefs|semrush|mj12|dotbot|petalbot|yandex|baiduspider|wrk\b|apachebench|\bab\/|siege|jmeter|k6\/|prep-receiver|prepcast/i;
 
 export type UaClass = "bot" | "mobile" | "tablet" | "desktop" | "other";
 

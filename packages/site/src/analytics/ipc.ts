@@ -67,7 +67,18 @@ export function decodeHits(batch: unknown): RawHit[] {
     const referrer = str(f[k + 7]);
     const dest = str(f[k + 8]);
     const duration = f[k + 10];
-    if (typeof time !== "number" || ip === undefined || ua === undefined || method === undefined || path === undefined || typeof status !== "number" || typeof bytes !== "number" || referrer === undefined || dest === undefined) continue;
+    if (
+      typeof time !== "number" ||
+      ip === undefined ||
+      ua === undefined ||
+      method === undefined ||
+      path === undefined ||
+      typeof status !== "number" ||
+      typeof bytes !== "number" ||
+      referrer === undefined ||
+      dest === undefined
+    )
+      continue;
     const hit: RawHit = { time, ip, ua, method, path, status, bytes, referrer, dest, html: f[k + 9] === 1 };
     if (typeof duration === "number") hit.durationMs = duration;
     out.push(hit);

@@ -105,7 +105,9 @@ export async function followNginxLog(store: AnalyticsStore, fileArg: string, opt
   const stats: FollowStats = { file, lines: 0, hits: 0, errorCount: 0, rotations: 0, truncations: 0 };
   store.db.exec(POSITION_SCHEMA);
   const load = store.db.prepare<[string], Position>("SELECT dev, ino, offset, tail FROM log_follow WHERE path = ?");
-  const save = store.db.prepare("INSERT INTO log_follow (path, dev, ino, offset, tail, at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET dev = excluded.dev, ino = excluded.ino, offset = excluded.offset, tail = excluded.tail, at = excluded.at");
+  const save = store.db.prepare(
+    "INSERT INTO log_follow (path, dev, ino, offset, tail, at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET dev = excluded.dev, ino = excluded.ino, offset = excluded.offset, tail = excluded.tail, at = excluded.at",
+  );
   // the hits of the lines and the position after them: one transaction
   const commit = store.db.transaction((hits: RawHit[], pos: Position) => {
     stats.hits += store.insertHits(hits);
@@ -177,7 +179,12 @@ export async function followNginxLog(store: AnalyticsStore, fileArg: string, opt
         const offset = at + nl + 1;
         stats.lines++;
         stats.errorCount++;
-        emit({ kind: "malformed", file: r.name, offset: r.offset, message: `${r.name} at byte ${r.offset}: a line of ${offset - r.offset} bytes, longer than ${buf.length}; skipped` });
+        emit({
+          kind: "malformed",
+          file: r.name,
+          offset: r.offset,
+          message: `${r.name} at byte ${r.offset}: a line of ${offset - r.offset} bytes, longer than ${buf.length}; skipped`,
+        });
         const tail = (await tailAt(r.fh, offset))!;
         commit([], { dev: r.dev, ino: r.ino, offset, tail });
         const n = offset - r.offset;
@@ -196,7 +203,12 @@ export async function followNginxLog(store: AnalyticsStore, fileArg: string, opt
     if (copy && (await holds(copy, pos))) {
       emit({ kind: "truncated", file, copy: copyName, offset: pos.offset });
       await drain(copy);
-    } else emit({ kind: "lost", file, message: `${truncatedAt} was truncated (copytruncate) and ${copyName} does not hold its content up to byte ${pos.offset}: lines written after that offset and before the truncation are not counted` });
+    } else
+      emit({
+        kind: "lost",
+        file,
+        message: `${truncatedAt} was truncated (copytruncate) and ${copyName} does not hold its content up to byte ${pos.offset}: lines written after that offset and before the truncation are not counted`,
+      });
     if (copy) await close(copy);
   };
   const startAtZero = async (): Promise<Reader | undefined> => {
@@ -223,10 +235,15 @@ export async function followNginxLog(store: AnalyticsStore, fileArg: string, opt
         } else {
           if (now) await close(now);
           const old = await open(copyName, stored.offset, stored.tail);
-          if (old && sameFile(old, stored) && (await holds(old, stored))) cur = old; // rotated while stopped: finish it first
+          if (old && sameFile(old, stored) && (await holds(old, stored)))
+            cur = old; // rotated while stopped: finish it first
           else {
             if (old) await close(old);
-            emit({ kind: "lost", file, message: `the file followed before (inode ${stored.ino}, ${stored.offset} bytes read) is neither ${file} nor ${copyName} any more: lines written to it after that are not counted` });
+            emit({
+              kind: "lost",
+              file,
+              message: `the file followed before (inode ${stored.ino}, ${stored.offset} bytes read) is neither ${file} nor ${copyName} any more: lines written to it after that are not counted`,
+            });
             cur = await startAtZero();
           }
         }

@@ -71,12 +71,20 @@ export async function ingestNginxLog(store: AnalyticsStore, file: string, opts: 
   try {
     statSync(file);
   } catch (e) {
-    throw new PrepcastError("IO_ERROR", `cannot read the access log ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { where: file, cause: e, hint: "give the path of an nginx access log in combined format" });
+    throw new PrepcastError("IO_ERROR", `cannot read the access log ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+      where: file,
+      cause: e,
+      hint: "give the path of an nginx access log in combined format",
+    });
   }
   const digest = (await hashFile(file)).sha256;
   const seen = store.db.prepare("SELECT file, at FROM ingested WHERE sha256 = ?").get(digest) as { file: string; at: number } | undefined;
   if (seen && !opts.force) {
-    throw new PrepcastError("ALREADY_INSTALLED", `${file} was already ingested (same content as ${seen.file}, ingested ${new Date(seen.at).toISOString()}); its hits would be counted twice`, { where: file, hint: "ingest each rotated log once; use --force only if the first ingestion was lost" });
+    throw new PrepcastError(
+      "ALREADY_INSTALLED",
+      `${file} was already ingested (same content as ${seen.file}, ingested ${new Date(seen.at).toISOString()}); its hits would be counted twice`,
+      { where: file, hint: "ingest each rotated log once; use --force only if the first ingestion was lost" },
+    );
   }
   const result: IngestResult = { file, lines: 0, hits: 0, errors: [], errorCount: 0 };
   const batchSize = opts.batch ?? 5000;

@@ -75,7 +75,11 @@ export function openAnalyticsReadOnly(dbPath: string): AnalyticsStore {
   try {
     db = new Database(dbPath, { readonly: true, fileMustExist: true });
   } catch (e) {
-    throw new PrepcastError("IO_ERROR", `cannot open the analytics database ${dbPath}: ${(e as Error).message}`, { where: dbPath, cause: e, hint: "check the path and permissions (run as the service user)" });
+    throw new PrepcastError("IO_ERROR", `cannot open the analytics database ${dbPath}: ${(e as Error).message}`, {
+      where: dbPath,
+      cause: e,
+      hint: "check the path and permissions (run as the service user)",
+    });
   }
   return {
     path: dbPath,
@@ -122,7 +126,11 @@ export function createAnalyticsStore(dbPath: string, storeOpts: AnalyticsStoreOp
     db.pragma("temp_store = MEMORY");
     db.exec(SCHEMA);
   } catch (e) {
-    throw new PrepcastError("IO_ERROR", `cannot open the analytics database ${dbPath}: ${(e as Error).message}`, { where: dbPath, cause: e, hint: "check the path and permissions; the site keeps serving without analytics" });
+    throw new PrepcastError("IO_ERROR", `cannot open the analytics database ${dbPath}: ${(e as Error).message}`, {
+      where: dbPath,
+      cause: e,
+      hint: "check the path and permissions; the site keeps serving without analytics",
+    });
   }
   const INSERT = "INSERT INTO hits (time, visitor, session, method, path, status, bytes, referrer, ua_class, is_bot, is_pageview, duration_ms) VALUES ";
   const ROW = "(?,?,?,?,?,?,?,?,?,?,?,?)";
@@ -184,7 +192,11 @@ export function createAnalyticsStore(dbPath: string, storeOpts: AnalyticsStoreOp
   let nextSession = ((db.prepare("SELECT MAX(session) AS m FROM hits").get() as { m: number | null }).m ?? 0) + 1;
   const maxTime = (db.prepare("SELECT MAX(time) AS t FROM hits").get() as { t: number | null }).t;
   if (maxTime !== null) {
-    const rows = db.prepare("SELECT visitor, session, MAX(time) AS last FROM hits WHERE time >= ? GROUP BY visitor").all(maxTime - SESSION_IDLE_MS) as { visitor: string; session: number; last: number }[];
+    const rows = db.prepare("SELECT visitor, session, MAX(time) AS last FROM hits WHERE time >= ? GROUP BY visitor").all(maxTime - SESSION_IDLE_MS) as {
+      visitor: string;
+      session: number;
+      last: number;
+    }[];
     for (const r of rows) touch(r.visitor, { session: r.session, last: r.last });
   }
   let sincePrune = 0;
@@ -247,7 +259,20 @@ export function createAnalyticsStore(dbPath: string, storeOpts: AnalyticsStoreOp
         s.last = h.time;
       }
       touch(visitor, s);
-      params.push(h.time, visitor, s.session, h.method.slice(0, HIT_LIMITS.method), h.path.slice(0, HIT_LIMITS.path), h.status, h.bytes, h.referrer.slice(0, HIT_LIMITS.referrer), uaClass, uaClass === "bot" ? 1 : 0, isPageview(h) ? 1 : 0, h.durationMs ?? null);
+      params.push(
+        h.time,
+        visitor,
+        s.session,
+        h.method.slice(0, HIT_LIMITS.method),
+        h.path.slice(0, HIT_LIMITS.path),
+        h.status,
+        h.bytes,
+        h.referrer.slice(0, HIT_LIMITS.referrer),
+        uaClass,
+        uaClass === "bot" ? 1 : 0,
+        isPageview(h) ? 1 : 0,
+        h.durationMs ?? null,
+      );
       if (params.length === ROWS_PER_INSERT * 12) {
         insertGroup.run(params);
         params.length = 0;
@@ -280,7 +305,11 @@ export function createAnalyticsStore(dbPath: string, storeOpts: AnalyticsStoreOp
       try {
         insertMany(hits);
       } catch (e) {
-        throw new PrepcastError((e as NodeJS.ErrnoException).code === "SQLITE_FULL" ? "DISK_FULL" : "IO_ERROR", `cannot write ${hits.length} hits to ${dbPath}: ${(e as Error).message}`, { where: dbPath, cause: e });
+        throw new PrepcastError(
+          (e as NodeJS.ErrnoException).code === "SQLITE_FULL" ? "DISK_FULL" : "IO_ERROR",
+          `cannot write ${hits.length} hits to ${dbPath}: ${(e as Error).message}`,
+          { where: dbPath, cause: e },
+        );
       }
       return hits.length;
     },

@@ -41,7 +41,9 @@
   drill.style.background = "#e63946";
   drill.style.display = "none";
   box.appendChild(drill);
-  function pad(n: number): string { return (n < 10 ? "0" : "") + n; }
+  function pad(n: number): string {
+    return (n < 10 ? "0" : "") + n;
+  }
   function fmt(iso: string | undefined): string {
     var ms = Date.parse(iso as string);
     if (isNaN(ms)) return "?";
@@ -70,16 +72,22 @@
     box.setAttribute("data-final", st.final ? "true" : "false");
   }
   function refresh(): void {
-    fetch(statusUrl, { cache: "no-store" }).then(function (r) { return r.json() as Promise<PrepcastStatus>; }).then(render, function () {
-      text.textContent = "Corte: sin conexi\u00f3n con el sitio de resultados";
-    });
+    fetch(statusUrl, { cache: "no-store" })
+      .then(function (r) {
+        return r.json() as Promise<PrepcastStatus>;
+      })
+      .then(render, function () {
+        text.textContent = "Corte: sin conexi\u00f3n con el sitio de resultados";
+      });
   }
   function mount(): void {
     var targetId = script && script.getAttribute("data-target");
     var target = targetId ? document.getElementById(targetId) : null;
-    if (target) target.appendChild(box); else document.body.insertBefore(box, document.body.firstChild);
+    if (target) target.appendChild(box);
+    else document.body.insertBefore(box, document.body.firstChild);
   }
-  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
   refresh();
   setInterval(refresh, 60000);
   if (!(script && script.getAttribute("data-beacon") === "no") && navigator.sendBeacon) {

@@ -64,7 +64,10 @@ export async function prepareCompressedVariants(opts: PrepareOptions): Promise<V
       const made: VariantIndex["files"][string] = {};
       const br = await brotliAsync(bytes, { params: { [zc.BROTLI_PARAM_QUALITY]: 9, [zc.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
       const gz = await gzipAsync(bytes, { level: 9 });
-      for (const [enc, data] of [["br", br], ["gzip", gz]] as const) {
+      for (const [enc, data] of [
+        ["br", br],
+        ["gzip", gz],
+      ] as const) {
         if (data.length >= bytes.length * 0.95) continue;
         const out = join(tmp, f.path + EXT[enc]);
         await fsp.mkdir(dirname(out), { recursive: true });
@@ -124,7 +127,12 @@ export async function pruneVariants(root: string): Promise<string[]> {
     return removed;
   }
   for (const name of names) {
-    const stale = name.startsWith(".tmp-") ? false : !(await fsp.stat(join(root, "cuts", name)).then(() => true, () => false));
+    const stale = name.startsWith(".tmp-")
+      ? false
+      : !(await fsp.stat(join(root, "cuts", name)).then(
+          () => true,
+          () => false,
+        ));
     if (stale) {
       await fsp.rm(join(root, "cache", name), { recursive: true, force: true });
       removed.push(name);

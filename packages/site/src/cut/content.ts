@@ -29,7 +29,23 @@ export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   map: "application/json; charset=utf-8",
 };
 
-export const COMPRESSIBLE_EXTENSIONS: ReadonlySet<string> = new Set(["html", "htm", "js", "mjs", "css", "json", "csv", "svg", "txt", "sha256", "md", "xml", "map", "ico", "ttf"]);
+export const COMPRESSIBLE_EXTENSIONS: ReadonlySet<string> = new Set([
+  "html",
+  "htm",
+  "js",
+  "mjs",
+  "css",
+  "json",
+  "csv",
+  "svg",
+  "txt",
+  "sha256",
+  "md",
+  "xml",
+  "map",
+  "ico",
+  "ttf",
+]);
 
 export function extensionOf(path: string): string {
   const base = path.slice(path.lastIndexOf("/") + 1);

@@ -58,12 +58,22 @@ export function readCut(cutDir: string): LoadedCut {
     try {
       return readFileSync(join(pre, name));
     } catch (e) {
-      throw new PrepcastError("STATE_INVALID", `cut ${basename(cutDir)} lacks prepcast/${name}`, { where: join(pre, name), cause: e, hint: "the live cut must be installed by prep-receiver (install or run)" });
+      throw new PrepcastError("STATE_INVALID", `cut ${basename(cutDir)} lacks prepcast/${name}`, {
+        where: join(pre, name),
+        cause: e,
+        hint: "the live cut must be installed by prep-receiver (install or run)",
+      });
     }
   };
   // a root set's root.json and root.sig come with the cut when the OPLE has one (root rotation)
   const root = existsSync(join(pre, "root.json")) && existsSync(join(pre, "root.sig")) ? { "root.json": read("root.json"), "root.sig": read("root.sig") } : {};
-  const signed = { ...root, "keyset.json": read("keyset.json"), "keyset.sig": read("keyset.sig"), "manifest.json": read("manifest.json"), "manifest.sig": read("manifest.sig") };
+  const signed = {
+    ...root,
+    "keyset.json": read("keyset.json"),
+    "keyset.sig": read("keyset.sig"),
+    "manifest.json": read("manifest.json"),
+    "manifest.sig": read("manifest.sig"),
+  };
   const where = join(pre, "manifest.json");
   const manifest = parseSiteManifest(signed["manifest.json"], where);
   const files = new Map<string, CutFile>();

@@ -61,7 +61,12 @@ export function createNoticeReader(root: string, onError: (message: string) => v
       inactive = n.active === false;
       const issuedAtMs = n.issuedAt ? Date.parse(n.issuedAt) : undefined;
       const untilMs = n.until ? Date.parse(n.until) : undefined;
-      notice = { title: n.title ?? "Aviso sobre la publicación de resultados", text: n.text, issuedAtMs: Number.isFinite(issuedAtMs) ? issuedAtMs : undefined, untilMs: Number.isFinite(untilMs) ? untilMs : undefined };
+      notice = {
+        title: n.title ?? "Aviso sobre la publicación de resultados",
+        text: n.text,
+        issuedAtMs: Number.isFinite(issuedAtMs) ? issuedAtMs : undefined,
+        untilMs: Number.isFinite(untilMs) ? untilMs : undefined,
+      };
     } catch (e) {
       onError(`${file}: not valid JSON (${(e as Error).message}); notice ignored`);
     }

@@ -125,15 +125,40 @@ export function diagramLayout(d: ServiceDeployment | null): DiagramLayout {
   const siteProto = d.site.tls ? "HTTPS" : "HTTP";
   const allow = `${d.push.allowlist.slice(0, 2).join(", ")}${d.push.allowlist.length > 2 ? ` (+${d.push.allowlist.length - 2})` : ""}`;
   boxes.push({ x: 10, y: 20, w: 160, h: 78, title: "OPLE", lines: [`prep-publisher ${d.publisherId}`, `desde ${allow}`], fill: "#e9f1f7" });
-  boxes.push({ x: 380, y: 20, w: 220, h: 78, title: `Agente ${d.id}`, lines: ["prep-receiver: verifica e instala", `administración ${d.admin.listen}`], fill: "#f1faee" });
+  boxes.push({
+    x: 380,
+    y: 20,
+    w: 220,
+    h: 78,
+    title: `Agente ${d.id}`,
+    lines: ["prep-receiver: verifica e instala", `administración ${d.admin.listen}`],
+    fill: "#f1faee",
+  });
   boxes.push({ x: 640, y: 20, w: 150, h: 78, title: "Cortes firmados", lines: ["cuts/, current", "cambio atómico"], fill: "#fff8e1" });
   arrows.push({ x1: 170, y1: 44, x2: 378, y2: 44, label: `gRPC ${d.push.tls ? "+ TLS (certificado fijado)" : "SIN TLS"}\n→ ${d.push.listen}` });
-  if (d.push.websocket === "site") arrows.push({ x1: 170, y1: 92, x2: 440, y2: 168, label: `WebSocket wss → puerto ${portOf(d.site.listen)}\n(SNI prepcast-receiver)`, dashed: true });
+  if (d.push.websocket === "site")
+    arrows.push({ x1: 170, y1: 92, x2: 440, y2: 168, label: `WebSocket wss → puerto ${portOf(d.site.listen)}\n(SNI prepcast-receiver)`, dashed: true });
   else if (d.push.websocket) arrows.push({ x1: 170, y1: 86, x2: 378, y2: 86, label: `WebSocket ${d.push.tls ? "wss" : "ws"}\n→ ${d.push.websocket.listen}` });
   arrows.push({ x1: 600, y1: 59, x2: 638, y2: 59, label: "" });
-  boxes.push({ x: 380, y: 170, w: 220, h: 92, title: "Servidor del sitio", lines: [`${siteProto} en ${d.site.listen}`, workersText(d.site), d.site.tls ? "TLS propio (site.tls)" : "sin TLS propio"], fill: "#f1faee" });
+  boxes.push({
+    x: 380,
+    y: 170,
+    w: 220,
+    h: 92,
+    title: "Servidor del sitio",
+    lines: [`${siteProto} en ${d.site.listen}`, workersText(d.site), d.site.tls ? "TLS propio (site.tls)" : "sin TLS propio"],
+    fill: "#f1faee",
+  });
   arrows.push({ x1: 715, y1: 98, x2: 602, y2: 176, label: "corte vigente" });
-  boxes.push({ x: 10, y: 170, w: 160, h: 78, title: "Analítica", lines: d.site.analytics ? ["SQLite: visitas, páginas", d.site.analyticsFile ?? "ROOT/analytics.sqlite"] : ["DESACTIVADA", "sin estadísticas de visitas"], fill: d.site.analytics ? "#fff8e1" : "#fde2e2" });
+  boxes.push({
+    x: 10,
+    y: 170,
+    w: 160,
+    h: 78,
+    title: "Analítica",
+    lines: d.site.analytics ? ["SQLite: visitas, páginas", d.site.analyticsFile ?? "ROOT/analytics.sqlite"] : ["DESACTIVADA", "sin estadísticas de visitas"],
+    fill: d.site.analytics ? "#fff8e1" : "#fde2e2",
+  });
   arrows.push({ x1: 380, y1: 236, x2: 172, y2: 236, label: d.site.analytics ? "cada solicitud" : "", dashed: !d.site.analytics });
   if (d.site.frontend) {
     boxes.push({ x: 640, y: 170, w: 150, h: 78, title: "Proxy / CDN", lines: [d.site.frontend, "HTTPS al público"], fill: "#ede7f6" });
@@ -158,13 +183,23 @@ export function diagramSvg(layout: DiagramLayout): string {
     `<defs><marker id="arr" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#1d3557"/></marker></defs>`,
   ];
   for (const b of layout.boxes) {
-    parts.push(`<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="8" fill="${b.fill}" stroke="#1d3557"/><text x="${b.x + b.w / 2}" y="${b.y + 22}" text-anchor="middle" font-size="13" font-weight="bold">${escapeHtml(b.title)}</text>`);
-    b.lines.forEach((l, i) => parts.push(`<text x="${b.x + b.w / 2}" y="${b.y + 40 + i * 15}" text-anchor="middle" font-size="10">${escapeHtml(fitText(l, b.w - 8))}</text>`));
+    parts.push(
+      `<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="8" fill="${b.fill}" stroke="#1d3557"/><text x="${b.x + b.w / 2}" y="${b.y + 22}" text-anchor="middle" font-size="13" font-weight="bold">${escapeHtml(b.title)}</text>`,
+    );
+    b.lines.forEach((l, i) =>
+      parts.push(`<text x="${b.x + b.w / 2}" y="${b.y + 40 + i * 15}" text-anchor="middle" font-size="10">${escapeHtml(fitText(l, b.w - 8))}</text>`),
+    );
   }
   for (const a of layout.arrows) {
-    parts.push(`<line x1="${a.x1}" y1="${a.y1}" x2="${a.x2}" y2="${a.y2}" stroke="#1d3557" stroke-width="2"${a.dashed ? ' stroke-dasharray="6 4"' : ""} marker-end="url(#arr)"/>`);
+    parts.push(
+      `<line x1="${a.x1}" y1="${a.y1}" x2="${a.x2}" y2="${a.y2}" stroke="#1d3557" stroke-width="2"${a.dashed ? ' stroke-dasharray="6 4"' : ""} marker-end="url(#arr)"/>`,
+    );
     const lines = a.label ? a.label.split("\n") : [];
-    lines.forEach((l, i) => parts.push(`<text x="${(a.x1 + a.x2) / 2}" y="${(a.y1 + a.y2) / 2 - 6 - (lines.length - 1 - i) * 12}" text-anchor="middle" font-size="10">${escapeHtml(l)}</text>`));
+    lines.forEach((l, i) =>
+      parts.push(
+        `<text x="${(a.x1 + a.x2) / 2}" y="${(a.y1 + a.y2) / 2 - 6 - (lines.length - 1 - i) * 12}" text-anchor="middle" font-size="10">${escapeHtml(l)}</text>`,
+      ),
+    );
   }
   parts.push("</svg>");
   return parts.join("\n");

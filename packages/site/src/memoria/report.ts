@@ -103,7 +103,10 @@ function windowEnd(value: string | number | Date, flag: string): number {
   try {
     return toEpochMs(value, flag);
   } catch (e) {
-    throw new PrepcastError("TIME_INVALID", (e as Error).message, { where: flag, hint: "write it as ISO 8601, e.g. 2024-06-02T20:00-06:00 (a time without offset is read as UTC-6)" });
+    throw new PrepcastError("TIME_INVALID", (e as Error).message, {
+      where: flag,
+      hint: "write it as ISO 8601, e.g. 2024-06-02T20:00-06:00 (a time without offset is read as UTC-6)",
+    });
   }
 }
 
@@ -124,7 +127,13 @@ function manifestNotBefore(root: string, sha: string): string | null {
 const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
 const ms = (v: string | null): number | null => (v === null ? null : Number.isFinite(Date.parse(v)) ? Date.parse(v) : null);
 
-export function buildIncidents(entries: AuditEntry[], root: string, from: number, to: number, lateAfterMs: number): { incidents: Incident[]; cuts: CutRow[]; rejectedConnections: number } {
+export function buildIncidents(
+  entries: AuditEntry[],
+  root: string,
+  from: number,
+  to: number,
+  lateAfterMs: number,
+): { incidents: Incident[]; cuts: CutRow[]; rejectedConnections: number } {
   const incidents: Incident[] = [];
   const cuts: CutRow[] = [];
   let rejectedConnections = 0;
@@ -133,9 +142,18 @@ export function buildIncidents(entries: AuditEntry[], root: string, from: number
   let lastTime: number | null = null;
   const push = (kind: string, start: number, end: number | null, detail: string): void => {
     if ((end ?? start) < from || start > to) return;
-    incidents.push({ kind, title: LABELS[kind] ?? kind, start: isoMx(start), end: end === null ? null : isoMx(end), durationMs: end === null ? null : end - start, detail });
+    incidents.push({
+      kind,
+      title: LABELS[kind] ?? kind,
+      start: isoMx(start),
+      end: end === null ? null : isoMx(end),
+      durationMs: end === null ? null : end - start,
+      detail,
+    });
   };
-  const pushed = new Set(entries.filter((e) => e.event === "activated" && typeof e.data?.manifestSha256 === "string").map((e) => e.data!.manifestSha256 as string));
+  const pushed = new Set(
+    entries.filter((e) => e.event === "activated" && typeof e.data?.manifestSha256 === "string").map((e) => e.data!.manifestSha256 as string),
+  );
   const activation = (d: Record<string, unknown>, time: string): void => {
     const activatedAt = str(d.activatedAt) ?? time;
     const notBefore = str(d.notBefore) ?? (typeof d.manifestSha256 === "string" ? manifestNotBefore(root, d.manifestSha256) : null);
@@ -153,7 +171,8 @@ export function buildIncidents(entries: AuditEntry[], root: string, from: number
       manifestSha256: String(d.manifestSha256 ?? ""),
     };
     if (a >= from && a <= to) cuts.push(row);
-    if (nb !== null && a - nb > lateAfterMs) push("late_activation", nb, a, `corte #${row.sequence} (${corte}) se publicó ${humanDuration(a - nb)} después de su hora de publicación`);
+    if (nb !== null && a - nb > lateAfterMs)
+      push("late_activation", nb, a, `corte #${row.sequence} (${corte}) se publicó ${humanDuration(a - nb)} después de su hora de publicación`);
   };
   for (const e of entries) {
     const t = Date.parse(e.time);
@@ -174,7 +193,8 @@ export function buildIncidents(entries: AuditEntry[], root: string, from: number
       case "cut.activated":
         // the store's record of every switch; a cut installed without the agent (`prep-receiver install`,
         // the contingency path) has only this one, a pushed cut also the agent's "activated"
-        if (typeof d.manifestSha256 === "string" && !pushed.has(d.manifestSha256)) activation({ sequence: d.sequence, corte: d.corte, manifestSha256: d.manifestSha256, activatedAt: e.time }, e.time);
+        if (typeof d.manifestSha256 === "string" && !pushed.has(d.manifestSha256))
+          activation({ sequence: d.sequence, corte: d.corte, manifestSha256: d.manifestSha256, activatedAt: e.time }, e.time);
         break;
       case "notice_applied":
         if (d.kind === "suspension" && !suspendedAt) suspendedAt = { t, detail: `aviso del OPLE emitido ${d.issuedAt ?? ""}` };
@@ -188,7 +208,13 @@ export function buildIncidents(entries: AuditEntry[], root: string, from: number
         break;
       case "agent_started":
         if (stoppedAt !== null) push("downtime", stoppedAt, t, "el agente se detuvo de forma ordenada y volvió a iniciar");
-        else if (lastTime !== null) push("crash", lastTime, t, "el agente volvió a iniciar sin registrar su cierre; el inicio es el último registro previo (cota inferior de la duración)");
+        else if (lastTime !== null)
+          push(
+            "crash",
+            lastTime,
+            t,
+            "el agente volvió a iniciar sin registrar su cierre; el inicio es el último registro previo (cota inferior de la duración)",
+          );
         stoppedAt = null;
         break;
       case "connection_rejected":
@@ -264,11 +290,16 @@ export function serviceDiagramSvg(deployment: ServiceDeployment | null = null): 
 
 function identityHtml(m: Memoria): string {
   const id = m.identity;
-  if (id === null) return `<p class="warn">Sin datos del registro: ejecute <code>prep-receiver report --config receiver.yaml</code> para incluir el registro firmado y el personal técnico.</p>`;
-  const rows: [string, string][] = [["Identificador", id.id], ["Nombre", id.name]];
+  if (id === null)
+    return `<p class="warn">Sin datos del registro: ejecute <code>prep-receiver report --config receiver.yaml</code> para incluir el registro firmado y el personal técnico.</p>`;
+  const rows: [string, string][] = [
+    ["Identificador", id.id],
+    ["Nombre", id.name],
+  ];
   if (id.organization) rows.push(["Organización", id.organization]);
   if (id.publicUrl) rows.push(["Sitio público", id.publicUrl]);
-  if (id.registration) rows.push(["Registro firmado", `${id.registration.file} (llave de identidad ${id.registration.keyid}, firmado ${id.registration.signedAt})`]);
+  if (id.registration)
+    rows.push(["Registro firmado", `${id.registration.file} (llave de identidad ${id.registration.keyid}, firmado ${id.registration.signedAt})`]);
   const table = `<table>${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("")}</table>`;
   const problem = id.problem ? `<p class="warn">${escapeHtml(id.problem)}</p>` : "";
   const staff = id.staff.length
@@ -290,7 +321,10 @@ export function renderMemoriaHtml(m: Memoria, improvementsMd: string): string {
     ? `<p class="ok">Bitácora <code>${escapeHtml(m.auditLog.file)}</code>: ${m.auditLog.entries} registros, cadena de hashes verificada.</p>`
     : `<p class="warn"><strong>Atención:</strong> ${escapeHtml(m.auditLog.problem ?? "la bitácora no se pudo verificar")}. Los datos de incidentes se leyeron sin garantía de integridad.</p>`;
   const pages = m.stats
-    ? `<table><thead><tr><th>Página</th><th>Páginas vistas</th><th>Visitantes</th><th>Tiempo medio</th></tr></thead><tbody>${m.stats.pages.slice(0, 200).map((p) => tr([p.path, p.pageviews, p.visitors, p.avgTimeOnPageMs === null ? "—" : humanDuration(p.avgTimeOnPageMs)])).join("")}</tbody></table>${m.stats.pages.length > 200 ? `<p>Lista completa (${m.stats.pages.length} páginas) en <code>paginas.csv</code>.</p>` : ""}`
+    ? `<table><thead><tr><th>Página</th><th>Páginas vistas</th><th>Visitantes</th><th>Tiempo medio</th></tr></thead><tbody>${m.stats.pages
+        .slice(0, 200)
+        .map((p) => tr([p.path, p.pageviews, p.visitors, p.avgTimeOnPageMs === null ? "—" : humanDuration(p.avgTimeOnPageMs)]))
+        .join("")}</tbody></table>${m.stats.pages.length > 200 ? `<p>Lista completa (${m.stats.pages.length} páginas) en <code>paginas.csv</code>.</p>` : ""}`
     : "";
   return `<!doctype html>
 <html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -310,7 +344,9 @@ table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.5rem 0}td,th{
 ${identityHtml(m)}
 <h2>2. Diagrama del servicio</h2>
 ${serviceDiagramSvg(m.deployment)}
-${diagramLayout(m.deployment).notes.map((n) => `<p class="meta">${escapeHtml(n)}</p>`).join("\n")}
+${diagramLayout(m.deployment)
+  .notes.map((n) => `<p class="meta">${escapeHtml(n)}</p>`)
+  .join("\n")}
 <h2>3. Incidentes que afectaron la publicación</h2>
 ${audit}
 ${incidents}
@@ -329,13 +365,25 @@ ${markdownToHtml(improvementsMd)}
 export function writeReport(opts: ReportOptions): ReportResult {
   const from = windowEnd(opts.from, "--from");
   const to = windowEnd(opts.to, "--to");
-  if (to < from) throw new PrepcastError("TIME_INVALID", `--to (${isoMx(to)}) is before --from (${isoMx(from)})`, { where: "--to", hint: "the window runs from --from to --to, e.g. --from 2024-06-02T20:00-06:00 --to 2024-06-09T23:59-06:00" });
+  if (to < from)
+    throw new PrepcastError("TIME_INVALID", `--to (${isoMx(to)}) is before --from (${isoMx(from)})`, {
+      where: "--to",
+      hint: "the window runs from --from to --to, e.g. --from 2024-06-02T20:00-06:00 --to 2024-06-09T23:59-06:00",
+    });
   const clock = opts.clock ?? Date.now;
   mkdirSync(opts.out, { recursive: true });
   const auditFile = opts.auditLogPath ?? stateDirLayout(opts.root).auditLog;
   const log = readEntries(auditFile);
   const { incidents, cuts, rejectedConnections } = buildIncidents(log.entries, opts.root, from, to, opts.lateAfterMs ?? 60_000);
-  if (log.found && !log.verified) incidents.unshift({ kind: "audit_integrity", title: LABELS.audit_integrity!, start: isoMx(clock()), end: null, durationMs: null, detail: log.problem ?? "" });
+  if (log.found && !log.verified)
+    incidents.unshift({
+      kind: "audit_integrity",
+      title: LABELS.audit_integrity!,
+      start: isoMx(clock()),
+      end: null,
+      durationMs: null,
+      detail: log.problem ?? "",
+    });
   const dbPath = opts.db ?? join(opts.root, "analytics.sqlite");
   let siteStats: SiteStats | null = null;
   let statsProblem: string | null = null;
@@ -370,16 +418,62 @@ export function writeReport(opts: ReportOptions): ReportResult {
   writeFileSync(html, renderMemoriaHtml(memoria, improvements));
   writeFileSync(json, JSON.stringify(memoria, null, 2) + "\n");
   const csvFiles: [string, (string | number | null)[][]][] = [
-    ["incidentes.csv", [["tipo", "titulo", "inicio", "fin", "duracion_s", "detalle"], ...incidents.map((i) => [i.kind, i.title, i.start, i.end, i.durationMs === null ? null : Math.round(i.durationMs / 1000), i.detail])]],
-    ["cortes.csv", [["secuencia", "corte", "recibido", "publicado", "not_before", "demora_desde_corte_s", "retraso_s", "manifest_sha256"], ...cuts.map((c) => [c.sequence, c.corte, c.receivedAt, c.activatedAt, c.notBefore, c.delayFromCorteMs === null ? null : Math.round(c.delayFromCorteMs / 1000), c.lateByMs === null ? null : Math.round(c.lateByMs / 1000), c.manifestSha256])]],
+    [
+      "incidentes.csv",
+      [
+        ["tipo", "titulo", "inicio", "fin", "duracion_s", "detalle"],
+        ...incidents.map((i) => [i.kind, i.title, i.start, i.end, i.durationMs === null ? null : Math.round(i.durationMs / 1000), i.detail]),
+      ],
+    ],
+    [
+      "cortes.csv",
+      [
+        ["secuencia", "corte", "recibido", "publicado", "not_before", "demora_desde_corte_s", "retraso_s", "manifest_sha256"],
+        ...cuts.map((c) => [
+          c.sequence,
+          c.corte,
+          c.receivedAt,
+          c.activatedAt,
+          c.notBefore,
+          c.delayFromCorteMs === null ? null : Math.round(c.delayFromCorteMs / 1000),
+          c.lateByMs === null ? null : Math.round(c.lateByMs / 1000),
+          c.manifestSha256,
+        ]),
+      ],
+    ],
   ];
-  if (memoria.identity) csvFiles.push(["personal.csv", [["nombre", "cargo", "telefono", "correo"], ...memoria.identity.staff.map((p) => [p.name, p.role, p.phone, p.email])]]);
+  if (memoria.identity)
+    csvFiles.push(["personal.csv", [["nombre", "cargo", "telefono", "correo"], ...memoria.identity.staff.map((p) => [p.name, p.role, p.phone, p.email])]]);
   if (siteStats) {
-    csvFiles.push(["paginas.csv", [["pagina", "paginas_vistas", "visitantes", "tiempo_medio_s"], ...siteStats.pages.map((p) => [p.path, p.pageviews, p.visitors, p.avgTimeOnPageMs === null ? null : Math.round(p.avgTimeOnPageMs / 1000)])]]);
-    csvFiles.push(["horas.csv", [["hora", "visitantes", "paginas_vistas", "solicitudes"], ...siteStats.hourly.map((h) => [h.hour, h.visitors, h.pageviews, h.hits])]]);
+    csvFiles.push([
+      "paginas.csv",
+      [
+        ["pagina", "paginas_vistas", "visitantes", "tiempo_medio_s"],
+        ...siteStats.pages.map((p) => [p.path, p.pageviews, p.visitors, p.avgTimeOnPageMs === null ? null : Math.round(p.avgTimeOnPageMs / 1000)]),
+      ],
+    ]);
+    csvFiles.push([
+      "horas.csv",
+      [["hora", "visitantes", "paginas_vistas", "solicitudes"], ...siteStats.hourly.map((h) => [h.hour, h.visitors, h.pageviews, h.hits])],
+    ]);
     csvFiles.push(["codigos.csv", [["codigo", "solicitudes"], ...siteStats.statusCodes.map((c) => [c.status, c.hits])]]);
     csvFiles.push(["tiempo_en_sitio.csv", [["intervalo", "sesiones"], ...siteStats.timeOnSite.map((b) => [b.bucket, b.sessions])]]);
-    csvFiles.push(["resumen.csv", [["visitantes", "paginas_vistas", "sesiones", "solicitudes", "bytes", "solicitudes_bots", "tiempo_medio_en_sitio_s", "solicitudes_no_registradas"], [siteStats.visitors, siteStats.pageviews, siteStats.sessions, siteStats.hits, siteStats.bytes, siteStats.bots.hits, siteStats.avgTimeOnSiteMs === null ? null : Math.round(siteStats.avgTimeOnSiteMs / 1000), siteStats.droppedHits]]]);
+    csvFiles.push([
+      "resumen.csv",
+      [
+        ["visitantes", "paginas_vistas", "sesiones", "solicitudes", "bytes", "solicitudes_bots", "tiempo_medio_en_sitio_s", "solicitudes_no_registradas"],
+        [
+          siteStats.visitors,
+          siteStats.pageviews,
+          siteStats.sessions,
+          siteStats.hits,
+          siteStats.bytes,
+          siteStats.bots.hits,
+          siteStats.avgTimeOnSiteMs === null ? null : Math.round(siteStats.avgTimeOnSiteMs / 1000),
+          siteStats.droppedHits,
+        ],
+      ],
+    ]);
   }
   const csvPaths = csvFiles.map(([name, rows]) => {
     const p = join(opts.out, name);

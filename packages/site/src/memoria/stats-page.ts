@@ -17,10 +17,26 @@ export function renderStatsSections(s: SiteStats): string {
   return `<table class="kpi"><tr><th>Visitantes únicos</th><th>Páginas vistas</th><th>Visitas (sesiones)</th><th>Solicitudes (hits)</th><th>Tiempo medio en el sitio</th><th>Solicitudes de bots</th></tr>
 <tr><td>${num(s.visitors)}</td><td>${num(s.pageviews)}</td><td>${num(s.sessions)}</td><td>${num(s.hits)}</td><td>${s.avgTimeOnSiteMs === null ? "—" : humanDuration(s.avgTimeOnSiteMs)}</td><td>${num(s.bots.hits)}</td></tr></table>
 <p class="dropped">Solicitudes no registradas (límite de espacio de la analítica o escritura saturada, desde el inicio): <strong>${num(s.droppedHits ?? 0)}</strong></p>
-${barChart(hours, [{ name: "Visitantes", color: "#1d3557", values: s.hourly.map((h) => h.visitors) }, { name: "Páginas vistas", color: "#e76f51", values: s.hourly.map((h) => h.pageviews) }], { title: "Visitantes y páginas vistas por hora (UTC-6)" })}
-${hbarChart(s.topPages.slice(0, 15).map((p) => ({ label: p.path, value: p.pageviews })), { title: "Páginas más vistas" })}
-${hbarChart(s.timeOnSite.map((b) => ({ label: b.bucket, value: b.sessions })), { title: "Tiempo en el sitio (sesiones)", color: "#2a9d8f" })}
-${hbarChart(s.statusCodes.map((c) => ({ label: `HTTP ${c.status}`, value: c.hits })), { title: "Códigos de respuesta (solicitudes)", color: "#8d99ae" })}`;
+${barChart(
+  hours,
+  [
+    { name: "Visitantes", color: "#1d3557", values: s.hourly.map((h) => h.visitors) },
+    { name: "Páginas vistas", color: "#e76f51", values: s.hourly.map((h) => h.pageviews) },
+  ],
+  { title: "Visitantes y páginas vistas por hora (UTC-6)" },
+)}
+${hbarChart(
+  s.topPages.slice(0, 15).map((p) => ({ label: p.path, value: p.pageviews })),
+  { title: "Páginas más vistas" },
+)}
+${hbarChart(
+  s.timeOnSite.map((b) => ({ label: b.bucket, value: b.sessions })),
+  { title: "Tiempo en el sitio (sesiones)", color: "#2a9d8f" },
+)}
+${hbarChart(
+  s.statusCodes.map((c) => ({ label: `HTTP ${c.status}`, value: c.hits })),
+  { title: "Códigos de respuesta (solicitudes)", color: "#8d99ae" },
+)}`;
 }
 
 export function renderStatsPage(s: SiteStats): string {
@@ -46,7 +62,13 @@ export function createAdminHandler(opts: AdminHandlerOptions): (req: IncomingMes
   const clock = opts.clock ?? Date.now;
   const send = (res: ServerResponse, status: number, type: string, body: string): void => {
     const data = Buffer.from(body);
-    res.writeHead(status, { "Content-Type": type, "Content-Length": data.length, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:" });
+    res.writeHead(status, {
+      "Content-Type": type,
+      "Content-Length": data.length,
+      "Cache-Control": "no-store",
+      "X-Content-Type-Options": "nosniff",
+      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    });
     res.end(data);
   };
   const hostOk = hostChecker(opts.listenHost ?? "127.0.0.1", opts.allowedHosts);

@@ -69,7 +69,11 @@ export function stats(store: AnalyticsStore, window: StatsWindow): SiteStats {
     from,
     to,
   );
-  const bots = one<{ hits: number; visitors: number; bytes: number | null }>(`SELECT COUNT(*) AS hits, COUNT(DISTINCT visitor) AS visitors, SUM(bytes) AS bytes FROM hits WHERE ${W} AND is_bot = 1`, from, to);
+  const bots = one<{ hits: number; visitors: number; bytes: number | null }>(
+    `SELECT COUNT(*) AS hits, COUNT(DISTINCT visitor) AS visitors, SUM(bytes) AS bytes FROM hits WHERE ${W} AND is_bot = 1`,
+    from,
+    to,
+  );
 
   // Time on page: until the next page view of the same session (capped at the idle limit); for the
   // last page of a session, the banner's beacon if one was received for it.
@@ -133,8 +137,16 @@ export function stats(store: AnalyticsStore, window: StatsWindow): SiteStats {
     topPages: pageList.slice(0, 20),
     pages: pageList,
     timeOnSite: buckets,
-    statusCodes: all<{ status: number; hits: number }>(`SELECT status, COUNT(*) AS hits FROM hits WHERE ${W} AND method <> 'BEACON' GROUP BY status ORDER BY status`, from, to),
-    devices: all<{ uaClass: string; hits: number }>(`SELECT ua_class AS uaClass, COUNT(*) AS hits FROM hits WHERE ${W} AND method <> 'BEACON' GROUP BY ua_class ORDER BY hits DESC`, from, to),
+    statusCodes: all<{ status: number; hits: number }>(
+      `SELECT status, COUNT(*) AS hits FROM hits WHERE ${W} AND method <> 'BEACON' GROUP BY status ORDER BY status`,
+      from,
+      to,
+    ),
+    devices: all<{ uaClass: string; hits: number }>(
+      `SELECT ua_class AS uaClass, COUNT(*) AS hits FROM hits WHERE ${W} AND method <> 'BEACON' GROUP BY ua_class ORDER BY hits DESC`,
+      from,
+      to,
+    ),
     bots: { hits: bots.hits, visitors: bots.visitors, bytes: bots.bytes ?? 0 },
     droppedHits: store.droppedHits(),
   };

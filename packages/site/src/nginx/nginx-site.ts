@@ -60,7 +60,12 @@ export function nginxSiteState(opts: NginxSiteOptions, now: number): NginxSiteSt
 /** A value nginx reads literally inside "…": no quote, backslash, `$` (a variable) or control characters. */
 function quoted(value: string, what: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are what is refused
-  if (/["\\$\x00-\x1f]/.test(value)) throw new PrepcastError("CONFIG_INVALID", `${what} ${JSON.stringify(value)} cannot go into the nginx include (it holds a quote, backslash, $ or control character)`, { where: what, hint: "use a path or value without those characters" });
+  if (/["\\$\x00-\x1f]/.test(value))
+    throw new PrepcastError(
+      "CONFIG_INVALID",
+      `${what} ${JSON.stringify(value)} cannot go into the nginx include (it holds a quote, backslash, $ or control character)`,
+      { where: what, hint: "use a path or value without those characters" },
+    );
   return `"${value}"`;
 }
 
@@ -80,10 +85,18 @@ export function renderNginxInclude(opts: NginxSiteOptions, state: NginxSiteState
   ];
   const cors = `add_header Access-Control-Allow-Origin "*" always;`;
   const loc = (match: string, body: string[]): string => `location ${match} {\n${body.map((l) => `  ${l}`).join("\n")}\n}`;
-  const textTypes = [...new Set(Object.values(CONTENT_TYPES).filter((t) => t.endsWith("; charset=utf-8")).map((t) => t.split(";")[0]!))].filter((t) => t !== "text/html"); // text/html: nginx's default
+  const textTypes = [
+    ...new Set(
+      Object.values(CONTENT_TYPES)
+        .filter((t) => t.endsWith("; charset=utf-8"))
+        .map((t) => t.split(";")[0]!),
+    ),
+  ].filter((t) => t !== "text/html"); // text/html: nginx's default
   const byType = new Map<string, string[]>();
   for (const [ext, type] of Object.entries(CONTENT_TYPES)) byType.set(type.split(";")[0]!, [...(byType.get(type.split(";")[0]!) ?? []), ext]);
-  const gzipTypes = [...new Set([...COMPRESSIBLE_EXTENSIONS].map((e) => CONTENT_TYPES[e]?.split(";")[0]).filter((t): t is string => t !== undefined && t !== "text/html"))];
+  const gzipTypes = [
+    ...new Set([...COMPRESSIBLE_EXTENSIONS].map((e) => CONTENT_TYPES[e]?.split(";")[0]).filter((t): t is string => t !== undefined && t !== "text/html")),
+  ];
   const out: string[] = [
     `# PREPcast site include: written by prep-receiver for ${opts.root.replace(/\n/g, " ")}; do not edit (rewritten on every cut switch).`,
     `# mode ${state.mode}${state.cut ? `, cut ${state.cut.id}, corte ${state.cut.manifest.corte}` : ""}`,
@@ -100,16 +113,30 @@ export function renderNginxInclude(opts: NginxSiteOptions, state: NginxSiteState
     `error_page 404 ${PAGES}404.html;`,
     loc(`= /.well-known/prepcast.json`, [`alias ${quoted(join(pub, "prepcast.json"), "site.nginx.publicDir")};`, cors, ...common("no-cache")]),
     loc(`= /.well-known/prepcast/beacon`, [cors, `return 204;`]),
-    loc(`= /.well-known/prepcast/banner.html`, [`alias ${quoted(join(pub, "well-known", "banner.html"), "site.nginx.publicDir")};`, cors, ...common("public, max-age=300", BANNER_CSP)]),
+    loc(`= /.well-known/prepcast/banner.html`, [
+      `alias ${quoted(join(pub, "well-known", "banner.html"), "site.nginx.publicDir")};`,
+      cors,
+      ...common("public, max-age=300", BANNER_CSP),
+    ]),
     loc(`^~ ${PAGES}`, [`internal;`, `alias ${quoted(join(pub, "pages") + "/", "site.nginx.publicDir")};`, ...common("no-store")]),
   ];
   for (const name of ["keyset.json", "keyset.sig", "manifest.json", "manifest.sig", "root.json", "root.sig"]) {
     const file = state.mode === "live" || state.mode === "notice" ? join(state.cut!.dir, "prepcast", name) : null;
     // root.json / root.sig come only with a cut whose OPLE holds a root set (as the agent's own server: 404 otherwise)
-    const signed = !file ? [`return 503;`] : name.startsWith("root.") && !existsSync(file) ? [cors, `return 404;`] : [`alias ${quoted(file, "cut directory")};`, cors, ...common("no-cache")];
+    const signed = !file
+      ? [`return 503;`]
+      : name.startsWith("root.") && !existsSync(file)
+        ? [cors, `return 404;`]
+        : [`alias ${quoted(file, "cut directory")};`, cors, ...common("no-cache")];
     out.push(loc(`= /.well-known/prepcast/${name}`, signed));
   }
-  out.push(loc(`^~ /.well-known/prepcast/`, [`alias ${quoted(join(pub, "well-known") + "/", "site.nginx.publicDir")};`, cors, ...common("public, max-age=300", ownPageCsp(fa))]));
+  out.push(
+    loc(`^~ /.well-known/prepcast/`, [
+      `alias ${quoted(join(pub, "well-known") + "/", "site.nginx.publicDir")};`,
+      cors,
+      ...common("public, max-age=300", ownPageCsp(fa)),
+    ]),
+  );
   if (state.mode === "live") {
     out.push(`root ${quoted(join(state.cut!.dir, "site"), "cut directory")};`);
     // regular expressions in quotes (a brace would end the location); the first match wins, in
@@ -151,5 +178,6 @@ export function writeNginxPublicFiles(opts: NginxSiteOptions, state: NginxSiteSt
   writeFileAtomicSync(join(pub, "pages", "404.html"), notFoundPage());
   // the same files the agent's own server serves under /.well-known/prepcast/ (server/browser-assets.ts)
   const files = browserAssets();
-  for (const name of ["banner.js", "banner.html", "verify.html", "verify.js", "nacl.js"]) writeFileAtomicSync(join(pub, "well-known", name), files.get(name)!.body);
+  for (const name of ["banner.js", "banner.html", "verify.html", "verify.js", "nacl.js"])
+    writeFileAtomicSync(join(pub, "well-known", name), files.get(name)!.body);
 }

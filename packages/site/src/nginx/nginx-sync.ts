@@ -69,7 +69,11 @@ export async function syncNginxSite(opts: NginxControlOptions, now: number, asse
     const t = await run(test, "nginx -t");
     if (!t.ok) {
       restore();
-      throw new PrepcastError("CONFIG_INVALID", `nginx refused the new include ${opts.include} (${state.mode}${state.cut ? `, cut ${state.cut.id}` : ""}); the previous include is kept and nginx keeps serving it: ${t.output}`, { where: opts.include, hint: "run the test command by hand (nginx -t) and fix what it names; the agent tries again on the next sync" });
+      throw new PrepcastError(
+        "CONFIG_INVALID",
+        `nginx refused the new include ${opts.include} (${state.mode}${state.cut ? `, cut ${state.cut.id}` : ""}); the previous include is kept and nginx keeps serving it: ${t.output}`,
+        { where: opts.include, hint: "run the test command by hand (nginx -t) and fix what it names; the agent tries again on the next sync" },
+      );
     }
   }
   const reload = opts.reload ?? ["nginx", "-s", "reload"];
@@ -77,7 +81,10 @@ export async function syncNginxSite(opts: NginxControlOptions, now: number, asse
     const r = await run(reload, "nginx reload");
     if (!r.ok) {
       restore();
-      throw new PrepcastError("IO_ERROR", `nginx could not be reloaded with the new include ${opts.include}: ${r.output}; the previous include is kept`, { where: opts.include, hint: "give the agent's user the right to reload nginx (docs/operations/nginx.md), e.g. a sudoers line for `nginx -s reload`" });
+      throw new PrepcastError("IO_ERROR", `nginx could not be reloaded with the new include ${opts.include}: ${r.output}; the previous include is kept`, {
+        where: opts.include,
+        hint: "give the agent's user the right to reload nginx (docs/operations/nginx.md), e.g. a sudoers line for `nginx -s reload`",
+      });
     }
     result.reloaded = true;
   }

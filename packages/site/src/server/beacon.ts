@@ -27,7 +27,12 @@ export function beaconOrigin(req: IncomingMessage, portalOrigins: ReadonlySet<st
 }
 
 export function handleBeaconPreflight(res: ServerResponse): void {
-  res.writeHead(204, { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": "Content-Type", "Access-Control-Max-Age": "86400" });
+  res.writeHead(204, {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Max-Age": "86400",
+  });
   res.end();
 }
 
@@ -58,7 +63,15 @@ export function handleBeacon({ analytics, clock, respond, portalOrigins }: Beaco
     } catch {
       parsed = {};
     }
-    const ok = parsed !== null && typeof parsed === "object" && typeof parsed.path === "string" && parsed.path.startsWith("/") && parsed.path.length <= HIT_LIMITS.path && typeof parsed.ms === "number" && Number.isFinite(parsed.ms) && parsed.ms >= 0;
+    const ok =
+      parsed !== null &&
+      typeof parsed === "object" &&
+      typeof parsed.path === "string" &&
+      parsed.path.startsWith("/") &&
+      parsed.path.length <= HIT_LIMITS.path &&
+      typeof parsed.ms === "number" &&
+      Number.isFinite(parsed.ms) &&
+      parsed.ms >= 0;
     res.statusCode = ok ? 204 : 400;
     res.setHeader("Access-Control-Allow-Origin", "*");
     res.end();

@@ -17,17 +17,20 @@ async function main(): Promise<void> {
   let inFlight = 0;
   let droppedInIpc = 0;
   const sink = config.analytics
-    ? createBatchingSink((hits: RawHit[]) => {
-        if (!process.connected) return;
-        if (inFlight >= 64) {
-          droppedInIpc += hits.length;
-          return;
-        }
-        inFlight++;
-        process.send!({ type: "prepcast-hits", batch: encodeHits(hits) }, undefined, {}, () => {
-          inFlight--;
-        });
-      }, { maxBatch: 500, intervalMs: 100 })
+    ? createBatchingSink(
+        (hits: RawHit[]) => {
+          if (!process.connected) return;
+          if (inFlight >= 64) {
+            droppedInIpc += hits.length;
+            return;
+          }
+          inFlight++;
+          process.send!({ type: "prepcast-hits", batch: encodeHits(hits) }, undefined, {}, () => {
+            inFlight--;
+          });
+        },
+        { maxBatch: 500, intervalMs: 100 },
+      )
     : undefined;
   const handler = createSiteHandler({
     root: config.root,

@@ -107,7 +107,10 @@ export async function bytesOf(rt: CutRuntime, key: string, abs: string, size: nu
       return buf;
     });
     rt.loading.set(key, p);
-    p.then(() => rt.loading.delete(key), () => rt.loading.delete(key));
+    p.then(
+      () => rt.loading.delete(key),
+      () => rt.loading.delete(key),
+    );
   }
   return p;
 }

@@ -54,10 +54,30 @@ export function createFastPath({ runtimes, notices, csp, analytics, trustedHops 
       const file = route.file;
       const body = rt.memory.get(variant ? `${file.path}\0${variant.encoding}` : file.path);
       if (!body) return false;
-      const headers = ["Content-Type", file.contentType, "Content-Length", String(body.length), "ETag", variant ? `"${file.sha256}.${variant.encoding}"` : file.etag, "Cache-Control", file.cacheControl, "Accept-Ranges", "bytes"];
+      const headers = [
+        "Content-Type",
+        file.contentType,
+        "Content-Length",
+        String(body.length),
+        "ETag",
+        variant ? `"${file.sha256}.${variant.encoding}"` : file.etag,
+        "Cache-Control",
+        file.cacheControl,
+        "Accept-Ranges",
+        "bytes",
+      ];
       if (file.compressible) headers.push("Vary", "Accept-Encoding");
       if (variant) headers.push("Content-Encoding", variant.encoding);
-      headers.push("X-PREP-Corte", cut.manifest.corte, "X-Content-Type-Options", "nosniff", "Referrer-Policy", "strict-origin-when-cross-origin", "Content-Security-Policy", csp);
+      headers.push(
+        "X-PREP-Corte",
+        cut.manifest.corte,
+        "X-Content-Type-Options",
+        "nosniff",
+        "Referrer-Policy",
+        "strict-origin-when-cross-origin",
+        "Content-Security-Policy",
+        csp,
+      );
       rep = { body, headers };
       route.reps.set(encoding, rep);
     }
@@ -67,7 +87,18 @@ export function createFastPath({ runtimes, notices, csp, analytics, trustedHops 
     if (analytics) {
       const ip = pickClientIp(req.socket.remoteAddress ?? "", trustedHops > 0 ? h.forwardedFor : undefined, trustedHops);
       // the route exists in the live cut: its path is stored as is (routes are only made for listed files)
-      analytics.record({ time: now, ip, ua: h.ua.length > HIT_LIMITS.ua ? h.ua.slice(0, HIT_LIMITS.ua) : h.ua, method: req.method!, path, status: 200, bytes: head ? 0 : rep.body.length, referrer: referrerOrigin(h.referrer), dest: h.dest.slice(0, HIT_LIMITS.dest), html: route.html });
+      analytics.record({
+        time: now,
+        ip,
+        ua: h.ua.length > HIT_LIMITS.ua ? h.ua.slice(0, HIT_LIMITS.ua) : h.ua,
+        method: req.method!,
+        path,
+        status: 200,
+        bytes: head ? 0 : rep.body.length,
+        referrer: referrerOrigin(h.referrer),
+        dest: h.dest.slice(0, HIT_LIMITS.dest),
+        html: route.html,
+      });
     }
     return true;
   };

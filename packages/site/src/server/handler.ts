@@ -111,7 +111,15 @@ function handleRequest(deps: SiteDeps, req: IncomingMessage, res: ServerResponse
   const loaded = live.current();
   if (loaded instanceof Error) log.error({ code: (loaded as { code?: string }).code ?? "STATE_INVALID", err: loaded.message }, "the live cut cannot be read");
   const cut = readableCut(loaded);
-  if (cut && (req.method === "GET" || req.method === "HEAD") && path.startsWith("/") && !path.startsWith("/.well-known/") && !path.includes("\0") && tryFast(req, res, path, cut, now)) return;
+  if (
+    cut &&
+    (req.method === "GET" || req.method === "HEAD") &&
+    path.startsWith("/") &&
+    !path.startsWith("/.well-known/") &&
+    !path.includes("\0") &&
+    tryFast(req, res, path, cut, now)
+  )
+    return;
   res.setHeader("X-Content-Type-Options", "nosniff");
   res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
   res.setHeader("Content-Security-Policy", csp);
@@ -139,7 +147,15 @@ function handleRequest(deps: SiteDeps, req: IncomingMessage, res: ServerResponse
   }
   if (now < cut.notBeforeMs) {
     const retry = Math.max(1, Math.ceil((cut.notBeforeMs - now) / 1000));
-    respond.sendSimple(req, res, 503, "text/html; charset=utf-8", embargoPage(cut.notBeforeMs), { "Cache-Control": "no-store", "Retry-After": String(retry) }, path);
+    respond.sendSimple(
+      req,
+      res,
+      503,
+      "text/html; charset=utf-8",
+      embargoPage(cut.notBeforeMs),
+      { "Cache-Control": "no-store", "Retry-After": String(retry) },
+      path,
+    );
     return;
   }
   serveCutPath(deps, req, res, cut, target, now);
@@ -156,8 +172,17 @@ function serveCutPath(deps: SiteDeps, req: IncomingMessage, res: ServerResponse,
     // everything else (data, assets) gets 503 so no client or cache keeps using results.
     // Only for a page the cut has: any other path is a 404 (with the notice), never a fake page view.
     const exists = !!file || cut.files.has(`${rel}/index.html`);
-    const navigation = exists && (rel.endsWith("index.html") || isHtmlPath(rel) || req.headers["sec-fetch-dest"] === "document" || req.headers["sec-fetch-dest"] === "iframe");
-    sendSimple(req, res, navigation ? 200 : exists ? 503 : 404, "text/html; charset=utf-8", noticePage(notice.title, notice.text, notice.issuedAtMs), { "Cache-Control": "no-store", ...(navigation || !exists ? {} : { "Retry-After": "300" }) }, path);
+    const navigation =
+      exists && (rel.endsWith("index.html") || isHtmlPath(rel) || req.headers["sec-fetch-dest"] === "document" || req.headers["sec-fetch-dest"] === "iframe");
+    sendSimple(
+      req,
+      res,
+      navigation ? 200 : exists ? 503 : 404,
+      "text/html; charset=utf-8",
+      noticePage(notice.title, notice.text, notice.issuedAtMs),
+      { "Cache-Control": "no-store", ...(navigation || !exists ? {} : { "Retry-After": "300" }) },
+      path,
+    );
     return;
   }
   if (!file) {

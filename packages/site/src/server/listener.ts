@@ -19,8 +19,17 @@ export interface TlsFiles {
 /** A public or admin listener: guarded (400 on what it cannot parse, 500 on a handler error, slow clients cut, connections bounded). */
 export function createHttpListener(handle: Handler, tls: TlsFiles | undefined, guard: { name: string; log?: SiteLogger } = { name: "site" }): Server {
   const options = { connectionsCheckingInterval: 2000, maxHeaderSize: 16 * 1024 };
-  const server = tls ? createHttpsServer({ ...options, cert: readFileSync(tls.cert), key: readFileSync(tls.key), handshakeTimeout: 10_000 }, handle) : createHttpServer(options, handle);
-  guardHttpServer(server, { name: guard.name, ...(guard.log ? { log: guard.log } : {}), keepAliveTimeoutMs: 65_000, headersTimeoutMs: 15_000, requestTimeoutMs: 60_000, maxConnections: 20_000 });
+  const server = tls
+    ? createHttpsServer({ ...options, cert: readFileSync(tls.cert), key: readFileSync(tls.key), handshakeTimeout: 10_000 }, handle)
+    : createHttpServer(options, handle);
+  guardHttpServer(server, {
+    name: guard.name,
+    ...(guard.log ? { log: guard.log } : {}),
+    keepAliveTimeoutMs: 65_000,
+    headersTimeoutMs: 15_000,
+    requestTimeoutMs: 60_000,
+    maxConnections: 20_000,
+  });
   return server;
 }
 

@@ -19,24 +19,36 @@ h1{font-size:1.4rem;margin-top:0}p{line-height:1.5}small{color:#666}</style></he
 
 export function embargoPage(notBeforeMs: number): string {
   const when = formatMx(notBeforeMs);
-  return page("Resultados aún no disponibles", `<h1>Resultados disponibles a partir de ${escapeHtml(when)} (UTC-6)</h1>
+  return page(
+    "Resultados aún no disponibles",
+    `<h1>Resultados disponibles a partir de ${escapeHtml(when)} (UTC-6)</h1>
 <p>La publicación de los resultados preliminares comienza a la hora indicada. Esta página se actualizará entonces.</p>
-<p><small>Programa de Resultados Electorales Preliminares (PREP).</small></p>`);
+<p><small>Programa de Resultados Electorales Preliminares (PREP).</small></p>`,
+  );
 }
 
 export function noCutPage(): string {
-  return page("Sin resultados publicados", `<h1>Sin resultados publicados</h1>
-<p>Este sitio aún no ha recibido un corte de resultados preliminares. Intente más tarde.</p>`);
+  return page(
+    "Sin resultados publicados",
+    `<h1>Sin resultados publicados</h1>
+<p>Este sitio aún no ha recibido un corte de resultados preliminares. Intente más tarde.</p>`,
+  );
 }
 
 export function noticePage(title: string, text: string, issuedAtMs: number | undefined): string {
-  const paragraphs = text.split(/\n{2,}/).map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`).join("\n");
+  const paragraphs = text
+    .split(/\n{2,}/)
+    .map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`)
+    .join("\n");
   const issued = issuedAtMs === undefined ? "" : `<p><small>Aviso emitido: ${escapeHtml(formatMx(issuedAtMs))} (UTC-6)</small></p>`;
   return page(title, `<h1>${escapeHtml(title)}</h1>\n${paragraphs}\n${issued}`);
 }
 
 export function notFoundPage(): string {
-  return page("No encontrado", `<h1>Página no encontrada</h1><p>La dirección solicitada no forma parte de la publicación vigente.</p><p><a href="/">Ir al inicio</a></p>`);
+  return page(
+    "No encontrado",
+    `<h1>Página no encontrada</h1><p>La dirección solicitada no forma parte de la publicación vigente.</p><p><a href="/">Ir al inicio</a></p>`,
+  );
 }
 
 export function errorPage(): string {

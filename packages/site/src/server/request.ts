@@ -89,8 +89,10 @@ export function scanHeaders(raw: string[], out: FastHeaders): FastHeaders {
         if (name.toLowerCase() === "sec-fetch-dest") out.dest = out.dest === "" ? raw[i + 1]! : `${out.dest}, ${raw[i + 1]!}`;
         break;
       case 15:
-        if (name.toLowerCase() === "accept-encoding") out.acceptEncoding = out.acceptEncoding === undefined ? raw[i + 1]! : `${out.acceptEncoding}, ${raw[i + 1]!}`;
-        else if (name.toLowerCase() === "x-forwarded-for") out.forwardedFor = out.forwardedFor === undefined ? raw[i + 1]! : `${out.forwardedFor}, ${raw[i + 1]!}`;
+        if (name.toLowerCase() === "accept-encoding")
+          out.acceptEncoding = out.acceptEncoding === undefined ? raw[i + 1]! : `${out.acceptEncoding}, ${raw[i + 1]!}`;
+        else if (name.toLowerCase() === "x-forwarded-for")
+          out.forwardedFor = out.forwardedFor === undefined ? raw[i + 1]! : `${out.forwardedFor}, ${raw[i + 1]!}`;
         break;
     }
   }
@@ -107,7 +109,10 @@ export function referrerOrigin(referer: string | undefined): string {
 /** X-Forwarded-For values, left to right (trimmed, empty entries dropped). */
 export function forwardedFor(xff: string | string[] | undefined): string[] | undefined {
   if (xff === undefined) return undefined;
-  const all = (Array.isArray(xff) ? xff.join(",") : xff).split(",").map((s) => s.trim()).filter(Boolean);
+  const all = (Array.isArray(xff) ? xff.join(",") : xff)
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return all.length ? all : undefined;
 }
 

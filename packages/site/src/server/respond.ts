@@ -23,7 +23,15 @@ export interface Responder {
   /** The path as the analytics store keeps it: a path of the live cut, or one placeholder (a client cannot fill the store with paths of its choosing). */
   storedPath(path: string, status: number): string;
   record(req: IncomingMessage, res: ServerResponse, path: string, html: boolean, bytes: number): void;
-  sendSimple(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string>, path: string): void;
+  sendSimple(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    type: string,
+    body: string | Buffer,
+    headers: Record<string, string>,
+    path: string,
+  ): void;
 }
 
 export function createResponder({ analytics, clock, live, trustProxy, trustedHops }: ResponderOptions): Responder {
@@ -57,7 +65,15 @@ export function createResponder({ analytics, clock, live, trustProxy, trustedHop
     });
   }
 
-  function sendSimple(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string>, path: string): void {
+  function sendSimple(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    type: string,
+    body: string | Buffer,
+    headers: Record<string, string>,
+    path: string,
+  ): void {
     const buf = typeof body === "string" ? Buffer.from(body) : body;
     res.statusCode = status;
     res.setHeader("Content-Type", type);

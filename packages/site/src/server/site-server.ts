@@ -111,14 +111,27 @@ export async function createSiteServer(opts: SiteServerOptions): Promise<SiteSer
   };
   const listen = parseListen(opts.listen, { host: "0.0.0.0", port: 8080 });
   const ownsStore = typeof opts.analytics === "string";
-  const store = typeof opts.analytics === "string" ? createAnalyticsStore(opts.analytics, opts.analyticsMaxBytes !== undefined ? { maxBytes: opts.analyticsMaxBytes } : {}) : opts.analytics;
+  const store =
+    typeof opts.analytics === "string"
+      ? createAnalyticsStore(opts.analytics, opts.analyticsMaxBytes !== undefined ? { maxBytes: opts.analyticsMaxBytes } : {})
+      : opts.analytics;
   const workers = opts.workers === 0 ? availableParallelism() : (opts.workers ?? 1);
   let admin: Server | undefined;
   let adminUrl: string | undefined;
   const startAdmin = async (status: () => Record<string, unknown>): Promise<void> => {
     if (!opts.admin) return;
     const adminAddr = parseListen(opts.admin.listen, { host: "127.0.0.1", port: 8731 });
-    admin = createHttpListener(createAdminHandler({ store, token: opts.admin.token, status, listenHost: adminAddr.host, ...(opts.admin.allowedHosts ? { allowedHosts: opts.admin.allowedHosts } : {}) }), undefined, { name: "stats", log });
+    admin = createHttpListener(
+      createAdminHandler({
+        store,
+        token: opts.admin.token,
+        status,
+        listenHost: adminAddr.host,
+        ...(opts.admin.allowedHosts ? { allowedHosts: opts.admin.allowedHosts } : {}),
+      }),
+      undefined,
+      { name: "stats", log },
+    );
     const a = await listenOn(admin, adminAddr);
     adminUrl = urlOf(a, false);
   };

@@ -19,7 +19,14 @@ export interface StaticFileDeps {
   maxMemFile: number;
 }
 
-export async function serveFile({ runtimes, respond, log, maxMemFile }: StaticFileDeps, req: IncomingMessage, res: ServerResponse, cut: LoadedCut, file: CutFile, urlPath: string): Promise<void> {
+export async function serveFile(
+  { runtimes, respond, log, maxMemFile }: StaticFileDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  cut: LoadedCut,
+  file: CutFile,
+  urlPath: string,
+): Promise<void> {
   const { record, sendSimple } = respond;
   const rt = runtimes.runtimeFor(cut);
   const available = rt.variants?.get(file.path) ?? [];

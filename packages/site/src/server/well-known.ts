@@ -26,7 +26,14 @@ export interface WellKnownDeps {
   assets: { get(name: string): StaticAsset | undefined };
 }
 
-export function handleWellKnown({ respond, status, ownPageCsp, assets }: WellKnownDeps, req: IncomingMessage, res: ServerResponse, path: string, cut: LoadedCut | undefined, now: number): void {
+export function handleWellKnown(
+  { respond, status, ownPageCsp, assets }: WellKnownDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  cut: LoadedCut | undefined,
+  now: number,
+): void {
   const { record, sendSimple } = respond;
   res.setHeader("Access-Control-Allow-Origin", "*");
   if (path === "/.well-known/prepcast.json") {

@@ -47,9 +47,17 @@ const MAX_SIGNED_DOC = 64 * 1024 * 1024;
 async function fetchBytes(url: string, timeoutMs: number, maxBytes: number): Promise<{ status: number; bytes: Buffer; corte: string | null }> {
   let res: Response;
   try {
-    res = await fetch(url, { headers: { "Accept-Encoding": "identity", "User-Agent": "prep-receiver verify-site" }, redirect: "error", signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(url, {
+      headers: { "Accept-Encoding": "identity", "User-Agent": "prep-receiver verify-site" },
+      redirect: "error",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (e) {
-    throw new PrepcastError("UNAVAILABLE", `cannot fetch ${url}: ${(e as Error).cause ? String((e as Error).cause) : (e as Error).message}`, { where: url, cause: e, hint: "check the URL and that the site is reachable from here" });
+    throw new PrepcastError("UNAVAILABLE", `cannot fetch ${url}: ${(e as Error).cause ? String((e as Error).cause) : (e as Error).message}`, {
+      where: url,
+      cause: e,
+      hint: "check the URL and that the site is reachable from here",
+    });
   }
   const chunks: Buffer[] = [];
   let total = 0;
@@ -85,7 +93,10 @@ export async function verifySite(opts: VerifySiteOptions): Promise<VerifySiteRes
     const u = new URL(base);
     if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("not http(s)");
   } catch {
-    throw new PrepcastError("CONFIG_INVALID", `"${opts.url}" is not an http(s) URL`, { where: "URL", hint: "example: prep-receiver verify-site https://prep.difusor.mx/ --trust root.pub" });
+    throw new PrepcastError("CONFIG_INVALID", `"${opts.url}" is not an http(s) URL`, {
+      where: "URL",
+      hint: "example: prep-receiver verify-site https://prep.difusor.mx/ --trust root.pub",
+    });
   }
   const rootPublicKey = typeof opts.trust === "string" ? readTrustedRoot(opts.trust, "--trust") : opts.trust;
   const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -95,15 +106,27 @@ export async function verifySite(opts: VerifySiteOptions): Promise<VerifySiteRes
       ["keyset.json", "keyset.sig", "manifest.json", "manifest.sig"].map(async (name) => {
         const url = new URL(`.well-known/prepcast/${name}`, base).href;
         const r = await fetchBytes(url, timeoutMs, MAX_SIGNED_DOC);
-        if (r.status !== 200) throw new PrepcastError("UNAVAILABLE", `${url} answered HTTP ${r.status}`, { where: url, hint: r.status === 503 ? "the site is embargoed or has no cut yet" : "the site does not publish the PREPcast signed documents (is it a PREPcast receiver?)" });
+        if (r.status !== 200)
+          throw new PrepcastError("UNAVAILABLE", `${url} answered HTTP ${r.status}`, {
+            where: url,
+            hint:
+              r.status === 503
+                ? "the site is embargoed or has no cut yet"
+                : "the site does not publish the PREPcast signed documents (is it a PREPcast receiver?)",
+          });
         return r;
       }),
     );
     // the root document of a root set (404 when the OPLE signs with a single root.pub): a site
     // whose OPLE rotated its root is checked against the version the pinned one signed
-    const rootDocs = await Promise.all(["root.json", "root.sig"].map((name) => fetchBytes(new URL(`.well-known/prepcast/${name}`, base).href, timeoutMs, MAX_SIGNED_DOC)));
+    const rootDocs = await Promise.all(
+      ["root.json", "root.sig"].map((name) => fetchBytes(new URL(`.well-known/prepcast/${name}`, base).href, timeoutMs, MAX_SIGNED_DOC)),
+    );
     const root = rootDocs.every((r) => r.status === 200) ? { root: rootDocs[0]!.bytes, rootSig: rootDocs[1]!.bytes } : {};
-    const verified = verifySignedCut({ ...root, keyset: docs[0]!.bytes, keysetSig: docs[1]!.bytes, manifest: docs[2]!.bytes, manifestSig: docs[3]!.bytes }, { rootPublicKey, now: opts.now ?? new Date(), allowSameSequence: true });
+    const verified = verifySignedCut(
+      { ...root, keyset: docs[0]!.bytes, keysetSig: docs[1]!.bytes, manifest: docs[2]!.bytes, manifestSig: docs[3]!.bytes },
+      { rootPublicKey, now: opts.now ?? new Date(), allowSameSequence: true },
+    );
     const manifest: Manifest = verified.manifest;
     const files = opts.sample !== undefined && opts.sample < manifest.files.length ? pickSample(manifest.files, Math.max(0, opts.sample)) : manifest.files;
     const differing: FileCheck[] = [];
@@ -119,7 +142,13 @@ export async function verifySite(opts: VerifySiteOptions): Promise<VerifySiteRes
             cutChanged = true;
             check = { path: f.path, ok: false, problem: "cut-changed", detail: `served from corte ${r.corte}, manifest is ${manifest.corte}` };
           } else if (r.status !== 200) check = { path: f.path, ok: false, problem: "status", detail: `HTTP ${r.status}` };
-          else if (r.bytes.length !== f.size) check = { path: f.path, ok: false, problem: "size", detail: `${r.bytes.length > f.size ? "more than" : ""} ${r.bytes.length} bytes, signed ${f.size}`.trim() };
+          else if (r.bytes.length !== f.size)
+            check = {
+              path: f.path,
+              ok: false,
+              problem: "size",
+              detail: `${r.bytes.length > f.size ? "more than" : ""} ${r.bytes.length} bytes, signed ${f.size}`.trim(),
+            };
           else {
             const got = createHash("sha256").update(r.bytes).digest("hex");
             check = got === f.sha256 ? { path: f.path, ok: true } : { path: f.path, ok: false, problem: "hash", detail: `sha256 ${got}, signed ${f.sha256}` };

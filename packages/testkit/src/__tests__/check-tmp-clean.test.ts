@@ -21,7 +21,10 @@ function check(command: string): { status: number | null; stderr: string } {
 describe("scripts/check-tmp-clean.sh", () => {
   it("passes a command that cleans up after itself, and removes its directory", () => {
     const parent = tempDir();
-    const r = spawnSync("bash", [SCRIPT, "bash", "-c", 'd=$(mktemp -d); echo x > "$d/f"; rm -r "$d"'], { encoding: "utf8", env: { ...process.env, TMPDIR: parent, CHECK_TMP_SYSTEM: "0", CHECK_TMP_LATE_SECONDS: "0" } });
+    const r = spawnSync("bash", [SCRIPT, "bash", "-c", 'd=$(mktemp -d); echo x > "$d/f"; rm -r "$d"'], {
+      encoding: "utf8",
+      env: { ...process.env, TMPDIR: parent, CHECK_TMP_SYSTEM: "0", CHECK_TMP_LATE_SECONDS: "0" },
+    });
     expect(r.status).toBe(0);
     expect(fs.readdirSync(parent)).toEqual([]);
   });

@@ -56,13 +56,36 @@ describe("docScript: a guide's shell blocks as one script", () => {
   });
 
   it("replaces only the values the test gives, in values blocks", () => {
-    const md = ["<!-- doctest: values -->", `${fence}sh`, "export NAME=doc   # comment", "OTHER=kept", fence, `${fence}sh`, 'echo "$NAME $OTHER"', "NAME=not-a-values-block", fence].join("\n");
+    const md = [
+      "<!-- doctest: values -->",
+      `${fence}sh`,
+      "export NAME=doc   # comment",
+      "OTHER=kept",
+      fence,
+      `${fence}sh`,
+      'echo "$NAME $OTHER"',
+      "NAME=not-a-values-block",
+      fence,
+    ].join("\n");
     expect(run(md, { NAME: "it's test" }).stdout).toBe("it's test kept\n");
     expect(() => docScript(md, { values: { MISSING: "x" } })).toThrow(/no values block sets MISSING/);
   });
 
   it("checks the exit status a block is documented to end with", () => {
-    const ok = [`${fence}sh`, "cd /tmp", fence, "<!-- doctest: exit 1 -->", `${fence}sh`, "echo before", "false", "echo after", fence, `${fence}sh`, "echo next", fence].join("\n");
+    const ok = [
+      `${fence}sh`,
+      "cd /tmp",
+      fence,
+      "<!-- doctest: exit 1 -->",
+      `${fence}sh`,
+      "echo before",
+      "false",
+      "echo after",
+      fence,
+      `${fence}sh`,
+      "echo next",
+      fence,
+    ].join("\n");
     const r1 = run(ok);
     expect(r1).toMatchObject({ status: 0, stdout: "before\nnext\n" });
     expect(r1.stderr).not.toContain("failed"); // an expected failure is not reported as one
@@ -73,7 +96,9 @@ describe("docScript: a guide's shell blocks as one script", () => {
   });
 
   it("refuses an annotation that does not precede a shell block", () => {
-    expect(() => extractShellBlocks(["<!-- doctest: values -->", "prose", `${fence}sh`, "x", fence].join("\n"))).toThrow(/line 1: a doctest annotation must be followed by a code block/);
+    expect(() => extractShellBlocks(["<!-- doctest: values -->", "prose", `${fence}sh`, "x", fence].join("\n"))).toThrow(
+      /line 1: a doctest annotation must be followed by a code block/,
+    );
     expect(() => extractShellBlocks(["<!-- doctest: values -->", `${fence}yaml`, "x", fence].join("\n"))).toThrow(/shell blocks only/);
     expect(() => extractShellBlocks([`${fence}sh`, "x"].join("\n"))).toThrow(/never closed/);
   });
@@ -112,7 +137,17 @@ describe("docScript: a guide's shell blocks as one script", () => {
 
   it("fails when a background block exits before it is ready, or is not ready in time, naming it and showing its output", async () => {
     const port = await freePort();
-    const early = run([`<!-- doctest: background until http://127.0.0.1:${port}/ -->`, `${fence}sh`, "echo cannot start >&2; exit 3", fence, `${fence}sh`, "echo never", fence].join("\n"));
+    const early = run(
+      [
+        `<!-- doctest: background until http://127.0.0.1:${port}/ -->`,
+        `${fence}sh`,
+        "echo cannot start >&2; exit 3",
+        fence,
+        `${fence}sh`,
+        "echo never",
+        fence,
+      ].join("\n"),
+    );
     expect(early.status).toBe(1);
     expect(early.stdout).toBe("");
     expect(early.stderr).toContain("the background block at guide.md:2 exited (exit 3) before it was ready");
@@ -126,7 +161,22 @@ describe("docScript: a guide's shell blocks as one script", () => {
 });
 
 describe("docScript sections", () => {
-  const md = ["# Guide", "## 1. Install", `${fence}sh`, "echo install", fence, "## 2. Register a difusor", "text", `${fence}sh`, "echo register", fence, "### details", `${fence}sh`, "echo details", fence].join("\n");
+  const md = [
+    "# Guide",
+    "## 1. Install",
+    `${fence}sh`,
+    "echo install",
+    fence,
+    "## 2. Register a difusor",
+    "text",
+    `${fence}sh`,
+    "echo register",
+    fence,
+    "### details",
+    `${fence}sh`,
+    "echo details",
+    fence,
+  ].join("\n");
 
   it("records each block's heading and runs only the sections asked for", () => {
     expect(extractShellBlocks(md).map((b) => b.section)).toEqual(["1. Install", "2. Register a difusor", "details"]);
@@ -137,7 +187,20 @@ describe("docScript sections", () => {
   });
 
   it("still runs the values blocks of the other sections (the reader resuming has those values)", () => {
-    const withValues = ["## 1. Install", "<!-- doctest: values -->", `${fence}sh`, "NAME=doc", fence, `${fence}sh`, "echo install", fence, "## 2. Use", `${fence}sh`, 'echo "use $NAME"', fence].join("\n");
+    const withValues = [
+      "## 1. Install",
+      "<!-- doctest: values -->",
+      `${fence}sh`,
+      "NAME=doc",
+      fence,
+      `${fence}sh`,
+      "echo install",
+      fence,
+      "## 2. Use",
+      `${fence}sh`,
+      'echo "use $NAME"',
+      fence,
+    ].join("\n");
     const dir = tempDir();
     writeFileSync(join(dir, "g.sh"), docScript(withValues, { sections: ["2."], values: { NAME: "test" } }));
     expect(spawnSync("bash", [join(dir, "g.sh")], { encoding: "utf8" }).stdout).toBe("use test\n");

@@ -60,15 +60,22 @@ describe("websocket specifics", () => {
     const port = (site.address() as net.AddressInfo).port;
     try {
       const rejected: string[] = [];
-      const denying = await websocketTransport({ attachTo: site }).listen({ host: "ignored", port: 0, allowlist: ["10.0.0.0/8"], onRejected: (i) => rejected.push(i.address) }, () => undefined);
+      const denying = await websocketTransport({ attachTo: site }).listen(
+        { host: "ignored", port: 0, allowlist: ["10.0.0.0/8"], onRejected: (i) => rejected.push(i.address) },
+        () => undefined,
+      );
       const body = await new Promise<string>((resolve, reject) => {
-        https.get({ host: "127.0.0.1", port, path: "/index.html", rejectUnauthorized: false }, (res) => {
-          let text = "";
-          res.on("data", (d) => (text += d)).on("end", () => resolve(text));
-        }).on("error", reject);
+        https
+          .get({ host: "127.0.0.1", port, path: "/index.html", rejectUnauthorized: false }, (res) => {
+            let text = "";
+            res.on("data", (d) => (text += d)).on("end", () => resolve(text));
+          })
+          .on("error", reject);
       });
       expect(body).toBe("sitio PREP");
-      const e = await websocketTransport().connect({ host: "127.0.0.1", port, tls: { expectedFingerprint: cert.fingerprint }, connectTimeoutMs: 3000 }).catch((x: unknown) => x);
+      const e = await websocketTransport()
+        .connect({ host: "127.0.0.1", port, tls: { expectedFingerprint: cert.fingerprint }, connectTimeoutMs: 3000 })
+        .catch((x: unknown) => x);
       expect(isPrepcastError(e, "UNAVAILABLE")).toBe(true);
       expect(rejected).toEqual(["127.0.0.1"]);
       await denying.close();
@@ -93,7 +100,9 @@ describe("websocket specifics", () => {
 
   it("answers a wrong path with a clear error", async () => {
     const { server } = await listen(websocketTransport());
-    const e = await websocketTransport().connect({ host: "127.0.0.1", port: server.address.port, path: "/other", tls: { expectedFingerprint: cert.fingerprint } }).catch((x: unknown) => x);
+    const e = await websocketTransport()
+      .connect({ host: "127.0.0.1", port: server.address.port, path: "/other", tls: { expectedFingerprint: cert.fingerprint } })
+      .catch((x: unknown) => x);
     expect(isPrepcastError(e, "UNAVAILABLE")).toBe(true);
     expect((e as Error).message).toMatch(/HTTP 404/);
   });
@@ -119,7 +128,11 @@ describe("grpc specifics", () => {
   it("fails the session with PROTOCOL_ERROR on bytes that are not a Frame and tells the client why", async () => {
     const { server, accepted } = await listen(grpcTransport(), { tls: undefined });
     const client = new grpc.Client(`127.0.0.1:${server.address.port}`, grpc.credentials.createInsecure());
-    const call = client.makeBidiStreamRequest<Buffer, Buffer>(GRPC_SESSION_PATH, (b) => b, (b) => b);
+    const call = client.makeBidiStreamRequest<Buffer, Buffer>(
+      GRPC_SESSION_PATH,
+      (b) => b,
+      (b) => b,
+    );
     call.on("error", () => undefined);
     call.on("data", () => undefined);
     const status = new Promise<{ code: number; metadata: { get(k: string): unknown[] } }>((r) => call.once("status", r));
@@ -141,7 +154,13 @@ describe.each([
   it("keeps a quiet session alive with transport pings", async () => {
     const factory = make();
     const { server, accepted } = await listen(factory, { keepaliveMs: 100, idleTimeoutMs: 0 });
-    const client = await factory.connect({ host: "127.0.0.1", port: server.address.port, tls: { expectedFingerprint: cert.fingerprint }, keepaliveMs: 100, idleTimeoutMs: 0 });
+    const client = await factory.connect({
+      host: "127.0.0.1",
+      port: server.address.port,
+      tls: { expectedFingerprint: cert.fingerprint },
+      keepaliveMs: 100,
+      idleTimeoutMs: 0,
+    });
     await new Promise((r) => setTimeout(r, 1200));
     await client.send({ ping: { unixMs: 3 } });
     for await (const f of accepted[0]!.frames()) {
@@ -178,7 +197,10 @@ describe("websocket client", () => {
         if (!head.includes("\r\n\r\n")) return;
         const key = /sec-websocket-key:\s*(\S+)/i.exec(head)![1]!;
         const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
-        const response = Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`, "latin1");
+        const response = Buffer.from(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+          "latin1",
+        );
         const frame = Buffer.concat([Buffer.from([0x82, hello.length]), Buffer.from(hello)]); // FIN + binary, unmasked, length < 126
         socket.write(Buffer.concat([response, frame]));
       });
@@ -186,7 +208,13 @@ describe("websocket client", () => {
     });
     await new Promise<void>((r) => raw.listen(0, "127.0.0.1", () => r()));
     try {
-      const conn = await websocketTransport().connect({ host: "127.0.0.1", port: (raw.address() as net.AddressInfo).port, connectTimeoutMs: 5000, idleTimeoutMs: 5000, keepaliveMs: 0 });
+      const conn = await websocketTransport().connect({
+        host: "127.0.0.1",
+        port: (raw.address() as net.AddressInfo).port,
+        connectTimeoutMs: 5000,
+        idleTimeoutMs: 5000,
+        keepaliveMs: 0,
+      });
       const it = conn.frames()[Symbol.asyncIterator]();
       let timer: NodeJS.Timeout | undefined;
       const lost = new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error("the coalesced frame was lost")), 3000)));

@@ -16,7 +16,12 @@ function captureClientHello(servername?: string): Promise<Buffer> {
     });
     srv.once("error", reject);
     srv.listen(0, "127.0.0.1", () => {
-      const c = tls.connect({ host: "127.0.0.1", port: (srv.address() as net.AddressInfo).port, rejectUnauthorized: false, ...(servername ? { servername } : {}) });
+      const c = tls.connect({
+        host: "127.0.0.1",
+        port: (srv.address() as net.AddressInfo).port,
+        rejectUnauthorized: false,
+        ...(servername ? { servername } : {}),
+      });
       c.on("error", () => undefined);
     });
   });
@@ -61,7 +66,10 @@ describe("readBridgePreamble", () => {
   }
 
   test("the first line carries the publisher's address; the rest is the relayed stream", async () => {
-    expect(await feed("PREPCAST-BRIDGE/1 203.0.113.7\nGET /prepcast/v1/push HTTP/1.1\r\n")).toEqual({ address: "203.0.113.7", rest: "GET /prepcast/v1/push HTTP/1.1\r\n" });
+    expect(await feed("PREPCAST-BRIDGE/1 203.0.113.7\nGET /prepcast/v1/push HTTP/1.1\r\n")).toEqual({
+      address: "203.0.113.7",
+      rest: "GET /prepcast/v1/push HTTP/1.1\r\n",
+    });
     expect(await feed("PREPCAST-BRIDGE/1 ::ffff:127.0.0.1\n")).toEqual({ address: "127.0.0.1", rest: "" });
   });
 

@@ -48,7 +48,9 @@ describe("TLS material", () => {
         s.destroy();
       }
       const wrong = tls.connect({ host: "127.0.0.1", port, ca: c.cert, servername: "other.prepcast" });
-      await expect(new Promise((resolve, reject) => wrong.once("secureConnect", resolve).once("error", reject))).rejects.toMatchObject({ code: "ERR_TLS_CERT_ALTNAME_INVALID" });
+      await expect(new Promise((resolve, reject) => wrong.once("secureConnect", resolve).once("error", reject))).rejects.toMatchObject({
+        code: "ERR_TLS_CERT_ALTNAME_INVALID",
+      });
       wrong.destroy();
     } finally {
       await new Promise((r) => server.close(r));

@@ -12,7 +12,9 @@ async function readPassword(): Promise<string> {
     chunks.push(c as Buffer);
     if (process.stdin.isTTY && Buffer.concat(chunks).includes(10)) break;
   }
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 export function registerAdminPassword(program: Command): void {
@@ -27,7 +29,9 @@ export function registerAdminPassword(program: Command): void {
         if (!password) throw new PrepcastError("CONFIG_INVALID", "no password on stdin", { hint: "echo -n '...' | prep-publisher admin-password --out FILE" });
         const line = await hashPassword(password);
         fs.writeFileSync(opts.out, line + "\n", { flag: "wx", mode: 0o600 });
-        reportCliSuccess(opts.json === true, { file: opts.out }, [`password hash written to ${opts.out}; set admin.passwordFile to it and restart the service`]);
+        reportCliSuccess(opts.json === true, { file: opts.out }, [
+          `password hash written to ${opts.out}; set admin.passwordFile to it and restart the service`,
+        ]);
       }),
     );
 }

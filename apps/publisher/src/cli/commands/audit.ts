@@ -12,7 +12,9 @@ export function registerAudit(program: Command): void {
     .action(
       action((opts: { log: string; json?: boolean }) => {
         const r = verifyAuditLog(opts.log);
-        reportCliSuccess(opts.json === true, { entries: r.entries, lastHash: r.lastHash }, [`audit log ${opts.log}: ${r.entries} entries, chain intact, last hash ${r.lastHash}`]);
+        reportCliSuccess(opts.json === true, { entries: r.entries, lastHash: r.lastHash }, [
+          `audit log ${opts.log}: ${r.entries} entries, chain intact, last hash ${r.lastHash}`,
+        ]);
       }),
     );
 }

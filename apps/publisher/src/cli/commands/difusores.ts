@@ -8,7 +8,9 @@ import { offlineListInput, serviceListInput } from "../../difusores/list-sources
 export function registerDifusores(program: Command): void {
   program
     .command("difusores")
-    .description('write the OPLE\'s "Difusores oficiales" page (index.html, difusores.json, logos/) from the registry; link states come from the running service, or from its saved state')
+    .description(
+      'write the OPLE\'s "Difusores oficiales" page (index.html, difusores.json, logos/) from the registry; link states come from the running service, or from its saved state',
+    )
     .requiredOption("--config <FILE>", "publisher config (YAML or JSON)")
     .requiredOption("--out <DIR>", "output directory (for the OPLE's web site)")
     .option("--json", "print the result as JSON")

@@ -60,7 +60,10 @@ export function registerPack(program: Command): void {
     .addOption(new Option("--channel <CHANNEL>", "produccion or simulacro").choices(CHANNELS).default("produccion"))
     .option("--process <ID>", "electoral process id", "VER-2024")
     .option("--base <PREV.prep>", "write a delta package against this earlier package instead (receivers install it on top of that cut)")
-    .option("--retract <REASON>", `withdraw a wrong cut: sign this one as a retraction, so its corte may be earlier than the last packed cut's (KEYS/${PACKED_RECORD}); the reason is signed and receivers log it`)
+    .option(
+      "--retract <REASON>",
+      `withdraw a wrong cut: sign this one as a retraction, so its corte may be earlier than the last packed cut's (KEYS/${PACKED_RECORD}); the reason is signed and receivers log it`,
+    )
     .option("--final", `sign this cut as the last one of the process: receivers stop staleness alarms and keep it online until --publish-until`)
     .option("--publish-until <ISO>", `with --final: the signed end of publication (default ${DEFAULT_PUBLISH_UNTIL}, the call's)`)
     .option("--json", "print the result as JSON")
@@ -104,7 +107,14 @@ export function registerPack(program: Command): void {
         const m = r.manifest;
         let recordProblem: string | null = null;
         if (!last || m.sequence >= last.sequence) {
-          record.streams[stream] = { sequence: m.sequence, corte: m.corte, manifestSha256: r.manifestSha256, out: path.resolve(r.out), packedAt: new Date().toISOString(), ...(m.retraction ? { retraction: m.retraction.reason } : {}) };
+          record.streams[stream] = {
+            sequence: m.sequence,
+            corte: m.corte,
+            manifestSha256: r.manifestSha256,
+            out: path.resolve(r.out),
+            packedAt: new Date().toISOString(),
+            ...(m.retraction ? { retraction: m.retraction.reason } : {}),
+          };
           try {
             await writeFileAtomic(path.join(opts.keys, PACKED_RECORD), JSON.stringify(record, null, 2) + "\n");
           } catch (e) {
@@ -114,12 +124,33 @@ export function registerPack(program: Command): void {
         }
         reportCliSuccess(
           opts.json === true,
-          { out: r.out, process: m.process, channel: m.channel, sequence: m.sequence, corte: m.corte, notBefore: m.notBefore, expires: m.expires, files: m.files.length, bytes: m.totalSize, packageBytes: r.packageBytes, manifestSha256: r.manifestSha256, retraction: m.retraction?.reason ?? null, final: m.final !== undefined, publishUntil: m.final?.publishUntil ?? null, ...(recordProblem ? { warning: recordProblem } : {}), ...(delta ? { base: delta.base.base, deltaBytes: delta.stats.size, unchangedFiles: delta.stats.unchanged } : {}) },
+          {
+            out: r.out,
+            process: m.process,
+            channel: m.channel,
+            sequence: m.sequence,
+            corte: m.corte,
+            notBefore: m.notBefore,
+            expires: m.expires,
+            files: m.files.length,
+            bytes: m.totalSize,
+            packageBytes: r.packageBytes,
+            manifestSha256: r.manifestSha256,
+            retraction: m.retraction?.reason ?? null,
+            final: m.final !== undefined,
+            publishUntil: m.final?.publishUntil ?? null,
+            ...(recordProblem ? { warning: recordProblem } : {}),
+            ...(delta ? { base: delta.base.base, deltaBytes: delta.stats.size, unchangedFiles: delta.stats.unchanged } : {}),
+          },
           [
             `packed ${m.process}/${m.channel} #${m.sequence} (corte ${m.corte}) -> ${r.out}`,
             `${m.files.length} files, ${formatBytes(m.totalSize)} of content, package ${formatBytes(r.packageBytes)}, ${((Date.now() - started) / 1000).toFixed(1)} s`,
             `manifest sha256 ${r.manifestSha256}`,
-            ...(delta ? [`delta package against #${delta.base.base.sequence} (${delta.base.base.manifestSha256.slice(0, 12)}): ${delta.stats.unchanged} files unchanged, stream ${formatBytes(delta.stats.size)}`] : []),
+            ...(delta
+              ? [
+                  `delta package against #${delta.base.base.sequence} (${delta.base.base.manifestSha256.slice(0, 12)}): ${delta.stats.unchanged} files unchanged, stream ${formatBytes(delta.stats.size)}`,
+                ]
+              : []),
             ...(m.notBefore !== m.createdAt ? [`embargoed until ${m.notBefore}`] : []),
             ...(m.final ? [`signed as the FINAL cut: receivers keep it online without staleness alarms until ${m.final.publishUntil}`] : []),
             ...(m.retraction ? [`signed as a retraction: "${m.retraction.reason}" (receivers accept its earlier corte and log the reason)`] : []),

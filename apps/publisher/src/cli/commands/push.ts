@@ -38,9 +38,16 @@ function summaryRows(report: StatusReport, sequence: number, started: number): A
     const has = (r.live?.sequence ?? 0) >= sequence;
     const staged = !has && (r.staged?.sequence ?? 0) >= sequence;
     const state = r.suspended ? "suspended" : has ? "live" : staged ? "staged (embargo)" : r.lastError ? `failed: ${r.lastError.code}` : r.state;
-    const receipt = r.lastReceipt && r.lastReceipt.sequence >= sequence ? `${r.lastReceipt.state} ${r.lastReceipt.activatedAt ?? r.lastReceipt.receivedAt}` : null;
+    const receipt =
+      r.lastReceipt && r.lastReceipt.sequence >= sequence ? `${r.lastReceipt.state} ${r.lastReceipt.activatedAt ?? r.lastReceipt.receivedAt}` : null;
     const d = r.lastDelivery && r.lastDelivery.sequence === sequence ? r.lastDelivery : null;
-    return [r.id, d ? `${formatBytes(d.bytes)} ${d.encoding}${d.resumedFrom ? ` (resumed at ${formatBytes(d.resumedFrom)})` : ""}` : has || staged ? "0 B" : null, d ? formatDuration(d.durationMs) : has || staged ? formatDuration(Date.now() - started) : null, state, receipt];
+    return [
+      r.id,
+      d ? `${formatBytes(d.bytes)} ${d.encoding}${d.resumedFrom ? ` (resumed at ${formatBytes(d.resumedFrom)})` : ""}` : has || staged ? "0 B" : null,
+      d ? formatDuration(d.durationMs) : has || staged ? formatDuration(Date.now() - started) : null,
+      state,
+      receipt,
+    ];
   });
 }
 
@@ -53,8 +60,14 @@ export function registerPush(program: Command): void {
     .option("--corte <ISO>", "the cut's date and time as the OPLE states it (default: data/corte.json)")
     .option("--not-before <ISO>", "embargo: receivers stage the cut and show it from this time")
     .option("--sequence <N>", "sequence number (default: one above the latest)", positiveInteger)
-    .option("--retract <REASON>", "withdraw a wrong cut: sign this one as a retraction, so its corte may be earlier than the latest cut's (the reason goes into the signed manifest and both audit logs)")
-    .option("--final", "sign this cut as the last one of the process: receivers stop staleness alarms and keep it online until the end of publication, which monitoring honours")
+    .option(
+      "--retract <REASON>",
+      "withdraw a wrong cut: sign this one as a retraction, so its corte may be earlier than the latest cut's (the reason goes into the signed manifest and both audit logs)",
+    )
+    .option(
+      "--final",
+      "sign this cut as the last one of the process: receivers stop staleness alarms and keep it online until the end of publication, which monitoring honours",
+    )
     .option("--publish-until <ISO>", "with --final: the signed end of publication (default: publishUntil in the config, 2024-06-09T23:59:00-06:00)")
     .option("--timeout <SECONDS>", "give up waiting for receipts after this long", positiveInteger, 300)
     .option("--json", "print the result as JSON")
@@ -79,7 +92,15 @@ export function registerPush(program: Command): void {
           const okCount = report.receivers.filter((r) => (r.live?.sequence ?? 0) >= cut.ref.sequence || (r.staged?.sequence ?? 0) >= cut.ref.sequence).length;
           reportCliSuccess(
             opts.json === true,
-            { sequence: cut.ref.sequence, manifestSha256: cut.ref.manifestSha256, final: cut.summary.final !== undefined, publishUntil: cut.summary.final?.publishUntil ?? null, delivered: okCount, receivers: report.receivers.length, table: rows },
+            {
+              sequence: cut.ref.sequence,
+              manifestSha256: cut.ref.manifestSha256,
+              final: cut.summary.final !== undefined,
+              publishUntil: cut.summary.final?.publishUntil ?? null,
+              delivered: okCount,
+              receivers: report.receivers.length,
+              table: rows,
+            },
             [
               `cut ${cut.ref.sequence} (${cut.summary.corte}): ${cut.summary.fileCount} files, ${formatBytes(cut.summary.totalSize)}`,
               ...(cut.summary.final ? [`signed as the FINAL cut: online without staleness alarms until ${cut.summary.final.publishUntil}`] : []),
@@ -138,17 +159,32 @@ async function pushViaService(config: ResolvedPublisherConfig, cutDir: string, o
     // asked often (a small cut is live in well under a second), told at most every 2 s
     if (opts.json !== true && Date.now() - lastLine >= 2000) {
       lastLine = Date.now();
-      process.stderr.write(report.receivers.map((r) => `${r.id}: ${r.progress ? `${Math.round((100 * r.progress.sent) / Math.max(1, r.progress.total))}%` : r.state}`).join("  ") + "\n");
+      process.stderr.write(
+        report.receivers.map((r) => `${r.id}: ${r.progress ? `${Math.round((100 * r.progress.sent) / Math.max(1, r.progress.total))}%` : r.state}`).join("  ") +
+          "\n",
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   const rows = summaryRows(report, sequence, started);
   const okCount = report.receivers.filter((r) => (r.live?.sequence ?? 0) >= sequence || (r.staged?.sequence ?? 0) >= sequence).length;
-  reportCliSuccess(opts.json === true, { sequence, final: res.final === true, publishUntil: res.publishUntil ?? null, delivered: okCount, receivers: report.receivers.length, table: rows, via: "service" }, [
-    `cut ${sequence} handed to the running service`,
-    ...(res.final === true ? [`signed as the FINAL cut: online without staleness alarms until ${res.publishUntil}`] : []),
-    renderTable(["receiver", "sent", "duration", "state", "receipt"], rows),
-    `${okCount}/${report.receivers.length} receivers have cut ${sequence}`,
-  ]);
+  reportCliSuccess(
+    opts.json === true,
+    {
+      sequence,
+      final: res.final === true,
+      publishUntil: res.publishUntil ?? null,
+      delivered: okCount,
+      receivers: report.receivers.length,
+      table: rows,
+      via: "service",
+    },
+    [
+      `cut ${sequence} handed to the running service`,
+      ...(res.final === true ? [`signed as the FINAL cut: online without staleness alarms until ${res.publishUntil}`] : []),
+      renderTable(["receiver", "sent", "duration", "state", "receipt"], rows),
+      `${okCount}/${report.receivers.length} receivers have cut ${sequence}`,
+    ],
+  );
   if (okCount < report.receivers.length) process.exitCode = 3;
 }

@@ -25,15 +25,27 @@ export function registerReceipts(program: Command): void {
           const rank = (x: typeof r) => (x.valid ? (x.doc?.state === "active" ? 2 : 1) : 0);
           if (!prev || rank(r) > rank(prev)) best.set(key, r);
         }
-        const list = [...best.values()].sort((a, b) => (a.doc?.sequence ?? 0) - (b.doc?.sequence ?? 0) || a.stored.receiverId.localeCompare(b.stored.receiverId));
+        const list = [...best.values()].sort(
+          (a, b) => (a.doc?.sequence ?? 0) - (b.doc?.sequence ?? 0) || a.stored.receiverId.localeCompare(b.stored.receiverId),
+        );
         const invalid = all.filter((r) => !r.valid);
         reportCliSuccess(
           opts.json === true,
-          { receipts: list.map((r) => ({ receiver: r.stored.receiverId, valid: r.valid, problem: r.problem ?? null, ...(r.doc ?? {}) })), invalid: invalid.length },
+          {
+            receipts: list.map((r) => ({ receiver: r.stored.receiverId, valid: r.valid, problem: r.problem ?? null, ...(r.doc ?? {}) })),
+            invalid: invalid.length,
+          },
           [
             renderTable(
               ["receiver", "sequence", "state", "live since", "received", "signature"],
-              list.map((r) => [r.stored.receiverId, r.doc?.sequence ?? null, r.doc?.state ?? null, r.doc?.activatedAt ?? null, r.doc?.receivedAt ?? null, r.valid ? "valid" : `INVALID: ${r.problem}`]),
+              list.map((r) => [
+                r.stored.receiverId,
+                r.doc?.sequence ?? null,
+                r.doc?.state ?? null,
+                r.doc?.activatedAt ?? null,
+                r.doc?.receivedAt ?? null,
+                r.valid ? "valid" : `INVALID: ${r.problem}`,
+              ]),
             ),
             `${new Set(list.filter((r) => r.valid && r.doc?.state === "active").map((r) => r.stored.receiverId)).size} of ${config.receiverEntries.length} receiver(s) have ${opts.sequence !== undefined ? `cut ${opts.sequence}` : "a cut"} live (${list.length} receipt(s) shown); ${invalid.length} invalid receipt(s)`,
           ],

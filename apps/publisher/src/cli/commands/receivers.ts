@@ -21,11 +21,15 @@ function mkdirOwned(dir: string, owner: { uid: number; gid: number } | undefined
 }
 
 export function registerReceivers(program: Command): void {
-  const receivers = program.command("receivers").description("the registry of difusores (receivers: in the publisher config): add one from its signed registration, list, remove");
+  const receivers = program
+    .command("receivers")
+    .description("the registry of difusores (receivers: in the publisher config): add one from its signed registration, list, remove");
 
   receivers
     .command("add")
-    .description("check a difusor's signed registration (prep-receiver register) and add it to the registry; its logo is sanitized and kept in logos/ beside the config, the signed file in registrations/")
+    .description(
+      "check a difusor's signed registration (prep-receiver register) and add it to the registry; its logo is sanitized and kept in logos/ beside the config, the signed file in registrations/",
+    )
     .argument("<REGISTRATION.json>", "the registration file the difusor handed over")
     .requiredOption("--config <FILE>", "publisher config (YAML) to add it to")
     .option("--expect-key <KEYID>", "the identity key id the difusor read to you over the phone: refuse the file if it was signed by another key")
@@ -36,12 +40,25 @@ export function registerReceivers(program: Command): void {
         const signed = readRegistrationFile(file, "ask the difusor for the registration.json that `prep-receiver register` wrote");
         const { registration: r, keyid } = verifyRegistration(signed, file);
         if (opts.expectKey !== undefined && opts.expectKey.trim().toLowerCase() !== keyid) {
-          throw new PrepcastError("SIGNATURE_INVALID", `${file} is signed by identity key ${keyid}, not by ${opts.expectKey}`, { where: file, hint: "do not add it: ask the difusor to read its key id again (`prep-receiver register` prints it) and for a new file" });
+          throw new PrepcastError("SIGNATURE_INVALID", `${file} is signed by identity key ${keyid}, not by ${opts.expectKey}`, {
+            where: file,
+            hint: "do not add it: ask the difusor to read its key id again (`prep-receiver register` prints it) and for a new file",
+          });
         }
         loadPublisherConfig(opts.config); // fail on a broken config before writing anything beside it
         const configDir = path.dirname(path.resolve(opts.config));
         const owner = ownerOf(opts.config);
-        const entry: Record<string, unknown> = { id: r.id, name: r.name, organization: r.organization, transport: r.transport, address: r.address, tlsFingerprint: r.tlsFingerprint, identityPublicKey: r.identityPublicKey, publicUrl: r.publicUrl, staff: r.staff };
+        const entry: Record<string, unknown> = {
+          id: r.id,
+          name: r.name,
+          organization: r.organization,
+          transport: r.transport,
+          address: r.address,
+          tlsFingerprint: r.tlsFingerprint,
+          identityPublicKey: r.identityPublicKey,
+          publicUrl: r.publicUrl,
+          staff: r.staff,
+        };
         if (r.logo !== null) {
           // the logo is untrusted: checked and rewritten through the SVG allowlist, and only the rewritten bytes are kept
           const logos = path.join(configDir, "logos");
@@ -53,7 +70,10 @@ export function registerReceivers(program: Command): void {
             checked = checkSvgLogo(tmp);
           } catch (e) {
             const err = e as PrepcastError;
-            throw new PrepcastError("LOGO_INVALID", `the logo in ${file}: ${err.message.replace(/^logo \S+: /, "")}`, { where: `${file}: logo`, hint: "ask the difusor for a plain SVG logo (under 100 KB, no scripts or external references) and a new registration" });
+            throw new PrepcastError("LOGO_INVALID", `the logo in ${file}: ${err.message.replace(/^logo \S+: /, "")}`, {
+              where: `${file}: logo`,
+              hint: "ask the difusor for a plain SVG logo (under 100 KB, no scripts or external references) and a new registration",
+            });
           } finally {
             fs.rmSync(tmp, { force: true });
           }
@@ -64,11 +84,25 @@ export function registerReceivers(program: Command): void {
         mkdirOwned(kept, owner);
         const { replaced } = await addRegistryEntry(opts.config, entry, opts.replace === true);
         await writeFileAtomic(path.join(kept, `${r.id}.json`), signed, 0o644, owner);
-        reportCliSuccess(opts.json === true, { receiver: r.id, config: opts.config, replaced, identityKeyId: keyid, tlsFingerprint: r.tlsFingerprint, transport: r.transport, address: r.address, staff: r.staff.length, logo: r.logo !== null }, [
-          `${r.id} (${r.organization}) ${replaced ? "replaced" : "added"} in ${opts.config}: ${r.transport} ${r.address}, TLS certificate ${r.tlsFingerprint.slice(0, 16)}…, ${r.staff.length} staff, ${r.logo !== null ? "logo sanitized in logos/" : "no logo"}`,
-          `identity key id ${keyid}${opts.expectKey ? " (matches the one you were given)" : ": confirm it with the difusor by phone before election day (or pass --expect-key)"}`,
-          "a running prep-publisher reads its registry at start: restart it to connect to the difusor",
-        ]);
+        reportCliSuccess(
+          opts.json === true,
+          {
+            receiver: r.id,
+            config: opts.config,
+            replaced,
+            identityKeyId: keyid,
+            tlsFingerprint: r.tlsFingerprint,
+            transport: r.transport,
+            address: r.address,
+            staff: r.staff.length,
+            logo: r.logo !== null,
+          },
+          [
+            `${r.id} (${r.organization}) ${replaced ? "replaced" : "added"} in ${opts.config}: ${r.transport} ${r.address}, TLS certificate ${r.tlsFingerprint.slice(0, 16)}…, ${r.staff.length} staff, ${r.logo !== null ? "logo sanitized in logos/" : "no logo"}`,
+            `identity key id ${keyid}${opts.expectKey ? " (matches the one you were given)" : ": confirm it with the difusor by phone before election day (or pass --expect-key)"}`,
+            "a running prep-publisher reads its registry at start: restart it to connect to the difusor",
+          ],
+        );
       }),
     );
 
@@ -80,10 +114,23 @@ export function registerReceivers(program: Command): void {
     .action(
       action(async (opts: { config: string; json?: boolean }) => {
         const config = loadPublisherConfig(opts.config);
-        const list = config.receivers.map((r) => ({ id: r.id, name: r.name, organization: r.organization ?? null, transport: r.transport, address: r.address, tlsFingerprint: r.tlsFingerprint ?? null, publicUrl: r.publicUrl ?? null, staff: r.staff ?? [], logo: r.logo ?? null }));
+        const list = config.receivers.map((r) => ({
+          id: r.id,
+          name: r.name,
+          organization: r.organization ?? null,
+          transport: r.transport,
+          address: r.address,
+          tlsFingerprint: r.tlsFingerprint ?? null,
+          publicUrl: r.publicUrl ?? null,
+          staff: r.staff ?? [],
+          logo: r.logo ?? null,
+        }));
         reportCliSuccess(opts.json === true, { config: opts.config, receivers: list }, [
           `${list.length} difusor(es) registered in ${opts.config}`,
-          ...list.map((r) => `  ${r.id}  ${r.organization ?? r.name}  ${r.transport} ${r.address}  TLS ${r.tlsFingerprint ? `${r.tlsFingerprint.slice(0, 16)}…` : "(none)"}  staff ${r.staff.length}${r.logo ? "  logo" : ""}`),
+          ...list.map(
+            (r) =>
+              `  ${r.id}  ${r.organization ?? r.name}  ${r.transport} ${r.address}  TLS ${r.tlsFingerprint ? `${r.tlsFingerprint.slice(0, 16)}…` : "(none)"}  staff ${r.staff.length}${r.logo ? "  logo" : ""}`,
+          ),
         ]);
       }),
     );

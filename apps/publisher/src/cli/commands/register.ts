@@ -28,7 +28,9 @@ function readRegistration(file: string): Record<string, unknown> {
   }
   if (Array.isArray(value) && value.length === 1) value = value[0];
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new PrepcastError("CONFIG_INVALID", `${file} must hold one difusor's registry entry (id, name, address, tlsFingerprint, identityPublicKey, ...)`, { where: file });
+    throw new PrepcastError("CONFIG_INVALID", `${file} must hold one difusor's registry entry (id, name, address, tlsFingerprint, identityPublicKey, ...)`, {
+      where: file,
+    });
   }
   const parsed = RegistrySchema.safeParse([value]);
   const problems = parsed.success
@@ -64,7 +66,9 @@ function transportProblems(entry: Record<string, unknown>): string[] {
 export function registerRegister(program: Command): void {
   program
     .command("register")
-    .description("add a difusor to the registry (receivers: in the publisher config) from the registration.yaml its `prep-receiver init` wrote; comments in the config are kept")
+    .description(
+      "add a difusor to the registry (receivers: in the publisher config) from the registration.yaml its `prep-receiver init` wrote; comments in the config are kept",
+    )
     .argument("<REGISTRATION.yaml>", "the difusor's registration file")
     .requiredOption("--config <FILE>", "publisher config (YAML) to add it to")
     .option("--replace", "replace the entry with the same id (a new key or certificate)")

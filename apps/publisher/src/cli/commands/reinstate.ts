@@ -7,7 +7,9 @@ import { defaultOperator, operatorAction } from "./operator";
 export function registerReinstate(program: Command): void {
   program
     .command("reinstate")
-    .description("lift a difusor's suspension once its fault is fixed: reinstatement notice, latest cut pushed, public link back after the probe confirms (asks the running service; audited)")
+    .description(
+      "lift a difusor's suspension once its fault is fixed: reinstatement notice, latest cut pushed, public link back after the probe confirms (asks the running service; audited)",
+    )
     .argument("<DIFUSOR>", "receiver id")
     .requiredOption("--config <FILE>", "publisher config (YAML or JSON)")
     .requiredOption("--reason <TEXT>", "what was fixed (recorded in the audit log)")

@@ -28,15 +28,39 @@ export function registerStatus(program: Command): void {
           r.lastError ? r.lastError.code : null,
           r.monitor?.probe ? `${r.monitor.probe.verdict}${r.monitor.failedPeriods ? ` (${r.monitor.failedPeriods} failed periods)` : ""}` : null,
           r.monitor ? (r.monitor.linkEnabled ? "enabled" : "DISABLED") : null,
-          r.hello?.doctor ? (r.hello.doctor.failed ? `FAIL ${r.hello.doctor.failedChecks.join(",")}` : `ok${r.hello.doctor.warnings ? ` (${r.hello.doctor.warnings} warn)` : ""}`) : null,
+          r.hello?.doctor
+            ? r.hello.doctor.failed
+              ? `FAIL ${r.hello.doctor.failedChecks.join(",")}`
+              : `ok${r.hello.doctor.warnings ? ` (${r.hello.doctor.warnings} warn)` : ""}`
+            : null,
         ]);
         reportCliSuccess(opts.json === true, report as unknown as Record<string, unknown>, [
           `${report.publisher} ${report.process}/${report.channel}: latest cut ${report.latest ? `${report.latest.sequence} (${report.latest.corte})${report.latest.final ? ` FINAL, online until ${report.latest.publishUntil}` : ""}` : "none"}`,
           `keyset version ${report.keyset.version} (signing key ${report.keyset.signingKeyId.slice(0, 16)}…), expires ${report.keyset.expires}${report.keyset.expired ? " EXPIRED" : `, ${report.keyset.daysLeft} days left`}`,
           ...(report.keyset.warning ? [`WARNING: ${report.keyset.warning}`] : []),
-          ...(report.keyset.reloadProblem ? [`WARNING: the keys directory does not load (${report.keyset.reloadProblem.code}: ${report.keyset.reloadProblem.message}); cuts are still signed with keyset version ${report.keyset.version}`] : []),
+          ...(report.keyset.reloadProblem
+            ? [
+                `WARNING: the keys directory does not load (${report.keyset.reloadProblem.code}: ${report.keyset.reloadProblem.message}); cuts are still signed with keyset version ${report.keyset.version}`,
+              ]
+            : []),
           ...(report.publication?.ended ? [`the publication ended at ${report.publication.publishUntil}: the 45-minute rule no longer applies`] : []),
-          renderTable(["receiver", "state", "keyset", "live", "lag cuts", "lag min", "last receipt", "clock skew", "last error", "public probe", "list link", "preflight"], rows),
+          renderTable(
+            [
+              "receiver",
+              "state",
+              "keyset",
+              "live",
+              "lag cuts",
+              "lag min",
+              "last receipt",
+              "clock skew",
+              "last error",
+              "public probe",
+              "list link",
+              "preflight",
+            ],
+            rows,
+          ),
         ]);
       }),
     );

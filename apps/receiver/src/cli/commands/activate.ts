@@ -14,7 +14,9 @@ export function registerActivate(program: Command): void {
         const store = await CutStore.open(opts.root);
         try {
           const r = await activatePending(store);
-          reportCliSuccess(opts.json === true, { activated: r?.id ?? null }, [r ? `activated cuts/${r.id} (#${r.sequence}, corte ${r.corte})` : "no staged cut is waiting"]);
+          reportCliSuccess(opts.json === true, { activated: r?.id ?? null }, [
+            r ? `activated cuts/${r.id} (#${r.sequence}, corte ${r.corte})` : "no staged cut is waiting",
+          ]);
         } finally {
           store.close();
         }

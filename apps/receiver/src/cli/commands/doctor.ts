@@ -6,12 +6,20 @@ import { REQUIREMENTS } from "../../doctor/requirements";
 import { summaryOf, writeDoctorSummary } from "../../doctor/summary";
 
 const MARK: Record<CheckStatus, string> = { pass: "ok  ", warn: "WARN", fail: "FAIL", skip: "skip" };
-const list = (v: string, prev: string[] = []) => [...prev, ...v.split(",").map((s) => s.trim()).filter(Boolean)];
+const list = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 export function registerDoctor(program: Command): void {
   program
     .command("doctor")
-    .description("preflight: check this server against the OPLE's call (cores, memory, SSD, Ubuntu, Docker, NTP, ports 80/443) and against what the agent needs (config, ports, TLS certificates, key modes, free space, the OPLE reachable); exit 1 when a requirement fails")
+    .description(
+      "preflight: check this server against the OPLE's call (cores, memory, SSD, Ubuntu, Docker, NTP, ports 80/443) and against what the agent needs (config, ports, TLS certificates, key modes, free space, the OPLE reachable); exit 1 when a requirement fails",
+    )
     .requiredOption("--config <FILE>", "receiver config (YAML or JSON), as for run")
     .option("--user <NAME>", "the service user the secret keys must belong to (default: the owner of the state directory)")
     .option("--ople <URL>", "also check that this URL of the OPLE answers (e.g. https://prep.oplever.org.mx/)")
@@ -26,21 +34,37 @@ export function registerDoctor(program: Command): void {
           try {
             u = new URL(opts.ople);
           } catch {
-            throw new PrepcastError("CONFIG_INVALID", `--ople ${JSON.stringify(opts.ople)} is not a URL`, { where: "--ople", hint: "e.g. --ople https://prep.oplever.org.mx/" });
+            throw new PrepcastError("CONFIG_INVALID", `--ople ${JSON.stringify(opts.ople)} is not a URL`, {
+              where: "--ople",
+              hint: "e.g. --ople https://prep.oplever.org.mx/",
+            });
           }
-          if (u.protocol !== "https:" && u.protocol !== "http:") throw new PrepcastError("CONFIG_INVALID", `--ople must be an http(s) URL, not ${u.protocol}`, { where: "--ople", hint: "e.g. --ople https://prep.oplever.org.mx/" });
+          if (u.protocol !== "https:" && u.protocol !== "http:")
+            throw new PrepcastError("CONFIG_INVALID", `--ople must be an http(s) URL, not ${u.protocol}`, {
+              where: "--ople",
+              hint: "e.g. --ople https://prep.oplever.org.mx/",
+            });
         }
         const report = await runDoctor(
-          { configFile: opts.config, ...(opts.user !== undefined ? { user: opts.user } : {}), ...(opts.ople !== undefined ? { ople: opts.ople } : {}), ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}) },
+          {
+            configFile: opts.config,
+            ...(opts.user !== undefined ? { user: opts.user } : {}),
+            ...(opts.ople !== undefined ? { ople: opts.ople } : {}),
+            ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
+          },
           { ...(opts.only ? { only: opts.only } : {}), ...(opts.skip ? { skip: opts.skip } : {}) },
         );
         // a full run is this server's preflight: kept in ROOT/doctor.json for the agent's hello
         const full = !opts.only?.length && !opts.skip?.length;
-        const kept = full ? await writeDoctorSummary(report.root, summaryOf(report)) : { file: null, problem: "not a full run (--only/--skip): the last summary is kept" };
+        const kept = full
+          ? await writeDoctorSummary(report.root, summaryOf(report))
+          : { file: null, problem: "not a full run (--only/--skip): the last summary is kept" };
         const failed = report.checks.filter((c) => c.status === "fail");
         const message = failed.length ? `${failed.length} requirement${failed.length === 1 ? "" : "s"} not met: ${failed.map((c) => c.id).join(", ")}` : null;
         if (opts.json === true) {
-          process.stdout.write(`${JSON.stringify(failed.length ? { ok: false, code: "PREFLIGHT_FAILED", message, ...report, summaryFile: kept.file } : { ok: true, ...report, summaryFile: kept.file })}\n`);
+          process.stdout.write(
+            `${JSON.stringify(failed.length ? { ok: false, code: "PREFLIGHT_FAILED", message, ...report, summaryFile: kept.file } : { ok: true, ...report, summaryFile: kept.file })}\n`,
+          );
         } else {
           const lines = [`prep-receiver doctor: ${report.config} on ${report.host}, ${report.checkedAt}`];
           for (const c of report.checks) {

@@ -8,7 +8,9 @@ import { installDeltaPackage } from "../../agent/delta-applier";
 export function registerInstall(program: Command): void {
   program
     .command("install")
-    .description("verify a .prep package (or a delta package from `pack --base`, whose base cut is installed), extract it to staging and switch DIR/current to it atomically")
+    .description(
+      "verify a .prep package (or a delta package from `pack --base`, whose base cut is installed), extract it to staging and switch DIR/current to it atomically",
+    )
     .argument("<FILE.prep>", "package to install")
     .requiredOption("--trust <ROOT.pub>", "the OPLE's root: root.pub, or root.json of a root set (root.sig beside it)")
     .requiredOption("--root <DIR>", "receiver state directory (created if missing)")
@@ -26,9 +28,24 @@ export function registerInstall(program: Command): void {
           const c = r.record;
           reportCliSuccess(
             opts.json === true,
-            { status: r.status, id: c.id, process: c.process, channel: c.channel, sequence: c.sequence, corte: c.corte, notBefore: c.notBefore, files: r.files, bytes: r.bytes, removed: r.removed },
+            {
+              status: r.status,
+              id: c.id,
+              process: c.process,
+              channel: c.channel,
+              sequence: c.sequence,
+              corte: c.corte,
+              notBefore: c.notBefore,
+              files: r.files,
+              bytes: r.bytes,
+              removed: r.removed,
+            },
             r.status === "activated"
-              ? [`installed ${c.process}/${c.channel} #${c.sequence} (corte ${c.corte}): ${opts.root}/current -> cuts/${c.id}`, `${r.files} files, ${r.bytes} bytes verified`, ...(r.removed.length ? [`removed old cuts: ${r.removed.join(", ")}`] : [])]
+              ? [
+                  `installed ${c.process}/${c.channel} #${c.sequence} (corte ${c.corte}): ${opts.root}/current -> cuts/${c.id}`,
+                  `${r.files} files, ${r.bytes} bytes verified`,
+                  ...(r.removed.length ? [`removed old cuts: ${r.removed.join(", ")}`] : []),
+                ]
               : [
                   `staged ${c.process}/${c.channel} #${c.sequence} (corte ${c.corte}) as cuts/${c.id}; it is embargoed until ${c.notBefore}`,
                   `the live site is unchanged; run \`prep-receiver activate --root ${opts.root}\` after that time (the agent does it by itself)`,

@@ -15,17 +15,28 @@ export function registerNginxConfig(program: Command): void {
     .action(
       action(async (opts: { config: string; write?: boolean; json?: boolean }) => {
         const c = loadReceiverConfig(opts.config);
-        if (!c.site.nginx) throw new PrepcastError("CONFIG_INVALID", `${opts.config} has no site.nginx section`, { where: "site.nginx", hint: "add site.nginx: { include: /var/lib/prepcast/nginx/site.conf } (docs/operations/nginx.md)" });
+        if (!c.site.nginx)
+          throw new PrepcastError("CONFIG_INVALID", `${opts.config} has no site.nginx section`, {
+            where: "site.nginx",
+            hint: "add site.nginx: { include: /var/lib/prepcast/nginx/site.conf } (docs/operations/nginx.md)",
+          });
         const site = await import("@prepcast/site");
         const o = nginxControlOptions(c, c.site.nginx);
         if (opts.write === true) {
           const r = await site.syncNginxSite(o, Date.now(), true);
-          reportCliSuccess(opts.json === true, { ...r }, [`${r.include}: ${r.changed ? `written${r.reloaded ? ", nginx reloaded" : ""}` : "unchanged (no reload)"}; mode ${r.mode}${r.cut ? `, cut ${r.cut}` : ""}; public files in ${o.publicDir}`]);
+          reportCliSuccess(opts.json === true, { ...r }, [
+            `${r.include}: ${r.changed ? `written${r.reloaded ? ", nginx reloaded" : ""}` : "unchanged (no reload)"}; mode ${r.mode}${r.cut ? `, cut ${r.cut}` : ""}; public files in ${o.publicDir}`,
+          ]);
           return;
         }
         const state = site.nginxSiteState(o, Date.now());
         const text = site.renderNginxInclude(o, state);
-        if (opts.json === true) reportCliSuccess(true, { include: o.include, publicDir: o.publicDir, accessLog: o.accessLog, mode: state.mode, cut: state.cut?.id ?? null, text }, []);
+        if (opts.json === true)
+          reportCliSuccess(
+            true,
+            { include: o.include, publicDir: o.publicDir, accessLog: o.accessLog, mode: state.mode, cut: state.cut?.id ?? null, text },
+            [],
+          );
         else process.stdout.write(text);
       }),
     );

@@ -17,27 +17,46 @@ function readRegistration(file: string): Buffer {
     return readRegistrationFile(file, "give the registration.json that `prep-receiver register` wrote");
   } catch (e) {
     if (e instanceof PrepcastError) throw e;
-    throw new PrepcastError("REGISTRATION_INVALID", `cannot read the registration ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { where: file, hint: "give the registration.json that `prep-receiver register` wrote (--registration FILE)" });
+    throw new PrepcastError("REGISTRATION_INVALID", `cannot read the registration ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+      where: file,
+      hint: "give the registration.json that `prep-receiver register` wrote (--registration FILE)",
+    });
   }
 }
 
 /** The difusor as its signed registration says; a missing default file is a warning in the memoria, a bad or foreign file an error. */
 function readIdentity(config: ReceiverConfig, baseDir: string, given: string | undefined): DifusorIdentity {
   const file = given ?? path.join(baseDir, "registration.json");
-  const none = (problem: string): DifusorIdentity => ({ id: config.id, name: config.id, organization: null, publicUrl: null, staff: [], registration: null, problem });
+  const none = (problem: string): DifusorIdentity => ({
+    id: config.id,
+    name: config.id,
+    organization: null,
+    publicUrl: null,
+    staff: [],
+    registration: null,
+    problem,
+  });
   if (given === undefined && !fs.existsSync(file)) {
     return none(`No se encontró el registro firmado ${file} (prep-receiver register): la memoria no incluye el personal técnico registrado ante el OPLE.`);
   }
   const { registration: r, keyid } = verifyRegistration(readRegistration(file), file);
   if (r.id !== config.id) {
-    throw new PrepcastError("REGISTRATION_INVALID", `${file} registers the difusor "${r.id}", but the config's id is "${config.id}"`, { where: file, hint: "give this receiver's own registration (--registration FILE), or the config it belongs to" });
+    throw new PrepcastError("REGISTRATION_INVALID", `${file} registers the difusor "${r.id}", but the config's id is "${config.id}"`, {
+      where: file,
+      hint: "give this receiver's own registration (--registration FILE), or the config it belongs to",
+    });
   }
   const problems: string[] = [];
   // the certificate is public: check that the registration still describes this deployment
   if (config.push.tls) {
     try {
-      const now = certificateFingerprint(fs.readFileSync(resolveFrom(baseDir, config.push.tls.cert))).replace(/:/g, "").toLowerCase();
-      if (now !== r.tlsFingerprint) problems.push(`El registro firmado fija el certificado ${r.tlsFingerprint.slice(0, 16)}…, pero push.tls.cert es ${now.slice(0, 16)}…: el registro no corresponde al certificado actual (¿se renovó sin registrar de nuevo?).`);
+      const now = certificateFingerprint(fs.readFileSync(resolveFrom(baseDir, config.push.tls.cert)))
+        .replace(/:/g, "")
+        .toLowerCase();
+      if (now !== r.tlsFingerprint)
+        problems.push(
+          `El registro firmado fija el certificado ${r.tlsFingerprint.slice(0, 16)}…, pero push.tls.cert es ${now.slice(0, 16)}…: el registro no corresponde al certificado actual (¿se renovó sin registrar de nuevo?).`,
+        );
     } catch (e) {
       problems.push(`No se pudo leer push.tls.cert para compararlo con el registro: ${(e as Error).message}`);
     }
@@ -59,7 +78,12 @@ export function deploymentOf(config: ReceiverConfig, baseDir: string, file: stri
     config: path.resolve(file),
     id: config.id,
     publisherId: config.publisher.id,
-    push: { listen: config.push.listen, tls: config.push.tls !== null, websocket: ws === false ? null : ws === true ? "site" : { listen: ws.listen }, allowlist: config.push.allowlist },
+    push: {
+      listen: config.push.listen,
+      tls: config.push.tls !== null,
+      websocket: ws === false ? null : ws === true ? "site" : { listen: ws.listen },
+      allowlist: config.push.allowlist,
+    },
     site: {
       listen: config.site.listen,
       tls: config.site.tls !== null,

@@ -16,14 +16,25 @@ export function registerStatus(program: Command): void {
         const live = v.live?.id ?? null;
         const pending = v.pending?.id ?? null;
         const liveKs = liveKeyset(v);
-        const keyset = liveKs ? { accepted: v.state.trust.keysetVersion, live: keysetExpiry(liveKs, new Date(), opts.keysetWarnDays) } : { accepted: v.state.trust.keysetVersion, live: null };
+        const keyset = liveKs
+          ? { accepted: v.state.trust.keysetVersion, live: keysetExpiry(liveKs, new Date(), opts.keysetWarnDays) }
+          : { accepted: v.state.trust.keysetVersion, live: null };
         const lines = [
           live ? `live: cuts/${live}` : "live: none (nothing installed yet)",
           ...(v.pending ? [`staged (embargoed): cuts/${v.pending.id} until ${v.pending.notBefore}`] : []),
-          ...[...v.state.cuts].reverse().map((c) => `  ${c.id === live ? "*" : c.id === pending ? "+" : " "} #${c.sequence} ${c.process}/${c.channel} corte ${c.corte}  ${c.files} files ${formatBytes(c.totalSize)}  (${c.id})`),
+          ...[...v.state.cuts]
+            .reverse()
+            .map(
+              (c) =>
+                `  ${c.id === live ? "*" : c.id === pending ? "+" : " "} #${c.sequence} ${c.process}/${c.channel} corte ${c.corte}  ${c.files} files ${formatBytes(c.totalSize)}  (${c.id})`,
+            ),
           `keyset: highest version accepted ${keyset.accepted || "none"}${keyset.live ? `; the live cut's (version ${keyset.live.version}) expires ${keyset.live.expires}${keyset.live.expired ? " EXPIRED" : ` (${keyset.live.daysLeft} days left)`}` : ""}`,
           ...(v.state.trust.root ? [`root: version ${v.state.trust.root.version}, brought by a cut (root rotation) and pinned from then on`] : []),
-          ...(keyset.live?.warning ? [`WARNING: ${keyset.live.warning.replace(/; the OPLE must.*$|: renew it.*$/, "")}: tell the OPLE, which renews it with its root key; the next cut brings it`] : []),
+          ...(keyset.live?.warning
+            ? [
+                `WARNING: ${keyset.live.warning.replace(/; the OPLE must.*$|: renew it.*$/, "")}: tell the OPLE, which renews it with its root key; the next cut brings it`,
+              ]
+            : []),
         ];
         reportCliSuccess(opts.json === true, { live, pending, cuts: v.state.cuts, trust: v.state.trust, keyset }, lines);
       }),

@@ -13,7 +13,10 @@ export function loadTrust(opts: TrustOptions): { rootPublicKey: RootOfTrust; acc
   if (opts.process !== undefined) accept.process = opts.process;
   if (opts.channel !== undefined) {
     if (!(CHANNELS as readonly string[]).includes(opts.channel)) {
-      throw new PrepcastError("CONFIG_INVALID", `--channel ${opts.channel} is not one of ${CHANNELS.join(", ")}`, { where: "--channel", hint: "the OPLE's cuts are produccion; drills are simulacro" });
+      throw new PrepcastError("CONFIG_INVALID", `--channel ${opts.channel} is not one of ${CHANNELS.join(", ")}`, {
+        where: "--channel",
+        hint: "the OPLE's cuts are produccion; drills are simulacro",
+      });
     }
     accept.channels = [opts.channel as Channel];
   }

@@ -8,12 +8,17 @@ import { loadTrust, type TrustOptions } from "./trust";
 export function registerVerify(program: Command): void {
   program
     .command("verify")
-    .description("check a .prep package completely (signatures, every file's size and hash) without writing anything; exit 0 only when valid. A delta package (pack --base) is checked the way install would: its files only with --root, against the base cut that receiver holds")
+    .description(
+      "check a .prep package completely (signatures, every file's size and hash) without writing anything; exit 0 only when valid. A delta package (pack --base) is checked the way install would: its files only with --root, against the base cut that receiver holds",
+    )
     .argument("<FILE.prep>", "package to check (full, or a delta package)")
     .requiredOption("--trust <ROOT.pub>", "the OPLE's root: root.pub, or root.json of a root set (root.sig beside it)")
     .option("--process <ID>", "accept only this electoral process")
     .option("--channel <CHANNEL>", "accept only this channel (produccion or simulacro)")
-    .option("--root <DIR>", "also check it against what this receiver state directory has accepted (read only): a keyset older than the highest seen (KEYSET_ROLLBACK, e.g. one that still lists a revoked key), an older cut (ROLLBACK)")
+    .option(
+      "--root <DIR>",
+      "also check it against what this receiver state directory has accepted (read only): a keyset older than the highest seen (KEYSET_ROLLBACK, e.g. one that still lists a revoked key), an older cut (ROLLBACK)",
+    )
     .option("--json", "print the result as JSON")
     .action(
       action(async (file: string, opts: TrustOptions & { root?: string; json?: boolean }) => {
@@ -25,12 +30,30 @@ export function registerVerify(program: Command): void {
         const m = r.verified.manifest;
         reportCliSuccess(
           opts.json === true,
-          { process: m.process, channel: m.channel, sequence: m.sequence, corte: m.corte, notBefore: m.notBefore, expires: m.expires, files: r.files, bytes: r.bytes, manifestSha256: r.verified.manifestSha256, keysetVersion: r.verified.keyset.version, retraction: m.retraction?.reason ?? null, final: m.final !== undefined, publishUntil: m.final?.publishUntil ?? null },
+          {
+            process: m.process,
+            channel: m.channel,
+            sequence: m.sequence,
+            corte: m.corte,
+            notBefore: m.notBefore,
+            expires: m.expires,
+            files: r.files,
+            bytes: r.bytes,
+            manifestSha256: r.verified.manifestSha256,
+            keysetVersion: r.verified.keyset.version,
+            retraction: m.retraction?.reason ?? null,
+            final: m.final !== undefined,
+            publishUntil: m.final?.publishUntil ?? null,
+          },
           [
             `valid: ${m.process}/${m.channel} sequence ${m.sequence}, corte ${m.corte}`,
             `${r.files} files, ${r.bytes} bytes (${formatBytes(r.bytes)}), every size and SHA-256 matches the signed manifest`,
             `manifest sha256 ${r.verified.manifestSha256}, keyset version ${r.verified.keyset.version}, ${describeRoot(r.verified.root)}`,
-            ...(m.final ? [`signed by the OPLE as the FINAL cut of the process: no newer cut will come; keep it online until ${m.final.publishUntil} (the end of publication)`] : []),
+            ...(m.final
+              ? [
+                  `signed by the OPLE as the FINAL cut of the process: no newer cut will come; keep it online until ${m.final.publishUntil} (the end of publication)`,
+                ]
+              : []),
             ...(m.retraction ? [`signed by the OPLE as a retraction (its corte may be earlier than the one you show): "${m.retraction.reason}"`] : []),
           ],
         );
@@ -39,15 +62,34 @@ export function registerVerify(program: Command): void {
 }
 
 async function verifyDelta(file: string, trust: ReturnType<typeof loadTrust>, opts: { root?: string; json?: boolean }): Promise<void> {
-  const r = await verifyDeltaPackage(file, { rootPublicKey: trust.rootPublicKey, ...(trust.accept ? { accept: trust.accept } : {}), ...(opts.root !== undefined ? { root: opts.root } : {}) });
+  const r = await verifyDeltaPackage(file, {
+    rootPublicKey: trust.rootPublicKey,
+    ...(trust.accept ? { accept: trust.accept } : {}),
+    ...(opts.root !== undefined ? { root: opts.root } : {}),
+  });
   const m = r.verified.manifest;
   const b = r.base.base;
   reportCliSuccess(
     opts.json === true,
     {
-      delta: true, format: r.base.format, process: m.process, channel: m.channel, sequence: m.sequence, corte: m.corte, notBefore: m.notBefore, expires: m.expires,
-      base: { sequence: b.sequence, manifestSha256: b.manifestSha256 }, streamBytes: r.base.streamSize, filesChecked: r.contents !== null, files: r.contents?.files ?? m.files.length, bytes: r.contents?.bytes ?? m.totalSize,
-      manifestSha256: r.verified.manifestSha256, keysetVersion: r.verified.keyset.version, retraction: m.retraction?.reason ?? null, final: m.final !== undefined, publishUntil: m.final?.publishUntil ?? null,
+      delta: true,
+      format: r.base.format,
+      process: m.process,
+      channel: m.channel,
+      sequence: m.sequence,
+      corte: m.corte,
+      notBefore: m.notBefore,
+      expires: m.expires,
+      base: { sequence: b.sequence, manifestSha256: b.manifestSha256 },
+      streamBytes: r.base.streamSize,
+      filesChecked: r.contents !== null,
+      files: r.contents?.files ?? m.files.length,
+      bytes: r.contents?.bytes ?? m.totalSize,
+      manifestSha256: r.verified.manifestSha256,
+      keysetVersion: r.verified.keyset.version,
+      retraction: m.retraction?.reason ?? null,
+      final: m.final !== undefined,
+      publishUntil: m.final?.publishUntil ?? null,
     },
     [
       `valid: delta package for ${m.process}/${m.channel} sequence ${m.sequence}, corte ${m.corte}, against cut ${b.sequence} (${b.manifestSha256.slice(0, 12)})`,

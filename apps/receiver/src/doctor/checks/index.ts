@@ -38,7 +38,11 @@ export interface DoctorReport {
 function serviceUser(root: string, user: string | undefined): DoctorContext["user"] {
   if (user !== undefined) {
     const uid = sys.uidOf(user);
-    if (uid === null) throw new PrepcastError("CONFIG_INVALID", `--user ${user}: no such user in /etc/passwd`, { where: "--user", hint: "give the account the agent runs as (prepcast in the PREPcast unit and image)" });
+    if (uid === null)
+      throw new PrepcastError("CONFIG_INVALID", `--user ${user}: no such user in /etc/passwd`, {
+        where: "--user",
+        hint: "give the account the agent runs as (prepcast in the PREPcast unit and image)",
+      });
     return { name: user, uid, how: "--user" };
   }
   try {
@@ -57,7 +61,11 @@ function serviceUser(root: string, user: string | undefined): DoctorContext["use
 export async function runDoctor(opts: DoctorOptions, select: { only?: string[]; skip?: string[] } = {}): Promise<DoctorReport> {
   const env = opts.env ?? process.env;
   const unknown = [...(select.only ?? []), ...(select.skip ?? [])].filter((id) => !CHECKS.some((c) => c.id === id));
-  if (unknown.length) throw new PrepcastError("CONFIG_INVALID", `unknown check ${unknown.map((u) => JSON.stringify(u)).join(", ")}`, { where: select.only?.length ? "--only" : "--skip", hint: `checks: ${CHECKS.map((c) => c.id).join(", ")}` });
+  if (unknown.length)
+    throw new PrepcastError("CONFIG_INVALID", `unknown check ${unknown.map((u) => JSON.stringify(u)).join(", ")}`, {
+      where: select.only?.length ? "--only" : "--skip",
+      hint: `checks: ${CHECKS.map((c) => c.id).join(", ")}`,
+    });
   const file = path.resolve(opts.configFile);
   const { config, baseDir } = loadConfig(file, ReceiverConfigSchema, { env, overrides: RECEIVER_ENV });
   const resolve = (p: string) => resolveFrom(baseDir, p);

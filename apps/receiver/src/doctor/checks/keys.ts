@@ -7,13 +7,19 @@ import { fail, pass, skip, warn, type Check, type DoctorContext, type Finding } 
 
 function certCheck(ctx: DoctorContext, field: "push.tls" | "site.tls"): Finding {
   const tls = field === "push.tls" ? ctx.config.push.tls : ctx.config.site.tls;
-  if (!tls) return skip(field === "site.tls" ? "site.tls is not set: the site serves plain HTTP (a proxy or CDN in front must serve HTTPS on 443)" : "push.tls is not set");
+  if (!tls)
+    return skip(
+      field === "site.tls" ? "site.tls is not set: the site serves plain HTTP (a proxy or CDN in front must serve HTTPS on 443)" : "push.tls is not set",
+    );
   const file = ctx.resolve(tls.cert);
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(fs.readFileSync(file));
   } catch (e) {
-    return fail(`${file} (${field}.cert) cannot be read as a PEM certificate: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, `point ${field}.cert at the certificate file (-----BEGIN CERTIFICATE-----)`);
+    return fail(
+      `${file} (${field}.cert) cannot be read as a PEM certificate: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      `point ${field}.cert at the certificate file (-----BEGIN CERTIFICATE-----)`,
+    );
   }
   const now = ctx.now.getTime();
   const from = Date.parse(cert.validFrom);
@@ -23,10 +29,15 @@ function certCheck(ctx: DoctorContext, field: "push.tls" | "site.tls"): Finding 
       ? "make a new push certificate (prep-receiver init --dir NEW, then use NEW/tls.crt and tls.key) and send the new registration.yaml to the OPLE: it pins the fingerprint"
       : "renew the site's certificate (e.g. sudo certbot renew) and restart the agent";
   if (now > to) return fail(`${file} (${field}.cert) expired on ${new Date(to).toISOString()}`, renew);
-  if (now < from) return fail(`${file} (${field}.cert) is not valid before ${new Date(from).toISOString()} (check this machine's clock)`, "fix the clock (docs/operations/ntp.md) or the certificate");
+  if (now < from)
+    return fail(
+      `${file} (${field}.cert) is not valid before ${new Date(from).toISOString()} (check this machine's clock)`,
+      "fix the clock (docs/operations/ntp.md) or the certificate",
+    );
   const days = Math.floor((to - now) / 86_400_000);
   const end = Date.parse(DEFAULT_PUBLISH_UNTIL);
-  if (now < end && to < end) return warn(`${file} (${field}.cert) expires on ${new Date(to).toISOString()}, before the end of publication (${DEFAULT_PUBLISH_UNTIL})`, renew);
+  if (now < end && to < end)
+    return warn(`${file} (${field}.cert) expires on ${new Date(to).toISOString()}, before the end of publication (${DEFAULT_PUBLISH_UNTIL})`, renew);
   if (days < num(R.certWarnDays)) return warn(`${file} (${field}.cert) expires in ${days} days (${new Date(to).toISOString()})`, renew);
   return pass(`${file} (${field}.cert) valid until ${new Date(to).toISOString()} (${days} days)`);
 }
@@ -37,12 +48,16 @@ function keysetCheck(ctx: DoctorContext): Finding {
   try {
     keyset = fs.existsSync(ctx.root) ? liveKeyset(inspectStore(ctx.root, "root")) : null;
   } catch (e) {
-    return warn(`the live cut's keyset in ${ctx.root} cannot be read: ${(e as Error).message}`, "run `prep-receiver status --root ROOT` and `prep-receiver audit verify`; reinstall the latest cut if the state directory was altered");
+    return warn(
+      `the live cut's keyset in ${ctx.root} cannot be read: ${(e as Error).message}`,
+      "run `prep-receiver status --root ROOT` and `prep-receiver audit verify`; reinstall the latest cut if the state directory was altered",
+    );
   }
   if (!keyset) return skip(`nothing installed yet in ${ctx.root}: the keyset arrives with the first cut`);
   const e = keysetExpiry(keyset, ctx.now, num(R.keysetWarnDays));
   const ask = "tell the OPLE: it must issue a renewed keyset with its root key (prep-publisher keys renew); the next cut brings it, nothing to change here";
-  if (e.expired) return fail(`keyset version ${keyset.version} of the live cut expired at ${keyset.expires}: new cuts signed with it are refused (KEYSET_EXPIRED)`, ask);
+  if (e.expired)
+    return fail(`keyset version ${keyset.version} of the live cut expired at ${keyset.expires}: new cuts signed with it are refused (KEYSET_EXPIRED)`, ask);
   if (e.expiringSoon) return warn(`keyset version ${keyset.version} of the live cut expires in ${e.daysLeft} day(s), at ${keyset.expires}`, ask);
   return pass(`keyset version ${keyset.version} of the live cut valid until ${keyset.expires} (${e.daysLeft} days)`);
 }

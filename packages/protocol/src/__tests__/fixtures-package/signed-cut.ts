@@ -14,7 +14,12 @@ export function makeKeys(): TestKeys {
   return new FakeOple({ keyset: { version: 1, createdAt: "2024-05-01T00:00:00Z", expires: "2025-01-01T00:00:00Z" }, cutDefaults: fixedClockTerms });
 }
 
-export function makeCut(keys: TestKeys, sequence: number, files: Record<string, string | Buffer>, extra: Pick<ManifestTerms, "notBefore" | "corte" | "retraction"> & { signWith?: Ed25519KeyPair } = {}): TestCut {
+export function makeCut(
+  keys: TestKeys,
+  sequence: number,
+  files: Record<string, string | Buffer>,
+  extra: Pick<ManifestTerms, "notBefore" | "corte" | "retraction"> & { signWith?: Ed25519KeyPair } = {},
+): TestCut {
   return keys.cut(sequence, files, extra);
 }
 
