@@ -4,7 +4,7 @@ import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { encodeBase64, encodeSigFile, generateKeyPair, keyIdOf, signDocument } from "@prepcast/protocol";
+import { createRoot, encodeBase64, encodeSigFile, generateKeyPair, keyIdOf, signDocument, signWithKeys } from "@prepcast/protocol";
 import { createSiteServer, SiteServer } from "../src";
 import { CHROMIUM, haveChromium, launchChromium } from "./chromium";
 import { activate, cleanup, makeKeys, sampleSite, tempRoot, writeCut } from "./fixtures";
@@ -122,6 +122,56 @@ maybe("in a real browser", () => {
       await page.close();
     }
   }, 60_000);
+
+  test("verifier page with a root set: the pasted root.json pins it, a newer root version is followed only when both thresholds signed it, one key counts once", async () => {
+    // The cut's own keyset bytes, re-signed by root sets and served in place of the single-key files.
+    const keyset = Buffer.from(await (await fetch(`${server.url}/.well-known/prepcast/keyset.json`)).arrayBuffer());
+    const key = () => {
+      const k = generateKeyPair();
+      return { ...k, keyid: keyIdOf(k.publicKey) };
+    };
+    const [a, b, c, d, e, f] = [key(), key(), key(), key(), key(), key()] as const;
+    const v1 = createRoot({ version: 1, threshold: 2, publicKeys: [a.publicKey, b.publicKey, c.publicKey] });
+    const v2 = createRoot({ version: 2, threshold: 2, publicKeys: [d.publicKey, e.publicKey, f.publicKey] });
+    const served = { root: v2, rootSig: signWithKeys("root", v2, [a, b, d, e]), keysetSig: signWithKeys("keyset", keyset, [d, e]) };
+    const cases: Array<[string, Buffer, Partial<typeof served>, string]> = [
+      ["pinned v1, the site at v2 signed by both thresholds", v1, {}, "VERIFICADO"],
+      ["pinned v2", v2, {}, "VERIFICADO"],
+      [
+        "pinned v1, v2 signed by one v1 key only",
+        v1,
+        { rootSig: signWithKeys("root", v2, [a, d, e]) },
+        "FALLÓ la verificación: el documento raíz tiene 1 firma(s) válida(s) de llaves distintas de la raíz indicada (versión 1); se necesitan 2",
+      ],
+      [
+        "pinned v2, the keyset signed twice by one key",
+        v2,
+        { keysetSig: signWithKeys("keyset", keyset, [d, d]) },
+        "FALLÓ la verificación: el conjunto de llaves tiene 1 firma(s) válida(s) de llaves distintas de la raíz indicada; se necesitan 2",
+      ],
+      [
+        "a single root.pub that is not in the set",
+        Buffer.from(encodeBase64(keys.root.publicKey)),
+        {},
+        "FALLÓ la verificación: el conjunto de llaves no está firmado por la llave raíz indicada",
+      ],
+    ];
+    for (const [what, pinned, override, expected] of cases) {
+      const files = { ...served, ...override };
+      const page = await browser.newPage();
+      const body = (b: Buffer) => (route: import("playwright-core").Route) => route.fulfill({ status: 200, contentType: "application/octet-stream", body: b });
+      await page.route("**/.well-known/prepcast/root.json", body(files.root));
+      await page.route("**/.well-known/prepcast/root.sig", body(files.rootSig));
+      await page.route("**/.well-known/prepcast/keyset.sig", body(files.keysetSig));
+      await page.goto(`${server.url}/.well-known/prepcast/verify.html?key=${encodeURIComponent(pinned.toString())}&page=/`);
+      await page.click("#verify-page");
+      await page.waitForSelector("#result.ok, #result.bad", { timeout: 15_000 });
+      const result = (await page.textContent("#result")) ?? "";
+      expect({ what, result: result.includes(expected) }).toEqual({ what, result: true });
+      if (expected === "VERIFICADO") expect(result).toContain("raíz versión 2 (2 de 3 llaves)");
+      await page.close();
+    }
+  }, 90_000);
 
   test("banner on the difusor's portal (script and iframe) shows the corte and the drill marker; the beacon reports time on page", async () => {
     const page = await browser.newPage();

@@ -33,6 +33,22 @@ declare const nacl: { sign: { detached: { verify(msg: Uint8Array, sig: Uint8Arra
   interface Signed {
     manifest: Manifest;
     corte: string | null;
+    root: Root;
+  }
+  /** A root of trust: a root set (prepcast/root@1) or one root.pub (version 1, threshold 1). */
+  interface Root {
+    version: number;
+    threshold: number;
+    keys: Array<{ keyid: string; pub: Uint8Array<ArrayBuffer> }>;
+    expires: string | null;
+    single: boolean;
+  }
+  interface RootDocument {
+    format?: unknown;
+    version?: unknown;
+    threshold?: unknown;
+    keys?: unknown;
+    expires?: unknown;
   }
 
   const L = (1n << 252n) + 27742317777372353535851937790883648493n;
@@ -163,7 +179,6 @@ declare const nacl: { sign: { detached: { verify(msg: Uint8Array, sig: Uint8Arra
   }
 
   function parseRootKey(text: string): Uint8Array<ArrayBuffer> {
-    text = text.trim();
     if (text.charAt(0) === "{") {
       const j = JSON.parse(text) as { type?: unknown; public?: unknown };
       if (j.type !== "ed25519-public") throw new Error("el archivo no es una llave pública ed25519");
@@ -176,6 +191,119 @@ declare const nacl: { sign: { detached: { verify(msg: Uint8Array, sig: Uint8Arra
     return k;
   }
 
+  /** A root document's keys, threshold and version, each key checked against its keyid (SHA-256 of its bytes). */
+  function rootOfDocument(doc: RootDocument, where: string): Promise<Root> {
+    if (doc.format !== "prepcast/root@1") throw new Error(where + " no es un documento raíz prepcast/root@1");
+    const version = doc.version,
+      threshold = doc.threshold,
+      list = doc.keys;
+    if (typeof version !== "number" || !(version >= 1) || Math.floor(version) !== version) throw new Error(where + ": versión inválida");
+    if (!Array.isArray(list) || list.length < 1 || list.length > 16) throw new Error(where + ": debe listar de 1 a 16 llaves raíz");
+    if (typeof threshold !== "number" || !(threshold >= 1) || threshold > list.length || Math.floor(threshold) !== threshold)
+      throw new Error(where + ": umbral inválido");
+    if (doc.expires !== undefined && typeof doc.expires !== "string") throw new Error(where + ": vencimiento inválido");
+    return Promise.all(
+      list.map(function (k: { keyid?: unknown; public?: unknown }) {
+        const pub = b64(k.public);
+        const problem = pub.length === 32 ? pointProblem(pub) : "longitud incorrecta";
+        if (problem) throw new Error(where + ": llave raíz " + String(k.keyid) + ": " + problem);
+        return sha256(pub).then(function (id) {
+          if (hex(id) !== k.keyid) throw new Error(where + ": el keyid " + String(k.keyid) + " no es la huella de su llave");
+          return { keyid: k.keyid as string, pub: pub };
+        });
+      }),
+    ).then(function (keys) {
+      if (
+        keys.some(function (k, i) {
+          return i > 0 && !(keys[i - 1]!.keyid < k.keyid);
+        })
+      )
+        throw new Error(where + ": llaves raíz repetidas o desordenadas");
+      return { version: version, threshold: threshold, keys: keys, expires: (doc.expires as string | undefined) || null, single: false };
+    });
+  }
+
+  /** What the citizen pasted: a root.pub (or its base64), or the OPLE's root.json when it uses several root keys. */
+  function parseTrust(text: string): Promise<Root> {
+    text = text.trim();
+    if (text.charAt(0) === "{") {
+      const j = JSON.parse(text) as RootDocument & { type?: unknown };
+      if (j.format !== undefined) return rootOfDocument(j, "el documento raíz indicado");
+    }
+    const key = parseRootKey(text);
+    return sha256(key).then(function (id) {
+      return { version: 1, threshold: 1, keys: [{ keyid: hex(id), pub: key }], expires: null, single: true };
+    });
+  }
+
+  /** Signatures of a .sig file: one `{"keyid","sig"}` or, for a root set, `{"signatures":[…]}`. */
+  function signaturesOf(bytes: Uint8Array, what: string): SigFile[] {
+    const j = JSON.parse(new TextDecoder().decode(bytes)) as SigFile & { signatures?: unknown };
+    if (j.signatures === undefined) return [j];
+    if (!Array.isArray(j.signatures) || j.signatures.length < 1 || j.signatures.length > 16) throw new Error("la firma de " + what + " está mal formada");
+    return j.signatures as SigFile[];
+  }
+
+  /**
+   * At least `root.threshold` DISTINCT keys of `root` signed `bytes` as `kind` (strict checks of
+   * verifyDoc); signatures by other keys are ignored, never counted; one key counts once.
+   */
+  function verifyThreshold(kind: string, bytes: Uint8Array, sigBytes: Uint8Array, root: Root, label: string): void {
+    const valid: string[] = [];
+    let failure = "";
+    signaturesOf(sigBytes, kind).forEach(function (sf) {
+      const key = root.keys.filter(function (k) {
+        return k.keyid === sf.keyid;
+      })[0];
+      if (!key || valid.indexOf(sf.keyid) >= 0) return;
+      try {
+        verifyDoc(kind, bytes, sf, key.pub);
+        valid.push(sf.keyid);
+      } catch (e) {
+        failure = (e as Error).message;
+      }
+    });
+    if (valid.length >= root.threshold) return;
+    if (failure) throw new Error(failure);
+    if (root.single) throw new Error("el conjunto de llaves no está firmado por la llave raíz indicada");
+    throw new Error(
+      "el " +
+        (kind === "root" ? "documento raíz" : "conjunto de llaves") +
+        " tiene " +
+        valid.length +
+        " firma(s) válida(s) de llaves distintas de " +
+        label +
+        "; se necesitan " +
+        root.threshold,
+    );
+  }
+
+  /** get() that answers null for a 404 (root.json / root.sig exist only for an OPLE with a root set). */
+  function getOptional(path: string): Promise<Fetched | null> {
+    return fetch(path, { cache: "no-store", credentials: "omit" }).then(function (r) {
+      if (r.status === 404) return null;
+      if (!r.ok) throw new Error(path + ": HTTP " + r.status);
+      return r.arrayBuffer().then(function (b) {
+        return { bytes: new Uint8Array(b), corte: r.headers.get("X-PREP-Corte") };
+      });
+    });
+  }
+
+  /**
+   * The root to check the keyset against: the pinned one, or the site's newer root version when
+   * the threshold of the pinned version AND its own signed it (one step, as a receiver does).
+   */
+  function rootInForce(pinned: Root, siteRoot: Fetched | null, siteRootSig: Fetched | null): Promise<Root> {
+    if (!siteRoot || !siteRootSig) return Promise.resolve(pinned);
+    const doc = JSON.parse(new TextDecoder().decode(siteRoot.bytes)) as RootDocument;
+    if (typeof doc.version !== "number" || doc.version <= pinned.version) return Promise.resolve(pinned);
+    return rootOfDocument(doc, "el documento raíz del sitio (versión " + doc.version + ")").then(function (next) {
+      verifyThreshold("root", siteRoot.bytes, siteRootSig.bytes, pinned, "la raíz indicada (versión " + pinned.version + ")");
+      verifyThreshold("root", siteRoot.bytes, siteRootSig.bytes, next, "la raíz versión " + next.version);
+      return next;
+    });
+  }
+
   function get(path: string): Promise<Fetched> {
     return fetch(path, { cache: "no-store", credentials: "omit" }).then(function (r) {
       if (!r.ok) throw new Error(path + ": HTTP " + r.status);
@@ -185,19 +313,27 @@ declare const nacl: { sign: { detached: { verify(msg: Uint8Array, sig: Uint8Arra
     });
   }
 
-  function loadSigned(rootKey: Uint8Array<ArrayBuffer>): Promise<Signed> {
+  function loadSigned(pinned: Root): Promise<Signed> {
     const base = "/.well-known/prepcast/";
-    return Promise.all(
-      ["keyset.json", "keyset.sig", "manifest.json", "manifest.sig"].map(function (n) {
-        return get(base + n);
-      }),
-    ).then(function (r) {
-      const [keysetFile, keysetSigFile, manifestFile, manifestSigFile] = r as [Fetched, Fetched, Fetched, Fetched];
+    return Promise.all([
+      Promise.all(
+        ["keyset.json", "keyset.sig", "manifest.json", "manifest.sig"].map(function (n) {
+          return get(base + n);
+        }),
+      ),
+      Promise.all([getOptional(base + "root.json"), getOptional(base + "root.sig")]),
+    ]).then(function (r) {
+      const [keysetFile, keysetSigFile, manifestFile, manifestSigFile] = r[0] as [Fetched, Fetched, Fetched, Fetched];
       const dec = new TextDecoder();
-      const keysetSig = JSON.parse(dec.decode(keysetSigFile.bytes)) as SigFile;
-      return sha256(rootKey).then(function (rootId) {
-        if (keysetSig.keyid !== hex(rootId)) throw new Error("el conjunto de llaves no está firmado por la llave raíz indicada");
-        verifyDoc("keyset", keysetFile.bytes, keysetSig, rootKey);
+      return rootInForce(pinned, r[1][0], r[1][1]).then(function (root) {
+        if (root.expires && Date.parse(root.expires) <= Date.now()) throw new Error("la raíz versión " + root.version + " expiró el " + root.expires);
+        verifyThreshold(
+          "keyset",
+          keysetFile.bytes,
+          keysetSigFile.bytes,
+          root,
+          root.version === pinned.version ? "la raíz indicada" : "la raíz versión " + root.version,
+        );
         const keyset = JSON.parse(dec.decode(keysetFile.bytes)) as Keyset;
         if (Date.parse(keyset.expires) <= Date.now()) throw new Error("el conjunto de llaves expiró el " + keyset.expires);
         const manifestSig = JSON.parse(dec.decode(manifestSigFile.bytes)) as SigFile;
@@ -207,7 +343,7 @@ declare const nacl: { sign: { detached: { verify(msg: Uint8Array, sig: Uint8Arra
         if (!entry) throw new Error("el manifiesto está firmado por una llave que el conjunto de llaves no autoriza");
         verifyDoc("manifest", manifestFile.bytes, manifestSig, b64(entry.public));
         const manifest = JSON.parse(dec.decode(manifestFile.bytes)) as Manifest;
-        return { manifest: manifest, corte: manifestFile.corte };
+        return { manifest: manifest, corte: manifestFile.corte, root: root };
       });
     });
   }
@@ -282,16 +418,22 @@ declare const nacl: { sign: { detached: { verify(msg: Uint8Array, sig: Uint8Arra
       tr.appendChild(b);
       body.appendChild(tr);
     };
-    let rootKey: Uint8Array<ArrayBuffer>;
-    try {
-      rootKey = parseRootKey($<HTMLInputElement>("key").value);
-    } catch (e) {
-      out.className = "bad";
-      out.textContent = "Llave pública raíz inválida: " + (e as Error).message;
-      return;
-    }
     let signed: Signed;
-    loadSigned(rootKey)
+    let trust: Promise<Root>;
+    try {
+      trust = parseTrust($<HTMLInputElement>("key").value);
+    } catch (e) {
+      trust = Promise.reject(e);
+    }
+    trust
+      .then(
+        function (pinned) {
+          return loadSigned(pinned);
+        },
+        function (e: Error) {
+          throw new Error("llave pública raíz inválida: " + e.message);
+        },
+      )
       .then(function (s) {
         signed = s;
         return all ? s.manifest.files : pathsOfPage(s.manifest, $<HTMLInputElement>("page").value || "/");
@@ -303,7 +445,10 @@ declare const nacl: { sign: { detached: { verify(msg: Uint8Array, sig: Uint8Arra
       })
       .then(function (r) {
         const m = signed.manifest;
-        const head = "Corte " + m.corte + " · secuencia " + m.sequence + (m.channel === "simulacro" ? " · SIMULACRO" : "") + "\n";
+        const root = signed.root.single
+          ? ""
+          : " · raíz versión " + signed.root.version + " (" + signed.root.threshold + " de " + signed.root.keys.length + " llaves)";
+        const head = "Corte " + m.corte + " · secuencia " + m.sequence + (m.channel === "simulacro" ? " · SIMULACRO" : "") + root + "\n";
         if (r.bad.length === 0) {
           out.className = "ok";
           out.textContent = head + "VERIFICADO: las firmas son válidas y los " + r.files.length + " archivos coinciden con lo firmado por el OPLE.";

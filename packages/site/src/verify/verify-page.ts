@@ -24,7 +24,7 @@ quien controle el sitio podría cambiar a la vez los resultados, la firma y la l
 Obtenga la llave pública raíz (o su huella) del sitio oficial del OPLE o de otra fuente independiente y péguela aquí.
 Para una verificación completamente independiente use también <code>prep-receiver verify-site</code> desde su propio equipo.</div>
 <form id="form">
-<p><label for="key">Llave pública raíz del OPLE (base64 de 32 bytes, o el contenido del archivo <code>root.pub</code>):</label>
+<p><label for="key">Llave pública raíz del OPLE (base64 de 32 bytes, o el contenido del archivo <code>root.pub</code>; si el OPLE usa varias llaves raíz, el contenido de su <code>root.json</code>):</label>
 <input type="text" id="key" name="key" autocomplete="off" spellcheck="false"></p>
 <p><label for="page">Página a verificar:</label> <input type="text" id="page" name="page" value="/"></p>
 <button type="submit" id="verify-page">Verificar esta página</button><button type="button" id="verify-all">Verificar todo el sitio</button>
