@@ -90,6 +90,8 @@ describe("threshold root: 2 of 3, rotation over the push channel, forged roots r
     const upgraded = auditEntries({ id: uv.id, stateDir: state() }).find((e) => e.event === "root.upgraded");
     expect(upgraded?.data).toMatchObject({ from: 1, to: 2, threshold: 2, keys: expect.arrayContaining(r.rootKeyIds as string[]) });
     expect(cli(PUBLISHER_BIN, ["keys", "status", "--keys", cluster.pubDir, "--json"]).json.root).toMatchObject({ version: 2, threshold: 2 });
+    // the running service's status names the root its keyset is signed under
+    expect((await cluster.status()).keyset.root).toEqual({ version: 2, threshold: 2, keyIds: (r.rootKeyIds as string[]).slice().sort() });
     // anyone holding root.json version 1 checks the live site: it serves root version 2 beside the keyset
     const site = cli(RECEIVER_BIN, ["verify-site", `http://127.0.0.1:${uv.sitePort}/`, "--trust", path.join(uv.dir, "root.json"), "--json"]);
     expect(site.json).toMatchObject({ ok: true });

@@ -10,6 +10,7 @@ import {
   keysetExpiry,
   loadPublisherSigningMaterial,
   parseKeyset,
+  parseRoot,
   toPrepcastError,
   PUBLISHER_KEY_FILES,
   type AuditLog,
@@ -40,19 +41,20 @@ export class KeysetReloader {
   private problem: { code: string; message: string; at: string } | null = null;
 
   /** The material in use, parsed once (status is asked for several times a second during a push). */
-  private parsed: { material: PublisherSigningMaterial; keyset: Keyset } | null = null;
+  private parsed: { material: PublisherSigningMaterial; keyset: Keyset; root: StatusReport["keyset"]["root"] } | null = null;
 
   constructor(private readonly deps: KeysetReloaderDeps) {}
 
   /** The keyset the next cut is signed with, its expiry warning (config keysetWarnDays), and a keys directory that failed to reload. */
   status(): StatusReport["keyset"] {
     const m = this.deps.material.signingMaterial;
-    if (this.parsed?.material !== m) this.parsed = { material: m, keyset: keysetOf(m.keyset) };
+    if (this.parsed?.material !== m) this.parsed = { material: m, keyset: keysetOf(m.keyset), root: rootSummary(m) };
     const keyset = this.parsed.keyset;
     return {
       ...keysetExpiry(keyset, new Date(this.deps.now()), this.deps.warnDays),
       keys: keyset.keys.map((k) => k.keyid),
       signingKeyId: m.signingKey.keyid,
+      root: this.parsed.root,
       reloadProblem: this.problem,
     };
   }
@@ -109,4 +111,11 @@ export class KeysetReloader {
     });
     this.deps.log.warn({ from: from.version, to: to.version, added, removed, signingKeyId: material.signingKey.keyid }, "signing with a new keyset");
   }
+}
+
+/** The root the keyset is signed under: the root set's root.json when the keys directory has one, else root.pub (version 1, one key). */
+function rootSummary(m: PublisherSigningMaterial): StatusReport["keyset"]["root"] {
+  if (!m.root) return { version: 1, threshold: 1, keyIds: null };
+  const doc = parseRoot(m.root, PUBLISHER_KEY_FILES.rootJson);
+  return { version: doc.version, threshold: doc.threshold, keyIds: doc.keys.map((k) => k.keyid) };
 }

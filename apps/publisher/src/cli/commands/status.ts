@@ -36,7 +36,7 @@ export function registerStatus(program: Command): void {
         ]);
         reportCliSuccess(opts.json === true, report as unknown as Record<string, unknown>, [
           `${report.publisher} ${report.process}/${report.channel}: latest cut ${report.latest ? `${report.latest.sequence} (${report.latest.corte})${report.latest.final ? ` FINAL, online until ${report.latest.publishUntil}` : ""}` : "none"}`,
-          `keyset version ${report.keyset.version} (signing key ${report.keyset.signingKeyId.slice(0, 16)}…), expires ${report.keyset.expires}${report.keyset.expired ? " EXPIRED" : `, ${report.keyset.daysLeft} days left`}`,
+          `keyset version ${report.keyset.version} (signing key ${report.keyset.signingKeyId.slice(0, 16)}…), expires ${report.keyset.expires}${report.keyset.expired ? " EXPIRED" : `, ${report.keyset.daysLeft} days left`}; ${report.keyset.root.keyIds ? `root version ${report.keyset.root.version}, ${report.keyset.root.threshold} of ${report.keyset.root.keyIds.length} root keys` : "single root key (root.pub)"}`,
           ...(report.keyset.warning ? [`WARNING: ${report.keyset.warning}`] : []),
           ...(report.keyset.reloadProblem
             ? [
