@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { formatBytes } from "@prepcast/protocol";
+import { createRoot, formatBytes, generateKeyPair, keyIdOf, signWithKeys } from "@prepcast/protocol";
 import { freePort, waitFor } from "@prepcast/testkit";
 import { CHECKS } from "../src/doctor/checks";
 import { REQUIREMENTS } from "../src/doctor/requirements";
@@ -94,7 +94,7 @@ afterAll(async () => {
   await Promise.all(children.map(stop));
 });
 
-const MINE = "config,keys,tls-push,port-site,port-push,port-admin";
+const MINE = "config,keys,root,tls-push,port-site,port-push,port-admin";
 
 test("a sound config passes its checks (exit 0); every check of a full run has an id, a status and, unless it passes, a fix", async () => {
   const good = await doctor("--only", MINE);
@@ -105,9 +105,11 @@ test("a sound config passes its checks (exit 0); every check of a full run has a
     ["port-admin", "pass"],
     ["tls-push", "pass"],
     ["keys", "pass"],
+    ["root", "pass"],
   ]);
   expect(good.status).toBe(0);
-  expect(good.report).toMatchObject({ ok: true, summary: { pass: 6, warn: 0, fail: 0, skip: 0 } });
+  expect(good.report).toMatchObject({ ok: true, summary: { pass: 7, warn: 0, fail: 0, skip: 0 } });
+  expect(check(good.report, "root").detail).toMatch(/^single root key [0-9a-f]{16}… from trust\.rootPublicKey/);
 
   // everything, on whatever machine runs this: consistent, whatever the verdicts
   const all = await doctor();
@@ -315,4 +317,31 @@ test("the runbook's threshold table is the code's", () => {
   const page = fs.readFileSync(path.join(REPO, "docs/operations/preflight.md"), "utf8").split("\n## Thresholds\n")[1]!.split("\n## ")[0]!;
   const rows = [...page.matchAll(/^\| `(\w+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm)].map((m) => [m[1], m[2]!.trim(), m[3]!.trim(), m[4]!.trim()]);
   expect(rows).toEqual(Object.entries(REQUIREMENTS).map(([k, r]) => [k, String(r.value), r.source, r.text]));
+});
+
+test("a root set: pinned from root.json (m of n), a warning days before it expires and a failure once it has", async () => {
+  const keys = [generateKeyPair(), generateKeyPair(), generateKeyPair()].map((k) => ({ ...k, keyid: keyIdOf(k.publicKey) }));
+  const original = fs.readFileSync(config, "utf8");
+  const pin = (name: string, expires: Date) => {
+    const root = createRoot({ version: 1, threshold: 2, publicKeys: keys.map((k) => k.publicKey), expires });
+    fs.writeFileSync(path.join(work, "difusor", `${name}.json`), root);
+    fs.writeFileSync(path.join(work, "difusor", `${name}.sig`), signWithKeys("root", root, keys.slice(0, 2)));
+    fs.writeFileSync(config, original.replace(/rootPublicKey: \S+/, `rootPublicKey: ./${name}.json`));
+  };
+  try {
+    pin("root-year", new Date(Date.now() + 365 * 86_400_000));
+    expect(check((await doctor("--only", "root")).report, "root")).toMatchObject({
+      status: "pass",
+      detail: expect.stringMatching(/^root version 1, 2 of 3 root keys, from trust\.rootPublicKey \(\.\/root-year\.json\), valid until /),
+    });
+    pin("root-soon", new Date(Date.now() + 5 * 86_400_000 + 3_600_000));
+    const soon = check((await doctor("--only", "root")).report, "root");
+    expect(soon).toMatchObject({ status: "warn", detail: expect.stringContaining("expires in 5 day(s)"), fix: expect.stringContaining("keys root-rotate") });
+    pin("root-gone", new Date(Date.now() - 86_400_000));
+    const gone = await doctor("--only", "root");
+    expect(gone.status).toBe(1);
+    expect(check(gone.report, "root")).toMatchObject({ status: "fail", detail: expect.stringMatching(/expired/) });
+  } finally {
+    fs.writeFileSync(config, original);
+  }
 });

@@ -1,6 +1,15 @@
 import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
-import { DEFAULT_PUBLISH_UNTIL, inspectStore, keysetExpiry, liveKeyset } from "@prepcast/protocol";
+import {
+  DEFAULT_PUBLISH_UNTIL,
+  effectiveRoot,
+  inspectStore,
+  keysetExpiry,
+  liveKeyset,
+  readTrustedRoot,
+  type RootOfTrust,
+  type TrustRoot,
+} from "@prepcast/protocol";
 import { num, REQUIREMENTS as R } from "../requirements";
 import * as sys from "../system";
 import { fail, pass, skip, warn, type Check, type DoctorContext, type Finding } from "./check";
@@ -62,7 +71,46 @@ function keysetCheck(ctx: DoctorContext): Finding {
   return pass(`keyset version ${keyset.version} of the live cut valid until ${keyset.expires} (${e.daysLeft} days)`);
 }
 
-/** TLS certificates (validity), secret keys (mode, owner), the OPLE's keyset (expiry). */
+/**
+ * The root of trust in force: the configured root.pub or root set (root.json, self-signed by its
+ * threshold), or the higher version a cut brought and the state keeps (checked again here), and
+ * its expiry: an expired root makes every keyset, hence every cut, refused.
+ */
+function rootCheck(ctx: DoctorContext): Finding {
+  const value = ctx.config.trust.rootPublicKey;
+  let configured: RootOfTrust;
+  try {
+    configured = /^[A-Za-z0-9+/]{43}=$/.test(value) ? Buffer.from(value, "base64") : readTrustedRoot(ctx.resolve(value), "trust.rootPublicKey");
+  } catch (e) {
+    return fail(
+      `trust.rootPublicKey: ${(e as Error).message}`,
+      "copy the root.pub (or root.json and root.sig) the OPLE handed out next to the config, and check the fingerprints with the OPLE",
+    );
+  }
+  let root: TrustRoot;
+  let from = `trust.rootPublicKey (${ctx.config.trust.rootPublicKey})`;
+  try {
+    const kept = fs.existsSync(ctx.root) ? inspectStore(ctx.root, "root").state.trust.root : undefined;
+    root = effectiveRoot(configured, kept);
+    if (kept && kept.version === root.version && root.signed) from = `${ctx.root}/state.json (brought by a cut after the OPLE rotated its root)`;
+  } catch (e) {
+    return fail(
+      `the root of trust kept in ${ctx.root} does not verify: ${(e as Error).message}`,
+      "run `prep-receiver audit verify`; if the state directory was altered, reinstall the latest cut with the root.json the OPLE hands out",
+    );
+  }
+  const what = root.signed
+    ? `root version ${root.version}, ${root.threshold} of ${root.keys.length} root keys, from ${from}`
+    : `single root key ${root.keys[0]!.keyid.slice(0, 16)}… from ${from}`;
+  if (root.expires === undefined) return pass(what);
+  const left = Math.floor((Date.parse(root.expires) - ctx.now.getTime()) / 86_400_000);
+  const ask = "tell the OPLE: it must rotate its root (prep-publisher keys root-rotate) before it expires; the next cut brings the new version";
+  if (left < 0) return fail(`${what}: expired at ${root.expires}, every new keyset is refused (ROOT_EXPIRED)`, ask);
+  if (left < num(R.keysetWarnDays)) return warn(`${what}: expires in ${left} day(s), at ${root.expires}`, ask);
+  return pass(`${what}, valid until ${root.expires} (${left} days)`);
+}
+
+/** TLS certificates (validity), secret keys (mode, owner), the OPLE's root of trust and keyset (expiry). */
 export const KEY_CHECKS: Check[] = [
   { id: "tls-push", title: "push TLS certificate valid (the OPLE pins it)", run: (ctx) => certCheck(ctx, "push.tls") },
   { id: "tls-site", title: "site TLS certificate valid", run: (ctx) => certCheck(ctx, "site.tls") },
@@ -104,5 +152,6 @@ export const KEY_CHECKS: Check[] = [
       return pass(`${ok.join("; ")} [${who}]`);
     },
   },
+  { id: "root", title: "the OPLE's root of trust verifies and is not expired", run: rootCheck },
   { id: "keyset", title: "the OPLE's signing keyset not expired or about to", run: keysetCheck },
 ];
