@@ -11,6 +11,9 @@ import {
   loadPublisherSigningMaterial,
   parseKeyset,
   parseRoot,
+  rootSigPathFor,
+  verifyRootUpdate,
+  verifySelfSignedRoot,
   toPrepcastError,
   PUBLISHER_KEY_FILES,
   type AuditLog,
@@ -76,6 +79,7 @@ export class KeysetReloader {
           hint: "copy the newest keyset.json and keyset.sig (and the signing.key they list) from the offline machine",
         });
       }
+      checkRootChain(current, next, path.join(keysDir, PUBLISHER_KEY_FILES.rootJson));
     } catch (e) {
       const err = toPrepcastError(e, keysDir);
       if (this.problem?.message !== err.message) {
@@ -118,4 +122,24 @@ function rootSummary(m: PublisherSigningMaterial): StatusReport["keyset"]["root"
   if (!m.root) return { version: 1, threshold: 1, keyIds: null };
   const doc = parseRoot(m.root, PUBLISHER_KEY_FILES.rootJson);
   return { version: doc.version, threshold: doc.threshold, keyIds: doc.keys.map((k) => k.keyid) };
+}
+
+/**
+ * A root set's root.json replaced in the keys directory must be the next link of the chain
+ * receivers follow: a higher version signed by the threshold of the version in use and its own
+ * (ROOT_UNTRUSTED otherwise), never a lower one (ROOT_ROLLBACK), never other bytes under the same
+ * version. Sending a root receivers refuse would stop every delivery; keeping the one in use
+ * does not.
+ */
+function checkRootChain(current: PublisherSigningMaterial, next: PublisherSigningMaterial, rootFile: string): void {
+  if (!current.root || !current.rootSig || !next.root || !next.rootSig) return;
+  if (current.root.equals(next.root)) return;
+  const inUse = verifySelfSignedRoot(current.root, current.rootSig, "root.json in use", "root.sig in use");
+  if (parseRoot(next.root, rootFile).version === inUse.version) {
+    throw new PrepcastError("ROOT_INVALID", `${rootFile} differs from root version ${inUse.version} in use but has the same version`, {
+      where: rootFile,
+      hint: "a new root is made with prep-publisher keys root-rotate (version + 1, signed by both thresholds); copy that root.json and root.sig",
+    });
+  }
+  verifyRootUpdate(inUse, next.root, next.rootSig, { where: rootFile, sigWhere: rootSigPathFor(rootFile) });
 }
