@@ -105,7 +105,10 @@ export interface ApplyOptions {
 
 export interface ApplyResult {
   files: number;
+  /** unchanged files taken from a held cut: hard-linked (after their content was verified again) or, where a link cannot be made, copied */
   copied: number;
+  /** of those, how many were hard-linked */
+  linked: number;
   rebuilt: number;
   bytes: number;
 }
@@ -113,6 +116,30 @@ export interface ApplyResult {
 /** One read buffer for copies of unchanged files (one stream per file allocated 1 MiB each). */
 let copyBuffer: Buffer | null = null;
 const COPY_PIECE = 1 << 20;
+
+/** Errors of link(2) after which the object is copied instead: another file system, no hard links there, too many links. */
+const NO_LINK = new Set(["EXDEV", "EPERM", "EMLINK", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]);
+
+/**
+ * An unchanged file, taken from a held (retained, immutable) cut: its content is verified again
+ * against the signed manifest (size and SHA-256, from the page cache), then the staging path is a
+ * hard link to it, so its bytes are neither written nor made durable a second time. False when a
+ * link cannot be made there (the caller copies).
+ */
+async function linkVerified(source: string, target: string, f: ManifestFile, where: string, dirs: StagingDirs): Promise<boolean> {
+  const check = await VerifiedFileWriter.open(f, null, where);
+  await copyVerified(source, check);
+  await dirs.ensureParent(target, where);
+  try {
+    fs.linkSync(source, target);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (code === "EEXIST") throw new PrepcastError("DUPLICATE_ENTRY", `${where} was already written`, { where, cause: e });
+    if (NO_LINK.has(code)) return false;
+    throw toPrepcastError(e, where);
+  }
+}
 
 /** Copies a held object into the writer, which verifies size and SHA-256 against the manifest. */
 async function copyVerified(source: string, writer: VerifiedFileWriter): Promise<void> {
@@ -143,7 +170,8 @@ export async function applyDelta(opts: ApplyOptions): Promise<ApplyResult> {
   const handle = await fsp.open(opts.streamPath, "r");
   const dirs = new StagingDirs();
   const turns = new EventLoopTurns();
-  const result: ApplyResult = { files: 0, copied: 0, rebuilt: 0, bytes: 0 };
+  const result: ApplyResult = { files: 0, copied: 0, linked: 0, rebuilt: 0, bytes: 0 };
+  let linkAllowed = true;
   try {
     const { size } = await handle.stat();
     const r = new StreamReader(handle, size, where);
@@ -220,11 +248,23 @@ export async function applyDelta(opts: ApplyOptions): Promise<ApplyResult> {
       for (const o of ops) {
         await turns.maybeYield();
         const f = files[o.index]!;
-        const w = await VerifiedFileWriter.open(f, sitePathIn(opts.stagingDir, f.path), f.path, dirs);
+        const targetPath = sitePathIn(opts.stagingDir, f.path);
+        let source: string | null = null;
+        if (o.op === OP_COPY) {
+          source = opts.findObject(f.sha256);
+          if (!source) throw protocolError(`${f.path} is marked unchanged but no held cut has an object ${f.sha256.slice(0, 12)}`, where);
+          if (linkAllowed && (await linkVerified(source, targetPath, f, f.path, dirs))) {
+            result.copied++;
+            result.linked++;
+            result.files++;
+            result.bytes += f.size;
+            continue;
+          }
+          linkAllowed = false; // this file system does not link: copy the rest without trying again
+        }
+        const w = await VerifiedFileWriter.open(f, targetPath, f.path, dirs);
         try {
-          if (o.op === OP_COPY) {
-            const source = opts.findObject(f.sha256);
-            if (!source) throw protocolError(`${f.path} is marked unchanged but no held cut has an object ${f.sha256.slice(0, 12)}`, where);
+          if (source !== null) {
             await copyVerified(source, w);
             result.copied++;
           } else {

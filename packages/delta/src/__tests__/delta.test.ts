@@ -48,12 +48,16 @@ describe("delta-zstd@1 round trips", () => {
       target[`data/secciones/${s}.json`] = json("2024-06-02T20:15", { seccion: s, lista: Array.from({ length: 40 }, (_, i) => i * s) });
     }
     target["data/nuevo.json"] = json("new");
-    const { stats, result, staging, target: t } = await roundTrip(base, target);
+    const { stats, result, staging, target: t, base: held } = await roundTrip(base, target);
     expect(readSite(staging, t.files)).toEqual(target);
     expect(stats.unchanged).toBe(2);
     expect(stats.referenced).toBe(300);
     expect(stats.whole).toBe(1);
-    expect(result).toMatchObject({ files: 303, copied: 2, rebuilt: 301 });
+    expect(result).toMatchObject({ files: 303, copied: 2, linked: 2, rebuilt: 301 });
+    // the unchanged files are the held cut's own inodes (hard links), the rebuilt ones new files
+    const ino = (dir: string, p: string) => fs.statSync(path.join(dir, "site", ...p.split("/"))).ino;
+    expect(ino(staging, "assets/app.js")).toBe(ino(held!.dir, "assets/app.js"));
+    expect(ino(staging, "data/secciones/1.json")).not.toBe(ino(held!.dir, "data/secciones/1.json"));
     const targetBytes = Object.values(target).reduce((s, b) => s + b.length, 0);
     expect(stats.size).toBeLessThan(targetBytes / 50);
   });
@@ -160,5 +164,29 @@ describe("a damaged or forged stream never yields a wrong file", () => {
     expect(await attempt(Buffer.concat([header, Buffer.from([0x47, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])]))).toMatch(/^PROTOCOL_ERROR: group start/);
     // "unchanged" for an object this receiver does not hold
     expect(await attempt(bytes, { noObjects: true })).toMatch(/^PROTOCOL_ERROR: d\/0.json is marked unchanged but no held cut/);
+  });
+
+  test("an unchanged file is linked only after its held copy verified again: one altered on disk is refused, never linked", async () => {
+    const base = { "a.txt": Buffer.from("same ".repeat(2000)), "b.json": json("1") };
+    const good = await roundTrip(base, { ...base, "b.json": json("2") });
+    expect(good.result).toMatchObject({ copied: 1, linked: 1 });
+    // the held copy of a.txt changed on disk after it was installed (same size, one byte)
+    const held = path.join(good.base!.dir, "site", "a.txt");
+    const bytes = fs.readFileSync(held);
+    bytes[10] = 0x58;
+    fs.writeFileSync(held, bytes);
+    const staging = fresh("staging");
+    const refused = await applyDelta({
+      streamPath: good.stream,
+      target: { manifestSha256: good.target.content.manifestSha256, files: good.target.files },
+      base: good.base!.content,
+      findObject: (sha) => findIn(good.base!.files, sha, good.base!.dir),
+      stagingDir: staging,
+    }).then(
+      () => "applied",
+      (e: { code: string; message: string }) => `${e.code}: ${e.message}`,
+    );
+    expect(refused).toMatch(/^HASH_MISMATCH: /);
+    expect(fs.existsSync(path.join(staging, "site", "a.txt"))).toBe(false);
   });
 });
