@@ -32,7 +32,7 @@ describe("CLI commands", () => {
       const bad = capture();
       expect(await verifySiteCommand({ url: server!.url, trust: join(root, "nope.pub"), io: bad.io })).toBe(1);
       expect(bad.err()).toMatch(/^error \[KEY_FILE_INVALID\]: --trust .*nope\.pub: no such file/);
-      expect(bad.err()).toContain("hint: root.pub is the OPLE's root public key: get it from the OPLE");
+      expect(bad.err()).toContain("is the OPLE's root: get it from the OPLE");
       const json = capture();
       expect(await verifySiteCommand({ url: server!.url, trust, sample: 2, json: true, io: json.io })).toBe(0);
       expect(JSON.parse(json.out())).toMatchObject({ ok: true, checked: 2 });
