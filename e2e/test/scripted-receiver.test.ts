@@ -25,7 +25,7 @@ if (!available)
   );
 const maybe = available ? describe : describe.skip;
 
-jest.setTimeout(300_000); // eight scenarios against the real publisher, each with its own publisher dir and push: ~70 s on an idle machine
+jest.setTimeout(420_000); // eleven scenarios against the real publisher, each with its own publisher dir and push: ~100 s on an idle machine
 
 interface Listening {
   address: string;
@@ -112,6 +112,8 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
       String(timeoutS),
       "--json",
     ]);
+  /** The scenarios after which the publisher counts the cut as delivered (a staged receipt counts, §8.5). */
+  const delivers = (name: string) => /happy|resume|embargoed|another cut/.test(name);
   const scenarioNames = (): string[] => JSON.parse(fs.readFileSync(SCENARIOS, "utf8")).scenarios.map((s: { name: string }) => s.name);
 
   const publishers: Cluster[] = [];
@@ -136,7 +138,7 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
   test("the scenario file lists the golden sessions", () => {
     const spec = JSON.parse(fs.readFileSync(SCENARIOS, "utf8"));
     expect(spec.format).toBe("prepcast/publisher-scenarios@1");
-    expect(scenarioNames().length).toBeGreaterThanOrEqual(8);
+    expect(scenarioNames().length).toBeGreaterThanOrEqual(11);
   });
 
   test("the real publisher (prep-publisher push) passes every scenario", async () => {
@@ -153,12 +155,13 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
       register(pub, listening);
       const dir = cutDir(i + 1, sizes[name] ?? 4000);
       if (/resume/.test(name)) resumePayload = fs.statSync(path.join(dir, "index.html")).size + fs.statSync(path.join(dir, "datos", "presidencia.csv")).size;
-      const delivered = /happy|resume/.test(name);
+      const delivered = delivers(name);
       const [r, p] = await Promise.all([done, push(pub, dir, delivered ? 60 : 3)]);
       results.push(...r.summary.results);
       if (!r.summary.results.every((x) => x.ok)) console.error(`${name}: ${JSON.stringify(r.summary)}\npush: ${p.stdout}\n${p.stderr}\nrunner: ${r.stderr}`);
       // push's own verdict: the receipt the runner signed was accepted (or, refused / ended, not)
       expect({ name, push: p.code }).toEqual({ name, push: delivered ? 0 : 3 });
+      if (/embargoed/.test(name)) expect(p.stdout).toMatch(/staged/);
     }
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(results.map((r) => r.name)).toEqual(scenarioNames());
@@ -168,6 +171,9 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
     expect(resume.sessions[1]!.framesReceived.filter((f) => f === "chunk")).toHaveLength(Math.ceil(resumePayload / 524_288) - 1);
     const refused = results.find((r) => /refused/.test(r.name))!;
     expect(refused.sessions[0]!.framesReceived).not.toContain("chunk");
+    // the staged cut was offered once: no second Offer while the receiver held it staged
+    const embargo = results.find((r) => /embargoed/.test(r.name))!;
+    expect(embargo.sessions[0]!.framesReceived.filter((f) => f === "offer")).toHaveLength(1);
   });
 
   test("the kit's Python publisher passes every scenario (one run per session); one offering chunk_size 1000 (below §7.4's 1024) is caught", async () => {
@@ -218,6 +224,10 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
       results.push(...r.summary.results);
       if (scenario.name === happy) expect(JSON.parse(runs[0]!.stdout.trim())).toMatchObject({ status: "delivered", resumedFrom: 0 });
       if (/resume/.test(scenario.name)) expect(JSON.parse(runs[1]!.stdout.trim())).toMatchObject({ status: "delivered", resumedFrom: 524_288 });
+      // a staged receipt is a delivery (§8.5); a receipt for another cut is set aside, not taken for this one
+      if (/embargoed/.test(scenario.name)) expect(JSON.parse(runs[0]!.stdout.trim())).toMatchObject({ status: "delivered", receipt: { state: "staged" } });
+      if (/another cut/.test(scenario.name)) expect(JSON.parse(runs[0]!.stdout.trim())).toMatchObject({ status: "delivered", receipt: { state: "active" } });
+      if (/another receiver/.test(scenario.name)) expect(JSON.parse(runs[0]!.stdout.trim())).toMatchObject({ status: "failed", code: "PROTOCOL_ERROR" });
     }
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(results).toHaveLength(spec.scenarios.length);
