@@ -498,10 +498,13 @@ class Scenario:
     def expect_quiet(self, call, want):
         """While the receiver holds the cut staged (§8.5, §8.6): for `ms`, nothing but Ping/Pong, no
         new Offer of the cut; the publisher may end its side cleanly meanwhile (a one-shot publisher
-        is done once the cut is staged), but not cancel the call."""
+        is done once the cut is staged), but not cancel the call. With "allowEnd": false it must
+        not end it either (it still waits for the receipt of the cut it offered)."""
         deadline = time.monotonic() + int(want.get("ms", 1000)) / 1000
         while (left := deadline - time.monotonic()) > 0:
             f = call.recv(left)
+            if f == EOF and want.get("allowEnd") is False:
+                raise Violation("PROTOCOL_ERROR", "the publisher ended the session before the receipt of the cut it offered (§8.5: a receipt for another cut is kept, it does not end the transfer)")
             if f is None or f == EOF:
                 return
             if f == CANCELLED:

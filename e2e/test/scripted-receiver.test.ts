@@ -3,9 +3,9 @@
 // checks every frame it receives against docs/protocol.md), proved against the real publisher:
 // `prep-publisher push` with the scripted receiver registered in publisher.yaml (address, pinned
 // TLS fingerprint, identity key) runs every scenario. Then against the kit's own Python publisher
-// (the kit's two halves check each other), and two negative runs so the runner can be seen to
-// fail: a publisher offering a chunk_size below the §7.4 bound, and a scenario with a wrong
-// expectation. Needs Debian's python3-grpcio, python3-protobuf and python3-cryptography
+// (the kit's two halves check each other), and negative runs so the runner can be seen to
+// fail: a publisher offering a chunk_size below the §7.4 bound, one ending the transfer on the
+// first receipt it gets (whatever cut it names), and a scenario with a wrong expectation. Needs Debian's python3-grpcio, python3-protobuf and python3-cryptography
 // (/usr/bin/python3); skipped, saying so, when they are missing.
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -176,7 +176,7 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
     expect(embargo.sessions[0]!.framesReceived.filter((f) => f === "offer")).toHaveLength(1);
   });
 
-  test("the kit's Python publisher passes every scenario (one run per session); one offering chunk_size 1000 (below §7.4's 1024) is caught", async () => {
+  test("the kit's Python publisher passes every scenario (one run per session); one offering chunk_size 1000 (below §7.4's 1024) and one ending the transfer on the first receipt are caught", async () => {
     const pkg = path.join(c.dir, "python-cut.prep");
     cli(PUBLISHER_BIN, [
       "pack",
@@ -239,6 +239,20 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
     expect(rb.code).toBe(5);
     // the runner ended that session as a receiver would: one Error frame, the publisher saw it
     expect(JSON.parse(pb.stdout.trim())).toMatchObject({ status: "failed", code: "PROTOCOL_ERROR", grpcStatus: "ABORTED", trailerCode: "PROTOCOL_ERROR" });
+
+    // a publisher that ends the transfer on the first receipt it gets is caught: the scenario's
+    // receipt for another cut made the offered cut's own (no override), so the Python publisher
+    // half-closes right after it, as one taking another cut's receipt for its own would
+    const other = spec.scenarios.find((x: { name: string }) => /another cut/.test(x.name));
+    const first = other.sessions[0].steps.find((x: { send?: { receipt?: { manifestSha256?: string } } }) => x.send?.receipt?.manifestSha256);
+    delete first.send.receipt.manifestSha256;
+    const file = path.join(c.dir, "takes-first-receipt.json");
+    fs.writeFileSync(file, JSON.stringify({ ...spec, scenarios: [other] }));
+    const taker = await startRunner([other.name], file);
+    const [rt] = await Promise.all([taker.done, python(taker.listening, [])]);
+    expect(rt.summary).toMatchObject({ status: "failed", passed: 0, total: 1 });
+    expect(rt.summary.results[0]!.why).toMatch(/ended the session before the receipt of the cut it offered/);
+    expect(rt.code).toBe(5);
   });
 
   test("a scenario with a wrong expectation fails, naming the field", async () => {
