@@ -12,6 +12,7 @@ Debian packages: python3-grpcio python3-protobuf python3-cryptography. Prints on
   {"status": "failed", "code": "...", "message": "...", ...}         (exit 3)
   {"status": "interrupted", "bytesSent": N}                          (--stop-after-chunks; exit 4)
   {"status": "transcripts", "passed": N, "total": N, "results": [...]} (--transcripts; exit 5 if any failed)
+  {"status": "golden", "scenario": ..., "ok": bool, "why": ..., "framesReceived": [...]}   (--golden; exit 5 if not ok)
 """
 import argparse
 import base64
@@ -259,6 +260,9 @@ def run(args):
     manifest_sha = hashlib.sha256(docs["manifest.json"]).hexdigest()
     if args.transcripts:
         return run_transcripts(args, identity, my_public, receiver_key, docs, payload, manifest_sha)
+    if args.golden:
+        import receiver_golden
+        return receiver_golden.run(sys.modules[__name__], args, identity, my_public, receiver_key, docs, manifest, payload, manifest_sha)
 
     channel, s = connect(args)
     try:
@@ -349,8 +353,13 @@ def main():
     p.add_argument("--chunk-size", type=int, default=512 * 1024)
     p.add_argument("--stop-after-chunks", type=int)
     p.add_argument("--transcripts", help="run the hostile session cases of this JSON file (conformance/sessions/) instead of delivering")
+    p.add_argument("--golden", help="play one whole golden session of this JSON file (conformance/sessions/receiver-golden.json), "
+                   "checking every frame the receiver sends; needs --scenario")
+    p.add_argument("--scenario", help="the --golden scenario to play, by name")
     p.add_argument("--timeout", type=float, default=60)
     args = p.parse_args()
+    if args.golden and not args.scenario:
+        p.error("--golden needs --scenario NAME")
     result, code = run(args)
     print(json.dumps(result))
     sys.exit(code)

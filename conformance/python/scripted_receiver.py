@@ -153,6 +153,7 @@ class Call:
         self.inbox, self.outbox = queue.Queue(), queue.Queue()
         self.received = []  # names of the publisher's frames, for the report
         self.ended = False
+        self.finished = None  # EOF or CANCELLED once the publisher's side ended
 
         def pump():
             try:
@@ -175,12 +176,15 @@ class Call:
         """The next frame other than Ping/Pong (Ping answered, §8.6), EOF, CANCELLED, or None on timeout."""
         deadline = time.monotonic() + timeout
         while True:
+            if self.finished:  # nothing more can come: say so again rather than wait
+                return self.finished
             try:
                 data = self.inbox.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 return None
             if data in (EOF, CANCELLED):
                 self.received.append(data)
+                self.finished = data
                 return data
             if len(data) > FRAME_LIMIT:
                 raise Violation("MESSAGE_TOO_LARGE", f"a frame of {len(data)} bytes exceeds the frame limit of §7.4")
@@ -328,17 +332,24 @@ class Scenario:
         if "receipt" in frame_json:
             if not hasattr(self, "manifest"):
                 raise Violation("SCENARIO", "the scenario sends a receipt before any Offer")
-            frame_json = {"receipt": self.receipt(frame_json["receipt"]["state"], frame_json["receipt"].get("corrupt"))}
+            r = dict(frame_json["receipt"])
+            frame_json = {"receipt": self.receipt(r.pop("state"), r.pop("corrupt", None), r)}
         frame = json_format.ParseDict(frame_json, M["Frame"]())
         call.send(frame)
 
-    def receipt(self, state, corrupt=None):
+    def receipt(self, state, corrupt=None, override=None):
         """§5.3: canonical JSON signed by the receiver identity key under `prepcast/v1/receipt`.
-        corrupt = "signature" flips a bit of the signature (a receipt the publisher must refuse)."""
+        corrupt = "signature" flips a bit of the signature (a receipt the publisher must refuse);
+        `override` replaces fields of the document before it is signed (receiverId, manifestSha256...:
+        a receipt for another receiver or another cut, correctly signed)."""
         m = self.manifest
         doc = {"format": "prepcast/receipt@1", "receiverId": self.opts.receiver_id, "publisherId": self.opts.publisher_id,
                "process": m["process"], "channel": m["channel"], "sequence": m["sequence"], "manifestSha256": self.values["manifest_sha256"],
                "state": state, "receivedAt": iso_now(), "activatedAt": iso_now() if state == "active" else None, "notBefore": m["notBefore"]}
+        for field, value in (override or {}).items():
+            if field not in doc or field == "format":
+                raise Violation("SCENARIO", f"a receipt has no field {field!r} to override (§5.3)")
+            doc[field] = value
         data = pp.canonical(doc)
         sig = bytearray(self.identity.sign(pp.signed_message("receipt", data)))
         if corrupt == "signature":
@@ -396,7 +407,8 @@ class Scenario:
         v.update({"transfer_id": o.transfer_id, "payload_size": str(o.payload_size), "payload_sha256": pp.b64(o.payload_sha256),
                   "chunk_size": str(o.chunk_size), "process": manifest["process"], "channel": manifest["channel"],
                   "sequence": str(manifest["sequence"]), "manifest_sha256": hashlib.sha256(o.manifest).hexdigest(),
-                  "manifest_sha256_b64": pp.b64(hashlib.sha256(o.manifest).digest())})
+                  "manifest_sha256_b64": pp.b64(hashlib.sha256(o.manifest).digest()),
+                  "other_manifest_sha256": hashlib.sha256(o.manifest + b"\nanother cut").hexdigest()})
         if v.get("held_transfer") != (o.transfer_id, o.payload_sha256, o.chunk_size):
             self.payload = bytearray()  # a prefix counts only for the same transfer, hash and chunk size (§8.3)
         v["held_bytes"] = str(len(self.payload))
@@ -482,6 +494,22 @@ class Scenario:
             if f is None or f in (EOF, CANCELLED):
                 return
             raise Violation("PROTOCOL_ERROR", f"the publisher sent {f.WhichOneof('body')} after the receiver's Error frame")
+
+    def expect_quiet(self, call, want):
+        """While the receiver holds the cut staged (§8.5, §8.6): for `ms`, nothing but Ping/Pong, no
+        new Offer of the cut; the publisher may end its side cleanly meanwhile (a one-shot publisher
+        is done once the cut is staged), but not cancel the call. With "allowEnd": false it must
+        not end it either (it still waits for the receipt of the cut it offered)."""
+        deadline = time.monotonic() + int(want.get("ms", 1000)) / 1000
+        while (left := deadline - time.monotonic()) > 0:
+            f = call.recv(left)
+            if f == EOF and want.get("allowEnd") is False:
+                raise Violation("PROTOCOL_ERROR", "the publisher ended the session before the receipt of the cut it offered (§8.5: a receipt for another cut is kept, it does not end the transfer)")
+            if f is None or f == EOF:
+                return
+            if f == CANCELLED:
+                raise Violation("PROTOCOL_ERROR", "the publisher cancelled the call instead of half-closing it (§7.6 clean end)")
+            raise Violation("PROTOCOL_ERROR", f"the publisher sent {f.WhichOneof('body')} while the receiver holds the cut staged (§8.5: nothing to offer)")
 
     def expect_error(self, call, want):
         """The publisher ends the session itself (§7.6, client side): exactly one Error frame with

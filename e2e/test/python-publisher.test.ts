@@ -3,7 +3,9 @@
 // TLS, its certificate pinned by fingerprint and checked by name through its subjectAltName,
 // mutual authentication, an offer, chunks, a verified receipt; then a transfer cut short and
 // resumed in a second session, a refused offer, and a refusal that ends the session (one Error
-// frame, gRPC status and the prepcast-error-code trailer) as a non-JS client sees them.
+// frame, gRPC status and the prepcast-error-code trailer) as a non-JS client sees them; and the
+// golden receiver sessions of conformance/sessions/receiver-golden.json (every frame the receiver
+// sends checked field by field; an embargoed cut staged, then its volunteered active receipt).
 // Needs Debian's python3-grpcio, python3-protobuf and python3-cryptography (/usr/bin/python3);
 // skipped, saying so, when they are missing.
 import { spawnSync } from "node:child_process";
@@ -26,18 +28,19 @@ jest.setTimeout(120_000);
 maybe("a publisher written in Python from the spec, against the real receiver", () => {
   let c: Cluster;
   const id = "uv-python";
-  const pack = (sequence: number, files: Record<string, string>, corte: string): string => {
+  const golden = "uv-golden"; // a receiver of its own for the golden sessions: empty, no partial left by the hostile cases
+  const pack = (sequence: number, files: Record<string, string>, corte: string, extra: string[] = []): string => {
     const dir = path.join(c.dir, `cut-${sequence}`);
     for (const [p, content] of Object.entries(files)) {
       fs.mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
       fs.writeFileSync(path.join(dir, p), content);
     }
     const out = path.join(c.dir, `cut-${sequence}.prep`);
-    cli(PUBLISHER_BIN, ["pack", dir, "--keys", c.pubDir, "--sequence", String(sequence), "--corte", corte, "--out", out, "--json"]);
+    cli(PUBLISHER_BIN, ["pack", dir, "--keys", c.pubDir, "--sequence", String(sequence), "--corte", corte, "--out", out, "--json", ...extra]);
     return out;
   };
-  const python = (pkg: string, extra: string[] = [], identity = path.join(c.pubDir, "identity.key")) => {
-    const r = c.receiver(id);
+  const python = (pkg: string, extra: string[] = [], identity = path.join(c.pubDir, "identity.key"), receiverId = id) => {
+    const r = c.receiver(receiverId);
     const run = spawnSync(
       PYTHON,
       [
@@ -47,7 +50,7 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
         "--fingerprint",
         r.tlsFingerprint,
         "--receiver-id",
-        id,
+        receiverId,
         "--receiver-key",
         r.identityPublicKey,
         "--publisher-id",
@@ -67,8 +70,12 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
   };
 
   beforeAll(async () => {
-    c = await Cluster.create([{ id, transport: "grpc" }]);
+    c = await Cluster.create([
+      { id, transport: "grpc" },
+      { id: golden, transport: "grpc" },
+    ]);
     await c.startReceiver(c.receiver(id));
+    await c.startReceiver(c.receiver(golden));
   });
   afterAll(async () => {
     await c?.stop();
@@ -135,5 +142,35 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
     const bad = python(older, [], path.join(other, "identity.key"));
     expect(bad.out).toMatchObject({ status: "failed", code: "AUTH_FAILED", grpcStatus: "UNAUTHENTICATED", trailerCode: "AUTH_FAILED" });
     expect(bad.code).toBe(3);
+  });
+
+  test("the golden receiver sessions of conformance/sessions/receiver-golden.json: every frame the receiver sends matches, field by field (happy path; an embargoed cut staged, then its volunteered active receipt)", () => {
+    const file = path.join(__dirname, "..", "..", "conformance", "sessions", "receiver-golden.json");
+    const names: string[] = JSON.parse(fs.readFileSync(file, "utf8")).scenarios.map((x: { name: string }) => x.name);
+    expect(names).toHaveLength(2);
+    const files = (n: number) => ({ "index.html": `<h1>corte ${n}</h1>\n`, "datos/presidencia.csv": "SECCION|CASILLA|VOTOS\n" + `0001|B1|${n}\n`.repeat(200) });
+    const happy = python(pack(10, files(10), "2024-06-02T21:00:00-06:00"), ["--golden", file, "--scenario", names[0]!], undefined, golden);
+    expect(happy.out).toMatchObject({ status: "golden", ok: true, why: null });
+    expect(happy.out.framesReceived).toEqual(["hello", "receiver_auth", "offer_reply", "receipt", "end"]);
+    expect(happy.code).toBe(0);
+    // notBefore 4 s ahead: the receipt after PayloadEnd is staged, the active one comes unprompted
+    const notBefore = new Date(Date.now() + 4000).toISOString();
+    const pkg = pack(11, files(11), "2024-06-02T21:15:00-06:00", ["--not-before", notBefore]);
+    const started = Date.now();
+    const embargo = python(pkg, ["--golden", file, "--scenario", names[1]!], undefined, golden);
+    expect(embargo.out).toMatchObject({ status: "golden", ok: true, why: null });
+    expect(embargo.out.framesReceived).toEqual(["hello", "receiver_auth", "offer_reply", "receipt", "receipt", "end"]);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(notBefore));
+    expect(Date.now() - started).toBeLessThan(30_000);
+    // the runner can fail: the happy path's active receipt expected of a cut still embargoed
+    const early = python(
+      pack(12, files(12), "2024-06-02T21:30:00-06:00", ["--not-before", new Date(Date.now() + 60_000).toISOString()]),
+      ["--golden", file, "--scenario", names[0]!],
+      undefined,
+      golden,
+    );
+    expect(early.out).toMatchObject({ status: "golden", ok: false });
+    expect(early.out.why).toMatch(/step 8 receipt\.state is 'staged', expected 'active'/);
+    expect(early.code).toBe(5);
   });
 });

@@ -3,9 +3,9 @@
 // checks every frame it receives against docs/protocol.md), proved against the real publisher:
 // `prep-publisher push` with the scripted receiver registered in publisher.yaml (address, pinned
 // TLS fingerprint, identity key) runs every scenario. Then against the kit's own Python publisher
-// (the kit's two halves check each other), and two negative runs so the runner can be seen to
-// fail: a publisher offering a chunk_size below the §7.4 bound, and a scenario with a wrong
-// expectation. Needs Debian's python3-grpcio, python3-protobuf and python3-cryptography
+// (the kit's two halves check each other), and negative runs so the runner can be seen to
+// fail: a publisher offering a chunk_size below the §7.4 bound, one ending the transfer on the
+// first receipt it gets (whatever cut it names), and a scenario with a wrong expectation. Needs Debian's python3-grpcio, python3-protobuf and python3-cryptography
 // (/usr/bin/python3); skipped, saying so, when they are missing.
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -25,7 +25,7 @@ if (!available)
   );
 const maybe = available ? describe : describe.skip;
 
-jest.setTimeout(300_000); // eight scenarios against the real publisher, each with its own publisher dir and push: ~70 s on an idle machine
+jest.setTimeout(420_000); // eleven scenarios against the real publisher, each with its own publisher dir and push: ~100 s on an idle machine
 
 interface Listening {
   address: string;
@@ -112,6 +112,8 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
       String(timeoutS),
       "--json",
     ]);
+  /** The scenarios after which the publisher counts the cut as delivered (a staged receipt counts, §8.5). */
+  const delivers = (name: string) => /happy|resume|embargoed|another cut/.test(name);
   const scenarioNames = (): string[] => JSON.parse(fs.readFileSync(SCENARIOS, "utf8")).scenarios.map((s: { name: string }) => s.name);
 
   const publishers: Cluster[] = [];
@@ -136,7 +138,7 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
   test("the scenario file lists the golden sessions", () => {
     const spec = JSON.parse(fs.readFileSync(SCENARIOS, "utf8"));
     expect(spec.format).toBe("prepcast/publisher-scenarios@1");
-    expect(scenarioNames().length).toBeGreaterThanOrEqual(8);
+    expect(scenarioNames().length).toBeGreaterThanOrEqual(11);
   });
 
   test("the real publisher (prep-publisher push) passes every scenario", async () => {
@@ -153,12 +155,13 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
       register(pub, listening);
       const dir = cutDir(i + 1, sizes[name] ?? 4000);
       if (/resume/.test(name)) resumePayload = fs.statSync(path.join(dir, "index.html")).size + fs.statSync(path.join(dir, "datos", "presidencia.csv")).size;
-      const delivered = /happy|resume/.test(name);
+      const delivered = delivers(name);
       const [r, p] = await Promise.all([done, push(pub, dir, delivered ? 60 : 3)]);
       results.push(...r.summary.results);
       if (!r.summary.results.every((x) => x.ok)) console.error(`${name}: ${JSON.stringify(r.summary)}\npush: ${p.stdout}\n${p.stderr}\nrunner: ${r.stderr}`);
       // push's own verdict: the receipt the runner signed was accepted (or, refused / ended, not)
       expect({ name, push: p.code }).toEqual({ name, push: delivered ? 0 : 3 });
+      if (/embargoed/.test(name)) expect(p.stdout).toMatch(/staged/);
     }
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(results.map((r) => r.name)).toEqual(scenarioNames());
@@ -168,9 +171,12 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
     expect(resume.sessions[1]!.framesReceived.filter((f) => f === "chunk")).toHaveLength(Math.ceil(resumePayload / 524_288) - 1);
     const refused = results.find((r) => /refused/.test(r.name))!;
     expect(refused.sessions[0]!.framesReceived).not.toContain("chunk");
+    // the staged cut was offered once: no second Offer while the receiver held it staged
+    const embargo = results.find((r) => /embargoed/.test(r.name))!;
+    expect(embargo.sessions[0]!.framesReceived.filter((f) => f === "offer")).toHaveLength(1);
   });
 
-  test("the kit's Python publisher passes every scenario (one run per session); one offering chunk_size 1000 (below §7.4's 1024) is caught", async () => {
+  test("the kit's Python publisher passes every scenario (one run per session); one offering chunk_size 1000 (below §7.4's 1024) and one ending the transfer on the first receipt are caught", async () => {
     const pkg = path.join(c.dir, "python-cut.prep");
     cli(PUBLISHER_BIN, [
       "pack",
@@ -218,6 +224,10 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
       results.push(...r.summary.results);
       if (scenario.name === happy) expect(JSON.parse(runs[0]!.stdout.trim())).toMatchObject({ status: "delivered", resumedFrom: 0 });
       if (/resume/.test(scenario.name)) expect(JSON.parse(runs[1]!.stdout.trim())).toMatchObject({ status: "delivered", resumedFrom: 524_288 });
+      // a staged receipt is a delivery (§8.5); a receipt for another cut is set aside, not taken for this one
+      if (/embargoed/.test(scenario.name)) expect(JSON.parse(runs[0]!.stdout.trim())).toMatchObject({ status: "delivered", receipt: { state: "staged" } });
+      if (/another cut/.test(scenario.name)) expect(JSON.parse(runs[0]!.stdout.trim())).toMatchObject({ status: "delivered", receipt: { state: "active" } });
+      if (/another receiver/.test(scenario.name)) expect(JSON.parse(runs[0]!.stdout.trim())).toMatchObject({ status: "failed", code: "PROTOCOL_ERROR" });
     }
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(results).toHaveLength(spec.scenarios.length);
@@ -229,6 +239,20 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
     expect(rb.code).toBe(5);
     // the runner ended that session as a receiver would: one Error frame, the publisher saw it
     expect(JSON.parse(pb.stdout.trim())).toMatchObject({ status: "failed", code: "PROTOCOL_ERROR", grpcStatus: "ABORTED", trailerCode: "PROTOCOL_ERROR" });
+
+    // a publisher that ends the transfer on the first receipt it gets is caught: the scenario's
+    // receipt for another cut made the offered cut's own (no override), so the Python publisher
+    // half-closes right after it, as one taking another cut's receipt for its own would
+    const other = spec.scenarios.find((x: { name: string }) => /another cut/.test(x.name));
+    const first = other.sessions[0].steps.find((x: { send?: { receipt?: { manifestSha256?: string } } }) => x.send?.receipt?.manifestSha256);
+    delete first.send.receipt.manifestSha256;
+    const file = path.join(c.dir, "takes-first-receipt.json");
+    fs.writeFileSync(file, JSON.stringify({ ...spec, scenarios: [other] }));
+    const taker = await startRunner([other.name], file);
+    const [rt] = await Promise.all([taker.done, python(taker.listening, [])]);
+    expect(rt.summary).toMatchObject({ status: "failed", passed: 0, total: 1 });
+    expect(rt.summary.results[0]!.why).toMatch(/ended the session before the receipt of the cut it offered/);
+    expect(rt.code).toBe(5);
   });
 
   test("a scenario with a wrong expectation fails, naming the field", async () => {
