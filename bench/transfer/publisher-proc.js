@@ -3,9 +3,8 @@
 "use strict";
 const path = require("node:path");
 const REPO = path.resolve(__dirname, "..", "..");
-const { PublisherService } = require(path.join(REPO, "apps/publisher/dist/service/publisher-service"));
-const { DeltaPlanning } = require(path.join(REPO, "apps/publisher/dist/service/delta-planner"));
-const { loadPublisherConfig } = require(path.join(REPO, "apps/publisher/dist/service/config"));
+// the publisher as a library (its package entry point, apps/publisher/dist/index.js)
+const { PublisherService, DeltaPlanning, loadPublisherConfig } = require(path.join(REPO, "apps/publisher"));
 const { createLogger } = require(path.join(REPO, "packages/runtime/dist"));
 
 const [configFile, chunkArg] = process.argv.slice(2);

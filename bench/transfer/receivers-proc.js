@@ -3,8 +3,8 @@
 "use strict";
 const path = require("node:path");
 const REPO = path.resolve(__dirname, "..", "..");
-const { ReceiverAgent } = require(path.join(REPO, "apps/receiver/dist/agent/receiver-agent"));
-const { loadReceiverConfig } = require(path.join(REPO, "apps/receiver/dist/agent/config"));
+// the receiver as a library (its package entry point, apps/receiver/dist/index.js)
+const { ReceiverAgent, loadReceiverConfig } = require(path.join(REPO, "apps/receiver"));
 const { createLogger } = require(path.join(REPO, "packages/runtime/dist"));
 
 (async () => {

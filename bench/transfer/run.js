@@ -353,7 +353,7 @@ function row(cols) {
 async function main() {
   const haveShared = fs.existsSync(path.join(SHARED, "bench", "rsync-baseline.sh"));
   const haveRsync = spawnSync("rsync", ["--version"]).status === 0;
-  if (!fs.existsSync(path.join(REPO, "apps/publisher/dist/service/delta-planner.js"))) {
+  if (!["apps/publisher/dist/index.js", "apps/receiver/dist/index.js"].every((f) => fs.existsSync(path.join(REPO, f)))) {
     console.error("build first: npm run build (at the repository root)");
     process.exit(2);
   }
