@@ -121,6 +121,11 @@ export interface ResolvedReceiverConfig extends ReceiverConfig {
 
 const INLINE_KEY = /^[A-Za-z0-9+/]{43}=$/;
 
+/** `trust.rootPublicKey` as the agent pins it: an inline base64 key, or a root.pub / root.json (+ root.sig) file resolved by `resolve`. */
+export function configuredRoot(value: string, resolve: (p: string) => string): RootOfTrust {
+  return INLINE_KEY.test(value) ? Buffer.from(value, "base64") : readTrustedRoot(resolve(value), "trust.rootPublicKey");
+}
+
 /** A public key given inline (base64) or as a .pub file. */
 function checkPublicKey(ctx: ConfigCheckContext, field: string, value: string | undefined, hint: string): void {
   if (value === undefined || INLINE_KEY.test(value)) return;
@@ -257,9 +262,7 @@ export function loadReceiverConfig(file: string, env: NodeJS.ProcessEnv = proces
           }
         : {}),
     },
-    rootPublicKey: INLINE_KEY.test(config.trust.rootPublicKey)
-      ? Buffer.from(config.trust.rootPublicKey, "base64")
-      : readTrustedRoot(r(config.trust.rootPublicKey), "trust.rootPublicKey"),
+    rootPublicKey: configuredRoot(config.trust.rootPublicKey, r),
     publisherPublicKey: key(config.publisher.identityPublicKey),
   };
 }

@@ -1,15 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
-import {
-  DEFAULT_PUBLISH_UNTIL,
-  effectiveRoot,
-  inspectStore,
-  keysetExpiry,
-  liveKeyset,
-  readTrustedRoot,
-  type RootOfTrust,
-  type TrustRoot,
-} from "@prepcast/protocol";
+import { DEFAULT_PUBLISH_UNTIL, effectiveRoot, inspectStore, keysetExpiry, liveKeyset, type RootOfTrust, type TrustRoot } from "@prepcast/protocol";
+import { configuredRoot } from "../../agent/config";
 import { num, REQUIREMENTS as R } from "../requirements";
 import * as sys from "../system";
 import { fail, pass, skip, warn, type Check, type DoctorContext, type Finding } from "./check";
@@ -80,7 +72,7 @@ function rootCheck(ctx: DoctorContext): Finding {
   const value = ctx.config.trust.rootPublicKey;
   let configured: RootOfTrust;
   try {
-    configured = /^[A-Za-z0-9+/]{43}=$/.test(value) ? Buffer.from(value, "base64") : readTrustedRoot(ctx.resolve(value), "trust.rootPublicKey");
+    configured = configuredRoot(value, (p) => ctx.resolve(p));
   } catch (e) {
     return fail(
       `trust.rootPublicKey: ${(e as Error).message}`,
