@@ -23,160 +23,20 @@
 "use strict";
 const { execFileSync, fork, spawnSync } = require("node:child_process");
 const fs = require("node:fs");
-const net = require("node:net");
 const path = require("node:path");
 
 const { REPO, SHARED, ensureCut, stampCut } = require("../cuts");
 const PUBLISHER_BIN = path.join(REPO, "apps/publisher/bin/prep-publisher.js");
 const RECEIVER_BIN = path.join(REPO, "apps/receiver/bin/prep-receiver.js");
-
-function parseArgs(argv) {
-  const a = {
-    scale: "veracruz",
-    pairs: [9, 41],
-    receivers: [1, 8, 32],
-    workers: 4,
-    chunk: 0,
-    actas: false,
-    qroo: false,
-    rsync: true,
-    work: path.join(REPO, "bench", "out", "transfer"),
-    fs: null,
-    profile: null,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const v = () => argv[++i];
-    if (k === "--scale") a.scale = v();
-    else if (k === "--pairs") a.pairs = v().split(",").map(Number);
-    else if (k === "--receivers") a.receivers = v().split(",").map(Number);
-    else if (k === "--workers") a.workers = Number(v());
-    else if (k === "--chunk") a.chunk = Number(v());
-    else if (k === "--actas") a.actas = true;
-    else if (k === "--qroo") a.qroo = true;
-    else if (k === "--no-rsync") a.rsync = false;
-    else if (k === "--work") a.work = v();
-    else if (k === "--fs") a.fs = v();
-    else if (k === "--profile") a.profile = path.resolve(v());
-    else {
-      console.error(
-        `unknown option ${k}\nusage: node bench/transfer/run.js [--scale veracruz] [--pairs 9,41] [--receivers 1,8,32] [--workers 4] [--chunk BYTES] [--actas] [--qroo] [--no-rsync] [--work DIR] [--fs loop|dir] [--profile DIR]`,
-      );
-      process.exit(2);
-    }
-  }
-  return a;
-}
+const { parseArgs } = require("./args");
+const { log } = require("./log");
+const { cli, freeEphemeralPort, message } = require("./processes");
+const { prepareDataFs } = require("./data-fs");
+const { socketBytes, bytesBetween } = require("./wire-bytes");
 
 const args = parseArgs(process.argv.slice(2));
 const execArgv = (role) => (args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${role}-\${pid}.cpuprofile`] : []);
-const log = (...m) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...m);
 const mb = (b) => (b / 1e6).toFixed(2);
-
-function cli(bin, argv) {
-  const r = spawnSync(process.execPath, [bin, ...argv], { encoding: "utf8", timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`${path.basename(bin)} ${argv.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split("\n").pop());
-}
-
-async function freeEphemeralPort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Publisher-side TCP payload bytes per receiver port, from the kernel's socket counters. */
-/**
- * Where receivers, the publisher's state and rsync's receivers are created: a fresh journaled
- * ext4 (loop-mounted sparse image) or a plain directory. Returns the directory and a cleanup.
- */
-function prepareDataFs(work, mode) {
-  const dir = path.join(work, "fs");
-  const canLoop = process.getuid?.() === 0 && ["mkfs.ext4", "mount", "umount", "losetup"].every((c) => spawnSync("sh", ["-c", `command -v ${c}`]).status === 0);
-  const chosen = mode ?? (canLoop ? "loop" : "dir");
-  spawnSync("umount", [dir], { stdio: "ignore" }); // a previous run killed before its cleanup
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  if (chosen === "dir") {
-    log(`data file system: plain directory ${dir}${mode ? "" : " (no loop mount: not root, or mkfs.ext4/losetup missing)"}`);
-    return { dir, kind: "dir", cleanup: () => undefined };
-  }
-  if (chosen !== "loop") throw new Error(`--fs ${chosen}: expected loop or dir`);
-  if (!canLoop) throw new Error("--fs loop needs root and mkfs.ext4, mount, losetup");
-  const image = path.join(work, "fs.img");
-  fs.rmSync(image, { force: true });
-  execFileSync("truncate", ["-s", "64G", image]);
-  execFileSync("mkfs.ext4", ["-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", image]);
-  execFileSync("mount", ["-o", "loop,discard", image, dir]);
-  let done = false;
-  const cleanup = () => {
-    if (done) return;
-    done = true;
-    // children may still be closing their files: retry, then detach lazily
-    let ok = false;
-    for (let i = 0; i < 20 && !ok; i++) {
-      ok = spawnSync("umount", [dir], { stdio: "ignore" }).status === 0;
-      if (!ok) spawnSync("sleep", ["0.25"]);
-    }
-    if (!ok) spawnSync("umount", ["-l", dir], { stdio: "ignore" });
-    fs.rmSync(image, { force: true });
-  };
-  process.on("exit", cleanup);
-  for (const sig of ["SIGINT", "SIGTERM"])
-    process.once(sig, () => {
-      cleanup();
-      process.exit(130);
-    });
-  log(`data file system: fresh journaled ext4 on ${image} (sparse), mounted at ${dir}`);
-  return { dir, kind: "ext4 (journaled, loop)", cleanup };
-}
-
-function socketBytes(ports) {
-  const out = execFileSync("ss", ["-tinH", "state", "established"], { encoding: "utf8" });
-  const lines = out.split("\n");
-  const totals = new Map();
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^\s*\d+\s+\d+\s+127\.0\.0\.1:\d+\s+127\.0\.0\.1:(\d+)\s*$/.exec(lines[i]);
-    if (!m || !ports.has(Number(m[1]))) continue;
-    const info = lines[i + 1] ?? "";
-    const sent = Number(/bytes_sent:(\d+)/.exec(info)?.[1] ?? 0);
-    const received = Number(/bytes_received:(\d+)/.exec(info)?.[1] ?? 0);
-    const t = totals.get(Number(m[1])) ?? { sent: 0, received: 0 };
-    totals.set(Number(m[1]), { sent: t.sent + sent, received: t.received + received });
-  }
-  return totals;
-}
-
-function bytesBetween(before, after) {
-  let sent = 0;
-  let received = 0;
-  for (const [port, a] of after) {
-    const b = before.get(port) ?? { sent: 0, received: 0 };
-    // a reconnect restarts the counters: count what the new socket carried
-    sent += a.sent >= b.sent ? a.sent - b.sent : a.sent;
-    received += a.received >= b.received ? a.received - b.received : a.received;
-  }
-  return { sent, received };
-}
-
-function message(proc, pred = () => true) {
-  return new Promise((resolve, reject) => {
-    const onMsg = (m) => {
-      if (!pred(m)) return;
-      proc.off("message", onMsg);
-      proc.off("exit", onExit);
-      resolve(m);
-    };
-    const onExit = (code) => reject(new Error(`${proc.spawnfile} exited ${code}`));
-    proc.on("message", onMsg);
-    proc.once("exit", onExit);
-  });
-}
 
 class Bench {
   constructor(dataDir) {

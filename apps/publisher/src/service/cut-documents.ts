@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PrepcastError, parseManifest, sha256Hex, type Manifest, type SignedCut } from "@prepcast/protocol";
-import type { ManifestSummary } from "./cut-repository";
+import type { ManifestSummary } from "./prepared-cut";
 
 export interface CutDocuments {
   manifest: Manifest;

@@ -11,31 +11,23 @@ import {
   requireKeysDirRoot,
   type PublisherAuditEvent,
 } from "@prepcast/protocol";
-import {
-  bindListener,
-  createLogger,
-  createMetricsRegistry,
-  parseListen,
-  readJsonObject,
-  startAdminServer,
-  sendJson,
-  type Logger,
-  type AdminRoute,
-} from "@prepcast/runtime";
+import { bindListener, createLogger, createMetricsRegistry, parseListen, startAdminServer, type Logger, type AdminRoute } from "@prepcast/runtime";
 import type { TransportFactory } from "@prepcast/transport";
 import type { Registry } from "prom-client";
 import type { ResolvedPublisherConfig } from "./config";
 import { CutRepository, type PrepareOptions, type PreparedCut } from "./cut-repository";
 import { createPublisherMetrics, type PublisherMetrics } from "./metrics";
 import { ReceiptLog } from "./receipts";
-import { ReceiverLink, type LinkStatus, type OfferPlanner } from "./receiver-link";
+import { ReceiverLink, type OfferPlanner } from "./receiver-link";
 import { defaultTransports, transportNamed, transportRegistry, type PublisherTransport } from "./transports";
 import { InboxWatcher } from "./inbox";
 import { DeltaPlanning, type PayloadEncoder } from "../fanout";
 import { KeysetReloader, keysetOf } from "./keyset-reloader";
 import { CutRetention } from "./retention";
 import { DifusorMonitor } from "../monitor/monitor";
-import type { StatusReport } from "./status-report";
+import { statusReport, type StatusReport } from "./status-report";
+import { serviceApiRoutes } from "./admin-api";
+import { wireMonitor } from "./monitor-wiring";
 
 export type { StatusReport } from "./status-report";
 import { PublicListWriter } from "../difusores/public-list-writer";
@@ -183,7 +175,7 @@ export class PublisherService extends EventEmitter {
     // notices to people (staff, operators) follow the audit log: suspensions, failing sites and pushes
     svc.notifier = new Notifier({ config: c, audit, log: svc.log, identity: { publicKey: identity.publicKey, secretKey: identity.secretKey } });
     svc.publicList = new PublicListWriter(svc);
-    svc.wireMonitor(opts.monitor ?? !!opts.admin);
+    wireMonitor(svc, opts.monitor ?? !!opts.admin);
     try {
       if (opts.admin) await svc.startAdmin();
     } catch (e) {
@@ -301,45 +293,14 @@ export class PublisherService extends EventEmitter {
   }
 
   status(): StatusReport {
-    const latest = this.repo.latest();
-    const periodMs = this.config.updatePeriodMinutes * 60_000;
-    return {
-      publisher: this.config.id,
-      process: this.config.process,
-      channel: this.config.channel,
-      latest: latest
-        ? {
-            sequence: latest.ref.sequence,
-            corte: latest.summary.corte,
-            manifestSha256: latest.ref.manifestSha256,
-            preparedAt: latest.preparedAt,
-            files: latest.summary.fileCount,
-            bytes: latest.summary.totalSize,
-            final: latest.summary.final !== undefined,
-            publishUntil: latest.summary.final?.publishUntil ?? null,
-          }
-        : null,
-      publication: this.monitor.publication(),
-      keyset: this.keysetStatus(),
-      receivers: [...this.links.values()].map((l) => {
-        const monitor = this.monitor.status(l.entry.id);
-        const clockSkewWarning = !!l.status().hello && Math.abs(l.status().hello!.clockSkewMs) > 2000;
-        const s = l.status();
-        const lagCuts = latest ? latest.ref.sequence - (s.live?.sequence ?? 0) : null;
-        const liveCut = s.live ? this.repo.get(s.live.sequence) : undefined;
-        const lagMinutes =
-          latest && lagCuts
-            ? Math.round(
-                (Date.parse(latest.preparedAt) - (liveCut ? Date.parse(liveCut.preparedAt) : Date.parse(latest.preparedAt) - lagCuts * periodMs)) / 60_000,
-              )
-            : latest
-              ? 0
-              : null;
-        // the highest keyset the receiver has accepted: what it said in its hello, or the one its live cut carries
-        const keysetVersion = Math.max(s.hello?.keysetVersion ?? 0, liveCut ? this.keysetVersionOf(liveCut) : 0) || null;
-        return { ...s, lagCuts, lagMinutes, clockSkewWarning, monitor, keysetVersion };
-      }),
-    };
+    return statusReport({
+      config: this.config,
+      repo: this.repo,
+      monitor: this.monitor,
+      links: this.links.values(),
+      keyset: () => this.keysetStatus(),
+      keysetVersionOf: (cut) => this.keysetVersionOf(cut),
+    });
   }
 
   private readonly cutKeysetVersions = new Map<string, number>();
@@ -377,42 +338,7 @@ export class PublisherService extends EventEmitter {
   private async startAdmin(): Promise<void> {
     const { host, port } = parseListen(this.config.admin.listen, `${this.config.file}: admin.listen`);
     const auth = AdminAuth.fromConfig(this.config, { host, port });
-    const authorized = (req: import("node:http").IncomingMessage) => auth.allows(req);
-    const routes: AdminRoute[] = [
-      (req, res, url) => {
-        if (url.pathname !== "/api/status") return false;
-        if (!authorized(req)) return (sendJson(res, 401, { ok: false, code: "AUTH_FAILED", message: "bearer token required" }), true);
-        sendJson(res, 200, this.status());
-        return true;
-      },
-      async (req, res, url) => {
-        if (url.pathname !== "/api/push" || req.method !== "POST") return false;
-        if (!authorized(req)) return (sendJson(res, 401, { ok: false, code: "AUTH_FAILED", message: "bearer token required" }), true);
-        try {
-          const body = await readJsonObject(req, 64 * 1024);
-          if (typeof body.dir !== "string") throw toPrepcastError(new Error('body must be {"dir": "/path/to/cut"}'));
-          const cut = await this.publish(body.dir, {
-            ...(typeof body.corte === "string" ? { corte: body.corte } : {}),
-            ...(typeof body.notBefore === "string" ? { notBefore: body.notBefore } : {}),
-            ...(typeof body.sequence === "number" ? { sequence: body.sequence } : {}),
-            ...(typeof body.retract === "string" ? { retract: body.retract } : {}),
-            ...(body.final === true ? { final: true } : {}),
-            ...(typeof body.publishUntil === "string" ? { publishUntil: body.publishUntil } : {}),
-          });
-          sendJson(res, 200, {
-            ok: true,
-            sequence: cut.ref.sequence,
-            manifestSha256: cut.ref.manifestSha256,
-            final: cut.summary.final !== undefined,
-            publishUntil: cut.summary.final?.publishUntil ?? null,
-          });
-        } catch (e) {
-          sendJson(res, 400, toPrepcastError(e).toJSON());
-        }
-        return true;
-      },
-      ...operatorRoutes(this, auth),
-    ];
+    const routes: AdminRoute[] = [...serviceApiRoutes(this, auth), ...operatorRoutes(this, auth)];
     this.adminAuth = auth;
     this.admin = await bindListener(this.config.file, "admin.listen", this.config.admin.listen, () =>
       startAdminServer({
@@ -425,48 +351,6 @@ export class PublisherService extends EventEmitter {
         routes,
       }),
     );
-  }
-
-  /** Monitor wiring: probes (when `probing`), incidents from the links, public list regeneration. */
-  private wireMonitor(probing: boolean): void {
-    const m = this.monitor;
-    this.on("refused", (p: { id: string; sequence: number; code: string; message: string }) =>
-      m.noteIncident(p.id, "warning", "refused", `corte ${p.sequence} rechazado: ${p.code} ${p.message}`),
-    );
-    this.on("failed", (p: { id: string; sequence: number; code: string; message: string }) =>
-      m.noteIncident(p.id, "warning", "transfer_failed", `transferencia del corte ${p.sequence} fallida: ${p.code} ${p.message}`),
-    );
-    this.on("error-event", (p: { id: string; code: string; message: string }) => m.noteIncident(p.id, "warning", "session_failed", `${p.code}: ${p.message}`));
-    this.on("hello", (st: LinkStatus) => {
-      const h = st.hello;
-      if (!h) return;
-      if (Math.abs(h.clockSkewMs) > 2000)
-        m.noteIncident(st.id, "warning", "clock_skew", `reloj desfasado ${(h.clockSkewMs / 1000).toFixed(1)} s respecto del OPLE: revise NTP (chrony)`);
-      const latest = this.repo.latest();
-      if (h.doctor && h.doctor.failed > 0)
-        m.noteIncident(
-          st.id,
-          "warning",
-          "preflight_failed",
-          `prep-receiver doctor (${h.doctor.checkedAt}): ${h.doctor.failed} requisito(s) sin cumplir: ${h.doctor.failedChecks.join(", ")}`,
-        );
-      if (latest && h.freeDiskBytes < 2 * latest.summary.totalSize)
-        m.noteIncident(
-          st.id,
-          "warning",
-          "disk_low",
-          `espacio libre ${h.freeDiskBytes} bytes: menos del doble del último corte (${latest.summary.totalSize} bytes)`,
-        );
-    });
-    m.on("changed", () => this.publicList.schedule());
-    this.on("cut", () => this.publicList.schedule());
-    this.on("receipt", (p: { id: string; receipt: { state: string } }) => {
-      this.publicList.schedule();
-      // a cut went live there: check the public side now rather than at the next tick
-      if (probing && p.receipt.state === "active") void m.probeOne(p.id);
-    });
-    this.publicList.schedule();
-    if (probing && this.config.monitor.enabled) m.start();
   }
 
   async stop(): Promise<void> {

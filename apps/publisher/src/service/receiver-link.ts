@@ -1,62 +1,16 @@
 import { EventEmitter } from "node:events";
 import { PrepcastError, isErrorCode, toPrepcastError, type AuditLog, type PublisherAuditEvent } from "@prepcast/protocol";
-import { PublisherSession, type CutRefInfo, type DeliveryResult, type Identity, type ReceiptDoc, type ReceiverHello } from "@prepcast/session";
+import { PublisherSession, type CutRefInfo, type DeliveryResult, type Identity, type ReceiptDoc } from "@prepcast/session";
 import type { FrameConnection, TransportFactory } from "@prepcast/transport";
 import type { Logger } from "@prepcast/runtime";
 import type { CutRepository, PreparedCut } from "./cut-repository";
 import type { ReceiptLog } from "./receipts";
 import type { PublisherMetrics } from "./metrics";
 import type { SignedNotice } from "../monitor/notice-signer";
+import { initialLinkStatus, type LinkState, type LinkStatus, type ReceiverEntry } from "./link-status";
 import { fullPayloadPlanner, type OfferPlanner } from "../fanout/offer-planner";
 
-export interface ReceiverEntry {
-  id: string;
-  name: string;
-  /** A registered transport's name (service/transports.ts). */
-  transport: string;
-  /** The address as shown in status and reports (the transport's `display`). */
-  address: string;
-  host: string;
-  port: number;
-  /** WebSocket request path. */
-  path?: string;
-  tlsFingerprint?: string;
-  publicKey: Uint8Array;
-  publicUrl?: string;
-  contact?: string;
-  logo?: string;
-}
-
-export type LinkState = "connecting" | "connected" | "transferring" | "disconnected" | "stopped";
-
-export interface TransferProgress {
-  sequence: number;
-  sent: number;
-  total: number;
-  resumedFrom: number;
-  startedAt: number;
-  bytesPerSecond: number;
-}
-
-export interface LinkStatus {
-  id: string;
-  name: string;
-  state: LinkState;
-  address: string;
-  transport: string;
-  connectedSince: string | null;
-  live: (CutRefInfo & { since: string | null }) | null;
-  staged: CutRefInfo | null;
-  hello: Omit<ReceiverHello, "live" | "staged" | "partial"> | null;
-  lastReceipt: ReceiptDoc | null;
-  lastError: { code: string; message: string; at: string } | null;
-  transferErrors: number;
-  bytesSent: number;
-  /** The last completed delivery: what one cut cost on the wire to this receiver. */
-  lastDelivery: { sequence: number; encoding: string; bytes: number; resumedFrom: number; durationMs: number; at: string } | null;
-  progress: TransferProgress | null;
-  suspended: boolean;
-}
+export type { ReceiverEntry, LinkState, TransferProgress, LinkStatus } from "./link-status";
 
 /** A notice signed for one receiver (signed by the monitor: monitor/notice-signer.ts). */
 export type { SignedNotice };
@@ -109,24 +63,7 @@ export class ReceiverLink extends EventEmitter {
     private readonly deps: LinkDeps,
   ) {
     super();
-    this.status_ = {
-      id: entry.id,
-      name: entry.name,
-      state: "disconnected",
-      address: entry.address,
-      transport: entry.transport,
-      connectedSince: null,
-      live: null,
-      staged: null,
-      hello: null,
-      lastReceipt: null,
-      lastError: null,
-      transferErrors: 0,
-      bytesSent: 0,
-      lastDelivery: null,
-      progress: null,
-      suspended: false,
-    };
+    this.status_ = initialLinkStatus(entry);
   }
 
   status(): LinkStatus {
