@@ -128,6 +128,7 @@ export class TestCuts {
   private readonly ople = new FakeOple();
   private sequence = 0;
   private readonly stores: CutStore[] = [];
+  private empty: CutStore | null = null;
   constructor(readonly root: string) {}
 
   sign(files: CutFiles): SignedTestCut {
@@ -156,6 +157,15 @@ export class TestCuts {
     const record = await store.commit(staging);
     const dir = store.cutDir(record.id);
     return { ...cut, store, dir, content: cutDirContent(cut.verified.manifestSha256, cut.verified.manifest.files, dir) };
+  }
+
+  /** A receiver store holding no cut (what a `whole` encoding's applier is handed). */
+  async emptyStore(): Promise<CutStore> {
+    if (!this.empty) {
+      this.empty = await CutStore.open(path.join(this.root, "store-empty"), { retain: 1000 });
+      this.stores.push(this.empty);
+    }
+    return this.empty;
   }
 
   close(): void {

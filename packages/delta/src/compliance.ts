@@ -59,8 +59,8 @@ export interface CodecApplyInput {
   base: CodecBase | null;
   /** where a held file with this SHA-256 is (the base's files), or null */
   findObject: (sha256: string) => string | null;
-  /** a real receiver store; the base, when there is one, is committed in it */
-  store: CutStore | null;
+  /** a real receiver store (what a PayloadApplier gets): the base is committed in it; empty without a base */
+  store: CutStore;
   /** files go to `<stagingDir>/site/<path>` */
   stagingDir: string;
 }
@@ -148,7 +148,7 @@ export function describeCodecCompliance(name: string, factory: () => CodecUnderT
       return out;
     }
 
-    function apply(streamPath: string, target: SignedTestCut, base: HeldTestCut | null): Promise<{ staging: string }> {
+    async function apply(streamPath: string, target: SignedTestCut, base: HeldTestCut | null): Promise<{ staging: string }> {
       const stagingDir = fresh("staging");
       fs.mkdirSync(path.join(stagingDir, "site"), { recursive: true });
       const objects = new Map<string, string>();
@@ -160,10 +160,11 @@ export function describeCodecCompliance(name: string, factory: () => CodecUnderT
         target: { manifestSha256: target.verified.manifestSha256, files: target.verified.manifest.files },
         base: base ? { ref: base.ref, content: base.content, dir: base.dir } : null,
         findObject: (sha) => objects.get(sha) ?? null,
-        store: base ? base.store : null,
+        store: base ? base.store : await cuts.emptyStore(),
         stagingDir,
       };
-      return codec.apply(input).then(() => ({ staging: stagingDir }));
+      await codec.apply(input);
+      return { staging: stagingDir };
     }
 
     /** "applied", or the refusal's code; anything thrown that is not a PrepcastError fails the test. */
