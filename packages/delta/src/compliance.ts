@@ -36,7 +36,7 @@ import {
 } from "./compliance-cuts";
 import type { CutContent } from "./content";
 
-export type { CodecCutRef } from "./compliance-cuts";
+export type { CodecCutRef, CutFiles } from "./compliance-cuts";
 
 /** The base a delta stream is applied against, as the receiver holds it. */
 export interface CodecBase {
@@ -86,6 +86,11 @@ export interface CodecComplianceOptions {
   flipRuns?: number;
   /** per test (default 60 s) */
   timeoutMs?: number;
+  /**
+   * More cuts to round-trip, e.g. a series from `@prepcast/cutgen`'s `generateCut` read back as
+   * files: each target is encoded against its base (a `delta` encoding) and from nothing.
+   */
+  moreCuts?: () => Promise<Array<{ what: string; target: CutFiles; base: CutFiles }>>;
 }
 
 /** The codes a refused stream may carry: a malformed or forged stream, a file that rebuilds wrong, more than the manifest signed. */
@@ -185,14 +190,15 @@ export function describeCodecCompliance(name: string, factory: () => CodecUnderT
     }
 
     /** A base (for a delta) or null, the encode, the apply, the exact files back and nothing else. */
-    async function roundTrip(targetFiles: CutFiles, baseFiles: CutFiles | null): Promise<void> {
+    async function roundTrip(targetFiles: CutFiles, baseFiles: CutFiles | null, what = "the cut"): Promise<void> {
       const base = baseFiles ? await cuts.held(baseFiles) : null;
       const target = cuts.sign(targetFiles);
       const stream = await encode(target.content, base);
       const { staging } = await apply(stream, target, base);
       const got = readSiteTree(staging);
       expect(Object.keys(got).sort()).toEqual(Object.keys(targetFiles).sort());
-      for (const [p, data] of Object.entries(targetFiles)) if (!got[p]!.equals(data)) throw new Error(`${p} rebuilt with other bytes`);
+      const how = baseFiles ? "against its base" : "from nothing";
+      for (const [p, data] of Object.entries(targetFiles)) if (!got[p]!.equals(data)) throw new Error(`${what} ${how}: ${p} rebuilt with other bytes`);
     }
 
     const cases: Array<[string, () => CutFiles, () => CutFiles]> = [
@@ -212,6 +218,19 @@ export function describeCodecCompliance(name: string, factory: () => CodecUnderT
         timeout,
       );
     }
+
+    const moreCuts = options.moreCuts;
+    if (moreCuts)
+      it(
+        "round trip, exact: the cuts the caller adds",
+        async () => {
+          for (const { what, target, base } of await moreCuts()) {
+            if (isDelta()) await roundTrip(target, base, what);
+            if (!isDelta() || options.encodesWithoutBase !== false) await roundTrip(target, null, what);
+          }
+        },
+        timeout,
+      );
 
     it(
       "encode reports the size and SHA-256 of the stream it wrote",
