@@ -189,7 +189,7 @@ export function describeCodecCompliance(name: string, factory: () => CodecUnderT
       return code;
     }
 
-    /** A base (for a delta) or null, the encode, the apply, the exact files back and nothing else. */
+    /** A base (for a delta) or null, the encode, the apply, the exact files back and nothing else, the base untouched. */
     async function roundTrip(targetFiles: CutFiles, baseFiles: CutFiles | null, what = "the cut"): Promise<void> {
       const base = baseFiles ? await cuts.held(baseFiles) : null;
       const target = cuts.sign(targetFiles);
@@ -199,6 +199,12 @@ export function describeCodecCompliance(name: string, factory: () => CodecUnderT
       expect(Object.keys(got).sort()).toEqual(Object.keys(targetFiles).sort());
       const how = baseFiles ? "against its base" : "from nothing";
       for (const [p, data] of Object.entries(targetFiles)) if (!got[p]!.equals(data)) throw new Error(`${what} ${how}: ${p} rebuilt with other bytes`);
+      // the base is a committed, immutable cut: an applier (hard links included) never changes it
+      if (base) {
+        const held = readSiteTree(base.dir);
+        expect(Object.keys(held).sort()).toEqual(Object.keys(base.files).sort());
+        for (const [p, data] of Object.entries(base.files)) if (!held[p]!.equals(data)) throw new Error(`${what}: base file ${p} changed`);
+      }
     }
 
     const cases: Array<[string, () => CutFiles, () => CutFiles]> = [
