@@ -1,62 +1,23 @@
 // docs/extending.md at the level of the apps: what a third party registers from outside, without
 // editing either app.
 // - "A payload encoding": an encoding neither app knows ("gzip-example@1", the `full` payload
-//   gzipped): a PayloadEncoder in the publisher service's `encoders`, a PayloadApplier in the
-//   receiver agent's `appliers`.
+//   gzipped, support/gzip-example.ts): a PayloadEncoder in the publisher service's `encoders`, a
+//   PayloadApplier in the receiver agent's `appliers`.
 // - "A transport": a transport name the publisher does not know ("grpc-audited", gRPC counting
 //   its dials) in the registry `loadPublisherConfig` and the service are given.
 // Real gRPC + TLS on loopback, real stores, generated cuts.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as zlib from "node:zlib";
-import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { applyFullPayload, PrepcastError } from "@prepcast/protocol";
+import type { PrepcastError } from "@prepcast/protocol";
 import { compareTrees, generateCut } from "@prepcast/testkit";
 import { checkEncoders, defaultEncoders, defaultTransports, loadPublisherConfig, type PayloadEncoder, type PublisherTransport } from "@prepcast/publisher";
 import { grpcTransport } from "@prepcast/transport";
-import { deltaAppliers, type PayloadApplier } from "@prepcast/receiver";
+import { deltaAppliers } from "@prepcast/receiver";
 import { ENCODING_FULL_ZSTD } from "@prepcast/delta";
 import { InProcessCluster } from "./delta/cluster";
+import { GZIP_EXAMPLE, applyGzipExample, gzipExample } from "./support/gzip-example";
 
 jest.setTimeout(60_000);
-
-const GZIP_EXAMPLE = "gzip-example@1";
-
-/** Publisher side: the cut's files end to end (the `full` layout, §9.1), gzipped. */
-const gzipExample: PayloadEncoder = {
-  encoding: GZIP_EXAMPLE,
-  kind: "whole",
-  async encode(target, _base, outFile) {
-    const hash = createHash("sha256");
-    let size = 0;
-    async function* files() {
-      for (let i = 0; i < target.files.length; i++) yield await target.read(i);
-    }
-    const gzip = zlib.createGzip({ level: 9 });
-    gzip.on("data", (b: Buffer) => {
-      hash.update(b);
-      size += b.length;
-    });
-    await pipeline(Readable.from(files()), gzip, fs.createWriteStream(outFile));
-    return { size, sha256: hash.digest("hex"), files: target.files.length };
-  },
-};
-
-/** Receiver side: inflate within the signed size, then the `full` applier checks every file against its signed hash. */
-const applyGzipExample: PayloadApplier = async (req, stagingDir) => {
-  const m = req.verified.manifest;
-  let full: Buffer;
-  try {
-    full = zlib.gunzipSync(fs.readFileSync(req.payloadPath), { maxOutputLength: Math.max(1, m.totalSize) });
-  } catch (e) {
-    throw new PrepcastError("PROTOCOL_ERROR", `${GZIP_EXAMPLE} payload does not inflate within the manifest's ${m.totalSize} bytes: ${(e as Error).message}`);
-  }
-  if (full.length !== m.totalSize)
-    throw new PrepcastError("TRUNCATED", `${GZIP_EXAMPLE} payload inflates to ${full.length} bytes, the manifest says ${m.totalSize}`);
-  await applyFullPayload(stagingDir, m, Readable.from([full]));
-};
 
 const cluster = new InProcessCluster();
 const cutsDir = path.join(cluster.dir, "cuts");

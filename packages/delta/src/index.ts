@@ -1,3 +1,4 @@
+// The payload encoding compliance suite lives in "./compliance" (not exported here: it loads jest and fast-check).
 export { ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD, DEFAULT_GROUP_BYTES, DEFAULT_LEVEL, MAX_GROUP_LITERAL_BYTES, decodeHeader } from "./format";
 export type { DeltaHeader } from "./format";
 export { payloadFileContent, cutDirContent } from "./content";
