@@ -9,7 +9,8 @@ import { FrameReader, sendErrorAndClose } from "./frame-reader";
 import { PartialPayload } from "./payload";
 import { type ReceiptDoc, signReceipt } from "./receipt";
 import { type NoticeDoc, verifyNotice } from "./notice";
-import { FEATURE_OFFER_MANIFEST_ZSTD, SUPPORTED_FEATURES, decompressManifest } from "./manifest-zstd";
+import { SUPPORTED_FEATURES } from "./manifest-zstd";
+import { offeredManifest } from "./offer-manifest";
 import { type CutRefInfo, DEFAULT_TIMEOUTS, ENCODING_FULL, type SessionTimeouts, fromWireRef, sameCut, toWireDoctor, toWireRef } from "./types";
 
 /** Bytes a PublisherAuth may carry before the peer is authenticated (id ≤ 64 chars + key + nonce + signature, with room). */
@@ -164,37 +165,6 @@ export class ReceiverSession {
     await this.conn.send({ offerReply: { accept: false, code: err.code, message: err.message } });
   }
 
-  /**
-   * The exact manifest bytes the offer carries: `manifest` as sent, or `manifest_zstd` decompressed
-   * into exactly `manifest_size` bytes (never more than the manifest limit). Exactly one of the two
-   * must be set, and the compressed form only if this receiver advertised it.
-   */
-  private offeredManifest(offer: import("@prepcast/proto").prepcast.v1.IOffer): Buffer {
-    const where = `offer ${JSON.stringify((offer.transferId ?? "").slice(0, 64))}`;
-    const plain = offer.manifest ?? new Uint8Array();
-    const packed = offer.manifestZstd ?? new Uint8Array();
-    const declared = Number(offer.manifestSize ?? 0);
-    const hint = "exactly one of Offer.manifest and Offer.manifest_zstd is set (docs/protocol.md, Offer)";
-    if (plain.length > 0 && packed.length > 0) throw new PrepcastError("PROTOCOL_ERROR", `${where} carries both manifest and manifest_zstd`, { where, hint });
-    if (plain.length === 0 && packed.length === 0)
-      throw new PrepcastError("PROTOCOL_ERROR", `${where} carries no manifest (neither manifest nor manifest_zstd)`, { where, hint });
-    if (plain.length > 0) {
-      if (declared !== 0)
-        throw new PrepcastError("PROTOCOL_ERROR", `${where} sets manifest_size ${declared} beside a plain manifest`, {
-          where,
-          hint: "manifest_size only goes with manifest_zstd",
-        });
-      return Buffer.from(plain);
-    }
-    if (!(this.opts.features ?? SUPPORTED_FEATURES).includes(FEATURE_OFFER_MANIFEST_ZSTD)) {
-      throw new PrepcastError("PROTOCOL_ERROR", `${where} carries manifest_zstd, but this receiver did not advertise ${FEATURE_OFFER_MANIFEST_ZSTD}`, {
-        where,
-        hint,
-      });
-    }
-    return decompressManifest(packed, declared, where);
-  }
-
   private async handleOffer(offer: NonNullable<import("@prepcast/proto").prepcast.v1.IOffer>): Promise<void> {
     const o = this.opts;
     await o.backend.settled?.();
@@ -208,7 +178,7 @@ export class ReceiverSession {
         {
           keyset: Buffer.from(offer.keyset ?? []),
           keysetSig: Buffer.from(offer.keysetSig ?? []),
-          manifest: this.offeredManifest(offer),
+          manifest: offeredManifest(offer, o.features),
           manifestSig: Buffer.from(offer.manifestSig ?? []),
           ...(offer.root && offer.root.length > 0 ? { root: Buffer.from(offer.root), rootSig: Buffer.from(offer.rootSig ?? []) } : {}),
         },

@@ -2,129 +2,15 @@
 // with the built CLIs exactly as an operator would (init, edit config, run). Used by the
 // end-to-end tests and by `npm run demo`; it only spawns the apps' bins, it does not import them.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes, randomInt } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePort, waitFor } from "./loopback";
+import { cli, PUBLISHER_BIN, RECEIVER_BIN } from "./run-cli";
 
-// src/ (jest) or dist/ (node): either way two levels below the repository root
-export const REPO = path.resolve(__dirname, "..", "..", "..");
-export const PUBLISHER_BIN = path.join(REPO, "apps/publisher/bin/prep-publisher.js");
-export const RECEIVER_BIN = path.join(REPO, "apps/receiver/bin/prep-receiver.js");
-
-type CliResult = { code: number; stdout: string; stderr: string; json: any };
-
-/** The outcome of a CLI run: its last stdout line parsed as JSON (the --json output), an error unless it exited 0 or allowFail. */
-function cliResult(bin: string, args: string[], status: number | null, stdout: string, stderr: string, allowFail: boolean | undefined): CliResult {
-  let json: any = null;
-  try {
-    json = JSON.parse(stdout.trim().split("\n").pop() ?? "");
-  } catch {
-    /* not JSON */
-  }
-  if (status !== 0 && !allowFail) throw new Error(`${path.basename(bin)} ${args.join(" ")} exited ${status}\n${stdout}\n${stderr}`);
-  return { code: status ?? -1, stdout, stderr, json };
-}
-
-/** Runs a CLI to completion; with --json its last stdout line is parsed. */
-export function cli(bin: string, args: string[], opts: { cwd?: string; allowFail?: boolean } = {}): CliResult {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: opts.cwd, encoding: "utf8", timeout: 120_000 });
-  return cliResult(bin, args, r.status, r.stdout, r.stderr, opts.allowFail);
-}
-
-/** Runs a command without blocking this process's event loop (a server in the test must keep answering meanwhile). */
-export function runAsync(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout!.on("data", (d) => (stdout += d));
-    p.stderr!.on("data", (d) => (stderr += d));
-    p.once("error", reject);
-    p.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** `cli`, without blocking the event loop. */
-export async function cliAsync(bin: string, args: string[], opts: { cwd?: string; allowFail?: boolean } = {}): Promise<CliResult> {
-  const r = await runAsync(process.execPath, [bin, ...args], opts);
-  return cliResult(bin, args, r.code, r.stdout, r.stderr, opts.allowFail);
-}
-
-const handedOut = new Set<number>();
-
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once("error", () => resolve(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-  });
-}
-
-/** The low end of the kernel's ephemeral port range (the local ports of outgoing connections). */
-function ephemeralLow(): number {
-  try {
-    const low = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
-    return Number.isInteger(low) ? low : 32768;
-  } catch {
-    return 32768;
-  }
-}
-
-/**
- * A loopback TCP port that is free now, for a server a test is about to start. It is drawn below the
- * kernel's ephemeral range: a port from `listen(0)` is an ephemeral one, and any outgoing connection
- * on the machine (a fetch, a gRPC client, another jest worker) can take it as its local port between
- * this check and the server's bind, which ends in EADDRINUSE. Never the same port twice in a process.
- */
-export async function freePort(): Promise<number> {
-  const high = ephemeralLow();
-  const low = Math.max(1024, high - 12_000);
-  for (let attempt = 0; attempt < 500 && high - low > 1000; attempt++) {
-    const port = low + randomInt(high - low);
-    if (handedOut.has(port)) continue;
-    if (await canBind(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-  // no room below the ephemeral range: fall back to one the kernel picks
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * Polls `fn` until it returns something truthy. An error it throws counts as "not yet" (and is
- * reported on timeout) unless `fatal(error)` says it ends the wait at once.
- */
-export async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-  timeoutMs = 30_000,
-  everyMs = 100,
-  fatal: (e: unknown) => boolean = () => false,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (e) {
-      if (fatal(e)) throw e;
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { cli, cliAsync, PUBLISHER_BIN, RECEIVER_BIN, REPO, runAsync } from "./run-cli";
+export { freePort, waitFor } from "./loopback";
 
 /**
  * Waits for a service's /readyz. Fails at once if the process exits first, and either way the error

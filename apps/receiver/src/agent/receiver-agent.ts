@@ -30,6 +30,7 @@ import { createReceiverMetrics, type ReceiverMetrics } from "./metrics";
 import { SessionEventRecorder } from "./session-events";
 import { bridgeSocketPath, startSite, type SiteHandle } from "./site";
 import { NginxKeeper } from "./nginx";
+import { agentStatus, type Incident, type LastTransfer } from "./agent-status";
 
 export const AGENT_VERSION = "0.1.0";
 
@@ -46,12 +47,7 @@ export interface ReceiverAgentOptions {
   freeDisk?: () => Promise<number>;
 }
 
-export interface Incident {
-  at: string;
-  kind: string;
-  code?: string;
-  message: string;
-}
+export type { Incident } from "./agent-status";
 
 /**
  * The difusor's agent: the push endpoint (gRPC, optionally WebSocket) behind an address
@@ -75,7 +71,7 @@ export class ReceiverAgent {
   private readonly authFailures = new EventThrottle(10, 60_000);
   private readonly rejections = new EventThrottle(10, 60_000);
   private throttleTimer: NodeJS.Timeout | null = null;
-  private lastTransfer: { at: string; sequence: number; bytes: number; durationMs: number } | null = null;
+  private lastTransfer: LastTransfer | null = null;
   private noticeKeeper: NoticeKeeper | null = null;
   private nginx: NginxKeeper | null = null;
   private readonly metrics: ReceiverMetrics;
@@ -361,50 +357,20 @@ export class ReceiverAgent {
   }
 
   status(): Record<string, unknown> {
-    const live = this.store.live();
-    const pending = this.store.pending();
-    const periodMs = this.config.updatePeriodMinutes * 60_000;
-    // Staleness is judged by the receiver's own clock: a publisher (or a replay of its messages)
-    // with a clock behind ours must not make a frozen cut look fresh. Embargo uses decisionClock.
-    const now = (this.opts.clock ? this.opts.clock() : new Date()).getTime();
-    const corteAge = live ? now - Date.parse(live.manifest.corte) : null;
-    return {
-      receiver: this.config.id,
+    return agentStatus({
+      config: this.config,
       version: AGENT_VERSION,
-      process: this.config.trust.process,
-      channels: this.config.trust.channels,
-      live: live
-        ? {
-            sequence: live.record.sequence,
-            corte: live.manifest.corte,
-            channel: live.manifest.channel,
-            manifestSha256: live.record.manifestSha256,
-            files: live.record.files,
-            bytes: live.record.totalSize,
-            committedAt: live.record.committedAt,
-            final: live.manifest.final !== undefined,
-            ...(live.manifest.final ? { publishUntil: live.manifest.final.publishUntil } : {}),
-          }
-        : null,
-      staged: pending ? { sequence: pending.sequence, corte: pending.corte, notBefore: pending.notBefore } : null,
-      // the OPLE's final cut is never stale: no newer one will come (it stays up until publishUntil)
-      stale: corteAge !== null && live?.manifest.final === undefined && corteAge > this.config.stalePeriods * periodMs,
-      final: live?.manifest.final
-        ? {
-            sequence: live.record.sequence,
-            publishUntil: live.manifest.final.publishUntil,
-            publicationEnded: now > Date.parse(live.manifest.final.publishUntil),
-          }
-        : null,
-      clockSkewMs: -this.skew.ms,
+      store: this.store,
+      clock: this.opts.clock,
+      skewMs: this.skew.ms,
       lastTransfer: this.lastTransfer,
       connectedPublishers: this.sessions.size,
-      incidents: this.incidents.slice(-50),
-      peerIncidents: this.peerIncidents.slice(-20),
-      site: this.site?.url ?? null,
+      incidents: this.incidents,
+      peerIncidents: this.peerIncidents,
+      siteUrl: this.site?.url ?? null,
       notice: this.noticeKeeper?.status() ?? null,
-      ...(this.nginx ? { nginx: this.nginx.last } : {}),
-    };
+      nginx: this.nginx,
+    });
   }
 
   async stop(): Promise<void> {

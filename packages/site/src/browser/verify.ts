@@ -1,64 +1,65 @@
 /* PREPcast in-browser verifier (see verify.html). */
-// Browser script (tsconfig.browser.json, served as dist/browser/verify.js, after nacl.js). The strict
-// checks of the protocol are repeated here so the browser accepts exactly what `verify-site` accepts:
+// Browser script (tsconfig.browser.json, served as dist/browser/verify.js, after nacl.js and sha256.js;
+// verify-form.js runs the page with prepcastVerify, the one global defined here). The strict checks
+// of the protocol are repeated here so the browser accepts exactly what `verify-site` accepts:
 // S < L, canonical non-small-order R and key, the domain-separated message `prepcast/v1/<kind>\n`.
 
 /** tweetnacl (nacl-fast.min.js, loaded before this script by verify.html). */
 declare const nacl: { sign: { detached: { verify(msg: Uint8Array, sig: Uint8Array, publicKey: Uint8Array): boolean } } };
 
-(function () {
-  interface SigFile {
-    keyid: string;
-    sig: string;
-  }
-  interface ManifestFile {
-    path: string;
-    sha256: string;
-    size: number;
-  }
-  interface Manifest {
-    corte: string;
-    sequence: number;
-    channel: string;
-    files: ManifestFile[];
-  }
-  interface Keyset {
-    expires: string;
-    keys?: Array<{ keyid: string; public: string }>;
-  }
-  interface Fetched {
-    bytes: Uint8Array<ArrayBuffer>;
-    corte: string | null;
-  }
-  interface Signed {
-    manifest: Manifest;
-    corte: string | null;
-    root: Root;
-  }
-  /** A root of trust: a root set (prepcast/root@1) or one root.pub (version 1, threshold 1). */
-  interface Root {
-    version: number;
-    threshold: number;
-    keys: Array<{ keyid: string; pub: Uint8Array<ArrayBuffer> }>;
-    expires: string | null;
-    single: boolean;
-  }
-  interface RootDocument {
-    format?: unknown;
-    version?: unknown;
-    threshold?: unknown;
-    keys?: unknown;
-    expires?: unknown;
-  }
+// The documents' shapes (types only; verify-form.ts uses them too).
+interface SigFile {
+  keyid: string;
+  sig: string;
+}
+interface ManifestFile {
+  path: string;
+  sha256: string;
+  size: number;
+}
+interface Manifest {
+  corte: string;
+  sequence: number;
+  channel: string;
+  files: ManifestFile[];
+}
+interface Keyset {
+  expires: string;
+  keys?: Array<{ keyid: string; public: string }>;
+}
+interface Fetched {
+  bytes: Uint8Array<ArrayBuffer>;
+  corte: string | null;
+}
+interface Signed {
+  manifest: Manifest;
+  corte: string | null;
+  root: Root;
+}
+/** A root of trust: a root set (prepcast/root@1) or one root.pub (version 1, threshold 1). */
+interface Root {
+  version: number;
+  threshold: number;
+  keys: Array<{ keyid: string; pub: Uint8Array<ArrayBuffer> }>;
+  expires: string | null;
+  single: boolean;
+}
+interface RootDocument {
+  format?: unknown;
+  version?: unknown;
+  threshold?: unknown;
+  keys?: unknown;
+  expires?: unknown;
+}
 
+/** The verifier's steps, for verify-form.js: read the pasted root, fetch and check the signed documents, then the files. */
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- read by verify-form.js, a later classic script
+const prepcastVerify = (function () {
   const L = (1n << 252n) + 27742317777372353535851937790883648493n;
   const P = (1n << 255n) - 19n;
   const Y8 = 0x05fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826n;
   const SMALL = [0n, 1n, P - 1n, Y8, P - Y8];
   const enc = new TextEncoder();
-  const $ = function <T extends HTMLElement = HTMLElement>(id: string): T {
-    return document.getElementById(id) as T;
-  };
 
   function le(bytes: Uint8Array): bigint {
     let n = 0n;
@@ -93,78 +94,8 @@ declare const nacl: { sign: { detached: { verify(msg: Uint8Array, sig: Uint8Arra
     return o;
   }
 
-  // SHA-256 in plain JS: crypto.subtle exists only in secure contexts, and a difusor may serve plain HTTP.
-  const K = new Uint32Array([
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74,
-    0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d,
-    0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e,
-    0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5,
-    0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-  ]);
-  function sha256js(data: Uint8Array): Uint8Array {
-    const h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-    const len = data.length,
-      total = ((len + 9 + 63) >> 6) << 6,
-      m = new Uint8Array(total);
-    m.set(data);
-    m[len] = 0x80;
-    const bits = len * 8,
-      dv = new DataView(m.buffer);
-    dv.setUint32(total - 4, bits >>> 0);
-    dv.setUint32(total - 8, Math.floor(bits / 4294967296));
-    const w = new Uint32Array(64);
-    for (let off = 0; off < total; off += 64) {
-      for (let i = 0; i < 16; i++) w[i] = dv.getUint32(off + i * 4);
-      for (let i = 16; i < 64; i++) {
-        const a0 = w[i - 15]!,
-          a1 = w[i - 2]!;
-        const s0 = ((a0 >>> 7) | (a0 << 25)) ^ ((a0 >>> 18) | (a0 << 14)) ^ (a0 >>> 3);
-        const s1 = ((a1 >>> 17) | (a1 << 15)) ^ ((a1 >>> 19) | (a1 << 13)) ^ (a1 >>> 10);
-        w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) | 0;
-      }
-      let A = h[0]!,
-        B = h[1]!,
-        C = h[2]!,
-        D = h[3]!,
-        E = h[4]!,
-        F = h[5]!,
-        G = h[6]!,
-        H = h[7]!;
-      for (let i = 0; i < 64; i++) {
-        const S1 = ((E >>> 6) | (E << 26)) ^ ((E >>> 11) | (E << 21)) ^ ((E >>> 25) | (E << 7));
-        const t1 = (H + S1 + ((E & F) ^ (~E & G)) + K[i]! + w[i]!) | 0;
-        const S0 = ((A >>> 2) | (A << 30)) ^ ((A >>> 13) | (A << 19)) ^ ((A >>> 22) | (A << 10));
-        const t2 = (S0 + ((A & B) ^ (A & C) ^ (B & C))) | 0;
-        H = G;
-        G = F;
-        F = E;
-        E = (D + t1) | 0;
-        D = C;
-        C = B;
-        B = A;
-        A = (t1 + t2) | 0;
-      }
-      h[0] = h[0]! + A;
-      h[1] = h[1]! + B;
-      h[2] = h[2]! + C;
-      h[3] = h[3]! + D;
-      h[4] = h[4]! + E;
-      h[5] = h[5]! + F;
-      h[6] = h[6]! + G;
-      h[7] = h[7]! + H;
-    }
-    const out = new Uint8Array(32),
-      odv = new DataView(out.buffer);
-    for (let i = 0; i < 8; i++) odv.setUint32(i * 4, h[i]!);
-    return out;
-  }
-  function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-    if (window.crypto && crypto.subtle)
-      return crypto.subtle.digest("SHA-256", bytes).then(function (d) {
-        return new Uint8Array(d);
-      });
-    return Promise.resolve(sha256js(bytes));
-  }
+  /** SHA-256 of the bytes (sha256.js: crypto.subtle, or plain JS where it is missing). */
+  const sha256 = prepcastSha256;
 
   function verifyDoc(kind: string, bytes: Uint8Array, sigFile: SigFile, pub: Uint8Array): void {
     const sig = b64(sigFile.sig);
@@ -400,85 +331,5 @@ declare const nacl: { sign: { detached: { verify(msg: Uint8Array, sig: Uint8Arra
     return next();
   }
 
-  function run(all: boolean): void {
-    const out = $("result"),
-      table = $("files"),
-      body = table.querySelector("tbody") as HTMLTableSectionElement;
-    out.className = "";
-    out.textContent = "Verificando…";
-    body.textContent = "";
-    table.hidden = false;
-    const show = function (p: string, r: string): void {
-      const tr = document.createElement("tr");
-      const a = document.createElement("td");
-      a.textContent = p;
-      const b = document.createElement("td");
-      b.textContent = r;
-      tr.appendChild(a);
-      tr.appendChild(b);
-      body.appendChild(tr);
-    };
-    let signed: Signed;
-    let trust: Promise<Root>;
-    try {
-      trust = parseTrust($<HTMLInputElement>("key").value);
-    } catch (e) {
-      trust = Promise.reject(e);
-    }
-    trust
-      .then(
-        function (pinned) {
-          return loadSigned(pinned);
-        },
-        function (e: Error) {
-          throw new Error("llave pública raíz inválida: " + e.message);
-        },
-      )
-      .then(function (s) {
-        signed = s;
-        return all ? s.manifest.files : pathsOfPage(s.manifest, $<HTMLInputElement>("page").value || "/");
-      })
-      .then(function (files) {
-        return checkFiles(files, signed.corte, show).then(function (bad) {
-          return { files: files, bad: bad };
-        });
-      })
-      .then(function (r) {
-        const m = signed.manifest;
-        const root = signed.root.single
-          ? ""
-          : " · raíz versión " + signed.root.version + " (" + signed.root.threshold + " de " + signed.root.keys.length + " llaves)";
-        const head = "Corte " + m.corte + " · secuencia " + m.sequence + (m.channel === "simulacro" ? " · SIMULACRO" : "") + root + "\n";
-        if (r.bad.length === 0) {
-          out.className = "ok";
-          out.textContent = head + "VERIFICADO: las firmas son válidas y los " + r.files.length + " archivos coinciden con lo firmado por el OPLE.";
-        } else {
-          out.className = "bad";
-          out.textContent = head + "NO COINCIDE: " + r.bad.length + " de " + r.files.length + " archivos difieren de lo firmado: " + r.bad.join(", ");
-        }
-      })
-      .catch(function (e: Error) {
-        out.className = "bad";
-        out.textContent = "FALLÓ la verificación: " + e.message;
-      });
-  }
-
-  const params = new URLSearchParams(location.search.slice(1) || location.hash.slice(1));
-  if (params.get("key")) $<HTMLInputElement>("key").value = params.get("key") as string;
-  if (params.get("page")) $<HTMLInputElement>("page").value = params.get("page") as string;
-  else if (document.referrer) {
-    try {
-      const r = new URL(document.referrer);
-      if (r.origin === location.origin) $<HTMLInputElement>("page").value = r.pathname;
-    } catch {
-      /* no referrer */
-    }
-  }
-  $("form").addEventListener("submit", function (ev) {
-    ev.preventDefault();
-    run(false);
-  });
-  $("verify-all").addEventListener("click", function () {
-    run(true);
-  });
+  return { parseTrust: parseTrust, loadSigned: loadSigned, pathsOfPage: pathsOfPage, checkFiles: checkFiles };
 })();

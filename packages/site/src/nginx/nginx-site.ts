@@ -178,6 +178,6 @@ export function writeNginxPublicFiles(opts: NginxSiteOptions, state: NginxSiteSt
   writeFileAtomicSync(join(pub, "pages", "404.html"), notFoundPage());
   // the same files the agent's own server serves under /.well-known/prepcast/ (server/browser-assets.ts)
   const files = browserAssets();
-  for (const name of ["banner.js", "banner.html", "verify.html", "verify.js", "nacl.js"])
+  for (const name of ["banner.js", "banner.html", "verify.html", "sha256.js", "verify.js", "verify-form.js", "nacl.js"])
     writeFileAtomicSync(join(pub, "well-known", name), files.get(name)!.body);
 }

@@ -27,7 +27,9 @@ export function browserAssets(): { get(name: string): StaticAsset | undefined } 
     ["banner.js", { type: JS, body: readBrowserScript(PACKAGE_DIR, "banner.js"), csp: undefined }],
     ["banner.html", { type: HTML, body: BANNER_HTML, csp: BANNER_CSP }],
     ["verify.html", { type: HTML, body: VERIFY_HTML, csp: VERIFY_CSP }],
+    ["sha256.js", { type: JS, body: readBrowserScript(PACKAGE_DIR, "sha256.js"), csp: undefined }],
     ["verify.js", { type: JS, body: readBrowserScript(PACKAGE_DIR, "verify.js"), csp: undefined }],
+    ["verify-form.js", { type: JS, body: readBrowserScript(PACKAGE_DIR, "verify-form.js"), csp: undefined }],
     ["nacl.js", { type: JS, body: readFileSync(require.resolve("tweetnacl/nacl-fast.min.js")), csp: undefined }],
   ]);
   return { get: (name) => assets.get(name) };

@@ -1,8 +1,9 @@
 // The citizen's verifier: a static page that checks, inside the browser, that the files of the page
-// being looked at are exactly the ones the OPLE signed. Its script is src/browser/verify.ts: tweetnacl
-// (nacl.js) does the Ed25519 math; the strict checks of the protocol (S < L, canonical
-// non-small-order points, domain-separated message) are repeated there so the browser accepts
-// exactly what `verify-site` accepts. Served by ../server/browser-assets.ts.
+// being looked at are exactly the ones the OPLE signed. Its scripts, loaded in this order: tweetnacl
+// (nacl.js) does the Ed25519 math; src/browser/sha256.ts hashes; src/browser/verify.ts does the
+// checks, the strict checks of the protocol (S < L, canonical non-small-order points,
+// domain-separated message) repeated there so the browser accepts exactly what `verify-site`
+// accepts; src/browser/verify-form.ts runs the form. Served by ../server/browser-assets.ts.
 
 export const VERIFY_HTML = `<!doctype html>
 <html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -32,7 +33,9 @@ Para una verificación completamente independiente use también <code>prep-recei
 <div id="result" role="status" aria-live="polite">Sin verificar.</div>
 <table id="files" hidden><thead><tr><th>Archivo</th><th>Resultado</th></tr></thead><tbody></tbody></table>
 <script src="/.well-known/prepcast/nacl.js"></script>
+<script src="/.well-known/prepcast/sha256.js"></script>
 <script src="/.well-known/prepcast/verify.js"></script>
+<script src="/.well-known/prepcast/verify-form.js"></script>
 </body></html>
 `;
 
