@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import {
   DEFAULT_PUBLISH_UNTIL,
+  inlinePublicKey,
   isoWithOffsetProblem,
   loadPublisherSigningMaterial,
   PrepcastError,
@@ -170,10 +171,8 @@ export interface ResolvedPublisherConfig extends PublisherConfig {
   receiverEntries: ReceiverEntry[];
 }
 
-const INLINE_KEY = /^[A-Za-z0-9+/]{43}=$/;
-
 function receiverKey(value: string, baseDir: string): Uint8Array {
-  return INLINE_KEY.test(value) ? Buffer.from(value, "base64") : readPublicKeyFile(resolveFrom(baseDir, value)).publicKey;
+  return inlinePublicKey(value) ?? readPublicKeyFile(resolveFrom(baseDir, value)).publicKey;
 }
 
 /** The publisher's checks beyond the schema: every file and directory it names, the admin listener, the receivers' transports and addresses. */
@@ -235,7 +234,7 @@ const publisherConfigChecks =
     if (!Array.isArray(receivers)) return;
     receivers.forEach((r: unknown, i) => {
       const key = configString(r, "identityPublicKey");
-      if (key !== undefined && !INLINE_KEY.test(key))
+      if (key !== undefined && inlinePublicKey(key) === undefined)
         checkConfigFile(
           ctx,
           `receivers.${i}.identityPublicKey`,

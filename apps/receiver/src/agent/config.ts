@@ -2,7 +2,7 @@ import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { PrepcastError, readPublicKeyFile, readSecretKeyFile, readTrustedRoot, stateDirLayout, type RootOfTrust } from "@prepcast/protocol";
+import { PrepcastError, inlinePublicKey, readPublicKeyFile, readSecretKeyFile, readTrustedRoot, stateDirLayout, type RootOfTrust } from "@prepcast/protocol";
 import {
   checkConfigDirectory,
   checkConfigFile,
@@ -119,16 +119,14 @@ export interface ResolvedReceiverConfig extends ReceiverConfig {
   publisherPublicKey: Uint8Array;
 }
 
-const INLINE_KEY = /^[A-Za-z0-9+/]{43}=$/;
-
 /** `trust.rootPublicKey` as the agent pins it: an inline base64 key, or a root.pub / root.json (+ root.sig) file resolved by `resolve`. */
 export function configuredRoot(value: string, resolve: (p: string) => string): RootOfTrust {
-  return INLINE_KEY.test(value) ? Buffer.from(value, "base64") : readTrustedRoot(resolve(value), "trust.rootPublicKey");
+  return inlinePublicKey(value) ?? readTrustedRoot(resolve(value), "trust.rootPublicKey");
 }
 
 /** A public key given inline (base64) or as a .pub file. */
 function checkPublicKey(ctx: ConfigCheckContext, field: string, value: string | undefined, hint: string): void {
-  if (value === undefined || INLINE_KEY.test(value)) return;
+  if (value === undefined || inlinePublicKey(value) !== undefined) return;
   checkConfigFile(ctx, field, value, "public", (file) => readPublicKeyFile(file), hint);
 }
 
@@ -170,7 +168,7 @@ function checkReceiverConfig(v: unknown, ctx: ConfigCheckContext): void {
   const nginxInclude = configString(v, "site.nginx.include");
   if (nginxInclude !== undefined) checkConfigDirectory(ctx, "site.nginx.include", path.dirname(ctx.resolve(nginxInclude)));
   const root = configString(v, "trust.rootPublicKey");
-  if (root !== undefined && !INLINE_KEY.test(root)) {
+  if (root !== undefined && inlinePublicKey(root) === undefined) {
     checkConfigFile(
       ctx,
       "trust.rootPublicKey",
@@ -240,7 +238,7 @@ export function loadReceiverConfig(file: string, env: NodeJS.ProcessEnv = proces
   const { config, baseDir } = loadConfig(file, ReceiverConfigSchema, { env, overrides: RECEIVER_ENV, check: checkReceiverConfig });
   const r = (p: string) => resolveFrom(baseDir, p);
   const resolveTls = (t: { cert: string; key: string } | null) => (t ? { cert: r(t.cert), key: r(t.key) } : null);
-  const key = (value: string) => (INLINE_KEY.test(value) ? Buffer.from(value, "base64") : readPublicKeyFile(r(value)).publicKey);
+  const key = (value: string) => inlinePublicKey(value) ?? readPublicKeyFile(r(value)).publicKey;
   return {
     ...config,
     file,

@@ -1,6 +1,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { encodeBase64, generateKeyPair, keyIdOf, readPublicKeyFile, readSecretKeyFile, sha256Hex, writePublicKeyFile, writeSecretKeyFile } from "../index";
+import {
+  encodeBase64,
+  generateKeyPair,
+  inlinePublicKey,
+  keyIdOf,
+  readPublicKeyFile,
+  readSecretKeyFile,
+  sha256Hex,
+  writePublicKeyFile,
+  writeSecretKeyFile,
+} from "../index";
 import { SIGNER, codeOf, errorOf, seededKey, tempDir } from "./helpers";
 
 describe("key files", () => {
@@ -105,5 +115,23 @@ describe("key files", () => {
     writeSecretKeyFile(path.join(dir, "real.key"), SIGNER);
     fs.symlinkSync(path.join(dir, "real.key"), path.join(dir, "link.key"));
     expect(errorOf(() => readSecretKeyFile(path.join(dir, "link.key"))).message).toMatch(/symbolic link/);
+  });
+});
+
+describe("inlinePublicKey (a key written in a config instead of a .pub path)", () => {
+  it("takes the canonical base64 of 32 bytes", () => {
+    const { publicKey } = generateKeyPair();
+    expect(Buffer.compare(inlinePublicKey(encodeBase64(publicKey))!, Buffer.from(publicKey))).toBe(0);
+  });
+
+  it.each([
+    ["a path", "keys/receiver.pub"],
+    ["31 bytes", Buffer.alloc(31, 7).toString("base64")],
+    ["33 bytes", Buffer.alloc(33, 7).toString("base64")],
+    ["non-canonical trailing bits", Buffer.alloc(32, 7).toString("base64").replace(/c=$/, "d=")],
+    ["no padding", Buffer.alloc(32, 7).toString("base64").replace(/=$/, "")],
+    ["surrounding whitespace", ` ${Buffer.alloc(32, 7).toString("base64")}`],
+  ])("reads %s as not an inline key", (_what, value) => {
+    expect(inlinePublicKey(value)).toBeUndefined();
   });
 });

@@ -30,6 +30,14 @@ export function decodeBase64Strict(s: string, expectedLength?: number): Buffer |
   return bytes;
 }
 
+/**
+ * A public key written inline in a config or registry (the base64 of its 32 bytes, canonical), as opposed to a path to a `.pub` file.
+ * Returns the key's bytes, or undefined when the value is not one (then callers read it as a path).
+ */
+export function inlinePublicKey(value: string): Buffer | undefined {
+  return decodeBase64Strict(value, PUBLIC_KEY_LENGTH);
+}
+
 export function encodeBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }

@@ -12,7 +12,7 @@ import { z } from "zod";
 import { canonicalBytes, parseCanonical } from "./canonical-json";
 import { PrepcastError } from "../errors";
 import { readBoundedFd } from "../untrusted";
-import { decodeBase64Strict, encodeBase64, keyIdOf, type KeyId } from "./keys";
+import { decodeBase64Strict, encodeBase64, inlinePublicKey, keyIdOf, type KeyId } from "./keys";
 import { signDocument, verifyDocument, type SigFile } from "./signing";
 
 export const REGISTRATION_FORMAT = "prepcast/registration@1";
@@ -43,7 +43,7 @@ const RegistrationSchema = z
     transport: z.enum(["grpc", "websocket"]),
     address: z.string().min(1).max(300),
     tlsFingerprint: z.string().regex(/^[0-9a-f]{64}$/, "must be the SHA-256 of the receiver's push certificate (64 lower-case hex digits)"),
-    identityPublicKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, "must be the base64 of a 32-byte Ed25519 public key"),
+    identityPublicKey: z.string().refine((s) => inlinePublicKey(s) !== undefined, "must be the base64 of a 32-byte Ed25519 public key"),
     publicUrl: z
       .string()
       .url()

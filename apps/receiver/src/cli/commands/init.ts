@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import type { Command } from "commander";
-import { PrepcastError, generateKeyPair, reportCliSuccess, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
+import { PrepcastError, generateKeyPair, inlinePublicKey, reportCliSuccess, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
 import { handOver, INIT_PUBLIC_MODE, ownerOption, ownershipNotes } from "@prepcast/runtime";
 import { generateSelfSignedCertificate } from "@prepcast/transport";
 import { action } from "../program";
@@ -135,7 +135,7 @@ export function registerInit(program: Command): void {
               `  identityPublicKey: ${publicKey}`,
               `  tlsFingerprint:    ${cert.fingerprint}`,
               `  address:           ${address}`,
-              /^[A-Za-z0-9+/]{43}=$/.test(opts.publisherKey)
+              inlinePublicKey(opts.publisherKey) !== undefined
                 ? `from the OPLE, put its root.pub at ${path.join(opts.dir, opts.trust)} (trust.rootPublicKey in ${config}), review the config, and run:`
                 : `from the OPLE, put its root.pub at ${path.join(opts.dir, opts.trust)} and its identity.pub at ${path.join(opts.dir, opts.publisherKey)} (the paths in ${config}), review the config, and run:`,
               `  prep-receiver run --config ${config}`,
