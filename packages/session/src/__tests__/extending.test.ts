@@ -23,15 +23,24 @@ import { DirBackend, TestOple, testReceiverOptions, tmpDir } from "./fixtures";
 
 const GZIP_EXAMPLE = "gzip-example@1";
 
-/** Receiver side: apply a gzip-example@1 payload. Bounded: never more than the signed totalSize. */
+/**
+ * Receiver side: apply a gzip-example@1 payload. Bounded: never more than the signed totalSize;
+ * bytes after the gzip data are refused (zlib would ignore them). The same applier as the apps'
+ * worked example, e2e/test/support/gzip-example.ts.
+ */
 async function applyGzipExample(req: InstallRequest, siteDir: string): Promise<void> {
   const m = req.verified.manifest;
+  const gz = fs.readFileSync(req.payloadPath);
   let full: Buffer;
+  let consumed: number;
   try {
-    full = zlib.gunzipSync(fs.readFileSync(req.payloadPath), { maxOutputLength: Math.max(1, m.totalSize) });
+    const out = zlib.gunzipSync(gz, { maxOutputLength: Math.max(1, m.totalSize), info: true }) as unknown as { buffer: Buffer; engine: zlib.Gunzip };
+    full = out.buffer;
+    consumed = out.engine.bytesWritten;
   } catch (e) {
     throw new PrepcastError("PROTOCOL_ERROR", `${GZIP_EXAMPLE} payload does not inflate within the manifest's ${m.totalSize} bytes: ${(e as Error).message}`);
   }
+  if (consumed !== gz.length) throw new PrepcastError("PROTOCOL_ERROR", `${GZIP_EXAMPLE} payload has ${gz.length - consumed} bytes after its gzip data`);
   if (full.length !== m.totalSize)
     throw new PrepcastError("TRUNCATED", `${GZIP_EXAMPLE} payload inflates to ${full.length} bytes, the manifest says ${m.totalSize}`);
   // the rest is `full`: every file checked against its signed hash as it is written
@@ -129,6 +138,22 @@ describe("docs/extending.md: a new payload encoding, end to end over gRPC", () =
         code: "PROTOCOL_ERROR",
       });
       await expect(s.deliver(planFor(r.ople, cut, s.hello.acceptedEncodings))).resolves.toMatchObject({ status: "delivered" });
+      await s.close();
+    } finally {
+      await r.close();
+    }
+  });
+
+  test("zero bytes appended after the gzip data are refused at install (zlib alone skips them); nothing goes live", async () => {
+    const r = await rig([ENCODING_FULL, GZIP_EXAMPLE]);
+    try {
+      const s = await r.open();
+      const cut = r.ople.cut(1, site("c1"));
+      const padded = Buffer.concat([zlib.gzipSync(cut.payload), Buffer.alloc(31)]); // zero padding: the one tail zlib skips silently;
+      const plan: OfferPlan = { ...planFor(r.ople, cut, s.hello.acceptedEncodings), payload: new BufferPayloadSource(padded), transferId: "0123456789abcdee" };
+      const res = await s.deliver(plan);
+      expect(res).toMatchObject({ status: "failed", code: "PROTOCOL_ERROR", message: expect.stringMatching(/31 bytes after its gzip data/) });
+      expect(r.backend.live).toBeNull();
       await s.close();
     } finally {
       await r.close();
