@@ -211,13 +211,7 @@ const prepcastVerify = (function () {
 
   /** get() that answers null for a 404 (root.json / root.sig exist only for an OPLE with a root set). */
   function getOptional(path: string): Promise<Fetched | null> {
-    return fetch(path, { cache: "no-store", credentials: "omit" }).then(function (r) {
-      if (r.status === 404) return null;
-      if (!r.ok) throw new Error(path + ": HTTP " + r.status);
-      return r.arrayBuffer().then(function (b) {
-        return { bytes: new Uint8Array(b), corte: r.headers.get("X-PREP-Corte") };
-      });
-    });
+    return fetchSigned(path, true);
   }
 
   /**
@@ -236,7 +230,13 @@ const prepcastVerify = (function () {
   }
 
   function get(path: string): Promise<Fetched> {
+    return fetchSigned(path, false) as Promise<Fetched>;
+  }
+
+  /** One fetch of a served file, uncached and without cookies; a 404 is null when `optional`, any other failure throws. */
+  function fetchSigned(path: string, optional: boolean): Promise<Fetched | null> {
     return fetch(path, { cache: "no-store", credentials: "omit" }).then(function (r) {
+      if (optional && r.status === 404) return null;
       if (!r.ok) throw new Error(path + ": HTTP " + r.status);
       return r.arrayBuffer().then(function (b) {
         return { bytes: new Uint8Array(b), corte: r.headers.get("X-PREP-Corte") };
