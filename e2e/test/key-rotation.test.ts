@@ -12,17 +12,20 @@ import {
   auditEntries,
   cli,
   Cluster,
-  freePort,
   generateCut,
   liveCut,
   PUBLISHER_BIN,
   RECEIVER_BIN,
+  receiverTrust,
+  refusalCodes,
   waitFor,
   type GeneratedCut,
   type ReceiverNode,
 } from "@prepcast/testkit";
 
 jest.setTimeout(240_000);
+
+const STOLEN = ["signing.key", "keyset.json", "keyset.sig", "root.pub", "identity.key"];
 
 describe("signing key rotation and revocation (real processes)", () => {
   let cluster: Cluster;
@@ -31,12 +34,8 @@ describe("signing key rotation and revocation (real processes)", () => {
   let oldKeys: string;
   const cuts: GeneratedCut[] = [];
   const state = () => path.join(uv.dir, "data");
-  const receiverKeyset = () =>
-    (JSON.parse(fs.readFileSync(path.join(state(), "state.json"), "utf8")) as { trust: { keysetVersion: number } }).trust.keysetVersion;
-  const refusals = () =>
-    auditEntries({ id: uv.id, stateDir: state() })
-      .filter((e) => e.event === "refused")
-      .map((e) => e.data.code as string);
+  const receiverKeyset = () => receiverTrust({ id: uv.id, stateDir: state() }).keysetVersion;
+  const refusals = () => refusalCodes({ id: uv.id, stateDir: state() });
 
   beforeAll(async () => {
     cluster = await Cluster.create([{ id: "uv", transport: "grpc" }]);
@@ -48,8 +47,7 @@ describe("signing key rotation and revocation (real processes)", () => {
     // what a thief of the first signing key holds: that key and keyset 1
     oldKeys = path.join(cluster.dir, "stolen");
     fs.mkdirSync(oldKeys, { mode: 0o700 });
-    for (const f of ["signing.key", "keyset.json", "keyset.sig", "root.pub", "identity.key"])
-      fs.copyFileSync(path.join(cluster.pubDir, f), path.join(oldKeys, f));
+    for (const f of STOLEN) fs.copyFileSync(path.join(cluster.pubDir, f), path.join(oldKeys, f));
     for (let k = 1; k <= 4; k++) cuts.push(await generateCut({ outDir: path.join(cluster.dir, "cuts"), k, scale: "small" }));
     await cluster.startReceiver(uv);
     await cluster.startPublisher();
@@ -87,12 +85,7 @@ describe("signing key rotation and revocation (real processes)", () => {
   test("over the push channel, a publisher with the revoked key is refused: KEYSET_ROLLBACK with keyset 1, KEY_UNKNOWN with keyset 2", async () => {
     await cluster.stop(); // the OPLE's publisher and the receiver
     await cluster.startReceiver(uv);
-    const rogue = path.join(cluster.dir, "rogue");
-    fs.cpSync(oldKeys, rogue, { recursive: true });
-    const rogueAdmin = await freePort();
-    const config = path.join(rogue, "publisher.yaml");
-    fs.writeFileSync(config, fs.readFileSync(cluster.pubConfig, "utf8").replace(`127.0.0.1:${cluster.adminPort}`, `127.0.0.1:${rogueAdmin}`));
-    fs.mkdirSync(path.join(rogue, "inbox"));
+    const { dir: rogue, config } = await cluster.publisherCopy("rogue", { from: oldKeys, files: STOLEN });
     // the publisher itself refuses to start with a key its keyset does not list
     fs.copyFileSync(path.join(cluster.pubDir, "keyset.json"), path.join(rogue, "keyset.json"));
     fs.copyFileSync(path.join(cluster.pubDir, "keyset.sig"), path.join(rogue, "keyset.sig"));

@@ -12,11 +12,12 @@ import {
   auditEntries,
   cli,
   Cluster,
-  freePort,
   generateCut,
   liveCut,
   PUBLISHER_BIN,
   RECEIVER_BIN,
+  receiverTrust,
+  refusalCodes,
   waitFor,
   type GeneratedCut,
   type ReceiverNode,
@@ -30,12 +31,8 @@ describe("threshold root: 2 of 3, rotation over the push channel, forged roots r
   const cuts: GeneratedCut[] = [];
   const usb = (n: number) => path.join(cluster.dir, "usb", `root-${n}.key`);
   const state = () => path.join(uv.dir, "data");
-  const trustState = () =>
-    (JSON.parse(fs.readFileSync(path.join(state(), "state.json"), "utf8")) as { trust: { keysetVersion: number; root?: { version: number } } }).trust;
-  const refusals = () =>
-    auditEntries({ id: uv.id, stateDir: state() })
-      .filter((e) => e.event === "refused")
-      .map((e) => e.data.code as string);
+  const trustState = () => receiverTrust({ id: uv.id, stateDir: state() });
+  const refusals = () => refusalCodes({ id: uv.id, stateDir: state() });
   let stale: string;
 
   beforeAll(async () => {
@@ -104,14 +101,10 @@ describe("threshold root: 2 of 3, rotation over the push channel, forged roots r
     const attacker = keyPairFromSeed(new Uint8Array(32).fill(77));
     const attackerKey = { ...attacker, keyid: keyIdOf(attacker.publicKey) };
     const forgedRoot = createRoot({ version: 3, threshold: 1, publicKeys: [attacker.publicKey] });
-    const rogue = path.join(cluster.dir, "rogue");
-    fs.cpSync(cluster.pubDir, rogue, { recursive: true, filter: (src) => !src.startsWith(path.join(cluster.pubDir, "state")) });
+    const { dir: rogue, config } = await cluster.publisherCopy("rogue");
     fs.writeFileSync(path.join(rogue, "root.json"), forgedRoot);
     fs.writeFileSync(path.join(rogue, "root.sig"), signWithKeys("root", forgedRoot, [thief, attackerKey]));
     fs.writeFileSync(path.join(rogue, "keyset.sig"), signWithKeys("keyset", fs.readFileSync(path.join(rogue, "keyset.json")), [attackerKey]));
-    const config = path.join(rogue, "publisher.yaml");
-    fs.writeFileSync(config, fs.readFileSync(cluster.pubConfig, "utf8").replace(`127.0.0.1:${cluster.adminPort}`, `127.0.0.1:${await freePort()}`));
-    fs.mkdirSync(path.join(rogue, "inbox"), { recursive: true });
     const pushed = cli(PUBLISHER_BIN, ["push", cuts[2]!.dir, "--config", config, "--sequence", "3", "--timeout", "10", "--json"], { allowFail: true });
     expect(pushed.json).toMatchObject({ ok: true, sequence: 3, delivered: 0 });
     await waitFor("ROOT_UNTRUSTED in the receiver's audit log", () => refusals().includes("ROOT_UNTRUSTED"), 20_000);

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { generateKeyPair, malleateSigFile, verifyAuditLog } from "@prepcast/protocol";
 import { BufferPayloadSource } from "@prepcast/session";
+import { receiverTrust } from "@prepcast/testkit";
 import { Ople, readLive, siteFiles, startAgentRig, tmpDir, waitFor, wellKnown, type AgentRig, type TestCut } from "./support/rig";
 
 jest.setTimeout(60_000);
@@ -144,10 +145,7 @@ describe("update-channel attacks through the push channel", () => {
     const s = await rig.connect();
     expect(await s.deliver(rig.ople.plan(c3))).toMatchObject({ status: "delivered" });
     await s.close();
-    expect(
-      JSON.parse(fs.readFileSync(path.join(rig.root, "state.json"), "utf8")).trust?.keysetVersion ??
-        JSON.parse(fs.readFileSync(path.join(rig.root, "state.json"), "utf8")).keysetVersion,
-    ).toBe(2);
+    expect(receiverTrust({ id: "rig", stateDir: rig.root }).keysetVersion).toBe(2);
     // the attacker, holding the old key: with the old keyset that listed it → KEYSET_ROLLBACK
     await expectRefusedAndLiveIntact(
       rig.ople.cut(4, siteFiles("stolen"), { keyset: rig.ople.signKeyset(1, [compromised]), signWith: compromised }),

@@ -278,6 +278,21 @@ export class Cluster {
     );
   }
 
+  /**
+   * A second publisher made from this one's files (keys, keysets, config; not its state), on its
+   * own admin port with an empty inbox: what an attacker holding copies of the OPLE's files runs.
+   * `files` (names in pub/) are copied from `from` instead, e.g. a stolen key set kept aside.
+   */
+  async publisherCopy(name: string, opts: { from?: string; files?: string[] } = {}): Promise<{ dir: string; config: string }> {
+    const dir = path.join(this.dir, name);
+    fs.cpSync(this.pubDir, dir, { recursive: true, filter: (src) => src !== path.join(this.pubDir, "state") && src !== path.join(this.pubDir, "inbox") });
+    for (const f of opts.files ?? []) fs.copyFileSync(path.join(opts.from ?? this.pubDir, f), path.join(dir, f));
+    const config = path.join(dir, "publisher.yaml");
+    fs.writeFileSync(config, fs.readFileSync(this.pubConfig, "utf8").replace(`127.0.0.1:${this.adminPort}`, `127.0.0.1:${await freePort()}`));
+    fs.mkdirSync(path.join(dir, "inbox"), { recursive: true });
+    return { dir, config };
+  }
+
   get adminUrl(): string {
     return `http://127.0.0.1:${this.adminPort}`;
   }

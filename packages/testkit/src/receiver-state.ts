@@ -53,6 +53,18 @@ export async function expectLiveCutIsOneSignedCut(r: ReceiverStateRef, contentBy
   return live.sequence;
 }
 
+/** The trust a receiver holds in its state.json: the keyset version it has seen, and the root version it upgraded to (absent: the configured root). */
+export function receiverTrust(r: ReceiverStateRef): { keysetVersion: number; root?: { version: number } } {
+  return (JSON.parse(fs.readFileSync(path.join(r.stateDir, "state.json"), "utf8")) as { trust: { keysetVersion: number; root?: { version: number } } }).trust;
+}
+
+/** The codes of the offers a receiver refused, in order, from its audit log. */
+export function refusalCodes(r: ReceiverStateRef): string[] {
+  return auditEntries(r)
+    .filter((e) => e.event === "refused")
+    .map((e) => String(e.data.code));
+}
+
 /** The receiver's audit log entries (empty before the first start). */
 export function auditEntries(r: ReceiverStateRef): Array<{ event: string; time: string; data: any }> {
   const file = path.join(r.stateDir, "audit.log");
