@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { PrepcastError } from "./errors";
 
 // Dates in signed documents must say their offset: a bare "2024-06-02T20:15:00" would be read in
@@ -64,3 +65,9 @@ export function toIsoTimestamp(value: Date | string, where: string): string {
   }
   return formatIsoOffset(value, 0);
 }
+
+/** A timestamp in a signed document: ISO 8601 with an explicit offset (isoWithOffsetProblem). */
+export const isoTimestampSchema = z.string().superRefine((s, ctx) => {
+  const problem = isoWithOffsetProblem(s);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: `timestamp ${problem}` });
+});

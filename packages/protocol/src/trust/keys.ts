@@ -42,15 +42,26 @@ export function encodeBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }
 
+/** A key id in a signed document: 64 lower-case hex digits. */
+export const keyIdSchema = z.string().regex(KEY_ID_PATTERN, "must be 64 lower-case hex digits");
+
+/** A public key in a signed document: standard base64 of 32 bytes that decode to a valid Ed25519 point. */
+export const publicKeyBase64Schema = z.string().superRefine((s, ctx) => {
+  const bytes = decodeBase64Strict(s, PUBLIC_KEY_LENGTH);
+  if (!bytes) return void ctx.addIssue({ code: "custom", message: `must be standard base64 of ${PUBLIC_KEY_LENGTH} bytes` });
+  const problem = pointEncodingProblem(bytes);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: `public key ${problem}` });
+});
+
 const publicKeyFileSchema = z.strictObject({
   type: z.literal("ed25519-public"),
-  keyid: z.string().regex(KEY_ID_PATTERN, "must be 64 lower-case hex digits"),
+  keyid: keyIdSchema,
   public: z.string(),
 });
 
 const secretKeyFileSchema = z.strictObject({
   type: z.literal("ed25519-secret"),
-  keyid: z.string().regex(KEY_ID_PATTERN, "must be 64 lower-case hex digits"),
+  keyid: keyIdSchema,
   public: z.string(),
   secret: z.string(),
 });

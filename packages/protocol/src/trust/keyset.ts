@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { canonicalBytes, parseCanonical } from "./canonical-json";
-import { PUBLIC_KEY_LENGTH, pointEncodingProblem } from "./ed25519";
+import { PUBLIC_KEY_LENGTH } from "./ed25519";
 import { PrepcastError } from "../errors";
-import { KEY_ID_PATTERN, decodeBase64Strict, encodeBase64, keyIdOf, type KeyId } from "./keys";
+import { decodeBase64Strict, encodeBase64, keyIdOf, keyIdSchema, publicKeyBase64Schema, type KeyId } from "./keys";
 import { checkRootExpiry, trustRootOf, verifyThreshold, type RootOfTrust } from "./root";
-import { isoWithOffsetProblem, parseIsoWithOffset, toIsoTimestamp } from "../time";
+import { isoTimestampSchema, parseIsoWithOffset, toIsoTimestamp } from "../time";
 
 export const KEYSET_FORMAT = "prepcast/keyset@1";
 
@@ -24,19 +24,9 @@ export interface Keyset {
   keys: KeysetKey[];
 }
 
-const isoTimestamp = z.string().superRefine((s, ctx) => {
-  const problem = isoWithOffsetProblem(s);
-  if (problem !== undefined) ctx.addIssue({ code: "custom", message: `timestamp ${problem}` });
-});
-
 const keysetKeySchema = z.strictObject({
-  keyid: z.string().regex(KEY_ID_PATTERN, "must be 64 lower-case hex digits"),
-  public: z.string().superRefine((s, ctx) => {
-    const bytes = decodeBase64Strict(s, PUBLIC_KEY_LENGTH);
-    if (!bytes) return void ctx.addIssue({ code: "custom", message: `must be standard base64 of ${PUBLIC_KEY_LENGTH} bytes` });
-    const problem = pointEncodingProblem(bytes);
-    if (problem !== undefined) ctx.addIssue({ code: "custom", message: `public key ${problem}` });
-  }),
+  keyid: keyIdSchema,
+  public: publicKeyBase64Schema,
   role: z.literal("signing"),
 });
 
@@ -44,8 +34,8 @@ const keysetSchema = z
   .strictObject({
     format: z.literal(KEYSET_FORMAT),
     version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    createdAt: isoTimestamp,
-    expires: isoTimestamp,
+    createdAt: isoTimestampSchema,
+    expires: isoTimestampSchema,
     keys: z.array(keysetKeySchema).min(1, "must list at least one signing key"),
   })
   .superRefine((ks, ctx) => {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { canonicalBytes, parseCanonical } from "./canonical-json";
 import { PrepcastError } from "../errors";
 import { assertNoCollisions, sitePathProblem } from "../paths";
-import { isoWithOffsetProblem, toIsoTimestamp } from "../time";
+import { isoTimestampSchema, toIsoTimestamp } from "../time";
 
 export const MANIFEST_FORMAT = "prepcast/manifest@1";
 export const PROCESS_PATTERN = /^[A-Z0-9][A-Z0-9_-]{0,63}$/;
@@ -75,11 +75,6 @@ export interface Manifest {
   final?: FinalCut;
 }
 
-const isoTimestamp = z.string().superRefine((s, ctx) => {
-  const problem = isoWithOffsetProblem(s);
-  if (problem !== undefined) ctx.addIssue({ code: "custom", message: `timestamp ${problem}` });
-});
-
 const safeCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 const manifestSchema = z
@@ -88,10 +83,10 @@ const manifestSchema = z
     process: z.string().regex(PROCESS_PATTERN, "must be 1-64 characters A-Z, 0-9, _ or -, starting with a letter or digit (e.g. VER-2024)"),
     channel: z.enum(CHANNELS),
     sequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    corte: isoTimestamp,
-    createdAt: isoTimestamp,
-    notBefore: isoTimestamp,
-    expires: isoTimestamp,
+    corte: isoTimestampSchema,
+    createdAt: isoTimestampSchema,
+    notBefore: isoTimestampSchema,
+    expires: isoTimestampSchema,
     files: z.array(
       z.strictObject({
         path: z.string(),
@@ -108,7 +103,7 @@ const manifestSchema = z
         }),
       })
       .optional(),
-    final: z.strictObject({ publishUntil: isoTimestamp }).optional(),
+    final: z.strictObject({ publishUntil: isoTimestampSchema }).optional(),
   })
   .superRefine((m, ctx) => {
     if (Date.parse(m.expires) <= Date.parse(m.createdAt)) ctx.addIssue({ code: "custom", path: ["expires"], message: "must be later than createdAt" });

@@ -4,11 +4,11 @@
 // bytes on the wire: a 1-signature `keyset.sig` is the plain sig file it always was.
 import { z } from "zod";
 import { canonicalBytes, parseCanonical } from "./canonical-json";
-import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, pointEncodingProblem, verifyStrict } from "./ed25519";
+import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, verifyStrict } from "./ed25519";
 import { PrepcastError } from "../errors";
-import { KEY_ID_PATTERN, decodeBase64Strict, encodeBase64, keyIdOf, type KeyId } from "./keys";
+import { decodeBase64Strict, encodeBase64, keyIdOf, keyIdSchema, publicKeyBase64Schema, type KeyId } from "./keys";
 import { encodeSigFile, parseSigFile, signDocument, signedMessage, type SigFile, type SignedKind } from "./signing";
-import { isoWithOffsetProblem, parseIsoWithOffset, toIsoTimestamp } from "../time";
+import { isoTimestampSchema, parseIsoWithOffset, toIsoTimestamp } from "../time";
 
 export const ROOT_FORMAT = "prepcast/root@1";
 /** Most root keys a root document may list (and most signatures a threshold sig file may hold). */
@@ -54,13 +54,8 @@ export function describeRoot(root: RootOfTrust): string {
 }
 
 const rootKeySchema = z.strictObject({
-  keyid: z.string().regex(KEY_ID_PATTERN, "must be 64 lower-case hex digits"),
-  public: z.string().superRefine((s, ctx) => {
-    const bytes = decodeBase64Strict(s, PUBLIC_KEY_LENGTH);
-    if (!bytes) return void ctx.addIssue({ code: "custom", message: `must be standard base64 of ${PUBLIC_KEY_LENGTH} bytes` });
-    const problem = pointEncodingProblem(bytes);
-    if (problem !== undefined) ctx.addIssue({ code: "custom", message: `public key ${problem}` });
-  }),
+  keyid: keyIdSchema,
+  public: publicKeyBase64Schema,
 });
 
 const rootSchema = z
@@ -69,13 +64,7 @@ const rootSchema = z
     version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
     threshold: z.number().int().min(1).max(MAX_ROOT_KEYS),
     keys: z.array(rootKeySchema).min(1, "must list at least one root key").max(MAX_ROOT_KEYS, `must list at most ${MAX_ROOT_KEYS} root keys`),
-    expires: z
-      .string()
-      .superRefine((s, ctx) => {
-        const problem = isoWithOffsetProblem(s);
-        if (problem !== undefined) ctx.addIssue({ code: "custom", message: `timestamp ${problem}` });
-      })
-      .optional(),
+    expires: isoTimestampSchema.optional(),
   })
   .superRefine((r, ctx) => {
     if (r.threshold > r.keys.length)

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { canonicalBytes, parseCanonical } from "./canonical-json";
 import { SIGNATURE_LENGTH, malleateSignature, signDetached, verifyStrict } from "./ed25519";
 import { PrepcastError } from "../errors";
-import { KEY_ID_PATTERN, decodeBase64Strict, encodeBase64, keyIdOf, type KeyId } from "./keys";
+import { KEY_ID_PATTERN, decodeBase64Strict, encodeBase64, keyIdOf, keyIdSchema, type KeyId } from "./keys";
 
 /** What a signature is about. The kind is part of the signed message, so a signature made for one kind never verifies as another. */
 export type SignedKind =
@@ -49,7 +49,7 @@ export function encodeSigFile(sig: SigFile): Buffer {
 }
 
 const sigFileSchema = z.strictObject({
-  keyid: z.string().regex(KEY_ID_PATTERN, "must be 64 lower-case hex digits"),
+  keyid: keyIdSchema,
   sig: z.string(),
 });
 
