@@ -105,7 +105,7 @@ describe("hostile peers", () => {
   test("malformed protobuf frame: bytes that are not a Frame end that session with PROTOCOL_ERROR; the agent keeps serving", async () => {
     const pem = fs.readFileSync(path.join(rig.work, "tls.crt"));
     const client = new grpc.Client(`127.0.0.1:${rig.pushPort}`, grpc.credentials.createSsl(pem, null, null, { checkServerIdentity: () => undefined }), {
-      "grpc.ssl_target_name_override": "hardening.prepcast",
+      "grpc.ssl_target_name_override": "uv-xalapa.prepcast",
     });
     try {
       for (const garbage of [Buffer.from([0x0a, 0xff, 0x01]), Buffer.from("GET / HTTP/1.1\r\n\r\n"), Buffer.alloc(1000, 0xff)]) {

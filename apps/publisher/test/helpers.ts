@@ -6,8 +6,7 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { generateKeyPair, initPublisherKeys, writePublicKeyFile, writeSecretKeyFile } from "@prepcast/protocol";
-import { generateSelfSignedCertificate } from "@prepcast/transport";
-import { generateCut, type GeneratedCut, waitFor as pollUntil } from "@prepcast/testkit";
+import { generateCut, type GeneratedCut, waitFor as pollUntil, writeReceiverDir } from "@prepcast/testkit";
 import { createLogger } from "@prepcast/runtime";
 import { loadPublisherConfig } from "../src/service/config";
 import { PublisherService } from "../src/service/publisher-service";
@@ -94,28 +93,14 @@ export async function startReceiver(
   keys: PublisherKeys,
   opts: { channels?: string[]; process?: string; clockOffsetMs?: number; freeDiskBytes?: number } = {},
 ): Promise<ReceiverFixture> {
-  const dir = path.join(work, id);
-  fs.mkdirSync(dir, { recursive: true });
-  const identity = generateKeyPair();
-  writeSecretKeyFile(path.join(dir, "identity.key"), identity);
-  const cert = await generateSelfSignedCertificate({ commonName: `${id}.prepcast` });
-  fs.writeFileSync(path.join(dir, "tls.crt"), cert.cert);
-  fs.writeFileSync(path.join(dir, "tls.key"), cert.key, { mode: 0o600 });
   const channels = opts.channels ?? ["produccion"];
-  const config = {
+  const { dir, root, configFile, identityPublicKey, tlsFingerprint } = await writeReceiverDir(path.join(work, id), {
     id,
-    root: "./data",
-    trust: { rootPublicKey: keys.rootPub, process: opts.process ?? "VER-2024", channels },
-    identity: { secretKey: "./identity.key" },
-    publisher: { id: "ople", identityPublicKey: keys.identityPub },
-    push: { listen: "127.0.0.1:0", tls: { cert: "./tls.crt", key: "./tls.key" }, allowlist: ["127.0.0.1/32"] },
-    site: { listen: "127.0.0.1:0", workers: 1, analytics: false },
-    admin: { listen: "127.0.0.1:0" },
-    updatePeriodMinutes: 15,
-    log: { level: "fatal" },
-  };
-  const configFile = path.join(dir, "receiver.json");
-  fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+    rootPublicKey: keys.rootPub,
+    publisherIdentityPublicKey: keys.identityPub,
+    channels,
+    ...(opts.process ? { process: opts.process } : {}),
+  });
   const m = receiverModules();
   const agent = await m.ReceiverAgent.start({
     config: m.loadReceiverConfig(configFile),
@@ -126,10 +111,10 @@ export async function startReceiver(
   return {
     id,
     dir,
-    root: path.join(dir, "data"),
+    root,
     agent,
-    identityPublicKey: Buffer.from(identity.publicKey).toString("base64"),
-    tlsFingerprint: cert.fingerprint,
+    identityPublicKey,
+    tlsFingerprint,
     pushPort: agent.pushAddresses()[0]!.port,
     channels,
     configFile,

@@ -2,13 +2,13 @@
 // ReceiverAgent in this process (real gRPC over TLS on 127.0.0.1, real cut store, real site
 // server), an OPLE that signs whatever the test needs (good cuts, revoked keys, forged
 // payloads), and a publisher that dials the agent exactly as prep-publisher does.
-import { waitFor as pollUntil } from "@prepcast/testkit";
+import { waitFor as pollUntil, writeReceiverDir } from "@prepcast/testkit";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { generateKeyPair, writePublicKeyFile, writeSecretKeyFile, type Ed25519KeyPair } from "@prepcast/protocol";
+import { writePublicKeyFile, type Ed25519KeyPair } from "@prepcast/protocol";
 import { FakeOple, tempDir, type FakeCut } from "@prepcast/protocol/testing";
 import { BufferPayloadSource, ENCODING_FULL, FrameReader, PublisherSession, signAuth, transferIdFor, type OfferPlan } from "@prepcast/session";
-import { generateSelfSignedCertificate, grpcTransport, type FrameConnection } from "@prepcast/transport";
+import { grpcTransport, type FrameConnection } from "@prepcast/transport";
 import { PROTOCOL_VERSION } from "@prepcast/proto";
 import { loadReceiverConfig, ReceiverAgent, type ReceiverAgentOptions } from "@prepcast/receiver";
 
@@ -124,32 +124,17 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
   else writePublicKeyFile(path.join(work, "root.pub"), ople.root.publicKey);
   if (opts.publisherIdentityFile) fs.copyFileSync(opts.publisherIdentityFile, path.join(work, "publisher-identity.pub"));
   else writePublicKeyFile(path.join(work, "publisher-identity.pub"), ople.identity.publicKey);
-  const receiverIdentity = generateKeyPair();
-  writeSecretKeyFile(path.join(work, "identity.key"), receiverIdentity);
-  const cert = await generateSelfSignedCertificate({ commonName: "hardening.prepcast" });
-  fs.writeFileSync(path.join(work, "tls.crt"), cert.cert);
-  fs.writeFileSync(path.join(work, "tls.key"), cert.key, { mode: 0o600 });
-  const config = {
+  const {
+    configFile,
+    identity: receiverIdentity,
+    tlsFingerprint,
+  } = await writeReceiverDir(work, {
     id: opts.id ?? "uv-xalapa",
-    root: "./data",
-    retain: opts.retain ?? 3,
-    trust: { rootPublicKey: "./root.pub", process: "VER-2024", channels: ["produccion"] },
-    identity: { secretKey: "./identity.key" },
-    publisher: { id: "ople", identityPublicKey: "./publisher-identity.pub" },
-    push: {
-      listen: "127.0.0.1:0",
-      tls: { cert: "./tls.crt", key: "./tls.key" },
-      allowlist: opts.allowlist ?? ["127.0.0.1/32"],
-      ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
-    },
-    site: { listen: "127.0.0.1:0", workers: 1, analytics: false },
-    admin: { listen: "127.0.0.1:0" },
-    updatePeriodMinutes: opts.updatePeriodMinutes ?? 15,
-    stalePeriods: opts.stalePeriods ?? 2,
-    log: { level: "fatal" },
-  };
-  const configFile = path.join(work, "receiver.json");
-  fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+    rootPublicKey: "./root.pub",
+    publisherIdentityPublicKey: "./publisher-identity.pub",
+    push: { allowlist: opts.allowlist ?? ["127.0.0.1/32"], ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}) },
+    extra: { retain: opts.retain ?? 3, updatePeriodMinutes: opts.updatePeriodMinutes ?? 15, stalePeriods: opts.stalePeriods ?? 2 },
+  });
   const startAgent = (clock?: () => Date) =>
     ReceiverAgent.start({ config: loadReceiverConfig(configFile), log: quietLog(), ...(clock ? { clock } : {}), site: opts.site ?? true });
   let agent = await startAgent(opts.clock);
@@ -160,7 +145,7 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
     root,
     ople,
     receiverIdentity,
-    tlsFingerprint: cert.fingerprint,
+    tlsFingerprint,
     configFile,
     get agent() {
       return agent;
@@ -168,7 +153,7 @@ export async function startAgentRig(opts: AgentRigOptions = {}): Promise<AgentRi
     get pushPort() {
       return agent.pushAddresses()[0]!.port;
     },
-    async dial(fingerprint = cert.fingerprint) {
+    async dial(fingerprint = tlsFingerprint) {
       const conn = await grpcTransport().connect({ host: "127.0.0.1", port: rig.pushPort, tls: { expectedFingerprint: fingerprint }, connectTimeoutMs: 5000 });
       open.push(conn);
       return conn;

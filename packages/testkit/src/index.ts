@@ -9,3 +9,5 @@ export * from "./receiver-state";
 export { readPdf } from "./pdf";
 export type { PdfReadBack } from "./pdf";
 export * from "./nginx";
+export { writeReceiverDir } from "./receiver-dir";
+export type { ReceiverDir, ReceiverDirOptions } from "./receiver-dir";
