@@ -6,9 +6,9 @@
 // frame, gRPC status and the prepcast-error-code trailer) as a non-JS client sees them; and the
 // golden receiver sessions of conformance/sessions/receiver-golden.json (every frame the receiver
 // sends checked field by field; an embargoed cut staged, then its volunteered active receipt).
-// Then resume, the refusals and a session ended by one Error frame, each a golden session too.
-// Needs Debian's python3-grpcio, python3-protobuf and python3-cryptography (/usr/bin/python3);
-// skipped, saying so, when they are missing.
+// Then resume, the refusals, a delta-zstd@1 cut and a session ended by one Error frame, each a golden
+// session too. Needs Debian's python3-grpcio, python3-protobuf, python3-cryptography and
+// python3-zstandard (/usr/bin/python3); skipped, saying so, when they are missing.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -16,11 +16,11 @@ import { Cluster, PUBLISHER_BIN, cli } from "@prepcast/testkit";
 
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = path.join(__dirname, "..", "..", "conformance", "python", "prepcast_publisher.py");
-const probe = spawnSync(PYTHON, ["-c", "import grpc, google.protobuf, cryptography"], { encoding: "utf8" });
+const probe = spawnSync(PYTHON, ["-c", "import grpc, google.protobuf, cryptography, zstandard"], { encoding: "utf8" });
 const available = probe.status === 0;
 if (!available)
   console.warn(
-    `python-publisher.test.ts skipped: ${PYTHON} lacks grpc/protobuf/cryptography (apt-get install -y python3-grpcio python3-protobuf python3-cryptography)`,
+    `python-publisher.test.ts skipped: ${PYTHON} lacks grpc/protobuf/cryptography/zstandard (apt-get install -y python3-grpcio python3-protobuf python3-cryptography python3-zstandard)`,
   );
 const maybe = available ? describe : describe.skip;
 
@@ -90,7 +90,7 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
     const run = spawnSync(PYTHON, [path.join(__dirname, "..", "..", "conformance", "python", "check_vectors.py")], { encoding: "utf8", timeout: 30_000 });
     const out = JSON.parse(run.stdout.trim());
     expect(Object.entries(out.checks).filter(([, ok]) => !ok)).toEqual([]);
-    expect(Object.keys(out.checks).length).toBeGreaterThanOrEqual(15);
+    expect(Object.keys(out.checks).length).toBeGreaterThanOrEqual(18); // with the full-zstd@1 and delta-zstd@1 streams of §13.2
     expect(run.status).toBe(0);
   });
 
@@ -151,7 +151,7 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
   test("the golden receiver sessions of conformance/sessions/receiver-golden.json: every frame the receiver sends matches, field by field (happy path; an embargoed cut staged, then its volunteered active receipt)", () => {
     const file = path.join(__dirname, "..", "..", "conformance", "sessions", "receiver-golden.json");
     const names: string[] = JSON.parse(fs.readFileSync(file, "utf8")).scenarios.map((x: { name: string }) => x.name);
-    expect(names).toHaveLength(5);
+    expect(names).toHaveLength(6);
     const files = (n: number) => ({ "index.html": `<h1>corte ${n}</h1>\n`, "datos/presidencia.csv": "SECCION|CASILLA|VOTOS\n" + `0001|B1|${n}\n`.repeat(200) });
     const happy = python(pack(10, files(10), "2024-06-02T21:00:00-06:00"), ["--golden", file, "--scenario", names[0]!], undefined, golden);
     expect(happy.out).toMatchObject({ status: "golden", ok: true, why: null });
@@ -178,7 +178,7 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
     expect(early.code).toBe(5);
   });
 
-  test("golden: a resumed transfer, the refusals (live cut again, ROLLBACK, REPLAY, the session going on), a chunk ending the session with one Error + ABORTED + trailer; the runner fails a wrong code", async () => {
+  test("golden: a resumed transfer, the refusals (live cut again, ROLLBACK, REPLAY, the session going on), a delta-zstd@1 cut, a chunk ending the session with one Error + ABORTED + trailer; the runner fails a wrong code", async () => {
     const file = path.join(__dirname, "..", "..", "conformance", "sessions", "receiver-golden.json");
     const scenarios: Array<{ name: string }> = JSON.parse(fs.readFileSync(file, "utf8")).scenarios;
     const named = (prefix: string) => scenarios.find((x) => x.name.startsWith(prefix))!.name;
@@ -221,6 +221,17 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
     expect(deviates.out).toMatchObject({ status: "golden", ok: false });
     expect(deviates.out.why).toMatch(/step 9 offerReply\.code is 'ROLLBACK', expected 'REPLAY'/);
     expect(deviates.code).toBe(5);
+
+    // delta-zstd@1 from live cut 20 to cut 21: index.html unchanged (COPY), the CSV changed (dictionary), a new file
+    const files21 = { "index.html": "<h1>corte 20</h1>\n", "datos/presidencia.csv": noisy(20, 600) + "600|ffffffff\n", "datos/nuevo.csv": "A|B\n1|2\n" };
+    const delta = run(pack(21, files21, "2024-06-02T22:15:00-06:00"), named("delta"), ["--base", cut20]);
+    // manifest order: nuevo (LITERAL), presidencia (LITERAL against base file 0, zstd with it as dictionary), index (COPY)
+    expect(delta.out).toMatchObject({ status: "golden", ok: true, why: null, deltaOps: [1, 2, 0], deltaGroupMethods: [1] });
+    expect(delta.out.framesReceived).toEqual(["hello", "receiver_auth", "offer_reply", "receipt", "end"]);
+    expect(delta.out.deltaSize).toBeLessThan(400); // of 7.7 KB, whose CSV zstd alone makes 4.1 KB: compressed against its base version
+    expect(delta.out.fullSize).toBeGreaterThan(7000);
+    expect(await site("datos/presidencia.csv")).toBe(files21["datos/presidencia.csv"]);
+    expect(await site("datos/nuevo.csv")).toBe(files21["datos/nuevo.csv"]);
 
     // a chunk whose sha256 does not match: one Error HASH_MISMATCH, nothing after it, ABORTED with the trailer
     const cut22 = pack(22, { "index.html": "<h1>corte 22</h1>\n", "datos/presidencia.csv": csv(22, 300) }, "2024-06-02T22:30:00-06:00");
