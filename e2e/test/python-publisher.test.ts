@@ -151,7 +151,7 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
   test("the golden receiver sessions of conformance/sessions/receiver-golden.json: every frame the receiver sends matches, field by field (happy path; an embargoed cut staged, then its volunteered active receipt)", () => {
     const file = path.join(__dirname, "..", "..", "conformance", "sessions", "receiver-golden.json");
     const names: string[] = JSON.parse(fs.readFileSync(file, "utf8")).scenarios.map((x: { name: string }) => x.name);
-    expect(names).toHaveLength(6);
+    expect(names).toHaveLength(7);
     const files = (n: number) => ({ "index.html": `<h1>corte ${n}</h1>\n`, "datos/presidencia.csv": "SECCION|CASILLA|VOTOS\n" + `0001|B1|${n}\n`.repeat(200) });
     const happy = python(pack(10, files(10), "2024-06-02T21:00:00-06:00"), ["--golden", file, "--scenario", names[0]!], undefined, golden);
     expect(happy.out).toMatchObject({ status: "golden", ok: true, why: null });
@@ -178,7 +178,7 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
     expect(early.code).toBe(5);
   });
 
-  test("golden: a resumed transfer, the refusals (live cut again, ROLLBACK, REPLAY, the session going on), a delta-zstd@1 cut, a chunk ending the session with one Error + ABORTED + trailer; the runner fails a wrong code", async () => {
+  test("golden: a resumed transfer, the refusals (live cut again, ROLLBACK, REPLAY, the session going on), a delta-zstd@1 cut, a chunk ending the session with one Error + ABORTED + trailer, a delta against a base not held (NOT_FOUND, then full); the runner fails a wrong code", async () => {
     const file = path.join(__dirname, "..", "..", "conformance", "sessions", "receiver-golden.json");
     const scenarios: Array<{ name: string }> = JSON.parse(fs.readFileSync(file, "utf8")).scenarios;
     const named = (prefix: string) => scenarios.find((x) => x.name.startsWith(prefix))!.name;
@@ -239,5 +239,12 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
     expect(mismatch.out).toMatchObject({ status: "golden", ok: true, why: null });
     expect(mismatch.out.framesReceived).toEqual(["hello", "receiver_auth", "offer_reply", "error", "end"]);
     expect(mismatch.code).toBe(0);
+
+    // a delta against cut 19, which this receiver never held: NOT_FOUND in place of the receipt, then full in the same session
+    const fallback = run(cut22, named("a delta against a base"), ["--base", cut19]);
+    expect(fallback.out).toMatchObject({ status: "golden", ok: true, why: null });
+    expect(fallback.out.framesReceived).toEqual(["hello", "receiver_auth", "offer_reply", "error", "offer_reply", "receipt", "end"]);
+    expect(fallback.code).toBe(0);
+    expect(await site("datos/presidencia.csv")).toBe(csv(22, 300));
   });
 });
