@@ -4,7 +4,8 @@
 A second implementation's check that the specification is enough to reproduce the bytes: the
 auth transcript from the keys and nonces, both signatures (Ed25519 is deterministic), the Hello,
 PublisherAuth, ReceiverAuth, OfferReply, Chunk, PayloadEnd and Error frames, the receipt
-signature, the full payload's SHA-256 and the audit-log hashes. Prints a JSON object
+signature, the full payload's SHA-256, the `full-zstd@1` and `delta-zstd@1` streams (§9.2, with
+delta_stream.py) and the audit-log hashes. Prints a JSON object
 {"ok": bool, "checks": {name: bool}} and exits 1 when a check fails.
 """
 import base64
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import delta_stream  # noqa: E402
 import proto_loader  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -86,6 +88,20 @@ def main():
         Ed25519PublicKey.from_public_bytes(raw(rcv)).verify(bytes.fromhex(hexes(texts[6])), b"prepcast/v1/receipt\n" + receipt)
     except Exception:  # noqa: BLE001
         checks["receipt signature"] = False
+
+    # §9.2: the same cut as a full-zstd@1 stream (one stored group), then the delta to cut 2 (a stored literal, a COPY)
+    paths = ["datos/presidencia.csv", "index.html"]
+    cut1_sha = "a2ad473be2201f87dd541039030fc2ccb66e6cf70672b1a2a30ef6d0fc2a2d51"
+    cut1 = {"files": [{"path": p, "sha256": hashlib.sha256(f.encode()).hexdigest(), "size": len(f.encode())} for p, f in zip(paths, files)]}
+    stream = delta_stream.encode(cut1, cut1_sha, dict(zip(paths, (f.encode() for f in files))), stored=True)[0]
+    checks["full-zstd@1 stream"] = stream.hex() == hexes(texts[7])
+    cut2_bytes = jsons[2].encode("utf-8")
+    cut2 = json.loads(cut2_bytes)
+    cut2_sha = hashlib.sha256(cut2_bytes).hexdigest()
+    csv2 = b"SECCION|CASILLA|VOTOS\n0001|B1|43\n"
+    checks["cut 2 manifest"] = re.search(r"its manifest \(SHA-256 `([0-9a-f]{64})`\)", section).group(1) == cut2_sha and cut2["files"][0]["sha256"] == hashlib.sha256(csv2).hexdigest()
+    delta = delta_stream.encode(cut2, cut2_sha, {"datos/presidencia.csv": csv2, "index.html": files[1].encode()}, cut1, cut1_sha, {}, ops=[1, 0], stored=True)[0]
+    checks["delta-zstd@1 stream"] = delta.hex() == hexes(texts[8]) and delta_stream.plan(cut2["files"], cut1["files"])[1] == delta_stream.OP_COPY
 
     prev = "0" * 64
     ok = True

@@ -13,6 +13,7 @@ Debian packages: python3-grpcio python3-protobuf python3-cryptography. Prints on
   {"status": "interrupted", "bytesSent": N}                          (--stop-after-chunks; exit 4)
   {"status": "transcripts", "passed": N, "total": N, "results": [...]} (--transcripts; exit 5 if any failed)
   {"status": "golden", "scenario": ..., "ok": bool, "why": ..., "framesReceived": [...]}   (--golden; exit 5 if not ok)
+  (--golden with --base needs python3-zstandard too, for the delta-zstd@1 payload)
 """
 import argparse
 import base64
@@ -112,8 +113,8 @@ class Session:
     def close(self):
         self.out.put(None)
 
-    def next(self, want):
-        """The next frame; Ping is answered, Pong dropped, Error raised (§7.6, §8.6)."""
+    def next(self, want, errors=False):
+        """The next frame; Ping is answered, Pong dropped, Error raised (§7.6, §8.6) or, with errors, returned."""
         while True:
             data = next(self.responses)
             frame = M["Frame"]()
@@ -125,7 +126,7 @@ class Session:
                 continue
             if body == "pong":
                 continue
-            if body == "error":
+            if body == "error" and not errors:
                 raise Refusal(frame.error.code[:40] or "PROTOCOL_ERROR", frame.error.message[:300], from_peer=True)
             if want is not None and body not in want:
                 raise Refusal("PROTOCOL_ERROR", f"expected {'/'.join(want)}, got {body}")
@@ -356,6 +357,8 @@ def main():
     p.add_argument("--golden", help="play one whole golden session of this JSON file (conformance/sessions/receiver-golden.json), "
                    "checking every frame the receiver sends; needs --scenario")
     p.add_argument("--scenario", help="the --golden scenario to play, by name")
+    p.add_argument("--base", help="--golden: an earlier cut's .prep, the base of the delta-zstd@1 payload ($base_*, $delta_* values)")
+    p.add_argument("--other", help="--golden: another cut's .prep a scenario offers ($other_* values)")
     p.add_argument("--timeout", type=float, default=60)
     args = p.parse_args()
     if args.golden and not args.scenario:
