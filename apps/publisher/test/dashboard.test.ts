@@ -1,15 +1,14 @@
 // The operator dashboard in a real headless Chromium: login, live updates over SSE when a receiver
 // activates a cut, suspend and reinstate from the page end to end, CSRF and cookie protections.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { CHROMIUM, haveChromium, launchChromium } from "@prepcast/testkit";
 import { hashPassword } from "../src/dashboard/auth";
 import type { PublisherService } from "../src/service/publisher-service";
 import { auditEvents, cut, makePublisherKeys, startPublisher, startReceiver, tmpDir, waitFor, writePublisherConfig, type ReceiverFixture } from "./helpers";
 
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`dashboard browser test skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
 const maybe = haveChromium ? describe : describe.skip;
 const RESULTS = path.join(__dirname, "..", "test-results");
@@ -35,19 +34,7 @@ maybe("operator dashboard in Chromium", () => {
     });
     svc = await startPublisher(configFile);
     base = `http://127.0.0.1:${svc.adminAddress!.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { createRoot, encodeBase64, encodeSigFile, generateKeyPair, keyIdOf, signDocument, signWithKeys } from "@prepcast/protocol";
 import { createSiteServer, SiteServer } from "../src";
-import { CHROMIUM, haveChromium, launchChromium } from "./chromium";
+import { CHROMIUM, haveChromium, launchChromium } from "@prepcast/testkit";
 import { activate, cleanup, makeKeys, sampleSite, tempRoot, writeCut } from "./fixtures";
 
 const RESULTS = join(__dirname, "..", "test-results");

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { AuditLog } from "@prepcast/protocol";
 import { createAnalyticsStore, writeReport } from "../src";
 import { cleanup, tempRoot } from "./fixtures";
-import { haveChromium, launchChromium } from "./chromium";
+import { haveChromium, launchChromium } from "@prepcast/testkit";
 
 const at = (hhmm: string): Date => new Date(`2024-06-02T${hhmm}:00-06:00`);
 

@@ -11,3 +11,4 @@ export type { PdfReadBack } from "./pdf";
 export * from "./nginx";
 export { writeReceiverDir } from "./receiver-dir";
 export type { ReceiverDir, ReceiverDirOptions } from "./receiver-dir";
+export { CHROMIUM, haveChromium, launchChromium } from "./chromium";

@@ -1,7 +1,10 @@
+// Debian's chromium driven by playwright-core, for the tests that check pages in a real browser
+// (the site's banner and verifier, the memoria PDF, the publisher's dashboard).
 import { existsSync } from "node:fs";
 import { chromium, Browser } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
+/** false where chromium is not installed: the browser tests then skip, saying so */
 export const haveChromium = existsSync(CHROMIUM);
 
 export function launchChromium(): Promise<Browser> {
