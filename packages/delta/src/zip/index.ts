@@ -5,3 +5,8 @@ export { splitZip, trySplitZip, rebuildZip, inflateBounded, REBUILD_CANDIDATES }
 export type { ZipSplit, ZipRecipe, ZipEntryRecipe } from "./split";
 export { encodeZipRecipe, decodeZipRecipe, RECIPE_VERSION } from "./recipe";
 export { pakoDeflateRaw } from "./pako";
+export { ENCODING_DELTA_ZIP, MAX_UNPACKED_BYTES, unpackedForm, zipFromUnpacked } from "./codec-format";
+export { encodeZipDelta, isZipPath } from "./codec-encode";
+export type { ZipEncodeStats } from "./codec-encode";
+export { applyZipDelta } from "./codec-apply";
+export type { ZipApplyResult } from "./codec-apply";
