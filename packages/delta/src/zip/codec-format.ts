@@ -139,7 +139,10 @@ export function zipFromUnpacked(unpacked: Buffer, file: ManifestFile, where: str
     const b = unpacked[at]!;
     length += (b & 0x7f) * scale;
     scale *= 0x80;
-    if ((b & 0x80) === 0) break;
+    if ((b & 0x80) === 0) {
+      if (at > 0 && b === 0) throw protocolError("unpacked zip: recipe length is not minimally encoded", where);
+      break;
+    }
   }
   at++;
   if (length > unpacked.length - at) throw protocolError(`unpacked zip: recipe of ${length} bytes in ${unpacked.length - at}`, where);

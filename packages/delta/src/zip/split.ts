@@ -82,6 +82,8 @@ export function splitZip(zip: Buffer, where: string, limits: ZipLimits = DEFAULT
   const entries: ZipEntryRecipe[] = [];
   const plains: Buffer[] = [];
   const names: string[] = [];
+  /** Each entry's data as the receiver's rebuild makes it (the same pako call), kept from the try. */
+  const datas: Buffer[] = [];
   let skeletonLength = 0;
   let from = 0;
   let last: readonly [number, number] | null = null;
@@ -95,10 +97,16 @@ export function splitZip(zip: Buffer, where: string, limits: ZipLimits = DEFAULT
     if (e.method === METHOD_STORED) {
       entries.push({ at: skeletonLength, method: METHOD_STORED, level: 0, memLevel: 0, size: e.size, compressedSize: e.compressedSize });
       plains.push(Buffer.from(data));
+      datas.push(plains[plains.length - 1]!);
     } else {
       const plain = inflateBounded(data, e.size, what, where);
       const tries: ReadonlyArray<readonly [number, number]> = last ? [last, ...REBUILD_CANDIDATES.filter((c) => c !== last)] : REBUILD_CANDIDATES;
-      const hit: readonly [number, number] | undefined = tries.find(([level, memLevel]) => pakoDeflateRaw(plain, level, memLevel).equals(data));
+      const hit: readonly [number, number] | undefined = tries.find(([level, memLevel]) => {
+        const again = pakoDeflateRaw(plain, level, memLevel);
+        if (!again.equals(data)) return false;
+        datas.push(again);
+        return true;
+      });
       if (!hit)
         throw zipError(
           "ZIP_UNSUPPORTED",
@@ -115,8 +123,8 @@ export function splitZip(zip: Buffer, where: string, limits: ZipLimits = DEFAULT
   }
   pieces.push(zip.subarray(from));
   const split: ZipSplit = { recipe: { skeleton: Buffer.concat(pieces), entries }, plains, names };
-  // The proof: the receiver's rebuild, run here, gives the zip back exactly.
-  rebuildZip(split.recipe, plains, { size: zip.length, sha256: sha256Hex(zip) }, where);
+  // The proof: the receiver's rebuild (each entry's data from the same pako call, kept above) gives the zip back exactly.
+  assemble(split.recipe, datas, { size: zip.length, sha256: sha256Hex(zip) }, where);
   return split;
 }
 
@@ -150,16 +158,25 @@ export function rebuildZip(recipe: ZipRecipe, plains: readonly Buffer[], expecte
       where,
       hint: "the zip-aware payload is damaged or forged; the publisher falls back to the plain delta",
     });
+  const datas = entries.map((e, i) => {
+    const plain = plains[i]!;
+    if (plain.length !== e.size)
+      throw new PrepcastError("SIZE_MISMATCH", `${where}: zip entry ${i} has ${plain.length} plain bytes, its recipe says ${e.size}`, { where });
+    return entryData(e, plain);
+  });
+  return assemble(recipe, datas, expected, where);
+}
+
+/** The skeleton with each entry's data put in, checked against `expected` (size and SHA-256). */
+function assemble(recipe: ZipRecipe, datas: readonly Buffer[], expected: { size: number; sha256: string }, where: string): Buffer {
+  const { skeleton, entries } = recipe;
   const out = Buffer.allocUnsafe(expected.size);
   let put = 0;
   let from = 0;
   entries.forEach((e, i) => {
     put += skeleton.copy(out, put, from, e.at);
     from = e.at;
-    const plain = plains[i]!;
-    if (plain.length !== e.size)
-      throw new PrepcastError("SIZE_MISMATCH", `${where}: zip entry ${i} has ${plain.length} plain bytes, its recipe says ${e.size}`, { where });
-    const data = entryData(e, plain);
+    const data = datas[i]!;
     if (data.length !== e.compressedSize)
       throw new PrepcastError("HASH_MISMATCH", `${where}: zip entry ${i} re-deflates to ${data.length} bytes, not ${e.compressedSize}`, {
         where,
