@@ -15,6 +15,9 @@ export interface ZipEncodeStats extends EncodeStats {
   zipPlainReason?: string;
 }
 
+/** Unpacked forms the publisher holds for one stream at most (in memory while it encodes); further zips travel as plain files. */
+export const MAX_TARGET_UNPACKED_BYTES = 256 << 20;
+
 /** Whether the codec looks inside a file: by name, as the OPLE publishes its database (`*.zip`). */
 export function isZipPath(p: string): boolean {
   return /\.zip$/i.test(p);
@@ -60,16 +63,20 @@ export async function encodeZipDelta(target: CutContent, base: CutContent | null
   let zipsPlain = 0;
   let zipPlainReason: string | undefined;
   let basePlainBytes = 0;
+  let unpackedBytes = 0;
   for (let i = 0; i < target.files.length; i++) {
     const f = target.files[i]!;
     if (!isZipPath(f.path) || baseShas.has(f.sha256) || targetRows.length >= 4096 || f.size > MAX_UNPACKED_BYTES) continue;
     const t = trySplitZip(await target.read(i), f.path);
     const unpacked = t.ok ? unpackedForm(t.split) : null;
-    if (!t.ok || !unpacked || unpacked.length > MAX_UNPACKED_BYTES) {
+    if (!t.ok || !unpacked || unpacked.length > MAX_UNPACKED_BYTES || unpackedBytes + unpacked.length > MAX_TARGET_UNPACKED_BYTES) {
       zipsPlain++;
-      zipPlainReason ??= t.ok ? `${f.path}: unpacked form larger than ${MAX_UNPACKED_BYTES} bytes` : t.error.message;
+      zipPlainReason ??= t.ok
+        ? `${f.path}: unpacked form over the limits (${MAX_UNPACKED_BYTES} bytes each, ${MAX_TARGET_UNPACKED_BYTES} per cut)`
+        : t.error.message;
       continue;
     }
+    unpackedBytes += unpacked.length;
     const sha256 = sha256Hex(unpacked);
     targetSwap.set(i, { bytes: unpacked, file: { path: f.path, size: unpacked.length, sha256 } });
     targetRows.push({ index: i, size: unpacked.length, sha256 });
