@@ -107,6 +107,35 @@ describe("delta-zip@1", () => {
     expect(String(refused.message)).toMatch(/does not unpack to what the stream states/);
   });
 
+  it("an unchanged zip is a COPY, never unpacked", async () => {
+    const cut = zipCut(200, 8);
+    const e = await encodeBoth(cut, { ...cut, "index.html": Buffer.from("<p>otro</p>") });
+    expect(e.stats).toMatchObject({ zipsUnpacked: 0, zipsPlain: 0, unchanged: 3 });
+    const { result, staging } = await apply(e);
+    expect(result.zipsRebuilt).toBe(0);
+    expect(readSite(staging, e.target.files)).toEqual(readSite(e.target.dir, e.target.files));
+  });
+
+  it("forged tables: a base file that is not a zip, counts beyond the cut, tables cut short", async () => {
+    const e = await encodeBoth(zipCut(200, 9), zipCut(200, 9, 1));
+    const bytes = fs.readFileSync(e.stream);
+    expect([bytes.readUInt32BE(70), bytes.readUInt32BE(74)]).toEqual([1, 1]);
+    const forged = async (mutate: (b: Buffer) => Buffer) => {
+      const file = fresh("forged") + ".bin";
+      fs.writeFileSync(file, mutate(Buffer.from(bytes)));
+      return apply(e, file).then(
+        () => null,
+        (err: unknown) => [(err as { code: string }).code, (err as Error).message],
+      );
+    };
+    const indexHtml = e.base.files.findIndex((f) => f.path === "index.html");
+    // the base row (at 78 + 40) names index.html, which does not unpack
+    expect(await forged((b) => (b.writeUInt32BE(indexHtml, 78 + 40), b))).toEqual(["PROTOCOL_ERROR", expect.stringMatching(/does not unpack/)]);
+    expect(await forged((b) => (b.writeUInt32BE(e.target.files.length + 1, 70), b))).toEqual(["PROTOCOL_ERROR", expect.stringMatching(/beyond the limits/)]);
+    expect(await forged((b) => (b.writeUInt32BE((64 << 20) + 1, 78 + 4), b))).toEqual(["PROTOCOL_ERROR", expect.stringMatching(/more than 67108864/)]);
+    expect((await forged((b) => b.subarray(0, 100)))?.[0]).toBe("TRUNCATED");
+  });
+
   it("any flipped byte of a zip-carrying stream is refused with a typed error or rebuilds the exact cut", async () => {
     const e = await encodeBoth(zipCut(150, 7), zipCut(160, 7));
     const bytes = fs.readFileSync(e.stream);
