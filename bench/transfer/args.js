@@ -13,6 +13,7 @@ function parseArgs(argv) {
     chunk: 0,
     actas: false,
     qroo: false,
+    zipCodec: false,
     rsync: true,
     work: path.join(REPO, "bench", "out", "transfer"),
     fs: null,
@@ -22,19 +23,20 @@ function parseArgs(argv) {
     const k = argv[i];
     const v = () => argv[++i];
     if (k === "--scale") a.scale = v();
-    else if (k === "--pairs") a.pairs = v().split(",").map(Number);
+    else if (k === "--pairs") a.pairs = v().split(",").filter(Boolean).map(Number);
     else if (k === "--receivers") a.receivers = v().split(",").map(Number);
     else if (k === "--workers") a.workers = Number(v());
     else if (k === "--chunk") a.chunk = Number(v());
     else if (k === "--actas") a.actas = true;
     else if (k === "--qroo") a.qroo = true;
+    else if (k === "--zip-codec") a.zipCodec = a.qroo = true;
     else if (k === "--no-rsync") a.rsync = false;
     else if (k === "--work") a.work = v();
     else if (k === "--fs") a.fs = v();
     else if (k === "--profile") a.profile = path.resolve(v());
     else {
       console.error(
-        `unknown option ${k}\nusage: node bench/transfer/run.js [--scale veracruz] [--pairs 9,41] [--receivers 1,8,32] [--workers 4] [--chunk BYTES] [--actas] [--qroo] [--no-rsync] [--work DIR] [--fs loop|dir] [--profile DIR]`,
+        `unknown option ${k}\nusage: node bench/transfer/run.js [--scale veracruz] [--pairs 9,41] [--receivers 1,8,32] [--workers 4] [--chunk BYTES] [--actas] [--qroo] [--zip-codec] [--no-rsync] [--work DIR] [--fs loop|dir] [--profile DIR]`,
       );
       process.exit(2);
     }

@@ -4,7 +4,7 @@
 const path = require("node:path");
 const REPO = path.resolve(__dirname, "..", "..");
 // the publisher as a library (its package entry point, apps/publisher/dist/index.js)
-const { PublisherService, DeltaPlanning, loadPublisherConfig } = require(path.join(REPO, "apps/publisher"));
+const { PublisherService, DeltaPlanning, loadPublisherConfig, defaultEncoders, zipDeltaEncoder } = require(path.join(REPO, "apps/publisher"));
 const { createLogger } = require(path.join(REPO, "packages/runtime/dist"));
 
 const [configFile, chunkArg] = process.argv.slice(2);
@@ -17,7 +17,9 @@ const chunkSize = chunkArg ? Number(chunkArg) : undefined;
   let next = 0;
   // Same planner as the default, with the chunk size under test.
   const planner = (repo) => {
-    planning ??= new DeltaPlanning(repo, { log });
+    // PREPCAST_BENCH_ZIP_CODEC (run.js --zip-codec): delta-zip@1 offered first, to receivers that list it
+    const encoders = process.env.PREPCAST_BENCH_ZIP_CODEC ? { encoders: [zipDeltaEncoder(), ...defaultEncoders()] } : {};
+    planning ??= new DeltaPlanning(repo, { log, ...encoders });
     const id = config.receiverEntries[next++].id;
     const plan = planning.forReceiver(id);
     return async (target, hello) => ({ ...(await plan(target, hello)), ...(chunkSize ? { chunkSize } : {}) });

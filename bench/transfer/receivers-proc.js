@@ -4,13 +4,15 @@
 const path = require("node:path");
 const REPO = path.resolve(__dirname, "..", "..");
 // the receiver as a library (its package entry point, apps/receiver/dist/index.js)
-const { ReceiverAgent, loadReceiverConfig } = require(path.join(REPO, "apps/receiver"));
+const { ReceiverAgent, loadReceiverConfig, deltaAppliers, zipDeltaAppliers } = require(path.join(REPO, "apps/receiver"));
 const { createLogger } = require(path.join(REPO, "packages/runtime/dist"));
 
 (async () => {
   const log = createLogger({ name: "bench-receiver", level: process.env.PREPCAST_LOG_LEVEL ?? "warn" });
   const agents = [];
-  for (const file of process.argv.slice(2)) agents.push(await ReceiverAgent.start({ config: loadReceiverConfig(file, {}), site: false, log }));
+  // PREPCAST_BENCH_ZIP_CODEC (run.js --zip-codec): the agents also accept delta-zip@1
+  const appliers = process.env.PREPCAST_BENCH_ZIP_CODEC ? { appliers: { ...deltaAppliers(), ...zipDeltaAppliers() } } : {};
+  for (const file of process.argv.slice(2)) agents.push(await ReceiverAgent.start({ config: loadReceiverConfig(file, {}), site: false, log, ...appliers }));
   process.send({ ready: true });
   process.on("message", async (m) => {
     if (m.cmd === "rss") process.send({ maxRssMB: process.resourceUsage().maxRSS / 1024, agents: agents.length });

@@ -49,6 +49,9 @@ class Bench {
 
   setupIdentities(max) {
     if (!fs.existsSync(path.join(this.pubDir, "publisher.yaml"))) cli(PUBLISHER_BIN, ["init", "--dir", this.pubDir, "--id", "ople", "--json"]);
+    // configure() rewrites publisher.yaml for each run: it starts from the file init wrote, every time
+    if (!fs.existsSync(path.join(this.pubDir, "publisher.template.yaml")))
+      fs.copyFileSync(path.join(this.pubDir, "publisher.yaml"), path.join(this.pubDir, "publisher.template.yaml"));
     for (let i = this.receivers.length; i < max; i++) {
       const id = `r${String(i + 1).padStart(2, "0")}`;
       const dir = path.join(this.work, id);
@@ -109,7 +112,7 @@ class Bench {
     const pubState = path.join(this.data, "publisher-state");
     fs.rmSync(pubState, { recursive: true, force: true });
     let pub = fs
-      .readFileSync(path.join(this.pubDir, "publisher.yaml"), "utf8")
+      .readFileSync(path.join(this.pubDir, "publisher.template.yaml"), "utf8")
       .replace(/^state: .*$/m, `state: ${pubState}`)
       .replace(/127\.0\.0\.1:8740/, `127.0.0.1:${await freePort()}`)
       .replace("receivers: []", "receivers:");
@@ -249,9 +252,13 @@ async function main() {
     const zip = fs.existsSync(zipDir) ? fs.readdirSync(zipDir).find((f) => f.endsWith(".zip")) : null;
     if (!zip) log(`Quintana Roo replay skipped: no zip in ${zipDir}`);
     else {
-      const dir = path.join(args.work, "cuts-qroo");
+      const dir = path.join(args.work, args.zipCodec ? "cuts-qroo-pako" : "cuts-qroo");
       const { replayQroo2019 } = require(path.join(REPO, "packages/cutgen/dist"));
-      if (!fs.existsSync(dir)) await replayQroo2019({ zipPath: path.join(zipDir, zip), outDir: dir, cuts: 40 });
+      if (!fs.existsSync(dir)) {
+        await replayQroo2019({ zipPath: path.join(zipDir, zip), outDir: dir, cuts: 40 });
+        // --zip-codec: each cut's zip written as the OPLE's tool would (pako 9/9), not by cutgen's node:zlib
+        if (args.zipCodec) for (const c of fs.readdirSync(dir).filter((d) => d.startsWith("cut-"))) require("../zip/rezip").rezipCut(path.join(dir, c));
+      }
       const cuts = fs
         .readdirSync(dir)
         .filter((d) => d.startsWith("cut-"))
@@ -261,44 +268,51 @@ async function main() {
         const k = Number(cuts[i].slice(4));
         stampCut(path.join(dir, cuts[i - 1]), k - 1);
         stampCut(path.join(dir, cuts[i]), k);
-        series.push({ label: `qroo-2019 ${cuts[i - 1]}→${cuts[i]}`, k, dir, prev: path.join(dir, cuts[i - 1]), next: path.join(dir, cuts[i]) });
+        const label = `qroo-2019${args.zipCodec ? " (pako 9/9 zips)" : ""} ${cuts[i - 1]}→${cuts[i]}`;
+        series.push({ label, k, dir, prev: path.join(dir, cuts[i - 1]), next: path.join(dir, cuts[i]), zipCodec: args.zipCodec });
       }
     }
   }
   for (const s of series) {
     for (const n of args.receivers) {
-      log(`${s.label}: PREPcast, ${n} receiver(s)`);
-      let p;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          p = await bench.prepcast(s.prev, s.next, n);
-          break;
-        } catch (e) {
-          // a port taken between freePort() and listen (rsync's daemons pick random ports too)
-          if (attempt >= 3) throw e;
-          log(`${s.label}: PREPcast run failed (${e.message.split("\n")[0]}); again with fresh ports and state`);
+      // --zip-codec: PREPcast twice, with the default encodings and then offering delta-zip@1 first
+      for (const zipCodec of s.zipCodec ? [false, true] : [false]) {
+        if (zipCodec) process.env.PREPCAST_BENCH_ZIP_CODEC = "1";
+        else delete process.env.PREPCAST_BENCH_ZIP_CODEC;
+        log(`${s.label}: PREPcast${zipCodec ? " with delta-zip@1" : ""}, ${n} receiver(s)`);
+        let p;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            p = await bench.prepcast(s.prev, s.next, n);
+            break;
+          } catch (e) {
+            // a port taken between freePort() and listen (rsync's daemons pick random ports too)
+            if (attempt >= 3) throw e;
+            log(`${s.label}: PREPcast run failed (${e.message.split("\n")[0]}); again with fresh ports and state`);
+          }
         }
+        const enc = [...new Set(p.cut.offers.map((o) => o.encoding))].join(",");
+        const payload = p.cut.offers[0]?.payloadSize ?? 0;
+        results.push({
+          series: s.label,
+          n,
+          system: "PREPcast",
+          encoding: enc,
+          payload,
+          perCut: (p.cutBytes.sent + p.cutBytes.received) / n,
+          perCutSent: p.cutBytes.sent / n,
+          perCutRecv: p.cutBytes.received / n,
+          fromEmpty: (p.seedBytes.sent + p.seedBytes.received) / n,
+          timeS: p.cut.ms / 1000,
+          cpuS: p.cut.cpuS,
+          pubRss: p.cut.maxRssMB,
+          recvRss: p.receiverRss,
+          note: `prepare ${(p.cut.preparedMs / 1000).toFixed(2)} s; publisher done ${(p.cut.sentAllMs / 1000).toFixed(2)} s (${p.cut.sentCount}/${n} payloads sent); receiver CPU ${(p.receiverCpuS / n).toFixed(2)} s each; ${p.agentsPerWorker} agents/worker${p.cut.notLive.length ? `; NOT LIVE: ${p.cut.notLive.join(",")}` : ""}`,
+          files: p.cut.files,
+          bytes: p.cut.bytes,
+        });
       }
-      const enc = [...new Set(p.cut.offers.map((o) => o.encoding))].join(",");
-      const payload = p.cut.offers[0]?.payloadSize ?? 0;
-      results.push({
-        series: s.label,
-        n,
-        system: "PREPcast",
-        encoding: enc,
-        payload,
-        perCut: (p.cutBytes.sent + p.cutBytes.received) / n,
-        perCutSent: p.cutBytes.sent / n,
-        perCutRecv: p.cutBytes.received / n,
-        fromEmpty: (p.seedBytes.sent + p.seedBytes.received) / n,
-        timeS: p.cut.ms / 1000,
-        cpuS: p.cut.cpuS,
-        pubRss: p.cut.maxRssMB,
-        recvRss: p.receiverRss,
-        note: `prepare ${(p.cut.preparedMs / 1000).toFixed(2)} s; publisher done ${(p.cut.sentAllMs / 1000).toFixed(2)} s (${p.cut.sentCount}/${n} payloads sent); receiver CPU ${(p.receiverCpuS / n).toFixed(2)} s each; ${p.agentsPerWorker} agents/worker${p.cut.notLive.length ? `; NOT LIVE: ${p.cut.notLive.join(",")}` : ""}`,
-        files: p.cut.files,
-        bytes: p.cut.bytes,
-      });
+      delete process.env.PREPCAST_BENCH_ZIP_CODEC;
       if (doRsync) {
         const empty = path.join(args.work, "rsync-empty");
         for (const flags of [[], ["-z"], ["-z", "--fsync"]]) {

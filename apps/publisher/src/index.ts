@@ -40,6 +40,7 @@ export {
   SharedPayloadSource,
   fullPayloadPlanner,
   defaultEncoders,
+  zipDeltaEncoder,
   checkEncoders,
   type DeltaPlanningOptions,
   type OfferPlanner,

@@ -6,7 +6,7 @@
 export { ReceiverAgent, AGENT_VERSION, type ReceiverAgentOptions, type Incident } from "./agent/receiver-agent";
 export { loadReceiverConfig, ReceiverConfigSchema, RECEIVER_ENV, type ReceiverConfig, type ResolvedReceiverConfig } from "./agent/config";
 export { bridgeSocketPath } from "./agent/site";
-export { deltaAppliers, installDeltaPackage } from "./agent/delta-applier";
+export { deltaAppliers, zipDeltaAppliers, installDeltaPackage } from "./agent/delta-applier";
 // payload encodings: the registry a new encoding plugs into (docs/extending.md, "A payload encoding")
 export { applyFull, type PayloadApplier } from "./agent/store-backend";
 

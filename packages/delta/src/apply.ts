@@ -23,12 +23,15 @@ import { compressBound, decompressExactly } from "./zstd";
 class StreamReader {
   private buf = Buffer.alloc(0);
   private pos = 0;
-  private fileOffset = 0;
+  private fileOffset: number;
   constructor(
     private readonly handle: fsp.FileHandle,
     readonly size: number,
     readonly where: string,
-  ) {}
+    start = 0,
+  ) {
+    this.fileOffset = start;
+  }
 
   get offset(): number {
     return this.fileOffset - (this.buf.length - this.pos);
@@ -94,6 +97,8 @@ export interface ApplyTarget {
 export interface ApplyOptions {
   /** The received stream (already checked against the offer's SHA-256). */
   streamPath: string;
+  /** Where the delta-zstd@1 stream starts in that file (default 0; `delta-zip@1` carries its tables before it). */
+  streamOffset?: number;
   target: ApplyTarget;
   /** The base cut the stream was made against (null for full-zstd@1). */
   base: CutContent | null;
@@ -174,7 +179,10 @@ export async function applyDelta(opts: ApplyOptions): Promise<ApplyResult> {
   let linkAllowed = true;
   try {
     const { size } = await handle.stat();
-    const r = new StreamReader(handle, size, where);
+    const start = opts.streamOffset ?? 0;
+    if (!Number.isSafeInteger(start) || start < 0 || start > size)
+      throw new PrepcastError("INTERNAL", `delta stream offset ${start} outside the ${size}-byte file`, { where });
+    const r = new StreamReader(handle, size, where, start);
     const header = decodeHeader(await r.bytes(HEADER_SIZE), where);
     if (header.targetSha256 !== target.manifestSha256 || header.targetCount !== target.files.length) {
       throw protocolError(

@@ -21,3 +21,4 @@ export {
   DELTA_ENTRY,
 } from "./package";
 export type { DeltaPackageBase, WriteDeltaPackageOptions } from "./package";
+export * from "./zip";

@@ -43,6 +43,9 @@ export const ERROR_CATEGORIES = {
     TRAILING_DATA: "The package has data after its last expected entry.",
     TRUNCATED: "The package or stream ends in the middle of an entry.",
     PACKAGE_INVALID: "The file is not a PREPcast package.",
+    ZIP_INVALID: "A zip file in a cut is malformed: truncated, its headers disagree, entries overlap, or an entry does not inflate to its declared size.",
+    ZIP_UNSUPPORTED:
+      "A zip file in a cut uses what the zip-aware codec does not rebuild (zip64, encryption, data descriptors, a method other than stored or deflate); it travels as a plain delta.",
   },
   /** bytes against what the signed manifest says */
   content: {

@@ -1,4 +1,13 @@
-import { ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD, encodeDelta, type CutContent, type EncodeOptions, type StreamStats } from "@prepcast/delta";
+import {
+  ENCODING_DELTA_ZIP,
+  ENCODING_DELTA_ZSTD,
+  ENCODING_FULL_ZSTD,
+  encodeDelta,
+  encodeZipDelta,
+  type CutContent,
+  type EncodeOptions,
+  type StreamStats,
+} from "@prepcast/delta";
 import { ENCODING_FULL } from "@prepcast/session";
 import { PrepcastError } from "@prepcast/protocol";
 
@@ -30,6 +39,15 @@ export function defaultEncoders(opts: EncodeOptions = {}): PayloadEncoder[] {
     { encoding: ENCODING_DELTA_ZSTD, kind: "delta", encode: async (t, b, out) => ({ ...(await encodeDelta(t, b, out, opts)) }) },
     { encoding: ENCODING_FULL_ZSTD, kind: "whole", encode: async (t, _b, out) => ({ ...(await encodeDelta(t, null, out, opts)) }) },
   ];
+}
+
+/**
+ * `delta-zip@1` (docs/protocol.md §9.4), not offered by default: a zip of the cut that rebuilds
+ * byte for byte with pinned pako travels as its entries' delta. Put it first to prefer it:
+ * `[zipDeltaEncoder(), ...defaultEncoders()]`; receivers that do not list it keep delta-zstd@1.
+ */
+export function zipDeltaEncoder(opts: EncodeOptions = {}): PayloadEncoder {
+  return { encoding: ENCODING_DELTA_ZIP, kind: "delta", encode: async (t, b, out) => ({ ...(await encodeZipDelta(t, b, out, opts)) }) };
 }
 
 const ENCODING_NAME = /^[a-z0-9][a-z0-9.-]{0,62}@[1-9][0-9]{0,5}$/;

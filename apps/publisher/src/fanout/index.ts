@@ -9,6 +9,6 @@
  * The links themselves (one session per difusor, redial, resume) are service/receiver-link.ts.
  */
 export { DeltaPlanning, type DeltaPlanningOptions } from "./delta-planning";
-export { defaultEncoders, checkEncoders, type PayloadEncoder } from "./encoders";
+export { defaultEncoders, zipDeltaEncoder, checkEncoders, type PayloadEncoder } from "./encoders";
 export { SharedPayloadSource } from "./shared-payload-source";
 export { fullPayloadPlanner, type OfferPlanner } from "./offer-planner";

@@ -1,7 +1,17 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ENCODING_DELTA_ZSTD, ENCODING_FULL_ZSTD, ObjectIndex, applyDelta, cutDirContent, readDeltaPackage, type CutContent } from "@prepcast/delta";
+import {
+  ENCODING_DELTA_ZIP,
+  ENCODING_DELTA_ZSTD,
+  ENCODING_FULL_ZSTD,
+  ObjectIndex,
+  applyDelta,
+  applyZipDelta,
+  cutDirContent,
+  readDeltaPackage,
+  type CutContent,
+} from "@prepcast/delta";
 import {
   MANIFEST_ENTRY,
   PrepcastError,
@@ -43,7 +53,7 @@ class ManifestMemo {
 /** The committed cut a delta was made against, read back from DIR/cuts (its manifest re-hashed). */
 function heldBase(req: InstallRequest, store: CutStore, memo: ManifestMemo | null): { content: CutContent; dir: string } {
   const want = req.base;
-  if (!want) throw new PrepcastError("PROTOCOL_ERROR", `a ${ENCODING_DELTA_ZSTD} offer must name its base cut`, { where: "offer" });
+  if (!want) throw new PrepcastError("PROTOCOL_ERROR", `a ${req.encoding} offer must name its base cut`, { where: "offer" });
   const record = store.snapshot().cuts.find((c) => c.sequence === want.sequence && c.manifestSha256 === want.manifestSha256);
   if (!record) {
     throw new PrepcastError(
@@ -81,18 +91,19 @@ export function maxDeltaStreamBytes(v: VerifiedCut): number {
 }
 
 /**
- * Rebuilds a cut from a `delta-zstd@1` stream (against a cut this receiver holds) or a
- * `full-zstd@1` stream (from nothing). Unchanged files are copied from the base cut's immutable
- * directory (the object store) and, like every rebuilt file, verified against the signed manifest.
+ * Rebuilds a cut from a `delta-zstd@1` or `delta-zip@1` stream (against a cut this receiver
+ * holds) or a `full-zstd@1` stream (from nothing). Unchanged files are copied from the base cut's
+ * immutable directory (the object store) and, like every rebuilt file, verified against the
+ * signed manifest.
  */
 function deltaApplier(memo: ManifestMemo | null): PayloadApplier {
   return async (req, stagingDir, store) => {
     let base: { content: CutContent; dir: string } | null = null;
-    if (req.encoding === ENCODING_DELTA_ZSTD) base = heldBase(req, store, memo);
+    if (req.encoding === ENCODING_DELTA_ZSTD || req.encoding === ENCODING_DELTA_ZIP) base = heldBase(req, store, memo);
     else if (req.base) throw new PrepcastError("PROTOCOL_ERROR", `a ${req.encoding} offer names a base cut`, { where: "offer" });
     // built on the first unchanged file (a cut where everything changed never needs it)
     let objects: ObjectIndex | null = null;
-    await applyDelta({
+    await (req.encoding === ENCODING_DELTA_ZIP ? applyZipDelta : applyDelta)({
       streamPath: req.payloadPath,
       target: { manifestSha256: req.verified.manifestSha256, files: req.verified.manifest.files },
       base: base ? base.content : null,
@@ -110,6 +121,11 @@ export const applyDeltaPayload: PayloadApplier = deltaApplier(null);
 export function deltaAppliers(): Record<string, PayloadApplier> {
   const applier = deltaApplier(new ManifestMemo());
   return { [ENCODING_DELTA_ZSTD]: applier, [ENCODING_FULL_ZSTD]: applier };
+}
+
+/** `delta-zip@1` (docs/protocol.md §9.4), not registered by default: `appliers: { ...deltaAppliers(), ...zipDeltaAppliers() }` advertises it. */
+export function zipDeltaAppliers(): Record<string, PayloadApplier> {
+  return { [ENCODING_DELTA_ZIP]: deltaApplier(new ManifestMemo()) };
 }
 
 /**
