@@ -3,6 +3,7 @@ import { PrepcastError } from "@prepcast/protocol";
 import { MAX_CUT, generateCut } from "./generate";
 import { SCALES, type Scale } from "./geography";
 import { replayQroo2019 } from "./qroo";
+import type { ZipDeflate } from "./zip";
 import { CUT_MINUTES } from "./time";
 
 export interface CliIo {
@@ -22,6 +23,11 @@ function integer(name: string, min: number, max: number): (value: string) => num
     if (n < min || n > max) throw new InvalidArgumentError(`${name} must be from ${min} to ${max}.`);
     return n;
   };
+}
+
+function zipDeflateArg(value: string): ZipDeflate {
+  if (value !== "node" && value !== "libzip") throw new InvalidArgumentError("expected node or libzip.");
+  return value;
 }
 
 function scaleArg(value: string): Scale {
@@ -47,6 +53,12 @@ export async function main(args: string[], io: CliIo = defaultIo): Promise<numbe
     .option("--seed <s>", "seed of the series", integer("--seed", 0, 0xffffffff), 1)
     .option("--actas", "also write an incompressible scan per captured acta (large)", false)
     .option("--now", "stamp the cuts with today's times: the last one now, each earlier one 15 minutes before (a site showing them is not stale)", false)
+    .option(
+      "--zip-deflate <how>",
+      "how the database zip is deflated: node (level 6) or libzip (level 9, memLevel 9, as the OPLE's PHP site writes it; delta-zip@1 rebuilds it)",
+      zipDeflateArg,
+      "node" as ZipDeflate,
+    )
     .option("--qroo <zip>", "replay this real PREP zip instead (rows appear at acopio, fill in at captura)")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, "")), writeErr: io.err });
@@ -60,7 +72,17 @@ export async function main(args: string[], io: CliIo = defaultIo): Promise<numbe
     if (err instanceof CommanderError) return finish(err.exitCode === 0 ? 0 : 2);
     throw err;
   }
-  const o = program.opts<{ out: string; scale: Scale; cuts?: number; from: number; seed: number; actas: boolean; now: boolean; qroo?: string }>();
+  const o = program.opts<{
+    out: string;
+    scale: Scale;
+    cuts?: number;
+    from: number;
+    seed: number;
+    actas: boolean;
+    now: boolean;
+    qroo?: string;
+    zipDeflate: ZipDeflate;
+  }>();
   try {
     if (o.qroo !== undefined) {
       for (const cut of await replayQroo2019({ zipPath: o.qroo, outDir: o.out, cuts: o.cuts })) {
@@ -77,7 +99,7 @@ export async function main(args: string[], io: CliIo = defaultIo): Promise<numbe
     const now = Date.now();
     for (let k = o.from; k < o.from + cuts; k++) {
       const at = o.now ? { at: new Date(now - (last - k) * CUT_MINUTES * 60_000) } : {};
-      const cut = await generateCut({ outDir: o.out, k, scale: o.scale, seed: o.seed, actas: o.actas, ...at });
+      const cut = await generateCut({ outDir: o.out, k, scale: o.scale, seed: o.seed, actas: o.actas, zipDeflate: o.zipDeflate, ...at });
       io.out(`${cut.dir}\t${cut.files} files\t${cut.bytes} bytes`);
     }
     return finish(0);

@@ -8,7 +8,7 @@ import { pseudoRandomBytes } from "./random";
 import { indexHtml, staticSite } from "./static-site";
 import { CUT_MINUTES, FIRST_CUT_UTC_MS, csvStamp, cutTime, cutTimeAt, localParts } from "./time";
 import { TreeWriter } from "./writer";
-import { assembleZip, compressZipEntry, dosDateTime, type CompressedZipEntry } from "./zip";
+import { assembleZip, compressZipEntry, dosDateTime, type CompressedZipEntry, type ZipDeflate } from "./zip";
 
 export interface GenerateCutOptions {
   /** Directory that receives `cut-000k/`. */
@@ -24,6 +24,8 @@ export interface GenerateCutOptions {
    * 2024-06-02 time, e.g. now: a site showing it is then not stale. The content is the same.
    */
   at?: Date;
+  /** How the database zip is deflated (default "node"; "libzip" as the OPLE's PHP site writes it, which delta-zip@1 can rebuild). */
+  zipDeflate?: ZipDeflate;
 }
 
 export interface GeneratedCut {
@@ -229,6 +231,12 @@ export async function generateCut(opts: GenerateCutOptions): Promise<GeneratedCu
   const scale = checkScale(opts.scale ?? "small", "scale");
   const seed = checkSeed(opts.seed ?? 1, "seed");
   const withActas = opts.actas === true;
+  if (opts.zipDeflate !== undefined && opts.zipDeflate !== "node" && opts.zipDeflate !== "libzip")
+    throw configError(
+      "zipDeflate",
+      `zipDeflate ${JSON.stringify(opts.zipDeflate)} is not "node" or "libzip"`,
+      'Pass "libzip" for a zip as PHP\'s ZipArchive writes it, or leave it out.',
+    );
   const time = opts.at !== undefined ? cutTimeAt(opts.at) : cutTime(k);
   const name = `cut-${String(k).padStart(4, "0")}`;
   const finalDir = resolve(opts.outDir, name);
@@ -247,7 +255,7 @@ export async function generateCut(opts: GenerateCutOptions): Promise<GeneratedCu
     for (const e of g.elections) {
       const done = writeElection(w, g, e, k, time, withActas, stamps);
       progress[e.name] = done.progress;
-      const entry = compressZipEntry({ name: `${e.name}_2024.csv`, data: done.csv });
+      const entry = compressZipEntry({ name: `${e.name}_2024.csv`, data: done.csv }, opts.zipDeflate ?? "node");
       entry.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
       zipEntries.push(entry);
     }

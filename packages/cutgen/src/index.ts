@@ -7,6 +7,6 @@ export type { CutTime } from "./time";
 export { listFiles, compareTrees } from "./trees";
 export type { TreeFile, TreeComparison } from "./trees";
 export { ZipArchive, buildZip, crc32 } from "./zip";
-export type { ZipEntry, ZipInputEntry } from "./zip";
+export type { ZipDeflate, ZipEntry, ZipInputEntry } from "./zip";
 export { replayQroo2019, parseQrooCsv } from "./qroo";
 export type { ReplayQrooOptions, QrooCut } from "./qroo";

@@ -55,13 +55,30 @@ export interface CompressedZipEntry {
 }
 
 /**
- * Deflates one entry (level 6) on libuv's thread pool, so the CSV of one election compresses
- * while the next one is being generated, and only the compressed bytes need to stay in memory.
+ * How a zip's entries are deflated: "node", node:zlib at level 6 (Chromium's zlib: no zip-aware
+ * codec can rebuild it); "libzip", stock zlib at level 9, memLevel 9 as PHP's ZipArchive (libzip)
+ * writes it, the way the OPLE's 2019 zip was made (docs/benchmarks.md, "The real data's zip"),
+ * through pako, the same pinned version as the delta-zip@1 codec.
  */
-export async function compressZipEntry(entry: ZipInputEntry): Promise<CompressedZipEntry> {
+export type ZipDeflate = "node" | "libzip";
+
+interface Pako {
+  deflateRaw(data: Uint8Array, options: { level: number; memLevel: number; windowBits: number; strategy: number }): Uint8Array;
+}
+
+/**
+ * Deflates one entry ("node": on libuv's thread pool, so the CSV of one election compresses
+ * while the next one is being generated), and only the compressed bytes need to stay in memory.
+ */
+export async function compressZipEntry(entry: ZipInputEntry, deflate: ZipDeflate = "node"): Promise<CompressedZipEntry> {
   if (entry.data.length >= MAX_32) throw new RangeError(`zip entry ${entry.name} needs zip64, which this writer does not produce`);
   const crc = crc32(entry.data);
-  const body = await deflateRaw(entry.data, { level: 6 });
+  let body: Buffer;
+  if (deflate === "libzip") {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const out = (require("pako") as Pako).deflateRaw(entry.data, { level: 9, memLevel: 9, windowBits: 15, strategy: 0 });
+    body = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  } else body = await deflateRaw(entry.data, { level: 6 });
   return { name: entry.name, crc32: crc, size: entry.data.length, body };
 }
 
@@ -116,7 +133,7 @@ export function assembleZip(entries: CompressedZipEntry[], when: { date: number;
 
 /** A whole zip of the entries, in order (deflate, entries compressed concurrently). */
 export async function buildZip(entries: ZipInputEntry[], when: { date: number; time: number }): Promise<Buffer> {
-  return assembleZip(await Promise.all(entries.map(compressZipEntry)), when);
+  return assembleZip(await Promise.all(entries.map((e) => compressZipEntry(e))), when);
 }
 
 export interface ZipEntry {

@@ -15,6 +15,8 @@ admin:
   # tokenFile: ./admin.token      # require "Authorization: Bearer <token>"
 updatePeriodMinutes: 15
 suspendAfterPeriods: 3            # the call's 45-minute rule
+# encodings:
+#   deltaZip: true                # send zips as their entries' delta to difusores that accept it (protocol §9.4; CPU each cut)
 # notifications:                  # notices to people (docs/operations/notifications.md)
 #   operators: [guardia@ople.example]
 #   email: { host: smtp.ople.example, port: 587, security: starttls, from: "PREP <prep@ople.example>", user: prep, passwordFile: ./smtp.password }

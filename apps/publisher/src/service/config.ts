@@ -54,6 +54,12 @@ export const PublisherConfigSchema = z.strictObject({
     })
     .default({ listen: "127.0.0.1:8740" }),
   updatePeriodMinutes: z.number().positive().max(1440).default(15),
+  /**
+   * Optional payload encodings (docs/protocol.md §9). deltaZip: delta-zip@1 (§9.4), zips that
+   * rebuild byte for byte travel as their entries' delta; it costs deflate CPU on both sides each
+   * cut (docs/benchmarks.md), so it is off unless both the OPLE and the difusor turn it on.
+   */
+  encodings: z.strictObject({ deltaZip: z.boolean().default(false) }).default({ deltaZip: false }),
   suspendAfterPeriods: z.number().int().min(1).max(100).default(3),
   pingSeconds: z.number().positive().max(3600).default(20),
   /** status and the dashboard warn when the signing keyset expires within this many days */

@@ -21,7 +21,7 @@ import { ReceiptLog } from "./receipts";
 import { ReceiverLink, type OfferPlanner } from "./receiver-link";
 import { defaultTransports, transportNamed, transportRegistry, type PublisherTransport } from "./transports";
 import { InboxWatcher } from "./inbox";
-import { DeltaPlanning, type PayloadEncoder } from "../fanout";
+import { DeltaPlanning, defaultEncoders, zipDeltaEncoder, type PayloadEncoder } from "../fanout";
 import { KeysetReloader, keysetOf } from "./keyset-reloader";
 import { CutRetention } from "./retention";
 import { DifusorMonitor } from "../monitor/monitor";
@@ -135,7 +135,12 @@ export class PublisherService extends EventEmitter {
     if (before && before.version !== keyset.version) svc.keysets.recordChange(before, keyset, signing);
     if (latest) svc.metrics.latestSequence.set(latest.ref.sequence);
     // Deltas by default: one stream per (cut, base), shared by every link; full after a failed delta.
-    const deltaPlanning = opts.planner ? null : new DeltaPlanning(repo, { log: svc.log, ...(opts.encoders ? { encoders: opts.encoders } : {}) });
+    const deltaPlanning = opts.planner
+      ? null
+      : new DeltaPlanning(repo, {
+          log: svc.log,
+          encoders: opts.encoders ?? (c.encodings.deltaZip ? [zipDeltaEncoder(), ...defaultEncoders()] : defaultEncoders()),
+        });
     svc.deltaPlanning = deltaPlanning;
     for (const entry of c.receiverEntries) {
       const link = new ReceiverLink(entry, {

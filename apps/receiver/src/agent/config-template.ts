@@ -39,6 +39,8 @@ site:
 admin:
   listen: ${LOCAL_LISTENERS.admin}             # /livez /readyz /metrics and the status page
 retain: 3
+# encodings:
+#   deltaZip: true                   # accept zips as their entries' delta when the OPLE sends it (protocol §9.4; CPU each cut)
 `;
 }
 

@@ -95,6 +95,12 @@ export const ReceiverConfigSchema = z.strictObject({
     })
     .default({ listen: "127.0.0.1:8731" }),
   retain: z.number().int().min(0).max(1000).default(3),
+  /**
+   * Optional payload encodings (docs/protocol.md §9). deltaZip: delta-zip@1 (§9.4), zips that
+   * rebuild byte for byte travel as their entries' delta; it costs deflate CPU on both sides each
+   * cut (docs/benchmarks.md), so it is off unless both the OPLE and the difusor turn it on.
+   */
+  encodings: z.strictObject({ deltaZip: z.boolean().default(false) }).default({ deltaZip: false }),
   /** Cuts older than this many update periods without a new one are reported "stale". */
   stalePeriods: z.number().int().min(1).default(2),
   updatePeriodMinutes: z.number().positive().default(15),

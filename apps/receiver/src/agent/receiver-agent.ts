@@ -23,7 +23,7 @@ import {
 import type { Registry } from "prom-client";
 import type { ResolvedReceiverConfig } from "./config";
 import { StoreBackend, type ActivationEvent, type PayloadApplier } from "./store-backend";
-import { deltaAppliers } from "./delta-applier";
+import { deltaAppliers, zipDeltaAppliers } from "./delta-applier";
 import { statusPage } from "./status-page";
 import { NoticeKeeper } from "./notices";
 import { createReceiverMetrics, type ReceiverMetrics } from "./metrics";
@@ -104,7 +104,7 @@ export class ReceiverAgent {
     const decisionClock = () => new Date(base().getTime() + Math.min(0, skew.ms));
     const backend = new StoreBackend(store, {
       clock: decisionClock,
-      appliers: opts.appliers ?? deltaAppliers(),
+      appliers: opts.appliers ?? (c.encodings.deltaZip ? { ...deltaAppliers(), ...zipDeltaAppliers() } : deltaAppliers()),
       ...(opts.freeDisk ? { freeDisk: opts.freeDisk } : {}),
     });
     const agent = new ReceiverAgent(c, store, backend, opts, skew, decisionClock);

@@ -69,6 +69,26 @@ describe("generateCut", () => {
     await expect(generateCut({ outDir, k: 1, scale: "mars" as never })).rejects.toThrow(/unknown scale "mars"/);
     await expect(generateCut({ outDir, k: 1, seed: -1 })).rejects.toMatchObject({ code: "CONFIG_INVALID", where: "seed" });
     await expect(generateSeries({ outDir, cuts: 0 })).rejects.toMatchObject({ code: "CONFIG_INVALID", where: "cuts" });
+    await expect(generateCut({ outDir, k: 1, zipDeflate: "gzip" as never })).rejects.toMatchObject({ code: "CONFIG_INVALID", where: "zipDeflate" });
+  });
+
+  test('zipDeflate "libzip": the same cut but the zip, whose entry is stock zlib level 9 (pako), not node:zlib level 6', async () => {
+    const node = await generateCut({ outDir: tmp(), k: 5 });
+    const libzip = await generateCut({ outDir: tmp(), k: 5, zipDeflate: "libzip" });
+    const cmp = await compareTrees(node.dir, libzip.dir);
+    expect(cmp.differences).toHaveLength(1);
+    expect(cmp.differences[0]).toMatch(/^(size|content) differs: datos\/PREP_2024.zip /);
+    const a = ZipArchive.fromBuffer(readFileSync(join(node.dir, "datos/PREP_2024.zip")));
+    const b = ZipArchive.fromBuffer(readFileSync(join(libzip.dir, "datos/PREP_2024.zip")));
+    expect(b.read(b.entries[0]).equals(a.read(a.entries[0]))).toBe(true);
+    // what libzip writes: pako (stock zlib) at level 9, memLevel 9
+    const csv = readFileSync(join(libzip.dir, "datos/GUB_2024.csv"));
+    const zipBytes = readFileSync(join(libzip.dir, "datos/PREP_2024.zip"));
+    const start = 30 + zipBytes.readUInt16LE(26) + zipBytes.readUInt16LE(28);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const stock = Buffer.from((require("pako") as { deflateRaw(d: Uint8Array, o: object): Uint8Array }).deflateRaw(csv, { level: 9, memLevel: 9 }));
+    expect(zipBytes.subarray(start, start + zipBytes.readUInt32LE(18)).equals(stock)).toBe(true);
+    expect(deflateRawSync(csv, { level: 6 }).equals(stock)).toBe(false);
   });
 });
 
