@@ -114,8 +114,8 @@ class Session:
     def close(self):
         self.out.put(None)
 
-    def next(self, want, errors=False):
-        """The next frame; Ping is answered, Pong dropped, Error raised (§7.6, §8.6) or, with errors, returned."""
+    def next(self, want, errors=False, pongs=False):
+        """The next frame; Ping is answered, Pong dropped (with pongs, returned), Error raised (§7.6, §8.6) or, with errors, returned."""
         while True:
             data = next(self.responses)
             frame = M["Frame"]()
@@ -125,7 +125,7 @@ class Session:
             if body == "ping":
                 self.send(pong=M["Pong"](unix_ms=frame.ping.unix_ms))
                 continue
-            if body == "pong":
+            if body == "pong" and not pongs:
                 continue
             if body == "error" and not errors:
                 raise Refusal(frame.error.code[:40] or "PROTOCOL_ERROR", frame.error.message[:300], from_peer=True)
