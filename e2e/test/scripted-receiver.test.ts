@@ -213,7 +213,7 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
     expect(embargo.sessions[0]!.framesReceived.filter((f) => f === "offer")).toHaveLength(1);
   });
 
-  test("the kit's Python publisher passes every scenario (one run per session); one offering chunk_size 1000 (below §7.4's 1024) and one ending the transfer on the first receipt are caught", async () => {
+  test("the kit's Python publisher passes every scenario (one run per session); one offering chunk_size 1000 (below §7.4's 1024), one ending the transfer on the first receipt and a full-zstd@1 payload with a bit flipped are caught", async () => {
     const pkg = path.join(c.dir, "python-cut.prep");
     cli(PUBLISHER_BIN, [
       "pack",
