@@ -53,12 +53,13 @@ def match(where, want, got, values):
 
 
 def next_within(s, seconds, where, what, errors=False):
-    """s.next(None) (Ping answered, Error raised) bounded in time: a receiver that stays silent fails."""
+    """s.next(None) (Ping answered, Error raised; Pong returned when a Pong is expected) bounded in
+    time: a receiver that stays silent fails."""
     box = {}
 
     def read():
         try:
-            box["frame"] = s.next(None, errors=errors)
+            box["frame"] = s.next(None, errors=errors, pongs=what == "pong")
         except BaseException as e:  # noqa: BLE001  (handed to the caller)
             box["error"] = e
     t = threading.Thread(target=read, daemon=True)

@@ -3,7 +3,8 @@
 
 It dials a receiver over gRPC with TLS, pins the receiver's certificate as the spec's §7.5
 describes for clients without custom verification, runs the handshake of §8.2 (auth transcript
-§5.5), offers one signed cut from a .prep package with the `full` encoding (§8.3, §9.1),
+§5.5), offers one signed cut from a .prep package with the `full` encoding (§8.3, §9.1; or
+`full-zstd@1`, §9.2, with --encoding),
 resumes from the receiver's offset, streams the chunks (§8.4) and verifies the receipt (§5.3).
 
 Debian packages: python3-grpcio python3-protobuf python3-cryptography. Prints one JSON object:
@@ -113,8 +114,8 @@ class Session:
     def close(self):
         self.out.put(None)
 
-    def next(self, want, errors=False):
-        """The next frame; Ping is answered, Pong dropped, Error raised (§7.6, §8.6) or, with errors, returned."""
+    def next(self, want, errors=False, pongs=False):
+        """The next frame; Ping is answered, Pong dropped (with pongs, returned), Error raised (§7.6, §8.6) or, with errors, returned."""
         while True:
             data = next(self.responses)
             frame = M["Frame"]()
@@ -124,7 +125,7 @@ class Session:
             if body == "ping":
                 self.send(pong=M["Pong"](unix_ms=frame.ping.unix_ms))
                 continue
-            if body == "pong":
+            if body == "pong" and not pongs:
                 continue
             if body == "error" and not errors:
                 raise Refusal(frame.error.code[:40] or "PROTOCOL_ERROR", frame.error.message[:300], from_peer=True)
@@ -269,14 +270,24 @@ def run(args):
     try:
         hello = handshake(s, args, identity, my_public, receiver_key)
 
-        # §8.3 offer, `full` encoding
-        if "full" not in hello.accepted_encodings:
-            raise Refusal("PROTOCOL_ERROR", "receiver does not accept the full encoding")
-        transfer_id = hashlib.sha256(f"{manifest_sha}\nfull\n-".encode()).hexdigest()[:32]
+        # §8.3 offer, `full` encoding (or --encoding full-zstd@1, §9.2, when the Hello lists it)
+        if args.encoding not in hello.accepted_encodings:
+            raise Refusal("PROTOCOL_ERROR", f"receiver does not accept the {args.encoding} encoding")
+        if args.encoding == "full-zstd@1":
+            import delta_stream
+            at, contents = 0, {}
+            for f in manifest["files"]:
+                contents[f["path"]], at = payload[at:at + f["size"]], at + f["size"]
+            payload = delta_stream.encode(manifest, manifest_sha, contents)[0]
+        if args.flip_payload_byte is not None:  # a lying publisher, for negative runs: hashed after the flip
+            payload = bytearray(payload)
+            payload[args.flip_payload_byte] ^= 1
+            payload = bytes(payload)
+        transfer_id = hashlib.sha256(f"{manifest_sha}\n{args.encoding}\n-".encode()).hexdigest()[:32]
         payload_sha = hashlib.sha256(payload).digest()
         chunk = args.chunk_size
         s.send(offer=M["Offer"](transfer_id=transfer_id, keyset=docs["keyset.json"], keyset_sig=docs["keyset.sig"], manifest=docs["manifest.json"],
-                                manifest_sig=docs["manifest.sig"], encoding="full", payload_size=len(payload), payload_sha256=payload_sha, chunk_size=chunk))
+                                manifest_sig=docs["manifest.sig"], encoding=args.encoding, payload_size=len(payload), payload_sha256=payload_sha, chunk_size=chunk))
         reply = s.next(["offer_reply"]).offer_reply
         if not reply.accept:
             # a refusal is not an error of the session (§7.6): end it cleanly, half-close then status OK
@@ -353,6 +364,8 @@ def main():
     p.add_argument("--package", required=True, help="a .prep package (prep-publisher pack)")
     p.add_argument("--chunk-size", type=int, default=512 * 1024)
     p.add_argument("--stop-after-chunks", type=int)
+    p.add_argument("--encoding", default="full", choices=["full", "full-zstd@1"], help="the payload encoding to offer (full-zstd@1 needs python3-zstandard)")
+    p.add_argument("--flip-payload-byte", type=int, help="flip a bit of this byte of the payload stream before hashing it (a negative run)")
     p.add_argument("--transcripts", help="run the hostile session cases of this JSON file (conformance/sessions/) instead of delivering")
     p.add_argument("--golden", help="play one whole golden session of this JSON file (conformance/sessions/receiver-golden.json), "
                    "checking every frame the receiver sends; needs --scenario")

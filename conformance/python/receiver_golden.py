@@ -38,13 +38,26 @@ def contents(manifest, payload):
     return out
 
 
-def packages(pp, args, docs, manifest, payload, manifest_sha, want_delta):
+def packages(pp, args, docs, manifest, payload, manifest_sha, want_delta, want_zstd=False):
     """values and the payloads a scenario may offer, by their Base64 SHA-256 (the chunks step sends
-    the one the last Offer named): the package, --base and --other, and (want_delta: the scenario
-    names a "$delta_" value) the `delta-zstd@1` stream from --base."""
+    the one the last Offer named): the package, --base and --other, (want_delta: the scenario
+    names a "$delta_" value) the `delta-zstd@1` stream from --base, and (want_zstd: it names a
+    "$zstd_" value or "$manifest_zstd") the package's `full-zstd@1` stream and its manifest as one
+    zstd frame (§8.7: no dictionary, level 1 as the reference publisher's)."""
     values = package_values(pp, "", docs, manifest, payload, manifest_sha, args.chunk_size)
     payloads = {values["payload_sha256"]: payload}
     info = {}
+    if want_zstd:
+        import zstandard  # python3-zstandard
+
+        stream, ops, methods = delta_stream.encode(manifest, manifest_sha, contents(manifest, payload))
+        frame = zstandard.ZstdCompressor(level=1).compress(docs["manifest.json"])
+        values.update({"zstd_payload_size": str(len(stream)), "zstd_payload_sha256": pp.b64(hashlib.sha256(stream).digest()),
+                       "zstd_transfer_id": delta_stream.transfer_id(manifest_sha, "full-zstd@1", None),
+                       "manifest_zstd": pp.b64(frame), "manifest_size": str(len(docs["manifest.json"]))})
+        payloads[values["zstd_payload_sha256"]] = stream
+        info = {"zstdOps": ops, "zstdGroupMethods": methods, "zstdSize": len(stream), "fullSize": len(payload),
+                "manifestZstdSize": len(frame), "manifestSize": len(docs["manifest.json"])}
     for prefix, path in (("base_", args.base), ("other_", args.other)):
         if not path:
             continue
@@ -73,7 +86,8 @@ def run(pp, args, identity, my_public, receiver_key, docs, manifest, payload, ma
     want_delta = "$delta_" in json.dumps(sessions)
     if want_delta and not args.base:
         return {"status": "error", "message": f"scenario {args.scenario!r} offers a delta: give its base cut with --base"}, 2
-    values, payloads, info = packages(pp, args, docs, manifest, payload, manifest_sha, want_delta)
+    dumped = json.dumps(sessions)
+    values, payloads, info = packages(pp, args, docs, manifest, payload, manifest_sha, want_delta, "$zstd_" in dumped or "$manifest_zstd" in dumped)
     values.update({"receiver_id": args.receiver_id, "receiver_key": pp.b64(receiver_key), "publisher_id": args.publisher_id,
                    "resume_offset": "0", "held_bytes": "0"})
     state = {"payload": payload, "chunk": args.chunk_size, "at": "session 1 step 1" if len(sessions) > 1 else "step 1"}

@@ -10,9 +10,11 @@ Ed25519 §4.1), the Offer (§7.4, §8.3: transfer_id, encoding, chunk_size, the 
 the given root key and the manifest by a key of that keyset, payload_size = totalSize for
 `full`), the chunks (§8.4: contiguous from the offset the receiver named, each chunk_size bytes
 but the last, sha256 of data), the whole payload (payload_sha256 and every file of the manifest,
-§9.1), and how the session ends (§7.6). It signs the receipts it sends (§5.3).
+§9.1; full-zstd@1 and delta-zstd@1 rebuilt from §9.2 by scripted_payload.py, which also reads an
+Offer's manifest_zstd, §8.7), and how the session ends (§7.6). It signs the receipts it sends (§5.3).
 
-Debian packages: python3-grpcio python3-protobuf python3-cryptography. Output, one JSON object a
+Debian packages: python3-grpcio python3-protobuf python3-cryptography (python3-zstandard for the
+zstd scenarios). Output, one JSON object a
 line on stdout:
   {"status": "listening", "address": "127.0.0.1:PORT", "receiverId": ..., "tlsFingerprint": ...,
    "identityPublicKey": ..., "certificate": PATH}                      (as soon as it listens)

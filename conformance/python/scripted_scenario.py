@@ -18,6 +18,7 @@ from google.protobuf import json_format
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import prepcast_publisher as pp  # noqa: E402  (frames, canonical JSON, signed messages, 64-bit checks)
 from scripted_grpc import CANCELLED, EOF, FRAME_LIMIT, Violation  # noqa: E402
+import scripted_payload  # noqa: E402  (§8.7 manifest_zstd, §9.2 streams)
 from strict_ed25519 import strict_verify  # noqa: E402
 
 M = pp.M
@@ -40,6 +41,7 @@ class Scenario:
         self.receiver_key = identity.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         self.values = {"receiver_id": opts.receiver_id, "receiver_key": pp.b64(self.receiver_key), "publisher_id": opts.publisher_id}
         self.payload = bytearray()  # the verified prefix the receiver holds (survives the session, §8.4)
+        self.cuts = {}  # the cuts it installed, by manifest SHA-256 (hex): the bases a delta may name
         self.log = []
 
     # -- $placeholders
@@ -72,10 +74,11 @@ class Scenario:
                     call.end("ABORTED", e.code, e.why[:300])
                 raise Violation(e.code, f"session {n}: {e.why}")
             finally:
-                self.log.append({"session": n, "framesReceived": call.received})
+                self.log.append({"session": n, "framesReceived": call.received, "payloads": self.rebuilt})
                 call.end()
 
     def play(self, call, steps, n):
+        self.rebuilt = []  # each payload verified this session: encoding, manifest form, ops of a §9.2 stream
         self.values["receiver_nonce"] = pp.b64(os.urandom(32))  # fresh per session (§5.5)
         self.values["short_nonce"] = pp.b64(os.urandom(16))  # for scenarios: a nonce of the wrong length
         self.values["other_key"] = pp.b64(Ed25519PrivateKey.generate().public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
@@ -161,9 +164,12 @@ class Scenario:
         self.values["wrong_domain_signature"] = pp.b64(self.identity.sign(pp.signed_message("auth-publisher", transcript)))
 
     def expect_offer(self, call, want):
-        """§8.3 and §7.4 on every offer, §6 steps 1-5 on its documents; `want` pins fields."""
+        """§8.3 and §7.4 on every offer, §8.7 on its manifest, §6 steps 1-5 on its documents; `want`
+        pins fields (JSON names) and "manifestForm": "plain" or "zstd"."""
         o = self.next_frame(call, "offer")
         got = json_format.MessageToDict(o)
+        want = dict(want)
+        form = want.pop("manifestForm", None)
         for field, value in want.items():
             if str(got.get(field, "")) != str(value):
                 raise Violation("PROTOCOL_ERROR", f"Offer.{field} is {got.get(field)!r}, the scenario expects {value!r}")
@@ -172,29 +178,50 @@ class Scenario:
         accepted = self.hello.get("acceptedEncodings", [])
         if o.encoding not in accepted:
             raise Violation("PROTOCOL_ERROR", f"encoding {o.encoding!r} is not one of the Hello's accepted_encodings {accepted} (§8.7)")
-        if o.manifest_zstd or o.manifest_size or not o.manifest:
-            raise Violation("PROTOCOL_ERROR", "the Offer must carry the plain manifest: this receiver did not list offer-manifest-zstd@1 (§8.7)")
-        if o.encoding == "full" and o.HasField("base"):
-            raise Violation("PROTOCOL_ERROR", "Offer.base is set for the full encoding (§8.3)")
+        raw = scripted_payload.manifest_bytes(o, self.hello.get("features", []))
+        if form is not None and form != ("plain" if o.manifest else "zstd"):
+            raise Violation("PROTOCOL_ERROR", f"the Offer carries the manifest {'plain' if o.manifest else 'as manifest_zstd'}, the scenario expects {form}")
+        self.base = self.check_base(o)
         if not 1024 <= o.chunk_size <= FRAME_LIMIT:
             raise Violation("PROTOCOL_ERROR", f"chunk_size {o.chunk_size} outside 1024 ... 8 MiB (§7.4)")
         if len(o.payload_sha256) != 32:
             raise Violation("PROTOCOL_ERROR", f"payload_sha256 of {len(o.payload_sha256)} bytes (§7.4)")
-        manifest = self.verify_documents(o)
+        manifest = self.verify_documents(o, raw)
         if o.encoding == "full" and o.payload_size != manifest["totalSize"]:
             raise Violation("TOO_LARGE", f"full payload_size {o.payload_size} is not the manifest's totalSize {manifest['totalSize']} (§8.3 step 7)")
-        self.offer, self.manifest = o, manifest
+        bound = manifest["totalSize"] + 1024 * len(manifest["files"]) + (1 << 20)
+        if o.payload_size > bound:
+            raise Violation("TOO_LARGE", f"{o.encoding} payload_size {o.payload_size} above totalSize + 1024 x files + 1 MiB = {bound} (§8.3 step 7)")
+        self.offer, self.manifest, self.manifest_raw = o, manifest, raw
         v = self.values
         v.update({"transfer_id": o.transfer_id, "payload_size": str(o.payload_size), "payload_sha256": pp.b64(o.payload_sha256),
                   "chunk_size": str(o.chunk_size), "process": manifest["process"], "channel": manifest["channel"],
-                  "sequence": str(manifest["sequence"]), "manifest_sha256": hashlib.sha256(o.manifest).hexdigest(),
-                  "manifest_sha256_b64": pp.b64(hashlib.sha256(o.manifest).digest()),
-                  "other_manifest_sha256": hashlib.sha256(o.manifest + b"\nanother cut").hexdigest()})
+                  "sequence": str(manifest["sequence"]), "manifest_sha256": hashlib.sha256(raw).hexdigest(),
+                  "manifest_sha256_b64": pp.b64(hashlib.sha256(raw).digest()),
+                  "other_manifest_sha256": hashlib.sha256(raw + b"\nanother cut").hexdigest()})
         if v.get("held_transfer") != (o.transfer_id, o.payload_sha256, o.chunk_size):
             self.payload = bytearray()  # a prefix counts only for the same transfer, hash and chunk size (§8.3)
         v["held_bytes"] = str(len(self.payload))
 
-    def verify_documents(self, o):
+    def check_base(self, o):
+        """§8.3, §9.2: `base` only for delta-zstd@1, and then the receiver's live cut (Hello.live),
+        one this runner installed; returns that cut."""
+        if o.encoding != "delta-zstd@1":
+            if o.HasField("base"):
+                raise Violation("PROTOCOL_ERROR", f"Offer.base is set for the {o.encoding} encoding (§8.3, §9.2)")
+            return None
+        live = self.hello.get("live")
+        if not o.HasField("base") or not live:
+            raise Violation("PROTOCOL_ERROR", "a delta-zstd@1 Offer without base, or to a receiver whose Hello names no live cut (§9.2)")
+        b = json_format.MessageToDict(o.base)
+        if any(str(b.get(k)) != str(live.get(k)) for k in ("process", "channel", "sequence", "manifestSha256")):
+            raise Violation("PROTOCOL_ERROR", f"Offer.base {b} is not the receiver's live cut {live} (§9.2: the base is the cut it holds)")
+        cut = self.cuts.get(o.base.manifest_sha256.hex())
+        if cut is None:
+            raise Violation("SCENARIO", "the Hello names a live cut this runner did not install in an earlier session: it has no files to apply a delta to")
+        return cut
+
+    def verify_documents(self, o, raw):
         """§6 steps 1, 2, 4, 5: the keyset by the given root key, the manifest by a key it lists."""
         def sig_file(data, what):
             try:
@@ -216,10 +243,10 @@ class Scenario:
         keys = {k["keyid"]: b64d(k["public"]) for k in keyset["keys"] if k.get("role") == "signing"}
         if keyid not in keys:
             raise Violation("KEY_UNKNOWN", f"manifest.sig names key {keyid}, which the keyset does not list (§6 step 4)")
-        if not strict_verify(keys[keyid], sig, pp.signed_message("manifest", o.manifest)):
+        if not strict_verify(keys[keyid], sig, pp.signed_message("manifest", raw)):
             raise Violation("SIGNATURE_INVALID", "the manifest signature does not verify strictly (§6 step 5)")
-        manifest = json.loads(o.manifest)
-        if pp.canonical(manifest) != o.manifest or manifest.get("format") != "prepcast/manifest@1":
+        manifest = json.loads(raw)
+        if pp.canonical(manifest) != raw or manifest.get("format") != "prepcast/manifest@1":
             raise Violation("MANIFEST_INVALID", "the manifest is not a canonical prepcast/manifest@1 document")
         if sum(f["size"] for f in manifest["files"]) != manifest["totalSize"]:
             raise Violation("MANIFEST_INVALID", "totalSize is not the sum of the files' sizes")
@@ -257,12 +284,21 @@ class Scenario:
             raise Violation("TRUNCATED", f"PayloadEnd after {len(data)} of {o.payload_size} bytes")
         if hashlib.sha256(data).digest() != o.payload_sha256:
             raise Violation("HASH_MISMATCH", "the payload's SHA-256 is not payload_sha256")
+        sha = self.values["manifest_sha256"]
+        self.rebuilt.append({"encoding": o.encoding, "manifest": "plain" if o.manifest else "zstd"})
         if o.encoding == "full":
-            at = 0
+            at, files = 0, {}
             for f in self.manifest["files"]:
-                if hashlib.sha256(data[at:at + f["size"]]).hexdigest() != f["sha256"]:
+                files[f["path"]] = data[at:at + f["size"]]
+                if hashlib.sha256(files[f["path"]]).hexdigest() != f["sha256"]:
                     raise Violation("HASH_MISMATCH", f"{f['path']}: the full payload does not hold the manifest's bytes (§9.1)")
                 at += f["size"]
+        elif o.encoding in ("full-zstd@1", "delta-zstd@1"):
+            files, ops = scripted_payload.rebuild(data, self.manifest, sha, self.base)
+            self.rebuilt[-1]["ops"] = ops
+        else:
+            raise Violation("SCENARIO", f"this runner cannot rebuild the {o.encoding} encoding")
+        self.cuts[sha] = {"sha": sha, "manifest": self.manifest, "files": files}
         self.payload = bytearray()
         self.values.pop("held_transfer", None)
 

@@ -6,8 +6,9 @@
 // frame, gRPC status and the prepcast-error-code trailer) as a non-JS client sees them; and the
 // golden receiver sessions of conformance/sessions/receiver-golden.json (every frame the receiver
 // sends checked field by field; an embargoed cut staged, then its volunteered active receipt).
-// Then resume, the refusals, a delta-zstd@1 cut and a session ended by one Error frame, each a golden
-// session too. Needs Debian's python3-grpcio, python3-protobuf, python3-cryptography and
+// Then resume, the refusals, a delta-zstd@1 cut, a session ended by one Error frame, and a full-zstd@1
+// cut offered with its manifest as one zstd frame (offer-manifest-zstd@1), and an idle session whose
+// Pings the receiver answers with Pongs of the same value, each a golden session too. Needs Debian's python3-grpcio, python3-protobuf, python3-cryptography and
 // python3-zstandard (/usr/bin/python3); skipped, saying so, when they are missing.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -151,7 +152,7 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
   test("the golden receiver sessions of conformance/sessions/receiver-golden.json: every frame the receiver sends matches, field by field (happy path; an embargoed cut staged, then its volunteered active receipt)", () => {
     const file = path.join(__dirname, "..", "..", "conformance", "sessions", "receiver-golden.json");
     const names: string[] = JSON.parse(fs.readFileSync(file, "utf8")).scenarios.map((x: { name: string }) => x.name);
-    expect(names).toHaveLength(7);
+    expect(names).toHaveLength(9);
     const files = (n: number) => ({ "index.html": `<h1>corte ${n}</h1>\n`, "datos/presidencia.csv": "SECCION|CASILLA|VOTOS\n" + `0001|B1|${n}\n`.repeat(200) });
     const happy = python(pack(10, files(10), "2024-06-02T21:00:00-06:00"), ["--golden", file, "--scenario", names[0]!], undefined, golden);
     expect(happy.out).toMatchObject({ status: "golden", ok: true, why: null });
@@ -179,7 +180,7 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
     expect(early.code).toBe(5);
   });
 
-  test("golden: a resumed transfer, the refusals (live cut again, ROLLBACK, REPLAY, the session going on), a delta-zstd@1 cut, a chunk ending the session with one Error + ABORTED + trailer, a delta against a base not held (NOT_FOUND, then full); the runner fails a wrong code", async () => {
+  test("golden: a resumed transfer, the refusals (live cut again, ROLLBACK, REPLAY, the session going on), a delta-zstd@1 cut, a chunk ending the session with one Error + ABORTED + trailer, a delta against a base not held (NOT_FOUND, then full), full-zstd@1 with manifest_zstd, an idle session's Pings answered; the runner fails a wrong code and a wrong Pong value", async () => {
     const file = path.join(__dirname, "..", "..", "conformance", "sessions", "receiver-golden.json");
     const scenarios: Array<{ name: string }> = JSON.parse(fs.readFileSync(file, "utf8")).scenarios;
     const named = (prefix: string) => scenarios.find((x) => x.name.startsWith(prefix))!.name;
@@ -247,5 +248,34 @@ maybe("a publisher written in Python from the spec, against the real receiver", 
     expect(fallback.out.framesReceived).toEqual(["hello", "receiver_auth", "offer_reply", "error", "offer_reply", "receipt", "end"]);
     expect(fallback.code).toBe(0);
     expect(await site("datos/presidencia.csv")).toBe(csv(22, 300));
+
+    // full-zstd@1 with the manifest as one zstd frame (the Hello lists both): every file a LITERAL in one zstd group, no base
+    const cut23 = { "index.html": "<h1>corte 23</h1>\n", "datos/presidencia.csv": csv(23, 300) };
+    const zstd = run(pack(23, cut23, "2024-06-02T22:45:00-06:00"), named("full-zstd@1"));
+    expect(zstd.out).toMatchObject({ status: "golden", ok: true, why: null, zstdOps: [1, 1], zstdGroupMethods: [1] });
+    expect(zstd.out.framesReceived).toEqual(["hello", "receiver_auth", "offer_reply", "receipt", "end"]);
+    expect(zstd.out.framesSent).toEqual(["publisher_auth", "offer", "chunk", "payload_end"]);
+    expect(zstd.out.zstdSize).toBeLessThan(zstd.out.fullSize);
+    expect(zstd.out.manifestZstdSize).toBeLessThan(zstd.out.manifestSize);
+    expect(zstd.code).toBe(0);
+    expect(await site("datos/presidencia.csv")).toBe(cut23["datos/presidencia.csv"]);
+    expect(await site("index.html")).toBe(cut23["index.html"]);
+
+    // an idle session: two Pings (a clock reading, then 2^53 - 1) each answered by a Pong with the same value
+    const pkg23 = path.join(c.dir, "cut-23.prep");
+    const idle = run(pkg23, named("idle session"));
+    expect(idle.out).toMatchObject({ status: "golden", ok: true, why: null });
+    expect(idle.out.framesReceived).toEqual(["hello", "receiver_auth", "pong", "pong", "end"]);
+    expect(idle.out.framesSent).toEqual(["publisher_auth", "ping", "ping"]);
+    expect(idle.code).toBe(0);
+    // the runner can fail: a Pong expected with another value
+    const otherValue = path.join(c.dir, "pong-value.json");
+    const spec = JSON.parse(fs.readFileSync(file, "utf8"));
+    spec.scenarios.find((x: { name: string }) => x.name.startsWith("idle session")).steps[6].expect.pong.unixMs = "9007199254740990";
+    fs.writeFileSync(otherValue, JSON.stringify(spec));
+    const wrongPong = run(pkg23, named("idle session"), [], otherValue);
+    expect(wrongPong.out).toMatchObject({ status: "golden", ok: false });
+    expect(wrongPong.out.why).toMatch(/step 7 pong\.unixMs is '9007199254740991', expected '9007199254740990'/);
+    expect(wrongPong.code).toBe(5);
   });
 });

@@ -5,7 +5,9 @@
 // TLS fingerprint, identity key) runs every scenario. Then against the kit's own Python publisher
 // (the kit's two halves check each other), and negative runs so the runner can be seen to
 // fail: a publisher offering a chunk_size below the §7.4 bound, one ending the transfer on the
-// first receipt it gets (whatever cut it names), and a scenario with a wrong expectation. Needs Debian's python3-grpcio, python3-protobuf and python3-cryptography
+// first receipt it gets (whatever cut it names), a full-zstd@1 payload with a bit flipped before
+// it was hashed (only rebuilding the files per §9.2 tells), and a scenario with a wrong expectation.
+// Scenarios that `need` what the Python publisher lacks (delta-zstd@1, offer-manifest-zstd@1) are skipped for it. Needs Debian's python3-grpcio, python3-protobuf and python3-cryptography
 // (/usr/bin/python3); skipped, saying so, when they are missing.
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -33,11 +35,17 @@ interface Listening {
   identityPublicKey: string;
   receiverId: string;
 }
+/** A payload the runner rebuilt and verified: its encoding, the manifest's form in the Offer, the ops of a §9.2 stream. */
+interface Payload {
+  encoding: string;
+  manifest: "plain" | "zstd";
+  ops?: { copy: number; literal: number; literalRef: number };
+}
 interface Summary {
   status: string;
   passed: number;
   total: number;
-  results: Array<{ name: string; ok: boolean; why: string | null; sessions: Array<{ session: number; framesReceived: string[] }> }>;
+  results: Array<{ name: string; ok: boolean; why: string | null; sessions: Array<{ session: number; framesReceived: string[]; payloads: Payload[] }> }>;
 }
 
 maybe("the scripted receiver (runner for publisher implementations)", () => {
@@ -113,7 +121,14 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
       "--json",
     ]);
   /** The scenarios after which the publisher counts the cut as delivered (a staged receipt counts, §8.5). */
-  const delivers = (name: string) => /happy|resume|embargoed|another cut/.test(name);
+  const delivers = (name: string) => /happy|resume|embargoed|another cut|zstd/.test(name);
+  /** A later cut of `dir`: the same index.html (a COPY in a delta), a longer CSV (a LITERAL against its base version). */
+  const nextCut = (dir: string, n: number): string => {
+    const next = path.join(c.dir, `cut-${n}`);
+    fs.cpSync(dir, next, { recursive: true });
+    fs.appendFileSync(path.join(next, "datos", "presidencia.csv"), `99999|B1|${n}\n`);
+    return next;
+  };
   const scenarioNames = (): string[] => JSON.parse(fs.readFileSync(SCENARIOS, "utf8")).scenarios.map((s: { name: string }) => s.name);
 
   const publishers: Cluster[] = [];
@@ -138,7 +153,7 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
   test("the scenario file lists the golden sessions", () => {
     const spec = JSON.parse(fs.readFileSync(SCENARIOS, "utf8"));
     expect(spec.format).toBe("prepcast/publisher-scenarios@1");
-    expect(scenarioNames().length).toBeGreaterThanOrEqual(11);
+    expect(scenarioNames().length).toBeGreaterThanOrEqual(14);
   });
 
   test("the real publisher (prep-publisher push) passes every scenario", async () => {
@@ -156,9 +171,19 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
       const dir = cutDir(i + 1, sizes[name] ?? 4000);
       if (/resume/.test(name)) resumePayload = fs.statSync(path.join(dir, "index.html")).size + fs.statSync(path.join(dir, "datos", "presidencia.csv")).size;
       const delivered = delivers(name);
-      const [r, p] = await Promise.all([done, push(pub, dir, delivered ? 60 : 3)]);
+      // a scenario of two cuts (the delta): one push a session, the second of a later cut of the first
+      let first: Awaited<ReturnType<typeof push>> | null = null;
+      const pushes = async () => {
+        if (!/delta-zstd@1 against/.test(name)) return push(pub, dir, delivered ? 60 : 3);
+        first = await push(pub, dir, 60);
+        return push(pub, nextCut(dir, 100 + i), 60);
+      };
+      const [r, p] = await Promise.all([done, pushes()]);
       results.push(...r.summary.results);
-      if (!r.summary.results.every((x) => x.ok)) console.error(`${name}: ${JSON.stringify(r.summary)}\npush: ${p.stdout}\n${p.stderr}\nrunner: ${r.stderr}`);
+      const firstOut = first ? `first push (${(first as { code: number }).code}): ${JSON.stringify(first)}\n` : "";
+      if (!r.summary.results.every((x) => x.ok) || (first && (first as { code: number }).code !== 0))
+        console.error(`${name}: ${JSON.stringify(r.summary)}\n${firstOut}push: ${p.stdout}\n${p.stderr}\nrunner: ${r.stderr}`);
+      if (first) expect({ name, first: (first as { code: number }).code }).toEqual({ name, first: 0 });
       // push's own verdict: the receipt the runner signed was accepted (or, refused / ended, not)
       expect({ name, push: p.code }).toEqual({ name, push: delivered ? 0 : 3 });
       if (/embargoed/.test(name)) expect(p.stdout).toMatch(/staged/);
@@ -171,12 +196,24 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
     expect(resume.sessions[1]!.framesReceived.filter((f) => f === "chunk")).toHaveLength(Math.ceil(resumePayload / 524_288) - 1);
     const refused = results.find((r) => /refused/.test(r.name))!;
     expect(refused.sessions[0]!.framesReceived).not.toContain("chunk");
+    // the encodings the Hello listed were used: full-zstd@1 alone (plain manifest); then full-zstd@1
+    // with the zstd manifest and a delta against the first cut, whose unchanged index.html is a COPY
+    // and whose longer CSV a LITERAL with the base version as dictionary
+    const zstd = results.find((r) => /^full-zstd@1/.test(r.name))!;
+    expect(zstd.sessions[0]!.payloads).toEqual([{ encoding: "full-zstd@1", manifest: "plain", ops: { copy: 0, literal: 2, literalRef: 0 } }]);
+    const delta = results.find((r) => /^delta-zstd@1/.test(r.name))!;
+    expect(delta.sessions.map((x) => x.payloads)).toEqual([
+      [{ encoding: "full-zstd@1", manifest: "zstd", ops: { copy: 0, literal: 2, literalRef: 0 } }],
+      [{ encoding: "delta-zstd@1", manifest: "zstd", ops: { copy: 1, literal: 0, literalRef: 1 } }],
+    ]);
+    const happyRun = results.find((r) => /^happy/.test(r.name))!;
+    expect(happyRun.sessions[0]!.payloads).toEqual([{ encoding: "full", manifest: "plain" }]);
     // the staged cut was offered once: no second Offer while the receiver held it staged
     const embargo = results.find((r) => /embargoed/.test(r.name))!;
     expect(embargo.sessions[0]!.framesReceived.filter((f) => f === "offer")).toHaveLength(1);
   });
 
-  test("the kit's Python publisher passes every scenario (one run per session); one offering chunk_size 1000 (below §7.4's 1024) and one ending the transfer on the first receipt are caught", async () => {
+  test("the kit's Python publisher passes every scenario (one run per session); one offering chunk_size 1000 (below §7.4's 1024), one ending the transfer on the first receipt and a full-zstd@1 payload with a bit flipped are caught", async () => {
     const pkg = path.join(c.dir, "python-cut.prep");
     cli(PUBLISHER_BIN, [
       "pack",
@@ -214,11 +251,23 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
     const spec = JSON.parse(fs.readFileSync(SCENARIOS, "utf8"));
 
     const results: Summary["results"] = [];
+    // what the Python publisher implements; a scenario that `needs` more is skipped for it, saying so
+    const speaks = new Set(["full-zstd@1"]);
+    const skipped: string[] = [];
     for (const scenario of spec.scenarios) {
+      const needs: string[] = scenario.needs ?? [];
+      if (!needs.every((x) => speaks.has(x))) {
+        skipped.push(scenario.name);
+        console.warn(
+          `the Python publisher skips "${scenario.name}": it needs ${needs.filter((x) => !speaks.has(x)).join(", ")} (it speaks full and full-zstd@1 only)`,
+        );
+        continue;
+      }
       const { listening, done } = await startRunner([scenario.name]);
       // the Python publisher makes one session a run and does not redial: one run per session
       const runs: Array<{ code: number | null; stdout: string }> = [];
-      for (let i = 0; i < scenario.sessions.length; i++) runs.push(await python(listening, []));
+      const extra = needs.includes("full-zstd@1") ? ["--encoding", "full-zstd@1"] : [];
+      for (let i = 0; i < scenario.sessions.length; i++) runs.push(await python(listening, extra));
       const r = await done;
       if (!r.summary.results[0]!.ok) console.error(`${scenario.name}: ${JSON.stringify(r.summary)}\n${runs.map((x) => x.stdout).join("")}`);
       results.push(...r.summary.results);
@@ -230,7 +279,23 @@ maybe("the scripted receiver (runner for publisher implementations)", () => {
       if (/another receiver/.test(scenario.name)) expect(JSON.parse(runs[0]!.stdout.trim())).toMatchObject({ status: "failed", code: "PROTOCOL_ERROR" });
     }
     expect(results.filter((r) => !r.ok)).toEqual([]);
-    expect(results).toHaveLength(spec.scenarios.length);
+    expect(skipped).toEqual(spec.scenarios.filter((x: { needs?: string[] }) => x.needs?.includes("delta-zstd@1")).map((x: { name: string }) => x.name));
+    expect(results).toHaveLength(spec.scenarios.length - skipped.length);
+
+    // a wrong payload is caught: the full-zstd@1 stream with one bit flipped before it is hashed
+    // (payload_sha256 matches what is sent, so only rebuilding the files from §9.2 can tell):
+    // in the header's target manifest SHA-256, then inside the zstd frame's last block
+    const zstd = spec.scenarios.find((x: { name: string }) => /^full-zstd@1/.test(x.name)).name;
+    for (const [flip, why] of [
+      ["6", /the stream's header does not name the offered manifest/],
+      ["-2", /(HASH_MISMATCH|PROTOCOL_ERROR|SIZE_MISMATCH): .*§9\.2/],
+    ] as const) {
+      const liar = await startRunner([zstd]);
+      const [rl] = await Promise.all([liar.done, python(liar.listening, ["--encoding", "full-zstd@1", "--flip-payload-byte", flip])]);
+      expect(rl.summary).toMatchObject({ status: "failed", passed: 0, total: 1 });
+      expect(rl.summary.results[0]!.why).toMatch(why);
+      expect(rl.code).toBe(5);
+    }
 
     const bad = await startRunner([happy]);
     const [rb, pb] = await Promise.all([bad.done, python(bad.listening, ["--chunk-size", "1000"])]);
