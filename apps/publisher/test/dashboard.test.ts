@@ -89,6 +89,8 @@ maybe("operator dashboard in Chromium", () => {
     expect(await page.locator("#fila-uv .texto-estado").textContent()).toBe("Al día");
     expect(await page.locator("#cronologia").textContent()).toContain("uv: corte 1 en línea");
     expect(await page.locator("#resumen").textContent()).toContain("Último corte: #1");
+    // the keyset in force and the root it is signed under (init made a root.pub: no root set)
+    expect(await page.locator("#resumen").textContent()).toContain("Llaves: versión 1, raíz root.pub");
     await page.screenshot({ path: path.join(RESULTS, "dashboard-2-corte-en-linea.png"), fullPage: true });
 
     // Push the latest cut again (e.g. after the difusor fixed its disk): acknowledged and audited.

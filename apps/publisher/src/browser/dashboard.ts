@@ -46,7 +46,15 @@
     suspendAfterPeriods: number;
     latest: { sequence: number; corte: string; final: boolean; publishUntil: string | null } | null;
     publication?: { ended: boolean } | null;
-    keyset?: { version: number; expires: string; daysLeft: number; expired: boolean; expiringSoon: boolean; reloadProblem: { code: string } | null } | null;
+    keyset?: {
+      version: number;
+      expires: string;
+      daysLeft: number;
+      expired: boolean;
+      expiringSoon: boolean;
+      root?: { version: number; threshold: number; keyIds: string[] | null };
+      reloadProblem: { code: string } | null;
+    } | null;
     receivers: Receiver[];
     incidents: Array<{ at: string; receiver: string | null; severity: string; message: string }>;
     timeline: Array<{ at: string; kind: string; text: string }>;
@@ -163,6 +171,15 @@
               (o.publication && o.publication.ended ? " · publicación concluida: la regla de 45 minutos ya no se aplica" : "")
             : "")
         : "ninguno") +
+      (o.keyset
+        ? " · Llaves: versión " +
+          o.keyset.version +
+          (o.keyset.root
+            ? o.keyset.root.keyIds
+              ? ", raíz versión " + o.keyset.root.version + " (" + o.keyset.root.threshold + " de " + o.keyset.root.keyIds.length + ")"
+              : ", raíz root.pub"
+            : "")
+        : "") +
       " · Actualizado " +
       mx(o.generatedAt);
     const llaves = byId("llaves"),
