@@ -21,23 +21,32 @@ function serializeString(s: string, path: string): string {
   return JSON.stringify(s);
 }
 
-function serialize(value: unknown, path: string, depth: number): string {
-  if (depth > MAX_DEPTH) throw notCanonical(`nesting deeper than ${MAX_DEPTH} levels at ${path}`);
+/** The JSONPath-like name of a value, built only when needed (an error, or a container's children). */
+function pathOf(parent: string, key: string | number | null): string {
+  return key === null ? parent : typeof key === "number" ? `${parent}[${key}]` : `${parent}.${key}`;
+}
+
+// `parent` and `key` name the value: a leaf builds its path only to report an error (a national
+// manifest has ~600,000 values; a path string for each cost more than the serialization).
+function serialize(value: unknown, parent: string, key: string | number | null, depth: number): string {
+  if (depth > MAX_DEPTH) throw notCanonical(`nesting deeper than ${MAX_DEPTH} levels at ${pathOf(parent, key)}`);
   if (value === null) return "null";
   switch (typeof value) {
     case "boolean":
       return value ? "true" : "false";
     case "string":
-      return serializeString(value, path);
+      if (LONE_SURROGATE.test(value)) throw notCanonical(`string at ${pathOf(parent, key)} contains a lone UTF-16 surrogate`);
+      return JSON.stringify(value); // escapes exactly what JCS escapes: ", \, and control characters below U+0020
     case "number":
-      if (!Number.isSafeInteger(value)) throw notCanonical(`number at ${path} (${String(value)}) is not a safe integer`);
+      if (!Number.isSafeInteger(value)) throw notCanonical(`number at ${pathOf(parent, key)} (${String(value)}) is not a safe integer`);
       return Object.is(value, -0) ? "0" : String(value);
     case "object": {
+      const path = pathOf(parent, key);
       if (Array.isArray(value)) {
         const items: string[] = [];
         for (let i = 0; i < value.length; i++) {
           if (!(i in value)) throw notCanonical(`array at ${path} has a hole at index ${i}`);
-          items.push(serialize(value[i], `${path}[${i}]`, depth + 1));
+          items.push(serialize(value[i], path, i, depth + 1));
         }
         return `[${items.join(",")}]`;
       }
@@ -47,20 +56,20 @@ function serialize(value: unknown, path: string, depth: number): string {
         throw notCanonical(`value at ${path} is a ${(value as object).constructor?.name ?? "non-plain object"}, not a plain object`);
       const keys = Object.keys(value).sort(); // default sort compares UTF-16 code units, as JCS requires
       const members: string[] = [];
-      for (const key of keys) {
-        const child = (value as Record<string, unknown>)[key];
-        members.push(`${serializeString(key, path)}:${serialize(child, `${path}.${key}`, depth + 1)}`);
+      for (const k of keys) {
+        const child = (value as Record<string, unknown>)[k];
+        members.push(`${serializeString(k, path)}:${serialize(child, path, k, depth + 1)}`);
       }
       return `{${members.join(",")}}`;
     }
     default:
-      throw notCanonical(`value at ${path} is ${typeof value}, which JSON cannot represent`);
+      throw notCanonical(`value at ${pathOf(parent, key)} is ${typeof value}, which JSON cannot represent`);
   }
 }
 
 /** Canonical JSON text of `value`; throws NOT_CANONICAL for anything outside the supported subset. */
 export function canonicalize(value: unknown): string {
-  return serialize(value, "$", 0);
+  return serialize(value, "$", null, 0);
 }
 
 /** UTF-8 bytes of `canonicalize(value)`: the exact bytes that get signed. */
