@@ -3,6 +3,9 @@
 // never runs against a stale build.
 // The environment removes the temporary directories test helpers register (jest.environment.js);
 // jest's own cache lives in node_modules/.cache, not in the system temp directory.
+// Two workers even on two cores: most suites drive real processes and sockets and spend their time
+// waiting on them (one worker left a core idle ~40 % of the time), so the CI machine's two cores
+// run two test files at once.
 const path = require("node:path");
 module.exports = (dir) => ({
   rootDir: dir,
@@ -20,4 +23,5 @@ module.exports = (dir) => ({
     "^@prepcast/([a-z-]+)/testing$": path.join(__dirname, "packages/$1/src/testing/index.ts"),
   },
   testTimeout: 60000,
+  maxWorkers: 2,
 });

@@ -1,2 +1,1 @@
-// The tests drive real processes and sockets (mostly waiting on I/O): two workers even on two cores.
-module.exports = { ...require("../jest.config.base.js")(__dirname), maxWorkers: 2 };
+module.exports = require("../jest.config.base.js")(__dirname);
