@@ -18,6 +18,7 @@ function parseArgs(argv) {
     work: path.join(REPO, "bench", "out", "transfer"),
     fs: null,
     profile: null,
+    nodeArgs: { publisher: [], receivers: [] },
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -34,9 +35,11 @@ function parseArgs(argv) {
     else if (k === "--work") a.work = v();
     else if (k === "--fs") a.fs = v();
     else if (k === "--profile") a.profile = path.resolve(v());
+    else if (k === "--publisher-node-args") a.nodeArgs.publisher = v().split(" ").filter(Boolean);
+    else if (k === "--receiver-node-args") a.nodeArgs.receivers = v().split(" ").filter(Boolean);
     else {
       console.error(
-        `unknown option ${k}\nusage: node bench/transfer/run.js [--scale veracruz] [--pairs 9,41] [--receivers 1,8,32] [--workers 4] [--chunk BYTES] [--actas] [--qroo] [--zip-codec] [--no-rsync] [--work DIR] [--fs loop|dir] [--profile DIR]`,
+        `unknown option ${k}\nusage: node bench/transfer/run.js [--scale veracruz] [--pairs 9,41] [--receivers 1,8,32] [--workers 4] [--chunk BYTES] [--actas] [--qroo] [--zip-codec] [--no-rsync] [--work DIR] [--fs loop|dir] [--profile DIR] [--publisher-node-args "ARGS"] [--receiver-node-args "ARGS"]`,
       );
       process.exit(2);
     }

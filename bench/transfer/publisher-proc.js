@@ -6,6 +6,7 @@ const REPO = path.resolve(__dirname, "..", "..");
 // the publisher as a library (its package entry point, apps/publisher/dist/index.js)
 const { PublisherService, DeltaPlanning, loadPublisherConfig, defaultEncoders, zipDeltaEncoder } = require(path.join(REPO, "apps/publisher"));
 const { createLogger } = require(path.join(REPO, "packages/runtime/dist"));
+const { peakRssMB, startMemTrace } = require("./processes");
 
 const [configFile, chunkArg] = process.argv.slice(2);
 const chunkSize = chunkArg ? Number(chunkArg) : undefined;
@@ -34,6 +35,7 @@ const chunkSize = chunkArg ? Number(chunkArg) : undefined;
     if (p && p.total > 0 && p.sent >= p.total) sentAll.set(`${st.id}#${p.sequence}`, process.hrtime.bigint());
   });
   svc.on("delivered", (d) => delivered.push({ id: d.id, sequence: d.sequence, bytesSent: d.result.bytesSent, durationMs: d.result.durationMs }));
+  startMemTrace("publisher");
   process.send({ ready: true });
   process.on("message", async (m) => {
     if (m.cmd === "publish") {
@@ -64,7 +66,7 @@ const chunkSize = chunkArg ? Number(chunkArg) : undefined;
         sentAllMs: sentTimes.length ? Math.max(...sentTimes) : NaN,
         sentCount: sentTimes.length,
         cpuS: (cpu.user + cpu.system) / 1e6,
-        maxRssMB: process.resourceUsage().maxRSS / 1024,
+        maxRssMB: peakRssMB(),
         notLive,
         offers,
         delivered: [...delivered],

@@ -6,6 +6,7 @@ const REPO = path.resolve(__dirname, "..", "..");
 // the receiver as a library (its package entry point, apps/receiver/dist/index.js)
 const { ReceiverAgent, loadReceiverConfig, deltaAppliers, zipDeltaAppliers } = require(path.join(REPO, "apps/receiver"));
 const { createLogger } = require(path.join(REPO, "packages/runtime/dist"));
+const { peakRssMB, startMemTrace } = require("./processes");
 
 (async () => {
   const log = createLogger({ name: "bench-receiver", level: process.env.PREPCAST_LOG_LEVEL ?? "warn" });
@@ -13,9 +14,10 @@ const { createLogger } = require(path.join(REPO, "packages/runtime/dist"));
   // PREPCAST_BENCH_ZIP_CODEC (run.js --zip-codec): the agents also accept delta-zip@1
   const appliers = process.env.PREPCAST_BENCH_ZIP_CODEC ? { appliers: { ...deltaAppliers(), ...zipDeltaAppliers() } } : {};
   for (const file of process.argv.slice(2)) agents.push(await ReceiverAgent.start({ config: loadReceiverConfig(file, {}), site: false, log, ...appliers }));
+  startMemTrace("receivers");
   process.send({ ready: true });
   process.on("message", async (m) => {
-    if (m.cmd === "rss") process.send({ maxRssMB: process.resourceUsage().maxRSS / 1024, agents: agents.length });
+    if (m.cmd === "rss") process.send({ maxRssMB: peakRssMB(), agents: agents.length });
     if (m.cmd === "cpu") {
       const u = process.cpuUsage();
       process.send({ cpuS: (u.user + u.system) / 1e6 });

@@ -35,7 +35,10 @@ const { prepareDataFs } = require("./data-fs");
 const { socketBytes, bytesBetween } = require("./wire-bytes");
 
 const args = parseArgs(process.argv.slice(2));
-const execArgv = (role) => (args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${role}-\${pid}.cpuprofile`] : []);
+const execArgv = (role) => [
+  ...args.nodeArgs[role],
+  ...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${role}-\${pid}.cpuprofile`] : []),
+];
 const mb = (b) => (b / 1e6).toFixed(2);
 
 class Bench {

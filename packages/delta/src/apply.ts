@@ -153,7 +153,7 @@ async function copyVerified(source: string, writer: VerifiedFileWriter): Promise
     const buf = (copyBuffer ??= Buffer.allocUnsafe(COPY_PIECE));
     // never more than the manifest's size plus one byte: an object that grew is refused without reading it all
     for (let n; (n = fs.readSync(fd, buf, 0, Math.min(COPY_PIECE, writer.remaining + 1), null)) > 0;) {
-      await writer.write(Buffer.from(buf.subarray(0, n))); // the writer may keep the chunk until it flushes
+      writer.writeNow(buf.subarray(0, n)); // hashed and written at once: the buffer is reused
     }
   } finally {
     fs.closeSync(fd);
@@ -279,9 +279,10 @@ export async function applyDelta(opts: ApplyOptions): Promise<ApplyResult> {
             if (literalData) {
               await w.write(literalData.subarray(at, at + f.size));
             } else if (single === o && f.size > 1 << 20) {
-              for (let off = 0; off < f.size; off += 1 << 20) await w.write(Buffer.from(await r.bytes(Math.min(1 << 20, f.size - off))));
+              // written at once: no pending piece keeps the reader's 1 MiB window alive
+              for (let off = 0; off < f.size; off += 1 << 20) w.writeNow(await r.bytes(Math.min(1 << 20, f.size - off)));
             } else {
-              await w.write(Buffer.from(await r.bytes(f.size)));
+              w.writeNow(await r.bytes(f.size));
             }
             at += f.size;
             await w.finish();

@@ -4,7 +4,10 @@
 // standard PDF fonts (Helvetica: nothing to embed or find on the server). Those fonts cover
 // Windows-1252 (Spanish included); any other character is printed as "?" (the HTML and CSV keep
 // it). Text is only ever drawn as text: nothing in a report is interpreted.
-import PDFDocument from "pdfkit";
+// pdfkit is loaded when a report is written, not with the package: its font metrics and code are
+// ~20 MB of resident memory that a running agent or publisher never needs until someone asks for a
+// PDF (see docs/benchmarks.md, "Memory with a 1.2 GB cut"). Its CommonJS build, as a static import loads it.
+import type PDFKitDocument from "pdfkit";
 
 export interface PdfDrawing {
   width: number;
@@ -62,6 +65,8 @@ const COLORS = { text: "#222222", muted: "#555555", warn: "#a52a1c", ok: "#2a6f3
 
 /** Writes the report; resolves with the PDF bytes. */
 export function renderPdfReport(spec: PdfReportSpec): Promise<Buffer> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const PDFDocument = require("pdfkit") as typeof PDFKitDocument;
   const doc = new PDFDocument({
     size: "A4",
     margin: 50,

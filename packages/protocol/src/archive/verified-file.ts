@@ -103,6 +103,28 @@ export class VerifiedFileWriter {
   }
 
   async write(chunk: Buffer): Promise<void> {
+    this.count(chunk);
+    if (this.fd === null) return;
+    // Coalesce small chunks so a file arriving in 16 KiB pieces costs few write calls.
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= 1 << 20) this.flush();
+  }
+
+  /**
+   * Like `write`, but the chunk is hashed and written before this returns and never kept: for a
+   * caller that reuses one buffer (reads from a held file or a stream reader's window), which
+   * would otherwise have to copy every piece (the re-verified unchanged files of a 1.2 GB cut were
+   * ~1 GB of copies, garbage the receiver's peak memory carried; docs/benchmarks.md).
+   */
+  writeNow(chunk: Buffer): void {
+    this.count(chunk);
+    if (this.fd === null) return;
+    this.flush();
+    this.writeAll(chunk);
+  }
+
+  private count(chunk: Buffer): void {
     if (this.written + chunk.length > this.file.size) {
       throw new PrepcastError("SIZE_MISMATCH", `${this.where} has more than the ${this.file.size} bytes the manifest declares`, {
         where: this.where,
@@ -111,11 +133,6 @@ export class VerifiedFileWriter {
     }
     this.written += chunk.length;
     this.hash.update(chunk);
-    if (this.fd === null) return;
-    // Coalesce small chunks so a file arriving in 16 KiB pieces costs few write calls.
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= 1 << 20) this.flush();
   }
 
   private flush(): void {
@@ -123,9 +140,13 @@ export class VerifiedFileWriter {
     const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
+    this.writeAll(data);
+  }
+
+  private writeAll(data: Buffer): void {
     try {
       let off = 0;
-      while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off);
+      while (off < data.length) off += fs.writeSync(this.fd!, data, off, data.length - off);
     } catch (e) {
       throw toPrepcastError(e, this.where);
     }
