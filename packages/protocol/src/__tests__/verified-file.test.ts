@@ -47,7 +47,7 @@ describe("VerifiedFileWriter.writeNow (callers that reuse one buffer)", () => {
     await long.close();
 
     const other = Buffer.from(content);
-    other[500] ^= 1;
+    other[500] = other[500]! ^ 1;
     const check = await VerifiedFileWriter.open(f, null); // verify only: nothing on disk
     check.writeNow(other);
     await expect(check.finish()).rejects.toMatchObject({ code: "HASH_MISMATCH" });
