@@ -2,9 +2,15 @@
 // side by side with GNU tar doing the unverified equivalent (tar -c / tar -x) on the same data.
 // Each step runs in its own child process so its peak RSS (VmHWM) is its own.
 //
-//   npm run build && npx tsc -p bench/tsconfig.json && node bench/out/pack.js [--cut DIR] [--work DIR]
+//   npm run build && npx tsc -p bench/tsconfig.json && node bench/out/pack.js [--cut DIR] [--work DIR] [--rounds N] [--fs loop|dir]
 //
 // Without --cut, the cut is generated once with @prepcast/cutgen into <work>/cut-0008.
+// Everything the steps write (keys, package, receiver, tar's output) goes to a fresh journaled ext4
+// (a loop-mounted sparse image under <work>, as root; `--fs dir` for a plain directory), as on a
+// difusor's Ubuntu server: this VM's own disk is ext4 without a journal, where creating files soon
+// after thousands were deleted costs 10-20x (docs/benchmarks.md, "Where the files land"), which
+// made install and tar -x swap places from one run to the next. Install and `tar -x` + sync then
+// run `--rounds` times (default 3), alternating which goes first, and the median ratio is reported.
 
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -31,7 +37,7 @@ function peakRssMiB(): number {
 async function child(step: string): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const protocol = require("@prepcast/protocol") as typeof import("@prepcast/protocol");
-  const work = arg("--work")!;
+  const work = arg("--out")!;
   const pkg = path.join(work, "cut.prep");
   const started = process.hrtime.bigint();
   if (step === "pack") {
@@ -60,8 +66,8 @@ async function child(step: string): Promise<void> {
   process.stdout.write(JSON.stringify({ seconds, peakRssMiB: peakRssMiB() } satisfies StepResult));
 }
 
-function runStep(step: string, cut: string, work: string): StepResult {
-  const r = spawnSync(process.execPath, [__filename, "--child", step, "--cut", cut, "--work", work], { encoding: "utf8", maxBuffer: 1 << 20 });
+function runStep(step: string, cut: string, out: string): StepResult {
+  const r = spawnSync(process.execPath, [__filename, "--child", step, "--cut", cut, "--out", out], { encoding: "utf8", maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`${step} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout) as StepResult;
 }
@@ -104,30 +110,54 @@ async function mainBench(): Promise<void> {
   const protocol = require("@prepcast/protocol") as typeof import("@prepcast/protocol");
   const files = await protocol.walkCutDir(cut);
   const bytes = files.reduce((s, f) => s + f.size, 0);
-  for (const p of ["keys", "receiver", "cut.prep", "tar-out", "baseline.tar"]) fs.rmSync(path.join(work, p), { recursive: true, force: true });
-  protocol.initPublisherKeys(path.join(work, "keys"));
+  const rounds = Math.max(1, Number(arg("--rounds") ?? 3));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { prepareDataFs } = require(path.join(__dirname, "..", "transfer", "data-fs.js")) as {
+    prepareDataFs: (work: string, mode: string | undefined) => { dir: string; kind: string; cleanup: () => void };
+  };
+  const dataFs = prepareDataFs(work, arg("--fs"));
+  const out = dataFs.dir;
+  protocol.initPublisherKeys(path.join(out, "keys"));
 
   const results: [string, StepResult, string, StepResult][] = [];
-  settleDisk(work);
-  const pack = runStep("pack", cut, work);
-  settleDisk(work);
-  const tarC = runBaseline("tar", ["-cf", path.join(work, "baseline.tar"), "-C", cut, "."], path.join(work, "baseline.tar"));
+  settleDisk(out);
+  const pack = runStep("pack", cut, out);
+  settleDisk(out);
+  const tarC = runBaseline("tar", ["-cf", path.join(out, "baseline.tar"), "-C", cut, "."], path.join(out, "baseline.tar"));
   results.push(["pack (hash + sign + tar + fsync)", pack, "tar -c + sync", tarC]);
-  settleDisk(work);
-  const verify = runStep("verify", cut, work);
-  const sha = runBaseline("sha256sum", [path.join(work, "cut.prep")]);
+  settleDisk(out);
+  const verify = runStep("verify", cut, out);
+  const sha = runBaseline("sha256sum", [path.join(out, "cut.prep")]);
   results.push(["verify (every hash, nothing written)", verify, "sha256sum of the package", sha]);
-  settleDisk(work);
-  const install = runStep("install", cut, work);
-  settleDisk(work);
-  fs.mkdirSync(path.join(work, "tar-out"));
-  const tarX = runBaseline("tar", ["-xf", path.join(work, "baseline.tar"), "-C", path.join(work, "tar-out")], path.join(work, "tar-out"));
-  results.push(["install (verify + extract + syncfs + switch)", install, "tar -x + sync (no verification)", tarX]);
+  const installs: { install: StepResult; tarX: StepResult }[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const p of ["receiver", "tar-out"]) fs.rmSync(path.join(out, p), { recursive: true, force: true });
+    const runInstall = (): StepResult => {
+      settleDisk(out);
+      return runStep("install", cut, out);
+    };
+    const runTarX = (): StepResult => {
+      settleDisk(out);
+      fs.mkdirSync(path.join(out, "tar-out"));
+      return runBaseline("tar", ["-xf", path.join(out, "baseline.tar"), "-C", path.join(out, "tar-out")], path.join(out, "tar-out"));
+    };
+    if (round % 2 === 0) {
+      const install = runInstall();
+      installs.push({ install, tarX: runTarX() });
+    } else {
+      const tarX = runTarX();
+      installs.push({ install: runInstall(), tarX });
+    }
+  }
+  dataFs.cleanup();
+  const byRatio = [...installs].sort((a, b) => b.tarX.seconds / b.install.seconds - a.tarX.seconds / a.install.seconds);
+  const { install, tarX } = byRatio[Math.floor(byRatio.length / 2)]!;
+  results.push(["install (verify + extract + syncfs + switch), median round", install, "tar -x + sync (no verification)", tarX]);
 
   const mbps = (r: StepResult) => (bytes / 1e6 / r.seconds).toFixed(0);
   const pkgBytes = fs.statSync(path.join(work, "cut.prep")).size;
   const lines = [
-    `cut: ${cut}`,
+    `cut: ${cut}; written to ${dataFs.kind}`,
     `${files.length} files, ${(bytes / 1e6).toFixed(0)} MB of content, package ${(pkgBytes / 1e6).toFixed(0)} MB; node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"})`,
     "",
     "| step | PREPcast MB/s | PREPcast s | PREPcast peak RSS | baseline | baseline MB/s | baseline s | baseline peak RSS |",
@@ -136,6 +166,14 @@ async function mainBench(): Promise<void> {
       ([name, r, bname, b]) =>
         `| ${name} | ${mbps(r)} | ${r.seconds.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} MiB | ${bname} | ${mbps(b)} | ${b.seconds.toFixed(2)} | ${Number.isNaN(b.peakRssMiB) ? "?" : `${b.peakRssMiB.toFixed(0)} MiB`} |`,
     ),
+    "",
+    `install vs tar -x + sync by round (${rounds}, alternating which runs first; throughput ratio = tar's seconds / install's): ` +
+      installs
+        .map(
+          (r, i) =>
+            `${i % 2 === 0 ? "install first" : "tar first"} ${r.install.seconds.toFixed(2)} s vs ${r.tarX.seconds.toFixed(2)} s = ${(r.tarX.seconds / r.install.seconds).toFixed(2)}x`,
+        )
+        .join("; "),
     "",
     `load average at the end: ${os
       .loadavg()
