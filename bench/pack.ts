@@ -27,11 +27,9 @@ function arg(name: string): string | undefined {
   return i === -1 ? undefined : process.argv[i + 1];
 }
 
-function peakRssMiB(): number {
-  const status = fs.readFileSync("/proc/self/status", "utf8");
-  const m = /VmHWM:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
-}
+// this process's own peak RSS (VmHWM), shared with bench/transfer
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { peakRssMB } = require(path.join(__dirname, "..", "transfer", "processes.js")) as { peakRssMB: () => number };
 
 /** Child side: run one step and print its timing and peak RSS as JSON. */
 async function child(step: string): Promise<void> {
@@ -63,7 +61,7 @@ async function child(step: string): Promise<void> {
     }
   } else throw new Error(`unknown step ${step}`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  process.stdout.write(JSON.stringify({ seconds, peakRssMiB: peakRssMiB() } satisfies StepResult));
+  process.stdout.write(JSON.stringify({ seconds, peakRssMiB: peakRssMB() } satisfies StepResult));
 }
 
 function runStep(step: string, cut: string, out: string): StepResult {
@@ -129,18 +127,18 @@ async function mainBench(): Promise<void> {
   const verify = runStep("verify", cut, out);
   const sha = runBaseline("sha256sum", [path.join(out, "cut.prep")]);
   results.push(["verify (every hash, nothing written)", verify, "sha256sum of the package", sha]);
+  const runInstall = (): StepResult => {
+    settleDisk(out);
+    return runStep("install", cut, out);
+  };
+  const runTarX = (): StepResult => {
+    settleDisk(out);
+    fs.mkdirSync(path.join(out, "tar-out"));
+    return runBaseline("tar", ["-xf", path.join(out, "baseline.tar"), "-C", path.join(out, "tar-out")], path.join(out, "tar-out"));
+  };
   const installs: { install: StepResult; tarX: StepResult }[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const p of ["receiver", "tar-out"]) fs.rmSync(path.join(out, p), { recursive: true, force: true });
-    const runInstall = (): StepResult => {
-      settleDisk(out);
-      return runStep("install", cut, out);
-    };
-    const runTarX = (): StepResult => {
-      settleDisk(out);
-      fs.mkdirSync(path.join(out, "tar-out"));
-      return runBaseline("tar", ["-xf", path.join(out, "baseline.tar"), "-C", path.join(out, "tar-out")], path.join(out, "tar-out"));
-    };
     if (round % 2 === 0) {
       const install = runInstall();
       installs.push({ install, tarX: runTarX() });
@@ -149,13 +147,13 @@ async function mainBench(): Promise<void> {
       installs.push({ install: runInstall(), tarX });
     }
   }
+  const pkgBytes = fs.statSync(path.join(out, "cut.prep")).size; // before the file system goes
   dataFs.cleanup();
   const byRatio = [...installs].sort((a, b) => b.tarX.seconds / b.install.seconds - a.tarX.seconds / a.install.seconds);
   const { install, tarX } = byRatio[Math.floor(byRatio.length / 2)]!;
   results.push(["install (verify + extract + syncfs + switch), median round", install, "tar -x + sync (no verification)", tarX]);
 
   const mbps = (r: StepResult) => (bytes / 1e6 / r.seconds).toFixed(0);
-  const pkgBytes = fs.statSync(path.join(work, "cut.prep")).size;
   const lines = [
     `cut: ${cut}; written to ${dataFs.kind}`,
     `${files.length} files, ${(bytes / 1e6).toFixed(0)} MB of content, package ${(pkgBytes / 1e6).toFixed(0)} MB; node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"})`,

@@ -1,6 +1,7 @@
 // The benchmark's child processes: a CLI run for its JSON answer, a free port, an IPC message awaited.
 "use strict";
 const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
 const net = require("node:net");
 const path = require("node:path");
 
@@ -42,7 +43,7 @@ function message(proc, pred = () => true) {
  * own peak (a child of a 341 MB parent: maxRSS 304 MB, VmHWM 41 MB).
  */
 function peakRssMB() {
-  const m = /VmHWM:\s+(\d+) kB/.exec(require("node:fs").readFileSync("/proc/self/status", "utf8"));
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync("/proc/self/status", "utf8"));
   if (!m) throw new Error("no VmHWM in /proc/self/status: the benchmark measures memory on Linux only");
   return Number(m[1]) / 1024;
 }
@@ -55,7 +56,6 @@ function peakRssMB() {
 function startMemTrace(label) {
   const prefix = process.env.PREPCAST_BENCH_MEM_TRACE;
   if (!prefix) return;
-  const fs = require("node:fs");
   const out = fs.openSync(`${prefix}.${label}.${process.pid}`, "w");
   const t0 = Date.now();
   const mb = (n) => (n / 1048576).toFixed(1);

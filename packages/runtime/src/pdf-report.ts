@@ -6,7 +6,7 @@
 // it). Text is only ever drawn as text: nothing in a report is interpreted.
 // pdfkit is loaded when a report is written, not with the package: its font metrics and code are
 // ~20 MB of resident memory that a running agent or publisher never needs until someone asks for a
-// PDF (see docs/benchmarks.md, "Memory with a 1.2 GB cut"). Its CommonJS build, as a static import loads it.
+// PDF (docs/benchmarks.md, "Receiver memory with a 1.2 GB cut, measured again"). Its CommonJS build, as a static import loads it.
 import type PDFKitDocument from "pdfkit";
 
 export interface PdfDrawing {
