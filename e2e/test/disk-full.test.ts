@@ -1,7 +1,12 @@
-// Disk full while a cut is being received: the receiver's data directory is a small tmpfs that
-// another process fills during the transfer. The transfer fails with DISK_FULL, the publisher is
-// told, the live site keeps serving the previous cut, the logs survive; once space is freed the
-// receiver converges to the new cut.
+// Disk full while a cut is being received: the receiver's data directory is a small tmpfs whose
+// inodes another process has nearly used up. The offer's free-space check (bytes) passes, then
+// staging runs out of inodes (ENOSPC, as a full disk) part way through writing the new cut. The
+// transfer fails with DISK_FULL, the publisher is told, the live site keeps serving the previous
+// cut, the logs survive; once space is freed the receiver converges to the new cut.
+//
+// Inodes rather than bytes make the failure certain: filling bytes while the transfer runs raced
+// it (a small delta could land before the filler ran), and filling them beforehand only trips the
+// offer's up-front check, never a write.
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -20,8 +25,19 @@ function canMountTmpfs(): boolean {
   return ok;
 }
 
+/** The tmpfs's inodes: the cut being served plus the receiver's own files use a few hundred. */
+const INODES = 4000;
+/** Inodes left free when the push starts. */
+const SPARE_INODES = 6;
+
+function countEntries(dir: string): number {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) n += 1 + (e.isDirectory() ? countEntries(path.join(dir, e.name)) : 0);
+  return n;
+}
+
 const maybe = canMountTmpfs() ? test : test.skip;
-if (!canMountTmpfs()) console.warn("disk-full e2e skipped: needs root and tmpfs mounts (it mounts a 40 MiB tmpfs as the receiver's data directory)");
+if (!canMountTmpfs()) console.warn("disk-full e2e skipped: needs root and tmpfs mounts (it mounts a 40 MiB, 4,000-inode tmpfs as the receiver's data directory)");
 
 describe("disk full during staging", () => {
   let cluster: Cluster | null = null;
@@ -38,7 +54,7 @@ describe("disk full during staging", () => {
     const r = cluster.receivers[0]!;
     mountPoint = path.join(r.dir, "data");
     fs.mkdirSync(mountPoint, { recursive: true });
-    expect(spawnSync("mount", ["-t", "tmpfs", "-o", "size=40m", "tmpfs", mountPoint]).status).toBe(0);
+    expect(spawnSync("mount", ["-t", "tmpfs", "-o", `size=40m,nr_inodes=${INODES}`, "tmpfs", mountPoint]).status).toBe(0);
     await cluster.startReceiver(r);
     await cluster.startPublisher();
     const cuts = path.join(cluster.dir, "cuts");
@@ -46,15 +62,28 @@ describe("disk full during staging", () => {
     expect(cluster.push(cut1).json).toMatchObject({ ok: true, delivered: 1 });
 
     const cut2 = (await generateCut({ outDir: cuts, k: 2, scale: "small" })).dir;
-    const child = spawn(process.execPath, [PUBLISHER_BIN, "push", cut2, "--config", cluster.pubConfig, "--timeout", "15", "--json"], {
+    // another process takes every inode but a few: enough for the receiver's logs and the
+    // payload file, far fewer than the new cut's directories and changed files
+    const cut2Files = countEntries(cut2);
+    // the receiver precompresses the live cut in the background (data/cache): let it finish first,
+    // so that the inodes it takes are not counted as free
+    const cacheDir = path.join(mountPoint, "cache");
+    await waitFor("cut 1's compressed copies", () => {
+      const names = fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : [];
+      return names.length > 0 && names.every((n) => !n.startsWith(".tmp-"));
+    }, 60_000, 100);
+    const filler = path.join(mountPoint, "filler");
+    fs.mkdirSync(filler);
+    // (the receiver may take or release an inode meanwhile: fill until no more than the spare are left)
+    for (let i = 0, free; (free = fs.statfsSync(mountPoint).ffree) > SPARE_INODES; ) {
+      for (const end = i + free - SPARE_INODES; i < end; i++) fs.writeFileSync(path.join(filler, String(i)), "");
+    }
+    expect(cut2Files).toBeGreaterThan(SPARE_INODES * 4);
+    const child = spawn(process.execPath, [PUBLISHER_BIN, "push", cut2, "--config", cluster.pubConfig, "--timeout", "6", "--json"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
-    // another process fills the disk as soon as the new payload starts arriving
-    await waitFor("the transfer to start", () => fs.existsSync(path.join(mountPoint!, "partial", "payload.bin")), 60_000, 5);
-    const filler = path.join(mountPoint, "filler.bin");
-    spawnSync("dd", ["if=/dev/zero", `of=${filler}`, "bs=64k"], { stdio: "ignore" });
     const code = await new Promise<number>((resolve) => child.once("exit", (c) => resolve(c ?? -1)));
     expect(code).toBe(3); // not every receiver got the cut
     const result = JSON.parse(out.trim().split("\n").pop()!);
@@ -72,10 +101,11 @@ describe("disk full during staging", () => {
     expect(Buffer.from(await res.arrayBuffer()).equals(fs.readFileSync(path.join(cut1, "data/corte.json")))).toBe(true);
     expect(fs.readdirSync(path.join(mountPoint, "staging"))).toEqual([]);
     expect(verifyAuditLog(path.join(mountPoint, "audit.log")).ok).toBe(true);
-    expect(fs.readFileSync(path.join(mountPoint, "audit.log"), "utf8")).toMatch(/"code":"DISK_FULL"/);
+    // refused while writing the new cut into staging, not by the offer's up-front free-space check
+    expect(fs.readFileSync(path.join(mountPoint, "audit.log"), "utf8")).toMatch(/"code":"DISK_FULL"[^\n]*"where":"[^"]*\/staging\//);
 
     // space freed: the publisher's retry brings cut 2
-    fs.rmSync(filler);
+    fs.rmSync(filler, { recursive: true });
     await waitFor("cut 2 live after freeing space", async () => (await cluster!.status()).receivers[0].live?.sequence === 2, 90_000, 500);
     expect((await compareTrees(cut2, path.join(mountPoint, "current", "site"))).equal).toBe(true);
   });
