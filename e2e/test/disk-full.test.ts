@@ -37,7 +37,8 @@ function countEntries(dir: string): number {
 }
 
 const maybe = canMountTmpfs() ? test : test.skip;
-if (!canMountTmpfs()) console.warn("disk-full e2e skipped: needs root and tmpfs mounts (it mounts a 40 MiB, 4,000-inode tmpfs as the receiver's data directory)");
+if (!canMountTmpfs())
+  console.warn("disk-full e2e skipped: needs root and tmpfs mounts (it mounts a 40 MiB, 4,000-inode tmpfs as the receiver's data directory)");
 
 describe("disk full during staging", () => {
   let cluster: Cluster | null = null;
@@ -68,14 +69,19 @@ describe("disk full during staging", () => {
     // the receiver precompresses the live cut in the background (data/cache): let it finish first,
     // so that the inodes it takes are not counted as free
     const cacheDir = path.join(mountPoint, "cache");
-    await waitFor("cut 1's compressed copies", () => {
-      const names = fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : [];
-      return names.length > 0 && names.every((n) => !n.startsWith(".tmp-"));
-    }, 60_000, 100);
+    await waitFor(
+      "cut 1's compressed copies",
+      () => {
+        const names = fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : [];
+        return names.length > 0 && names.every((n) => !n.startsWith(".tmp-"));
+      },
+      60_000,
+      100,
+    );
     const filler = path.join(mountPoint, "filler");
     fs.mkdirSync(filler);
     // (the receiver may take or release an inode meanwhile: fill until no more than the spare are left)
-    for (let i = 0, free; (free = fs.statfsSync(mountPoint).ffree) > SPARE_INODES; ) {
+    for (let i = 0, free; (free = fs.statfsSync(mountPoint).ffree) > SPARE_INODES;) {
       for (const end = i + free - SPARE_INODES; i < end; i++) fs.writeFileSync(path.join(filler, String(i)), "");
     }
     expect(cut2Files).toBeGreaterThan(SPARE_INODES * 4);
