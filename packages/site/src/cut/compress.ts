@@ -53,7 +53,22 @@ export async function prepareCompressedVariants(opts: PrepareOptions): Promise<V
   const existing = readVariantIndexFile(finalDir);
   if (existing && existing.manifestSha256 === cut.manifestSha256) return existing;
   const minSize = opts.minSize ?? 1024;
-  const tmp = join(opts.root, "cache", `.tmp-${cut.id}-${randomBytes(6).toString("hex")}`);
+  // One preparation per cut in this process: the site server's cut watcher, the first requests
+  // to a cut without variants and the agent's embargo preparation all ask for the same cut
+  // within seconds of a switch, and each used to compress the whole cut again.
+  const key = `${finalDir}\0${cut.manifestSha256}\0${minSize}`;
+  const running = inflight.get(key);
+  if (running) return running;
+  const work = writeVariants(cut, finalDir, opts.root, minSize).finally(() => inflight.delete(key));
+  inflight.set(key, work);
+  return work;
+}
+
+/** Preparations in flight in this process, by variants directory, manifest and minimum size. */
+const inflight = new Map<string, Promise<VariantIndex>>();
+
+async function writeVariants(cut: LoadedCut, finalDir: string, root: string, minSize: number): Promise<VariantIndex> {
+  const tmp = join(root, "cache", `.tmp-${cut.id}-${randomBytes(6).toString("hex")}`);
   await fsp.mkdir(tmp, { recursive: true });
   const index: VariantIndex = { format: "prepcast/site-variants@1", cutId: cut.id, manifestSha256: cut.manifestSha256, files: {} };
   try {
