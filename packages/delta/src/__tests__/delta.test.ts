@@ -77,6 +77,35 @@ describe("delta-zstd@1 round trips", () => {
     expect(stats.groups).toBe(2);
   });
 
+  test("a stream of many MiB: records that straddle the reader's 1 MiB pieces, reused memory from group to group", async () => {
+    // poorly compressible, varied content: groups compress to tens of KiB and fall across piece boundaries
+    const noise = (seed: number, n: number) => {
+      const b = Buffer.allocUnsafe(n);
+      let x = (Math.imul(seed, 2654435761) + 1) >>> 0;
+      for (let i = 0; i < n; i++) {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        b[i] = i % 7 === 0 ? 0x20 : x >>> 24;
+      }
+      return b;
+    };
+    const base: Record<string, Buffer> = {};
+    const target: Record<string, Buffer> = {};
+    for (let i = 0; i < 240; i++) {
+      const size = 5_000 + ((i * 7919) % 40_000);
+      base[`actas/${String(i).padStart(3, "0")}.bin`] = noise(i, size);
+      const t = Buffer.from(noise(i, size));
+      if (i % 3 === 0) t.write(`changed ${i}`, (i * 31) % (size - 20));
+      target[`actas/${String(i).padStart(3, "0")}.bin`] = i % 5 === 0 ? noise(i + 1000, size + 17) : t;
+    }
+    target["bd/grande.bin"] = noise(7, 2_500_000); // alone and stored: read in 1 MiB pieces
+    target["bd/otro.bin"] = noise(8, 1_300_000);
+    const { stats, staging, target: t, stream } = await roundTrip(base, target, { groupBytes: 50_000 });
+    expect(fs.statSync(stream).size).toBeGreaterThan(4 << 20);
+    expect(stats.groups).toBeGreaterThan(40);
+    const rebuilt = readSite(staging, t.files);
+    for (const [p, data] of Object.entries(target)) expect({ p, same: rebuilt[p]!.equals(data) }).toEqual({ p, same: true });
+  });
+
   test("property: any base and target file sets round-trip exactly, with or without a base", async () => {
     const content = fc.oneof(
       fc.uint8Array({ maxLength: 3000 }).map((a) => Buffer.from(a)),
