@@ -60,6 +60,38 @@ describe("the 45-minute rule (pure)", () => {
     expect(due(r)).toBe(false);
   });
 
+  test("a clock that steps back does not stall the rule: a run starting after now starts now", () => {
+    // a probe begun before the clock stepped back two hours reports its (later) time afterwards
+    const late = stepProbe({
+      run: { failingSince: null, failedPeriods: 0 },
+      suspended: false,
+      verdict: "down",
+      probeAt: at(120),
+      expected: true,
+      now: T0,
+      periodMs: PERIOD_MS,
+      awaitingPush: never,
+      publicationEnded: never,
+    }).run;
+    expect(late).toEqual({ failingSince: at(0), failedPeriods: 0 });
+    // and an earlier run whose start lies ahead after the step is restarted the same way
+    expect(run([[10, "down"]], { failingSince: at(120), failedPeriods: 0 })).toEqual({ failingSince: at(10), failedPeriods: 0 });
+    // so 45 minutes of failures after the step are due, as always
+    expect(
+      due(
+        run(
+          [
+            [15, "down"],
+            [30, "down"],
+            [45, "down"],
+            [60, "down"],
+          ],
+          late,
+        ),
+      ),
+    ).toBe(true);
+  });
+
   test("a served probe resets the run: failures before and after it do not add up", () => {
     const r = run([
       [0, "stale"],

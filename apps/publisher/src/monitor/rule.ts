@@ -52,7 +52,11 @@ export function stepProbe(i: ProbeStepInput): { outcome: ProbeOutcome; run: RunS
   if (i.suspended || !i.expected) return { outcome: "not-counted", run: { ...i.run } };
   if (i.awaitingPush()) return { outcome: "awaiting-push", run: reset };
   if (i.publicationEnded()) return { outcome: "publication-ended", run: reset };
-  const failingSince = i.run.failingSince ?? i.probeAt;
+  let failingSince = i.run.failingSince ?? i.probeAt;
+  // A run that starts after now means the clock stepped back (NTP, an operator), or a probe begun
+  // before the step finished after it: the run starts now. Kept in the future, it would count
+  // negative periods, and suspend no one, for as long as the step.
+  if (Date.parse(failingSince) > i.now) failingSince = new Date(i.now).toISOString();
   return { outcome: "failing", run: { failingSince, failedPeriods: Math.floor((i.now - Date.parse(failingSince)) / i.periodMs) } };
 }
 
