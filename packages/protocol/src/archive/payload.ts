@@ -1,7 +1,7 @@
 import { PrepcastError } from "../errors";
 import { EventLoopTurns } from "../event-loop";
 import type { Manifest } from "../trust/manifest";
-import { sitePathIn, StagingDirs, VerifiedFileWriter, WriteBehind } from "./verified-file";
+import { sitePathIn, StagingDirs, VerifiedFileWriter } from "./verified-file";
 
 // The "full" payload encoding is the files' bytes concatenated in manifest order. The signed
 // manifest already fixes every boundary, so the stream carries no framing an attacker could bend:
@@ -12,15 +12,9 @@ export interface PayloadResult {
   bytes: number;
 }
 
-/**
- * Splits a "full" payload into `<stagingDir>/site/...` (or only verifies it when stagingDir is null).
- * Chunks are written behind (by the thread pool) and held until written: the iterable must not
- * reuse a chunk's memory after yielding it (Node streams never do).
- */
+/** Splits a "full" payload into `<stagingDir>/site/...` (or only verifies it when stagingDir is null). */
 export async function applyFullPayload(stagingDir: string | null, manifest: Manifest, readable: AsyncIterable<Buffer | Uint8Array>): Promise<PayloadResult> {
   const dirs = new StagingDirs();
-  // files are written by the thread pool while the next pieces arrive and are hashed
-  const behind = new WriteBehind();
   const turns = new EventLoopTurns();
   const files = manifest.files;
   let index = 0;
@@ -31,7 +25,7 @@ export async function applyFullPayload(stagingDir: string | null, manifest: Mani
     while (index < files.length) {
       await turns.maybeYield();
       const f = files[index++]!;
-      const w = await VerifiedFileWriter.open(f, stagingDir === null ? null : sitePathIn(stagingDir, f.path), f.path, dirs, behind);
+      const w = await VerifiedFileWriter.open(f, stagingDir === null ? null : sitePathIn(stagingDir, f.path), f.path, dirs);
       if (f.size > 0) return w;
       await w.finish();
     }
@@ -64,10 +58,8 @@ export async function applyFullPayload(stagingDir: string | null, manifest: Mani
         hint: "the transfer was cut short; resume or resend it",
       });
     }
-    await behind.drain(); // every file written and closed before the caller commits
     return { files: files.length, bytes };
   } finally {
     await current?.close().catch(() => undefined);
-    await behind.settle(); // nothing still writing when the caller removes the staging directory
   }
 }

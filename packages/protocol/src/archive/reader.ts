@@ -5,7 +5,7 @@ import { sitePathProblem } from "../paths";
 import { verifySignedCut, type VerifiedCut, type VerifySignedCutOptions } from "../trust/trust";
 import { SIGNED_ENTRIES, SITE_PREFIX, siteEntryName } from "./format";
 import { GuardedTarReader, readSignedDocuments } from "./guarded-reader";
-import { sitePathIn, StagingDirs, VerifiedFileWriter, WriteBehind } from "./verified-file";
+import { sitePathIn, StagingDirs, VerifiedFileWriter } from "./verified-file";
 
 export interface ReadPackageOptions extends VerifySignedCutOptions {
   /**
@@ -77,8 +77,6 @@ function namingFile(err: PrepcastError, file: string): PrepcastError {
 
 async function readPackageStream(source: Readable | string, options: ReadPackageOptions): Promise<ReadPackageResult> {
   const reader = new GuardedTarReader(source);
-  // files are written by the thread pool while the next entries are read and hashed
-  const behind = new WriteBehind();
   let current: VerifiedFileWriter | null = null;
   try {
     const verified = verifySignedCut(await readSignedDocuments(reader), options);
@@ -113,7 +111,7 @@ async function readPackageStream(source: Readable | string, options: ReadPackage
           where: expected,
         });
       }
-      current = await VerifiedFileWriter.open(file, stagingDir === null ? null : sitePathIn(stagingDir, file.path), expected, dirs, behind);
+      current = await VerifiedFileWriter.open(file, stagingDir === null ? null : sitePathIn(stagingDir, file.path), expected, dirs);
       for await (const chunk of entry) await current.write(chunk as Buffer);
       await current.finish();
       current = null;
@@ -128,12 +126,10 @@ async function readPackageStream(source: Readable | string, options: ReadPackage
       });
     }
     await reader.finish();
-    await behind.drain(); // every file written and closed before the caller commits
     return { verified, files: files.length, bytes };
   } catch (e) {
     const err = reader.abort(e);
     await current?.close().catch(() => undefined);
-    await behind.settle(); // nothing still writing when the caller removes the staging directory
     await reader.settled();
     throw err;
   }

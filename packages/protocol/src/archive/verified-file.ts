@@ -58,112 +58,6 @@ export class StagingDirs {
 }
 
 /**
- * Write-behind for an install: the writes of verified files go to libuv's thread pool while this
- * thread reads, parses and hashes what follows, so the two overlap (on one thread, writing into
- * the page cache and hashing took turns; docs/benchmarks.md, "pack, verify, install").
- *
- * At most `budget` bytes are in flight: write() waits for room. A file's descriptor is closed once
- * its writes are done. The first write error is kept and thrown by the next write() and by drain();
- * settle() waits for everything in flight without throwing, before a staging directory is removed.
- * Owned buffers only: a caller that reuses one buffer must use VerifiedFileWriter.writeNow.
- */
-export class WriteBehind {
-  private inflightBytes = 0;
-  private writes = 0;
-  /** descriptors handed over and not yet closed (each file is one, even between its writes) */
-  private held = 0;
-  private readonly perFd = new Map<number, { writes: number; close?: () => void }>();
-  private failure: PrepcastError | undefined;
-  private roomWaiters: (() => void)[] = [];
-  private idleWaiters: (() => void)[] = [];
-
-  /**
-   * `budget`: bytes in flight at most; `maxFiles`: files open at most (a cut of small files would
-   * otherwise open thousands before the thread pool closes them: EMFILE under a 1,024 limit).
-   */
-  constructor(
-    readonly budget = 8 << 20,
-    readonly maxFiles = 64,
-  ) {}
-
-  /** Waits until a file may be opened and more bytes sent; throws the first write error. */
-  async room(): Promise<void> {
-    while (!this.failure && (this.inflightBytes >= this.budget || this.held >= this.maxFiles)) {
-      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-    }
-    if (this.failure) throw this.failure;
-  }
-
-  /** Takes over `fd`, just opened by the caller: it is closed by closeAfterWrites(). */
-  adopt(fd: number): void {
-    this.held++;
-    this.perFd.set(fd, { writes: 0 });
-  }
-
-  /** Writes `buffers` (in order) at `position` of an adopted `fd`; resolves once there is room for more. */
-  async write(fd: number, buffers: Buffer[], bytes: number, position: number, where: string): Promise<void> {
-    if (this.failure) throw this.failure;
-    const slot = this.perFd.get(fd);
-    if (!slot) throw new Error(`WriteBehind.write: descriptor ${fd} was not adopted`);
-    slot.writes++;
-    this.writes++;
-    this.inflightBytes += bytes;
-    this.writeAll(fd, buffers, position, (err) => {
-      this.inflightBytes -= bytes;
-      this.writes--;
-      if (err) this.failure ??= toPrepcastError(err, where);
-      if (--slot.writes === 0 && slot.close) slot.close();
-      this.wake();
-    });
-    await this.room();
-  }
-
-  /** pwritev until every byte is written (a regular file may take fewer bytes than asked). */
-  private writeAll(fd: number, buffers: Buffer[], position: number, done: (err: NodeJS.ErrnoException | null) => void): void {
-    fs.writev(fd, buffers, position, (err, written) => {
-      if (err) return done(err);
-      let left = written;
-      const rest = buffers.slice();
-      while (rest.length > 0 && left >= rest[0]!.length) left -= rest.shift()!.length;
-      if (rest.length === 0) return done(null);
-      rest[0] = rest[0]!.subarray(left);
-      this.writeAll(fd, rest, position + written, done);
-    });
-  }
-
-  /** Closes an adopted `fd` once its writes are done (at once, if none are in flight). */
-  closeAfterWrites(fd: number, where: string): void {
-    const slot = this.perFd.get(fd);
-    if (!slot) throw new Error(`WriteBehind.closeAfterWrites: descriptor ${fd} was not adopted`);
-    slot.close = () => {
-      this.perFd.delete(fd);
-      fs.close(fd, (err) => {
-        this.held--;
-        if (err) this.failure ??= toPrepcastError(err, where);
-        this.wake();
-      });
-    };
-    if (slot.writes === 0) slot.close();
-  }
-
-  private wake(): void {
-    if (this.failure || (this.inflightBytes < this.budget && this.held < this.maxFiles)) for (const w of this.roomWaiters.splice(0)) w();
-    if (this.writes === 0 && this.held === this.perFd.size) for (const w of this.idleWaiters.splice(0)) w();
-  }
-
-  /** Waits for every write and every close asked for; throws the first error. */
-  async drain(): Promise<void> {
-    await this.settle();
-    if (this.failure) throw this.failure;
-  }
-
-  /** Waits for every write and every close asked for; never throws. */
-  async settle(): Promise<void> {
-    while (this.writes > 0 || this.held > this.perFd.size) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-  }
-}
-
-/**
  * Streams one manifest file: counts and hashes every chunk and, when given a target path,
  * writes it to a file opened exclusively (`wx`) with mode 0644. `finish()` proves size and hash.
  */
@@ -176,31 +70,21 @@ export class VerifiedFileWriter {
   private fd: number | null = null;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  /** where the next flushed byte goes in the file */
-  private flushedTo = 0;
 
   private constructor(
     readonly file: ManifestFile,
     private readonly where: string,
-    private readonly behind: WriteBehind | undefined,
   ) {}
 
-  /**
-   * `target` null: verify only (nothing is written). With `behind`, write() hands owned chunks to
-   * the thread pool and finish() closes the file once they are written: the caller drains `behind`
-   * before trusting what is on disk.
-   */
-  static async open(file: ManifestFile, target: string | null, where = file.path, dirs?: StagingDirs, behind?: WriteBehind): Promise<VerifiedFileWriter> {
-    const w = new VerifiedFileWriter(file, where, behind);
+  /** `target` null: verify only (nothing is written). */
+  static async open(file: ManifestFile, target: string | null, where = file.path, dirs?: StagingDirs): Promise<VerifiedFileWriter> {
+    const w = new VerifiedFileWriter(file, where);
     if (target !== null) {
       await (dirs ?? new StagingDirs()).ensureParent(target, where);
-      await behind?.room();
       try {
         w.fd = fs.openSync(target, "wx", 0o644);
-        behind?.adopt(w.fd);
         fs.fchmodSync(w.fd, 0o644); // the umask must not change what the site server can read
       } catch (e) {
-        await w.close().catch(() => undefined); // opened, then fchmod failed: no descriptor left behind
         if ((e as NodeJS.ErrnoException).code === "EEXIST") {
           throw new PrepcastError("DUPLICATE_ENTRY", `${where} was already written`, { where, cause: e });
         }
@@ -224,10 +108,7 @@ export class VerifiedFileWriter {
     // Coalesce small chunks so a file arriving in 16 KiB pieces costs few write calls.
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= 1 << 20) {
-      if (this.behind) await this.flushBehind();
-      else this.flush();
-    }
+    if (this.pendingBytes >= 1 << 20) this.flush();
   }
 
   /**
@@ -237,7 +118,6 @@ export class VerifiedFileWriter {
    * ~1 GB of copies, garbage the receiver's peak memory carried; docs/benchmarks.md).
    */
   writeNow(chunk: Buffer): void {
-    if (this.behind) throw new Error("VerifiedFileWriter.writeNow: not with a WriteBehind (it would keep the reused buffer)");
     this.count(chunk);
     if (this.fd === null) return;
     this.flush();
@@ -263,23 +143,10 @@ export class VerifiedFileWriter {
     this.writeAll(data);
   }
 
-  /** Hands the pending chunks to the write-behind, as they are (one pwritev, no copy). */
-  private async flushBehind(): Promise<void> {
-    if (this.fd === null || this.pendingBytes === 0) return;
-    const buffers = this.pending;
-    const bytes = this.pendingBytes;
-    const at = this.flushedTo;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.flushedTo += bytes;
-    await this.behind!.write(this.fd, buffers, bytes, at, this.where);
-  }
-
   private writeAll(data: Buffer): void {
     try {
       let off = 0;
-      while (off < data.length) off += fs.writeSync(this.fd!, data, off, data.length - off, this.flushedTo + off);
-      this.flushedTo += data.length;
+      while (off < data.length) off += fs.writeSync(this.fd!, data, off, data.length - off);
     } catch (e) {
       throw toPrepcastError(e, this.where);
     }
@@ -300,27 +167,20 @@ export class VerifiedFileWriter {
         hint: "the file was altered or damaged in transit; refuse the package and ask the OPLE for a fresh copy",
       });
     }
-    if (this.behind) await this.flushBehind();
-    else this.flush();
+    this.flush();
     await this.close();
   }
 
-  /**
-   * Closes without verifying (the staging directory is about to be removed). With a write-behind
-   * the descriptor is closed once its writes are done: never while the thread pool still uses it.
-   */
+  /** Closes without verifying (the staging directory is about to be removed). */
   async close(): Promise<void> {
     const fd = this.fd;
     this.fd = null;
-    if (fd === null) return;
-    if (this.behind) {
-      this.behind.closeAfterWrites(fd, this.where);
-      return;
-    }
-    try {
-      fs.closeSync(fd);
-    } catch (e) {
-      throw toPrepcastError(e, this.where);
+    if (fd !== null) {
+      try {
+        fs.closeSync(fd);
+      } catch (e) {
+        throw toPrepcastError(e, this.where);
+      }
     }
   }
 }
