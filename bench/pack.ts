@@ -2,7 +2,7 @@
 // side by side with GNU tar doing the unverified equivalent (tar -c / tar -x) on the same data.
 // Each step runs in its own child process so its peak RSS (VmHWM) is its own.
 //
-//   npm run build && npx tsc -p bench/tsconfig.json && node bench/out/pack.js [--cut DIR] [--work DIR] [--rounds N] [--fs loop|dir]
+//   npm run build && npx tsc -p bench/tsconfig.json && node bench/out/pack.js [--cut DIR] [--work DIR] [--rounds N] [--fs loop|dir] [--cpu-prof-dir DIR]
 //
 // Without --cut, the cut is generated once with @prepcast/cutgen into <work>/cut-0008.
 // Everything the steps write (keys, package, receiver, tar's output) goes to a fresh journaled ext4
@@ -65,7 +65,9 @@ async function child(step: string): Promise<void> {
 }
 
 function runStep(step: string, cut: string, out: string): StepResult {
-  const r = spawnSync(process.execPath, [__filename, "--child", step, "--cut", cut, "--out", out], { encoding: "utf8", maxBuffer: 1 << 20 });
+  const profile = arg("--cpu-prof-dir"); // a V8 CPU profile of every PREPcast step, written there
+  const nodeArgs = profile ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(profile)] : [];
+  const r = spawnSync(process.execPath, [...nodeArgs, __filename, "--child", step, "--cut", cut, "--out", out], { encoding: "utf8", maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`${step} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout) as StepResult;
 }
