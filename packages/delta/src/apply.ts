@@ -17,16 +17,12 @@ import {
   decodeHeader,
   protocolError,
 } from "./format";
-import { compressBound, decompressExactly, ScratchBuffer, type DecompressScratch } from "./zstd";
+import { compressBound, decompressExactly } from "./zstd";
 
-/**
- * Reads a stream file front to back, never past its end, in pieces of at least 1 MiB into one reused buffer: a slice returned by
- * bytes() is valid until the next call (every caller uses it, or copies it, before reading on).
- */
+/** Reads a stream file front to back, never past its end. */
 class StreamReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf = Buffer.alloc(0);
   private pos = 0;
-  private readonly store = new ScratchBuffer();
   private fileOffset: number;
   constructor(
     private readonly handle: fsp.FileHandle,
@@ -50,11 +46,9 @@ class StreamReader {
     if (min > this.remaining)
       throw new PrepcastError("TRUNCATED", `delta stream ends at byte ${this.size}, a record needs ${min} more bytes at ${this.offset}`, { where: this.where });
     const want = Math.min(Math.max(min, 1 << 20), this.size - this.fileOffset + (this.buf.length - this.pos));
+    const next = Buffer.allocUnsafe(want);
     const have = this.buf.length - this.pos;
-    const old = this.buf;
-    const next = this.store.take(want); // the same memory as `old`, unless it had to grow
-    // the unread tail moves to the front (Buffer#copy allows overlapping regions)
-    if (have > 0) old.copy(next, 0, this.pos, this.pos + have);
+    this.buf.copy(next, 0, this.pos);
     let filled = have;
     while (filled < want) {
       const { bytesRead } = await this.handle.read(next, filled, want - filled, this.fileOffset);
@@ -182,8 +176,6 @@ export async function applyDelta(opts: ApplyOptions): Promise<ApplyResult> {
   const dirs = new StagingDirs();
   const turns = new EventLoopTurns();
   const result: ApplyResult = { files: 0, copied: 0, linked: 0, rebuilt: 0, bytes: 0 };
-  // one group's dictionary and output at a time, in memory reused from group to group
-  const scratch: DecompressScratch = { dict: new ScratchBuffer(), out: new ScratchBuffer() };
   let linkAllowed = true;
   try {
     const { size } = await handle.stat();
@@ -252,7 +244,7 @@ export async function applyDelta(opts: ApplyOptions): Promise<ApplyResult> {
         const dict = base ? await base.readMany(literals.filter((o) => o.ref !== null).map((o) => o.ref!)) : [];
         let out;
         try {
-          out = decompressExactly(src, dict, literalSize, scratch);
+          out = decompressExactly(src, dict, literalSize);
         } catch (e) {
           throw protocolError(`group at file ${first} does not decompress: ${(e as Error).message}`, where);
         }
