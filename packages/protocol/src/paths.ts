@@ -15,6 +15,28 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
 // ~1.5 s of the publisher's and each receiver's CPU per national cut of 143,000 paths).
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
+/**
+ * Orders two strings as their UTF-8 bytes would (the manifest's file order), without encoding
+ * them: code points compare as their UTF-8 bytes do, and UTF-16 code units as code points do
+ * except that surrogates (D800-DFFF) encode code points above every other unit (E000-FFFF).
+ * A national cut sorts and checks ~140,000 paths; a Buffer per path cost time and memory.
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      // both in D800-FFFF: move surrogates above E000-FFFF
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
 /** Why `p` breaks the site path rules, or undefined when it is acceptable. */
 export function sitePathProblem(p: unknown): string | undefined {
   if (typeof p !== "string") return "is not a string";

@@ -5,6 +5,7 @@ import {
   DEFAULT_PUBLISH_UNTIL,
   PrepcastError,
   checkCorteOrder,
+  compareUtf8,
   createManifestDocument,
   encodeSigFile,
   sha256Hex,
@@ -27,6 +28,18 @@ import { HOT_CUT_DOCUMENTS, StoredCut, type CutMeta, type ManifestSummary, type 
 export { HOT_CUT_DOCUMENTS, type ManifestSummary, type PreparedCut, type PrepareOptions } from "./prepared-cut";
 
 const pad = (n: number) => String(n).padStart(6, "0");
+
+/**
+ * Lists the cut directory and copies each file into the payload while hashing it, in one pass, so
+ * what is signed is exactly what was copied even if the source changes afterwards. The listing
+ * (absolute paths, inodes) dies with this call: at national scale it is ~50 MB that would
+ * otherwise stay alive while the manifest is built.
+ */
+async function listAndCopy(cutDir: string, payloadPath: string): ReturnType<typeof copyIntoPayload> {
+  const files = await walkCutDir(cutDir);
+  files.sort((a, b) => compareUtf8(a.path, b.path));
+  return copyIntoPayload(files, payloadPath);
+}
 
 /**
  * The publisher's cuts: `STATE/cuts/<seq>-<hash12>/` holds the exact signed documents and
@@ -248,16 +261,11 @@ export class CutRepository {
       opts.corte !== undefined ? "--corte" : path.join(cutDir, "data", "corte.json"),
     );
     const final = finalCutOption(opts, corte, this.publishUntil, "publishUntil (config)");
-    const files = await walkCutDir(cutDir);
     const root = path.join(this.stateDir, "cuts");
     const tmp = path.join(root, `.tmp-${randomBytes(6).toString("hex")}`);
     await fsp.mkdir(path.join(tmp, "prepcast"), { recursive: true });
     try {
-      // One pass: copy each file into the payload while hashing it, so what is signed is
-      // exactly what was copied, even if the source directory changes afterwards.
-      const payloadPath = path.join(tmp, "payload.full");
-      const sorted = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
-      const { files: hashed, sha256: payloadSha256 } = await copyIntoPayload(sorted, payloadPath);
+      const { files: hashed, sha256: payloadSha256 } = await listAndCopy(cutDir, path.join(tmp, "payload.full"));
       const { bytes: manifestBytes, manifest } = createManifestDocument({
         process: this.process,
         channel: this.channel,

@@ -189,3 +189,76 @@ describe("canonical JSON properties", () => {
     );
   });
 });
+
+// Documents larger than the serializer's 64 Ki-character pieces (a national manifest is ~20 MB):
+// the bytes, and the round-trip comparison, must not depend on where the pieces are cut.
+describe("canonical JSON of large documents", () => {
+  const largeValue = fc.record({
+    items: fc.array(
+      fc.record({ path: fc.string({ unit: "binary", maxLength: 40 }), size: fc.maxSafeInteger(), sha256: fc.string({ unit: "binary", maxLength: 70 }) }),
+      {
+        minLength: 1500,
+        maxLength: 2500,
+      },
+    ),
+    // one string longer than a piece, astral characters (surrogate pairs) across the cut points
+    long: fc.nat({ max: 50 }).map((n) => "ñ".repeat(70_000 + n) + "😀".repeat(30_001 + n) + "x".repeat(n)),
+  });
+
+  it("writes the same bytes as the text and accepts them back, whatever the size", () => {
+    fc.assert(
+      fc.property(largeValue, (v) => {
+        const text = canonicalize(v);
+        expect(text.length).toBeGreaterThan(3 * 65_536);
+        const b = canonicalBytes(v);
+        expect(b.equals(Buffer.from(text, "utf8"))).toBe(true);
+        expect(parseCanonical(b, "large")).toEqual(v);
+      }),
+      { numRuns: 15, endOnFailure: true },
+    );
+  });
+
+  it("refuses whitespace, a truncation, an extra byte, a re-escaped character or swapped keys anywhere in it, saying at which character", () => {
+    fc.assert(
+      fc.property(largeValue, fc.nat(), fc.constantFrom("space", "cut", "extra", "escape", "order"), (v, pick, how) => {
+        const text = canonicalize(v);
+        let altered: string;
+        let at: number;
+        if (how === "space") {
+          const positions = positionsOutsideStrings(text).filter((p) => ",:[{".includes(text[p - 1]!)); // still valid JSON
+          at = positions[pick % positions.length]!;
+          altered = text.slice(0, at) + " " + text.slice(at);
+        } else if (how === "cut") {
+          at = text.length - 1;
+          altered = text.slice(0, -1);
+        } else if (how === "extra") {
+          at = text.length;
+          altered = text + "\n";
+        } else if (how === "order") {
+          // two members swapped in an item past the first pieces: same length, same value, not canonical
+          const item = v.items[v.items.length - 1 - (pick % Math.ceil(v.items.length / 4))]!;
+          const canonical = canonicalize(item);
+          const swapped = `{"path":${JSON.stringify(item.path)},"size":${item.size},"sha256":${JSON.stringify(item.sha256)}}`;
+          const pos = text.indexOf(canonical);
+          let d = 0;
+          while (canonical[d] === swapped[d]) d++;
+          at = pos + d;
+          altered = text.slice(0, pos) + swapped + text.slice(pos + canonical.length);
+          expect(altered.length).toBe(text.length);
+        } else {
+          at = text.lastIndexOf("😀"); // the same character as an escaped surrogate pair: same value, not canonical
+          altered = text.slice(0, at) + "\\ud83d\\ude00" + text.slice(at + 2);
+        }
+        let err: { code?: string; message: string } | undefined;
+        try {
+          parseCanonical(Buffer.from(altered, "utf8"), "large");
+        } catch (e) {
+          err = e as { code?: string; message: string };
+        }
+        expect(err?.code).toBe("NOT_CANONICAL");
+        if (how !== "cut") expect(err?.message).toContain(`at character ${at} `);
+      }),
+      { numRuns: 40, endOnFailure: true },
+    );
+  });
+});

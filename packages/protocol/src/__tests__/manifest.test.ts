@@ -94,6 +94,32 @@ describe("manifest", () => {
     ["a negative size", (m: Record<string, unknown>) => ((m.files as Array<Record<string, unknown>>)[0]!.size = -1), /field files\.0\.size/],
     ["an upper-case hash", (m: Record<string, unknown>) => ((m.files as Array<Record<string, unknown>>)[0]!.sha256 = "A".repeat(64)), /field files\.0\.sha256/],
     ["an unknown field", (m: Record<string, unknown>) => (m.comment = "x"), /Unrecognized key/],
+    [
+      "an unknown field in a file entry",
+      (m: Record<string, unknown>) => ((m.files as Array<Record<string, unknown>>)[1]!.mode = 420),
+      /field files\.1 has an unrecognized key "mode"/,
+    ],
+    [
+      "a file entry without its hash",
+      (m: Record<string, unknown>) => delete (m.files as Array<Record<string, unknown>>)[0]!.sha256,
+      /field files\.0\.sha256 must be 64 lower-case hex digits/,
+    ],
+    [
+      "a path that is not a string",
+      (m: Record<string, unknown>) => ((m.files as Array<Record<string, unknown>>)[0]!.path = 7),
+      /field files\.0\.path must be a string/,
+    ],
+    [
+      "a size written as a string",
+      (m: Record<string, unknown>) => ((m.files as Array<Record<string, unknown>>)[0]!.size = "12"),
+      /field files\.0\.size must be a whole number/,
+    ],
+    ["a file entry that is not an object", (m: Record<string, unknown>) => ((m.files as unknown[])[0] = "index.html"), /field files\.0 must be an object/],
+    [
+      "a file entry that is an array",
+      (m: Record<string, unknown>) => ((m.files as unknown[])[0] = ["index.html", 1, "0".repeat(64)]),
+      /field files\.0 must be an object/,
+    ],
     ["a missing field", (m: Record<string, unknown>) => delete m.notBefore, /field notBefore/],
     ["a wrong totalSize", (m: Record<string, unknown>) => (m.totalSize = (m.totalSize as number) + 1), /totalSize is \d+ but the files add up to \d+ bytes/],
     ["files out of order", (m: Record<string, unknown>) => (m.files as unknown[]).reverse(), /must be sorted/],

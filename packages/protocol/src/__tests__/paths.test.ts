@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import * as nodePath from "node:path";
-import { assertNoCollisions, collisionKey, sitePathIn, validateSitePath } from "../index";
+import { assertNoCollisions, collisionKey, compareUtf8, sitePathIn, validateSitePath } from "../index";
 import { codeOf, errorOf } from "./helpers";
 
 /** The rule, restated independently of the implementation. */
@@ -229,5 +229,33 @@ describe("sitePathIn", () => {
     expect(sitePathIn("/srv/a/staging/x1", "ok.json")).toBe("/srv/a/staging/x1/site/ok.json");
     for (const bad of ["../x", "a/../../x", "/etc/passwd", "a//b", "a\\b", "./a"])
       expect(codeOf(() => sitePathIn("/srv/a/staging/x1", bad))).toBe("PATH_UNSAFE");
+  });
+});
+
+describe("compareUtf8", () => {
+  const sign = (n: number) => Math.sign(n);
+  // code points from every UTF-8 length class, with U+E000-U+FFFF and astral ones (surrogate pairs)
+  // side by side: where UTF-16 order and UTF-8 order disagree
+  const unit = fc.oneof(
+    fc.constantFrom("a", "b", "/", ".", "~", "\u007f", "ñ", "\u07ff", "\u0800", "\ud7ff", "\ue000", "\uffff", "😀", "\u{10000}", "\u{10ffff}"),
+    fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
+  );
+  const str = fc.array(unit, { maxLength: 12 }).map((a) => a.join(""));
+
+  it("orders any two well-formed strings exactly as their UTF-8 bytes", () => {
+    fc.assert(
+      fc.property(str, str, (a, b) => {
+        expect(sign(compareUtf8(a, b))).toBe(sign(Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"))));
+        expect(sign(compareUtf8(a + b, a))).toBe(b.length > 0 ? 1 : 0);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("puts U+E000-U+FFFF before astral characters, unlike UTF-16 order", () => {
+    expect(compareUtf8("\uffff", "😀")).toBeLessThan(0);
+    expect("\uffff" < "😀").toBe(false); // what a plain string comparison would say
+    expect(compareUtf8("a/ñ", "a/z")).toBeGreaterThan(0);
+    expect(compareUtf8("x", "x")).toBe(0);
   });
 });
