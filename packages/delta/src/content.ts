@@ -17,8 +17,17 @@ export interface CutContent {
    * dictionary). Far cheaper than one `read` per file: a payload file reads runs of neighbouring
    * files in single reads, a cut directory reads small files synchronously.
    */
-  readMany(indices: readonly number[]): Promise<Buffer[]>;
+  readMany(indices: readonly number[], into?: ReadBuffer): Promise<Buffer[]>;
   close(): Promise<void>;
+}
+
+/**
+ * Where a reader may put what `readMany` returns instead of allocating: the views it returns are
+ * then valid until the next read into the same buffer. (zstd.ts's `Scratch` is one.)
+ */
+export interface ReadBuffer {
+  /** A buffer of at least `size` bytes. */
+  get(size: number): Buffer;
 }
 
 /** Files up to this size are read with synchronous calls: a thread-pool round trip costs more. */
@@ -36,8 +45,8 @@ function checkRange(files: readonly ManifestFile[], index: number, offset: numbe
   return f;
 }
 
-async function readFully(handle: fsp.FileHandle, position: number, length: number, where: string): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+async function readFully(handle: fsp.FileHandle, position: number, length: number, where: string, into?: Buffer): Promise<Buffer> {
+  const buf = into ?? Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(buf, done, length - done, position + done);
@@ -70,8 +79,10 @@ export async function payloadFileContent(manifestSha256: string, files: readonly
       checkRange(files, index, offset, len);
       return readFully(handle, offsets[index]! + offset, len, payloadFile);
     },
-    readMany: async (indices) => {
-      const out = new Array<Buffer>(indices.length);
+    readMany: async (indices, into) => {
+      // runs of neighbouring files, each read in one call
+      const runs: Array<{ from: number; to: number; start: number; end: number }> = [];
+      let total = 0;
       let i = 0;
       while (i < indices.length) {
         const startFile = checkRange(files, indices[i]!, 0, files[indices[i]!]?.size ?? 0);
@@ -85,12 +96,21 @@ export async function payloadFileContent(manifestSha256: string, files: readonly
           if (at < end || at - end > COALESCE_GAP || at + f.size - start > COALESCE_MAX) break;
           end = at + f.size;
         }
-        const span = await readFully(handle, start, end - start, payloadFile);
-        for (let k = i; k < j; k++) {
-          const at = offsets[indices[k]!]! - start;
+        runs.push({ from: i, to: j, start, end });
+        total += end - start;
+        i = j;
+      }
+      const shared = into?.get(total);
+      const out = new Array<Buffer>(indices.length);
+      let used = 0;
+      for (const run of runs) {
+        const length = run.end - run.start;
+        const span = await readFully(handle, run.start, length, payloadFile, shared?.subarray(used, used + length));
+        used += length;
+        for (let k = run.from; k < run.to; k++) {
+          const at = offsets[indices[k]!]! - run.start;
           out[k] = span.subarray(at, at + files[indices[k]!]!.size);
         }
-        i = j;
       }
       return out;
     },

@@ -20,7 +20,7 @@ import {
   encodeHeader,
   writeVarint,
 } from "./format";
-import { compressWithDictionary } from "./zstd";
+import { Scratch, compressPartsWithDictionary } from "./zstd";
 
 export interface EncodeOptions {
   /** zstd level (default 12). */
@@ -46,27 +46,30 @@ export interface EncodeStats {
   cpuMs: number;
 }
 
-/** Appends bytes to a file while hashing and counting them. */
+/**
+ * Appends bytes to a file while hashing and counting them, through one reused 1 MiB buffer:
+ * what `write` is given may be reused by the caller as soon as it returns.
+ */
 class StreamWriter {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly buffer = Buffer.allocUnsafe(1 << 20);
+  private used = 0;
   readonly hash = createHash("sha256");
   size = 0;
   constructor(private readonly handle: fsp.FileHandle) {}
   async write(b: Buffer): Promise<void> {
     this.hash.update(b);
     this.size += b.length;
-    this.pending.push(b);
-    this.pendingBytes += b.length;
-    if (this.pendingBytes >= 1 << 20) await this.flush();
+    for (let at = 0; at < b.length;) {
+      const n = b.copy(this.buffer, this.used, at);
+      this.used += n;
+      at += n;
+      if (this.used === this.buffer.length) await this.flush();
+    }
   }
   async flush(): Promise<void> {
-    if (this.pendingBytes === 0) return;
-    const data = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
     let off = 0;
-    while (off < data.length) off += (await this.handle.write(data, off, data.length - off)).bytesWritten;
+    while (off < this.used) off += (await this.handle.write(this.buffer, off, this.used - off)).bytesWritten;
+    this.used = 0;
   }
 }
 
@@ -107,6 +110,8 @@ export async function encodeDelta(target: CutContent, base: CutContent | null, o
     sha256: "",
     cpuMs: 0,
   };
+  // each group's literal bytes, dictionary and frame go through these, reused from group to group
+  const scratch = { targetRead: new Scratch(), baseRead: new Scratch(), input: new Scratch(), dictionary: new Scratch(), output: new Scratch() };
   await fsp.mkdir(path.dirname(outFile), { recursive: true });
   // the stream is written to a temp file, fsynced and renamed over outFile (replaceFileDurably)
   await replaceFileDurably(outFile, 0o640, async (handle) => {
@@ -128,29 +133,36 @@ export async function encodeDelta(target: CutContent, base: CutContent | null, o
         const literalSize = literals.reduce((s, g) => s + target.files[g.index]!.size, 0);
         const streamed = literals.length === 1 && literalSize > MAX_GROUP_LITERAL_BYTES;
         let method = METHOD_STORED;
-        let body: Buffer[] = [];
+        let body: Buffer | null = null;
         if (literalSize > 0 && !streamed) {
-          const parts = await target.readMany(literals.map((g) => g.index));
-          const dictParts = base ? await base.readMany(literals.filter((g) => g.ref !== null).map((g) => g.ref!)) : [];
-          const literal = parts.length === 1 ? parts[0]! : Buffer.concat(parts, literalSize);
-          const compressed = compressWithDictionary(literal, dictParts, level);
-          if (compressed.length < literal.length) {
+          const parts = await target.readMany(
+            literals.map((g) => g.index),
+            scratch.targetRead,
+          );
+          const dictParts = base
+            ? await base.readMany(
+                literals.filter((g) => g.ref !== null).map((g) => g.ref!),
+                scratch.baseRead,
+              )
+            : [];
+          const { input, frame } = compressPartsWithDictionary(parts, dictParts, level, scratch);
+          if (frame.length < input.length) {
             method = METHOD_ZSTD;
-            body = [compressed];
+            body = frame;
           } else {
-            body = [literal];
+            body = input;
           }
         }
         head.push(method);
-        const bodySize = streamed ? literalSize : body.reduce((s, b) => s + b.length, 0);
+        const bodySize = streamed ? literalSize : (body?.length ?? 0);
         writeVarint(head, bodySize);
         await out.write(Buffer.from(head));
         if (streamed) {
           // One file too large for a group: stored, copied through in 4 MiB pieces.
           const g = literals[0]!;
           for (let off = 0; off < literalSize; off += 4 << 20) await out.write(await target.read(g.index, off, Math.min(4 << 20, literalSize - off)));
-        } else {
-          for (const b of body) await out.write(b);
+        } else if (body !== null) {
+          await out.write(body);
         }
         stats.groups++;
         if (method === METHOD_STORED && literalSize > 0) stats.storedGroups++;
