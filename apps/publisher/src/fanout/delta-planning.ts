@@ -80,6 +80,9 @@ export class DeltaPlanning {
   }
 
   async plan(receiverId: string, target: PreparedCut, hello: { live: CutRefInfo | null; acceptedEncodings: string[] }): Promise<OfferPlan> {
+    // older streams drop their cached chunks before this cut's stream is computed, not after:
+    // at national scale a delta's computation is the publisher's peak of memory (issue 15)
+    this.retire(target.ref.sequence);
     const plan = await this.choose(receiverId, target, hello);
     this.lastPlan.set(receiverId, { manifestSha256: target.ref.manifestSha256, encoding: plan.encoding });
     return plan;
@@ -112,7 +115,6 @@ export class DeltaPlanning {
   }
 
   private async planFor(target: PreparedCut, base: CutRefInfo | null, stream: CachedStream): Promise<OfferPlan> {
-    this.retire(target.ref.sequence);
     return {
       signed: target.signed,
       cut: target.ref,
