@@ -62,7 +62,9 @@ RUN apt-get update \
  && ln -s /app/apps/publisher/bin/prep-publisher.js /usr/local/bin/prep-publisher \
  && ln -s /app/apps/receiver/bin/prep-receiver.js /usr/local/bin/prep-receiver
 COPY --from=builder /out /app
+# two malloc arenas instead of one per thread: a lower peak at the same speed (docs/benchmarks.md)
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     PREPCAST_STATE=/var/lib/prepcast-publisher \
     PREPCAST_INBOX=/var/spool/prepcast/inbox \
     PREPCAST_HEALTH_URL=http://127.0.0.1:8740/readyz
