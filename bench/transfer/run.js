@@ -35,9 +35,12 @@ const { prepareDataFs } = require("./data-fs");
 const { socketBytes, bytesBetween } = require("./wire-bytes");
 
 const args = parseArgs(process.argv.slice(2));
+// one profile per process started (Node 20's --cpu-prof-name has no ${pid} placeholder: a fixed
+// name would be overwritten by the next configuration's process)
+let profiles = 0;
 const execArgv = (role) => [
   ...args.nodeArgs[role],
-  ...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${role}-\${pid}.cpuprofile`] : []),
+  ...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${role}-${String(++profiles).padStart(2, "0")}.cpuprofile`] : []),
 ];
 const mb = (b) => (b / 1e6).toFixed(2);
 
