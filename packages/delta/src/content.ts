@@ -18,6 +18,12 @@ export interface CutContent {
    * files in single reads, a cut directory reads small files synchronously.
    */
   readMany(indices: readonly number[], into?: ReadBuffer): Promise<Buffer[]>;
+  /**
+   * Optional: whole files `indices`, end to end, read straight into `into` from `at` (which must
+   * have room for them all); returns the offset after the last. What an encoder uses to lay a
+   * group's bytes or dictionary out without reading them first and copying them after.
+   */
+  readInto?(indices: readonly number[], into: Buffer, at: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -113,6 +119,28 @@ export async function payloadFileContent(manifestSha256: string, files: readonly
         }
       }
       return out;
+    },
+    readInto: async (indices, into, at) => {
+      let i = 0;
+      while (i < indices.length) {
+        const first = checkRange(files, indices[i]!, 0, files[indices[i]!]?.size ?? 0);
+        const start = offsets[indices[i]!]!;
+        let end = start + first.size;
+        let j = i + 1;
+        // only files that follow each other with no gap: the bytes must land end to end
+        for (; j < indices.length; j++) {
+          const k = indices[j]!;
+          const f = checkRange(files, k, 0, files[k]?.size ?? 0);
+          if (offsets[k] !== end || end + f.size - start > COALESCE_MAX) break;
+          end += f.size;
+        }
+        const length = end - start;
+        if (at + length > into.length) throw new PrepcastError("INTERNAL", `readInto: ${length} bytes do not fit at ${at} of ${into.length}`);
+        await readFully(handle, start, length, payloadFile, into.subarray(at, at + length));
+        at += length;
+        i = j;
+      }
+      return at;
     },
     close: () => handle.close(),
   };

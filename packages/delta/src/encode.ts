@@ -20,7 +20,7 @@ import {
   encodeHeader,
   writeVarint,
 } from "./format";
-import { Scratch, compressPartsWithDictionary } from "./zstd";
+import { DICT_PREAMBLE, Scratch, compressFrame } from "./zstd";
 
 export interface EncodeOptions {
   /** zstd level (default 12). */
@@ -71,6 +71,27 @@ class StreamWriter {
     while (off < this.used) off += (await this.handle.write(this.buffer, off, this.used - off)).bytesWritten;
     this.used = 0;
   }
+}
+
+/**
+ * Files `indices` of `content` end to end (after `prefix`), in `into`'s buffer: read straight
+ * there when the content can (`readInto`), else read into `readBuffer` and copied. A single file
+ * without prefix is returned as read. The view is valid until `into` or `readBuffer` is reused.
+ */
+async function gather(content: CutContent, indices: readonly number[], prefix: Buffer | null, into: Scratch, readBuffer: Scratch): Promise<Buffer> {
+  const size = indices.reduce((s, i) => s + content.files[i]!.size, prefix?.length ?? 0);
+  if (content.readInto) {
+    const buf = into.get(size);
+    const end = await content.readInto(indices, buf, prefix ? prefix.copy(buf, 0) : 0);
+    if (end !== size) throw new PrepcastError("INTERNAL", `read ${end} bytes of a group, expected ${size}`);
+    return buf.subarray(0, size);
+  }
+  const parts = await content.readMany(indices, readBuffer);
+  if (prefix === null && parts.length === 1) return parts[0]!;
+  const buf = into.get(size);
+  let at = prefix ? prefix.copy(buf, 0) : 0;
+  for (const p of parts) at += p.copy(buf, at);
+  return buf.subarray(0, size);
 }
 
 interface PendingFile {
@@ -135,17 +156,16 @@ export async function encodeDelta(target: CutContent, base: CutContent | null, o
         let method = METHOD_STORED;
         let body: Buffer | null = null;
         if (literalSize > 0 && !streamed) {
-          const parts = await target.readMany(
+          const refs = literals.filter((g) => g.ref !== null).map((g) => g.ref!);
+          const input = await gather(
+            target,
             literals.map((g) => g.index),
+            null,
+            scratch.input,
             scratch.targetRead,
           );
-          const dictParts = base
-            ? await base.readMany(
-                literals.filter((g) => g.ref !== null).map((g) => g.ref!),
-                scratch.baseRead,
-              )
-            : [];
-          const { input, frame } = compressPartsWithDictionary(parts, dictParts, level, scratch);
+          const dictionary = base && refs.length > 0 ? await gather(base, refs, DICT_PREAMBLE, scratch.dictionary, scratch.baseRead) : null;
+          const frame = compressFrame(input, dictionary, level, scratch.output);
           if (frame.length < input.length) {
             method = METHOD_ZSTD;
             body = frame;

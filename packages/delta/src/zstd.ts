@@ -4,7 +4,7 @@ import * as zstd from "zstd-napi/binding";
 // the base versions of a group's files. A dictionary that starts with zstd's dictionary magic
 // would be parsed as a trained dictionary instead, so every dictionary starts with this preamble
 // (both sides add it; it is never sent).
-const DICT_PREAMBLE = Buffer.from("PCDZDICT", "ascii");
+export const DICT_PREAMBLE = Buffer.from("PCDZDICT", "ascii");
 
 let cctx: zstd.CCtx | null = null;
 let dctx: zstd.DCtx | null = null;
@@ -29,30 +29,15 @@ export class Scratch {
 }
 
 /**
- * One zstd frame of the concatenation of `parts`, with the concatenation of `dictParts` as
- * raw-content dictionary, through reused buffers: `parts` are laid end to end in `input`, the
- * dictionary (preamble + `dictParts`) in `dictionary`, the frame in `output`. The returned views
- * are valid until the next call with the same scratch buffers.
+ * One zstd frame of `input`, with `dictionary` (the preamble, then the base versions of the
+ * group's files) as raw-content dictionary, written into `output`'s buffer: the returned view is
+ * valid until the next use of `output`.
  */
-export function compressPartsWithDictionary(
-  parts: readonly Buffer[],
-  dictParts: readonly Buffer[],
-  level: number,
-  scratch: { input: Scratch; dictionary: Scratch; output: Scratch },
-): { input: Buffer; frame: Buffer } {
+export function compressFrame(input: Buffer, dictionary: Buffer | null, level: number, output: Scratch): Buffer {
   cctx ??= new zstd.CCtx();
-  const join = (list: readonly Buffer[], into: Scratch, prefix: Buffer | null): Buffer => {
-    const size = list.reduce((s, b) => s + b.length, prefix ? prefix.length : 0);
-    const buf = into.get(size);
-    let at = prefix ? prefix.copy(buf, 0) : 0;
-    for (const b of list) at += b.copy(buf, at);
-    return buf.subarray(0, size);
-  };
-  const input = parts.length === 1 ? parts[0]! : join(parts, scratch.input, null);
-  const dst = scratch.output.get(zstd.compressBound(input.length));
-  const n =
-    dictParts.length > 0 ? cctx.compressUsingDict(dst, input, join(dictParts, scratch.dictionary, DICT_PREAMBLE), level) : cctx.compress(dst, input, level);
-  return { input, frame: dst.subarray(0, n) };
+  const dst = output.get(zstd.compressBound(input.length));
+  const n = dictionary ? cctx.compressUsingDict(dst, input, dictionary, level) : cctx.compress(dst, input, level);
+  return dst.subarray(0, n);
 }
 
 /**

@@ -54,6 +54,48 @@ describe("CutContent.readMany", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it("reads into a shared buffer (readMany's `into`, readInto) exactly what it returns without one", async () => {
+    const dir = tmpDir("content-into");
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...SIZES), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 60 }),
+        fc.nat({ max: 16 }),
+        async (sizes, picks, prefix) => {
+          const run = fs.mkdtempSync(path.join(dir, "run-"));
+          const files = cutOf(sizes);
+          const cut = writeCut(run, files);
+          const payload = path.join(run, "payload.full");
+          writePayload(payload, cut.files, files);
+          const indices = picks.map((p) => p % cut.files.length);
+          if (indices.length % 2 === 0) indices.sort((a, b) => a - b);
+          const content = await payloadFileContent("p".repeat(64), cut.files, payload);
+          try {
+            const expected = indices.map((i) => files[cut.files[i]!.path]!);
+            // one buffer for every read, dirty from the previous one: views must still be exact
+            const shared = Buffer.alloc(1 << 20, 0xee);
+            const into = { get: (n: number) => (n <= shared.length ? shared : Buffer.alloc(n, 0xee)) };
+            const viaInto = await content.readMany(indices, into);
+            viaInto.forEach((b, k) => expect(b.equals(expected[k]!)).toBe(true));
+            // end to end after a prefix: gaps between the files must not be read into the buffer
+            const total = expected.reduce((n, b) => n + b.length, prefix);
+            const buf = Buffer.alloc(total + 5, 0xee);
+            const end = await content.readInto!(indices, buf, prefix);
+            expect(end).toBe(total);
+            expect(buf.subarray(prefix, total).equals(Buffer.concat(expected))).toBe(true);
+            expect(buf.subarray(0, prefix).every((x) => x === 0xee) && buf.subarray(total).every((x) => x === 0xee)).toBe(true);
+            if (total > prefix) await expect(content.readInto!(indices, Buffer.alloc(total - 1), prefix)).rejects.toMatchObject({ code: "INTERNAL" });
+          } finally {
+            await content.close();
+          }
+          fs.rmSync(run, { recursive: true, force: true });
+        },
+      ),
+      { numRuns: 40 },
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it("a cut directory whose file was altered on disk is refused with STATE_INVALID naming the file", async () => {
     const dir = tmpDir("content-altered");
     const files = cutOf([100, 3000, 300 << 10]);
