@@ -17,7 +17,7 @@ export interface CutContent {
    * dictionary). Far cheaper than one `read` per file: a payload file reads runs of neighbouring
    * files in single reads, a cut directory reads small files synchronously.
    */
-  readMany(indices: readonly number[], into?: ReadBuffer): Promise<Buffer[]>;
+  readMany(indices: readonly number[]): Promise<Buffer[]>;
   /**
    * Optional: whole files `indices`, end to end, read straight into `into` from `at` (which must
    * have room for them all); returns the offset after the last. What an encoder uses to lay a
@@ -25,15 +25,6 @@ export interface CutContent {
    */
   readInto?(indices: readonly number[], into: Buffer, at: number): Promise<number>;
   close(): Promise<void>;
-}
-
-/**
- * Where a reader may put what `readMany` returns instead of allocating: the views it returns are
- * then valid until the next read into the same buffer. (zstd.ts's `Scratch` is one.)
- */
-export interface ReadBuffer {
-  /** A buffer of at least `size` bytes. */
-  get(size: number): Buffer;
 }
 
 /** Files up to this size are read with synchronous calls: a thread-pool round trip costs more. */
@@ -62,6 +53,37 @@ async function readFully(handle: fsp.FileHandle, position: number, length: numbe
   return buf;
 }
 
+/**
+ * `indices` (positions in `files`, laid end to end from `offsets`) cut into runs each read in one
+ * call: neighbouring files at most `maxGap` bytes apart (the gap read and dropped), in increasing
+ * order, at most COALESCE_MAX bytes per run. Every index is range-checked first.
+ */
+function runsOf(
+  files: readonly ManifestFile[],
+  offsets: readonly number[],
+  indices: readonly number[],
+  maxGap: number,
+): Array<{ from: number; to: number; start: number; end: number }> {
+  const runs: Array<{ from: number; to: number; start: number; end: number }> = [];
+  let i = 0;
+  while (i < indices.length) {
+    const startFile = checkRange(files, indices[i]!, 0, files[indices[i]!]?.size ?? 0);
+    const start = offsets[indices[i]!]!;
+    let end = start + startFile.size;
+    let j = i + 1;
+    for (; j < indices.length; j++) {
+      const k = indices[j]!;
+      const f = checkRange(files, k, 0, files[k]?.size ?? 0);
+      const at = offsets[k]!;
+      if (at < end || at - end > maxGap || at + f.size - start > COALESCE_MAX) break;
+      end = at + f.size;
+    }
+    runs.push({ from: i, to: j, start, end });
+    i = j;
+  }
+  return runs;
+}
+
 /** A cut whose files lie end to end in one file (the publisher's `payload.full`). */
 export async function payloadFileContent(manifestSha256: string, files: readonly ManifestFile[], payloadFile: string): Promise<CutContent> {
   const handle = await fsp.open(payloadFile, "r");
@@ -85,34 +107,10 @@ export async function payloadFileContent(manifestSha256: string, files: readonly
       checkRange(files, index, offset, len);
       return readFully(handle, offsets[index]! + offset, len, payloadFile);
     },
-    readMany: async (indices, into) => {
-      // runs of neighbouring files, each read in one call
-      const runs: Array<{ from: number; to: number; start: number; end: number }> = [];
-      let total = 0;
-      let i = 0;
-      while (i < indices.length) {
-        const startFile = checkRange(files, indices[i]!, 0, files[indices[i]!]?.size ?? 0);
-        const start = offsets[indices[i]!]!;
-        let end = start + startFile.size;
-        let j = i + 1;
-        for (; j < indices.length; j++) {
-          const k = indices[j]!;
-          const f = checkRange(files, k, 0, files[k]?.size ?? 0);
-          const at = offsets[k]!;
-          if (at < end || at - end > COALESCE_GAP || at + f.size - start > COALESCE_MAX) break;
-          end = at + f.size;
-        }
-        runs.push({ from: i, to: j, start, end });
-        total += end - start;
-        i = j;
-      }
-      const shared = into?.get(total);
+    readMany: async (indices) => {
       const out = new Array<Buffer>(indices.length);
-      let used = 0;
-      for (const run of runs) {
-        const length = run.end - run.start;
-        const span = await readFully(handle, run.start, length, payloadFile, shared?.subarray(used, used + length));
-        used += length;
+      for (const run of runsOf(files, offsets, indices, COALESCE_GAP)) {
+        const span = await readFully(handle, run.start, run.end - run.start, payloadFile);
         for (let k = run.from; k < run.to; k++) {
           const at = offsets[indices[k]!]! - run.start;
           out[k] = span.subarray(at, at + files[indices[k]!]!.size);
@@ -121,24 +119,12 @@ export async function payloadFileContent(manifestSha256: string, files: readonly
       return out;
     },
     readInto: async (indices, into, at) => {
-      let i = 0;
-      while (i < indices.length) {
-        const first = checkRange(files, indices[i]!, 0, files[indices[i]!]?.size ?? 0);
-        const start = offsets[indices[i]!]!;
-        let end = start + first.size;
-        let j = i + 1;
-        // only files that follow each other with no gap: the bytes must land end to end
-        for (; j < indices.length; j++) {
-          const k = indices[j]!;
-          const f = checkRange(files, k, 0, files[k]?.size ?? 0);
-          if (offsets[k] !== end || end + f.size - start > COALESCE_MAX) break;
-          end += f.size;
-        }
-        const length = end - start;
+      // no gap allowed: the files' bytes must land end to end
+      for (const run of runsOf(files, offsets, indices, 0)) {
+        const length = run.end - run.start;
         if (at + length > into.length) throw new PrepcastError("INTERNAL", `readInto: ${length} bytes do not fit at ${at} of ${into.length}`);
-        await readFully(handle, start, length, payloadFile, into.subarray(at, at + length));
+        await readFully(handle, run.start, length, payloadFile, into.subarray(at, at + length));
         at += length;
-        i = j;
       }
       return at;
     },

@@ -75,10 +75,10 @@ class StreamWriter {
 
 /**
  * Files `indices` of `content` end to end (after `prefix`), in `into`'s buffer: read straight
- * there when the content can (`readInto`), else read into `readBuffer` and copied. A single file
- * without prefix is returned as read. The view is valid until `into` or `readBuffer` is reused.
+ * there when the content can (`readInto`), else read and copied. A single file without prefix is
+ * returned as read. The view is valid until `into` is reused.
  */
-async function gather(content: CutContent, indices: readonly number[], prefix: Buffer | null, into: Scratch, readBuffer: Scratch): Promise<Buffer> {
+async function gather(content: CutContent, indices: readonly number[], prefix: Buffer | null, into: Scratch): Promise<Buffer> {
   const size = indices.reduce((s, i) => s + content.files[i]!.size, prefix?.length ?? 0);
   if (content.readInto) {
     const buf = into.get(size);
@@ -86,7 +86,7 @@ async function gather(content: CutContent, indices: readonly number[], prefix: B
     if (end !== size) throw new PrepcastError("INTERNAL", `read ${end} bytes of a group, expected ${size}`);
     return buf.subarray(0, size);
   }
-  const parts = await content.readMany(indices, readBuffer);
+  const parts = await content.readMany(indices);
   if (prefix === null && parts.length === 1) return parts[0]!;
   const buf = into.get(size);
   let at = prefix ? prefix.copy(buf, 0) : 0;
@@ -132,7 +132,7 @@ export async function encodeDelta(target: CutContent, base: CutContent | null, o
     cpuMs: 0,
   };
   // each group's literal bytes, dictionary and frame go through these, reused from group to group
-  const scratch = { targetRead: new Scratch(), baseRead: new Scratch(), input: new Scratch(), dictionary: new Scratch(), output: new Scratch() };
+  const scratch = { input: new Scratch(), dictionary: new Scratch(), output: new Scratch() };
   await fsp.mkdir(path.dirname(outFile), { recursive: true });
   // the stream is written to a temp file, fsynced and renamed over outFile (replaceFileDurably)
   await replaceFileDurably(outFile, 0o640, async (handle) => {
@@ -162,9 +162,8 @@ export async function encodeDelta(target: CutContent, base: CutContent | null, o
             literals.map((g) => g.index),
             null,
             scratch.input,
-            scratch.targetRead,
           );
-          const dictionary = base && refs.length > 0 ? await gather(base, refs, DICT_PREAMBLE, scratch.dictionary, scratch.baseRead) : null;
+          const dictionary = base && refs.length > 0 ? await gather(base, refs, DICT_PREAMBLE, scratch.dictionary) : null;
           const frame = compressFrame(input, dictionary, level, scratch.output);
           if (frame.length < input.length) {
             method = METHOD_ZSTD;
