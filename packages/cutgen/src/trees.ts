@@ -1,5 +1,6 @@
 import { lstat, open, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { compareUtf8 } from "@prepcast/protocol";
 
 export interface TreeFile {
   /** Relative, `/`-separated. */
@@ -11,8 +12,6 @@ interface TreeEntry extends TreeFile {
   /** Anything that is not a regular file or a directory (symlink, FIFO, socket, device). */
   special?: string;
 }
-
-const byUtf8 = (a: string, b: string): number => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 
 function kindOf(st: import("node:fs").Stats): string {
   if (st.isSymbolicLink()) return "symlink";
@@ -38,7 +37,7 @@ async function walk(root: string, rel: string, out: TreeEntry[]): Promise<void> 
 async function listEntries(dir: string): Promise<TreeEntry[]> {
   const out: TreeEntry[] = [];
   await walk(dir, "", out);
-  return out.sort((a, b) => byUtf8(a.path, b.path));
+  return out.sort((a, b) => compareUtf8(a.path, b.path));
 }
 
 /** Every regular file under `dir` (symlinks are not followed), sorted by UTF-8 byte order. */
@@ -85,7 +84,7 @@ export async function compareTrees(a: string, b: string): Promise<TreeComparison
   let i = 0;
   let j = 0;
   while (i < la.length || j < lb.length) {
-    const order = i >= la.length ? 1 : j >= lb.length ? -1 : byUtf8(la[i].path, lb[j].path);
+    const order = i >= la.length ? 1 : j >= lb.length ? -1 : compareUtf8(la[i].path, lb[j].path);
     if (order < 0) {
       differences.push(`only in ${a}: ${la[i++].path}`);
     } else if (order > 0) {
